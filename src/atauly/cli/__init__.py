@@ -1,0 +1,1 @@
+"""The ``atauly`` command (Typer): one verb per job."""

@@ -1,0 +1,93 @@
+"""Shared helpers for the CLI: console, progress bars, loading registries with clear errors."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from atauly.registry import Registry, RegistryNotFoundError, RegistryValidationError, load_registry
+
+def _console(stderr: bool = False) -> Console:
+    # Outside a terminal (CI logs, pipes) Rich would wrap tables at 80 columns; give them room.
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, width=None if probe.is_terminal else 160)
+
+
+console = _console()
+err_console = _console(stderr=True)
+
+
+@contextmanager
+def progress_bar():
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                  TimeElapsedColumn(), console=err_console, transient=False) as progress:
+        yield progress
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def write_rejects(report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report.problems.to_csv(path, index=False)
+
+
+def load(registry: Path, view: str | None, skip_invalid: bool = False, rejects: Path | None = None) -> Registry:
+    """Load and validate a registry; print every problem and exit 1 when it is invalid."""
+    with err_console.status(f"Reading and validating {registry}…"):
+        try:
+            reg, report = load_registry(registry, view, skip_invalid=skip_invalid)
+        except RegistryNotFoundError as exc:
+            fail(str(exc))
+        except RegistryValidationError as exc:
+            if rejects is not None:
+                write_rejects(exc.report, rejects)
+            err_console.print(f"[bold red]The registry is invalid:[/] {exc.report.summary(limit=30)}")
+            if rejects is not None:
+                err_console.print(f"All problems written to {rejects}")
+            err_console.print("Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
+                              "families with problems.")
+            raise typer.Exit(1) from None
+    if not report.ok:
+        n_bad = len(report.invalid_family_ids())
+        if rejects is not None:
+            write_rejects(report, rejects)
+        err_console.print(f"[yellow]Skipped {n_bad} famil(ies) with {len(report.problems)} problem(s)"
+                          + (f"; reasons in {rejects}[/]" if rejects is not None else "[/]"))
+    return reg
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        df.to_csv(path, index=False)
+    elif path.suffix.lower() in (".parquet", ".pq"):
+        df.to_parquet(path, index=False)
+    else:
+        fail(f"--out must end in .parquet or .csv, got {path.name}")
+
+
+def rich_table(df: pd.DataFrame, title: str | None = None, money: tuple[str, ...] = ()) -> Table:
+    table = Table(title=title, show_lines=False)
+    for col in df.columns:
+        numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+        table.add_column(str(col), justify="right" if numeric else "left")
+    for row in df.itertuples(index=False):
+        cells = []
+        for col, value in zip(df.columns, row, strict=True):
+            if isinstance(value, float):
+                cells.append(f"{value:,.0f}" if col in money or abs(value) >= 1000 else f"{value:,.2f}")
+            elif isinstance(value, bool):
+                cells.append("✓" if value else "—")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    return table

@@ -1,0 +1,161 @@
+"""``atauly law``: apply the ASP law to a registry, explain one family, compare reforms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from atauly.i18n import LANGUAGES
+from atauly.settings import get_settings
+
+from .common import console, err_console, fail, load, progress_bar, rich_table, write_table
+
+app = typer.Typer(help="The ASP law as code (OpenFisca): compute, explain, reform.", no_args_is_help=True)
+
+RegistryOpt = Annotated[Path, typer.Option("--registry", help="Registry directory (families, persons, incomes).")]
+QuarterOpt = Annotated[str, typer.Option("--quarter", help="Application quarter, e.g. 2025Q3.")]
+ViewOpt = Annotated[
+    str | None,
+    typer.Option("--view", help="Registry view sub-directory: truth or recorded (default: recorded when present, "
+                 "else the directory itself)."),
+]
+
+
+def _quarter(text: str):
+    from atauly.law.simulation import Quarter
+
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _view(view: str | None, registry: Path) -> str | None:
+    if view is not None and view not in ("truth", "recorded"):
+        fail(f"--view must be truth or recorded, got {view!r}")
+    if view is not None and not (registry / view).is_dir():
+        fail(f"view '{view}' not found: {registry / view} does not exist")
+    return view or "recorded"
+
+
+def summary_by_region(result):
+    import pandas as pd
+
+    from atauly.registry.codes import REGIONS
+
+    r = result.assign(
+        persons=result["members"].where(result["eligible"], 0),
+        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(result["eligible"], 0),
+    )
+    g = r.groupby("region_kato").agg(families=("family_id", "size"), entitled=("eligible", "sum"),
+                                     persons_entitled=("persons", "sum"), monthly_budget=("budget", "sum"))
+    names = {reg.kato: reg.name_en for reg in REGIONS}
+    g.insert(0, "region", [names.get(k, k) for k in g.index])
+    total = g.drop(columns="region").sum()
+    g.loc["total"] = ["Kazakhstan (total)", *total.tolist()]
+    g = g.reset_index().rename(columns={"index": "region_kato"})
+    for col in ("families", "entitled", "persons_entitled"):
+        g[col] = g[col].astype(int)
+    g["monthly_budget"] = g["monthly_budget"].astype(float)
+    return pd.DataFrame(g)
+
+
+@app.command("compute")
+def compute_cmd(
+    registry: RegistryOpt,
+    quarter: QuarterOpt,
+    out: Annotated[Path, typer.Option("--out", help="Result file, one row per family (.parquet or .csv).")],
+    view: ViewOpt = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Leave out families with data problems "
+                                               "(listed in the rejects file) instead of stopping.")] = False,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Where to write data problems "
+                                                 "(default: next to --out, *.rejects.csv).")] = None,
+) -> None:
+    """Apply the law to every family: eligibility, type, amount, child supplement, refusal reason."""
+    from atauly.law.compute import compute
+
+    q = _quarter(quarter)
+    view = _view(view, registry)
+    rejects = rejects or out.with_name(out.stem + ".rejects.csv")
+    reg = load(registry, view, skip_invalid, rejects)
+    with progress_bar() as progress:
+        task = progress.add_task(f"Applying the law for {q}", total=len(reg.families))
+        result = compute(reg, q, progress=lambda n: progress.advance(task, n))
+    write_table(result, out)
+    console.print(rich_table(summary_by_region(result), title=f"ASP {q}: families entitled and monthly budget (₸)",
+                             money=("monthly_budget",)))
+    err_console.print(f"Wrote {len(result):,} rows to {out}")
+
+
+@app.command("explain")
+def explain_cmd(
+    registry: RegistryOpt,
+    family: Annotated[str, typer.Option("--family", help="family_id to explain.")],
+    quarter: QuarterOpt,
+    lang: Annotated[str, typer.Option("--lang", help="Language: ru, kk or en.")] = "",
+    view: ViewOpt = None,
+    openfisca_trace: Annotated[bool, typer.Option("--openfisca-trace", help="Also print OpenFisca's full "
+                                                  "computation log (every variable and value).")] = False,
+) -> None:
+    """Explain the result for one family, step by step, with the parameters and articles used."""
+    from atauly.law.explain import explain, openfisca_trace as of_trace
+
+    lang = lang or get_settings().lang
+    if lang not in LANGUAGES:
+        fail(f"--lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    q = _quarter(quarter)
+    reg = load(registry, _view(view, registry))
+    try:
+        ex = explain(reg, family, q, lang)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    console.print(ex.text(), highlight=False, markup=False)
+    if openfisca_trace:
+        console.print("\n".join(of_trace(reg, family, q)), highlight=False, markup=False)
+
+
+@app.command("reform")
+def reform_cmd(
+    registry: RegistryOpt,
+    quarter: QuarterOpt,
+    set_file: Annotated[Path | None, typer.Option("--set", help="YAML file of parameter overrides "
+                                                  "(see docs/law.md#reforms).")] = None,
+    poverty_line_share: Annotated[float | None, typer.Option("--poverty-line-share", help="Shortcut: poverty "
+                                  "line as this share of the subsistence minimum (baseline 0.7).")] = None,
+    view: ViewOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="CSV of the comparison by region "
+                                             "(default: $ATAULY_HOME/results/reform-QUARTER.csv).")] = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+) -> None:
+    """Compare recipients and monthly budget by region: baseline vs a parametric reform."""
+    from atauly.law.reforms import ReformError, compare, load_reform_file, normalise_overrides
+
+    q = _quarter(quarter)
+    if set_file is None and poverty_line_share is None:
+        fail("give --set FILE.yaml or --poverty-line-share X")
+    overrides: dict = {}
+    name = "reform"
+    try:
+        if set_file is not None:
+            name, overrides = load_reform_file(set_file)
+            overrides = dict(overrides)
+        if poverty_line_share is not None:
+            if not 0 < poverty_line_share <= 5:
+                fail(f"--poverty-line-share must be in (0, 5], got {poverty_line_share}")
+            overrides["poverty_line.share_of_subsistence_minimum"] = poverty_line_share
+            name = name if set_file else f"poverty line {poverty_line_share:g} × subsistence minimum"
+        normalise_overrides(overrides)
+    except ReformError as exc:
+        fail(str(exc))
+    reg = load(registry, _view(view, registry), skip_invalid)
+    with err_console.status(f"Computing baseline and reform for {q}…"):
+        table = compare(reg, str(q), overrides)
+    out = out or get_settings().results_dir / f"reform-{q}.csv"
+    write_table(table, out)
+    shown = table[["region", "baseline_families", "reform_families", "delta_families", "baseline_budget_monthly",
+                   "reform_budget_monthly", "delta_budget_monthly"]]
+    console.print(rich_table(shown, title=f"{name}: {q}, baseline vs reform (families entitled, ₸ a month)",
+                             money=("baseline_budget_monthly", "reform_budget_monthly", "delta_budget_monthly")))
+    err_console.print(f"Wrote {out}")

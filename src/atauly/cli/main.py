@@ -1,0 +1,57 @@
+"""Entry point of the ``atauly`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from atauly import __version__
+from atauly.settings import get_settings
+
+from . import law, registry
+from .common import console
+
+app = typer.Typer(
+    help="Atauly: targeted social assistance (ASP) for Kazakhstan — the law as code and its tools.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # never print data (IINs, incomes) in a traceback
+)
+app.add_typer(law.app, name="law")
+app.add_typer(registry.app, name="registry")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(__version__)
+
+
+@app.command()
+def demo(
+    quarter: Annotated[str, typer.Option("--quarter", help="Quarter to compute.")] = "2025Q3",
+    family: Annotated[str, typer.Option("--family", help="Family whose trace is printed.")] = "F01",
+    lang: Annotated[str, typer.Option("--lang", help="Language of the trace: ru, kk or en.")] = "",
+) -> None:
+    """Run the law on the sample registry: results table and one family's trace (in $ATAULY_HOME)."""
+    settings = get_settings()
+    sample = settings.sample_registry_dir
+    out = settings.results_dir / f"asp-{quarter}.parquet"
+    console.rule("[bold]Atauly demo: the ASP law on the sample registry")
+    registry.sample_cmd(out=sample)
+    law.compute_cmd(registry=sample, quarter=quarter, out=out, view=None, skip_invalid=False, rejects=None)
+    import pandas as pd
+
+    from .common import rich_table
+
+    result = pd.read_parquet(out)
+    cols = ["family_id", "members", "per_capita_income", "poverty_line", "eligible", "refusal_reason", "asp_type",
+            "asp_monthly_amount", "child_supplement_monthly", "assignment_period"]
+    console.print(rich_table(result[cols], title=f"Families, {quarter}",
+                             money=("poverty_line", "asp_monthly_amount", "child_supplement_monthly")))
+    console.rule(f"[bold]Trace for family {family}")
+    law.explain_cmd(registry=sample, family=family, quarter=quarter, lang=lang, view=None, openfisca_trace=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,61 @@
+"""Message catalogs (gettext .po files read with Babel) and locale-aware formatting for kk, ru and en.
+
+Russian is the default locale. Messages are looked up by their English text (the msgid); a message
+missing from a catalog falls back to English, so a missing translation never hides information.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LANGUAGES = ("ru", "kk", "en")
+DEFAULT_LANGUAGE = "ru"
+LOCALE_DIR = Path(__file__).parent / "locale"
+_BABEL_LOCALES = {"ru": "ru_RU", "kk": "kk_KZ", "en": "en_US"}
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    check_language(lang)
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "atauly.po"
+    if not path.exists():
+        return {}
+    with open(path, "rb") as fh:
+        po = read_po(fh, locale=_BABEL_LOCALES[lang])
+    return {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+
+
+class Translator:
+    """``t = Translator('kk'); t('Entitled')``, with ``str.format`` fields: ``t('{n} members', n=3)``."""
+
+    def __init__(self, lang: str = DEFAULT_LANGUAGE) -> None:
+        self.lang = check_language(lang)
+        self._messages = catalog(lang)
+        self.locale = Locale.parse(_BABEL_LOCALES[lang])
+
+    def __call__(self, message: str, **fields: object) -> str:
+        text = self._messages.get(message, message)
+        return text.format(**fields) if fields else text
+
+    def money(self, amount: float, decimals: int = 0) -> str:
+        """An amount in tenge, e.g. ``28 400 ₸`` (ru/kk) or ``28,400 ₸`` (en)."""
+        fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return f"{format_decimal(amount, format=fmt, locale=self.locale)} ₸"
+
+    def number(self, value: float, decimals: int = 0) -> str:
+        fmt = "#,##0" + ("." + "#" * decimals if decimals else "")
+        return format_decimal(value, format=fmt, locale=self.locale)
+
+    def percent(self, share: float) -> str:
+        return f"{format_decimal(share * 100, format='#,##0.#', locale=self.locale)}%"

@@ -1,0 +1,163 @@
+"""Parametric reforms: a YAML file of parameter overrides (or CLI shortcuts) applied as an OpenFisca Reform.
+
+File format::
+
+    name: Poverty line at 80% of the subsistence minimum      # optional
+    parameters:
+      poverty_line.share_of_subsistence_minimum: 0.8          # this value at every date
+      assets.vehicle_disqualifies: false
+      income.excluded.large_family_benefit:                   # or dated values
+        2020-01-01: true
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from openfisca_core.parameters import Parameter, ParameterNode
+from openfisca_core.periods import instant
+from openfisca_core.reforms import Reform
+
+from atauly.registry import Registry
+from atauly.registry.codes import REGIONS
+
+from .compute import compute
+from .system import tax_benefit_system
+
+EVERY_DATE = "2000-01-01"
+
+
+class ReformError(ValueError):
+    pass
+
+
+def _leaf_names(node: ParameterNode, prefix: str = "") -> list[str]:
+    names = []
+    for key, child in node.children.items():
+        name = f"{prefix}{key}"
+        if isinstance(child, ParameterNode):
+            names += _leaf_names(child, name + ".")
+        else:
+            names.append(name)
+    return names
+
+
+def _find(root: ParameterNode, path: str) -> Parameter:
+    node = root
+    for part in path.split("."):
+        children = getattr(node, "children", {})
+        if part not in children:
+            close = difflib.get_close_matches(path, _leaf_names(root), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ReformError(f"unknown parameter '{path}'{hint}")
+        node = children[part]
+    if not isinstance(node, Parameter):
+        raise ReformError(f"'{path}' is a group of parameters; name one of its leaves")
+    return node
+
+
+def _check_value(path: str, value: object) -> float | bool:
+    if isinstance(value, bool | int | float):
+        return value
+    raise ReformError(f"value of '{path}' must be a number or true/false, got {value!r}")
+
+
+def normalise_overrides(overrides: dict) -> dict[str, dict[str, float | bool]]:
+    """{path: value | {date: value}} → {path: {date: value}}, checked against the parameter tree."""
+    if not isinstance(overrides, dict) or not overrides:
+        raise ReformError("a reform needs at least one parameter override")
+    root = tax_benefit_system().parameters
+    out: dict[str, dict[str, float | bool]] = {}
+    for path, spec in overrides.items():
+        _find(root, str(path))
+        if isinstance(spec, dict):
+            dated = {}
+            for date, value in spec.items():
+                try:
+                    instant(str(date))
+                except (ValueError, TypeError) as exc:
+                    raise ReformError(f"'{path}': {date!r} is not a date YYYY-MM-DD") from exc
+                dated[str(date)] = _check_value(path, value)
+            out[str(path)] = dated
+        else:
+            out[str(path)] = {EVERY_DATE: _check_value(path, spec)}
+    return out
+
+
+def load_reform_file(path: Path | str) -> tuple[str, dict]:
+    path = Path(path)
+    if not path.exists():
+        raise ReformError(f"reform file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReformError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or "parameters" not in data:
+        raise ReformError(f"{path} must be a mapping with a 'parameters' key (see atauly.law.reforms)")
+    return str(data.get("name") or path.stem), data["parameters"]
+
+
+class ParameterOverrides(Reform):
+    """A reform that replaces parameter values from the given dates on."""
+
+    name = "Parameter overrides"
+
+    def __init__(self, baseline, overrides: dict):
+        self.overrides = normalise_overrides(overrides)
+        super().__init__(baseline)
+
+    def apply(self) -> None:
+        def modify(parameters: ParameterNode) -> ParameterNode:
+            for path, dated in self.overrides.items():
+                parameter = _find(parameters, path)
+                for date, value in sorted(dated.items()):
+                    parameter.update(start=instant(date), value=value)
+            return parameters
+
+        self.modify_parameters(modifier_function=modify)
+
+
+def reformed_system(overrides: dict):
+    return ParameterOverrides(tax_benefit_system(), overrides)
+
+
+def compare(registry: Registry, quarter: str, overrides: dict) -> pd.DataFrame:
+    """Recipients and monthly budget by region, baseline vs reform (with a national total row)."""
+    base = compute(registry, quarter)
+    reform = compute(registry, quarter, tbs=reformed_system(overrides))
+    return summarise(base, reform)
+
+
+def _by_region(result: pd.DataFrame) -> pd.DataFrame:
+    r = result.assign(
+        persons=result["members"].where(result["eligible"], 0),
+        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(result["eligible"], 0),
+    )
+    return r.groupby("region_kato").agg(families=("eligible", "sum"), persons=("persons", "sum"),
+                                        budget=("budget", "sum"))
+
+
+def summarise(base: pd.DataFrame, reform: pd.DataFrame) -> pd.DataFrame:
+    b, r = _by_region(base), _by_region(reform)
+    table = pd.DataFrame(index=[reg.kato for reg in REGIONS if reg.kato in b.index.union(r.index)])
+    names = {reg.kato: reg.name_en for reg in REGIONS}
+    table["region"] = [names[k] for k in table.index]
+    for col in ("families", "persons", "budget"):
+        table[f"baseline_{col}"] = b[col].reindex(table.index).fillna(0)
+        table[f"reform_{col}"] = r[col].reindex(table.index).fillna(0)
+        table[f"delta_{col}"] = table[f"reform_{col}"] - table[f"baseline_{col}"]
+    total = table.drop(columns="region").sum()
+    total["region"] = "Kazakhstan (total)"
+    table.loc["total"] = total
+    table.index.name = "region_kato"
+    table = table.reset_index()
+    for col in table.columns:
+        if col.endswith(("families", "persons")):
+            table[col] = table[col].astype(int)
+        elif col.endswith("budget"):
+            table[col] = table[col].astype(float).round(2)
+    return table.rename(columns={"baseline_budget": "baseline_budget_monthly", "reform_budget": "reform_budget_monthly",
+                                 "delta_budget": "delta_budget_monthly"})

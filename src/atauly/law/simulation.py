@@ -1,0 +1,115 @@
+"""Turn registry tables (the data contract) into an OpenFisca simulation, vectorised.
+
+A single application and the national registry go through the same function: there is no second,
+single-row implementation of any rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from openfisca_core.simulation_builder import SimulationBuilder
+from openfisca_core.simulations import Simulation
+
+from atauly.registry import REGION_BY_KATO, Registry
+from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES
+
+from .system import tax_benefit_system
+from .variables.asp import previous_quarter_months
+from .variables.inputs import NO_DATE
+
+_QUARTER = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        m = _QUARTER.match(str(text).strip())
+        if not m:
+            raise ValueError(f"quarter must look like 2025Q3 (year, Q, 1-4), got {text!r}")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @property
+    def months(self) -> list[str]:
+        return [f"{self.year}-{3 * (self.q - 1) + k:02d}" for k in (1, 2, 3)]
+
+    @property
+    def first_month(self) -> str:
+        return self.months[0]
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+
+def _dates(series: pd.Series) -> np.ndarray:
+    values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return np.where(np.isnat(values), np.datetime64(NO_DATE.isoformat(), "D"), values)
+
+
+def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
+    """An OpenFisca simulation of ``registry`` for the application ``month`` (YYYY-MM).
+
+    The registry must be validated (see :func:`atauly.registry.load_registry`). Incomes are taken for the
+    three months of the quarter before ``month``'s quarter; other months are ignored.
+    """
+    tbs = tbs or tax_benefit_system()
+    fam, per, inc = registry.families, registry.persons, registry.incomes
+    builder = SimulationBuilder()
+    builder.create_entities(tbs)
+    builder.declare_person_entity("person", per["person_id"].to_numpy())
+    families = builder.declare_entity("family", fam["family_id"].to_numpy())
+    builder.join_with_persons(families, per["family_id"].to_numpy(), per["role"].to_numpy())
+    sim = builder.build(tbs)
+
+    # Enums are passed as indices (the order of the registry's code lists), which is fast and exact.
+    region_index = {kato: i for i, kato in enumerate(REGION_BY_KATO)}
+    regions = fam["region_kato"].map(region_index).to_numpy(dtype=np.int64)
+    statuses = pd.Categorical(per["employment_status"].fillna("not_working"), categories=EMPLOYMENT_STATUSES)
+    eternal = {
+        "region": regions,
+        "application_date": _dates(fam["application_date"]),
+        "dwellings_owned": fam["dwellings_owned"].to_numpy(dtype=np.int64),
+        "vehicles_owned": fam["vehicles_owned"].to_numpy(dtype=np.int64),
+        "refused_commission_survey": fam["refused_commission_survey"].to_numpy(dtype=bool),
+        "commission_found_no_need": fam["commission_found_no_need"].to_numpy(dtype=bool),
+        "social_contract_breach_date": _dates(fam["social_contract_breach_date"]),
+        "false_information": fam["false_information"].to_numpy(dtype=bool),
+        "birth_date": _dates(per["birth_date"]),
+        "sex": np.where(per["sex"].to_numpy() == "M", 0, 1),
+        "disability_group": per["disability_group"].to_numpy(dtype=np.int64),
+        "employment_status": np.asarray(statuses.codes, dtype=np.int64),
+        "long_term_illness": per["long_term_illness"].to_numpy(dtype=bool),
+        "employment_measures_refusal_date": _dates(per["employment_measures_refusal_date"]),
+    }
+    for name, values in eternal.items():
+        sim.set_input(name, "eternity", values)
+
+    months = [str(m) for m in previous_quarter_months(_period(month))]
+    relevant = inc.loc[inc["month"].isin(months) & (inc["amount_kzt"] > 0)]
+    if not relevant.empty:
+        person_index = pd.Index(per["person_id"])
+        position = person_index.get_indexer(relevant["person_id"])
+        n = len(per)
+        frame = pd.DataFrame(
+            {"pos": position, "source": relevant["source"].to_numpy(), "month": relevant["month"].to_numpy(),
+             "amount": relevant["amount_kzt"].to_numpy(dtype=np.float64)}
+        )
+        for (source, m), group in frame.groupby(["source", "month"], sort=False):
+            if source not in INCOME_SOURCES:
+                continue
+            values = np.bincount(group["pos"].to_numpy(), weights=group["amount"].to_numpy(), minlength=n)
+            sim.set_input(f"income_{source}", m, values)
+    return sim
+
+
+def _period(month: str):
+    from openfisca_core.periods import period
+
+    return period(month)

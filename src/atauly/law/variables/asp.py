@@ -1,0 +1,482 @@
+"""The ASP law: counted income, per-capita income, poverty line, eligibility, type and amounts.
+
+Convention on periods: every formula runs for the **month of application** (for a proactive scan of
+families that have not applied, the first month of the quarter). Income is counted for the calendar
+quarter before the quarter of that month (Social Code Art. 127 p.2); the poverty line uses the
+subsistence minimum and median income of that preceding quarter (Order MLSP No. 160 as amended by
+No. 473).
+"""
+
+from datetime import date
+
+import numpy as np
+from openfisca_core.indexed_enums import Enum
+from openfisca_core.periods import MONTH, period as make_period
+from openfisca_core.variables import Variable
+
+from atauly.registry.codes import INCOME_SOURCES
+
+from ..entities import Family, Person
+from .inputs import EmploymentStatus, Sex
+
+
+def round_half_up(x, decimals: int = 0):
+    """Round half away from zero for non-negative amounts (how published KZT figures are rounded)."""
+    factor = 10.0**decimals
+    return np.floor(np.asarray(x, dtype=np.float64) * factor + 0.5) / factor
+
+
+def quarter_start(period):
+    """The first month of the calendar quarter that contains ``period``'s start."""
+    start = period.start
+    return make_period(f"{start.year}-{(start.month - 1) // 3 * 3 + 1:02d}")
+
+
+def previous_quarter_months(period):
+    first = quarter_start(period)
+    return [first.offset(k, "month") for k in (-3, -2, -1)]
+
+
+def previous_quarter_instant(period):
+    return quarter_start(period).offset(-3, "month").start
+
+
+def _month_index(dates):
+    return dates.astype("datetime64[M]").astype(np.int64)
+
+
+def _day(dates):
+    return (dates.astype("datetime64[D]") - dates.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+
+
+def months_between(earlier, later):
+    """Whole months from ``earlier`` to ``later`` (negative when ``later`` comes first)."""
+    return _month_index(later) - _month_index(earlier) - (_day(later) < _day(earlier))
+
+
+# --- dates and ages -----------------------------------------------------------------------------------
+
+
+class reference_date(Variable):
+    value_type = date
+    entity = Family
+    definition_period = MONTH
+    label = "Date at which ages and sanctions are assessed: the application date in this month, else the 1st"
+    reference = "Assigned from the month of application regardless of the day (mgorod.kz 2019-05-03)"
+
+    def formula(family, period, parameters):
+        applied = family("application_date", period)
+        first = np.datetime64(period.start.date.isoformat(), "D")
+        in_month = _month_index(applied) == _month_index(np.array([first]))[0]
+        return np.where(in_month, applied, first)
+
+
+class age(Variable):
+    value_type = int
+    entity = Person
+    definition_period = MONTH
+    label = "Age in full years at the family's reference date"
+    reference = "Data contract, persons.birth_date"
+
+    def formula(person, period, parameters):
+        return person("age_in_months", period) // 12
+
+
+class age_in_months(Variable):
+    value_type = int
+    entity = Person
+    definition_period = MONTH
+    label = "Age in full months at the family's reference date"
+    reference = "Data contract, persons.birth_date"
+
+    def formula(person, period, parameters):
+        born = person("birth_date", period)
+        ref = person.family("reference_date", period)
+        return months_between(born, ref)
+
+
+# --- persons: ability to work, carers, sanctions -------------------------------------------------------
+
+
+class is_able_bodied(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "Able-bodied: of working age, not disabled (group I/II), not a full-time student, not long-term ill"
+    reference = "Social Code Art. 122; fact sheet §2.3 (egov.kz social_help; kontrast.enbek.gov.kz 357878)"
+
+    def formula(person, period, parameters):
+        p = parameters(period).work_ability
+        months = person("age_in_months", period)
+        is_male = person("sex", period) == Sex.male
+        retirement = np.where(is_male, p.retirement_age.men, p.retirement_age.women) * 12
+        group = person("disability_group", period)
+        status = person("employment_status", period)
+        return (
+            (months >= p.min_age * 12)
+            & (months < retirement)
+            & ~np.isin(group, [1, 2])
+            & (status != EmploymentStatus.student_full_time)
+            & ~person("long_term_illness", period)
+        )
+
+
+class is_qualifying_carer(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "Cares for a young child, a disabled person (group I/II or a disabled child) or an elderly person"
+    reference = "Social Code Art. 122 p.4; fact sheet §2.3 (egov.kz social_help)"
+
+    def formula(person, period, parameters):
+        limit = parameters(period).work_ability.carer_child_age_limit
+        status = person("employment_status", period)
+        has_young_child = person.family.any(person("age", period) < limit)
+        caring_child = np.isin(status, [EmploymentStatus.caring_child_under_3.index, EmploymentStatus.maternity_leave.index])
+        other_care = np.isin(status, [EmploymentStatus.caring_disabled.index, EmploymentStatus.caring_elderly.index])
+        return (caring_child & has_young_child) | other_care
+
+
+class is_sanctioned_for_refusing_employment(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "An able-bodied member refused employment measures within the sanction period"
+    reference = "Social Code Art. 128 p.4 (no ASP for 6 months from the refusal)"
+
+    def formula(person, period, parameters):
+        months = parameters(period).sanctions.months
+        refused = person("employment_measures_refusal_date", period)
+        ref = person.family("reference_date", period)
+        elapsed = months_between(refused, ref)
+        exempt = person("is_qualifying_carer", period)
+        return person("is_able_bodied", period) & ~exempt & (refused <= ref) & (elapsed < months)
+
+
+# --- income -------------------------------------------------------------------------------------------
+
+
+class counted_income_quarter(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Counted income of all members in the quarter before the application quarter (KZT)"
+    reference = "Social Code Art. 127 p.2; Order MLSP 26 May 2023 No. 181 (excluded sources: parameters income.excluded)"
+
+    def formula(family, period, parameters):
+        excluded = parameters(period).income.excluded
+        total = np.zeros(family.count, dtype=np.float64)
+        for source in INCOME_SOURCES:
+            if excluded[source]:
+                continue
+            for month in previous_quarter_months(period):
+                total += family.sum(family.members(f"income_{source}", month))
+        return total
+
+
+class members(Variable):
+    value_type = int
+    entity = Family
+    definition_period = MONTH
+    label = "Number of family members"
+    reference = "Social Code Art. 127 p.2"
+
+    def formula(family, period, parameters):
+        return family.nb_persons()
+
+
+class per_capita_income(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Average monthly per-capita income: counted income ÷ members ÷ 3"
+    reference = "Social Code Art. 127 p.2"
+
+    def formula(family, period, parameters):
+        n = np.maximum(family("members", period), 1)
+        return family("counted_income_quarter", period) / n / 3
+
+
+# --- poverty line ----------------------------------------------------------------------------------------
+
+
+class SubsistenceMinimumSource(Enum):
+    regional_bns = "Regional quarterly BNS value"
+    national_bns = "National quarterly BNS value (regional value not published)"
+    budget = "Budget-law value (no quarterly BNS value published)"
+
+
+class subsistence_minimum_source(Variable):
+    value_type = Enum
+    possible_values = SubsistenceMinimumSource
+    default_value = SubsistenceMinimumSource.budget
+    entity = Family
+    definition_period = MONTH
+    label = "Which subsistence minimum the poverty line uses (documented fallback)"
+    reference = "Fact sheet §1.2–1.4; docs/law.md (fallback rule)"
+
+    def formula(family, period, parameters):
+        sm = parameters(previous_quarter_instant(period)).subsistence_minimum
+        regional = sm.bns_regional[family("region", period)]
+        return np.select(
+            [regional > 0, np.full(family.count, sm.bns_national > 0)],
+            [SubsistenceMinimumSource.regional_bns.index, SubsistenceMinimumSource.national_bns.index],
+            SubsistenceMinimumSource.budget.index,
+        )
+
+
+class subsistence_minimum_reference(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Subsistence minimum of the family's region for the quarter preceding the application quarter"
+    reference = "Order MLSP 19 May 2023 No. 160 p.1; fact sheet §1.2 (the PL is regional and quarterly in practice)"
+
+    def formula(family, period, parameters):
+        sm = parameters(previous_quarter_instant(period)).subsistence_minimum
+        regional = sm.bns_regional[family("region", period)]
+        fallback = sm.bns_national if sm.bns_national > 0 else sm.budget
+        return np.where(regional > 0, regional, fallback)
+
+
+class median_income_reference(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Median per-capita income of the family's region for the quarter preceding the application quarter"
+    reference = "Order MLSP 20 Dec 2024 No. 473; regional values not published (national fallback)"
+
+    def formula(family, period, parameters):
+        med = parameters(previous_quarter_instant(period)).median_income
+        regional = med.regional[family("region", period)]
+        return np.where(regional > 0, regional, med.national)
+
+
+class poverty_line(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Poverty line: max(share × median income, share × subsistence minimum), whole tenge"
+    reference = (
+        "Social Code Art. 120 p.3–4; Order MLSP No. 160 (70% of SM from 1 Jul 2023) as amended by No. 473 "
+        "(from 1 Jan 2025: 35% of median, not less than 70% of SM); earlier shares 40% and 50% (fact sheet §1.2)"
+    )
+
+    def formula(family, period, parameters):
+        p = parameters(period).poverty_line
+        by_sm = p.share_of_subsistence_minimum * family("subsistence_minimum_reference", period)
+        by_median = p.share_of_median_income * family("median_income_reference", period)
+        return round_half_up(np.maximum(by_sm, by_median))
+
+
+# --- eligibility ---------------------------------------------------------------------------------------
+
+
+class RefusalReason(Enum):
+    none = "Entitled"
+    income_above_poverty_line = "Per-capita income above the poverty line (Art. 128 p.1)"
+    refused_commission_survey = "Refused the commission's survey (Art. 128 p.2)"
+    commission_found_no_need = "The commission found no need (Art. 128 p.3)"
+    refused_employment_measures = "An able-bodied member refused employment measures (Art. 128 p.4)"
+    social_contract_breach = "Social contract terminated through the recipient's fault (Art. 128 p.5)"
+    false_information = "False information or documents (Art. 128 p.6)"
+    too_many_dwellings = "Owns more dwellings than allowed (asset rule)"
+    owns_vehicle = "Owns a motor vehicle (asset rule)"
+
+
+class refusal_reason(Variable):
+    value_type = Enum
+    possible_values = RefusalReason
+    default_value = RefusalReason.none
+    entity = Family
+    definition_period = MONTH
+    label = "First ground for refusing ASP, in the order of Art. 128, then asset rules; 'none' when entitled"
+    reference = "Social Code Art. 128; fact sheet §2.5–2.6"
+
+    def formula(family, period, parameters):
+        p = parameters(period)
+        ref = family("reference_date", period)
+        breach = family("social_contract_breach_date", period)
+        breach_recent = (breach <= ref) & (months_between(breach, ref) < p.sanctions.months)
+        vehicle_rule = p.assets.vehicle_disqualifies & ~family("has_disabled_child", period)
+        conditions = [
+            family("per_capita_income", period) > family("poverty_line", period),
+            family("refused_commission_survey", period),
+            family("commission_found_no_need", period),
+            family.any(family.members("is_sanctioned_for_refusing_employment", period)),
+            breach_recent,
+            family("false_information", period),
+            family("dwellings_owned", period) > p.assets.max_dwellings,
+            vehicle_rule & (family("vehicles_owned", period) > 0),
+        ]
+        reasons = [
+            RefusalReason.income_above_poverty_line,
+            RefusalReason.refused_commission_survey,
+            RefusalReason.commission_found_no_need,
+            RefusalReason.refused_employment_measures,
+            RefusalReason.social_contract_breach,
+            RefusalReason.false_information,
+            RefusalReason.too_many_dwellings,
+            RefusalReason.owns_vehicle,
+        ]
+        return np.select(conditions, [r.index for r in reasons], RefusalReason.none.index)
+
+
+class has_disabled_child(Variable):
+    value_type = bool
+    entity = Family
+    definition_period = MONTH
+    label = "The family has a child (under 18) with a disability"
+    reference = "Fact sheet §2.5 (vehicle rule does not apply to families with disabled children)"
+
+    def formula(family, period, parameters):
+        person = family.members
+        return family.any((person("age", period) < 18) & (person("disability_group", period) > 0))
+
+
+class asp_eligible(Variable):
+    value_type = bool
+    entity = Family
+    definition_period = MONTH
+    label = "Entitled to targeted social assistance"
+    reference = "Social Code Art. 120 p.4, Art. 128"
+
+    def formula(family, period, parameters):
+        return family("refusal_reason", period) == RefusalReason.none
+
+
+# --- type ----------------------------------------------------------------------------------------------
+
+
+class AspType(Enum):
+    none = "Not entitled"
+    unconditional = "Unconditional assistance"
+    conditional = "Conditional assistance (social contract)"
+
+
+class able_bodied_members(Variable):
+    value_type = int
+    entity = Family
+    definition_period = MONTH
+    label = "Number of able-bodied members"
+    reference = "Social Code Art. 122"
+
+    def formula(family, period, parameters):
+        return family.sum(family.members("is_able_bodied", period))
+
+
+class asp_type(Variable):
+    value_type = Enum
+    possible_values = AspType
+    default_value = AspType.none
+    entity = Family
+    definition_period = MONTH
+    label = "Type of assistance: unconditional, or conditional with a social contract"
+    reference = (
+        "Social Code Art. 122 (conditional assistance, social contract); unconditional cases: no able-bodied "
+        "member, or the only one cares for a child/disabled/elderly person (egov.kz social_help)"
+    )
+
+    def formula(family, period, parameters):
+        able = family("able_bodied_members", period)
+        carers = family.sum(family.members("is_able_bodied", period) & family.members("is_qualifying_carer", period))
+        unconditional = (able == 0) | ((able == 1) & (carers == 1))
+        kind = np.where(unconditional, AspType.unconditional.index, AspType.conditional.index)
+        return np.where(family("asp_eligible", period), kind, AspType.none.index)
+
+
+# --- amounts -------------------------------------------------------------------------------------------
+
+
+class is_guaranteed_child(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "Child counted for the 2019 per-child guarantee (under 18, or under 23 in full-time study)"
+    reference = "Fact sheet §2.7 (mgorod.kz 2019-03-05; enbek.gov.kz 362357)"
+
+    def formula(person, period, parameters):
+        p = parameters(period).child_guarantee
+        years = person("age", period)
+        student = person("employment_status", period) == EmploymentStatus.student_full_time
+        return (years < p.max_age) | (student & (years < p.student_max_age))
+
+
+class asp_gap_per_member(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Poverty line minus per-capita income, not below zero"
+    reference = "Fact sheet §2.1 (social-balkhash id=838; mgorod.kz 2025-08-18)"
+
+    def formula(family, period, parameters):
+        return np.maximum(family("poverty_line", period) - family("per_capita_income", period), 0)
+
+
+class asp_monthly_amount(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Monthly ASP: (poverty line − per-capita income) × members (in 2019, children guaranteed 70% of SM)"
+    reference = (
+        "Fact sheet §2.1 — social-balkhash id=838; kontrast.enbek.gov.kz 357934; mgorod.kz 2025-08-18; "
+        "2019 child guarantee: enbek.gov.kz/en/node/362357"
+    )
+
+    def formula(family, period, parameters):
+        share = parameters(period).child_guarantee.share_of_subsistence_minimum
+        gap = family("asp_gap_per_member", period)
+        guarantee = round_half_up(share * family("subsistence_minimum_reference", period))
+        n = family("members", period)
+        n_children = family.sum(family.members("is_guaranteed_child", period)) if share > 0 else 0
+        amount = gap * (n - n_children) + np.maximum(gap, guarantee) * n_children
+        return np.where(family("asp_eligible", period), round_half_up(amount, 2), 0)
+
+
+class child_supplement_monthly(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Monthly supplement for children aged 1–6 of an entitled family: 1.5 MRP per child"
+    reference = "Fact sheet §2.7 (monetised GSP from 2023: aqparat.info 2022-12-29; nur.kz 2258904)"
+
+    def formula(family, period, parameters):
+        p = parameters(period)
+        years = family.members("age", period)
+        in_range = (years >= p.child_supplement.min_age) & (years <= p.child_supplement.max_age)
+        per_child = p.child_supplement.mrp_per_child * p.general.mrp
+        amount = family.sum(in_range) * per_child
+        return np.where(family("asp_eligible", period), round_half_up(amount, 2), 0)
+
+
+class asp_assignment_months(Variable):
+    value_type = int
+    entity = Family
+    definition_period = MONTH
+    label = "Months assigned: from the month of application to the end of its quarter (0 when not entitled)"
+    reference = "Assigned for the current quarter from the month of application, paid monthly (gov.kz/situations/11)"
+
+    def formula(family, period, parameters):
+        left = 3 - (period.start.month - 1) % 3
+        return np.where(family("asp_eligible", period), left, 0)
+
+
+class asp_quarter_total(Variable):
+    value_type = float
+    entity = Family
+    definition_period = MONTH
+    unit = "currency"
+    label = "Total paid for the assignment period: (ASP + child supplement) × months assigned"
+    reference = "gov.kz/situations/11 (quarterly assignment, monthly payment)"
+
+    def formula(family, period, parameters):
+        monthly = family("asp_monthly_amount", period) + family("child_supplement_monthly", period)
+        return monthly * family("asp_assignment_months", period)

@@ -1,0 +1,113 @@
+"""Codes of the data contract: regions (KATO), sexes, roles, employment, education, income sources.
+
+KATO (Классификатор административно-территориальных объектов) codes are 9 digits; a region's code is
+its two-digit prefix followed by seven zeros, and a district's code starts with its region's prefix.
+The 20 regions are the 17 oblasts and 3 cities of republican significance in force since 8 Jun 2022
+(fact sheet §5.5). The full district catalogue belongs to the synthetic registry; here a district code
+is checked structurally (9 digits, the region's prefix, not the region code itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Region:
+    kato: str  # 9-digit KATO code of the region
+    key: str  # stable identifier used by the law's parameters
+    name_kk: str
+    name_ru: str
+    name_en: str
+    is_city: bool = False
+
+    @property
+    def prefix(self) -> str:
+        return self.kato[:2]
+
+
+REGIONS: tuple[Region, ...] = (
+    Region("100000000", "abai", "Абай облысы", "Абайская область", "Abai Region"),
+    Region("110000000", "akmola", "Ақмола облысы", "Акмолинская область", "Akmola Region"),
+    Region("150000000", "aktobe", "Ақтөбе облысы", "Актюбинская область", "Aktobe Region"),
+    Region("190000000", "almaty_region", "Алматы облысы", "Алматинская область", "Almaty Region"),
+    Region("230000000", "atyrau", "Атырау облысы", "Атырауская область", "Atyrau Region"),
+    Region("270000000", "west_kazakhstan", "Батыс Қазақстан облысы", "Западно-Казахстанская область",
+           "West Kazakhstan Region"),
+    Region("310000000", "zhambyl", "Жамбыл облысы", "Жамбылская область", "Zhambyl Region"),
+    Region("330000000", "zhetisu", "Жетісу облысы", "Жетысуская область", "Zhetisu Region"),
+    Region("350000000", "karaganda", "Қарағанды облысы", "Карагандинская область", "Karaganda Region"),
+    Region("390000000", "kostanay", "Қостанай облысы", "Костанайская область", "Kostanay Region"),
+    Region("430000000", "kyzylorda", "Қызылорда облысы", "Кызылординская область", "Kyzylorda Region"),
+    Region("470000000", "mangystau", "Маңғыстау облысы", "Мангистауская область", "Mangystau Region"),
+    Region("550000000", "pavlodar", "Павлодар облысы", "Павлодарская область", "Pavlodar Region"),
+    Region("590000000", "north_kazakhstan", "Солтүстік Қазақстан облысы", "Северо-Казахстанская область",
+           "North Kazakhstan Region"),
+    Region("610000000", "turkestan", "Түркістан облысы", "Туркестанская область", "Turkestan Region"),
+    Region("620000000", "ulytau", "Ұлытау облысы", "Улытауская область", "Ulytau Region"),
+    Region("630000000", "east_kazakhstan", "Шығыс Қазақстан облысы", "Восточно-Казахстанская область",
+           "East Kazakhstan Region"),
+    Region("710000000", "astana", "Астана қаласы", "г. Астана", "Astana city", True),
+    Region("750000000", "almaty", "Алматы қаласы", "г. Алматы", "Almaty city", True),
+    Region("790000000", "shymkent", "Шымкент қаласы", "г. Шымкент", "Shymkent city", True),
+)
+REGION_BY_KATO: dict[str, Region] = {r.kato: r for r in REGIONS}
+REGION_BY_KEY: dict[str, Region] = {r.key: r for r in REGIONS}
+
+
+def region_name(kato: str, lang: str = "ru") -> str:
+    region = REGION_BY_KATO.get(kato)
+    if region is None:
+        return kato
+    return {"kk": region.name_kk, "en": region.name_en}.get(lang, region.name_ru)
+
+
+SEXES = ("M", "F")
+ROLES = ("applicant", "spouse", "child", "other")
+SETTLEMENT_TYPES = ("urban", "rural")
+
+#: Employment status of a person (one value per person, the main one).
+EMPLOYMENT_STATUSES = (
+    "employee",  # formal employee
+    "self_employed",  # self-employed, individual entrepreneur or ЕСП (single aggregate payment) payer
+    "registered_unemployed",
+    "not_working",
+    "student_full_time",
+    "pensioner",
+    "caring_child_under_3",
+    "caring_disabled",
+    "caring_elderly",
+    "maternity_leave",
+)
+#: Employment statuses of carers (Art. 122 exemptions: the only able-bodied member caring for others).
+CARER_STATUSES = ("caring_child_under_3", "caring_disabled", "caring_elderly", "maternity_leave")
+
+EDUCATION_LEVELS = (
+    "none",
+    "primary",
+    "basic_secondary",
+    "general_secondary",
+    "technical_vocational",
+    "higher",
+)
+
+#: Income sources, each a separate column of money per month in the law. KZT per month.
+INCOME_SOURCES = (
+    "wages",  # formal wages
+    "self_employment",  # declared self-employment / entrepreneur income
+    "informal",  # informal earnings (in the truth; state databases do not see them)
+    "pension",
+    "large_family_benefit",
+    "awarded_mother_benefit",  # Күміс алқа / Алтын алқа
+    "disability_benefit",
+    "child_disability_benefit",
+    "survivor_benefit",
+    "childcare_benefit",  # benefit for caring for a child under 1.5
+    "birth_benefit",
+    "other_benefit",
+    "alimony",
+    "scholarship",
+    "livestock_land",  # income from personal subsidiary farming: livestock, poultry, land
+    "loans",  # non-mortgage loans and microcredits received in the month
+    "other",
+)

@@ -1,0 +1,31 @@
+"""One settings object for the whole project, read from ``ATAULY_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Project configuration. Defaults make ``make demo`` work on local files."""
+
+    model_config = SettingsConfigDict(env_prefix="ATAULY_", extra="ignore")
+
+    home: Path = Field(default=Path("./var"), description="Data directory: registries, results, reports.")
+    lang: str = Field(default="ru", description="Default locale for user-facing text: ru, kk or en.")
+
+    @property
+    def results_dir(self) -> Path:
+        return self.home / "results"
+
+    @property
+    def sample_registry_dir(self) -> Path:
+        return self.home / "registry" / "sample"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
