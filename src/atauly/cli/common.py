@@ -13,6 +13,7 @@ from rich.table import Table
 
 from atauly.registry import Registry, RegistryNotFoundError, RegistryValidationError, load_registry
 
+
 def _console(stderr: bool = False) -> Console:
     # Outside a terminal (CI logs, pipes) Rich would wrap tables at 80 columns; give them room.
     probe = Console(stderr=stderr)
@@ -25,8 +26,15 @@ err_console = _console(stderr=True)
 
 @contextmanager
 def progress_bar():
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                  TimeElapsedColumn(), console=err_console, transient=False) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
         yield progress
 
 
@@ -40,7 +48,9 @@ def write_rejects(report, path: Path) -> None:
     report.problems.to_csv(path, index=False)
 
 
-def load(registry: Path, view: str | None, skip_invalid: bool = False, rejects: Path | None = None) -> Registry:
+def load(
+    registry: Path, view: str | None, skip_invalid: bool = False, rejects: Path | None = None
+) -> Registry:
     """Load and validate a registry; print every problem and exit 1 when it is invalid."""
     with err_console.status(f"Reading and validating {registry}…"):
         try:
@@ -53,15 +63,19 @@ def load(registry: Path, view: str | None, skip_invalid: bool = False, rejects: 
             err_console.print(f"[bold red]The registry is invalid:[/] {exc.report.summary(limit=30)}")
             if rejects is not None:
                 err_console.print(f"All problems written to {rejects}")
-            err_console.print("Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
-                              "families with problems.")
+            err_console.print(
+                "Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
+                "families with problems."
+            )
             raise typer.Exit(1) from None
     if not report.ok:
         n_bad = len(report.invalid_family_ids())
         if rejects is not None:
             write_rejects(report, rejects)
-        err_console.print(f"[yellow]Skipped {n_bad} famil(ies) with {len(report.problems)} problem(s)"
-                          + (f"; reasons in {rejects}[/]" if rejects is not None else "[/]"))
+        err_console.print(
+            f"[yellow]Skipped {n_bad} famil(ies) with {len(report.problems)} problem(s)"
+            + (f"; reasons in {rejects}[/]" if rejects is not None else "[/]")
+        )
     return reg
 
 

@@ -14,12 +14,17 @@ from .common import console, err_console, fail, load, progress_bar, rich_table, 
 
 app = typer.Typer(help="The ASP law as code (OpenFisca): compute, explain, reform.", no_args_is_help=True)
 
-RegistryOpt = Annotated[Path, typer.Option("--registry", help="Registry directory (families, persons, incomes).")]
+RegistryOpt = Annotated[
+    Path, typer.Option("--registry", help="Registry directory (families, persons, incomes).")
+]
 QuarterOpt = Annotated[str, typer.Option("--quarter", help="Application quarter, e.g. 2025Q3.")]
 ViewOpt = Annotated[
     str | None,
-    typer.Option("--view", help="Registry view sub-directory: truth or recorded (default: recorded when present, "
-                 "else the directory itself)."),
+    typer.Option(
+        "--view",
+        help="Registry view sub-directory: truth or recorded (default: recorded when present, "
+        "else the directory itself).",
+    ),
 ]
 
 
@@ -47,14 +52,22 @@ def summary_by_region(result):
 
     r = result.assign(
         persons=result["members"].where(result["eligible"], 0),
-        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(result["eligible"], 0),
+        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(
+            result["eligible"], 0
+        ),
     )
-    g = r.groupby("region_kato").agg(families=("family_id", "size"), entitled=("eligible", "sum"),
-                                     persons_entitled=("persons", "sum"), monthly_budget=("budget", "sum"))
+    g = r.groupby("region_kato").agg(
+        families=("family_id", "size"),
+        entitled=("eligible", "sum"),
+        persons_entitled=("persons", "sum"),
+        monthly_budget=("budget", "sum"),
+    )
     names = {reg.kato: reg.name_en for reg in REGIONS}
     g.insert(0, "region", [names.get(k, k) for k in g.index])
-    total = g.drop(columns="region").sum()
-    g.loc["total"] = ["Kazakhstan (total)", *total.tolist()]
+    total = pd.DataFrame(
+        [{"region": "Kazakhstan (total)", **g.drop(columns="region").sum().to_dict()}], index=["total"]
+    )
+    g = pd.concat([g, total])
     g = g.reset_index().rename(columns={"index": "region_kato"})
     for col in ("families", "entitled", "persons_entitled"):
         g[col] = g[col].astype(int)
@@ -68,10 +81,19 @@ def compute_cmd(
     quarter: QuarterOpt,
     out: Annotated[Path, typer.Option("--out", help="Result file, one row per family (.parquet or .csv).")],
     view: ViewOpt = None,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Leave out families with data problems "
-                                               "(listed in the rejects file) instead of stopping.")] = False,
-    rejects: Annotated[Path | None, typer.Option("--rejects", help="Where to write data problems "
-                                                 "(default: next to --out, *.rejects.csv).")] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Leave out families with data problems (listed in the rejects file) instead of stopping.",
+        ),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
+        ),
+    ] = None,
 ) -> None:
     """Apply the law to every family: eligibility, type, amount, child supplement, refusal reason."""
     from atauly.law.compute import compute
@@ -84,8 +106,13 @@ def compute_cmd(
         task = progress.add_task(f"Applying the law for {q}", total=len(reg.families))
         result = compute(reg, q, progress=lambda n: progress.advance(task, n))
     write_table(result, out)
-    console.print(rich_table(summary_by_region(result), title=f"ASP {q}: families entitled and monthly budget (₸)",
-                             money=("monthly_budget",)))
+    console.print(
+        rich_table(
+            summary_by_region(result),
+            title=f"ASP {q}: families entitled and monthly budget (₸)",
+            money=("monthly_budget",),
+        )
+    )
     err_console.print(f"Wrote {len(result):,} rows to {out}")
 
 
@@ -96,11 +123,17 @@ def explain_cmd(
     quarter: QuarterOpt,
     lang: Annotated[str, typer.Option("--lang", help="Language: ru, kk or en.")] = "",
     view: ViewOpt = None,
-    openfisca_trace: Annotated[bool, typer.Option("--openfisca-trace", help="Also print OpenFisca's full "
-                                                  "computation log (every variable and value).")] = False,
+    openfisca_trace: Annotated[
+        bool,
+        typer.Option(
+            "--openfisca-trace",
+            help="Also print OpenFisca's full computation log (every variable and value).",
+        ),
+    ] = False,
 ) -> None:
     """Explain the result for one family, step by step, with the parameters and articles used."""
-    from atauly.law.explain import explain, openfisca_trace as of_trace
+    from atauly.law.explain import explain
+    from atauly.law.explain import openfisca_trace as of_trace
 
     lang = lang or get_settings().lang
     if lang not in LANGUAGES:
@@ -120,13 +153,24 @@ def explain_cmd(
 def reform_cmd(
     registry: RegistryOpt,
     quarter: QuarterOpt,
-    set_file: Annotated[Path | None, typer.Option("--set", help="YAML file of parameter overrides "
-                                                  "(see docs/law.md#reforms).")] = None,
-    poverty_line_share: Annotated[float | None, typer.Option("--poverty-line-share", help="Shortcut: poverty "
-                                  "line as this share of the subsistence minimum (baseline 0.7).")] = None,
+    set_file: Annotated[
+        Path | None, typer.Option("--set", help="YAML file of parameter overrides (see docs/law.md#reforms).")
+    ] = None,
+    poverty_line_share: Annotated[
+        float | None,
+        typer.Option(
+            "--poverty-line-share",
+            help="Shortcut: poverty line as this share of the subsistence minimum (baseline 0.7).",
+        ),
+    ] = None,
     view: ViewOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="CSV of the comparison by region "
-                                             "(default: $ATAULY_HOME/results/reform-QUARTER.csv).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="CSV of the comparison by region (default: $ATAULY_HOME/results/reform-QUARTER.csv).",
+        ),
+    ] = None,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
 ) -> None:
     """Compare recipients and monthly budget by region: baseline vs a parametric reform."""
@@ -154,8 +198,22 @@ def reform_cmd(
         table = compare(reg, str(q), overrides)
     out = out or get_settings().results_dir / f"reform-{q}.csv"
     write_table(table, out)
-    shown = table[["region", "baseline_families", "reform_families", "delta_families", "baseline_budget_monthly",
-                   "reform_budget_monthly", "delta_budget_monthly"]]
-    console.print(rich_table(shown, title=f"{name}: {q}, baseline vs reform (families entitled, ₸ a month)",
-                             money=("baseline_budget_monthly", "reform_budget_monthly", "delta_budget_monthly")))
+    shown = table[
+        [
+            "region",
+            "baseline_families",
+            "reform_families",
+            "delta_families",
+            "baseline_budget_monthly",
+            "reform_budget_monthly",
+            "delta_budget_monthly",
+        ]
+    ]
+    console.print(
+        rich_table(
+            shown,
+            title=f"{name}: {q}, baseline vs reform (families entitled, ₸ a month)",
+            money=("baseline_budget_monthly", "reform_budget_monthly", "delta_budget_monthly"),
+        )
+    )
     err_console.print(f"Wrote {out}")

@@ -45,12 +45,29 @@ def demo(
     from .common import rich_table
 
     result = pd.read_parquet(out)
-    cols = ["family_id", "members", "per_capita_income", "poverty_line", "eligible", "refusal_reason", "asp_type",
-            "asp_monthly_amount", "child_supplement_monthly", "assignment_period"]
-    console.print(rich_table(result[cols], title=f"Families, {quarter}",
-                             money=("poverty_line", "asp_monthly_amount", "child_supplement_monthly")))
+    cols = [
+        "family_id",
+        "members",
+        "per_capita_income",
+        "poverty_line",
+        "eligible",
+        "refusal_reason",
+        "asp_type",
+        "asp_monthly_amount",
+        "child_supplement_monthly",
+        "assignment_period",
+    ]
+    console.print(
+        rich_table(
+            result[cols],
+            title=f"Families, {quarter}",
+            money=("poverty_line", "asp_monthly_amount", "child_supplement_monthly"),
+        )
+    )
     console.rule(f"[bold]Trace for family {family}")
-    law.explain_cmd(registry=sample, family=family, quarter=quarter, lang=lang, view=None, openfisca_trace=False)
+    law.explain_cmd(
+        registry=sample, family=family, quarter=quarter, lang=lang, view=None, openfisca_trace=False
+    )
 
 
 if __name__ == "__main__":

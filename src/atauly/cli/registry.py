@@ -22,7 +22,9 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "registry" / "sample"
 def validate_cmd(
     registry: Annotated[Path, typer.Option("--registry", help="Registry directory.")],
     view: Annotated[str | None, typer.Option("--view", help="truth or recorded sub-directory.")] = None,
-    rejects: Annotated[Path | None, typer.Option("--rejects", help="Write every problem to this CSV.")] = None,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Write every problem to this CSV.")
+    ] = None,
 ) -> None:
     """Check a registry and report every problem (row, column, value, rule). Exit 1 when invalid."""
     try:
@@ -33,14 +35,18 @@ def validate_cmd(
     if rejects is not None:
         write_rejects(report, rejects)
     if report.ok:
-        console.print(f"[green]Valid:[/] {len(fam):,} families, {len(per):,} persons, {len(inc):,} income rows")
+        console.print(
+            f"[green]Valid:[/] {len(fam):,} families, {len(per):,} persons, {len(inc):,} income rows"
+        )
         return
     err_console.print(report.summary(limit=50))
     raise typer.Exit(1)
 
 
 @app.command("sample")
-def sample_cmd(out: Annotated[Path, typer.Option("--out", help="Directory to write the sample registry to.")]) -> None:
+def sample_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the sample registry to.")],
+) -> None:
     """Write the hand-written sample registry (20 fictitious families covering the law's cases) as CSV."""
     if not SAMPLE_DIR.is_dir():
         fail(f"sample registry missing from the package: {SAMPLE_DIR}")

@@ -6,7 +6,7 @@ missing from a catalog falls back to English, so a missing translation never hid
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -19,13 +19,18 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 _BABEL_LOCALES = {"ru": "ru_RU", "kk": "kk_KZ", "en": "en_US"}
 
 
+def N_(message: str) -> str:
+    """Mark a string for extraction into the catalogs without translating it yet."""
+    return message
+
+
 def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
     return lang
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     check_language(lang)
     path = LOCALE_DIR / lang / "LC_MESSAGES" / "atauly.po"

@@ -88,8 +88,10 @@ def compute(
 
 def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.DataFrame:
     sim = build_simulation(registry, month, tbs)
-    out = {"family_id": registry.families["family_id"].to_numpy(),
-           "region_kato": registry.families["region_kato"].to_numpy()}
+    out = {
+        "family_id": registry.families["family_id"].to_numpy(),
+        "region_kato": registry.families["region_kato"].to_numpy(),
+    }
     for column, variable in _VARIABLES.items():
         values = sim.calculate(variable, month)
         if hasattr(values, "decode_to_str"):
@@ -98,8 +100,15 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     df = pd.DataFrame(out)
     df.insert(2, "quarter", str(quarter))
     df.insert(3, "application_month", month)
-    for col in ("counted_income_quarter", "per_capita_income", "subsistence_minimum", "poverty_line",
-                "asp_monthly_amount", "child_supplement_monthly", "quarter_total"):
+    for col in (
+        "counted_income_quarter",
+        "per_capita_income",
+        "subsistence_minimum",
+        "poverty_line",
+        "asp_monthly_amount",
+        "child_supplement_monthly",
+        "quarter_total",
+    ):
         df[col] = np.round(df[col].astype(np.float64), 2)
     df["refusal_reason"] = df["refusal_reason"].where(df["refusal_reason"] != "none", "")
     df["asp_type"] = df["asp_type"].where(df["asp_type"] != "none", "")

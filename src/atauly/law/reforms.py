@@ -134,10 +134,13 @@ def compare(registry: Registry, quarter: str, overrides: dict) -> pd.DataFrame:
 def _by_region(result: pd.DataFrame) -> pd.DataFrame:
     r = result.assign(
         persons=result["members"].where(result["eligible"], 0),
-        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(result["eligible"], 0),
+        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(
+            result["eligible"], 0
+        ),
     )
-    return r.groupby("region_kato").agg(families=("eligible", "sum"), persons=("persons", "sum"),
-                                        budget=("budget", "sum"))
+    return r.groupby("region_kato").agg(
+        families=("eligible", "sum"), persons=("persons", "sum"), budget=("budget", "sum")
+    )
 
 
 def summarise(base: pd.DataFrame, reform: pd.DataFrame) -> pd.DataFrame:
@@ -149,9 +152,10 @@ def summarise(base: pd.DataFrame, reform: pd.DataFrame) -> pd.DataFrame:
         table[f"baseline_{col}"] = b[col].reindex(table.index).fillna(0)
         table[f"reform_{col}"] = r[col].reindex(table.index).fillna(0)
         table[f"delta_{col}"] = table[f"reform_{col}"] - table[f"baseline_{col}"]
-    total = table.drop(columns="region").sum()
-    total["region"] = "Kazakhstan (total)"
-    table.loc["total"] = total
+    total = pd.DataFrame(
+        [{"region": "Kazakhstan (total)", **table.drop(columns="region").sum().to_dict()}], index=["total"]
+    )
+    table = pd.concat([table, total])
     table.index.name = "region_kato"
     table = table.reset_index()
     for col in table.columns:
@@ -159,5 +163,10 @@ def summarise(base: pd.DataFrame, reform: pd.DataFrame) -> pd.DataFrame:
             table[col] = table[col].astype(int)
         elif col.endswith("budget"):
             table[col] = table[col].astype(float).round(2)
-    return table.rename(columns={"baseline_budget": "baseline_budget_monthly", "reform_budget": "reform_budget_monthly",
-                                 "delta_budget": "delta_budget_monthly"})
+    return table.rename(
+        columns={
+            "baseline_budget": "baseline_budget_monthly",
+            "reform_budget": "reform_budget_monthly",
+            "delta_budget": "delta_budget_monthly",
+        }
+    )

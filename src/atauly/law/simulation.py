@@ -98,8 +98,12 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
         position = person_index.get_indexer(relevant["person_id"])
         n = len(per)
         frame = pd.DataFrame(
-            {"pos": position, "source": relevant["source"].to_numpy(), "month": relevant["month"].to_numpy(),
-             "amount": relevant["amount_kzt"].to_numpy(dtype=np.float64)}
+            {
+                "pos": position,
+                "source": relevant["source"].to_numpy(),
+                "month": relevant["month"].to_numpy(),
+                "amount": relevant["amount_kzt"].to_numpy(dtype=np.float64),
+            }
         )
         for (source, m), group in frame.groupby(["source", "month"], sort=False):
             if source not in INCOME_SOURCES:

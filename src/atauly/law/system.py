@@ -13,7 +13,6 @@ from . import entities
 from .variables import asp, inputs
 
 PARAMETERS_DIR = Path(__file__).parent / "parameters"
-TESTS_DIR = Path(__file__).parent / "tests"
 
 
 class AspTaxBenefitSystem(TaxBenefitSystem):

@@ -8,7 +8,17 @@ from .io import Registry, RegistryNotFoundError, load_registry, read_raw, resolv
 from .validate import RegistryValidationError, ValidationReport, validate
 
 __all__ = [
-    "INCOME_SOURCES", "REGIONS", "REGION_BY_KATO", "REGION_BY_KEY", "Registry", "RegistryNotFoundError",
-    "RegistryValidationError", "ValidationReport", "load_registry", "read_raw", "resolve_view", "validate",
+    "INCOME_SOURCES",
+    "REGIONS",
+    "REGION_BY_KATO",
+    "REGION_BY_KEY",
+    "Registry",
+    "RegistryNotFoundError",
+    "RegistryValidationError",
+    "ValidationReport",
+    "load_registry",
+    "read_raw",
+    "resolve_view",
+    "validate",
     "write_registry",
 ]

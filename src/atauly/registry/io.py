@@ -53,7 +53,8 @@ def resolve_view(directory: Path | str, view: str | None) -> Path:
         return directory
     views = sorted(p.name for p in directory.iterdir() if p.is_dir() and _find(p, "families") is not None)
     raise RegistryNotFoundError(
-        f"no '{view}' view and no tables in {directory}" + (f"; views found: {', '.join(views)}" if views else "")
+        f"no '{view}' view and no tables in {directory}"
+        + (f"; views found: {', '.join(views)}" if views else "")
     )
 
 
@@ -67,7 +68,9 @@ def _find(directory: Path, name: str) -> Path | None:
 def _read_table(directory: Path, name: str) -> pd.DataFrame:
     path = _find(directory, name)
     if path is None:
-        raise RegistryNotFoundError(f"table '{name}' not found in {directory} (expected {name}.parquet or {name}.csv)")
+        raise RegistryNotFoundError(
+            f"table '{name}' not found in {directory} (expected {name}.parquet or {name}.csv)"
+        )
     if path.suffix == ".csv":
         # Identifiers and codes stay text (leading zeros in IINs and KATO codes matter).
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -79,7 +82,9 @@ def _read_table(directory: Path, name: str) -> pd.DataFrame:
     return df
 
 
-def read_raw(directory: Path | str, view: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def read_raw(
+    directory: Path | str, view: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     base = resolve_view(directory, view)
     tables = []
     for name in TABLE_NAMES:
@@ -125,5 +130,12 @@ def write_registry(registry: Registry, directory: Path | str, fmt: str = "parque
     return directory
 
 
-__all__ = ["Registry", "RegistryNotFoundError", "RegistryValidationError", "load_registry", "read_raw",
-           "resolve_view", "write_registry"]
+__all__ = [
+    "Registry",
+    "RegistryNotFoundError",
+    "RegistryValidationError",
+    "load_registry",
+    "read_raw",
+    "resolve_view",
+    "write_registry",
+]

@@ -98,7 +98,11 @@ class _Collector:
         if col is not None and col.sensitive and column != "iin" and rule not in ("negative",):
             shown = values.map(lambda _: "<hidden>")
         if family is None:
-            fam = sub["family_id"] if "family_id" in sub.columns else pd.Series([None] * len(sub), index=sub.index)
+            fam = (
+                sub["family_id"]
+                if "family_id" in sub.columns
+                else pd.Series([None] * len(sub), index=sub.index)
+            )
         else:
             fam = pd.Series(np.asarray(family, dtype=object)[mask], index=sub.index)
         self.frames.append(
@@ -137,7 +141,9 @@ def _row_ids(table: Table, sub: pd.DataFrame) -> list[str]:
         return [f"row {i + 1}" for i in sub.index]
     key = table.key[0]
     if key in sub.columns:
-        return [f"{key}={v}" if _display(v) else f"row {i + 1}" for i, v in zip(sub.index, sub[key], strict=True)]
+        return [
+            f"{key}={v}" if _display(v) else f"row {i + 1}" for i, v in zip(sub.index, sub[key], strict=True)
+        ]
     return [f"row {i + 1}" for i in sub.index]
 
 
@@ -145,8 +151,16 @@ def _is_blank(s: pd.Series) -> np.ndarray:
     return (s.isna() | s.astype(str).str.strip().isin(["", "nan", "NaT", "None", "<NA>"])).to_numpy()
 
 
-_BOOL_MAP = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
-             "1.0": True, "0.0": False}
+_BOOL_MAP = {
+    "true": True,
+    "false": False,
+    "1": True,
+    "0": False,
+    "yes": True,
+    "no": False,
+    "1.0": True,
+    "0.0": False,
+}
 
 
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -186,17 +200,32 @@ def _check_table(table: Table, raw: pd.DataFrame, out: _Collector, family_of=Non
         if col.name not in df.columns:
             if col.required:
                 out.frames.append(
-                    pd.DataFrame([{"table": table.name, "row_id": "(all rows)", "family_id": None,
-                                   "column": col.name, "value": "", "rule": "missing_column",
-                                   "message": RULE_MESSAGES["missing_column"]}])
+                    pd.DataFrame(
+                        [
+                            {
+                                "table": table.name,
+                                "row_id": "(all rows)",
+                                "family_id": None,
+                                "column": col.name,
+                                "value": "",
+                                "rule": "missing_column",
+                                "message": RULE_MESSAGES["missing_column"],
+                            }
+                        ]
+                    )
                 )
                 df[col.name] = None
             else:
                 df[col.name] = col.default
         raw_values = df[col.name]
         converted, bad = _coerce(col, raw_values)
-        kind_rule = {"int": "type_int", "float": "type_float", "bool": "type_bool", "date": "type_date",
-                     "month": "type_month"}.get(col.kind)
+        kind_rule = {
+            "int": "type_int",
+            "float": "type_float",
+            "bool": "type_bool",
+            "date": "type_date",
+            "month": "type_month",
+        }.get(col.kind)
         if kind_rule:
             out.add(table, df, bad, col.name, kind_rule, values=raw_values.to_numpy(dtype=object), family=fam)
         blank = converted.isna().to_numpy() & ~bad
@@ -225,22 +254,50 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     fam = _check_table(FAMILIES, families, out)
     per = _check_table(PERSONS, persons, out)
     person_family = dict(zip(per["person_id"], per["family_id"], strict=True))
-    inc = _check_table(INCOMES, incomes, out, family_of=lambda d: d["person_id"].map(person_family).to_numpy())
+    inc = _check_table(
+        INCOMES, incomes, out, family_of=lambda d: d["person_id"].map(person_family).to_numpy()
+    )
 
     # Keys and references.
-    out.add(FAMILIES, fam, fam["family_id"].notna() & fam["family_id"].duplicated(keep=False), "family_id",
-            "duplicate_id")
-    out.add(PERSONS, per, per["person_id"].notna() & per["person_id"].duplicated(keep=False), "person_id",
-            "duplicate_id")
+    out.add(
+        FAMILIES,
+        fam,
+        fam["family_id"].notna() & fam["family_id"].duplicated(keep=False),
+        "family_id",
+        "duplicate_id",
+    )
+    out.add(
+        PERSONS,
+        per,
+        per["person_id"].notna() & per["person_id"].duplicated(keep=False),
+        "person_id",
+        "duplicate_id",
+    )
     known_families = set(fam["family_id"].dropna())
-    out.add(PERSONS, per, per["family_id"].notna() & ~per["family_id"].isin(known_families), "family_id",
-            "unknown_family")
+    out.add(
+        PERSONS,
+        per,
+        per["family_id"].notna() & ~per["family_id"].isin(known_families),
+        "family_id",
+        "unknown_family",
+    )
     with_members = set(per["family_id"].dropna())
-    out.add(FAMILIES, fam, fam["family_id"].notna() & ~fam["family_id"].isin(with_members), "family_id",
-            "empty_family")
+    out.add(
+        FAMILIES,
+        fam,
+        fam["family_id"].notna() & ~fam["family_id"].isin(with_members),
+        "family_id",
+        "empty_family",
+    )
     inc_family = inc["person_id"].map(person_family).to_numpy()
-    out.add(INCOMES, inc, inc["person_id"].notna() & ~inc["person_id"].isin(set(per["person_id"].dropna())),
-            "person_id", "unknown_person", family=inc_family)
+    out.add(
+        INCOMES,
+        inc,
+        inc["person_id"].notna() & ~inc["person_id"].isin(set(per["person_id"].dropna())),
+        "person_id",
+        "unknown_person",
+        family=inc_family,
+    )
 
     # Families: district code structure and exactly one applicant.
     d = fam["district_kato"]
@@ -248,24 +305,42 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     fmt_ok = d.astype(str).str.fullmatch(r"\d{9}").fillna(False).to_numpy()
     out.add(FAMILIES, fam, has_d & ~fmt_ok, "district_kato", "district_format")
     region_prefix = fam["region_kato"].astype(str).str[:2]
-    mismatch = has_d & fmt_ok & ((d.astype(str).str[:2] != region_prefix) | (d == fam["region_kato"])).to_numpy()
+    mismatch = (
+        has_d & fmt_ok & ((d.astype(str).str[:2] != region_prefix) | (d == fam["region_kato"])).to_numpy()
+    )
     mismatch &= fam["region_kato"].isin(list(REGION_BY_KATO)).to_numpy()
     out.add(FAMILIES, fam, mismatch, "district_kato", "district_region_mismatch")
     applicants = per.loc[per["role"] == "applicant"].groupby("family_id").size()
     n_app = fam["family_id"].map(applicants).fillna(0).to_numpy()
-    out.add(FAMILIES, fam, fam["family_id"].isin(with_members).to_numpy() & (n_app != 1), "family_id",
-            "applicant_count", values=n_app.astype(int).astype(str))
+    out.add(
+        FAMILIES,
+        fam,
+        fam["family_id"].isin(with_members).to_numpy() & (n_app != 1),
+        "family_id",
+        "applicant_count",
+        values=n_app.astype(int).astype(str),
+    )
 
     # Persons: IIN, birth dates, disability group, child older than parent.
-    ids = check_iins(per["iin"].to_numpy(), per["birth_date"].to_numpy(dtype="datetime64[ns]")
-                     .astype("datetime64[D]"), per["sex"].to_numpy())
+    ids = check_iins(
+        per["iin"].to_numpy(),
+        per["birth_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"),
+        per["sex"].to_numpy(),
+    )
     for rule in IIN_RULES:
         out.add(PERSONS, per, (ids == rule) & per["iin"].notna().to_numpy(), "iin", rule)
     out.add(PERSONS, per, per["iin"].notna() & per["iin"].duplicated(keep=False), "iin", "duplicate_iin")
     today = pd.Timestamp(today if today is not None else pd.Timestamp.today().normalize())
-    out.add(PERSONS, per, (per["birth_date"] > today).fillna(False).to_numpy(), "birth_date", "birth_date_future")
-    out.add(PERSONS, per, ~per["disability_group"].isin([0, 1, 2, 3]).to_numpy()
-            & per["disability_group"].notna().to_numpy(), "disability_group", "disability_group")
+    out.add(
+        PERSONS, per, (per["birth_date"] > today).fillna(False).to_numpy(), "birth_date", "birth_date_future"
+    )
+    out.add(
+        PERSONS,
+        per,
+        ~per["disability_group"].isin([0, 1, 2, 3]).to_numpy() & per["disability_group"].notna().to_numpy(),
+        "disability_group",
+        "disability_group",
+    )
     parents = per.loc[per["role"].isin(["applicant", "spouse"])].groupby("family_id")["birth_date"].max()
     youngest_parent = per["family_id"].map(parents)
     older = (per["role"] == "child") & youngest_parent.notna() & (per["birth_date"] <= youngest_parent)
@@ -275,7 +350,9 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     for table, df in ((FAMILIES, fam), (PERSONS, per), (INCOMES, inc)):
         for col in table.columns:
             if col.kind == "int":
-                df[col.name] = df[col.name].fillna(col.default if col.default is not None else 0).astype("int64")
+                df[col.name] = (
+                    df[col.name].fillna(col.default if col.default is not None else 0).astype("int64")
+                )
             elif col.kind == "bool":
                 df[col.name] = df[col.name].fillna(False).astype(bool)
             elif col.kind == "float":

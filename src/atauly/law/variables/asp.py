@@ -11,7 +11,8 @@ from datetime import date
 
 import numpy as np
 from openfisca_core.indexed_enums import Enum
-from openfisca_core.periods import MONTH, period as make_period
+from openfisca_core.periods import MONTH
+from openfisca_core.periods import period as make_period
 from openfisca_core.variables import Variable
 
 from atauly.registry.codes import INCOME_SOURCES
@@ -46,7 +47,9 @@ def _month_index(dates):
 
 
 def _day(dates):
-    return (dates.astype("datetime64[D]") - dates.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    return (dates.astype("datetime64[D]") - dates.astype("datetime64[M]").astype("datetime64[D]")).astype(
+        np.int64
+    ) + 1
 
 
 def months_between(earlier, later):
@@ -102,7 +105,9 @@ class is_able_bodied(Variable):
     value_type = bool
     entity = Person
     definition_period = MONTH
-    label = "Able-bodied: of working age, not disabled (group I/II), not a full-time student, not long-term ill"
+    label = (
+        "Able-bodied: of working age, not disabled (group I/II), not a full-time student, not long-term ill"
+    )
     reference = "Social Code Art. 122; fact sheet §2.3 (egov.kz social_help; kontrast.enbek.gov.kz 357878)"
 
     def formula(person, period, parameters):
@@ -132,8 +137,12 @@ class is_qualifying_carer(Variable):
         limit = parameters(period).work_ability.carer_child_age_limit
         status = person("employment_status", period)
         has_young_child = person.family.any(person("age", period) < limit)
-        caring_child = np.isin(status, [EmploymentStatus.caring_child_under_3.index, EmploymentStatus.maternity_leave.index])
-        other_care = np.isin(status, [EmploymentStatus.caring_disabled.index, EmploymentStatus.caring_elderly.index])
+        caring_child = np.isin(
+            status, [EmploymentStatus.caring_child_under_3.index, EmploymentStatus.maternity_leave.index]
+        )
+        other_care = np.isin(
+            status, [EmploymentStatus.caring_disabled.index, EmploymentStatus.caring_elderly.index]
+        )
         return (caring_child & has_young_child) | other_care
 
 
@@ -233,7 +242,9 @@ class subsistence_minimum_reference(Variable):
     definition_period = MONTH
     unit = "currency"
     label = "Subsistence minimum of the family's region for the quarter preceding the application quarter"
-    reference = "Order MLSP 19 May 2023 No. 160 p.1; fact sheet §1.2 (the PL is regional and quarterly in practice)"
+    reference = (
+        "Order MLSP 19 May 2023 No. 160 p.1; fact sheet §1.2 (the PL is regional and quarterly in practice)"
+    )
 
     def formula(family, period, parameters):
         sm = parameters(previous_quarter_instant(period)).subsistence_minimum
@@ -247,7 +258,9 @@ class median_income_reference(Variable):
     entity = Family
     definition_period = MONTH
     unit = "currency"
-    label = "Median per-capita income of the family's region for the quarter preceding the application quarter"
+    label = (
+        "Median per-capita income of the family's region for the quarter preceding the application quarter"
+    )
     reference = "Order MLSP 20 Dec 2024 No. 473; regional values not published (national fallback)"
 
     def formula(family, period, parameters):
@@ -384,7 +397,9 @@ class asp_type(Variable):
 
     def formula(family, period, parameters):
         able = family("able_bodied_members", period)
-        carers = family.sum(family.members("is_able_bodied", period) & family.members("is_qualifying_carer", period))
+        carers = family.sum(
+            family.members("is_able_bodied", period) & family.members("is_qualifying_carer", period)
+        )
         unconditional = (able == 0) | ((able == 1) & (carers == 1))
         kind = np.where(unconditional, AspType.unconditional.index, AspType.conditional.index)
         return np.where(family("asp_eligible", period), kind, AspType.none.index)
@@ -424,7 +439,9 @@ class asp_monthly_amount(Variable):
     entity = Family
     definition_period = MONTH
     unit = "currency"
-    label = "Monthly ASP: (poverty line − per-capita income) × members (in 2019, children guaranteed 70% of SM)"
+    label = (
+        "Monthly ASP: (poverty line − per-capita income) × members (in 2019, children guaranteed 70% of SM)"
+    )
     reference = (
         "Fact sheet §2.1 — social-balkhash id=838; kontrast.enbek.gov.kz 357934; mgorod.kz 2025-08-18; "
         "2019 child guarantee: enbek.gov.kz/en/node/362357"
@@ -462,7 +479,9 @@ class asp_assignment_months(Variable):
     entity = Family
     definition_period = MONTH
     label = "Months assigned: from the month of application to the end of its quarter (0 when not entitled)"
-    reference = "Assigned for the current quarter from the month of application, paid monthly (gov.kz/situations/11)"
+    reference = (
+        "Assigned for the current quarter from the month of application, paid monthly (gov.kz/situations/11)"
+    )
 
     def formula(family, period, parameters):
         left = 3 - (period.start.month - 1) % 3

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from openfisca_core.holders import set_input_dispatch_by_period
 from openfisca_core.indexed_enums import Enum
 from openfisca_core.periods import ETERNITY, MONTH
 from openfisca_core.variables import Variable
@@ -13,7 +14,9 @@ from ..entities import Family, Person
 NO_DATE = date(1900, 1, 1)  # "no such event" for optional dates
 
 Region = Enum("Region", {r.key: r.name_en for r in REGIONS})
-Region.__doc__ = "The 20 regions (17 oblasts and 3 cities of republican significance); see atauly.registry.codes."
+Region.__doc__ = (
+    "The 20 regions (17 oblasts and 3 cities of republican significance); see atauly.registry.codes."
+)
 Sex = Enum("Sex", {"male": "Male", "female": "Female"})
 EmploymentStatus = Enum("EmploymentStatus", {s: s.replace("_", " ") for s in EMPLOYMENT_STATUSES})
 
@@ -25,7 +28,9 @@ class region(Variable):
     entity = Family
     definition_period = ETERNITY
     label = "Region of residence (KATO region)"
-    reference = "Social Code Art. 120 p.4 (poverty line set per oblast, city of republican significance, capital)"
+    reference = (
+        "Social Code Art. 120 p.4 (poverty line set per oblast, city of republican significance, capital)"
+    )
 
 
 class application_date(Variable):
@@ -151,6 +156,8 @@ def _income_variable(source: str) -> type[Variable]:
             "label": f"Income received in the month: {source.replace('_', ' ')} (KZT)",
             "unit": "currency",
             "reference": "Social Code Art. 127; data contract, incomes.source",
+            # A value given for several months (e.g. "month:2025-04:3") is the amount of each month.
+            "set_input": set_input_dispatch_by_period,
             "__module__": __name__,
         },
     )
