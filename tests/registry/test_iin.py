@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from atauly.registry.iin import check_digit, check_iins, is_valid_iin, make_iin, mask_iin
+from atauly.registry.iin import check_digit, check_iins, is_valid_iin, make_iin, make_iins, mask_iin
 
 
 def test_fact_sheet_example():
@@ -75,3 +75,24 @@ def test_made_iins_are_valid_and_consistent(born, sex, serial):
 
 def test_masking_never_shows_digits():
     assert "0612" not in mask_iin("061211600012")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)),
+            st.sampled_from(["M", "F"]),
+            st.integers(0, 9999),
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_vectorised_iins_match_the_scalar_ones(rows):
+    born = np.array([r[0] for r in rows], dtype="datetime64[D]")
+    sexes = np.array([r[1] for r in rows])
+    iins = make_iins(born, sexes, np.array([r[2] for r in rows]))
+    assert (check_iins(iins, born, sexes) == "").all()
+    for iin, (b, s, serial) in zip(iins, rows, strict=True):
+        if serial <= 9990:
+            assert iin == make_iin(b, s, serial) or check_digit(iin[:11]) is not None

@@ -71,19 +71,21 @@ def compute(
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     tbs = tbs or tax_benefit_system()
-    months = application_months(registry.families, quarter)
+    months = application_months(registry.families, quarter).to_numpy()
+    groups = np.unique(months)
     frames = []
-    for month in sorted(months.unique()):
-        ids = registry.families.loc[months == month, "family_id"]
-        part = registry if len(ids) == len(registry.families) else registry.subset(ids)
-        frames.append(_compute_month(part, month, quarter, tbs))
+    for month in groups:
+        part = registry if len(groups) == 1 else registry.take(months == month)
+        frames.append(_compute_month(part, str(month), quarter, tbs))
         if progress:
-            progress(len(ids))
+            progress(len(part.families))
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
-    result = pd.concat(frames, ignore_index=True)
-    order = pd.Index(result["family_id"]).get_indexer(registry.families["family_id"])
-    return result.iloc[order].reset_index(drop=True)
+    if len(frames) == 1:
+        return frames[0]
+    # Back to the registry's order: rows were grouped by month, each group in registry order.
+    order = np.argsort(np.argsort(months, kind="stable"), kind="stable")
+    return pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)
 
 
 def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.DataFrame:

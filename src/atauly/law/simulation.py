@@ -15,7 +15,7 @@ from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
 from atauly.registry import REGION_BY_KATO, Registry
-from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES
+from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES, ROLES
 
 from .system import tax_benefit_system
 from .variables.asp import previous_quarter_months
@@ -61,11 +61,14 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     """
     tbs = tbs or tax_benefit_system()
     fam, per, inc = registry.families, registry.persons, registry.incomes
+    person_family, income_person = registry.positions()
     builder = SimulationBuilder()
     builder.create_entities(tbs)
-    builder.declare_person_entity("person", per["person_id"].to_numpy())
-    families = builder.declare_entity("family", fam["family_id"].to_numpy())
-    builder.join_with_persons(families, per["family_id"].to_numpy(), per["role"].to_numpy())
+    # Entities are identified by their row positions (fast integer joins); the tables keep the ids.
+    builder.declare_person_entity("person", np.arange(len(per)))
+    families = builder.declare_entity("family", np.arange(len(fam)))
+    roles = pd.Categorical(per["role"], categories=ROLES).codes.astype(np.int64)
+    builder.join_with_persons(families, person_family, roles)
     sim = builder.build(tbs)
 
     # Enums are passed as indices (the order of the registry's code lists), which is fast and exact.
@@ -92,10 +95,10 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
         sim.set_input(name, "eternity", values)
 
     months = [str(m) for m in previous_quarter_months(_period(month))]
-    relevant = inc.loc[inc["month"].isin(months) & (inc["amount_kzt"] > 0)]
+    keep = (inc["month"].isin(months) & (inc["amount_kzt"] > 0)).to_numpy(dtype=bool, na_value=False)
+    relevant = inc.loc[keep]
     if not relevant.empty:
-        person_index = pd.Index(per["person_id"])
-        position = person_index.get_indexer(relevant["person_id"])
+        position = income_person[keep]
         n = len(per)
         frame = pd.DataFrame(
             {

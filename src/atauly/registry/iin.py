@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
 W1 = np.arange(1, 12)
 W2 = np.array([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
@@ -66,18 +68,23 @@ def check_iins(
     ``birth_dates`` (datetime-like) and ``sexes`` ('M'/'F'), when given, must agree with the IIN.
     The first failing rule is reported for each IIN.
     """
-    raw = np.array([("" if v is None else str(v)) for v in iins], dtype=object)
-    n = len(raw)
+    strings = pd.Series(iins if isinstance(iins, pd.Series) else list(iins), dtype="string").reset_index(
+        drop=True
+    )
+    n = len(strings)
     result = np.full(n, "", dtype=object)
     if n == 0:
         return result
-    ok_format = np.array([len(s) == 12 and s.isdigit() and s.isascii() for s in raw], dtype=bool)
+    ok_format = strings.str.fullmatch(r"[0-9]{12}").to_numpy(dtype=bool, na_value=False)
     result[~ok_format] = "iin_format"
     if not ok_format.any():
         return result
     idx = np.flatnonzero(ok_format)
-    text = "".join(raw[idx])
-    digits = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 12).astype(np.int64) - 48
+    # All remaining values are 12 ASCII digits: their UTF-8 bytes form one contiguous (n, 12) block.
+    arrow = pa.array(strings[ok_format].to_numpy(dtype=object), type=pa.string())
+    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int32)[arrow.offset : arrow.offset + len(arrow) + 1]
+    data = np.frombuffer(arrow.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    digits = data.reshape(-1, 12).astype(np.int64) - 48
     c = digits[:, 6]
     ok_c = (c >= 1) & (c <= 6)
     century = np.where(ok_c, (np.clip(c, 1, 6) - 1) // 2 * 100 + 1800, 1900)
@@ -128,3 +135,43 @@ def mask_iin(value: object) -> str:
     """Never show an IIN in clear: keep only its length."""
     s = "" if value is None else str(value)
     return f"<{len(s)} chars hidden>"
+
+
+def make_iins(birth_dates: np.ndarray, sexes: np.ndarray, serials: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`make_iin` for synthetic populations: valid IINs for many people at once.
+
+    ``birth_dates`` are datetime64, ``sexes`` 'M'/'F', ``serials`` integers 0..9999. A serial whose
+    prefix is never issued is moved to the next usable one (mod 10000); uniqueness is the caller's job.
+    """
+    born = np.asarray(birth_dates, dtype="datetime64[D]")
+    years = born.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = born.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    days = (born - born.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    c = (years // 100 - 18) * 2 + 1 + (np.asarray(sexes) == "F")
+    if ((c < 1) | (c > 6)).any():
+        raise ValueError("birth years must lie in 1800-2099")
+    serial = np.asarray(serials, dtype=np.int64) % 10000
+    digits = np.empty((len(born), 12), dtype=np.int64)
+    yy = years % 100
+    digits[:, 0], digits[:, 1] = yy // 10, yy % 10
+    digits[:, 2], digits[:, 3] = months // 10, months % 10
+    digits[:, 4], digits[:, 5] = days // 10, days % 10
+    digits[:, 6] = c
+    todo = np.ones(len(born), dtype=bool)
+    for _ in range(20):
+        s = serial[todo]
+        for k, p in enumerate((1000, 100, 10, 1)):
+            digits[todo, 7 + k] = s // p % 10
+        d = digits[todo, :11]
+        s1 = (d * W1).sum(axis=1) % 11
+        s2 = (d * W2).sum(axis=1) % 11
+        k = np.where(s1 == 10, s2, s1)
+        usable = k != 10
+        idx = np.flatnonzero(todo)
+        digits[idx[usable], 11] = k[usable]
+        serial[idx[~usable]] = (serial[idx[~usable]] + 1) % 10000
+        todo[idx[usable]] = False
+        if not todo.any():
+            break
+    chars = (digits + 48).astype(np.uint8)
+    return chars.view("S12").ravel().astype(str)

@@ -6,13 +6,14 @@ A registry directory may hold views in sub-directories (``truth/``, ``recorded/`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .schema import TABLES
-from .validate import RegistryValidationError, ValidationReport, drop_families, validate
+from .validate import Keys, RegistryValidationError, ValidationReport, drop_families, validate
 
 TABLE_NAMES = ("families", "persons", "incomes")
 
@@ -23,19 +24,48 @@ class RegistryNotFoundError(FileNotFoundError):
 
 @dataclass
 class Registry:
+    """A validated registry: the three tables, plus the row positions that link them.
+
+    ``person_family[i]`` is the row in ``families`` of person ``i``; ``income_person[j]`` the row in
+    ``persons`` of income row ``j``. They are computed once (by validation, or on first use).
+    """
+
     families: pd.DataFrame
     persons: pd.DataFrame
     incomes: pd.DataFrame
+    person_family: np.ndarray | None = field(default=None, repr=False)
+    income_person: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.families)
 
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.person_family is None or len(self.person_family) != len(self.persons):
+            self.person_family = Keys(self.families["family_id"], self.persons["family_id"]).positions()
+        if self.income_person is None or len(self.income_person) != len(self.incomes):
+            self.income_person = Keys(self.persons["person_id"], self.incomes["person_id"]).positions()
+        return self.person_family, self.income_person
+
+    def take(self, family_mask: np.ndarray) -> Registry:
+        """The families where ``family_mask`` is true, with their persons and incomes (positions kept)."""
+        person_family, income_person = self.positions()
+        family_mask = np.asarray(family_mask, dtype=bool)
+        person_mask = family_mask[person_family]
+        income_mask = person_mask[income_person]
+        new_family = np.cumsum(family_mask) - 1
+        new_person = np.cumsum(person_mask) - 1
+        return Registry(
+            self.families.loc[family_mask].reset_index(drop=True),
+            self.persons.loc[person_mask].reset_index(drop=True),
+            self.incomes.loc[income_mask].reset_index(drop=True),
+            new_family[person_family[person_mask]],
+            new_person[income_person[income_mask]],
+        )
+
     def subset(self, family_ids) -> Registry:
-        ids = set(family_ids)
-        fam = self.families.loc[self.families["family_id"].isin(ids)]
-        per = self.persons.loc[self.persons["family_id"].isin(ids)]
-        inc = self.incomes.loc[self.incomes["person_id"].isin(set(per["person_id"]))]
-        return Registry(fam.reset_index(drop=True), per.reset_index(drop=True), inc.reset_index(drop=True))
+        return self.take(
+            self.families["family_id"].isin(list(family_ids)).to_numpy(dtype=bool, na_value=False)
+        )
 
 
 def resolve_view(directory: Path | str, view: str | None) -> Path:
@@ -109,7 +139,8 @@ def load_registry(
         if not skip_invalid:
             raise RegistryValidationError(report)
         fam, per, inc = drop_families(fam, per, inc, report.invalid_family_ids())
-    return Registry(fam, per, inc), report
+        return Registry(fam, per, inc), report
+    return Registry(fam, per, inc, report.person_family, report.income_person), report
 
 
 def write_registry(registry: Registry, directory: Path | str, fmt: str = "parquet") -> Path:

@@ -55,6 +55,10 @@ class RegistryValidationError(ValueError):
 @dataclass
 class ValidationReport:
     problems: pd.DataFrame
+    #: Positions computed while validating, reused by the law: each person's family row, each income's
+    #: person row (-1 when unknown). Valid only for the tables as returned by ``validate``.
+    person_family: np.ndarray | None = None
+    income_person: np.ndarray | None = None
 
     @property
     def ok(self) -> bool:
@@ -88,6 +92,10 @@ class _Collector:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
+        if callable(values):
+            values = values()
+        if callable(family):
+            family = family()
         sub = df.loc[mask]
         if values is None:
             values = sub[column] if column in sub.columns else pd.Series([""] * len(sub), index=sub.index)
@@ -148,7 +156,48 @@ def _row_ids(table: Table, sub: pd.DataFrame) -> list[str]:
 
 
 def _is_blank(s: pd.Series) -> np.ndarray:
-    return (s.isna() | s.astype(str).str.strip().isin(["", "nan", "NaT", "None", "<NA>"])).to_numpy()
+    if (
+        pd.api.types.is_numeric_dtype(s)
+        or pd.api.types.is_datetime64_any_dtype(s)
+        or pd.api.types.is_bool_dtype(s)
+    ):
+        return s.isna().to_numpy()
+    text = s.astype("string")
+    return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+
+
+def _in(values: pd.Series, allowed) -> np.ndarray:
+    """values ∈ allowed (a short list of codes): factorise once, test the few distinct values."""
+    codes, uniques = pd.factorize(values)
+    ok = np.isin(np.asarray(uniques, dtype=object), list(allowed))
+    return (codes >= 0) & ok[np.maximum(codes, 0)] if len(ok) else np.zeros(len(codes), dtype=bool)
+
+
+class Keys:
+    """Identifiers of a table and references to them, factorised together once (Arrow hashing).
+
+    ``Keys(families.family_id, persons.family_id)`` gives, for each person, the position of its family
+    (-1 when none), and tells which family ids are duplicated — for millions of rows in seconds.
+    """
+
+    def __init__(self, ref: pd.Series, *queries: pd.Series):
+        parts = [pd.Series(p).astype("string").reset_index(drop=True) for p in (ref, *queries)]
+        codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
+        splits = np.cumsum([len(p) for p in parts])[:-1]
+        self.ref_codes, *self.query_codes = np.split(codes, splits)
+        n = len(uniques)
+        valid = np.flatnonzero(self.ref_codes >= 0)
+        self.count = np.bincount(self.ref_codes[valid], minlength=n)
+        self.first = np.full(n, -1, dtype=np.int64)
+        self.first[self.ref_codes[valid[::-1]]] = valid[::-1]  # the first occurrence is written last
+
+    def duplicated(self) -> np.ndarray:
+        rc = self.ref_codes
+        return (rc >= 0) & (self.count[np.maximum(rc, 0)] > 1)
+
+    def positions(self, k: int = 0) -> np.ndarray:
+        q = self.query_codes[k]
+        return np.where(q >= 0, self.first[np.maximum(q, 0)], -1)
 
 
 _BOOL_MAP = {
@@ -167,9 +216,8 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert a raw column to its contract type. Returns (converted, mask of unparseable values)."""
     blank = _is_blank(s)
     if col.kind in ("str", "category"):
-        out = s.astype(object).where(~blank, None)
-        out = out.map(lambda v: v if v is None else str(v).strip())
-        return out, np.zeros(len(s), dtype=bool)
+        text = s.astype("string").str.strip()
+        return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
     if col.kind in ("int", "float"):
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna().to_numpy() & ~blank
@@ -195,7 +243,7 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def _check_table(table: Table, raw: pd.DataFrame, out: _Collector, family_of=None) -> pd.DataFrame:
     df = raw.reset_index(drop=True).copy()
-    fam = family_of(df) if family_of is not None else None
+    fam = (lambda: family_of(df)) if family_of is not None else None  # only needed to report a problem
     for col in table.columns:
         if col.name not in df.columns:
             if col.required:
@@ -227,14 +275,22 @@ def _check_table(table: Table, raw: pd.DataFrame, out: _Collector, family_of=Non
             "month": "type_month",
         }.get(col.kind)
         if kind_rule:
-            out.add(table, df, bad, col.name, kind_rule, values=raw_values.to_numpy(dtype=object), family=fam)
+            out.add(
+                table,
+                df,
+                bad,
+                col.name,
+                kind_rule,
+                values=lambda rv=raw_values: rv.to_numpy(dtype=object),
+                family=fam,
+            )
         blank = converted.isna().to_numpy() & ~bad
         if not col.nullable and col.default is None and col.name in raw.columns:
             out.add(table, df, blank, col.name, "required", family=fam)
         if col.default is not None:
             converted = converted.where(~blank, col.default)
         if col.allowed is not None:
-            unknown = converted.notna().to_numpy() & ~converted.isin(col.allowed).to_numpy()
+            unknown = converted.notna().to_numpy() & ~_in(converted, col.allowed)
             rule = "unknown_region" if col.name == "region_kato" else "unknown_code"
             out.add(table, df, unknown, col.name, rule, family=fam)
         if col.minimum is not None:
@@ -253,98 +309,99 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     out = _Collector()
     fam = _check_table(FAMILIES, families, out)
     per = _check_table(PERSONS, persons, out)
-    person_family = dict(zip(per["person_id"], per["family_id"], strict=True))
-    inc = _check_table(
-        INCOMES, incomes, out, family_of=lambda d: d["person_id"].map(person_family).to_numpy()
+    income_ids = (
+        incomes["person_id"].astype("string").str.strip()
+        if "person_id" in incomes.columns
+        else pd.Series([None] * len(incomes), dtype="string")
     )
+    person_keys = Keys(per["person_id"], income_ids)
+    income_person = person_keys.positions()
+
+    def income_families(_df=None):  # only computed to report a problem
+        families_of_persons = per["family_id"].to_numpy(dtype=object, na_value=None)
+        return np.where(income_person >= 0, families_of_persons[np.maximum(income_person, 0)], None)
+
+    inc = _check_table(INCOMES, incomes, out, family_of=income_families)
+    family_keys = Keys(fam["family_id"], per["family_id"])
+    person_family = family_keys.positions()
 
     # Keys and references.
+    out.add(FAMILIES, fam, family_keys.duplicated(), "family_id", "duplicate_id")
+    out.add(PERSONS, per, person_keys.duplicated(), "person_id", "duplicate_id")
     out.add(
-        FAMILIES,
-        fam,
-        fam["family_id"].notna() & fam["family_id"].duplicated(keep=False),
-        "family_id",
-        "duplicate_id",
+        PERSONS, per, per["family_id"].notna().to_numpy() & (person_family < 0), "family_id", "unknown_family"
     )
-    out.add(
-        PERSONS,
-        per,
-        per["person_id"].notna() & per["person_id"].duplicated(keep=False),
-        "person_id",
-        "duplicate_id",
-    )
-    known_families = set(fam["family_id"].dropna())
-    out.add(
-        PERSONS,
-        per,
-        per["family_id"].notna() & ~per["family_id"].isin(known_families),
-        "family_id",
-        "unknown_family",
-    )
-    with_members = set(per["family_id"].dropna())
-    out.add(
-        FAMILIES,
-        fam,
-        fam["family_id"].notna() & ~fam["family_id"].isin(with_members),
-        "family_id",
-        "empty_family",
-    )
-    inc_family = inc["person_id"].map(person_family).to_numpy()
+    members = np.bincount(person_family[person_family >= 0], minlength=len(fam))
+    has_id = fam["family_id"].notna().to_numpy()
+    out.add(FAMILIES, fam, has_id & (members == 0), "family_id", "empty_family")
     out.add(
         INCOMES,
         inc,
-        inc["person_id"].notna() & ~inc["person_id"].isin(set(per["person_id"].dropna())),
+        inc["person_id"].notna().to_numpy() & (income_person < 0),
         "person_id",
         "unknown_person",
-        family=inc_family,
+        family=income_families,
     )
 
     # Families: district code structure and exactly one applicant.
-    d = fam["district_kato"]
+    d = fam["district_kato"].astype("string")
     has_d = d.notna().to_numpy()
-    fmt_ok = d.astype(str).str.fullmatch(r"\d{9}").fillna(False).to_numpy()
+    fmt_ok = d.str.fullmatch(r"\d{9}").to_numpy(dtype=bool, na_value=False)
     out.add(FAMILIES, fam, has_d & ~fmt_ok, "district_kato", "district_format")
-    region_prefix = fam["region_kato"].astype(str).str[:2]
+    region = fam["region_kato"].astype("string")
+    other_prefix = (d.str[:2] != region.str[:2]) | (d == region)
     mismatch = (
-        has_d & fmt_ok & ((d.astype(str).str[:2] != region_prefix) | (d == fam["region_kato"])).to_numpy()
+        has_d & fmt_ok & other_prefix.to_numpy(dtype=bool, na_value=False) & _in(region, list(REGION_BY_KATO))
     )
-    mismatch &= fam["region_kato"].isin(list(REGION_BY_KATO)).to_numpy()
     out.add(FAMILIES, fam, mismatch, "district_kato", "district_region_mismatch")
-    applicants = per.loc[per["role"] == "applicant"].groupby("family_id").size()
-    n_app = fam["family_id"].map(applicants).fillna(0).to_numpy()
+    is_applicant = (per["role"] == "applicant").to_numpy(dtype=bool, na_value=False) & (person_family >= 0)
+    n_app = np.bincount(person_family[is_applicant], minlength=len(fam))
     out.add(
         FAMILIES,
         fam,
-        fam["family_id"].isin(with_members).to_numpy() & (n_app != 1),
+        has_id & (members > 0) & (n_app != 1),
         "family_id",
         "applicant_count",
-        values=n_app.astype(int).astype(str),
+        values=lambda: n_app.astype(str),
     )
 
     # Persons: IIN, birth dates, disability group, child older than parent.
     ids = check_iins(
-        per["iin"].to_numpy(),
+        per["iin"],
         per["birth_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"),
-        per["sex"].to_numpy(),
+        per["sex"].to_numpy(dtype=object, na_value=None),
     )
+    has_iin = per["iin"].notna().to_numpy()
     for rule in IIN_RULES:
-        out.add(PERSONS, per, (ids == rule) & per["iin"].notna().to_numpy(), "iin", rule)
-    out.add(PERSONS, per, per["iin"].notna() & per["iin"].duplicated(keep=False), "iin", "duplicate_iin")
+        out.add(PERSONS, per, (ids == rule) & has_iin, "iin", rule)
+    out.add(PERSONS, per, has_iin & Keys(per["iin"]).duplicated(), "iin", "duplicate_iin")
     today = pd.Timestamp(today if today is not None else pd.Timestamp.today().normalize())
-    out.add(
-        PERSONS, per, (per["birth_date"] > today).fillna(False).to_numpy(), "birth_date", "birth_date_future"
-    )
     out.add(
         PERSONS,
         per,
-        ~per["disability_group"].isin([0, 1, 2, 3]).to_numpy() & per["disability_group"].notna().to_numpy(),
+        (per["birth_date"] > today).to_numpy(dtype=bool, na_value=False),
+        "birth_date",
+        "birth_date_future",
+    )
+    group = per["disability_group"]
+    out.add(
+        PERSONS,
+        per,
+        group.notna().to_numpy() & ~group.isin([0, 1, 2, 3]).to_numpy(),
         "disability_group",
         "disability_group",
     )
-    parents = per.loc[per["role"].isin(["applicant", "spouse"])].groupby("family_id")["birth_date"].max()
-    youngest_parent = per["family_id"].map(parents)
-    older = (per["role"] == "child") & youngest_parent.notna() & (per["birth_date"] <= youngest_parent)
-    out.add(PERSONS, per, older.fillna(False).to_numpy(), "birth_date", "child_older_than_parent")
+    born = per["birth_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    known_born = ~np.isnat(per["birth_date"].to_numpy(dtype="datetime64[ns]"))
+    is_parent = per["role"].isin(["applicant", "spouse"]).to_numpy(dtype=bool, na_value=False)
+    sel = is_parent & known_born & (person_family >= 0)
+    youngest = np.full(len(fam), np.iinfo(np.int64).min)
+    np.maximum.at(youngest, person_family[sel], born[sel])
+    is_child = (
+        (per["role"] == "child").to_numpy(dtype=bool, na_value=False) & known_born & (person_family >= 0)
+    )
+    older = is_child & (born <= youngest[np.maximum(person_family, 0)])
+    out.add(PERSONS, per, older, "birth_date", "child_older_than_parent")
 
     # Final types for the law.
     for table, df in ((FAMILIES, fam), (PERSONS, per), (INCOMES, inc)):
@@ -357,15 +414,18 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
                 df[col.name] = df[col.name].fillna(False).astype(bool)
             elif col.kind == "float":
                 df[col.name] = df[col.name].astype("float64")
-    return fam, per, inc, out.result()
+    report = out.result()
+    report.person_family = person_family
+    report.income_person = income_person
+    return fam, per, inc, report
 
 
 def drop_families(families, persons, incomes, bad_family_ids: set[str]):
     """Remove whole families (and their persons and incomes) that have any problem."""
-    fam = families.loc[~families["family_id"].isin(bad_family_ids) & families["family_id"].notna()]
-    good = set(fam["family_id"])
-    per = persons.loc[persons["family_id"].isin(good)]
-    inc = incomes.loc[incomes["person_id"].isin(set(per["person_id"]))]
+    bad = families["family_id"].isin(list(bad_family_ids)).to_numpy(dtype=bool, na_value=True)
+    fam = families.loc[~bad & families["family_id"].notna().to_numpy()]
+    per = persons.loc[Keys(fam["family_id"], persons["family_id"]).positions() >= 0]
+    inc = incomes.loc[Keys(per["person_id"], incomes["person_id"]).positions() >= 0]
     return fam.reset_index(drop=True), per.reset_index(drop=True), inc.reset_index(drop=True)
 
 

@@ -42,6 +42,15 @@ def previous_quarter_instant(period):
     return quarter_start(period).offset(-3, "month").start
 
 
+def by_region(node, region):
+    """``node[region]`` for a vector of regions: one parameter value per region, picked by enum index.
+
+    Same result as OpenFisca's vectorial node indexing, without its per-element Python loop.
+    """
+    values = np.array([node[name] for name in region.possible_values.names], dtype=np.float64)
+    return values[np.asarray(region)]
+
+
 def _month_index(dates):
     return dates.astype("datetime64[M]").astype(np.int64)
 
@@ -228,7 +237,7 @@ class subsistence_minimum_source(Variable):
 
     def formula(family, period, parameters):
         sm = parameters(previous_quarter_instant(period)).subsistence_minimum
-        regional = sm.bns_regional[family("region", period)]
+        regional = by_region(sm.bns_regional, family("region", period))
         return np.select(
             [regional > 0, np.full(family.count, sm.bns_national > 0)],
             [SubsistenceMinimumSource.regional_bns.index, SubsistenceMinimumSource.national_bns.index],
@@ -248,7 +257,7 @@ class subsistence_minimum_reference(Variable):
 
     def formula(family, period, parameters):
         sm = parameters(previous_quarter_instant(period)).subsistence_minimum
-        regional = sm.bns_regional[family("region", period)]
+        regional = by_region(sm.bns_regional, family("region", period))
         fallback = sm.bns_national if sm.bns_national > 0 else sm.budget
         return np.where(regional > 0, regional, fallback)
 
@@ -265,7 +274,7 @@ class median_income_reference(Variable):
 
     def formula(family, period, parameters):
         med = parameters(previous_quarter_instant(period)).median_income
-        regional = med.regional[family("region", period)]
+        regional = by_region(med.regional, family("region", period))
         return np.where(regional > 0, regional, med.national)
 
 
