@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench lint i18n venv clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# Refresh the message catalogs after changing user-facing text (then translate the new entries).
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
+	$(BIN)/pybabel update -i var/atauly.pot -d src/atauly/i18n/locale -D atauly --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
