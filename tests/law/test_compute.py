@@ -17,6 +17,13 @@ def result():
     return compute(reg, "2025Q3").set_index("family_id")
 
 
+def test_rows_keep_the_registry_order():
+    reg, _ = load_registry(SAMPLE)
+    res = compute(reg, "2025Q3")  # three application months: three simulations, merged back
+    assert res["application_month"].nunique() == 3
+    assert list(res["family_id"]) == list(reg.families["family_id"])
+
+
 def test_contract_columns(result):
     required = [
         "members",

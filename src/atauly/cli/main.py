@@ -61,7 +61,7 @@ def demo(
         rich_table(
             result[cols],
             title=f"Families, {quarter}",
-            money=("poverty_line", "asp_monthly_amount", "child_supplement_monthly"),
+            money=("per_capita_income", "poverty_line", "asp_monthly_amount", "child_supplement_monthly"),
         )
     )
     console.rule(f"[bold]Trace for family {family}")

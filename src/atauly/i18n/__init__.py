@@ -54,7 +54,9 @@ class Translator:
         return text.format(**fields) if fields else text
 
     def money(self, amount: float, decimals: int = 0) -> str:
-        """An amount in tenge, e.g. ``28 400 ₸`` (ru/kk) or ``28,400 ₸`` (en)."""
+        """An amount in tenge, e.g. ``28 400 ₸`` (ru/kk) or ``28,400 ₸`` (en); tiyn shown only when present."""
+        if decimals and abs(amount - round(amount)) < 0.5 * 10**-decimals:
+            decimals = 0
         fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
         return f"{format_decimal(amount, format=fmt, locale=self.locale)} ₸"
 
