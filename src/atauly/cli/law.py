@@ -45,36 +45,6 @@ def _view(view: str | None, registry: Path) -> str | None:
     return view or "recorded"
 
 
-def summary_by_region(result):
-    import pandas as pd
-
-    from atauly.registry.codes import REGIONS
-
-    r = result.assign(
-        persons=result["members"].where(result["eligible"], 0),
-        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(
-            result["eligible"], 0
-        ),
-    )
-    g = r.groupby("region_kato").agg(
-        families=("family_id", "size"),
-        entitled=("eligible", "sum"),
-        persons_entitled=("persons", "sum"),
-        monthly_budget=("budget", "sum"),
-    )
-    names = {reg.kato: reg.name_en for reg in REGIONS}
-    g.insert(0, "region", [names.get(k, k) for k in g.index])
-    total = pd.DataFrame(
-        [{"region": "Kazakhstan (total)", **g.drop(columns="region").sum().to_dict()}], index=["total"]
-    )
-    g = pd.concat([g, total])
-    g = g.reset_index().rename(columns={"index": "region_kato"})
-    for col in ("families", "entitled", "persons_entitled"):
-        g[col] = g[col].astype(int)
-    g["monthly_budget"] = g["monthly_budget"].astype(float)
-    return pd.DataFrame(g)
-
-
 @app.command("compute")
 def compute_cmd(
     registry: RegistryOpt,
@@ -96,7 +66,7 @@ def compute_cmd(
     ] = None,
 ) -> None:
     """Apply the law to every family: eligibility, type, amount, child supplement, refusal reason."""
-    from atauly.law.compute import compute
+    from atauly.law.compute import by_region, compute
 
     q = _quarter(quarter)
     view = _view(view, registry)
@@ -108,7 +78,7 @@ def compute_cmd(
     write_table(result, out)
     console.print(
         rich_table(
-            summary_by_region(result),
+            by_region(result),
             title=f"ASP {q}: families entitled and monthly budget (₸)",
             money=("monthly_budget",),
         )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from atauly.registry import Registry
+from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 
 from .simulation import Quarter, build_simulation
 from .system import tax_benefit_system
@@ -117,3 +117,31 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     last = quarter.months[-1]
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
+
+
+def by_region(result: pd.DataFrame) -> pd.DataFrame:
+    """Families, families entitled, persons entitled and monthly budget (ASP + child supplement) by
+    region, in KATO order with English names, and a national total row (``region_kato`` = ``total``)."""
+    entitled = result["eligible"].astype(bool)
+    r = result.assign(
+        persons=result["members"].where(entitled, 0),
+        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(entitled, 0),
+    )
+    g = r.groupby("region_kato").agg(
+        families=("family_id", "size"),
+        entitled=("eligible", "sum"),
+        persons_entitled=("persons", "sum"),
+        monthly_budget=("budget", "sum"),
+    )
+    g = g.reindex([reg.kato for reg in REGIONS if reg.kato in g.index])
+    g.insert(0, "region", [REGION_BY_KATO[k].name_en for k in g.index])
+    total = pd.DataFrame(
+        [{"region": "Kazakhstan (total)", **g.drop(columns="region").sum().to_dict()}], index=["total"]
+    )
+    g = pd.concat([g, total])
+    g.index.name = "region_kato"
+    g = g.reset_index()
+    for col in ("families", "entitled", "persons_entitled"):
+        g[col] = g[col].astype(int)
+    g["monthly_budget"] = g["monthly_budget"].astype(float).round(2)
+    return g

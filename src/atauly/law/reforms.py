@@ -22,9 +22,8 @@ from openfisca_core.periods import instant
 from openfisca_core.reforms import Reform
 
 from atauly.registry import Registry
-from atauly.registry.codes import REGIONS
 
-from .compute import compute
+from .compute import by_region, compute
 from .system import tax_benefit_system
 
 EVERY_DATE = "2000-01-01"
@@ -131,42 +130,24 @@ def compare(registry: Registry, quarter: str, overrides: dict) -> pd.DataFrame:
     return summarise(base, reform)
 
 
-def _by_region(result: pd.DataFrame) -> pd.DataFrame:
-    r = result.assign(
-        persons=result["members"].where(result["eligible"], 0),
-        budget=(result["asp_monthly_amount"] + result["child_supplement_monthly"]).where(
-            result["eligible"], 0
-        ),
-    )
-    return r.groupby("region_kato").agg(
-        families=("eligible", "sum"), persons=("persons", "sum"), budget=("budget", "sum")
-    )
-
-
 def summarise(base: pd.DataFrame, reform: pd.DataFrame) -> pd.DataFrame:
-    b, r = _by_region(base), _by_region(reform)
-    table = pd.DataFrame(index=[reg.kato for reg in REGIONS if reg.kato in b.index.union(r.index)])
-    names = {reg.kato: reg.name_en for reg in REGIONS}
-    table["region"] = [names[k] for k in table.index]
-    for col in ("families", "persons", "budget"):
-        table[f"baseline_{col}"] = b[col].reindex(table.index).fillna(0)
-        table[f"reform_{col}"] = r[col].reindex(table.index).fillna(0)
-        table[f"delta_{col}"] = table[f"reform_{col}"] - table[f"baseline_{col}"]
-    total = pd.DataFrame(
-        [{"region": "Kazakhstan (total)", **table.drop(columns="region").sum().to_dict()}], index=["total"]
-    )
-    table = pd.concat([table, total])
-    table.index.name = "region_kato"
-    table = table.reset_index()
+    """Families and persons entitled and monthly budget by region: baseline, reform and delta."""
+    b, r = by_region(base).set_index("region_kato"), by_region(reform).set_index("region_kato")
+    index = [k for k in [*b.index, *r.index] if k != "total"]
+    index = sorted(set(index), key=index.index) + ["total"]
+    table = pd.DataFrame(index=pd.Index(index, name="region_kato"))
+    table["region"] = b["region"].combine_first(r["region"]).reindex(index)
+    for name, col in (
+        ("families", "entitled"),
+        ("persons", "persons_entitled"),
+        ("budget_monthly", "monthly_budget"),
+    ):
+        table[f"baseline_{name}"] = b[col].reindex(index).fillna(0)
+        table[f"reform_{name}"] = r[col].reindex(index).fillna(0)
+        table[f"delta_{name}"] = table[f"reform_{name}"] - table[f"baseline_{name}"]
     for col in table.columns:
         if col.endswith(("families", "persons")):
             table[col] = table[col].astype(int)
-        elif col.endswith("budget"):
+        elif col.endswith("budget_monthly"):
             table[col] = table[col].astype(float).round(2)
-    return table.rename(
-        columns={
-            "baseline_budget": "baseline_budget_monthly",
-            "reform_budget": "reform_budget_monthly",
-            "delta_budget": "delta_budget_monthly",
-        }
-    )
+    return table.reset_index()
