@@ -131,6 +131,67 @@ def test_skip_invalid_writes_rejects(tmp_path):
     assert list(rejects.columns) == ["table", "row_id", "family_id", "column", "value", "rule", "message"]
 
 
+def test_missing_column_cannot_be_skipped(tmp_path):
+    fam, per, inc = tables([family("A", [person()])])
+    write_registry(Registry(fam, per.drop(columns=["sex"]), inc), tmp_path / "reg", fmt="csv")
+    r = invoke(
+        "law",
+        "compute",
+        "--registry",
+        tmp_path / "reg",
+        "--quarter",
+        "2025Q3",
+        "--out",
+        tmp_path / "o.csv",
+        "--skip-invalid",
+    )
+    assert r.exit_code == 1 and "missing_column" in r.output and "whole column" in r.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_personal_data_is_masked_in_reports(tmp_path):
+    fams = [
+        family("A", [person(born="1981-07-03", incomes={("wages", "2025-04"): -123456})]),
+        family("B", [person("applicant", born="2000-01-01"), person("child", born="1990-01-01")]),
+    ]
+    fam, per, inc = tables(fams)
+    write_registry(Registry(fam, per, inc), tmp_path / "reg", fmt="csv")
+    r = invoke(
+        "law",
+        "compute",
+        "--registry",
+        tmp_path / "reg",
+        "--quarter",
+        "2025Q3",
+        "--out",
+        tmp_path / "o.csv",
+        "--skip-invalid",
+    )
+    rejects = (tmp_path / "o.rejects.csv").read_text()
+    for secret in ("123456", "1990-01-01", "2000-01-01"):
+        assert secret not in r.output and secret not in rejects
+    assert "negative" in rejects and "child_older_than_parent" in rejects
+
+
+def test_reform_skip_invalid_writes_rejects(tmp_path):
+    _bad_registry(tmp_path / "reg")
+    r = invoke(
+        "law",
+        "reform",
+        "--registry",
+        tmp_path / "reg",
+        "--quarter",
+        "2025Q3",
+        "--poverty-line-share",
+        "0.8",
+        "--skip-invalid",
+        "--out",
+        tmp_path / "cmp.csv",
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "cmp.rejects.csv").exists() and (tmp_path / "cmp.csv").exists()
+
+
 def test_explain_languages():
     r = invoke("law", "explain", "--registry", SAMPLE, "--family", "F01", "--quarter", "2025Q3")
     assert r.exit_code == 0 and "Среднедушевой доход" in r.output  # Russian by default

@@ -56,8 +56,12 @@ def test_dated_overrides_and_errors(tmp_path):
         normalise_overrides({"poverty_line.share_of_subsistance_minimum": 0.8})
     with pytest.raises(ReformError, match="group of parameters"):
         normalise_overrides({"poverty_line": 0.8})
-    with pytest.raises(ReformError, match="number or true/false"):
+    with pytest.raises(ReformError, match="must be a number"):
         normalise_overrides({"general.mrp": "a lot"})
+    with pytest.raises(ReformError, match="must be true or false"):
+        normalise_overrides({"assets.vehicle_disqualifies": 0.5})
+    with pytest.raises(ReformError, match="must be a number"):
+        normalise_overrides({"poverty_line.share_of_subsistence_minimum": True})
     f = tmp_path / "r.yaml"
     f.write_text("name: Test\nparameters:\n  general.mrp: 5000\n")
     assert load_reform_file(f) == ("Test", {"general.mrp": 5000})

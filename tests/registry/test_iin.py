@@ -94,5 +94,5 @@ def test_vectorised_iins_match_the_scalar_ones(rows):
     iins = make_iins(born, sexes, np.array([r[2] for r in rows]))
     assert (check_iins(iins, born, sexes) == "").all()
     for iin, (b, s, serial) in zip(iins, rows, strict=True):
-        if serial <= 9990:
-            assert iin == make_iin(b, s, serial) or check_digit(iin[:11]) is not None
+        if serial <= 9980:  # both skip unusable serials upwards; only the wrap-around at 9999 differs
+            assert iin == make_iin(b, s, serial)

@@ -63,10 +63,15 @@ def load(
             err_console.print(f"[bold red]The registry is invalid:[/] {exc.report.summary(limit=30)}")
             if rejects is not None:
                 err_console.print(f"All problems written to {rejects}")
-            err_console.print(
-                "Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
-                "families with problems."
-            )
+            if exc.report.fatal:
+                err_console.print(
+                    "Nothing was computed. A whole column is missing: no family can be skipped to fix it."
+                )
+            else:
+                err_console.print(
+                    "Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
+                    "families with problems."
+                )
             raise typer.Exit(1) from None
     if not report.ok:
         n_bad = len(report.invalid_family_ids())

@@ -100,6 +100,12 @@ def explain_cmd(
             help="Also print OpenFisca's full computation log (every variable and value).",
         ),
     ] = False,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Explain even if other families of the registry have data problems."
+        ),
+    ] = False,
 ) -> None:
     """Explain the result for one family, step by step, with the parameters and articles used."""
     from atauly.law.explain import explain
@@ -109,11 +115,11 @@ def explain_cmd(
     if lang not in LANGUAGES:
         fail(f"--lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     q = _quarter(quarter)
-    reg = load(registry, _view(view, registry))
+    reg = load(registry, _view(view, registry), skip_invalid)
     try:
         ex = explain(reg, family, q, lang)
     except KeyError as exc:
-        fail(str(exc.args[0]))
+        fail(str(exc.args[0]) + (" (or it was left out for data problems)" if skip_invalid else ""))
     console.print(ex.text(), highlight=False, markup=False)
     if openfisca_trace:
         console.print("\n".join(of_trace(reg, family, q)), highlight=False, markup=False)
@@ -130,7 +136,9 @@ def reform_cmd(
         float | None,
         typer.Option(
             "--poverty-line-share",
-            help="Shortcut: poverty line as this share of the subsistence minimum (baseline 0.7).",
+            help="Shortcut: the subsistence-minimum share of the poverty line (baseline 0.7). Since 2025 the "
+            "line is the larger of this and 35% of median income, so a share that lowers it below the "
+            "median term changes nothing.",
         ),
     ] = None,
     view: ViewOpt = None,
@@ -141,7 +149,15 @@ def reform_cmd(
             help="CSV of the comparison by region (default: $ATAULY_HOME/results/reform-QUARTER.csv).",
         ),
     ] = None,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Leave out families with data problems (see --rejects).")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
+        ),
+    ] = None,
 ) -> None:
     """Compare recipients and monthly budget by region: baseline vs a parametric reform."""
     from atauly.law.reforms import ReformError, compare, load_reform_file, normalise_overrides
@@ -163,10 +179,12 @@ def reform_cmd(
         normalise_overrides(overrides)
     except ReformError as exc:
         fail(str(exc))
-    reg = load(registry, _view(view, registry), skip_invalid)
+    out = out or get_settings().results_dir / f"reform-{q}.csv"
+    reg = load(
+        registry, _view(view, registry), skip_invalid, rejects or out.with_name(out.stem + ".rejects.csv")
+    )
     with err_console.status(f"Computing baseline and reform for {q}…"):
         table = compare(reg, str(q), overrides)
-    out = out or get_settings().results_dir / f"reform-{q}.csv"
     write_table(table, out)
     shown = table[
         [

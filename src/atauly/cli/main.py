@@ -66,7 +66,13 @@ def demo(
     )
     console.rule(f"[bold]Trace for family {family}")
     law.explain_cmd(
-        registry=sample, family=family, quarter=quarter, lang=lang, view=None, openfisca_trace=False
+        registry=sample,
+        family=family,
+        quarter=quarter,
+        lang=lang,
+        view=None,
+        openfisca_trace=False,
+        skip_invalid=False,
     )
 
 

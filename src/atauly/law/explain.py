@@ -1,7 +1,8 @@
 """Readable explanations of the law's result for one family, in ru, kk and en.
 
-The explanation is built from the values OpenFisca computed (never recomputed here) plus the parameters
-and legal references used, so it always agrees with ``atauly law compute``.
+The explanation reads the values OpenFisca computed (no rule is recomputed here; income lines are the
+inputs summed by source) plus the parameters and legal references used, so it always agrees with
+``atauly law compute``.
 """
 
 from __future__ import annotations
@@ -141,10 +142,11 @@ def explain(
     L.append(t("Members: {n}", n=members))
 
     # Counted income by source.
+    span = f"{months[0]}…{months[-1]}"
     L.append(
         t(
             "Income of all members in {months} (the quarter before the application quarter, Art. 127):",
-            months=f"{months[0]}…{months[-1]}",
+            months=span,
         )
     )
     for source in INCOME_SOURCES:
@@ -279,9 +281,8 @@ def explain(
             )
         )
     supplement = float(v("child_supplement_monthly"))
-    per_child = float(at.child_supplement.mrp_per_child) * float(at.general.mrp)
     if supplement > 0:
-        n_children = int(round(supplement / per_child)) if per_child else 0
+        n_children = int(v("children_aged_for_supplement"))
         L.append(
             t(
                 "Child supplement {n} × {mrp_share} MRP × {mrp} = {amount} a month (children aged {lo}–{hi})",

@@ -58,10 +58,14 @@ def _find(root: ParameterNode, path: str) -> Parameter:
     return node
 
 
-def _check_value(path: str, value: object) -> float | bool:
-    if isinstance(value, bool | int | float):
+def _check_value(path: str, parameter: Parameter, value: object) -> float | bool:
+    is_switch = isinstance(parameter.values_list[0].value, bool)
+    if is_switch and isinstance(value, bool):
         return value
-    raise ReformError(f"value of '{path}' must be a number or true/false, got {value!r}")
+    if not is_switch and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    expected = "true or false" if is_switch else "a number"
+    raise ReformError(f"value of '{path}' must be {expected}, got {value!r}")
 
 
 def normalise_overrides(overrides: dict) -> dict[str, dict[str, float | bool]]:
@@ -71,7 +75,7 @@ def normalise_overrides(overrides: dict) -> dict[str, dict[str, float | bool]]:
     root = tax_benefit_system().parameters
     out: dict[str, dict[str, float | bool]] = {}
     for path, spec in overrides.items():
-        _find(root, str(path))
+        parameter = _find(root, str(path))
         if isinstance(spec, dict):
             dated = {}
             for date, value in spec.items():
@@ -79,10 +83,10 @@ def normalise_overrides(overrides: dict) -> dict[str, dict[str, float | bool]]:
                     instant(str(date))
                 except (ValueError, TypeError) as exc:
                     raise ReformError(f"'{path}': {date!r} is not a date YYYY-MM-DD") from exc
-                dated[str(date)] = _check_value(path, value)
+                dated[str(date)] = _check_value(path, parameter, value)
             out[str(path)] = dated
         else:
-            out[str(path)] = {EVERY_DATE: _check_value(path, spec)}
+            out[str(path)] = {EVERY_DATE: _check_value(path, parameter, spec)}
     return out
 
 

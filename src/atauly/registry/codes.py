@@ -94,9 +94,6 @@ EMPLOYMENT_STATUSES = (
     "caring_elderly",
     "maternity_leave",
 )
-#: Employment statuses of carers (Art. 122 exemptions: the only able-bodied member caring for others).
-CARER_STATUSES = ("caring_child_under_3", "caring_disabled", "caring_elderly", "maternity_leave")
-
 EDUCATION_LEVELS = (
     "none",
     "primary",

@@ -136,7 +136,7 @@ def load_registry(
     fam, per, inc = read_raw(directory, view)
     fam, per, inc, report = validate(fam, per, inc, today=today)
     if not report.ok:
-        if not skip_invalid:
+        if not skip_invalid or report.fatal:
             raise RegistryValidationError(report)
         fam, per, inc = drop_families(fam, per, inc, report.invalid_family_ids())
         return Registry(fam, per, inc), report

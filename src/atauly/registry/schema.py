@@ -157,7 +157,7 @@ PERSONS = Table(
         Column("iin", "str", "IIN (ЖСН), 12 digits, checked fully.", sensitive=True),
         Column("role", "category", "Role in the family.", allowed=codes.ROLES),
         Column("sex", "category", "M or F.", allowed=codes.SEXES),
-        Column("birth_date", "date", "Date of birth."),
+        Column("birth_date", "date", "Date of birth.", sensitive=True),
         Column(
             "disability_group",
             "int",

@@ -64,6 +64,11 @@ class ValidationReport:
     def ok(self) -> bool:
         return self.problems.empty
 
+    @property
+    def fatal(self) -> bool:
+        """Problems no family can be blamed for (a whole column missing): skipping families cannot help."""
+        return bool((self.problems["rule"] == "missing_column").any())
+
     def invalid_family_ids(self) -> set[str]:
         return set(self.problems["family_id"].dropna().astype(str))
 
@@ -102,9 +107,13 @@ class _Collector:
         else:
             values = pd.Series(np.asarray(values, dtype=object)[mask], index=sub.index)
         col = table.column(column) if column in table.names else None
-        shown = values.map(mask_iin) if column == "iin" else values.map(_display)
-        if col is not None and col.sensitive and column != "iin" and rule not in ("negative",):
-            shown = values.map(lambda _: "<hidden>")
+        # Personal data (IINs, dates of birth, money) is never shown: the rule says what is wrong.
+        if column == "iin":
+            shown = values.map(mask_iin)
+        elif col is not None and col.sensitive:
+            shown = values.map(lambda v: "" if _display(v) == "" else "<hidden>")
+        else:
+            shown = values.map(_display)
         if family is None:
             fam = (
                 sub["family_id"]

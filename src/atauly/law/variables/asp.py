@@ -61,9 +61,19 @@ def _day(dates):
     ) + 1
 
 
+def _is_last_day_of_month(dates):
+    d = dates.astype("datetime64[D]")
+    return (d + np.timedelta64(1, "D")).astype("datetime64[M]") != d.astype("datetime64[M]")
+
+
 def months_between(earlier, later):
-    """Whole months from ``earlier`` to ``later`` (negative when ``later`` comes first)."""
-    return _month_index(later) - _month_index(earlier) - (_day(later) < _day(earlier))
+    """Whole months from ``earlier`` to ``later`` (negative when ``later`` comes first).
+
+    A month is complete on the same day of a later month, or on its last day when that month is shorter
+    (31 Aug → 28 Feb is six months; born 29 Feb → a year older on 28 Feb).
+    """
+    short = (_day(later) < _day(earlier)) & ~_is_last_day_of_month(later)
+    return _month_index(later) - _month_index(earlier) - short
 
 
 # --- dates and ages -----------------------------------------------------------------------------------
@@ -81,6 +91,44 @@ class reference_date(Variable):
         first = np.datetime64(period.start.date.isoformat(), "D")
         in_month = _month_index(applied) == _month_index(np.array([first]))[0]
         return np.where(in_month, applied, first)
+
+
+class is_born(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "Born by the family's reference date (a child born later is not yet a member)"
+    reference = "Social Code Art. 127 p.2 (members of the family at the time of application)"
+
+    def formula(person, period, parameters):
+        return person("age_in_months", period) >= 0
+
+
+class is_of_retirement_age(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "Has reached retirement age"
+    reference = "Fact sheet §2.3 (limited ability to work because of retirement age); parameters work_ability.retirement_age"
+
+    def formula(person, period, parameters):
+        p = parameters(period).work_ability.retirement_age
+        is_male = person("sex", period) == Sex.male
+        return person("age_in_months", period) >= np.where(is_male, p.men, p.women) * 12
+
+
+class is_disabled_for_care(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = MONTH
+    label = "Needs care because of disability: group I or II, or a child with any disability group"
+    reference = "Fact sheet §2.3 (carer of a disabled child or of a disabled person of group I/II)"
+
+    def formula(person, period, parameters):
+        majority = parameters(period).work_ability.min_age
+        group = person("disability_group", period)
+        child = person("is_born", period) & (person("age", period) < majority)
+        return np.isin(group, [1, 2]) | (child & (group > 0))
 
 
 class age(Variable):
@@ -122,13 +170,11 @@ class is_able_bodied(Variable):
     def formula(person, period, parameters):
         p = parameters(period).work_ability
         months = person("age_in_months", period)
-        is_male = person("sex", period) == Sex.male
-        retirement = np.where(is_male, p.retirement_age.men, p.retirement_age.women) * 12
         group = person("disability_group", period)
         status = person("employment_status", period)
         return (
             (months >= p.min_age * 12)
-            & (months < retirement)
+            & ~person("is_of_retirement_age", period)
             & ~np.isin(group, [1, 2])
             & (status != EmploymentStatus.student_full_time)
             & ~person("long_term_illness", period)
@@ -145,14 +191,18 @@ class is_qualifying_carer(Variable):
     def formula(person, period, parameters):
         limit = parameters(period).work_ability.carer_child_age_limit
         status = person("employment_status", period)
-        has_young_child = person.family.any(person("age", period) < limit)
+        # The person cared for must be in the family: a young child, a disabled member, an elderly member.
+        has_young_child = person.family.any(person("is_born", period) & (person("age", period) < limit))
+        has_disabled = person.family.any(person("is_disabled_for_care", period))
+        has_elderly = person.family.any(person("is_of_retirement_age", period))
         caring_child = np.isin(
             status, [EmploymentStatus.caring_child_under_3.index, EmploymentStatus.maternity_leave.index]
         )
-        other_care = np.isin(
-            status, [EmploymentStatus.caring_disabled.index, EmploymentStatus.caring_elderly.index]
+        return (
+            (caring_child & has_young_child)
+            | ((status == EmploymentStatus.caring_disabled) & has_disabled)
+            | ((status == EmploymentStatus.caring_elderly) & has_elderly)
         )
-        return (caring_child & has_young_child) | other_care
 
 
 class is_sanctioned_for_refusing_employment(Variable):
@@ -197,11 +247,11 @@ class members(Variable):
     value_type = int
     entity = Family
     definition_period = MONTH
-    label = "Number of family members"
+    label = "Number of family members (born by the reference date)"
     reference = "Social Code Art. 127 p.2"
 
     def formula(family, period, parameters):
-        return family.nb_persons()
+        return family.sum(family.members("is_born", period))
 
 
 class per_capita_income(Variable):
@@ -258,8 +308,12 @@ class subsistence_minimum_reference(Variable):
     def formula(family, period, parameters):
         sm = parameters(previous_quarter_instant(period)).subsistence_minimum
         regional = by_region(sm.bns_regional, family("region", period))
-        fallback = sm.bns_national if sm.bns_national > 0 else sm.budget
-        return np.where(regional > 0, regional, fallback)
+        source = family("subsistence_minimum_source", period)
+        # Indices follow SubsistenceMinimumSource: regional_bns, national_bns, budget.
+        return np.choose(
+            np.asarray(source),
+            [regional, np.full(family.count, sm.bns_national), np.full(family.count, sm.budget)],
+        )
 
 
 class median_income_reference(Variable):
@@ -357,8 +411,12 @@ class has_disabled_child(Variable):
     reference = "Fact sheet §2.5 (vehicle rule does not apply to families with disabled children)"
 
     def formula(family, period, parameters):
+        majority = parameters(period).work_ability.min_age
         person = family.members
-        return family.any((person("age", period) < 18) & (person("disability_group", period) > 0))
+        born = person("is_born", period)
+        return family.any(
+            born & (person("age", period) < majority) & (person("disability_group", period) > 0)
+        )
 
 
 class asp_eligible(Variable):
@@ -428,7 +486,10 @@ class is_guaranteed_child(Variable):
         p = parameters(period).child_guarantee
         years = person("age", period)
         student = person("employment_status", period) == EmploymentStatus.student_full_time
-        return (years < p.max_age) | (student & (years < p.student_max_age))
+        # A child of the family: neither the applicant nor the spouse.
+        dependant = ~person.has_role(Family.APPLICANT) & ~person.has_role(Family.SPOUSE)
+        young = (years < p.max_age) | (student & (years < p.student_max_age))
+        return dependant & person("is_born", period) & young
 
 
 class asp_gap_per_member(Variable):
@@ -476,11 +537,22 @@ class child_supplement_monthly(Variable):
 
     def formula(family, period, parameters):
         p = parameters(period)
-        years = family.members("age", period)
-        in_range = (years >= p.child_supplement.min_age) & (years <= p.child_supplement.max_age)
         per_child = p.child_supplement.mrp_per_child * p.general.mrp
-        amount = family.sum(in_range) * per_child
+        amount = family("children_aged_for_supplement", period) * per_child
         return np.where(family("asp_eligible", period), round_half_up(amount, 2), 0)
+
+
+class children_aged_for_supplement(Variable):
+    value_type = int
+    entity = Family
+    definition_period = MONTH
+    label = "Members aged 1 to 6 inclusive (the child supplement's age range)"
+    reference = "Fact sheet §2.7 (aqparat.info 2022-12-29)"
+
+    def formula(family, period, parameters):
+        p = parameters(period).child_supplement
+        years = family.members("age", period)
+        return family.sum((years >= p.min_age) & (years <= p.max_age))
 
 
 class asp_assignment_months(Variable):
