@@ -67,7 +67,9 @@ def test_catalogs_translate_every_message_in_the_code():
     src = Path(__file__).resolve().parents[2] / "src" / "atauly"
     found = {
         message
-        for _, _, message, *_ in extract_from_dir(src, [("**.py", "python")], keywords={"t": None, "N_": None})
+        for _, _, message, *_ in extract_from_dir(
+            src, [("**.py", "python")], keywords={"t": None, "N_": None}
+        )
     }
     assert len(found) > 40
     for lang in ("ru", "kk"):

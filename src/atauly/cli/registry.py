@@ -54,3 +54,93 @@ def sample_cmd(
     for name in ("families", "persons", "incomes"):
         shutil.copyfile(SAMPLE_DIR / f"{name}.csv", out / f"{name}.csv")
     console.print(f"Wrote the sample registry to {out}")
+
+
+@app.command("generate")
+def generate_cmd(
+    out: Annotated[Path, typer.Option("--out", help="New (empty) directory for the registry.")],
+    scale: Annotated[
+        float, typer.Option("--scale", help="1.0 = the whole country (≈6.3M families, ≈20M persons).")
+    ] = 0.01,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 1,
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="KATO code of a region to generate (repeatable; default all 20)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Parallel processes (default: CPU count, ≤4).")
+    ] = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history/--no-history", help="Also generate 8 quarters of applications and decisions."
+        ),
+    ] = True,
+) -> None:
+    """Generate a synthetic registry: truth/, recorded/, applications/, decisions/ (Parquet, by region)."""
+    from atauly.law.compute import compute
+    from atauly.registry.codes import REGION_BY_KATO
+    from atauly.registry.synthetic import generate
+    from atauly.registry.synthetic.geography import REGION_STATS
+
+    from .common import progress_bar
+
+    if region:
+        bad = [r for r in region if r not in REGION_BY_KATO]
+        if bad:
+            fail(f"unknown region KATO code(s): {', '.join(bad)}; see docs/data-contract.md")
+    stats = {s.key: s for s in REGION_STATS}
+    wanted = region or list(REGION_BY_KATO)
+    expected = sum(stats[REGION_BY_KATO[k].key].population for k in wanted) * scale
+    try:
+        with progress_bar() as progress:
+            task = progress.add_task("Generating persons, region by region", total=int(expected))
+            summary = generate(
+                scale,
+                seed,
+                out,
+                region,
+                progress=lambda kato, n: progress.advance(task, n),
+                law=compute if history else None,
+                workers=workers,
+            )
+    except (ValueError, FileExistsError) as exc:
+        fail(str(exc))
+    n_fam = sum(r["families"] for r in summary["regions"].values())
+    n_per = sum(r["persons"] for r in summary["regions"].values())
+    n_app = sum(r.get("applications", 0) for r in summary["regions"].values())
+    console.print(f"Wrote {n_fam:,} families, {n_per:,} persons and {n_app:,} applications to {out}")
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    registry: Annotated[Path, typer.Option("--registry", help="A generated registry directory.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Report directory (calibration.json, calibration.html).")
+    ],
+) -> None:
+    """Compare a generated registry with the published figures; exit 1 when a headline target is off."""
+    import pandas as pd
+
+    from atauly.law.compute import compute
+    from atauly.registry.synthetic.calibrate import calibrate
+
+    from .common import rich_table
+
+    if not (registry / "manifest.json").exists():
+        fail(f"{registry} is not a generated registry (no manifest.json)")
+    with err_console.status("Calibrating (the law on the truth and on the recorded view)…"):
+        result = calibrate(registry, out, compute)
+    table = pd.DataFrame(result["targets"])
+    table["deviation"] = (table["deviation"] * 100).round(1)
+    console.print(
+        rich_table(
+            table[["scope", "name", "generated", "target", "deviation", "tolerance", "headline", "ok"]],
+            title="Generated vs published (deviation in %)",
+        )
+    )
+    console.print(result["layer_gaps"])
+    console.print(f"Report: {out / 'calibration.html'}")
+    if not result["headline_ok"]:
+        err_console.print("[bold red]Some headline targets are out of tolerance.[/]")
+        raise typer.Exit(1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from . import codes
 
 
@@ -220,3 +222,17 @@ INCOMES = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (FAMILIES, PERSONS, INCOMES)}
+
+
+def with_defaults(table: Table, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every optional column of ``table`` present (its default, or empty), in contract order
+    first; extra columns are kept after them."""
+    out = df.copy()
+    for col in table.columns:
+        if col.name not in out.columns:
+            if col.kind == "date":
+                out[col.name] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+            else:
+                out[col.name] = col.default
+    extra = [c for c in out.columns if c not in table.names]
+    return out[table.names + extra]

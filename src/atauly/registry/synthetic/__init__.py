@@ -1,0 +1,125 @@
+"""A realistic synthetic registry of Kazakhstan: truth, recorded view, applications and decisions.
+
+The layers are kept apart on disk (``truth/``, ``recorded/``, ``applications/``, ``decisions/``), each
+table a directory of Parquet parts, one per region. ``truth`` and ``recorded`` follow the data contract,
+so ``atauly law compute --view truth|recorded`` works on either. See docs/synthetic-data.md.
+
+This module imports nothing outside ``atauly.registry``; the law used for historical decisions is passed
+in by the caller (the CLI passes ``atauly.law``), so the arrows of the design stay one-way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..codes import REGION_BY_KATO, REGION_BY_KEY
+from .geography import REGION_STATS, districts
+from .params import SyntheticParams
+from .population import RegionData, generate_region
+from .history import LawFn, make_history
+from .views import recorded_view
+
+__all__ = ["SyntheticParams", "generate", "districts_table"]
+
+
+def districts_table() -> pd.DataFrame:
+    return pd.DataFrame([asdict(d) for d in districts()])
+
+
+def write_part(df: pd.DataFrame, directory: Path, kato: str) -> None:
+    """One region's part of a table: ``directory/part-KATO.parquet`` (identifiers not dictionary-encoded)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    low_cardinality = [c for c in df.columns if c not in _HIGH_CARDINALITY]
+    pq.write_table(table, directory / f"part-{kato}.parquet", use_dictionary=low_cardinality)
+
+
+_HIGH_CARDINALITY = {"family_id", "person_id", "iin", "application_id", "amount_kzt", "birth_date"}
+
+
+def _write(data: RegionData, base: Path, layer: str, kato: str) -> None:
+    for name in ("families", "persons", "incomes"):
+        write_part(getattr(data, name), base / layer / name, kato)
+
+
+def _region_job(args) -> dict:
+    stats, scale, seed, p, out, law = args
+    kato = REGION_BY_KEY[stats.key].kato
+    truth = generate_region(stats, scale, seed, p, 0)
+    recorded = recorded_view(truth, seed, p)
+    _write(truth, out, "truth", kato)
+    _write(recorded, out, "recorded", kato)
+    summary = {"families": len(truth.families), "persons": len(truth.persons)}
+    if law is not None:
+        families, persons, incomes, decisions = make_history(truth, recorded, law, seed, kato, p)
+        if len(decisions):
+            for name, df in (("families", families), ("persons", persons), ("incomes", incomes)):
+                write_part(df, out / "applications" / name, kato)
+            write_part(decisions, out / "decisions", kato)
+        summary["applications"] = len(decisions)
+    return summary
+
+
+def generate(
+    scale: float,
+    seed: int,
+    out: Path | str,
+    regions: list[str] | None = None,
+    params: SyntheticParams | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    law: LawFn | None = None,
+    workers: int | None = None,
+) -> dict:
+    """Generate the registry into ``out``; returns a summary (also written as ``out/manifest.json``).
+
+    ``regions`` are KATO codes (default: all 20). ``law(registry, quarter)`` is the law used for the
+    historical decisions (``atauly.law.compute.compute``); without it no applications or decisions are
+    made. Regions are generated in parallel (``workers``, default: the CPU count, at most 4), each region
+    deterministic for its seed whatever the order. ``progress(region, persons)`` follows each region.
+    """
+    if not 0 < scale <= 1.5:
+        raise ValueError(f"scale must be in (0, 1.5], got {scale}")
+    p = params or SyntheticParams()
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty: choose a new directory")
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = regions or [REGION_BY_KEY[s.key].kato for s in REGION_STATS]
+    unknown = [k for k in wanted if k not in REGION_BY_KATO]
+    if unknown:
+        raise ValueError(f"unknown region KATO code(s): {', '.join(unknown)}")
+    jobs = [(s, scale, seed, p, out, law) for s in REGION_STATS if REGION_BY_KEY[s.key].kato in wanted]
+    jobs.sort(key=lambda j: -j[0].population)  # largest first: better packing on few cores
+    summary = {"scale": scale, "seed": seed, "quarter": p.quarter, "regions": {}}
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(jobs) == 1:
+        results = ((job, _region_job(job)) for job in jobs)
+        for job, res in results:
+            _done(summary, job, res, progress)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            futures = {pool.submit(_region_job, job): job for job in jobs}
+            for future in as_completed(futures):
+                _done(summary, futures[future], future.result(), progress)
+    summary["regions"] = dict(sorted(summary["regions"].items()))
+    districts_table().to_parquet(out / "districts.parquet", index=False)
+    summary["params"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()}
+    (out / "manifest.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return summary
+
+
+def _done(summary: dict, job, result: dict, progress) -> None:
+    kato = REGION_BY_KEY[job[0].key].kato
+    summary["regions"][kato] = result
+    if progress:
+        progress(kato, result["persons"])

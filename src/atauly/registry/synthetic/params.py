@@ -1,0 +1,133 @@
+"""Parameters of the synthetic registry. Each says where it comes from: a source in the fact sheet, or
+"assumption" (a modelling choice to be revisited when real data arrives). docs/synthetic-data.md lists them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SyntheticParams:
+    quarter: str = "2025Q3"  # "current" quarter; truth incomes are those of the preceding quarter
+    # Household size = 1 + Poisson(λ), capped at 12 — assumption, tuned to ≈3 urban / ≈4 rural and 26% of
+    # people in households of 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz 1031022).
+    size_lambda_urban: float = 1.5
+    size_lambda_rural: float = 2.4
+    large_family_regions: tuple[str, ...] = ("turkestan", "shymkent", "kyzylorda", "zhambyl", "mangystau")
+    large_family_factor: float = 1.15  # assumption: the south and west have larger households
+    spouse_share: float = 0.72  # families of 2+ with a spouse — assumption
+    # Disability: ≈543k benefit recipients (1 Dec 2025, fact sheet §5.11) ≈ 2.7% of people.
+    disability_child: float = 0.015  # assumption
+    disability_adult: float = 0.032  # assumption
+    disability_elderly: float = 0.06  # assumption
+    disability_groups: tuple[float, float, float] = (0.10, 0.40, 0.50)  # I, II, III — assumption
+    # Employment of working-age adults (assumptions; BNS labour statistics not in the fact sheet).
+    employee_urban: float = 0.62
+    employee_rural: float = 0.42
+    self_employed_urban: float = 0.12
+    self_employed_rural: float = 0.24
+    registered_unemployed: float = 0.04
+    head_employment_boost: float = 1.3  # heads of families: employment rates × this — assumption
+    student_18_22: float = 0.45
+    informal_share_not_working: float = 0.30  # adults without formal work who earn informally — assumption
+    informal_share_self_employed: float = 0.50
+    lift_size_exponent: float = 1.5  # informal lifting out of poverty favours small families — assumption
+    informal_share_idle_families: float = 0.90  # heads of families with no other money — assumption
+    # Money, KZT per month, 2025 (fact sheet §5.9–5.11 where named).
+    wage_median: float = 260_000.0  # assumption, below the mean wage 403,251 (Q2 2024, daul-info 174014)
+    wage_sigma: float = 0.55
+    self_employment_median: float = 110_000.0  # assumption
+    informal_median: float = 70_000.0  # assumption
+    minimum_wage: float = 85_000.0  # 2025 (fact sheet §5.10)
+    min_pension: float = 62_771.0  # 2025 (fact sheet §5.10)
+    pension_extra_median: float = 45_000.0  # assumption: pensions above the minimum
+    disability_benefit: tuple[float, float, float] = (101_702.0, 81_362.0, 55_474.0)  # 2025, §5.11
+    child_disability_benefit: float = 74_428.0  # 2025, from childhood group III, §5.11 (used for children)
+    large_family_benefit: tuple[float, float, float, float] = (
+        63_030.0,
+        78_798.0,
+        94_565.0,
+        110_332.0,
+    )  # 4..7
+    large_family_per_child_8plus: float = 15_728.0  # 2025, §5.11
+    childcare_benefit: float = 30_000.0  # assumption: unemployed mother's benefit for a child under 1.5
+    alimony_share: float = 0.30  # single parents receiving alimony — assumption
+    alimony_median: float = 40_000.0
+    scholarship_share: float = 0.5
+    scholarship: float = 40_000.0  # assumption
+    livestock_share_rural: float = 0.35
+    livestock_median: float = 20_000.0
+    loan_share: float = 0.06  # families taking a non-mortgage loan in the quarter — assumption
+    loan_median: float = 300_000.0
+    # Regional earning levels (relative), before the calibration to regional poverty rates.
+    region_wage_level: dict[str, float] = field(
+        default_factory=lambda: {
+            "atyrau": 1.8,
+            "mangystau": 1.4,
+            "almaty": 1.4,
+            "astana": 1.4,
+            "turkestan": 0.6,
+            "shymkent": 0.75,
+            "zhambyl": 0.7,
+            "kyzylorda": 0.8,
+            "zhetisu": 0.75,
+            "abai": 0.8,
+            "almaty_region": 0.85,
+        }
+    )
+    # Subsistence minimum used to measure the poverty rate of the truth: national BNS Q2 2025 (§1.4).
+    poverty_subsistence_minimum: float = 56_208.0
+    # Assets (assumptions; 86.8% own their dwelling, fact sheet §5.7).
+    own_dwelling: float = 0.868
+    second_dwelling: float = 0.06
+    vehicle_base: float = 0.30
+    # Recorded view (what state databases show) — assumptions.
+    stale_share: float = 0.10  # persons whose records are 1–4 quarters old
+    stale_job_change: float = 0.25  # of stale records, share where the job situation changed since
+    vehicle_unrecorded: float = 0.10
+    livestock_unrecorded: float = 0.30
+    land_unrecorded: float = 0.20
+    # Applications and decisions (assumptions, to be calibrated against the ASP recipient targets).
+    history_quarters: int = 8
+    income_drift_sigma: float = 0.06  # family earnings drift per quarter back (log scale)
+    quarterly_growth: float = 1.02
+    takeup_intercept: float = -1.4
+    takeup_need: float = 2.5  # take-up rises with the gap to the line…
+    takeup_size: float = 1.0  # …and with family size (large families know the programme)
+    takeup_rural: float = 0.3  # …and falls with distance (rural families)
+    # …and is lower in the three big cities (fewer recipients there than their poverty suggests:
+    # Almaty 1,819 families in 2025, fact sheet §5.3) — assumption calibrated to the Aug 2023 shares.
+    takeup_city: float = 1.8
+    cities: tuple[str, ...] = ("710000000", "750000000")
+    # Regional take-up shifts (logit) — assumption calibrated to the regional shares of recipient families
+    # (1 Aug 2023, fact sheet §5.3): the south applies more, the industrial north and west less.
+    takeup_region_shift: dict[str, float] = field(
+        default_factory=lambda: {
+            "610000000": 0.6,
+            "790000000": 0.9,
+            "430000000": 0.6,
+            "310000000": -0.3,
+            "190000000": 0.3,
+            "330000000": 0.6,
+            "350000000": -1.4,
+            "230000000": -2.0,
+            "620000000": -1.8,
+            "590000000": -1.4,
+            "550000000": -0.6,
+            "390000000": -0.6,
+            "110000000": -0.4,
+            "630000000": -0.6,
+            "270000000": -0.4,
+            "150000000": -0.3,
+        }
+    )
+    family_takeup_sigma: float = 2.5  # persistent family propensity to apply (logit), so recipients stay on
+    lift_formal_share: float = 0.5  # share of the lift out of poverty that is formal (recorded) income
+    takeup_not_entitled: float = (
+        0.02  # families not entitled by truth who look needy in the records and apply
+    )
+    declared_informal_max: float = 0.5  # applicants declare up to this share of their informal income
+    visit_reveals_assets: float = 0.5  # the home visit finds unrecorded vehicles, land and livestock
+    officer_error_range: tuple[float, float] = (0.01, 0.06)  # per-district error rate of officers
+    commission_no_need_above: float = 1.5  # true per-capita income above this many poverty lines…
+    commission_detects: float = 0.4  # …is seen by the commission's visit with this probability

@@ -1,0 +1,407 @@
+"""Families, persons, truth incomes and assets of one region, vectorised (no per-person Python loops)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..codes import REGION_BY_KEY
+from ..iin import make_iins
+from ..schema import FAMILIES, PERSONS, with_defaults
+from .geography import RegionStats, districts
+from .params import SyntheticParams
+
+DAYS_PER_YEAR = 365.25
+SERIAL_BLOCK = 500  # IIN serial numbers per region, birth date and sex (20 regions × 500 = 10,000)
+
+
+@dataclass
+class RegionData:
+    families: pd.DataFrame
+    persons: pd.DataFrame
+    incomes: pd.DataFrame  # truth, long format (person_id, month, source, amount_kzt)
+
+
+def quarter_start(quarter: str) -> np.datetime64:
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return np.datetime64(f"{year}-{3 * (q - 1) + 1:02d}-01")
+
+
+def reference_months(quarter: str) -> list[str]:
+    start = quarter_start(quarter).astype("datetime64[M]")
+    return [str(start - k) for k in (3, 2, 1)]
+
+
+def _sizes(rng, n_target_people: int, urban: np.ndarray | None, stats: RegionStats, p: SyntheticParams):
+    """Household sizes until the region's population is reached."""
+    factor = p.large_family_factor if stats.key in p.large_family_regions else 1.0
+    mean_size = 1 + factor * (
+        stats.urban_share * p.size_lambda_urban + (1 - stats.urban_share) * p.size_lambda_rural
+    )
+    n_fam = max(1, int(round(n_target_people / mean_size)))
+    is_urban = rng.random(n_fam) < stats.urban_share
+    lam = factor * np.where(is_urban, p.size_lambda_urban, p.size_lambda_rural)
+    sizes = np.minimum(1 + rng.poisson(lam), 12)
+    return sizes, is_urban
+
+
+def generate_region(
+    stats: RegionStats, scale: float, seed: int, p: SyntheticParams, id_offset: int
+) -> RegionData:
+    rng = np.random.default_rng([seed, REGION_INDEX[stats.key]])
+    region = REGION_BY_KEY[stats.key]
+    sizes, is_urban = _sizes(rng, int(round(stats.population * scale)), None, stats, p)
+    n_fam = len(sizes)
+    ref = quarter_start(p.quarter)
+
+    # Family ids and districts (cities: their districts; oblasts: urban families in the first districts).
+    fam_ids = np.char.add(f"R{region.prefix}F", np.arange(n_fam).astype(str))
+    dist = [d.kato for d in districts() if d.region_kato == region.kato]
+    district = np.array(dist)[rng.integers(0, len(dist), n_fam)]
+
+    # Persons: position 0 is the applicant (head), 1 the spouse when present, then children/others.
+    n = int(sizes.sum())
+    fam_of = np.repeat(np.arange(n_fam), sizes)
+    first = np.r_[0, np.cumsum(sizes)[:-1]]
+    pos = np.arange(n) - np.repeat(first, sizes)
+    has_spouse = (sizes >= 2) & (
+        rng.random(n_fam) < np.where(sizes == 2, p.spouse_share * 0.8, p.spouse_share)
+    )
+    is_head = pos == 0
+    is_spouse = (pos == 1) & has_spouse[fam_of]
+    rest = ~is_head & ~is_spouse
+    is_other = rest & (rng.random(n) < 0.12)
+    is_child = rest & ~is_other
+    role = np.select([is_head, is_spouse, is_child], ["applicant", "spouse", "child"], "other")
+
+    # Ages in years (float). Single persons are older on average; heads of large families younger.
+    single = sizes == 1
+    head_age = np.where(single, rng.uniform(20, 88, n_fam) ** 1.0, rng.uniform(22, 62, n_fam))
+    head_age = np.where(single & (rng.random(n_fam) < 0.45), rng.uniform(61, 90, n_fam), head_age)
+    age = np.empty(n)
+    age[is_head] = head_age
+    age[is_spouse] = np.clip(head_age[fam_of[is_spouse]] + rng.normal(-2, 3, is_spouse.sum()), 18, 95)
+    parent_age = head_age[fam_of[is_child]]
+    if is_spouse.any():
+        spouse_age = np.full(n_fam, np.inf)
+        spouse_age[fam_of[is_spouse]] = age[is_spouse]
+        parent_age = np.minimum(parent_age, spouse_age[fam_of[is_child]])
+    max_child = np.clip(parent_age - 17.5, 0.05, 24)
+    age[is_child] = rng.uniform(0, 1, is_child.sum()) ** 1.3 * max_child
+    age[is_other] = np.where(
+        rng.random(is_other.sum()) < 0.6,
+        rng.uniform(60, 92, is_other.sum()),
+        rng.uniform(18, 40, is_other.sum()),
+    )
+    days = np.floor(age * DAYS_PER_YEAR).astype(np.int64) + 1
+    birth = ref - days.astype("timedelta64[D]")
+
+    head_male = rng.random(n_fam) < np.where(has_spouse, 0.85, 0.4)
+    sex = np.where(rng.random(n) < 0.5, "M", "F")
+    sex[is_head] = np.where(head_male, "M", "F")
+    sex[is_spouse] = np.where(head_male[fam_of[is_spouse]], "F", "M")
+
+    # Disability.
+    years = np.floor(age)
+    p_dis = np.where(
+        years < 18, p.disability_child, np.where(years < 63, p.disability_adult, p.disability_elderly)
+    )
+    disabled = rng.random(n) < p_dis
+    group = np.where(disabled, rng.choice([1, 2, 3], n, p=list(p.disability_groups)), 0)
+
+    # Employment status.
+    urban_p = is_urban[fam_of]
+    retire = np.where(sex == "M", 63, 61)
+    status = np.full(n, "not_working", dtype=object)
+    adult = years >= 18
+    u = rng.random(n)
+    # Heads of families work more often than other adults (assumption; see params).
+    role_boost = np.where(is_head, p.head_employment_boost, np.where(is_spouse, 0.85, 0.9))
+    p_emp = np.where(urban_p, p.employee_urban, p.employee_rural) * role_boost
+    p_self = np.where(urban_p, p.self_employed_urban, p.self_employed_rural) * role_boost
+    status[adult & (u < p_emp)] = "employee"
+    status[adult & (u >= p_emp) & (u < p_emp + p_self)] = "self_employed"
+    status[adult & (u >= p_emp + p_self) & (u < p_emp + p_self + p.registered_unemployed)] = (
+        "registered_unemployed"
+    )
+    student = adult & (years <= 22) & (rng.random(n) < p.student_18_22)
+    status[student] = "student_full_time"
+    status[np.isin(group, [1, 2]) & adult] = "not_working"
+    status[years >= retire] = "pensioner"
+    youngest = np.full(n_fam, 99.0)
+    np.minimum.at(youngest, fam_of[is_child], age[is_child])
+    mother = (sex == "F") & (is_head | is_spouse) & (years < retire)
+    care_child = mother & (youngest[fam_of] < 3) & (rng.random(n) < 0.65)
+    status[care_child] = np.where(youngest[fam_of[care_child]] < 1, "maternity_leave", "caring_child_under_3")
+    fam_has_severe = np.zeros(n_fam, dtype=bool)
+    fam_has_severe[fam_of[np.isin(group, [1, 2])]] = True
+    carer = (
+        (is_spouse | is_head)
+        & adult
+        & (years < retire)
+        & fam_has_severe[fam_of]
+        & (group == 0)
+        & (rng.random(n) < 0.4)
+    )
+    status[carer & (status != "pensioner")] = "caring_disabled"
+
+    education = np.where(
+        ~adult,
+        np.where(years < 7, "none", np.where(years < 11, "primary", "basic_secondary")),
+        rng.choice(
+            ["basic_secondary", "general_secondary", "technical_vocational", "higher"],
+            n,
+            p=[0.05, 0.38, 0.32, 0.25],
+        ),
+    )
+    education = np.where(
+        adult & ~urban_p & (education == "higher") & (rng.random(n) < 0.45), "general_secondary", education
+    )
+
+    pid = np.char.add(np.char.add(fam_ids[fam_of], "-"), (pos + 1).astype(str))
+    # IIN serials: each region has its own block of SERIAL_BLOCK numbers per (birth date, sex), so IINs
+    # are unique across regions by construction; within a block people are numbered in order.
+    block = REGION_INDEX[stats.key] * SERIAL_BLOCK
+    rank = _rank_within(birth.astype(np.int64) * 2 + (sex == "F"))
+    iins = _dedupe_iins(make_iins(birth, sex, block + rank % SERIAL_BLOCK), birth, sex, rng, block)
+    persons = pd.DataFrame(
+        {
+            "person_id": pid,
+            "family_id": fam_ids[fam_of],
+            "iin": iins,
+            "role": role,
+            "sex": sex,
+            "birth_date": birth,
+            "disability_group": group.astype(np.int64),
+            "employment_status": status.astype(str),
+            "education": education,
+            "long_term_illness": rng.random(n) < 0.004,
+        }
+    )
+
+    # Assets.
+    income_rank = rng.random(n_fam)  # replaced by the income calibration below for vehicles
+    families = pd.DataFrame(
+        {
+            "family_id": fam_ids,
+            "region_kato": region.kato,
+            "district_kato": district,
+            "settlement_type": np.where(is_urban, "urban", "rural"),
+            "dwellings_owned": (rng.random(n_fam) < p.own_dwelling).astype(np.int64)
+            + (rng.random(n_fam) < p.second_dwelling).astype(np.int64),
+            "vehicles_owned": (rng.random(n_fam) < p.vehicle_base * (0.5 + income_rank)).astype(np.int64),
+            "land_ha": np.where(
+                ~is_urban & (rng.random(n_fam) < 0.4), np.round(rng.gamma(1.5, 0.3, n_fam), 2), 0.0
+            ),
+            "livestock_heads": np.where(
+                ~is_urban & (rng.random(n_fam) < p.livestock_share_rural), rng.poisson(4, n_fam), 0
+            ).astype(np.int64),
+            "nonmortgage_loan_balance": 0.0,
+        }
+    )
+    incomes = _truth_incomes(rng, families, persons, pid, fam_of, years, sizes, stats, p)
+    return RegionData(with_defaults(FAMILIES, families), with_defaults(PERSONS, persons), incomes)
+
+
+def _rank_within(keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2… numbering of the rows that share a key, in row order."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(keys)), 0))
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys)) - group_start
+    return rank
+
+
+def _iin_keys(iins: np.ndarray) -> np.ndarray:
+    """IINs as integers (12 digits fit in int64), for fast duplicate checks."""
+    digits = np.asarray(iins, dtype="U12").view(np.uint32).reshape(-1, 12).astype(np.int64) - 48
+    return digits @ (10 ** np.arange(11, -1, -1, dtype=np.int64))
+
+
+def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
+    """Rare collisions (an unusable serial moved onto the next one): draw again inside the region's block."""
+    while True:
+        keys = _iin_keys(iins)
+        order = np.argsort(keys, kind="stable")
+        dup_sorted = np.r_[False, keys[order][1:] == keys[order][:-1]]
+        idx = order[dup_sorted]
+        if len(idx) == 0:
+            return iins
+        iins[idx] = make_iins(birth[idx], sex[idx], block + rng.integers(0, SERIAL_BLOCK, len(idx)))
+
+
+def _truth_incomes(
+    rng, families, persons, pid, fam_of, years, sizes, stats, p: SyntheticParams
+) -> pd.DataFrame:
+    """Monthly incomes by source, the earnings scaled so that the region's poverty rate matches its target."""
+    n = len(persons)
+    status = persons["employment_status"].to_numpy()
+    group = persons["disability_group"].to_numpy()
+    role = persons["role"].to_numpy()
+    level = p.region_wage_level.get(stats.key, 1.0)
+    earn = {  # before the regional calibration factor
+        "wages": np.where(
+            status == "employee",
+            np.maximum(p.wage_median * level * rng.lognormal(0, p.wage_sigma, n), p.minimum_wage * 0.5),
+            0,
+        ),
+        "self_employment": np.where(
+            status == "self_employed", p.self_employment_median * level * rng.lognormal(0, 0.8, n), 0
+        ),
+        "informal": np.where(
+            ((status == "self_employed") & (rng.random(n) < p.informal_share_self_employed))
+            | (
+                np.isin(status, ["not_working", "registered_unemployed"])
+                & (years >= 18)
+                & (rng.random(n) < p.informal_share_not_working)
+            ),
+            p.informal_median * level * rng.lognormal(0, 0.7, n),
+            0,
+        ),
+    }
+    other = {
+        "pension": np.where(
+            status == "pensioner", p.min_pension + p.pension_extra_median * rng.lognormal(0, 0.6, n), 0
+        ),
+        "disability_benefit": np.where(
+            (years >= 18) & (group > 0) & (status != "pensioner"),
+            np.array([0, *p.disability_benefit])[group],
+            0,
+        ),
+        "child_disability_benefit": np.where((years < 18) & (group > 0), p.child_disability_benefit, 0),
+    }
+    # Family-level benefits paid to the applicant: large-family benefit by number of minors.
+    minors = np.bincount(fam_of[years < 18], minlength=len(families))
+    lfb = np.where(
+        minors >= 8,
+        minors * p.large_family_per_child_8plus,
+        np.array([0, 0, 0, 0, *p.large_family_benefit, 0, 0, 0, 0, 0, 0])[np.minimum(minors, 12)],
+    )
+    head = role == "applicant"
+    other["large_family_benefit"] = np.where(head, lfb[fam_of], 0)
+    infants = np.bincount(fam_of[years < 1.5], minlength=len(families))
+    mothers = np.isin(status, ["maternity_leave", "caring_child_under_3"])
+    other["childcare_benefit"] = np.where(mothers & (infants[fam_of] > 0), p.childcare_benefit, 0)
+    single_parent = np.isin(np.bincount(fam_of[role == "spouse"], minlength=len(families)), [0])[fam_of]
+    other["alimony"] = np.where(
+        head & single_parent & (minors[fam_of] > 0) & (rng.random(n) < p.alimony_share),
+        p.alimony_median * rng.lognormal(0, 0.4, n),
+        0,
+    )
+    other["scholarship"] = np.where(
+        (status == "student_full_time") & (rng.random(n) < p.scholarship_share), p.scholarship, 0
+    )
+    rural = (families["settlement_type"].to_numpy() == "rural")[fam_of]
+    other["livestock_land"] = np.where(
+        head & rural & (families["livestock_heads"].to_numpy()[fam_of] > 0),
+        p.livestock_median * rng.lognormal(0, 0.5, n),
+        0,
+    )
+
+    # Families without any earnings are rare: in such a family a working-age head earns informally (assumption).
+    earns = np.bincount(fam_of, weights=sum(earn.values()), minlength=len(sizes)) > 0
+    able_head = head & (years >= 18) & (status != "pensioner") & ~np.isin(group, [1, 2])
+    idle_head = able_head & ~earns[fam_of] & (rng.random(n) < p.informal_share_idle_families)
+    earn["informal"] = np.where(
+        idle_head, p.informal_median * level * rng.lognormal(0, 0.7, n), earn["informal"]
+    )
+    lift = _lift_to_poverty_rate(rng, earn, other, fam_of, sizes, head, stats.poverty_rate, p)
+    formal = rng.random(len(sizes))[fam_of] < p.lift_formal_share  # part of the lift is recorded income
+    earn["wages"] = earn["wages"] + np.where(formal, lift, 0.0)
+    earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
+    factor = 1.0
+    months = reference_months(p.quarter)
+    frames = []
+    for source, values in [*((s, v * factor) for s, v in earn.items()), *other.items()]:
+        idx = np.flatnonzero(values > 0)
+        if len(idx) == 0:
+            continue
+        amount = np.round(values[idx], 0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person_id": np.tile(pid[idx], 3),
+                    "month": np.repeat(months, len(idx)),
+                    "source": source,
+                    "amount_kzt": np.tile(amount, 3),
+                }
+            )
+        )
+    # Loans: one non-mortgage loan received in one month of the quarter by a few families (the applicant).
+    take = np.flatnonzero(head & (rng.random(n) < p.loan_share))
+    if len(take):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person_id": pid[take],
+                    "month": np.array(months)[rng.integers(0, 3, len(take))],
+                    "source": "loans",
+                    "amount_kzt": np.round(p.loan_median * rng.lognormal(0, 0.6, len(take)), -3),
+                }
+            )
+        )
+        families.loc[fam_of[take], "nonmortgage_loan_balance"] = np.round(
+            p.loan_median * rng.lognormal(0, 0.6, len(take)), -3
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _lift_to_poverty_rate(
+    rng, earn, other, fam_of, sizes, head, target: float, p: SyntheticParams
+) -> np.ndarray:
+    """Informal earnings that lift randomly chosen poor families above the subsistence minimum, so that
+    the share of people below it equals the region's published poverty rate.
+
+    Formal earnings alone leave too many families poor (one wage, many children); in reality informal
+    work and help fill part of the gap — and state databases do not see it, which is the gap between the
+    truth and the recorded view. The lifted family's head receives the amount (per-capita income ends
+    between 1.0 and 1.6 subsistence minima).
+    """
+    sm = p.poverty_subsistence_minimum
+    money = np.bincount(fam_of, weights=sum(earn.values()) + sum(other.values()), minlength=len(sizes))
+    pc = money / sizes
+    poor = np.flatnonzero(pc < sm)
+    excess = sizes[poor].sum() - target * sizes.sum()
+    extra_family = np.zeros(len(sizes))
+    if excess > 0:
+        # Small families are lifted first more often: poverty that remains is concentrated in large
+        # families, as the recipients' profile shows (≈5.3 members, 61% children; fact sheet §5.1–5.2).
+        weight = sizes[poor].astype(float) ** -p.lift_size_exponent
+        order = poor[np.argsort(-(rng.random(len(poor)) ** (1 / weight)))]
+        lifted = order[: np.searchsorted(np.cumsum(sizes[order]), excess) + 1]
+        goal = sm * rng.uniform(1.0, 1.6, len(lifted))
+        extra_family[lifted] = np.ceil((goal - pc[lifted]) * sizes[lifted])
+    return np.where(head, extra_family[fam_of], 0.0)
+
+
+REGION_INDEX = {
+    key: i
+    for i, key in enumerate(
+        [
+            "abai",
+            "akmola",
+            "aktobe",
+            "almaty_region",
+            "atyrau",
+            "west_kazakhstan",
+            "zhambyl",
+            "zhetisu",
+            "karaganda",
+            "kostanay",
+            "kyzylorda",
+            "mangystau",
+            "pavlodar",
+            "north_kazakhstan",
+            "turkestan",
+            "ulytau",
+            "east_kazakhstan",
+            "astana",
+            "almaty",
+            "shymkent",
+        ]
+    )
+}

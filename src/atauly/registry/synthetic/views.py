@@ -1,0 +1,75 @@
+"""The recorded view: what state databases would show of the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .params import SyntheticParams
+from .population import RegionData, quarter_start
+
+#: Sources that state databases do not see: informal earnings, and income from a personal farm.
+UNRECORDED_SOURCES = ("informal", "livestock_land")
+#: Formal sources whose records can be stale (an older quarter's amount or situation).
+STALE_SOURCES = ("wages", "self_employment")
+
+
+def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionData:
+    rng = np.random.default_rng([seed, 7919, len(truth.persons)])
+    persons = truth.persons.copy()
+    n = len(persons)
+    stale = np.where(rng.random(n) < p.stale_share, rng.integers(1, 5, n), 0)
+    changed = (stale > 0) & (rng.random(n) < p.stale_job_change)
+    persons["record_age_quarters"] = stale.astype(np.int64)
+
+    inc = truth.incomes.loc[~truth.incomes["source"].isin(UNRECORDED_SOURCES)].copy()
+    pos = pd.Index(persons["person_id"]).get_indexer(inc["person_id"])
+    formal = inc["source"].isin(STALE_SOURCES).to_numpy()
+    k = stale[pos]
+    # Unchanged but stale: the amount of k quarters ago (about 2% growth a quarter).
+    inc.loc[formal & (k > 0), "amount_kzt"] = np.round(
+        inc.loc[formal & (k > 0), "amount_kzt"] / 1.02 ** k[formal & (k > 0)]
+    )
+    # Changed since the record: a job taken since is not yet recorded…
+    inc = inc.loc[~(formal & changed[pos])]
+    # …and a job lost since still shows its old wage.
+    has_formal = np.zeros(n, dtype=bool)
+    has_formal[
+        pd.Index(persons["person_id"]).get_indexer(
+            truth.incomes.loc[truth.incomes["source"].isin(STALE_SOURCES), "person_id"]
+        )
+    ] = True
+    adult_born = pd.Timestamp(quarter_start(p.quarter)) - pd.DateOffset(years=18)
+    adult = (persons["birth_date"] <= adult_born).to_numpy()
+    lost = (
+        changed
+        & ~has_formal
+        & adult
+        & persons["employment_status"].isin(["not_working", "registered_unemployed"]).to_numpy()
+    )
+    idx = np.flatnonzero(lost)
+    months = sorted(truth.incomes["month"].unique())
+    if len(idx):
+        old = np.round(p.wage_median * rng.lognormal(-0.3, p.wage_sigma, len(idx)))
+        inc = pd.concat(
+            [
+                inc,
+                pd.DataFrame(
+                    {
+                        "person_id": np.tile(persons["person_id"].to_numpy(dtype=object)[idx], len(months)),
+                        "month": np.repeat(months, len(idx)),
+                        "source": "wages",
+                        "amount_kzt": np.tile(old, len(months)),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    persons["record_job_changed"] = changed
+
+    fam = truth.families.copy()
+    m = len(fam)
+    fam["vehicles_owned"] = np.where(rng.random(m) < p.vehicle_unrecorded, 0, fam["vehicles_owned"])
+    fam["livestock_heads"] = np.where(rng.random(m) < p.livestock_unrecorded, 0, fam["livestock_heads"])
+    fam["land_ha"] = np.where(rng.random(m) < p.land_unrecorded, 0.0, fam["land_ha"])
+    return RegionData(fam, persons, inc.reset_index(drop=True))
