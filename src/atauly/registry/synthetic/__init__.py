@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
+from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +24,9 @@ import pyarrow.parquet as pq
 
 from ..codes import REGION_BY_KATO, REGION_BY_KEY
 from .geography import REGION_STATS, districts
+from .history import LawFn, make_history
 from .params import SyntheticParams
 from .population import RegionData, generate_region
-from .history import LawFn, make_history
 from .views import recorded_view
 
 __all__ = ["SyntheticParams", "generate", "districts_table"]
