@@ -53,7 +53,9 @@ def test_recorded_view_differs_only_where_documented(country):
     t = truth.incomes.loc[truth.incomes["source"].isin(formal)]
     r = rec.incomes.loc[rec.incomes["source"].isin(formal)]
     both = t.merge(r, on=["person_id", "month", "source"], how="outer", suffixes=("_t", "_r"))
-    fresh = rec.persons.loc[(rec.persons["record_age_quarters"] == 0) & ~rec.persons["record_job_changed"], "person_id"]
+    fresh = rec.persons.loc[
+        (rec.persons["record_age_quarters"] == 0) & ~rec.persons["record_job_changed"], "person_id"
+    ]
     current = both.loc[both["person_id"].isin(set(fresh))]
     assert len(current) > 1000
     assert (current["amount_kzt_t"] == current["amount_kzt_r"]).all()
@@ -73,9 +75,11 @@ def test_decisions_keep_their_snapshot(country):
     inc = pd.read_parquet(country / "applications" / "incomes")
     from atauly.registry import Registry
 
-    snap = Registry(fam.loc[fam["application_id"].isin(ids)].reset_index(drop=True),
-                    per.loc[per["application_id"].isin(ids)].reset_index(drop=True),
-                    inc.loc[inc["application_id"].isin(ids)].reset_index(drop=True))
+    snap = Registry(
+        fam.loc[fam["application_id"].isin(ids)].reset_index(drop=True),
+        per.loc[per["application_id"].isin(ids)].reset_index(drop=True),
+        inc.loc[inc["application_id"].isin(ids)].reset_index(drop=True),
+    )
     again = compute(snap, q).set_index("family_id")["eligible"]
     stored = d.loc[d["quarter"] == q].set_index("family_id")["law_eligible"]
     assert (again.reindex(stored.index) == stored).all()
@@ -93,9 +97,12 @@ def test_same_seed_same_data(tmp_path):
     c = generate(0.02, 6, tmp_path / "c", regions=[ULYTAU], workers=1)
     assert a["regions"] == b["regions"]
     for rel in ("truth/persons", "truth/incomes", "recorded/incomes", "decisions"):
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / rel), pd.read_parquet(tmp_path / "b" / rel))
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "a" / rel), pd.read_parquet(tmp_path / "b" / rel)
+        )
     assert not pd.read_parquet(tmp_path / "c" / "truth/persons")["iin"].equals(
-        pd.read_parquet(tmp_path / "a" / "truth/persons")["iin"])
+        pd.read_parquet(tmp_path / "a" / "truth/persons")["iin"]
+    )
 
 
 def test_bad_arguments(tmp_path):
@@ -122,5 +129,7 @@ def test_wellbeing_levels(country):
     reg, _ = load_registry(country, "recorded")
     wb = levels(reg.families, reg.persons, reg.incomes)
     assert len(wb) == len(reg.families) and set(wb["wellbeing_level"]) <= set(LEVELS)
-    order = wb.groupby("wellbeing_level")["wellbeing_score"].agg(["min", "max"]).reindex(list(LEVELS)).dropna()
+    order = (
+        wb.groupby("wellbeing_level")["wellbeing_score"].agg(["min", "max"]).reindex(list(LEVELS)).dropna()
+    )
     assert (np.diff(order["min"].to_numpy()) > 0).all()

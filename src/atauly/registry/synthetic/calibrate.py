@@ -117,7 +117,9 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
             "asp_persons_year",
         ):
             continue  # national counts only make sense for the whole country
-        rows.append(_row(name, measured[name], spec["value"], spec["tolerance"], spec["headline"], spec["source"]))
+        rows.append(
+            _row(name, measured[name], spec["value"], spec["tolerance"], spec["headline"], spec["source"])
+        )
     for stats in REGION_STATS:
         kato = next(k for k, r in REGION_BY_KATO.items() if r.key == stats.key)
         if kato not in regions:

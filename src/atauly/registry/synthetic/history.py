@@ -43,33 +43,35 @@ def make_history(
 ):
     """Applications (snapshots) and decisions of one region. Returns (app_families, app_persons,
     app_incomes, decisions)."""
-    fam, per = truth.families, truth.persons
+    fam = truth.families
     n_fam = len(fam)
-    fam_index = pd.Index(fam["family_id"])
-    person_family = fam_index.get_indexer(per["family_id"])
+    person_family = truth.person_family
     size = np.bincount(person_family, minlength=n_fam)
-    t_inc = truth.incomes.loc[truth.incomes["source"] != "loans"]
-    t_fam = person_family[pd.Index(per["person_id"]).get_indexer(t_inc["person_id"])]
-    earn = (
-        np.bincount(t_fam, weights=t_inc["amount_kzt"] * t_inc["source"].isin(EARNINGS), minlength=n_fam) / 3
+    t_src = truth.incomes["source"].to_numpy(dtype=object)
+    t_fam = person_family[truth.income_person]
+    amount = truth.incomes["amount_kzt"].to_numpy()
+    earning_rows = np.isin(t_src, EARNINGS)
+    earn = np.bincount(t_fam, weights=amount * earning_rows, minlength=n_fam) / 3
+    other = np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
+    r_src = recorded.incomes["source"].to_numpy(dtype=object)
+    r_fam = person_family[recorded.income_person]
+    rec_money = (
+        np.bincount(
+            r_fam, weights=recorded.incomes["amount_kzt"].to_numpy() * (r_src != "loans"), minlength=n_fam
+        )
+        / 3
     )
-    other = (
-        np.bincount(t_fam, weights=t_inc["amount_kzt"] * ~t_inc["source"].isin(EARNINGS), minlength=n_fam) / 3
-    )
-    r_inc = recorded.incomes.loc[recorded.incomes["source"] != "loans"]
-    r_fam = person_family[pd.Index(per["person_id"]).get_indexer(r_inc["person_id"])]
-    rec_money = np.bincount(r_fam, weights=r_inc["amount_kzt"], minlength=n_fam) / 3
     line = p.poverty_subsistence_minimum * 0.7  # a family's own sense of "below the line" for take-up
-    district_codes, district_of = np.unique(
-        fam["district_kato"].to_numpy(dtype=object).astype(str), return_inverse=True
-    )
+    district_codes, district_of = np.unique(fam["district_kato"].to_numpy(dtype=str), return_inverse=True)
     rng_d = np.random.default_rng([seed, int(kato), 17])
     officer_error = rng_d.uniform(*p.officer_error_range, len(district_codes))
     rural = (fam["settlement_type"] == "rural").to_numpy()
-
-    out = {"families": [], "persons": [], "incomes": [], "decisions": []}
     propensity = rng_d.normal(0, p.family_takeup_sigma, n_fam)  # persistent: who applies keeps applying
     region_shift = p.takeup_region_shift.get(kato, 0.0)
+    true_reg, rec_reg = truth.registry(), recorded.registry()
+    informal_rows = t_src == "informal"
+
+    out = {"families": [], "persons": [], "incomes": [], "decisions": []}
     log_drift = np.zeros(n_fam)
     for k, quarter in enumerate(reversed(past_quarters(p.quarter, p.history_quarters))):
         rng = np.random.default_rng([seed, int(kato), 101 + k])
@@ -79,29 +81,25 @@ def make_history(
         true_pc = (earn * drift + other) / size
         rec_pc = rec_money / size
         need = np.clip(1 - true_pc / line, -1, 1)
-        p_apply = np.where(
-            true_pc < line,
-            _sigmoid(
-                p.takeup_intercept
-                + p.takeup_need * need
-                + p.takeup_size * (size - 3)
-                - p.takeup_rural * rural
-                - p.takeup_city * (kato in p.cities)
-                + region_shift
-                + propensity
-            ),
-            p.takeup_not_entitled * (rec_pc < line),
+        logit = (
+            p.takeup_intercept
+            + p.takeup_need * need
+            + p.takeup_size * (size - 3)
+            - p.takeup_rural * rural
+            - p.takeup_city * (kato in p.cities)
+            + region_shift
+            + propensity
         )
-        apply = np.flatnonzero(rng.random(n_fam) < p_apply)
+        p_apply = np.where(true_pc < line, _sigmoid(logit), p.takeup_not_entitled * (rec_pc < line))
+        chosen = rng.random(n_fam) < p_apply
+        apply = np.flatnonzero(chosen)
         if len(apply) == 0:
             continue
-        snap_true, snap_decl, app_ids, app_dates = _snapshots(
-            truth, recorded, apply, person_family, drift, quarter, rng, p, true_pc, line
+        snap_true, snap_decl = _snapshots(
+            true_reg, rec_reg, truth, chosen, informal_rows, drift, quarter, rng, p, true_pc, line
         )
         law_decl, law_true = _apply_law_to_both(law, snap_decl, snap_true, quarter)
-        ids = fam["family_id"].to_numpy()[apply]
-        d = law_decl.loc[ids]
-        tr = law_true.loc[ids]
+        d, tr = law_decl, law_true
         err = officer_error[district_of[apply]]
         law_ok = d["eligible"].to_numpy(dtype=bool)
         near = (
@@ -116,12 +114,12 @@ def make_history(
         out["decisions"].append(
             pd.DataFrame(
                 {
-                    "application_id": app_ids,
-                    "family_id": ids,
+                    "application_id": snap_decl.families["application_id"].to_numpy(),
+                    "family_id": d["family_id"].to_numpy(),
                     "region_kato": kato,
                     "district_kato": fam["district_kato"].to_numpy()[apply],
                     "quarter": quarter,
-                    "application_date": app_dates,
+                    "application_date": snap_decl.families["application_date"].to_numpy(),
                     "members": d["members"].to_numpy(),
                     "declared_per_capita_income": d["per_capita_income"].to_numpy(),
                     "poverty_line": d["poverty_line"].to_numpy(),
@@ -140,89 +138,92 @@ def make_history(
             )
         )
         for name in ("families", "persons", "incomes"):
-            table = getattr(snap_decl, name)
-            out[name].append(table)
+            out[name].append(getattr(snap_decl, name))
     return tuple(pd.concat(v, ignore_index=True) if v else pd.DataFrame() for v in out.values())
 
 
 def _apply_law_to_both(law: LawFn, declared: Registry, true: Registry, quarter: str):
-    """One call of the law for both snapshots (ids of the truth copy suffixed), split afterwards."""
-    suffix = "#truth"
-    t_fam = true.families.assign(family_id=true.families["family_id"] + suffix)
-    t_per = true.persons.assign(
-        family_id=true.persons["family_id"] + suffix, person_id=true.persons["person_id"] + suffix
-    )
-    t_inc = true.incomes.assign(person_id=true.incomes["person_id"] + suffix)
-    d_per = declared.persons.drop(
-        columns=["application_id", "record_age_quarters", "record_job_changed"], errors="ignore"
-    )
-    d_inc = declared.incomes.drop(columns=["application_id"], errors="ignore")
+    """One call of the law for both snapshots (concatenated; rows come back in order), split after."""
+    n_fam, n_per = len(declared.families), len(declared.persons)
+    d_per, d_inc = declared.persons[true.persons.columns], declared.incomes[true.incomes.columns]
     both = Registry(
-        pd.concat([declared.families, t_fam], ignore_index=True),
-        pd.concat([d_per, t_per[d_per.columns]], ignore_index=True),
-        pd.concat([d_inc, t_inc[d_inc.columns]], ignore_index=True),
+        pd.concat([declared.families, true.families], ignore_index=True),
+        pd.concat([d_per, true.persons], ignore_index=True),
+        pd.concat([d_inc, true.incomes], ignore_index=True),
+        np.concatenate([declared.person_family, true.person_family + n_fam]),
+        np.concatenate([declared.income_person, true.income_person + n_per]),
     )
-    result = law(both, quarter).set_index("family_id")
-    is_true = result.index.str.endswith(suffix)
-    law_true = result.loc[is_true]
-    law_true.index = law_true.index.str[: -len(suffix)]
-    return result.loc[~is_true], law_true
+    result = law(both, quarter)
+    return result.iloc[:n_fam].reset_index(drop=True), result.iloc[n_fam:].reset_index(drop=True)
 
 
-def _snapshots(truth, recorded, apply, person_family, drift, quarter, rng, p: SyntheticParams, true_pc, line):
+def _snapshots(
+    true_reg: Registry,
+    rec_reg: Registry,
+    truth: RegionData,
+    chosen,
+    informal_rows,
+    drift,
+    quarter,
+    rng,
+    p: SyntheticParams,
+    true_pc,
+    line,
+):
     """Registry slices for the applying families: the truth of that quarter, and what was declared and
     verified (recorded data + declared informal income + assets found by the home visit)."""
-    fam = truth.families.iloc[apply].reset_index(drop=True)
-    mask = np.zeros(len(truth.families), dtype=bool)
-    mask[apply] = True
-    pmask = mask[person_family]
-    months_now = reference_months(p.quarter)
-    months_then = dict(zip(months_now, reference_months(quarter), strict=True))
+    apply = np.flatnonzero(chosen)
+    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
     year, q = int(quarter[:4]), int(quarter[-1])
     month = rng.integers(0, 3, len(apply))
     day = rng.integers(1, 29, len(apply))
     app_dates = pd.to_datetime(
         pd.DataFrame({"year": np.full(len(apply), year), "month": 3 * (q - 1) + 1 + month, "day": day})
-    )
-    app_ids = np.char.add(np.char.add(fam["family_id"].to_numpy(dtype=str), "-"), quarter)
-    drift_of_person = pd.Series(drift[person_family], index=truth.persons["person_id"])
+    ).to_numpy()
+    app_ids = (truth.families["family_id"].iloc[apply].reset_index(drop=True) + "-" + quarter).to_numpy()
+    drift_of_person = drift[truth.person_family]
 
-    def incomes(source_table: pd.DataFrame) -> pd.DataFrame:
-        inc = source_table.loc[source_table["person_id"].isin(truth.persons["person_id"][pmask])].copy()
-        earning = inc["source"].isin(EARNINGS).to_numpy()
-        inc.loc[earning, "amount_kzt"] = np.round(
-            inc.loc[earning, "amount_kzt"].to_numpy()
-            * drift_of_person.reindex(inc.loc[earning, "person_id"]).to_numpy()
-        )
+    def quarter_incomes(reg: Registry, person_rows: np.ndarray) -> None:
+        """In place: earnings of that quarter (drift) and its months."""
+        inc = reg.incomes
+        factor = np.where(inc["source"].isin(EARNINGS).to_numpy(), drift_of_person[person_rows], 1.0)
+        inc["amount_kzt"] = np.round(inc["amount_kzt"].to_numpy() * factor)
         inc["month"] = inc["month"].map(months_then)
-        return inc.reset_index(drop=True)
 
-    base = fam.assign(application_date=app_dates.to_numpy(), application_id=app_ids)
-    app_of_family = pd.Series(app_ids, index=fam["family_id"].to_numpy())
-    persons_true = truth.persons.loc[pmask].reset_index(drop=True)
-    app_of_person = pd.Series(
-        app_of_family.reindex(persons_true["family_id"]).to_numpy(),
-        index=persons_true["person_id"].to_numpy(),
-    )
-    snap_true = Registry(base.copy(), persons_true, incomes(truth.incomes))
+    def taken(reg: Registry) -> tuple[Registry, np.ndarray]:
+        sub = reg.take(chosen)
+        sub.incomes = sub.incomes.copy()
+        pmask = chosen[reg.person_family]
+        original_rows = np.flatnonzero(pmask)[sub.income_person]  # person rows in the region, per income row
+        return sub, original_rows
+
+    snap_true, rows_true = taken(true_reg)
+    quarter_incomes(snap_true, rows_true)
+    snap_true.families = snap_true.families.assign(application_date=app_dates, application_id=app_ids)
 
     # Declared: recorded incomes, plus a share of the true informal income (the rest stays hidden).
-    declared_inc = incomes(recorded.incomes)
-    informal = incomes(truth.incomes.loc[truth.incomes["source"] == "informal"])
+    snap_decl, rows_decl = taken(rec_reg)
+    quarter_incomes(snap_decl, rows_decl)
+    informal = snap_true.incomes.loc[snap_true.incomes["source"].to_numpy() == "informal"]
     share = rng.uniform(0, p.declared_informal_max, len(informal))
-    informal["amount_kzt"] = np.round(informal["amount_kzt"] * share)
-    declared_inc = pd.concat([declared_inc, informal.loc[informal["amount_kzt"] > 0]], ignore_index=True)
-    rec_fam = recorded.families.iloc[apply].reset_index(drop=True)
+    declared_informal = informal.assign(amount_kzt=np.round(informal["amount_kzt"].to_numpy() * share))
+    keep = declared_informal["amount_kzt"].to_numpy() > 0
+    inf_pos = snap_true.income_person[(snap_true.incomes["source"].to_numpy() == "informal")][keep]
+    snap_decl.incomes = pd.concat([snap_decl.incomes, declared_informal.loc[keep]], ignore_index=True)
+    snap_decl.income_person = np.concatenate([snap_decl.income_person, inf_pos])
+
+    fam_true = snap_true.families
+    declared = snap_decl.families.assign(application_date=app_dates, application_id=app_ids)
     visit_reveals = rng.random(len(apply)) < p.visit_reveals_assets
-    declared = base.copy()
     for col in ("vehicles_owned", "livestock_heads", "land_ha"):
-        declared[col] = np.where(visit_reveals, fam[col], rec_fam[col])
+        declared[col] = np.where(visit_reveals, fam_true[col], declared[col])
     # The commission sees the home: a family well above the line is found not in need (Art. 128 p.3).
     declared["commission_found_no_need"] = (true_pc[apply] > p.commission_no_need_above * line) & (
         rng.random(len(apply)) < p.commission_detects
     )
-    persons_decl = recorded.persons.loc[pmask].reset_index(drop=True)
-    persons_decl.insert(0, "application_id", app_of_person.reindex(persons_decl["person_id"]).to_numpy())
-    declared_inc.insert(0, "application_id", app_of_person.reindex(declared_inc["person_id"]).to_numpy())
-    snap_decl = Registry(declared, persons_decl, declared_inc)
-    return snap_true, snap_decl, app_ids, app_dates.to_numpy()
+    snap_decl.families = declared
+    app_of_person = app_ids[snap_decl.person_family]
+    snap_decl.persons = snap_decl.persons.copy()
+    snap_decl.persons.insert(0, "application_id", app_of_person)
+    snap_decl.incomes.insert(0, "application_id", app_of_person[snap_decl.income_person])
+    return snap_true, snap_decl

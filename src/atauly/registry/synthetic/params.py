@@ -31,7 +31,7 @@ class SyntheticParams:
     student_18_22: float = 0.45
     informal_share_not_working: float = 0.30  # adults without formal work who earn informally — assumption
     informal_share_self_employed: float = 0.50
-    lift_size_exponent: float = 1.5  # informal lifting out of poverty favours small families — assumption
+    lift_size_exponent: float = 2.0  # informal lifting out of poverty favours small families — assumption
     informal_share_idle_families: float = 0.90  # heads of families with no other money — assumption
     # Money, KZT per month, 2025 (fact sheet §5.9–5.11 where named).
     wage_median: float = 260_000.0  # assumption, below the mean wage 403,251 (Q2 2024, daul-info 174014)
@@ -91,9 +91,9 @@ class SyntheticParams:
     history_quarters: int = 8
     income_drift_sigma: float = 0.06  # family earnings drift per quarter back (log scale)
     quarterly_growth: float = 1.02
-    takeup_intercept: float = -1.4
+    takeup_intercept: float = -1.6
     takeup_need: float = 2.5  # take-up rises with the gap to the line…
-    takeup_size: float = 1.0  # …and with family size (large families know the programme)
+    takeup_size: float = 1.3  # …and with family size (large families know the programme)
     takeup_rural: float = 0.3  # …and falls with distance (rural families)
     # …and is lower in the three big cities (fewer recipients there than their poverty suggests:
     # Almaty 1,819 families in 2025, fact sheet §5.3) — assumption calibrated to the Aug 2023 shares.

@@ -21,7 +21,15 @@ SERIAL_BLOCK = 500  # IIN serial numbers per region, birth date and sex (20 regi
 class RegionData:
     families: pd.DataFrame
     persons: pd.DataFrame
-    incomes: pd.DataFrame  # truth, long format (person_id, month, source, amount_kzt)
+    incomes: pd.DataFrame  # long format (person_id, month, source, amount_kzt)
+    person_family: np.ndarray | None = None  # row in families of each person
+    income_person: np.ndarray | None = None  # row in persons of each income row
+
+    def registry(self):
+        """The same tables as a :class:`~atauly.registry.io.Registry`, with the row positions kept."""
+        from ..io import Registry
+
+        return Registry(self.families, self.persons, self.incomes, self.person_family, self.income_person)
 
 
 def quarter_start(quarter: str) -> np.datetime64:
@@ -82,7 +90,9 @@ def generate_region(
     head_age = np.where(single & (rng.random(n_fam) < 0.45), rng.uniform(61, 90, n_fam), head_age)
     age = np.empty(n)
     age[is_head] = head_age
-    age[is_spouse] = np.clip(head_age[fam_of[is_spouse]] + rng.normal(-2, 3, is_spouse.sum()), 18, 95)
+    drawn = head_age[fam_of[is_spouse]] + rng.normal(-2, 3, is_spouse.sum())
+    # Spread, not clip, at the bounds: a clip would give many people the same birth date.
+    age[is_spouse] = np.where(drawn < 18, 18 + rng.uniform(0, 3, is_spouse.sum()), np.minimum(drawn, 95))
     parent_age = head_age[fam_of[is_child]]
     if is_spouse.any():
         spouse_age = np.full(n_fam, np.inf)
@@ -201,8 +211,10 @@ def generate_region(
             "nonmortgage_loan_balance": 0.0,
         }
     )
-    incomes = _truth_incomes(rng, families, persons, pid, fam_of, years, sizes, stats, p)
-    return RegionData(with_defaults(FAMILIES, families), with_defaults(PERSONS, persons), incomes)
+    incomes, income_person = _truth_incomes(rng, families, persons, pid, fam_of, years, sizes, stats, p)
+    return RegionData(
+        with_defaults(FAMILIES, families), with_defaults(PERSONS, persons), incomes, fam_of, income_person
+    )
 
 
 def _rank_within(keys: np.ndarray) -> np.ndarray:
@@ -224,7 +236,7 @@ def _iin_keys(iins: np.ndarray) -> np.ndarray:
 
 def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
     """Rare collisions (an unusable serial moved onto the next one): draw again inside the region's block."""
-    while True:
+    for _ in range(100):
         keys = _iin_keys(iins)
         order = np.argsort(keys, kind="stable")
         dup_sorted = np.r_[False, keys[order][1:] == keys[order][:-1]]
@@ -232,6 +244,9 @@ def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
         if len(idx) == 0:
             return iins
         iins[idx] = make_iins(birth[idx], sex[idx], block + rng.integers(0, SERIAL_BLOCK, len(idx)))
+    raise RuntimeError(
+        f"more than {SERIAL_BLOCK} people of one region share a birth date and sex: IINs cannot be unique"
+    )
 
 
 def _truth_incomes(
@@ -315,11 +330,12 @@ def _truth_incomes(
     earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
     factor = 1.0
     months = reference_months(p.quarter)
-    frames = []
+    frames, positions = [], []
     for source, values in [*((s, v * factor) for s, v in earn.items()), *other.items()]:
         idx = np.flatnonzero(values > 0)
         if len(idx) == 0:
             continue
+        positions.append(np.tile(idx, 3))
         amount = np.round(values[idx], 0)
         frames.append(
             pd.DataFrame(
@@ -334,6 +350,7 @@ def _truth_incomes(
     # Loans: one non-mortgage loan received in one month of the quarter by a few families (the applicant).
     take = np.flatnonzero(head & (rng.random(n) < p.loan_share))
     if len(take):
+        positions.append(take)
         frames.append(
             pd.DataFrame(
                 {
@@ -347,7 +364,7 @@ def _truth_incomes(
         families.loc[fam_of[take], "nonmortgage_loan_balance"] = np.round(
             p.loan_median * rng.lognormal(0, 0.6, len(take)), -3
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), np.concatenate(positions)
 
 
 def _lift_to_poverty_rate(

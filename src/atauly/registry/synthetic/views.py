@@ -22,8 +22,9 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     changed = (stale > 0) & (rng.random(n) < p.stale_job_change)
     persons["record_age_quarters"] = stale.astype(np.int64)
 
-    inc = truth.incomes.loc[~truth.incomes["source"].isin(UNRECORDED_SOURCES)].copy()
-    pos = pd.Index(persons["person_id"]).get_indexer(inc["person_id"])
+    seen = ~truth.incomes["source"].isin(UNRECORDED_SOURCES).to_numpy()
+    inc = truth.incomes.loc[seen].copy()
+    pos = truth.income_person[seen]
     formal = inc["source"].isin(STALE_SOURCES).to_numpy()
     k = stale[pos]
     # Unchanged but stale: the amount of k quarters ago (about 2% growth a quarter).
@@ -31,14 +32,11 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
         inc.loc[formal & (k > 0), "amount_kzt"] / 1.02 ** k[formal & (k > 0)]
     )
     # Changed since the record: a job taken since is not yet recorded…
-    inc = inc.loc[~(formal & changed[pos])]
+    still = ~(formal & changed[pos])
+    inc, pos = inc.loc[still], pos[still]
     # …and a job lost since still shows its old wage.
     has_formal = np.zeros(n, dtype=bool)
-    has_formal[
-        pd.Index(persons["person_id"]).get_indexer(
-            truth.incomes.loc[truth.incomes["source"].isin(STALE_SOURCES), "person_id"]
-        )
-    ] = True
+    has_formal[truth.income_person[truth.incomes["source"].isin(STALE_SOURCES).to_numpy()]] = True
     adult_born = pd.Timestamp(quarter_start(p.quarter)) - pd.DateOffset(years=18)
     adult = (persons["birth_date"] <= adult_born).to_numpy()
     lost = (
@@ -65,6 +63,7 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
             ],
             ignore_index=True,
         )
+        pos = np.concatenate([pos, np.tile(idx, len(months))])
     persons["record_job_changed"] = changed
 
     fam = truth.families.copy()
@@ -72,4 +71,4 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     fam["vehicles_owned"] = np.where(rng.random(m) < p.vehicle_unrecorded, 0, fam["vehicles_owned"])
     fam["livestock_heads"] = np.where(rng.random(m) < p.livestock_unrecorded, 0, fam["livestock_heads"])
     fam["land_ha"] = np.where(rng.random(m) < p.land_unrecorded, 0.0, fam["land_ha"])
-    return RegionData(fam, persons, inc.reset_index(drop=True))
+    return RegionData(fam, persons, inc.reset_index(drop=True), truth.person_family, pos)
