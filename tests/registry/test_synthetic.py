@@ -94,7 +94,7 @@ def test_truth_recorded_and_officers_disagree(country):
 def test_same_seed_same_data(tmp_path):
     a = generate(0.02, 5, tmp_path / "a", regions=[ULYTAU], law=compute, workers=1)
     b = generate(0.02, 5, tmp_path / "b", regions=[ULYTAU], law=compute, workers=1)
-    c = generate(0.02, 6, tmp_path / "c", regions=[ULYTAU], workers=1)
+    generate(0.02, 6, tmp_path / "c", regions=[ULYTAU], workers=1)
     assert a["regions"] == b["regions"]
     for rel in ("truth/persons", "truth/incomes", "recorded/incomes", "decisions"):
         pd.testing.assert_frame_equal(
