@@ -64,6 +64,7 @@ def demo(
             money=("per_capita_income", "poverty_line", "asp_monthly_amount", "child_supplement_monthly"),
         )
     )
+    _demo_synthetic(settings, quarter)
     console.rule(f"[bold]Trace for family {family}")
     law.explain_cmd(
         registry=sample,
@@ -74,6 +75,23 @@ def demo(
         openfisca_trace=False,
         skip_invalid=False,
     )
+
+
+def _demo_synthetic(settings, quarter: str) -> None:
+    """A generated region (Shymkent, 2% scale): the law on the truth and on the recorded view."""
+    import shutil
+
+    region = "790000000"
+    synthetic = settings.home / "registry" / "synthetic-shymkent"
+    console.rule("[bold]A generated region: the law on what is true vs what the databases record")
+    if not (synthetic / "manifest.json").exists():
+        shutil.rmtree(synthetic, ignore_errors=True)  # an interrupted earlier demo
+        registry.generate_cmd(out=synthetic, scale=0.02, seed=1, region=[region], workers=None, history=True)
+    for view in ("truth", "recorded"):
+        out = settings.results_dir / f"shymkent-{view}-{quarter}.parquet"
+        law.compute_cmd(
+            registry=synthetic, quarter=quarter, out=out, view=view, skip_invalid=False, rejects=None
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ class SyntheticParams:
     large_family_regions: tuple[str, ...] = ("turkestan", "shymkent", "kyzylorda", "zhambyl", "mangystau")
     large_family_factor: float = 1.15  # assumption: the south and west have larger households
     spouse_share: float = 0.72  # families of 2+ with a spouse — assumption
+    adult_child_share: float = (
+        0.15  # children aged 18–24 still living with parents (when parents are old enough)
+    )
     # Disability: ≈543k benefit recipients (1 Dec 2025, fact sheet §5.11) ≈ 2.7% of people.
     disability_child: float = 0.015  # assumption
     disability_adult: float = 0.032  # assumption

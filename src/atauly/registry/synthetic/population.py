@@ -99,7 +99,14 @@ def generate_region(
         spouse_age[fam_of[is_spouse]] = age[is_spouse]
         parent_age = np.minimum(parent_age, spouse_age[fam_of[is_child]])
     max_child = np.clip(parent_age - 17.5, 0.05, 24)
-    age[is_child] = rng.uniform(0, 1, is_child.sum()) ** 1.3 * max_child
+    # Births are spread evenly over the years (a skewed draw would crowd hundreds of children onto the
+    # same birth dates); most children are minors, some adult children still live with their parents.
+    n_child = is_child.sum()
+    minor_span = np.minimum(max_child, 18)
+    adult_child = (max_child > 18) & (rng.random(n_child) < p.adult_child_share)
+    age[is_child] = np.where(
+        adult_child, rng.uniform(18, np.maximum(max_child, 18.01)), rng.uniform(0, 1, n_child) * minor_span
+    )
     age[is_other] = np.where(
         rng.random(is_other.sum()) < 0.6,
         rng.uniform(60, 92, is_other.sum()),
