@@ -64,6 +64,7 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
 
     measured: dict[str, float] = {
         "population": len(per) / scale,
+        "families": len(fam) / scale,
         "poverty_rate": size[pc < sm].sum() / size.sum(),
         "people_in_households_5plus": size[size >= 5].sum() / size.sum(),
         "disability_recipients": (per["disability_group"] > 0).sum() / scale,
