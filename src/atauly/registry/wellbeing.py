@@ -68,19 +68,24 @@ def indicators(
         / max(len(months), 1)
         / np.maximum(size, 1)
     )
-    status = persons["employment_status"].to_numpy(dtype=object)
-    earner = np.isin(status, ["employee", "self_employed"])
+    # Missing codes (NA) count as "not this": pandas comparisons, not numpy ones, handle them.
+    earner = (
+        persons["employment_status"].isin(["employee", "self_employed"]).to_numpy(dtype=bool, na_value=False)
+    )
     working_age = (age >= 18) & (age < 63)
     dependants = np.bincount(fam_pos, weights=(age < 18) | (age >= 63), minlength=n)
     workers = np.bincount(fam_pos, weights=working_age, minlength=n)
-    roles = persons["role"].to_numpy(dtype=object)
-    spouses = np.bincount(fam_pos, weights=roles == "spouse", minlength=n)
+    spouses = np.bincount(
+        fam_pos, weights=(persons["role"] == "spouse").to_numpy(dtype=bool, na_value=False), minlength=n
+    )
     minors = np.bincount(fam_pos, weights=age < 18, minlength=n)
     group = persons["disability_group"].to_numpy()
     low_edu = (
         (age >= 25)
         & (age < 63)
-        & np.isin(persons["education"].to_numpy(dtype=object), ["none", "primary", "basic_secondary"])
+        & persons["education"]
+        .isin(["none", "primary", "basic_secondary"])
+        .to_numpy(dtype=bool, na_value=False)
     )
     return pd.DataFrame(
         {

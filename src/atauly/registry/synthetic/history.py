@@ -46,7 +46,7 @@ def make_history(
     fam = truth.families
     n_fam = len(fam)
     person_family = truth.person_family
-    size = np.bincount(person_family, minlength=n_fam)
+    born_ns = truth.persons["birth_date"].to_numpy(dtype="datetime64[ns]")
     t_src = truth.incomes["source"].to_numpy(dtype=object)
     t_fam = person_family[truth.income_person]
     amount = truth.incomes["amount_kzt"].to_numpy()
@@ -78,6 +78,12 @@ def make_history(
         if k:  # a random walk back in time: each quarter differs a little from the next one
             log_drift += rng.normal(0, p.income_drift_sigma, n_fam)
         drift = np.exp(log_drift) / p.quarterly_growth**k
+        # Members born by the start of that quarter (composition is otherwise held fixed).
+        q_start = np.datetime64(f"{quarter[:4]}-{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
+        size = np.maximum(
+            np.bincount(person_family, weights=born_ns <= q_start.astype("datetime64[ns]"), minlength=n_fam),
+            1,
+        )
         true_pc = (earn * drift + other) / size
         rec_pc = rec_money / size
         need = np.clip(1 - true_pc / line, -1, 1)
@@ -126,6 +132,7 @@ def make_history(
                     "law_eligible": law_ok,
                     "law_refusal_reason": d["refusal_reason"].to_numpy(),
                     "law_asp_type": d["asp_type"].to_numpy(),
+                    "law_asp_monthly": d["asp_monthly_amount"].to_numpy(),
                     "law_monthly_amount": paid,
                     "officer_approved": approved,
                     "officer_monthly_amount": np.where(approved, np.where(law_ok, paid, paid_wrongly), 0.0),

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class SyntheticParams:
     quarter: str = "2025Q3"  # "current" quarter; truth incomes are those of the preceding quarter
-    # Household size = 1 + Poisson(λ), capped at 12 — assumption, tuned to ≈3 urban / ≈4 rural and 26% of
-    # people in households of 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz 1031022).
+    # Household size = 1 + Poisson(λ), capped at 12 — assumption, tuned to 26% of people in households of
+    # 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz 1031022). It gives ≈2.5 members urban and ≈3.4
+    # rural (the fact sheet says ≈3 / ≈4) and ≈7.0M families (DFM: 6.3M): a known gap, see the docs.
     size_lambda_urban: float = 1.5
     size_lambda_rural: float = 2.4
     large_family_regions: tuple[str, ...] = ("turkestan", "shymkent", "kyzylorda", "zhambyl", "mangystau")

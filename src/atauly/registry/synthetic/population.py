@@ -64,7 +64,7 @@ def generate_region(
     n_fam = len(sizes)
     ref = quarter_start(p.quarter)
 
-    # Family ids and districts (cities: their districts; oblasts: urban families in the first districts).
+    # Family ids and districts (drawn uniformly among the region's districts).
     fam_ids = np.char.add(f"R{region.prefix}F", np.arange(n_fam).astype(str))
     dist = [d.kato for d in districts() if d.region_kato == region.kato]
     district = np.array(dist)[rng.integers(0, len(dist), n_fam)]
@@ -199,7 +199,7 @@ def generate_region(
     )
 
     # Assets.
-    income_rank = rng.random(n_fam)  # replaced by the income calibration below for vehicles
+    vehicle_propensity = rng.random(n_fam)  # vehicles are drawn independently of income (a simplification)
     families = pd.DataFrame(
         {
             "family_id": fam_ids,
@@ -208,7 +208,9 @@ def generate_region(
             "settlement_type": np.where(is_urban, "urban", "rural"),
             "dwellings_owned": (rng.random(n_fam) < p.own_dwelling).astype(np.int64)
             + (rng.random(n_fam) < p.second_dwelling).astype(np.int64),
-            "vehicles_owned": (rng.random(n_fam) < p.vehicle_base * (0.5 + income_rank)).astype(np.int64),
+            "vehicles_owned": (rng.random(n_fam) < p.vehicle_base * (0.5 + vehicle_propensity)).astype(
+                np.int64
+            ),
             "land_ha": np.where(
                 ~is_urban & (rng.random(n_fam) < 0.4), np.round(rng.gamma(1.5, 0.3, n_fam), 2), 0.0
             ),
@@ -218,7 +220,7 @@ def generate_region(
             "nonmortgage_loan_balance": 0.0,
         }
     )
-    incomes, income_person = _truth_incomes(rng, families, persons, pid, fam_of, years, sizes, stats, p)
+    incomes, income_person = _truth_incomes(rng, families, persons, pid, fam_of, years, sizes, stats, p, age)
     return RegionData(
         with_defaults(FAMILIES, families), with_defaults(PERSONS, persons), incomes, fam_of, income_person
     )
@@ -242,12 +244,15 @@ def _iin_keys(iins: np.ndarray) -> np.ndarray:
 
 
 def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
-    """Rare collisions (an unusable serial moved onto the next one): draw again inside the region's block."""
+    """Rare collisions (an unusable serial moved onto the next one, possibly out of the region's block):
+    draw again inside the block until every IIN is unique and inside it — so regions never collide."""
     for _ in range(100):
         keys = _iin_keys(iins)
+        serial = keys // 10 % 10000
         order = np.argsort(keys, kind="stable")
         dup_sorted = np.r_[False, keys[order][1:] == keys[order][:-1]]
-        idx = order[dup_sorted]
+        outside = (serial < block) | (serial >= block + SERIAL_BLOCK)
+        idx = np.union1d(order[dup_sorted], np.flatnonzero(outside))
         if len(idx) == 0:
             return iins
         iins[idx] = make_iins(birth[idx], sex[idx], block + rng.integers(0, SERIAL_BLOCK, len(idx)))
@@ -257,7 +262,7 @@ def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
 
 
 def _truth_incomes(
-    rng, families, persons, pid, fam_of, years, sizes, stats, p: SyntheticParams
+    rng, families, persons, pid, fam_of, years, sizes, stats, p: SyntheticParams, age
 ) -> pd.DataFrame:
     """Monthly incomes by source, the earnings scaled so that the region's poverty rate matches its target."""
     n = len(persons)
@@ -305,7 +310,7 @@ def _truth_incomes(
     )
     head = role == "applicant"
     other["large_family_benefit"] = np.where(head, lfb[fam_of], 0)
-    infants = np.bincount(fam_of[years < 1.5], minlength=len(families))
+    infants = np.bincount(fam_of[age < 1.5], minlength=len(families))
     mothers = np.isin(status, ["maternity_leave", "caring_child_under_3"])
     other["childcare_benefit"] = np.where(mothers & (infants[fam_of] > 0), p.childcare_benefit, 0)
     single_parent = np.isin(np.bincount(fam_of[role == "spouse"], minlength=len(families)), [0])[fam_of]
@@ -332,7 +337,10 @@ def _truth_incomes(
         idle_head, p.informal_median * level * rng.lognormal(0, 0.7, n), earn["informal"]
     )
     lift = _lift_to_poverty_rate(rng, earn, other, fam_of, sizes, head, stats.poverty_rate, p)
-    formal = rng.random(len(sizes))[fam_of] < p.lift_formal_share  # part of the lift is recorded income
+    # In about half of the lifted families the lift is recorded income: a head who works gets it as
+    # wages (a better job); otherwise it stays informal (help, odd jobs) and the records miss it.
+    works = np.isin(status, ["employee", "self_employed"])
+    formal = (rng.random(len(sizes))[fam_of] < p.lift_formal_share) & works
     earn["wages"] = earn["wages"] + np.where(formal, lift, 0.0)
     earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
     factor = 1.0

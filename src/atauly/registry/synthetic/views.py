@@ -15,7 +15,8 @@ STALE_SOURCES = ("wages", "self_employment")
 
 
 def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionData:
-    rng = np.random.default_rng([seed, 7919, len(truth.persons)])
+    region = int(truth.families["region_kato"].iloc[0]) if len(truth.families) else 0
+    rng = np.random.default_rng([seed, 7919, region])
     persons = truth.persons.copy()
     n = len(persons)
     stale = np.where(rng.random(n) < p.stale_share, rng.integers(1, 5, n), 0)
@@ -65,6 +66,11 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
         )
         pos = np.concatenate([pos, np.tile(idx, len(months))])
     persons["record_job_changed"] = changed
+    # The recorded employment status follows the (old) record: a job taken since is not yet known, a job
+    # lost since still shows as employment.
+    taken = changed & has_formal
+    persons.loc[taken, "employment_status"] = "not_working"
+    persons.loc[lost, "employment_status"] = "employee"
 
     fam = truth.families.copy()
     m = len(fam)
