@@ -71,6 +71,7 @@ def compute_cmd(
     q = _quarter(quarter)
     view = _view(view, registry)
     rejects = rejects or out.with_name(out.stem + ".rejects.csv")
+    label = f", {view} view" if (registry / view).is_dir() else ""
     reg = load(registry, view, skip_invalid, rejects)
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {q}", total=len(reg.families))
@@ -79,7 +80,7 @@ def compute_cmd(
     console.print(
         rich_table(
             by_region(result),
-            title=f"ASP {q}: families entitled and monthly budget (₸)",
+            title=f"ASP {q}{label}: families entitled and monthly budget (₸)",
             money=("monthly_budget",),
         )
     )
