@@ -73,6 +73,9 @@ def make_history(
 
     out = {"families": [], "persons": [], "incomes": [], "decisions": []}
     log_drift = np.zeros(n_fam)
+    # A family's draw is mostly the same every quarter: a family that applies keeps applying while its need
+    # lasts (recipients re-apply each quarter; low turnover, fact sheet §5.1).
+    u_family = rng_d.random(n_fam)
     for k, quarter in enumerate(reversed(past_quarters(p.quarter, p.history_quarters))):
         rng = np.random.default_rng([seed, int(kato), 101 + k])
         if k:  # a random walk back in time: each quarter differs a little from the next one
@@ -97,7 +100,8 @@ def make_history(
             + propensity
         )
         p_apply = np.where(true_pc < line, _sigmoid(logit), p.takeup_not_entitled * (rec_pc < line))
-        chosen = rng.random(n_fam) < p_apply
+        fresh = rng.random(n_fam) < p.takeup_fresh_draw
+        chosen = np.where(fresh, rng.random(n_fam), u_family) < p_apply
         apply = np.flatnonzero(chosen)
         if len(apply) == 0:
             continue

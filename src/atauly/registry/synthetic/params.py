@@ -93,9 +93,9 @@ class SyntheticParams:
     land_unrecorded: float = 0.20
     # Applications and decisions (assumptions, to be calibrated against the ASP recipient targets).
     history_quarters: int = 8
-    income_drift_sigma: float = 0.06  # family earnings drift per quarter back (log scale)
+    income_drift_sigma: float = 0.04  # family earnings drift per quarter back (log scale)
     quarterly_growth: float = 1.02
-    takeup_intercept: float = -1.6
+    takeup_intercept: float = -1.7
     takeup_need: float = 2.5  # take-up rises with the gap to the line…
     takeup_size: float = 1.3  # …and with family size (large families know the programme)
     takeup_rural: float = 0.3  # …and falls with distance (rural families)
@@ -135,3 +135,6 @@ class SyntheticParams:
     officer_error_range: tuple[float, float] = (0.01, 0.06)  # per-district error rate of officers
     commission_no_need_above: float = 1.5  # true per-capita income above this many poverty lines…
     commission_detects: float = 0.4  # …is seen by the commission's visit with this probability
+    takeup_fresh_draw: float = (
+        0.1  # share of families whose application draw is new each quarter — assumption
+    )
