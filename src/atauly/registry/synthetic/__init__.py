@@ -55,7 +55,7 @@ def _write(data: RegionData, base: Path, layer: str, kato: str) -> None:
 def _region_job(args) -> dict:
     stats, scale, seed, p, out, law = args
     kato = REGION_BY_KEY[stats.key].kato
-    truth = generate_region(stats, scale, seed, p, 0)
+    truth = generate_region(stats, scale, seed, p)
     recorded = recorded_view(truth, seed, p)
     _write(truth, out, "truth", kato)
     _write(recorded, out, "recorded", kato)

@@ -56,7 +56,7 @@ def _sizes(rng, n_target_people: int, urban: np.ndarray | None, stats: RegionSta
 
 
 def generate_region(
-    stats: RegionStats, scale: float, seed: int, p: SyntheticParams, id_offset: int
+    stats: RegionStats, scale: float, seed: int, p: SyntheticParams
 ) -> RegionData:
     rng = np.random.default_rng([seed, REGION_INDEX[stats.key]])
     region = REGION_BY_KEY[stats.key]
@@ -264,7 +264,7 @@ def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
 def _truth_incomes(
     rng, families, persons, pid, fam_of, years, sizes, stats, p: SyntheticParams, age
 ) -> pd.DataFrame:
-    """Monthly incomes by source, the earnings scaled so that the region's poverty rate matches its target."""
+    """Monthly incomes by source; poor families are lifted so that the region's poverty rate matches its target."""
     n = len(persons)
     status = persons["employment_status"].to_numpy()
     group = persons["disability_group"].to_numpy()
@@ -343,10 +343,9 @@ def _truth_incomes(
     formal = (rng.random(len(sizes))[fam_of] < p.lift_formal_share) & works
     earn["wages"] = earn["wages"] + np.where(formal, lift, 0.0)
     earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
-    factor = 1.0
     months = reference_months(p.quarter)
     frames, positions = [], []
-    for source, values in [*((s, v * factor) for s, v in earn.items()), *other.items()]:
+    for source, values in [*earn.items(), *other.items()]:
         idx = np.flatnonzero(values > 0)
         if len(idx) == 0:
             continue
