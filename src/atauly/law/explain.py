@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from openfisca_core.periods import period
+
 from atauly.i18n import N_, Translator
 from atauly.registry import Registry
 from atauly.registry.codes import INCOME_SOURCES, region_name
@@ -101,12 +103,8 @@ def explain(
 ) -> Explanation:
     """Explain the result of the law for one family of a (validated) registry."""
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    if family_id not in set(registry.families["family_id"]):
-        raise KeyError(f"family {family_id!r} is not in the registry")
     tbs = tbs or tax_benefit_system()
-    one = registry.subset([family_id])
-    month = application_months(one.families, quarter).iloc[0]
-    sim = build_simulation(one, month, tbs)
+    one, month, sim = _one_family(registry, family_id, quarter, tbs)
     t = Translator(lang)
 
     def v(name):
@@ -115,9 +113,9 @@ def explain(
 
     params = tbs.parameters
     at = tbs.parameters(month)
-    prev_instant = previous_quarter_instant(_p(month))
+    prev_instant = previous_quarter_instant(period(month))
     prev_q = _quarter_label(prev_instant)
-    months = [str(m) for m in previous_quarter_months(_p(month))]
+    months = [str(m) for m in previous_quarter_months(period(month))]
     members = int(v("members"))
     counted = float(v("counted_income_quarter"))
     pci = float(v("per_capita_income"))
@@ -315,18 +313,19 @@ def explain(
     return ex
 
 
-def _p(month: str):
-    from openfisca_core.periods import period
-
-    return period(month)
+def _one_family(registry: Registry, family_id: str, quarter: Quarter, tbs):
+    """The family's slice of the registry, the month it is computed for, and its simulation."""
+    if family_id not in set(registry.families["family_id"]):
+        raise KeyError(f"family {family_id!r} is not in the registry")
+    one = registry.subset([family_id])
+    month = application_months(one.families, quarter).iloc[0]
+    return one, month, build_simulation(one, month, tbs)
 
 
 def openfisca_trace(registry: Registry, family_id: str, quarter: Quarter | str, tbs=None) -> list[str]:
     """OpenFisca's own computation log for one family (every variable and its value)."""
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    one = registry.subset([family_id])
-    month = application_months(one.families, quarter).iloc[0]
-    sim = build_simulation(one, month, tbs or tax_benefit_system())
+    _, month, sim = _one_family(registry, family_id, quarter, tbs or tax_benefit_system())
     sim.trace = True
     for name in ("asp_quarter_total", "asp_type"):
         sim.calculate(name, month)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from openfisca_core.periods import period
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
@@ -94,7 +95,7 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     for name, values in eternal.items():
         sim.set_input(name, "eternity", values)
 
-    months = [str(m) for m in previous_quarter_months(_period(month))]
+    months = [str(m) for m in previous_quarter_months(period(month))]
     keep = (inc["month"].isin(months) & (inc["amount_kzt"] > 0)).to_numpy(dtype=bool, na_value=False)
     relevant = inc.loc[keep]
     if not relevant.empty:
@@ -114,9 +115,3 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
             values = np.bincount(group["pos"].to_numpy(), weights=group["amount"].to_numpy(), minlength=n)
             sim.set_input(f"income_{source}", m, values)
     return sim
-
-
-def _period(month: str):
-    from openfisca_core.periods import period
-
-    return period(month)

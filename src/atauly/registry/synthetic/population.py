@@ -55,9 +55,7 @@ def _sizes(rng, n_target_people: int, urban: np.ndarray | None, stats: RegionSta
     return sizes, is_urban
 
 
-def generate_region(
-    stats: RegionStats, scale: float, seed: int, p: SyntheticParams
-) -> RegionData:
+def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticParams) -> RegionData:
     rng = np.random.default_rng([seed, REGION_INDEX[stats.key]])
     region = REGION_BY_KEY[stats.key]
     sizes, is_urban = _sizes(rng, int(round(stats.population * scale)), None, stats, p)
