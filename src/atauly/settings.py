@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,14 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("./var"), description="Data directory: registries, results, reports.")
     lang: str = Field(default="ru", description="Default locale for user-facing text: ru, kk or en.")
+
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, description="Worker processes/threads for batch jobs."
+    )
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
 
     @property
     def results_dir(self) -> Path:

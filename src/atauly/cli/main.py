@@ -9,7 +9,7 @@ import typer
 from atauly import __version__
 from atauly.settings import get_settings
 
-from . import law, registry
+from . import law, model, registry
 from .common import console
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(law.app, name="law")
 app.add_typer(registry.app, name="registry")
+app.add_typer(model.app, name="model")
 
 
 @app.command()

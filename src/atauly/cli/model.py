@@ -1,0 +1,507 @@
+"""``atauly model``: train, score, evaluate and manage the eligibility recommender (Stage 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from atauly.i18n import LANGUAGES
+from atauly.settings import get_settings
+
+from .common import console, err_console, fail, load, progress_bar, rich_table
+
+app = typer.Typer(
+    help="The Random Forest recommender: train, score, evaluate, list, promote, rollback.",
+    no_args_is_help=True,
+)
+
+ModelOpt = Annotated[str, typer.Option("--model", help="Model NAME (its champion) or NAME@vN.")]
+NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
+
+
+def _store():
+    from atauly.model import ModelStore
+
+    return ModelStore(get_settings().models_dir)
+
+
+def _list(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _load_model(ref: str):
+    from atauly.model import ModelStoreError, Recommender
+
+    try:
+        return Recommender.load(_store(), ref)
+    except ModelStoreError as exc:
+        fail(str(exc))
+
+
+def _metrics_table(metrics: dict):
+    import pandas as pd
+
+    primary = metrics["splits"][metrics["primary_split"]]
+    rows = []
+    for name, result in primary["models"].items():
+        for ref in ("labels", "truth"):
+            m = result.get(f"vs_{ref}")
+            if m is None:
+                continue
+            rows.append(
+                {
+                    "model": name,
+                    "vs": "decisions" if ref == "labels" and metrics.get("kind") == "registry" else ref,
+                    "accuracy": m["accuracy"],
+                    "balanced_acc": m["balanced_accuracy"],
+                    "roc_auc": m["roc_auc"],
+                    "brier": m["brier"],
+                    "exclusion_err": m["exclusion_error"],
+                    "inclusion_err": m["inclusion_error"],
+                    "poorest_20%_covered": m["coverage_poorest_quintile"],
+                }
+            )
+    return pd.DataFrame(rows).round(4)
+
+
+@app.command("train")
+def train_cmd(
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry", help="Registry with applications/ and decisions/ (synthetic or ministry)."
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Bring your own data: a .csv or .parquet table.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Target column (0/1, true/false, yes/no).")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Household/group column: a group never straddles folds.")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Row id column (not a feature).")] = None,
+    drop: Annotated[str | None, typer.Option("--drop", help="Columns to leave out, comma-separated.")] = None,
+    audit: Annotated[
+        str | None,
+        typer.Option(
+            "--audit", help="Columns for the fairness audit only (never features), comma-separated."
+        ),
+    ] = None,
+    name: NameOpt = "asp",
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", help="Fixed threshold on the calibrated probability (default 0.5)."),
+    ] = None,
+    target_exclusion: Annotated[
+        float | None,
+        typer.Option(
+            "--target-exclusion",
+            help="Instead: the highest threshold with at most this exclusion error, e.g. 0.02.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    baselines: Annotated[
+        bool, typer.Option("--baselines/--no-baselines", help="Train and report the baselines.")
+    ] = True,
+) -> None:
+    """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
+    from atauly.model import (
+        DataError,
+        ModelStoreError,
+        TrainConfig,
+        load_applications,
+        load_table,
+        train_and_store,
+    )
+
+    if (registry is None) == (data is None):
+        fail("give either --registry DIR or --data FILE --target COLUMN")
+    if data is not None and not target:
+        fail("--data needs --target COLUMN")
+    if registry is not None and (target or group or id_column or drop or audit):
+        fail("--target, --group, --id, --drop and --audit apply to --data only")
+    if threshold is not None and target_exclusion is not None:
+        fail("give --threshold or --target-exclusion, not both")
+    if threshold is not None and not 0 < threshold < 1:
+        fail("--threshold must be between 0 and 1")
+    config = TrainConfig(
+        threshold=threshold, target_exclusion=target_exclusion, seed=seed, baselines=baselines
+    )
+    try:
+        _store().check_name(name)
+        if registry is not None:
+            with progress_bar() as progress:
+                task = progress.add_task("Applications: the law on recorded data alone", total=0)
+
+                def advance(n: int, total: int) -> None:
+                    progress.update(task, total=total)
+                    progress.advance(task, n)
+
+                ds = load_applications(registry, progress=advance)
+            source, extra = f"registry {registry}", {"registry": str(registry)}
+        else:
+            ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
+            source, extra = f"table {data.name}", {"data": str(data), "group": group, "id": id_column}
+        for note in ds.notes:
+            err_console.print(f"[yellow]Note:[/] {note}")
+        err_console.print(
+            f"{len(ds):,} rows, {len(ds.numeric)} numeric and {len(ds.categorical)} categorical features, "
+            f"{ds.y.mean():.1%} positive"
+        )
+        steps = (
+            ["search"]
+            + [f"{s} {k}" for k in ("time", "random") for s in ("fit", "evaluate", "baselines")]
+            + ["fairness"]
+        )
+        with progress_bar() as progress:
+            task = progress.add_task("Training", total=len(steps))
+
+            def step(label: str) -> None:
+                progress.update(task, description=f"Training: {label}")
+                progress.advance(task, 1)
+
+            stored, result, promoted = train_and_store(ds, _store(), name, source, config, step, extra)
+            progress.update(task, completed=len(steps), description="Training: done")
+    except (DataError, ModelStoreError, ValueError) as exc:
+        fail(str(exc))
+    metrics = dict(result.metrics, kind=ds.kind)
+    console.print(
+        rich_table(
+            _metrics_table(metrics),
+            title=f"{stored.name}@{stored.version}: {metrics['primary_split']} split, test set",
+        )
+    )
+    gate = result.metrics["quality_gate"]
+    console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
+    console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
+    if not gate["passed"]:
+        err_console.print(
+            f"[bold red]Quality gate failed:[/] {gate['reason']}. The model is stored but cannot be champion."
+        )
+        raise typer.Exit(1)
+    console.print(
+        "[green]Quality gate passed.[/] "
+        + (
+            f"{stored.name}@{stored.version} is the champion."
+            if promoted
+            else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
+        )
+    )
+
+
+def _is_registry(path: Path) -> bool:
+    """A registry directory (tables, or truth/recorded views), as opposed to a table file."""
+    if not path.is_dir():
+        return False
+    if any((path / v).is_dir() for v in ("recorded", "truth")):
+        return True
+    return any((path / f).exists() for f in ("families", "families.parquet", "families.csv"))
+
+
+def _registry_frame(rec, data: Path, quarter: str | None, view: str | None):
+    """Features of every family of a registry directory (the law is computed first)."""
+    import pandas as pd
+
+    from atauly.law.compute import compute
+
+    if quarter is None:
+        manifest = data / "manifest.json"
+        if not manifest.exists():
+            fail("--quarter is needed to score a registry (no manifest.json to read it from)")
+        quarter = json.loads(manifest.read_text())["quarter"]
+    reg = load(data, view or ("recorded" if (data / "recorded").is_dir() else None))
+    with progress_bar() as progress:
+        task = progress.add_task(f"Applying the law for {quarter}", total=len(reg.families))
+        law = compute(reg, quarter, progress=lambda n: progress.advance(task, n))
+    start = pd.Period(quarter, freq="Q").start_time
+    return reg, law, rec.features_of(reg, law, start)
+
+
+@app.command("score")
+def score_cmd(
+    model: ModelOpt,
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="Table to score (.csv/.parquet), or a registry directory for registry models."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: id, probability, recommended.")],
+    id_column: Annotated[
+        str | None, typer.Option("--id", help="Id column copied to the output (family_id for a registry).")
+    ] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option("--budget", help="Recommend the N highest probabilities instead of the threshold."),
+    ] = None,
+    reasons: Annotated[
+        int, typer.Option("--reasons", help="Add this many reasons per row (reason_1…) in --lang.")
+    ] = 0,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the reasons: ru, kk or en.")] = "",
+    quarter: Annotated[
+        str | None,
+        typer.Option("--quarter", help="Quarter when --data is a registry (default: its manifest)."),
+    ] = None,
+    view: Annotated[str | None, typer.Option("--view", help="Registry view (default: recorded).")] = None,
+) -> None:
+    """Score a table or a registry: writes the id column, probability and recommended (0/1)."""
+    from atauly.model import DataError
+
+    lang = lang or get_settings().lang
+    if lang not in LANGUAGES:
+        fail(f"--lang must be one of {', '.join(LANGUAGES)}")
+    if budget is not None and budget < 0:
+        fail("--budget must be a number of families ≥ 0")
+    rec = _load_model(model)
+    try:
+        if _is_registry(data):
+            reg, _law, frame = _registry_frame(rec, data, quarter, view)
+            id_column = id_column or "family_id"
+            if id_column not in reg.families:
+                fail(f"--id {id_column!r} is not a column of families")
+            ids = reg.families[id_column].to_numpy()
+        else:
+            from atauly.model.data import read_table
+
+            frame = read_table(data)
+            if not id_column:
+                fail("--id COLUMN is needed to score a table")
+            if id_column not in frame:
+                fail(f"--id column {id_column!r} not in {data.name}")
+            ids = frame[id_column].to_numpy()
+        rec.set_jobs(get_settings().workers)
+        scored = rec.score(frame, budget)
+        scored.insert(0, id_column, ids)
+        if reasons:
+            all_reasons = rec.reasons(frame, lang, reasons)
+            for k in range(reasons):
+                scored[f"reason_{k + 1}"] = [r[k].line if len(r) > k else "" for r in all_reasons]
+    except (DataError, ValueError) as exc:
+        fail(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scored.to_csv(out, index=False)
+    console.print(
+        f"Scored {len(scored):,} rows with {rec.name}: {int(scored['recommended'].sum()):,} recommended "
+        f"({'budget ' + format(budget, ',') if budget is not None else f'threshold {rec.threshold:.3f}'}). Wrote {out}"
+    )
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: ModelOpt,
+    registry: Annotated[
+        Path | None, typer.Option("--registry", help="Registry with applications/ and decisions/.")
+    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="A labelled table (.csv/.parquet).")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Target column of --data.")] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="Only applications of this quarter (registry).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for evaluation.json.")] = None,
+) -> None:
+    """Metrics of a stored model on new labelled data (with intervals and the fairness audit)."""
+    import numpy as np
+    import pandas as pd
+
+    from atauly.model import DataError, load_applications
+    from atauly.model.train import evaluate_model
+
+    if (registry is None) == (data is None):
+        fail("give either --registry DIR or --data FILE --target COLUMN")
+    rec = _load_model(model)
+    try:
+        if registry is not None:
+            if rec.kind != "registry":
+                fail(f"{rec.name} was trained on a table; evaluate it with --data FILE --target COLUMN")
+            ds = load_applications(registry)
+            if quarter:
+                keep = np.flatnonzero(ds.period == quarter)
+                if not len(keep):
+                    fail(f"no applications in {quarter} (quarters: {', '.join(sorted(set(ds.period)))})")
+                ds = ds.take(keep)
+        else:
+            if not target:
+                fail("--data needs --target COLUMN")
+            from atauly.model.data import parse_target, read_table
+
+            frame = read_table(data)
+            if target not in frame:
+                fail(f"target column {target!r} not in {data.name}")
+            labels, known = parse_target(frame[target], target)
+            frame = frame.loc[known].reset_index(drop=True)
+            from atauly.model.data import Dataset
+
+            X = rec.prepare(frame)
+            ds = Dataset(
+                X,
+                labels[known],
+                np.arange(len(frame)).astype(str),
+                np.arange(len(frame)).astype(str),
+                pd.DataFrame(index=range(len(frame))),
+                "table",
+                target,
+                rec.numeric,
+                rec.categorical,
+            )
+        result = evaluate_model(rec.model, rec.threshold, ds)
+    except (DataError, ValueError) as exc:
+        fail(str(exc))
+    rows = []
+    for name, res in result.items():
+        if not isinstance(res, dict) or name == "fairness":
+            continue
+        for ref in ("labels", "truth"):
+            m = res.get(f"vs_{ref}")
+            if m:
+                rows.append(
+                    {
+                        "model": rec.name if name == "model" else name,
+                        "vs": ref,
+                        **{
+                            k: m[k]
+                            for k in (
+                                "accuracy",
+                                "balanced_accuracy",
+                                "roc_auc",
+                                "brier",
+                                "exclusion_error",
+                                "inclusion_error",
+                            )
+                        },
+                    }
+                )
+    console.print(rich_table(pd.DataFrame(rows).round(4), title=f"{rec.name} on {len(ds):,} rows"))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "evaluation.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        console.print(f"Wrote {out / 'evaluation.json'}")
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """Stored models and versions; the champion of each name is marked."""
+    import pandas as pd
+
+    rows = _store().listing()
+    if not rows:
+        console.print(
+            f"No models in {get_settings().models_dir}. Train one with: atauly model train --registry DIR"
+        )
+        return
+    df = pd.DataFrame(rows)
+    df["champion"] = df["champion"].map({True: "★", False: ""})
+    console.print(rich_table(df.round(4), title=f"Models in {get_settings().models_dir}"))
+
+
+@app.command("promote")
+def promote_cmd(
+    model: Annotated[str, typer.Option("--model", help="Model NAME.")],
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to promote, e.g. v2 (default: the latest).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if it failed the quality gate.")
+    ] = False,
+) -> None:
+    """Make a version the champion (the one `--model NAME` uses); the previous one can be rolled back to."""
+    from atauly.model import ModelStoreError
+
+    try:
+        v = _store().promote(model, version, force)
+    except ModelStoreError as exc:
+        fail(str(exc))
+    console.print(f"{model}@{v} is the champion.")
+
+
+@app.command("rollback")
+def rollback_cmd(model: Annotated[str, typer.Option("--model", help="Model NAME.")]) -> None:
+    """Return the champion to the previous one."""
+    from atauly.model import ModelStoreError
+
+    try:
+        v = _store().rollback(model)
+    except ModelStoreError as exc:
+        fail(str(exc))
+    console.print(f"Rolled back: {model}@{v} is the champion again.")
+
+
+@app.command("card")
+def card_cmd(
+    model: ModelOpt,
+    html: Annotated[
+        bool, typer.Option("--html", help="Print the path of the HTML card instead of the Markdown.")
+    ] = False,
+) -> None:
+    """Print a model's card (Markdown) or the path of its HTML version."""
+    from atauly.model import ModelStoreError
+
+    try:
+        name, version = _store().resolve(model)
+    except ModelStoreError as exc:
+        fail(str(exc))
+    path = _store().root / name / version / ("model_card.html" if html else "model_card.md")
+    if not path.exists():
+        fail(f"{name}@{version} has no model card")
+    console.print(str(path) if html else path.read_text(encoding="utf-8"), markup=False, highlight=False)
+
+
+@app.command("recommend")
+def recommend_cmd(
+    model: ModelOpt,
+    registry: Annotated[Path, typer.Option("--registry", help="Registry directory.")],
+    family: Annotated[str, typer.Option("--family", help="family_id to recommend on.")],
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="Quarter (default: the registry's manifest).")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language: ru, kk or en.")] = "",
+    view: Annotated[str | None, typer.Option("--view", help="Registry view (default: recorded).")] = None,
+    reasons: Annotated[int, typer.Option("--reasons", help="How many reasons to show.")] = 5,
+) -> None:
+    """One family: the law's result and the model's recommendation with its reasons, side by side."""
+    import pandas as pd
+
+    from atauly.i18n import Translator
+    from atauly.law.compute import compute
+    from atauly.law.explain import explain
+
+    lang = lang or get_settings().lang
+    if lang not in LANGUAGES:
+        fail(f"--lang must be one of {', '.join(LANGUAGES)}")
+    rec = _load_model(model)
+    if rec.kind != "registry":
+        fail(f"{rec.name} was trained on a table, not on the data contract")
+    if quarter is None:
+        manifest = registry / "manifest.json"
+        if not manifest.exists():
+            fail("--quarter is needed (no manifest.json to read it from)")
+        quarter = json.loads(manifest.read_text())["quarter"]
+    reg = load(registry, view or ("recorded" if (registry / "recorded").is_dir() else None))
+    mask = (reg.families["family_id"] == family).to_numpy()
+    if not mask.any():
+        fail(f"family {family!r} not found")
+    one = reg.take(mask)
+    law = compute(one, quarter)
+    frame = rec.features_of(one, law, pd.Period(quarter, freq="Q").start_time)
+    rec.set_jobs(1)
+    scored = rec.score(frame)
+    tr = Translator(lang)
+    console.print(explain(one, family, quarter, lang).text(), highlight=False, markup=False)
+    console.rule(tr("Model recommendation ({model})", model=rec.name))
+    recommended = bool(scored["recommended"].iloc[0])
+    console.print(
+        tr("Probability of entitlement: {p}", p=tr.percent(float(scored["probability"].iloc[0])))
+        + " — "
+        + (tr("recommended") if recommended else tr("not recommended"))
+        + " "
+        + tr("(threshold {t})", t=tr.percent(rec.threshold)),
+        highlight=False,
+    )
+    console.print(tr("Main reasons:"), highlight=False)
+    for reason in rec.reasons(frame, lang, reasons)[0]:
+        console.print(f"  {reason.line}", highlight=False, markup=False)
+    console.print(tr("The recommendation is advisory: the officer decides."), highlight=False)

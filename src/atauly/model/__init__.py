@@ -1,0 +1,104 @@
+"""Stage 1: the Random Forest eligibility recommender — features, training, evaluation, explanations,
+the versioned model store and model cards (docs/model.md).
+
+The model recommends; the law decides; the officer rules.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from .data import DataError, Dataset, load_applications, load_table
+from .recommender import Recommender
+from .report import model_card_html, model_card_markdown, report_html
+from .store import ModelStore, ModelStoreError, StoredModel, TamperedModelError
+from .train import TrainConfig, TrainResult, train
+
+__all__ = [
+    "DataError",
+    "Dataset",
+    "ModelStore",
+    "ModelStoreError",
+    "Recommender",
+    "StoredModel",
+    "TamperedModelError",
+    "TrainConfig",
+    "TrainResult",
+    "code_version",
+    "load_applications",
+    "load_table",
+    "train",
+    "train_and_store",
+]
+
+
+def code_version() -> str:
+    from atauly import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{__version__}+{commit}" if commit else __version__
+
+
+def train_and_store(
+    ds: Dataset,
+    store: ModelStore,
+    name: str,
+    source: str,
+    config: TrainConfig | None = None,
+    progress=None,
+    extra: dict | None = None,
+) -> tuple[StoredModel, TrainResult, bool]:
+    """Train, then store the model with its metadata, metrics, report and model card.
+
+    The first version of a name that passes the quality gate becomes its champion; later versions are
+    promoted only by an explicit ``atauly model promote``. Returns (stored, result, promoted).
+    """
+    store.check_name(name)
+    config = config or TrainConfig()
+    t0 = time.perf_counter()
+    result = train(ds, config, progress)
+    result.timings["total_seconds"] = time.perf_counter() - t0
+    meta = {
+        "kind": ds.kind,
+        "target": ds.target,
+        "features": {"numeric": ds.numeric, "categorical": ds.categorical},
+        "threshold": result.threshold,
+        "params": result.params,
+        "metrics": result.metrics,
+        "quality_gate": result.metrics["quality_gate"],
+        "timings": result.timings,
+        "code_version": code_version(),
+        "training": {
+            "source": source,
+            "rows": len(ds),
+            "positive_share": float(ds.y.mean()),
+            "data_sha256": ds.fingerprint(),
+            **(extra or {}),
+        },
+    }
+    stored = store.save(name, result.model, meta)
+    stored.metadata = store.metadata(name, stored.version)
+    card = model_card_markdown(stored.metadata)
+    store.write_file(name, stored.version, "metrics.json", json.dumps(result.metrics, indent=2, default=str))
+    store.write_file(name, stored.version, "report.html", report_html(stored.metadata))
+    store.write_file(name, stored.version, "model_card.md", card)
+    store.write_file(
+        name, stored.version, "model_card.html", model_card_html(card, f"Model card {name}@{stored.version}")
+    )
+    promoted = False
+    if store.aliases(name)["champion"] is None and result.metrics["quality_gate"]["passed"]:
+        store.promote(name, stored.version)
+        promoted = True
+    return stored, result, promoted

@@ -1,0 +1,313 @@
+"""Training data: historical applications of a registry, or any table a user brings.
+
+A :class:`Dataset` holds the feature frame, the labels, the family (group) of each row — members of one
+group never straddle folds —, the groups of the fairness audit and, for synthetic registries, the true
+need and rule-based baselines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from atauly.registry import Registry
+from atauly.registry.validate import Keys
+
+from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
+
+TRUE_VALUES = {"1", "1.0", "true", "t", "yes", "y", "да", "иә"}
+FALSE_VALUES = {"0", "0.0", "false", "f", "no", "n", "нет", "жоқ"}
+
+
+class DataError(ValueError):
+    """Input data the model cannot use; the message names the column, the value and what was expected."""
+
+
+@dataclass
+class Dataset:
+    X: pd.DataFrame
+    y: np.ndarray
+    ids: np.ndarray
+    groups: np.ndarray
+    audit: pd.DataFrame
+    kind: str  # "registry" or "table"
+    target: str
+    numeric: list[str]
+    categorical: list[str]
+    period: np.ndarray | None = None  # quarter of each application (time split)
+    truth: np.ndarray | None = None  # true need (synthetic registries only)
+    income: np.ndarray | None = None  # true per-capita income (the poorest quintile)
+    rules: dict[str, np.ndarray] = field(default_factory=dict)  # rule baselines: name -> recommended
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def take(self, idx) -> Dataset:
+        def cut(a):
+            return None if a is None else a[idx]
+
+        return replace(
+            self,
+            X=self.X.iloc[idx].reset_index(drop=True),
+            y=self.y[idx],
+            ids=self.ids[idx],
+            groups=self.groups[idx],
+            audit=self.audit.iloc[idx].reset_index(drop=True),
+            period=cut(self.period),
+            truth=cut(self.truth),
+            income=cut(self.income),
+            rules={k: v[idx] for k, v in self.rules.items()},
+        )
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the features and labels (the training-data hash in the model's metadata)."""
+        digest = hashlib.sha256()
+        digest.update(pd.util.hash_pandas_object(self.X, index=False).to_numpy().tobytes())
+        digest.update(np.asarray(self.y, dtype=np.uint8).tobytes())
+        return digest.hexdigest()
+
+
+# -- features as the model sees them ---------------------------------------------------------------
+def prepare(X: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    """Check and coerce a feature frame to the model's schema: numbers as float, categories as text
+    (missing stays missing). Raises :class:`DataError` naming missing columns or non-numeric values."""
+    missing = [c for c in (*numeric, *categorical) if c not in X.columns]
+    if missing:
+        raise DataError(f"missing feature columns: {', '.join(missing)}")
+    out = {}
+    for col in numeric:
+        s = X[col]
+        if pd.api.types.is_bool_dtype(s):
+            out[col] = s.astype(float).to_numpy()
+            continue
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = (s - pd.Timestamp("1970-01-01")).dt.days.astype(float).to_numpy()
+            continue
+        values = pd.to_numeric(s, errors="coerce")
+        bad = values.isna() & s.notna() & (s.astype("string").str.strip() != "")
+        if bad.any():
+            examples = ", ".join(repr(v) for v in s[bad].astype(str).unique()[:3])
+            raise DataError(f"column {col!r}: {int(bad.sum())} values are not numbers (e.g. {examples})")
+        out[col] = values.astype(float).to_numpy()
+    for col in categorical:
+        s = X[col]
+        text = s.astype("string").str.strip()
+        out[col] = text.where(text.notna() & (text != ""), None).astype(object).to_numpy()
+    return pd.DataFrame(out, index=X.index)[list(numeric) + list(categorical)]
+
+
+def parse_target(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """0/1, true/false, yes/no (also да/нет, иә/жоқ) → (labels, known mask). Raises on other values."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=bool), np.ones(len(values), dtype=bool)
+    text = values.astype("string").str.strip().str.lower()
+    known = text.notna() & (text != "")
+    is_true = text.isin(TRUE_VALUES).to_numpy(dtype=bool, na_value=False)
+    is_false = text.isin(FALSE_VALUES).to_numpy(dtype=bool, na_value=False)
+    unknown = known.to_numpy(dtype=bool, na_value=False) & ~is_true & ~is_false
+    if unknown.any():
+        examples = ", ".join(repr(v) for v in text[unknown].unique()[:5])
+        raise DataError(f"target column {column!r} must be 0/1, true/false or yes/no; found {examples}")
+    return is_true, known.to_numpy(dtype=bool, na_value=False)
+
+
+# -- bring your own data ---------------------------------------------------------------------------
+def read_table(path: Path | str) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, low_memory=False)
+    if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+        return pd.read_parquet(path)
+    raise DataError(f"unsupported data file {path.name}: use .csv or .parquet")
+
+
+def split_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    numeric, categorical = [], []
+    for col in frame.columns:
+        s = frame[col]
+        if (
+            pd.api.types.is_bool_dtype(s)
+            or pd.api.types.is_numeric_dtype(s)
+            or pd.api.types.is_datetime64_any_dtype(s)
+        ):
+            numeric.append(col)
+        else:
+            categorical.append(col)
+    return numeric, categorical
+
+
+def load_table(
+    path: Path | str,
+    target: str,
+    group: str | None = None,
+    id_column: str | None = None,
+    drop: list[str] | None = None,
+    audit: list[str] | None = None,
+) -> Dataset:
+    """A tabular dataset: every column except target, id, group, dropped and audit ones is a feature."""
+    frame = read_table(path)
+    drop = [c for c in (drop or []) if c]
+    audit = [c for c in (audit or []) if c]
+    named = {"target": [target], "group": [group] if group else [], "id": [id_column] if id_column else []}
+    named |= {"drop": drop, "audit": audit}
+    for role, cols in named.items():
+        absent = [c for c in cols if c not in frame.columns]
+        if absent:
+            raise DataError(
+                f"{role} column(s) {', '.join(map(repr, absent))} not in {Path(path).name} "
+                f"(columns: {', '.join(map(str, frame.columns[:30]))})"
+            )
+    labels, known = parse_target(frame[target], target)
+    notes = []
+    if not known.all():
+        notes.append(f"{int((~known).sum())} rows without a target value were left out of training")
+        frame, labels = frame.loc[known].reset_index(drop=True), labels[known]
+    if len(np.unique(labels)) < 2:
+        raise DataError(f"target column {target!r} has a single class; a classifier needs both")
+    excluded = {target, *(c for c in (group, id_column) if c), *drop, *audit}
+    features = frame[[c for c in frame.columns if c not in excluded]]
+    if features.shape[1] == 0:
+        raise DataError(
+            "no feature columns left after removing the target, id, group, drop and audit columns"
+        )
+    numeric, categorical = split_columns(features)
+    X = prepare(features, numeric, categorical)
+    ids = frame[id_column].astype(str).to_numpy() if id_column else np.arange(len(frame)).astype(str)
+    groups = frame[group].astype(str).to_numpy() if group else ids
+    audit_frame = (
+        frame[audit].astype(str).reset_index(drop=True) if audit else pd.DataFrame(index=range(len(frame)))
+    )
+    return Dataset(X, labels, ids, groups, audit_frame, "table", target, numeric, categorical, notes=notes)
+
+
+# -- historical applications of a registry ---------------------------------------------------------
+def _read(directory: Path, name: str) -> pd.DataFrame:
+    path = directory / name
+    if not path.exists() and (directory / f"{name}.parquet").exists():
+        path = directory / f"{name}.parquet"
+    if not path.exists():
+        raise DataError(f"{path} not found")
+    df = pd.read_parquet(path)
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(str)
+    return df
+
+
+def application_registry(directory: Path) -> tuple[Registry, pd.DataFrame]:
+    """The application snapshots as one registry (a row per application) and their decisions, aligned."""
+    apps = directory / "applications"
+    if not apps.is_dir() or not (directory / "decisions").exists():
+        raise DataError(
+            f"{directory} has no applications/ and decisions/ (a registry written by "
+            "`atauly registry generate`, or a ministry export in the same layout, is needed)"
+        )
+    fam = _read(apps, "families")
+    per = _read(apps, "persons")
+    inc = _read(apps, "incomes")
+    dec = _read(directory, "decisions")
+    if fam["application_id"].duplicated().any():
+        raise DataError("applications/families has duplicate application_id values")
+    order = Keys(dec["application_id"], fam["application_id"]).positions()
+    if (order < 0).any():
+        raise DataError(f"{int((order < 0).sum())} applications have no decision in decisions/")
+    dec = dec.iloc[order].reset_index(drop=True)
+    person_family = Keys(fam["application_id"], per["application_id"]).positions()
+    per_key = per["application_id"].astype(str) + "|" + per["person_id"].astype(str)
+    inc_key = inc["application_id"].astype(str) + "|" + inc["person_id"].astype(str)
+    income_person = Keys(per_key, inc_key).positions()
+    if (person_family < 0).any() or (income_person < 0).any():
+        raise DataError("application persons or incomes refer to applications or persons that do not exist")
+    return Registry(fam, per, inc, person_family, income_person), dec
+
+
+def law_from_decisions(dec: pd.DataFrame) -> pd.DataFrame:
+    """The law's result on each snapshot, as recorded with the decision (same columns as law.compute)."""
+    return pd.DataFrame(
+        {
+            "members": dec["members"].to_numpy(),
+            "per_capita_income": dec["declared_per_capita_income"].to_numpy(),
+            "poverty_line": dec["poverty_line"].to_numpy(),
+            "eligible": dec["law_eligible"].to_numpy(dtype=bool),
+            "refusal_reason": dec["law_refusal_reason"].fillna("").to_numpy(),
+            "asp_monthly_amount": dec["law_asp_monthly"].to_numpy(),
+            "child_supplement_monthly": (dec["law_monthly_amount"] - dec["law_asp_monthly"]).to_numpy(),
+        }
+    )
+
+
+def recorded_only(snapshots: Registry, directory: Path) -> Registry:
+    """What state databases alone show for each application: no declared informal income, assets as
+    recorded (no home visit), no commission finding."""
+    rec = _read(directory / "recorded", "families")[
+        ["family_id", "dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads"]
+    ]
+    fam = snapshots.families
+    pos = Keys(rec["family_id"], fam["family_id"]).positions()
+    fam = fam.copy()
+    for col in ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads"):
+        fam[col] = np.where(pos >= 0, rec[col].to_numpy()[np.maximum(pos, 0)], fam[col].to_numpy())
+    fam["commission_found_no_need"] = False
+    fam["family_id"] = fam["application_id"]  # one row per application
+    keep = snapshots.incomes["source"].astype(str).to_numpy() != "informal"
+    return Registry(
+        fam,
+        snapshots.persons,
+        snapshots.incomes.loc[keep].reset_index(drop=True),
+        snapshots.person_family,
+        snapshots.income_person[keep],
+    )
+
+
+def load_applications(directory: Path | str, law_on_recorded: bool = True, progress=None) -> Dataset:
+    """Historical applications of a registry: features of each snapshot, the officer's decision as the
+    label, the family as the group, the quarter for the time split, true need, and rule baselines.
+    ``progress(done, total)`` is called as the law runs on the recorded data, quarter by quarter."""
+    directory = Path(directory)
+    snapshots, dec = application_registry(directory)
+    law = law_from_decisions(dec)
+    quarter_start = pd.PeriodIndex(dec["quarter"], freq="Q").start_time
+    X = family_features(snapshots, law, quarter_start.min())
+    rules = {"law_as_applied": dec["law_eligible"].to_numpy(dtype=bool)}
+    if law_on_recorded:
+        rules["law_on_recorded_data"] = _law_on_recorded(snapshots, dec, directory, progress)
+    poverty_line = dec["poverty_line"].to_numpy(dtype=float)
+    return Dataset(
+        X=prepare(X, [c for c in FEATURE_NAMES if c not in CATEGORICAL], list(CATEGORICAL)),
+        y=dec["officer_approved"].to_numpy(dtype=bool),
+        ids=dec["application_id"].astype(str).to_numpy(),
+        groups=dec["family_id"].astype(str).to_numpy(),
+        audit=audit_groups(snapshots, law["members"].to_numpy()),
+        kind="registry",
+        target="officer_approved",
+        numeric=[c for c in FEATURE_NAMES if c not in CATEGORICAL],
+        categorical=list(CATEGORICAL),
+        period=dec["quarter"].astype(str).to_numpy(),
+        truth=dec["true_eligible"].to_numpy(dtype=bool),
+        income=dec["true_per_capita_income"].to_numpy(dtype=float) / np.maximum(poverty_line, 1.0),
+        rules=rules,
+    )
+
+
+def _law_on_recorded(snapshots: Registry, dec: pd.DataFrame, directory: Path, progress=None) -> np.ndarray:
+    from atauly.law.compute import compute
+    from atauly.law.system import tax_benefit_system
+
+    reg = recorded_only(snapshots, directory)
+    tbs = tax_benefit_system()
+    quarters = dec["quarter"].astype(str).to_numpy()
+    out = np.zeros(len(dec), dtype=bool)
+    for quarter in np.unique(quarters):
+        mask = quarters == quarter
+        result = compute(reg.take(mask), quarter, tbs)
+        out[mask] = result["eligible"].to_numpy(dtype=bool)
+        if progress:
+            progress(int(mask.sum()), len(dec))
+    return out

@@ -1,0 +1,266 @@
+"""Features of a family for the recommender, built from the data contract and the law's result.
+
+One function, :func:`family_features`, turns any registry (a national view, a region, the snapshots of
+historical applications, or a single application) plus the law's result on it into one row per family.
+Training, batch scoring, the national scan and the casework service all call it, so there is no second
+implementation of a feature (DESIGN.md: no training/serving skew).
+
+Every feature is listed in :data:`FEATURES` with the reason it is there. Protected attributes and their
+proxies are not features: no sex, no exact age of the head, no region or district (location would let the
+model learn district-to-district differences in officers' practice and regional composition rather than
+need), no IIN, no names. Sex of the head, region, settlement type, disability and family size are kept
+apart, in :func:`audit_groups`, for the fairness audit only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from atauly.registry import Registry
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: str  # "numeric" or "categorical"
+    reason: str
+
+
+FEATURES: tuple[Feature, ...] = (
+    # The law's result on the data in hand: the statutory test itself is the strongest evidence.
+    Feature("law_eligible", "numeric", "The law (atauly.law) on the same data finds the family entitled."),
+    Feature("law_refusal_reason", "categorical", "Which statutory ground refuses the family, if any."),
+    Feature(
+        "income_to_line",
+        "numeric",
+        "Per-capita income divided by the poverty line: how far below or above the line the family is.",
+    ),
+    Feature("law_amount_per_member", "numeric", "The law's monthly ASP + child supplement per member."),
+    # Composition: who the family must feed and who can earn.
+    Feature("members", "numeric", "Members counted by the law (born by the reference date)."),
+    Feature("children", "numeric", "Children under 18: more dependants per earner."),
+    Feature("children_1_6", "numeric", "Children aged 1–6 (the child supplement; a parent often at home)."),
+    Feature("elderly", "numeric", "Members of pension age (63+): pensions are recorded income."),
+    Feature("working_age", "numeric", "Members aged 18–62: the family's earning capacity."),
+    Feature("disabled", "numeric", "Members with a disability (any group)."),
+    Feature("disabled_severe", "numeric", "Members with disability group I or II (care needs)."),
+    Feature("long_term_ill", "numeric", "Members with a long-term illness."),
+    Feature("single_parent", "numeric", "Children and no spouse: one earner at most."),
+    # Work: recorded status of working-age members.
+    Feature("employees", "numeric", "Members in formal employment."),
+    Feature("self_employed", "numeric", "Self-employed members (irregular, partly unrecorded income)."),
+    Feature("registered_unemployed", "numeric", "Members registered as unemployed."),
+    Feature("not_working", "numeric", "Working-age members neither working nor studying nor caring."),
+    Feature("carers", "numeric", "Members caring for a young child, a disabled or an elderly member."),
+    Feature("students", "numeric", "Full-time students."),
+    Feature("adults_low_education", "numeric", "Adults with at most basic secondary education."),
+    Feature("adults_higher_education", "numeric", "Adults with higher education."),
+    # Money per member per month, by kind (KZT): what the records and the declaration show.
+    Feature("wages_pc", "numeric", "Formal wages per member a month."),
+    Feature("self_employment_pc", "numeric", "Self-employment income per member a month."),
+    Feature("informal_pc", "numeric", "Declared informal earnings per member a month (0 in state records)."),
+    Feature("pension_pc", "numeric", "Pensions per member a month."),
+    Feature("child_benefits_pc", "numeric", "Large-family, childcare, birth and awarded-mother benefits."),
+    Feature("disability_benefits_pc", "numeric", "Disability, child-disability and survivor benefits."),
+    Feature("alimony_pc", "numeric", "Alimony per member a month."),
+    Feature("farm_pc", "numeric", "Income from livestock and land per member a month."),
+    Feature("other_income_pc", "numeric", "Scholarships, other benefits and other income per member."),
+    Feature("loans_pc", "numeric", "Non-mortgage loans received per member a month."),
+    # Assets and the commission's findings.
+    Feature("dwellings_owned", "numeric", "Dwellings owned (an asset rule of the law)."),
+    Feature("vehicles_owned", "numeric", "Motor vehicles owned (an asset rule of the law)."),
+    Feature("land_ha", "numeric", "Land owned or used, hectares."),
+    Feature("livestock_heads", "numeric", "Livestock heads."),
+    Feature("loan_balance_pc", "numeric", "Outstanding non-mortgage loans per member."),
+    Feature("commission_found_no_need", "numeric", "The commission's visit found no need (Art. 128 p.3)."),
+    # Data quality: stale records are where the recorded view and the truth part ways.
+    Feature("record_age_quarters", "numeric", "Age of the oldest member's record, quarters (0 = current)."),
+    Feature("settlement_type", "categorical", "Urban or rural: prices, farm income and distance differ."),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind == "categorical")
+
+_MONEY_GROUPS = {
+    "wages_pc": ("wages",),
+    "self_employment_pc": ("self_employment",),
+    "informal_pc": ("informal",),
+    "pension_pc": ("pension",),
+    "child_benefits_pc": (
+        "large_family_benefit",
+        "childcare_benefit",
+        "birth_benefit",
+        "awarded_mother_benefit",
+    ),
+    "disability_benefits_pc": ("disability_benefit", "child_disability_benefit", "survivor_benefit"),
+    "alimony_pc": ("alimony",),
+    "farm_pc": ("livestock_land",),
+    "other_income_pc": ("scholarship", "other_benefit", "other"),
+    "loans_pc": ("loans",),
+}
+_CARE = ("caring_child_under_3", "caring_disabled", "caring_elderly", "maternity_leave")
+_LOW_EDUCATION = ("none", "primary", "basic_secondary")
+#: Columns of the law's result the features need (``atauly.law.compute`` output).
+LAW_COLUMNS = (
+    "members",
+    "per_capita_income",
+    "poverty_line",
+    "eligible",
+    "refusal_reason",
+    "asp_monthly_amount",
+    "child_supplement_monthly",
+)
+
+
+def _reference_dates(families: pd.DataFrame, default: pd.Timestamp) -> np.ndarray:
+    if "application_date" in families:
+        dates = pd.to_datetime(families["application_date"], errors="coerce").fillna(default)
+    else:
+        dates = pd.Series(default, index=families.index)
+    return dates.to_numpy(dtype="datetime64[ns]")
+
+
+def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd.DataFrame:
+    """One row per family of ``registry`` (same order) with the columns of :data:`FEATURE_NAMES`.
+
+    ``law`` is the law's result on the same registry, row for row (:data:`LAW_COLUMNS`).
+    ``reference_date`` is used for ages where a family has no application date. Incomes are the
+    monthly mean of the months present in the incomes table (the law's quarter: three months).
+    """
+    fam, per, inc = registry.families, registry.persons, registry.incomes
+    if len(law) != len(fam):
+        raise ValueError(f"the law's result has {len(law)} rows for {len(fam)} families")
+    missing = [c for c in LAW_COLUMNS if c not in law]
+    if missing:
+        raise ValueError(f"the law's result lacks the columns {', '.join(missing)}")
+    person_family, income_person = registry.positions()
+    n = len(fam)
+    ref = _reference_dates(fam, pd.Timestamp(reference_date))
+    born = pd.to_datetime(per["birth_date"]).to_numpy(dtype="datetime64[ns]")
+    age = (ref[person_family] - born).astype("timedelta64[D]").astype(np.int64) / 365.25
+    alive = age >= 0  # born by the reference date (the law counts them the same way)
+
+    def count(mask) -> np.ndarray:
+        return np.bincount(person_family, weights=(np.asarray(mask) & alive), minlength=n)
+
+    status = per["employment_status"].astype(str).to_numpy() if "employment_status" in per else None
+    disability = (
+        per["disability_group"].fillna(0).to_numpy() if "disability_group" in per else np.zeros(len(per))
+    )
+    role = per["role"].astype(str).to_numpy()
+    adult = age >= 18
+    working_age = adult & (age < 63)
+    members = law["members"].to_numpy(dtype=float)
+    members_safe = np.maximum(members, 1)
+    children = count(age < 18)
+    out = {
+        "law_eligible": law["eligible"].to_numpy(dtype=float),
+        "law_refusal_reason": law["refusal_reason"].fillna("").astype(str).replace("", "none").to_numpy(),
+        "income_to_line": law["per_capita_income"].to_numpy(dtype=float)
+        / np.maximum(law["poverty_line"].to_numpy(dtype=float), 1.0),
+        "law_amount_per_member": (
+            law["asp_monthly_amount"].to_numpy(dtype=float)
+            + law["child_supplement_monthly"].to_numpy(dtype=float)
+        )
+        / members_safe,
+        "members": members,
+        "children": children,
+        "children_1_6": count((age >= 1) & (age < 7)),
+        "elderly": count(age >= 63),
+        "working_age": count(working_age),
+        "disabled": count(disability > 0),
+        "disabled_severe": count((disability > 0) & (disability <= 2)),
+        "long_term_ill": count(per["long_term_illness"].fillna(False).to_numpy(dtype=bool))
+        if "long_term_illness" in per
+        else np.zeros(n),
+        "single_parent": ((children > 0) & (count(role == "spouse") == 0)).astype(float),
+    }
+    if status is None:
+        status = np.full(len(per), "not_working", dtype=object)
+    out |= {
+        "employees": count(status == "employee"),
+        "self_employed": count(status == "self_employed"),
+        "registered_unemployed": count(status == "registered_unemployed"),
+        "not_working": count((status == "not_working") & working_age),
+        "carers": count(np.isin(status, _CARE)),
+        "students": count(status == "student_full_time"),
+    }
+    if "education" in per:
+        edu = per["education"].astype(str).to_numpy()
+        out["adults_low_education"] = count(adult & np.isin(edu, _LOW_EDUCATION))
+        out["adults_higher_education"] = count(adult & (edu == "higher"))
+    else:
+        out["adults_low_education"] = out["adults_higher_education"] = np.full(n, np.nan)
+
+    source = inc["source"].astype(str).to_numpy()
+    amount = inc["amount_kzt"].to_numpy(dtype=float)
+    months = max(int(inc["month"].nunique()), 1) if len(inc) else 1
+    inc_family = person_family[income_person] if len(inc) else np.zeros(0, dtype=np.int64)
+    for name, sources in _MONEY_GROUPS.items():
+        total = np.bincount(inc_family, weights=amount * np.isin(source, sources), minlength=n)
+        out[name] = total / months / members_safe
+
+    def fam_col(column, default=0.0) -> np.ndarray:
+        if column not in fam:
+            return np.full(n, default, dtype=float)
+        return pd.to_numeric(fam[column], errors="coerce").astype(float).fillna(default).to_numpy()
+
+    out |= {
+        "dwellings_owned": fam_col("dwellings_owned"),
+        "vehicles_owned": fam_col("vehicles_owned"),
+        "land_ha": fam_col("land_ha"),
+        "livestock_heads": fam_col("livestock_heads"),
+        "loan_balance_pc": fam_col("nonmortgage_loan_balance") / members_safe,
+        "commission_found_no_need": fam_col("commission_found_no_need"),
+    }
+    if "record_age_quarters" in per:
+        out["record_age_quarters"] = (
+            pd.Series(per["record_age_quarters"].to_numpy(dtype=float))
+            .groupby(person_family)
+            .max()
+            .reindex(range(n), fill_value=0.0)
+            .to_numpy()
+        )
+    else:
+        out["record_age_quarters"] = np.zeros(n)
+    settlement = fam["settlement_type"] if "settlement_type" in fam else pd.Series(pd.NA, index=fam.index)
+    out["settlement_type"] = settlement.astype(object).where(settlement.notna(), None).to_numpy()
+    frame = pd.DataFrame(out)
+    frame["settlement_type"] = frame["settlement_type"].astype(object)
+    frame["law_refusal_reason"] = frame["law_refusal_reason"].astype(object)
+    return frame[list(FEATURE_NAMES)]
+
+
+def size_band(members) -> np.ndarray:
+    m = np.asarray(members, dtype=float)
+    return np.select([m <= 2, m <= 4, m <= 6], ["1-2", "3-4", "5-6"], "7+")
+
+
+def audit_groups(registry: Registry, members) -> pd.DataFrame:
+    """Groups for the fairness audit (never features): region, settlement, sex of the head (the
+    applicant), a disabled member, and family-size band."""
+    fam, per = registry.families, registry.persons
+    person_family, _ = registry.positions()
+    n = len(fam)
+    head = np.full(n, "unknown", dtype=object)
+    is_head = (per["role"].astype(str) == "applicant").to_numpy()
+    head[person_family[is_head]] = per["sex"].astype(str).to_numpy()[is_head]
+    disabled = np.zeros(n, dtype=bool)
+    if "disability_group" in per:
+        disabled[person_family[(per["disability_group"].fillna(0).to_numpy() > 0)]] = True
+    settlement = (
+        fam["settlement_type"].astype(object)
+        if "settlement_type" in fam
+        else pd.Series("unknown", index=fam.index)
+    )
+    return pd.DataFrame(
+        {
+            "region": fam["region_kato"].astype(str).to_numpy(),
+            "settlement": settlement.fillna("unknown").to_numpy(),
+            "sex_of_head": head,
+            "disability_in_family": np.where(disabled, "yes", "no"),
+            "family_size": size_band(members),
+        }
+    )

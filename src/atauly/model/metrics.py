@@ -1,0 +1,249 @@
+"""Targeting metrics, bootstrap intervals, thresholds and the fairness audit.
+
+Definitions (docs/model.md; shared/domain/targeting-and-governance.md):
+
+- exclusion error = entitled families not recommended / entitled families  (= 1 − recall)
+- inclusion error = recommended families not entitled / recommended families  (= 1 − precision)
+- coverage of the poorest quintile = share of the 20% of families with the lowest true per-capita income
+  (among those scored) that are recommended
+
+"Entitled" is whatever reference the caller passes: officer decisions (the labels) or true need.
+Every metric accepts sample weights so that the bootstrap can resample whole families (clusters).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+METRIC_NAMES = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "exclusion_error",
+    "inclusion_error",
+    "selection_rate",
+    "coverage_poorest_quintile",
+)
+
+
+def _w(y, w):
+    return np.ones(len(y)) if w is None else np.asarray(w, dtype=float)
+
+
+def exclusion_error(y_true, y_pred, sample_weight=None) -> float:
+    y, p, w = np.asarray(y_true, bool), np.asarray(y_pred, bool), _w(y_true, sample_weight)
+    entitled = w[y].sum()
+    return float(w[y & ~p].sum() / entitled) if entitled else float("nan")
+
+
+def inclusion_error(y_true, y_pred, sample_weight=None) -> float:
+    y, p, w = np.asarray(y_true, bool), np.asarray(y_pred, bool), _w(y_true, sample_weight)
+    chosen = w[p].sum()
+    return float(w[p & ~y].sum() / chosen) if chosen else float("nan")
+
+
+def selection_rate(y_true, y_pred, sample_weight=None) -> float:
+    p, w = np.asarray(y_pred, bool), _w(y_pred, sample_weight)
+    return float(w[p].sum() / w.sum()) if w.sum() else float("nan")
+
+
+def poorest_quintile(income) -> np.ndarray:
+    """True where a family is among the 20% with the lowest income (ties broken by order)."""
+    income = np.asarray(income, dtype=float)
+    rank = np.argsort(np.argsort(income, kind="stable"), kind="stable")
+    return rank < max(int(round(0.2 * len(income))), 1)
+
+
+class _Scorer:
+    """Metrics for one (labels, score, decisions) triple under any row weights — the score order is
+    computed once, so each bootstrap replicate costs O(n) numpy work (no sklearn call per replicate)."""
+
+    def __init__(self, y_true, prob, y_pred, poorest=None) -> None:
+        self.y = np.asarray(y_true, dtype=bool)
+        self.yp = np.asarray(y_pred, dtype=bool)
+        self.has_prob = prob is not None
+        score = self.yp.astype(float) if prob is None else np.asarray(prob, dtype=float)
+        self.score = score
+        # Distinct scores, highest first; each row's position among them.
+        uniq, inverse = np.unique(-score, return_inverse=True)
+        self.level, self.n_levels = inverse, len(uniq)
+        self.poor = None if poorest is None else np.asarray(poorest, dtype=bool)
+
+    def __call__(self, w=None) -> dict[str, float]:
+        y, yp = self.y, self.yp
+        w = np.ones(len(y)) if w is None else np.asarray(w, dtype=float)
+        tp, fp = w[y & yp].sum(), w[~y & yp].sum()
+        fn, tn = w[y & ~yp].sum(), w[~y & ~yp].sum()
+        pos, neg, total = tp + fn, fp + tn, tp + fp + fn + tn
+
+        def ratio(a, b):
+            return a / b if b > 0 else np.nan
+
+        recall, precision = ratio(tp, pos), ratio(tp, tp + fp)
+        out = {
+            "accuracy": ratio(tp + tn, total),
+            "balanced_accuracy": (recall + ratio(tn, neg)) / 2 if pos > 0 and neg > 0 else np.nan,
+            "precision": precision,
+            "recall": recall,
+            "f1": ratio(2 * tp, 2 * tp + fp + fn),
+            "exclusion_error": ratio(fn, pos),
+            "inclusion_error": ratio(fp, tp + fp),
+            "selection_rate": ratio(tp + fp, total),
+        }
+        if pos > 0 and neg > 0:
+            tp_l = np.bincount(self.level, weights=w * y, minlength=self.n_levels)
+            fp_l = np.bincount(self.level, weights=w * ~y, minlength=self.n_levels)
+            ctp, cfp = np.cumsum(tp_l), np.cumsum(fp_l)
+            # ROC-AUC: each negative scores against the positives above it (ties count half).
+            out["roc_auc"] = float(np.sum(fp_l * (ctp - tp_l / 2)) / (pos * neg))
+            # Average precision (sklearn's definition: precision at each threshold × recall gained there).
+            with np.errstate(invalid="ignore", divide="ignore"):
+                prec = np.where(ctp + cfp > 0, ctp / (ctp + cfp), 0.0)
+            out["pr_auc"] = float(np.sum(tp_l / pos * prec))
+        else:
+            out["roc_auc"] = out["pr_auc"] = np.nan
+        out["brier"] = float(np.sum(w * (self.score - y) ** 2) / total) if self.has_prob and total else np.nan
+        if self.poor is not None:
+            out["coverage_poorest_quintile"] = ratio(w[self.poor & yp].sum(), w[self.poor].sum())
+        else:
+            out["coverage_poorest_quintile"] = np.nan
+        return {k: float(out[k]) for k in METRIC_NAMES}
+
+
+def binary_metrics(y_true, prob, y_pred, poorest=None, sample_weight=None) -> dict[str, float]:
+    """All of :data:`METRIC_NAMES` for one reference. ``prob`` may be None (a rule without a score:
+    the decisions themselves are the score, so ROC-AUC is the balanced accuracy)."""
+    return _Scorer(y_true, prob, y_pred, poorest)(sample_weight)
+
+
+def bootstrap_intervals(
+    y_true, prob, y_pred, poorest=None, groups=None, n_boot: int = 200, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals. With ``groups`` (family ids) whole groups are resampled together."""
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    if groups is None:
+        codes, n_groups = np.arange(n), n
+    else:
+        codes, uniques = pd.factorize(np.asarray(groups))
+        n_groups = len(uniques)
+    scorer = _Scorer(y_true, prob, y_pred, poorest)
+    draws = {k: [] for k in METRIC_NAMES}
+    for _ in range(n_boot):
+        counts = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)
+        for k, v in scorer(counts[codes]).items():
+            draws[k].append(v)
+    out = {}
+    for k, v in draws.items():
+        v = np.asarray(v, dtype=float)
+        finite = v[np.isfinite(v)]
+        out[k] = (
+            (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
+            if len(finite)
+            else (np.nan, np.nan)
+        )
+    return out
+
+
+def threshold_for_exclusion(y_true, prob, target: float) -> float:
+    """The highest threshold whose exclusion error (on these labels) is at most ``target``."""
+    if not 0 <= target < 1:
+        raise ValueError("the target exclusion error must be in [0, 1)")
+    y = np.asarray(y_true, dtype=bool)
+    p = np.sort(np.asarray(prob, dtype=float)[y])
+    if len(p) == 0:
+        raise ValueError("no positive labels to set an exclusion-error threshold on")
+    # Recommending p >= t misses the positives below t; allow floor(target * n) of them.
+    k = int(np.floor(target * len(p)))
+    return float(p[k])
+
+
+def threshold_for_budget(prob, families: int) -> float:
+    """The threshold that recommends the ``families`` highest probabilities (ties may add a few)."""
+    prob = np.sort(np.asarray(prob, dtype=float))[::-1]
+    if families <= 0:
+        return float("inf")
+    if families >= len(prob):
+        return float(prob[-1]) if len(prob) else 0.0
+    return float(prob[families - 1])
+
+
+def fairness(
+    y_true, y_pred, groups: pd.DataFrame, n_boot: int = 100, seed: int = 0, clusters=None
+) -> dict[str, pd.DataFrame]:
+    """Per sensitive column: accuracy, exclusion and inclusion error, selection rate and count by group.
+
+    Point estimates come from fairlearn's ``MetricFrame``; the 95% intervals from a bootstrap that
+    resamples whole families (``clusters``) — fairlearn's own bootstrap resamples rows and, being a
+    Python loop over metric calls, takes minutes on a national test set where this takes a second.
+    """
+    from fairlearn.metrics import MetricFrame, count
+
+    funcs = {
+        "accuracy": skm.accuracy_score,
+        "exclusion_error": exclusion_error,
+        "inclusion_error": inclusion_error,
+        "selection_rate": selection_rate,
+    }
+    y = np.asarray(y_true, dtype=bool)
+    yp = np.asarray(y_pred, dtype=bool)
+    rng = np.random.default_rng(seed)
+    if clusters is None:
+        codes, n_clusters = np.arange(len(y)), len(y)
+    else:
+        codes, uniques = pd.factorize(np.asarray(clusters))
+        n_clusters = len(uniques)
+    weights = [
+        np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)[codes]
+        for _ in range(n_boot)
+    ]
+    out = {}
+    for column in groups.columns:
+        sensitive = pd.Series(groups[column].astype(str).to_numpy(), name=column)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = MetricFrame(
+                metrics={**funcs, "families": count}, y_true=y, y_pred=yp, sensitive_features=sensitive
+            )
+        table = frame.by_group.copy()
+        table["families"] = table["families"].astype(int)
+        table = table[["families", *funcs]]
+        if n_boot:
+            group_codes, labels = pd.factorize(sensitive)
+            k = len(labels)
+            cells = {
+                "tp": y & yp,
+                "fp": ~y & yp,
+                "fn": y & ~yp,
+                "tn": ~y & ~yp,
+            }
+            draws = {name: np.empty((n_boot, k)) for name in funcs}
+            for b, w in enumerate(weights):
+                c = {
+                    key: np.bincount(group_codes, weights=w * mask, minlength=k)
+                    for key, mask in cells.items()
+                }
+                total = c["tp"] + c["fp"] + c["fn"] + c["tn"]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    draws["accuracy"][b] = (c["tp"] + c["tn"]) / total
+                    draws["exclusion_error"][b] = c["fn"] / (c["tp"] + c["fn"])
+                    draws["inclusion_error"][b] = c["fp"] / (c["tp"] + c["fp"])
+                    draws["selection_rate"][b] = (c["tp"] + c["fp"]) / total
+            for name, values in draws.items():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    lo = np.nanpercentile(values, 2.5, axis=0)
+                    hi = np.nanpercentile(values, 97.5, axis=0)
+                table[f"{name}_lo"] = pd.Series(lo, index=labels).reindex(table.index).to_numpy()
+                table[f"{name}_hi"] = pd.Series(hi, index=labels).reindex(table.index).to_numpy()
+        out[column] = table.reset_index().rename(columns={column: "group"})
+    return out

@@ -1,0 +1,367 @@
+"""The training report (self-contained HTML with charts) and the model card (Markdown and HTML).
+
+The card follows the spirit of the EU AI Act's technical documentation for high-risk systems (Annex IV):
+intended purpose and its limits, data, metrics with intervals, fairness, human oversight, known failure
+modes. It is generated from the stored metadata, so it always matches the artifact it describes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+
+from markdown_it import MarkdownIt
+
+from .features import FEATURES
+from .metrics import METRIC_NAMES
+
+STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:70rem;margin:2rem auto;
+padding:0 1rem;color:#1b1f23;line-height:1.45}table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+th,td{border:1px solid #d0d7de;padding:.3rem .55rem;text-align:right}th:first-child,td:first-child{text-align:left}
+th{background:#f3f5f7}caption{text-align:left;font-weight:600;padding:.3rem 0}img{max-width:100%}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}code{background:#f3f5f7;padding:0 .2rem}"""
+
+LABELS = {
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced acc.",
+    "precision": "precision",
+    "recall": "recall",
+    "f1": "F1",
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "brier": "Brier",
+    "exclusion_error": "exclusion err.",
+    "inclusion_error": "inclusion err.",
+    "selection_rate": "selected",
+    "coverage_poorest_quintile": "poorest 20% covered",
+}
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.3f}"
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def metrics_rows(split: dict, reference: str) -> list[list[str]]:
+    """One row per model: its metrics vs ``reference`` ('labels' or 'truth'), the primary model with CIs."""
+    rows = []
+    for name, result in split["models"].items():
+        values = result.get(f"vs_{reference}")
+        if values is None:
+            continue
+        ci = result.get(f"vs_{reference}_ci", {})
+        cells = [name]
+        for metric in METRIC_NAMES:
+            text = _fmt(values[metric])
+            if metric in ci and not math.isnan(ci[metric][0]):
+                text += f" [{_fmt(ci[metric][0])}, {_fmt(ci[metric][1])}]"
+            cells.append(text)
+        rows.append(cells)
+    return rows
+
+
+def _html_table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+    head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def charts(metrics: dict) -> list[tuple[str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = []
+    primary = metrics["splits"][metrics["primary_split"]]
+    names = list(primary["models"])
+    has_truth = "vs_truth" in primary["models"][names[0]]
+    ref = "truth" if has_truth else "labels"
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    width = 0.27
+    for k, metric in enumerate(("accuracy", "exclusion_error", "inclusion_error")):
+        values = [primary["models"][n][f"vs_{ref}"][metric] for n in names]
+        ax.bar([i + (k - 1) * width for i in range(len(names))], values, width, label=LABELS[metric])
+    ax.set_xticks(range(len(names)), [n.replace("_", " ") for n in names], rotation=15)
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.set_title(
+        f"Models on the {metrics['primary_split']} split, vs {'true need' if has_truth else 'labels'}"
+    )
+    out.append(("Models compared", _png(fig)))
+
+    curve = metrics["calibration_curve"]
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", label="perfect")
+    ax.plot(curve["mean_predicted"], curve["fraction_positive"], marker="o", label="model")
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed share of positives")
+    ax.legend()
+    ax.set_title("Calibration (test set, deciles)")
+    out.append(("Calibration curve", _png(fig)))
+
+    table = metrics["search"]
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for r in table:
+        ax.scatter(
+            r["rows_per_second"], r["cv_roc_auc"], s=20 + r["trees"], color="C3" if r["chosen"] else "C0"
+        )
+        ax.annotate(f"{r['trees']}×{r['max_depth']}", (r["rows_per_second"], r["cv_roc_auc"]), fontsize=7)
+    ax.set_xlabel("scoring rows per second (CV folds)")
+    ax.set_ylabel("CV ROC-AUC")
+    ax.set_title("Accuracy vs speed: trees × depth (red: chosen)")
+    out.append(("Accuracy versus speed", _png(fig)))
+
+    audit = metrics.get("fairness", {}).get(f"vs_{ref}") or metrics.get("fairness", {}).get("vs_labels")
+    if audit:
+        cols = list(audit)
+        fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 3.4), squeeze=False)
+        for ax, col in zip(axes[0], cols, strict=True):
+            rows = audit[col]
+            groups = [str(r["group"]) for r in rows]
+            values = [r["exclusion_error"] if r["exclusion_error"] is not None else 0 for r in rows]
+            lo = [r.get("exclusion_error_lo") for r in rows]
+            hi = [r.get("exclusion_error_hi") for r in rows]
+            err = None
+            if all(v is not None for v in lo + hi):
+                err = [
+                    [max(v - a, 0) for v, a in zip(values, lo, strict=True)],
+                    [max(b - v, 0) for v, b in zip(values, hi, strict=True)],
+                ]
+            ax.bar(range(len(groups)), values, yerr=err, capsize=2)
+            ax.set_xticks(range(len(groups)), groups, rotation=60, fontsize=7)
+            ax.set_title(col.replace("_", " "), fontsize=9)
+        axes[0][0].set_ylabel("exclusion error")
+        fig.suptitle(f"Exclusion error by group (vs {'true need' if has_truth else 'labels'}; 95% intervals)")
+        out.append(("Fairness: exclusion error by group", _png(fig)))
+    return out
+
+
+def report_html(meta: dict) -> str:
+    metrics = meta["metrics"]
+    header = ["model", *(LABELS[m] for m in METRIC_NAMES)]
+    parts = [f"<h1>Atauly model report: {html.escape(meta['name'])}@{html.escape(meta['version'])}</h1>"]
+    gate = metrics["quality_gate"]
+    parts.append(
+        f"<p>Trained {html.escape(meta['created'])} on {meta['training']['rows']:,} rows "
+        f"({html.escape(meta['training']['source'])}); target <code>{html.escape(meta['target'])}</code>. "
+        f"Threshold {metrics['threshold']['value']:.3f} ({html.escape(metrics['threshold']['policy'])}). "
+        f"Quality gate: <span class='{'pass' if gate['passed'] else 'fail'}'>"
+        f"{'passed' if gate['passed'] else 'failed'}</span> — {html.escape(gate['reason'])}.</p>"
+    )
+    for split_name, split in metrics["splits"].items():
+        parts.append(
+            f"<h2>{html.escape(split_name.title())} split</h2><p>{html.escape(split['description'])}: "
+            f"{split['train_rows']:,} training rows, {split['test_rows']:,} test rows.</p>"
+        )
+        parts.append(_html_table(header, metrics_rows(split, "labels"), "vs the labels (officer decisions)"))
+        truth_rows = metrics_rows(split, "truth")
+        if truth_rows:
+            parts.append(_html_table(header, truth_rows, "vs true need (synthetic truth)"))
+    search_rows = [
+        [
+            r["trees"],
+            r["max_depth"],
+            _fmt(r["cv_roc_auc"]),
+            _fmt(r["cv_roc_auc_se"]),
+            f"{r['fit_seconds']:.2f}",
+            f"{r['rows_per_second']:,.0f}",
+            "✓" if r["chosen"] else "",
+        ]
+        for r in metrics["search"]
+    ]
+    parts.append("<h2>Model choice: accuracy versus speed</h2>")
+    parts.append(
+        _html_table(["trees", "max depth", "CV ROC-AUC", "s.e.", "fit s", "rows/s", "chosen"], search_rows)
+    )
+    for title, png in charts(metrics):
+        parts.append(
+            f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{png}'>"
+        )
+    for ref, audit in metrics.get("fairness", {}).items():
+        for col, rows in audit.items():
+            table_rows = [
+                [
+                    r["group"],
+                    r["families"],
+                    _fmt(r["accuracy"]),
+                    _fmt(r["exclusion_error"]),
+                    _fmt(r["inclusion_error"]),
+                    _fmt(r["selection_rate"]),
+                ]
+                for r in rows
+            ]
+            parts.append(
+                _html_table(
+                    ["group", "families", "accuracy", "exclusion err.", "inclusion err.", "selected"],
+                    table_rows,
+                    f"Fairness by {col} ({ref.replace('_', ' ')})",
+                )
+            )
+    body = "\n".join(parts)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Atauly model report {html.escape(meta["name"])}@{html.escape(meta["version"])}</title><style>{STYLE}</style></head>
+<body>{body}</body></html>"""
+
+
+def model_card_markdown(meta: dict) -> str:
+    metrics = meta["metrics"]
+    primary = metrics["splits"][metrics["primary_split"]]
+    header = ["model", *(LABELS[m] for m in METRIC_NAMES)]
+    gate = metrics["quality_gate"]
+    registry = meta["kind"] == "registry"
+    lines = [
+        f"# Model card: {meta['name']}@{meta['version']}",
+        "",
+        f"*Generated by Atauly {meta['code_version']} on {meta['created']}. Artifact SHA-256 `{meta['sha256']}`; "
+        f"training data SHA-256 `{meta['training']['data_sha256']}`.*",
+        "",
+        "## Intended use",
+        "",
+        "- **Advisory only.** The model recommends whether a family is entitled to targeted social assistance (ASP); "
+        "the akimat officer decides. The law (`atauly.law`) is shown beside it with its own result and trace. "
+        "A model score is never evidence against a person and never a reason on its own to refuse.",
+        "- For ranking and prioritising applications and proactive offers, and for statistics on the pilot.",
+        "- **Not for:** automatic refusal, sanctions, fraud accusations, or any family outside the population it was "
+        "trained on without a new evaluation.",
+        "",
+        "## Model",
+        "",
+        f"- `RandomForestClassifier`: {meta['params']['trees']} trees, max depth {meta['params']['max_depth']}, "
+        f"min samples per leaf {meta['params']['min_samples_leaf']}; chosen by {meta['params']['cv_folds']}-fold "
+        "group-aware cross-validation (the smallest forest within one standard error of the best ROC-AUC).",
+        "- Probabilities calibrated (isotonic regression on held-out families).",
+        f"- Threshold {metrics['threshold']['value']:.3f}: {metrics['threshold']['policy']}.",
+        f"- Quality gate: **{'passed' if gate['passed'] else 'FAILED'}** ({gate['reason']}).",
+        "",
+        "## Data",
+        "",
+        f"- Source: {meta['training']['source']}; {meta['training']['rows']:,} rows; target `{meta['target']}` "
+        f"({meta['training']['positive_share']:.1%} positive).",
+    ]
+    if registry:
+        lines += [
+            "- Labels are **past officer decisions**, not the truth: officers' errors and the law's blind spots "
+            "(hidden informal income, stale records) are in them, and the model learns them.",
+            "- The registry is synthetic (`atauly registry generate`): relations in it are documented assumptions "
+            "(docs/synthetic-data.md), so these metrics say how the pipeline behaves, not how it will do on real data.",
+            "",
+            "### Features",
+            "",
+            _md_table(["feature", "why"], [[f.name, f.reason] for f in FEATURES]),
+            "",
+            "Not features: sex, exact age of the head, region, district, IIN, names (sex of the head, region, "
+            "settlement, disability and family size are used only in the fairness audit below).",
+        ]
+    else:
+        lines += [
+            f"- Features ({len(meta['features']['numeric'])} numeric, {len(meta['features']['categorical'])} "
+            f"categorical): {', '.join(meta['features']['numeric'] + meta['features']['categorical'])}.",
+            f"- Group column: {meta['training'].get('group') or 'none (rows are independent)'}.",
+        ]
+    lines += ["", "## Metrics", ""]
+    for split_name, split in metrics["splits"].items():
+        lines += [f"### {split_name.title()} split — {split['description']}", ""]
+        lines += [
+            f"{split['train_rows']:,} training rows, {split['test_rows']:,} test rows. Random forest with 95% "
+            "bootstrap intervals (families resampled together).",
+            "",
+        ]
+        lines += ["vs the labels:", "", _md_table(header, metrics_rows(split, "labels")), ""]
+        truth = metrics_rows(split, "truth")
+        if truth:
+            lines += ["vs true need:", "", _md_table(header, truth), ""]
+    audit = metrics.get("fairness", {})
+    if audit:
+        lines += ["## Fairness", ""]
+        for ref, tables in audit.items():
+            for col, rows in tables.items():
+                lines += [f"By {col.replace('_', ' ')} ({ref.replace('_', ' ')}):", ""]
+                lines += [
+                    _md_table(
+                        [
+                            "group",
+                            "families",
+                            "accuracy",
+                            "exclusion err. [95%]",
+                            "inclusion err.",
+                            "selected",
+                        ],
+                        [
+                            [
+                                r["group"],
+                                r["families"],
+                                _fmt(r["accuracy"]),
+                                f"{_fmt(r['exclusion_error'])} [{_fmt(r.get('exclusion_error_lo'))}, {_fmt(r.get('exclusion_error_hi'))}]",
+                                _fmt(r["inclusion_error"]),
+                                _fmt(r["selection_rate"]),
+                            ]
+                            for r in rows
+                        ],
+                    ),
+                    "",
+                ]
+    lines += [
+        "## Human oversight",
+        "",
+        "- Officers see the law's result, the probability and the top reasons side by side; overriding the "
+        "recommendation needs a reason code, and the statistics track agreement and overrides per model version.",
+        '- A supervisor can switch the model off (law only) at once; "blind mode" asks for the officer\'s own '
+        "assessment before the recommendation is shown (casework service).",
+        "",
+        "## Limitations and known failure modes",
+        "",
+    ]
+    if registry:
+        h = primary["models"]
+        rf, rec = h.get("random_forest", {}), h.get("law_on_recorded_data", {})
+        if "vs_truth" in rf and "vs_truth" in rec:
+            lines.append(
+                f"- Against true need the forest's exclusion error is {_fmt(rf['vs_truth']['exclusion_error'])} and its inclusion "
+                f"error {_fmt(rf['vs_truth']['inclusion_error'])}; the law on recorded data alone: "
+                f"{_fmt(rec['vs_truth']['exclusion_error'])} and {_fmt(rec['vs_truth']['inclusion_error'])}. Trained on officer "
+                "decisions, the model reproduces the law on declared data: it cannot see income nobody declared."
+            )
+        lines += [
+            "- Families whose records are stale (a job lost since) can be refused by the records; the model has only "
+            "the record's age to go on.",
+            "- Few examples of rare cases (sanctions, false information, large asset holdings): predictions there rest "
+            "on the law's features.",
+        ]
+    lines += [
+        "- Trained on past decisions, it inherits their selection: families who never applied are not in the "
+        "training data (relevant to the proactive scan).",
+        "- Calibration holds for the population it was calibrated on; recheck after any change of the law or of "
+        "the data sources (data drift).",
+        "",
+        "## Reproducibility",
+        "",
+        f"Code version {meta['code_version']}; parameters `{ {k: meta['params'][k] for k in ('trees', 'max_depth', 'seed')} }`; "
+        f"training took {meta['timings'].get('total_seconds', 0):.0f} s.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def model_card_html(markdown: str, title: str) -> str:
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style></head><body>{body}</body></html>"""

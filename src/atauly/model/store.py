@@ -1,0 +1,243 @@
+"""The versioned model store: skops artifacts (no pickle) with metadata and a SHA-256 checked on load.
+
+Layout under ``ATAULY_HOME/models`` (or any root)::
+
+    NAME/aliases.json           {"champion": "v3", "history": ["v1", "v3"]}  (history: past champions)
+    NAME/vN/model.skops         the fitted estimator (skops format: no code runs on load)
+    NAME/vN/metadata.json       sha256 of model.skops, training-data hash, feature schema, parameters,
+                                threshold, metrics, quality gate, code version, time
+    NAME/vN/metrics.json, report.html, model_card.md, model_card.html
+
+Loading recomputes the SHA-256 of ``model.skops`` and refuses a file that differs from its metadata, then
+lets skops build only the types in :data:`TRUSTED_TYPES` (scikit-learn's own plus the few internals a
+calibrated forest needs); anything else is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import skops.io as sio
+
+#: Types skops reports as "untrusted" by default that a calibrated scikit-learn model legitimately holds.
+TRUSTED_TYPES = frozenset(
+    {
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss._loss.CyHalfBinomialLoss",
+        "sklearn.utils._bunch.Bunch",
+        "builtins.slice",
+    }
+)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ModelStoreError(Exception):
+    """A model that cannot be found, loaded or promoted; the message says why and what to do."""
+
+
+class TamperedModelError(ModelStoreError):
+    pass
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class StoredModel:
+    name: str
+    version: str
+    path: Path
+    metadata: dict
+    estimator: object = None
+
+    @property
+    def threshold(self) -> float:
+        return float(self.metadata["threshold"])
+
+
+class ModelStore:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # -- names and versions -------------------------------------------------------------------------
+    @staticmethod
+    def check_name(name: str) -> str:
+        if not _NAME.match(name or ""):
+            raise ModelStoreError(
+                f"invalid model name {name!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)"
+            )
+        return name
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _NAME.match(p.name))
+
+    def versions(self, name: str) -> list[str]:
+        folder = self.root / name
+        if not folder.is_dir():
+            return []
+        found = [p.name for p in folder.iterdir() if p.is_dir() and re.fullmatch(r"v\d+", p.name)]
+        return sorted(found, key=lambda v: int(v[1:]))
+
+    def aliases(self, name: str) -> dict:
+        path = self.root / name / "aliases.json"
+        if not path.exists():
+            return {"champion": None, "history": []}
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def _write_aliases(self, name: str, aliases: dict) -> None:
+        path = self.root / name / "aliases.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(aliases, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+    def resolve(self, ref: str) -> tuple[str, str]:
+        """``NAME`` (its champion, else its latest version) or ``NAME@vN`` → (name, version)."""
+        name, _, version = ref.partition("@")
+        self.check_name(name)
+        versions = self.versions(name)
+        if not versions:
+            known = ", ".join(self.names()) or "none"
+            raise ModelStoreError(f"no model named {name!r} in {self.root} (models: {known})")
+        if version:
+            if version not in versions:
+                raise ModelStoreError(
+                    f"model {name!r} has no version {version!r} (versions: {', '.join(versions)})"
+                )
+            return name, version
+        return name, self.aliases(name)["champion"] or versions[-1]
+
+    # -- writing ------------------------------------------------------------------------------------
+    def save(
+        self, name: str, estimator, metadata: dict, extra_files: dict[str, str] | None = None
+    ) -> StoredModel:
+        """Write a new version; returns it. The version directory appears complete or not at all."""
+        self.check_name(name)
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        versions = self.versions(name)
+        version = f"v{int(versions[-1][1:]) + 1 if versions else 1}"
+        staging = folder / f".{version}.partial"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
+        sio.dump(estimator, staging / "model.skops")
+        meta = dict(metadata)
+        meta |= {
+            "name": name,
+            "version": version,
+            "sha256": sha256_file(staging / "model.skops"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "format": "skops",
+        }
+        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        for filename, text in (extra_files or {}).items():
+            (staging / filename).write_text(text, encoding="utf-8")
+        staging.rename(folder / version)
+        return StoredModel(name, version, folder / version, meta, estimator)
+
+    def write_file(self, name: str, version: str, filename: str, text: str) -> Path:
+        path = self.root / name / version / filename
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def promote(self, name: str, version: str | None = None, force: bool = False) -> str:
+        """Make ``version`` (default: the latest) the champion; the old one goes to the history."""
+        name, _ = self.resolve(name)
+        version = version or self.versions(name)[-1]
+        name, version = self.resolve(f"{name}@{version}")
+        meta = self.metadata(name, version)
+        if not meta.get("quality_gate", {}).get("passed", False) and not force:
+            raise ModelStoreError(
+                f"{name}@{version} did not pass the quality gate ({meta.get('quality_gate', {}).get('reason', 'unknown')}); "
+                "use --force to promote it anyway"
+            )
+        aliases = self.aliases(name)
+        if aliases["champion"] == version:
+            return version
+        if aliases["champion"]:
+            aliases["history"].append(aliases["champion"])
+        aliases["champion"] = version
+        self._write_aliases(name, aliases)
+        return version
+
+    def rollback(self, name: str) -> str:
+        """Return the champion alias to the previous champion."""
+        self.check_name(name)
+        aliases = self.aliases(name)
+        if not aliases["history"]:
+            raise ModelStoreError(f"model {name!r} has no previous champion to roll back to")
+        aliases["champion"] = aliases["history"].pop()
+        self._write_aliases(name, aliases)
+        return aliases["champion"]
+
+    # -- reading ------------------------------------------------------------------------------------
+    def metadata(self, name: str, version: str) -> dict:
+        path = self.root / name / version / "metadata.json"
+        if not path.exists():
+            raise ModelStoreError(f"{name}@{version}: metadata.json is missing")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def load(self, ref: str) -> StoredModel:
+        name, version = self.resolve(ref)
+        folder = self.root / name / version
+        meta = self.metadata(name, version)
+        artifact = folder / "model.skops"
+        if not artifact.exists():
+            raise ModelStoreError(f"{name}@{version}: model.skops is missing")
+        actual = sha256_file(artifact)
+        if actual != meta.get("sha256"):
+            raise TamperedModelError(
+                f"{name}@{version}: model.skops was modified after it was stored (SHA-256 {actual[:12]}… "
+                f"≠ recorded {str(meta.get('sha256'))[:12]}…); refusing to load it. Retrain or restore the file."
+            )
+        untrusted = set(sio.get_untrusted_types(file=artifact))
+        unknown = sorted(untrusted - TRUSTED_TYPES)
+        if unknown:
+            raise TamperedModelError(
+                f"{name}@{version}: model.skops holds types Atauly does not trust: {unknown}"
+            )
+        estimator = sio.load(artifact, trusted=sorted(untrusted))
+        return StoredModel(name, version, folder, meta, estimator)
+
+    def listing(self) -> list[dict]:
+        rows = []
+        for name in self.names():
+            champion = self.aliases(name)["champion"]
+            for version in self.versions(name):
+                try:
+                    meta = self.metadata(name, version)
+                except ModelStoreError:
+                    continue
+                test = meta.get("metrics", {}).get("headline", {})
+                rows.append(
+                    {
+                        "name": name,
+                        "version": version,
+                        "champion": version == champion,
+                        "created": meta.get("created", ""),
+                        "kind": meta.get("kind", ""),
+                        "rows": meta.get("training", {}).get("rows"),
+                        "roc_auc": test.get("roc_auc"),
+                        "accuracy": test.get("accuracy"),
+                        "quality_gate": "passed" if meta.get("quality_gate", {}).get("passed") else "failed",
+                    }
+                )
+        return rows
