@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 # Refresh the message catalogs after changing user-facing text (then translate the new entries).
 i18n: $(STAMP)
+	@mkdir -p var
 	$(BIN)/pybabel extract -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
 	$(BIN)/pybabel update -i var/atauly.pot -d src/atauly/i18n/locale -D atauly --ignore-obsolete
 

@@ -108,6 +108,9 @@ def train_cmd(
     baselines: Annotated[
         bool, typer.Option("--baselines/--no-baselines", help="Train and report the baselines.")
     ] = True,
+    min_roc_auc: Annotated[
+        float, typer.Option("--min-roc-auc", help="Quality gate: minimum ROC-AUC on the test set.")
+    ] = 0.75,
 ) -> None:
     """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
     from atauly.model import (
@@ -130,7 +133,12 @@ def train_cmd(
     if threshold is not None and not 0 < threshold < 1:
         fail("--threshold must be between 0 and 1")
     config = TrainConfig(
-        threshold=threshold, target_exclusion=target_exclusion, seed=seed, baselines=baselines
+        threshold=threshold,
+        target_exclusion=target_exclusion,
+        seed=seed,
+        baselines=baselines,
+        min_roc_auc=min_roc_auc,
+        n_jobs=get_settings().workers,
     )
     try:
         _store().check_name(name)
@@ -489,19 +497,19 @@ def recommend_cmd(
     frame = rec.features_of(one, law, pd.Period(quarter, freq="Q").start_time)
     rec.set_jobs(1)
     scored = rec.score(frame)
-    tr = Translator(lang)
+    t = Translator(lang)
     console.print(explain(one, family, quarter, lang).text(), highlight=False, markup=False)
-    console.rule(tr("Model recommendation ({model})", model=rec.name))
+    console.rule(t("Model recommendation ({model})", model=rec.name))
     recommended = bool(scored["recommended"].iloc[0])
     console.print(
-        tr("Probability of entitlement: {p}", p=tr.percent(float(scored["probability"].iloc[0])))
+        t("Probability of entitlement: {p}", p=t.percent(float(scored["probability"].iloc[0])))
         + " — "
-        + (tr("recommended") if recommended else tr("not recommended"))
+        + (t("recommended") if recommended else t("not recommended"))
         + " "
-        + tr("(threshold {t})", t=tr.percent(rec.threshold)),
+        + t("(threshold {value})", value=t.percent(rec.threshold)),
         highlight=False,
     )
-    console.print(tr("Main reasons:"), highlight=False)
+    console.print(t("Main reasons:"), highlight=False)
     for reason in rec.reasons(frame, lang, reasons)[0]:
         console.print(f"  {reason.line}", highlight=False, markup=False)
-    console.print(tr("The recommendation is advisory: the officer decides."), highlight=False)
+    console.print(t("The recommendation is advisory: the officer decides."), highlight=False)

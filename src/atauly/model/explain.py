@@ -115,49 +115,58 @@ MONEY_TEXT = {
 }
 
 
-def reason_text(feature: str, value, tr: Translator) -> str:
-    """One sentence about a feature's value, in the translator's language."""
+def reason_text(feature: str, value, t: Translator, contract: bool = True) -> str:
+    """One sentence about a feature's value, in the translator's language. ``contract``: the feature is
+    one of Atauly's own (:data:`atauly.model.features.FEATURES`); other tables get "name: value"."""
     missing = value is None or (isinstance(value, float) and np.isnan(value))
     if missing:
-        return tr("{feature}: not known", feature=feature)
+        return t("{feature}: not known", feature=feature)
+    if not contract:
+        shown = t.number(float(value), 2) if isinstance(value, int | float | np.number) else str(value)
+        return t("{feature}: {value}", feature=feature, value=shown)
     if feature == "income_to_line":
         gap = abs(1 - float(value))
         if value < 1:
-            return tr("Per-capita income is {pct} below the poverty line", pct=tr.percent(gap))
-        return tr("Per-capita income is {pct} above the poverty line", pct=tr.percent(gap))
+            return t("Per-capita income is {pct} below the poverty line", pct=t.percent(gap))
+        return t("Per-capita income is {pct} above the poverty line", pct=t.percent(gap))
     if feature == "law_eligible":
         if value >= 0.5:
-            return tr("The law on the data in hand finds the family entitled")
-        return tr("The law on the data in hand finds the family not entitled")
+            return t("The law on the data in hand finds the family entitled")
+        return t("The law on the data in hand finds the family not entitled")
     if feature == "law_refusal_reason":
         if str(value) == "none":
-            return tr("The law finds no ground for refusal")
-        return tr(
-            "The law's ground for refusal: {reason}", reason=tr(REFUSAL_LABELS.get(str(value), str(value)))
+            return t("The law finds no ground for refusal")
+        return t(
+            "The law's ground for refusal: {reason}", reason=t(REFUSAL_LABELS.get(str(value), str(value)))
         )
     if feature == "single_parent":
-        return tr("A single parent raises the children") if value >= 0.5 else tr("Not a single-parent family")
+        return t("A single parent raises the children") if value >= 0.5 else t("Not a single-parent family")
     if feature == "commission_found_no_need":
         if value >= 0.5:
-            return tr("The commission's visit found no need")
-        return tr("The commission did not conclude that there is no need")
+            return t("The commission's visit found no need")
+        return t("The commission did not conclude that there is no need")
     if feature == "settlement_type":
-        return tr("Lives in a rural area") if value == "rural" else tr("Lives in a town or city")
+        return t("Lives in a rural area") if value == "rural" else t("Lives in a town or city")
     if feature == "land_ha":
-        return tr("Land, hectares: {x}", x=tr.number(float(value), 1))
+        return t("Land, hectares: {x}", x=t.number(float(value), 1))
     if feature in COUNT_TEXT:
-        return tr(COUNT_TEXT[feature], n=tr.number(float(value)))
+        return t(COUNT_TEXT[feature], n=t.number(float(value)))
     if feature in MONEY_TEXT:
-        return tr(MONEY_TEXT[feature], money=tr.money(float(value)))
-    shown = tr.number(float(value), 2) if isinstance(value, int | float | np.number) else str(value)
-    return tr("{feature}: {value}", feature=feature, value=shown)
+        return t(MONEY_TEXT[feature], money=t.money(float(value)))
+    shown = t.number(float(value), 2) if isinstance(value, int | float | np.number) else str(value)
+    return t("{feature}: {value}", feature=feature, value=shown)
 
 
 def top_reasons(
-    features: pd.Series, contributions: np.ndarray, names: list[str], lang: str = "ru", top: int = 3
+    features: pd.Series,
+    contributions: np.ndarray,
+    names: list[str],
+    lang: str = "ru",
+    top: int = 3,
+    contract: bool = True,
 ) -> list[Reason]:
     """The ``top`` features with the largest contributions (either sign), as sentences."""
-    tr = Translator(lang)
+    t = Translator(lang)
     order = np.argsort(-np.abs(contributions), kind="stable")[:top]
     out = []
     for i in order:
@@ -165,5 +174,5 @@ def top_reasons(
             break
         name = names[i]
         value = features[name]
-        out.append(Reason(name, value, float(contributions[i]), reason_text(name, value, tr)))
+        out.append(Reason(name, value, float(contributions[i]), reason_text(name, value, t, contract)))
     return out

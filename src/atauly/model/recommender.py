@@ -76,4 +76,7 @@ class Recommender:
         if self._contributions is None:
             self._contributions = PathContributions(self._pipeline.named_steps["forest"], len(names))
         contributions = self._contributions(Xt)
-        return [top_reasons(X.iloc[i], contributions[i], names, lang, top) for i in range(len(X))]
+        return [
+            top_reasons(X.iloc[i], contributions[i], names, lang, top, self.kind == "registry")
+            for i in range(len(X))
+        ]

@@ -29,6 +29,7 @@ import skops.io as sio
 TRUSTED_TYPES = frozenset(
     {
         "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
         "sklearn.tree._tree.Tree",
         "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

@@ -354,7 +354,7 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
             )
     frac_pos, mean_pred = calibration_curve(test.y, prob, n_bins=10, strategy="quantile")
     headline = results[primary]["models"][PRIMARY]["vs_labels"]
-    gate = quality_gate(headline, config)
+    gate = quality_gate(headline, config, results[primary]["models"][PRIMARY].get("vs_labels_ci"))
     metrics = {
         "primary_split": primary,
         "splits": results,
@@ -375,16 +375,24 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     return TrainResult(chosen_model, threshold, metrics, params_out, timings, predictions)
 
 
-def quality_gate(headline: dict, config: TrainConfig) -> dict:
+def quality_gate(headline: dict, config: TrainConfig, ci: dict | None = None) -> dict:
+    """The model must beat chance with confidence (the 95% interval of ROC-AUC above 0.5) and reach the
+    minimum ROC-AUC and balanced accuracy on the primary test set. A model trained on shuffled labels
+    fails all three."""
     auc, bal = headline["roc_auc"], headline["balanced_accuracy"]
     failures = []
+    if ci is not None and not ci["roc_auc"][0] > 0.5:
+        failures.append(
+            f"ROC-AUC interval [{ci['roc_auc'][0]:.3f}, {ci['roc_auc'][1]:.3f}] includes chance (0.5)"
+        )
     if not auc >= config.min_roc_auc:
         failures.append(f"ROC-AUC {auc:.3f} < {config.min_roc_auc}")
     if not bal >= config.min_balanced_accuracy:
         failures.append(f"balanced accuracy {bal:.3f} < {config.min_balanced_accuracy}")
     return {
         "passed": not failures,
-        "reason": "; ".join(failures) or "ROC-AUC and balanced accuracy above their minimums",
+        "reason": "; ".join(failures)
+        or "better than chance, ROC-AUC and balanced accuracy above their minimums",
         "min_roc_auc": config.min_roc_auc,
         "min_balanced_accuracy": config.min_balanced_accuracy,
     }

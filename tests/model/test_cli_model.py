@@ -1,0 +1,165 @@
+"""`atauly model …` as users and scripts call it (the verbs and columns are contracts)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from atauly.cli.main import app
+from atauly.settings import get_settings
+
+from .conftest import byod_frame
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATAULY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ATAULY_WORKERS", "1")
+    get_settings.cache_clear()
+    yield tmp_path / "home"
+    get_settings.cache_clear()
+
+
+def test_train_score_evaluate_recommend_on_a_registry(home, small_registry, tmp_path):
+    r = invoke("model", "train", "--registry", small_registry, "--name", "asp")
+    assert r.exit_code == 0, r.output
+    assert "asp@v1 is the champion" in r.output and "law_on_recorded_data" in r.output
+    out = tmp_path / "scores.csv"
+    r = invoke(
+        "model",
+        "score",
+        "--model",
+        "asp",
+        "--data",
+        small_registry,
+        "--out",
+        out,
+        "--reasons",
+        "2",
+        "--lang",
+        "kk",
+    )
+    assert r.exit_code == 0, r.output
+    scores = pd.read_csv(out)
+    assert list(scores.columns[:3]) == ["family_id", "probability", "recommended"]
+    assert scores["probability"].between(0, 1).all() and set(scores["recommended"]) <= {0, 1}
+    assert scores["reason_1"].str.len().gt(0).all()
+    r = invoke("model", "score", "--model", "asp", "--data", small_registry, "--out", out, "--budget", "25")
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(out)["recommended"].sum() >= 25
+    r = invoke(
+        "model",
+        "evaluate",
+        "--model",
+        "asp",
+        "--registry",
+        small_registry,
+        "--quarter",
+        "2025Q3",
+        "--out",
+        tmp_path / "ev",
+    )
+    assert r.exit_code == 0, r.output
+    evaluation = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
+    assert evaluation["model"]["vs_labels"]["accuracy"] > 0.9 and "vs_truth" in evaluation["model"]
+    family = scores["family_id"].iloc[0]
+    r = invoke(
+        "model",
+        "recommend",
+        "--model",
+        "asp",
+        "--registry",
+        small_registry,
+        "--family",
+        family,
+        "--lang",
+        "en",
+    )
+    assert r.exit_code == 0, r.output
+    assert "Probability of entitlement" in r.output and "the officer decides" in r.output
+    r = invoke("model", "list")
+    assert r.exit_code == 0 and "asp" in r.output and "★" in r.output
+    r = invoke("model", "card", "--model", "asp")
+    assert r.exit_code == 0 and "Model card: asp@v1" in r.output
+
+
+def test_bring_your_own_data_through_the_cli(home, tmp_path):
+    data = tmp_path / "loans.parquet"
+    byod_frame().to_parquet(data)
+    r = invoke(
+        "model",
+        "train",
+        "--data",
+        data,
+        "--target",
+        "needy",
+        "--group",
+        "household",
+        "--id",
+        "row_id",
+        "--drop",
+        "leak",
+        "--audit",
+        "sex",
+        "--name",
+        "loans",
+    )
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "s.csv"
+    r = invoke("model", "score", "--model", "loans", "--data", data, "--id", "row_id", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert list(pd.read_csv(out).columns) == ["row_id", "probability", "recommended"]
+    r = invoke("model", "evaluate", "--model", "loans", "--data", data, "--target", "needy")
+    assert r.exit_code == 0, r.output
+    # A table without a feature column the model needs: a clear error naming it.
+    byod_frame().drop(columns=["income"]).to_csv(tmp_path / "bad.csv", index=False)
+    r = invoke(
+        "model", "score", "--model", "loans", "--data", tmp_path / "bad.csv", "--id", "row_id", "--out", out
+    )
+    assert r.exit_code != 0 and "income" in r.output
+
+
+def test_quality_gate_failure_exits_1_and_tampering_is_refused(home, tmp_path):
+    frame = byod_frame()
+    frame["needy"] = frame["needy"].sample(frac=1, random_state=1).to_numpy()  # shuffled labels
+    data = tmp_path / "shuffled.csv"
+    frame.to_csv(data, index=False)
+    r = invoke(
+        "model",
+        "train",
+        "--data",
+        data,
+        "--target",
+        "needy",
+        "--group",
+        "household",
+        "--id",
+        "row_id",
+        "--drop",
+        "leak",
+        "--name",
+        "noise",
+        "--no-baselines",
+    )
+    assert r.exit_code == 1 and "Quality gate failed" in r.output
+    r = invoke("model", "promote", "--model", "noise")
+    assert r.exit_code != 0 and "quality gate" in r.output
+    r = invoke("model", "promote", "--model", "noise", "--force")
+    assert r.exit_code == 0
+    artifact = home / "models" / "noise" / "v1" / "model.skops"
+    artifact.write_bytes(artifact.read_bytes() + b"x")
+    r = invoke(
+        "model", "score", "--model", "noise", "--data", data, "--id", "row_id", "--out", tmp_path / "o.csv"
+    )
+    assert r.exit_code != 0 and "modified" in r.output
+    r = invoke("model", "train", "--data", data, "--name", "x")
+    assert r.exit_code != 0 and "--target" in r.output
