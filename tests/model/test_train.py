@@ -179,3 +179,14 @@ def test_bad_tables_get_clear_errors(tmp_path):
         load_table(tmp_path / "missing.csv", "needy")
     labels, known = parse_target(__import__("pandas").Series(["Yes", "no", "TRUE", "0", None]), "t")
     assert labels.tolist()[:4] == [True, False, True, False] and known.tolist() == [True] * 4 + [False]
+
+
+def test_fast_single_family_path_equals_the_calibrated_model(trained, applications):
+    store, _, _, _ = trained
+    rec = Recommender.load(store, "asp")
+    frame = applications.X.iloc[:40]
+    expected = rec.model.predict_proba(rec.prepare(frame))[:, 1]
+    fast = rec.score(frame)["probability"].to_numpy()  # ≤ SMALL_BATCH rows: per-tree path
+    np.testing.assert_allclose(fast, expected, atol=1e-9)
+    scored, reasons = rec.score_with_reasons(frame.iloc[:1], "en")
+    assert scored["probability"].iloc[0] == pytest.approx(expected[0]) and reasons[0]

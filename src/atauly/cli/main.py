@@ -93,6 +93,28 @@ def _demo_synthetic(settings, quarter: str) -> None:
         law.compute_cmd(
             registry=synthetic, quarter=quarter, out=out, view=view, skip_invalid=False, rejects=None
         )
+    _demo_model(settings, synthetic)
+
+
+def _demo_model(settings, synthetic) -> None:
+    """Stage 1: a Random Forest trained on the region's past decisions (reused when already trained),
+    and its recommendation with reasons for a family that applied in the latest quarter."""
+    import pandas as pd
+
+    from atauly.model import ModelStore
+
+    name = "asp-demo"
+    console.rule("[bold]Stage 1: the recommender, trained on the region's past decisions")
+    store = ModelStore(settings.models_dir)
+    if store.versions(name) and store.aliases(name)["champion"]:
+        console.print(f"Reusing {name}@{store.aliases(name)['champion']} from {settings.models_dir}")
+    else:
+        model.train_cmd(registry=synthetic, name=name)
+    decisions = pd.read_parquet(synthetic / "decisions")
+    latest = decisions[(decisions["quarter"] == decisions["quarter"].max()) & decisions["officer_approved"]]
+    family = str(latest.sort_values("application_id")["family_id"].iloc[0])
+    console.rule(f"[bold]Recommendation for family {family} (recorded data), beside the law")
+    model.recommend_cmd(model=name, registry=synthetic, family=family, lang=settings.lang)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,10 @@ def _metrics_table(metrics: dict):
                     "poorest_20%_covered": m["coverage_poorest_quintile"],
                 }
             )
-    return pd.DataFrame(rows).round(4)
+    table = pd.DataFrame(rows)
+    for col in table.columns[2:]:
+        table[col] = table[col].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
+    return table
 
 
 @app.command("train")

@@ -21,6 +21,9 @@ import scipy.sparse as sp
 
 from atauly.i18n import N_, Translator
 
+#: Up to this many rows, trees are asked one by one (fast for a single family; joblib for more).
+SMALL_BATCH = 256
+
 
 class PathContributions:
     """Precomputed per forest: a (nodes × features) matrix of value changes, credited to split features."""
@@ -50,8 +53,16 @@ class PathContributions:
         self.forest = forest
 
     def __call__(self, Xt) -> np.ndarray:
-        """Contributions (rows × features) of transformed rows ``Xt``."""
-        indicator, _ = self.forest.decision_path(Xt)
+        """Contributions (rows × features) of transformed rows ``Xt``; their row sums plus ``bias`` are
+        the forest's probabilities."""
+        if len(Xt) <= SMALL_BATCH:
+            # A few rows (one application): ask each tree directly, without a thread pool per call.
+            X32 = np.ascontiguousarray(Xt, dtype=np.float32)
+            indicator = sp.hstack(
+                [est.tree_.decision_path(X32) for est in self.forest.estimators_], format="csr"
+            )
+        else:
+            indicator, _ = self.forest.decision_path(Xt)
         return np.asarray((indicator @ self.matrix).todense())
 
 

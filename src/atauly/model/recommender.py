@@ -13,7 +13,7 @@ import pandas as pd
 from atauly.registry import Registry
 
 from .data import prepare
-from .explain import PathContributions, Reason, top_reasons
+from .explain import SMALL_BATCH, PathContributions, Reason, top_reasons
 from .features import family_features
 from .metrics import threshold_for_budget
 from .store import ModelStore, StoredModel
@@ -30,6 +30,7 @@ class Recommender:
         self.threshold = stored.threshold
         self._pipeline = forest_of(self.model)
         self._contributions: PathContributions | None = None
+        self._names: list[str] = []
 
     @classmethod
     def load(cls, store: ModelStore, ref: str) -> Recommender:
@@ -53,12 +54,51 @@ class Recommender:
     def probability(self, X: pd.DataFrame) -> np.ndarray:
         return self.model.predict_proba(X)[:, 1]
 
+    def _contributions_of(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(calibrated probability, path contributions) of prepared rows, in one pass over the trees."""
+        prep = self._pipeline.named_steps["prep"]
+        Xt = prep.transform(X)
+        if self._contributions is None:
+            self._names = list(prep.get_feature_names_out())
+            self._contributions = PathContributions(self._pipeline.named_steps["forest"], len(self._names))
+        contributions = self._contributions(Xt)
+        raw = self._contributions.bias + contributions.sum(axis=1)
+        return self._calibrated(raw), contributions
+
+    def _calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """The calibration map applied to the forest's raw probability (as CalibratedClassifierCV does
+        for a binary model: the mean over its calibrated classifiers, clipped to [0, 1])."""
+        maps = [cc.calibrators[0].predict(raw) for cc in self.model.calibrated_classifiers_]
+        return np.clip(np.mean(maps, axis=0), 0.0, 1.0)
+
+    def _decide(self, prob: np.ndarray, budget: int | None) -> pd.DataFrame:
+        threshold = self.threshold if budget is None else threshold_for_budget(prob, budget)
+        return pd.DataFrame({"probability": prob, "recommended": (prob >= threshold).astype(int)})
+
     def score(self, frame: pd.DataFrame, budget: int | None = None) -> pd.DataFrame:
         """``probability`` and ``recommended`` (at the model's threshold, or the ``budget`` best)."""
         X = self.prepare(frame)
-        prob = self.probability(X)
-        threshold = self.threshold if budget is None else threshold_for_budget(prob, budget)
-        return pd.DataFrame({"probability": prob, "recommended": (prob >= threshold).astype(int)})
+        if len(X) <= SMALL_BATCH:
+            prob, _ = self._contributions_of(X)
+        else:
+            prob = self.probability(X)
+        return self._decide(prob, budget)
+
+    def score_with_reasons(
+        self, frame: pd.DataFrame, lang: str = "ru", top: int = 3, budget: int | None = None
+    ) -> tuple[pd.DataFrame, list[list[Reason]]]:
+        """Scores and the top reasons of each row (sentences in ``lang``), from one pass over the trees."""
+        X = self.prepare(frame)
+        prob, contributions = self._contributions_of(X)
+        contract = self.kind == "registry"
+        reasons = [
+            top_reasons(X.iloc[i], contributions[i], self._names, lang, top, contract) for i in range(len(X))
+        ]
+        return self._decide(prob, budget), reasons
+
+    def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:
+        """The top reasons of each row, as sentences in ``lang``."""
+        return self.score_with_reasons(frame, lang, top)[1]
 
     def features_of(self, registry: Registry, law: pd.DataFrame, reference_date) -> pd.DataFrame:
         if self.kind != "registry":
@@ -66,17 +106,3 @@ class Recommender:
                 f"{self.name} was trained on a table, not on the data contract; score it with --data FILE"
             )
         return family_features(registry, law, reference_date)
-
-    def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:
-        """The top reasons of each row, as sentences in ``lang``."""
-        X = self.prepare(frame)
-        prep = self._pipeline.named_steps["prep"]
-        Xt = prep.transform(X)
-        names = list(prep.get_feature_names_out())
-        if self._contributions is None:
-            self._contributions = PathContributions(self._pipeline.named_steps["forest"], len(names))
-        contributions = self._contributions(Xt)
-        return [
-            top_reasons(X.iloc[i], contributions[i], names, lang, top, self.kind == "registry")
-            for i in range(len(X))
-        ]
