@@ -18,6 +18,7 @@ from atauly.model.metrics import (
     fairness,
     inclusion_error,
     poorest_quintile,
+    threshold_at_inclusion,
     threshold_for_budget,
     threshold_for_exclusion,
 )
@@ -114,3 +115,12 @@ def test_fairness_tables_by_group():
     # M: nobody entitled; row 5 recommended.
     assert table.loc["M", "selection_rate"] == pytest.approx(0.2)
     assert {"exclusion_error_lo", "exclusion_error_hi"} <= set(table.columns)
+
+
+def test_threshold_at_inclusion():
+    prob = np.array([0.9, 0.8, 0.6, 0.3, 0.7, 0.55, 0.2, 0.1, 0.05, 0.0])
+    # Sorted: 0.9 E, 0.8 E, 0.7 n, 0.6 E, 0.55 n, 0.3 E, ... Inclusion ≤ 25%: cut after 0.6 (1 of 4).
+    assert threshold_at_inclusion(Y, prob, 0.25) == pytest.approx(0.6)
+    assert threshold_at_inclusion(Y, prob, 0.0) == pytest.approx(0.8)
+    assert threshold_at_inclusion(Y, prob, 1.0) == pytest.approx(0.0)
+    assert threshold_at_inclusion(~Y & False, prob, 0.0) == float("inf")  # nothing can be recommended

@@ -187,6 +187,15 @@ def train_cmd(
             title=f"{stored.name}@{stored.version}: {metrics['primary_split']} split, test set",
         )
     )
+    matched = result.metrics.get("matched_operating_point")
+    if matched:
+        console.print(
+            f"vs true need, at the inclusion error of the law on recorded data alone "
+            f"({matched['law_on_recorded_inclusion_error']:.3f}): exclusion error "
+            f"{matched['model_exclusion_error']:.3f} (model) vs {matched['law_on_recorded_exclusion_error']:.3f} "
+            f"(law on recorded data), a relative reduction of {matched['relative_exclusion_reduction']:.1%} "
+            f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
+        )
     gate = result.metrics["quality_gate"]
     console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
     console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")

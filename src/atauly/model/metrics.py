@@ -167,6 +167,22 @@ def threshold_for_exclusion(y_true, prob, target: float) -> float:
     return float(p[k])
 
 
+def threshold_at_inclusion(y_true, prob, max_inclusion: float) -> float:
+    """The lowest threshold whose inclusion error (on these labels) is at most ``max_inclusion``: the
+    operating point that recommends the most families without more leakage than a given rule."""
+    y = np.asarray(y_true, dtype=bool)
+    p = np.asarray(prob, dtype=float)
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    cum_fp = np.cumsum(~ys)
+    chosen = np.arange(1, len(ps) + 1)
+    boundary = np.r_[ps[1:] != ps[:-1], True]  # cut only between distinct scores
+    ok = boundary & (cum_fp / chosen <= max_inclusion)
+    if not ok.any():
+        return float("inf")
+    return float(ps[np.flatnonzero(ok)[-1]])
+
+
 def threshold_for_budget(prob, families: int) -> float:
     """The threshold that recommends the ``families`` highest probabilities (ties may add a few)."""
     prob = np.sort(np.asarray(prob, dtype=float))[::-1]

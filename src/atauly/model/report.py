@@ -177,6 +177,8 @@ def report_html(meta: dict) -> str:
         truth_rows = metrics_rows(split, "truth")
         if truth_rows:
             parts.append(_html_table(header, truth_rows, "vs true need (synthetic truth)"))
+    if matched_text(metrics):
+        parts.append(f"<h2>Against the law on recorded data</h2><p>{html.escape(matched_text(metrics))}</p>")
     search_rows = [
         [
             r["trees"],
@@ -221,6 +223,20 @@ def report_html(meta: dict) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Atauly model report {html.escape(meta["name"])}@{html.escape(meta["version"])}</title><style>{STYLE}</style></head>
 <body>{body}</body></html>"""
+
+
+def matched_text(metrics: dict) -> str:
+    m = metrics.get("matched_operating_point")
+    if not m:
+        return ""
+    return (
+        f"Against true need, at the threshold ({_fmt(m['threshold'])}) where the model's inclusion error matches "
+        f"the law on recorded data alone ({_fmt(m['law_on_recorded_inclusion_error'])}; chosen on the calibration "
+        f"families): exclusion error {_fmt(m['model_exclusion_error'])} for the model vs "
+        f"{_fmt(m['law_on_recorded_exclusion_error'])} for the rule, inclusion {_fmt(m['model_inclusion_error'])} — a "
+        f"relative reduction of exclusion error of {m['relative_exclusion_reduction']:.1%} (issue 4's target: ≥ 30% at "
+        f"equal or lower inclusion; {'met' if m['met'] else 'not met'})."
+    )
 
 
 def model_card_markdown(meta: dict) -> str:
@@ -290,6 +306,8 @@ def model_card_markdown(meta: dict) -> str:
         truth = metrics_rows(split, "truth")
         if truth:
             lines += ["vs true need:", "", _md_table(header, truth), ""]
+    if matched_text(metrics):
+        lines += [matched_text(metrics), ""]
     audit = metrics.get("fairness", {})
     if audit:
         lines += ["## Fairness", ""]
