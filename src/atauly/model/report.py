@@ -14,6 +14,8 @@ import math
 
 from markdown_it import MarkdownIt
 
+from atauly.registry.codes import REGION_BY_KATO
+
 from .features import FEATURES
 from .metrics import METRIC_NAMES
 
@@ -85,6 +87,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _group_label(column: str, group) -> str:
+    """Region KATO codes are shown by their short English key on charts."""
+    if column == "region":
+        region = REGION_BY_KATO.get(str(group))
+        return region.key if region else str(group)
+    return str(group)
+
+
 def charts(metrics: dict) -> list[tuple[str, str]]:
     import matplotlib
 
@@ -137,7 +147,7 @@ def charts(metrics: dict) -> list[tuple[str, str]]:
         fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 3.4), squeeze=False)
         for ax, col in zip(axes[0], cols, strict=True):
             rows = audit[col]
-            groups = [str(r["group"]) for r in rows]
+            groups = [_group_label(col, r["group"]) for r in rows]
             values = [r["exclusion_error"] if r["exclusion_error"] is not None else 0 for r in rows]
             lo = [r.get("exclusion_error_lo") for r in rows]
             hi = [r.get("exclusion_error_hi") for r in rows]
