@@ -56,7 +56,7 @@ def byod_frame(n_households: int = 900, seed: int = 3) -> pd.DataFrame:
             "job": job,
             "children": rng.poisson(1.5, n),
             "sex": rng.choice(["M", "F"], n),
-            "leak": target.astype(int) * 0,  # dropped with --drop
+            "leak": target.astype(int),  # the answer itself: must be dropped with --drop
             "needy": np.where(target, "yes", "no"),
         }
     )

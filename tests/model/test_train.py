@@ -8,7 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from atauly.model import ModelStoreError, Recommender, TamperedModelError, load_table, train_and_store
+from atauly.model import (
+    ModelStoreError,
+    Recommender,
+    TamperedModelError,
+    load_applications,
+    load_table,
+    train_and_store,
+)
 from atauly.model.data import DataError, parse_target
 from atauly.model.train import forest_of, splits
 
@@ -124,6 +131,16 @@ def test_store_refuses_a_modified_file_and_promotes_and_rolls_back(trained, appl
     assert store.rollback("asp") == "v1"
     with pytest.raises(ModelStoreError, match="no previous champion"):
         store.rollback("asp")
+    meta_path = second.path / "metadata.json"
+    original_meta = meta_path.read_text()
+    meta_path.write_text(json.dumps(dict(json.loads(original_meta), threshold=0.01)))
+    with pytest.raises(TamperedModelError, match="metadata.json"):
+        store.load("asp@v2")
+    meta_path.write_text(original_meta)
+    assert store.load("asp@v2").version == "v2"
+    with pytest.raises(ModelStoreError, match="two versions"):
+        store.promote("asp@v1", "v2")
+    assert store.promote("asp@v1") == "v1"  # NAME@vN is honoured
     artifact = second.path / "model.skops"
     data = bytearray(artifact.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -142,6 +159,7 @@ def test_bring_your_own_data(tmp_path, store):
     frame.to_csv(path, index=False)
     ds = load_table(path, "needy", group="household", id_column="row_id", drop=["leak"], audit=["sex"])
     assert set(ds.categorical) == {"region", "job"} and set(ds.numeric) == {"income", "children"}
+    assert "leak" not in ds.X.columns and "sex" not in ds.X.columns  # dropped; audit only
     assert ds.X["income"].isna().any() and ds.X["job"].isna().any()
     stored, result, promoted = train_and_store(ds, store, "loans", "table", quick_config())
     m = result.metrics
@@ -190,3 +208,83 @@ def test_fast_single_family_path_equals_the_calibrated_model(trained, applicatio
     np.testing.assert_allclose(fast, expected, atol=1e-9)
     scored, reasons = rec.score_with_reasons(frame.iloc[:1], "en")
     assert scored["probability"].iloc[0] == pytest.approx(expected[0]) and reasons[0]
+
+
+def test_features_of_one_application_equal_its_row_in_the_batch(small_registry):
+    """No training/serving skew: an application's features do not depend on the rest of the batch."""
+    import pandas as pd
+
+    from atauly.model.data import application_registry, law_from_decisions
+    from atauly.model.features import family_features
+
+    snapshots, dec = application_registry(small_registry)
+    law = law_from_decisions(dec)
+    start = pd.Timestamp("2023-10-01")
+    batch = family_features(snapshots, law, start)
+    for i in (0, len(dec) // 2, len(dec) - 1):
+        mask = np.zeros(len(dec), dtype=bool)
+        mask[i] = True
+        alone = family_features(snapshots.take(mask), law.iloc[[i]].reset_index(drop=True), start)
+        pd.testing.assert_frame_equal(alone.reset_index(drop=True), batch.iloc[[i]].reset_index(drop=True))
+    assert batch["wages_pc"].max() > 10_000  # monthly amounts, not diluted over the history's months
+
+
+def test_store_refuses_types_it_does_not_trust(store, monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import FunctionTransformer
+
+    import atauly.model.store as store_module
+
+    model = FunctionTransformer(json.dumps)  # a function reference skops calls untrusted
+    store.save("odd", model, {"quality_gate": {"passed": True}, "threshold": 0.5})
+    with pytest.raises(TamperedModelError, match="does not trust"):
+        store.load("odd")
+    store.save("plain", LogisticRegression(), {"quality_gate": {"passed": True}, "threshold": 0.5})
+    assert store.load("plain").version == "v1"
+    monkeypatch.setattr(store_module, "TRUSTED_TYPES", frozenset())
+    assert store.load("plain").version == "v1"  # nothing untrusted in a plain sklearn model
+
+
+def test_a_failed_model_is_used_only_when_named(store):
+    from sklearn.linear_model import LogisticRegression
+
+    store.save("m", LogisticRegression(), {"quality_gate": {"passed": False}, "threshold": 0.5})
+    with pytest.raises(ModelStoreError, match="no version that passed"):
+        store.resolve("m")
+    assert store.resolve("m@v1") == ("m", "v1")
+    store.save("m", LogisticRegression(), {"quality_gate": {"passed": True}, "threshold": 0.5})
+    assert store.resolve("m") == ("m", "v2")
+    with pytest.raises(ModelStoreError, match="invalid model name"):
+        store.resolve("m\n")
+
+
+def test_a_ministry_layout_without_truth_or_recorded_view(small_registry, tmp_path, store):
+    """Only applications/ and the officer's decision: the law is run on the snapshots, no truth."""
+    import shutil
+
+    import pandas as pd
+
+    export = tmp_path / "ministry"
+    shutil.copytree(small_registry / "applications", export / "applications")
+    dec = pd.read_parquet(small_registry / "decisions")
+    dec[["application_id", "family_id", "quarter", "officer_approved"]].to_parquet(
+        export / "decisions.parquet"
+    )
+    ds = load_applications(export)
+    assert ds.truth is None and "law_on_recorded_data" in ds.rules and "law_as_applied" in ds.rules
+    assert any("no law columns" in n for n in ds.notes) and any("true_eligible" in n for n in ds.notes)
+    full = load_applications(small_registry, law_on_recorded=False)
+    # The law run here agrees with the law recorded at generation.
+    assert (ds.rules["law_as_applied"] == full.rules["law_as_applied"]).mean() > 0.999
+    stored, result, _ = train_and_store(ds, store, "ministry", "export", quick_config(baselines=False))
+    assert "vs_truth" not in result.metrics["splits"]["time"]["models"]["random_forest"]
+    assert result.metrics["matched_operating_point"] is None
+    pd.DataFrame({"application_id": ["x"]}).to_parquet(export / "decisions.parquet")
+    with pytest.raises(DataError, match="officer_approved"):
+        load_applications(export)
+
+
+def test_recorded_view_features_have_no_declaration_and_no_visit(small_registry):
+    ds = load_applications(small_registry, view="recorded")
+    assert ds.view == "recorded"
+    assert (ds.X["informal_pc"] == 0).all() and (ds.X["commission_found_no_need"] == 0).all()

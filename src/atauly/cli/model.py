@@ -104,7 +104,8 @@ def train_cmd(
         float | None,
         typer.Option(
             "--target-exclusion",
-            help="Instead: the highest threshold with at most this exclusion error, e.g. 0.02.",
+            help="Instead: the highest threshold whose exclusion error vs the labels (officer decisions) on "
+            "the calibration families is at most this, e.g. 0.02.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -114,6 +115,14 @@ def train_cmd(
     min_roc_auc: Annotated[
         float, typer.Option("--min-roc-auc", help="Quality gate: minimum ROC-AUC on the test set.")
     ] = 0.75,
+    view: Annotated[
+        str,
+        typer.Option(
+            "--view",
+            help="Registry features: 'application' (the snapshot decided on: records, declaration, home "
+            "visit) or 'recorded' (state databases alone — for the proactive scan).",
+        ),
+    ] = "application",
 ) -> None:
     """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
     from atauly.model import (
@@ -135,6 +144,12 @@ def train_cmd(
         fail("give --threshold or --target-exclusion, not both")
     if threshold is not None and not 0 < threshold < 1:
         fail("--threshold must be between 0 and 1")
+    if target_exclusion is not None and not 0 <= target_exclusion < 1:
+        fail("--target-exclusion must be in [0, 1)")
+    if view not in ("application", "recorded"):
+        fail("--view must be application or recorded")
+    if data is not None and view != "application":
+        fail("--view applies to --registry only")
     config = TrainConfig(
         threshold=threshold,
         target_exclusion=target_exclusion,
@@ -153,7 +168,7 @@ def train_cmd(
                     progress.update(task, total=total)
                     progress.advance(task, n)
 
-                ds = load_applications(registry, progress=advance)
+                ds = load_applications(registry, view=view, progress=advance)
             source, extra = f"registry {registry}", {"registry": str(registry)}
         else:
             ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
@@ -281,6 +296,12 @@ def score_cmd(
     try:
         if _is_registry(data):
             reg, _law, frame = _registry_frame(rec, data, quarter, view)
+            if rec.stored.metadata.get("view", "application") == "application":
+                err_console.print(
+                    f"[yellow]Note:[/] {rec.name} learned from application snapshots (declaration, home visit); "
+                    "this registry view has neither, so its probabilities are not calibrated here. "
+                    "For the proactive scan, train with --view recorded."
+                )
             id_column = id_column or "family_id"
             if id_column not in reg.families:
                 fail(f"--id {id_column!r} is not a column of families")
@@ -319,16 +340,24 @@ def evaluate_cmd(
     ] = None,
     data: Annotated[Path | None, typer.Option("--data", help="A labelled table (.csv/.parquet).")] = None,
     target: Annotated[str | None, typer.Option("--target", help="Target column of --data.")] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Household/group column of --data (resampled together).")
+    ] = None,
     quarter: Annotated[
-        str | None, typer.Option("--quarter", help="Only applications of this quarter (registry).")
+        str | None,
+        typer.Option(
+            "--quarter",
+            help="Only applications of this quarter (registry). Default: the quarters the model was not trained on.",
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for evaluation.json.")] = None,
 ) -> None:
-    """Metrics of a stored model on new labelled data (with intervals and the fairness audit)."""
+    """Metrics of a stored model on labelled data it was not trained on (intervals, fairness audit)."""
     import numpy as np
     import pandas as pd
 
     from atauly.model import DataError, load_applications
+    from atauly.model.data import Dataset, parse_target, read_table
     from atauly.model.train import evaluate_model
 
     if (registry is None) == (data is None):
@@ -338,30 +367,46 @@ def evaluate_cmd(
         if registry is not None:
             if rec.kind != "registry":
                 fail(f"{rec.name} was trained on a table; evaluate it with --data FILE --target COLUMN")
-            ds = load_applications(registry)
+            ds = load_applications(registry, view=rec.stored.metadata.get("view", "application"))
+            trained_on = set(rec.stored.metadata.get("metrics", {}).get("training_periods", []))
             if quarter:
-                keep = np.flatnonzero(ds.period == quarter)
-                if not len(keep):
-                    fail(f"no applications in {quarter} (quarters: {', '.join(sorted(set(ds.period)))})")
-                ds = ds.take(keep)
+                chosen = {quarter}
+                if quarter in trained_on:
+                    err_console.print(
+                        f"[yellow]Note:[/] {rec.name} was trained on {quarter}: these metrics are optimistic"
+                    )
+            else:
+                chosen = set(ds.period) - trained_on
+                if not chosen:
+                    fail(
+                        f"{rec.name} was trained on every quarter of this registry "
+                        f"({', '.join(sorted(trained_on))}); name one with --quarter to evaluate on it anyway"
+                    )
+            keep = np.flatnonzero(np.isin(ds.period, sorted(chosen)))
+            if not len(keep):
+                fail(f"no applications in {quarter} (quarters: {', '.join(sorted(set(ds.period)))})")
+            ds = ds.take(keep)
+            err_console.print(f"Evaluating on {', '.join(sorted(chosen))}: {len(ds):,} applications")
         else:
             if not target:
                 fail("--data needs --target COLUMN")
-            from atauly.model.data import parse_target, read_table
-
             frame = read_table(data)
-            if target not in frame:
-                fail(f"target column {target!r} not in {data.name}")
+            for role, col in (("target", target), ("group", group)):
+                if col and col not in frame:
+                    fail(f"{role} column {col!r} not in {data.name}")
             labels, known = parse_target(frame[target], target)
+            if not known.all():
+                err_console.print(
+                    f"[yellow]Note:[/] {int((~known).sum()):,} rows without a target value left out"
+                )
             frame = frame.loc[known].reset_index(drop=True)
-            from atauly.model.data import Dataset
-
-            X = rec.prepare(frame)
+            rows = np.arange(len(frame)).astype(str)
+            groups = frame[group].astype(str).to_numpy() if group else rows
             ds = Dataset(
-                X,
+                rec.prepare(frame),
                 labels[known],
-                np.arange(len(frame)).astype(str),
-                np.arange(len(frame)).astype(str),
+                rows,
+                groups,
                 pd.DataFrame(index=range(len(frame))),
                 "table",
                 target,
@@ -369,7 +414,7 @@ def evaluate_cmd(
                 rec.categorical,
             )
         result = evaluate_model(rec.model, rec.threshold, ds)
-    except (DataError, ValueError) as exc:
+    except DataError as exc:
         fail(str(exc))
     rows = []
     for name, res in result.items():
@@ -383,7 +428,7 @@ def evaluate_cmd(
                         "model": rec.name if name == "model" else name,
                         "vs": ref,
                         **{
-                            k: m[k]
+                            k: f"{m[k]:.3f}"
                             for k in (
                                 "accuracy",
                                 "balanced_accuracy",
@@ -395,7 +440,7 @@ def evaluate_cmd(
                         },
                     }
                 )
-    console.print(rich_table(pd.DataFrame(rows).round(4), title=f"{rec.name} on {len(ds):,} rows"))
+    console.print(rich_table(pd.DataFrame(rows), title=f"{rec.name} on {len(ds):,} rows"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "evaluation.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

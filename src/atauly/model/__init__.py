@@ -72,6 +72,7 @@ def train_and_store(
     result.timings["total_seconds"] = time.perf_counter() - t0
     meta = {
         "kind": ds.kind,
+        "view": ds.view,
         "target": ds.target,
         "features": {"numeric": ds.numeric, "categorical": ds.categorical},
         "threshold": result.threshold,
@@ -88,15 +89,17 @@ def train_and_store(
             **(extra or {}),
         },
     }
-    stored = store.save(name, result.model, meta)
-    stored.metadata = store.metadata(name, stored.version)
-    card = model_card_markdown(stored.metadata)
-    store.write_file(name, stored.version, "metrics.json", json.dumps(result.metrics, indent=2, default=str))
-    store.write_file(name, stored.version, "report.html", report_html(stored.metadata))
-    store.write_file(name, stored.version, "model_card.md", card)
-    store.write_file(
-        name, stored.version, "model_card.html", model_card_html(card, f"Model card {name}@{stored.version}")
-    )
+
+    def render(final: dict) -> dict[str, str]:
+        card = model_card_markdown(final)
+        return {
+            "metrics.json": json.dumps(result.metrics, indent=2, default=str),
+            "report.html": report_html(final),
+            "model_card.md": card,
+            "model_card.html": model_card_html(card, f"Model card {name}@{final['version']}"),
+        }
+
+    stored = store.save(name, result.model, meta, render)
     promoted = False
     if store.aliases(name)["champion"] is None and result.metrics["quality_gate"]["passed"]:
         store.promote(name, stored.version)

@@ -43,6 +43,7 @@ class Dataset:
     income: np.ndarray | None = None  # true per-capita income (the poorest quintile)
     rules: dict[str, np.ndarray] = field(default_factory=dict)  # rule baselines: name -> recommended
     notes: list[str] = field(default_factory=list)
+    view: str = "table"  # "application" or "recorded" for registries
 
     def __len__(self) -> int:
         return len(self.y)
@@ -73,6 +74,30 @@ class Dataset:
 
 
 # -- features as the model sees them ---------------------------------------------------------------
+def _positions(mask, limit: int = 5) -> str:
+    """Row numbers (1-based, as in a spreadsheet without its header) — never the values, which may be
+    personal data."""
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    shown = ", ".join(str(r + 1) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+#: Column names that suggest a protected attribute or an identifier (DESIGN.md principle 4).
+SUSPECT_COLUMNS = (
+    "sex",
+    "gender",
+    "nationality",
+    "ethnic",
+    "language",
+    "religion",
+    "race",
+    "iin",
+    "name",
+    "surname",
+    "birth",
+)
+
+
 def prepare(X: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
     """Check and coerce a feature frame to the model's schema: numbers as float, categories as text
     (missing stays missing). Raises :class:`DataError` naming missing columns or non-numeric values.
@@ -93,8 +118,9 @@ def prepare(X: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.D
             values = pd.to_numeric(s, errors="coerce")
             bad = values.isna() & s.notna() & (s.astype("string").str.strip() != "")
             if bad.any():
-                examples = ", ".join(repr(v) for v in s[bad].astype(str).unique()[:3])
-                raise DataError(f"column {col!r}: {int(bad.sum())} values are not numbers (e.g. {examples})")
+                raise DataError(
+                    f"column {col!r}: {int(bad.sum())} values are not numbers (rows {_positions(bad)})"
+                )
             out[col] = values.to_numpy(dtype=float, na_value=np.nan)
     for col in categorical:
         out[col] = _as_categories(X[col])
@@ -122,8 +148,10 @@ def parse_target(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray
     is_false = text.isin(FALSE_VALUES).to_numpy(dtype=bool, na_value=False)
     unknown = known.to_numpy(dtype=bool, na_value=False) & ~is_true & ~is_false
     if unknown.any():
-        examples = ", ".join(repr(v) for v in text[unknown].unique()[:5])
-        raise DataError(f"target column {column!r} must be 0/1, true/false or yes/no; found {examples}")
+        raise DataError(
+            f"target column {column!r} must be 0/1, true/false or yes/no; {int(unknown.sum())} values are not "
+            f"(rows {_positions(unknown)})"
+        )
     return is_true, known.to_numpy(dtype=bool, na_value=False)
 
 
@@ -189,6 +217,19 @@ def load_table(
             "no feature columns left after removing the target, id, group, drop and audit columns"
         )
     numeric, categorical = split_columns(features)
+    for col in features.columns:
+        lowered = str(col).lower()
+        if any(word in lowered for word in SUSPECT_COLUMNS):
+            notes.append(
+                f"column {col!r} looks like a protected attribute or an identifier and is used as a feature; "
+                "pass it to --audit (fairness only) or --drop"
+            )
+    for col in categorical:
+        levels = features[col].nunique()
+        if levels > 1000 and levels > 0.5 * len(features):
+            notes.append(
+                f"column {col!r} has {levels:,} distinct values (an identifier?); consider --drop or --id"
+            )
     X = prepare(features, numeric, categorical)
     ids = frame[id_column].astype(str).to_numpy() if id_column else np.arange(len(frame)).astype(str)
     groups = frame[group].astype(str).to_numpy() if group else ids
@@ -199,6 +240,24 @@ def load_table(
 
 
 # -- historical applications of a registry ---------------------------------------------------------
+#: Columns every decisions table needs; the law's columns are used when present (else the law is run).
+DECISION_COLUMNS = ("application_id", "family_id", "quarter", "officer_approved")
+LAW_DECISION_COLUMNS = (
+    "members",
+    "declared_per_capita_income",
+    "poverty_line",
+    "law_eligible",
+    "law_refusal_reason",
+    "law_asp_monthly",
+    "law_monthly_amount",
+)
+VIEWS = ("application", "recorded")
+
+
+def _exists(directory: Path, name: str) -> bool:
+    return any((directory / n).exists() for n in (name, f"{name}.parquet"))
+
+
 def _read(directory: Path, name: str) -> pd.DataFrame:
     path = directory / name
     if not path.exists() and (directory / f"{name}.parquet").exists():
@@ -214,16 +273,30 @@ def _read(directory: Path, name: str) -> pd.DataFrame:
 
 def application_registry(directory: Path) -> tuple[Registry, pd.DataFrame]:
     """The application snapshots as one registry (a row per application) and their decisions, aligned."""
+    directory = Path(directory)
     apps = directory / "applications"
-    if not apps.is_dir() or not (directory / "decisions").exists():
+    if not apps.is_dir() or not _exists(directory, "decisions"):
         raise DataError(
             f"{directory} has no applications/ and decisions/ (a registry written by "
             "`atauly registry generate`, or a ministry export in the same layout, is needed)"
         )
     fam = _read(apps, "families")
     per = _read(apps, "persons")
-    inc = _read(apps, "incomes")
+    inc = (
+        _read(apps, "incomes")
+        if _exists(apps, "incomes")
+        else pd.DataFrame(columns=["application_id", "person_id", "month", "source", "amount_kzt"])
+    )
     dec = _read(directory, "decisions")
+    for table, frame, needed in (
+        ("decisions", dec, DECISION_COLUMNS),
+        ("applications/families", fam, ("application_id", "family_id", "region_kato")),
+        ("applications/persons", per, ("application_id", "person_id", "role", "sex", "birth_date")),
+        ("applications/incomes", inc, ("application_id", "person_id", "month", "source", "amount_kzt")),
+    ):
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise DataError(f"{table} lacks the column(s) {', '.join(absent)}")
     if fam["application_id"].duplicated().any():
         raise DataError("applications/families has duplicate application_id values")
     order = Keys(dec["application_id"], fam["application_id"]).positions()
@@ -255,16 +328,21 @@ def law_from_decisions(dec: pd.DataFrame) -> pd.DataFrame:
 
 
 def recorded_only(snapshots: Registry, directory: Path) -> Registry:
-    """What state databases alone show for each application: no declared informal income, assets as
-    recorded (no home visit), no commission finding."""
-    rec = _read(directory / "recorded", "families")[
-        ["family_id", "dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads"]
-    ]
-    fam = snapshots.families
-    pos = Keys(rec["family_id"], fam["family_id"]).positions()
-    fam = fam.copy()
-    for col in ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads"):
-        fam[col] = np.where(pos >= 0, rec[col].to_numpy()[np.maximum(pos, 0)], fam[col].to_numpy())
+    """What state databases alone show for each application: no declared informal income, no home
+    visit (assets as recorded when the registry has a recorded view; the synthetic history holds
+    assets fixed, so today's recorded assets stand for the past ones), no commission finding."""
+    fam = snapshots.families.copy()
+    recorded = Path(directory) / "recorded"
+    if _exists(recorded, "families"):
+        rec = _read(recorded, "families")
+        cols = [
+            c
+            for c in ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads")
+            if c in rec and c in fam
+        ]
+        pos = Keys(rec["family_id"], fam["family_id"]).positions()
+        for col in cols:
+            fam[col] = np.where(pos >= 0, rec[col].to_numpy()[np.maximum(pos, 0)], fam[col].to_numpy())
     fam["commission_found_no_need"] = False
     fam["family_id"] = fam["application_id"]  # one row per application
     keep = snapshots.incomes["source"].astype(str).to_numpy() != "informal"
@@ -277,48 +355,81 @@ def recorded_only(snapshots: Registry, directory: Path) -> Registry:
     )
 
 
-def load_applications(directory: Path | str, law_on_recorded: bool = True, progress=None) -> Dataset:
-    """Historical applications of a registry: features of each snapshot, the officer's decision as the
-    label, the family as the group, the quarter for the time split, true need, and rule baselines.
-    ``progress(done, total)`` is called as the law runs on the recorded data, quarter by quarter."""
-    directory = Path(directory)
-    snapshots, dec = application_registry(directory)
-    law = law_from_decisions(dec)
-    quarter_start = pd.PeriodIndex(dec["quarter"], freq="Q").start_time
-    X = family_features(snapshots, law, quarter_start.min())
-    rules = {"law_as_applied": dec["law_eligible"].to_numpy(dtype=bool)}
-    if law_on_recorded:
-        rules["law_on_recorded_data"] = _law_on_recorded(snapshots, dec, directory, progress)
-    poverty_line = dec["poverty_line"].to_numpy(dtype=float)
-    return Dataset(
-        X=prepare(X, [c for c in FEATURE_NAMES if c not in CATEGORICAL], list(CATEGORICAL)),
-        y=dec["officer_approved"].to_numpy(dtype=bool),
-        ids=dec["application_id"].astype(str).to_numpy(),
-        groups=dec["family_id"].astype(str).to_numpy(),
-        audit=audit_groups(snapshots, law["members"].to_numpy()),
-        kind="registry",
-        target="officer_approved",
-        numeric=[c for c in FEATURE_NAMES if c not in CATEGORICAL],
-        categorical=list(CATEGORICAL),
-        period=dec["quarter"].astype(str).to_numpy(),
-        truth=dec["true_eligible"].to_numpy(dtype=bool),
-        income=dec["true_per_capita_income"].to_numpy(dtype=float) / np.maximum(poverty_line, 1.0),
-        rules=rules,
-    )
-
-
-def _law_on_recorded(snapshots: Registry, dec: pd.DataFrame, directory: Path, progress=None) -> np.ndarray:
+def _law_by_quarter(reg: Registry, quarters: np.ndarray, progress=None) -> pd.DataFrame:
+    """The law (atauly.law) on each application, quarter by quarter; rows in registry order."""
     from atauly.law.compute import compute
     from atauly.law.system import tax_benefit_system
 
-    reg = recorded_only(snapshots, directory)
     tbs = tax_benefit_system()
-    quarters = dec["quarter"].astype(str).to_numpy()
-    out = np.zeros(len(dec), dtype=bool)
+    parts, index = [], []
     for quarter in np.unique(quarters):
         mask = quarters == quarter
-        result = compute(reg.take(mask), quarter, tbs)
-        out[mask] = result["eligible"].to_numpy(dtype=bool)
+        parts.append(compute(reg.take(mask), str(quarter), tbs))
+        index.append(np.flatnonzero(mask))
         if progress:
-            progress(int(mask.sum()), len(dec))
-    return out
+            progress(int(mask.sum()), len(quarters))
+    result = pd.concat(parts, ignore_index=True)
+    return result.iloc[np.argsort(np.concatenate(index), kind="stable")].reset_index(drop=True)
+
+
+def load_applications(
+    directory: Path | str, view: str = "application", law_on_recorded: bool = True, progress=None
+) -> Dataset:
+    """Historical applications of a registry: features, the officer's decision as the label, the family
+    as the group, the quarter for the time split, true need (synthetic registries only) and rule
+    baselines.
+
+    ``view="application"``: the snapshot each decision was made on (records + declaration + home visit).
+    ``view="recorded"``: what state databases alone showed (no declaration, no visit) — the data the
+    proactive scan has, so a model for the scan is trained on it. ``progress(done, total)`` is called
+    as the law runs.
+    """
+    if view not in VIEWS:
+        raise DataError(f"unknown view {view!r}: use {' or '.join(VIEWS)}")
+    directory = Path(directory)
+    snapshots, dec = application_registry(directory)
+    quarters = dec["quarter"].astype(str).to_numpy()
+    notes = []
+    has_law = all(c in dec.columns for c in LAW_DECISION_COLUMNS)
+    if has_law:
+        law_applied = law_from_decisions(dec)
+    else:
+        notes.append("decisions/ has no law columns: the law was run on each application snapshot")
+        law_applied = _law_by_quarter(snapshots, quarters)
+    rules = {"law_as_applied": law_applied["eligible"].to_numpy(dtype=bool)}
+    law_recorded = None
+    if law_on_recorded or view == "recorded":
+        recorded_reg = recorded_only(snapshots, directory)
+        law_recorded = _law_by_quarter(recorded_reg, quarters, progress)
+        rules["law_on_recorded_data"] = law_recorded["eligible"].to_numpy(dtype=bool)
+    if view == "recorded":
+        source, law = recorded_reg, law_recorded
+    else:
+        source, law = snapshots, law_applied
+    start = pd.PeriodIndex(quarters, freq="Q").start_time.min()
+    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
+    truth = income = None
+    if "true_eligible" in dec:
+        truth = dec["true_eligible"].to_numpy(dtype=bool)
+    else:
+        notes.append("decisions/ has no true_eligible column: metrics are against the decisions only")
+    if "true_per_capita_income" in dec:
+        line = np.maximum(law_applied["poverty_line"].to_numpy(dtype=float), 1.0)
+        income = dec["true_per_capita_income"].to_numpy(dtype=float) / line
+    return Dataset(
+        X=prepare(family_features(source, law, start), numeric, list(CATEGORICAL)),
+        y=dec["officer_approved"].to_numpy(dtype=bool),
+        ids=dec["application_id"].astype(str).to_numpy(),
+        groups=dec["family_id"].astype(str).to_numpy(),
+        audit=audit_groups(snapshots, law_applied["members"].to_numpy()),
+        kind="registry",
+        target="officer_approved",
+        numeric=numeric,
+        categorical=list(CATEGORICAL),
+        period=quarters,
+        truth=truth,
+        income=income,
+        rules=rules,
+        notes=notes,
+        view=view,
+    )

@@ -7,8 +7,10 @@ share (Saabas' path contributions, the method of ``treeinterpreter``). It is com
 product over the forest's decision paths, so one family takes a few milliseconds — well within the
 casework latency target — where exact TreeSHAP would need a heavy dependency and more time.
 
-Contributions are on the forest's raw probability; the calibrated probability shown to officers is a
-monotone map of it, so the signs and the ranking of reasons hold.
+Contributions add up on the forest's raw probability. The calibrated probability shown to officers is a
+non-decreasing map of it (isotonic or sigmoid), so a reason that raises the raw probability never lowers
+the calibrated one — but on a flat stretch of an isotonic map it may not move it either: the reasons
+explain the forest's score, not the calibrated number itself.
 """
 
 from __future__ import annotations
@@ -172,12 +174,12 @@ def top_reasons(
     features: pd.Series,
     contributions: np.ndarray,
     names: list[str],
-    lang: str = "ru",
+    lang: str | Translator = "ru",
     top: int = 3,
     contract: bool = True,
 ) -> list[Reason]:
     """The ``top`` features with the largest contributions (either sign), as sentences."""
-    t = Translator(lang)
+    t = lang if isinstance(lang, Translator) else Translator(lang)
     order = np.argsort(-np.abs(contributions), kind="stable")[:top]
     out = []
     for i in order:

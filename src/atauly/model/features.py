@@ -100,6 +100,7 @@ _MONEY_GROUPS = {
     "other_income_pc": ("scholarship", "other_benefit", "other"),
     "loans_pc": ("loans",),
 }
+MONTHS = 3  # the law counts the income of the quarter before the application quarter (Art. 127)
 _CARE = ("caring_child_under_3", "caring_disabled", "caring_elderly", "maternity_leave")
 _LOW_EDUCATION = ("none", "primary", "basic_secondary")
 #: Columns of the law's result the features need (``atauly.law.compute`` output).
@@ -126,8 +127,9 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
     """One row per family of ``registry`` (same order) with the columns of :data:`FEATURE_NAMES`.
 
     ``law`` is the law's result on the same registry, row for row (:data:`LAW_COLUMNS`).
-    ``reference_date`` is used for ages where a family has no application date. Incomes are the
-    monthly mean of the months present in the incomes table (the law's quarter: three months).
+    ``reference_date`` is used for ages where a family has no application date. Incomes are those of
+    the law's reference quarter (the incomes table holds its three months), so money features are the
+    quarter's total ÷ 3 — the same for one family, a batch or a table with many applications' quarters.
     """
     fam, per, inc = registry.families, registry.persons, registry.incomes
     if len(law) != len(fam):
@@ -196,11 +198,10 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
 
     source = inc["source"].astype(str).to_numpy()
     amount = inc["amount_kzt"].to_numpy(dtype=float)
-    months = max(int(inc["month"].nunique()), 1) if len(inc) else 1
     inc_family = person_family[income_person] if len(inc) else np.zeros(0, dtype=np.int64)
     for name, sources in _MONEY_GROUPS.items():
         total = np.bincount(inc_family, weights=amount * np.isin(source, sources), minlength=n)
-        out[name] = total / months / members_safe
+        out[name] = total / MONTHS / members_safe
 
     def fam_col(column, default=0.0) -> np.ndarray:
         if column not in fam:

@@ -5,7 +5,9 @@ Definitions (docs/model.md; shared/domain/targeting-and-governance.md):
 - exclusion error = entitled families not recommended / entitled families  (= 1 − recall)
 - inclusion error = recommended families not entitled / recommended families  (= 1 − precision)
 - coverage of the poorest quintile = share of the 20% of families with the lowest true per-capita income
-  (among those scored) that are recommended
+  (among those scored — applicants, not the whole population) that are recommended
+- CGH indicator = the poorest quintile's share of the recommended families ÷ 0.2 (Coady, Grosh and
+  Hoddinott 2004; 1 = no better than random, higher = better targeted)
 
 "Entitled" is whatever reference the caller passes: officer decisions (the labels) or true need.
 Every metric accepts sample weights so that the bootstrap can resample whole families (clusters).
@@ -17,7 +19,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
 METRIC_NAMES = (
     "accuracy",
@@ -32,6 +33,7 @@ METRIC_NAMES = (
     "inclusion_error",
     "selection_rate",
     "coverage_poorest_quintile",
+    "cgh_poorest_quintile",
 )
 
 
@@ -113,9 +115,12 @@ class _Scorer:
             out["roc_auc"] = out["pr_auc"] = np.nan
         out["brier"] = float(np.sum(w * (self.score - y) ** 2) / total) if self.has_prob and total else np.nan
         if self.poor is not None:
-            out["coverage_poorest_quintile"] = ratio(w[self.poor & yp].sum(), w[self.poor].sum())
+            chosen_poor = w[self.poor & yp].sum()
+            out["coverage_poorest_quintile"] = ratio(chosen_poor, w[self.poor].sum())
+            # Coady–Grosh–Hoddinott: the poorest 20%'s share of those recommended, ÷ 0.2 (1 = neutral).
+            out["cgh_poorest_quintile"] = ratio(chosen_poor, tp + fp) / 0.2
         else:
-            out["coverage_poorest_quintile"] = np.nan
+            out["coverage_poorest_quintile"] = out["cgh_poorest_quintile"] = np.nan
         return {k: float(out[k]) for k in METRIC_NAMES}
 
 
@@ -194,27 +199,45 @@ def threshold_for_budget(prob, families: int) -> float:
 
 
 def fairness(
-    y_true, y_pred, groups: pd.DataFrame, n_boot: int = 100, seed: int = 0, clusters=None
+    y_true,
+    y_pred,
+    groups: pd.DataFrame,
+    n_boot: int = 100,
+    seed: int = 0,
+    clusters=None,
+    prob=None,
+    poorest=None,
 ) -> dict[str, pd.DataFrame]:
-    """Per sensitive column: accuracy, exclusion and inclusion error, selection rate and count by group.
+    """Every metric of :data:`METRIC_NAMES` by group, for each sensitive column, with 95% intervals.
 
-    Point estimates come from fairlearn's ``MetricFrame``; the 95% intervals from a bootstrap that
-    resamples whole families (``clusters``) — fairlearn's own bootstrap resamples rows and, being a
-    Python loop over metric calls, takes minutes on a national test set where this takes a second.
+    The groups are formed by fairlearn's ``MetricFrame`` (the metric is passed the group's probabilities
+    and poorest-quintile flags as sample parameters); the intervals come from a bootstrap that resamples
+    whole families (``clusters``) — fairlearn's own bootstrap resamples rows and, calling each metric in a
+    Python loop, took minutes on a national test set where this takes seconds.
     """
     from fairlearn.metrics import MetricFrame, count
 
-    funcs = {
-        "accuracy": skm.accuracy_score,
-        "exclusion_error": exclusion_error,
-        "inclusion_error": inclusion_error,
-        "selection_rate": selection_rate,
-    }
     y = np.asarray(y_true, dtype=bool)
     yp = np.asarray(y_pred, dtype=bool)
+    n = len(y)
+    p = yp.astype(float) if prob is None else np.asarray(prob, dtype=float)
+    poor = np.zeros(n, dtype=bool) if poorest is None else np.asarray(poorest, dtype=bool)
+
+    def metric(name):
+        def fn(y_t, y_p, prob, poorest):
+            return binary_metrics(y_t, None if prob_missing else prob, y_p, poorest if has_poor else None)[
+                name
+            ]
+
+        fn.__name__ = name
+        return fn
+
+    prob_missing, has_poor = prob is None, poorest is not None
+    funcs = {name: metric(name) for name in METRIC_NAMES}
+    params = {name: {"prob": p, "poorest": poor} for name in METRIC_NAMES}
     rng = np.random.default_rng(seed)
     if clusters is None:
-        codes, n_clusters = np.arange(len(y)), len(y)
+        codes, n_clusters = np.arange(n), n
     else:
         codes, uniques = pd.factorize(np.asarray(clusters))
         n_clusters = len(uniques)
@@ -228,38 +251,28 @@ def fairness(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             frame = MetricFrame(
-                metrics={**funcs, "families": count}, y_true=y, y_pred=yp, sensitive_features=sensitive
+                metrics={**funcs, "families": count},
+                y_true=y,
+                y_pred=yp,
+                sensitive_features=sensitive,
+                sample_params={**params, "families": {}},
             )
         table = frame.by_group.copy()
         table["families"] = table["families"].astype(int)
         table = table[["families", *funcs]]
         if n_boot:
-            group_codes, labels = pd.factorize(sensitive)
-            k = len(labels)
-            cells = {
-                "tp": y & yp,
-                "fp": ~y & yp,
-                "fn": y & ~yp,
-                "tn": ~y & ~yp,
-            }
-            draws = {name: np.empty((n_boot, k)) for name in funcs}
-            for b, w in enumerate(weights):
-                c = {
-                    key: np.bincount(group_codes, weights=w * mask, minlength=k)
-                    for key, mask in cells.items()
-                }
-                total = c["tp"] + c["fp"] + c["fn"] + c["tn"]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    draws["accuracy"][b] = (c["tp"] + c["tn"]) / total
-                    draws["exclusion_error"][b] = c["fn"] / (c["tp"] + c["fn"])
-                    draws["inclusion_error"][b] = c["fp"] / (c["tp"] + c["fp"])
-                    draws["selection_rate"][b] = (c["tp"] + c["fp"]) / total
-            for name, values in draws.items():
+            for label in table.index:
+                rows = np.flatnonzero(sensitive.to_numpy() == str(label))
+                scorer = _Scorer(
+                    y[rows], None if prob_missing else p[rows], yp[rows], poor[rows] if has_poor else None
+                )
+                draws = np.array([list(scorer(w[rows]).values()) for w in weights], dtype=float)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    lo = np.nanpercentile(values, 2.5, axis=0)
-                    hi = np.nanpercentile(values, 97.5, axis=0)
-                table[f"{name}_lo"] = pd.Series(lo, index=labels).reindex(table.index).to_numpy()
-                table[f"{name}_hi"] = pd.Series(hi, index=labels).reindex(table.index).to_numpy()
+                    lo = np.nanpercentile(draws, 2.5, axis=0)
+                    hi = np.nanpercentile(draws, 97.5, axis=0)
+                for k, name in enumerate(METRIC_NAMES):
+                    table.loc[label, f"{name}_lo"] = lo[k]
+                    table.loc[label, f"{name}_hi"] = hi[k]
         out[column] = table.reset_index().rename(columns={column: "group"})
     return out

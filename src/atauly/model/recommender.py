@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from atauly.i18n import Translator
 from atauly.registry import Registry
 
 from .data import prepare
@@ -18,6 +19,9 @@ from .features import family_features
 from .metrics import threshold_for_budget
 from .store import ModelStore, StoredModel
 from .train import forest_of
+
+#: Rows explained at a time: the decision paths of 10,000 rows through a forest take ~100 MB.
+REASON_CHUNK = 10_000
 
 
 class Recommender:
@@ -45,7 +49,8 @@ class Recommender:
         return self.stored.metadata.get("kind", "table")
 
     def set_jobs(self, n_jobs: int) -> None:
-        """Threads for the forest: 1 for a single family (no pool start-up), all cores for batches."""
+        """Threads for the forest: 1 for a single family (no pool start-up), all cores for batches.
+        It changes this object's forest: give each service worker thread its own Recommender."""
         self._pipeline.named_steps["forest"].n_jobs = n_jobs
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,11 +94,18 @@ class Recommender:
     ) -> tuple[pd.DataFrame, list[list[Reason]]]:
         """Scores and the top reasons of each row (sentences in ``lang``), from one pass over the trees."""
         X = self.prepare(frame)
-        prob, contributions = self._contributions_of(X)
+        t = Translator(lang)
         contract = self.kind == "registry"
-        reasons = [
-            top_reasons(X.iloc[i], contributions[i], self._names, lang, top, contract) for i in range(len(X))
-        ]
+        probs, reasons = [], []
+        for start in range(0, len(X), REASON_CHUNK):  # bounded memory for the forest's decision paths
+            part = X.iloc[start : start + REASON_CHUNK]
+            prob, contributions = self._contributions_of(part)
+            probs.append(prob)
+            reasons += [
+                top_reasons(part.iloc[i], contributions[i], self._names, t, top, contract)
+                for i in range(len(part))
+            ]
+        prob = np.concatenate(probs) if probs else np.zeros(0)
         return self._decide(prob, budget), reasons
 
     def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:

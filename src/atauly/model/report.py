@@ -38,6 +38,7 @@ LABELS = {
     "inclusion_error": "inclusion err.",
     "selection_rate": "selected",
     "coverage_poorest_quintile": "poorest 20% covered",
+    "cgh_poorest_quintile": "CGH (poorest 20%)",
 }
 
 
@@ -187,6 +188,8 @@ def report_html(meta: dict) -> str:
         truth_rows = metrics_rows(split, "truth")
         if truth_rows:
             parts.append(_html_table(header, truth_rows, "vs true need (synthetic truth)"))
+        if new_families_text(split):
+            parts.append(f"<p>{html.escape(new_families_text(split))}</p>")
     if matched_text(metrics):
         parts.append(f"<h2>Against the law on recorded data</h2><p>{html.escape(matched_text(metrics))}</p>")
     search_rows = [
@@ -235,6 +238,24 @@ def report_html(meta: dict) -> str:
 <body>{body}</body></html>"""
 
 
+def new_families_text(split: dict) -> str:
+    """The time split's test quarter restricted to families that never applied before."""
+    new = split["models"].get("random_forest", {}).get("new_families")
+    if not new:
+        return ""
+    text = (
+        f"Most test families also applied in training quarters; on the {new['rows']:,} that never did, "
+        f"accuracy vs the labels is {_fmt(new['vs_labels']['accuracy'])}, exclusion error "
+        f"{_fmt(new['vs_labels']['exclusion_error'])}, inclusion error {_fmt(new['vs_labels']['inclusion_error'])}"
+    )
+    if "vs_truth" in new:
+        text += (
+            f"; vs true need: exclusion {_fmt(new['vs_truth']['exclusion_error'])}, inclusion "
+            f"{_fmt(new['vs_truth']['inclusion_error'])}"
+        )
+    return text + "."
+
+
 def matched_text(metrics: dict) -> str:
     m = metrics.get("matched_operating_point")
     if not m:
@@ -245,7 +266,8 @@ def matched_text(metrics: dict) -> str:
         f"families): exclusion error {_fmt(m['model_exclusion_error'])} for the model vs "
         f"{_fmt(m['law_on_recorded_exclusion_error'])} for the rule, inclusion {_fmt(m['model_inclusion_error'])} — a "
         f"relative reduction of exclusion error of {m['relative_exclusion_reduction']:.1%} (issue 4's target: ≥ 30% at "
-        f"equal or lower inclusion; {'met' if m['met'] else 'not met'})."
+        f"equal or lower inclusion; {'met' if m['met'] else 'not met'}). This threshold uses true need, which is "
+        "unknown in real use: it is an evaluation device, never the model's threshold."
     )
 
 
@@ -316,6 +338,8 @@ def model_card_markdown(meta: dict) -> str:
         truth = metrics_rows(split, "truth")
         if truth:
             lines += ["vs true need:", "", _md_table(header, truth), ""]
+        if new_families_text(split):
+            lines += [new_families_text(split), ""]
     if matched_text(metrics):
         lines += [matched_text(metrics), ""]
     audit = metrics.get("fairness", {})
@@ -351,10 +375,10 @@ def model_card_markdown(meta: dict) -> str:
     lines += [
         "## Human oversight",
         "",
-        "- Officers see the law's result, the probability and the top reasons side by side; overriding the "
-        "recommendation needs a reason code, and the statistics track agreement and overrides per model version.",
-        '- A supervisor can switch the model off (law only) at once; "blind mode" asks for the officer\'s own '
-        "assessment before the recommendation is shown (casework service).",
+        "- Built now: `atauly model recommend` shows the law's result and trace, the probability and the top "
+        "reasons side by side, and says that the officer decides.",
+        "- Planned in the casework service (issue 5), not built yet: override reason codes, statistics of "
+        "agreement and overrides per model version, a supervisor's switch to law-only, and 'blind mode'.",
         "",
         "## Limitations and known failure modes",
         "",
@@ -390,6 +414,7 @@ def model_card_markdown(meta: dict) -> str:
 
 
 def model_card_html(markdown: str, title: str) -> str:
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    # Raw HTML is off: column names and group values from a user's table must not become markup.
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>{body}</body></html>"""

@@ -3,14 +3,18 @@
 Layout under ``ATAULY_HOME/models`` (or any root)::
 
     NAME/aliases.json           {"champion": "v3", "history": ["v1", "v3"]}  (history: past champions)
+    NAME/index.json             SHA-256 of each version's model.skops and metadata.json
     NAME/vN/model.skops         the fitted estimator (skops format: no code runs on load)
     NAME/vN/metadata.json       sha256 of model.skops, training-data hash, feature schema, parameters,
                                 threshold, metrics, quality gate, code version, time
     NAME/vN/metrics.json, report.html, model_card.md, model_card.html
 
-Loading recomputes the SHA-256 of ``model.skops`` and refuses a file that differs from its metadata, then
-lets skops build only the types in :data:`TRUSTED_TYPES` (scikit-learn's own plus the few internals a
-calibrated forest needs); anything else is refused.
+Loading reads ``model.skops`` once, recomputes its SHA-256 and refuses bytes that differ from the recorded
+hash, checks ``metadata.json`` (threshold, feature schema) against the hash in ``index.json`` too, then
+lets skops build, from the very bytes it hashed, only the types in :data:`TRUSTED_TYPES` (scikit-learn's
+own plus the few internals a calibrated forest needs); anything else is refused. This catches a file
+modified or swapped by mistake or by someone who did not also rewrite the index; it is not a signature
+(whoever can rewrite every file of the store can forge it).
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ class ModelStore:
     # -- names and versions -------------------------------------------------------------------------
     @staticmethod
     def check_name(name: str) -> str:
-        if not _NAME.match(name or ""):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ModelStoreError(
                 f"invalid model name {name!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)"
             )
@@ -88,7 +92,7 @@ class ModelStore:
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _NAME.match(p.name))
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _NAME.fullmatch(p.name))
 
     def versions(self, name: str) -> list[str]:
         folder = self.root / name
@@ -110,7 +114,8 @@ class ModelStore:
         tmp.replace(path)
 
     def resolve(self, ref: str) -> tuple[str, str]:
-        """``NAME`` (its champion, else its latest version) or ``NAME@vN`` → (name, version)."""
+        """``NAME@vN`` → that version; ``NAME`` → its champion, or when none was promoted its latest
+        version that passed the quality gate (a failed model is used only when named explicitly)."""
         name, _, version = ref.partition("@")
         self.check_name(name)
         versions = self.versions(name)
@@ -123,13 +128,35 @@ class ModelStore:
                     f"model {name!r} has no version {version!r} (versions: {', '.join(versions)})"
                 )
             return name, version
-        return name, self.aliases(name)["champion"] or versions[-1]
+        champion = self.aliases(name)["champion"]
+        if champion is not None:
+            if champion not in versions:
+                raise ModelStoreError(
+                    f"{name}: aliases.json names a champion {champion!r} that does not exist"
+                )
+            return name, champion
+        passed = [v for v in versions if self._passed(name, v)]
+        if not passed:
+            raise ModelStoreError(
+                f"model {name!r} has no champion and no version that passed the quality gate; "
+                f"name one explicitly ({name}@{versions[-1]}) to use it anyway"
+            )
+        return name, passed[-1]
+
+    def _passed(self, name: str, version: str) -> bool:
+        try:
+            return bool(self.metadata(name, version).get("quality_gate", {}).get("passed"))
+        except (ModelStoreError, ValueError):
+            return False
+
+    def _index(self, name: str) -> dict:
+        path = self.root / name / "index.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
     # -- writing ------------------------------------------------------------------------------------
-    def save(
-        self, name: str, estimator, metadata: dict, extra_files: dict[str, str] | None = None
-    ) -> StoredModel:
-        """Write a new version; returns it. The version directory appears complete or not at all."""
+    def save(self, name: str, estimator, metadata: dict, render=None) -> StoredModel:
+        """Write a new version; returns it. ``render(metadata) -> {filename: text}`` adds files (report,
+        card) made from the final metadata. The version directory appears complete or not at all."""
         self.check_name(name)
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -149,19 +176,28 @@ class ModelStore:
             "format": "skops",
         }
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-        for filename, text in (extra_files or {}).items():
+        for filename, text in (render(meta) if render else {}).items():
             (staging / filename).write_text(text, encoding="utf-8")
+        index = self._index(name)
+        index[version] = {
+            "model_sha256": meta["sha256"],
+            "metadata_sha256": sha256_file(staging / "metadata.json"),
+        }
         staging.rename(folder / version)
+        tmp = folder / "index.json.tmp"
+        tmp.write_text(json.dumps(index, indent=2), encoding="utf-8")
+        tmp.replace(folder / "index.json")
         return StoredModel(name, version, folder / version, meta, estimator)
-
-    def write_file(self, name: str, version: str, filename: str, text: str) -> Path:
-        path = self.root / name / version / filename
-        path.write_text(text, encoding="utf-8")
-        return path
 
     def promote(self, name: str, version: str | None = None, force: bool = False) -> str:
         """Make ``version`` (default: the latest) the champion; the old one goes to the history."""
-        name, _ = self.resolve(name)
+        name, _, at_version = name.partition("@")
+        if at_version and version and at_version != version:
+            raise ModelStoreError(f"two versions given: {at_version!r} and {version!r}")
+        version = version or at_version
+        self.check_name(name)
+        if not self.versions(name):
+            raise ModelStoreError(f"no model named {name!r} in {self.root}")
         version = version or self.versions(name)[-1]
         name, version = self.resolve(f"{name}@{version}")
         meta = self.metadata(name, version)
@@ -203,19 +239,28 @@ class ModelStore:
         artifact = folder / "model.skops"
         if not artifact.exists():
             raise ModelStoreError(f"{name}@{version}: model.skops is missing")
-        actual = sha256_file(artifact)
-        if actual != meta.get("sha256"):
+        recorded = self._index(name).get(version)
+        if recorded is None:
+            raise TamperedModelError(f"{name}@{version}: not in the store's index.json; refusing to load it")
+        if sha256_file(folder / "metadata.json") != recorded["metadata_sha256"]:
+            raise TamperedModelError(
+                f"{name}@{version}: metadata.json (threshold, features) was modified after it was stored; "
+                "refusing to load it. Retrain or restore the file."
+            )
+        data = artifact.read_bytes()  # hashed and loaded from the same bytes
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != meta.get("sha256") or actual != recorded["model_sha256"]:
             raise TamperedModelError(
                 f"{name}@{version}: model.skops was modified after it was stored (SHA-256 {actual[:12]}… "
                 f"≠ recorded {str(meta.get('sha256'))[:12]}…); refusing to load it. Retrain or restore the file."
             )
-        untrusted = set(sio.get_untrusted_types(file=artifact))
+        untrusted = set(sio.get_untrusted_types(data=data))
         unknown = sorted(untrusted - TRUSTED_TYPES)
         if unknown:
             raise TamperedModelError(
                 f"{name}@{version}: model.skops holds types Atauly does not trust: {unknown}"
             )
-        estimator = sio.load(artifact, trusted=sorted(untrusted))
+        estimator = sio.loads(data, trusted=sorted(untrusted))
         return StoredModel(name, version, folder, meta, estimator)
 
     def listing(self) -> list[dict]:

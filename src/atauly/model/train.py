@@ -149,8 +149,13 @@ def forest(numeric, categorical, trees: int, depth: int | None, config: TrainCon
     )
 
 
-def baseline_models(numeric, categorical, config: TrainConfig) -> dict[str, Pipeline]:
-    cat_mask = [False] * len(numeric) + [True] * len(categorical)
+def baseline_models(
+    numeric, categorical, config: TrainConfig, X: pd.DataFrame | None = None
+) -> dict[str, Pipeline]:
+    """Logistic regression and gradient boosting. Boosting takes categories natively up to 255 levels;
+    a column with more (an identifier left in a user's table, say) is passed to it as ordinal codes."""
+    cardinality = {c: (X[c].nunique() if X is not None else 0) for c in categorical}
+    cat_mask = [False] * len(numeric) + [cardinality[c] < 255 for c in categorical]
     return {
         "logistic_regression": Pipeline(
             [("prep", linear_preprocessor(numeric, categorical)), ("model", LogisticRegression(max_iter=500))]
@@ -322,6 +327,15 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         step(f"evaluate {split_name}")
         models = {PRIMARY: evaluate_predictions(test, prob, recommended, config.n_boot, config.seed)}
         models[PRIMARY]["threshold"] = thr
+        if split_name == "time":
+            # Most families in the latest quarter applied before: report the families never seen too.
+            new = ~np.isin(test.groups, ds.groups[tr])
+            models[PRIMARY]["new_families"] = {
+                "rows": int(new.sum()),
+                **evaluate_predictions(
+                    test.take(np.flatnonzero(new)), prob[new], recommended[new], 0, config.seed
+                ),
+            }
         split_result = {
             "description": description,
             "train_rows": int(len(tr)),
@@ -333,17 +347,17 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         }
         if config.baselines:
             step(f"baselines {split_name}")
-            for name, base in baseline_models(ds.numeric, ds.categorical, config).items():
+            for name, base in baseline_models(ds.numeric, ds.categorical, config, fit_part.X).items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     base.fit(fit_part.X, fit_part.y)
                     calibrated = calibrate(base, cal.X, cal.y)
                 b_thr, _ = choose_threshold(cal.y, calibrated.predict_proba(cal.X)[:, 1], config)
                 b_prob = calibrated.predict_proba(test.X)[:, 1]
-                models[name] = evaluate_predictions(test, b_prob, b_prob >= b_thr, 0, config.seed)
+                models[name] = evaluate_predictions(test, b_prob, b_prob >= b_thr, config.n_boot, config.seed)
                 models[name]["threshold"] = b_thr
             for name, rule in test.rules.items():
-                models[name] = evaluate_predictions(test, None, rule, 0, config.seed)
+                models[name] = evaluate_predictions(test, None, rule, config.n_boot, config.seed)
         results[split_name] = split_result
         if split_name == primary:
             chosen_model, threshold, policy = model, thr, pol
@@ -353,14 +367,26 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
 
     test, prob, recommended = primary_predictions
     step("fairness")
+    poorest = poorest_quintile(test.income) if test.income is not None else None
     audit = {}
     if test.audit.shape[1]:
         audit["vs_labels"] = _records(
-            fairness(test.y, recommended, test.audit, config.fairness_boot, config.seed, test.groups)
+            fairness(
+                test.y, recommended, test.audit, config.fairness_boot, config.seed, test.groups, prob, poorest
+            )
         )
         if test.truth is not None:
             audit["vs_truth"] = _records(
-                fairness(test.truth, recommended, test.audit, config.fairness_boot, config.seed, test.groups)
+                fairness(
+                    test.truth,
+                    recommended,
+                    test.audit,
+                    config.fairness_boot,
+                    config.seed,
+                    test.groups,
+                    prob,
+                    poorest,
+                )
             )
     frac_pos, mean_pred = calibration_curve(test.y, prob, n_bins=10, strategy="quantile")
     headline = results[primary]["models"][PRIMARY]["vs_labels"]
@@ -374,6 +400,9 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         "search": table,
         "fairness": audit,
         "calibration_curve": {"mean_predicted": mean_pred.tolist(), "fraction_positive": frac_pos.tolist()},
+        "calibration_method": chosen_model.method,
+        "training_periods": sorted(set(ds.period[train_idx])) if ds.period is not None else [],
+        "test_periods": sorted(set(ds.period[test_idx])) if ds.period is not None else [],
         "quality_gate": gate,
         "notes": list(ds.notes),
     }
@@ -445,19 +474,22 @@ def evaluate_model(model, threshold: float, ds: Dataset, n_boot: int = 200, seed
     """Metrics of a stored model on a dataset (all rows), with intervals and the fairness audit."""
     prob = model.predict_proba(ds.X)[:, 1]
     recommended = prob >= threshold
+    poorest = poorest_quintile(ds.income) if ds.income is not None else None
     out = {
         "rows": len(ds),
         "threshold": threshold,
         "model": evaluate_predictions(ds, prob, recommended, n_boot, seed),
     }
     for name, rule in ds.rules.items():
-        out[name] = evaluate_predictions(ds, None, rule, 0, seed)
+        out[name] = evaluate_predictions(ds, None, rule, n_boot, seed)
     if ds.audit.shape[1]:
         out["fairness"] = {
-            "vs_labels": _records(fairness(ds.y, recommended, ds.audit, min(n_boot, 100), seed, ds.groups))
+            "vs_labels": _records(
+                fairness(ds.y, recommended, ds.audit, min(n_boot, 100), seed, ds.groups, prob, poorest)
+            )
         }
         if ds.truth is not None:
             out["fairness"]["vs_truth"] = _records(
-                fairness(ds.truth, recommended, ds.audit, min(n_boot, 100), seed, ds.groups)
+                fairness(ds.truth, recommended, ds.audit, min(n_boot, 100), seed, ds.groups, prob, poorest)
             )
     return out
