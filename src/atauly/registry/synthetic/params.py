@@ -9,13 +9,18 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class SyntheticParams:
     quarter: str = "2025Q3"  # "current" quarter; truth incomes are those of the preceding quarter
-    # Household size = 1 + Poisson(λ), capped at 12 — assumption, tuned to 26% of people in households of
-    # 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz 1031022). It gives ≈2.5 members urban and ≈3.4
-    # rural (the fact sheet says ≈3 / ≈4) and ≈7.0M families (DFM: 6.3M): a known gap, see the docs.
-    size_lambda_urban: float = 1.5
-    size_lambda_rural: float = 2.4
+    # Household size: an explicit distribution over sizes 1, 2, 3… (shares of households), one for towns and
+    # one for villages — assumption, tuned to three published figures at once: ≈3 members in towns and ≈4
+    # in villages, 26% of people in households of 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz
+    # 1031022), and 6.3M families (DFM, inbuh.kz 263). The one-parameter 1 + Poisson(λ) used before could
+    # not match the means and the share of large households together (it gave ≈7.0M families). Matching
+    # both needs fewer one-person households and a thinner tail than a Poisson: the tables give ≈2.9 / ≈3.9.
+    household_size_urban: tuple[float, ...] = (0.15, 0.24, 0.30, 0.24, 0.05, 0.015, 0.005)
+    household_size_rural: tuple[float, ...] = (0.06, 0.12, 0.19, 0.355, 0.17, 0.06, 0.03, 0.01, 0.003, 0.002)
     large_family_regions: tuple[str, ...] = ("turkestan", "shymkent", "kyzylorda", "zhambyl", "mangystau")
-    large_family_factor: float = 1.15  # assumption: the south and west have larger households
+    # Assumption: the south and west have larger households; there the share of size s is weighted by
+    # tilt^(s-1) (then renormalised), which shifts the whole distribution up rather than adding a tail.
+    large_family_tilt: float = 1.1
     spouse_share: float = 0.72  # families of 2+ with a spouse — assumption
     adult_child_share: float = (
         0.15  # children aged 18–24 still living with parents (when parents are old enough)
@@ -95,7 +100,7 @@ class SyntheticParams:
     history_quarters: int = 8
     income_drift_sigma: float = 0.04  # family earnings drift per quarter back (log scale)
     quarterly_growth: float = 1.02
-    takeup_intercept: float = -1.7
+    takeup_intercept: float = -1.9  # calibrated to the ASP stock on 1 Jun 2025 (45.2k families, §5.1)
     takeup_need: float = 2.5  # take-up rises with the gap to the line…
     takeup_size: float = 1.3  # …and with family size (large families know the programme)
     takeup_rural: float = 0.3  # …and falls with distance (rural families)
