@@ -121,6 +121,14 @@ def test_household_sizes(country):
     assert 0.22 < size[size >= 5].sum() / size.sum() < 0.30
 
 
+def test_recipients_reapply_while_in_need(country):
+    # Recipients truly in need keep applying the next quarter (low turnover over a year).
+    d = pd.read_parquet(country / "decisions")
+    kept = d.loc[(d["quarter"] == "2025Q1") & d["officer_approved"] & d["true_eligible"], "family_id"]
+    applied_next = kept.isin(set(d.loc[d["quarter"] == "2025Q2", "family_id"]))
+    assert len(kept) > 100 and applied_next.mean() > 0.98
+
+
 def test_truth_recorded_and_officers_disagree(country):
     d = pd.read_parquet(country / "decisions")
     assert 0.5 < (d["officer_approved"] == d["true_eligible"]).mean() < 0.99
