@@ -110,6 +110,25 @@ def test_decisions_keep_their_snapshot(country):
     )
 
 
+def test_household_sizes(country):
+    # Explicit size tables: ≈3 members in towns, ≈4 in villages, ≈26% of people in households of 5+.
+    reg, _ = load_registry(country, "truth")
+    size = reg.persons.groupby("family_id").size()
+    settlement = reg.families.set_index("family_id")["settlement_type"].reindex(size.index)
+    assert 2.7 < size[settlement == "urban"].mean() < 3.1
+    assert 3.6 < size[settlement == "rural"].mean() < 4.2
+    assert size.max() <= 10
+    assert 0.22 < size[size >= 5].sum() / size.sum() < 0.30
+
+
+def test_recipients_reapply_while_in_need(country):
+    # Recipients truly in need keep applying the next quarter (low turnover over a year).
+    d = pd.read_parquet(country / "decisions")
+    kept = d.loc[(d["quarter"] == "2025Q1") & d["officer_approved"] & d["true_eligible"], "family_id"]
+    applied_next = kept.isin(set(d.loc[d["quarter"] == "2025Q2", "family_id"]))
+    assert len(kept) > 100 and applied_next.mean() > 0.98
+
+
 def test_truth_recorded_and_officers_disagree(country):
     d = pd.read_parquet(country / "decisions")
     assert 0.5 < (d["officer_approved"] == d["true_eligible"]).mean() < 0.99
@@ -155,6 +174,8 @@ def test_calibration_passes_its_headline_tolerances(country, tmp_path):
     bad = [r for r in result["targets"] if r["headline"] and not r["ok"]]
     assert not bad, bad
     assert (tmp_path / "calibration.json").exists() and "<img" in (tmp_path / "calibration.html").read_text()
+    names = {r["name"] for r in result["targets"]}
+    assert {"household_size_urban", "household_size_rural", "families"} <= names
     gaps = result["layer_gaps"]
     assert gaps["recorded_entitled_families"] > gaps["truly_entitled_families"]  # informal income unseen
 

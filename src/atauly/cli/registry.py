@@ -60,7 +60,7 @@ def sample_cmd(
 def generate_cmd(
     out: Annotated[Path, typer.Option("--out", help="New (empty) directory for the registry.")],
     scale: Annotated[
-        float, typer.Option("--scale", help="1.0 = the whole country (≈20.3M persons in ≈7.0M families).")
+        float, typer.Option("--scale", help="1.0 = the whole country (≈20.3M persons in ≈6.2M families).")
     ] = 0.01,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 1,
     region: Annotated[

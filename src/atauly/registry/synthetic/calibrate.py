@@ -62,6 +62,7 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
 
     # Region by region: people, poverty, the law on the truth and on the recorded view, well-being.
     acc = {"persons": 0, "families": 0, "poor": 0, "in5plus": 0, "disabled": 0}
+    acc |= {"urban_persons": 0, "urban_families": 0, "rural_persons": 0, "rural_families": 0}
     gaps = {
         "truly_entitled_families": 0,
         "recorded_entitled_families": 0,
@@ -85,6 +86,10 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
         acc["poor"] += int(size[pc < sm].sum())
         acc["in5plus"] += int(size[size >= 5].sum())
         acc["disabled"] += int((truth.persons["disability_group"] > 0).sum())
+        for settlement in ("urban", "rural"):
+            here = truth.families["settlement_type"].to_numpy() == settlement
+            acc[f"{settlement}_persons"] += int(size[here].sum())
+            acc[f"{settlement}_families"] += int(here.sum())
         st = stats_by_kato[kato]
         rows.append(
             _row(
@@ -128,6 +133,11 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
         "people_in_households_5plus": acc["in5plus"] / acc["persons"],
         "disability_recipients": acc["disabled"] / scale,
     }
+    for settlement in ("urban", "rural"):
+        if acc[f"{settlement}_families"]:
+            measured[f"household_size_{settlement}"] = (
+                acc[f"{settlement}_persons"] / acc[f"{settlement}_families"]
+            )
     decisions = pd.read_parquet(registry_dir / "decisions") if (registry_dir / "decisions").exists() else None
     if decisions is not None and len(decisions):
         approved = decisions.loc[decisions["officer_approved"]]

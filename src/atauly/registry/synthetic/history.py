@@ -1,8 +1,8 @@
 """Applications and historical decisions over past quarters (the labels a model will learn from).
 
-For each of the last ``p.history_quarters`` quarters, families apply — take-up rises with need and
-family size and falls in rural districts; some who are not entitled apply too — and declare part of
-their informal income. The commission's home visit can reveal unrecorded assets and find no need; the
+For each of the last ``p.history_quarters`` quarters, oldest first, families apply — take-up rises with
+need and family size and falls in rural districts; last quarter's recipients still in need re-apply;
+some who are not entitled apply too — and declare part of their informal income. The commission's home visit can reveal unrecorded assets and find no need; the
 law (passed in by the caller: ``atauly.law``) decides on the declared and verified data; the officer
 then errs at a rate that varies by district. Each application keeps the snapshot it was decided on,
 in the data contract (``applications/{families,persons,incomes}`` with an ``application_id``), and
@@ -72,15 +72,33 @@ def make_history(
     informal_rows = t_src == "informal"
 
     out = {"families": [], "persons": [], "incomes": [], "decisions": []}
-    log_drift = np.zeros(n_fam)
     # A family's draw is mostly the same every quarter: a family that applies keeps applying while its need
     # lasts (recipients re-apply each quarter; low turnover, fact sheet §5.1).
     u_family = rng_d.random(n_fam)
-    for k, quarter in enumerate(reversed(past_quarters(p.quarter, p.history_quarters))):
+    # What a family declares and what the commission's visit sees of it are the same from quarter to
+    # quarter too (the same habits, the same home): drawn once per family, not once per application, so
+    # eligibility does not flicker between quarters when nothing has changed.
+    habits = {
+        "declared_informal_share": rng_d.uniform(0, p.declared_informal_max, n_fam),
+        "visit_reveals": rng_d.random(n_fam) < p.visit_reveals_assets,
+        "commission_detects": rng_d.random(n_fam) < p.commission_detects,
+    }
+    # Earnings drift as a random walk back in time from the current quarter (k quarters back: each quarter
+    # differs a little from the next one); each quarter has its own random stream.
+    quarters = past_quarters(p.quarter, p.history_quarters)  # oldest first
+    rngs, drifts = [], []
+    log_drift = np.zeros(n_fam)
+    for k in range(len(quarters)):
         rng = np.random.default_rng([seed, int(kato), 101 + k])
-        if k:  # a random walk back in time: each quarter differs a little from the next one
-            log_drift += rng.normal(0, p.income_drift_sigma, n_fam)
-        drift = np.exp(log_drift) / p.quarterly_growth**k
+        if k:
+            log_drift = log_drift + rng.normal(0, p.income_drift_sigma, n_fam)
+        rngs.append(rng)
+        drifts.append(np.exp(log_drift) / p.quarterly_growth**k)
+    # The quarters are then lived forwards, so that last quarter's recipients are known: ASP is assigned
+    # for a quarter, and a recipient still in need re-applies for the next one (fact sheet §5.1: 54.4k
+    # families over 2025 for 45.2k on 1 Jun, few leave during the year).
+    approved_last = np.zeros(n_fam, dtype=bool)
+    for quarter, rng, drift in zip(quarters, reversed(rngs), reversed(drifts), strict=True):
         # Members born by the start of that quarter (composition is otherwise held fixed).
         q_start = np.datetime64(f"{quarter[:4]}-{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
         size = np.maximum(
@@ -102,11 +120,13 @@ def make_history(
         p_apply = np.where(true_pc < line, _sigmoid(logit), p.takeup_not_entitled * (rec_pc < line))
         fresh = rng.random(n_fam) < p.takeup_fresh_draw
         chosen = np.where(fresh, rng.random(n_fam), u_family) < p_apply
+        chosen |= approved_last & (true_pc < line) & (rng.random(n_fam) < p.recipients_reapply)
         apply = np.flatnonzero(chosen)
+        approved_last = np.zeros(n_fam, dtype=bool)
         if len(apply) == 0:
             continue
         snap_true, snap_decl = _snapshots(
-            true_reg, rec_reg, truth, chosen, informal_rows, drift, quarter, rng, p, true_pc, line
+            true_reg, rec_reg, truth, chosen, informal_rows, drift, quarter, rng, p, true_pc, line, habits
         )
         law_decl, law_true = _apply_law_to_both(law, snap_decl, snap_true, quarter)
         d, tr = law_decl, law_true
@@ -119,6 +139,7 @@ def make_history(
         )
         flip = rng.random(len(apply)) < err
         approved = np.where(law_ok, ~flip, near & flip)
+        approved_last[apply[approved]] = True
         paid = d["asp_monthly_amount"].to_numpy() + d["child_supplement_monthly"].to_numpy()
         paid_wrongly = np.round(0.05 * d["poverty_line"].to_numpy() * d["members"].to_numpy())
         out["decisions"].append(
@@ -180,9 +201,12 @@ def _snapshots(
     p: SyntheticParams,
     true_pc,
     line,
+    habits: dict[str, np.ndarray],
 ):
     """Registry slices for the applying families: the truth of that quarter, and what was declared and
-    verified (recorded data + declared informal income + assets found by the home visit)."""
+    verified (recorded data + declared informal income + assets found by the home visit). ``habits`` are
+    the per-family draws that stay the same from quarter to quarter (declared share of informal income,
+    what the home visit finds)."""
     apply = np.flatnonzero(chosen)
     months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
     year, q = int(quarter[:4]), int(quarter[-1])
@@ -215,23 +239,25 @@ def _snapshots(
     # Declared: recorded incomes, plus a share of the true informal income (the rest stays hidden).
     snap_decl, rows_decl = taken(rec_reg)
     quarter_incomes(snap_decl, rows_decl)
-    informal = snap_true.incomes.loc[snap_true.incomes["source"].to_numpy() == "informal"]
-    share = rng.uniform(0, p.declared_informal_max, len(informal))
+    is_informal = snap_true.incomes["source"].to_numpy() == "informal"
+    informal = snap_true.incomes.loc[is_informal]
+    informal_pos = snap_true.income_person[is_informal]
+    share = habits["declared_informal_share"][apply[snap_true.person_family[informal_pos]]]
     declared_informal = informal.assign(amount_kzt=np.round(informal["amount_kzt"].to_numpy() * share))
     keep = declared_informal["amount_kzt"].to_numpy() > 0
-    inf_pos = snap_true.income_person[(snap_true.incomes["source"].to_numpy() == "informal")][keep]
+    inf_pos = informal_pos[keep]
     snap_decl.incomes = pd.concat([snap_decl.incomes, declared_informal.loc[keep]], ignore_index=True)
     snap_decl.income_person = np.concatenate([snap_decl.income_person, inf_pos])
 
     fam_true = snap_true.families
     declared = snap_decl.families.assign(application_date=app_dates, application_id=app_ids)
-    visit_reveals = rng.random(len(apply)) < p.visit_reveals_assets
+    visit_reveals = habits["visit_reveals"][apply]
     for col in ("vehicles_owned", "livestock_heads", "land_ha"):
         declared[col] = np.where(visit_reveals, fam_true[col], declared[col])
     # The commission sees the home: a family well above the line is found not in need (Art. 128 p.3).
-    declared["commission_found_no_need"] = (true_pc[apply] > p.commission_no_need_above * line) & (
-        rng.random(len(apply)) < p.commission_detects
-    )
+    declared["commission_found_no_need"] = (true_pc[apply] > p.commission_no_need_above * line) & habits[
+        "commission_detects"
+    ][apply]
     snap_decl.families = declared
     app_of_person = app_ids[snap_decl.person_family]
     snap_decl.persons = snap_decl.persons.copy()

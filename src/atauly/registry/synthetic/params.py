@@ -9,13 +9,18 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class SyntheticParams:
     quarter: str = "2025Q3"  # "current" quarter; truth incomes are those of the preceding quarter
-    # Household size = 1 + Poisson(λ), capped at 12 — assumption, tuned to 26% of people in households of
-    # 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz 1031022). It gives ≈2.5 members urban and ≈3.4
-    # rural (the fact sheet says ≈3 / ≈4) and ≈7.0M families (DFM: 6.3M): a known gap, see the docs.
-    size_lambda_urban: float = 1.5
-    size_lambda_rural: float = 2.4
+    # Household size: an explicit distribution over sizes 1, 2, 3… (shares of households), one for towns and
+    # one for villages — assumption, tuned to three published figures at once: ≈3 members in towns and ≈4
+    # in villages, 26% of people in households of 5+ (fact sheet §5.7: mgorod.kz 2021-11-24; newsline.kz
+    # 1031022), and 6.3M families (DFM, inbuh.kz 263). The one-parameter 1 + Poisson(λ) used before could
+    # not match the means and the share of large households together (it gave ≈7.0M families). Matching
+    # both needs fewer one-person households and a thinner tail than a Poisson: the tables give ≈2.9 / ≈3.9.
+    household_size_urban: tuple[float, ...] = (0.15, 0.24, 0.30, 0.24, 0.05, 0.015, 0.005)
+    household_size_rural: tuple[float, ...] = (0.06, 0.12, 0.19, 0.355, 0.17, 0.06, 0.03, 0.01, 0.003, 0.002)
     large_family_regions: tuple[str, ...] = ("turkestan", "shymkent", "kyzylorda", "zhambyl", "mangystau")
-    large_family_factor: float = 1.15  # assumption: the south and west have larger households
+    # Assumption: the south and west have larger households; there the share of size s is weighted by
+    # tilt^(s-1) (then renormalised), which shifts the whole distribution up rather than adding a tail.
+    large_family_tilt: float = 1.1
     spouse_share: float = 0.72  # families of 2+ with a spouse — assumption
     adult_child_share: float = (
         0.15  # children aged 18–24 still living with parents (when parents are old enough)
@@ -35,7 +40,11 @@ class SyntheticParams:
     student_18_22: float = 0.45
     informal_share_not_working: float = 0.30  # adults without formal work who earn informally — assumption
     informal_share_self_employed: float = 0.50
-    lift_size_exponent: float = 2.0  # informal lifting out of poverty favours small families — assumption
+    # Informal lifting out of poverty favours small families (weight size^-exponent) — assumption. With 2.5,
+    # 76% of poor people live in households of 5+ (fact sheet §5.7: 889.2k of 1,027.4k = 86.5%, Q2 2024)
+    # and recipient families have ≈5.4 members (5.3 in 2023–2025, §5.1), at full scale, seed 1. The
+    # earlier 2.0 gave ≈5.1–5.2 members with the household size tables above (scale 0.05).
+    lift_size_exponent: float = 2.5
     informal_share_idle_families: float = 0.90  # heads of families with no other money — assumption
     # Money, KZT per month, 2025 (fact sheet §5.9–5.11 where named).
     wage_median: float = 260_000.0  # assumption, below the mean wage 403,251 (Q2 2024, daul-info 174014)
@@ -95,46 +104,61 @@ class SyntheticParams:
     history_quarters: int = 8
     income_drift_sigma: float = 0.04  # family earnings drift per quarter back (log scale)
     quarterly_growth: float = 1.02
-    takeup_intercept: float = -1.7
+    takeup_intercept: float = -1.9  # calibrated to the ASP stock on 1 Jun 2025 (45.2k families, §5.1)
     takeup_need: float = 2.5  # take-up rises with the gap to the line…
     takeup_size: float = 1.3  # …and with family size (large families know the programme)
     takeup_rural: float = 0.3  # …and falls with distance (rural families)
-    # …and is lower in the three big cities (fewer recipients there than their poverty suggests:
+    # …and is lower in Astana and Almaty (fewer recipients there than their poverty suggests:
     # Almaty 1,819 families in 2025, fact sheet §5.3) — assumption calibrated to the Aug 2023 shares.
     takeup_city: float = 1.8
     cities: tuple[str, ...] = ("710000000", "750000000")
-    # Regional take-up shifts (logit) — assumption calibrated to the regional shares of recipient families
-    # (1 Aug 2023, fact sheet §5.3): the south applies more, the industrial north and west less.
+    # Regional take-up shifts (logit) — assumption calibrated at full scale (seed 1) to the regional shares
+    # of recipient families (1 Aug 2023, fact sheet §5.3): the south applies more, the industrial north and
+    # west less. Regions without a published share are kept below the sixth-largest published one
+    # (Zhetisu, 6.0%) and above the fourth-smallest (Karaganda, 1.6%), as the published ranking implies.
     takeup_region_shift: dict[str, float] = field(
         default_factory=lambda: {
-            "610000000": 0.8,
-            "790000000": 1.15,
-            "430000000": 1.5,
-            "310000000": -0.6,
-            "190000000": 0.3,
-            "330000000": 0.6,
-            "350000000": -2.0,
-            "230000000": -2.6,
-            "620000000": -2.3,
-            "590000000": -1.65,
-            "550000000": -0.6,
-            "390000000": -0.6,
-            "110000000": -0.4,
-            "630000000": -0.6,
-            "270000000": -0.4,
-            "150000000": -0.3,
+            "610000000": 1.33,  # Turkestan
+            "790000000": 1.44,  # Shymkent
+            # Kyzylorda: take-up is saturated (a shift of 3.5 instead of 2.4 adds only 6% more recipients),
+            # and the region reaches 5.6% of recipients, not 8.6%: its assumed poverty rate (5.5%,
+            # geography.py) leaves too few families below the line; with 8% it would reach ≈8.4% (seed 1).
+            "430000000": 2.5,
+            "310000000": -1.59,  # Zhambyl
+            "190000000": 0.57,  # Almaty Region
+            "330000000": 0.67,  # Zhetisu
+            "350000000": -3.36,  # Karaganda
+            "230000000": -3.84,  # Atyrau
+            "620000000": -3.01,  # Ulytau
+            "590000000": -2.11,  # North Kazakhstan
+            "550000000": -0.6,  # Pavlodar
+            "390000000": -0.6,  # Kostanay
+            "110000000": -0.4,  # Akmola
+            "630000000": -0.6,  # East Kazakhstan
+            "270000000": -0.4,  # West Kazakhstan
+            "150000000": -0.3,  # Aktobe
+            "750000000": -1.12,  # Almaty city (on top of takeup_city)
+            "470000000": -0.64,  # Mangystau
         }
     )
     family_takeup_sigma: float = 2.5  # persistent family propensity to apply (logit), so recipients stay on
     lift_formal_share: float = 0.5  # share of the lift out of poverty that is formal (recorded) income
-    takeup_not_entitled: float = (
-        0.02  # families not entitled by truth who look needy in the records and apply
-    )
+    # Families not entitled by truth (above their own line) who look needy in the records and apply anyway —
+    # assumption (1%, the figure in docs/synthetic-data.md; 2% put more families not in need on the roll and
+    # pulled the recipients' family size down, scale 0.05).
+    takeup_not_entitled: float = 0.01
+    officer_error_range: tuple[float, float] = (0.01, 0.06)  # per-district error rate of officers
+    # What applicants declare and what the home visit finds — assumptions. Drawn once per family and kept
+    # every quarter (the same habits, the same home), so that eligibility does not flicker from quarter to
+    # quarter when nothing changed (few families come and go within a year, fact sheet §5.1).
     declared_informal_max: float = 0.5  # applicants declare up to this share of their informal income
     visit_reveals_assets: float = 0.5  # the home visit finds unrecorded vehicles, land and livestock
-    officer_error_range: tuple[float, float] = (0.01, 0.06)  # per-district error rate of officers
     commission_no_need_above: float = 1.5  # true per-capita income above this many poverty lines…
     commission_detects: float = 0.4  # …is seen by the commission's visit with this probability
-    takeup_fresh_draw: float = (
-        0.1  # share of families whose application draw is new each quarter — assumption
-    )
+    # Share of families whose application draw is new each quarter — assumption (was 0.10: with the draw
+    # renewed that often too many families came and went within a year, fact sheet §5.1).
+    takeup_fresh_draw: float = 0.05
+    # Recipients of the last quarter who are still below their own line re-apply with this probability,
+    # whatever their draw (ASP is assigned for a quarter; few recipients leave during a year: 54.4k families
+    # over 2025 for 45.2k on 1 Jun, fact sheet §5.1) — assumption.
+    recipients_reapply: float = 0.95

@@ -42,23 +42,37 @@ def reference_months(quarter: str) -> list[str]:
     return [str(start - k) for k in (3, 2, 1)]
 
 
-def _sizes(rng, n_target_people: int, urban: np.ndarray | None, stats: RegionStats, p: SyntheticParams):
+def size_distribution(stats: RegionStats, p: SyntheticParams) -> tuple[np.ndarray, np.ndarray]:
+    """Shares of households of size 1, 2, 3… in the region's towns and villages (the tables of the
+    parameters, tilted towards larger households in the regions listed in ``large_family_regions``)."""
+    tilt = p.large_family_tilt if stats.key in p.large_family_regions else 1.0
+    out = []
+    for table in (p.household_size_urban, p.household_size_rural):
+        share = np.asarray(table, dtype=float) * tilt ** np.arange(len(table))
+        out.append(share / share.sum())
+    return out[0], out[1]
+
+
+def _sizes(rng, n_target_people: int, stats: RegionStats, p: SyntheticParams):
     """Household sizes until the region's population is reached."""
-    factor = p.large_family_factor if stats.key in p.large_family_regions else 1.0
-    mean_size = 1 + factor * (
-        stats.urban_share * p.size_lambda_urban + (1 - stats.urban_share) * p.size_lambda_rural
-    )
+    urban_p, rural_p = size_distribution(stats, p)
+    mean = [float(np.dot(np.arange(1, len(q) + 1), q)) for q in (urban_p, rural_p)]
+    mean_size = stats.urban_share * mean[0] + (1 - stats.urban_share) * mean[1]
     n_fam = max(1, int(round(n_target_people / mean_size)))
     is_urban = rng.random(n_fam) < stats.urban_share
-    lam = factor * np.where(is_urban, p.size_lambda_urban, p.size_lambda_rural)
-    sizes = np.minimum(1 + rng.poisson(lam), 12)
-    return sizes, is_urban
+    u = rng.random(n_fam)
+    sizes = np.where(
+        is_urban,
+        1 + np.minimum(np.searchsorted(np.cumsum(urban_p), u, side="right"), len(urban_p) - 1),
+        1 + np.minimum(np.searchsorted(np.cumsum(rural_p), u, side="right"), len(rural_p) - 1),
+    )
+    return sizes.astype(np.int64), is_urban
 
 
 def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticParams) -> RegionData:
     rng = np.random.default_rng([seed, REGION_INDEX[stats.key]])
     region = REGION_BY_KEY[stats.key]
-    sizes, is_urban = _sizes(rng, int(round(stats.population * scale)), None, stats, p)
+    sizes, is_urban = _sizes(rng, int(round(stats.population * scale)), stats, p)
     n_fam = len(sizes)
     ref = quarter_start(p.quarter)
 
