@@ -81,7 +81,6 @@ def generate_cmd(
     from atauly.law.compute import compute
     from atauly.registry.codes import REGION_BY_KATO
     from atauly.registry.synthetic import generate
-    from atauly.registry.synthetic.geography import REGION_STATS
 
     from .common import progress_bar
 
@@ -89,18 +88,24 @@ def generate_cmd(
         bad = [r for r in region if r not in REGION_BY_KATO]
         if bad:
             fail(f"unknown region KATO code(s): {', '.join(bad)}; see docs/data-contract.md")
-    stats = {s.key: s for s in REGION_STATS}
     wanted = region or list(REGION_BY_KATO)
-    expected = sum(stats[REGION_BY_KATO[k].key].population for k in wanted) * scale
     try:
         with progress_bar() as progress:
-            task = progress.add_task("Generating persons, region by region", total=int(expected))
+            # Counted in regions (the exact number of persons is known only once a region is drawn).
+            task = progress.add_task("Generating regions", total=len(wanted))
+            persons = [0]
+
+            def advance(kato: str, n: int) -> None:
+                persons[0] += n
+                progress.update(task, description=f"Generating regions ({persons[0]:,} persons so far)")
+                progress.advance(task, 1)
+
             summary = generate(
                 scale,
                 seed,
                 out,
                 region,
-                progress=lambda kato, n: progress.advance(task, n),
+                progress=advance,
                 law=compute if history else None,
                 workers=workers,
             )

@@ -65,7 +65,17 @@ REGION_STATS: tuple[RegionStats, ...] = (
         "karaganda", 1_131_438, "1 Dec 2025 (zakon.kz 6503417)", 0.80, 0.033, "Q3 2024 (samal-akparat 182404)"
     ),
     RegionStats("kostanay", 830_000, _E, 0.55, 0.040, _A),
-    RegionStats("kyzylorda", 830_000, _E, 0.45, 0.055, _A),
+    # Poverty rate not retrieved: 8% (like neighbouring Zhambyl 8.1% and Turkestan 9.0%) — an assumption
+    # inferred from Kyzylorda's 8.6% share of ASP recipient families (1 Aug 2023, fact sheet §5.3), the
+    # third largest; at 5.5% the region could not reach that share at any take-up.
+    RegionStats(
+        "kyzylorda",
+        830_000,
+        _E,
+        0.45,
+        0.080,
+        "assumption: inferred from its 8.6% share of ASP recipient families",
+    ),
     RegionStats("mangystau", 790_000, _E, 0.45, 0.082, "Q3 2025 (news.mail.ru 69187241)"),
     RegionStats("pavlodar", 750_000, _E, 0.70, 0.035, _A),
     RegionStats("north_kazakhstan", 514_732, "1 Dec 2025 (tengrinews 589638)", 0.45, 0.040, _A),

@@ -120,9 +120,8 @@ class SyntheticParams:
         default_factory=lambda: {
             "610000000": 1.33,  # Turkestan
             "790000000": 1.44,  # Shymkent
-            # Kyzylorda: take-up is saturated (a shift of 3.5 instead of 2.4 adds only 6% more recipients),
-            # and the region reaches 5.6% of recipients, not 8.6%: its assumed poverty rate (5.5%,
-            # geography.py) leaves too few families below the line; with 8% it would reach ≈8.4% (seed 1).
+            # Kyzylorda: take-up is saturated (a shift of 3.5 instead of 2.4 adds only 6% more recipients);
+            # its share is reached through its assumed poverty rate (8%, geography.py), not this shift.
             "430000000": 2.5,
             "310000000": -1.59,  # Zhambyl
             "190000000": 0.57,  # Almaty Region
