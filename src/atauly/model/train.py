@@ -329,7 +329,7 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         models[PRIMARY]["threshold"] = thr
         if split_name == "time":
             # Most families in the latest quarter applied before: report the families never seen too.
-            new = ~np.isin(test.groups, ds.groups[tr])
+            new = ~pd.Series(test.groups).isin(pd.unique(ds.groups[tr])).to_numpy()  # hashed, not O(n·m)
             models[PRIMARY]["new_families"] = {
                 "rows": int(new.sum()),
                 **evaluate_predictions(
