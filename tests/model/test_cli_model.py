@@ -14,6 +14,8 @@ from atauly.settings import get_settings
 from .conftest import byod_frame
 
 runner = CliRunner()
+#: The bring-your-own-data fixture's columns: target, households, row ids, and a leak to drop.
+BYOD = ("--target", "needy", "--group", "household", "--id", "row_id", "--drop", "leak")
 
 
 def invoke(*args):
@@ -100,14 +102,7 @@ def test_bring_your_own_data_through_the_cli(home, tmp_path):
         "train",
         "--data",
         data,
-        "--target",
-        "needy",
-        "--group",
-        "household",
-        "--id",
-        "row_id",
-        "--drop",
-        "leak",
+        *BYOD,
         "--audit",
         "sex",
         "--name",
@@ -138,14 +133,7 @@ def test_quality_gate_failure_exits_1_and_tampering_is_refused(home, tmp_path):
         "train",
         "--data",
         data,
-        "--target",
-        "needy",
-        "--group",
-        "household",
-        "--id",
-        "row_id",
-        "--drop",
-        "leak",
+        *BYOD,
         "--name",
         "noise",
         "--no-baselines",
