@@ -112,6 +112,8 @@ def _demo_model(settings, synthetic) -> None:
         model.train_cmd(registry=synthetic, name=name)
     decisions = pd.read_parquet(synthetic / "decisions")
     latest = decisions[(decisions["quarter"] == decisions["quarter"].max()) & decisions["officer_approved"]]
+    if latest.empty:  # no approval in the latest quarter: any application will do
+        latest = decisions
     family = str(latest.sort_values("application_id")["family_id"].iloc[0])
     console.rule(f"[bold]Recommendation for family {family} (recorded data), beside the law")
     model.recommend_cmd(model=name, registry=synthetic, family=family, lang=settings.lang)

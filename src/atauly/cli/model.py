@@ -292,6 +292,8 @@ def score_cmd(
         fail(f"--lang must be one of {', '.join(LANGUAGES)}")
     if budget is not None and budget < 0:
         fail("--budget must be a number of families ≥ 0")
+    if reasons < 0:
+        fail("--reasons must be ≥ 0")
     rec = _load_model(model)
     try:
         if _is_registry(data):
@@ -316,12 +318,13 @@ def score_cmd(
                 fail(f"--id column {id_column!r} not in {data.name}")
             ids = frame[id_column].to_numpy()
         rec.set_jobs(get_settings().workers)
-        scored = rec.score(frame, budget)
-        scored.insert(0, id_column, ids)
-        if reasons:
-            all_reasons = rec.reasons(frame, lang, reasons)
+        if reasons:  # one pass over the trees gives both
+            scored, all_reasons = rec.score_with_reasons(frame, lang, reasons, budget)
             for k in range(reasons):
                 scored[f"reason_{k + 1}"] = [r[k].line if len(r) > k else "" for r in all_reasons]
+        else:
+            scored = rec.score(frame, budget)
+        scored.insert(0, id_column, ids)
     except (DataError, ValueError) as exc:
         fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
