@@ -9,7 +9,7 @@ import typer
 from atauly import __version__
 from atauly.settings import get_settings
 
-from . import law, model, registry
+from . import law, model, registry, screen
 from .common import console
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(law.app, name="law")
 app.add_typer(registry.app, name="registry")
 app.add_typer(model.app, name="model")
+app.command("screen")(screen.screen_cmd)
 
 
 @app.command()
@@ -117,6 +118,46 @@ def _demo_model(settings, synthetic) -> None:
     family = str(latest.sort_values("application_id")["family_id"].iloc[0])
     console.rule(f"[bold]Recommendation for family {family} (recorded data), beside the law")
     model.recommend_cmd(model=name, registry=synthetic, family=family, lang=settings.lang)
+    _demo_scan(settings, synthetic, store)
+
+
+def _demo_scan(settings, synthetic, store) -> None:
+    """The proactive scan of the region with a model trained on recorded data; one district's list."""
+    import shutil
+
+    from atauly.screening import read_candidates
+
+    from .common import rich_table
+
+    name = "asp-demo-scan"
+    console.rule("[bold]Proactive scan: entitled families who have not applied, ranked by need")
+    if not (store.versions(name) and store.aliases(name)["champion"]):
+        model.train_cmd(registry=synthetic, name=name, view="recorded", baselines=False)
+    out = settings.results_dir / "scan-shymkent"
+    shutil.rmtree(out, ignore_errors=True)
+    screen.screen_cmd(registry=synthetic, quarter="2025Q3", out=out, workers=1, model=name)
+    candidates = read_candidates(out)
+    if candidates.empty:
+        console.print("No candidates in this region.")
+        return
+    district = candidates["district"].value_counts().index[0]
+    top = candidates[candidates["district"] == district].head(10)
+    cols = [
+        "rank",
+        "family_id",
+        "members",
+        "eligible_by_law",
+        "probability",
+        "wellbeing_level",
+        "monthly_amount",
+    ]
+    console.print(
+        rich_table(
+            top[cols].round({"probability": 3}),
+            title=f"District {district}: the 10 families most in need among {int((candidates['district'] == district).sum()):,} candidates",
+            money=("monthly_amount",),
+        )
+    )
 
 
 if __name__ == "__main__":

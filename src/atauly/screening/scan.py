@@ -1,0 +1,341 @@
+"""The proactive scan: every family of the recorded view, partition by partition, on Dask.
+
+For each partition (a region: ``recorded/families/part-KATO.parquet``) the scan validates the data, applies
+the law (``atauly.law``), scores the families with a stored model (``atauly.model``), computes their
+well-being level (``atauly.registry.wellbeing``), reads their ASP status from ``decisions/``, and selects
+**candidates**: entitled by law or likely entitled by the model, not receiving ASP, not applying this
+quarter, not refused in this or the previous quarter. Candidates are ranked by need within their
+district. Each partition's result is written atomically (a temporary file renamed into place), so a
+scan killed mid-way resumes from the partitions it finished, losing and duplicating nothing.
+
+Results do not depend on how the work is spread: every partition is computed the same way whether it
+runs in this process (``workers=1``), on a local Dask cluster or on a remote one, and ranks are computed
+within a partition (districts never span regions).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: Output columns of ``candidates/`` (issue 6's contract), then extra columns.
+CANDIDATE_COLUMNS = [
+    "family_id",
+    "district",
+    "region",
+    "rank",
+    "eligible_by_law",
+    "probability",
+    "wellbeing_level",
+    "reason",
+]
+EXTRA_COLUMNS = ["members", "per_capita_income", "poverty_line", "monthly_amount", "need_gap"]
+SUMMARY_COLUMNS = [
+    "region",
+    "district",
+    "families",
+    "entitled_by_law",
+    "receiving",
+    "applied",
+    "candidates",
+    "candidates_monthly_amount",
+]
+#: Refusal grounds that are sanctions (Art. 128 p.4–6): such families are not offered assistance.
+SANCTIONS = ("refused_employment_measures", "social_contract_breach", "false_information")
+LEVEL_ORDER = {"E": 0, "D": 1, "C": 2, "B": 3, "A": 4}  # most in need first
+
+
+class ScanError(RuntimeError):
+    """A scan that cannot start or resume; the message says why."""
+
+
+@dataclass(frozen=True)
+class ScanJob:
+    """Everything one partition needs (small and picklable, so it travels to any Dask worker)."""
+
+    registry: str
+    partition: str  # the part file's stem ("part-KATO") or "all" for an unpartitioned registry
+    quarter: str
+    store: str
+    model: str  # NAME@vN, resolved once before the scan
+    out: str
+
+
+def partitions(registry: Path) -> list[str]:
+    """Partition names of the recorded view: one per ``part-*.parquet`` of ``families``."""
+    fam = registry / "recorded" / "families"
+    if fam.is_dir():
+        parts = sorted(p.stem for p in fam.glob("part-*.parquet"))
+        if parts:
+            return parts
+    from atauly.registry.io import resolve_view
+
+    resolve_view(registry, "recorded")  # raises a clear error when there is no registry here
+    return ["all"]
+
+
+def _read_partition(registry: Path, partition: str):
+    """The partition's tables, validated against the data contract (invalid families are left out and
+    counted)."""
+    from atauly.registry import load_registry
+    from atauly.registry.validate import drop_families, validate
+
+    if partition == "all":
+        reg, report = load_registry(registry, "recorded", skip_invalid=True)
+        return reg, int(report.problems["family_id"].nunique()) if not report.ok else 0
+    from atauly.registry import Registry
+
+    base = registry / "recorded"
+    tables = []
+    for name in ("families", "persons", "incomes"):
+        df = pd.read_parquet(base / name / f"{partition}.parquet")
+        for col in df.columns:
+            if isinstance(df[col].dtype, pd.CategoricalDtype):
+                df[col] = df[col].astype(str)
+        tables.append(df)
+    fam, per, inc, report = validate(*tables)
+    if report.fatal:
+        raise ScanError(f"{partition}: {report.summary(limit=5)}")
+    if not report.ok:
+        bad = report.invalid_family_ids()
+        fam, per, inc = drop_families(fam, per, inc, bad)
+        return Registry(fam, per, inc), len(bad)
+    return Registry(fam, per, inc, report.person_family, report.income_person), 0
+
+
+def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series) -> pd.DataFrame:
+    """ASP status of each family from ``decisions``: receiving (approved this quarter), applied this
+    quarter, refused this or the previous quarter, sanctioned."""
+    n = len(family_ids)
+    out = pd.DataFrame(
+        {"receiving": np.zeros(n, bool), "applied": np.zeros(n, bool), "recently_refused": np.zeros(n, bool)}
+    )
+    path = registry / "decisions" / f"{partition}.parquet"
+    if partition == "all":
+        path = registry / "decisions"
+    if not path.exists():
+        return out
+    dec = pd.read_parquet(path, columns=["family_id", "quarter", "officer_approved"])
+    q = pd.Period(quarter, freq="Q")
+    recent = dec["quarter"].astype(str).isin([str(q), str(q - 1)])
+    now = dec["quarter"].astype(str) == str(q)
+    ids = family_ids.astype(str)
+    out["receiving"] = ids.isin(dec.loc[now & dec["officer_approved"], "family_id"]).to_numpy()
+    out["applied"] = ids.isin(dec.loc[now, "family_id"]).to_numpy()
+    out["recently_refused"] = ids.isin(dec.loc[recent & ~dec["officer_approved"], "family_id"]).to_numpy()
+    return out
+
+
+@lru_cache(maxsize=4)
+def _recommender(store: str, model: str):
+    """One model per worker process (loaded and checked once, then reused for every partition)."""
+    from atauly.model import ModelStore, Recommender
+
+    rec = Recommender.load(ModelStore(store), model)
+    rec.set_jobs(1)  # one thread per Dask worker; parallelism comes from the partitions
+    return rec
+
+
+def scan_partition(job: ScanJob) -> dict:
+    """Scan one partition and write ``candidates/`` and ``summary/`` for it. Returns its counts."""
+    from atauly.law.compute import compute
+    from atauly.registry.wellbeing import levels
+
+    registry, out = Path(job.registry), Path(job.out)
+    reg, invalid = _read_partition(registry, job.partition)
+    fam = reg.families
+    law = compute(reg, job.quarter)
+    rec = _recommender(job.store, job.model)
+    start = pd.Period(job.quarter, freq="Q").start_time
+    prob = rec.score(rec.features_of(reg, law, start))["probability"].to_numpy()
+    level = levels(fam, reg.persons, reg.incomes)["wellbeing_level"].to_numpy()
+    status = _status(registry, job.partition, job.quarter, fam["family_id"])
+    eligible = law["eligible"].to_numpy(dtype=bool)
+    refusal = law["refusal_reason"].fillna("").astype(str).to_numpy()
+    likely = prob >= rec.threshold
+    sanctioned = np.isin(refusal, SANCTIONS)
+    candidate = (
+        (eligible | likely)
+        & ~sanctioned
+        & ~status["receiving"].to_numpy()
+        & ~status["applied"].to_numpy()
+        & ~status["recently_refused"].to_numpy()
+    )
+    line = np.maximum(law["poverty_line"].to_numpy(dtype=float), 1.0)
+    pci = law["per_capita_income"].to_numpy(dtype=float)
+    gap = 1 - pci / line
+    amount = law["asp_monthly_amount"].to_numpy(dtype=float) + law["child_supplement_monthly"].to_numpy(
+        dtype=float
+    )
+    district = (
+        fam["district_kato"].astype(str).to_numpy() if "district_kato" in fam else np.full(len(fam), "")
+    )
+    region = fam["region_kato"].astype(str).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "family_id": fam["family_id"].astype(str).to_numpy(),
+            "district": district,
+            "region": region,
+            "eligible_by_law": eligible,
+            "probability": prob,
+            "wellbeing_level": level,
+            "reason": _reasons(eligible, prob, gap, refusal),
+            "members": law["members"].to_numpy(),
+            "per_capita_income": pci,
+            "poverty_line": line,
+            "monthly_amount": amount,
+            "need_gap": gap,
+            "_level": pd.Series(level).map(LEVEL_ORDER).to_numpy(),
+        }
+    )[candidate]
+    # Most in need first: well-being level, then the gap to the poverty line, then the model, then id.
+    frame = frame.sort_values(
+        ["district", "_level", "need_gap", "probability", "family_id"],
+        ascending=[True, True, False, False, True],
+        kind="mergesort",
+    )
+    frame.insert(3, "rank", frame.groupby("district", sort=False).cumcount().to_numpy() + 1)
+    frame = frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
+
+    per_district = pd.DataFrame(
+        {
+            "region": region,
+            "district": district,
+            "families": 1,
+            "entitled_by_law": eligible,
+            "receiving": status["receiving"].to_numpy(),
+            "applied": status["applied"].to_numpy(),
+            "candidates": candidate,
+            "candidates_monthly_amount": np.where(candidate & eligible, amount, 0.0),
+        }
+    )
+    summary = per_district.groupby(["region", "district"], as_index=False).sum()[SUMMARY_COLUMNS]
+    _write_atomically(summary, out / "summary" / f"{job.partition}.parquet")
+    _write_atomically(frame, out / "candidates" / f"{job.partition}.parquet")  # last: marks it done
+    return {
+        "partition": job.partition,
+        "families": len(fam),
+        "invalid_families": invalid,
+        "candidates": int(candidate.sum()),
+    }
+
+
+def _reasons(eligible, prob, gap, refusal) -> np.ndarray:
+    """A short reason per family (English, for lists and logs; the service shows translated reasons)."""
+    pct = np.round(np.abs(gap) * 100).astype(int).astype(str)
+    by_law = np.char.add(np.char.add("entitled by law: per-capita income ", pct), "% below the poverty line")
+    by_model = np.char.add(
+        np.char.add("likely entitled (model ", np.char.mod("%.2f", prob)),
+        np.char.add("); on records the law refuses: ", refusal.astype(str)),
+    )
+    return np.where(eligible, by_law, by_model)
+
+
+def _write_atomically(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def scan(
+    registry: Path | str,
+    quarter: str,
+    out: Path | str,
+    store: Path | str,
+    model: str,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> dict:
+    """Scan every partition not already done in ``out``; returns the run's manifest.
+
+    ``workers=1`` without a scheduler runs in this process; otherwise a Dask ``LocalCluster`` of
+    ``workers`` single-threaded processes, or the cluster at ``scheduler`` (``tcp://host:port``).
+    """
+    from atauly.law.simulation import Quarter
+    from atauly.model import ModelStore
+
+    registry, out, store = Path(registry).resolve(), Path(out).resolve(), Path(store).resolve()
+    quarter = str(Quarter.parse(quarter))
+    parts = partitions(registry)
+    name, version = ModelStore(store).resolve(model)
+    ModelStore(store).load(f"{name}@{version}")  # checked once here: a tampered model stops the scan
+    manifest = {
+        "registry": str(registry),
+        "quarter": quarter,
+        "model": f"{name}@{version}",
+        "partitions": parts,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / "scan.json"
+    if manifest_path.exists():
+        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+        for key in ("registry", "quarter", "model"):
+            if previous.get(key) != manifest[key]:
+                raise ScanError(
+                    f"{out} holds a scan of another {key} ({previous.get(key)} ≠ {manifest[key]}); "
+                    "use a new --out directory"
+                )
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    done = (
+        {p.stem for p in (out / "candidates").glob("*.parquet")} if (out / "candidates").is_dir() else set()
+    )
+    todo = [p for p in parts if p not in done]
+    jobs = [ScanJob(str(registry), p, quarter, str(store), f"{name}@{version}", str(out)) for p in todo]
+    for stale in (*out.glob("candidates/.*.tmp"), *out.glob("summary/.*.tmp")):
+        stale.unlink()  # a partition file half-written by a killed run (never renamed into place)
+    results = []
+    if jobs and workers <= 1 and scheduler is None:
+        for job in jobs:
+            results.append(scan_partition(job))
+            if progress:
+                progress(results[-1])
+    elif jobs:
+        results = _on_dask(jobs, workers, scheduler, progress)
+    manifest |= {"resumed_from": len(done), "scanned_now": [r["partition"] for r in results]}
+    return manifest
+
+
+def _on_dask(jobs: list[ScanJob], workers: int, scheduler: str | None, progress) -> list[dict]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler, timeout=30)
+    try:
+        futures = client.map(scan_partition, jobs, pure=False)
+        results = []
+        for future in as_completed(futures):
+            results.append(future.result())
+            if progress:
+                progress(results[-1])
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def read_candidates(out: Path | str) -> pd.DataFrame:
+    """All partitions of a scan's ``candidates/``, in a stable order (region, district, rank)."""
+    path = Path(out) / "candidates"
+    if not path.is_dir():
+        raise ScanError(f"no candidates/ in {out}: run `atauly screen` first")
+    frames = [pd.read_parquet(p) for p in sorted(path.glob("*.parquet"))]
+    if not frames:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS + EXTRA_COLUMNS)
+    df = pd.concat(frames, ignore_index=True)
+    return df.sort_values(["region", "district", "rank"], kind="mergesort").reset_index(drop=True)
