@@ -208,7 +208,7 @@ def train_cmd(
             f"vs true need, at the inclusion error of the law on recorded data alone "
             f"({matched['law_on_recorded_inclusion_error']:.3f}): exclusion error "
             f"{matched['model_exclusion_error']:.3f} (model) vs {matched['law_on_recorded_exclusion_error']:.3f} "
-            f"(law on recorded data), a relative reduction of {matched['relative_exclusion_reduction']:.1%} "
+            f"(law on recorded data), a relative reduction of {_share(matched['relative_exclusion_reduction'])} "
             f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
         )
     gate = result.metrics["quality_gate"]
@@ -227,6 +227,10 @@ def train_cmd(
             else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
         )
     )
+
+
+def _share(value: float) -> str:
+    return "n/a (the rule misses no entitled family)" if value != value else f"{value:.1%}"
 
 
 def _is_registry(path: Path) -> bool:

@@ -265,7 +265,9 @@ def matched_text(metrics: dict) -> str:
         f"the law on recorded data alone ({_fmt(m['law_on_recorded_inclusion_error'])}; chosen on the calibration "
         f"families): exclusion error {_fmt(m['model_exclusion_error'])} for the model vs "
         f"{_fmt(m['law_on_recorded_exclusion_error'])} for the rule, inclusion {_fmt(m['model_inclusion_error'])} — a "
-        f"relative reduction of exclusion error of {m['relative_exclusion_reduction']:.1%} (issue 4's target: ≥ 30% at "
+        f"relative reduction of exclusion error of "
+        f"{'n/a' if m['relative_exclusion_reduction'] != m['relative_exclusion_reduction'] else format(m['relative_exclusion_reduction'], '.1%')} "
+        f"(issue 4's target: ≥ 30% at "
         f"equal or lower inclusion; {'met' if m['met'] else 'not met'}). This threshold uses true need, which is "
         "unknown in real use: it is an evaluation device, never the model's threshold."
     )
