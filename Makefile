@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_law_compute.py
 	$(BIN)/python benchmarks/bench_registry_generate.py
+	$(BIN)/python benchmarks/bench_model.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
