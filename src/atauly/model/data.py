@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from atauly.registry import Registry
+from atauly.registry.io import read_parquet
 from atauly.registry.validate import Keys
 
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
@@ -264,11 +265,7 @@ def _read(directory: Path, name: str) -> pd.DataFrame:
         path = directory / f"{name}.parquet"
     if not path.exists():
         raise DataError(f"{path} not found")
-    df = pd.read_parquet(path)
-    for col in df.columns:
-        if isinstance(df[col].dtype, pd.CategoricalDtype):
-            df[col] = df[col].astype(str)
-    return df
+    return read_parquet(path)
 
 
 def application_registry(directory: Path) -> tuple[Registry, pd.DataFrame]:

@@ -104,8 +104,13 @@ def _read_table(directory: Path, name: str) -> pd.DataFrame:
     if path.suffix == ".csv":
         # Identifiers and codes stay text (leading zeros in IINs and KATO codes matter).
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    df = pd.read_parquet(path)
-    # A partitioned dataset turns its partition column into a category; keep plain values.
+    return read_parquet(path)
+
+
+def read_parquet(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet file or partitioned directory, with plain values where a partitioned dataset would turn
+    its partition column into a category."""
+    df = pd.read_parquet(path, columns=columns)
     for col in df.columns:
         if isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype(str)

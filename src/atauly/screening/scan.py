@@ -91,15 +91,12 @@ def _read_partition(registry: Path, partition: str):
         reg, report = load_registry(registry, "recorded", skip_invalid=True)
         return reg, int(report.problems["family_id"].nunique()) if not report.ok else 0
     from atauly.registry import Registry
+    from atauly.registry.io import read_parquet
 
     base = registry / "recorded"
-    tables = []
-    for name in ("families", "persons", "incomes"):
-        df = pd.read_parquet(base / name / f"{partition}.parquet")
-        for col in df.columns:
-            if isinstance(df[col].dtype, pd.CategoricalDtype):
-                df[col] = df[col].astype(str)
-        tables.append(df)
+    tables = [
+        read_parquet(base / name / f"{partition}.parquet") for name in ("families", "persons", "incomes")
+    ]
     fam, per, inc, report = validate(*tables)
     if report.fatal:
         raise ScanError(f"{partition}: {report.summary(limit=5)}")
