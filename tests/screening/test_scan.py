@@ -145,3 +145,22 @@ def test_a_scan_directory_of_another_quarter_is_refused(setup, tmp_path):
     run(setup, tmp_path / "s")
     with pytest.raises(ScanError, match="quarter"):
         scan(registry, "2025Q2", tmp_path / "s", store.root, "asp-scan")
+
+
+def test_report_by_region_and_district_with_a_map(setup, tmp_path):
+    from atauly.screening.report import tables, write_report
+
+    run(setup, tmp_path / "s")
+    path = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.4)
+    page = path.read_text()
+    assert "data:image/png;base64," in page and "By district" in page
+    region, district = tables(tmp_path / "s", 0.4)
+    cand = read_candidates(tmp_path / "s")
+    assert set(region["region"]) == set(REGIONS)
+    assert region["candidates"].sum() == district["candidates"].sum() == len(cand)
+    assert region["expected_take_up"].sum() == pytest.approx(0.4 * cand["probability"].sum())
+    expected_budget = (0.4 * cand["probability"] * cand["monthly_amount"]).sum()
+    assert region["additional_monthly_budget"].sum() == pytest.approx(expected_budget)
+    assert (tmp_path / "r" / "by_region.csv").exists() and (tmp_path / "r" / "by_district.csv").exists()
+    with pytest.raises(ValueError):
+        tables(tmp_path / "s", 1.5)

@@ -20,7 +20,7 @@ app = typer.Typer(
 app.add_typer(law.app, name="law")
 app.add_typer(registry.app, name="registry")
 app.add_typer(model.app, name="model")
-app.command("screen")(screen.screen_cmd)
+app.add_typer(screen.app, name="screen")
 
 
 @app.command()
@@ -135,7 +135,7 @@ def _demo_scan(settings, synthetic, store) -> None:
         model.train_cmd(registry=synthetic, name=name, view="recorded", baselines=False)
     out = settings.results_dir / "scan-shymkent"
     shutil.rmtree(out, ignore_errors=True)
-    screen.screen_cmd(registry=synthetic, quarter="2025Q3", out=out, workers=1, model=name)
+    screen.run_scan(synthetic, "2025Q3", out, 1, None, name)
     candidates = read_candidates(out)
     if candidates.empty:
         console.print("No candidates in this region.")

@@ -9,17 +9,24 @@ import typer
 
 from atauly.settings import get_settings
 
-from .common import console, err_console, fail, progress_bar
+from .common import console, err_console, fail, progress_bar, rich_table
+
+app = typer.Typer(
+    help="The proactive scan: `atauly screen --registry DIR --quarter Q --out DIR`, then `atauly screen report`.",
+    invoke_without_command=True,
+)
 
 
+@app.callback(invoke_without_command=True)
 def screen_cmd(
+    ctx: typer.Context,
     registry: Annotated[
-        Path, typer.Option("--registry", help="Registry with a recorded/ view (and decisions/).")
-    ],
-    quarter: Annotated[str, typer.Option("--quarter", help="Quarter to scan, e.g. 2025Q3.")],
+        Path | None, typer.Option("--registry", help="Registry with a recorded/ view (and decisions/).")
+    ] = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help="Quarter to scan, e.g. 2025Q3.")] = None,
     out: Annotated[
-        Path, typer.Option("--out", help="Scan directory: candidates/ and summary/, partitioned.")
-    ],
+        Path | None, typer.Option("--out", help="Scan directory: candidates/ and summary/, partitioned.")
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option("--workers", help="Dask workers on this machine (default: cores; 1 = in process)."),
@@ -34,6 +41,16 @@ def screen_cmd(
 ) -> None:
     """Scan every family of the recorded view: the law, the model, the well-being level and the ASP status;
     candidates ranked by need within each district. A killed scan resumes where it stopped."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if registry is None or quarter is None or out is None:
+        fail("--registry, --quarter and --out are needed (or: atauly screen report --scan DIR --out DIR)")
+    run_scan(registry, quarter, out, workers, scheduler, model)
+
+
+def run_scan(
+    registry: Path, quarter: str, out: Path, workers: int | None, scheduler: str | None, model: str
+) -> None:
     from atauly.model import ModelStoreError
     from atauly.registry import RegistryNotFoundError
     from atauly.screening import ScanError, partitions, scan
@@ -63,3 +80,36 @@ def screen_cmd(
     if manifest["resumed_from"]:
         err_console.print(f"Resumed: {manifest['resumed_from']} partition(s) were already done")
     console.print(f"Scan of {manifest['quarter']} with {manifest['model']} written to {out}")
+
+
+@app.command("report")
+def report_cmd(
+    scan_dir: Annotated[Path, typer.Option("--scan", help="A scan directory written by `atauly screen`.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Report directory: report.html, by_region.csv, by_district.csv.")
+    ],
+    consent_rate: Annotated[
+        float,
+        typer.Option(
+            "--consent-rate", help="Share of offered families who agree (assumption; no published figure)."
+        ),
+    ] = 0.5,
+) -> None:
+    """By region and district: entitled by law, receiving, applied, candidates, expected take-up and the
+    additional monthly budget, with a map of Kazakhstan's regions."""
+    from atauly.screening import ScanError
+    from atauly.screening.report import tables, write_report
+
+    try:
+        path = write_report(scan_dir, out, consent_rate)
+        region, _ = tables(scan_dir, consent_rate)
+    except (ScanError, ValueError) as exc:
+        fail(str(exc))
+    console.print(
+        rich_table(
+            region.round({"expected_take_up": 0, "additional_monthly_budget": 0}),
+            title="Proactive scan by region",
+            money=("additional_monthly_budget",),
+        )
+    )
+    console.print(f"Report: {path}")

