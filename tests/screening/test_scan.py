@@ -151,7 +151,7 @@ def test_report_by_region_and_district_with_a_map(setup, tmp_path):
     from atauly.screening.report import tables, write_report
 
     run(setup, tmp_path / "s")
-    path = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.4)
+    path, _ = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.4)
     page = path.read_text()
     assert "data:image/png;base64," in page and "By district" in page
     region, district = tables(tmp_path / "s", 0.4)

@@ -56,7 +56,7 @@ def run_scan(
     from atauly.screening import ScanError, partitions, scan
 
     settings = get_settings()
-    workers = workers or settings.workers
+    workers = settings.workers if workers is None else workers
     if workers < 1:
         fail("--workers must be at least 1")
     try:
@@ -98,11 +98,10 @@ def report_cmd(
     """By region and district: entitled by law, receiving, applied, candidates, expected take-up and the
     additional monthly budget, with a map of Kazakhstan's regions."""
     from atauly.screening import ScanError
-    from atauly.screening.report import tables, write_report
+    from atauly.screening.report import write_report
 
     try:
-        path = write_report(scan_dir, out, consent_rate)
-        region, _ = tables(scan_dir, consent_rate)
+        path, region = write_report(scan_dir, out, consent_rate)
     except (ScanError, ValueError) as exc:
         fail(str(exc))
     console.print(

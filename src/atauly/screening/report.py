@@ -146,8 +146,9 @@ def _table_html(df: pd.DataFrame, caption: str) -> str:
 
 def write_report(
     scan_dir: Path | str, out_dir: Path | str, consent_rate: float = DEFAULT_CONSENT_RATE
-) -> Path:
-    """``report.html`` (map and tables), ``by_region.csv`` and ``by_district.csv`` in ``out_dir``."""
+) -> tuple[Path, pd.DataFrame]:
+    """``report.html`` (map and tables), ``by_region.csv`` and ``by_district.csv`` in ``out_dir``.
+    Returns the page's path and the table by region."""
     scan_dir, out_dir = Path(scan_dir), Path(out_dir)
     region, district = tables(scan_dir, consent_rate)
     manifest = (
@@ -192,4 +193,4 @@ offer is an invitation to apply, never a decision.</p>
 {imgs}{_table_html(region, "By region")}{_table_html(district, "By district")}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
-    return path
+    return path, region
