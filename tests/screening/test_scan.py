@@ -164,3 +164,14 @@ def test_report_by_region_and_district_with_a_map(setup, tmp_path):
     assert (tmp_path / "r" / "by_region.csv").exists() and (tmp_path / "r" / "by_district.csv").exists()
     with pytest.raises(ValueError):
         tables(tmp_path / "s", 1.5)
+
+
+def test_wellbeing_levels_from_registry_positions_equal_the_id_lookup(setup):
+    from atauly.registry import load_registry
+    from atauly.registry.wellbeing import levels
+
+    registry, _ = setup
+    reg, _ = load_registry(registry, "recorded")
+    by_ids = levels(reg.families, reg.persons, reg.incomes)
+    by_positions = levels(reg.families, reg.persons, reg.incomes, positions=reg.positions())
+    pd.testing.assert_frame_equal(by_ids, by_positions)

@@ -52,17 +52,31 @@ DEFAULT = WellbeingParams()
 
 
 def indicators(
-    families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFrame, p: WellbeingParams = DEFAULT
+    families: pd.DataFrame,
+    persons: pd.DataFrame,
+    incomes: pd.DataFrame,
+    p: WellbeingParams = DEFAULT,
+    positions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """One row per family, one boolean column per deprivation indicator (data-contract tables in)."""
-    fam_pos = pd.Index(families["family_id"]).get_indexer(persons["family_id"])
+    """One row per family, one boolean column per deprivation indicator (data-contract tables in).
+    ``positions`` — a validated registry's (person → family row, income → person row) — spares
+    looking the identifiers up again."""
+    if positions is not None:
+        fam_pos, person_of_income = positions
+    else:
+        fam_pos = pd.Index(families["family_id"]).get_indexer(persons["family_id"])
+        person_of_income = None
     n = len(families)
     size = np.bincount(fam_pos, minlength=n)
     ref = pd.Timestamp(p.reference_date)
     age = ((ref - pd.to_datetime(persons["birth_date"])).dt.days / 365.25).to_numpy()
     months = sorted(incomes["month"].unique())[-3:] if len(incomes) else []
-    inc = incomes.loc[incomes["month"].isin(months) & (incomes["source"] != "loans")]
-    inc_pos = fam_pos[pd.Index(persons["person_id"]).get_indexer(inc["person_id"])]
+    keep = (incomes["month"].isin(months) & (incomes["source"] != "loans")).to_numpy(dtype=bool)
+    inc = incomes.loc[keep]
+    if person_of_income is not None:
+        inc_pos = fam_pos[np.asarray(person_of_income)[keep]]
+    else:
+        inc_pos = fam_pos[pd.Index(persons["person_id"]).get_indexer(inc["person_id"])]
     per_capita = (
         np.bincount(inc_pos, weights=inc["amount_kzt"], minlength=n)
         / max(len(months), 1)
@@ -116,10 +130,14 @@ def score(ind: pd.DataFrame, p: WellbeingParams = DEFAULT) -> np.ndarray:
 
 
 def levels(
-    families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFrame, p: WellbeingParams = DEFAULT
+    families: pd.DataFrame,
+    persons: pd.DataFrame,
+    incomes: pd.DataFrame,
+    p: WellbeingParams = DEFAULT,
+    positions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """family_id, region_kato, score and level (A–E) for every family."""
-    ind = indicators(families, persons, incomes, p)
+    ind = indicators(families, persons, incomes, p, positions)
     s = score(ind, p)
     level = np.array(LEVELS)[np.searchsorted(np.array(p.cutoffs), s, side="right")]
     return pd.DataFrame(

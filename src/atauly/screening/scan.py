@@ -152,7 +152,7 @@ def scan_partition(job: ScanJob) -> dict:
     rec = _recommender(job.store, job.model)
     start = pd.Period(job.quarter, freq="Q").start_time
     prob = rec.score(rec.features_of(reg, law, start))["probability"].to_numpy()
-    level = levels(fam, reg.persons, reg.incomes)["wellbeing_level"].to_numpy()
+    level = levels(fam, reg.persons, reg.incomes, positions=reg.positions())["wellbeing_level"].to_numpy()
     status = _status(registry, job.partition, job.quarter, fam["family_id"])
     eligible = law["eligible"].to_numpy(dtype=bool)
     refusal = law["refusal_reason"].fillna("").astype(str).to_numpy()
