@@ -264,7 +264,8 @@ def scan(
     quarter = str(Quarter.parse(quarter))
     parts = partitions(registry)
     name, version = ModelStore(store).resolve(model)
-    ModelStore(store).load(f"{name}@{version}")  # checked once here: a tampered model stops the scan
+    # Loaded (and checked) once here: a tampered model stops the scan; in-process runs reuse it.
+    _recommender(str(store), f"{name}@{version}")
     manifest = {
         "registry": str(registry),
         "quarter": quarter,
