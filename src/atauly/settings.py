@@ -22,6 +22,19 @@ class Settings(BaseSettings):
         default_factory=lambda: os.cpu_count() or 1, description="Worker processes/threads for batch jobs."
     )
 
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the casework service's database; unset: a SQLite file under home.",
+    )
+    service_model: str = Field(
+        default="asp-demo", description="Model (name, alias or NAME@vN) the casework service recommends with."
+    )
+    session_hours: float = Field(default=8.0, description="Lifetime of a login session or API token, hours.")
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'atauly.db').resolve()}"
+
     @property
     def models_dir(self) -> Path:
         return self.home / "models"

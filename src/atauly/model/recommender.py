@@ -108,6 +108,22 @@ class Recommender:
         prob = np.concatenate(probs) if probs else np.zeros(0)
         return self._decide(prob, budget), reasons
 
+    def score_in_languages(
+        self, frame: pd.DataFrame, langs: tuple[str, ...], top: int = 3
+    ) -> tuple[pd.DataFrame, dict[str, list[list[Reason]]]]:
+        """Scores and each row's top reasons in several languages, from one pass over the trees (for the
+        casework service's small batches: the decision paths of all rows are held at once)."""
+        X = self.prepare(frame)
+        prob, contributions = self._contributions_of(X)
+        contract = self.kind == "registry"
+        reasons = {}
+        for lang in langs:
+            t = Translator(lang)
+            reasons[lang] = [
+                top_reasons(X.iloc[i], contributions[i], self._names, t, top, contract) for i in range(len(X))
+            ]
+        return self._decide(prob, None), reasons
+
     def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:
         """The top reasons of each row, as sentences in ``lang``."""
         return self.score_with_reasons(frame, lang, top)[1]

@@ -1,0 +1,210 @@
+"""The JSON API under /api/v1 (OAuth2 password flow → bearer token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from . import casework, statistics
+from .casework import ServiceError, record
+from .deps import DBDep, EngineDep, UserDep
+from .models import Application, User
+from .schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    AssessmentIn,
+    CorrectionIn,
+    DecisionIn,
+    DecisionOut,
+    Problem,
+    RecommendationOut,
+    Token,
+)
+from .security import MAX_FAILED_LOGINS, check_password, failed_logins, open_session
+
+router = APIRouter(prefix="/api/v1")
+
+ERRORS = {
+    400: {"model": Problem},
+    401: {"model": Problem},
+    403: {"model": Problem},
+    404: {"model": Problem},
+    409: {"model": Problem},
+    422: {"model": Problem},
+    429: {"model": Problem},
+}
+
+
+def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
+    """Check a password (rate-limited per username) and open a session; every attempt is audited."""
+    username = username.strip()[:64]
+    if failed_logins(db, username) >= MAX_FAILED_LOGINS:
+        record(
+            db,
+            None,
+            "auth.login",
+            actor=username,
+            outcome="denied",
+            object_type="user",
+            object_id=username,
+            detail={"status": 429, "why": "too many failed attempts"},
+        )
+        db.commit()
+        raise ServiceError(429, "too many failed login attempts: try again in 15 minutes")
+    user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if not check_password(user, password):
+        record(
+            db,
+            None,
+            "auth.login",
+            actor=username,
+            outcome="denied",
+            object_type="user",
+            object_id=username,
+            detail={"status": 401},
+        )
+        db.commit()
+        raise ServiceError(401, "wrong username or password")
+    token, _ = open_session(db, user, kind, request.app.state.settings.session_hours)
+    record(db, user, "auth.login", object_type="user", object_id=user.username, region_kato=user.region_kato)
+    db.commit()
+    return token, user
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"], responses=ERRORS)
+def token(request: Request, db: DBDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """OAuth2 password flow: a bearer token for the other endpoints."""
+    access, _ = login(db, request, form.username, form.password, "api")
+    return Token(access_token=access)
+
+
+def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False) -> RecommendationOut | None:
+    rec = app.recommendation
+    if rec is None or hidden:
+        return None
+    return RecommendationOut(
+        mode=rec.mode,
+        eligible_by_law=rec.eligible_by_law,
+        amount_monthly=rec.amount_monthly,
+        law=rec.law,
+        model_version=rec.model_version,
+        probability=rec.probability,
+        threshold=rec.threshold,
+        recommended_decision="approve" if rec.recommended else "reject",
+        reasons=(rec.reasons or {}).get(lang, []),
+        input_hash=rec.input_hash,
+        created_at=rec.created_at,
+    )
+
+
+def application_out(app: Application, lang: str = "ru", hidden: bool = False) -> ApplicationOut:
+    return ApplicationOut(
+        id=app.id,
+        family_id=app.family_id,
+        region_kato=app.region_kato,
+        district_kato=app.district_kato,
+        quarter=app.quarter,
+        status=app.status,
+        received_on=app.received_on,
+        deadline=app.deadline,
+        version=app.version,
+        recommendation=recommendation_out(app, lang, hidden),
+        decisions=[
+            DecisionOut(
+                outcome=d.outcome,
+                reason_code=d.reason_code,
+                comment=d.comment,
+                override=d.override,
+                against_law=d.against_law,
+                blind=d.blind,
+                amount_monthly=d.amount_monthly,
+                period=d.period,
+                officer=d.officer.username,
+                decided_at=d.decided_at,
+            )
+            for d in app.decisions
+        ],
+        snapshot=app.snapshot,
+    )
+
+
+@router.post(
+    "/applications",
+    response_model=ApplicationOut,
+    status_code=201,
+    tags=["applications"],
+    responses={200: {"model": ApplicationOut, "description": "already submitted"}, **ERRORS},
+)
+def create_application(
+    payload: ApplicationIn,
+    response: Response,
+    db: DBDep,
+    engine: EngineDep,
+    user: UserDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    lang: str = "ru",
+) -> ApplicationOut:
+    """Submit an application: the law and the model run at once and the recommendation comes back."""
+    lang = lang if lang in ("ru", "kk", "en") else "ru"
+    intake = casework.submit(db, engine, user, payload, idempotency_key=idempotency_key, source="api")
+    if not intake.created:
+        response.status_code = 200
+    app = intake.application
+    return application_out(app, lang, casework.recommendation_hidden(db, user, app))
+
+
+@router.get("/applications/{app_id}", response_model=ApplicationOut, tags=["applications"], responses=ERRORS)
+def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> ApplicationOut:
+    app = casework.load(db, user, app_id)
+    return application_out(
+        app, lang if lang in ("ru", "kk", "en") else "ru", casework.recommendation_hidden(db, user, app)
+    )
+
+
+@router.post(
+    "/applications/{app_id}/assessment",
+    response_model=ApplicationOut,
+    tags=["applications"],
+    responses=ERRORS,
+)
+def post_assessment(app_id: int, body: AssessmentIn, db: DBDep, user: UserDep) -> ApplicationOut:
+    """Blind mode: record the officer's own assessment; the recommendation is shown afterwards."""
+    app = casework.assess(db, user, app_id, body.outcome)
+    return application_out(app)
+
+
+@router.post(
+    "/applications/{app_id}/decision", response_model=ApplicationOut, tags=["applications"], responses=ERRORS
+)
+def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> ApplicationOut:
+    """The officer's decision. Departing from the recommendation needs a ``reason_code``."""
+    app = casework.decide(db, user, app_id, body)
+    return application_out(app)
+
+
+@router.post(
+    "/applications/{app_id}/corrections",
+    response_model=ApplicationOut,
+    tags=["applications"],
+    responses=ERRORS,
+)
+def post_correction(app_id: int, body: CorrectionIn, db: DBDep, user: UserDep) -> ApplicationOut:
+    """Record the family's request to correct its data; the application is reopened."""
+    app = casework.request_correction(db, user, app_id, body)
+    return application_out(app)
+
+
+@router.get("/reason-codes", tags=["applications"])
+def reason_codes(lang: str = "ru") -> dict[str, str]:
+    """The fixed list of reasons for departing from a recommendation."""
+    lang = lang if lang in ("ru", "kk", "en") else "ru"
+    return {code: casework.reason_label(code, lang) for code in casework.REASON_CODES}
+
+
+@router.get("/statistics", tags=["statistics"], responses=ERRORS)
+def get_statistics(db: DBDep, user: UserDep, region: str | None = None, district: str | None = None) -> dict:
+    """Agreement, overrides, processing time, approvals and amounts, by district, region and model."""
+    return statistics.compute(db, user, region=region, district=district)

@@ -1,0 +1,61 @@
+"""FastAPI dependencies: the database session, the recommendation engine and the current user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session as DB
+
+from .casework import record
+from .engine import RecommendationEngine
+from .models import User
+from .security import find_session
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_db(request: Request) -> Iterator[DB]:
+    db = request.app.state.sessions()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def get_engine(request: Request) -> RecommendationEngine:
+    return request.app.state.engine
+
+
+DBDep = Annotated[DB, Depends(get_db)]
+EngineDep = Annotated[RecommendationEngine, Depends(get_engine)]
+
+
+def api_user(request: Request, db: DBDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
+    session = find_session(db, token, "api")
+    if session is None:
+        if token:  # a token was presented and refused: audited
+            record(
+                db,
+                None,
+                "auth.token",
+                outcome="denied",
+                object_type="api",
+                object_id=request.url.path,
+                detail={"status": 401},
+            )
+            db.commit()
+        raise HTTPException(
+            401,
+            "not authenticated: send a bearer token from POST /api/v1/auth/token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    user = session.user
+    db.expunge(user)
+    db.rollback()  # release the read transaction (SQLite's lock) before the request's own work
+    return user
+
+
+UserDep = Annotated[User, Depends(api_user)]

@@ -1,0 +1,215 @@
+"""The casework service's records (SQLAlchemy 2 ORM). The schema itself is created by Alembic migrations
+(``atauly/service/migrations``); these classes must match them (a test compares the two).
+
+Personal data lives in one place only: ``applications.snapshot`` (the family's tables in the data
+contract). Every other table refers to it by id, so an analyst's aggregate query never touches it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("officer", "supervisor", "analyst", "admin")
+OUTCOMES = ("approve", "reject", "home_visit")
+#: Application states: ``new`` and ``reopened`` and ``home_visit`` wait in the queue; the others are decided.
+OPEN_STATES = ("new", "home_visit", "reopened")
+DECIDED_STATES = ("approved", "rejected")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    region_kato: Mapped[str | None] = mapped_column(String(9))
+    district_kato: Mapped[str | None] = mapped_column(String(9))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Session(Base):
+    """A login: a web session (cookie, with a CSRF token) or an API bearer token. Only a hash is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # "web" or "api"
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    family_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_kato: Mapped[str] = mapped_column(String(9), index=True)
+    district_kato: Mapped[str] = mapped_column(String(9), index=True)
+    quarter: Mapped[str] = mapped_column(String(6))
+    snapshot: Mapped[dict] = mapped_column(JSON)  # {"families": [...], "persons": [...], "incomes": [...]}
+    input_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "api", "web", "offer"
+    received_on: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # a stale decision form fails instead of overwriting
+
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="application", order_by="Recommendation.id"
+    )
+    decisions: Mapped[list[Decision]] = relationship(back_populates="application", order_by="Decision.id")
+    assessments: Mapped[list[Assessment]] = relationship(order_by="Assessment.id")
+    corrections: Mapped[list[CorrectionRequest]] = relationship(order_by="CorrectionRequest.id")
+
+    @property
+    def recommendation(self) -> Recommendation | None:
+        return self.recommendations[-1] if self.recommendations else None
+
+    @property
+    def decision(self) -> Decision | None:
+        return self.decisions[-1] if self.decisions else None
+
+
+class Recommendation(Base):
+    """What the law and the model said, with everything needed to reproduce it."""
+
+    __tablename__ = "recommendations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    input_hash: Mapped[str] = mapped_column(String(64))
+    law: Mapped[dict] = mapped_column(JSON)  # the law's result row (atauly.law.compute columns)
+    law_version: Mapped[str] = mapped_column(String(32))
+    eligible_by_law: Mapped[bool] = mapped_column(Boolean)
+    amount_monthly: Mapped[float] = mapped_column(Float)  # by law, KZT per month (0 when not eligible)
+    mode: Mapped[str] = mapped_column(String(8))  # "model" or "law" (model switched off or unavailable)
+    model_version: Mapped[str | None] = mapped_column(String(96), index=True)
+    probability: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    recommended: Mapped[bool] = mapped_column(Boolean)  # the recommended decision: approve if true
+    reasons: Mapped[dict] = mapped_column(JSON)  # {"ru": [{"feature", "contribution", "text"}], "kk": …}
+    trace: Mapped[dict] = mapped_column(JSON)  # {"ru": [lines…]}, filled per language when first shown
+
+    application: Mapped[Application] = relationship(back_populates="recommendations")
+
+
+class Assessment(Base):
+    """Blind mode: the officer's own assessment, recorded before the recommendation is shown."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    override: Mapped[bool] = mapped_column(Boolean)  # disagrees with the recommended decision
+    against_law: Mapped[bool] = mapped_column(Boolean)  # approves what the law refuses, or the reverse
+    blind: Mapped[bool] = mapped_column(Boolean)  # an assessment was recorded before the recommendation
+    amount_monthly: Mapped[float] = mapped_column(Float)
+    period: Mapped[str] = mapped_column(String(16), default="")
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)  # when the case was first opened
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+
+    application: Mapped[Application] = relationship(back_populates="decisions")
+    recommendation: Mapped[Recommendation] = relationship()
+    officer: Mapped[User] = relationship()
+
+
+class CorrectionRequest(Base):
+    """The family asks for a correction of the data used about it; recording one reopens the case."""
+
+    __tablename__ = "correction_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    fields: Mapped[list] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DistrictSetting(Base):
+    """Per-district safeguards: blind mode, and the model switch (off: the law alone recommends)."""
+
+    __tablename__ = "district_settings"
+
+    district_kato: Mapped[str] = mapped_column(String(9), primary_key=True)
+    blind_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    model_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """Append-only: each event's hash covers its content and the previous event's hash."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(8))  # "ok" or "denied"
+    region_kato: Mapped[str | None] = mapped_column(String(9))
+    detail: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the chain's last event. Locking it serialises appends so the chain stays linear."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (UniqueConstraint("id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,157 @@
+"""The API's JSON: pydantic models, separate from the ORM (atauly.service.models).
+
+An application is one family in the data contract (docs/data-contract.md): the family row, its persons,
+their incomes. Types and codes are checked here (errors name the field); the contract's own validator
+then checks what JSON types cannot (IIN checksums, one applicant, district codes, references).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from atauly.registry import codes
+
+from .models import OUTCOMES
+
+Role = Literal["applicant", "spouse", "child", "other"]
+Sex = Literal["M", "F"]
+Settlement = Literal["urban", "rural"]
+Employment = Literal[codes.EMPLOYMENT_STATUSES]  # type: ignore[valid-type]
+Education = Literal[codes.EDUCATION_LEVELS]  # type: ignore[valid-type]
+Source = Literal[codes.INCOME_SOURCES]  # type: ignore[valid-type]
+Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+
+ID = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+KATO = Field(pattern=r"^[0-9]{9}$", description="KATO code, 9 digits.")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FamilyIn(Strict):
+    family_id: str = ID
+    region_kato: str = KATO
+    district_kato: str = KATO
+    settlement_type: Settlement | None = None
+    application_date: date | None = Field(
+        default=None, description="Date the family applied; default today. Sets the quarter and the deadline."
+    )
+    dwellings_owned: int = Field(default=0, ge=0, le=100)
+    vehicles_owned: int = Field(default=0, ge=0, le=100)
+    land_ha: float = Field(default=0.0, ge=0, le=1e6)
+    livestock_heads: int = Field(default=0, ge=0, le=1_000_000)
+    nonmortgage_loan_balance: float = Field(default=0.0, ge=0, le=1e12)
+    refused_commission_survey: bool = False
+    commission_found_no_need: bool = False
+    social_contract_breach_date: date | None = None
+    false_information: bool = False
+
+
+class PersonIn(Strict):
+    person_id: str = ID
+    iin: str = Field(pattern=r"^[0-9]{12}$", description="IIN, 12 digits (checksum verified).")
+    role: Role
+    sex: Sex
+    birth_date: date
+    disability_group: int = Field(default=0, ge=0, le=3)
+    employment_status: Employment | None = "not_working"
+    education: Education | None = None
+    long_term_illness: bool = False
+    employment_measures_refusal_date: date | None = None
+
+
+class IncomeIn(Strict):
+    person_id: str = ID
+    month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    source: Source
+    amount_kzt: float = Field(ge=0, le=1e10, description="KZT received in that month.")
+
+
+class ApplicationIn(Strict):
+    """A new application. ``idempotency_key`` (or the ``Idempotency-Key`` header) makes a repeated
+    submission return the first one; without either, the content itself is the key."""
+
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+    family: FamilyIn
+    persons: list[PersonIn] = Field(min_length=1, max_length=40)
+    incomes: list[IncomeIn] = Field(default_factory=list, max_length=2000)
+
+
+class Reason(BaseModel):
+    feature: str
+    contribution: float
+    text: str
+
+
+class RecommendationOut(BaseModel):
+    mode: Literal["model", "law"]
+    eligible_by_law: bool
+    amount_monthly: float
+    law: dict
+    model_version: str | None
+    probability: float | None
+    threshold: float | None
+    recommended_decision: Literal["approve", "reject"]
+    reasons: list[Reason]
+    input_hash: str
+    created_at: datetime
+
+
+class DecisionOut(BaseModel):
+    outcome: Outcome
+    reason_code: str | None
+    comment: str
+    override: bool
+    against_law: bool
+    blind: bool
+    amount_monthly: float
+    period: str
+    officer: str
+    decided_at: datetime
+
+
+class ApplicationOut(BaseModel):
+    id: int
+    family_id: str
+    region_kato: str
+    district_kato: str
+    quarter: str
+    status: str
+    received_on: date
+    deadline: date
+    version: int
+    recommendation: RecommendationOut | None
+    """Hidden (null) in blind mode until the officer has recorded an assessment."""
+    decisions: list[DecisionOut]
+    snapshot: dict
+
+
+class DecisionIn(Strict):
+    outcome: Outcome
+    reason_code: str | None = Field(default=None, max_length=32)
+    comment: str = Field(default="", max_length=2000)
+    version: int | None = Field(
+        default=None, description="The application version the decision was made on (stale forms fail)."
+    )
+
+
+class AssessmentIn(Strict):
+    outcome: Outcome
+
+
+class CorrectionIn(Strict):
+    fields: list[str] = Field(min_length=1, max_length=20)
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class Problem(BaseModel):
+    detail: str | list

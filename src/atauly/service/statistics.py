@@ -1,0 +1,186 @@
+"""Statistics for the pilot: how often officers agree with the recommendation, why they override it, how
+fast cases are decided against the statutory deadline, approvals and amounts — by district, region and
+model version. Aggregates only: no family is identifiable from them, so analysts may see them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DB
+
+from .casework import DECIDED_STATES, OPEN_STATES, ServiceError, deny, record, working_days_between
+from .models import Application, Decision, Recommendation, User
+
+COLUMNS = [
+    "applications",
+    "open",
+    "decided",
+    "approved",
+    "rejected",
+    "home_visits",
+    "agreement",
+    "overrides",
+    "override_rate",
+    "on_time_share",
+    "median_working_days",
+    "overdue_open",
+    "amount_monthly_approved",
+]
+
+
+def _frame(db: DB, region: str | None, district: str | None) -> pd.DataFrame:
+    q = select(
+        Application.id,
+        Application.region_kato,
+        Application.district_kato,
+        Application.status,
+        Application.received_on,
+        Application.deadline,
+        Recommendation.id.label("rec_id"),
+        Recommendation.mode,
+        Recommendation.model_version,
+        Recommendation.recommended,
+        Recommendation.eligible_by_law,
+    ).join(Recommendation, Recommendation.application_id == Application.id)
+    if region:
+        q = q.where(Application.region_kato == region)
+    if district:
+        q = q.where(Application.district_kato == district)
+    apps = pd.DataFrame(
+        db.execute(q).all(),
+        columns=[
+            "id",
+            "region",
+            "district",
+            "status",
+            "received_on",
+            "deadline",
+            "rec_id",
+            "mode",
+            "model_version",
+            "recommended",
+            "eligible_by_law",
+        ],
+    )
+    apps = apps.sort_values("rec_id").drop_duplicates("id", keep="last")  # the latest recommendation
+    dq = select(
+        Decision.application_id,
+        Decision.id,
+        Decision.outcome,
+        Decision.reason_code,
+        Decision.override,
+        Decision.amount_monthly,
+        Decision.decided_at,
+    )
+    if len(apps) < 5000:
+        dq = dq.where(Decision.application_id.in_(apps["id"].tolist()))
+    dec = pd.DataFrame(
+        db.execute(dq).all(),
+        columns=["id", "decision_id", "outcome", "reason_code", "override", "amount", "decided_at"],
+    )
+    visits = dec[dec["outcome"] == "home_visit"].groupby("id").size().rename("home_visits")
+    final = dec[dec["outcome"] != "home_visit"].sort_values("decision_id").drop_duplicates("id", keep="last")
+    df = apps.merge(final, on="id", how="left").merge(visits, on="id", how="left")
+    df["home_visits"] = df["home_visits"].fillna(0).astype(int)
+    df["model_version"] = df["model_version"].fillna("— (law only)")
+    return df
+
+
+def _summary(df: pd.DataFrame, today: date) -> dict:
+    decided = df[df["status"].isin(DECIDED_STATES) & df["outcome"].notna()]
+    recommended = decided["recommended"].map({True: "approve", False: "reject"})
+    agree = (decided["outcome"] == recommended) if len(decided) else pd.Series(dtype=bool)
+    days = [
+        working_days_between(r, d.date())
+        for r, d in zip(decided["received_on"], decided["decided_at"], strict=True)
+    ]
+    on_time = [d.date() <= dl for d, dl in zip(decided["decided_at"], decided["deadline"], strict=True)]
+    open_ = df[df["status"].isin(OPEN_STATES)]
+    approved = decided[decided["outcome"] == "approve"]
+    return {
+        "applications": int(len(df)),
+        "open": int(len(open_)),
+        "decided": int(len(decided)),
+        "approved": int(len(approved)),
+        "rejected": int((decided["outcome"] == "reject").sum()),
+        "home_visits": int(df["home_visits"].sum()),
+        "agreement": float(agree.mean()) if len(agree) else None,
+        "overrides": int(decided["override"].fillna(False).astype(bool).sum()),
+        "override_rate": float(decided["override"].astype(bool).mean()) if len(decided) else None,
+        "on_time_share": float(sum(on_time) / len(on_time)) if on_time else None,
+        "median_working_days": float(pd.Series(days).median()) if days else None,
+        "overdue_open": int((open_["deadline"] < today).sum()),
+        "amount_monthly_approved": float(approved["amount"].sum()),
+    }
+
+
+def compute(
+    db: DB, user: User, region: str | None = None, district: str | None = None, today: date | None = None
+) -> dict:
+    """The statistics a user may see: officers their district, supervisors their region, analysts and
+    admins the country (or the ``region``/``district`` asked for)."""
+    if user.role == "officer":
+        if district not in (None, user.district_kato) or region not in (None, user.region_kato):
+            raise deny(db, user, "statistics.read", 403, "officers see their own district's statistics")
+        district = user.district_kato
+    elif user.role == "supervisor":
+        if region not in (None, user.region_kato) or (
+            district and not district.startswith(user.region_kato[:2])
+        ):
+            raise deny(db, user, "statistics.read", 403, "supervisors see their own region's statistics")
+        region = user.region_kato
+    for name, value in (("region", region), ("district", district)):
+        if value is not None and not (len(value) == 9 and value.isdigit()):
+            raise ServiceError(422, f"{name}: must be a 9-digit KATO code")
+    today = today or date.today()
+    df = _frame(db, region, district)
+    out = {
+        "scope": {"region": region, "district": district},
+        "totals": _summary(df, today),
+        "by_region": [{"region": k, **_summary(g, today)} for k, g in df.groupby("region", sort=True)],
+        "by_district": [
+            {"district": k[1], "region": k[0], **_summary(g, today)}
+            for k, g in df.groupby(["region", "district"], sort=True)
+        ],
+        "by_model": [
+            {"model_version": k, **_summary(g, today)} for k, g in df.groupby("model_version", sort=True)
+        ],
+        "overrides_by_reason": [],
+    }
+    decided = df[df["status"].isin(DECIDED_STATES) & df["outcome"].notna()]
+    over = decided[decided["override"].astype(bool)]
+    if len(over):
+        counts = over.groupby(["reason_code", "district", "model_version"], dropna=False).size()
+        out["overrides_by_reason"] = [
+            {"reason_code": r, "district": d, "model_version": m, "count": int(n)}
+            for (r, d, m), n in counts.items()
+        ]
+    record(
+        db,
+        user,
+        "statistics.read",
+        object_type="statistics",
+        object_id=district or region or "*",
+        region_kato=region,
+    )
+    db.commit()
+    return out
+
+
+def to_csv(stats: dict, table: str = "by_district") -> str:
+    """One table of the statistics as CSV (comma-separated, UTF-8, header row)."""
+    rows = stats.get(table)
+    if rows is None:
+        raise ServiceError(422, f"table: unknown table {table!r}")
+    buf = io.StringIO()
+    keys = [k for k in (rows[0].keys() if rows else ["district", "region", *COLUMNS])]
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    return buf.getvalue()
