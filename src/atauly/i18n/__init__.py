@@ -33,12 +33,19 @@ def check_language(lang: str) -> str:
 @cache
 def catalog(lang: str) -> dict[str, str]:
     check_language(lang)
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "atauly.po"
-    if not path.exists():
-        return {}
-    with open(path, "rb") as fh:
-        po = read_po(fh, locale=_BABEL_LOCALES[lang])
-    return {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    # One catalog per room (atauly.po for the core, others for the service's pages and documents),
+    # merged; atauly.po first, so a room's catalog cannot change a core message.
+    messages: dict[str, str] = {}
+    paths = sorted(
+        (LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"), key=lambda p: (p.name != "atauly.po", p.name)
+    )
+    for path in paths:
+        with open(path, "rb") as fh:
+            po = read_po(fh, locale=_BABEL_LOCALES[lang])
+        for m in po:
+            if m.id and m.string and not m.fuzzy and isinstance(m.id, str):
+                messages.setdefault(m.id, m.string)
+    return messages
 
 
 class Translator:

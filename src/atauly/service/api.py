@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from . import casework, statistics
@@ -154,6 +156,43 @@ def create_application(
         response.status_code = 200
     app = intake.application
     return application_out(app, lang, casework.recommendation_hidden(db, user, app))
+
+
+class QueueItem(BaseModel):
+    id: int
+    family_id: str
+    district_kato: str
+    status: str
+    received_on: date
+    deadline: date
+    version: int
+    eligible_by_law: bool | None
+
+
+@router.get("/applications", response_model=list[QueueItem], tags=["applications"], responses=ERRORS)
+def list_applications(
+    db: DBDep,
+    user: UserDep,
+    status: Literal["open", "decided"] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[QueueItem]:
+    """The queue: open applications in your district or region, the nearest deadline first
+    (``status=decided``: the latest decided)."""
+    apps = casework.queue(db, user, limit=limit, offset=offset, status=status)
+    return [
+        QueueItem(
+            id=a.id,
+            family_id=a.family_id,
+            district_kato=a.district_kato,
+            status=a.status,
+            received_on=a.received_on,
+            deadline=a.deadline,
+            version=a.version,
+            eligible_by_law=a.recommendation.eligible_by_law if a.recommendation else None,
+        )
+        for a in apps
+    ]
 
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut, tags=["applications"], responses=ERRORS)

@@ -64,14 +64,18 @@ def payloads(directory: Path | str, quarter: str | None = None, limit: int | Non
         family = _clean(fam_records[r], fam_fields)
         persons = [_clean(per_records[i], per_fields) for i in persons_of.get(int(r), [])]
         incomes = [
-            _clean(inc_records[j], inc_fields) for i in persons_of.get(int(r), []) for j in incomes_of.get(i, [])
+            _clean(inc_records[j], inc_fields)
+            for i in persons_of.get(int(r), [])
+            for j in incomes_of.get(i, [])
         ]
-        out.append({
-            "idempotency_key": f"seed-{dec['application_id'].iloc[r]}",
-            "family": family,
-            "persons": persons,
-            "incomes": incomes,
-        })
+        out.append(
+            {
+                "idempotency_key": f"seed-{dec['application_id'].iloc[r]}",
+                "family": family,
+                "persons": persons,
+                "incomes": incomes,
+            }
+        )
     return out
 
 
@@ -82,9 +86,11 @@ def shift_to(payload: dict, day: date) -> dict:
     quarters = (day.year - applied.year) * 4 + ((day.month - 1) // 3 - (applied.month - 1) // 3)
     months = 3 * quarters
     family = {**payload["family"], "application_date": day.isoformat()}
-    incomes = [
-        {**i, "month": str(pd.Period(i["month"], freq="M") + months)} for i in payload["incomes"]
-    ]
+    incomes = [{**i, "month": str(pd.Period(i["month"], freq="M") + months)} for i in payload["incomes"]]
     key = payload.get("idempotency_key")
-    return {**payload, "idempotency_key": f"{key}@{day.isoformat()}" if key else None, "family": family,
-            "incomes": incomes}
+    return {
+        **payload,
+        "idempotency_key": f"{key}@{day.isoformat()}" if key else None,
+        "family": family,
+        "incomes": incomes,
+    }
