@@ -208,7 +208,6 @@ class AuditHead(Base):
     """One row: the chain's last event. Locking it serialises appends so the chain stays linear."""
 
     __tablename__ = "audit_head"
-    __table_args__ = (UniqueConstraint("id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
