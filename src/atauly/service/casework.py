@@ -563,6 +563,8 @@ def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> A
     )
     app.status = "reopened"
     app.decided_at = None
+    # The corrected case is decided within a new statutory period, counted from the request.
+    app.deadline = add_working_days(date.today(), DEADLINE_WORKING_DAYS)
     db.flush()
     record(db, user, "correction.create", app, detail={"fields": list(body.fields)})
     db.commit()
