@@ -262,7 +262,9 @@ def test_demo(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "asp-2025Q3.parquet").exists()
     assert "F20" in r.output and "Среднедушевой доход" in r.output
     # The casework pilot: users with their passwords, and a seeded queue.
-    passwords = dict(line.split(" ", 1) for line in (tmp_path / "demo-credentials.txt").read_text().splitlines())
+    passwords = dict(
+        line.split(" ", 1) for line in (tmp_path / "demo-credentials.txt").read_text().splitlines()
+    )
     assert set(passwords) >= {"officer", "supervisor", "analyst", "admin"}
     assert passwords["officer"] in r.output
     assert "Applications submitted now: 36" in r.output

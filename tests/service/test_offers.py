@@ -164,3 +164,33 @@ def test_http_gateway_sends_json_with_an_idempotency_key(db, scan_dir, users):
     key, body = received[0]
     assert len(key) == 6 and len(body["recipient_iin"]) == 12 and "«1 " + key in body["text_ru"]
     assert db.execute(select(Offer.gateway_ref)).scalars().first().startswith("sms-")
+
+
+def test_the_dashboard_shows_the_report_figures_and_the_offers(
+    db, scan_dir, svc_engine, users, client, tmp_path
+):
+    from atauly.screening.report import tables
+
+    load_scan(db, scan_dir)
+    create_offers(db, scan_dir, per_district=1)
+    send_queued(db, FileGateway(tmp_path / "outbox"))
+    code = db.execute(select(Offer.code).order_by(Offer.id)).scalars().first()
+    reply(db, svc_engine, code, "refuse")
+    db.rollback()
+    _, district = tables(scan_dir, 0.5)
+
+    analyst = token_headers(client, "analyst")
+    r = client.get("/api/v1/screening", headers=analyst)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["quarter"] == "2025Q3"
+    assert body["totals"]["candidates"] == district["candidates"].sum()
+    assert abs(body["totals"]["additional_monthly_budget"] - district["additional_monthly_budget"].sum()) < 1
+    assert body["totals"]["refused"] == 1 and body["totals"]["offers_sent"] == body["totals"]["offers"]
+    assert "family_id" not in r.text
+
+    officer = token_headers(client, "officer")
+    mine = client.get("/api/v1/screening", headers=officer).json()
+    assert {d["district"] for d in mine["by_district"]} == {"790100000"}
+    assert client.get("/api/v1/screening?quarter=1999Q1", headers=officer).status_code == 404
+    assert client.get("/api/v1/screening?consent_rate=2", headers=officer).status_code == 422

@@ -272,3 +272,17 @@ def post_offer_reply(body: ReplyIn, db: DBDep, engine: EngineDep, user: UserDep)
     answer, code = parse_reply(body.text)
     offer = reply(db, engine, code, answer)
     return OfferOut(code=offer.code, status=offer.status, application_id=offer.application_id)
+
+
+@router.get("/screening", tags=["screening"], responses=ERRORS)
+def get_screening(
+    db: DBDep,
+    user: UserDep,
+    quarter: Annotated[str | None, Query(pattern=r"^[0-9]{4}Q[1-4]$")] = None,
+    consent_rate: Annotated[float, Query(ge=0, le=1)] = 0.5,
+) -> dict:
+    """The proactive scan's figures for your scope: by region and district, entitled by law, receiving,
+    applied, candidates, expected take-up, additional monthly budget, and offers sent, agreed, refused."""
+    from .dashboard import scan_dashboard
+
+    return scan_dashboard(db, user, quarter, consent_rate)
