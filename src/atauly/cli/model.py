@@ -487,7 +487,7 @@ def promote_cmd(
         v = _store().promote(model, version, force)
     except ModelStoreError as exc:
         fail(str(exc))
-    console.print(f"{model}@{v} is the champion.")
+    console.print(f"{model.partition('@')[0]}@{v} is the champion.")  # --model may be NAME@vN
 
 
 @app.command("rollback")
