@@ -619,7 +619,14 @@ def _print_retrain(out, selection_bias) -> None:
         f"of the labels follow the recommendation that was shown ({pct(s['labels_follow_shown_recommendation_blind'])} "
         f"in blind mode, {pct(s['labels_follow_shown_recommendation_not_blind'])} otherwise); "
         f"{s['overrides']} overrides ({pct(s['override_share'])}); {pct(s['blind_share'])} decided in blind "
-        f"mode; {len(s['districts'])} of {s['districts_in_country']} districts, {len(s['regions'])} of "
+        f"mode"
+        + (
+            f" (the officer's own assessment disagreed with the recommendation {s['blind_assessment_disagreed']} "
+            f"times; the decision then followed the recommendation {s['blind_then_followed_recommendation']} times)"
+            if s["blind_assessment_disagreed"]
+            else ""
+        )
+        + f"; {len(s['districts'])} of {s['districts_in_country']} districts, {len(s['regions'])} of "
         f"{s['regions_in_country']} regions."
         + (f" Left out: {', '.join(f'{n} {k}' for k, n in s['excluded'].items())}." if s["excluded"] else "")
     )
