@@ -98,7 +98,7 @@ def seed(client, payloads, flip_every: int = FLIP_EVERY, open_cases: bool = True
 def test_retrain_trains_a_challenger_on_decisions_and_compares_it_on_the_same_held_out_cases(
     client, svc_payloads, db, home
 ):
-    seeded = seed(client, svc_payloads[:115])
+    seeded = seed(client, svc_payloads[:108])
     store = ModelStore(home / "models")
     steps = []
     out = retrain(
@@ -165,7 +165,7 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
     client, svc_payloads, home, settings, monkeypatch
 ):
     # No overrides here: the challenger must pass its quality gate whatever order the cases arrived in.
-    seed(client, svc_payloads[:90], flip_every=10**6, open_cases=False)
+    seed(client, svc_payloads[:75], flip_every=10**6, open_cases=False)
     monkeypatch.setenv("ATAULY_HOME", str(home))
     monkeypatch.setenv("ATAULY_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("ATAULY_WORKERS", "1")
@@ -174,7 +174,7 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
         r = runner.invoke(cli, ["model", "retrain", "--from-db", "--min-cases", "60", "--seed", "1"])
         assert r.exit_code == 0, r.output
         assert "asp-demo@v2" in r.output and "atauly model promote --model asp-demo --version v2" in r.output
-        assert "18 held-out decisions" in r.output and "challenger − champion" in r.output
+        assert "15 held-out decisions" in r.output and "challenger − champion" in r.output
         assert ModelStore(home / "models").aliases("asp-demo")["champion"] == "v1"  # not promoted
         r = runner.invoke(cli, ["model", "promote", "--model", "asp-demo", "--version", "v2"])
         assert r.exit_code == 0 and "asp-demo@v2 is the champion" in r.output
@@ -194,7 +194,7 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
         stats = new.get("/api/v1/statistics", headers=sup).json()
         by_model = {row["model_version"]: row for row in stats["by_model"]}
         assert set(by_model) == {"asp-demo@v1", "asp-demo@v2"}
-        assert by_model["asp-demo@v1"]["decided"] == 90 and by_model["asp-demo@v2"]["applications"] == 1
+        assert by_model["asp-demo@v1"]["decided"] == 75 and by_model["asp-demo@v2"]["applications"] == 1
     finally:
         service.state.db_engine.dispose()
 
@@ -215,6 +215,23 @@ def test_too_few_cases_one_outcome_and_no_database_are_clear_errors(
         retrain(db, store, "asp-demo", min_cases=2, config=QUICK)
     assert store.versions("asp-demo") == ["v1"]
 
+    # One rejection, the most recent decision: it is held out, so training would see approvals only.
+    def reject(payload):
+        a = _submit_all(client, sup, [payload])[0]
+        body = {"outcome": "reject", "reason_code": "assets_found"}
+        assert (
+            client.post(f"/api/v1/applications/{a['id']}/decision", json=body, headers=sup).status_code == 200
+        )
+
+    reject(svc_payloads[5])
+    with pytest.raises(RetrainError, match="training part .* has only one outcome"):
+        retrain(db, store, "asp-demo", min_cases=2, config=QUICK)
+    # Both outcomes in training, but far too few to train and calibrate: a clear error, no traceback.
+    reject(svc_payloads[6])
+    with pytest.raises(RetrainError, match="5 approvals and 1 rejections; at least 10 of each"):
+        retrain(db, store, "asp-demo", min_cases=2, config=QUICK)
+    assert store.versions("asp-demo") == ["v1"]
+
     def invoke(*args, database_url=settings.database_url, home_dir=home):
         monkeypatch.setenv("ATAULY_HOME", str(home_dir))
         if database_url:
@@ -229,6 +246,8 @@ def test_too_few_cases_one_outcome_and_no_database_are_clear_errors(
 
     r = invoke("--from-db")
     assert r.exit_code == 2 and "at least 100 are needed" in r.output
+    r = invoke("--from-db", "--min-cases", "2")
+    assert r.exit_code == 2 and "at least 10 of each" in r.output
     assert invoke().exit_code == 2  # --from-db is required
     assert invoke("--from-db", "--holdout", "1.5").exit_code == 2
     r = invoke("--from-db", database_url=None, home_dir=tmp_path / "empty")

@@ -48,6 +48,9 @@ from .models import DECIDED_STATES, Application
 #: The label: the officer's final decision (approve = 1, reject = 0).
 TARGET = "officer_approved"
 SOURCE = "casework database: decided applications"
+#: Fewest approvals and fewest rejections the training part needs: below this the grid search's folds or
+#: the calibration set can hold a single outcome, and training fails.
+MIN_PER_OUTCOME = 10
 
 #: Figures of the held-out comparison, in the order they are shown.
 COMPARED = (
@@ -499,6 +502,13 @@ def retrain(
             "the training part (all but the most recent decisions) has only one outcome; lower --holdout "
             "or decide more cases"
         )
+    approvals = int(fit.dataset.y.sum())
+    fewest = min(approvals, len(fit) - approvals)
+    if fewest < MIN_PER_OUTCOME:
+        raise RetrainError(
+            f"the training part has {approvals} approvals and {len(fit) - approvals} rejections; at least "
+            f"{MIN_PER_OUTCOME} of each are needed to train and calibrate. Decide more cases first."
+        )
     notes = list(data.notes)
     if len(np.unique(held.dataset.y)) < 2:
         notes.append(
@@ -513,7 +523,12 @@ def retrain(
         step(f"Training the challenger: {label}", done[0], total)
         done[0] += 1
 
-    result = train(fit.dataset, config, train_step)
+    try:
+        result = train(fit.dataset, config, train_step)
+    except (ValueError, IndexError) as exc:  # a fold or calibration set with a single outcome
+        raise RetrainError(
+            f"training failed on {len(fit)} cases ({exc}); decide more cases, or lower --holdout"
+        ) from None
     result.timings["total_seconds"] = time.perf_counter() - t0
 
     step("Scoring the champion and the challenger on the held-out decisions", total - 3, total)
