@@ -519,8 +519,14 @@ def model_card_markdown(meta: dict) -> str:
         "",
         "- Built now: `atauly model recommend` shows the law's result and trace, the probability and the top "
         "reasons side by side, and says that the officer decides.",
-        "- Planned in the casework service (issue 5), not built yet: override reason codes, statistics of "
-        "agreement and overrides per model version, a supervisor's switch to law-only, and 'blind mode'.",
+        "- In the casework service (docs/service.md): the recommendation is shown beside the law's result "
+        "and trace and labelled advisory; departing from it requires a reason code from a fixed list; "
+        "statistics report agreement and overrides by reason, district and model version; a supervisor "
+        "can switch a district or a region to the law alone at once; 'blind mode' makes the officer record "
+        "an assessment before the recommendation is shown; every read and decision is in the audit trail.",
+        "- Learning from corrections: `atauly model retrain --from-db` trains a challenger on officers' "
+        "decisions and compares it with the champion on the same held-out decisions; it is promoted only "
+        "by an explicit `atauly model promote`.",
         "",
         "## Limitations and known failure modes",
         "",
