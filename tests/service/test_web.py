@@ -85,6 +85,8 @@ def test_sign_in_sign_out_and_the_sign_in_form_token(app, users, db):
     browser = TestClient(app)
     assert browser.get("/queue", follow_redirects=False).headers["location"] == "/login?next=/queue"
 
+    for evil in ("//evil.example", "/%09/evil.example", "https://evil.example"):
+        assert 'name="next" value="/"' in browser.get(f"/login?next={evil}").text  # no open redirect
     form = browser.get("/login?next=/queue")
     token = CSRF.search(form.text).group(1)
     wrong = browser.post("/login", data={"username": "officer", "password": "nope", "csrf_token": token})

@@ -409,12 +409,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never ``//host`` or a scheme) is followed after sign-in."""
+    """Only a path on this site (never ``//host`` or a scheme) is followed after sign-in. Browsers drop tabs
+    and newlines from URLs (so a tab between two slashes makes ``//host``) and read a backslash as a slash:
+    both are refused."""
     if (
         not target
         or not target.startswith("/")
         or target.startswith("//")
         or "\\" in target
+        or any(ch.isspace() or ord(ch) < 32 for ch in target)
         or target.startswith("/login")
     ):
         return "/"
