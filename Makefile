@@ -36,11 +36,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# Refresh the message catalogs after changing user-facing text (then translate the new entries).
+# Refresh the message catalogs after changing user-facing text (then translate the new entries, e.g. with
+# tools/po_add.py). The core's messages go to atauly.po (babel.cfg); the web pages' — their Python and their
+# Jinja2 templates — to web.po (babel-web.cfg). tests/service/test_i18n_pages.py fails on any untranslated one.
 i18n: $(STAMP)
 	@mkdir -p var
-	$(BIN)/pybabel extract -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
 	$(BIN)/pybabel update -i var/atauly.pot -d src/atauly/i18n/locale -D atauly --ignore-obsolete
+	$(BIN)/pybabel extract -F babel-web.cfg -k t -k N_ --no-location --omit-header -o var/web.pot src/atauly
+	$(BIN)/pybabel update -i var/web.pot -d src/atauly/i18n/locale -D web --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

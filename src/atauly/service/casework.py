@@ -418,7 +418,11 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     """Open applications in the user's scope, the nearest deadline first."""
     if not sees_personal_data(user):
         raise deny(db, user, "queue.read", 403, "your role sees aggregates only")
-    q = select(Application).options(selectinload(Application.recommendations))
+    q = select(Application).options(
+        selectinload(Application.recommendations),
+        selectinload(Application.assessments),  # blind mode, per row, without a query per row
+        selectinload(Application.decisions),
+    )
     q = q.where(Application.status.in_(OPEN_STATES if status == "open" else DECIDED_STATES))
     if user.role == "officer":
         q = q.where(Application.district_kato == user.district_kato)
