@@ -285,3 +285,18 @@ def test_the_audit_trail_for_a_supervisor(app, client, as_officer, svc_payloads,
     assert "<code>application.create</code>" not in only_denied.text
     checked = supervisor.get("/audit?verify=1")
     assert re.search(r'id="verify-result">.*Цепочка цела', checked.text, re.S)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_notice_opens_from_the_application_page(app, client, as_officer, svc_payloads):
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    decision = {"outcome": created["recommendation"]["recommended_decision"]}
+    client.post(f"/api/v1/applications/{created['id']}/decision", json=decision, headers=as_officer)
+    page = sign_in(app, "officer")
+    assert 'id="notice-html"' in page.get(f"/applications/{created['id']}").text
+    html = page.get(f"/applications/{created['id']}/notice?lang=kk")
+    assert html.status_code == 200 and html.headers["content-language"] == "kk"
+    pdf = page.get(f"/applications/{created['id']}/notice?lang=ru&format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

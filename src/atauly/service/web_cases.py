@@ -419,6 +419,14 @@ def application_page(app_id: int, page: SignedIn):
     return application_response(page, app_id)
 
 
+@router.get("/applications/{app_id}/notice")
+def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: str = "html"):  # noqa: A002
+    """The printable decision notice for the family (HTML or PDF), in the notice's own language."""
+    from .notice import notice_response
+
+    return notice_response(page.db, page.user, app_id, lang or page.lang, format)
+
+
 def _decision_problem(exc: ServiceError) -> tuple[str, str]:
     """The core's refusal of a decision as (field, message id): the field the message belongs next to."""
     m = exc.message
