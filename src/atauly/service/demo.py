@@ -62,15 +62,15 @@ def seed_users(db, passwords: dict[str, str]) -> list[DemoUser]:
     return out
 
 
-def recent_working_days(today: date, n: int) -> list[date]:
-    """``n`` application dates: working days going back from ``today``, within today's quarter."""
+def recent_working_days(today: date, n: int, span: int = 18) -> list[date]:
+    """``n`` application dates spread over the last ``span`` working days before ``today`` (a few
+    applications a day, a few of them already past the 15-day deadline), none before today's quarter."""
     start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     days = []
-    d = np.datetime64(today)
-    while len(days) < n:
-        d = np.busday_offset(d, -1, roll="backward")
-        day = d.astype(object)
-        days.append(day if day >= start else today)
+    for k in range(n):
+        back = 1 + (k * span) // max(n, 1)
+        day = np.busday_offset(np.datetime64(today), -back, roll="backward").astype(object)
+        days.append(max(day, start))
     return days
 
 
