@@ -200,6 +200,22 @@ def _arrow_text(values: pd.Series | pa.Array) -> pa.Array:
     return arr.cast(pa.large_string())
 
 
+def code_indices(values: pd.Series, codes) -> np.ndarray:
+    """Each value's index in the list ``codes`` (-1 when missing or not in it), as
+    ``pd.Categorical(values, categories=codes).codes`` gives it — by an Arrow hash lookup for text
+    columns (no factorisation of millions of values)."""
+    codes = list(codes)
+    if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) and all(isinstance(c, str) for c in codes):
+        try:
+            arr = _arrow_text(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
+        if arr is not None:
+            found = pc.index_in(arr, value_set=pa.array(codes, type=pa.large_string()))
+            return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.asarray(pd.Categorical(values, categories=codes).codes, dtype=np.int64)
+
+
 class Keys:
     """Identifiers of a table and references to them, factorised together once (Arrow hashing).
 
@@ -497,4 +513,11 @@ def drop_families(families, persons, incomes, bad_family_ids: set[str]):
     return fam.reset_index(drop=True), per.reset_index(drop=True), inc.reset_index(drop=True)
 
 
-__all__ = ["TABLES", "ValidationReport", "RegistryValidationError", "validate", "drop_families"]
+__all__ = [
+    "TABLES",
+    "ValidationReport",
+    "RegistryValidationError",
+    "code_indices",
+    "validate",
+    "drop_families",
+]
