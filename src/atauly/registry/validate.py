@@ -177,8 +177,32 @@ def _is_blank(s: pd.Series) -> np.ndarray:
     return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
 
 
+def _may_need_strip(text: pd.Series) -> bool:
+    """False when no value can begin or end with whitespace: every first and last byte is a printable
+    ASCII character (whitespace, including Unicode's, always starts or ends with another byte). Stripping
+    millions of identifiers that have nothing to strip is then skipped."""
+    try:
+        arr = _arrow_text(text)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return True
+    if len(arr) == 0:
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = (
+        np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+        if arr.buffers()[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    filled = offsets[1:] > offsets[:-1]  # missing values and empty strings have no bytes
+    first, last = data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]
+    return bool(((first <= 0x20) | (first >= 0x7F)).any() or ((last <= 0x20) | (last >= 0x7F)).any())
+
+
 def _in(values: pd.Series, allowed) -> np.ndarray:
-    """values ∈ allowed (a short list of codes): factorise once, test the few distinct values."""
+    """values ∈ allowed (a short list of codes): an Arrow lookup for text, else factorise once and test
+    the few distinct values."""
+    if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) and all(isinstance(a, str) for a in allowed):
+        return code_indices(values, allowed) >= 0
     codes, uniques = pd.factorize(values)
     ok = np.isin(np.asarray(uniques, dtype=object), list(allowed))
     return (codes >= 0) & ok[np.maximum(codes, 0)] if len(ok) else np.zeros(len(codes), dtype=bool)
@@ -296,7 +320,9 @@ _BOOL_MAP = {
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert a raw column to its contract type. Returns (converted, mask of unparseable values)."""
     if col.kind in ("str", "category"):  # stripped once; blank = missing or only spaces
-        text = s.astype("string").str.strip()
+        text = s.astype("string")
+        if _may_need_strip(text):
+            text = text.str.strip()
         blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
         return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
     blank = _is_blank(s)
