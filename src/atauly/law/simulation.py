@@ -66,8 +66,9 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     builder = SimulationBuilder()
     builder.create_entities(tbs)
     # Entities are identified by their row positions (fast integer joins); the tables keep the ids.
-    builder.declare_person_entity("person", np.arange(len(per)))
-    families = builder.declare_entity("family", np.arange(len(fam)))
+    # (ranges, not arrays: OpenFisca copies the ids through a list, and Python ints list faster)
+    builder.declare_person_entity("person", range(len(per)))
+    families = builder.declare_entity("family", range(len(fam)))
     roles = code_indices(per["role"], ROLES)
     builder.join_with_persons(families, person_family, roles)
     sim = builder.build(tbs)
