@@ -72,7 +72,7 @@ def compute(
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     tbs = tbs or tax_benefit_system()
     months = application_months(registry.families, quarter).to_numpy()
-    groups = np.unique(months)
+    groups = sorted(pd.unique(months))  # (a hash of the few month strings, not a sort of every family's)
     frames = []
     for month in groups:
         part = registry if len(groups) == 1 else registry.take(months == month)
@@ -90,9 +90,10 @@ def compute(
 
 def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.DataFrame:
     sim = build_simulation(registry, month, tbs)
+    # Text columns stay Arrow strings (no round trip through millions of Python objects).
     out = {
-        "family_id": registry.families["family_id"].to_numpy(),
-        "region_kato": registry.families["region_kato"].to_numpy(),
+        "family_id": _text(registry.families["family_id"]),
+        "region_kato": _text(registry.families["region_kato"]),
     }
     for column, variable in _VARIABLES.items():
         values = sim.calculate(variable, month)
@@ -117,6 +118,13 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     last = quarter.months[-1]
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
+
+
+def _text(column: pd.Series) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """A text column as the result frame would infer it from ``column.to_numpy()``."""
+    if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return column.astype(str).array
+    return column.to_numpy()
 
 
 def by_region(result: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from openfisca_core.periods import period
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
-from atauly.registry import REGION_BY_KATO, Registry
+from atauly.registry import REGION_BY_KATO, Registry, code_indices
 from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES, ROLES
 
 from .system import tax_benefit_system
@@ -66,16 +66,20 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     builder = SimulationBuilder()
     builder.create_entities(tbs)
     # Entities are identified by their row positions (fast integer joins); the tables keep the ids.
-    builder.declare_person_entity("person", np.arange(len(per)))
-    families = builder.declare_entity("family", np.arange(len(fam)))
-    roles = pd.Categorical(per["role"], categories=ROLES).codes.astype(np.int64)
+    # (ranges, not arrays: OpenFisca copies the ids through a list, and Python ints list faster)
+    builder.declare_person_entity("person", range(len(per)))
+    families = builder.declare_entity("family", range(len(fam)))
+    roles = code_indices(per["role"], ROLES)
     builder.join_with_persons(families, person_family, roles)
     sim = builder.build(tbs)
 
     # Enums are passed as indices (the order of the registry's code lists), which is fast and exact.
-    region_index = {kato: i for i, kato in enumerate(REGION_BY_KATO)}
-    regions = fam["region_kato"].map(region_index).to_numpy(dtype=np.int64)
-    statuses = pd.Categorical(per["employment_status"].fillna("not_working"), categories=EMPLOYMENT_STATUSES)
+    regions = code_indices(fam["region_kato"], REGION_BY_KATO)
+    if (regions < 0).any():
+        raise ValueError(
+            "region_kato: not a KATO code of one of the 20 regions (validate the registry first)"
+        )
+    statuses = code_indices(per["employment_status"].fillna("not_working"), EMPLOYMENT_STATUSES)
     eternal = {
         "region": regions,
         "application_date": _dates(fam["application_date"]),
@@ -86,9 +90,9 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
         "social_contract_breach_date": _dates(fam["social_contract_breach_date"]),
         "false_information": fam["false_information"].to_numpy(dtype=bool),
         "birth_date": _dates(per["birth_date"]),
-        "sex": np.where(per["sex"].to_numpy() == "M", 0, 1),
+        "sex": np.where((per["sex"] == "M").to_numpy(dtype=bool, na_value=False), 0, 1),
         "disability_group": per["disability_group"].to_numpy(dtype=np.int64),
-        "employment_status": np.asarray(statuses.codes, dtype=np.int64),
+        "employment_status": statuses,
         "long_term_illness": per["long_term_illness"].to_numpy(dtype=bool),
         "employment_measures_refusal_date": _dates(per["employment_measures_refusal_date"]),
     }
@@ -100,18 +104,14 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     relevant = inc.loc[keep]
     if not relevant.empty:
         position = income_person[keep]
+        amount = relevant["amount_kzt"].to_numpy(dtype=np.float64)
         n = len(per)
-        frame = pd.DataFrame(
-            {
-                "pos": position,
-                "source": relevant["source"].to_numpy(),
-                "month": relevant["month"].to_numpy(),
-                "amount": relevant["amount_kzt"].to_numpy(dtype=np.float64),
-            }
-        )
-        for (source, m), group in frame.groupby(["source", "month"], sort=False):
-            if source not in INCOME_SOURCES:
-                continue
-            values = np.bincount(group["pos"].to_numpy(), weights=group["amount"].to_numpy(), minlength=n)
-            sim.set_input(f"income_{source}", m, values)
+        # One sum per (source, month): integer codes, not a groupby over millions of strings.
+        source = code_indices(relevant["source"], INCOME_SOURCES)
+        in_month = code_indices(relevant["month"], months)
+        key = source * len(months) + in_month
+        for k in np.unique(key[source >= 0]):
+            group = key == k
+            values = np.bincount(position[group], weights=amount[group], minlength=n)
+            sim.set_input(f"income_{INCOME_SOURCES[k // len(months)]}", months[k % len(months)], values)
     return sim

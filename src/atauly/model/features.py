@@ -123,6 +123,37 @@ def _reference_dates(families: pd.DataFrame, default: pd.Timestamp) -> np.ndarra
     return dates.to_numpy(dtype="datetime64[ns]")
 
 
+class _codes:
+    """A text column factorised once: equality and membership tests on small integers instead of
+    millions of Python strings. Missing values (and the text ``"None"``/``"nan"`` that ``astype(str)``
+    used to give them) equal no code."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        self.index = {str(u): i for i, u in enumerate(uniques) if isinstance(u, str)}
+
+    def isin(self, names) -> np.ndarray:
+        wanted = [self.index[x] for x in names if x in self.index]
+        if not wanted:
+            return np.zeros(len(self.codes), dtype=bool)
+        table = np.zeros(len(self.index) + 1, dtype=bool)
+        table[wanted] = True
+        return table[self.codes]  # code -1 (missing) reads the last slot: False
+
+    def equal(self, name: str) -> np.ndarray:
+        return self.isin((name,))
+
+
+def _max_by_family(values: np.ndarray, person_family: np.ndarray, n: int) -> np.ndarray:
+    """Each family's largest value (0 for a family without persons), as ``groupby().max()`` gives it."""
+    if np.isnan(values).any():
+        return pd.Series(values).groupby(person_family).max().reindex(range(n), fill_value=0.0).to_numpy()
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, person_family, values)
+    out[np.bincount(person_family, minlength=n) == 0] = 0.0
+    return out
+
+
 def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd.DataFrame:
     """One row per family of ``registry`` (same order) with the columns of :data:`FEATURE_NAMES`.
 
@@ -147,11 +178,9 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
     def count(mask) -> np.ndarray:
         return np.bincount(person_family, weights=(np.asarray(mask) & alive), minlength=n)
 
-    status = per["employment_status"].astype(str).to_numpy() if "employment_status" in per else None
     disability = (
         per["disability_group"].fillna(0).to_numpy() if "disability_group" in per else np.zeros(len(per))
     )
-    role = per["role"].astype(str).to_numpy()
     adult = age >= 18
     working_age = adult & (age < 63)
     members = law["members"].to_numpy(dtype=float)
@@ -177,30 +206,32 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
         "long_term_ill": count(per["long_term_illness"].fillna(False).to_numpy(dtype=bool))
         if "long_term_illness" in per
         else np.zeros(n),
-        "single_parent": ((children > 0) & (count(role == "spouse") == 0)).astype(float),
+        "single_parent": ((children > 0) & (count(_codes(per["role"]).equal("spouse")) == 0)).astype(float),
     }
-    if status is None:
-        status = np.full(len(per), "not_working", dtype=object)
+    if "employment_status" in per:
+        status = _codes(per["employment_status"])
+    else:
+        status = _codes(pd.Series("not_working", index=per.index, dtype=object))
     out |= {
-        "employees": count(status == "employee"),
-        "self_employed": count(status == "self_employed"),
-        "registered_unemployed": count(status == "registered_unemployed"),
-        "not_working": count((status == "not_working") & working_age),
-        "carers": count(np.isin(status, _CARE)),
-        "students": count(status == "student_full_time"),
+        "employees": count(status.equal("employee")),
+        "self_employed": count(status.equal("self_employed")),
+        "registered_unemployed": count(status.equal("registered_unemployed")),
+        "not_working": count(status.equal("not_working") & working_age),
+        "carers": count(status.isin(_CARE)),
+        "students": count(status.equal("student_full_time")),
     }
     if "education" in per:
-        edu = per["education"].astype(str).to_numpy()
-        out["adults_low_education"] = count(adult & np.isin(edu, _LOW_EDUCATION))
-        out["adults_higher_education"] = count(adult & (edu == "higher"))
+        edu = _codes(per["education"])
+        out["adults_low_education"] = count(adult & edu.isin(_LOW_EDUCATION))
+        out["adults_higher_education"] = count(adult & edu.equal("higher"))
     else:
         out["adults_low_education"] = out["adults_higher_education"] = np.full(n, np.nan)
 
-    source = inc["source"].astype(str).to_numpy()
+    source = _codes(inc["source"])
     amount = inc["amount_kzt"].to_numpy(dtype=float)
     inc_family = person_family[income_person] if len(inc) else np.zeros(0, dtype=np.int64)
     for name, sources in _MONEY_GROUPS.items():
-        total = np.bincount(inc_family, weights=amount * np.isin(source, sources), minlength=n)
+        total = np.bincount(inc_family, weights=amount * source.isin(sources), minlength=n)
         out[name] = total / MONTHS / members_safe
 
     def fam_col(column, default=0.0) -> np.ndarray:
@@ -217,12 +248,8 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
         "commission_found_no_need": fam_col("commission_found_no_need"),
     }
     if "record_age_quarters" in per:
-        out["record_age_quarters"] = (
-            pd.Series(per["record_age_quarters"].to_numpy(dtype=float))
-            .groupby(person_family)
-            .max()
-            .reindex(range(n), fill_value=0.0)
-            .to_numpy()
+        out["record_age_quarters"] = _max_by_family(
+            per["record_age_quarters"].to_numpy(dtype=float), person_family, n
         )
     else:
         out["record_age_quarters"] = np.zeros(n)

@@ -5,7 +5,7 @@ This room imports nothing else of Atauly's.
 
 from .codes import INCOME_SOURCES, REGION_BY_KATO, REGION_BY_KEY, REGIONS
 from .io import Registry, RegistryNotFoundError, load_registry, read_raw, resolve_view, write_registry
-from .validate import RegistryValidationError, ValidationReport, validate
+from .validate import RegistryValidationError, ValidationReport, code_indices, validate
 
 __all__ = [
     "INCOME_SOURCES",
@@ -16,6 +16,7 @@ __all__ = [
     "RegistryNotFoundError",
     "RegistryValidationError",
     "ValidationReport",
+    "code_indices",
     "load_registry",
     "read_raw",
     "resolve_view",

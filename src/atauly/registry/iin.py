@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 W1 = np.arange(1, 12)
 W2 = np.array([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
@@ -58,33 +59,38 @@ IIN_RULES = {
 }
 
 
+_CODES = np.array(["", *IIN_RULES], dtype=object)
+_CODE = {rule: i for i, rule in enumerate(_CODES) if rule}
+
+
 def check_iins(
     iins: Iterable[object],
     birth_dates: Iterable[object] | None = None,
     sexes: Iterable[object] | None = None,
 ) -> np.ndarray:
-    """Check many IINs at once. Returns an array of problem codes ('' when the IIN is valid).
+    """Check many IINs at once (Arrow strings, no Python objects per IIN). Returns an array of problem codes ('' when the IIN is valid).
 
     ``birth_dates`` (datetime-like) and ``sexes`` ('M'/'F'), when given, must agree with the IIN.
     The first failing rule is reported for each IIN.
     """
-    strings = pd.Series(iins if isinstance(iins, pd.Series) else list(iins), dtype="string").reset_index(
-        drop=True
-    )
+    strings = _arrow_strings(iins)
     n = len(strings)
     result = np.full(n, "", dtype=object)
     if n == 0:
         return result
-    ok_format = strings.str.fullmatch(r"[0-9]{12}").to_numpy(dtype=bool, na_value=False)
+    matched = pc.fill_null(pc.match_substring_regex(strings, r"^[0-9]{12}$"), False)
+    ok_format = np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
     result[~ok_format] = "iin_format"
     if not ok_format.any():
         return result
     idx = np.flatnonzero(ok_format)
     # All remaining values are 12 ASCII digits: their UTF-8 bytes form one contiguous (n, 12) block.
-    arrow = pa.array(strings[ok_format].to_numpy(dtype=object), type=pa.string())
-    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int32)[arrow.offset : arrow.offset + len(arrow) + 1]
+    arrow = pc.filter(strings, pa.array(ok_format)).cast(pa.large_string())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
     data = np.frombuffer(arrow.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    digits = data.reshape(-1, 12).astype(np.int64) - 48
+    digits = data.reshape(-1, 12).astype(np.int32) - 48
     c = digits[:, 6]
     ok_c = (c >= 1) & (c <= 6)
     century = np.where(ok_c, (np.clip(c, 1, 6) - 1) // 2 * 100 + 1800, 1900)
@@ -98,26 +104,48 @@ def check_iins(
     next_first = (mstart + 1).astype("datetime64[M]").astype("datetime64[D]")
     days_in_month = (next_first - first).astype(np.int64)
     date_ok = month_ok & (day >= 1) & (day <= days_in_month)
-    s1 = (digits[:, :11] * W1).sum(axis=1) % 11
-    s2 = (digits[:, :11] * W2).sum(axis=1) % 11
+    s1 = (digits[:, :11] @ W1.astype(np.int32)) % 11
+    s2 = (digits[:, :11] @ W2.astype(np.int32)) % 11
     k = np.where(s1 == 10, s2, s1)
     check_ok = (k != 10) & (k == digits[:, 11])
-    sub = np.full(len(idx), "", dtype=object)
-    sub[~check_ok] = "iin_check_digit"
-    sub[~ok_c] = "iin_century_sex"
-    sub[~date_ok] = "iin_date"
+    # Problem codes as small integers (0 = valid, else 1 + index in _CODES), turned into text once.
+    sub = np.zeros(len(idx), dtype=np.int8)
+    sub[~check_ok] = _CODE["iin_check_digit"]
+    sub[~ok_c] = _CODE["iin_century_sex"]
+    sub[~date_ok] = _CODE["iin_date"]
     born = first + (np.clip(day, 1, 31) - 1).astype("timedelta64[D]")
     if birth_dates is not None:
-        bd = np.asarray(list(birth_dates), dtype="datetime64[D]")[idx]
-        mism = (sub == "") & ~np.isnat(bd) & (bd != born)
-        sub[mism] = "iin_birth_date_mismatch"
+        bd = _array(birth_dates, "datetime64[D]")[idx]
+        mism = (sub == 0) & ~np.isnat(bd) & (bd != born)
+        sub[mism] = _CODE["iin_birth_date_mismatch"]
     if sexes is not None:
-        sx = np.asarray(list(sexes), dtype=object)[idx]
-        iin_sex = np.where(c % 2 == 1, "M", "F")
-        mism = (sub == "") & np.isin(sx, ["M", "F"]) & (sx != iin_sex)
-        sub[mism] = "iin_sex_mismatch"
+        sx = _array(sexes, object)[idx]
+        male, female = sx == "M", sx == "F"
+        iin_male = c % 2 == 1
+        mism = (sub == 0) & ((male & ~iin_male) | (female & iin_male))
+        sub[mism] = _CODE["iin_sex_mismatch"]
+    sub = _CODES[sub]
     result[idx] = sub
     return result
+
+
+def _arrow_strings(values: Iterable[object]) -> pa.Array | pa.ChunkedArray:
+    """``values`` as one Arrow string array (zero-copy for Arrow-backed pandas strings)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):
+        try:
+            arr = pa.array(values)
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                return arr
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    series = pd.Series(values if isinstance(values, pd.Series) else list(values), dtype="string")
+    return pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+
+
+def _array(values: Iterable[object], dtype) -> np.ndarray:
+    if isinstance(values, np.ndarray | pd.Series | pd.Index):
+        return np.asarray(values, dtype=dtype)
+    return np.asarray(list(values), dtype=dtype)
 
 
 def is_valid_iin(iin: str, birth_date: dt.date | None = None, sex: str | None = None) -> bool:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .codes import REGION_BY_KATO
 from .iin import IIN_RULES, check_iins, mask_iin
@@ -175,11 +177,67 @@ def _is_blank(s: pd.Series) -> np.ndarray:
     return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
 
 
+def _may_need_strip(text: pd.Series) -> bool:
+    """False when no value can begin or end with whitespace: every first and last byte is a printable
+    ASCII character (whitespace, including Unicode's, always starts or ends with another byte). Stripping
+    millions of identifiers that have nothing to strip is then skipped."""
+    try:
+        arr = _arrow_text(text)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return True
+    if len(arr) == 0:
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = (
+        np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+        if arr.buffers()[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    filled = offsets[1:] > offsets[:-1]  # missing values and empty strings have no bytes
+    first, last = data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]
+    return bool(((first <= 0x20) | (first >= 0x7F)).any() or ((last <= 0x20) | (last >= 0x7F)).any())
+
+
 def _in(values: pd.Series, allowed) -> np.ndarray:
-    """values ∈ allowed (a short list of codes): factorise once, test the few distinct values."""
+    """values ∈ allowed (a short list of codes): an Arrow lookup for text, else factorise once and test
+    the few distinct values."""
+    if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) and all(isinstance(a, str) for a in allowed):
+        return code_indices(values, allowed) >= 0
     codes, uniques = pd.factorize(values)
     ok = np.isin(np.asarray(uniques, dtype=object), list(allowed))
     return (codes >= 0) & ok[np.maximum(codes, 0)] if len(ok) else np.zeros(len(codes), dtype=bool)
+
+
+def _arrow_text(values: pd.Series | pa.Array) -> pa.Array:
+    """A column as one Arrow ``large_string`` array (no copy for Arrow-backed text; ``None`` for missing)."""
+    if isinstance(values, pa.Array) and pa.types.is_large_string(values.type):
+        return values
+    try:
+        arr = pa.array(values) if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        text = pd.Series(values).astype("string")
+        arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr.cast(pa.large_string())
+
+
+def code_indices(values: pd.Series, codes) -> np.ndarray:
+    """Each value's index in the list ``codes`` (-1 when missing or not in it), as
+    ``pd.Categorical(values, categories=codes).codes`` gives it — by an Arrow hash lookup for text
+    columns (no factorisation of millions of values)."""
+    codes = list(codes)
+    if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) and all(isinstance(c, str) for c in codes):
+        try:
+            arr = _arrow_text(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = None
+        if arr is not None:
+            found = pc.index_in(arr, value_set=pa.array(codes, type=pa.large_string()))
+            return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.asarray(pd.Categorical(values, categories=codes).codes, dtype=np.int64)
 
 
 class Keys:
@@ -190,11 +248,13 @@ class Keys:
     """
 
     def __init__(self, ref: pd.Series, *queries: pd.Series):
-        parts = [pd.Series(p).astype("string").reset_index(drop=True) for p in (ref, *queries)]
-        codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
+        parts = [_arrow_text(p) for p in (ref, *queries)]
+        encoded = pa.chunked_array(parts, type=pa.large_string()).combine_chunks().dictionary_encode()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         splits = np.cumsum([len(p) for p in parts])[:-1]
         self.ref_codes, *self.query_codes = np.split(codes, splits)
-        n = len(uniques)
+        self._ref = parts[0]
+        n = len(encoded.dictionary)
         valid = np.flatnonzero(self.ref_codes >= 0)
         self.count = np.bincount(self.ref_codes[valid], minlength=n)
         self.first = np.full(n, -1, dtype=np.int64)
@@ -207,6 +267,42 @@ class Keys:
     def positions(self, k: int = 0) -> np.ndarray:
         q = self.query_codes[k]
         return np.where(q >= 0, self.first[np.maximum(q, 0)], -1)
+
+    def positions_of(self, query: pd.Series) -> np.ndarray:
+        """Like ``Keys(ref, query).positions()``, without hashing ``query`` when it lists the reference's
+        values in runs, in the reference's order (persons family by family, in the families' order)."""
+        runs = _positions_in_runs(self._ref, _arrow_text(query)) if not self.duplicated().any() else None
+        return runs if runs is not None else Keys(self._ref, query).positions()
+
+
+def _positions_in_runs(ref: pa.Array, query: pa.Array) -> np.ndarray | None:
+    """For ``ref`` without duplicates or missing values: when ``query`` is ``ref[0]`` repeated, then
+    ``ref[1]`` repeated, … (each at least once), each query value's position in ``ref``; else None."""
+    n = len(query)
+    if n == 0 or len(ref) == 0 or ref.null_count or query.null_count:
+        return None
+    change = pc.not_equal(query.slice(1), query.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate([[True], change]))
+    if len(starts) != len(ref) or not pc.all(pc.equal(query.take(pa.array(starts)), ref)).as_py():
+        return None
+    return np.repeat(np.arange(len(ref), dtype=np.int64), np.diff(np.append(starts, n)))
+
+
+def _duplicated_iins(iins: pd.Series, twelve_digits: np.ndarray) -> np.ndarray:
+    """Which IINs appear more than once. Those of 12 digits are compared as integers (sorted, not
+    hashed as text); the few others as text (they cannot equal a 12-digit one)."""
+    dup = np.zeros(len(iins), dtype=bool)
+    if twelve_digits.any():
+        arr = _arrow_text(iins).filter(pa.array(twelve_digits))
+        numbers = pc.cast(arr, pa.int64()).to_numpy()
+        ordered = np.sort(numbers)
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        if len(repeated):
+            dup[np.flatnonzero(twelve_digits)] = np.isin(numbers, repeated)
+    rest = np.flatnonzero(~twelve_digits & iins.notna().to_numpy())
+    if len(rest) > 1:
+        dup[rest] = Keys(iins.iloc[rest]).duplicated()
+    return dup
 
 
 _BOOL_MAP = {
@@ -223,10 +319,13 @@ _BOOL_MAP = {
 
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert a raw column to its contract type. Returns (converted, mask of unparseable values)."""
-    blank = _is_blank(s)
-    if col.kind in ("str", "category"):
-        text = s.astype("string").str.strip()
+    if col.kind in ("str", "category"):  # stripped once; blank = missing or only spaces
+        text = s.astype("string")
+        if _may_need_strip(text):
+            text = text.str.strip()
+        blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
         return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
+    blank = _is_blank(s)
     if col.kind in ("int", "float"):
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna().to_numpy() & ~blank
@@ -234,6 +333,8 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
             bad |= (num.notna() & (num % 1 != 0)).to_numpy()
         return num.astype("float64"), bad
     if col.kind == "bool":
+        if s.dtype == bool:  # nothing to convert, nothing missing
+            return s, np.zeros(len(s), dtype=bool)
         if pd.api.types.is_bool_dtype(s):
             return s.astype(object), np.zeros(len(s), dtype=bool)
         mapped = s.astype(str).str.strip().str.lower().map(_BOOL_MAP)
@@ -251,7 +352,7 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _check_table(table: Table, raw: pd.DataFrame, out: _Collector, family_of=None) -> pd.DataFrame:
-    df = raw.reset_index(drop=True).copy()
+    df = raw.reset_index(drop=True)  # copy-on-write: converting columns never touches ``raw``
     fam = (lambda: family_of(df)) if family_of is not None else None  # only needed to report a problem
     for col in table.columns:
         if col.name not in df.columns:
@@ -331,8 +432,8 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
         return np.where(income_person >= 0, families_of_persons[np.maximum(income_person, 0)], None)
 
     inc = _check_table(INCOMES, incomes, out, family_of=income_families)
-    family_keys = Keys(fam["family_id"], per["family_id"])
-    person_family = family_keys.positions()
+    family_keys = Keys(fam["family_id"])
+    person_family = family_keys.positions_of(per["family_id"])
 
     # Keys and references.
     out.add(FAMILIES, fam, family_keys.duplicated(), "family_id", "duplicate_id")
@@ -383,7 +484,7 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     has_iin = per["iin"].notna().to_numpy()
     for rule in IIN_RULES:
         out.add(PERSONS, per, (ids == rule) & has_iin, "iin", rule)
-    out.add(PERSONS, per, has_iin & Keys(per["iin"]).duplicated(), "iin", "duplicate_iin")
+    out.add(PERSONS, per, has_iin & _duplicated_iins(per["iin"], ids != "iin_format"), "iin", "duplicate_iin")
     today = pd.Timestamp(today if today is not None else pd.Timestamp.today().normalize())
     out.add(
         PERSONS,
@@ -438,4 +539,11 @@ def drop_families(families, persons, incomes, bad_family_ids: set[str]):
     return fam.reset_index(drop=True), per.reset_index(drop=True), inc.reset_index(drop=True)
 
 
-__all__ = ["TABLES", "ValidationReport", "RegistryValidationError", "validate", "drop_families"]
+__all__ = [
+    "TABLES",
+    "ValidationReport",
+    "RegistryValidationError",
+    "code_indices",
+    "validate",
+    "drop_families",
+]

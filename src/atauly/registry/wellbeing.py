@@ -72,16 +72,12 @@ def indicators(
     age = ((ref - pd.to_datetime(persons["birth_date"])).dt.days / 365.25).to_numpy()
     months = sorted(incomes["month"].unique())[-3:] if len(incomes) else []
     keep = (incomes["month"].isin(months) & (incomes["source"] != "loans")).to_numpy(dtype=bool)
-    inc = incomes.loc[keep]
+    amount = incomes["amount_kzt"].to_numpy(dtype=float)[keep]  # not a copy of the whole table
     if person_of_income is not None:
         inc_pos = fam_pos[np.asarray(person_of_income)[keep]]
     else:
-        inc_pos = fam_pos[pd.Index(persons["person_id"]).get_indexer(inc["person_id"])]
-    per_capita = (
-        np.bincount(inc_pos, weights=inc["amount_kzt"], minlength=n)
-        / max(len(months), 1)
-        / np.maximum(size, 1)
-    )
+        inc_pos = fam_pos[pd.Index(persons["person_id"]).get_indexer(incomes["person_id"][keep])]
+    per_capita = np.bincount(inc_pos, weights=amount, minlength=n) / max(len(months), 1) / np.maximum(size, 1)
     # Missing codes (NA) count as "not this": pandas comparisons, not numpy ones, handle them.
     earner = (
         persons["employment_status"].isin(["employee", "self_employed"]).to_numpy(dtype=bool, na_value=False)

@@ -107,6 +107,13 @@ def read_partition(registry: Path, partition: str):
     return Registry(fam, per, inc, report.person_family, report.income_person), 0
 
 
+def _size(registry: Path, partition: str) -> int:
+    """Bytes of a partition's recorded tables: a measure of its work, known without reading it."""
+    base = registry / "recorded"
+    files = [base / name / f"{partition}.parquet" for name in ("families", "persons", "incomes")]
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
 def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series) -> pd.DataFrame:
     """ASP status of each family from ``decisions``: receiving (approved this quarter), applied this
     quarter, refused this or the previous quarter, sanctioned."""
@@ -183,7 +190,6 @@ def scan_partition(job: ScanJob) -> dict:
             "eligible_by_law": eligible,
             "probability": prob,
             "wellbeing_level": level,
-            "reason": _reasons(eligible, prob, gap, refusal),
             "members": law["members"].to_numpy(),
             "per_capita_income": pci,
             "poverty_line": line,
@@ -192,6 +198,10 @@ def scan_partition(job: ScanJob) -> dict:
             "_level": pd.Series(level).map(LEVEL_ORDER).to_numpy(),
         }
     )[candidate]
+    # Reasons are text: built for the candidates only (a tenth of the families or fewer).
+    frame.insert(
+        6, "reason", _reasons(eligible[candidate], prob[candidate], gap[candidate], refusal[candidate])
+    )
     # Most in need first: well-being level, then the gap to the poverty line, then the model, then id.
     frame = frame.sort_values(
         ["district", "_level", "need_gap", "probability", "family_id"],
@@ -286,7 +296,8 @@ def scan(
     done = (
         {p.stem for p in (out / "candidates").glob("*.parquet")} if (out / "candidates").is_dir() else set()
     )
-    todo = [p for p in parts if p not in done]
+    # Largest partitions first: a large region started last would leave the other workers idle.
+    todo = sorted((p for p in parts if p not in done), key=lambda p: -_size(registry, p))
     jobs = [ScanJob(str(registry), p, quarter, str(store), f"{name}@{version}", str(out)) for p in todo]
     for stale in (*out.glob("candidates/.*.tmp"), *out.glob("summary/.*.tmp")):
         stale.unlink()  # a partition file half-written by a killed run (never renamed into place)
