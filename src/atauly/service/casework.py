@@ -53,6 +53,9 @@ REASON_CODES: dict[str, str] = {
     "law_criteria": N_("Statutory criteria (the law's result)"),
     "other": N_("Other (explained in the comment)"),
 }
+#: The largest id a database row can have (a signed 64-bit integer): a larger one names nothing, and SQLite
+#: refuses to even compare with it (OverflowError), so it is answered 404 before any query.
+MAX_ROW_ID = 2**63 - 1
 #: Fields of a family's data a correction request can name.
 CORRECTABLE = ("family", "persons", "incomes", "assets", "disability", "employment", "other")
 
@@ -356,6 +359,8 @@ def load(db: DB, user: User, app_id: int, action: str = "application.read") -> A
             object_type="application",
             object_id=app_id,
         )
+    if not 0 < app_id <= MAX_ROW_ID:
+        raise ServiceError(404, f"application {app_id} not found")
     app = db.execute(
         select(Application)
         .where(Application.id == app_id)
@@ -425,6 +430,7 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     elif user.role == "supervisor":
         q = q.where(Application.region_kato == user.region_kato)
     order = (Application.deadline, Application.id) if status == "open" else (Application.decided_at.desc(),)
+    offset = min(offset, MAX_ROW_ID)  # past the last possible row either way; SQLite refuses larger
     apps = list(db.execute(q.order_by(*order).limit(limit).offset(offset)).scalars())
     record(
         db,

@@ -1,0 +1,20 @@
+"""Edge inputs that once made the service answer 500 (found by the schemathesis run), on both databases."""
+
+from __future__ import annotations
+
+from .conftest import in_district
+
+
+def test_ids_and_offsets_beyond_any_row_are_404_and_an_empty_page(client, as_officer, svc_payloads):
+    created = client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+    assert created.status_code == 201
+    for app_id in (2**63, 10**30, 0, -1):
+        r = client.get(f"/api/v1/applications/{app_id}", headers=as_officer)
+        assert r.status_code == 404, (app_id, r.text)
+        r = client.post(
+            f"/api/v1/applications/{app_id}/decision", json={"outcome": "approve"}, headers=as_officer
+        )
+        assert r.status_code == 404, (app_id, r.text)
+    for offset in (2**63 - 1, 2**63, 10**30):
+        r = client.get(f"/api/v1/applications?offset={offset}", headers=as_officer)
+        assert r.status_code == 200 and r.json() == [], (offset, r.text)
