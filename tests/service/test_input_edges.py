@@ -18,3 +18,17 @@ def test_ids_and_offsets_beyond_any_row_are_404_and_an_empty_page(client, as_off
     for offset in (2**63 - 1, 2**63, 10**30):
         r = client.get(f"/api/v1/applications?offset={offset}", headers=as_officer)
         assert r.status_code == 200 and r.json() == [], (offset, r.text)
+
+
+def test_an_application_dated_before_the_law_is_refused_with_422(client, as_officer, svc_payloads):
+    from datetime import date
+
+    from atauly.service.seed import shift_to
+
+    payload = in_district(svc_payloads)[1]
+    for day in ("0001-01-03", "1900-01-02", "2016-07-01", "2018-03-30"):
+        old = {**payload, "idempotency_key": None, "family": {**payload["family"], "application_date": day}}
+        r = client.post("/api/v1/applications", json=old, headers=as_officer)
+        assert r.status_code == 422 and "application_date" in r.json()["detail"], (day, r.text)
+    first = shift_to(payload, date(2018, 4, 2))
+    assert client.post("/api/v1/applications", json=first, headers=as_officer).status_code == 201

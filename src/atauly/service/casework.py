@@ -252,6 +252,12 @@ def submit(
         payload.family.application_date = today
     elif fam.application_date > today:
         raise ServiceError(422, "family.application_date: is in the future")
+    elif fam.application_date < engine.earliest_application:
+        raise ServiceError(
+            422,
+            f"family.application_date: {fam.application_date} is before {engine.earliest_application}, "
+            "the first date the law's rules cover (income is counted for the quarter before it)",
+        )
     snapshot = snapshot_of(payload)
     input_hash = canonical_hash(snapshot)
     key = payload.idempotency_key or idempotency_key or f"sha256:{input_hash}"

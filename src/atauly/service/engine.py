@@ -15,6 +15,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,29 @@ class InvalidApplication(ValueError):
     def __init__(self, problems: list[dict]):
         self.problems = problems
         super().__init__("; ".join(p["msg"] for p in problems))
+
+
+def law_start(tbs) -> date:
+    """The first day on which every parameter of the law has a value: before it the law cannot be applied
+    (OpenFisca raises ParameterNotFoundError)."""
+    from openfisca_core.parameters import Parameter
+
+    firsts = [
+        min(v.instant_str for v in p.values_list)
+        for p in tbs.parameters.get_descendants()
+        if isinstance(p, Parameter) and p.values_list
+    ]
+    return date.fromisoformat(max(firsts))
+
+
+def earliest_application(law_from: date) -> date:
+    """The first application date the law can be applied to: income is counted for the quarter before the
+    application's, so that whole quarter must lie on or after ``law_from``."""
+    q = law_from.year * 4 + (law_from.month - 1) // 3  # the quarter law_from falls in
+    if (law_from.month - 1) % 3 or law_from.day != 1:
+        q += 1  # not covered from its first day: the next one is the first income quarter
+    q += 1  # the application's own quarter
+    return date(q // 4, 3 * (q % 4) + 1, 1)
 
 
 def canonical_hash(snapshot: dict) -> str:
@@ -135,6 +159,8 @@ class RecommendationEngine:
         self.recommender = recommender
         self.max_batch = max_batch
         self.tbs = tax_benefit_system()
+        #: Applications dated earlier are refused: the law's parameters do not reach back that far.
+        self.earliest_application = earliest_application(law_start(self.tbs))
         self._queue: queue.Queue[Job] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
