@@ -32,3 +32,23 @@ def test_an_application_dated_before_the_law_is_refused_with_422(client, as_offi
         assert r.status_code == 422 and "application_date" in r.json()["detail"], (day, r.text)
     first = shift_to(payload, date(2018, 4, 2))
     assert client.post("/api/v1/applications", json=first, headers=as_officer).status_code == 201
+
+
+def _job(payload: dict, quarter: str | None = None):
+    from atauly.service.casework import quarter_of, snapshot_of
+    from atauly.service.engine import Job
+    from atauly.service.schemas import ApplicationIn
+
+    app = ApplicationIn.model_validate(payload)
+    return Job(snapshot_of(app), quarter or quarter_of(app.family.application_date), True)
+
+
+def test_one_application_the_law_cannot_handle_does_not_fail_its_batch(svc_engine, svc_payloads):
+    import pytest
+
+    ok = _job(svc_payloads[0])
+    broken = _job(svc_payloads[1], "1Q1")  # no law for that quarter: the batch raises
+    svc_engine.run_batch([broken, ok])
+    assert ok.future.result(timeout=0).eligible in (True, False)
+    with pytest.raises(ValueError):
+        broken.future.result(timeout=0)

@@ -184,8 +184,16 @@ class RecommendationEngine:
         """Process jobs together; each job's future gets its Outcome or its InvalidApplication."""
         try:
             self._run(jobs)
-        except Exception as exc:  # noqa: BLE001 — an unexpected failure must reach every waiting request
-            log.exception("recommendation batch failed")
+        except Exception as exc:  # noqa: BLE001 — an unexpected failure must reach the waiting request
+            if len(jobs) > 1:
+                # One application the law or the model cannot handle must not fail its neighbours in the
+                # batch: the unfinished ones are retried alone, and only the culprit gets the error.
+                log.warning("recommendation batch of %d failed (%r): retrying one by one", len(jobs), exc)
+                for job in jobs:
+                    if not job.future.done():
+                        self.run_batch([job])
+                return
+            log.exception("recommendation failed")
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
