@@ -52,3 +52,13 @@ def test_one_application_the_law_cannot_handle_does_not_fail_its_batch(svc_engin
     assert ok.future.result(timeout=0).eligible in (True, False)
     with pytest.raises(ValueError):
         broken.future.result(timeout=0)
+
+
+def test_the_same_person_in_two_batched_applications_is_no_duplicate(svc_engine, svc_payloads):
+    alone = _job(svc_payloads[0])
+    svc_engine.run_batch([alone])
+    first, again, other = _job(svc_payloads[0]), _job(svc_payloads[0]), _job(svc_payloads[1])
+    svc_engine.run_batch([first, other, again])
+    for job in (first, again):
+        assert job.future.result(timeout=0) == alone.future.result(timeout=0)
+    assert other.future.result(timeout=0).law["family_id"] == svc_payloads[1]["family"]["family_id"]

@@ -109,6 +109,24 @@ def _frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(fam), pd.DataFrame(per), pd.DataFrame(inc, columns=cols_inc if not inc else None)
 
 
+def _rounds(jobs: list[Job]) -> list[list[Job]]:
+    """The jobs split so that no IIN appears in two jobs of one round. The contract's validator refuses an
+    IIN repeated in its tables, which is right within one application but not between two that happen to
+    be batched together (a family applying again with new data, a person in two applications): each is
+    validated as if it had come alone."""
+    rounds: list[tuple[list[Job], set]] = []
+    for job in jobs:
+        iins = {p.get("iin") for p in job.snapshot["persons"]} - {None, ""}
+        for members, seen in rounds:
+            if not iins & seen:
+                members.append(job)
+                seen |= iins
+                break
+        else:
+            rounds.append(([job], set(iins)))
+    return [members for members, _ in rounds]
+
+
 def _problems_by_job(
     problems: pd.DataFrame, jobs: list[Job], inc_offsets: np.ndarray
 ) -> dict[int, list[dict]]:
@@ -218,6 +236,10 @@ class RecommendationEngine:
             self.run_batch(jobs)
 
     def _run(self, jobs: list[Job]) -> None:
+        for members in _rounds(jobs):
+            self._run_round(members)
+
+    def _run_round(self, jobs: list[Job]) -> None:
         fam, per, inc = _frames(jobs)
         inc_offsets = np.cumsum([0] + [len(j.snapshot["incomes"]) for j in jobs])
         fam, per, inc, report = validate(fam, per, inc)
