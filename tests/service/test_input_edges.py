@@ -34,6 +34,28 @@ def test_an_application_dated_before_the_law_is_refused_with_422(client, as_offi
     assert client.post("/api/v1/applications", json=first, headers=as_officer).status_code == 201
 
 
+def test_nul_characters_are_refused_with_422_not_stored(client, as_officer, svc_payloads):
+    """PostgreSQL's text cannot hold NUL (it answered 500); refused the same way on both databases."""
+    payload = in_district(svc_payloads)[2]
+    r = client.post("/api/v1/applications", json={**payload, "idempotency_key": "k\x00"}, headers=as_officer)
+    assert r.status_code == 422 and "idempotency_key" in str(r.json()["detail"][0]["loc"])
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": "approve", "reason_code": "other", "comment": "a\x00b"},
+        headers=as_officer,
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "comment"
+    r = client.post(
+        f"/api/v1/applications/{app_id}/corrections",
+        json={"fields": ["incomes"], "description": "\x00"},
+        headers=as_officer,
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "description"
+    r = client.post("/api/v1/auth/token", data={"username": "officer\x00", "password": "whatever-1"})
+    assert r.status_code == 401
+
+
 def _job(payload: dict, quarter: str | None = None):
     from atauly.service.casework import quarter_of, snapshot_of
     from atauly.service.engine import Job

@@ -42,7 +42,8 @@ ERRORS = {
 
 def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
     """Check a password (rate-limited per username) and open a session; every attempt is audited."""
-    username = username.strip()[:64]
+    # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
+    username = username.strip()[:64].replace("\x00", "\ufffd")
     if failed_logins(db, username) >= MAX_FAILED_LOGINS:
         record(
             db,
