@@ -8,7 +8,7 @@ from .conftest import in_district
 def test_ids_and_offsets_beyond_any_row_are_404_and_an_empty_page(client, as_officer, svc_payloads):
     created = client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
     assert created.status_code == 201
-    for app_id in (2**63, 10**30, 0, -1):
+    for app_id in (2**31, 2**63 - 1, 2**63, 10**30, 0, -1):
         r = client.get(f"/api/v1/applications/{app_id}", headers=as_officer)
         assert r.status_code == 404, (app_id, r.text)
         r = client.post(

@@ -53,9 +53,12 @@ REASON_CODES: dict[str, str] = {
     "law_criteria": N_("Statutory criteria (the law's result)"),
     "other": N_("Other (explained in the comment)"),
 }
-#: The largest id a database row can have (a signed 64-bit integer): a larger one names nothing, and SQLite
-#: refuses to even compare with it (OverflowError), so it is answered 404 before any query.
-MAX_ROW_ID = 2**63 - 1
+#: The largest id a row can have: ids are SQL INTEGER columns, 32-bit on PostgreSQL. A larger id names
+#: nothing, and the databases refuse to even compare with it (PostgreSQL: integer out of range; SQLite past
+#: 64 bits: OverflowError), so it is answered 404 before any query.
+MAX_ROW_ID = 2**31 - 1
+#: The largest OFFSET both databases take (a signed 64-bit integer); past any row either way.
+MAX_OFFSET = 2**63 - 1
 #: Fields of a family's data a correction request can name.
 CORRECTABLE = ("family", "persons", "incomes", "assets", "disability", "employment", "other")
 
@@ -436,7 +439,7 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     elif user.role == "supervisor":
         q = q.where(Application.region_kato == user.region_kato)
     order = (Application.deadline, Application.id) if status == "open" else (Application.decided_at.desc(),)
-    offset = min(offset, MAX_ROW_ID)  # past the last possible row either way; SQLite refuses larger
+    offset = min(offset, MAX_OFFSET)
     apps = list(db.execute(q.order_by(*order).limit(limit).offset(offset)).scalars())
     record(
         db,
