@@ -196,7 +196,6 @@ def test_home_visit_keeps_the_case_open_and_a_correction_reopens_it(client, as_o
 
 def test_blind_mode_and_the_model_switch(client, as_officer, svc_payloads, db, app):
     from atauly.service.casework import set_district_settings
-
     from atauly.service.models import User
 
     sup = db.execute(select(User).where(User.username == "supervisor")).scalar_one()

@@ -24,6 +24,7 @@ Education = Literal[codes.EDUCATION_LEVELS]  # type: ignore[valid-type]
 Source = Literal[codes.INCOME_SOURCES]  # type: ignore[valid-type]
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 
+
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain the NUL character (U+0000)")
