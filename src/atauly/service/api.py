@@ -41,24 +41,25 @@ ERRORS = {
 
 
 def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
-    """Check a password (rate-limited per username) and open a session; every attempt is audited."""
+    """Check a password (rate-limited per username) and open a session; every attempt is audited.
+
+    The password hash (argon2, slow on purpose) is checked outside any transaction: on SQLite a transaction
+    holds the database's write lock, and fifty officers logging in at once queued every other request
+    behind their hashes. The limit is checked again in the transaction that records the outcome, so
+    attempts that failed meanwhile count as they did when everything ran in one transaction.
+    """
     # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
     username = username.strip()[:64].replace("\x00", "\ufffd")
     if failed_logins(db, username) >= MAX_FAILED_LOGINS:
-        record(
-            db,
-            None,
-            "auth.login",
-            actor=username,
-            outcome="denied",
-            object_type="user",
-            object_id=username,
-            detail={"status": 429, "why": "too many failed attempts"},
-        )
-        db.commit()
-        raise ServiceError(429, "too many failed login attempts: try again in 15 minutes")
+        _too_many_logins(db, username)
     user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if not check_password(user, password):
+    if user is not None:
+        db.expunge(user)
+    db.rollback()
+    correct = check_password(user, password)
+    if failed_logins(db, username) >= MAX_FAILED_LOGINS:
+        _too_many_logins(db, username)
+    if not correct:
         record(
             db,
             None,
@@ -75,6 +76,21 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
     record(db, user, "auth.login", object_type="user", object_id=user.username, region_kato=user.region_kato)
     db.commit()
     return token, user
+
+
+def _too_many_logins(db, username: str) -> None:
+    record(
+        db,
+        None,
+        "auth.login",
+        actor=username,
+        outcome="denied",
+        object_type="user",
+        object_id=username,
+        detail={"status": 429, "why": "too many failed attempts"},
+    )
+    db.commit()
+    raise ServiceError(429, "too many failed login attempts: try again in 15 minutes")
 
 
 @router.post("/auth/token", response_model=Token, tags=["auth"], responses=ERRORS)
