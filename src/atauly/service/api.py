@@ -97,7 +97,16 @@ def _too_many_logins(db, username: str) -> None:
 def token(request: Request, db: DBDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: a bearer token for the other endpoints."""
     access, _ = login(db, request, form.username, form.password, "api")
-    return Token(access_token=access)
+    return released(db, Token(access_token=access))
+
+
+def released(db, out):
+    """End the request's database work before the response goes out. FastAPI validates a sync endpoint's
+    response in a worker thread; a transaction still open then (a lazy load after the commit) would keep
+    the pool's connection — SQLite's only one — while waiting for that thread, and under load every
+    thread was waiting for the connection (30 s, then 500)."""
+    db.close()
+    return out
 
 
 def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False) -> RecommendationOut | None:
@@ -172,7 +181,7 @@ def create_application(
     if not intake.created:
         response.status_code = 200
     app = intake.application
-    return application_out(app, lang, casework.recommendation_hidden(db, user, app))
+    return released(db, application_out(app, lang, casework.recommendation_hidden(db, user, app)))
 
 
 class QueueItem(BaseModel):
@@ -197,27 +206,29 @@ def list_applications(
     """The queue: open applications in your district or region, the nearest deadline first
     (``status=decided``: the latest decided)."""
     apps = casework.queue(db, user, limit=limit, offset=offset, status=status)
-    return [
-        QueueItem(
-            id=a.id,
-            family_id=a.family_id,
-            district_kato=a.district_kato,
-            status=a.status,
-            received_on=a.received_on,
-            deadline=a.deadline,
-            version=a.version,
-            eligible_by_law=a.recommendation.eligible_by_law if a.recommendation else None,
-        )
-        for a in apps
-    ]
+    return released(
+        db,
+        [
+            QueueItem(
+                id=a.id,
+                family_id=a.family_id,
+                district_kato=a.district_kato,
+                status=a.status,
+                received_on=a.received_on,
+                deadline=a.deadline,
+                version=a.version,
+                eligible_by_law=a.recommendation.eligible_by_law if a.recommendation else None,
+            )
+            for a in apps
+        ],
+    )
 
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut, tags=["applications"], responses=ERRORS)
 def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> ApplicationOut:
     app = casework.load(db, user, app_id)
-    return application_out(
-        app, lang if lang in ("ru", "kk", "en") else "ru", casework.recommendation_hidden(db, user, app)
-    )
+    hidden = casework.recommendation_hidden(db, user, app)
+    return released(db, application_out(app, lang if lang in ("ru", "kk", "en") else "ru", hidden))
 
 
 @router.post(
@@ -229,7 +240,7 @@ def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> 
 def post_assessment(app_id: int, body: AssessmentIn, db: DBDep, user: UserDep) -> ApplicationOut:
     """Blind mode: record the officer's own assessment; the recommendation is shown afterwards."""
     app = casework.assess(db, user, app_id, body.outcome)
-    return application_out(app)
+    return released(db, application_out(app))
 
 
 @router.post(
@@ -238,7 +249,7 @@ def post_assessment(app_id: int, body: AssessmentIn, db: DBDep, user: UserDep) -
 def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> ApplicationOut:
     """The officer's decision. Departing from the recommendation needs a ``reason_code``."""
     app = casework.decide(db, user, app_id, body)
-    return application_out(app)
+    return released(db, application_out(app))
 
 
 @router.post(
@@ -250,7 +261,7 @@ def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> Ap
 def post_correction(app_id: int, body: CorrectionIn, db: DBDep, user: UserDep) -> ApplicationOut:
     """Record the family's request to correct its data; the application is reopened."""
     app = casework.request_correction(db, user, app_id, body)
-    return application_out(app)
+    return released(db, application_out(app))
 
 
 @router.get("/reason-codes", tags=["applications"])
@@ -263,4 +274,4 @@ def reason_codes(lang: str = "ru") -> dict[str, str]:
 @router.get("/statistics", tags=["statistics"], responses=ERRORS)
 def get_statistics(db: DBDep, user: UserDep, region: str | None = None, district: str | None = None) -> dict:
     """Agreement, overrides, processing time, approvals and amounts, by district, region and model."""
-    return statistics.compute(db, user, region=region, district=district)
+    return released(db, statistics.compute(db, user, region=region, district=district))
