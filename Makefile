@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint i18n venv clean
+.PHONY: demo test bench lint i18n venv clean chromium
 
 venv: $(STAMP)
 
@@ -17,8 +17,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/atauly demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_law_compute.py
@@ -29,11 +36,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# Refresh the message catalogs after changing user-facing text (then translate the new entries).
+# Refresh the message catalogs after changing user-facing text (then translate the new entries, e.g. with
+# tools/po_add.py). The core's messages go to atauly.po (babel.cfg); the web pages' — their Python and their
+# Jinja2 templates — to web.po (babel-web.cfg). tests/service/test_i18n_pages.py fails on any untranslated one.
 i18n: $(STAMP)
 	@mkdir -p var
-	$(BIN)/pybabel extract -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
 	$(BIN)/pybabel update -i var/atauly.pot -d src/atauly/i18n/locale -D atauly --ignore-obsolete
+	$(BIN)/pybabel extract -F babel-web.cfg -k t -k N_ --no-location --omit-header -o var/web.pot src/atauly
+	$(BIN)/pybabel update -i var/web.pot -d src/atauly/i18n/locale -D web --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

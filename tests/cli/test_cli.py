@@ -254,9 +254,18 @@ def test_demo(tmp_path, monkeypatch):
 
     get_settings.cache_clear()
     try:
-        r = invoke("demo")
+        r = invoke("demo", "--no-serve")
+        again = invoke("demo", "--no-serve")  # a rerun reuses everything and seeds nothing twice
     finally:
         get_settings.cache_clear()
     assert r.exit_code == 0, r.output
     assert (tmp_path / "results" / "asp-2025Q3.parquet").exists()
     assert "F20" in r.output and "Среднедушевой доход" in r.output
+    # The casework pilot: users with their passwords, and a seeded queue.
+    passwords = dict(
+        line.split(" ", 1) for line in (tmp_path / "demo-credentials.txt").read_text().splitlines()
+    )
+    assert set(passwords) >= {"officer", "supervisor", "analyst", "admin"}
+    assert passwords["officer"] in r.output
+    assert "Applications submitted now: 36" in r.output
+    assert again.exit_code == 0 and "Applications submitted now: 0, decided now: 0" in again.output

@@ -17,6 +17,7 @@ from atauly.model.metrics import (
     exclusion_error,
     fairness,
     inclusion_error,
+    paired_bootstrap,
     poorest_quintile,
     threshold_at_inclusion,
     threshold_for_budget,
@@ -124,3 +125,33 @@ def test_threshold_at_inclusion():
     assert threshold_at_inclusion(Y, prob, 0.0) == pytest.approx(0.8)
     assert threshold_at_inclusion(Y, prob, 1.0) == pytest.approx(0.0)
     assert threshold_at_inclusion(~Y & False, prob, 0.0) == float("inf")  # nothing can be recommended
+
+
+def test_paired_bootstrap_uses_the_same_draws_for_both_models_and_their_difference():
+    rng = np.random.default_rng(5)
+    n = 300
+    y = rng.random(n) < 0.4
+    families = rng.integers(0, 120, n)
+    good = np.clip(y * 0.6 + rng.random(n) * 0.5, 0, 1)  # informative scores
+    noise = rng.random(n)  # uninformative scores
+    first, second = (noise, noise >= 0.5), (good, good >= 0.5)
+    out = paired_bootstrap(y, first, second, families, n_boot=150, seed=3)
+    # Each model's figures are those of bootstrap_intervals with the same seed and families (same draws).
+    alone = bootstrap_intervals(y, good, good >= 0.5, None, families, 150, 3)
+    assert out["second"] == binary_metrics(y, good, good >= 0.5)
+    assert out["second_ci"]["roc_auc"] == pytest.approx(alone["roc_auc"])
+    diff = out["difference"]["roc_auc"]
+    assert diff == pytest.approx(out["second"]["roc_auc"] - out["first"]["roc_auc"]) and diff > 0.2
+    lo, hi = out["difference_ci"]["roc_auc"]
+    assert 0 < lo <= diff <= hi
+    # A model against itself differs by exactly nothing, on every draw.
+    same = paired_bootstrap(y, second, second, families, n_boot=50, seed=3)
+    assert same["difference_ci"]["accuracy"] == (0.0, 0.0)
+    # A subset restricts every figure to its rows; an empty one gives no figure at all.
+    subset = np.arange(n) < 100
+    part = paired_bootstrap(y, first, second, families, n_boot=20, seed=3, subset=subset)
+    assert part["second"]["accuracy"] == pytest.approx(np.mean((good >= 0.5)[:100] == y[:100]))
+    empty = paired_bootstrap(y, first, second, families, n_boot=20, seed=3, subset=np.zeros(n, bool))
+    assert math.isnan(empty["second"]["accuracy"]) and all(
+        map(math.isnan, empty["difference_ci"]["accuracy"])
+    )

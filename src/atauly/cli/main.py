@@ -37,8 +37,14 @@ def demo(
     quarter: Annotated[str, typer.Option("--quarter", help="Quarter to compute.")] = "2025Q3",
     family: Annotated[str, typer.Option("--family", help="Family whose trace is printed.")] = "F01",
     lang: Annotated[str, typer.Option("--lang", help="Language of the trace: ru, kk or en.")] = "",
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="Serve the casework pilot at the end (Ctrl+C stops it)."),
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Port of the casework pilot.")] = 8000,
 ) -> None:
-    """Run the law on the sample registry: results table and one family's trace (in $ATAULY_HOME)."""
+    """The whole pipeline on local files and SQLite (in $ATAULY_HOME): the law on the sample registry, a
+    generated region, the recommender, the proactive scan, then the casework pilot with users and a queue."""
     settings = get_settings()
     sample = settings.sample_registry_dir
     out = settings.results_dir / f"asp-{quarter}.parquet"
@@ -80,6 +86,40 @@ def demo(
         openfisca_trace=False,
         skip_invalid=False,
     )
+    _demo_service(settings, settings.home / "registry" / "synthetic-shymkent", serve, port)
+
+
+def _demo_service(settings, synthetic, serve: bool, port: int) -> None:
+    """Stage 1 as a pilot: the casework service with demo users and a district queue, then served."""
+    import pandas as pd
+
+    from atauly.service.app import load_recommender
+    from atauly.service.db import make_engine, migrate, session_factory
+    from atauly.service.demo import credentials, seed_queue, seed_users
+    from atauly.service.engine import RecommendationEngine
+
+    from .common import rich_table
+
+    console.rule("[bold]The casework pilot: users, a queue of applications, the web interface")
+    engine = make_engine(settings.database)
+    migrate(engine)
+    passwords = credentials(settings.home / "demo-credentials.txt")
+    with session_factory(engine)() as db:
+        users = seed_users(db, passwords)
+        recommender = RecommendationEngine(load_recommender(settings))
+        made, decided = seed_queue(db, recommender, synthetic)
+    engine.dispose()
+    console.print(f"Applications submitted now: {made}, decided now: {decided} (a rerun adds none).")
+    console.print(
+        rich_table(
+            pd.DataFrame([u.__dict__ for u in users]),
+            title=f"Demo users (passwords kept in {settings.home / 'demo-credentials.txt'})",
+        )
+    )
+    if serve:
+        from .service import serve as serve_cmd
+
+        serve_cmd(host="127.0.0.1", port=port)
 
 
 def _demo_synthetic(settings, quarter: str) -> None:

@@ -14,7 +14,7 @@ from atauly.settings import get_settings
 from .common import console, err_console, fail, load, progress_bar, rich_table
 
 app = typer.Typer(
-    help="The Random Forest recommender: train, score, evaluate, list, promote, rollback.",
+    help="The Random Forest recommender: train, retrain, score, evaluate, list, promote, rollback.",
     no_args_is_help=True,
 )
 
@@ -454,6 +454,193 @@ def evaluate_cmd(
         console.print(f"Wrote {out / 'evaluation.json'}")
 
 
+def _database_engine(url: str):
+    """An engine for the casework database, or a clear error (exit 2) when there is none."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from atauly.service.db import make_engine
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        fail("ATAULY_DATABASE_URL is not a database URL")
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:" or not Path(path).exists():
+            fail(
+                f"no casework database: {path or 'an in-memory SQLite database'} does not exist. Set "
+                "ATAULY_DATABASE_URL, or ATAULY_HOME to the directory whose atauly.db the service uses."
+            )
+    try:
+        engine = make_engine(url)
+        if not inspect(engine).has_table("applications"):
+            fail(f"{shown} has no casework tables (the service creates them when it starts)")
+    except SQLAlchemyError as exc:
+        fail(
+            f"cannot open the casework database {shown}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        )
+    return engine, shown
+
+
+@app.command("retrain")
+def retrain_cmd(
+    from_db: Annotated[
+        bool,
+        typer.Option(
+            "--from-db",
+            help="Learn from the decided cases of the casework database (ATAULY_DATABASE_URL, or the "
+            "SQLite file under ATAULY_HOME).",
+        ),
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Model name: the challenger becomes its next version (default: the service's model).",
+        ),
+    ] = None,
+    holdout: Annotated[
+        float,
+        typer.Option(
+            "--holdout",
+            help="Share of the most recent decisions (by decision time) held out: never trained on, used "
+            "to compare the champion and the challenger.",
+        ),
+    ] = 0.2,
+    min_cases: Annotated[
+        int, typer.Option("--min-cases", help="Refuse to train on fewer decided cases than this.")
+    ] = 100,
+    blind_only: Annotated[
+        bool,
+        typer.Option(
+            "--blind-only",
+            help="Only decisions made in blind mode (the officer's own assessment came before the "
+            "recommendation): fewer labels, less of the model's own influence in them.",
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (training and bootstrap).")] = 0,
+) -> None:
+    """Train a challenger on officers' decisions and compare it with the champion on the same held-out
+    decisions. It is stored as a new version and never promoted: `atauly model promote` does that."""
+    from atauly.service.db import session_factory
+    from atauly.service.retrain import SELECTION_BIAS, RetrainError, retrain
+
+    if not from_db:
+        fail("give --from-db (the casework database is the only source of corrections for now)")
+    if not 0 < holdout < 1:
+        fail("--holdout must be between 0 and 1")
+    if min_cases < 2:
+        fail("--min-cases must be at least 2")
+    settings = get_settings()
+    name = name or settings.service_model.partition("@")[0]
+    store = _store()
+    try:
+        store.check_name(name)
+    except Exception as exc:  # noqa: BLE001 — ModelStoreError: an invalid name
+        fail(str(exc))
+    engine, shown_url = _database_engine(settings.database)
+    err_console.print(f"Database: {shown_url}")
+    actor = "cli"
+    try:
+        import getpass
+
+        actor = f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError, ImportError):
+        pass
+    from sqlalchemy.exc import SQLAlchemyError
+
+    sessions = session_factory(engine)
+    try:
+        with progress_bar() as progress, sessions() as db:
+            task = progress.add_task("Retraining", total=1)
+
+            def step(label: str, done: int, total: int) -> None:
+                progress.update(task, description=label, completed=done, total=total)
+
+            out = retrain(
+                db,
+                store,
+                name,
+                holdout=holdout,
+                min_cases=min_cases,
+                seed=seed,
+                blind_only=blind_only,
+                n_jobs=settings.workers,
+                progress=step,
+                actor=actor,
+            )
+    except RetrainError as exc:
+        fail(str(exc))
+    except SQLAlchemyError as exc:
+        fail(f"cannot read the casework database {shown_url}: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    for note in out.notes:
+        err_console.print(f"[yellow]Note:[/] {note}")
+    _print_retrain(out, SELECTION_BIAS)
+    gate = out.stored.metadata["quality_gate"]
+    if not gate["passed"]:
+        err_console.print(
+            f"[bold red]Quality gate failed:[/] {gate['reason']}. {out.ref} is stored but cannot be champion."
+        )
+        raise typer.Exit(1)
+
+
+def _print_retrain(out, selection_bias) -> None:
+    import pandas as pd
+
+    from atauly.model.report import retrain_rows
+
+    c, s = out.comparison, out.selection
+    champion = out.champion or "no champion"
+    header, rows = retrain_rows(out.stored.metadata)
+    console.print(
+        rich_table(
+            pd.DataFrame(rows, columns=header),
+            title=f"{out.ref} (challenger) vs {champion}: {c['held_out']} held-out decisions of "
+            f"{c['held_out_families']} families, decided {c['held_out_decided'][0][:16]} – "
+            f"{c['held_out_decided'][1][:16]}; 95% intervals, families resampled ({c['n_boot']} draws)",
+        )
+    )
+    if c["held_out_shown_by_champion"] is not None:
+        console.print(
+            f"{c['held_out_shown_by_champion']:.0%} of the held-out decisions were made with {champion}'s own "
+            "recommendation in view: agreement with them favours it."
+        )
+
+    def pct(v):
+        return "–" if v is None else f"{v:.1%}"
+
+    console.print(
+        f"Training data: {c['training_cases']} decided cases; {pct(s['labels_follow_shown_recommendation'])} "
+        f"of the labels follow the recommendation that was shown ({pct(s['labels_follow_shown_recommendation_blind'])} "
+        f"in blind mode, {pct(s['labels_follow_shown_recommendation_not_blind'])} otherwise); "
+        f"{s['overrides']} overrides ({pct(s['override_share'])}); {pct(s['blind_share'])} decided in blind "
+        f"mode"
+        + (
+            f" (the officer's own assessment disagreed with the recommendation {s['blind_assessment_disagreed']} "
+            f"times; the decision then followed the recommendation {s['blind_then_followed_recommendation']} times)"
+            if s["blind_assessment_disagreed"]
+            else ""
+        )
+        + f"; {len(s['districts'])} of {s['districts_in_country']} districts, {len(s['regions'])} of "
+        f"{s['regions_in_country']} regions."
+        + (f" Left out: {', '.join(f'{n} {k}' for k, n in s['excluded'].items())}." if s["excluded"] else "")
+    )
+    console.print("Selection bias (also in the model card):")
+    for line in selection_bias:
+        console.print(f"  • {line}", highlight=False)
+    console.print(
+        f"Stored the challenger [bold]{out.ref}[/] — not promoted"
+        + ("" if out.champion else f" ({out.stored.name} has no champion yet; still not promoted)")
+        + f".\nReport: {out.stored.path / 'report.html'}\nModel card: {out.stored.path / 'model_card.md'}"
+    )
+    console.print(f"To make it the champion: [bold]{out.promote_command}[/]")
+
+
 @app.command("list")
 def list_cmd() -> None:
     """Stored models and versions; the champion of each name is marked."""
@@ -487,7 +674,7 @@ def promote_cmd(
         v = _store().promote(model, version, force)
     except ModelStoreError as exc:
         fail(str(exc))
-    console.print(f"{model}@{v} is the champion.")
+    console.print(f"{model.partition('@')[0]}@{v} is the champion.")  # --model may be NAME@vN
 
 
 @app.command("rollback")

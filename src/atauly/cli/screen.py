@@ -80,6 +80,12 @@ def run_scan(
     if manifest["resumed_from"]:
         err_console.print(f"Resumed: {manifest['resumed_from']} partition(s) were already done")
     console.print(f"Scan of {manifest['quarter']} with {manifest['model']} written to {out}")
+    if settings.database_url:  # a service database is configured: the candidate lists go into it too
+        from atauly.service.offers import load_scan
+
+        with _service_db()() as db:
+            _, n = load_scan(db, out)
+        console.print(f"{n:,} candidates loaded into the service database")
 
 
 @app.command("report")
@@ -112,3 +118,76 @@ def report_cmd(
         )
     )
     console.print(f"Report: {path}")
+
+
+def _service_db():
+    from atauly.service.db import make_engine, migrate, session_factory
+
+    engine = make_engine(get_settings().database)
+    migrate(engine)
+    return session_factory(engine)
+
+
+@app.command("offers")
+def offers_cmd(
+    scan_dir: Annotated[Path, typer.Option("--scan", help="Scan directory written by `atauly screen`.")],
+    per_district: Annotated[
+        int | None,
+        typer.Option("--per-district", help="Offer only the N families most in need per district."),
+    ] = None,
+    district: Annotated[
+        list[str] | None, typer.Option("--district", help="Only this district (KATO; repeatable).")
+    ] = None,
+    gateway: Annotated[
+        str, typer.Option("--gateway", help="file (default: $ATAULY_HOME/outbox) or http.")
+    ] = "file",
+    gateway_url: Annotated[str | None, typer.Option("--gateway-url", help="The HTTP gateway's URL.")] = None,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Send the queued offers now.")] = True,
+) -> None:
+    """Offers with consent: load the scan's candidates into the service database, queue one offer per
+    family and quarter (a rerun offers nobody twice) and send them through the gateway."""
+    from atauly.service.casework import ServiceError
+    from atauly.service.offers import FileGateway, HttpGateway, create_offers, load_scan, send_queued
+
+    if gateway not in ("file", "http"):
+        fail("--gateway must be file or http")
+    if gateway == "http" and not gateway_url:
+        fail("--gateway-url is needed with --gateway http")
+    settings = get_settings()
+    gw = FileGateway(settings.home / "outbox") if gateway == "file" else HttpGateway(gateway_url)
+    try:
+        with _service_db()() as db:
+            quarter, n = load_scan(db, scan_dir)
+            created = create_offers(db, scan_dir, per_district, district)
+            sent = send_queued(db, gw) if send else 0
+    except ServiceError as exc:
+        fail(exc.message)
+    console.print(f"{quarter}: {n:,} candidates loaded; {created:,} new offers queued; {sent:,} sent")
+    if gateway == "file" and sent:
+        console.print(f"Outbox: {settings.home / 'outbox'}")
+
+
+@app.command("reply")
+def reply_cmd(
+    text: Annotated[
+        str, typer.Argument(help='The family\'s reply as received, e.g. "1 K7M2QX" or "0 K7M2QX".')
+    ],
+) -> None:
+    """Record a family's reply to an offer; consent puts an application in the district's queue."""
+    from atauly.service.app import load_recommender
+    from atauly.service.casework import ServiceError
+    from atauly.service.engine import RecommendationEngine
+    from atauly.service.offers import parse_reply, reply
+
+    try:
+        answer, code = parse_reply(text)
+        with _service_db()() as db:
+            offer = reply(db, RecommendationEngine(load_recommender(get_settings())), code, answer)
+    except ServiceError as exc:
+        fail(exc.message)
+    if offer.application_id:
+        console.print(
+            f"Offer {offer.code}: consent recorded; application {offer.application_id} is in the queue"
+        )
+    else:
+        console.print(f"Offer {offer.code}: {offer.status}")

@@ -30,6 +30,7 @@ __all__ = [
     "code_version",
     "load_applications",
     "load_table",
+    "store_trained",
     "train",
     "train_and_store",
 ]
@@ -70,6 +71,29 @@ def train_and_store(
     t0 = time.perf_counter()
     result = train(ds, config, progress)
     result.timings["total_seconds"] = time.perf_counter() - t0
+    stored, promoted = store_trained(ds, result, store, name, source, extra)
+    return stored, result, promoted
+
+
+def store_trained(
+    ds: Dataset,
+    result: TrainResult,
+    store: ModelStore,
+    name: str,
+    source: str,
+    extra: dict | None = None,
+    sections: dict | None = None,
+    promote_first: bool = True,
+) -> tuple[StoredModel, bool]:
+    """Store a trained model as the next version of ``name`` with its metadata, report and card.
+
+    ``extra`` goes into the metadata's ``training`` block; ``sections`` are further top-level blocks
+    (``retrain``: the comparison with the champion, rendered in the report and the card). With
+    ``promote_first`` the first version of a name that passes the quality gate becomes its champion;
+    without it nothing is ever promoted here (a retrained challenger waits for ``atauly model promote``).
+    Returns (stored, promoted).
+    """
+    store.check_name(name)
     meta = {
         "kind": ds.kind,
         "view": ds.view,
@@ -88,6 +112,7 @@ def train_and_store(
             "data_sha256": ds.fingerprint(),
             **(extra or {}),
         },
+        **(sections or {}),
     }
 
     def render(final: dict) -> dict[str, str]:
@@ -101,7 +126,7 @@ def train_and_store(
 
     stored = store.save(name, result.model, meta, render)
     promoted = False
-    if store.aliases(name)["champion"] is None and result.metrics["quality_gate"]["passed"]:
+    if promote_first and store.aliases(name)["champion"] is None and result.metrics["quality_gate"]["passed"]:
         store.promote(name, stored.version)
         promoted = True
-    return stored, result, promoted
+    return stored, promoted

@@ -159,6 +159,53 @@ def bootstrap_intervals(
     return out
 
 
+def paired_bootstrap(
+    y_true, first, second, groups=None, n_boot: int = 200, seed: int = 0, subset=None
+) -> dict[str, dict]:
+    """Two models scored on the same rows: each one's metrics, and the paired difference second − first,
+    with 95% percentile intervals from the **same** resamples (whole groups — families — together).
+
+    ``first`` and ``second`` are ``(prob, y_pred)`` (``prob`` may be None). ``subset`` (a boolean mask)
+    restricts every figure to those rows, resampled with the rest, e.g. the cases officers overrode.
+    Returns ``{"first", "second", "difference"}`` → metric → value and ``…_ci`` → metric → (lo, hi).
+    With the same ``groups``, ``n_boot`` and ``seed`` two calls draw the same resamples."""
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    if groups is None:
+        codes, n_groups = np.arange(n), n
+    else:
+        codes, uniques = pd.factorize(np.asarray(groups))
+        n_groups = len(uniques)
+    keep = np.ones(n) if subset is None else np.asarray(subset, dtype=bool).astype(float)
+    scorers = [_Scorer(y_true, prob, pred) for prob, pred in (first, second)]
+    points = [scorer(keep) for scorer in scorers]
+    out = {
+        "first": points[0],
+        "second": points[1],
+        "difference": {k: points[1][k] - points[0][k] for k in METRIC_NAMES},
+    }
+    draws = {part: {k: [] for k in METRIC_NAMES} for part in out}
+    for _ in range(n_boot):
+        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[codes] * keep
+        a, b = (scorer(w) for scorer in scorers)
+        for k in METRIC_NAMES:
+            draws["first"][k].append(a[k])
+            draws["second"][k].append(b[k])
+            draws["difference"][k].append(b[k] - a[k])
+    for part, by_metric in draws.items():
+        ci = {}
+        for k, v in by_metric.items():
+            v = np.asarray(v, dtype=float)
+            finite = v[np.isfinite(v)]
+            ci[k] = (
+                (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
+                if len(finite)
+                else (np.nan, np.nan)
+            )
+        out[f"{part}_ci"] = ci
+    return out
+
+
 def threshold_for_exclusion(y_true, prob, target: float) -> float:
     """The highest threshold whose exclusion error (on these labels) is at most ``target``."""
     if not 0 <= target < 1:

@@ -192,6 +192,8 @@ def report_html(meta: dict) -> str:
             parts.append(f"<p>{html.escape(new_families_text(split))}</p>")
     if matched_text(metrics):
         parts.append(f"<h2>Against the law on recorded data</h2><p>{html.escape(matched_text(metrics))}</p>")
+    if meta.get("retrain"):
+        parts.append(retrain_html(meta))
     search_rows = [
         [
             r["trees"],
@@ -273,6 +275,140 @@ def matched_text(metrics: dict) -> str:
     )
 
 
+def _ci_text(entry: dict | None, signed: bool = False) -> str:
+    if not entry or entry.get("value") is None:
+        return "–"
+    value = entry["value"] + 0.0  # no "-0.000"
+    lo, hi = entry.get("ci") or (None, None)
+    text = f"{value:+.3f}" if signed else _fmt(value)
+    if lo is not None and hi is not None:
+        text += f" [{lo + 0.0:+.3f}, {hi + 0.0:+.3f}]" if signed else f" [{_fmt(lo)}, {_fmt(hi)}]"
+    return text
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def retrain_rows(meta: dict) -> tuple[list[str], list[list[str]]]:
+    """The held-out comparison of a retrained challenger: header and rows (metric, champion, challenger,
+    difference, the recommendations as shown)."""
+    r = meta["retrain"]
+    c = r["comparison"]
+    this = f"{meta['name']}@{meta['version']} (challenger)"
+    header = ["on the same held-out decisions", r["champion"] or "no champion", this, "challenger − champion"]
+    header.append("as shown to officers")
+    rows = []
+    for key, label in c["labels"].items():
+        m = c["metrics"][key]
+        rows.append(
+            [
+                label,
+                _ci_text(m["champion"]),
+                _ci_text(m["challenger"]),
+                _ci_text(m["difference"], signed=True),
+                _ci_text(m["shown"]),
+            ]
+        )
+    return header, rows
+
+
+def retrain_text(meta: dict) -> dict[str, list[str]]:
+    """Sentences about a retrained challenger: how it was trained and compared, and its measured selection
+    bias. Empty for a model not retrained from the casework database."""
+    r = meta.get("retrain")
+    if not r:
+        return {}
+    c, s = r["comparison"], r["selection"]
+    champion = r["champion"]
+    how = [
+        f"Trained on {c['training_cases']:,} decided applications of the casework database "
+        f"({'blind-mode decisions only' if s.get('blind_only') else 'all decided cases'}; decided "
+        f"{c['training_decided'][0][:16]} – {c['training_decided'][1][:16]}). Label: the officer's final "
+        "decision (approve = 1, reject = 0); home visits are not labels; reopened cases wait until decided again.",
+        f"Held out: the most recent {c['holdout_share']:.0%} by decision time — {c['held_out']:,} decisions of "
+        f"{c['held_out_families']:,} families ({c['held_out_decided'][0][:16]} – {c['held_out_decided'][1][:16]}), "
+        f"never used for training; {c['held_out_families_also_in_training']:,} of these families also have a "
+        "decision in the training part.",
+        (
+            f"The champion {champion} and this challenger were scored on exactly these cases; 95% intervals and the "
+            f"paired difference from the same {c['n_boot']} bootstrap draws, families resampled together."
+            if champion
+            else f"{meta['name']} had no champion: this challenger is compared only with the recommendations "
+            "that were shown."
+        ),
+        "**Not promoted.** A retrained challenger becomes champion only by "
+        f"`atauly model promote --model {meta['name']} --version {meta['version']}`.",
+    ]
+    if c.get("held_out_shown_by_champion") is not None:
+        how.append(
+            f"{_pct(c['held_out_shown_by_champion'])} of the held-out decisions were made with {champion}'s own "
+            "recommendation in view, which favours it in this comparison."
+        )
+    blind_flip = (
+        f"; in {s['blind_assessment_disagreed']:,} blind-mode cases the officer's own assessment disagreed "
+        f"with the recommendation shown afterwards, and in {s['blind_then_followed_recommendation']:,} of them "
+        "the final decision followed the recommendation"
+        if s["blind_assessment_disagreed"]
+        else ""
+    )
+    measured = [
+        f"{_pct(s['labels_follow_shown_recommendation'])} of the training labels follow the recommendation that "
+        f"was shown ({_pct(s['labels_follow_shown_recommendation_blind'])} of blind-mode decisions, "
+        f"{_pct(s['labels_follow_shown_recommendation_not_blind'])} of the others); "
+        f"{_pct(s['labels_agree_with_law'])} agree with the law's result.",
+        f"{s['overrides']:,} overrides ({_pct(s['override_share'])}), the informative corrections; by reason: "
+        + (", ".join(f"{k} {v}" for k, v in s["overrides_by_reason"].items()) or "none")
+        + ".",
+        f"{_pct(s['blind_share'])} of the decisions were made in blind mode{blind_flip}; "
+        f"{_pct(s['law_only_share'])} with the model switched off (the law alone recommended).",
+        "Recommendations shown came from: "
+        + ", ".join(f"{k} ({v:,})" for k, v in s["shown_by"].items())
+        + ".",
+        f"Districts: {len(s['districts'])} of {s['districts_in_country']} in {len(s['regions'])} of "
+        f"{s['regions_in_country']} regions ("
+        + ", ".join(f"{k}: {v:,}" for k, v in s["districts"].items())
+        + ").",
+    ]
+    if s.get("excluded"):
+        measured.append("Left out: " + ", ".join(f"{v:,} {k}" for k, v in s["excluded"].items()) + ".")
+    return {"how": how, "bias": list(r["selection_bias"]), "measured": measured, "notes": list(r["notes"])}
+
+
+def retrain_markdown(meta: dict) -> list[str]:
+    text = retrain_text(meta)
+    if not text:
+        return []
+    header, rows = retrain_rows(meta)
+    lines = ["## Learning from officers' corrections", ""]
+    lines += [f"- {t}" for t in text["how"]] + [""]
+    lines += [_md_table(header, rows), ""]
+    lines += ["### Selection bias", ""]
+    lines += [f"- {t}" for t in text["bias"]] + ["", "Measured on the training data:", ""]
+    lines += [f"- {t}" for t in text["measured"] + text["notes"]] + [""]
+    return lines
+
+
+def retrain_html(meta: dict) -> str:
+    text = retrain_text(meta)
+    if not text:
+        return ""
+    header, rows = retrain_rows(meta)
+
+    def items(lines):
+        return "<ul>" + "".join(f"<li>{html.escape(t.replace('**', ''))}</li>" for t in lines) + "</ul>"
+
+    return (
+        "<h2>Learning from officers' corrections</h2>"
+        + items(text["how"])
+        + _html_table(header, rows, "Champion and challenger on the same held-out decisions (95% intervals)")
+        + "<h3>Selection bias</h3>"
+        + items(text["bias"])
+        + "<p>Measured on the training data:</p>"
+        + items(text["measured"] + text["notes"])
+    )
+
+
 def model_card_markdown(meta: dict) -> str:
     metrics = meta["metrics"]
     primary = metrics["splits"][metrics["primary_split"]]
@@ -312,7 +448,10 @@ def model_card_markdown(meta: dict) -> str:
         lines += [
             "- Labels are **past officer decisions**, not the truth: officers' errors and the law's blind spots "
             "(hidden informal income, stale records) are in them, and the model learns them.",
-            "- The registry is synthetic (`atauly registry generate`): relations in it are documented assumptions "
+            "- Retrained on the decided cases of the casework database: see *Learning from officers' corrections* "
+            "for how, and for the selection bias of these labels."
+            if meta.get("retrain")
+            else "- The registry is synthetic (`atauly registry generate`): relations in it are documented assumptions "
             "(docs/synthetic-data.md), so these metrics say how the pipeline behaves, not how it will do on real data.",
             "",
             "### Features",
@@ -344,6 +483,7 @@ def model_card_markdown(meta: dict) -> str:
             lines += [new_families_text(split), ""]
     if matched_text(metrics):
         lines += [matched_text(metrics), ""]
+    lines += retrain_markdown(meta)
     audit = metrics.get("fairness", {})
     if audit:
         lines += ["## Fairness", ""]
@@ -379,8 +519,14 @@ def model_card_markdown(meta: dict) -> str:
         "",
         "- Built now: `atauly model recommend` shows the law's result and trace, the probability and the top "
         "reasons side by side, and says that the officer decides.",
-        "- Planned in the casework service (issue 5), not built yet: override reason codes, statistics of "
-        "agreement and overrides per model version, a supervisor's switch to law-only, and 'blind mode'.",
+        "- In the casework service (docs/service.md): the recommendation is shown beside the law's result "
+        "and trace and labelled advisory; departing from it requires a reason code from a fixed list; "
+        "statistics report agreement and overrides by reason, district and model version; a supervisor "
+        "can switch a district or a region to the law alone at once; 'blind mode' makes the officer record "
+        "an assessment before the recommendation is shown; every read and decision is in the audit trail.",
+        "- Learning from corrections: `atauly model retrain --from-db` trains a challenger on officers' "
+        "decisions and compares it with the champion on the same held-out decisions; it is promoted only "
+        "by an explicit `atauly model promote`.",
         "",
         "## Limitations and known failure modes",
         "",

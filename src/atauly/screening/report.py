@@ -49,9 +49,30 @@ def tables(
     summary_dir = scan_dir / "summary"
     if not summary_dir.is_dir():
         raise ScanError(f"no summary/ in {scan_dir}: run `atauly screen` first")
-    summary = pd.read_parquet(summary_dir)
-    cand = read_candidates(scan_dir)
-    cand["expected_take_up"] = cand["probability"] * consent_rate
+    return tables_from(pd.read_parquet(summary_dir), read_candidates(scan_dir), consent_rate)
+
+
+REPORT_COLUMNS = [
+    "families",
+    "entitled_by_law",
+    "receiving",
+    "applied",
+    "candidates",
+    "expected_take_up",
+    "additional_monthly_budget",
+]
+
+
+def tables_from(
+    summary: pd.DataFrame, cand: pd.DataFrame, consent_rate: float = DEFAULT_CONSENT_RATE
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The report's tables from the scan's district figures and candidates (files or the service's
+    database): expected take-up is Σ probability × the consent rate over candidates; the additional
+    monthly budget the same sum weighted by the law's monthly amount."""
+    if not 0 <= consent_rate <= 1:
+        raise ValueError("the consent rate must be between 0 and 1")
+    cand = cand.copy()
+    cand["expected_take_up"] = cand["probability"].astype(float) * consent_rate
     cand["expected_budget"] = cand["expected_take_up"] * cand["monthly_amount"]
     extra = cand.groupby(["region", "district"], as_index=False)[
         ["expected_take_up", "expected_budget"]
@@ -60,15 +81,7 @@ def tables(
         {"expected_take_up": 0.0, "expected_budget": 0.0}
     )
     district = district.rename(columns={"expected_budget": "additional_monthly_budget"})
-    cols = [
-        "families",
-        "entitled_by_law",
-        "receiving",
-        "applied",
-        "candidates",
-        "expected_take_up",
-        "additional_monthly_budget",
-    ]
+    cols = REPORT_COLUMNS
     district = (
         district[["region", "district", *cols]].sort_values(["region", "district"]).reset_index(drop=True)
     )

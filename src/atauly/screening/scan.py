@@ -81,7 +81,7 @@ def partitions(registry: Path) -> list[str]:
     return ["all"]
 
 
-def _read_partition(registry: Path, partition: str):
+def read_partition(registry: Path, partition: str):
     """The partition's tables, validated against the data contract (invalid families are left out and
     counted)."""
     from atauly.registry import load_registry
@@ -146,7 +146,7 @@ def scan_partition(job: ScanJob) -> dict:
     from atauly.registry.wellbeing import levels
 
     registry, out = Path(job.registry), Path(job.out)
-    reg, invalid = _read_partition(registry, job.partition)
+    reg, invalid = read_partition(registry, job.partition)
     fam = reg.families
     law = compute(reg, job.quarter)
     rec = _recommender(job.store, job.model)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from . import casework, statistics
@@ -275,3 +275,42 @@ def reason_codes(lang: str = "ru") -> dict[str, str]:
 def get_statistics(db: DBDep, user: UserDep, region: str | None = None, district: str | None = None) -> dict:
     """Agreement, overrides, processing time, approvals and amounts, by district, region and model."""
     return released(db, statistics.compute(db, user, region=region, district=district))
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(
+        min_length=1, max_length=160, description="The family's reply as received: «1 CODE» or «0 CODE»."
+    )
+
+
+class OfferOut(BaseModel):
+    code: str
+    status: str
+    application_id: int | None
+
+
+@router.post("/offers/replies", response_model=OfferOut, tags=["offers"], responses=ERRORS)
+def post_offer_reply(body: ReplyIn, db: DBDep, engine: EngineDep, user: UserDep) -> OfferOut:
+    """The SMS gateway's webhook (an admin account): a family's reply to an offer. Consent creates the
+    application; repeats change nothing."""
+    if user.role != "admin":
+        raise casework.deny(db, user, "offer.reply", 403, "only the gateway's (admin) account posts replies")
+    from .offers import parse_reply, reply
+
+    answer, code = parse_reply(body.text)
+    offer = reply(db, engine, code, answer)
+    return released(db, OfferOut(code=offer.code, status=offer.status, application_id=offer.application_id))
+
+
+@router.get("/screening", tags=["screening"], responses=ERRORS)
+def get_screening(
+    db: DBDep,
+    user: UserDep,
+    quarter: Annotated[str | None, Query(pattern=r"^[0-9]{4}Q[1-4]$")] = None,
+    consent_rate: Annotated[float, Query(ge=0, le=1)] = 0.5,
+) -> dict:
+    """The proactive scan's figures for your scope: by region and district, entitled by law, receiving,
+    applied, candidates, expected take-up, additional monthly budget, and offers sent, agreed, refused."""
+    from .dashboard import scan_dashboard
+
+    return released(db, scan_dashboard(db, user, quarter, consent_rate))

@@ -63,6 +63,9 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     from .api import router
 
     app.include_router(router)
+    from .notice import router as notice_router
+
+    app.include_router(notice_router)
     try:
         from .web import mount as mount_pages
     except ImportError:  # pages not built into this checkout

@@ -432,7 +432,11 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     """Open applications in the user's scope, the nearest deadline first."""
     if not sees_personal_data(user):
         raise deny(db, user, "queue.read", 403, "your role sees aggregates only")
-    q = select(Application).options(selectinload(Application.recommendations))
+    q = select(Application).options(
+        selectinload(Application.recommendations),
+        selectinload(Application.assessments),  # blind mode, per row, without a query per row
+        selectinload(Application.decisions),
+    )
     q = q.where(Application.status.in_(OPEN_STATES if status == "open" else DECIDED_STATES))
     if user.role == "officer":
         q = q.where(Application.district_kato == user.district_kato)
@@ -578,6 +582,8 @@ def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> A
     )
     app.status = "reopened"
     app.decided_at = None
+    # The corrected case is decided within a new statutory period, counted from the request.
+    app.deadline = add_working_days(date.today(), DEADLINE_WORKING_DAYS)
     db.flush()
     record(db, user, "correction.create", app, detail={"fields": list(body.fields)})
     db.commit()

@@ -208,8 +208,75 @@ class AuditHead(Base):
     """One row: the chain's last event. Locking it serialises appends so the chain stays linear."""
 
     __tablename__ = "audit_head"
-    __table_args__ = (UniqueConstraint("id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- The proactive scan's results and its offers (issue 6) ------------------------------------------
+
+
+class ScanCandidate(Base):
+    """A family the scan found entitled (or likely) and not receiving, for one quarter; replaced as a
+    whole when the quarter is loaded again."""
+
+    __tablename__ = "scan_candidates"
+    __table_args__ = (UniqueConstraint("quarter", "family_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    family_id: Mapped[str] = mapped_column(String(64))
+    district_kato: Mapped[str] = mapped_column(String(9), index=True)
+    region_kato: Mapped[str] = mapped_column(String(9))
+    rank: Mapped[int] = mapped_column(Integer)
+    eligible_by_law: Mapped[bool] = mapped_column(Boolean)
+    probability: Mapped[float | None] = mapped_column(Float)
+    wellbeing_level: Mapped[str] = mapped_column(String(1))
+    reason: Mapped[str] = mapped_column(String(64))
+    monthly_amount: Mapped[float] = mapped_column(Float)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScanSummary(Base):
+    """The scan's figures by district (the report's table), for the service's dashboard."""
+
+    __tablename__ = "scan_summary"
+    __table_args__ = (UniqueConstraint("quarter", "district_kato"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    region_kato: Mapped[str] = mapped_column(String(9))
+    district_kato: Mapped[str] = mapped_column(String(9))
+    families: Mapped[int] = mapped_column(Integer)
+    entitled_by_law: Mapped[int] = mapped_column(Integer)
+    receiving: Mapped[int] = mapped_column(Integer)
+    applied: Mapped[int] = mapped_column(Integer)
+    candidates: Mapped[int] = mapped_column(Integer)
+    candidates_monthly_amount: Mapped[float] = mapped_column(Float)
+
+
+class Offer(Base):
+    """An offer of assistance to a candidate family, with consent: one per family and quarter, so a rerun
+    of the scan offers nothing twice. The outbox is the offers in state ``queued``."""
+
+    __tablename__ = "offers"
+    __table_args__ = (UniqueConstraint("quarter", "family_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    family_id: Mapped[str] = mapped_column(String(64))
+    district_kato: Mapped[str] = mapped_column(String(9), index=True)
+    region_kato: Mapped[str] = mapped_column(String(9))
+    rank: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    recipient_iin: Mapped[str] = mapped_column(String(12))  # the applicant: the gateway finds the phone
+    snapshot: Mapped[dict] = mapped_column(JSON)  # the family's recorded data, for the application
+    text_kk: Mapped[str] = mapped_column(Text)
+    text_ru: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # queued, sent, agreed, refused
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    gateway_ref: Mapped[str | None] = mapped_column(String(128))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from atauly.model.data import application_registry
+from atauly.registry import Registry
 
 from .schemas import FamilyIn, IncomeIn, PersonIn
 
@@ -38,45 +39,53 @@ def _clean(row: dict, fields) -> dict:
     return out
 
 
+def registry_payloads(reg: Registry, rows) -> list[dict]:
+    """API payloads (without idempotency keys) of the families at positions ``rows`` of a registry."""
+    person_family, income_person = reg.positions()
+    fam_fields = list(FamilyIn.model_fields)
+    per_fields = list(PersonIn.model_fields)
+    inc_fields = list(IncomeIn.model_fields)
+    rows = [int(r) for r in rows]
+    wanted = set(rows)
+    persons_of: dict[int, list[int]] = {}
+    for i, f in enumerate(person_family):
+        if int(f) in wanted:
+            persons_of.setdefault(int(f), []).append(i)
+    person_rows = {i for members in persons_of.values() for i in members}
+    incomes_of: dict[int, list[int]] = {}
+    for j, p in enumerate(income_person):
+        if int(p) in person_rows:
+            incomes_of.setdefault(int(p), []).append(j)
+    out = []
+    for r in rows:
+        members = persons_of.get(r, [])
+        out.append(
+            {
+                "family": _clean(reg.families.iloc[r].to_dict(), fam_fields),
+                "persons": [_clean(reg.persons.iloc[i].to_dict(), per_fields) for i in members],
+                "incomes": [
+                    _clean(reg.incomes.iloc[j].to_dict(), inc_fields)
+                    for i in members
+                    for j in incomes_of.get(i, [])
+                ],
+            }
+        )
+    return out
+
+
 def payloads(directory: Path | str, quarter: str | None = None, limit: int | None = None) -> list[dict]:
-    """Application payloads (API JSON) from a generated registry; the latest quarter by default."""
+    """Application payloads (API JSON) from a generated registry's snapshots; the latest quarter by
+    default. Each carries the registry's application id as its idempotency key."""
     reg, dec = application_registry(Path(directory))
     quarters = dec["quarter"].astype(str)
     quarter = quarter or quarters.max()
     rows = np.flatnonzero((quarters == quarter).to_numpy())
     if limit is not None:
         rows = rows[:limit]
-    person_family, income_person = reg.positions()
-    fam_fields = list(FamilyIn.model_fields)
-    per_fields = list(PersonIn.model_fields)
-    inc_fields = list(IncomeIn.model_fields)
-    fam_records = reg.families.to_dict("records")
-    per_records = reg.persons.to_dict("records")
-    inc_records = reg.incomes.to_dict("records")
-    persons_of: dict[int, list[int]] = {}
-    for i, f in enumerate(person_family):
-        persons_of.setdefault(int(f), []).append(i)
-    incomes_of: dict[int, list[int]] = {}
-    for j, p in enumerate(income_person):
-        incomes_of.setdefault(int(p), []).append(j)
-    out = []
-    for r in rows:
-        family = _clean(fam_records[r], fam_fields)
-        persons = [_clean(per_records[i], per_fields) for i in persons_of.get(int(r), [])]
-        incomes = [
-            _clean(inc_records[j], inc_fields)
-            for i in persons_of.get(int(r), [])
-            for j in incomes_of.get(i, [])
-        ]
-        out.append(
-            {
-                "idempotency_key": f"seed-{dec['application_id'].iloc[r]}",
-                "family": family,
-                "persons": persons,
-                "incomes": incomes,
-            }
-        )
-    return out
+    return [
+        {"idempotency_key": f"seed-{dec['application_id'].iloc[r]}", **payload}
+        for r, payload in zip(rows, registry_payloads(reg, rows), strict=True)
+    ]
 
 
 def shift_to(payload: dict, day: date) -> dict:

@@ -32,6 +32,14 @@ COLUMNS = [
     "amount_monthly_approved",
 ]
 
+#: The tables :func:`to_csv` exports, with their columns (the header of an empty table).
+TABLES = {
+    "by_district": ["district", "region", *COLUMNS],
+    "by_region": ["region", *COLUMNS],
+    "by_model": ["model_version", *COLUMNS],
+    "overrides_by_reason": ["reason_code", "district", "model_version", "count"],
+}
+
 
 def _frame(db: DB, region: str | None, district: str | None) -> pd.DataFrame:
     q = select(
@@ -174,11 +182,11 @@ def compute(
 
 def to_csv(stats: dict, table: str = "by_district") -> str:
     """One table of the statistics as CSV (comma-separated, UTF-8, header row)."""
-    rows = stats.get(table)
-    if rows is None:
-        raise ServiceError(422, f"table: unknown table {table!r}")
+    if table not in TABLES:
+        raise ServiceError(422, f"table: unknown table {table!r}; use one of {', '.join(TABLES)}")
+    rows = stats[table]
     buf = io.StringIO()
-    keys = [k for k in (rows[0].keys() if rows else ["district", "region", *COLUMNS])]
+    keys = list(rows[0].keys()) if rows else TABLES[table]
     writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
     writer.writeheader()
     for row in rows:

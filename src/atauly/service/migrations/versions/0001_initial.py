@@ -41,7 +41,6 @@ def upgrade() -> None:
         sa.Column("last_id", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("id"),
     )
     # The chain starts from a fixed genesis hash; appends lock this row (see atauly.service.audit).
     audit_head = sa.table(

@@ -1,0 +1,124 @@
+"""The proactive scan in the service's dashboard: the report's figures from the service database, with
+the offers' progress (sent, agreed, refused, applications created) by district. Aggregates only."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DB
+
+from atauly.screening.report import DEFAULT_CONSENT_RATE, REPORT_COLUMNS, tables_from
+
+from .casework import ServiceError, deny, record
+from .models import Offer, ScanCandidate, ScanSummary, User
+
+OFFER_COLUMNS = ["offers", "offers_sent", "agreed", "refused"]
+
+
+def quarters(db: DB) -> list[str]:
+    return list(
+        db.execute(select(ScanSummary.quarter).distinct().order_by(ScanSummary.quarter.desc())).scalars()
+    )
+
+
+def scan_dashboard(
+    db: DB, user: User, quarter: str | None = None, consent_rate: float = DEFAULT_CONSENT_RATE
+) -> dict:
+    """By region and district for the user's scope: entitled by law, receiving, applied, candidates,
+    expected take-up, additional monthly budget, and the offers made so far."""
+    if not 0 <= consent_rate <= 1:
+        raise ServiceError(422, "consent_rate: must be between 0 and 1")
+    known = quarters(db)
+    if not known:
+        return {"quarter": None, "quarters": [], "by_region": [], "by_district": [], "totals": {}}
+    quarter = quarter or known[0]
+    if quarter not in known:
+        raise ServiceError(404, f"quarter: no scan loaded for {quarter}")
+    if user.role == "officer":
+        scope = ScanSummary.district_kato == user.district_kato
+        cscope, oscope = (
+            ScanCandidate.district_kato == user.district_kato,
+            Offer.district_kato == user.district_kato,
+        )
+    elif user.role == "supervisor":
+        scope = ScanSummary.region_kato == user.region_kato
+        cscope, oscope = ScanCandidate.region_kato == user.region_kato, Offer.region_kato == user.region_kato
+    elif user.role in ("analyst", "admin"):
+        scope = cscope = oscope = True
+    else:  # pragma: no cover - roles are checked on creation
+        raise deny(db, user, "scan.read", 403, "unknown role")
+    summary = pd.DataFrame(
+        db.execute(
+            select(
+                ScanSummary.region_kato,
+                ScanSummary.district_kato,
+                ScanSummary.families,
+                ScanSummary.entitled_by_law,
+                ScanSummary.receiving,
+                ScanSummary.applied,
+                ScanSummary.candidates,
+                ScanSummary.candidates_monthly_amount,
+            ).where(ScanSummary.quarter == quarter, scope)
+        ).all(),
+        columns=[
+            "region",
+            "district",
+            "families",
+            "entitled_by_law",
+            "receiving",
+            "applied",
+            "candidates",
+            "candidates_monthly_amount",
+        ],
+    )
+    cand = pd.DataFrame(
+        db.execute(
+            select(
+                ScanCandidate.region_kato,
+                ScanCandidate.district_kato,
+                ScanCandidate.probability,
+                ScanCandidate.monthly_amount,
+            ).where(ScanCandidate.quarter == quarter, cscope)
+        ).all(),
+        columns=["region", "district", "probability", "monthly_amount"],
+    )
+    region, district = tables_from(summary, cand, consent_rate)
+    offers = pd.DataFrame(
+        db.execute(
+            select(Offer.district_kato, Offer.status, func.count())
+            .where(Offer.quarter == quarter, oscope)
+            .group_by(Offer.district_kato, Offer.status)
+        ).all(),
+        columns=["district", "status", "n"],
+    )
+    wide = offers.pivot_table(index="district", columns="status", values="n", aggfunc="sum", fill_value=0)
+    get = lambda name: wide[name] if name in wide.columns else 0  # noqa: E731
+    counts = (
+        pd.DataFrame(
+            {
+                "offers": wide.sum(axis=1) if len(wide) else pd.Series(dtype=int),
+                "offers_sent": get("sent") + get("agreed") + get("refused"),
+                "agreed": get("agreed"),
+                "refused": get("refused"),
+            }
+        ).reset_index()
+        if len(wide)
+        else pd.DataFrame(columns=["district", *OFFER_COLUMNS])
+    )
+    district = district.merge(counts, on="district", how="left").fillna(dict.fromkeys(OFFER_COLUMNS, 0))
+    district[OFFER_COLUMNS] = district[OFFER_COLUMNS].astype(int)
+    region = region.merge(
+        district.groupby("region", as_index=False)[OFFER_COLUMNS].sum(), on="region", how="left"
+    )
+    cols = [*REPORT_COLUMNS, *OFFER_COLUMNS]
+    totals = {c: float(district[c].sum()) for c in cols}
+    record(db, user, "scan.read", object_type="scan", object_id=quarter, region_kato=user.region_kato)
+    db.commit()
+    return {
+        "quarter": quarter,
+        "quarters": known,
+        "consent_rate": consent_rate,
+        "totals": totals,
+        "by_region": region.drop(columns=["name"]).to_dict("records"),
+        "by_district": district.to_dict("records"),
+    }

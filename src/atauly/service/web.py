@@ -1,0 +1,556 @@
+"""The server-rendered pages of the casework service (Jinja2 templates, plain HTML forms, no JavaScript).
+
+Sign-in opens a web session (cookie ``atauly_session``: HttpOnly, SameSite=Lax) whose row holds the CSRF
+token every form carries; a POST without it is refused (403) and audited. The sign-in form itself is
+protected by a double-submit token: a random value in a SameSite=Strict cookie that only this site's form
+repeats, so another site cannot sign a browser in under an account of its choosing.
+
+Every text goes through the message catalogs (``web.po``) in Russian (the default), Kazakh or English;
+``?lang=`` switches and a cookie remembers. Pages reuse the casework functions: scope checks, audit events
+and refusals happen there, so a page can show no more than the API would.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import parse_qsl, quote, urlencode
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as DB
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from atauly import __version__
+from atauly.i18n import LANGUAGES, N_, Translator
+from atauly.registry import codes
+
+from . import casework
+from .api import login as api_login
+from .casework import REASON_CODES, ServiceError, deny, record
+from .deps import get_db
+from .models import Session as WebSession
+from .models import (
+    User,
+)
+from .security import find_session, token_hash
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+SESSION_COOKIE = "atauly_session"
+LANG_COOKIE = "atauly_lang"
+LOGIN_COOKIE = "atauly_login"  # the sign-in form's double-submit token
+FLASH_COOKIE = "atauly_flash"
+LOCAL_TZ = ZoneInfo("Asia/Almaty")
+
+# --- labels (marked for the catalogs; translated where shown) ----------------------------------------
+
+LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
+ROLE_LABELS = {
+    "officer": N_("Officer"),
+    "supervisor": N_("Supervisor"),
+    "analyst": N_("Analyst"),
+    "admin": N_("Administrator"),
+}
+STATUS_LABELS = {
+    "new": N_("New"),
+    "home_visit": N_("Home visit"),
+    "reopened": N_("Reopened"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+}
+#: A recorded decision or assessment, in the history and the queue.
+OUTCOME_LABELS = {
+    "approve": N_("Approve"),
+    "reject": N_("Reject"),
+    "home_visit": N_("Home visit"),
+}
+FLASH = {
+    "decided": N_("The decision is recorded."),
+    "home_visit": N_("The home visit is recorded; the application stays in the queue."),
+    "assessed": N_("Your assessment is recorded. The law's result and the recommendation are shown below."),
+    "correction": N_("The correction request is recorded and the application is reopened."),
+    "settings": N_("The settings are saved."),
+    "model_off": N_("The model is switched off in every district of the region: the law alone recommends."),
+    "model_on": N_("The model is switched on again in every district of the region."),
+    "signed_out": N_("You have signed out."),
+}
+ERRORS = {
+    400: (N_("The request could not be understood"), N_("Check the address or the form and try again.")),
+    401: (N_("Please sign in"), N_("Your session has ended. Sign in again to continue.")),
+    403: (
+        N_("Access denied"),
+        N_("Your role or your district does not give access to this page. The attempt has been recorded."),
+    ),
+    404: (N_("Not found"), N_("There is no such page or application.")),
+    405: (N_("The request could not be understood"), N_("Check the address or the form and try again.")),
+    409: (
+        N_("The application has changed"),
+        N_("Someone changed it since you opened it. Open it again to see it as it is now."),
+    ),
+    422: (N_("The data is not valid"), N_("Check the address or the form and try again.")),
+    429: (N_("Too many attempts"), N_("Too many failed sign-in attempts. Try again in 15 minutes.")),
+    500: (N_("Something went wrong"), N_("The error has been logged. Try again later.")),
+}
+
+
+# --- templates and formatting ------------------------------------------------------------------------
+
+
+@pass_context
+def _tr(context, message: str | None) -> str:
+    """``{{ label|tr }}``: translate a message marked with ``N_`` in Python (not extracted again here)."""
+    return context["t"](message) if message else ""
+
+
+@cache
+def templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tr"] = _tr
+    env.globals["labels"] = {
+        "status": STATUS_LABELS,
+        "outcome": OUTCOME_LABELS,
+        "role": ROLE_LABELS,
+        "reason": REASON_CODES,
+    }
+    return env
+
+
+class Fmt:
+    """Numbers, money, shares and dates in the page's locale (dates as officers write them: 12.05.2026)."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+
+    def number(self, value, decimals: int = 0) -> str:
+        return "—" if value is None else self.t.number(value, decimals)
+
+    def money(self, value) -> str:
+        return "—" if value is None else self.t.money(value)
+
+    def percent(self, share) -> str:
+        return "—" if share is None else self.t.percent(share)
+
+    def date(self, value) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        if self.t.lang == "en":
+            return format_date(value, "d MMM yyyy", locale=self.t.locale)
+        return format_date(value, "dd.MM.yyyy", locale=self.t.locale)
+
+    def datetime(self, value: datetime | None) -> str:
+        """A stored UTC time shown in Kazakhstan's time."""
+        if value is None:
+            return "—"
+        local = value.replace(tzinfo=UTC).astimezone(LOCAL_TZ)
+        pattern = "d MMM yyyy, HH:mm" if self.t.lang == "en" else "dd.MM.yyyy HH:mm"
+        return format_datetime(local, pattern, locale=self.t.locale)
+
+    def iso(self, value) -> str:
+        return "" if value is None else value.isoformat()
+
+
+# --- the page context and its dependencies -------------------------------------------------------------
+
+
+class LoginRequired(Exception):
+    """No valid web session: the browser is sent to the sign-in page (and back afterwards)."""
+
+    def __init__(self, target: str = "/") -> None:
+        self.target = target
+        super().__init__(target)
+
+
+@dataclass
+class Page:
+    request: Request
+    db: DB | None
+    lang: str
+    t: Translator
+    user: User | None = None
+    csrf: str = ""
+
+    def tr(self, message: str, **fields) -> str:
+        """Translate a message held in a variable (marked for the catalogs where it is defined)."""
+        return self.t(message, **fields)
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(LANG_COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    default = request.app.state.settings.lang
+    return default if default in LANGUAGES else "ru"
+
+
+def _page(request: Request, db: Annotated[DB, Depends(get_db)]) -> Page:
+    request.state.page = True  # a ServiceError from here on renders an HTML error page
+    lang = language(request)
+    request.state.lang = lang
+    return Page(request, db, lang, Translator(lang))
+
+
+def _here(request: Request) -> str:
+    if request.method != "GET":
+        return "/"
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _signed_in(page: Annotated[Page, Depends(_page)]) -> Page:
+    db = page.db
+    session = find_session(db, page.request.cookies.get(SESSION_COOKIE), "web")
+    if session is None:
+        db.rollback()
+        raise LoginRequired(_here(page.request))
+    page.user, page.csrf = session.user, session.csrf_token
+    db.expunge(page.user)
+    db.rollback()  # release the read transaction (SQLite's lock) before the page's own work
+    page.request.state.user, page.request.state.csrf = page.user, page.csrf
+    return page
+
+
+def _posted(page: Annotated[Page, Depends(_signed_in)], csrf_token: Annotated[str, Form()] = "") -> Page:
+    """A form POST: its ``csrf_token`` must be the session's (refusals are audited)."""
+    if not secrets.compare_digest(csrf_token.encode(), page.csrf.encode()) or not csrf_token:
+        raise deny(
+            page.db,
+            page.user,
+            "web.csrf",
+            403,
+            "the form's CSRF token is missing or wrong",
+            object_type="page",
+            object_id=page.request.url.path,
+            region_kato=page.user.region_kato,
+        )
+    return page
+
+
+AnyPage = Annotated[Page, Depends(_page)]
+SignedIn = Annotated[Page, Depends(_signed_in)]
+Posted = Annotated[Page, Depends(_posted)]
+
+
+# --- responses ------------------------------------------------------------------------------------------
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def finish(page: Page, response: Response) -> Response:
+    request = page.request
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            page.lang,
+            max_age=365 * 24 * 3600,
+            path="/",
+            samesite="lax",
+            secure=_secure(request),
+        )
+    headers = response.headers
+    headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cache-Control"] = "no-store"  # pages hold personal data: not kept in shared caches
+    return response
+
+
+def _lang_links(page: Page, canonical: str | None) -> list[dict]:
+    request = page.request
+    if canonical is None:
+        params = {k: v for k, v in request.query_params.items() if k != "lang"}
+        path = request.url.path
+    else:
+        path, _, query = canonical.partition("?")
+        params = dict(parse_qsl(query))
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES[code],
+            "href": f"{path}?{urlencode({**params, 'lang': code})}",
+            "current": code == page.lang,
+        }
+        for code in LANGUAGES
+    ]
+
+
+def _nav(user: User | None) -> list[tuple[str, str]]:
+    if user is None:
+        return []
+    if user.role == "analyst":
+        return [("/statistics", N_("Statistics")), ("/model", N_("Model"))]
+    items = [("/queue", N_("Queue")), ("/statistics", N_("Statistics")), ("/model", N_("Model"))]
+    if user.role in ("supervisor", "admin"):
+        items += [("/settings", N_("Safeguards")), ("/audit", N_("Audit trail"))]
+    return items
+
+
+def _scope_label(user: User | None, lang: str) -> str:
+    if user is None:
+        return ""
+    if user.district_kato:
+        return district_label(user.district_kato, lang)
+    if user.region_kato:
+        return codes.region_name(user.region_kato, lang)
+    return ""
+
+
+def render(
+    page: Page, template: str, status: int = 200, *, canonical: str | None = None, **context
+) -> HTMLResponse:
+    """A page: the template with the header (user, navigation, language links) and any flash message."""
+    request = page.request
+    if page.db is not None:
+        page.db.rollback()  # nothing is held while rendering; templates get plain values
+    flash_key = request.cookies.get(FLASH_COOKIE)
+    html = (
+        templates()
+        .get_template(template)
+        .render(
+            t=page.t,
+            lang=page.lang,
+            fmt=Fmt(page.t),
+            user=page.user,
+            role_label=ROLE_LABELS.get(page.user.role, "") if page.user else "",
+            scope_label=_scope_label(page.user, page.lang),
+            csrf=page.csrf,
+            nav=_nav(page.user),
+            path=request.url.path,
+            lang_links=_lang_links(page, canonical),
+            flash=FLASH.get(flash_key or "", ""),
+            version=__version__,
+            **context,
+        )
+    )
+    response = HTMLResponse(html, status_code=status)
+    if flash_key:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return finish(page, response)
+
+
+def redirect(page: Page, url: str, flash: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(
+            FLASH_COOKIE, flash, path="/", httponly=True, samesite="lax", secure=_secure(page.request)
+        )
+    return finish(page, response)
+
+
+def error_page(request: Request, exc: ServiceError) -> HTMLResponse:
+    """A refused or failed page request, in the user's language, with the error's status."""
+    lang = getattr(request.state, "lang", None) or language(request)
+    page = Page(
+        request,
+        None,
+        lang,
+        Translator(lang),
+        getattr(request.state, "user", None),
+        getattr(request.state, "csrf", ""),
+    )
+    title, text = ERRORS.get(exc.status, ERRORS[500])
+    return render(
+        page,
+        "error.html",
+        exc.status,
+        canonical="/",
+        code=exc.status,
+        title=title,
+        text=text,
+        detail=exc.message,
+    )
+
+
+@cache
+def district_label(kato: str, lang: str) -> str:
+    """A district's name in ``lang`` (the catalogue is walked once per district and language)."""
+    return casework.district_name(kato, lang)
+
+
+def usernames(db: DB, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+# --- sign-in and sign-out -------------------------------------------------------------------------
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never ``//host`` or a scheme) is followed after sign-in. Browsers drop tabs
+    and newlines from URLs (so a tab between two slashes makes ``//host``) and read a backslash as a slash:
+    both are refused."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ch.isspace() or ord(ch) < 32 for ch in target)
+        or target.startswith("/login")
+    ):
+        return "/"
+    return target
+
+
+def _login_form(page: Page, status: int = 200, error: str = "", username: str = "", next_: str = "/"):
+    token = secrets.token_urlsafe(24)
+    response = render(
+        page,
+        "login.html",
+        status,
+        canonical="/login" + (f"?next={quote(next_)}" if next_ != "/" else ""),
+        login_token=token,
+        error=error,
+        username=username,
+        next=next_,
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(page.request),
+    )
+    return response
+
+
+@router.get("/login")
+def login_page(page: AnyPage, next: str = "/"):
+    if find_session(page.db, page.request.cookies.get(SESSION_COOKIE), "web") is not None:
+        return redirect(page, _safe_next(next))
+    return _login_form(page, next_=_safe_next(next))
+
+
+@router.post("/login")
+def login_submit(
+    page: AnyPage,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+):
+    next_ = _safe_next(next)
+    expected = page.request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
+        record(
+            page.db,
+            None,
+            "web.csrf",
+            actor=username.strip()[:64] or "anonymous",
+            outcome="denied",
+            object_type="page",
+            object_id="/login",
+            detail={"status": 403, "why": "sign-in form without its token (expired or from another site)"},
+        )
+        page.db.commit()
+        error = page.t("The sign-in form has expired. Please try again.")
+        return _login_form(page, 403, error, username, next_)
+    if not username.strip() or not password:
+        return _login_form(page, 422, page.t("Enter your username and password."), username, next_)
+    try:
+        token, _user = api_login(page.db, page.request, username, password, "web")
+    except ServiceError as exc:
+        if exc.status == 429:
+            message = page.t("Too many failed sign-in attempts. Try again in 15 minutes.")
+        else:
+            message = page.t("Wrong username or password.")
+        return _login_form(page, exc.status, message, username, next_)
+    response = redirect(page, next_)
+    response.set_cookie(
+        SESSION_COOKIE, token, path="/", httponly=True, samesite="lax", secure=_secure(page.request)
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(page: Posted):
+    token = page.request.cookies.get(SESSION_COOKIE, "")
+    page.db.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+    record(
+        page.db,
+        page.user,
+        "auth.logout",
+        object_type="user",
+        object_id=page.user.username,
+        region_kato=page.user.region_kato,
+    )
+    page.db.commit()
+    response = redirect(page, "/login", flash="signed_out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(page: SignedIn):
+    return redirect(page, "/statistics" if page.user.role == "analyst" else "/queue")
+
+
+# --- mounting ---------------------------------------------------------------------------------------
+
+
+def mount(app: FastAPI) -> None:
+    """Add the pages and their static files to the service (called by ``create_app``)."""
+    from . import web_cases, web_oversight
+
+    app.include_router(router)
+    app.include_router(web_cases.router)
+    app.include_router(web_oversight.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(LoginRequired)
+    def _to_login(request: Request, exc: LoginRequired):
+        target = _safe_next(exc.target)
+        url = "/login" + (f"?next={quote(target)}" if target != "/" else "")
+        return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        if getattr(request.state, "page", False):
+            return error_page(request, ServiceError(404 if _path_error(exc) else 422, str(exc.errors()[:1])))
+        return await request_validation_exception_handler(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if exc.status_code in (404, 405) and wants_html and not request.url.path.startswith("/api/"):
+            return error_page(request, ServiceError(exc.status_code, str(exc.detail)))
+        return await http_exception_handler(request, exc)
+
+
+def _path_error(exc: RequestValidationError) -> bool:
+    return any(err.get("loc", ("",))[0] == "path" for err in exc.errors())

@@ -1,0 +1,546 @@
+"""Pages of the casework itself: the queue, an application with the law's result, the recommendation and
+its history, and the forms that decide it (decision, blind-mode assessment, correction request).
+
+Every read and write goes through :mod:`atauly.service.casework`, which checks scope and audits; a refused
+form comes back as the same page with the problem next to its field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from atauly.i18n import N_, Translator
+from atauly.law.explain import SOURCE_LABELS
+from atauly.registry import codes
+from atauly.registry.iin import mask_iin
+
+from . import casework
+from .casework import REASON_CODES, ServiceError
+from .models import DECIDED_STATES, OPEN_STATES, OUTCOMES, Application
+from .schemas import CorrectionIn, DecisionIn
+from .web import Page, Posted, SignedIn, district_label, redirect, render, usernames
+
+router = APIRouter(include_in_schema=False)
+QUEUE_PAGE = 100
+
+#: The choices of the decision and assessment forms.
+OUTCOME_CHOICES = {
+    "approve": N_("Approve: assign assistance"),
+    "reject": N_("Reject"),
+    "home_visit": N_("Send for a home visit first"),
+}
+MEMBER_ROLES = {
+    "applicant": N_("Applicant"),
+    "spouse": N_("Spouse"),
+    "child": N_("Child"),
+    "other": N_("Other relative"),
+}
+SEXES = {"M": N_("Male"), "F": N_("Female")}
+SETTLEMENTS = {"urban": N_("Town or city"), "rural": N_("Rural area")}
+EMPLOYMENT = {
+    "employee": N_("Employee"),
+    "self_employed": N_("Self-employed"),
+    "registered_unemployed": N_("Registered unemployed"),
+    "not_working": N_("Not working"),
+    "student_full_time": N_("Full-time student"),
+    "pensioner": N_("Pensioner"),
+    "caring_child_under_3": N_("Caring for a child under 3"),
+    "caring_disabled": N_("Caring for a disabled person"),
+    "caring_elderly": N_("Caring for an elderly person"),
+    "maternity_leave": N_("Maternity leave"),
+}
+EDUCATION = {
+    "none": N_("No education"),
+    "primary": N_("Primary"),
+    "basic_secondary": N_("Basic secondary"),
+    "general_secondary": N_("General secondary"),
+    "technical_vocational": N_("Technical and vocational"),
+    "higher": N_("Higher"),
+}
+DISABILITY = {1: N_("Group I"), 2: N_("Group II"), 3: N_("Group III")}
+CORRECTABLE_LABELS = {
+    "family": N_("Family details"),
+    "persons": N_("Members of the family"),
+    "incomes": N_("Incomes"),
+    "assets": N_("Assets"),
+    "disability": N_("Disability"),
+    "employment": N_("Employment"),
+    "other": N_("Other"),
+}
+
+
+# --- the queue ------------------------------------------------------------------------------------
+
+
+def _hidden(page: Page, app: Application) -> bool:
+    return casework.recommendation_hidden(page.db, page.user, app)
+
+
+@router.get("/queue")
+def queue_page(page: SignedIn, status: str = "open", offset: int = 0):
+    status = "decided" if status == "decided" else "open"
+    offset = max(0, offset)
+    apps = casework.queue(page.db, page.user, limit=QUEUE_PAGE + 1, offset=offset, status=status)
+    today = date.today()
+    rows = []
+    for a in apps[:QUEUE_PAGE]:
+        rec = a.recommendation
+        hidden = _hidden(page, a)
+        days = casework.working_days_between(today, a.deadline)
+        final = next((d for d in reversed(a.decisions) if d.outcome != "home_visit"), None)
+        rows.append(
+            {
+                "id": a.id,
+                "family_id": a.family_id,
+                "district": district_label(a.district_kato, page.lang),
+                "received": a.received_on,
+                "deadline": a.deadline,
+                "days_left": days,
+                "overdue": status == "open" and a.deadline < today,
+                "due_today": status == "open" and a.deadline == today,
+                "status": a.status,
+                "hidden": hidden,
+                "eligible": rec.eligible_by_law if rec else None,
+                "amount": rec.amount_monthly if rec else None,
+                "recommended": (
+                    None if rec is None or hidden else ("approve" if rec.recommended else "reject")
+                ),
+                "mode": rec.mode if rec else None,
+                "decision": final.outcome if final else None,
+                "decided_at": a.decided_at,
+            }
+        )
+    return render(
+        page,
+        "queue.html",
+        status_tab=status,
+        rows=rows,
+        offset=offset,
+        page_size=QUEUE_PAGE,
+        more=len(apps) > QUEUE_PAGE,
+        overdue=sum(r["overdue"] for r in rows),
+    )
+
+
+# --- an application ---------------------------------------------------------------------------------
+
+
+def _age(born: str | None, on: date) -> int | None:
+    if not born:
+        return None
+    b = date.fromisoformat(born)
+    return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+
+_MASK = re.compile(r"^<(\d+) chars hidden>$")
+
+
+def _masked_iin(value: object, t: Translator) -> str:
+    """The registry's mask (the IIN is never shown), in the page's language."""
+    masked = mask_iin(value)
+    found = _MASK.match(masked)
+    return t("hidden ({n} digits)", n=found.group(1)) if found else masked
+
+
+def _trace_items(lines: list[str]) -> list[dict]:
+    """The law's explanation as items: a blank line starts a section whose first line is its heading (the
+    parameters and references); before it, indented lines belong to the item above them."""
+    items: list[dict] = []
+    heading_next = in_section = False
+    for line in lines:
+        if not line.strip():
+            heading_next = True
+            continue
+        text = re.sub(r"^[•–-]\s+", "", line.strip())  # the explanation's bullets, not a minus sign
+        if heading_next:
+            items.append({"text": text, "heading": True, "children": []})
+            heading_next, in_section = False, True
+        elif line.startswith((" ", "\t")) and items and not in_section:
+            items[-1]["children"].append(text)
+        else:
+            items.append({"text": text, "heading": False, "children": []})
+    return items
+
+
+def _verdict(page: Page, trace: list[dict], eligible: bool) -> str:
+    """The explanation's own verdict line (the ground for refusal, or the type of assistance)."""
+    # The explanation's own messages (atauly.po, from atauly.law.explain), looked up, not extracted again here.
+    template = page.tr("Entitled. {type}") if eligible else page.tr("Not entitled: {reason}")
+    prefix = template.split("{", 1)[0]
+    found = next((i["text"] for i in trace if prefix and i["text"].startswith(prefix)), "")
+    return found
+
+
+def _reasons(rec, lang: str) -> list[dict]:
+    out = []
+    for r in (rec.reasons or {}).get(lang, []):
+        text = str(r.get("text", "")).strip()
+        text = re.sub(r"^[+\-−]\s*", "", text)
+        out.append({"text": text, "up": float(r.get("contribution", 0)) >= 0})
+    return out
+
+
+def _history(page: Page, app: Application) -> list[dict]:
+    db = page.db
+    names = usernames(db, {a.officer_id for a in app.assessments} | {c.recorded_by for c in app.corrections})
+    if app.created_by is not None:
+        names |= usernames(db, {app.created_by})
+    events = [
+        {
+            "at": app.created_at,
+            "kind": "received",
+            "who": names.get(app.created_by, ""),
+            "title": N_("Application received"),
+        }
+    ]
+    for a in app.assessments:
+        events.append(
+            {
+                "at": a.created_at,
+                "kind": "assessment",
+                "who": names.get(a.officer_id, ""),
+                "title": N_("Independent assessment recorded"),
+                "outcome": a.outcome,
+            }
+        )
+    for d in app.decisions:
+        events.append(
+            {
+                "at": d.decided_at,
+                "kind": "decision",
+                "who": d.officer.username,
+                "title": N_("Decision"),
+                "outcome": d.outcome,
+                "reason": REASON_CODES.get(d.reason_code or ""),
+                "comment": d.comment,
+                "override": d.override,
+                "against_law": d.against_law,
+                "blind": d.blind,
+                "amount": d.amount_monthly if d.outcome == "approve" else None,
+                "period": d.period,
+            }
+        )
+    for c in app.corrections:
+        events.append(
+            {
+                "at": c.created_at,
+                "kind": "correction",
+                "who": names.get(c.recorded_by, ""),
+                "title": N_("Correction requested by the family"),
+                "fields": [CORRECTABLE_LABELS.get(f, f) for f in c.fields],
+                "comment": c.description,
+            }
+        )
+    events.sort(key=lambda e: e["at"])
+    return events
+
+
+def _incomes(snapshot: dict, members: list[dict]) -> dict:
+    """Incomes as a table: one row per person and source, one column per month, with totals."""
+    number = {m["person_id"]: m for m in members}
+    months = sorted({i["month"] for i in snapshot.get("incomes", [])})
+    rows: dict[tuple, dict] = {}
+    for inc in snapshot.get("incomes", []):
+        key = (inc["person_id"], inc["source"])
+        row = rows.setdefault(
+            key,
+            {
+                "person": number.get(inc["person_id"]),
+                "source": SOURCE_LABELS.get(inc["source"], inc["source"]),
+                "amounts": dict.fromkeys(months, 0.0),
+            },
+        )
+        row["amounts"][inc["month"]] += float(inc["amount_kzt"])
+    order = {pid: k for k, pid in enumerate(number)}
+    table = sorted(
+        rows.values(), key=lambda r: order.get(r["person"]["person_id"], 99) if r["person"] else 99
+    )
+    for r in table:
+        r["total"] = sum(r["amounts"].values())
+    totals = {m: sum(r["amounts"][m] for r in table) for m in months}
+    return {"months": months, "rows": table, "totals": totals, "total": sum(totals.values())}
+
+
+def application_view(page: Page, app: Application) -> dict:
+    t = page.t
+    snap = app.snapshot
+    fam = snap["families"][0]
+    members = []
+    for k, p in enumerate(snap["persons"], start=1):
+        members.append(
+            {
+                "n": k,
+                "person_id": p["person_id"],
+                "role": MEMBER_ROLES.get(p["role"], p["role"]),
+                "sex": SEXES.get(p["sex"], p["sex"]),
+                "age": _age(p.get("birth_date"), app.received_on),
+                "disability": DISABILITY.get(int(p.get("disability_group") or 0)),
+                "ill": bool(p.get("long_term_illness")),
+                "employment": EMPLOYMENT.get(p.get("employment_status") or "", ""),
+                "education": EDUCATION.get(p.get("education") or "", ""),
+                "iin": _masked_iin(p.get("iin"), t),
+                "refused_measures": p.get("employment_measures_refusal_date"),
+            }
+        )
+    rec = app.recommendation
+    hidden = casework.recommendation_hidden(page.db, page.user, app)
+    law = None
+    model = None
+    if rec is not None and not hidden:
+        row = rec.law or {}
+        trace = _trace_items(casework.law_trace(app, page.lang))
+        law = {
+            "eligible": rec.eligible_by_law,
+            "amount": rec.amount_monthly,
+            "verdict": _verdict(page, trace, rec.eligible_by_law),
+            "members": row.get("members"),
+            "per_capita_income": row.get("per_capita_income"),
+            "poverty_line": row.get("poverty_line"),
+            "period": row.get("assignment_period"),
+            "trace": trace,
+        }
+        model = {
+            "mode": rec.mode,
+            "version": rec.model_version,
+            "probability": rec.probability,
+            "threshold": rec.threshold,
+            "recommended": "approve" if rec.recommended else "reject",
+            "reasons": _reasons(rec, page.lang),
+            "created_at": rec.created_at,
+            "input_hash": rec.input_hash,
+            "switched_off_since": (
+                rec.mode == "model"
+                and not casework.district_setting(page.db, app.district_kato).model_enabled
+            ),
+        }
+    may_decide = page.user.role in ("officer", "supervisor", "admin")
+    return {
+        "id": app.id,
+        "family_id": app.family_id,
+        "district": district_label(app.district_kato, page.lang),
+        "region": codes.region_name(app.region_kato, page.lang),
+        "quarter": app.quarter,
+        "status": app.status,
+        "open": app.status in OPEN_STATES,
+        "decided": app.status in DECIDED_STATES,
+        "received": app.received_on,
+        "deadline": app.deadline,
+        "days_left": casework.working_days_between(date.today(), app.deadline),
+        "overdue": app.status in OPEN_STATES and app.deadline < date.today(),
+        "version": app.version,
+        "source": app.source,
+        "family": {
+            "settlement": SETTLEMENTS.get(fam.get("settlement_type") or ""),
+            "application_date": fam.get("application_date"),
+            "refused_survey": bool(fam.get("refused_commission_survey")),
+            "no_need": bool(fam.get("commission_found_no_need")),
+            "breach_date": fam.get("social_contract_breach_date"),
+            "false_information": bool(fam.get("false_information")),
+        },
+        "assets": {
+            "dwellings": fam.get("dwellings_owned", 0),
+            "vehicles": fam.get("vehicles_owned", 0),
+            "land_ha": fam.get("land_ha", 0.0),
+            "livestock": fam.get("livestock_heads", 0),
+            "loans": fam.get("nonmortgage_loan_balance", 0.0),
+        },
+        "members": members,
+        "incomes": _incomes(snap, members),
+        "hidden": hidden,
+        "law": law,
+        "model": model,
+        "history": _history(page, app),
+        "may_decide": may_decide and app.status in OPEN_STATES and not hidden and rec is not None,
+        "may_assess": may_decide and hidden,
+        "may_correct": may_decide,
+    }
+
+
+#: Where each form's problems are shown: the field's id (radios: the first choice), else the section.
+ANCHORS = {
+    "decision": {
+        "outcome": "#outcome-approve",
+        "reason_code": "#reason_code",
+        "comment": "#comment",
+        "form": "#decision-title",
+    },
+    "assessment": {"outcome": "#assess-outcome-approve", "form": "#assess-title"},
+    "correction": {"fields": "#fields-family", "description": "#description", "form": "#correction-title"},
+}
+
+
+def _blank_form(**values) -> dict:
+    return {"values": values, "errors": {}}
+
+
+def application_response(
+    page: Page,
+    app_id: int,
+    status: int = 200,
+    decision: dict | None = None,
+    assessment: dict | None = None,
+    correction: dict | None = None,
+) -> HTMLResponse:
+    app = casework.load(page.db, page.user, app_id)
+    view = application_view(page, app)
+    decision = decision or _blank_form(outcome="", reason_code="", comment="")
+    assessment = assessment or _blank_form(outcome="")
+    correction = correction or _blank_form(fields=[], description="")
+    # Every problem also at the top of the page, linked to its field (the forms are further down).
+    problems = [
+        (ANCHORS[name].get(field, ANCHORS[name]["form"]), message)
+        for name, form in (("decision", decision), ("assessment", assessment), ("correction", correction))
+        for field, message in form["errors"].items()
+    ]
+    return render(
+        page,
+        "application.html",
+        status,
+        canonical=f"/applications/{app_id}",
+        app=view,
+        reason_codes=list(REASON_CODES.items()),
+        outcomes=list(OUTCOME_CHOICES.items()),
+        correctable=list(CORRECTABLE_LABELS.items()),
+        decision=decision,
+        assessment=assessment,
+        correction=correction,
+        problems=problems,
+    )
+
+
+@router.get("/applications/{app_id}")
+def application_page(app_id: int, page: SignedIn):
+    return application_response(page, app_id)
+
+
+@router.get("/applications/{app_id}/notice")
+def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: str = "html"):  # noqa: A002
+    """The printable decision notice for the family (HTML or PDF), in the notice's own language."""
+    from .notice import notice_response
+
+    return notice_response(page.db, page.user, app_id, lang or page.lang, format)
+
+
+def _decision_problem(exc: ServiceError) -> tuple[str, str]:
+    """The core's refusal of a decision as (field, message id): the field the message belongs next to."""
+    m = exc.message
+    if m.startswith("reason_code: required"):
+        return "reason_code", N_(
+            "Your decision departs from the recommendation or from the law's result: choose the reason."
+        )
+    if m.startswith("reason_code"):
+        return "reason_code", N_("Choose a reason from the list.")
+    if m.startswith("comment"):
+        return "comment", N_("Explain the reason in the comment.")
+    if m.startswith("assessment"):
+        return "form", N_("Independent assessment mode: record your own assessment before deciding.")
+    if "already decided" in m:
+        return "form", N_("The application is already decided. The page shows it as it is now.")
+    if m.startswith("version") or "changed by someone else" in m:
+        return "form", N_(
+            "The application changed since you opened it. The page shows it as it is now: check it and decide again."
+        )
+    return "form", N_("The decision could not be recorded.")
+
+
+def _form_problems(exc: ValidationError, messages: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "form"
+        out.setdefault(field, messages.get(field, N_("Check this field.")))
+    return out
+
+
+def _form(values: dict, errors: dict[str, str], page: Page) -> dict:
+    return {"values": values, "errors": {k: page.tr(v) for k, v in errors.items()}}
+
+
+@router.post("/applications/{app_id}/decision")
+def decision_submit(
+    app_id: int,
+    page: Posted,
+    outcome: Annotated[str, Form()] = "",
+    reason_code: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+):
+    values = {"outcome": outcome, "reason_code": reason_code, "comment": comment}
+    try:
+        body = DecisionIn(
+            outcome=outcome or None,
+            reason_code=reason_code or None,
+            comment=comment,
+            version=int(version) if version.isdigit() else None,
+        )
+    except ValidationError as exc:
+        errors = _form_problems(
+            exc,
+            {
+                "outcome": N_("Choose the decision."),
+                "reason_code": N_("Choose a reason from the list."),
+                "comment": N_("The comment is too long: at most 2,000 characters."),
+            },
+        )
+        return application_response(page, app_id, 422, decision=_form(values, errors, page))
+    try:
+        casework.decide(page.db, page.user, app_id, body)
+    except ServiceError as exc:
+        if exc.status not in (409, 422):
+            raise
+        page.db.rollback()
+        field, message = _decision_problem(exc)
+        return application_response(page, app_id, exc.status, decision=_form(values, {field: message}, page))
+    return redirect(page, f"/applications/{app_id}", "home_visit" if outcome == "home_visit" else "decided")
+
+
+@router.post("/applications/{app_id}/assessment")
+def assessment_submit(app_id: int, page: Posted, outcome: Annotated[str, Form()] = ""):
+    if outcome not in OUTCOMES:
+        errors = {"outcome": N_("Choose your assessment.")}
+        return application_response(page, app_id, 422, assessment=_form({"outcome": outcome}, errors, page))
+    try:
+        casework.assess(page.db, page.user, app_id, outcome)
+    except ServiceError as exc:
+        if exc.status != 409:
+            raise
+        page.db.rollback()
+        errors = {"form": N_("The application is already decided. The page shows it as it is now.")}
+        # A decided application shows no assessment form: the message goes to the decision's section.
+        return application_response(page, app_id, 409, decision=_form({"outcome": ""}, errors, page))
+    return redirect(page, f"/applications/{app_id}", "assessed")
+
+
+@router.post("/applications/{app_id}/correction")
+def correction_submit(
+    app_id: int,
+    page: Posted,
+    fields: Annotated[list[str] | None, Form()] = None,
+    description: Annotated[str, Form()] = "",
+):
+    values = {"fields": fields or [], "description": description}
+    try:
+        body = CorrectionIn(fields=fields or [], description=description.strip())
+    except ValidationError as exc:
+        errors = _form_problems(
+            exc,
+            {
+                "fields": N_("Choose what the family asks to correct."),
+                "description": N_("Describe the correction the family asks for (at most 2,000 characters)."),
+            },
+        )
+        return application_response(page, app_id, 422, correction=_form(values, errors, page))
+    try:
+        casework.request_correction(page.db, page.user, app_id, body)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        page.db.rollback()
+        errors = {"fields": N_("Choose what the family asks to correct.")}
+        return application_response(page, app_id, 422, correction=_form(values, errors, page))
+    return redirect(page, f"/applications/{app_id}", "correction")
