@@ -4,6 +4,11 @@ One family costs about as much as forty in the contract validator, the law (Open
 their cost is mostly fixed per call. So concurrent submissions are queued and a single worker thread takes
 everything waiting, validates it together, runs the law and the model once, and hands each request its
 own result. Under no load a batch is one application; under load, latency stays near one batch's time.
+
+With ``process=True`` (what ``atauly serve`` uses) the batches are computed in a child process: that work
+is CPU-bound Python and pandas, and in the server's own process it competed for the interpreter lock with
+the threads handling requests, so under load both slowed down. The batching stays in the server; the child
+gets each batch whole and returns every application's outcome or error.
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import queue
 import threading
-from concurrent.futures import Future
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -40,6 +49,9 @@ class InvalidApplication(ValueError):
     def __init__(self, problems: list[dict]):
         self.problems = problems
         super().__init__("; ".join(p["msg"] for p in problems))
+
+    def __reduce__(self):  # sent back from the engine's child process
+        return (InvalidApplication, (self.problems,))
 
 
 def law_start(tbs) -> date:
@@ -173,7 +185,7 @@ def _problem(loc: list, p) -> dict:
 class RecommendationEngine:
     """Validates applications, applies the law and the model, and explains the model's recommendation."""
 
-    def __init__(self, recommender=None, max_batch: int = 64) -> None:
+    def __init__(self, recommender=None, max_batch: int = 64, process: bool = False) -> None:
         self.recommender = recommender
         self.max_batch = max_batch
         self.tbs = tax_benefit_system()
@@ -184,6 +196,10 @@ class RecommendationEngine:
         self._lock = threading.Lock()
         if recommender is not None:
             recommender.set_jobs(1)
+        self.process = process
+        self._pool: ProcessPoolExecutor | None = None
+        if process:
+            self._start_pool()
 
     @property
     def model_version(self) -> str | None:
@@ -233,7 +249,42 @@ class RecommendationEngine:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.run_batch(jobs)
+            if self.process:
+                self._run_in_child(jobs)
+            else:
+                self.run_batch(jobs)
+
+    def _start_pool(self) -> None:
+        # spawn, not fork: the server's process has threads (a fork copies their held locks).
+        self._pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_start,
+            initargs=(self.recommender, os.getpid()),
+        )
+        self._pool.submit(_child_ready)  # starts the child now: it imports and loads while the server starts
+
+    def _run_in_child(self, jobs: list[Job]) -> None:
+        items = [(job.snapshot, job.quarter, job.use_model) for job in jobs]
+        try:
+            results = self._pool.submit(_child_batch, items).result()
+        except BrokenProcessPool as exc:  # the child died (killed, out of memory): a new one for what follows
+            log.error("the recommendation process died (%r): starting a new one", exc)
+            self._start_pool()
+            results = [(False, RuntimeError("the recommendation process died; try again"))] * len(jobs)
+        except Exception as exc:  # noqa: BLE001 — e.g. a batch that could not be sent: every request hears
+            log.exception("recommendation batch could not be computed in the child process")
+            results = [(False, exc)] * len(jobs)
+        for job, (ok, value) in zip(jobs, results, strict=True):
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+
+    def close(self) -> None:
+        """Stop the child process, if any (it also ends with the server's process)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, jobs: list[Job]) -> None:
         for members in _rounds(jobs):
@@ -302,3 +353,42 @@ class RecommendationEngine:
             }
             out[k] = (float(scores["probability"].iloc[i]), bool(scores["recommended"].iloc[i]), by_lang)
         return out
+
+
+# --- the child process (process=True) ------------------------------------------------------------------
+
+_child: RecommendationEngine | None = None
+
+
+def _child_start(recommender, parent: int) -> None:
+    global _child
+    _child = RecommendationEngine(recommender)
+    threading.Thread(target=_exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End the child when the server's process is gone: a server stopped by a signal exits without the
+    pool's clean shutdown, and the child would wait for work forever."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _child_ready() -> bool:
+    return _child is not None
+
+
+def _child_batch(items: list[tuple[dict, str, bool]]) -> list[tuple[bool, object]]:
+    """One batch, computed as in the server's process; each application's Outcome or error."""
+    jobs = [Job(snapshot, quarter, use_model) for snapshot, quarter, use_model in items]
+    _child.run_batch(jobs)
+    out = []
+    for job in jobs:
+        exc = job.future.exception()
+        if exc is None:
+            out.append((True, job.future.result()))
+        elif isinstance(exc, InvalidApplication):
+            out.append((False, exc))
+        else:  # not every library's exception can be sent back: its type and message are (logged above)
+            out.append((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    return out
