@@ -181,7 +181,8 @@ def create_application(
     if not intake.created:
         response.status_code = 200
     app = intake.application
-    return released(db, application_out(app, lang, casework.recommendation_hidden(db, user, app)))
+    hidden = intake.hidden if intake.hidden is not None else casework.recommendation_hidden(db, user, app)
+    return released(db, application_out(app, lang, hidden))
 
 
 class QueueItem(BaseModel):

@@ -216,6 +216,9 @@ def snapshot_of(payload: ApplicationIn) -> dict:
 class Intake:
     application: Application
     created: bool
+    #: Whether ``recommendation_hidden`` holds for the acting user (known at intake for a new application:
+    #: its district's blind mode, read with the model switch; None for a repeat, which must ask).
+    hidden: bool | None = None
 
 
 def submit(
@@ -271,7 +274,8 @@ def submit(
 
     received = payload.family.application_date
     quarter = quarter_of(received)
-    use_model = district_setting(db, fam.district_kato).model_enabled
+    setting = district_setting(db, fam.district_kato)
+    use_model, blind = setting.model_enabled, setting.blind_mode
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
     try:
         out = engine.recommend(snapshot, quarter, use_model=use_model)
@@ -293,6 +297,10 @@ def submit(
         deadline=add_working_days(received, DEADLINE_WORKING_DAYS),
         created_at=now,
         created_by=user.id,
+        # a new application has none: set, so that reading them after the commit asks the database nothing
+        decisions=[],
+        assessments=[],
+        corrections=[],
     )
     rec = Recommendation(
         created_at=now,
@@ -327,7 +335,8 @@ def submit(
         if existing is None:
             raise
         return _repeat(db, user, existing, input_hash)
-    return Intake(app, True)
+    # recommendation_hidden for a new application: an officer, blind mode, no assessment yet
+    return Intake(app, True, hidden=user.role == "officer" and blind)
 
 
 def _by_key(db: DB, key: str) -> Application | None:
