@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DB
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from atauly.i18n import N_, Translator
@@ -442,7 +442,10 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     if not sees_personal_data(user):
         raise deny(db, user, "queue.read", 403, "your role sees aggregates only")
     q = select(Application).options(
-        selectinload(Application.recommendations),
+        # a list shows none of the family's tables, the law's result or the reasons: not read (nor parsed
+        # from JSON) for every row; they load if something asks
+        defer(Application.snapshot),
+        selectinload(Application.recommendations).defer(Recommendation.law).defer(Recommendation.reasons),
         selectinload(Application.assessments),  # blind mode, per row, without a query per row
         selectinload(Application.decisions),
     )
