@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_law_compute.py
 	$(BIN)/python benchmarks/bench_registry_generate.py
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_service.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

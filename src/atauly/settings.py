@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     service_model: str = Field(
         default="asp-demo", description="Model (name, alias or NAME@vN) the casework service recommends with."
     )
+    service_engine_process: bool = Field(
+        default=True,
+        description="Compute the law and the model for the casework service in a child process (keeps their "
+        "CPU work off the threads that answer requests); false: in a thread of the server's process.",
+    )
     session_hours: float = Field(default=8.0, description="Lifetime of a login session or API token, hours.")
 
     @property

@@ -41,23 +41,25 @@ ERRORS = {
 
 
 def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
-    """Check a password (rate-limited per username) and open a session; every attempt is audited."""
-    username = username.strip()[:64]
+    """Check a password (rate-limited per username) and open a session; every attempt is audited.
+
+    The password hash (argon2, slow on purpose) is checked outside any transaction: on SQLite a transaction
+    holds the database's write lock, and fifty officers logging in at once queued every other request
+    behind their hashes. The limit is checked again in the transaction that records the outcome, so
+    attempts that failed meanwhile count as they did when everything ran in one transaction.
+    """
+    # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
+    username = username.strip()[:64].replace("\x00", "\ufffd")
     if failed_logins(db, username) >= MAX_FAILED_LOGINS:
-        record(
-            db,
-            None,
-            "auth.login",
-            actor=username,
-            outcome="denied",
-            object_type="user",
-            object_id=username,
-            detail={"status": 429, "why": "too many failed attempts"},
-        )
-        db.commit()
-        raise ServiceError(429, "too many failed login attempts: try again in 15 minutes")
+        _too_many_logins(db, username)
     user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if not check_password(user, password):
+    if user is not None:
+        db.expunge(user)
+    db.rollback()
+    correct = check_password(user, password)
+    if failed_logins(db, username) >= MAX_FAILED_LOGINS:
+        _too_many_logins(db, username)
+    if not correct:
         record(
             db,
             None,
@@ -76,11 +78,35 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
     return token, user
 
 
+def _too_many_logins(db, username: str) -> None:
+    record(
+        db,
+        None,
+        "auth.login",
+        actor=username,
+        outcome="denied",
+        object_type="user",
+        object_id=username,
+        detail={"status": 429, "why": "too many failed attempts"},
+    )
+    db.commit()
+    raise ServiceError(429, "too many failed login attempts: try again in 15 minutes")
+
+
 @router.post("/auth/token", response_model=Token, tags=["auth"], responses=ERRORS)
 def token(request: Request, db: DBDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: a bearer token for the other endpoints."""
     access, _ = login(db, request, form.username, form.password, "api")
-    return Token(access_token=access)
+    return released(db, Token(access_token=access))
+
+
+def released(db, out):
+    """End the request's database work before the response goes out. FastAPI validates a sync endpoint's
+    response in a worker thread; a transaction still open then (a lazy load after the commit) would keep
+    the pool's connection — SQLite's only one — while waiting for that thread, and under load every
+    thread was waiting for the connection (30 s, then 500)."""
+    db.close()
+    return out
 
 
 def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False) -> RecommendationOut | None:
@@ -155,7 +181,8 @@ def create_application(
     if not intake.created:
         response.status_code = 200
     app = intake.application
-    return application_out(app, lang, casework.recommendation_hidden(db, user, app))
+    hidden = intake.hidden if intake.hidden is not None else casework.recommendation_hidden(db, user, app)
+    return released(db, application_out(app, lang, hidden))
 
 
 class QueueItem(BaseModel):
@@ -180,27 +207,29 @@ def list_applications(
     """The queue: open applications in your district or region, the nearest deadline first
     (``status=decided``: the latest decided)."""
     apps = casework.queue(db, user, limit=limit, offset=offset, status=status)
-    return [
-        QueueItem(
-            id=a.id,
-            family_id=a.family_id,
-            district_kato=a.district_kato,
-            status=a.status,
-            received_on=a.received_on,
-            deadline=a.deadline,
-            version=a.version,
-            eligible_by_law=a.recommendation.eligible_by_law if a.recommendation else None,
-        )
-        for a in apps
-    ]
+    return released(
+        db,
+        [
+            QueueItem(
+                id=a.id,
+                family_id=a.family_id,
+                district_kato=a.district_kato,
+                status=a.status,
+                received_on=a.received_on,
+                deadline=a.deadline,
+                version=a.version,
+                eligible_by_law=a.recommendation.eligible_by_law if a.recommendation else None,
+            )
+            for a in apps
+        ],
+    )
 
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut, tags=["applications"], responses=ERRORS)
 def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> ApplicationOut:
     app = casework.load(db, user, app_id)
-    return application_out(
-        app, lang if lang in ("ru", "kk", "en") else "ru", casework.recommendation_hidden(db, user, app)
-    )
+    hidden = casework.recommendation_hidden(db, user, app)
+    return released(db, application_out(app, lang if lang in ("ru", "kk", "en") else "ru", hidden))
 
 
 @router.post(
@@ -212,7 +241,7 @@ def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> 
 def post_assessment(app_id: int, body: AssessmentIn, db: DBDep, user: UserDep) -> ApplicationOut:
     """Blind mode: record the officer's own assessment; the recommendation is shown afterwards."""
     app = casework.assess(db, user, app_id, body.outcome)
-    return application_out(app)
+    return released(db, application_out(app))
 
 
 @router.post(
@@ -221,7 +250,7 @@ def post_assessment(app_id: int, body: AssessmentIn, db: DBDep, user: UserDep) -
 def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> ApplicationOut:
     """The officer's decision. Departing from the recommendation needs a ``reason_code``."""
     app = casework.decide(db, user, app_id, body)
-    return application_out(app)
+    return released(db, application_out(app))
 
 
 @router.post(
@@ -233,7 +262,7 @@ def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> Ap
 def post_correction(app_id: int, body: CorrectionIn, db: DBDep, user: UserDep) -> ApplicationOut:
     """Record the family's request to correct its data; the application is reopened."""
     app = casework.request_correction(db, user, app_id, body)
-    return application_out(app)
+    return released(db, application_out(app))
 
 
 @router.get("/reason-codes", tags=["applications"])
@@ -246,7 +275,7 @@ def reason_codes(lang: str = "ru") -> dict[str, str]:
 @router.get("/statistics", tags=["statistics"], responses=ERRORS)
 def get_statistics(db: DBDep, user: UserDep, region: str | None = None, district: str | None = None) -> dict:
     """Agreement, overrides, processing time, approvals and amounts, by district, region and model."""
-    return statistics.compute(db, user, region=region, district=district)
+    return released(db, statistics.compute(db, user, region=region, district=district))
 
 
 class ReplyIn(BaseModel):
@@ -271,7 +300,7 @@ def post_offer_reply(body: ReplyIn, db: DBDep, engine: EngineDep, user: UserDep)
 
     answer, code = parse_reply(body.text)
     offer = reply(db, engine, code, answer)
-    return OfferOut(code=offer.code, status=offer.status, application_id=offer.application_id)
+    return released(db, OfferOut(code=offer.code, status=offer.status, application_id=offer.application_id))
 
 
 @router.get("/screening", tags=["screening"], responses=ERRORS)
@@ -285,4 +314,4 @@ def get_screening(
     applied, candidates, expected take-up, additional monthly budget, and offers sent, agreed, refused."""
     from .dashboard import scan_dashboard
 
-    return scan_dashboard(db, user, quarter, consent_rate)
+    return released(db, scan_dashboard(db, user, quarter, consent_rate))

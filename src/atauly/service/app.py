@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -37,7 +38,16 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     settings = settings or get_settings()
     db_engine = make_engine(settings.database)
     migrate(db_engine)
+    made = engine is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if made:  # the engine this app started (its child process, if any) ends with it
+            app.state.engine.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Atauly casework service",
         version=__version__,
         description="Targeted social assistance (ASP): applications, the law's result, the model's advisory "
@@ -46,7 +56,9 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     app.state.settings = settings
     app.state.db_engine = db_engine
     app.state.sessions = session_factory(db_engine)
-    app.state.engine = engine or RecommendationEngine(load_recommender(settings))
+    app.state.engine = engine or RecommendationEngine(
+        load_recommender(settings), process=settings.service_engine_process
+    )
 
     @app.exception_handler(ServiceError)
     def _service_error(request: Request, exc: ServiceError):

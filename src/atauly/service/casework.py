@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DB
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from atauly.i18n import N_, Translator
@@ -53,6 +53,12 @@ REASON_CODES: dict[str, str] = {
     "law_criteria": N_("Statutory criteria (the law's result)"),
     "other": N_("Other (explained in the comment)"),
 }
+#: The largest id a row can have: ids are SQL INTEGER columns, 32-bit on PostgreSQL. A larger id names
+#: nothing, and the databases refuse to even compare with it (PostgreSQL: integer out of range; SQLite past
+#: 64 bits: OverflowError), so it is answered 404 before any query.
+MAX_ROW_ID = 2**31 - 1
+#: The largest OFFSET both databases take (a signed 64-bit integer); past any row either way.
+MAX_OFFSET = 2**63 - 1
 #: Fields of a family's data a correction request can name.
 CORRECTABLE = ("family", "persons", "incomes", "assets", "disability", "employment", "other")
 
@@ -210,6 +216,9 @@ def snapshot_of(payload: ApplicationIn) -> dict:
 class Intake:
     application: Application
     created: bool
+    #: Whether ``recommendation_hidden`` holds for the acting user (known at intake for a new application:
+    #: its district's blind mode, read with the model switch; None for a repeat, which must ask).
+    hidden: bool | None = None
 
 
 def submit(
@@ -249,6 +258,12 @@ def submit(
         payload.family.application_date = today
     elif fam.application_date > today:
         raise ServiceError(422, "family.application_date: is in the future")
+    elif fam.application_date < engine.earliest_application:
+        raise ServiceError(
+            422,
+            f"family.application_date: {fam.application_date} is before {engine.earliest_application}, "
+            "the first date the law's rules cover (income is counted for the quarter before it)",
+        )
     snapshot = snapshot_of(payload)
     input_hash = canonical_hash(snapshot)
     key = payload.idempotency_key or idempotency_key or f"sha256:{input_hash}"
@@ -259,7 +274,8 @@ def submit(
 
     received = payload.family.application_date
     quarter = quarter_of(received)
-    use_model = district_setting(db, fam.district_kato).model_enabled
+    setting = district_setting(db, fam.district_kato)
+    use_model, blind = setting.model_enabled, setting.blind_mode
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
     try:
         out = engine.recommend(snapshot, quarter, use_model=use_model)
@@ -281,6 +297,10 @@ def submit(
         deadline=add_working_days(received, DEADLINE_WORKING_DAYS),
         created_at=now,
         created_by=user.id,
+        # a new application has none: set, so that reading them after the commit asks the database nothing
+        decisions=[],
+        assessments=[],
+        corrections=[],
     )
     rec = Recommendation(
         created_at=now,
@@ -315,7 +335,8 @@ def submit(
         if existing is None:
             raise
         return _repeat(db, user, existing, input_hash)
-    return Intake(app, True)
+    # recommendation_hidden for a new application: an officer, blind mode, no assessment yet
+    return Intake(app, True, hidden=user.role == "officer" and blind)
 
 
 def _by_key(db: DB, key: str) -> Application | None:
@@ -356,6 +377,8 @@ def load(db: DB, user: User, app_id: int, action: str = "application.read") -> A
             object_type="application",
             object_id=app_id,
         )
+    if not 0 < app_id <= MAX_ROW_ID:
+        raise ServiceError(404, f"application {app_id} not found")
     app = db.execute(
         select(Application)
         .where(Application.id == app_id)
@@ -419,7 +442,10 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     if not sees_personal_data(user):
         raise deny(db, user, "queue.read", 403, "your role sees aggregates only")
     q = select(Application).options(
-        selectinload(Application.recommendations),
+        # a list shows none of the family's tables, the law's result or the reasons: not read (nor parsed
+        # from JSON) for every row; they load if something asks
+        defer(Application.snapshot),
+        selectinload(Application.recommendations).defer(Recommendation.law).defer(Recommendation.reasons),
         selectinload(Application.assessments),  # blind mode, per row, without a query per row
         selectinload(Application.decisions),
     )
@@ -429,6 +455,7 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     elif user.role == "supervisor":
         q = q.where(Application.region_kato == user.region_kato)
     order = (Application.deadline, Application.id) if status == "open" else (Application.decided_at.desc(),)
+    offset = min(offset, MAX_OFFSET)
     apps = list(db.execute(q.order_by(*order).limit(limit).offset(offset)).scalars())
     record(
         db,

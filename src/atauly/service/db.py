@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,10 +18,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = make_url(url).database
+        pool = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            # Every transaction holds SQLite's one write lock (BEGIN IMMEDIATE, below), so one connection
+            # serves as well as many, and waiting for it in the pool's queue is first come, first served.
+            # With several connections the waiters polled the lock in SQLite's busy handler (sleeps of up to
+            # 100 ms): slow under load, and some starved past the timeout ("database is locked").
+            pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # WAL: readers never wait for the writer

@@ -4,6 +4,11 @@ One family costs about as much as forty in the contract validator, the law (Open
 their cost is mostly fixed per call. So concurrent submissions are queued and a single worker thread takes
 everything waiting, validates it together, runs the law and the model once, and hands each request its
 own result. Under no load a batch is one application; under load, latency stays near one batch's time.
+
+With ``process=True`` (what ``atauly serve`` uses) the batches are computed in a child process: that work
+is CPU-bound Python and pandas, and in the server's own process it competed for the interpreter lock with
+the threads handling requests, so under load both slowed down. The batching stays in the server; the child
+gets each batch whole and returns every application's outcome or error.
 """
 
 from __future__ import annotations
@@ -11,10 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import queue
 import threading
-from concurrent.futures import Future
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -39,6 +49,32 @@ class InvalidApplication(ValueError):
     def __init__(self, problems: list[dict]):
         self.problems = problems
         super().__init__("; ".join(p["msg"] for p in problems))
+
+    def __reduce__(self):  # sent back from the engine's child process
+        return (InvalidApplication, (self.problems,))
+
+
+def law_start(tbs) -> date:
+    """The first day on which every parameter of the law has a value: before it the law cannot be applied
+    (OpenFisca raises ParameterNotFoundError)."""
+    from openfisca_core.parameters import Parameter
+
+    firsts = [
+        min(v.instant_str for v in p.values_list)
+        for p in tbs.parameters.get_descendants()
+        if isinstance(p, Parameter) and p.values_list
+    ]
+    return date.fromisoformat(max(firsts))
+
+
+def earliest_application(law_from: date) -> date:
+    """The first application date the law can be applied to: income is counted for the quarter before the
+    application's, so that whole quarter must lie on or after ``law_from``."""
+    q = law_from.year * 4 + (law_from.month - 1) // 3  # the quarter law_from falls in
+    if (law_from.month - 1) % 3 or law_from.day != 1:
+        q += 1  # not covered from its first day: the next one is the first income quarter
+    q += 1  # the application's own quarter
+    return date(q // 4, 3 * (q % 4) + 1, 1)
 
 
 def canonical_hash(snapshot: dict) -> str:
@@ -83,6 +119,24 @@ def _frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             inc.append({**row, "person_id": f"{k}~{row['person_id']}"})
     cols_inc = ["person_id", "month", "source", "amount_kzt"]
     return pd.DataFrame(fam), pd.DataFrame(per), pd.DataFrame(inc, columns=cols_inc if not inc else None)
+
+
+def _rounds(jobs: list[Job]) -> list[list[Job]]:
+    """The jobs split so that no IIN appears in two jobs of one round. The contract's validator refuses an
+    IIN repeated in its tables, which is right within one application but not between two that happen to
+    be batched together (a family applying again with new data, a person in two applications): each is
+    validated as if it had come alone."""
+    rounds: list[tuple[list[Job], set]] = []
+    for job in jobs:
+        iins = {p.get("iin") for p in job.snapshot["persons"]} - {None, ""}
+        for members, seen in rounds:
+            if not iins & seen:
+                members.append(job)
+                seen |= iins
+                break
+        else:
+            rounds.append(([job], set(iins)))
+    return [members for members, _ in rounds]
 
 
 def _problems_by_job(
@@ -131,15 +185,21 @@ def _problem(loc: list, p) -> dict:
 class RecommendationEngine:
     """Validates applications, applies the law and the model, and explains the model's recommendation."""
 
-    def __init__(self, recommender=None, max_batch: int = 64) -> None:
+    def __init__(self, recommender=None, max_batch: int = 64, process: bool = False) -> None:
         self.recommender = recommender
         self.max_batch = max_batch
         self.tbs = tax_benefit_system()
+        #: Applications dated earlier are refused: the law's parameters do not reach back that far.
+        self.earliest_application = earliest_application(law_start(self.tbs))
         self._queue: queue.Queue[Job] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         if recommender is not None:
             recommender.set_jobs(1)
+        self.process = process
+        self._pool: ProcessPoolExecutor | None = None
+        if process:
+            self._start_pool()
 
     @property
     def model_version(self) -> str | None:
@@ -158,8 +218,16 @@ class RecommendationEngine:
         """Process jobs together; each job's future gets its Outcome or its InvalidApplication."""
         try:
             self._run(jobs)
-        except Exception as exc:  # noqa: BLE001 — an unexpected failure must reach every waiting request
-            log.exception("recommendation batch failed")
+        except Exception as exc:  # noqa: BLE001 — an unexpected failure must reach the waiting request
+            if len(jobs) > 1:
+                # One application the law or the model cannot handle must not fail its neighbours in the
+                # batch: the unfinished ones are retried alone, and only the culprit gets the error.
+                log.warning("recommendation batch of %d failed (%r): retrying one by one", len(jobs), exc)
+                for job in jobs:
+                    if not job.future.done():
+                        self.run_batch([job])
+                return
+            log.exception("recommendation failed")
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
@@ -181,9 +249,48 @@ class RecommendationEngine:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.run_batch(jobs)
+            if self.process:
+                self._run_in_child(jobs)
+            else:
+                self.run_batch(jobs)
+
+    def _start_pool(self) -> None:
+        # spawn, not fork: the server's process has threads (a fork copies their held locks).
+        self._pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_start,
+            initargs=(self.recommender, os.getpid()),
+        )
+        self._pool.submit(_child_ready)  # starts the child now: it imports and loads while the server starts
+
+    def _run_in_child(self, jobs: list[Job]) -> None:
+        items = [(job.snapshot, job.quarter, job.use_model) for job in jobs]
+        try:
+            results = self._pool.submit(_child_batch, items).result()
+        except BrokenProcessPool as exc:  # the child died (killed, out of memory): a new one for what follows
+            log.error("the recommendation process died (%r): starting a new one", exc)
+            self._start_pool()
+            results = [(False, RuntimeError("the recommendation process died; try again"))] * len(jobs)
+        except Exception as exc:  # noqa: BLE001 — e.g. a batch that could not be sent: every request hears
+            log.exception("recommendation batch could not be computed in the child process")
+            results = [(False, exc)] * len(jobs)
+        for job, (ok, value) in zip(jobs, results, strict=True):
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+
+    def close(self) -> None:
+        """Stop the child process, if any (it also ends with the server's process)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, jobs: list[Job]) -> None:
+        for members in _rounds(jobs):
+            self._run_round(members)
+
+    def _run_round(self, jobs: list[Job]) -> None:
         fam, per, inc = _frames(jobs)
         inc_offsets = np.cumsum([0] + [len(j.snapshot["incomes"]) for j in jobs])
         fam, per, inc, report = validate(fam, per, inc)
@@ -246,3 +353,42 @@ class RecommendationEngine:
             }
             out[k] = (float(scores["probability"].iloc[i]), bool(scores["recommended"].iloc[i]), by_lang)
         return out
+
+
+# --- the child process (process=True) ------------------------------------------------------------------
+
+_child: RecommendationEngine | None = None
+
+
+def _child_start(recommender, parent: int) -> None:
+    global _child
+    _child = RecommendationEngine(recommender)
+    threading.Thread(target=_exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """End the child when the server's process is gone: a server stopped by a signal exits without the
+    pool's clean shutdown, and the child would wait for work forever."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+def _child_ready() -> bool:
+    return _child is not None
+
+
+def _child_batch(items: list[tuple[dict, str, bool]]) -> list[tuple[bool, object]]:
+    """One batch, computed as in the server's process; each application's Outcome or error."""
+    jobs = [Job(snapshot, quarter, use_model) for snapshot, quarter, use_model in items]
+    _child.run_batch(jobs)
+    out = []
+    for job in jobs:
+        exc = job.future.exception()
+        if exc is None:
+            out.append((True, job.future.result()))
+        elif isinstance(exc, InvalidApplication):
+            out.append((False, exc))
+        else:  # not every library's exception can be sent back: its type and message are (logged above)
+            out.append((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    return out

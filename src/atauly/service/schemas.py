@@ -8,9 +8,9 @@ then checks what JSON types cannot (IIN checksums, one applicant, district codes
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from atauly.registry import codes
 
@@ -23,6 +23,16 @@ Employment = Literal[codes.EMPLOYMENT_STATUSES]  # type: ignore[valid-type]
 Education = Literal[codes.EDUCATION_LEVELS]  # type: ignore[valid-type]
 Source = Literal[codes.INCOME_SOURCES]  # type: ignore[valid-type]
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+#: Free text stored as is: PostgreSQL's text cannot hold NUL, so it is refused here on every database.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 ID = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
 KATO = Field(pattern=r"^[0-9]{9}$", description="KATO code, 9 digits.")
@@ -75,7 +85,7 @@ class ApplicationIn(Strict):
     """A new application. ``idempotency_key`` (or the ``Idempotency-Key`` header) makes a repeated
     submission return the first one; without either, the content itself is the key."""
 
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=128)
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=128)
     family: FamilyIn
     persons: list[PersonIn] = Field(min_length=1, max_length=40)
     incomes: list[IncomeIn] = Field(default_factory=list, max_length=2000)
@@ -132,8 +142,8 @@ class ApplicationOut(BaseModel):
 
 class DecisionIn(Strict):
     outcome: Outcome
-    reason_code: str | None = Field(default=None, max_length=32)
-    comment: str = Field(default="", max_length=2000)
+    reason_code: Text | None = Field(default=None, max_length=32)
+    comment: Text = Field(default="", max_length=2000)
     version: int | None = Field(
         default=None, description="The application version the decision was made on (stale forms fail)."
     )
@@ -144,8 +154,8 @@ class AssessmentIn(Strict):
 
 
 class CorrectionIn(Strict):
-    fields: list[str] = Field(min_length=1, max_length=20)
-    description: str = Field(min_length=1, max_length=2000)
+    fields: list[Text] = Field(min_length=1, max_length=20)
+    description: Text = Field(min_length=1, max_length=2000)
 
 
 class Token(BaseModel):

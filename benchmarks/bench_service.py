@@ -1,0 +1,601 @@
+"""Benchmark: the casework service under load, over real HTTP, against a baseline in the same run.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_service.py [--duration 30] [--clients 20]
+        [--officers 50] [--cases 20] [--database-url URL [--create-database]] [--home DIR]
+        [--server-src OTHER/src] [--out result.json] [--check]
+
+Sets up an ATAULY_HOME (a generated Shymkent registry at 2 %, a model named asp-demo trained with the
+default grid; ``--home`` keeps it for the next run), creates users, starts the real server (``atauly
+serve``) on loopback in its own process and drives it with httpx clients (asyncio, one keep-alive
+connection per client) from this process:
+
+1. Submit-and-recommend. Baseline: one client submitting back to back for ``--duration`` seconds. Then
+   ``--clients`` concurrent clients (intake officers of the five districts, no think time) for
+   ``--duration`` seconds. Every request is a new application that is really computed: the registry's
+   historical applications moved into the current quarter (``seed.shift_to``) under a key unique to the
+   run, ordered so that concurrent requests rarely share a family. Latency p50/p95/p99/max, throughput,
+   errors (anything but 201), and the ratio p95(N)/p95(1).
+2. Officers. ``--officers`` officers (ten per district by default) log in together (API tokens; argon2
+   is measured on its own), then each ``--cases`` times: pages through the queue (the API's 50 a page,
+   nearest deadline first) to the first case of its share of the district (id modulo the district's
+   officers, so no two race for a case), opens it and decides it — the recommended decision, or every
+   fifth time the opposite with a reason code. A 409 is a conflict (legitimate when officers race),
+   counted apart from errors (5xx, any other 4xx, connection errors). Latency percentiles per step.
+
+Each phase also reports the CPU the server's process, its child (the law and the model) and this client
+spent per request: the machine's cores are shared by all three. ``--server-src`` runs the server from
+another checkout (e.g. the main branch) for a before/after comparison on the same machine.
+
+Prints a table and a JSON summary (also to ``--out``). Targets (issue): p95 ≤ 100 ms at 20 concurrent
+submitting clients; zero errors for 50 officers. ``--check`` exits 1 when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REGION = "790000000"  # Shymkent
+PASSWORD = "bench-password-1"
+TARGET_P95_MS = 100.0
+
+
+# --- set-up --------------------------------------------------------------------------------------------
+
+
+def prepare_home(home: Path) -> None:
+    """A generated Shymkent (2 %) and a model named asp-demo, unless ``home`` has them already."""
+    from atauly.law.compute import compute
+    from atauly.model import ModelStore, TrainConfig, load_applications, train_and_store
+    from atauly.registry.synthetic import generate
+
+    reg = home / "registry"
+    if not (reg / "applications").is_dir():
+        t0 = time.perf_counter()
+        generate(0.02, 1, reg, regions=[REGION], law=compute)
+        print(f"registry generated in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    store = ModelStore(home / "models")
+    try:
+        store.resolve("asp-demo")
+        return
+    except Exception:  # noqa: BLE001 — no model yet
+        pass
+    t0 = time.perf_counter()
+    # The default grid (40/80 trees, depth 8–16) as `atauly model train` uses; fewer bootstrap rounds.
+    config = TrainConfig(n_boot=30, fairness_boot=20)
+    train_and_store(load_applications(reg), store, "asp-demo", str(reg), config)
+    print(f"model trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+def district_codes() -> list[str]:
+    from atauly.registry.synthetic.geography import districts
+
+    return sorted(d.kato for d in districts() if d.region_kato == REGION)
+
+
+def create_users(settings, clients: int, officers: int) -> dict[str, list[str]]:
+    """Intake officers (one per submitting client) and deciding officers, spread over the districts."""
+    from atauly.cli.service import create_user
+    from atauly.service.db import make_engine, migrate, session_factory
+
+    engine = make_engine(settings.database)
+    migrate(engine)
+    districts = district_codes()
+    made: dict[str, list[str]] = {"intake": [], "officers": []}
+    with session_factory(engine)() as db:
+        for i in range(clients):
+            name = f"intake-{i}"
+            create_user(db, name, PASSWORD, "officer", districts[i % len(districts)], None)
+            made["intake"].append(name)
+        for i in range(officers):
+            name = f"officer-{i}"
+            create_user(db, name, PASSWORD, "officer", districts[i % len(districts)], None)
+            made["officers"].append(name)
+    engine.dispose()
+    return made
+
+
+def application_stream(home: Path, run: str) -> dict[str, itertools.cycle]:
+    """Per district, an endless stream of distinct new applications (encoded JSON bodies).
+
+    The registry's applications of every quarter are moved to days of the current quarter; consecutive
+    items cycle through the district's families, so concurrent requests rarely share a family (an IIN
+    shared inside one batch costs the engine an extra round). Each item's key is unique to the run.
+    """
+    from atauly.model.data import application_registry
+    from atauly.service.seed import payloads
+
+    _, dec = application_registry(home / "registry")
+    today = date.today()
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    days = [quarter_start + timedelta(days=k) for k in range((today - quarter_start).days + 1)]
+    by_district: dict[str, dict[str, list[dict]]] = {}
+    for quarter in sorted(dec["quarter"].astype(str).unique()):
+        for p in payloads(home / "registry", quarter=quarter):
+            fam = p["family"]
+            by_district.setdefault(fam["district_kato"], {}).setdefault(fam["family_id"], []).append(p)
+    streams = {}
+    for district, families in by_district.items():
+        rounds = itertools.zip_longest(*families.values())  # family 1, 2, … then their next application
+        ordered = [p for r in rounds for p in r if p is not None]
+        streams[district] = _encoded(ordered, days, f"{run}-{district}")
+    return streams
+
+
+def _encoded(ordered: list[dict], days: list[date], prefix: str):
+    from atauly.service.seed import shift_to
+
+    counter = itertools.count()
+    for k in itertools.count():
+        for p in ordered:
+            moved = shift_to(p, days[k % len(days)])
+            moved["idempotency_key"] = f"bench-{prefix}-{next(counter)}"
+            yield json.dumps(moved).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-c", "from atauly.cli.main import app; app()", "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({proc.returncode}); see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/reason-codes", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"the server did not answer within 120 s; see {log}")
+
+
+# --- measurement ---------------------------------------------------------------------------------------
+
+
+class Step:
+    """Latencies and outcomes of one kind of request."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.conflicts = 0
+        self.samples: list[str] = []
+
+    def ok(self, seconds: float) -> None:
+        self.latencies.append(seconds)
+
+    def error(self, what: str) -> None:
+        self.errors += 1
+        if len(self.samples) < 5:
+            self.samples.append(what[:300])
+
+    def summary(self, wall: float | None = None) -> dict:
+        ms = np.array(self.latencies) * 1000
+        out = {
+            "requests": len(ms) + self.errors + self.conflicts,
+            "ok": len(ms),
+            "errors": self.errors,
+            "conflicts": self.conflicts,
+        }
+        if len(ms):
+            out.update(
+                p50_ms=float(np.percentile(ms, 50)),
+                p95_ms=float(np.percentile(ms, 95)),
+                p99_ms=float(np.percentile(ms, 99)),
+                max_ms=float(ms.max()),
+                mean_ms=float(ms.mean()),
+            )
+        if wall:
+            out["throughput_per_s"] = len(ms) / wall
+            out["seconds"] = wall
+        if self.samples:
+            out["error_samples"] = self.samples
+        return out
+
+
+async def timed(step: Step, request, expect: tuple[int, ...]) -> httpx.Response | None:
+    """Await ``request`` (an httpx coroutine: nothing is sent before it is awaited) and record it."""
+    t0 = time.perf_counter()
+    try:
+        r = await request
+    except httpx.HTTPError as exc:
+        step.error(f"{type(exc).__name__}: {exc}")
+        return None
+    dt = time.perf_counter() - t0
+    if r.status_code in expect:
+        step.ok(dt)
+        return r
+    if r.status_code == 409:
+        step.conflicts += 1
+        return r
+    step.error(f"{r.status_code} {r.text}")
+    return None
+
+
+def new_client(base: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base, timeout=60, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    )
+
+
+async def token(client: httpx.AsyncClient, username: str, step: Step | None = None) -> dict | None:
+    send = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    r = await timed(step or Step("login"), send, (200,))
+    return {"Authorization": f"Bearer {r.json()['access_token']}"} if r is not None else None
+
+
+async def submitters(
+    base: str, users: list[str], streams: dict, districts: list[str], seconds: float
+) -> dict:
+    """``len(users)`` clients submitting back to back for ``seconds``."""
+    step = Step("submit")
+    clients = [new_client(base) for _ in users]
+    headers = [await token(c, u) for c, u in zip(clients, users, strict=True)]
+    stop = time.perf_counter() + seconds
+
+    async def one(k: int) -> None:
+        stream = streams[districts[k % len(districts)]]
+        h = {**headers[k], "content-type": "application/json"}
+        while time.perf_counter() < stop:
+            body = next(stream)
+            await timed(
+                step,
+                clients[k].post("/api/v1/applications", content=body, headers=h),
+                (201,),
+            )
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(k) for k in range(len(users))))
+    wall = time.perf_counter() - t0
+    for c in clients:
+        await c.aclose()
+    return step.summary(wall)
+
+
+async def officers(base: str, users: list[str], districts: list[str], cases: int) -> dict:
+    """Each officer logs in, then ``cases`` times lists the queue, opens a case of its share, decides it."""
+    steps = {name: Step(name) for name in ("login", "queue", "open", "decide")}
+    per_district = {
+        d: [u for i, u in enumerate(users) if districts[i % len(districts)] == d] for d in districts
+    }
+    share = {u: (members.index(u), len(members)) for members in per_district.values() for u in members}
+    exhausted = []
+
+    clients = {u: new_client(base) for u in users}
+    # Officers log in at the start of the day: argon2 (deliberately slow) is measured on its own, not
+    # mixed into the latency of browsing and deciding.
+    tokens = await asyncio.gather(*(token(clients[u], u, steps["login"]) for u in users))
+    login_wall = max(steps["login"].latencies, default=0.0)
+
+    async def one(username: str, headers: dict | None) -> None:
+        if headers is None:
+            return
+        client = clients[username]
+        rank, of = share[username]
+        for n in range(cases):
+            # The queue a page at a time (the API's default 50, nearest deadline first) until a case of
+            # this officer's share shows.
+            app_id, offset, r = None, 0, None
+            while app_id is None:
+                r = await timed(
+                    steps["queue"],
+                    client.get("/api/v1/applications", params={"offset": offset}, headers=headers),
+                    (200,),
+                )
+                if r is None or r.status_code != 200:
+                    break
+                page = r.json()
+                mine = [a["id"] for a in page if a["id"] % of == rank]
+                if mine:
+                    app_id = mine[0]
+                elif len(page) < 50:
+                    break
+                offset += len(page)
+            if app_id is None:
+                if r is not None and r.status_code == 200:
+                    exhausted.append(username)
+                    return
+                continue
+            r = await timed(
+                steps["open"],
+                client.get(f"/api/v1/applications/{app_id}", headers=headers),
+                (200,),
+            )
+            if r is None or r.status_code != 200:
+                continue
+            case = r.json()
+            recommended = case["recommendation"]["recommended_decision"]
+            body = {"outcome": recommended, "version": case["version"]}
+            if n % 5 == 4:
+                body.update(
+                    outcome="reject" if recommended == "approve" else "approve",
+                    reason_code="income_differs",
+                )
+            await timed(
+                steps["decide"],
+                client.post(f"/api/v1/applications/{app_id}/decision", json=body, headers=headers),
+                (200,),
+            )
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(u, h) for u, h in zip(users, tokens, strict=True)))
+    wall = time.perf_counter() - t0
+    for c in clients.values():
+        await c.aclose()
+    out = {name: s.summary() for name, s in steps.items()}
+    total = sum(s.summary()["requests"] for s in steps.values())
+    out["total"] = {
+        "requests": total,
+        "errors": sum(s.errors for s in steps.values()),
+        "conflicts": sum(s.conflicts for s in steps.values()),
+        "decisions": len(steps["decide"].latencies),
+        "seconds": wall,
+        "requests_per_s": total / wall,
+        "officers_out_of_cases": len(exhausted),
+        "login_seconds": login_wall,
+    }
+    return out
+
+
+async def seed_queue(
+    base: str, users: list[str], streams: dict, districts: list[str], need: dict[str, int]
+) -> None:
+    """Submit (untimed) until every district's open queue holds ``need[district]`` applications."""
+
+    async def fill(district: str, k: int) -> None:
+        async with new_client(base) as client:
+            headers = await token(client, users[districts.index(district)])
+            h = {**headers, "content-type": "application/json"}
+            for _ in range(k):
+                await client.post("/api/v1/applications", content=next(streams[district]), headers=h)
+
+    async with new_client(base) as client:
+        counts = {}
+        for district in districts:
+            headers = await token(client, users[districts.index(district)])
+            r = await client.get("/api/v1/applications", params={"limit": 500}, headers=headers)
+            counts[district] = len(r.json())
+    await asyncio.gather(*(fill(d, max(0, need[d] - counts[d])) for d in districts))
+
+
+# --- report --------------------------------------------------------------------------------------------
+
+
+def table(summary: dict) -> str:
+    head = (
+        "phase",
+        "requests",
+        "errors",
+        "409",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "per s",
+        "cpu ms/req",
+    )
+    rows = [head]
+
+    def row(name: str, s: dict, cpu: dict | None = None) -> None:
+        rows.append(
+            (
+                name,
+                str(s["requests"]),
+                str(s["errors"]),
+                str(s["conflicts"]),
+                *(f"{s[k]:.1f}" if k in s else "-" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")),
+                f"{s['throughput_per_s']:.1f}" if "throughput_per_s" in s else "-",
+                "{server_ms_per_request:.1f} + {server_child_ms_per_request:.1f} + {client_ms_per_request:.1f}".format(
+                    **cpu
+                )
+                if cpu
+                else "",
+            )
+        )
+
+    row("submit, 1 client", summary["submit_1"], summary["submit_1"]["cpu"])
+    row(f"submit, {summary['clients']} clients", summary["submit_n"], summary["submit_n"]["cpu"])
+    if "officers" in summary:
+        officers = summary["officers"]
+        for name in ("login", "queue", "open", "decide"):
+            row(f"officers: {name}", officers[name])
+        total = officers["total"]
+        rows.append(
+            (
+                f"officers ({summary['officers_n']})",
+                str(total["requests"]),
+                str(total["errors"]),
+                str(total["conflicts"]),
+                "",
+                "",
+                "",
+                "",
+                f"{total['requests_per_s']:.1f}",
+                "{server_ms_per_request:.1f} + {server_child_ms_per_request:.1f} + {client_ms_per_request:.1f}".format(
+                    **officers["cpu"]
+                ),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("cpu ms/req: the server's process + its child (law and model) + this client")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=float, default=30, help="Seconds of each submitting phase.")
+    ap.add_argument("--clients", type=int, default=20, help="Concurrent submitting clients.")
+    ap.add_argument("--officers", type=int, default=50, help="Concurrent officers deciding.")
+    ap.add_argument("--cases", type=int, default=20, help="Cases each officer decides.")
+    ap.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the home).")
+    ap.add_argument(
+        "--create-database", action="store_true", help="Create the PostgreSQL database first, drop it after."
+    )
+    ap.add_argument("--home", type=Path, help="ATAULY_HOME to use and keep (registry and model are reused).")
+    ap.add_argument(
+        "--server-src",
+        type=Path,
+        help="Run the server from another checkout's src/ (e.g. the main branch's) for a before/after "
+        "comparison on the same machine; the set-up and the clients use this checkout.",
+    )
+    ap.add_argument("--out", type=Path, help="Write the JSON summary here too.")
+    ap.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
+    args = ap.parse_args()
+
+    keep = args.home is not None
+    home = (args.home or Path(tempfile.mkdtemp(prefix="atauly-bench-service-"))).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    prepare_home(home)
+    run = uuid.uuid4().hex[:8]
+    db_url = args.database_url or f"sqlite:///{home / f'bench-{run}.db'}"
+    if args.create_database:
+        _pg("CREATE", db_url)
+    from atauly.settings import Settings
+
+    settings = Settings(home=home, database_url=db_url)
+    proc = None
+    try:
+        users = create_users(settings, args.clients, args.officers)
+        districts = district_codes()
+        streams = application_stream(home, run)
+        server_src = (args.server_src or Path(__file__).resolve().parents[1] / "src").resolve()
+        port = free_port()
+        env = {
+            **os.environ,
+            "ATAULY_HOME": str(home),
+            "ATAULY_DATABASE_URL": db_url,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(server_src), os.environ.get("PYTHONPATH")])),
+        }
+        proc = start_server(env, port, home / f"server-{run}.log")
+        base = f"http://127.0.0.1:{port}"
+        summary: dict = {
+            "database": db_url.split(":", 1)[0],
+            "clients": args.clients,
+            "officers_n": args.officers,
+            "duration_s": args.duration,
+            "cpus": os.cpu_count(),
+            "server_src": str(server_src),
+        }
+
+        def phase(coro) -> dict:
+            """Run one phase; add the CPU seconds the server's processes and this client spent per request."""
+            server0, client0 = tree_cpu(proc.pid), client_cpu()
+            out = asyncio.run(coro)
+            n = max(out.get("requests", out.get("total", {}).get("requests", 0)), 1)
+            server1 = tree_cpu(proc.pid)
+            out["cpu"] = {  # the server's own process, its child (the law and the model), this client
+                "server_ms_per_request": (server1[0] - server0[0]) * 1000 / n,
+                "server_child_ms_per_request": max(server1[1] - server0[1], 0.0) * 1000 / n,
+                "client_ms_per_request": (client_cpu() - client0) * 1000 / n,
+            }
+            return out
+
+        asyncio.run(submitters(base, users["intake"][:1], streams, districts, 3))  # warm-up (imports, caches)
+        summary["submit_1"] = phase(submitters(base, users["intake"][:1], streams, districts, args.duration))
+        print(f"1 client: {summary['submit_1']}", file=sys.stderr)
+        summary["submit_n"] = phase(submitters(base, users["intake"], streams, districts, args.duration))
+        print(f"{args.clients} clients: {summary['submit_n']}", file=sys.stderr)
+        summary["ratio_p95_n_over_1"] = summary["submit_n"]["p95_ms"] / summary["submit_1"]["p95_ms"]
+        if args.officers:
+            per = -(-args.officers // len(districts))  # officers per district, rounded up
+            need = {d: min(500, per * args.cases) for d in districts}
+            asyncio.run(seed_queue(base, users["intake"], streams, districts, need))
+            summary["officers"] = phase(officers(base, users["officers"], districts, args.cases))
+            print(f"officers: {summary['officers']['total']}", file=sys.stderr)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if args.create_database:
+            _pg("DROP", db_url)
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+
+    p95 = summary["submit_n"]["p95_ms"]
+    errors = summary["submit_n"]["errors"] + summary["submit_1"]["errors"]
+    errors += summary["officers"]["total"]["errors"] if "officers" in summary else 0
+    summary["targets"] = {
+        f"submit_p95_at_{args.clients}_clients_ms<={TARGET_P95_MS:.0f}": p95 <= TARGET_P95_MS,
+        "zero_errors": errors == 0,
+    }
+    text = json.dumps(summary, indent=2)
+    print(text)
+    print(table(summary), file=sys.stderr)
+    print(f"p95({args.clients}) / p95(1) = {summary['ratio_p95_n_over_1']:.2f}", file=sys.stderr)
+    if args.out:
+        args.out.write_text(text)
+    ok = all(summary["targets"].values())
+    print("targets met" if ok else f"target NOT met: {summary['targets']}", file=sys.stderr)
+    return 0 if ok or not args.check else 1
+
+
+def tree_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of a process, and of its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(stat.parent.name)
+        parent[p] = int(fields[1])
+        cpu[p] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += cpu.get(p, 0.0)
+        todo += [c for c, pp in parent.items() if pp == p]
+    return cpu.get(pid, 0.0), total - cpu.get(pid, 0.0)
+
+
+def client_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _pg(verb: str, url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    admin = u.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if verb == "CREATE":
+            conn.execute(f'CREATE DATABASE "{u.database}"')
+        else:
+            conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())

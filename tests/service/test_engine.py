@@ -1,0 +1,41 @@
+"""The recommendation engine in a child process (what ``atauly serve`` runs) gives what it gives in a thread."""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from atauly.service.app import load_recommender
+from atauly.service.casework import quarter_of, snapshot_of
+from atauly.service.engine import InvalidApplication, RecommendationEngine
+from atauly.service.schemas import ApplicationIn
+from atauly.settings import Settings
+
+
+def _inputs(payload: dict) -> tuple[dict, str]:
+    app = ApplicationIn.model_validate(payload)
+    return snapshot_of(app), quarter_of(app.family.application_date)
+
+
+def test_the_child_process_gives_the_threads_outcomes_and_errors(svc_home, svc_engine, svc_payloads):
+    engine = RecommendationEngine(load_recommender(Settings(home=svc_home)), process=True)
+    try:
+        inputs = [_inputs(p) for p in svc_payloads[:6]]
+        bad = copy.deepcopy(svc_payloads[6])
+        iin = bad["persons"][0]["iin"]
+        bad["persons"][0]["iin"] = iin[:-1] + str((int(iin[-1]) + 1) % 10)  # checksum fails
+        with ThreadPoolExecutor(len(inputs) + 1) as pool:  # concurrent: batched together in the child
+            got = [pool.submit(engine.recommend, s, q) for s, q in inputs]
+            refused = pool.submit(engine.recommend, *_inputs(bad))
+            outcomes = [f.result(timeout=120) for f in got]
+            with pytest.raises(InvalidApplication) as exc:
+                refused.result(timeout=120)
+        assert exc.value.problems[0]["loc"] == ["body", "persons", 0, "iin"]
+        for (snapshot, quarter), outcome in zip(inputs, outcomes, strict=True):
+            assert outcome == svc_engine.recommend(snapshot, quarter)
+        assert outcomes[0].mode == "model" and outcomes[0].reasons["kk"]
+    finally:
+        engine.close()
+    assert not engine._pool._processes  # the child has ended

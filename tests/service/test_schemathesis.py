@@ -1,0 +1,70 @@
+"""Property-based tests of the API against its own OpenAPI document (schemathesis): no input, valid or not,
+makes the service answer 5xx.
+
+Every operation of the app's /openapi.json gets a bounded, derandomised set of generated requests
+(schema-valid and schema-breaking: huge integers in paths, odd unicode, wrong types, empty bodies), sent
+with an officer's bearer token to a fresh database that already holds a few applications of the officer's
+district, and one check: no server error. SQLite only (the fixture below pins it), to stay quick.
+
+The document is read when the module is imported, from an app on a throwaway in-memory database (the
+document does not depend on the data); the requests go to the fixtures' app. (``schemathesis.pytest.
+from_fixture`` would read it from the fixture, but schemathesis 4.32 fails on pytest 9 there.)
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import get_client
+
+from atauly.service.app import create_app
+from atauly.service.engine import RecommendationEngine
+from atauly.settings import Settings
+
+from .conftest import in_district, token_headers
+
+#: Generated requests per operation: bounded so that the file runs in well under a minute.
+MAX_EXAMPLES = 30
+
+_document_app = create_app(
+    Settings(home=tempfile.gettempdir(), database_url="sqlite://"), engine=RecommendationEngine(None)
+)
+schema = schemathesis.openapi.from_asgi("/openapi.json", _document_app)
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """SQLite only: overrides the conftest's parametrised fixture (SQLite and PostgreSQL) in this file."""
+    return f"sqlite:///{tmp_path / 'atauly.db'}"
+
+
+@pytest.fixture
+def officer(client, svc_payloads):
+    """An officer's bearer token, with three applications of the officer's district on record."""
+    headers = token_headers(client, "officer")
+    for payload in in_district(svc_payloads)[:3]:
+        r = client.post("/api/v1/applications", json=payload, headers=headers)
+        assert r.status_code == 201, r.text
+    return headers
+
+
+@pytest.fixture
+def asgi_session(app):
+    with get_client(app) as session:
+        yield session
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_operation_answers_a_server_error(case, app, asgi_session, officer):
+    case.call_and_validate(app=app, session=asgi_session, headers=officer, checks=[not_a_server_error])
