@@ -10,6 +10,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from atauly.i18n import LANGUAGES
+
 from . import casework, statistics
 from .casework import ServiceError, record
 from .deps import DBDep, EngineDep, UserDep
@@ -228,8 +230,14 @@ def list_applications(
 @router.get("/applications/{app_id}", response_model=ApplicationOut, tags=["applications"], responses=ERRORS)
 def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> ApplicationOut:
     app = casework.load(db, user, app_id)
+    return _shown(db, user, app, lang)
+
+
+def _shown(db, user: User, app: Application, lang: str) -> ApplicationOut:
+    """The application as this user may see it: in blind mode an officer who has not recorded an
+    assessment gets no recommendation, whichever endpoint answers."""
     hidden = casework.recommendation_hidden(db, user, app)
-    return released(db, application_out(app, lang if lang in ("ru", "kk", "en") else "ru", hidden))
+    return released(db, application_out(app, lang if lang in LANGUAGES else "ru", hidden))
 
 
 @router.post(
@@ -238,19 +246,23 @@ def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> 
     tags=["applications"],
     responses=ERRORS,
 )
-def post_assessment(app_id: int, body: AssessmentIn, db: DBDep, user: UserDep) -> ApplicationOut:
+def post_assessment(
+    app_id: int, body: AssessmentIn, db: DBDep, user: UserDep, lang: str = "ru"
+) -> ApplicationOut:
     """Blind mode: record the officer's own assessment; the recommendation is shown afterwards."""
     app = casework.assess(db, user, app_id, body.outcome)
-    return released(db, application_out(app))
+    return _shown(db, user, app, lang)
 
 
 @router.post(
     "/applications/{app_id}/decision", response_model=ApplicationOut, tags=["applications"], responses=ERRORS
 )
-def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> ApplicationOut:
+def post_decision(
+    app_id: int, body: DecisionIn, db: DBDep, user: UserDep, lang: str = "ru"
+) -> ApplicationOut:
     """The officer's decision. Departing from the recommendation needs a ``reason_code``."""
     app = casework.decide(db, user, app_id, body)
-    return released(db, application_out(app))
+    return _shown(db, user, app, lang)
 
 
 @router.post(
@@ -259,10 +271,12 @@ def post_decision(app_id: int, body: DecisionIn, db: DBDep, user: UserDep) -> Ap
     tags=["applications"],
     responses=ERRORS,
 )
-def post_correction(app_id: int, body: CorrectionIn, db: DBDep, user: UserDep) -> ApplicationOut:
+def post_correction(
+    app_id: int, body: CorrectionIn, db: DBDep, user: UserDep, lang: str = "ru"
+) -> ApplicationOut:
     """Record the family's request to correct its data; the application is reopened."""
     app = casework.request_correction(db, user, app_id, body)
-    return released(db, application_out(app))
+    return _shown(db, user, app, lang)
 
 
 @router.get("/reason-codes", tags=["applications"])

@@ -111,13 +111,18 @@ def district_catalogue() -> dict[str, str]:
     return {d.kato: d.region_kato for d in districts()}
 
 
-def district_name(kato: str, lang: str = "ru") -> str:
+@cache
+def _district_names() -> dict[str, tuple[str, str, str]]:
     from atauly.registry.synthetic.geography import districts
 
-    for d in districts():
-        if d.kato == kato:
-            return {"kk": d.name_kk, "en": d.name_en}.get(lang, d.name_ru)
-    return kato
+    return {d.kato: (d.name_ru, d.name_kk, d.name_en) for d in districts()}
+
+
+def district_name(kato: str, lang: str = "ru") -> str:
+    names = _district_names().get(kato)
+    if names is None:
+        return kato
+    return {"kk": names[1], "en": names[2]}.get(lang, names[0])
 
 
 # --- audit helpers ---------------------------------------------------------------------------------

@@ -177,8 +177,13 @@ def _key(jobs: list[Job], k: int) -> str:
     return f"{k}~{jobs[k].snapshot['families'][0]['family_id']}"
 
 
+#: Columns whose values never appear in an error message, even masked (personal data).
+PRIVATE_COLUMNS = {"iin", "birth_date", "amount_kzt", "nonmortgage_loan_balance"}
+
+
 def _problem(loc: list, p) -> dict:
-    shown = f" (value {p.value})" if p.value not in ("", None) else ""
+    private = p.column in PRIVATE_COLUMNS
+    shown = f" (value {p.value})" if p.value not in ("", None) and not private else ""
     return {"loc": loc, "type": p.rule, "msg": f"{'.'.join(str(x) for x in loc[1:])}: {p.message}{shown}"}
 
 
@@ -222,12 +227,16 @@ class RecommendationEngine:
             if len(jobs) > 1:
                 # One application the law or the model cannot handle must not fail its neighbours in the
                 # batch: the unfinished ones are retried alone, and only the culprit gets the error.
-                log.warning("recommendation batch of %d failed (%r): retrying one by one", len(jobs), exc)
+                log.warning(  # the type only: an exception's text may carry a family's values
+                    "recommendation batch of %d failed (%s): retrying one by one",
+                    len(jobs),
+                    type(exc).__name__,
+                )
                 for job in jobs:
                     if not job.future.done():
                         self.run_batch([job])
                 return
-            log.exception("recommendation failed")
+            log.error("recommendation failed (%s)", type(exc).__name__)
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
@@ -273,7 +282,9 @@ class RecommendationEngine:
             self._start_pool()
             results = [(False, RuntimeError("the recommendation process died; try again"))] * len(jobs)
         except Exception as exc:  # noqa: BLE001 — e.g. a batch that could not be sent: every request hears
-            log.exception("recommendation batch could not be computed in the child process")
+            log.error(
+                "recommendation batch could not be computed in the child process (%s)", type(exc).__name__
+            )
             results = [(False, exc)] * len(jobs)
         for job, (ok, value) in zip(jobs, results, strict=True):
             if ok:

@@ -69,13 +69,17 @@ class FileGateway:
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
+        self._keys: set[str] | None = None  # read once, then kept up to date by send()
 
     def _sent_keys(self) -> set[str]:
+        if self._keys is not None:
+            return self._keys
         keys = set()
         for path in self.directory.glob("offers-*.jsonl"):
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     keys.add(json.loads(line)["key"])
+        self._keys = keys
         return keys
 
     def send(self, message: Message) -> str:
@@ -92,6 +96,7 @@ class FileGateway:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             fh.flush()
+        self._sent_keys().add(message.key)
         return f"file:{message.key}"
 
 
@@ -311,11 +316,20 @@ def gateway_user(db: DB) -> User:
     """The account that submits applications on a family's consent (cannot log in)."""
     user = db.execute(select(User).where(User.username == GATEWAY_USER)).scalar_one_or_none()
     if user is None:
-        user = User(
-            username=GATEWAY_USER, password_hash="!", role="admin", active=False, created_at=audit.utcnow()
+        db.add(
+            User(
+                username=GATEWAY_USER,
+                password_hash="!",
+                role="admin",
+                active=False,
+                created_at=audit.utcnow(),
+            )
         )
-        db.add(user)
-        db.commit()
+        try:
+            db.commit()
+        except IntegrityError:  # created meanwhile by a concurrent reply
+            db.rollback()
+        user = db.execute(select(User).where(User.username == GATEWAY_USER)).scalar_one()
     return user
 
 

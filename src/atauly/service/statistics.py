@@ -13,7 +13,15 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DB
 
-from .casework import DECIDED_STATES, OPEN_STATES, ServiceError, deny, record, working_days_between
+from .casework import (
+    DECIDED_STATES,
+    OPEN_STATES,
+    ServiceError,
+    deny,
+    district_catalogue,
+    record,
+    working_days_between,
+)
 from .models import Application, Decision, Recommendation, User
 
 COLUMNS = [
@@ -138,7 +146,7 @@ def compute(
         district = user.district_kato
     elif user.role == "supervisor":
         if region not in (None, user.region_kato) or (
-            district and not district.startswith(user.region_kato[:2])
+            district and district_catalogue().get(district) != user.region_kato
         ):
             raise deny(db, user, "statistics.read", 403, "supervisors see their own region's statistics")
         region = user.region_kato
