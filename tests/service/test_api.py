@@ -209,6 +209,13 @@ def test_blind_mode_and_the_model_switch(client, as_officer, svc_payloads, db, a
         f"/api/v1/applications/{app_id}/decision", json={"outcome": "approve"}, headers=as_officer
     )
     assert r.status_code == 409 and "assessment" in r.json()["detail"]
+    # Answers of the other endpoints keep it hidden too.
+    corr = client.post(
+        f"/api/v1/applications/{app_id}/corrections",
+        json={"fields": ["incomes"], "description": "x"},
+        headers=as_officer,
+    )
+    assert corr.status_code == 200 and corr.json()["recommendation"] is None
     client.post(f"/api/v1/applications/{app_id}/assessment", json={"outcome": "approve"}, headers=as_officer)
     shown = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
     assert shown["recommendation"] is not None
