@@ -93,36 +93,30 @@ class Recommender:
         self, frame: pd.DataFrame, lang: str = "ru", top: int = 3, budget: int | None = None
     ) -> tuple[pd.DataFrame, list[list[Reason]]]:
         """Scores and the top reasons of each row (sentences in ``lang``), from one pass over the trees."""
+        scores, reasons = self.score_in_languages(frame, (lang,), top, budget)
+        return scores, reasons[lang]
+
+    def score_in_languages(
+        self, frame: pd.DataFrame, langs: tuple[str, ...], top: int = 3, budget: int | None = None
+    ) -> tuple[pd.DataFrame, dict[str, list[list[Reason]]]]:
+        """Scores and each row's top reasons in every language of ``langs``, from one pass over the trees
+        (the casework service explains each application in kk, ru and en at once)."""
         X = self.prepare(frame)
-        t = Translator(lang)
+        translators = {lang: Translator(lang) for lang in langs}
         contract = self.kind == "registry"
-        probs, reasons = [], []
+        probs: list[np.ndarray] = []
+        reasons: dict[str, list[list[Reason]]] = {lang: [] for lang in langs}
         for start in range(0, len(X), REASON_CHUNK):  # bounded memory for the forest's decision paths
             part = X.iloc[start : start + REASON_CHUNK]
             prob, contributions = self._contributions_of(part)
             probs.append(prob)
-            reasons += [
-                top_reasons(part.iloc[i], contributions[i], self._names, t, top, contract)
-                for i in range(len(part))
-            ]
+            for lang, t in translators.items():
+                reasons[lang] += [
+                    top_reasons(part.iloc[i], contributions[i], self._names, t, top, contract)
+                    for i in range(len(part))
+                ]
         prob = np.concatenate(probs) if probs else np.zeros(0)
         return self._decide(prob, budget), reasons
-
-    def score_in_languages(
-        self, frame: pd.DataFrame, langs: tuple[str, ...], top: int = 3
-    ) -> tuple[pd.DataFrame, dict[str, list[list[Reason]]]]:
-        """Scores and each row's top reasons in several languages, from one pass over the trees (for the
-        casework service's small batches: the decision paths of all rows are held at once)."""
-        X = self.prepare(frame)
-        prob, contributions = self._contributions_of(X)
-        contract = self.kind == "registry"
-        reasons = {}
-        for lang in langs:
-            t = Translator(lang)
-            reasons[lang] = [
-                top_reasons(X.iloc[i], contributions[i], self._names, t, top, contract) for i in range(len(X))
-            ]
-        return self._decide(prob, None), reasons
 
     def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:
         """The top reasons of each row, as sentences in ``lang``."""

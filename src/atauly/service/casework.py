@@ -423,14 +423,11 @@ def recommendation_hidden(db: DB, user: User, app: Application) -> bool:
 
 def law_trace(app: Application, lang: str) -> list[str]:
     """The law's reasoning for this application in ``lang`` (computed from the stored snapshot)."""
+    import pandas as pd
+
     from atauly.law.explain import explain
     from atauly.registry import Registry
     from atauly.registry.validate import validate
-
-    rec = app.recommendation
-    if rec is not None and lang in (rec.trace or {}):
-        return rec.trace[lang]
-    import pandas as pd
 
     s = app.snapshot
     fam, per, inc, report = validate(
