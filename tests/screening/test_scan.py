@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from atauly.cli.main import app
 from atauly.law.compute import compute
 from atauly.model import ModelStore, load_applications, train_and_store
 from atauly.registry.synthetic import generate
 from atauly.screening import CANDIDATE_COLUMNS, ScanError, read_candidates, scan
+from atauly.screening.scan import WORKER_ENV
 
 from ..model.conftest import quick_config
 
@@ -69,6 +72,11 @@ def test_same_candidates_with_one_worker_a_local_cluster_and_a_separate_schedule
     run(setup, tmp_path / "local", workers=2)
     port = _free_port()
     bin_dir = Path(sys.executable).parent
+    # Workers started by hand get the allocator settings the way the docs say: `atauly screen worker-env`.
+    printed = CliRunner().invoke(app, ["screen", "worker-env"])
+    assert printed.exit_code == 0, printed.output
+    worker_env = dict(line.split("=", 1) for line in printed.output.split())
+    assert worker_env == WORKER_ENV
     procs = [
         subprocess.Popen(
             [bin_dir / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -91,6 +99,7 @@ def test_same_candidates_with_one_worker_a_local_cluster_and_a_separate_schedule
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
+                    env=dict(os.environ, **worker_env),
                 )
             )
         time.sleep(3)

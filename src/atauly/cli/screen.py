@@ -48,6 +48,16 @@ def screen_cmd(
     run_scan(registry, quarter, out, workers, scheduler, model)
 
 
+@app.command("worker-env")
+def worker_env_cmd() -> None:
+    """Print the allocator settings the scan gives its local Dask workers, as NAME=VALUE lines, for workers
+    started by hand: `env $(atauly screen worker-env) dask worker tcp://HOST:PORT --nthreads 1`."""
+    from atauly.screening.scan import WORKER_ENV
+
+    for name, value in WORKER_ENV.items():
+        typer.echo(f"{name}={value}")
+
+
 def run_scan(
     registry: Path, quarter: str, out: Path, workers: int | None, scheduler: str | None, model: str
 ) -> None:

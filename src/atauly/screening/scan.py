@@ -51,6 +51,20 @@ SUMMARY_COLUMNS = [
 SANCTIONS = ("refused_employment_measures", "social_contract_breach", "false_information")
 LEVEL_ORDER = {"E": 0, "D": 1, "C": 2, "B": 3, "A": 4}  # most in need first
 
+#: Allocator settings for the scan's worker processes. A partition allocates and frees a few GB of
+#: arrays; by default glibc returns freed memory to the kernel at once (Dask's nanny even sets a 64 KiB
+#: trim threshold) and mimalloc (Arrow's pool) purges it after 10 ms, so the next partition faults every
+#: page back in and the kernel zeroes it again: a third of the scan's CPU went to the kernel. Keeping the
+#: freed memory for reuse costs some resident memory (a worker's peak stays at its largest partition).
+#: Set in a process's environment before it starts: in LocalCluster workers (below) and, for workers
+#: started by hand, with ``env $(atauly screen worker-env) dask worker …`` (see docs/screening.md).
+WORKER_ENV = {
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 36),  # never trim the heap's top
+    "MALLOC_TOP_PAD_": str(256 << 20),  # grow the heap in steps of 256 MiB
+    "MALLOC_MMAP_THRESHOLD_": str(1 << 32),  # large arrays from the (reused) heap, not fresh mmaps
+    "MIMALLOC_PURGE_DELAY": "-1",  # Arrow's mimalloc keeps freed pages
+}
+
 
 class ScanError(RuntimeError):
     """A scan that cannot start or resume; the message says why."""
@@ -318,9 +332,17 @@ def _on_dask(jobs: list[ScanJob], workers: int, scheduler: str | None, progress)
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-        )
+        import dask
+
+        env = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout=30)
