@@ -146,3 +146,54 @@ def test_amount_formula_matches_the_law_on_random_batch():
         0,
     )
     assert np.allclose(r["asp_monthly_amount"], expected, atol=0.02)
+
+
+# Days from 1600-01-01 to 2400-12-31 (whole 400-year cycles, leap days and the 1970 epoch on both sides).
+_day_numbers = st.integers(min_value=-135_140, max_value=157_071)
+
+
+@st.composite
+def _date_arrays(draw):
+    """Dates around a random day: mostly within the span the lookup table serves, sometimes wider."""
+    base = draw(_day_numbers)
+    width = draw(st.sampled_from([40, 5_000, 146_400, 300_000]))
+    offsets = draw(st.lists(st.integers(0, width), min_size=1, max_size=40))
+    return np.array([base + o for o in offsets], dtype="datetime64[D]")
+
+
+@settings(max_examples=300, deadline=None)
+@given(_date_arrays(), _date_arrays())
+def test_calendar_lookup_equals_numpys_calendar(earlier, later):
+    """Ages and sanction periods use a per-day lookup of calendar fields; it must equal numpy's
+    datetime64 calendar (the definition) for every date, month ends and 29 February included."""
+    from atauly.law.variables.asp import _calendar, _calendar_reference, months_between
+
+    n = min(len(earlier), len(later))
+    earlier, later = earlier[:n], later[:n]
+    for dates in (earlier, later):
+        for fast, slow in zip(_calendar(dates), _calendar_reference(dates), strict=True):
+            np.testing.assert_array_equal(fast, slow)
+    ref = [_calendar_reference(d) for d in (earlier, later)]
+    expected = ref[1][0] - ref[0][0] - ((ref[1][1] < ref[0][1]) & ~ref[1][2])
+    np.testing.assert_array_equal(months_between(earlier, later), expected)
+
+
+def test_calendar_edges():
+    from atauly.law.variables.asp import _calendar, _calendar_reference
+
+    edges = np.array(
+        ["1900-02-28", "1900-03-01", "2000-02-29", "2024-02-29", "2025-02-28", "1969-12-31", "1970-01-01",
+         "2025-12-31", "1600-03-01", "2400-02-29", "NaT"],
+        dtype="datetime64[D]",
+    )  # fmt: skip
+    for fast, slow in zip(_calendar(edges), _calendar_reference(edges), strict=True):
+        np.testing.assert_array_equal(fast, slow)
+    # Without NaT the integer path runs; nanosecond timestamps (how pandas hands dates over, 1678–2261)
+    # give the same fields as days.
+    for fast, slow in zip(_calendar(edges[:-1]), _calendar_reference(edges[:-1]), strict=True):
+        np.testing.assert_array_equal(fast, slow)
+    in_ns_range = edges[:8]
+    for fast, slow in zip(
+        _calendar(in_ns_range.astype("datetime64[ns]")), _calendar_reference(in_ns_range), strict=True
+    ):
+        np.testing.assert_array_equal(fast, slow)

@@ -54,6 +54,34 @@ def _dates(series: pd.Series) -> np.ndarray:
     return np.where(np.isnat(values), np.datetime64(NO_DATE.isoformat(), "D"), values)
 
 
+def _entities(tbs, n_families: int, person_family: np.ndarray, roles: np.ndarray) -> Simulation:
+    """The persons and families of a simulation, identified by their row positions.
+
+    What ``SimulationBuilder.declare_person_entity``, ``declare_entity`` and ``join_with_persons`` do, for
+    the case the registry guarantees — every family has a member, persons point at family rows — without
+    their copies through Python lists of millions of ids and role objects. Any other case goes through
+    the builder.
+    """
+    builder = SimulationBuilder()
+    builder.create_entities(tbs)
+    persons, families = builder.populations["person"], builder.populations["family"]
+    flattened = families.entity.flattened_roles
+    has_members = len(person_family) == 0 or (
+        person_family.min() >= 0 and np.bincount(person_family, minlength=n_families).min() > 0
+    )
+    if has_members and len(person_family) and person_family.max() < n_families:
+        persons.ids, persons.count = np.arange(len(person_family)), len(person_family)
+        families.ids, families.count = np.arange(n_families), n_families
+        families.members_entity_id = np.asarray(person_family, dtype=np.int64)
+        # OpenFisca's setter lists the roles first; the array it would build is this one.
+        families._members_role = np.array(flattened, dtype=object)[roles]
+    else:
+        builder.declare_person_entity("person", range(len(person_family)))
+        builder.declare_entity("family", range(n_families))
+        builder.join_with_persons(families, person_family, roles)
+    return builder.build(tbs)
+
+
 def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     """An OpenFisca simulation of ``registry`` for the application ``month`` (YYYY-MM).
 
@@ -63,15 +91,8 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     tbs = tbs or tax_benefit_system()
     fam, per, inc = registry.families, registry.persons, registry.incomes
     person_family, income_person = registry.positions()
-    builder = SimulationBuilder()
-    builder.create_entities(tbs)
-    # Entities are identified by their row positions (fast integer joins); the tables keep the ids.
-    # (ranges, not arrays: OpenFisca copies the ids through a list, and Python ints list faster)
-    builder.declare_person_entity("person", range(len(per)))
-    families = builder.declare_entity("family", range(len(fam)))
     roles = code_indices(per["role"], ROLES)
-    builder.join_with_persons(families, person_family, roles)
-    sim = builder.build(tbs)
+    sim = _entities(tbs, len(fam), person_family, roles)
 
     # Enums are passed as indices (the order of the registry's code lists), which is fast and exact.
     regions = code_indices(fam["region_kato"], REGION_BY_KATO)
@@ -106,12 +127,16 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
         position = income_person[keep]
         amount = relevant["amount_kzt"].to_numpy(dtype=np.float64)
         n = len(per)
-        # One sum per (source, month): integer codes, not a groupby over millions of strings.
+        # One sum per (source, month): integer codes, not a groupby over millions of strings. The rows are
+        # ordered by that key once (a radix sort of small integers), then each run is summed.
         source = code_indices(relevant["source"], INCOME_SOURCES)
         in_month = code_indices(relevant["month"], months)
-        key = source * len(months) + in_month
-        for k in np.unique(key[source >= 0]):
-            group = key == k
-            values = np.bincount(position[group], weights=amount[group], minlength=n)
-            sim.set_input(f"income_{INCOME_SOURCES[k // len(months)]}", months[k % len(months)], values)
+        key = np.where(source >= 0, source * len(months) + in_month, -1).astype(np.int16)
+        order = np.argsort(key, kind="stable")
+        bounds = np.searchsorted(key[order], np.arange(-1, len(INCOME_SOURCES) * len(months) + 1))
+        for k in range(len(INCOME_SOURCES) * len(months)):
+            rows = order[bounds[k + 1] : bounds[k + 2]]
+            if len(rows):
+                values = np.bincount(position[rows], weights=amount[rows], minlength=n)
+                sim.set_input(f"income_{INCOME_SOURCES[k // len(months)]}", months[k % len(months)], values)
     return sim

@@ -24,6 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from atauly.registry.validate import _arrow_text, code_indices
 
 #: Output columns of ``candidates/`` (issue 6's contract), then extra columns.
 CANDIDATE_COLUMNS = [
@@ -142,12 +146,20 @@ def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series)
         return out
     dec = pd.read_parquet(path, columns=["family_id", "quarter", "officer_approved"])
     q = pd.Period(quarter, freq="Q")
-    recent = dec["quarter"].astype(str).isin([str(q), str(q - 1)])
-    now = dec["quarter"].astype(str) == str(q)
-    ids = family_ids.astype(str)
-    out["receiving"] = ids.isin(dec.loc[now & dec["officer_approved"], "family_id"]).to_numpy()
-    out["applied"] = ids.isin(dec.loc[now, "family_id"]).to_numpy()
-    out["recently_refused"] = ids.isin(dec.loc[recent & ~dec["officer_approved"], "family_id"]).to_numpy()
+    quarters = dec["quarter"].astype(str)
+    recent = quarters.isin([str(q), str(q - 1)]).to_numpy()
+    now = (quarters == str(q)).to_numpy()
+    approved = dec["officer_approved"].to_numpy(dtype=bool)
+    ids = _arrow_text(family_ids)
+    decided = _arrow_text(dec["family_id"])
+
+    def among(rows: np.ndarray) -> np.ndarray:  # an Arrow hash lookup, not pandas' isin over Python str
+        value_set = decided.filter(pa.array(rows))
+        return pc.fill_null(pc.is_in(ids, value_set=value_set), False).to_numpy(zero_copy_only=False)
+
+    out["receiving"] = among(now & approved)
+    out["applied"] = among(now)
+    out["recently_refused"] = among(recent & ~approved)
     return out
 
 
@@ -176,9 +188,8 @@ def scan_partition(job: ScanJob) -> dict:
     level = levels(fam, reg.persons, reg.incomes, positions=reg.positions())["wellbeing_level"].to_numpy()
     status = _status(registry, job.partition, job.quarter, fam["family_id"])
     eligible = law["eligible"].to_numpy(dtype=bool)
-    refusal = law["refusal_reason"].fillna("").astype(str).to_numpy()
     likely = prob >= rec.threshold
-    sanctioned = np.isin(refusal, SANCTIONS)
+    sanctioned = code_indices(law["refusal_reason"], SANCTIONS) >= 0
     candidate = (
         (eligible | likely)
         & ~sanctioned
@@ -192,30 +203,34 @@ def scan_partition(job: ScanJob) -> dict:
     amount = law["asp_monthly_amount"].to_numpy(dtype=float) + law["child_supplement_monthly"].to_numpy(
         dtype=float
     )
-    district = (
-        fam["district_kato"].astype(str).to_numpy() if "district_kato" in fam else np.full(len(fam), "")
+    # Candidates only (a tenth of the families or fewer): text columns stay Arrow strings, taken by row.
+    rows = np.flatnonzero(candidate)
+    take = pa.array(rows)
+    district_all = (
+        _arrow_text(fam["district_kato"])
+        if "district_kato" in fam
+        else pa.array(np.full(len(fam), ""), type=pa.large_string())
     )
-    region = fam["region_kato"].astype(str).to_numpy()
+    region_all = _arrow_text(fam["region_kato"])
     frame = pd.DataFrame(
         {
-            "family_id": fam["family_id"].astype(str).to_numpy(),
-            "district": district,
-            "region": region,
-            "eligible_by_law": eligible,
-            "probability": prob,
-            "wellbeing_level": level,
-            "members": law["members"].to_numpy(),
-            "per_capita_income": pci,
-            "poverty_line": line,
-            "monthly_amount": amount,
-            "need_gap": gap,
-            "_level": pd.Series(level).map(LEVEL_ORDER).to_numpy(),
+            "family_id": _strings(_arrow_text(fam["family_id"]).take(take)),
+            "district": _strings(district_all.take(take)),
+            "region": _strings(region_all.take(take)),
+            "eligible_by_law": eligible[rows],
+            "probability": prob[rows],
+            "wellbeing_level": level[rows],
+            "members": law["members"].to_numpy()[rows],
+            "per_capita_income": pci[rows],
+            "poverty_line": line[rows],
+            "monthly_amount": amount[rows],
+            "need_gap": gap[rows],
+            "_level": pd.Series(level[rows]).map(LEVEL_ORDER).to_numpy(),
         }
-    )[candidate]
-    # Reasons are text: built for the candidates only (a tenth of the families or fewer).
-    frame.insert(
-        6, "reason", _reasons(eligible[candidate], prob[candidate], gap[candidate], refusal[candidate])
     )
+    # Reasons are text: built for the candidates only (a tenth of the families or fewer).
+    refusal = law["refusal_reason"].iloc[rows].fillna("").astype(str).to_numpy()
+    frame.insert(6, "reason", _reasons(eligible[rows], prob[rows], gap[rows], refusal))
     # Most in need first: well-being level, then the gap to the poverty line, then the model, then id.
     frame = frame.sort_values(
         ["district", "_level", "need_gap", "probability", "family_id"],
@@ -225,19 +240,35 @@ def scan_partition(job: ScanJob) -> dict:
     frame.insert(3, "rank", frame.groupby("district", sort=False).cumcount().to_numpy() + 1)
     frame = frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
-    per_district = pd.DataFrame(
+    # Per district: region and district codes factorised once (Arrow), sums by integer code.
+    region_dict, district_dict = region_all.dictionary_encode(), district_all.dictionary_encode()
+    pair = region_dict.indices.to_numpy(zero_copy_only=False).astype(np.int64) * (
+        len(district_dict.dictionary) + 1
+    ) + pc.fill_null(district_dict.indices, len(district_dict.dictionary)).to_numpy(zero_copy_only=False)
+    pairs, code = np.unique(pair, return_inverse=True)
+    k = len(pairs)
+    first = np.zeros(k, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code))[::-1]  # a family of each (region, district)
+    take_first = pa.array(first)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(code, weights=values, minlength=k)
+
+    summary = pd.DataFrame(
         {
-            "region": region,
-            "district": district,
-            "families": 1,
-            "entitled_by_law": eligible,
-            "receiving": status["receiving"].to_numpy(),
-            "applied": status["applied"].to_numpy(),
-            "candidates": candidate,
-            "candidates_monthly_amount": np.where(candidate & eligible, amount, 0.0),
+            "region": _strings(region_all.take(take_first)),
+            "district": _strings(district_all.take(take_first)),
+            "families": np.bincount(code, minlength=k),
+            "entitled_by_law": total(eligible).astype(np.int64),
+            "receiving": total(status["receiving"].to_numpy()).astype(np.int64),
+            "applied": total(status["applied"].to_numpy()).astype(np.int64),
+            "candidates": total(candidate).astype(np.int64),
+            "candidates_monthly_amount": total(np.where(candidate & eligible, amount, 0.0)),
         }
     )
-    summary = per_district.groupby(["region", "district"], as_index=False).sum()[SUMMARY_COLUMNS]
+    summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
+        SUMMARY_COLUMNS
+    ]
     _write_atomically(summary, out / "summary" / f"{job.partition}.parquet")
     _write_atomically(frame, out / "candidates" / f"{job.partition}.parquet")  # last: marks it done
     return {
@@ -246,6 +277,11 @@ def scan_partition(job: ScanJob) -> dict:
         "invalid_families": invalid,
         "candidates": int(candidate.sum()),
     }
+
+
+def _strings(arr: pa.Array) -> pd.Series:
+    """An Arrow text array as the pandas text column the rest of the code expects."""
+    return arr.to_pandas()
 
 
 def _reasons(eligible, prob, gap, refusal) -> np.ndarray:
@@ -341,6 +377,9 @@ def _on_dask(jobs: list[ScanJob], workers: int, scheduler: str | None, progress)
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # No dashboard, and the scheduler's small HTTP server on a free port (not 8787, which
+                # another scan or cluster on the machine may hold).
+                scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
                 silence_logs=40,
             )
         client = Client(cluster)

@@ -8,6 +8,7 @@ No. 473).
 """
 
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from openfisca_core.indexed_enums import Enum
@@ -52,18 +53,58 @@ def by_region(node, region):
 
 
 def _month_index(dates):
-    return dates.astype("datetime64[M]").astype(np.int64)
+    return _calendar(dates)[0]
 
 
 def _day(dates):
-    return (dates.astype("datetime64[D]") - dates.astype("datetime64[M]").astype("datetime64[D]")).astype(
-        np.int64
-    ) + 1
+    return _calendar(dates)[1]
 
 
 def _is_last_day_of_month(dates):
-    d = dates.astype("datetime64[D]")
-    return (d + np.timedelta64(1, "D")).astype("datetime64[M]") != d.astype("datetime64[M]")
+    return _calendar(dates)[2]
+
+
+def _calendar(dates):
+    """(months since 1970-01, day of the month, is the month's last day) of datetime64 dates.
+
+    The same values as numpy's ``astype("datetime64[M]")`` conversions (``_calendar_reference``, which
+    this is property-tested against) at a fraction of their cost, which matters for the ages of 20
+    million persons: the fields are computed once per calendar day of the span the dates cover (a few
+    tens of thousands of days: births since 1900, the "no date" of 1900-01-01) and looked up. Arrays with
+    NaT, or spanning more than ``_TABLE_SPAN`` days, go through the reference.
+    """
+    days = np.asarray(dates).astype("datetime64[D]")
+    if days.size == 0 or np.isnat(days).any():
+        return _calendar_reference(days)
+    number = days.astype(np.int64)
+    lo, hi = int(number.min()), int(number.max())
+    if hi - lo > _TABLE_SPAN:
+        return _calendar_reference(days)
+    table = _calendar_table(lo - lo % _TABLE_STEP, hi - hi % _TABLE_STEP + _TABLE_STEP)
+    index = number - (lo - lo % _TABLE_STEP)
+    return tuple(column[index] for column in table)
+
+
+_TABLE_SPAN = 400 * 366  # days; wider spans (odd data) go through the reference
+_TABLE_STEP = 4096  # table bounds are rounded to this, so that nearby spans share a cached table
+
+
+@lru_cache(maxsize=8)
+def _calendar_table(lo: int, hi: int):
+    fields = _calendar_reference(np.arange(lo, hi, dtype=np.int64).astype("datetime64[D]"))
+    for column in fields:
+        column.setflags(write=False)
+    return fields
+
+
+def _calendar_reference(dates):
+    """The same fields by numpy's calendar conversions (slow; the definition ``_calendar`` is tested
+    against, and its path for NaT)."""
+    d = np.asarray(dates).astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    day = (d - month.astype("datetime64[D]")).astype(np.int64) + 1
+    last = (d + np.timedelta64(1, "D")).astype("datetime64[M]") != month
+    return month.astype(np.int64), day, last
 
 
 def months_between(earlier, later):
@@ -72,8 +113,10 @@ def months_between(earlier, later):
     A month is complete on the same day of a later month, or on its last day when that month is shorter
     (31 Aug → 28 Feb is six months; born 29 Feb → a year older on 28 Feb).
     """
-    short = (_day(later) < _day(earlier)) & ~_is_last_day_of_month(later)
-    return _month_index(later) - _month_index(earlier) - short
+    later_month, later_day, later_last = _calendar(later)
+    earlier_month, earlier_day, _ = _calendar(earlier)
+    short = (later_day < earlier_day) & ~later_last
+    return later_month - earlier_month - short
 
 
 # --- dates and ages -----------------------------------------------------------------------------------
