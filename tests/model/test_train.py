@@ -210,6 +210,34 @@ def test_fast_single_family_path_equals_the_calibrated_model(trained, applicatio
     assert scored["probability"].iloc[0] == pytest.approx(expected[0]) and reasons[0]
 
 
+def test_fast_batch_path_equals_the_calibrated_model_bit_for_bit(trained, applications, tmp_path, store):
+    """Batches are scored without the pipeline's frames (the national scan's path): the probabilities must
+    be exactly the calibrated model's, with unknown categories and missing values too."""
+    trained_store, _, _, _ = trained
+    rec = Recommender.load(trained_store, "asp")
+    assert rec._forest_parts() is not None  # the Ministry's random forest takes the fast path
+    frame = applications.X.iloc[:3000].copy()
+    column = rec.categorical[0]
+    frame[column] = frame[column].astype(object)
+    frame.iloc[::7, frame.columns.get_loc(column)] = "never-seen-in-training"
+    frame.iloc[::11, frame.columns.get_loc(column)] = None
+    frame.iloc[::13, frame.columns.get_loc(rec.numeric[1])] = np.nan
+    expected = rec.model.predict_proba(rec.prepare(frame))[:, 1]
+    np.testing.assert_array_equal(rec.fast_probability(frame), expected)
+    np.testing.assert_array_equal(rec.score(frame)["probability"].to_numpy(), expected)
+    # A model trained with missing categories (they become a category of the encoder) and a table schema.
+    table = byod_frame()
+    path = tmp_path / "loans.csv"
+    table.to_csv(path, index=False)
+    ds = load_table(path, "needy", group="household", id_column="row_id", drop=["leak"], audit=["sex"])
+    stored, _, _ = train_and_store(ds, store, "loans", "table", quick_config(baselines=False))
+    loans = Recommender.load(store, "loans")
+    rows = table.drop(columns=["needy"]).iloc[:900]
+    expected = loans.model.predict_proba(loans.prepare(rows))[:, 1]
+    assert loans._forest_parts() is not None
+    np.testing.assert_array_equal(loans.fast_probability(rows), expected)
+
+
 def test_features_of_one_application_equal_its_row_in_the_batch(small_registry):
     """No training/serving skew: an application's features do not depend on the rest of the batch."""
     import pandas as pd

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 
@@ -98,7 +99,7 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     for column, variable in _VARIABLES.items():
         values = sim.calculate(variable, month)
         if hasattr(values, "decode_to_str"):
-            values = values.decode_to_str()
+            values = _enum_text(values)
         out[column] = values
     df = pd.DataFrame(out)
     df.insert(2, "quarter", str(quarter))
@@ -118,6 +119,19 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     last = quarter.months[-1]
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
+
+
+def _enum_text(values) -> pd.Series:
+    """An OpenFisca enum array as text, as ``decode_to_str`` names it: decoded by Arrow from the enum's
+    indices (a dictionary array), without a numpy array of strings that pandas would copy value by
+    value into its Arrow text column."""
+    items = list(values.possible_values)
+    names = [None] * (max(item.index for item in items) + 1)
+    for item in items:
+        names[item.index] = item.name
+    indices = pa.array(np.asarray(values.view(np.ndarray), dtype=np.int32))
+    decoded = pa.DictionaryArray.from_arrays(indices, pa.array(names, type=pa.large_string()))
+    return decoded.cast(pa.large_string()).to_pandas()
 
 
 def _text(column: pd.Series) -> np.ndarray | pd.api.extensions.ExtensionArray:

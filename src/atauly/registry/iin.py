@@ -59,10 +59,6 @@ IIN_RULES = {
 }
 
 
-_CODES = np.array(["", *IIN_RULES], dtype=object)
-_CODE = {rule: i for i, rule in enumerate(_CODES) if rule}
-
-
 def check_iins(
     iins: Iterable[object],
     birth_dates: Iterable[object] | None = None,
@@ -73,60 +69,110 @@ def check_iins(
     ``birth_dates`` (datetime-like) and ``sexes`` ('M'/'F'), when given, must agree with the IIN.
     The first failing rule is reported for each IIN.
     """
+    return IIN_CODES[check_iin_codes(iins, birth_dates, sexes)]
+
+
+#: ``check_iin_codes`` returns indices into this array: 0 (valid, '') or a rule of :data:`IIN_RULES`.
+IIN_CODES = np.array(["", *IIN_RULES], dtype=object)
+_CODE = {rule: i for i, rule in enumerate(IIN_CODES) if rule}
+
+
+def check_iin_codes(
+    iins: Iterable[object],
+    birth_dates: Iterable[object] | None = None,
+    sexes: Iterable[object] | None = None,
+) -> np.ndarray:
+    """:func:`check_iins` as small integers (indices into :data:`IIN_CODES`): what a registry of millions
+    of persons is checked with, without an array of Python strings."""
     strings = _arrow_strings(iins)
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.combine_chunks()
+    strings = strings.cast(pa.large_string())
     n = len(strings)
-    result = np.full(n, "", dtype=object)
+    result = np.zeros(n, dtype=np.int8)
     if n == 0:
         return result
-    matched = pc.fill_null(pc.match_substring_regex(strings, r"^[0-9]{12}$"), False)
-    ok_format = np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
-    result[~ok_format] = "iin_format"
-    if not ok_format.any():
-        return result
+    block = _twelve_digit_block(strings)
+    if block is not None:  # every value is 12 ASCII digits (a clean registry): no regex, no filter
+        ok_format = np.ones(n, dtype=bool)
+        digits = block
+    else:
+        matched = pc.fill_null(pc.match_substring_regex(strings, r"^[0-9]{12}$"), False)
+        ok_format = np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
+        result[~ok_format] = _CODE["iin_format"]
+        if not ok_format.any():
+            return result
+        # The remaining values are 12 ASCII digits: their UTF-8 bytes form one contiguous (n, 12) block.
+        digits = _twelve_digit_block(pc.filter(strings, pa.array(ok_format)))
     idx = np.flatnonzero(ok_format)
-    # All remaining values are 12 ASCII digits: their UTF-8 bytes form one contiguous (n, 12) block.
-    arrow = pc.filter(strings, pa.array(ok_format)).cast(pa.large_string())
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks()
-    offsets = np.frombuffer(arrow.buffers()[1], dtype=np.int64)[arrow.offset : arrow.offset + len(arrow) + 1]
-    data = np.frombuffer(arrow.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    digits = data.reshape(-1, 12).astype(np.int32) - 48
+    digits = digits.astype(np.int16) - 48
     c = digits[:, 6]
     ok_c = (c >= 1) & (c <= 6)
     century = np.where(ok_c, (np.clip(c, 1, 6) - 1) // 2 * 100 + 1800, 1900)
     year = century + digits[:, 0] * 10 + digits[:, 1]
     month = digits[:, 2] * 10 + digits[:, 3]
     day = digits[:, 4] * 10 + digits[:, 5]
-    # Valid calendar date: build ISO strings and let numpy parse those that are in range.
+    # A valid calendar date: the day within the month's length (leap years by the Gregorian rule).
     month_ok = (month >= 1) & (month <= 12)
-    mstart = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
-    first = mstart.astype("datetime64[M]").astype("datetime64[D]")
-    next_first = (mstart + 1).astype("datetime64[M]").astype("datetime64[D]")
-    days_in_month = (next_first - first).astype(np.int64)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days_in_month = _DAYS_IN_MONTH[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
     date_ok = month_ok & (day >= 1) & (day <= days_in_month)
-    s1 = (digits[:, :11] @ W1.astype(np.int32)) % 11
-    s2 = (digits[:, :11] @ W2.astype(np.int32)) % 11
+    first11 = digits[:, :11].astype(np.int32)
+    s1 = (first11 @ W1.astype(np.int32)) % 11
+    s2 = (first11 @ W2.astype(np.int32)) % 11
     k = np.where(s1 == 10, s2, s1)
     check_ok = (k != 10) & (k == digits[:, 11])
-    # Problem codes as small integers (0 = valid, else 1 + index in _CODES), turned into text once.
     sub = np.zeros(len(idx), dtype=np.int8)
     sub[~check_ok] = _CODE["iin_check_digit"]
     sub[~ok_c] = _CODE["iin_century_sex"]
     sub[~date_ok] = _CODE["iin_date"]
-    born = first + (np.clip(day, 1, 31) - 1).astype("timedelta64[D]")
     if birth_dates is not None:
+        mstart = (year.astype(np.int64) - 1970) * 12 + np.clip(month, 1, 12) - 1
+        first = mstart.astype("datetime64[M]").astype("datetime64[D]")
+        born = first + (np.clip(day, 1, 31) - 1).astype("timedelta64[D]")
         bd = _array(birth_dates, "datetime64[D]")[idx]
         mism = (sub == 0) & ~np.isnat(bd) & (bd != born)
         sub[mism] = _CODE["iin_birth_date_mismatch"]
     if sexes is not None:
-        sx = _array(sexes, object)[idx]
-        male, female = sx == "M", sx == "F"
+        male, female = _sex_masks(sexes)
         iin_male = c % 2 == 1
-        mism = (sub == 0) & ((male & ~iin_male) | (female & iin_male))
+        mism = (sub == 0) & ((male[idx] & ~iin_male) | (female[idx] & iin_male))
         sub[mism] = _CODE["iin_sex_mismatch"]
-    sub = _CODES[sub]
     result[idx] = sub
     return result
+
+
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _twelve_digit_block(strings: pa.Array) -> np.ndarray | None:
+    """The (n, 12) bytes of ``strings`` when every value is present and exactly 12 ASCII digits, else
+    None."""
+    if strings.null_count or len(strings) == 0:
+        return None
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)[
+        strings.offset : strings.offset + len(strings) + 1
+    ]
+    if offsets[-1] - offsets[0] != 12 * len(strings) or not (np.diff(offsets) == 12).all():
+        return None
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 12)
+    if ((data < 48) | (data > 57)).any():
+        return None
+    return data
+
+
+def _sex_masks(sexes: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
+    """(is 'M', is 'F') for every value: by Arrow for text columns, else element by element."""
+    if isinstance(sexes, pd.Series) and isinstance(sexes.dtype, pd.StringDtype | pd.ArrowDtype):
+        try:
+            arr = pa.array(sexes)
+            return tuple(
+                pc.fill_null(pc.equal(arr, v), False).to_numpy(zero_copy_only=False) for v in ("M", "F")
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
+    sx = _array(sexes, object)
+    return sx == "M", sx == "F"
 
 
 def _arrow_strings(values: Iterable[object]) -> pa.Array | pa.ChunkedArray:

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .codes import REGION_BY_KATO
-from .iin import IIN_RULES, check_iins, mask_iin
+from .iin import IIN_CODES, IIN_RULES, check_iin_codes, mask_iin
 from .schema import FAMILIES, INCOMES, PERSONS, TABLES, Column, Table
 
 PROBLEM_COLUMNS = ["table", "row_id", "family_id", "column", "value", "rule", "message"]
@@ -289,16 +289,13 @@ def _positions_in_runs(ref: pa.Array, query: pa.Array) -> np.ndarray | None:
 
 
 def _duplicated_iins(iins: pd.Series, twelve_digits: np.ndarray) -> np.ndarray:
-    """Which IINs appear more than once. Those of 12 digits are compared as integers (sorted, not
-    hashed as text); the few others as text (they cannot equal a 12-digit one)."""
+    """Which IINs appear more than once. Those of 12 digits are compared as integers (hashed as int64,
+    not as text); the few others as text (they cannot equal a 12-digit one)."""
     dup = np.zeros(len(iins), dtype=bool)
     if twelve_digits.any():
         arr = _arrow_text(iins).filter(pa.array(twelve_digits))
         numbers = pc.cast(arr, pa.int64()).to_numpy()
-        ordered = np.sort(numbers)
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-        if len(repeated):
-            dup[np.flatnonzero(twelve_digits)] = np.isin(numbers, repeated)
+        dup[np.flatnonzero(twelve_digits)] = pd.Series(numbers).duplicated(keep=False).to_numpy()
     rest = np.flatnonzero(~twelve_digits & iins.notna().to_numpy())
     if len(rest) > 1:
         dup[rest] = Keys(iins.iloc[rest]).duplicated()
@@ -317,6 +314,26 @@ _BOOL_MAP = {
 }
 
 
+def _all_months(s: pd.Series) -> bool:
+    """True when every value is present and a month YYYY-MM (01–12), read off the Arrow buffer: all
+    values 7 bytes long, 4 digits, a hyphen, a month number. False means: check value by value."""
+    if not isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype) or s.hasnans or len(s) == 0:
+        return False
+    try:
+        arr = _arrow_text(s)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    if offsets[-1] - offsets[0] != 7 * len(arr) or not (np.diff(offsets) == 7).all():
+        return False
+    b = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 7)
+    digits = b[:, [0, 1, 2, 3, 5, 6]]
+    if ((digits < 48) | (digits > 57)).any() or (b[:, 4] != ord("-")).any():
+        return False
+    month = (b[:, 5].astype(np.int16) - 48) * 10 + b[:, 6] - 48
+    return bool(((month >= 1) & (month <= 12)).all())
+
+
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert a raw column to its contract type. Returns (converted, mask of unparseable values)."""
     if col.kind in ("str", "category"):  # stripped once; blank = missing or only spaces
@@ -325,6 +342,8 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
             text = text.str.strip()
         blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
         return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
+    if col.kind == "month" and _all_months(s):  # a clean column: no regex over millions of values
+        return s.astype(str), np.zeros(len(s), dtype=bool)
     blank = _is_blank(s)
     if col.kind in ("int", "float"):
         num = pd.to_numeric(s, errors="coerce")
@@ -476,15 +495,15 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     )
 
     # Persons: IIN, birth dates, disability group, child older than parent.
-    ids = check_iins(
-        per["iin"],
-        per["birth_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"),
-        per["sex"].to_numpy(dtype=object, na_value=None),
+    ids = check_iin_codes(
+        per["iin"], per["birth_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), per["sex"]
     )
     has_iin = per["iin"].notna().to_numpy()
-    for rule in IIN_RULES:
-        out.add(PERSONS, per, (ids == rule) & has_iin, "iin", rule)
-    out.add(PERSONS, per, has_iin & _duplicated_iins(per["iin"], ids != "iin_format"), "iin", "duplicate_iin")
+    for code, rule in enumerate(IIN_CODES):
+        if rule:
+            out.add(PERSONS, per, (ids == code) & has_iin, "iin", rule)
+    twelve_digits = ids != IIN_CODES.tolist().index("iin_format")
+    out.add(PERSONS, per, has_iin & _duplicated_iins(per["iin"], twelve_digits), "iin", "duplicate_iin")
     today = pd.Timestamp(today if today is not None else pd.Timestamp.today().normalize())
     out.add(
         PERSONS,

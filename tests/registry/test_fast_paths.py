@@ -1,0 +1,101 @@
+"""Fast paths for clean columns (millions of registry rows) must give exactly what the general checks
+give: IINs read as a block of digits, and months read off the byte buffer."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from atauly.registry.iin import IIN_CODES, check_iin_codes, check_iins, make_iins
+from atauly.registry.schema import INCOMES
+from factories import family, person, quarter_incomes, tables
+
+validate_module = importlib.import_module("atauly.registry.validate")  # (the package exports a function)
+
+_digits = st.text(alphabet="0123456789", min_size=12, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_digits, min_size=1, max_size=40), st.data())
+def test_iin_block_path_equals_the_checked_path(iins, data):
+    """All values 12 digits → the block path; one odd value added → the regex path for all. The codes of
+    the shared values must agree, with birth dates and sexes too."""
+    born = np.array(
+        data.draw(st.lists(st.integers(-50_000, 40_000), min_size=len(iins), max_size=len(iins))),
+        dtype="datetime64[D]",
+    )
+    sexes = pd.Series(
+        data.draw(st.lists(st.sampled_from(["M", "F"]), min_size=len(iins), max_size=len(iins)))
+    )
+    clean = check_iin_codes(pd.Series(iins, dtype="str"), born, sexes.astype("str"))
+    mixed = check_iin_codes(
+        pd.Series([*iins, "12345"], dtype="str"),
+        np.append(born, np.datetime64("2000-01-01")),
+        pd.Series([*sexes, "M"], dtype="str"),
+    )
+    np.testing.assert_array_equal(clean, mixed[:-1])
+    assert IIN_CODES[mixed[-1]] == "iin_format"
+    # Object arrays (not Arrow text) take the element-wise route for sexes: the same answer.
+    np.testing.assert_array_equal(clean, check_iin_codes(list(iins), born, sexes.to_numpy(dtype=object)))
+
+
+def test_generated_iins_are_valid_and_mismatches_are_found():
+    born = np.array(["1950-03-01", "2000-02-29", "2024-12-31"], dtype="datetime64[D]")
+    sexes = np.array(["M", "F", "M"])
+    iins = make_iins(born, sexes, np.array([1, 2, 3]))
+    assert list(check_iins(pd.Series(iins, dtype="str"), born, pd.Series(sexes, dtype="str"))) == [""] * 3
+    other = pd.Series(["F", "M", "M"], dtype="str")
+    assert list(check_iins(pd.Series(iins, dtype="str"), born, other)) == [
+        "iin_sex_mismatch",
+        "iin_sex_mismatch",
+        "",
+    ]
+    shifted = born + np.timedelta64(1, "D")
+    assert list(check_iins(pd.Series(iins, dtype="str"), shifted, None))[1] == "iin_birth_date_mismatch"
+
+
+_month_like = st.one_of(
+    st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(0, 9999), st.integers(0, 19)),
+    st.text(alphabet="0123456789-/ ", min_size=0, max_size=9),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_month_like, min_size=1, max_size=30))
+def test_month_buffer_path_equals_the_pattern(values):
+    column = INCOMES.column("month")
+    series = pd.Series(values, dtype="str")
+    converted, bad = validate_module._coerce(column, series)
+    pattern = series.str.strip().str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").to_numpy(dtype=bool)
+    blank = (series.str.strip() == "").to_numpy(dtype=bool)
+    np.testing.assert_array_equal(bad, ~pattern & ~blank)
+    np.testing.assert_array_equal(converted.notna().to_numpy(), pattern)
+    if pattern.all():
+        assert validate_module._all_months(series) == (series.str.len() == 7).all()
+
+
+def test_a_registry_with_a_bad_month_and_a_duplicate_iin_is_reported():
+    """The clean registry takes the fast paths and is valid; one bad month and one repeated IIN are
+    each reported (the general checks take over)."""
+    fams = [
+        family(
+            "A",
+            [
+                person("applicant", incomes=quarter_incomes("wages", 50000)),
+                person("child", born="2015-05-05"),
+            ],
+        ),
+        family("B", [person("applicant", incomes=quarter_incomes("pension", 40000))]),
+    ]
+    fam, per, inc = tables(fams)
+    per, inc = per.astype({"iin": "str"}), inc.astype({"month": "str"})
+    assert validate_module.validate(fam, per, inc)[3].ok
+    inc.loc[3, "month"] = "2025-13"
+    per.loc[2, "iin"] = per.loc[0, "iin"]
+    problems = validate_module.validate(fam, per, inc)[3].problems
+    assert set(problems["rule"]) >= {"type_month", "duplicate_iin"}
+    assert (problems.loc[problems["rule"] == "type_month", "row_id"] == "row 4").all()
