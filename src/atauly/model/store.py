@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import skops.io as sio
 
 #: Types skops reports as "untrusted" by default that a calibrated scikit-learn model legitimately holds.
 TRUSTED_TYPES = frozenset(
@@ -166,6 +165,8 @@ class ModelStore:
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir()
+        import skops.io as sio  # (imported when needed: it imports all of scikit-learn, ≈ 2 s)
+
         sio.dump(estimator, staging / "model.skops")
         meta = dict(metadata)
         meta |= {
@@ -254,6 +255,8 @@ class ModelStore:
                 f"{name}@{version}: model.skops was modified after it was stored (SHA-256 {actual[:12]}… "
                 f"≠ recorded {str(meta.get('sha256'))[:12]}…); refusing to load it. Retrain or restore the file."
             )
+        import skops.io as sio
+
         untrusted = set(sio.get_untrusted_types(data=data))
         unknown = sorted(untrusted - TRUSTED_TYPES)
         if unknown:

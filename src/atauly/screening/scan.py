@@ -327,14 +327,26 @@ def scan(
     ``workers`` single-threaded processes, or the cluster at ``scheduler`` (``tcp://host:port``).
     """
     from atauly.law.simulation import Quarter
-    from atauly.model import ModelStore
 
     registry, out, store = Path(registry).resolve(), Path(out).resolve(), Path(store).resolve()
     quarter = str(Quarter.parse(quarter))
     parts = partitions(registry)
+    # A local cluster takes seconds to start (processes, imports, the law's parameters): it starts in
+    # the background while this process checks the model and the output directory.
+    starting = _ClusterStart(workers) if workers > 1 and scheduler is None else None
+    try:
+        return _scan(registry, quarter, out, store, model, parts, workers, scheduler, progress, starting)
+    finally:
+        if starting is not None:
+            starting.close()
+
+
+def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progress, starting) -> dict:
+    from atauly.model import ModelStore
+
     name, version = ModelStore(store).resolve(model)
     # Loaded (and checked) once here: a tampered model stops the scan. In-process runs reuse it; Dask
-    # workers receive it (a few MB) instead of each reading and auditing the skops file (≈ 3 s each).
+    # workers receive it (a few MB) instead of each reading and auditing the skops file.
     recommender = _recommender(str(store), f"{name}@{version}")
     manifest = {
         "registry": str(registry),
@@ -368,21 +380,30 @@ def scan(
             if progress:
                 progress(results[-1])
     elif jobs:
-        results = _on_dask(jobs, workers, scheduler, progress, recommender)
+        results = _on_dask(jobs, starting, scheduler, progress, recommender)
     manifest |= {"resumed_from": len(done), "scanned_now": [r["partition"] for r in results]}
     return manifest
 
 
-def _on_dask(jobs: list[ScanJob], workers: int, scheduler: str | None, progress, recommender) -> list[dict]:
-    from distributed import Client, LocalCluster, as_completed
+class _ClusterStart:
+    """A Dask ``LocalCluster`` of single-threaded worker processes, started in a background thread.
+    Its workers get the allocator settings (:data:`WORKER_ENV`) and preload :mod:`atauly.screening.worker`
+    (imports and the law's parameters) while they start."""
 
-    cluster = None
-    if scheduler is None:
+    def __init__(self, workers: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="atauly-cluster")
+        self._future = self._pool.submit(self._start, workers)
+
+    @staticmethod
+    def _start(workers: int):
         import dask
+        from distributed import LocalCluster
 
         env = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-            cluster = LocalCluster(
+            return LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
@@ -391,10 +412,27 @@ def _on_dask(jobs: list[ScanJob], workers: int, scheduler: str | None, progress,
                 # another scan or cluster on the machine may hold).
                 scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
                 silence_logs=40,
+                preload=["atauly.screening.worker"],
             )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler, timeout=30)
+
+    def cluster(self):
+        return self._future.result()
+
+    def close(self) -> None:
+        """Stop the cluster (once it has started; a failed start has nothing to stop)."""
+        try:
+            cluster = self._future.result()
+        except Exception:  # noqa: BLE001 - the start's own error was raised by cluster() already
+            cluster = None
+        if cluster is not None:
+            cluster.close()
+        self._pool.shutdown()
+
+
+def _on_dask(jobs: list[ScanJob], starting, scheduler: str | None, progress, recommender) -> list[dict]:
+    from distributed import Client, as_completed
+
+    client = Client(starting.cluster()) if scheduler is None else Client(scheduler, timeout=30)
     try:
         model = client.scatter(recommender, broadcast=True, hash=False)
         futures = client.map(scan_partition, jobs, recommender=model, pure=False)
@@ -406,8 +444,6 @@ def _on_dask(jobs: list[ScanJob], workers: int, scheduler: str | None, progress,
         return results
     finally:
         client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def read_candidates(out: Path | str) -> pd.DataFrame:
