@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-
 #: Types skops reports as "untrusted" by default that a calibrated scikit-learn model legitimately holds.
 TRUSTED_TYPES = frozenset(
     {

@@ -99,7 +99,7 @@ def indicators(
     )
     return pd.DataFrame(
         {
-            "family_id": families["family_id"].to_numpy(),
+            "family_id": _column(families["family_id"]),
             "income_below_subsistence": per_capita < p.subsistence_minimum,
             "no_earner": np.bincount(fam_pos, weights=earner, minlength=n) == 0,
             "non_mortgage_debt": families["nonmortgage_loan_balance"].to_numpy(dtype=float) > 0,
@@ -114,6 +114,14 @@ def indicators(
             "adult_low_education": np.bincount(fam_pos, weights=low_edu, minlength=n) > 0,
         }
     )
+
+
+def _column(values: pd.Series):
+    """A text column for a result frame: Arrow-backed text as it is (no array of Python strings built
+    and converted back), anything else as the frame would infer it from the values."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return values.astype("str").array  # the text dtype a frame infers from Python strings
+    return values.to_numpy()
 
 
 def score(ind: pd.DataFrame, p: WellbeingParams = DEFAULT) -> np.ndarray:
@@ -139,7 +147,7 @@ def levels(
     return pd.DataFrame(
         {
             "family_id": ind["family_id"],
-            "region_kato": families["region_kato"].to_numpy(),
+            "region_kato": _column(families["region_kato"]),
             "wellbeing_score": np.round(s, 4),
             "wellbeing_level": level,
         }
