@@ -269,7 +269,8 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
             "receiving": total(status["receiving"].to_numpy()).astype(np.int64),
             "applied": total(status["applied"].to_numpy()).astype(np.int64),
             "candidates": total(candidate).astype(np.int64),
-            "candidates_monthly_amount": total(np.where(candidate & eligible, amount, 0.0)),
+            # Rounded to the tiyn: the sum of amounts in 0.01 ₸ must not depend on the summation order.
+            "candidates_monthly_amount": np.round(total(np.where(candidate & eligible, amount, 0.0)), 2),
         }
     )
     summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
