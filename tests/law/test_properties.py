@@ -179,7 +179,7 @@ def test_calendar_lookup_equals_numpys_calendar(earlier, later):
 
 
 def test_calendar_edges():
-    from atauly.law.variables.asp import _calendar, _calendar_reference
+    from atauly.law.variables.asp import _calendar, _calendar_reference, _calendar_table
 
     edges = np.array(
         ["1900-02-28", "1900-03-01", "2000-02-29", "2024-02-29", "2025-02-28", "1969-12-31", "1970-01-01",
@@ -188,10 +188,14 @@ def test_calendar_edges():
     )  # fmt: skip
     for fast, slow in zip(_calendar(edges), _calendar_reference(edges), strict=True):
         np.testing.assert_array_equal(fast, slow)
-    # Without NaT the integer path runs; nanosecond timestamps (how pandas hands dates over, 1678–2261)
-    # give the same fields as days.
+    # Without NaT, dates of a usual span take the lookup table; 1600 to 2400 is wider (the reference).
+    _calendar_table.cache_clear()
+    for fast, slow in zip(_calendar(edges[:8]), _calendar_reference(edges[:8]), strict=True):
+        np.testing.assert_array_equal(fast, slow)
+    assert _calendar_table.cache_info().misses == 1
     for fast, slow in zip(_calendar(edges[:-1]), _calendar_reference(edges[:-1]), strict=True):
         np.testing.assert_array_equal(fast, slow)
+    # Nanosecond timestamps (how pandas hands dates over, 1678–2261) give the same fields as days.
     in_ns_range = edges[:8]
     for fast, slow in zip(
         _calendar(in_ns_range.astype("datetime64[ns]")), _calendar_reference(in_ns_range), strict=True

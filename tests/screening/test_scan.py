@@ -95,6 +95,8 @@ def test_same_candidates_with_one_worker_a_local_cluster_and_a_separate_schedule
                         f"tcp://127.0.0.1:{port}",
                         "--nthreads",
                         "1",
+                        "--preload",
+                        "atauly.screening.worker",
                         "--no-dashboard",
                     ],
                     stdout=subprocess.DEVNULL,
@@ -184,3 +186,26 @@ def test_wellbeing_levels_from_registry_positions_equal_the_id_lookup(setup):
     by_ids = levels(reg.families, reg.persons, reg.incomes)
     by_positions = levels(reg.families, reg.persons, reg.incomes, positions=reg.positions())
     pd.testing.assert_frame_equal(by_ids, by_positions)
+
+
+def test_district_summaries_equal_a_groupby_and_leave_out_families_without_a_district(setup, tmp_path):
+    """The summaries are integer sums by (region, district); they must equal pandas' groupby of the
+    candidates and families, which leaves out a family whose district is missing."""
+    import shutil
+
+    registry, store = setup
+    copy = tmp_path / "registry"
+    shutil.copytree(registry, copy)
+    part = sorted((copy / "recorded" / "families").glob("part-*.parquet"))[0]
+    fam = pd.read_parquet(part)
+    fam.loc[0, "district_kato"] = None
+    fam.to_parquet(part, index=False)
+    scan(copy, "2025Q3", tmp_path / "s", store.root, "asp-scan")
+    summary = pd.read_parquet(tmp_path / "s" / "summary" / part.name)
+    assert summary["families"].sum() == len(fam) - 1
+    assert not summary["district"].isna().any()
+    expected = fam.dropna(subset=["district_kato"]).groupby("district_kato").size()
+    assert summary.set_index("district")["families"].to_dict() == expected.to_dict()
+    cand = pd.read_parquet(tmp_path / "s" / "candidates" / part.name)
+    by_district = cand.dropna(subset=["district"]).groupby("district").size()
+    assert summary.set_index("district")["candidates"].loc[by_district.index].tolist() == by_district.tolist()

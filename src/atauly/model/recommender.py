@@ -63,12 +63,18 @@ class Recommender:
         """(numeric columns, categorical columns with their categories, forest) when the model is a
         calibrated forest behind the tree preprocessor (numbers passed through, categories as ordinal
         codes with -1 for unknown and missing), else None."""
-        from sklearn.calibration import _CalibratedClassifier
+        try:  # a private class of scikit-learn: without it, the general path
+            from sklearn.calibration import _CalibratedClassifier
+        except ImportError:
+            return None
         from sklearn.compose import ColumnTransformer
         from sklearn.ensemble import RandomForestClassifier
+        from sklearn.frozen import FrozenEstimator
         from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
-        steps = self._pipeline.named_steps
+        steps = getattr(self._pipeline, "named_steps", None)
+        if steps is None:
+            return None
         prep, forest = steps.get("prep"), steps.get("forest")
         if not (isinstance(prep, ColumnTransformer) and isinstance(forest, RandomForestClassifier)):
             return None
@@ -86,8 +92,13 @@ class Recommender:
             and cat.unknown_value == -1
             and cat.encoded_missing_value == -1
         )
+        # Every calibrator must sit on this one forest (calibrated on held-out rows, as `calibrate` does;
+        # cross-validated calibration would have a forest per fold).
         calibrated = all(
-            isinstance(cc, _CalibratedClassifier) and cc.method in ("isotonic", "sigmoid")
+            isinstance(cc, _CalibratedClassifier)
+            and cc.method in ("isotonic", "sigmoid")
+            and isinstance(cc.estimator, FrozenEstimator)
+            and cc.estimator.estimator is self._pipeline
             for cc in self.model.calibrated_classifiers_
         )
         if not (identity and ordinal and calibrated):

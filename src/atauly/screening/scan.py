@@ -151,6 +151,8 @@ def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series)
     quarters = dec["quarter"].astype(str)
     recent = quarters.isin([str(q), str(q - 1)]).to_numpy()
     now = (quarters == str(q)).to_numpy()
+    if dec["officer_approved"].isna().any():
+        raise ScanError(f"{path}: officer_approved is missing in some decisions (true or false expected)")
     approved = dec["officer_approved"].to_numpy(dtype=bool)
     ids = _arrow_text(family_ids)
     decided = _arrow_text(dec["family_id"])
@@ -246,25 +248,32 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     frame.insert(3, "rank", frame.groupby("district", sort=False).cumcount().to_numpy() + 1)
     frame = frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
-    # Per district: region and district codes factorised once (Arrow), sums by integer code.
+    # Per district: region and district codes factorised once (Arrow), sums by integer code. Families
+    # without a district are left out of the district summaries, as pandas' groupby leaves out missing
+    # keys (a known gap: generated and recorded registries always have one).
+    keyed = ~(
+        pc.is_null(district_all).to_numpy(zero_copy_only=False)
+        | pc.is_null(region_all).to_numpy(zero_copy_only=False)
+    )
     region_dict, district_dict = region_all.dictionary_encode(), district_all.dictionary_encode()
-    pair = region_dict.indices.to_numpy(zero_copy_only=False).astype(np.int64) * (
-        len(district_dict.dictionary) + 1
-    ) + pc.fill_null(district_dict.indices, len(district_dict.dictionary)).to_numpy(zero_copy_only=False)
-    pairs, code = np.unique(pair, return_inverse=True)
+    pair = pc.fill_null(region_dict.indices, 0).to_numpy(zero_copy_only=False).astype(np.int64) * len(
+        district_dict.dictionary
+    ) + pc.fill_null(district_dict.indices, 0).to_numpy(zero_copy_only=False)
+    rows_keyed = np.flatnonzero(keyed)
+    pairs, code = np.unique(pair[rows_keyed], return_inverse=True)
     k = len(pairs)
     first = np.zeros(k, dtype=np.int64)
-    first[code[::-1]] = np.arange(len(code))[::-1]  # a family of each (region, district)
+    first[code[::-1]] = rows_keyed[::-1]  # a family of each (region, district)
     take_first = pa.array(first)
 
     def total(values) -> np.ndarray:
-        return np.bincount(code, weights=values, minlength=k)
+        return np.bincount(code, weights=np.asarray(values)[rows_keyed], minlength=k)
 
     summary = pd.DataFrame(
         {
             "region": _strings(region_all.take(take_first)),
             "district": _strings(district_all.take(take_first)),
-            "families": np.bincount(code, minlength=k),
+            "families": np.bincount(code, minlength=k),  # families with a district
             "entitled_by_law": total(eligible).astype(np.int64),
             "receiving": total(status["receiving"].to_numpy()).astype(np.int64),
             "applied": total(status["applied"].to_numpy()).astype(np.int64),
@@ -347,7 +356,7 @@ def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progr
 
     name, version = ModelStore(store).resolve(model)
     # Loaded (and checked) once here: a tampered model stops the scan. In-process runs reuse it; Dask
-    # workers receive it (a few MB) instead of each reading and auditing the skops file.
+    # workers receive it instead of each reading and auditing the skops file.
     recommender = _recommender(str(store), f"{name}@{version}")
     manifest = {
         "registry": str(registry),
@@ -425,9 +434,11 @@ class _ClusterStart:
             cluster = self._future.result()
         except Exception:  # noqa: BLE001 - the start's own error was raised by cluster() already
             cluster = None
-        if cluster is not None:
-            cluster.close()
-        self._pool.shutdown()
+        try:
+            if cluster is not None:
+                cluster.close()
+        finally:
+            self._pool.shutdown()
 
 
 def _on_dask(jobs: list[ScanJob], starting, scheduler: str | None, progress, recommender) -> list[dict]:
