@@ -169,7 +169,7 @@ def _sex_masks(sexes: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
             return tuple(
                 pc.fill_null(pc.equal(arr, v), False).to_numpy(zero_copy_only=False) for v in ("M", "F")
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        except pa.ArrowException:  # any Arrow failure: compare element by element
             pass
     sx = _array(sexes, object)
     return sx == "M", sx == "F"
