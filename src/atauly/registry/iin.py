@@ -145,18 +145,24 @@ def check_iin_codes(
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _twelve_digit_block(strings: pa.Array) -> np.ndarray | None:
-    """The (n, 12) bytes of ``strings`` when every value is present and exactly 12 ASCII digits, else
-    None."""
+def fixed_width_bytes(strings: pa.Array, width: int) -> np.ndarray | None:
+    """The (n, width) bytes of an Arrow ``large_string`` array when every value is present and exactly
+    ``width`` bytes long (a view of its buffer, no copy), else None."""
     if strings.null_count or len(strings) == 0:
         return None
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)[
         strings.offset : strings.offset + len(strings) + 1
     ]
-    if offsets[-1] - offsets[0] != 12 * len(strings) or not (np.diff(offsets) == 12).all():
+    if offsets[-1] - offsets[0] != width * len(strings) or not (np.diff(offsets) == width).all():
         return None
-    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 12)
-    if ((data < 48) | (data > 57)).any():
+    return np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, width)
+
+
+def _twelve_digit_block(strings: pa.Array) -> np.ndarray | None:
+    """The (n, 12) bytes of ``strings`` when every value is present and exactly 12 ASCII digits, else
+    None."""
+    data = fixed_width_bytes(strings, 12)
+    if data is None or ((data < 48) | (data > 57)).any():
         return None
     return data
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .codes import REGION_BY_KATO
-from .iin import IIN_CODES, IIN_RULES, check_iin_codes, mask_iin
+from .iin import IIN_CODES, IIN_RULES, check_iin_codes, fixed_width_bytes, mask_iin
 from .schema import FAMILIES, INCOMES, PERSONS, TABLES, Column, Table
 
 PROBLEM_COLUMNS = ["table", "row_id", "family_id", "column", "value", "rule", "message"]
@@ -323,10 +323,9 @@ def _all_months(s: pd.Series) -> bool:
         arr = _arrow_text(s)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return False
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    if offsets[-1] - offsets[0] != 7 * len(arr) or not (np.diff(offsets) == 7).all():
+    b = fixed_width_bytes(arr, 7)
+    if b is None:
         return False
-    b = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 7)
     digits = b[:, [0, 1, 2, 3, 5, 6]]
     if ((digits < 48) | (digits > 57)).any() or (b[:, 4] != ord("-")).any():
         return False

@@ -56,14 +56,6 @@ def _month_index(dates):
     return _calendar(dates)[0]
 
 
-def _day(dates):
-    return _calendar(dates)[1]
-
-
-def _is_last_day_of_month(dates):
-    return _calendar(dates)[2]
-
-
 def _calendar(dates):
     """(months since 1970-01, day of the month, is the month's last day) of datetime64 dates.
 
