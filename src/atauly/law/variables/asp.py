@@ -19,13 +19,10 @@ from openfisca_core.variables import Variable
 from atauly.registry.codes import INCOME_SOURCES
 
 from ..entities import Family, Person
-from .inputs import EmploymentStatus, Sex
+from ..money import Money, divide_half_up, round_half_up, share_tiyn, to_kzt, to_tiyn
+from .inputs import EmploymentStatus, Region, Sex
 
-
-def round_half_up(x, decimals: int = 0):
-    """Round half away from zero for non-negative amounts (how published KZT figures are rounded)."""
-    factor = 10.0**decimals
-    return np.floor(np.asarray(x, dtype=np.float64) * factor + 0.5) / factor
+__all__ = ["round_half_up"]  # re-exported: the one rounding rule (atauly.law.money)
 
 
 def quarter_start(period):
@@ -162,8 +159,10 @@ class is_disabled_for_care(Variable):
     def formula(person, period, parameters):
         majority = parameters(period).work_ability.min_age
         group = person("disability_group", period)
-        child = person("is_born", period) & (person("age", period) < majority)
-        return np.isin(group, [1, 2]) | (child & (group > 0))
+        born = person("is_born", period)
+        child = born & (person("age", period) < majority)
+        # A person not yet born on the reference date is no one's cared-for person, whatever the record says.
+        return born & (np.isin(group, [1, 2]) | (child & (group > 0)))
 
 
 class age(Variable):
@@ -188,6 +187,37 @@ class age_in_months(Variable):
         born = person("birth_date", period)
         ref = person.family("reference_date", period)
         return months_between(born, ref)
+
+
+# --- region ----------------------------------------------------------------------------------------------
+
+#: Oblasts created by decree of 4 May 2022, in force 8 Jun 2022 (fact sheet §5), and the oblast their
+#: territory belonged to before (Abai from East Kazakhstan, Zhetisu from Almaty region, Ulytau from
+#: Karaganda).
+REGIONS_CREATED = {"abai": "east_kazakhstan", "zhetisu": "almaty_region", "ulytau": "karaganda"}
+REGIONS_CREATED_ON = date(2022, 6, 8)
+
+
+class parameter_region(Variable):
+    value_type = Enum
+    possible_values = Region
+    default_value = Region.astana
+    entity = Family
+    definition_period = MONTH
+    label = (
+        "Region whose poverty-line values apply: the region of residence, or, before 8 Jun 2022, the oblast "
+        "that a region created then (Abai, Zhetisu, Ulytau) was part of"
+    )
+    reference = "Decree of 4 May 2022 (in force 8 Jun 2022), fact sheet §5; Social Code Art. 120 p.4"
+
+    def formula(family, period, parameters):
+        region = np.asarray(family("region", period))
+        before = family("reference_date", period) < np.datetime64(REGIONS_CREATED_ON.isoformat(), "D")
+        names = list(Region.names)
+        parent = np.arange(len(names))
+        for new, old in REGIONS_CREATED.items():
+            parent[names.index(new)] = names.index(old)
+        return np.where(before, parent[region], region)
 
 
 # --- persons: ability to work, carers, sanctions -------------------------------------------------------
@@ -259,7 +289,7 @@ class is_sanctioned_for_refusing_employment(Variable):
 # --- income -------------------------------------------------------------------------------------------
 
 
-class counted_income_quarter(Variable):
+class counted_income_quarter(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -275,7 +305,8 @@ class counted_income_quarter(Variable):
                 continue
             for month in previous_quarter_months(period):
                 total += family.sum(family.members(f"income_{source}", month))
-        return total
+        # float64 sums of tiyn amounts are within far less than half a tiyn of the exact sum: to the tiyn.
+        return to_kzt(to_tiyn(total))
 
 
 class members(Variable):
@@ -289,17 +320,17 @@ class members(Variable):
         return family.sum(family.members("is_born", period))
 
 
-class per_capita_income(Variable):
+class per_capita_income(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
     unit = "currency"
-    label = "Average monthly per-capita income: counted income ÷ members ÷ 3"
-    reference = "Social Code Art. 127 p.2"
+    label = "Average monthly per-capita income: counted income ÷ members ÷ 3, rounded half up to the tiyn"
+    reference = "Social Code Art. 127 p.2; rounding: docs/law.md (one rule, half up to the tiyn)"
 
     def formula(family, period, parameters):
-        n = np.maximum(family("members", period), 1)
-        return family("counted_income_quarter", period) / n / 3
+        n = np.maximum(family("members", period), 1).astype(np.int64)
+        return to_kzt(divide_half_up(to_tiyn(family("counted_income_quarter", period)), 3 * n))
 
 
 # --- poverty line ----------------------------------------------------------------------------------------
@@ -322,7 +353,7 @@ class subsistence_minimum_source(Variable):
 
     def formula(family, period, parameters):
         sm = parameters(previous_quarter_instant(period)).subsistence_minimum
-        regional = by_region(sm.bns_regional, family("region", period))
+        regional = by_region(sm.bns_regional, family("parameter_region", period))
         return np.select(
             [regional > 0, np.full(family.count, sm.bns_national > 0)],
             [SubsistenceMinimumSource.regional_bns.index, SubsistenceMinimumSource.national_bns.index],
@@ -330,7 +361,7 @@ class subsistence_minimum_source(Variable):
         )
 
 
-class subsistence_minimum_reference(Variable):
+class subsistence_minimum_reference(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -342,16 +373,26 @@ class subsistence_minimum_reference(Variable):
 
     def formula(family, period, parameters):
         sm = parameters(previous_quarter_instant(period)).subsistence_minimum
-        regional = by_region(sm.bns_regional, family("region", period))
+        regional = by_region(sm.bns_regional, family("parameter_region", period))
         source = family("subsistence_minimum_source", period)
         # Indices follow SubsistenceMinimumSource: regional_bns, national_bns, budget.
         return np.choose(
             np.asarray(source),
-            [regional, np.full(family.count, sm.bns_national), np.full(family.count, sm.budget)],
+            [regional, np.full(family.count, sm.bns_national), np.full(family.count, budget_value(period, parameters))],
         )
 
 
-class median_income_reference(Variable):
+def budget_value(period, parameters):
+    """The budget-law subsistence minimum the fallback uses: by default the value in force in the month of
+    application (published practice: 14,849 ₸ = 50% × 29,698 in early 2019; "from 1 January 2023 …
+    28,397" = 70% × 40,567), else, with ``subsistence_minimum.budget_value_at_application`` false, the
+    value of the preceding quarter (the previous year's value for a Q1 application)."""
+    at_application = parameters(period).subsistence_minimum.budget_value_at_application
+    instant = period.start if at_application else previous_quarter_instant(period)
+    return parameters(instant).subsistence_minimum.budget
+
+
+class median_income_reference(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -363,16 +404,16 @@ class median_income_reference(Variable):
 
     def formula(family, period, parameters):
         med = parameters(previous_quarter_instant(period)).median_income
-        regional = by_region(med.regional, family("region", period))
+        regional = by_region(med.regional, family("parameter_region", period))
         return np.where(regional > 0, regional, med.national)
 
 
-class poverty_line(Variable):
+class poverty_line(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
     unit = "currency"
-    label = "Poverty line: max(share × median income, share × subsistence minimum), whole tenge"
+    label = "Poverty line: max(share × median income, share × subsistence minimum), half up to the whole tenge"
     reference = (
         "Social Code Art. 120 p.3–4; Order MLSP No. 160 (70% of SM from 1 Jul 2023) as amended by No. 473 "
         "(from 1 Jan 2025: 35% of median, not less than 70% of SM); earlier shares 40% and 50% (fact sheet §1.2)"
@@ -380,9 +421,12 @@ class poverty_line(Variable):
 
     def formula(family, period, parameters):
         p = parameters(period).poverty_line
-        by_sm = p.share_of_subsistence_minimum * family("subsistence_minimum_reference", period)
-        by_median = p.share_of_median_income * family("median_income_reference", period)
-        return round_half_up(np.maximum(by_sm, by_median))
+        sm = to_tiyn(family("subsistence_minimum_reference", period))
+        median = to_tiyn(family("median_income_reference", period))
+        # Exact products rounded half up to the tenge (0.7 × 29,695 = 20,786.5 → 20,787).
+        by_sm = share_tiyn(p.share_of_subsistence_minimum, sm, unit=100)
+        by_median = share_tiyn(p.share_of_median_income, median, unit=100)
+        return to_kzt(np.maximum(by_sm, by_median))
 
 
 # --- eligibility ---------------------------------------------------------------------------------------
@@ -416,7 +460,8 @@ class refusal_reason(Variable):
         breach_recent = (breach <= ref) & (months_between(breach, ref) < p.sanctions.months)
         vehicle_rule = p.assets.vehicle_disqualifies & ~family("has_disabled_child", period)
         conditions = [
-            family("per_capita_income", period) > family("poverty_line", period),
+            # In integer tiyn: one tiyn above the line is above it (float32 could not tell).
+            to_tiyn(family("per_capita_income", period)) > to_tiyn(family("poverty_line", period)),
             family("refused_commission_survey", period),
             family("commission_found_no_need", period),
             family.any(family.members("is_sanctioned_for_refusing_employment", period)),
@@ -527,7 +572,7 @@ class is_guaranteed_child(Variable):
         return dependant & person("is_born", period) & young
 
 
-class asp_gap_per_member(Variable):
+class asp_gap_per_member(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -536,10 +581,11 @@ class asp_gap_per_member(Variable):
     reference = "Fact sheet §2.1 (social-balkhash id=838; mgorod.kz 2025-08-18)"
 
     def formula(family, period, parameters):
-        return np.maximum(family("poverty_line", period) - family("per_capita_income", period), 0)
+        gap = to_tiyn(family("poverty_line", period)) - to_tiyn(family("per_capita_income", period))
+        return to_kzt(np.maximum(gap, 0))
 
 
-class asp_monthly_amount(Variable):
+class asp_monthly_amount(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -554,15 +600,18 @@ class asp_monthly_amount(Variable):
 
     def formula(family, period, parameters):
         share = parameters(period).child_guarantee.share_of_subsistence_minimum
-        gap = family("asp_gap_per_member", period)
-        guarantee = round_half_up(share * family("subsistence_minimum_reference", period))
-        n = family("members", period)
-        n_children = family.sum(family.members("is_guaranteed_child", period)) if share > 0 else 0
+        gap = to_tiyn(family("asp_gap_per_member", period))
+        # 70% of SM, half up to the tenge, like the line (20,789 ₸ in 2019).
+        guarantee = share_tiyn(share, to_tiyn(family("subsistence_minimum_reference", period)), unit=100)
+        n = family("members", period).astype(np.int64)
+        n_children = (
+            family.sum(family.members("is_guaranteed_child", period)).astype(np.int64) if share > 0 else 0
+        )
         amount = gap * (n - n_children) + np.maximum(gap, guarantee) * n_children
-        return np.where(family("asp_eligible", period), round_half_up(amount, 2), 0)
+        return to_kzt(np.where(family("asp_eligible", period), amount, 0))
 
 
-class child_supplement_monthly(Variable):
+class child_supplement_monthly(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -572,9 +621,10 @@ class child_supplement_monthly(Variable):
 
     def formula(family, period, parameters):
         p = parameters(period)
-        per_child = p.child_supplement.mrp_per_child * p.general.mrp
-        amount = family("children_aged_for_supplement", period) * per_child
-        return np.where(family("asp_eligible", period), round_half_up(amount, 2), 0)
+        # Per child, half up to the tiyn (1.5 × 4,325 = 6,487.50 ₸), then × children, in integer tiyn.
+        per_child = share_tiyn(p.child_supplement.mrp_per_child, to_tiyn(p.general.mrp))
+        amount = family("children_aged_for_supplement", period).astype(np.int64) * per_child
+        return to_kzt(np.where(family("asp_eligible", period), amount, 0))
 
 
 class children_aged_for_supplement(Variable):
@@ -604,7 +654,7 @@ class asp_assignment_months(Variable):
         return np.where(family("asp_eligible", period), left, 0)
 
 
-class asp_quarter_total(Variable):
+class asp_quarter_total(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
@@ -613,5 +663,7 @@ class asp_quarter_total(Variable):
     reference = "gov.kz/situations/11 (quarterly assignment, monthly payment)"
 
     def formula(family, period, parameters):
-        monthly = family("asp_monthly_amount", period) + family("child_supplement_monthly", period)
-        return monthly * family("asp_assignment_months", period)
+        monthly = to_tiyn(family("asp_monthly_amount", period)) + to_tiyn(
+            family("child_supplement_monthly", period)
+        )
+        return to_kzt(monthly * family("asp_assignment_months", period).astype(np.int64))

@@ -10,6 +10,7 @@ from openfisca_core.variables import Variable
 from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES, REGIONS
 
 from ..entities import Family, Person
+from ..money import Money
 
 NO_DATE = date(1900, 1, 1)  # "no such event" for optional dates
 
@@ -148,7 +149,7 @@ class employment_measures_refusal_date(Variable):
 def _income_variable(source: str) -> type[Variable]:
     return type(
         f"income_{source}",
-        (Variable,),
+        (Money,),
         {
             "value_type": float,
             "entity": Person,
