@@ -378,7 +378,11 @@ class subsistence_minimum_reference(Money):
         # Indices follow SubsistenceMinimumSource: regional_bns, national_bns, budget.
         return np.choose(
             np.asarray(source),
-            [regional, np.full(family.count, sm.bns_national), np.full(family.count, budget_value(period, parameters))],
+            [
+                regional,
+                np.full(family.count, sm.bns_national),
+                np.full(family.count, budget_value(period, parameters)),
+            ],
         )
 
 
@@ -413,7 +417,9 @@ class poverty_line(Money):
     entity = Family
     definition_period = MONTH
     unit = "currency"
-    label = "Poverty line: max(share × median income, share × subsistence minimum), half up to the whole tenge"
+    label = (
+        "Poverty line: max(share × median income, share × subsistence minimum), half up to the whole tenge"
+    )
     reference = (
         "Social Code Art. 120 p.3–4; Order MLSP No. 160 (70% of SM from 1 Jul 2023) as amended by No. 473 "
         "(from 1 Jan 2025: 35% of median, not less than 70% of SM); earlier shares 40% and 50% (fact sheet §1.2)"
