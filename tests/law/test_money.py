@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from atauly.law.compute import compute
 from atauly.law.money import divide_half_up, round_half_up, share_tiyn, to_tiyn
 from factories import family, person, registry
+
 from .test_properties import families
 
 QUARTER = "2025Q3"
