@@ -58,20 +58,23 @@ def load(
         except RegistryNotFoundError as exc:
             fail(str(exc))
         except RegistryValidationError as exc:
+            if exc.report.fatal:
+                # One message naming what is missing; no rejects file (no row is to blame).
+                fail(
+                    f"{registry}: "
+                    + "; ".join(fatal_text(p) for p in exc.report.fatal_problems())
+                    + ". Nothing was computed and nothing written: fix the file and run again.",
+                    code=1,
+                )
             if rejects is not None:
                 write_rejects(exc.report, rejects)
             err_console.print(f"[bold red]The registry is invalid:[/] {exc.report.summary(limit=30)}")
             if rejects is not None:
                 err_console.print(f"All problems written to {rejects}")
-            if exc.report.fatal:
-                err_console.print(
-                    "Nothing was computed. A whole column is missing: no family can be skipped to fix it."
-                )
-            else:
-                err_console.print(
-                    "Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
-                    "families with problems."
-                )
+            err_console.print(
+                "Nothing was computed. Fix the data, or pass --skip-invalid to leave out the "
+                "families with problems."
+            )
             raise typer.Exit(1) from None
     if not report.ok:
         n_bad = len(report.invalid_family_ids())
@@ -82,6 +85,14 @@ def load(
             + (f"; reasons in {rejects}[/]" if rejects is not None else "[/]")
         )
     return reg
+
+
+def fatal_text(problem: str) -> str:
+    """``incomes.amount_kzt (missing_column)`` as a sentence naming the column or the table."""
+    what, _, rule = problem.partition(" (")
+    if rule.startswith("missing_column"):
+        return f"the column {what} is missing"
+    return f"the table {what} has a header but no rows"
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:

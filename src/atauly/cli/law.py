@@ -64,15 +64,26 @@ def compute_cmd(
             "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
         ),
     ] = None,
+    allow_missing_incomes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-incomes",
+            help="Compute even when the registry holds no income row for the quarter the law counts "
+            "(every income then counts as 0).",
+        ),
+    ] = False,
 ) -> None:
     """Apply the law to every family: eligibility, type, amount, child supplement, refusal reason."""
     from atauly.law.compute import by_region, compute
 
     q = _quarter(quarter)
     view = _view(view, registry)
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        fail(f"--out must end in .parquet or .csv, got {out.name}")
     rejects = rejects or out.with_name(out.stem + ".rejects.csv")
     label = f", {view} view" if (registry / view).is_dir() else ""
     reg = load(registry, view, skip_invalid, rejects)
+    check_incomes(reg, q, recorded=label == ", recorded view", allow_missing=allow_missing_incomes)
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {q}", total=len(reg.families))
         result = compute(reg, q, progress=lambda n: progress.advance(task, n))
@@ -85,6 +96,24 @@ def compute_cmd(
         )
     )
     err_console.print(f"Wrote {len(result):,} rows to {out}")
+
+
+def check_incomes(reg, q, recorded: bool, allow_missing: bool = False) -> None:
+    """Refuse to compute on no income data at all; warn loudly when some families or rows look wrong."""
+    from atauly.law.compute import income_coverage
+
+    coverage = income_coverage(reg, q)
+    if coverage.none:
+        if not allow_missing:
+            fail(
+                coverage.error() + " (--allow-missing-incomes computes anyway.) Nothing was written.", code=1
+            )
+        err_console.print(f"[bold yellow]Warning:[/] {coverage.error()}")
+    warning = coverage.warning()
+    if warning:
+        err_console.print(f"[bold yellow]Warning:[/] {warning}")
+    if recorded and coverage.informal_warning():
+        err_console.print(f"[bold yellow]Warning:[/] {coverage.informal_warning()}")
 
 
 @app.command("explain")

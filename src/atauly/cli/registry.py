@@ -11,7 +11,7 @@ import typer
 from atauly.registry.io import read_raw
 from atauly.registry.validate import validate
 
-from .common import console, err_console, fail, write_rejects
+from .common import console, err_console, fail, fatal_text, write_rejects
 
 app = typer.Typer(help="Registries: the data contract (families, persons, incomes).", no_args_is_help=True)
 
@@ -32,6 +32,13 @@ def validate_cmd(
     except FileNotFoundError as exc:
         fail(str(exc))
     _, _, _, report = validate(fam, per, inc)
+    if report.fatal:
+        fail(
+            f"{registry}: "
+            + "; ".join(fatal_text(p) for p in report.fatal_problems())
+            + ". Nothing was written: fix the file and run again.",
+            code=1,
+        )
     if rejects is not None:
         write_rejects(report, rejects)
     if report.ok:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from openfisca_core.periods import period
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 
 from .simulation import Quarter, build_simulation
 from .system import tax_benefit_system
+from .variables.asp import previous_quarter_months
 
 #: Output columns of ``atauly law compute`` (a contract: add freely, never rename).
 RESULT_COLUMNS = [
@@ -50,6 +53,80 @@ _VARIABLES = {
     "assignment_months": "asp_assignment_months",
     "quarter_total": "asp_quarter_total",
 }
+
+
+class MissingIncomeError(ValueError):
+    """No income row at all for the months the law counts: computing would count every income as 0."""
+
+
+@dataclass(frozen=True)
+class IncomeCoverage:
+    """What the registry holds of the incomes the law counts for a quarter (Art. 127 p.2: the three
+    months of the quarter before the application quarter)."""
+
+    quarter: str
+    months: tuple[str, ...]  # the counted months
+    families: int
+    rows: int  # income rows in the counted months
+    families_without_income: int  # families with no income row in the counted months
+    months_held: tuple[str, ...]  # every month the registry holds income rows for
+    informal_rows: int  # rows of source "informal" (in any month)
+
+    @property
+    def none(self) -> bool:
+        return self.families > 0 and self.rows == 0
+
+    def error(self) -> str:
+        held = (
+            f"the registry holds incomes for {self.months_held[0]} to {self.months_held[-1]}"
+            if self.months_held
+            else "the registry holds no income rows at all"
+        )
+        return (
+            f"no income row for {self.months[0]} to {self.months[-1]}, the quarter whose income ASP "
+            f"{self.quarter} counts (Social Code Art. 127 p.2), so every family's income would count as 0; "
+            f"{held}. Compute the quarter after the one the incomes cover, or add that quarter's incomes."
+        )
+
+    def warning(self) -> str | None:
+        if not self.families_without_income or self.none:
+            return None
+        share = self.families_without_income / self.families
+        return (
+            f"{self.families_without_income:,} of {self.families:,} families ({share:.1%}) have no income row "
+            f"for {self.months[0]} to {self.months[-1]}: their income counts as 0 ₸. Check that their incomes "
+            "were exported (a family with no income at all is possible, a large share usually is not)."
+        )
+
+    def informal_warning(self) -> str | None:
+        if not self.informal_rows:
+            return None
+        return (
+            f"{self.informal_rows:,} income row(s) of source 'informal' in a recorded view: state databases do "
+            "not record informal earnings; these rows are counted as income. Check the export."
+        )
+
+
+def income_coverage(registry: Registry, quarter: Quarter | str) -> IncomeCoverage:
+    """The income rows of ``registry`` that the law counts for ``quarter``, and the families without any."""
+    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    months = tuple(str(m) for m in previous_quarter_months(period(quarter.first_month)))
+    inc = registry.incomes
+    person_family, income_person = registry.positions()
+    in_months = inc["month"].isin(months).to_numpy(dtype=bool, na_value=False) & (income_person >= 0)
+    with_income = np.zeros(len(registry.families), dtype=bool)
+    with_income[person_family[income_person[in_months]]] = True
+    held = sorted(pd.unique(inc["month"].dropna().astype(str)))
+    informal = int((inc["source"] == "informal").sum()) if len(inc) else 0
+    return IncomeCoverage(
+        quarter=str(quarter),
+        months=months,
+        families=len(registry.families),
+        rows=int(in_months.sum()),
+        families_without_income=int((~with_income).sum()),
+        months_held=tuple(held),
+        informal_rows=informal,
+    )
 
 
 def application_months(families: pd.DataFrame, quarter: Quarter) -> pd.Series:

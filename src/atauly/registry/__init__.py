@@ -4,7 +4,15 @@ This room imports nothing else of Atauly's.
 """
 
 from .codes import INCOME_SOURCES, REGION_BY_KATO, REGION_BY_KEY, REGIONS
-from .io import Registry, RegistryNotFoundError, load_registry, read_raw, resolve_view, write_registry
+from .io import (
+    Registry,
+    RegistryFileError,
+    RegistryNotFoundError,
+    load_registry,
+    read_raw,
+    resolve_view,
+    write_registry,
+)
 from .validate import RegistryValidationError, ValidationReport, code_indices, validate
 
 __all__ = [
@@ -13,6 +21,7 @@ __all__ = [
     "REGION_BY_KATO",
     "REGION_BY_KEY",
     "Registry",
+    "RegistryFileError",
     "RegistryNotFoundError",
     "RegistryValidationError",
     "ValidationReport",

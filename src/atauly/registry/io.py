@@ -1,11 +1,20 @@
 """Reading and writing registries: a directory with the tables ``families``, ``persons``, ``incomes``.
 
-Each table is ``NAME.parquet`` (a file, or a directory of a partitioned Parquet dataset) or ``NAME.csv``.
-A registry directory may hold views in sub-directories (``truth/``, ``recorded/``); see :func:`resolve_view`.
+Each table is ``NAME.parquet`` (a file, or a directory of a partitioned Parquet dataset), ``NAME.csv`` or
+``NAME.xlsx`` (the first sheet). A registry directory may hold views in sub-directories (``truth/``,
+``recorded/``); see :func:`resolve_view`.
+
+CSV files are read as people have them: UTF-8 (with or without a byte-order mark), UTF-16 with a mark
+(Excel's "Unicode text"), or Windows-1251 (Russian-locale Excel); separated by commas, semicolons
+(Russian-locale Excel, where a decimal comma in a number column is read as a point) or tabs. A file that
+is empty, or in none of these, is refused with a message naming the file and what to do.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +29,14 @@ TABLE_NAMES = ("families", "persons", "incomes")
 
 class RegistryNotFoundError(FileNotFoundError):
     pass
+
+
+class RegistryFileError(RegistryNotFoundError):
+    """A table file exists but cannot be read as a table (empty, an unknown encoding, not a spreadsheet).
+
+    A kind of :class:`RegistryNotFoundError`, so that every caller that reports a missing table clearly
+    reports this too: one message naming the file and what to do, and nothing computed or written.
+    """
 
 
 @dataclass
@@ -89,7 +106,12 @@ def resolve_view(directory: Path | str, view: str | None) -> Path:
 
 
 def _find(directory: Path, name: str) -> Path | None:
-    for candidate in (directory / f"{name}.parquet", directory / name, directory / f"{name}.csv"):
+    for candidate in (
+        directory / f"{name}.parquet",
+        directory / name,
+        directory / f"{name}.csv",
+        directory / f"{name}.xlsx",
+    ):
         if candidate.exists():
             return candidate
     return None
@@ -99,12 +121,121 @@ def _read_table(directory: Path, name: str) -> pd.DataFrame:
     path = _find(directory, name)
     if path is None:
         raise RegistryNotFoundError(
-            f"table '{name}' not found in {directory} (expected {name}.parquet or {name}.csv)"
+            f"table '{name}' not found in {directory} (expected {name}.parquet, {name}.csv or {name}.xlsx)"
         )
     if path.suffix == ".csv":
-        # Identifiers and codes stay text (leading zeros in IINs and KATO codes matter).
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        return read_csv_table(path, name)
+    if path.suffix == ".xlsx":
+        return read_xlsx_table(path, name)
     return read_parquet(path)
+
+
+_ENCODINGS = (("utf-8", "UTF-8"), ("cp1251", "Windows-1251"))
+_DELIMITERS = (",", ";", "\t")
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding, _ in _ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # Windows-1251 decodes almost any bytes: accept it only for text without control characters.
+        if encoding == "utf-8" or not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text):
+            return text
+    raise RegistryFileError(
+        f"{path}: the file is neither UTF-8 nor Windows-1251 text. Save it from Excel as "
+        '"CSV UTF-8 (comma delimited)" (or as .xlsx) and try again.'
+    )
+
+
+def _delimiter(header: str, name: str) -> str:
+    """The separator under which the header line names the most columns of the table (comma on a tie)."""
+    known = set(TABLES[name].names)
+
+    def score(sep: str) -> tuple[int, int]:
+        fields = [f.strip().strip('"').strip() for f in next(csv.reader([header], delimiter=sep), [])]
+        return (len(known.intersection(fields)), len(fields))
+
+    return max(_DELIMITERS, key=score)
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d[\d\s\u00a0]*,\d+\s*$")
+
+
+def _frame(path: Path, name: str, df: pd.DataFrame, decimal_comma: bool) -> pd.DataFrame:
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df.columns) == 0:
+        raise RegistryFileError(
+            f"{path}: no header row. The first line must name the columns "
+            f"({', '.join(TABLES[name].names[:4])}, …); see docs/data-contract.md."
+        )
+    if decimal_comma:
+        # Russian-locale Excel writes 90 000,50 in number columns of a semicolon file.
+        for col in TABLES[name].columns:
+            if col.kind in ("float", "int") and col.name in df.columns:
+                values = df[col.name]
+                match = values.str.match(_DECIMAL_COMMA.pattern, na=False)
+                if match.any():
+                    fixed = values[match].str.replace(r"[\s\u00a0]", "", regex=True).str.replace(",", ".")
+                    df[col.name] = values.where(~match, fixed)
+    return df
+
+
+def read_csv_table(path: Path | str, name: str) -> pd.DataFrame:
+    """One table from a CSV file, its encoding and separator detected (see the module's documentation)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise RegistryFileError(
+            f"{path}: the file is empty. Export the {name} table again with its header row "
+            f"({', '.join(TABLES[name].names[:4])}, …), or remove the file"
+            + (" (a registry without incomes may leave incomes out)." if name == "incomes" else ".")
+        )
+    text = _decode(path, data)
+    sep = _delimiter(text.splitlines()[0] if text else "", name)
+    try:
+        # Identifiers and codes stay text (leading zeros in IINs and KATO codes matter).
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RegistryFileError(
+            f"{path}: not a readable table ({first}). Check that every row has as many fields as the "
+            "header, and that text with separators in it is quoted."
+        ) from None
+    return _frame(path, name, df, decimal_comma=sep == ";")
+
+
+def read_xlsx_table(path: Path | str, name: str) -> pd.DataFrame:
+    """One table from the first sheet of an Excel workbook, every cell as text (as from a CSV)."""
+    path = Path(path)
+    try:
+        raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=[""])
+    except ImportError:
+        raise RegistryFileError(
+            f"{path}: reading .xlsx needs the openpyxl package (pip install openpyxl); or save it as CSV."
+        ) from None
+    except Exception as exc:  # openpyxl/zipfile raise many kinds for a file that is not a workbook
+        raise RegistryFileError(
+            f"{path}: not a readable Excel workbook ({type(exc).__name__}). Save it again as .xlsx or CSV."
+        ) from None
+    # Excel keeps dates and whole numbers typed: give them back as a CSV export would write them.
+    for col in raw.columns:
+        raw[col] = raw[col].map(_excel_text, na_action="ignore")
+    return _frame(path, name, raw, decimal_comma=False)
+
+
+def _excel_text(value):
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2} 00:00:00", text):
+        return text[:10]
+    if re.fullmatch(r"-?\d+\.0", text):
+        return text[:-2]
+    return text
 
 
 def read_parquet(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -168,6 +299,7 @@ def write_registry(registry: Registry, directory: Path | str, fmt: str = "parque
 
 __all__ = [
     "Registry",
+    "RegistryFileError",
     "RegistryNotFoundError",
     "RegistryValidationError",
     "load_registry",

@@ -36,6 +36,7 @@ RULE_MESSAGES = {
     "unknown_family": "person belongs to no family in the families table",
     "unknown_person": "income belongs to no person in the persons table",
     "empty_family": "family has no members in the persons table",
+    "no_rows": "the table has a header but no rows",
     "applicant_count": "family must have exactly one applicant",
     "child_older_than_parent": "a child must be younger than the applicant and the spouse",
     "birth_date_future": "date of birth is in the future",
@@ -44,6 +45,10 @@ RULE_MESSAGES = {
     "disability_group": "disability group must be 0, 1, 2 or 3",
     **IIN_RULES,
 }
+
+
+#: Rules that no family can be blamed for: skipping families cannot fix them.
+FATAL_RULES = ("missing_column", "no_rows")
 
 
 class RegistryValidationError(ValueError):
@@ -68,8 +73,17 @@ class ValidationReport:
 
     @property
     def fatal(self) -> bool:
-        """Problems no family can be blamed for (a whole column missing): skipping families cannot help."""
-        return bool((self.problems["rule"] == "missing_column").any())
+        """Problems no family can be blamed for (a whole column missing, a table without rows): skipping
+        families cannot help."""
+        return bool(self.problems["rule"].isin(FATAL_RULES).any())
+
+    def fatal_problems(self) -> list[str]:
+        """The fatal problems in a few words each: ``incomes.amount_kzt (missing_column)``."""
+        rows = self.problems[self.problems["rule"].isin(FATAL_RULES)]
+        return [
+            f"{r.table}.{r.column} ({r.rule})" if r.column else f"{r.table} ({r.rule})"
+            for r in rows.itertuples(index=False)
+        ]
 
     def invalid_family_ids(self) -> set[str]:
         return set(self.problems["family_id"].dropna().astype(str))
@@ -78,7 +92,10 @@ class ValidationReport:
         if self.ok:
             return "registry is valid"
         lines = [f"{len(self.problems)} problem(s) in the registry:"]
-        for row in self.problems.head(limit).itertuples(index=False):
+        # Whole-table problems (a missing column: named) first, whatever the number of row problems.
+        first = self.problems["rule"].isin(FATAL_RULES).to_numpy()
+        ordered = pd.concat([self.problems[first], self.problems[~first]])
+        for row in ordered.head(limit).itertuples(index=False):
             lines.append(
                 f"  {row.table} {row.row_id} [{row.column}] value={row.value!s}: {row.rule} — {row.message}"
             )
@@ -369,27 +386,29 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     raise ValueError(f"unknown column kind {col.kind}")
 
 
+def _whole_table_problem(table: Table, column: str, rule: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "table": table.name,
+                "row_id": "(all rows)",
+                "family_id": None,
+                "column": column,
+                "value": "",
+                "rule": rule,
+                "message": RULE_MESSAGES[rule],
+            }
+        ]
+    )
+
+
 def _check_table(table: Table, raw: pd.DataFrame, out: _Collector, family_of=None) -> pd.DataFrame:
     df = raw.reset_index(drop=True)  # copy-on-write: converting columns never touches ``raw``
     fam = (lambda: family_of(df)) if family_of is not None else None  # only needed to report a problem
     for col in table.columns:
         if col.name not in df.columns:
             if col.required:
-                out.frames.append(
-                    pd.DataFrame(
-                        [
-                            {
-                                "table": table.name,
-                                "row_id": "(all rows)",
-                                "family_id": None,
-                                "column": col.name,
-                                "value": "",
-                                "rule": "missing_column",
-                                "message": RULE_MESSAGES["missing_column"],
-                            }
-                        ]
-                    )
-                )
+                out.frames.append(_whole_table_problem(table, col.name, "missing_column"))
                 df[col.name] = None
             else:
                 df[col.name] = col.default
@@ -437,6 +456,14 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     out = _Collector()
     fam = _check_table(FAMILIES, families, out)
     per = _check_table(PERSONS, persons, out)
+    for table, raw in ((FAMILIES, families), (PERSONS, persons)):
+        if len(raw) == 0:
+            out.frames.append(_whole_table_problem(table, "", "no_rows"))
+    if any(f["rule"].isin(FATAL_RULES).any() for f in out.frames):
+        # A missing column or an empty table: the checks across tables would only add noise (every family
+        # "without members"); stop here with the problems that say what to fix.
+        inc = _check_table(INCOMES, incomes, out)
+        return fam, per, inc, out.result()
     income_ids = (
         incomes["person_id"].astype("string").str.strip()
         if "person_id" in incomes.columns
@@ -461,7 +488,11 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     )
     members = np.bincount(person_family[person_family >= 0], minlength=len(fam))
     has_id = fam["family_id"].notna().to_numpy()
-    out.add(FAMILIES, fam, has_id & (members == 0), "family_id", "empty_family")
+    # A duplicated id's members are counted on its first row: its repeats are reported as duplicates only.
+    first_of_id = ~family_keys.duplicated() | (
+        family_keys.first[np.maximum(family_keys.ref_codes, 0)] == np.arange(len(fam))
+    )
+    out.add(FAMILIES, fam, has_id & first_of_id & (members == 0), "family_id", "empty_family")
     out.add(
         INCOMES,
         inc,
