@@ -6,6 +6,7 @@ missing from a catalog falls back to English, so a missing translation never hid
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -62,10 +63,13 @@ class Translator:
 
     def money(self, amount: float, decimals: int = 0) -> str:
         """An amount in tenge, e.g. ``28 400 ₸`` (ru/kk) or ``28,400 ₸`` (en); tiyn shown only when present."""
-        if decimals and abs(amount - round(amount)) < 0.5 * 10**-decimals:
+        # The one rounding rule (atauly.law.money): half up, on the amount as printed (repr), not Babel's
+        # half-even: 0.125 ₸ → 0.13 ₸, 2.5 ₸ → 3 ₸.
+        value = Decimal(repr(float(amount))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if decimals and value == value.to_integral_value():
             decimals = 0
         fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return f"{format_decimal(amount, format=fmt, locale=self.locale)} ₸"
+        return f"{format_decimal(value, format=fmt, locale=self.locale)} ₸"
 
     def number(self, value: float, decimals: int = 0) -> str:
         fmt = "#,##0" + ("." + "#" * decimals if decimals else "")

@@ -10,16 +10,18 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
 from openfisca_core.periods import period
 
 from atauly.i18n import N_, Translator
 from atauly.registry import Registry
-from atauly.registry.codes import INCOME_SOURCES, region_name
+from atauly.registry.codes import INCOME_SOURCES, REGIONS, region_name
 
 from .compute import application_months
 from .simulation import Quarter, build_simulation
 from .system import tax_benefit_system
-from .variables.asp import previous_quarter_instant, previous_quarter_months
+from .variables.asp import by_region, previous_quarter_instant, previous_quarter_months
 
 REFUSAL_TEXT = {
     "income_above_poverty_line": N_("Per-capita income above the poverty line (Social Code Art. 128 p.1)"),
@@ -35,6 +37,60 @@ REFUSAL_TEXT = {
     "too_many_dwellings": N_("The family owns more than {n} dwelling(s) (asset rule)"),
     "owns_vehicle": N_("The family owns a motor vehicle and has no disabled child (asset rule)"),
 }
+#: What the asset rules rest on: no legal act was found, only an official's public statement.
+ASSET_BASIS = N_(
+    "No legal act setting this asset rule was found: it rests on an official statement (Astana city "
+    "administration, January 2020) and is kept as a parameter a lawyer can change"
+)
+ROLE_TEXT = {
+    "applicant": N_("applicant"),
+    "spouse": N_("spouse"),
+    "child": N_("child"),
+    "other": N_("other relative"),
+}
+STATUS_TEXT = {
+    "employee": N_("employee"),
+    "self_employed": N_("self-employed"),
+    "registered_unemployed": N_("registered unemployed"),
+    "not_working": N_("not working"),
+    "student_full_time": N_("full-time student"),
+    "pensioner": N_("pensioner"),
+    "caring_child_under_3": N_("caring for a child under 3"),
+    "caring_disabled": N_("caring for a disabled person"),
+    "caring_elderly": N_("caring for an elderly person"),
+    "maternity_leave": N_("maternity leave"),
+}
+#: Plain-language notes on the parameters used, citing the legal act (the research trail is in "sources").
+LEGAL_NOTES = {
+    "poverty_line.share_of_subsistence_minimum": N_(
+        "The poverty line is a share of the subsistence minimum: {value} (Social Code Art. 120; Order of the "
+        "Minister of Labour No. 160 of 19 May 2023, amended by No. 473 of 20 Dec 2024; before July 2023, "
+        "Law No. 246 of 17 Jul 2001 and the orders of the time)"
+    ),
+    "poverty_line.share_of_median_income": N_(
+        "Since 1 January 2025 the line is at least {value} of the median income (Order No. 473 of 20 Dec 2024)"
+    ),
+    "subsistence_minimum": N_(
+        "The subsistence minimum is the one computed by the Bureau of National Statistics for the quarter "
+        "before the application; where it is not published, the value of the law on the republican budget "
+        "(Order No. 160 p.1)"
+    ),
+    "income.excluded": N_(
+        "Income not counted: {source} (rules for calculating total income, Order No. 181 of 26 May 2023)"
+    ),
+    "sanctions.months": N_("The ban lasts {value} months (Social Code Art. 128 p.4–5)"),
+    "assets.max_dwellings": N_("Dwellings allowed: {value}"),
+    "assets.vehicle_disqualifies": N_("A motor vehicle bars ASP unless the family has a disabled child"),
+    "child_guarantee.share_of_subsistence_minimum": N_(
+        "In 2019 every child was guaranteed {value} of the subsistence minimum (the 2019 reform)"
+    ),
+    "child_supplement.mrp_per_child": N_(
+        "Supplement for each child aged 1–6: {value} MRP a month (monetised social package, from 2023)"
+    ),
+    "general.mrp": N_("The monthly calculation index (MRP) is {value} (law on the republican budget)"),
+}
+LEGAL_HEADING = N_("Legal basis:")
+SOURCES_HEADING = N_("Sources, for checking (parameters and research notes):")
 SOURCE_LABELS = {
     "wages": N_("wages"),
     "self_employment": N_("self-employment"),
@@ -67,6 +123,13 @@ TYPE_TEXT = {
         "Conditional assistance: {n} able-bodied member(s) take part in employment measures under a social contract (Art. 122)"
     ),
 }
+CONDITIONAL_WITH_CARER = N_(
+    "Conditional assistance: {n} able-bodied member(s) take part in employment measures under a social "
+    "contract; {carers} carer(s) exempt (Art. 122)"
+)
+
+
+REGION_BY_KEY = {r.key: r for r in REGIONS}
 
 
 @dataclass
@@ -75,13 +138,21 @@ class Explanation:
     lang: str
     lines: list[str] = field(default_factory=list)
     parameters: list[tuple[str, str, str]] = field(default_factory=list)  # (name, value, reference)
+    #: plain-language notes in the reader's language, citing the legal acts
+    legal: list[str] = field(default_factory=list)
     eligible: bool = False
 
     def text(self) -> str:
+        """The explanation; then the legal basis in plain words; then, last, the sources (parameter names,
+        values and the research notes they come from), which pages show collapsed."""
         t = Translator(self.lang)
         out = list(self.lines)
+        if self.legal:
+            out.append("")
+            out.append(t(LEGAL_HEADING))
+            out.extend(f"  • {note}" for note in dict.fromkeys(self.legal))
         out.append("")
-        out.append(t("Parameters and legal references used:"))
+        out.append(t(SOURCES_HEADING))
         for name, value, ref in self.parameters:
             out.append(f"  • {name} = {value} — {ref}")
         return "\n".join(out)
@@ -111,6 +182,10 @@ def explain(
         value = sim.calculate(name, month)
         return value.decode_to_str()[0] if hasattr(value, "decode_to_str") else value[0]
 
+    def per_person(name):
+        value = sim.calculate(name, month)
+        return value.decode_to_str() if hasattr(value, "decode_to_str") else np.asarray(value)
+
     params = tbs.parameters
     at = tbs.parameters(month)
     prev_instant = previous_quarter_instant(period(month))
@@ -125,6 +200,7 @@ def explain(
     reason = v("refusal_reason")
     eligible = bool(v("asp_eligible"))
     region = one.families["region_kato"].iloc[0]
+    ref_date = _day(v("reference_date"))
 
     ex = Explanation(family_id, lang, eligible=eligible)
     L = ex.lines
@@ -137,7 +213,8 @@ def explain(
             month=month,
         )
     )
-    L.append(t("Members: {n}", n=members))
+    L.append(t("Members on {date}: {n}", date=ref_date, n=members))
+    L.extend(f"  – {line}" for line in _member_lines(one, sim, month, at, t, ref_date))
 
     # Counted income by source.
     span = f"{months[0]}…{months[-1]}"
@@ -154,12 +231,21 @@ def explain(
         excluded = bool(at.income.excluded[source])
         label = t(SOURCE_LABELS[source])
         status = t("excluded") if excluded else t("counted")
-        L.append(f"  – {label}: {t.money(total)} ({status})")
+        L.append(f"  – {label}: {t.money(total, 2)} ({status})")
         if excluded:
+            ex.legal.append(t(LEGAL_NOTES["income.excluded"], source=label))
             ex.parameters.append(
                 (f"income.excluded.{source}", "true", _ref(params.income.excluded.children[source]))
             )
-    L.append(t("Counted income: {amount}", amount=t.money(counted)))
+    if not one.incomes["month"].isin(months).any():
+        L.append(
+            "  – "
+            + t(
+                "no income record for this family in {months}: its income counts as 0 ₸ (check that it was not missed)",
+                months=span,
+            )
+        )
+    L.append(t("Counted income: {amount}", amount=t.money(counted, 2)))
 
     # Per-capita income and the poverty line.
     share_sm = float(at.poverty_line.share_of_subsistence_minimum)
@@ -169,9 +255,10 @@ def explain(
         t(
             "Per-capita income {pci} = {counted} ÷ {n} members ÷ 3 months",
             pci=t.money(pci, 2),
-            counted=t.money(counted),
+            counted=t.money(counted, 2),
             n=members,
         )
+        + (t(" (rounded half up to the tiyn)") if round(pci * 3 * members, 2) != round(counted, 2) else "")
     )
     sm_text = t(SM_SOURCE_TEXT[src], quarter=prev_q)
     if share_med > 0:
@@ -180,9 +267,9 @@ def explain(
                 "Poverty line {pl} = max({share_med} × median income {median}; {share_sm} × subsistence minimum {sm} ({source}))",
                 pl=t.money(pl),
                 share_med=t.percent(share_med),
-                median=t.money(median),
+                median=t.money(median, 2),
                 share_sm=t.percent(share_sm),
-                sm=t.money(sm),
+                sm=t.money(sm, 2),
                 source=sm_text,
             )
         )
@@ -192,10 +279,13 @@ def explain(
                 "Poverty line {pl} = {share_sm} × subsistence minimum {sm} ({source})",
                 pl=t.money(pl),
                 share_sm=t.percent(share_sm),
-                sm=t.money(sm),
+                sm=t.money(sm, 2),
                 source=sm_text,
             )
         )
+    L.extend(_stale_inputs(one, sim, month, src, share_med, median, tbs, t, prev_q))
+    ex.legal.append(t(LEGAL_NOTES["poverty_line.share_of_subsistence_minimum"], value=t.percent(share_sm)))
+    ex.legal.append(t(LEGAL_NOTES["subsistence_minimum"]))
     ex.parameters.append(
         (
             "poverty_line.share_of_subsistence_minimum",
@@ -204,6 +294,7 @@ def explain(
         )
     )
     if share_med > 0:
+        ex.legal.append(t(LEGAL_NOTES["poverty_line.share_of_median_income"], value=t.percent(share_med)))
         ex.parameters.append(
             (
                 "poverty_line.share_of_median_income",
@@ -211,18 +302,31 @@ def explain(
                 _ref(params.poverty_line.share_of_median_income),
             )
         )
+        med_name = (
+            "median_income.regional" if _regional_median(sim, month, tbs) > 0 else "median_income.national"
+        )
+        ex.parameters.append(
+            (
+                f"{med_name} ({prev_q})",
+                t.money(median, 2),
+                _ref(params.median_income.children[med_name.split(".")[1]]),
+            )
+        )
     sm_param = {
         "regional_bns": params.subsistence_minimum.bns_regional,
         "national_bns": params.subsistence_minimum.bns_national,
         "budget": params.subsistence_minimum.budget,
     }[src]
-    ex.parameters.append(
-        (
-            f"subsistence_minimum.{src.replace('regional_bns', 'bns_regional').replace('national_bns', 'bns_national')} ({prev_q})",
-            t.money(sm),
-            _ref(sm_param),
+    sm_name = {"regional_bns": "bns_regional", "national_bns": "bns_national", "budget": "budget"}[src]
+    ex.parameters.append((f"subsistence_minimum.{sm_name} ({prev_q})", t.money(sm, 2), _ref(sm_param)))
+    if src == "budget":
+        ex.parameters.append(
+            (
+                "subsistence_minimum.budget_value_at_application",
+                str(bool(at.subsistence_minimum.budget_value_at_application)).lower(),
+                _ref(params.subsistence_minimum.budget_value_at_application),
+            )
         )
-    )
 
     if pci <= pl:
         L.append(t("{pci} ≤ poverty line {pl} → the income test is met", pci=t.money(pci, 2), pl=t.money(pl)))
@@ -234,15 +338,21 @@ def explain(
     if reason and reason != "none":
         fields = {"months": int(at.sanctions.months), "n": int(at.assets.max_dwellings)}
         L.append(t("Not entitled: {reason}", reason=t(REFUSAL_TEXT[reason], **fields)))
+        L.extend(f"  – {line}" for line in _refusal_details(reason, one, sim, month, at, t))
         if reason in ("refused_employment_measures", "social_contract_breach"):
+            ex.legal.append(t(LEGAL_NOTES["sanctions.months"], value=int(at.sanctions.months)))
             ex.parameters.append(
                 ("sanctions.months", str(int(at.sanctions.months)), _ref(params.sanctions.months))
             )
         if reason == "too_many_dwellings":
+            ex.legal.append(t(LEGAL_NOTES["assets.max_dwellings"], value=int(at.assets.max_dwellings)))
+            ex.legal.append(t(ASSET_BASIS))
             ex.parameters.append(
                 ("assets.max_dwellings", str(int(at.assets.max_dwellings)), _ref(params.assets.max_dwellings))
             )
         if reason == "owns_vehicle":
+            ex.legal.append(t(LEGAL_NOTES["assets.vehicle_disqualifies"]))
+            ex.legal.append(t(ASSET_BASIS))
             ex.parameters.append(
                 ("assets.vehicle_disqualifies", "true", _ref(params.assets.vehicle_disqualifies))
             )
@@ -250,7 +360,13 @@ def explain(
 
     # Entitled: type, amount, supplement, assignment.
     kind = v("asp_type")
-    L.append(t("Entitled. {type}", type=t(TYPE_TEXT[kind], n=int(v("able_bodied_members")))))
+    able = int(v("able_bodied_members"))
+    exempt = int((per_person("is_able_bodied") & per_person("is_qualifying_carer")).sum())
+    if kind == "conditional" and exempt:
+        type_text = t(CONDITIONAL_WITH_CARER, n=able - exempt, carers=exempt)
+    else:
+        type_text = t(TYPE_TEXT[kind], n=able - exempt)
+    L.append(t("Entitled. {type}", type=type_text))
     amount = float(v("asp_monthly_amount"))
     guarantee_share = float(at.child_guarantee.share_of_subsistence_minimum)
     if guarantee_share > 0:
@@ -260,6 +376,9 @@ def explain(
                 amount=t.money(amount, 2),
                 share=t.percent(guarantee_share),
             )
+        )
+        ex.legal.append(
+            t(LEGAL_NOTES["child_guarantee.share_of_subsistence_minimum"], value=t.percent(guarantee_share))
         )
         ex.parameters.append(
             (
@@ -278,6 +397,14 @@ def explain(
                 amount=t.money(amount, 2),
             )
         )
+        if amount == 0:
+            L.append(
+                t(
+                    "Per-capita income is exactly at the poverty line: the family is entitled (income not above the "
+                    "line, Art. 120), but the difference is 0 ₸, so the ASP amount is 0 ₸; the status still brings "
+                    "the child supplement and, for conditional assistance, the social contract"
+                )
+            )
     supplement = float(v("child_supplement_monthly"))
     if supplement > 0:
         n_children = int(v("children_aged_for_supplement"))
@@ -292,6 +419,13 @@ def explain(
                 hi=int(at.child_supplement.max_age),
             )
         )
+        ex.legal.append(
+            t(
+                LEGAL_NOTES["child_supplement.mrp_per_child"],
+                value=t.number(float(at.child_supplement.mrp_per_child), 1),
+            )
+        )
+        ex.legal.append(t(LEGAL_NOTES["general.mrp"], value=t.money(float(at.general.mrp))))
         ex.parameters.append(
             (
                 "child_supplement.mrp_per_child",
@@ -311,6 +445,175 @@ def explain(
         )
     )
     return ex
+
+
+def _day(value) -> str:
+    return str(np.datetime64(value, "D"))
+
+
+def _member_lines(one: Registry, sim, month: str, at, t: Translator, ref_date: str) -> list[str]:
+    """One line per person: role, age, status, and what the law makes of them on the reference date."""
+    per = one.persons
+
+    def arr(name):
+        value = sim.calculate(name, month)
+        return value.decode_to_str() if hasattr(value, "decode_to_str") else np.asarray(value)
+
+    born, age, able = arr("is_born"), arr("age"), arr("is_able_bodied")
+    carer, cared = arr("is_qualifying_carer"), arr("is_disabled_for_care")
+    retired = arr("is_of_retirement_age")
+    lo, hi = int(at.child_supplement.min_age), int(at.child_supplement.max_age)
+    lines = []
+    for k, p in enumerate(per.itertuples(index=False)):
+        role = t(ROLE_TEXT.get(p.role, "other"))
+        if not born[k]:
+            lines.append(
+                t(
+                    "{role}, born {born}: not yet born on {date}, not a member",
+                    role=role,
+                    born=_day(p.birth_date),
+                    date=ref_date,
+                )
+            )
+            continue
+        facts = [t("{n} years", n=int(age[k]))]
+        minor = int(age[k]) < int(at.work_ability.min_age)
+        if not minor or p.employment_status not in ("not_working", None):
+            facts.append(t(STATUS_TEXT.get(p.employment_status, "not working")))
+        if int(p.disability_group):
+            facts.append(t("disability group {g}", g=int(p.disability_group)))
+        if minor:
+            pass  # a child: neither able-bodied nor not, for the law's purposes
+        elif able[k] and carer[k]:
+            facts.append(t("able-bodied, exempt as a carer"))
+        elif able[k]:
+            facts.append(t("able-bodied"))
+        elif retired[k]:
+            facts.append(t("of retirement age"))
+        else:
+            facts.append(t("not able-bodied"))
+        if cared[k]:
+            facts.append(t("needs care"))
+        if lo <= int(age[k]) <= hi:
+            facts.append(t("earns the child supplement (aged {lo}–{hi})", lo=lo, hi=hi))
+        lines.append(f"{role}: " + ", ".join(facts))
+    return lines
+
+
+def _refusal_details(reason: str, one: Registry, sim, month: str, at, t: Translator) -> list[str]:
+    """Who and when: the person and the dates behind a refusal, the counts behind an asset rule."""
+    months = int(at.sanctions.months)
+
+    def until(start) -> tuple[str, str]:
+        begin = pd.Timestamp(np.datetime64(start, "D"))
+        end = begin + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+        return begin.date().isoformat(), end.date().isoformat()
+
+    fam = one.families.iloc[0]
+    if reason == "refused_employment_measures":
+        sanctioned = np.asarray(sim.calculate("is_sanctioned_for_refusing_employment", month))
+        age = np.asarray(sim.calculate("age", month))
+        dates = np.asarray(sim.calculate("employment_measures_refusal_date", month))
+        out = []
+        for k in np.flatnonzero(sanctioned):
+            start, end = until(dates[k])
+            out.append(
+                t(
+                    "The {role} ({n} years) refused employment measures on {start}: no ASP from {start} to {end}; "
+                    "a new application can be made from the day after",
+                    role=t(ROLE_TEXT.get(one.persons["role"].iloc[k], "other")),
+                    n=int(age[k]),
+                    start=start,
+                    end=end,
+                )
+            )
+        return out
+    if reason == "social_contract_breach":
+        start, end = until(sim.calculate("social_contract_breach_date", month)[0])
+        return [
+            t(
+                "The social contract was terminated through the recipient's fault on {start}: no ASP from {start} "
+                "to {end}",
+                start=start,
+                end=end,
+            )
+        ]
+    if reason == "too_many_dwellings":
+        return [
+            t(
+                "Dwellings owned: {k}; allowed: {n}",
+                k=int(fam["dwellings_owned"]),
+                n=int(at.assets.max_dwellings),
+            )
+        ]
+    if reason == "owns_vehicle":
+        return [t("Motor vehicles owned: {k}", k=int(fam["vehicles_owned"]))]
+    return []
+
+
+def _regional_median(sim, month: str, tbs) -> float:
+    med = tbs.parameters(previous_quarter_instant(period(month))).median_income
+    region = sim.calculate("parameter_region", month)
+    return float(by_region(med.regional, region)[0])
+
+
+def _in_force_since(parameter, instant) -> str:
+    """The date from which the value of ``parameter`` in force at ``instant`` applies."""
+    for value in parameter.values_list:  # newest first
+        if value.instant_str <= str(instant):
+            return value.instant_str
+    return ""
+
+
+def _stale_inputs(one, sim, month, src, share_med, median, tbs, t: Translator, prev_q: str) -> list[str]:
+    """Flags for values that stand in for the ones the rule names: a national or older value, a fallback."""
+    out = []
+    params = tbs.parameters
+    region = one.families["region_kato"].iloc[0]
+    used = sim.calculate("parameter_region", month).decode_to_str()[0]
+    own = sim.calculate("region", month).decode_to_str()[0]
+    if used != own:
+        out.append(
+            "  – "
+            + t(
+                "note: {region} was created on 8 June 2022; before that the values of {parent} apply",
+                region=region_name(region, t.lang),
+                parent=region_name(REGION_BY_KEY[used].kato, t.lang),
+            )
+        )
+    if src == "national_bns":
+        out.append(
+            "  – "
+            + t(
+                "note: the national subsistence minimum stands in for the regional one, not published for {quarter}",
+                quarter=prev_q,
+            )
+        )
+    elif src == "budget":
+        at_application = bool(tbs.parameters(month).subsistence_minimum.budget_value_at_application)
+        instant = period(month).start if at_application else previous_quarter_instant(period(month))
+        out.append(
+            "  – "
+            + t(
+                "fallback: no BNS subsistence minimum is published for {quarter}; the budget-law value in force "
+                "since {since} is used",
+                quarter=prev_q,
+                since=_in_force_since(params.subsistence_minimum.budget, instant),
+            )
+        )
+    if share_med > 0 and _regional_median(sim, month, tbs) <= 0:
+        instant = previous_quarter_instant(period(month))
+        out.append(
+            "  – "
+            + t(
+                "note: the national median income {median} (value of {since}) stands in for the regional "
+                "median for {quarter}, which is not published",
+                median=t.money(median, 2),
+                since=_in_force_since(params.median_income.national, instant),
+                quarter=prev_q,
+            )
+        )
+    return out
 
 
 def _one_family(registry: Registry, family_id: str, quarter: Quarter, tbs):

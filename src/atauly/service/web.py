@@ -145,7 +145,7 @@ class Fmt:
         return "—" if value is None else self.t.number(value, decimals)
 
     def money(self, value) -> str:
-        return "—" if value is None else self.t.money(value)
+        return "—" if value is None else self.t.money(value, 2)  # tiyn shown when present (half up)
 
     def percent(self, share) -> str:
         return "—" if share is None else self.t.percent(share)
