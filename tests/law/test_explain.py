@@ -96,3 +96,78 @@ def test_openfisca_trace_lists_variables():
     reg, _ = load_registry(SAMPLE)
     lines = openfisca_trace(reg, "F01", "2025Q3")
     assert any(line.strip().startswith("poverty_line<2025-07>") for line in lines)
+
+
+def _sample_text(family_id: str, lang: str = "en") -> str:
+    reg, _ = load_registry(SAMPLE)
+    return explain(reg, family_id, "2025Q3", lang).text()
+
+
+def _main(text: str) -> str:
+    return text.split("\n\n", 1)[0]
+
+
+def test_members_with_role_age_status_and_supplement():
+    main = _main(_sample_text("F01"))
+    assert "Members on 2025-07-08: 5" in main
+    assert "– applicant: 35 years, employee, able-bodied" in main
+    assert "– spouse: 32 years, caring for a child under 3, able-bodied, exempt as a carer" in main
+    assert main.count("earns the child supplement (aged 1–6)") == 2
+    # The exempt carer is not counted among those taking part in employment measures.
+    assert "Conditional assistance: 1 able-bodied member(s) take part" in main and "1 carer(s) exempt" in main
+
+
+def test_refusal_names_the_person_and_the_dates():
+    main = _main(_sample_text("F09"))
+    assert "The applicant (33 years) refused employment measures on 2025-05-20" in main
+    assert "no ASP from 2025-05-20 to 2025-11-19" in main
+
+
+def test_asset_rule_says_what_it_rests_on_and_sources_come_last():
+    text = _sample_text("F07")
+    main, rest = text.split("\n\n", 1)
+    assert "Motor vehicles owned: 1" in main
+    legal, sources = rest.split("\n\n", 1)
+    assert legal.startswith("Legal basis:") and "official statement" in legal
+    assert sources.startswith("Sources, for checking")
+    # Research provenance never in the main text or the legal basis.
+    for marker in ("Fact sheet", "to be verified", "assets.vehicle_disqualifies", "[D]"):
+        assert marker not in main and marker not in legal
+    assert "assets.vehicle_disqualifies" in sources
+
+
+def test_stale_inputs_and_zero_amount_at_the_line_are_explained():
+    main = _main(_sample_text("F15"))
+    assert "national subsistence minimum stands in for the regional one" in main
+    assert "national median income 63,000 ₸ (value of 2022-01-01) stands in" in main
+    assert "exactly at the poverty line: the family is entitled" in main
+
+
+def test_unborn_person_is_listed_as_not_a_member_and_missing_income_flagged():
+    reg = registry(
+        [
+            family(
+                "U",
+                [
+                    person("applicant", "F", "1990-01-01", "caring_disabled"),
+                    person("child", "M", "2025-08-15", disability=1),
+                ],
+                applied="2025-07-10",
+            )
+        ]
+    )
+    main = _main(explain(reg, "U", "2025Q3", "en").text())
+    assert "Members on 2025-07-10: 1" in main
+    assert "child, born 2025-08-15: not yet born on 2025-07-10, not a member" in main
+    assert "no income record for this family in 2025-04…2025-06" in main
+    assert "exempt as a carer" not in main
+
+
+def test_budget_fallback_and_new_region_before_2022_are_flagged():
+    reg = registry([family("A", [person()], region="100000000", applied="2021-02-03")])
+    main = _main(explain(reg, "A", "2021Q1", "en").text())
+    assert (
+        "Abai Region was created on 8 June 2022; before that the values of East Kazakhstan Region apply"
+        in main
+    )
+    assert "the budget-law value in force since 2021-01-01 is used" in main

@@ -131,7 +131,10 @@ def test_queue_application_and_a_decision_that_overrides(app, client, as_officer
     page = browser.get(f"/applications/{app_id}")
     assert page.status_code == 200
     assert "Черта бедности" in page.text  # the law's trace, in Russian
-    assert "Использованные параметры и нормы права" in page.text
+    assert "Правовые основания" in page.text  # the legal basis in the reader's language
+    # Research provenance (parameter names, fact-sheet notes) in a collapsed "sources" part, last.
+    sources = page.text.index('<details class="trace-sources"><summary class="trace-heading">Источники')
+    assert page.text.index("poverty_line.share_of_subsistence_minimum") > sources
     reason = re.sub(r"^[+\-−]\s*", "", rec["reasons"][0]["text"])
     assert str(escape(reason)) in page.text  # the model's reasons
     assert "решение принимаете вы" in page.text  # advisory only

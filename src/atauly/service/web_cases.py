@@ -159,12 +159,18 @@ def _trace_items(lines: list[str]) -> list[dict]:
             continue
         text = re.sub(r"^[•–-]\s+", "", line.strip())  # the explanation's bullets, not a minus sign
         if heading_next:
-            items.append({"text": text, "heading": True, "children": []})
+            # The explanation's last section is its sources (parameter names, research notes): collapsed.
+            for item in items:
+                item.setdefault("collapsed", False)
+            items.append({"text": text, "heading": True, "children": [], "collapsed": False})
             heading_next, in_section = False, True
         elif line.startswith((" ", "\t")) and items and not in_section:
             items[-1]["children"].append(text)
         else:
             items.append({"text": text, "heading": False, "children": []})
+    headings = [i for i in items if i["heading"]]
+    if len(headings) > 1:
+        headings[-1]["collapsed"] = True
     return items
 
 
