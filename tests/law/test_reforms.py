@@ -68,3 +68,19 @@ def test_dated_overrides_and_errors(tmp_path):
     f.write_text("general.mrp: 5000\n")
     with pytest.raises(ReformError, match="parameters"):
         load_reform_file(f)
+
+
+def test_budget_value_switch_gives_the_previous_years_value_for_q1():
+    # The documented alternative: the budget SM of the preceding quarter (2024's 43,407 for a 2025Q1
+    # application) instead of the one in force at the application (2025's 46,228).
+    from factories import family, person, quarter_incomes, registry
+
+    reg = registry(
+        [family("Q", [person(incomes=quarter_incomes("wages", 1000, ("2024-10", "2024-11", "2024-12")))])]
+    )
+    published = compute(reg, "2025Q1").iloc[0]
+    previous = compute(
+        reg, "2025Q1", tbs=reformed_system({"subsistence_minimum.budget_value_at_application": False})
+    ).iloc[0]
+    assert (published.subsistence_minimum, published.poverty_line) == (46228, 32360)
+    assert (previous.subsistence_minimum, previous.poverty_line) == (43407, 30385)

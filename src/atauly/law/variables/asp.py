@@ -300,11 +300,15 @@ class counted_income_quarter(Money):
     def formula(family, period, parameters):
         excluded = parameters(period).income.excluded
         total = np.zeros(family.count, dtype=np.float64)
+        persons = family.members
         for source in INCOME_SOURCES:
             if excluded[source]:
                 continue
+            holder = persons.get_holder(f"income_{source}")
             for month in previous_quarter_months(period):
-                total += family.sum(family.members(f"income_{source}", month))
+                # An income no one has in a month adds 0: skip it rather than sum an array of zeros.
+                if holder.get_array(month) is not None:
+                    total += family.sum(persons(f"income_{source}", month))
         # float64 sums of tiyn amounts are within far less than half a tiyn of the exact sum: to the tiyn.
         return to_kzt(to_tiyn(total))
 
