@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -70,6 +71,13 @@ class Translator:
             decimals = 0
         fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
         return f"{format_decimal(value, format=fmt, locale=self.locale)} ₸"
+
+    def date(self, value) -> str:
+        """A date as people write it: ``08.07.2025`` (ru/kk), ``8 Jul 2025`` (en); ISO text or date objects."""
+        import datetime as _dt
+
+        day = _dt.date.fromisoformat(str(value)[:10])
+        return format_date(day, "d MMM yyyy" if self.lang == "en" else "dd.MM.yyyy", locale=self.locale)
 
     def number(self, value: float, decimals: int = 0) -> str:
         fmt = "#,##0" + ("." + "#" * decimals if decimals else "")

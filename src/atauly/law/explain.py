@@ -213,7 +213,7 @@ def explain(
             month=month,
         )
     )
-    L.append(t("Members on {date}: {n}", date=ref_date, n=members))
+    L.append(t("Members on {date}: {n}", date=t.date(ref_date), n=members))
     L.extend(f"  – {line}" for line in _member_lines(one, sim, month, at, t, ref_date))
 
     # Counted income by source.
@@ -471,8 +471,8 @@ def _member_lines(one: Registry, sim, month: str, at, t: Translator, ref_date: s
                 t(
                     "{role}, born {born}: not yet born on {date}, not a member",
                     role=role,
-                    born=_day(p.birth_date),
-                    date=ref_date,
+                    born=t.date(_day(p.birth_date)),
+                    date=t.date(ref_date),
                 )
             )
             continue
@@ -507,7 +507,7 @@ def _refusal_details(reason: str, one: Registry, sim, month: str, at, t: Transla
     def until(start) -> tuple[str, str]:
         begin = pd.Timestamp(np.datetime64(start, "D"))
         end = begin + pd.DateOffset(months=months) - pd.Timedelta(days=1)
-        return begin.date().isoformat(), end.date().isoformat()
+        return t.date(begin.date().isoformat()), t.date(end.date().isoformat())
 
     fam = one.families.iloc[0]
     if reason == "refused_employment_measures":
@@ -598,7 +598,7 @@ def _stale_inputs(one, sim, month, src, share_med, median, tbs, t: Translator, p
                 "fallback: no BNS subsistence minimum is published for {quarter}; the budget-law value in force "
                 "since {since} is used",
                 quarter=prev_q,
-                since=_in_force_since(params.subsistence_minimum.budget, instant),
+                since=t.date(_in_force_since(params.subsistence_minimum.budget, instant)),
             )
         )
     if share_med > 0 and _regional_median(sim, month, tbs) <= 0:
@@ -609,7 +609,7 @@ def _stale_inputs(one, sim, month, src, share_med, median, tbs, t: Translator, p
                 "note: the national median income {median} (value of {since}) stands in for the regional "
                 "median for {quarter}, which is not published",
                 median=t.money(median, 2),
-                since=_in_force_since(params.median_income.national, instant),
+                since=t.date(_in_force_since(params.median_income.national, instant)),
                 quarter=prev_q,
             )
         )
