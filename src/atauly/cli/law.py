@@ -188,6 +188,13 @@ def reform_cmd(
             "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
         ),
     ] = None,
+    allow_missing_incomes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-incomes",
+            help="Compute even when the registry holds no income row for the quarter the law counts.",
+        ),
+    ] = False,
 ) -> None:
     """Compare recipients and monthly budget by region: baseline vs a parametric reform."""
     from atauly.law.reforms import ReformError, compare, load_reform_file, normalise_overrides
@@ -210,8 +217,13 @@ def reform_cmd(
     except ReformError as exc:
         fail(str(exc))
     out = out or get_settings().results_dir / f"reform-{q}.csv"
-    reg = load(
-        registry, _view(view, registry), skip_invalid, rejects or out.with_name(out.stem + ".rejects.csv")
+    view = _view(view, registry)
+    reg = load(registry, view, skip_invalid, rejects or out.with_name(out.stem + ".rejects.csv"))
+    check_incomes(
+        reg,
+        q,
+        recorded=view == "recorded" and (registry / view).is_dir(),
+        allow_missing=allow_missing_incomes,
     )
     with err_console.status(f"Computing baseline and reform for {q}…"):
         table = compare(reg, str(q), overrides)
