@@ -19,10 +19,8 @@ from openfisca_core.variables import Variable
 from atauly.registry.codes import INCOME_SOURCES
 
 from ..entities import Family, Person
-from ..money import Money, divide_half_up, round_half_up, share_tiyn, to_kzt, to_tiyn
+from ..money import Money, divide_half_up, share_tiyn, to_kzt, to_tiyn
 from .inputs import EmploymentStatus, Region, Sex
-
-__all__ = ["round_half_up"]  # re-exported: the one rounding rule (atauly.law.money)
 
 
 def quarter_start(period):
