@@ -51,6 +51,8 @@ def _written(tmp_path) -> list[str]:
         ("header_only_families", "the table families has a header but no rows"),
         ("missing_column", "the column persons.sex is missing"),
         ("binary", "neither UTF-8 nor Windows-1251"),
+        ("ragged", "persons.csv: not a readable table"),
+        ("header_only_persons", "the table persons has a header but no rows"),
     ],
 )
 def test_bad_file_one_clear_message_nothing_written(tmp_path, case, expected):
@@ -65,6 +67,13 @@ def test_bad_file_one_clear_message_nothing_written(tmp_path, case, expected):
     elif case == "missing_column":
         per = pd.read_csv(reg / "persons.csv", dtype=str)
         per.drop(columns=["sex"]).to_csv(reg / "persons.csv", index=False)
+    elif case == "ragged":
+        text = (reg / "persons.csv").read_text().splitlines()
+        text[3] += ",extra,fields"
+        (reg / "persons.csv").write_text("\n".join(text) + "\n")
+    elif case == "header_only_persons":
+        header = (reg / "persons.csv").read_text().splitlines()[0]
+        (reg / "persons.csv").write_text(header + "\n")
     elif case == "binary":
         (reg / "persons.csv").write_bytes(b"person_id,family_id\x00\x01\x02\x98\n")
     for args in (
@@ -80,7 +89,7 @@ def test_bad_file_one_clear_message_nothing_written(tmp_path, case, expected):
         assert _written(tmp_path) == []
 
 
-@pytest.mark.parametrize("variant", ["semicolon", "cp1251_semicolon", "bom", "tab", "xlsx"])
+@pytest.mark.parametrize("variant", ["semicolon", "cp1251_semicolon", "bom", "tab", "utf16_tab", "xlsx"])
 def test_readable_variants_give_the_same_result(tmp_path, variant):
     reference = tmp_path / "ref.csv"
     assert _compute(SAMPLE, reference).exit_code == 0
@@ -99,6 +108,8 @@ def test_readable_variants_give_the_same_result(tmp_path, variant):
             path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
         elif variant == "tab":
             _rewrite(path, "\t")
+        elif variant == "utf16_tab":  # Excel's "Unicode text"
+            _rewrite(path, "\t", "utf-16")
         elif variant == "xlsx":
             pd.read_csv(path, dtype=str, keep_default_na=False).to_excel(reg / f"{name}.xlsx", index=False)
             path.unlink()
