@@ -52,8 +52,11 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, audit_keys=None) -> sessionmaker:
+    """Sessions on ``engine``; ``audit_keys`` (:class:`.audit.AuditKeys`) key the audit chain's hashes
+    (without them, the settings' keys are loaded when the first event is written)."""
+    info = {"audit_keys": audit_keys} if audit_keys is not None else {}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def alembic_config(url: str):
