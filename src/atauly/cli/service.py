@@ -25,7 +25,7 @@ def serve(
 
     settings = get_settings()
     console.print(f"Database: {_safe_url(settings.database)}")
-    console.print(f"Serving on http://{host}:{port}  (API documentation: http://{host}:{port}/docs)")
+    console.print(f"Serving on http://{host}:{port}  (OpenAPI document: http://{host}:{port}/openapi.json)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
