@@ -61,7 +61,8 @@ class Settings(BaseSettings):
         description="Audit chain keys as `ID:HEX[,ID:HEX…]` (the last signs); unset: the key file.",
     )
     audit_key_file: Path | None = Field(
-        default=None, description="File of audit keys (one `ID HEX` a line, the last signs); default "
+        default=None,
+        description="File of audit keys (one `ID HEX` a line, the last signs); default "
         "ATAULY_HOME/audit.key, created with one key (mode 600) when missing.",
     )
     audit_checkpoint_dir: Path | None = Field(

@@ -120,7 +120,11 @@ def test_decisions_override_reason_stale_forms_and_scope(client, as_officer, svc
     recommended = created["recommendation"]["recommended_decision"]
     opposite = "reject" if recommended == "approve" else "approve"
 
-    r = client.post(f"/api/v1/applications/{app_id}/decision", json={"outcome": opposite, "version": version}, headers=as_officer)
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": opposite, "version": version},
+        headers=as_officer,
+    )
     assert r.status_code == 422 and "reason_code" in r.json()["detail"]
     r = client.post(
         f"/api/v1/applications/{app_id}/decision",

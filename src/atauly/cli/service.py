@@ -312,9 +312,7 @@ def users_list() -> None:
             for u in db.execute(select(User).order_by(User.id)).scalars()
         ]
     console.print(
-        rich_table(
-            pd.DataFrame(rows, columns=["username", "role", "district", "region", "active", "locked"])
-        )
+        rich_table(pd.DataFrame(rows, columns=["username", "role", "district", "region", "active", "locked"]))
     )
 
 

@@ -115,7 +115,9 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
         tally.add("auth.login", "account locked after failed sign-ins", username, address)
         seconds = max(1, int(left))
         raise ServiceError(
-            429, f"account locked after failed sign-ins: try again in {seconds} s", headers={"Retry-After": str(seconds)}
+            429,
+            f"account locked after failed sign-ins: try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
         )
     clear_failures(row)
     hours = settings.session_hours if kind == "web" else settings.token_minutes / 60
@@ -151,13 +153,21 @@ def refresh(request: Request, db: DBDep, refresh_token: Annotated[str, Form(max_
     session = find_session(db, refresh_token, "refresh")
     if session is None:
         db.rollback()
-        request.app.state.refusals.add("auth.refresh", "unknown or expired refresh token", "", client_address(request))
+        request.app.state.refusals.add(
+            "auth.refresh", "unknown or expired refresh token", "", client_address(request)
+        )
         request.app.state.refusals.flush(db)
-        raise ServiceError(401, "refresh token unknown, used or expired: sign in again", headers={"WWW-Authenticate": "Bearer"})
+        raise ServiceError(
+            401,
+            "refresh token unknown, used or expired: sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     user = session.user
     db.delete(session)
     access, _ = open_session(db, user, "api", request.app.state.settings.token_minutes / 60)
-    record(db, user, "auth.refresh", object_type="user", object_id=user.username, region_kato=user.region_kato)
+    record(
+        db, user, "auth.refresh", object_type="user", object_id=user.username, region_kato=user.region_kato
+    )
     db.flush()
     return released(db, _token_pair(db, request, user, access))
 

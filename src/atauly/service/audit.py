@@ -280,10 +280,14 @@ def verify(db: Session, batch: int = 5000) -> Verification:
     anchors = read_checkpoints(checkpoint_file(db))
     for n, line in enumerate(anchors, 1):
         kid = line.get("key_id")
-        if "broken" in line or kid not in keys.keys or not hmac.compare_digest(
-            str(line.get("mac", "")), _checkpoint_mac(keys, kid, line)
+        if (
+            "broken" in line
+            or kid not in keys.keys
+            or not hmac.compare_digest(str(line.get("mac", "")), _checkpoint_mac(keys, kid, line))
         ):
-            return Verification(False, 0, None, f"checkpoint line {n} was altered or signed with an unknown key")
+            return Verification(
+                False, 0, None, f"checkpoint line {n} was altered or signed with an unknown key"
+            )
     wanted = {line["last_id"]: line for line in anchors}
     seen: dict[int, str] = {}
     prev, expected_id, checked, keyed = GENESIS, 1, 0, 0

@@ -50,7 +50,9 @@ def safe_errors(errors) -> list[dict]:
         }
         ctx = err.get("ctx")
         if isinstance(ctx, dict):
-            kept = {k: v for k, v in ctx.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
+            kept = {
+                k: v for k, v in ctx.items() if isinstance(v, str | int | float) and not isinstance(v, bool)
+            }
             if kept:
                 item["ctx"] = safe_json(kept)
         out.append(item)

@@ -136,7 +136,16 @@ def _summary(df: pd.DataFrame, today: date) -> dict:
 
 
 #: Counts that describe families (a small cell could single one out); rates derived from a small cell too.
-COUNTS = ["applications", "open", "decided", "approved", "rejected", "home_visits", "overrides", "overdue_open"]
+COUNTS = [
+    "applications",
+    "open",
+    "decided",
+    "approved",
+    "rejected",
+    "home_visits",
+    "overrides",
+    "overdue_open",
+]
 DERIVED = ["agreement", "override_rate", "on_time_share", "median_working_days", "amount_monthly_approved"]
 
 

@@ -162,6 +162,14 @@ class RefusalTally:
         db.rollback()
         for row in rows:
             action = row.pop("action")
-            append(db, action, actor="anonymous", role="anonymous", outcome="denied", object_type="summary",
-                   object_id=f"{row['attempts']} attempts", detail=row)
+            append(
+                db,
+                action,
+                actor="anonymous",
+                role="anonymous",
+                outcome="denied",
+                object_type="summary",
+                object_id=f"{row['attempts']} attempts",
+                detail=row,
+            )
         db.commit()

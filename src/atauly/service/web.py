@@ -236,7 +236,12 @@ def _signed_in(page: Annotated[Page, Depends(_page)]) -> Page:
         if cookie:  # a session cookie presented and refused (ended, forged): tallied, audited once a minute
             request = page.request
             tally = request.app.state.refusals
-            tally.add("web.session", "unknown or expired session cookie", "", request.client.host if request.client else "unknown")
+            tally.add(
+                "web.session",
+                "unknown or expired session cookie",
+                "",
+                request.client.host if request.client else "unknown",
+            )
             tally.flush(db)
         raise LoginRequired(_here(page.request))
     page.user, page.csrf = session.user, session.csrf_token
