@@ -466,3 +466,54 @@ def test_a_killed_engine_process_gives_503_then_recovers(settings, svc_payloads,
     finally:
         engine.close()
         app.state.db_engine.dispose()
+
+
+# --- 7. speed: statistics off the write connection, the law's trace kept, several workers --------------------
+
+
+def test_statistics_read_off_the_write_connection_and_agree(app, client, as_officer, svc_payloads, db, users):
+    from atauly.service import statistics
+
+    for p in in_district(svc_payloads)[:2]:
+        client.post("/api/v1/applications", json=p, headers=as_officer)
+    officer = users["officer"]
+    read = app.state.read_sessions()
+    read.execute(select(func.count(AuditEvent.id))).scalar_one()  # a read transaction stays open …
+    created = client.post("/api/v1/applications", json=in_district(svc_payloads)[2], headers=as_officer)
+    assert created.status_code == 201  # … and the service writes meanwhile
+    read.close()
+    db.rollback()
+    apart = statistics.compute(db, officer, read=app.state.read_sessions())
+    together = statistics.compute(db, officer)
+    assert apart["totals"] == together["totals"] and apart["totals"]["applications"] == 3
+
+
+def test_the_law_trace_is_computed_once_per_snapshot_and_language(client, as_officer, svc_payloads, db):
+    from atauly.service import casework
+    from atauly.service.models import Application
+
+    created = client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+    db.rollback()
+    app = db.get(Application, created.json()["id"])
+    casework._TRACES.clear()
+    first = casework.law_trace(app, "ru")
+    key = next(iter(casework._TRACES))
+    assert key[0] == app.input_hash and len(casework._TRACES) == 1
+    casework._TRACES[key] = ("kept",)  # a second call answers from the cache
+    assert casework.law_trace(app, "ru") == ["kept"] and first != ["kept"]
+    assert casework.law_trace(app, "en") != ["kept"] and len(casework._TRACES) == 2
+    db.rollback()
+
+
+def test_several_workers_need_postgresql(settings, monkeypatch):
+    from atauly.cli.main import app as cli
+    from atauly.settings import get_settings
+
+    monkeypatch.setenv("ATAULY_HOME", str(settings.home))
+    monkeypatch.setenv("ATAULY_DATABASE_URL", f"sqlite:///{settings.home}/never.db")
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code != 0 and "PostgreSQL" in out.output

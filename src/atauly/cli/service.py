@@ -17,6 +17,23 @@ audit_app = typer.Typer(help="The audit trail of the casework service.", no_args
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes (each with its own engine process and connections); more than one "
+            "needs PostgreSQL (SQLite has one writer at a time).",
+        ),
+    ] = 1,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Take the client's address from X-Forwarded-For (only behind your own reverse proxy).",
+        ),
+    ] = False,
 ) -> None:
     """Run the casework service (web pages and the API under /api/v1) on the configured database."""
     import uvicorn
@@ -24,9 +41,16 @@ def serve(
     from atauly.service.app import create_app
 
     settings = get_settings()
+    if workers > 1 and settings.database.startswith("sqlite"):
+        fail("--workers above 1 needs PostgreSQL (ATAULY_DATABASE_URL): SQLite has one writer at a time")
     console.print(f"Database: {_safe_url(settings.database)}")
     console.print(f"Serving on http://{host}:{port}  (OpenAPI document: http://{host}:{port}/openapi.json)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    common = {"host": host, "port": port, "log_level": "warning", "proxy_headers": proxy_headers}
+    if workers > 1:  # each worker process builds its own app (settings from the environment)
+        create_app(settings).state.db_engine.dispose()  # migrate once, before the workers start
+        uvicorn.run("atauly.service.app:create_app", factory=True, workers=workers, **common)
+    else:
+        uvicorn.run(create_app(settings), **common)
 
 
 def _safe_url(url: str) -> str:

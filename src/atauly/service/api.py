@@ -388,7 +388,9 @@ def get_statistics(
     """Agreement, overrides, processing time, approvals and amounts, by district, region and model.
     For analysts, counts from 1 to 9 show as ``"<10"`` and the rates of such small groups are null."""
     min_cell = request.app.state.settings.statistics_min_cell
-    return released(db, statistics.compute(db, user, region=region, district=district, min_cell=min_cell))
+    read = request.app.state.read_sessions()
+    out = statistics.compute(db, user, region=region, district=district, min_cell=min_cell, read=read)
+    return released(db, out)
 
 
 class ReplyIn(BaseModel):

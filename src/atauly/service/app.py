@@ -14,7 +14,7 @@ from atauly.settings import Settings, get_settings
 
 from .audit import AuditKeys, CheckpointThread, checkpoint
 from .casework import ServiceError
-from .db import make_engine, migrate, session_factory
+from .db import make_engine, make_read_engine, migrate, session_factory
 from .engine import RecommendationEngine
 from .errors import HTML_CSP, safe_errors, safe_json
 from .throttle import LoginGate, RefusalTally
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     app.state.settings = settings
     app.state.db_engine = db_engine
     app.state.sessions = session_factory(db_engine, keys)
+    app.state.read_engine = make_read_engine(settings.database, db_engine)
+    app.state.read_sessions = session_factory(app.state.read_engine, keys)
     app.state.login_gate = LoginGate(
         per_address=settings.login_per_address,
         slots=settings.login_hash_slots,

@@ -8,6 +8,8 @@ rollback of the request.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -465,22 +467,42 @@ def shown(db: DB, user: User, app: Application) -> bool:
     return not hidden
 
 
+#: Law traces already computed: (input hash, family, quarter, language, law version) → lines, newest last.
+_TRACES: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
+_TRACES_MAX = 512
+_TRACES_LOCK = threading.Lock()
+
+
 def law_trace(app: Application, lang: str) -> list[str]:
-    """The law's reasoning for this application in ``lang`` (computed from the stored snapshot)."""
+    """The law's reasoning for this application in ``lang``, computed from the stored snapshot once and
+    then kept (the same snapshot, quarter and law version always give the same trace)."""
+    key = (app.input_hash, app.family_id, app.quarter, lang, LAW_VERSION)
+    with _TRACES_LOCK:
+        if key in _TRACES:
+            _TRACES.move_to_end(key)
+            return list(_TRACES[key])
+    lines = tuple(_compute_trace(app.snapshot, app.family_id, app.quarter, lang))
+    with _TRACES_LOCK:
+        _TRACES[key] = lines
+        while len(_TRACES) > _TRACES_MAX:
+            _TRACES.popitem(last=False)
+    return list(lines)
+
+
+def _compute_trace(s: dict, family_id: str, quarter: str, lang: str) -> list[str]:
     import pandas as pd
 
     from atauly.law.explain import explain
     from atauly.registry import Registry
     from atauly.registry.validate import validate
 
-    s = app.snapshot
     fam, per, inc, report = validate(
         pd.DataFrame(s["families"]),
         pd.DataFrame(s["persons"]),
         pd.DataFrame(s["incomes"], columns=["person_id", "month", "source", "amount_kzt"]),
     )
     reg = Registry(fam, per, inc, report.person_family, report.income_person)
-    return explain(reg, app.family_id, app.quarter, lang).text().splitlines()
+    return explain(reg, family_id, quarter, lang).text().splitlines()
 
 
 def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "open") -> list[Application]:

@@ -176,13 +176,17 @@ def compute(
     district: str | None = None,
     today: date | None = None,
     min_cell: int = 10,
+    read: DB | None = None,
 ) -> dict:
     """The statistics a user may see: officers their district, supervisors their region, analysts and
     admins the country (or the ``region``/``district`` asked for).
 
     Analysts see aggregates only, with small-cell suppression (:func:`suppress`, ``min_cell``, default
     10). Only decided cases contribute the recommendation and the law's result (agreement, overrides), so
-    nothing here shows an open case's result before a blind-mode assessment."""
+    nothing here shows an open case's result before a blind-mode assessment.
+
+    ``read``: a session for the long read (the service's read-only pool on SQLite), so that the one
+    write connection is held only for the audit event, not while every application is read."""
     if user.role == "officer":
         if district not in (None, user.district_kato) or region not in (None, user.region_kato):
             raise deny(db, user, "statistics.read", 403, "officers see their own district's statistics")
@@ -197,7 +201,13 @@ def compute(
         if value is not None and not (len(value) == 9 and value.isdigit()):
             raise ServiceError(422, f"{name}: must be a 9-digit KATO code")
     today = today or date.today()
-    df = _frame(db, region, district)
+    db.rollback()  # nothing held on the write connection while reading
+    if read is None:
+        df = _frame(db, region, district)
+        db.rollback()
+    else:
+        with read:
+            df = _frame(read, region, district)
     out = {
         "scope": {"region": region, "district": district},
         "totals": _summary(df, today),

@@ -505,7 +505,9 @@ def login_submit(
             message = page.t("Too many failed sign-in attempts. Try again in 15 minutes.")
         else:
             message = page.t("Wrong username or password.")
-        return _login_form(page, exc.status, message, username, next_)
+        response = _login_form(page, exc.status, message, username, next_)
+        response.headers.update(exc.headers or {})  # Retry-After on a throttled or locked sign-in
+        return response
     response = redirect(page, next_)
     response.set_cookie(
         SESSION_COOKIE, token, path="/", httponly=True, samesite="lax", secure=_secure(page.request)

@@ -152,6 +152,7 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
         region=region or None,
         district=district or None,
         min_cell=page.request.app.state.settings.statistics_min_cell,
+        read=page.request.app.state.read_sessions(),
     )
     f = Fmt(page.t)
     totals = stats["totals"]
@@ -235,6 +236,7 @@ def statistics_csv(page: SignedIn, table: str = "by_district", region: str = "",
         region=region or None,
         district=district or None,
         min_cell=page.request.app.state.settings.statistics_min_cell,
+        read=page.request.app.state.read_sessions(),
     )
     body = statistics.to_csv(stats, table)
     response = Response(body, media_type="text/csv; charset=utf-8")
