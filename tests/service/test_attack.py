@@ -93,33 +93,28 @@ def test_a_flood_from_one_address_is_refused_before_hashing_and_audited_as_one_s
     assert r.status_code == 429 and "Retry-After" in r.headers
 
 
-def test_the_hash_queue_is_bounded():
+def test_the_hash_queue_is_bounded_and_hashes_run_at_a_lower_priority():
+    import os
     import threading
 
     gate = LoginGate(slots=1, queue=1)
-    inside, release = threading.Event(), threading.Event()
-
-    def hold():
-        with gate.hashing():
-            inside.set()
-            release.wait(5)
-
-    first = threading.Thread(target=hold)
-    first.start()
-    inside.wait(5)
-    waiting = threading.Thread(target=lambda: gate.hashing().__enter__())  # takes the one queue place
-    waiting.start()
-    for _ in range(100):
+    release, results = threading.Event(), []
+    holders = [threading.Thread(target=lambda: results.append(gate.check(release.wait, 5))) for _ in range(2)]
+    for t in holders:  # one hashing, one waiting
+        t.start()
+    for _ in range(500):
         if gate._admitted == 2:
             break
         threading.Event().wait(0.01)
+    assert gate._admitted == 2
     with pytest.raises(Throttled) as refused:
-        with gate.hashing():
-            pass
+        gate.check(lambda: True)
     assert refused.value.retry_after >= 1
     release.set()
-    first.join()
-    waiting.join()
+    for t in holders:
+        t.join()
+    assert results == [True, True] and gate._admitted == 0
+    assert gate.check(os.getpriority, os.PRIO_PROCESS, 0) > os.getpriority(os.PRIO_PROCESS, 0)
 
 
 # --- 2. input edges ---------------------------------------------------------------------------------------

@@ -79,8 +79,7 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
         db.rollback()
         if user is not None and user.active and (left := locked_for(user)):
             raise Throttled(left, "account locked after failed sign-ins")
-        with gate.hashing():
-            correct = check_password(user, password)
+        correct = gate.check(check_password, user, password)
     except Throttled as exc:
         tally.add("auth.login", exc.why, username, address)
         tally.flush(db)

@@ -25,10 +25,12 @@ multiply by the number of workers; the lock-out itself is in the database and sh
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import OrderedDict, deque
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 
 class Throttled(Exception):
@@ -54,8 +56,8 @@ class LoginGate:
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
-        self._hash = threading.Semaphore(slots)
         self._admitted = 0  # hashing or waiting to hash
+        self._pool: ThreadPoolExecutor | None = None
 
     # --- by client address ---------------------------------------------------------------------------
 
@@ -86,23 +88,35 @@ class LoginGate:
 
     # --- globally: a bounded queue for the password hash ---------------------------------------------
 
-    @contextmanager
-    def hashing(self, wait: float = 10.0):
-        """A slot for one password hash; refused at once when ``slots + queue`` are taken."""
+    def check(self, fn, *args, wait: float = 30.0):
+        """``fn(*args)`` (the password check) in one of the ``slots`` hashing threads; refused at once
+        (:class:`Throttled`) when ``slots + queue`` checks are already running or waiting.
+
+        The hashing threads run at a lower CPU priority (nice +10; argon2's lanes are threads they
+        start, which inherit it), so that a flood of sign-ins yields the cores to the requests of officers
+        already signed in."""
         with self._lock:
             if self._admitted >= self.slots + self.queue:
                 raise Throttled(1, "too many sign-ins at once")
             self._admitted += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.slots, thread_name_prefix="atauly-hash", initializer=_lower_priority
+                )
         try:
-            if not self._hash.acquire(timeout=wait):
-                raise Throttled(1, "too many sign-ins at once")
-            try:
-                yield
-            finally:
-                self._hash.release()
+            return self._pool.submit(fn, *args).result(timeout=wait)
+        except FutureTimeout:
+            raise Throttled(1, "too many sign-ins at once") from None
         finally:
             with self._lock:
                 self._admitted -= 1
+
+
+def _lower_priority() -> None:
+    try:  # Linux: the nice value is per thread (0 names the calling thread)
+        os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10))
+    except (AttributeError, OSError):  # elsewhere: the same priority as the requests
+        pass
 
 
 class RefusalTally:
