@@ -47,7 +47,13 @@ def serve(
     console.print(f"Serving on http://{host}:{port}  (OpenAPI document: http://{host}:{port}/openapi.json)")
     common = {"host": host, "port": port, "log_level": "warning", "proxy_headers": proxy_headers}
     if workers > 1:  # each worker process builds its own app (settings from the environment)
-        create_app(settings).state.db_engine.dispose()  # migrate once, before the workers start
+        from atauly.service.audit import AuditKeys
+        from atauly.service.db import make_engine, migrate
+
+        AuditKeys.load(settings)  # the key file, created once, before the workers read it
+        engine = make_engine(settings.database)
+        migrate(engine)  # once, before the workers start
+        engine.dispose()
         uvicorn.run("atauly.service.app:create_app", factory=True, workers=workers, **common)
     else:
         uvicorn.run(create_app(settings), **common)
