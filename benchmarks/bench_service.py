@@ -22,12 +22,20 @@ connection per client) from this process:
    fifth time the opposite with a reason code. A 409 is a conflict (legitimate when officers race),
    counted apart from errors (5xx, any other 4xx, connection errors). Latency percentiles per step.
 
+3. Login flood (``--flood``, default 1,000 attempts from ``--flood-clients`` 50 clients, each from its own
+   loopback address 127.0.0.K, random usernames and wrong passwords, no pause) while one signed-in
+   officer reads the queue every 0.3 s. Baseline: the same officer for ``--flood-baseline`` seconds
+   before, in the same run. Reports the attempts' status codes, the officer's p50/p95 during the flood and
+   its ratio to the baseline, and the peak memory (RSS) of the server with its child processes, sampled
+   every 0.2 s. ``--only-flood`` runs this phase alone (no submitting or deciding phases).
+
 Each phase also reports the CPU the server's process, its child (the law and the model) and this client
 spent per request: the machine's cores are shared by all three. ``--server-src`` runs the server from
 another checkout (e.g. the main branch) for a before/after comparison on the same machine.
 
 Prints a table and a JSON summary (also to ``--out``). Targets (issue): p95 ≤ 100 ms at 20 concurrent
-submitting clients; zero errors for 50 officers. ``--check`` exits 1 when one is missed.
+submitting clients; zero errors for 50 officers; during the login flood the server's memory < 1 GB and the
+officer's p95 ≤ 1 s. ``--check`` exits 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ import numpy as np
 REGION = "790000000"  # Shymkent
 PASSWORD = "bench-password-1"
 TARGET_P95_MS = 100.0
+FLOOD_RSS_MB = 1024.0
+FLOOD_OFFICER_P95_MS = 1000.0
 
 
 # --- set-up --------------------------------------------------------------------------------------------
@@ -91,13 +101,14 @@ def district_codes() -> list[str]:
 def create_users(settings, clients: int, officers: int) -> dict[str, list[str]]:
     """Intake officers (one per submitting client) and deciding officers, spread over the districts."""
     from atauly.cli.service import create_user
+    from atauly.service.audit import AuditKeys
     from atauly.service.db import make_engine, migrate, session_factory
 
     engine = make_engine(settings.database)
     migrate(engine)
     districts = district_codes()
     made: dict[str, list[str]] = {"intake": [], "officers": []}
-    with session_factory(engine)() as db:
+    with session_factory(engine, AuditKeys.load(settings))() as db:
         for i in range(clients):
             name = f"intake-{i}"
             create_user(db, name, PASSWORD, "officer", districts[i % len(districts)], None)
@@ -360,6 +371,87 @@ async def officers(base: str, users: list[str], districts: list[str], cases: int
     return out
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, MB (Linux /proc)."""
+    parent, rss = {}, {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(stat.parent.name)
+        parent[p], rss[p] = int(fields[1]), int(fields[21]) * page
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += [c for c, pp in parent.items() if pp == p]
+    return total / 2**20
+
+
+async def login_flood(
+    base: str, pid: int, officer: str, attempts: int, clients: int, baseline_s: float
+) -> dict:
+    """A sign-in flood from ``clients`` addresses while a signed-in officer reads the queue (see the top)."""
+    watch = Step("officer_queue_baseline")
+    during = Step("officer_queue_during_flood")
+    peak = [tree_rss_mb(pid)]
+    async with new_client(base) as oc:
+        headers = await token(oc, officer)
+        current = {"step": watch}
+        stop = asyncio.Event()
+
+        async def poll() -> None:
+            while not stop.is_set():
+                await timed(current["step"], oc.get("/api/v1/applications", headers=headers), (200,))
+                await asyncio.sleep(0.3)
+
+        async def sample() -> None:
+            while not stop.is_set():
+                peak.append(tree_rss_mb(pid))
+                await asyncio.sleep(0.2)
+
+        poller, sampler = asyncio.create_task(poll()), asyncio.create_task(sample())
+        await asyncio.sleep(baseline_s)
+        current["step"] = during
+        codes: dict[int, int] = {}
+        todo = iter(range(attempts))
+
+        async def attacker(k: int) -> None:
+            transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{2 + k % 250}")
+            async with httpx.AsyncClient(base_url=base, timeout=120, transport=transport) as ac:
+                for _ in todo:
+                    try:
+                        r = await ac.post(
+                            "/api/v1/auth/token",
+                            data={"username": uuid.uuid4().hex[:12], "password": "x" * 12},
+                        )
+                        codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                    except httpx.HTTPError:
+                        codes[-1] = codes.get(-1, 0) + 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(attacker(k) for k in range(clients)))
+        flood_s = time.perf_counter() - t0
+        stop.set()
+        await poller
+        await sampler
+    base_sum, during_sum = watch.summary(), during.summary()
+    return {
+        "requests": attempts,
+        "attempts": attempts,
+        "clients": clients,
+        "seconds": flood_s,
+        "codes": {str(k): v for k, v in sorted(codes.items())},
+        "peak_rss_mb": max(peak),
+        "rss_before_mb": peak[0],
+        "officer_baseline": base_sum,
+        "officer_during": during_sum,
+        "officer_p95_ratio": during_sum.get("p95_ms", float("inf")) / base_sum.get("p95_ms", float("nan")),
+    }
+
+
 async def seed_queue(
     base: str, users: list[str], streams: dict, districts: list[str], need: dict[str, int]
 ) -> None:
@@ -468,6 +560,10 @@ def main() -> int:
         help="Run the server from another checkout's src/ (e.g. the main branch's) for a before/after "
         "comparison on the same machine; the set-up and the clients use this checkout.",
     )
+    ap.add_argument("--flood", type=int, default=1000, help="Login attempts in the flood phase (0: none).")
+    ap.add_argument("--flood-clients", type=int, default=50, help="Concurrent flooding clients (addresses).")
+    ap.add_argument("--flood-baseline", type=float, default=5, help="Seconds of the officer's baseline.")
+    ap.add_argument("--only-flood", action="store_true", help="Run the login flood phase alone.")
     ap.add_argument("--out", type=Path, help="Write the JSON summary here too.")
     ap.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     args = ap.parse_args()
@@ -520,6 +616,16 @@ def main() -> int:
             }
             return out
 
+        if args.flood:
+            asyncio.run(seed_queue(base, users["intake"], streams, districts, {d: 20 for d in districts}))
+            summary["flood"] = phase(
+                login_flood(
+                    base, proc.pid, users["officers"][0], args.flood, args.flood_clients, args.flood_baseline
+                )
+            )
+            print(f"login flood: {summary['flood']}", file=sys.stderr)
+        if args.only_flood:
+            return _report(summary, args)
         asyncio.run(submitters(base, users["intake"][:1], streams, districts, 3))  # warm-up (imports, caches)
         summary["submit_1"] = phase(submitters(base, users["intake"][:1], streams, districts, args.duration))
         print(f"1 client: {summary['submit_1']}", file=sys.stderr)
@@ -541,17 +647,38 @@ def main() -> int:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
 
-    p95 = summary["submit_n"]["p95_ms"]
-    errors = summary["submit_n"]["errors"] + summary["submit_1"]["errors"]
-    errors += summary["officers"]["total"]["errors"] if "officers" in summary else 0
-    summary["targets"] = {
-        f"submit_p95_at_{args.clients}_clients_ms<={TARGET_P95_MS:.0f}": p95 <= TARGET_P95_MS,
-        "zero_errors": errors == 0,
-    }
+    return _report(summary, args)
+
+
+def _report(summary: dict, args) -> int:
+    summary["targets"] = {}
+    if "submit_n" in summary:
+        p95 = summary["submit_n"]["p95_ms"]
+        errors = summary["submit_n"]["errors"] + summary["submit_1"]["errors"]
+        errors += summary["officers"]["total"]["errors"] if "officers" in summary else 0
+        summary["targets"].update(
+            {
+                f"submit_p95_at_{args.clients}_clients_ms<={TARGET_P95_MS:.0f}": p95 <= TARGET_P95_MS,
+                "zero_errors": errors == 0,
+            }
+        )
+    if "flood" in summary:
+        f = summary["flood"]
+        summary["targets"].update(
+            {
+                f"flood_peak_rss_mb<{FLOOD_RSS_MB:.0f}": f["peak_rss_mb"] < FLOOD_RSS_MB,
+                f"flood_officer_p95_ms<={FLOOD_OFFICER_P95_MS:.0f}": f["officer_during"].get(
+                    "p95_ms", float("inf")
+                )
+                <= FLOOD_OFFICER_P95_MS,
+                "flood_no_5xx": not any(k.startswith("5") or k == "-1" for k in f["codes"]),
+            }
+        )
     text = json.dumps(summary, indent=2)
     print(text)
-    print(table(summary), file=sys.stderr)
-    print(f"p95({args.clients}) / p95(1) = {summary['ratio_p95_n_over_1']:.2f}", file=sys.stderr)
+    if "submit_n" in summary:
+        print(table(summary), file=sys.stderr)
+        print(f"p95({args.clients}) / p95(1) = {summary['ratio_p95_n_over_1']:.2f}", file=sys.stderr)
     if args.out:
         args.out.write_text(text)
     ok = all(summary["targets"].values())

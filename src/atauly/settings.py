@@ -34,7 +34,48 @@ class Settings(BaseSettings):
         description="Compute the law and the model for the casework service in a child process (keeps their "
         "CPU work off the threads that answer requests); false: in a thread of the server's process.",
     )
-    session_hours: float = Field(default=8.0, description="Lifetime of a login session or API token, hours.")
+    session_hours: float = Field(
+        default=8.0, description="Lifetime of a web session, and of an API refresh token, hours."
+    )
+    token_minutes: float = Field(
+        default=15.0, description="Lifetime of an API access token, minutes (renewed with the refresh token)."
+    )
+    login_max_failures: int = Field(
+        default=5, description="Wrong passwords for one username within login_lockout_minutes that lock it."
+    )
+    login_lockout_minutes: float = Field(
+        default=15.0, description="The lock-out's window and length; an admin lifts it with `users unlock`."
+    )
+    login_per_address: int = Field(
+        default=20, description="Failed sign-ins from one client address in 5 minutes before it is refused."
+    )
+    login_hash_slots: int = Field(
+        default=2, description="Password hashes computed at once (each argon2 hash takes 64 MiB)."
+    )
+    login_hash_queue: int = Field(default=4, description="Sign-ins waiting for a hash slot; beyond: 429.")
+    audit_summary_seconds: float = Field(
+        default=60.0, description="Refused sign-ins and bad tokens are written as one audit event this often."
+    )
+    audit_key: str | None = Field(
+        default=None,
+        description="Audit chain keys as `ID:HEX[,ID:HEX…]` (the last signs); unset: the key file.",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="File of audit keys (one `ID HEX` a line, the last signs); default "
+        "ATAULY_HOME/audit.key, created with one key (mode 600) when missing.",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where the audit chain's head is anchored (a keyed checkpoint file per database); "
+        "default ATAULY_HOME/audit-checkpoints.",
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=60.0, description="How often the running service anchors the audit chain's head."
+    )
+    statistics_min_cell: int = Field(
+        default=10, description="Statistics cells counting fewer applications are shown as '<N'."
+    )
 
     @property
     def database(self) -> str:

@@ -90,6 +90,7 @@ def app(settings, svc_engine):
     application = create_app(settings, engine=svc_engine)
     yield application
     application.state.db_engine.dispose()
+    application.state.read_engine.dispose()
 
 
 @pytest.fixture

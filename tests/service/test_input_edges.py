@@ -12,7 +12,9 @@ def test_ids_and_offsets_beyond_any_row_are_404_and_an_empty_page(client, as_off
         r = client.get(f"/api/v1/applications/{app_id}", headers=as_officer)
         assert r.status_code == 404, (app_id, r.text)
         r = client.post(
-            f"/api/v1/applications/{app_id}/decision", json={"outcome": "approve"}, headers=as_officer
+            f"/api/v1/applications/{app_id}/decision",
+            json={"outcome": "approve", "version": 1},
+            headers=as_officer,
         )
         assert r.status_code == 404, (app_id, r.text)
     for offset in (2**63 - 1, 2**63, 10**30):
@@ -42,7 +44,7 @@ def test_nul_characters_are_refused_with_422_not_stored(client, as_officer, svc_
     app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
     r = client.post(
         f"/api/v1/applications/{app_id}/decision",
-        json={"outcome": "approve", "reason_code": "other", "comment": "a\x00b"},
+        json={"outcome": "approve", "reason_code": "other", "comment": "a\x00b", "version": 1},
         headers=as_officer,
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "comment"

@@ -134,7 +134,7 @@ def _iins(body: dict) -> list[str]:
 def test_approved_notice_in_russian_and_kazakh_html_and_pdf(client, as_officer, svc_payloads, db):
     created = _submit_until(client, as_officer, in_district(svc_payloads), want_eligible=True)
     app_id, rec = created["id"], created["recommendation"]
-    body = {"outcome": "approve"}
+    body = {"outcome": "approve", "version": created["version"]}
     if rec["recommended_decision"] != "approve":  # the model disagreed with the law: a reason is required
         body["reason_code"] = "law_criteria"
     r = client.post(f"/api/v1/applications/{app_id}/decision", json=body, headers=as_officer)
@@ -203,7 +203,12 @@ def test_refused_notice_states_the_reason_and_the_model_role(client, as_officer,
     app_id = created["id"]
     r = client.post(
         f"/api/v1/applications/{app_id}/decision",
-        json={"outcome": "reject", "reason_code": "assets_found", "comment": "A second flat is registered"},
+        json={
+            "outcome": "reject",
+            "reason_code": "assets_found",
+            "comment": "A second flat is registered",
+            "version": created["version"],
+        },
         headers=as_officer,
     )
     assert r.status_code == 200, r.text
@@ -237,7 +242,9 @@ def test_pending_home_visit_and_reopened_notices(client, as_officer, svc_payload
     assert "вероятность" not in html and (model is None or "в уведомлении после принятия решения" in html)
 
     visit = client.post(
-        f"/api/v1/applications/{app_id}/decision", json={"outcome": "home_visit"}, headers=as_officer
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": "home_visit", "version": created["version"]},
+        headers=as_officer,
     )
     assert visit.status_code == 200
     html = _notice(client, as_officer, app_id, "ru").text

@@ -20,7 +20,7 @@ from atauly.service.models import AuditEvent
 from atauly.service.retrain import RetrainError, decided_cases, retrain, time_split
 from atauly.settings import Settings, get_settings
 
-from .conftest import token_headers
+from .conftest import DISTRICT, OTHER_DISTRICT, token_headers
 
 runner = CliRunner()
 #: tests/model/conftest.py's quick configuration, with a single forest size and no baselines
@@ -56,7 +56,14 @@ def seed(client, payloads, flip_every: int = FLIP_EVERY, open_cases: bool = True
     ``flip_every``-th against it with a reason code; every fifth after a blind assessment; and, with
     ``open_cases``, three left out of the training set (one new, one after a home visit only, one reopened
     by a correction request). Cases are decided concurrently; each case's own steps run in order."""
+    from atauly.service.casework import set_district_settings
+    from atauly.service.models import User
+
     sup = token_headers(client, "supervisor")
+    officers = {DISTRICT: token_headers(client, "officer"), OTHER_DISTRICT: token_headers(client, "officer2")}
+    with client.app.state.sessions() as db:  # the officers' districts work in blind mode
+        boss = db.execute(select(User).where(User.username == "supervisor")).scalar_one()
+        set_district_settings(db, boss, list(officers), blind_mode=True)
     apps = _submit_all(client, sup, payloads)
 
     def decide(k: int) -> tuple[bool, bool]:  # (counts as a flip, blind)
@@ -67,17 +74,20 @@ def seed(client, payloads, flip_every: int = FLIP_EVERY, open_cases: bool = True
         if open_cases and k == 0:
             return False, False  # stays new
         if open_cases and k == 1:
-            r = client.post(url + "/decision", json={"outcome": "home_visit"}, headers=sup)
+            r = client.post(url + "/decision", json={"outcome": "home_visit", "version": 1}, headers=sup)
             assert r.status_code == 200, r.text
             return False, False
-        blind = k % 5 == 0
-        if blind:  # the officer's own assessment (here against the recommendation) comes first
+        # Blind: the district's officer, who has not seen the recommendation (the supervisor submitted
+        # it), records an assessment (here against the recommendation) first, then decides.
+        blind = k % 5 == 0 and a["district_kato"] in officers
+        who = officers[a["district_kato"]] if blind else sup
+        if blind:
             assert (
-                client.post(url + "/assessment", json={"outcome": opposite}, headers=sup).status_code == 200
+                client.post(url + "/assessment", json={"outcome": opposite}, headers=who).status_code == 200
             )
         flip = k % flip_every == 3
         body = {"outcome": opposite, "reason_code": "income_differs"} if flip else {"outcome": rec}
-        r = client.post(url + "/decision", json=body, headers=sup)
+        r = client.post(url + "/decision", json={**body, "version": 1}, headers=who)
         assert r.status_code == 200, r.text
         if open_cases and k == 2:
             fix = {"fields": ["incomes"], "description": "wages were lower"}
@@ -204,7 +214,7 @@ def test_too_few_cases_one_outcome_and_no_database_are_clear_errors(
 ):
     sup = token_headers(client, "supervisor")
     for a in _submit_all(client, sup, svc_payloads[:5]):  # all approved, some against the recommendation
-        body = {"outcome": "approve", "reason_code": "hardship_not_captured"}
+        body = {"outcome": "approve", "reason_code": "hardship_not_captured", "version": 1}
         assert (
             client.post(f"/api/v1/applications/{a['id']}/decision", json=body, headers=sup).status_code == 200
         )
@@ -218,7 +228,7 @@ def test_too_few_cases_one_outcome_and_no_database_are_clear_errors(
     # One rejection, the most recent decision: it is held out, so training would see approvals only.
     def reject(payload):
         a = _submit_all(client, sup, [payload])[0]
-        body = {"outcome": "reject", "reason_code": "assets_found"}
+        body = {"outcome": "reject", "reason_code": "assets_found", "version": 1}
         assert (
             client.post(f"/api/v1/applications/{a['id']}/decision", json=body, headers=sup).status_code == 200
         )

@@ -13,6 +13,7 @@ from_fixture`` would read it from the fixture, but schemathesis 4.32 fails on py
 
 from __future__ import annotations
 
+import json
 import tempfile
 
 import pytest
@@ -68,3 +69,52 @@ def asgi_session(app):
 )
 def test_no_operation_answers_a_server_error(case, app, asgi_session, officer):
     case.call_and_validate(app=app, session=asgi_session, headers=officer, checks=[not_a_server_error])
+
+
+#: What JSON parsers accept but no amount or text may be: non-finite numbers, lone surrogates, NUL.
+POISON = [float("nan"), float("inf"), float("-inf"), "\ud800", "x\udfffy", "\x00", "a\x00b"]
+
+
+def _poison(value, bad):
+    """``value`` with every leaf of ``bad``'s kind (numbers for a float, strings for a string) replaced."""
+    if isinstance(value, dict):
+        return {k: _poison(v, bad) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_poison(v, bad) for v in value]
+    if isinstance(bad, float) and isinstance(value, int | float) and not isinstance(value, bool):
+        return bad
+    if isinstance(bad, str) and isinstance(value, str):
+        return bad
+    return value
+
+
+@schema.parametrize()
+@settings(
+    max_examples=4,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_nan_infinity_surrogates_and_nul_in_any_body_are_4xx_and_the_connection_stays_usable(
+    case, app, officer
+):
+    """Every generated JSON body, once with each poison in all of its numbers or all of its strings: a
+    4xx (never a 5xx, never an error that cannot be encoded), and the next request on the same client
+    is answered."""
+    from fastapi.testclient import TestClient
+
+    if not isinstance(case.body, dict) or "json" not in (case.media_type or ""):
+        return
+    client = TestClient(app, raise_server_exceptions=False)
+    for bad in POISON:
+        raw = json.dumps(_poison(case.body, bad), allow_nan=True, ensure_ascii=True).encode()
+        r = client.request(
+            case.method,
+            case.formatted_path,
+            content=raw,
+            headers={**officer, "Content-Type": "application/json"},
+        )
+        assert r.status_code < 500, (case.method, case.formatted_path, bad, r.status_code, r.text)
+        json.loads(r.text or "null")
+        assert client.get("/api/v1/reason-codes").status_code == 200

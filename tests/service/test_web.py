@@ -295,7 +295,7 @@ def test_the_notice_opens_from_the_application_page(app, client, as_officer, svc
     created = client.post(
         "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
     ).json()
-    decision = {"outcome": created["recommendation"]["recommended_decision"]}
+    decision = {"outcome": created["recommendation"]["recommended_decision"], "version": created["version"]}
     client.post(f"/api/v1/applications/{created['id']}/decision", json=decision, headers=as_officer)
     page = sign_in(app, "officer")
     assert 'id="notice-html"' in page.get(f"/applications/{created['id']}").text

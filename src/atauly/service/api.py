@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from atauly.i18n import LANGUAGES
 
 from . import casework, statistics
 from .casework import ServiceError, record
-from .deps import DBDep, EngineDep, UserDep
-from .models import Application, User
+from .deps import DBDep, EngineDep, UserDep, oauth2
+from .models import Application, Session, User
 from .schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -27,7 +27,16 @@ from .schemas import (
     RecommendationOut,
     Token,
 )
-from .security import MAX_FAILED_LOGINS, check_password, failed_logins, open_session
+from .security import (
+    check_password,
+    clear_failures,
+    count_failure,
+    find_session,
+    locked_for,
+    open_session,
+    token_hash,
+)
+from .throttle import Throttled
 
 router = APIRouter(prefix="/api/v1")
 
@@ -42,26 +51,50 @@ ERRORS = {
 }
 
 
-def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
-    """Check a password (rate-limited per username) and open a session; every attempt is audited.
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
-    The password hash (argon2, slow on purpose) is checked outside any transaction: on SQLite a transaction
-    holds the database's write lock, and fifty officers logging in at once queued every other request
-    behind their hashes. The limit is checked again in the transaction that records the outcome, so
-    attempts that failed meanwhile count as they did when everything ran in one transaction.
+
+def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
+    """Check a password and open a session (see :mod:`.throttle` for what comes before the hash).
+
+    In order: the client address's failures (429, nothing hashed), the account's lock-out (429, nothing
+    hashed), a slot in the bounded queue for the hash (429 when full), the hash itself outside any
+    transaction (on SQLite a transaction holds the write lock), then the outcome in one transaction. Only a
+    wrong password for an existing account counts towards its lock-out and is audited on its own; the
+    other refusals are tallied (:class:`.throttle.RefusalTally`). The lock-out ends on time and an admin
+    can lift it (``atauly users unlock``).
     """
+    state = request.app.state
+    settings = state.settings
+    gate, tally = state.login_gate, state.refusals
     # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
     username = username.strip()[:64].replace("\x00", "\ufffd")
-    if failed_logins(db, username) >= MAX_FAILED_LOGINS:
-        _too_many_logins(db, username)
-    user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is not None:
-        db.expunge(user)
-    db.rollback()
-    correct = check_password(user, password)
-    if failed_logins(db, username) >= MAX_FAILED_LOGINS:
-        _too_many_logins(db, username)
+    address = client_address(request)
+    try:
+        gate.check_address(address)
+        user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is not None:
+            db.expunge(user)
+        db.rollback()
+        if user is not None and user.active and (left := locked_for(user)):
+            raise Throttled(left, "account locked after failed sign-ins")
+        correct = gate.check(check_password, user, password)
+    except Throttled as exc:
+        tally.add("auth.login", exc.why, username, address)
+        tally.flush(db)
+        raise ServiceError(
+            429, f"{exc.why}: try again in {exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)}
+        ) from None
     if not correct:
+        gate.failed(address)
+        if user is None or not user.active:
+            tally.add("auth.login", "unknown or inactive username", username, address)
+            tally.flush(db)
+            raise ServiceError(401, "wrong username or password")
+        row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
+        window = timedelta(minutes=settings.login_lockout_minutes)
+        locked = count_failure(row, settings.login_max_failures, window)
         record(
             db,
             None,
@@ -70,36 +103,92 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
             outcome="denied",
             object_type="user",
             object_id=username,
-            detail={"status": 401},
+            region_kato=row.region_kato,
+            detail={"status": 401, "locked": locked},
         )
         db.commit()
         raise ServiceError(401, "wrong username or password")
-    token, _ = open_session(db, user, kind, request.app.state.settings.session_hours)
-    record(db, user, "auth.login", object_type="user", object_id=user.username, region_kato=user.region_kato)
+    row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
+    if left := locked_for(row):  # locked meanwhile by concurrent wrong passwords
+        db.rollback()
+        tally.add("auth.login", "account locked after failed sign-ins", username, address)
+        seconds = max(1, int(left))
+        raise ServiceError(
+            429,
+            f"account locked after failed sign-ins: try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+    clear_failures(row)
+    hours = settings.session_hours if kind == "web" else settings.token_minutes / 60
+    token, _ = open_session(db, row, kind, hours)
+    record(db, row, "auth.login", object_type="user", object_id=row.username, region_kato=row.region_kato)
     db.commit()
-    return token, user
-
-
-def _too_many_logins(db, username: str) -> None:
-    record(
-        db,
-        None,
-        "auth.login",
-        actor=username,
-        outcome="denied",
-        object_type="user",
-        object_id=username,
-        detail={"status": 429, "why": "too many failed attempts"},
-    )
-    db.commit()
-    raise ServiceError(429, "too many failed login attempts: try again in 15 minutes")
+    db.expunge(row)
+    return token, row
 
 
 @router.post("/auth/token", response_model=Token, tags=["auth"], responses=ERRORS)
 def token(request: Request, db: DBDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    """OAuth2 password flow: a bearer token for the other endpoints."""
-    access, _ = login(db, request, form.username, form.password, "api")
-    return released(db, Token(access_token=access))
+    """OAuth2 password flow: a short-lived bearer token for the other endpoints (``expires_in`` seconds)
+    and a refresh token for ``POST /auth/refresh``."""
+    access, user = login(db, request, form.username, form.password, "api")
+    return released(db, _token_pair(db, request, user, access))
+
+
+def _token_pair(db, request: Request, user: User, access: str) -> Token:
+    settings = request.app.state.settings
+    refresh, _ = open_session(db, user, "refresh", settings.session_hours)
+    db.commit()
+    return Token(
+        access_token=access,
+        expires_in=int(settings.token_minutes * 60),
+        refresh_token=refresh,
+    )
+
+
+@router.post("/auth/refresh", response_model=Token, tags=["auth"], responses=ERRORS)
+def refresh(request: Request, db: DBDep, refresh_token: Annotated[str, Form(max_length=200)]) -> Token:
+    """A new access token (and a new refresh token: each is used once) for a valid refresh token."""
+    session = find_session(db, refresh_token, "refresh")
+    if session is None:
+        db.rollback()
+        request.app.state.refusals.add(
+            "auth.refresh", "unknown or expired refresh token", "", client_address(request)
+        )
+        request.app.state.refusals.flush(db)
+        raise ServiceError(
+            401,
+            "refresh token unknown, used or expired: sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    user = session.user
+    db.delete(session)
+    access, _ = open_session(db, user, "api", request.app.state.settings.token_minutes / 60)
+    record(
+        db, user, "auth.refresh", object_type="user", object_id=user.username, region_kato=user.region_kato
+    )
+    db.flush()
+    return released(db, _token_pair(db, request, user, access))
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"], responses=ERRORS)
+def logout(
+    db: DBDep,
+    user: UserDep,
+    token: Annotated[str | None, Depends(oauth2)],
+    refresh_token: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    """End this access token (and the refresh token, when sent): neither works afterwards."""
+    hashes = [token_hash(t) for t in (token, refresh_token) if t]
+    db.execute(
+        delete(Session).where(
+            Session.user_id == user.id, Session.kind.in_(("api", "refresh")), Session.token_hash.in_(hashes)
+        )
+    )
+    record(db, user, "auth.logout", object_type="user", object_id=user.username, region_kato=user.region_kato)
+    db.commit()
+    db.close()
+    return Response(status_code=204)
 
 
 def released(db, out):
@@ -183,7 +272,7 @@ def create_application(
     if not intake.created:
         response.status_code = 200
     app = intake.application
-    hidden = intake.hidden if intake.hidden is not None else casework.recommendation_hidden(db, user, app)
+    hidden = intake.hidden if intake.hidden is not None else not casework.shown(db, user, app)
     return released(db, application_out(app, lang, hidden))
 
 
@@ -195,7 +284,9 @@ class QueueItem(BaseModel):
     received_on: date
     deadline: date
     version: int
-    eligible_by_law: bool | None
+    eligible_by_law: bool | None = Field(
+        description="The law's result; null before your assessment in a blind-mode district."
+    )
 
 
 @router.get("/applications", response_model=list[QueueItem], tags=["applications"], responses=ERRORS)
@@ -220,7 +311,10 @@ def list_applications(
                 received_on=a.received_on,
                 deadline=a.deadline,
                 version=a.version,
-                eligible_by_law=a.recommendation.eligible_by_law if a.recommendation else None,
+                # blind mode: the law's result is hidden from an officer until their assessment
+                eligible_by_law=a.recommendation.eligible_by_law
+                if a.recommendation and not casework.recommendation_hidden(db, user, a)
+                else None,
             )
             for a in apps
         ],
@@ -236,7 +330,7 @@ def get_application(app_id: int, db: DBDep, user: UserDep, lang: str = "ru") -> 
 def _shown(db, user: User, app: Application, lang: str) -> ApplicationOut:
     """The application as this user may see it: in blind mode an officer who has not recorded an
     assessment gets no recommendation, whichever endpoint answers."""
-    hidden = casework.recommendation_hidden(db, user, app)
+    hidden = not casework.shown(db, user, app)
     return released(db, application_out(app, lang if lang in LANGUAGES else "ru", hidden))
 
 
@@ -287,9 +381,15 @@ def reason_codes(lang: str = "ru") -> dict[str, str]:
 
 
 @router.get("/statistics", tags=["statistics"], responses=ERRORS)
-def get_statistics(db: DBDep, user: UserDep, region: str | None = None, district: str | None = None) -> dict:
-    """Agreement, overrides, processing time, approvals and amounts, by district, region and model."""
-    return released(db, statistics.compute(db, user, region=region, district=district))
+def get_statistics(
+    request: Request, db: DBDep, user: UserDep, region: str | None = None, district: str | None = None
+) -> dict:
+    """Agreement, overrides, processing time, approvals and amounts, by district, region and model.
+    For analysts, counts from 1 to 9 show as ``"<10"`` and the rates of such small groups are null."""
+    min_cell = request.app.state.settings.statistics_min_cell
+    read = request.app.state.read_sessions()
+    out = statistics.compute(db, user, region=region, district=district, min_cell=min_cell, read=read)
+    return released(db, out)
 
 
 class ReplyIn(BaseModel):

@@ -6,14 +6,18 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from atauly import __version__
 from atauly.settings import Settings, get_settings
 
+from .audit import AuditKeys, CheckpointThread, checkpoint
 from .casework import ServiceError
-from .db import make_engine, migrate, session_factory
+from .db import make_engine, make_read_engine, migrate, session_factory
 from .engine import RecommendationEngine
+from .errors import HTML_CSP, safe_errors, safe_json
+from .throttle import LoginGate, RefusalTally
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +43,29 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     db_engine = make_engine(settings.database)
     migrate(db_engine)
     made = engine is None
+    keys = AuditKeys.load(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        anchor = CheckpointThread(app.state.sessions, settings.audit_checkpoint_seconds)
+        anchor.start()
         yield
+        anchor.stop()
+        try:
+            with app.state.sessions() as db:  # refusals counted since the last summary are not lost
+                app.state.refusals.flush(db, force=True)
+                checkpoint(db)
+        except Exception as exc:  # noqa: BLE001 — shutting down: say so, and end the engine all the same
+            log.error("could not write the last audit summary or checkpoint (%s)", type(exc).__name__)
         if made:  # the engine this app started (its child process, if any) ends with it
             app.state.engine.close()
 
     app = FastAPI(
         lifespan=lifespan,
+        # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN, without integrity checks, on a
+        # site that holds personal data. The OpenAPI document stays at /openapi.json for any local viewer.
+        docs_url=None,
+        redoc_url=None,
         title="Atauly casework service",
         version=__version__,
         description="Targeted social assistance (ASP): applications, the law's result, the model's advisory "
@@ -55,7 +73,15 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     )
     app.state.settings = settings
     app.state.db_engine = db_engine
-    app.state.sessions = session_factory(db_engine)
+    app.state.sessions = session_factory(db_engine, keys)
+    app.state.read_engine = make_read_engine(settings.database, db_engine)
+    app.state.read_sessions = session_factory(app.state.read_engine, keys)
+    app.state.login_gate = LoginGate(
+        per_address=settings.login_per_address,
+        slots=settings.login_hash_slots,
+        queue=settings.login_hash_queue,
+    )
+    app.state.refusals = RefusalTally(settings.audit_summary_seconds)
     app.state.engine = engine or RecommendationEngine(
         load_recommender(settings), process=settings.service_engine_process
     )
@@ -65,12 +91,39 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
         body = {"detail": exc.message}
         if exc.problems:
             body["detail"] = exc.problems
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers.update(exc.headers or {})
         if getattr(request.state, "page", False):
             from .web import error_page
 
             return error_page(request, exc)
-        return JSONResponse(body, status_code=exc.status, headers=headers)
+        return JSONResponse(safe_json(body), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        """422 with the field, the rule and the error type; never the value sent (it may be an IIN, or a
+        NaN or a lone surrogate that JSON cannot even encode)."""
+        if getattr(request.state, "page", False):
+            from .web import error_page, path_error
+
+            status = 404 if path_error(exc) else 422
+            return error_page(request, ServiceError(status, str(safe_errors(exc.errors())[:1])))
+        return JSONResponse({"detail": safe_errors(exc.errors())}, status_code=422)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        h = response.headers
+        # Nearly every response carries personal data or a credential: never kept by a cache, never sniffed
+        h.setdefault("Cache-Control", "no-store")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        if h.get("content-type", "").startswith("text/html"):
+            h.setdefault("Content-Security-Policy", HTML_CSP)
+        else:
+            h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        return response
 
     from .api import router
 

@@ -1,18 +1,30 @@
-"""The audit trail: an append-only hash chain of events.
+"""The audit trail: an append-only, keyed hash chain of events, anchored outside the database.
 
 Every read of personal data and every write appends an event in the same transaction as the change it
-records. Each event's hash is the SHA-256 of its canonical content, which includes the previous event's
-hash, so editing an event breaks its own hash and deleting one breaks the link of the next;
-:func:`verify` names the first event that does not check out. Events hold no personal data: ids, codes
-and outcomes only.
+records. Each event's hash is an HMAC-SHA256 of its canonical content, which includes the previous event's
+hash, under a key kept outside the database (:class:`AuditKeys`: ``ATAULY_AUDIT_KEY`` or a key file under
+``ATAULY_HOME``). Editing an event breaks its own hash, deleting one breaks the link of the next, and
+someone who can write the database but has not the key cannot re-hash the rest after an edit. The chain's
+head is anchored periodically in a checkpoint file (a keyed line per anchor, :func:`checkpoint`), so that
+cutting the tail and moving the head back is detected too. :func:`verify` names the first event that does
+not check out. Events hold no personal data: ids, codes and outcomes only.
+
+Events written before keys existed (``key_id`` null) keep their plain SHA-256; they are protected by the
+first keyed event, whose keyed hash covers its link to them. No unkeyed event may follow a keyed one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -20,13 +32,89 @@ from sqlalchemy.orm import Session
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditKeys:
+    """The audit chain's keys, by id; the last one signs new events (older ones still verify).
+
+    Rotation: add a key (``atauly audit rotate-key`` appends one to the key file; with ``ATAULY_AUDIT_KEY``
+    append ``,ID:HEX``) and restart the service; keep the old keys, or events signed with them no longer
+    verify.
+    """
+
+    keys: dict[str, bytes]
+    current: str
+    checkpoint_dir: Path | None = None
+    source: str = ""
+
+    @classmethod
+    def parse(cls, text: str, sep: str) -> tuple[dict[str, bytes], str]:
+        keys, current = {}, ""
+        for item in text.replace("\n", sep).split(sep):
+            item = item.strip()
+            if not item or item.startswith("#"):
+                continue
+            kid, _, hexkey = item.partition(":" if sep == "," else " ")
+            kid, hexkey = kid.strip(), hexkey.strip()
+            key = bytes.fromhex(hexkey)
+            if not kid or len(kid) > 32 or len(key) < 16:
+                raise ValueError("an audit key is `ID HEX` (ID up to 32 characters, at least 16 bytes)")
+            keys[kid] = key
+            current = kid
+        if not keys:
+            raise ValueError("no audit key found")
+        return keys, current
+
+    @classmethod
+    def load(cls, settings) -> AuditKeys:
+        """From ``settings.audit_key``, else the key file (created with one new key when missing)."""
+        checkpoints = settings.audit_checkpoint_dir or settings.home / "audit-checkpoints"
+        if settings.audit_key:
+            keys, current = cls.parse(settings.audit_key, ",")
+            return cls(keys, current, checkpoints, "ATAULY_AUDIT_KEY")
+        path = Path(settings.audit_key_file or settings.home / "audit.key")
+        if not path.exists():
+            add_key_file(path)
+        keys, current = cls.parse(path.read_text(), "\n")
+        return cls(keys, current, checkpoints, str(path))
+
+    def mac(self, key_id: str, raw: bytes) -> str:
+        return hmac.new(self.keys[key_id], raw, hashlib.sha256).hexdigest()
+
+
+def add_key_file(path: Path) -> str:
+    """Append a new random key to the key file (created with mode 600); returns its id."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = path.read_text().split() if path.exists() else []
+    kid = f"k{datetime.now(UTC):%Y%m%d%H%M%S}"
+    while kid in existing:
+        kid += "x"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as f:
+        f.write(f"{kid} {secrets.token_hex(32)}\n")
+    os.chmod(path, 0o600)
+    return kid
+
+
+def keys_of(db: Session) -> AuditKeys:
+    keys = db.info.get("audit_keys")
+    if keys is None:
+        from atauly.settings import get_settings
+
+        keys = db.info["audit_keys"] = AuditKeys.load(get_settings())
+    return keys
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def event_hash(ev: AuditEvent) -> str:
+def event_hash(ev: AuditEvent, keys: AuditKeys | None = None) -> str:
     content = {
         "id": ev.id,
         "at": ev.at.isoformat(timespec="microseconds"),
@@ -40,8 +128,14 @@ def event_hash(ev: AuditEvent) -> str:
         "detail": ev.detail,
         "prev_hash": ev.prev_hash,
     }
+    if ev.key_id is not None:
+        content["key_id"] = ev.key_id
     raw = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
+    if ev.key_id is None:
+        return hashlib.sha256(raw.encode()).hexdigest()
+    if keys is None or ev.key_id not in keys.keys:
+        raise KeyError(ev.key_id)
+    return keys.mac(ev.key_id, raw.encode())
 
 
 def append(
@@ -63,8 +157,10 @@ def append(
     """
     db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id))
     head = db.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    keys = keys_of(db)
     ev = AuditEvent(
         id=head.last_id + 1,
+        key_id=keys.current,
         at=utcnow(),
         actor=actor[:64],
         role=role,
@@ -76,11 +172,93 @@ def append(
         detail=detail or {},
         prev_hash=head.hash,
     )
-    ev.hash = event_hash(ev)
+    ev.hash = event_hash(ev, keys)
     db.add(ev)
     head.last_id, head.hash = ev.id, ev.hash
     db.flush()
     return ev
+
+
+# --- anchoring the head outside the database ----------------------------------------------------------
+
+
+def checkpoint_file(db: Session) -> Path | None:
+    """This database's checkpoint file (one per database, named after its URL without the password)."""
+    keys = keys_of(db)
+    if keys.checkpoint_dir is None:
+        return None
+    url = db.get_bind().url.render_as_string(hide_password=True)
+    return Path(keys.checkpoint_dir) / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.jsonl"
+
+
+def _checkpoint_mac(keys: AuditKeys, key_id: str, line: dict) -> str:
+    return keys.mac(key_id, f"{line['at']}|{line['last_id']}|{line['hash']}".encode())
+
+
+def checkpoint(db: Session) -> dict | None:
+    """Anchor the chain's current head: append a keyed line (time, last event id, its hash) to the
+    checkpoint file, unless the head has not moved since the last line. Returns the line written."""
+    path = checkpoint_file(db)
+    if path is None:
+        return None
+    head = db.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
+    db.rollback()
+    if head is None or head.last_id == 0:
+        return None
+    lines = read_checkpoints(path)
+    if lines and lines[-1].get("last_id") == head.last_id and lines[-1].get("hash") == head.hash:
+        return None
+    keys = keys_of(db)
+    line = {"at": utcnow().isoformat(timespec="seconds"), "last_id": head.last_id, "hash": head.hash}
+    line["key_id"] = keys.current
+    line["mac"] = _checkpoint_mac(keys, keys.current, line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as f:  # one short write in append mode: lines of several processes never mix
+        f.write(json.dumps(line, sort_keys=True) + "\n")
+    return line
+
+
+def read_checkpoints(path: Path | None) -> list[dict]:
+    if path is None or not path.exists():
+        return []
+    out = []
+    for raw in path.read_text().splitlines():
+        try:
+            out.append(json.loads(raw))
+        except ValueError:
+            out.append({"broken": raw[:80]})
+    return out
+
+
+class CheckpointThread:
+    """Anchors the head every ``seconds`` while the service runs (each worker process runs one; a line is
+    written only when the head moved)."""
+
+    def __init__(self, sessions, seconds: float):
+        self.sessions, self.seconds = sessions, seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="atauly-audit-anchor", daemon=True)
+
+    def start(self) -> None:
+        if self.seconds > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                with self.sessions() as db:
+                    checkpoint(db)
+            except Exception as exc:  # noqa: BLE001 — the service goes on; the next round tries again
+                log.error("could not anchor the audit chain's head (%s)", type(exc).__name__)
+
+
+# --- verification -----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -89,11 +267,30 @@ class Verification:
     checked: int
     first_bad: int | None = None
     problem: str = ""
+    anchors: int = 0
+    keyed: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def verify(db: Session, batch: int = 5000) -> Verification:
-    """Walk the chain from the start; the first event whose hash or link is wrong is named."""
-    prev, expected_id, checked = GENESIS, 1, 0
+    """Walk the chain from the start; the first event whose hash or link is wrong is named. Then the head
+    and the checkpoints: a checkpoint past the last event, or naming a different hash, means the tail was
+    cut or rewritten."""
+    keys = keys_of(db)
+    anchors = read_checkpoints(checkpoint_file(db))
+    for n, line in enumerate(anchors, 1):
+        kid = line.get("key_id")
+        if (
+            "broken" in line
+            or kid not in keys.keys
+            or not hmac.compare_digest(str(line.get("mac", "")), _checkpoint_mac(keys, kid, line))
+        ):
+            return Verification(
+                False, 0, None, f"checkpoint line {n} was altered or signed with an unknown key"
+            )
+    wanted = {line["last_id"]: line for line in anchors}
+    seen: dict[int, str] = {}
+    prev, expected_id, checked, keyed = GENESIS, 1, 0, 0
     last = 0
     while True:
         events = (
@@ -111,10 +308,18 @@ def verify(db: Session, batch: int = 5000) -> Verification:
                     expected_id,
                     f"event {expected_id} is missing (deleted); the chain resumes at {ev.id}",
                 )
+            if ev.key_id is None and keyed:
+                return Verification(
+                    False, checked, ev.id, f"event {ev.id} was edited (unkeyed after keyed events)"
+                )
+            try:
+                own = event_hash(ev, keys)
+            except KeyError:
+                return Verification(
+                    False, checked, ev.id, f"event {ev.id} names an unknown audit key {ev.key_id!r}"
+                )
             if ev.prev_hash != prev:
-                if (
-                    event_hash(ev) == ev.hash and ev.id > 1
-                ):  # this one is intact: the one before was rewritten
+                if own == ev.hash and ev.id > 1:  # this one is intact: the one before was rewritten
                     return Verification(
                         False,
                         checked - 1,
@@ -124,14 +329,18 @@ def verify(db: Session, batch: int = 5000) -> Verification:
                 return Verification(
                     False, checked, ev.id, f"event {ev.id} was edited (its link does not match)"
                 )
-            if event_hash(ev) != ev.hash:
+            if own != ev.hash:
                 return Verification(
                     False, checked, ev.id, f"event {ev.id} was edited (its hash does not match)"
                 )
+            if ev.id in wanted:
+                seen[ev.id] = ev.hash
+            keyed += ev.key_id is not None
             prev, expected_id, checked = ev.hash, ev.id + 1, checked + 1
         last = events[-1].id
         db.expunge_all()
     head = db.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    db.rollback()
     if head.last_id != checked or head.hash != prev:
         return Verification(
             False,
@@ -139,4 +348,22 @@ def verify(db: Session, batch: int = 5000) -> Verification:
             checked + 1,
             f"events after {checked} are missing (the chain's head is event {head.last_id})",
         )
-    return Verification(True, checked)
+    for line in anchors:
+        at, last_id = line["at"], line["last_id"]
+        if last_id > checked:
+            return Verification(
+                False,
+                checked,
+                checked + 1,
+                f"events after {checked} are missing: the checkpoint of {at} anchored event {last_id}",
+            )
+        if seen.get(last_id) != line["hash"]:
+            return Verification(
+                False,
+                checked,
+                last_id,
+                f"event {last_id} is not the one the checkpoint of {at} anchored (the chain was rewritten "
+                "up to it)",
+            )
+    notes = [] if anchors else ["no checkpoint yet: truncation of the tail cannot be detected"]
+    return Verification(True, checked, anchors=len(anchors), keyed=keyed, notes=notes)

@@ -8,6 +8,9 @@ rollback of the request.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -22,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from atauly.i18n import N_, Translator
 
 from . import audit
-from .engine import LAW_VERSION, InvalidApplication, RecommendationEngine, canonical_hash
+from .engine import LAW_VERSION, EngineUnavailable, InvalidApplication, RecommendationEngine, canonical_hash
 from .models import (
     DECIDED_STATES,
     OPEN_STATES,
@@ -32,6 +35,7 @@ from .models import (
     Decision,
     DistrictSetting,
     Recommendation,
+    RecommendationView,
     User,
 )
 from .schemas import ApplicationIn, CorrectionIn, DecisionIn
@@ -64,10 +68,18 @@ CORRECTABLE = ("family", "persons", "incomes", "assets", "disability", "employme
 
 
 class ServiceError(Exception):
-    def __init__(self, status: int, message: str, *, problems: list[dict] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        problems: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.status = status
         self.message = message
         self.problems = problems
+        self.headers = headers
         super().__init__(message)
 
 
@@ -286,6 +298,10 @@ def submit(
         out = engine.recommend(snapshot, quarter, use_model=use_model)
     except InvalidApplication as exc:
         raise ServiceError(422, str(exc), problems=exc.problems) from None
+    except (EngineUnavailable, FutureTimeout):  # the engine's process died or is overloaded: nothing kept
+        raise ServiceError(
+            503, "the law and the model are restarting: submit again shortly", headers={"Retry-After": "5"}
+        ) from None
 
     now = audit.utcnow()
     app = Application(
@@ -324,8 +340,11 @@ def submit(
     )
     app.recommendations.append(rec)
     db.add(app)
+    hidden = user.role == "officer" and blind  # recommendation_hidden for a new application
     try:
         db.flush()
+        if not hidden:  # the response shows the recommendation to the submitter
+            db.add(RecommendationView(application_id=app.id, user_id=user.id, at=now))
         record(
             db,
             user,
@@ -340,8 +359,7 @@ def submit(
         if existing is None:
             raise
         return _repeat(db, user, existing, input_hash)
-    # recommendation_hidden for a new application: an officer, blind mode, no assessment yet
-    return Intake(app, True, hidden=user.role == "officer" and blind)
+    return Intake(app, True, hidden=hidden)
 
 
 def _by_key(db: DB, key: str) -> Application | None:
@@ -421,22 +439,70 @@ def recommendation_hidden(db: DB, user: User, app: Application) -> bool:
     return not any(a.officer_id == user.id for a in app.assessments)
 
 
+def mark_shown(db: DB, user: User, app: Application) -> None:
+    """Record that ``user`` has now been shown the application's recommendation or the law's result (the
+    first time only): an assessment recorded afterwards is not blind."""
+    if app.recommendation is None:
+        return
+    seen = db.execute(
+        select(RecommendationView.id).where(
+            RecommendationView.application_id == app.id, RecommendationView.user_id == user.id
+        )
+    ).first()
+    if seen is None:
+        db.add(RecommendationView(application_id=app.id, user_id=user.id, at=audit.utcnow()))
+        try:
+            db.commit()
+        except IntegrityError:  # the same user's concurrent request recorded it first
+            db.rollback()
+    else:
+        db.rollback()
+
+
+def shown(db: DB, user: User, app: Application) -> bool:
+    """Whether this user may see the recommendation now (blind mode) — and if so, that they saw it."""
+    hidden = recommendation_hidden(db, user, app)
+    if not hidden:
+        mark_shown(db, user, app)
+    return not hidden
+
+
+#: Law traces already computed: (input hash, family, quarter, language, law version) → lines, newest last.
+_TRACES: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
+_TRACES_MAX = 512
+_TRACES_LOCK = threading.Lock()
+
+
 def law_trace(app: Application, lang: str) -> list[str]:
-    """The law's reasoning for this application in ``lang`` (computed from the stored snapshot)."""
+    """The law's reasoning for this application in ``lang``, computed from the stored snapshot once and
+    then kept (the same snapshot, quarter and law version always give the same trace)."""
+    key = (app.input_hash, app.family_id, app.quarter, lang, LAW_VERSION)
+    with _TRACES_LOCK:
+        if key in _TRACES:
+            _TRACES.move_to_end(key)
+            return list(_TRACES[key])
+    lines = tuple(_compute_trace(app.snapshot, app.family_id, app.quarter, lang))
+    with _TRACES_LOCK:
+        _TRACES[key] = lines
+        while len(_TRACES) > _TRACES_MAX:
+            _TRACES.popitem(last=False)
+    return list(lines)
+
+
+def _compute_trace(s: dict, family_id: str, quarter: str, lang: str) -> list[str]:
     import pandas as pd
 
     from atauly.law.explain import explain
     from atauly.registry import Registry
     from atauly.registry.validate import validate
 
-    s = app.snapshot
     fam, per, inc, report = validate(
         pd.DataFrame(s["families"]),
         pd.DataFrame(s["persons"]),
         pd.DataFrame(s["incomes"], columns=["person_id", "month", "source", "amount_kzt"]),
     )
     reg = Registry(fam, per, inc, report.person_family, report.income_person)
-    return explain(reg, app.family_id, app.quarter, lang).text().splitlines()
+    return explain(reg, family_id, quarter, lang).text().splitlines()
 
 
 def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "open") -> list[Application]:
@@ -494,10 +560,20 @@ def assess(db: DB, user: User, app_id: int, outcome: str) -> Application:
     app = _may_decide(db, user, app_id, "assessment.create")
     if app.status in DECIDED_STATES:
         raise ServiceError(409, f"application {app_id} is already decided")
+    # Blind only if the recommendation is hidden from this officer now (blind mode, no assessment yet)
+    # and they were not shown it — nor the law's result — before (blind mode switched on since).
+    seen = db.execute(
+        select(RecommendationView.id).where(
+            RecommendationView.application_id == app.id, RecommendationView.user_id == user.id
+        )
+    ).first()
+    blind = recommendation_hidden(db, user, app) and seen is None
     app.assessments.append(
-        Assessment(application_id=app.id, officer_id=user.id, outcome=outcome, created_at=audit.utcnow())
+        Assessment(
+            application_id=app.id, officer_id=user.id, outcome=outcome, created_at=audit.utcnow(), blind=blind
+        )
     )
-    record(db, user, "assessment.create", app, detail={"outcome": outcome})
+    record(db, user, "assessment.create", app, detail={"outcome": outcome, "blind": blind})
     db.commit()
     return app
 
@@ -506,7 +582,7 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
     app = _may_decide(db, user, app_id, "decision.create")
     if app.status in DECIDED_STATES:
         raise ServiceError(409, f"application {app_id} is already decided (status {app.status}); reload it")
-    if body.version is not None and body.version != app.version:
+    if body.version != app.version:
         raise ServiceError(
             409, f"version: the application changed since the form was opened (now {app.version}); reload it"
         )
@@ -546,7 +622,8 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
         comment=body.comment.strip(),
         override=override,
         against_law=against_law,
-        blind=any(a.officer_id == user.id for a in app.assessments),
+        # blind: this officer's assessment came before they saw the recommendation or the law's result
+        blind=any(a.officer_id == user.id and a.blind for a in app.assessments),
         amount_monthly=rec.amount_monthly if approve else 0.0,
         period=str(rec.law.get("assignment_period", "")) if approve else "",
         opened_at=opened,

@@ -52,8 +52,29 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_read_engine(url: str, engine: Engine) -> Engine:
+    """Connections for long reads (statistics). On SQLite, a pool of its own whose transactions do not
+    take the write lock (WAL: they read a snapshot while the one writer goes on), read-only; elsewhere the
+    service's own engine."""
+    if not url.startswith("sqlite") or make_url(url).database in (None, "", ":memory:"):
+        return engine
+    reader = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=2)
+
+    @event.listens_for(reader, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA query_only=1")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return reader
+
+
+def session_factory(engine: Engine, audit_keys=None) -> sessionmaker:
+    """Sessions on ``engine``; ``audit_keys`` (:class:`.audit.AuditKeys`) key the audit chain's hashes
+    (without them, the settings' keys are loaded when the first event is written)."""
+    info = {"audit_keys": audit_keys} if audit_keys is not None else {}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def alembic_config(url: str):

@@ -96,11 +96,12 @@ def seed_queue(db, engine, registry: Path, n: int = 36, today: date | None = Non
             decision = DecisionIn(
                 outcome=outcome,
                 reason_code="income_differs" if outcome == "reject" else "hardship_not_captured",
+                version=app.version,
             )
         elif (recommended == "approve") != rec.eligible_by_law:  # following the model, against the law
-            decision = DecisionIn(outcome=recommended, reason_code="records_outdated")
+            decision = DecisionIn(outcome=recommended, reason_code="records_outdated", version=app.version)
         else:
-            decision = DecisionIn(outcome=recommended)
+            decision = DecisionIn(outcome=recommended, version=app.version)
         try:
             decide(db, officers[app.district_kato], app.id, decision)
             decided += 1

@@ -43,6 +43,14 @@ LAW_VERSION = __version__
 TOP_REASONS = 5
 
 
+class EngineUnavailable(RuntimeError):
+    """The law and the model could not be computed now (their process died and is being restarted):
+    answered 503, try again."""
+
+    def __reduce__(self):
+        return (EngineUnavailable, self.args)
+
+
 class InvalidApplication(ValueError):
     """The contract's validator found problems; ``problems`` name the field of each."""
 
@@ -280,7 +288,7 @@ class RecommendationEngine:
         except BrokenProcessPool as exc:  # the child died (killed, out of memory): a new one for what follows
             log.error("the recommendation process died (%r): starting a new one", exc)
             self._start_pool()
-            results = [(False, RuntimeError("the recommendation process died; try again"))] * len(jobs)
+            results = [(False, EngineUnavailable("the recommendation process died; try again"))] * len(jobs)
         except Exception as exc:  # noqa: BLE001 — e.g. a batch that could not be sent: every request hears
             log.error(
                 "recommendation batch could not be computed in the child process (%s)", type(exc).__name__

@@ -45,6 +45,10 @@ class User(Base):
     district_kato: Mapped[str | None] = mapped_column(String(9))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: Lock-out: wrong passwords since ``failed_since``; refused attempts during a lock-out do not count.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_since: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Session(Base):
@@ -55,7 +59,7 @@ class Session(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(8))  # "web" or "api"
+    kind: Mapped[str] = mapped_column(String(8))  # "web", "api" (access token) or "refresh"
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
@@ -135,6 +139,22 @@ class Assessment(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: Truly blind: the district was in blind mode and this officer had not been shown the recommendation
+    #: nor the law's result of this application before (None: recorded before this was kept).
+    blind: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class RecommendationView(Base):
+    """The first time a user was shown an application's recommendation (or the law's result): a decision
+    is recorded as blind only when the officer's assessment came before it."""
+
+    __tablename__ = "recommendation_views"
+    __table_args__ = (UniqueConstraint("application_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Decision(Base):
@@ -202,6 +222,8 @@ class AuditEvent(Base):
     detail: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: The audit key the hash was keyed with (HMAC-SHA256); None: plain SHA-256 (events before keys).
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(Base):

@@ -906,8 +906,21 @@ def notice_response(db: DB, user: User, app_id: int, lang: str = "ru", fmt: str 
     if fmt not in ("html", "pdf"):
         raise casework.ServiceError(422, "format: use html or pdf")
     app = casework.load(db, user, app_id, action="notice.read")
+    if casework.recommendation_hidden(db, user, app):  # blind mode: the notice states the law's result
+        raise casework.ServiceError(
+            409, "assessment: blind mode — record your own assessment before opening the notice"
+        )
+    casework.mark_shown(db, user, app)
     ctx = notice_context(app, lang)
-    headers = {"Cache-Control": "no-store", "Content-Language": lang}
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Language": lang,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        # no script, no external resource; the print CSS is inline
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    }
     if fmt == "pdf":
         headers["Content-Disposition"] = f'inline; filename="notice-{app.id}-{lang}.pdf"'
         return Response(pdf_from_context(ctx), media_type="application/pdf", headers=headers)

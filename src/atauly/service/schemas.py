@@ -7,7 +7,7 @@ then checks what JSON types cannot (IIN checksums, one applicant, district codes
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -28,18 +28,32 @@ Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain the NUL character (U+0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (a lone surrogate such as \\ud800 is not)") from None
     return value
 
 
-#: Free text stored as is: PostgreSQL's text cannot hold NUL, so it is refused here on every database.
+#: Free text stored as is: PostgreSQL's text cannot hold NUL, and no database (nor JSON) a lone
+#: surrogate, so both are refused here on every database.
 Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+#: A moment, stored in UTC without a zone: sent with its zone (``+00:00``).
+UTCDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 ID = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
 KATO = Field(pattern=r"^[0-9]{9}$", description="KATO code, 9 digits.")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and Infinity are no amounts: refused (422) in every number of every request
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class FamilyIn(Strict):
@@ -108,7 +122,7 @@ class RecommendationOut(BaseModel):
     recommended_decision: Literal["approve", "reject"]
     reasons: list[Reason]
     input_hash: str
-    created_at: datetime
+    created_at: UTCDatetime
 
 
 class DecisionOut(BaseModel):
@@ -121,7 +135,7 @@ class DecisionOut(BaseModel):
     amount_monthly: float
     period: str
     officer: str
-    decided_at: datetime
+    decided_at: UTCDatetime
 
 
 class ApplicationOut(BaseModel):
@@ -144,8 +158,10 @@ class DecisionIn(Strict):
     outcome: Outcome
     reason_code: Text | None = Field(default=None, max_length=32)
     comment: Text = Field(default="", max_length=2000)
-    version: int | None = Field(
-        default=None, description="The application version the decision was made on (stale forms fail)."
+    version: int = Field(
+        ge=0,
+        le=2**31 - 1,
+        description="The application's `version` the decision was made on: a stale form fails with 409.",
     )
 
 
@@ -161,6 +177,8 @@ class CorrectionIn(Strict):
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds the access token is valid.")
+    refresh_token: str = Field(description="For POST /api/v1/auth/refresh; valid once, for session_hours.")
 
 
 class Problem(BaseModel):

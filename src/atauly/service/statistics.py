@@ -135,11 +135,58 @@ def _summary(df: pd.DataFrame, today: date) -> dict:
     }
 
 
+#: Counts that describe families (a small cell could single one out); rates derived from a small cell too.
+COUNTS = [
+    "applications",
+    "open",
+    "decided",
+    "approved",
+    "rejected",
+    "home_visits",
+    "overrides",
+    "overdue_open",
+]
+DERIVED = ["agreement", "override_rate", "on_time_share", "median_working_days", "amount_monthly_approved"]
+
+
+def suppress(row: dict, min_cell: int) -> dict:
+    """Small-cell suppression: a count from 1 to ``min_cell - 1`` is shown as ``"<min_cell"``, and the
+    rates and amounts of a group with fewer than ``min_cell`` decided cases are withheld (null)."""
+    label = f"<{min_cell}"
+    out = dict(row)
+    small = False
+    for key in [*COUNTS, "count"]:
+        v = out.get(key)
+        if isinstance(v, int) and 0 < v < min_cell:
+            out[key], small = label, True
+    decided = row.get("decided")
+    if isinstance(decided, int) and decided < min_cell:
+        for key in DERIVED:
+            if key in out:
+                out[key] = None
+    if small or (isinstance(decided, int) and decided < min_cell):
+        out["suppressed"] = True
+    return out
+
+
 def compute(
-    db: DB, user: User, region: str | None = None, district: str | None = None, today: date | None = None
+    db: DB,
+    user: User,
+    region: str | None = None,
+    district: str | None = None,
+    today: date | None = None,
+    min_cell: int = 10,
+    read: DB | None = None,
 ) -> dict:
     """The statistics a user may see: officers their district, supervisors their region, analysts and
-    admins the country (or the ``region``/``district`` asked for)."""
+    admins the country (or the ``region``/``district`` asked for).
+
+    Analysts see aggregates only, with small-cell suppression (:func:`suppress`, ``min_cell``, default
+    10). Only decided cases contribute the recommendation and the law's result (agreement, overrides), so
+    nothing here shows an open case's result before a blind-mode assessment.
+
+    ``read``: a session for the long read (the service's read-only pool on SQLite), so that the one
+    write connection is held only for the audit event, not while every application is read."""
     if user.role == "officer":
         if district not in (None, user.district_kato) or region not in (None, user.region_kato):
             raise deny(db, user, "statistics.read", 403, "officers see their own district's statistics")
@@ -154,7 +201,13 @@ def compute(
         if value is not None and not (len(value) == 9 and value.isdigit()):
             raise ServiceError(422, f"{name}: must be a 9-digit KATO code")
     today = today or date.today()
-    df = _frame(db, region, district)
+    db.rollback()  # nothing held on the write connection while reading
+    if read is None:
+        df = _frame(db, region, district)
+        db.rollback()
+    else:
+        with read:
+            df = _frame(read, region, district)
     out = {
         "scope": {"region": region, "district": district},
         "totals": _summary(df, today),
@@ -176,6 +229,11 @@ def compute(
             {"reason_code": r, "district": d, "model_version": m, "count": int(n)}
             for (r, d, m), n in counts.items()
         ]
+    if user.role == "analyst" and min_cell > 1:
+        for key in ("by_region", "by_district", "by_model", "overrides_by_reason"):
+            out[key] = [suppress(r, min_cell) for r in out[key]]
+        out["totals"] = suppress(out["totals"], min_cell)
+        out["min_cell"] = min_cell
     record(
         db,
         user,

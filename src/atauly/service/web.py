@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError  # noqa: F401 — path_error reads one
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from sqlalchemy import delete, select
@@ -142,12 +142,18 @@ class Fmt:
         self.t = t
 
     def number(self, value, decimals: int = 0) -> str:
+        if isinstance(value, str):  # a suppressed small cell ("<10")
+            return value
         return "—" if value is None else self.t.number(value, decimals)
 
     def money(self, value) -> str:
+        if isinstance(value, str):
+            return value
         return "—" if value is None else self.t.money(value, 2)  # tiyn shown when present (half up)
 
     def percent(self, share) -> str:
+        if isinstance(share, str):
+            return share
         return "—" if share is None else self.t.percent(share)
 
     def date(self, value) -> str:
@@ -223,9 +229,20 @@ def _here(request: Request) -> str:
 
 def _signed_in(page: Annotated[Page, Depends(_page)]) -> Page:
     db = page.db
-    session = find_session(db, page.request.cookies.get(SESSION_COOKIE), "web")
+    cookie = page.request.cookies.get(SESSION_COOKIE)
+    session = find_session(db, cookie, "web")
     if session is None:
         db.rollback()
+        if cookie:  # a session cookie presented and refused (ended, forged): tallied, audited once a minute
+            request = page.request
+            tally = request.app.state.refusals
+            tally.add(
+                "web.session",
+                "unknown or expired session cookie",
+                "",
+                request.client.host if request.client else "unknown",
+            )
+            tally.flush(db)
         raise LoginRequired(_here(page.request))
     page.user, page.csrf = session.user, session.csrf_token
     db.expunge(page.user)
@@ -488,7 +505,9 @@ def login_submit(
             message = page.t("Too many failed sign-in attempts. Try again in 15 minutes.")
         else:
             message = page.t("Wrong username or password.")
-        return _login_form(page, exc.status, message, username, next_)
+        response = _login_form(page, exc.status, message, username, next_)
+        response.headers.update(exc.headers or {})  # Retry-After on a throttled or locked sign-in
+        return response
     response = redirect(page, next_)
     response.set_cookie(
         SESSION_COOKIE, token, path="/", httponly=True, samesite="lax", secure=_secure(page.request)
@@ -538,12 +557,6 @@ def mount(app: FastAPI) -> None:
         url = "/login" + (f"?next={quote(target)}" if target != "/" else "")
         return RedirectResponse(url, status_code=303)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
-        if getattr(request.state, "page", False):
-            return error_page(request, ServiceError(404 if _path_error(exc) else 422, str(exc.errors()[:1])))
-        return await request_validation_exception_handler(request, exc)
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         wants_html = "text/html" in request.headers.get("accept", "")
@@ -552,5 +565,5 @@ def mount(app: FastAPI) -> None:
         return await http_exception_handler(request, exc)
 
 
-def _path_error(exc: RequestValidationError) -> bool:
+def path_error(exc: RequestValidationError) -> bool:
     return any(err.get("loc", ("",))[0] == "path" for err in exc.errors())

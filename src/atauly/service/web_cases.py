@@ -106,8 +106,8 @@ def queue_page(page: SignedIn, status: str = "open", offset: int = 0):
                 "due_today": status == "open" and a.deadline == today,
                 "status": a.status,
                 "hidden": hidden,
-                "eligible": rec.eligible_by_law if rec else None,
-                "amount": rec.amount_monthly if rec else None,
+                "eligible": rec.eligible_by_law if rec and not hidden else None,
+                "amount": rec.amount_monthly if rec and not hidden else None,
                 "recommended": (
                     None if rec is None or hidden else ("approve" if rec.recommended else "reject")
                 ),
@@ -295,7 +295,7 @@ def application_view(page: Page, app: Application) -> dict:
             }
         )
     rec = app.recommendation
-    hidden = casework.recommendation_hidden(page.db, page.user, app)
+    hidden = not casework.shown(page.db, page.user, app)
     law = None
     model = None
     if rec is not None and not hidden:
@@ -482,7 +482,8 @@ def decision_submit(
             outcome=outcome or None,
             reason_code=reason_code or None,
             comment=comment,
-            version=int(version) if version.isdigit() else None,
+            # a form without its version is treated as stale (409: open the application again)
+            version=int(version) if version.isdigit() and len(version) < 10 else 0,
         )
     except ValidationError as exc:
         errors = _form_problems(

@@ -139,9 +139,21 @@ def _stat_rows(page: Page, rows: list[dict], key: str) -> list[dict]:
     return out
 
 
+def _num(value) -> float:
+    """A chart's bar length: suppressed cells ("<10") and withheld rates (null) draw none."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
 @router.get("/statistics")
 def statistics_page(page: SignedIn, region: str = "", district: str = ""):
-    stats = statistics.compute(page.db, page.user, region=region or None, district=district or None)
+    stats = statistics.compute(
+        page.db,
+        page.user,
+        region=region or None,
+        district=district or None,
+        min_cell=page.request.app.state.settings.statistics_min_cell,
+        read=page.request.app.state.read_sessions(),
+    )
     f = Fmt(page.t)
     totals = stats["totals"]
     by_district = _stat_rows(page, stats["by_district"], "district")
@@ -149,7 +161,7 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
     by_model = _stat_rows(page, stats["by_model"], "model_version")
     reasons: dict[str, int] = {}
     for r in stats["overrides_by_reason"]:
-        reasons[r["reason_code"] or ""] = reasons.get(r["reason_code"] or "", 0) + r["count"]
+        reasons[r["reason_code"] or ""] = reasons.get(r["reason_code"] or "", 0) + _num(r["count"])
     overrides = [
         {
             "reason": REASON_CODES.get(r["reason_code"] or "", N_("No reason recorded")),
@@ -168,13 +180,13 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
         bar_chart(
             "chart-agreement",
             t("Agreement with the recommendation"),
-            [Bar(g["label"], g["agreement"] or 0.0, f.percent(g["agreement"])) for g in groups],
+            [Bar(g["label"], _num(g["agreement"]), f.percent(g["agreement"])) for g in groups],
             maximum=1.0,
         ),
         bar_chart(
             "chart-on-time",
             t("Decided within the statutory 15 working days"),
-            [Bar(g["label"], g["on_time_share"] or 0.0, f.percent(g["on_time_share"])) for g in groups],
+            [Bar(g["label"], _num(g["on_time_share"]), f.percent(g["on_time_share"])) for g in groups],
             maximum=1.0,
         ),
         bar_chart(
@@ -189,7 +201,7 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
             "chart-amounts",
             t("Approved assistance a month"),
             [
-                Bar(g["label"], g["amount_monthly_approved"], f.money(g["amount_monthly_approved"]))
+                Bar(g["label"], _num(g["amount_monthly_approved"]), f.money(g["amount_monthly_approved"]))
                 for g in groups
             ],
         ),
@@ -218,7 +230,14 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
 def statistics_csv(page: SignedIn, table: str = "by_district", region: str = "", district: str = ""):
     if table not in statistics.TABLES:
         raise ServiceError(422, f"table: unknown table {table!r}; use one of {', '.join(statistics.TABLES)}")
-    stats = statistics.compute(page.db, page.user, region=region or None, district=district or None)
+    stats = statistics.compute(
+        page.db,
+        page.user,
+        region=region or None,
+        district=district or None,
+        min_cell=page.request.app.state.settings.statistics_min_cell,
+        read=page.request.app.state.read_sessions(),
+    )
     body = statistics.to_csv(stats, table)
     response = Response(body, media_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="atauly-{table}.csv"'
@@ -497,7 +516,9 @@ def region_model_submit(
     switch: Annotated[str, Form()] = "off",
 ):
     _may_change_settings(page)
-    region = region if page.user.role == "admin" else page.user.region_kato
+    # The posted region is the one switched (a supervisor's own when none is posted); a region outside the
+    # supervisor's scope is refused and audited by set_district_settings, never quietly replaced.
+    region = region or (page.user.region_kato or "")
     if region not in codes.REGION_BY_KATO:
         raise ServiceError(422, f"region: unknown region {region!r}")
     casework.set_district_settings(page.db, page.user, _districts_of(region), model_enabled=switch == "on")
