@@ -21,7 +21,7 @@ import numpy as np
 from .metrics import paired_bootstrap
 
 #: A rival better by less than this ROC-AUC is "not clearly better" whatever the interval says.
-MARGIN = 0.005
+MARGIN = 0.01
 
 
 def compare(test_y, groups, forest: tuple, rivals: dict[str, tuple], n_boot: int, seed: int) -> dict | None:
