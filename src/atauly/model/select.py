@@ -4,7 +4,9 @@ Selection happens on the training part of a split only (the test part is held ou
 search space of class weighting (none, balanced, balanced per bootstrap sample), leaf size and feature
 sampling are scored by grouped, stratified K-fold ROC-AUC — a family is in one fold only. The
 candidate with the best mean ROC-AUC wins; a candidate equal to scikit-learn's balanced forest is
-always in the sample, so the chosen one is never worse than it *in cross-validation*.
+always in the sample (first), and another candidate replaces it only when it beats it by more than one
+standard error of the paired fold differences (on small data the best of several noisy scores is often
+luck).
 
 The chosen forest is then fitted with more trees on every training row. Its calibration is
 **cross-fitted**: the calibration map (isotonic from 2,000 rows, else Platt's sigmoid) is fitted on the
@@ -82,7 +84,7 @@ def _auc(y, p) -> float:
 
 def search(make_forest, X: pd.DataFrame, y, cv, n_candidates: int, seed: int, progress=None):
     """Score the candidates by grouped CV ROC-AUC. Returns (chosen params, table, chosen's OOF)."""
-    table, oofs = [], []
+    table, oofs, fold_aucs = [], [], []
     for params in candidates(n_candidates, seed):
         t0 = time.perf_counter()
         oof = out_of_fold(lambda p=params: make_forest(p), X, y, cv)
@@ -98,9 +100,20 @@ def search(make_forest, X: pd.DataFrame, y, cv, n_candidates: int, seed: int, pr
             }
         )
         oofs.append(oof)
+        fold_aucs.append(np.asarray(per_fold, dtype=float))
         if progress:
             progress()
+    # The reference (first) is replaced only by a candidate that beats it by more than one standard
+    # error of the paired fold differences: on small data the best of several noisy CV scores is often
+    # luck (the winner's curse), and the reference is a well-known default.
     best = int(np.nanargmax([r["cv_roc_auc"] for r in table]))
+    diff = fold_aucs[best] - fold_aucs[0]
+    se = float(np.nanstd(diff, ddof=1) / np.sqrt(np.isfinite(diff).sum())) if len(diff) > 1 else 0.0
+    for r, aucs in zip(table, fold_aucs, strict=True):
+        d = aucs - fold_aucs[0]
+        r["vs_reference"] = float(np.nanmean(d))
+    if best != 0 and not np.nanmean(diff) > se:
+        best = 0
     for i, r in enumerate(table):
         r["chosen"] = i == best
     chosen = {k: (None if v == "none" else v) for k, v in table[best].items() if k in REFERENCE}
