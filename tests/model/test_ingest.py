@@ -276,3 +276,33 @@ def test_train_on_a_raw_export_then_score_by_name(home, tmp_path):
     labelled = frame["poor"].ne("")
     share = scores["recommended"][labelled.to_numpy()].mean()
     assert abs(share - frame.loc[labelled, "poor"].eq("да").mean()) < 0.12
+
+
+def test_a_cross_fitted_forest_scores_fast_and_explains(tmp_path):
+    """The forest-mode model (cross-fitted centred isotonic or sigmoid calibration on one forest) takes the
+    fast scoring path with the same probabilities, survives the store, and its reasons work."""
+    from atauly.model import ModelStore, Recommender, train_and_store
+
+    frame = survey(1400, seed=8)
+    path = tmp_path / "s.csv"
+    frame.to_csv(path, index=False)
+    ds = load_table(path, "poor", group="household")
+    assert len(ds) * 0.8 >= 2000  # the training part: isotonic (centred), not sigmoid
+    store = ModelStore(tmp_path / "models")
+    stored, result, _ = train_and_store(ds, store, "s", "table", quick(baselines=False))
+    assert result.model.method == "isotonic"
+    rec = Recommender.load(store, "s@v1")
+    assert rec._forest_parts() is not None
+    rows = frame.drop(columns=["poor"])
+    expected = rec.model.predict_proba(rec.prepare(rows))[:, 1]
+    np.testing.assert_array_equal(rec.fast_probability(rows), expected)
+    scored, reasons = rec.score_with_reasons(rows.iloc[:20], "en", 2)
+    assert len(reasons) == 20 and all(len(r) == 2 for r in reasons)
+    # Centred isotonic: the calibrated probability keeps the forest's ranking inside the data's range.
+    from atauly.model.train import forest_of
+
+    raw = forest_of(rec.model).predict_proba(rec.prepare(rows))[:, 1]
+    inside = (raw > np.quantile(raw, 0.2)) & (raw < np.quantile(raw, 0.8))
+    order = np.argsort(raw[inside])
+    assert np.all(np.diff(expected[inside][order]) >= 0)
+    assert len(np.unique(expected[inside])) > 0.9 * len(np.unique(raw[inside]))
