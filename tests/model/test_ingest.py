@@ -250,7 +250,18 @@ def test_train_on_a_raw_export_then_score_by_name(home, tmp_path):
     frame.to_csv(path, index=False, sep=";", encoding="cp1251")
     r = runner.invoke(
         app,
-        ["model", "train", "--data", str(path), "--target", "poor", "--group", "household", "--name", "survey"],
+        [
+            "model",
+            "train",
+            "--data",
+            str(path),
+            "--target",
+            "poor",
+            "--group",
+            "household",
+            "--name",
+            "survey",
+        ],
     )
     assert r.exit_code == 0, r.output
     assert "Columns of export.csv" in r.output and "identifier-like" in r.output
