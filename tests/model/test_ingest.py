@@ -305,7 +305,10 @@ def test_a_cross_fitted_forest_scores_fast_and_explains(tmp_path):
     rec = Recommender.load(store, "s@v1")
     assert rec._forest_parts() is not None
     rows = frame.drop(columns=["poor"])
-    expected = rec.model.predict_proba(rec.prepare(rows))[:, 1]
+    rows.loc[rows.index[:5], "village"] = "a village never seen"  # lumped like rare ones at training
+    prepared = rec.prepare(rows)
+    assert set(prepared["village"].iloc[:5]) == {"(other)"}
+    expected = rec.model.predict_proba(prepared)[:, 1]
     np.testing.assert_array_equal(rec.fast_probability(rows), expected)
     scored, reasons = rec.score_with_reasons(rows.iloc[:20], "en", 2)
     assert len(reasons) == 20 and all(len(r) == 2 for r in reasons)

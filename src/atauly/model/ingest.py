@@ -33,6 +33,8 @@ MISSING_TOKENS = {"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "?", "
 MAX_LEVELS = 50
 #: Share of the non-missing values that must parse for a column to count as numbers or dates.
 PARSE_SHARE = 0.95
+#: The level that stands for the rare levels of a high-cardinality category (and, at scoring, unseen ones).
+OTHER = "(other)"
 ID_NAME = re.compile(r"(^|[_\s-])(id|uid|uuid|iin|иин|bin|бин|key|code|код|номер|no|nr|number)$", re.I)
 DELIMITERS = [",", ";", "\t", "|"]
 
@@ -271,7 +273,7 @@ def _id_like(name: str, values: pd.Series, kind: str) -> str | None:
 def _lump(t: pd.Series, max_levels: int = MAX_LEVELS) -> tuple[pd.Series, int]:
     counts = t.value_counts()
     keep = set(counts.index[:max_levels])
-    return t.where(t.isna() | t.isin(keep), "(other)"), len(counts)
+    return t.where(t.isna() | t.isin(keep), OTHER), len(counts)
 
 
 @dataclass
