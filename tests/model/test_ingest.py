@@ -320,3 +320,15 @@ def test_a_cross_fitted_forest_scores_fast_and_explains(tmp_path):
     order = np.argsort(raw[inside])
     assert np.all(np.diff(expected[inside][order]) >= 0)
     assert len(np.unique(expected[inside])) > 0.9 * len(np.unique(raw[inside]))
+
+
+def test_policy_options_are_checked(home, tmp_path):
+    path = tmp_path / "s.csv"
+    survey(40).to_csv(path, index=False)
+    base = ["model", "train", "--data", str(path), "--target", "poor"]
+    r = runner.invoke(app, [*base, "--policy", "balanced", "--budget", "5"])
+    assert r.exit_code != 0 and "--budget goes with --policy budget" in r.output
+    r = runner.invoke(app, [*base, "--policy", "budget"])
+    assert r.exit_code != 0 and "needs a number of families" in r.output
+    r = runner.invoke(app, [*base, "--policy", "lucky"])
+    assert r.exit_code != 0 and "--policy must be one of" in r.output

@@ -195,6 +195,14 @@ def train_cmd(
         )
     if policy not in POLICIES:
         fail(f"--policy must be one of {', '.join(POLICIES)}")
+    for option, given, needs in (
+        ("--threshold", threshold, "fixed"),
+        ("--target-exclusion", target_exclusion, "exclusion"),
+        ("--coverage", coverage, "coverage"),
+        ("--budget", budget, "budget"),
+    ):
+        if given is not None and policy != needs:
+            fail(f"{option} goes with --policy {needs}, not --policy {policy}")
     value = {"fixed": threshold, "exclusion": target_exclusion, "coverage": coverage, "budget": budget}.get(
         policy
     )
