@@ -113,8 +113,40 @@ def train_cmd(
         bool, typer.Option("--baselines/--no-baselines", help="Train and report the baselines.")
     ] = True,
     min_roc_auc: Annotated[
-        float, typer.Option("--min-roc-auc", help="Quality gate: minimum ROC-AUC on the test set.")
-    ] = 0.75,
+        float | None,
+        typer.Option(
+            "--min-roc-auc",
+            help="Quality gate floor: minimum ROC-AUC on the test set (default 0.75 for --registry; none for "
+            "--data, where the gate is relative: better than chance, not clearly worse than the baselines).",
+        ),
+    ] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help="Threshold policy, chosen on out-of-fold predictions: fixed, exclusion, coverage (default for "
+            "--data: recommend the base rate's share), budget, balanced (maximum balanced accuracy).",
+        ),
+    ] = None,
+    coverage: Annotated[
+        float | None,
+        typer.Option("--coverage", help="With --policy coverage: the share of families to recommend."),
+    ] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget",
+            help="With --policy budget: recommend N families of a population the size of the data.",
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            help="Model selection: 'forest' (class weights, leaf size, feature sampling; cross-fitted "
+            "calibration — default for --data) or 'grid' (trees × depth — default for --registry).",
+        ),
+    ] = None,
     view: Annotated[
         str,
         typer.Option(
@@ -150,6 +182,39 @@ def train_cmd(
         fail("--view must be application or recorded")
     if data is not None and view != "application":
         fail("--view applies to --registry only")
+    from atauly.model.threshold import POLICIES
+    from atauly.model.threshold import check as check_policy
+
+    if policy is None:
+        policy = (
+            "exclusion"
+            if target_exclusion is not None
+            else "fixed"
+            if threshold is not None or data is None
+            else "coverage"
+        )
+    if policy not in POLICIES:
+        fail(f"--policy must be one of {', '.join(POLICIES)}")
+    for option, given, needs in (
+        ("--threshold", threshold, "fixed"),
+        ("--target-exclusion", target_exclusion, "exclusion"),
+        ("--coverage", coverage, "coverage"),
+        ("--budget", budget, "budget"),
+    ):
+        if given is not None and policy != needs:
+            fail(f"{option} goes with --policy {needs}, not --policy {policy}")
+    value = {"fixed": threshold, "exclusion": target_exclusion, "coverage": coverage, "budget": budget}.get(
+        policy
+    )
+    try:
+        check_policy(policy, value)
+    except ValueError as exc:
+        fail(f"--policy {policy}: {exc}")
+    search = search or ("forest" if data is not None else "grid")
+    if search not in ("forest", "grid"):
+        fail("--search must be forest or grid")
+    if min_roc_auc is None and data is None:
+        min_roc_auc = 0.75
     config = TrainConfig(
         threshold=threshold,
         target_exclusion=target_exclusion,
@@ -157,6 +222,9 @@ def train_cmd(
         baselines=baselines,
         min_roc_auc=min_roc_auc,
         n_jobs=get_settings().workers,
+        search_mode=search,
+        policy=policy,
+        policy_value=value,
     )
     try:
         _store().check_name(name)
@@ -173,23 +241,28 @@ def train_cmd(
         else:
             ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
             source, extra = f"table {data.name}", {"data": str(data), "group": group, "id": id_column}
+        if ds.ingestion:
+            console.print(
+                rich_table(_ingestion_table(ds), title=f"Columns of {data.name}: {_format_text(ds)}")
+            )
         for note in ds.notes:
             err_console.print(f"[yellow]Note:[/] {note}")
         err_console.print(
             f"{len(ds):,} rows, {len(ds.numeric)} numeric and {len(ds.categorical)} categorical features, "
             f"{ds.y.mean():.1%} positive"
         )
-        steps = (
-            ["search"]
-            + [f"{s} {k}" for k in ("time", "random") for s in ("fit", "evaluate", "baselines")]
-            + ["fairness"]
-        )
+        from atauly.model.train import train_steps
+
+        steps = train_steps(ds, config)
         with progress_bar() as progress:
             task = progress.add_task("Training", total=len(steps))
+            started = []
 
-            def step(label: str) -> None:
+            def step(label: str) -> None:  # called as each step starts: the previous one is done
+                if started:
+                    progress.advance(task, 1)
+                started.append(label)
                 progress.update(task, description=f"Training: {label}")
-                progress.advance(task, 1)
 
             stored, result, promoted = train_and_store(ds, _store(), name, source, config, step, extra)
             progress.update(task, completed=len(steps), description="Training: done")
@@ -211,6 +284,16 @@ def train_cmd(
             f"(law on recorded data), a relative reduction of {_share(matched['relative_exclusion_reduction'])} "
             f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
         )
+    comparison = result.metrics.get("comparison")
+    if comparison:
+        console.print(
+            ("[bold yellow]" if comparison["rival_clearly_better"] else "")
+            + "Forest vs the best rival: "
+            + comparison["verdict"]
+        )
+    for split_name, split in result.metrics["splits"].items():
+        for base, reason in split.get("failed_baselines", {}).items():
+            err_console.print(f"[yellow]Baseline {base} failed ({split_name} split):[/] {reason}")
     gate = result.metrics["quality_gate"]
     console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
     console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
@@ -227,6 +310,26 @@ def train_cmd(
             else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
         )
     )
+
+
+def _ingestion_table(ds):
+    import pandas as pd
+
+    from atauly.model.ingest import report_frame
+
+    table = report_frame(ds.ingestion)
+    table["missing_share"] = table["missing_share"].map(lambda v: f"{v:.0%}")
+    return pd.DataFrame(table).rename(columns={"missing_share": "missing"})
+
+
+def _format_text(ds) -> str:
+    fmt = ds.file_format
+    parts = [fmt.get("format", "")]
+    if fmt.get("encoding"):
+        parts.append(f"encoding {fmt['encoding']}")
+    if fmt.get("delimiter"):
+        parts.append(f"delimiter {fmt['delimiter']!r}")
+    return ", ".join(p for p in parts if p)
 
 
 def _share(value: float) -> str:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .data import DataError, Dataset, load_applications, load_table
+from .ingest import report_frame
 from .recommender import Recommender
 from .report import model_card_html, model_card_markdown, report_html
 from .store import ModelStore, ModelStoreError, StoredModel, TamperedModelError
@@ -117,12 +118,18 @@ def store_trained(
 
     def render(final: dict) -> dict[str, str]:
         card = model_card_markdown(final)
-        return {
+        files = {
             "metrics.json": json.dumps(result.metrics, indent=2, default=str),
             "report.html": report_html(final),
             "model_card.md": card,
             "model_card.html": model_card_html(card, f"Model card {name}@{final['version']}"),
         }
+        if ds.ingestion:  # every column of a user's table: kept, converted or dropped, and why
+            files["ingestion.json"] = json.dumps(
+                {"format": ds.file_format, "columns": ds.ingestion}, indent=2, ensure_ascii=False, default=str
+            )
+            files["ingestion.csv"] = report_frame(ds.ingestion).to_csv(index=False)
+        return files
 
     stored = store.save(name, result.model, meta, render)
     promoted = False

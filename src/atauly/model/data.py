@@ -19,6 +19,7 @@ from atauly.registry.io import read_parquet
 from atauly.registry.validate import Keys
 
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
+from .ingest import PARSE_SHARE, IngestError, ingest, read_any
 
 TRUE_VALUES = {"1", "1.0", "true", "t", "yes", "y", "да", "иә"}
 FALSE_VALUES = {"0", "0.0", "false", "f", "no", "n", "нет", "жоқ"}
@@ -45,6 +46,8 @@ class Dataset:
     rules: dict[str, np.ndarray] = field(default_factory=dict)  # rule baselines: name -> recommended
     notes: list[str] = field(default_factory=list)
     view: str = "table"  # "application" or "recorded" for registries
+    ingestion: list[dict] = field(default_factory=list)  # a table's columns: kept, converted, dropped, why
+    file_format: dict = field(default_factory=dict)  # a table's format, encoding and delimiter
 
     def __len__(self) -> int:
         return len(self.y)
@@ -122,16 +125,23 @@ def prepared_columns(X: pd.DataFrame, numeric: list[str], categorical: list[str]
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = (s - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float, na_value=np.nan)
         else:
-            values = pd.to_numeric(s, errors="coerce")
-            bad = values.isna() & s.notna() & (s.astype("string").str.strip() != "")
-            if bad.any():
-                raise DataError(
-                    f"column {col!r}: {int(bad.sum())} values are not numbers (rows {_positions(bad)})"
-                )
-            out[col] = values.to_numpy(dtype=float, na_value=np.nan)
+            out[col] = _numbers_from_text(s, col)
     for col in categorical:
         out[col] = _as_categories(X[col])
     return out
+
+
+def _numbers_from_text(s: pd.Series, col: str) -> np.ndarray:
+    """A numeric feature given as text, converted as ingestion converts it at training
+    (:mod:`atauly.model.ingest`): numbers (decimal comma, spaces between thousands), yes/no (also
+    да/нет, иә/жоқ) as 1/0, dates as days since 1970-01-01, missing tokens as missing; a few other
+    codes (at most 5% of the values, as at training) as missing. More than that is an error."""
+    from .ingest import numeric_from_text
+
+    values, odd = numeric_from_text(s)
+    if odd.any() and odd.sum() > (1 - PARSE_SHARE) * max(int(pd.notna(values).sum() + odd.sum()), 1):
+        raise DataError(f"column {col!r}: {int(odd.sum())} values are not numbers (rows {_positions(odd)})")
+    return values
 
 
 def _as_categories(s: pd.Series) -> np.ndarray:
@@ -164,14 +174,15 @@ def parse_target(values: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray
 
 # -- bring your own data ---------------------------------------------------------------------------
 def read_table(path: Path | str) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"data file not found: {path}")
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path, low_memory=False)
-    if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
-        return pd.read_parquet(path)
-    raise DataError(f"unsupported data file {path.name}: use .csv or .parquet")
+    """A .csv (delimiter and encoding found: UTF-8, BOM, Windows-1251), .xlsx or .parquet table."""
+    return read_table_with_format(path)[0]
+
+
+def read_table_with_format(path: Path | str) -> tuple[pd.DataFrame, dict]:
+    try:
+        return read_any(path)
+    except IngestError as exc:
+        raise DataError(str(exc)) from exc
 
 
 def split_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -198,7 +209,7 @@ def load_table(
     audit: list[str] | None = None,
 ) -> Dataset:
     """A tabular dataset: every column except target, id, group, dropped and audit ones is a feature."""
-    frame = read_table(path)
+    frame, file_format = read_table_with_format(path)
     drop = [c for c in (drop or []) if c]
     audit = [c for c in (audit or []) if c]
     named = {"target": [target], "group": [group] if group else [], "id": [id_column] if id_column else []}
@@ -217,33 +228,62 @@ def load_table(
         frame, labels = frame.loc[known].reset_index(drop=True), labels[known]
     if len(np.unique(labels)) < 2:
         raise DataError(f"target column {target!r} has a single class; a classifier needs both")
-    excluded = {target, *(c for c in (group, id_column) if c), *drop, *audit}
-    features = frame[[c for c in frame.columns if c not in excluded]]
-    if features.shape[1] == 0:
+    roles = {target: "target"} | {c: role for role, cols in named.items() if role != "target" for c in cols}
+    features = frame[[c for c in frame.columns if c not in roles]]
+    # Every column decided and reported: kept, converted or dropped, and why (on the rows with a target).
+    ingested = ingest(features, file_format)
+    report = [
+        {
+            "column": str(c),
+            "action": "not a feature",
+            "kind": "",
+            "reason": f"--{role}" if role != "target" else "target",
+            "missing_share": float(frame[c].isna().mean()),
+            "distinct": int(frame[c].nunique()),
+        }
+        for c, role in roles.items()
+    ] + [line.as_dict() for line in ingested.report]
+    numeric, categorical = ingested.numeric, ingested.categorical
+    if not numeric and not categorical:
         raise DataError(
-            "no feature columns left after removing the target, id, group, drop and audit columns"
+            "no feature columns left after removing the target, id, group, drop and audit columns and the "
+            "columns ingestion dropped: "
+            + "; ".join(f"{r['column']}: {r['reason']}" for r in report if r["action"] == "dropped")
         )
-    numeric, categorical = split_columns(features)
-    for col in features.columns:
+    dropped = [r for r in report if r["action"] == "dropped"]
+    if dropped:
+        notes.append(
+            f"{len(dropped)} column(s) dropped: "
+            + "; ".join(f"{r['column']!r} ({r['reason']})" for r in dropped[:10])
+            + (f" and {len(dropped) - 10} more (see the ingestion report)" if len(dropped) > 10 else "")
+        )
+    for col in (*numeric, *categorical):
         lowered = str(col).lower()
         if any(word in lowered for word in SUSPECT_COLUMNS):
             notes.append(
                 f"column {col!r} looks like a protected attribute or an identifier and is used as a feature; "
                 "pass it to --audit (fairness only) or --drop"
             )
-    for col in categorical:
-        levels = features[col].nunique()
-        if levels > 1000 and levels > 0.5 * len(features):
-            notes.append(
-                f"column {col!r} has {levels:,} distinct values (an identifier?); consider --drop or --id"
-            )
-    X = prepare(features, numeric, categorical)
+    X = prepare(ingested.frame, numeric, categorical)
     ids = frame[id_column].astype(str).to_numpy() if id_column else np.arange(len(frame)).astype(str)
     groups = frame[group].astype(str).to_numpy() if group else ids
     audit_frame = (
         frame[audit].astype(str).reset_index(drop=True) if audit else pd.DataFrame(index=range(len(frame)))
     )
-    return Dataset(X, labels, ids, groups, audit_frame, "table", target, numeric, categorical, notes=notes)
+    return Dataset(
+        X,
+        labels,
+        ids,
+        groups,
+        audit_frame,
+        "table",
+        target,
+        numeric,
+        categorical,
+        notes=notes,
+        ingestion=report,
+        file_format=file_format,
+    )
 
 
 # -- historical applications of a registry ---------------------------------------------------------

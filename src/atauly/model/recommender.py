@@ -16,6 +16,7 @@ from atauly.registry import Registry
 from .data import prepare, prepared_columns
 from .explain import SMALL_BATCH, PathContributions, Reason, top_reasons
 from .features import family_features
+from .ingest import OTHER
 from .metrics import threshold_for_budget
 from .store import ModelStore, StoredModel
 from .train import forest_of
@@ -54,7 +55,24 @@ class Recommender:
         self._pipeline.named_steps["forest"].n_jobs = n_jobs
 
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return prepare(frame, self.numeric, self.categorical)
+        X = prepare(frame, self.numeric, self.categorical)
+        for col, known in self._lumped().items():
+            values = X[col]
+            X[col] = values.where(values.isna() | values.isin(known), OTHER)
+        return X
+
+    def _lumped(self) -> dict[str, set]:
+        """Categorical columns whose rare levels ingestion lumped into "(other)" at training: a level
+        not seen in training is "(other)" at scoring too (not missing)."""
+        if not hasattr(self, "_lumped_cache"):
+            out = {}
+            prep = getattr(self._pipeline, "named_steps", {}).get("prep")
+            cat = getattr(prep, "named_transformers_", {}).get("cat") if prep is not None else None
+            for col, cats in zip(self.categorical, getattr(cat, "categories_", []), strict=False):
+                if OTHER in set(cats):
+                    out[col] = {c for c in cats if isinstance(c, str)}
+            self._lumped_cache = out
+        return self._lumped_cache
 
     def probability(self, X: pd.DataFrame) -> np.ndarray:
         return self.model.predict_proba(X)[:, 1]
@@ -119,8 +137,13 @@ class Recommender:
             return None
         numeric, categorical, forest = parts
         columns = prepared_columns(frame, self.numeric, self.categorical)
+        lumped = self._lumped()
         for name, categories in categorical:
-            columns[name] = pd.Index(categories, dtype=object).get_indexer(columns[name])  # -1: unknown
+            index = pd.Index(categories, dtype=object)
+            codes = index.get_indexer(columns[name])  # -1: unknown
+            if name in lumped:  # unseen levels are "(other)", as at training
+                codes = np.where((codes < 0) & pd.notna(columns[name]), index.get_loc(OTHER), codes)
+            columns[name] = codes
         order = [*numeric, *(name for name, _ in categorical)]
         # The forest reads float32 rows (the same rounding as its own cast). Filled a block of rows at a
         # time, so that the rows being written stay in the cache: 3-4× faster than column by column.

@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 
 from atauly.registry.codes import REGION_BY_KATO
 
+from . import sections
 from .features import FEATURES
 from .metrics import METRIC_NAMES
 
@@ -104,7 +105,7 @@ def charts(metrics: dict) -> list[tuple[str, str]]:
 
     out = []
     primary = metrics["splits"][metrics["primary_split"]]
-    names = list(primary["models"])
+    names = [n for n, m in primary["models"].items() if "vs_labels" in m]  # failed baselines left out
     has_truth = "vs_truth" in primary["models"][names[0]]
     ref = "truth" if has_truth else "labels"
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -130,17 +131,18 @@ def charts(metrics: dict) -> list[tuple[str, str]]:
     ax.set_title("Calibration (test set, deciles)")
     out.append(("Calibration curve", _png(fig)))
 
-    table = metrics["search"]
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    table = [r for r in metrics["search"] if "trees" in r]  # the grid search's accuracy vs speed
+    fig, ax = plt.subplots(figsize=(5.5, 3.6)) if table else (None, None)
     for r in table:
         ax.scatter(
             r["rows_per_second"], r["cv_roc_auc"], s=20 + r["trees"], color="C3" if r["chosen"] else "C0"
         )
         ax.annotate(f"{r['trees']}×{r['max_depth']}", (r["rows_per_second"], r["cv_roc_auc"]), fontsize=7)
-    ax.set_xlabel("scoring rows per second (CV folds)")
-    ax.set_ylabel("CV ROC-AUC")
-    ax.set_title("Accuracy vs speed: trees × depth (red: chosen)")
-    out.append(("Accuracy versus speed", _png(fig)))
+    if table:
+        ax.set_xlabel("scoring rows per second (CV folds)")
+        ax.set_ylabel("CV ROC-AUC")
+        ax.set_title("Accuracy vs speed: trees × depth (red: chosen)")
+        out.append(("Accuracy versus speed", _png(fig)))
 
     audit = metrics.get("fairness", {}).get(f"vs_{ref}") or metrics.get("fairness", {}).get("vs_labels")
     if audit:
@@ -205,11 +207,16 @@ def report_html(meta: dict) -> str:
             "✓" if r["chosen"] else "",
         ]
         for r in metrics["search"]
+        if "trees" in r
     ]
-    parts.append("<h2>Model choice: accuracy versus speed</h2>")
-    parts.append(
-        _html_table(["trees", "max depth", "CV ROC-AUC", "s.e.", "fit s", "rows/s", "chosen"], search_rows)
-    )
+    if search_rows:
+        parts.append("<h2>Model choice: accuracy versus speed</h2>")
+        parts.append(
+            _html_table(
+                ["trees", "max depth", "CV ROC-AUC", "s.e.", "fit s", "rows/s", "chosen"], search_rows
+            )
+        )
+    parts.append(sections.report_html(metrics))
     for title, png in charts(metrics):
         parts.append(
             f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{png}'>"
@@ -415,6 +422,22 @@ def model_card_markdown(meta: dict) -> str:
     header = ["model", *(LABELS[m] for m in METRIC_NAMES)]
     gate = metrics["quality_gate"]
     registry = meta["kind"] == "registry"
+    params = meta["params"]
+    if params.get("search_mode") == "forest":
+        model_lines = [
+            f"- `RandomForestClassifier`: {params['trees']} trees, class weight {params.get('class_weight')}, "
+            f"min samples per leaf {params['min_samples_leaf']}, max features {params.get('max_features')}; "
+            "chosen by grouped, stratified cross-validation on the training part (best mean ROC-AUC; see *Model "
+            "selection*).",
+            f"- Probabilities calibrated: {params.get('calibration', 'on held-out families')}.",
+        ]
+    else:
+        model_lines = [
+            f"- `RandomForestClassifier`: {params['trees']} trees, max depth {params['max_depth']}, "
+            f"min samples per leaf {params['min_samples_leaf']}; chosen by {params['cv_folds']}-fold "
+            "group-aware cross-validation (the smallest forest within one standard error of the best ROC-AUC).",
+            "- Probabilities calibrated (isotonic regression on held-out families).",
+        ]
     lines = [
         f"# Model card: {meta['name']}@{meta['version']}",
         "",
@@ -432,10 +455,7 @@ def model_card_markdown(meta: dict) -> str:
         "",
         "## Model",
         "",
-        f"- `RandomForestClassifier`: {meta['params']['trees']} trees, max depth {meta['params']['max_depth']}, "
-        f"min samples per leaf {meta['params']['min_samples_leaf']}; chosen by {meta['params']['cv_folds']}-fold "
-        "group-aware cross-validation (the smallest forest within one standard error of the best ROC-AUC).",
-        "- Probabilities calibrated (isotonic regression on held-out families).",
+        *model_lines,
         f"- Threshold {metrics['threshold']['value']:.3f}: {metrics['threshold']['policy']}.",
         f"- Quality gate: **{'passed' if gate['passed'] else 'FAILED'}** ({gate['reason']}).",
         "",
@@ -483,6 +503,7 @@ def model_card_markdown(meta: dict) -> str:
             lines += [new_families_text(split), ""]
     if matched_text(metrics):
         lines += [matched_text(metrics), ""]
+    lines += sections.markdown(metrics)
     lines += retrain_markdown(meta)
     audit = metrics.get("fairness", {})
     if audit:

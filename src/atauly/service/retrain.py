@@ -417,7 +417,7 @@ def config_for(champion: StoredModel | None, **changes) -> TrainConfig:
     """The training configuration: the champion's threshold policy and quality-gate minimums (so the two
     are compared at the same kind of operating point), else the defaults."""
     params = champion.metadata.get("params", {}) if champion is not None else {}
-    keep = ("threshold", "target_exclusion", "min_roc_auc", "min_balanced_accuracy")
+    keep = ("threshold", "target_exclusion", "min_roc_auc", "min_balanced_accuracy", "policy", "policy_value")
     return TrainConfig(**{k: params[k] for k in keep if k in params}, **changes)
 
 

@@ -1,0 +1,199 @@
+"""Honest model selection for the Random Forest and cross-fitted calibration (issue 16).
+
+Selection happens on the training part of a split only (the test part is held out): candidates from a
+search space of class weighting (none, balanced, balanced per bootstrap sample), leaf size and feature
+sampling are scored by grouped, stratified K-fold ROC-AUC — a family is in one fold only. The
+candidate with the best mean ROC-AUC wins; a candidate equal to scikit-learn's balanced forest is
+always in the sample (first), and another candidate replaces it only when it beats it by more than one
+standard error of the paired fold differences (on small data the best of several noisy scores is often
+luck).
+
+The chosen forest is then fitted with more trees on every training row. Its calibration is
+**cross-fitted**: the calibration map (isotonic from 2,000 rows, else Platt's sigmoid) is fitted on the
+out-of-fold probabilities of the chosen candidate from the same folds, so no training row is set aside
+for calibration (small data is not starved). The out-of-fold probabilities, calibrated, are also where
+the threshold policy is chosen. The same cross-fitting serves the baselines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+from sklearn.frozen import FrozenEstimator
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+#: The search space (docs/model.md). Depth is left free: leaf size and feature sampling regularise.
+CLASS_WEIGHTS = (None, "balanced", "balanced_subsample")
+LEAF_SIZES = (1, 3, 5, 10, 20)
+MAX_FEATURES = ("sqrt", 0.33, 0.5)
+#: A candidate replaces the reference only when better in CV ROC-AUC by more than this (and one s.e.):
+#: smaller gains, measured with 100-tree forests on 4 folds, did not survive refitting (benchmarks).
+MIN_GAIN = 0.002
+#: Always among the candidates: scikit-learn's forest with balanced class weights.
+REFERENCE = {"class_weight": "balanced", "min_samples_leaf": 1, "max_features": "sqrt"}
+
+
+def candidates(n: int, seed: int) -> list[dict]:
+    """``n`` points of the search space at random, the reference first."""
+    space = [
+        {"class_weight": w, "min_samples_leaf": leaf, "max_features": f}
+        for w, leaf, f in itertools.product(CLASS_WEIGHTS, LEAF_SIZES, MAX_FEATURES)
+    ]
+    rest = [c for c in space if c != REFERENCE]
+    rng = np.random.default_rng(seed)
+    picked = [rest[i] for i in rng.permutation(len(rest))[: max(n - 1, 0)]]
+    return [dict(REFERENCE), *picked]
+
+
+def folds(y, groups, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grouped, stratified folds (a family in one fold only; each fold with both classes when possible)."""
+    codes = pd.factorize(np.asarray(groups))[0]
+    k = max(2, min(k, len(np.unique(codes)), int(np.bincount(np.asarray(y, dtype=int)).min())))
+    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(cv.split(np.zeros(len(y)), np.asarray(y, dtype=int), groups=codes))
+
+
+def response(model, X: pd.DataFrame) -> np.ndarray:
+    """What ``CalibratedClassifierCV`` calibrates: the decision function when the model has one (the
+    logistic regression's log-odds), else the probability of the positive class (the forest's)."""
+    if hasattr(model, "decision_function"):
+        return np.asarray(model.decision_function(X), dtype=float)
+    return model.predict_proba(X)[:, 1]
+
+
+def out_of_fold(make, X: pd.DataFrame, y, cv) -> np.ndarray:
+    """Out-of-fold :func:`response` of a fresh model from ``make()`` on each fold."""
+    oof = np.full(len(y), np.nan)
+    for train, test in cv:
+        model = make()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X.iloc[train], y[train])
+        oof[test] = response(model, X.iloc[test])
+    return oof
+
+
+def _auc(y, p) -> float:
+    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def search(make_forest, X: pd.DataFrame, y, cv, n_candidates: int, seed: int, progress=None):
+    """Score the candidates by grouped CV ROC-AUC. Returns (chosen params, table, chosen's OOF)."""
+    table, oofs, fold_aucs = [], [], []
+    for params in candidates(n_candidates, seed):
+        t0 = time.perf_counter()
+        oof = out_of_fold(lambda p=params: make_forest(p), X, y, cv)
+        seconds = time.perf_counter() - t0
+        per_fold = [_auc(y[test], oof[test]) for _, test in cv]
+        table.append(
+            {
+                **{k: (v if v is not None else "none") for k, v in params.items()},
+                "cv_roc_auc": float(np.nanmean(per_fold)),
+                "cv_roc_auc_se": float(np.nanstd(per_fold) / np.sqrt(len(per_fold))),
+                "oof_roc_auc": _auc(y, oof),
+                "fit_seconds": seconds / len(cv),
+            }
+        )
+        oofs.append(oof)
+        fold_aucs.append(np.asarray(per_fold, dtype=float))
+        if progress:
+            progress()
+    # The reference (first) is replaced only by a candidate that beats it by more than one standard
+    # error of the paired fold differences: on small data the best of several noisy CV scores is often
+    # luck (the winner's curse), and the reference is a well-known default.
+    best = int(np.nanargmax([r["cv_roc_auc"] for r in table]))
+    diff = fold_aucs[best] - fold_aucs[0]
+    se = float(np.nanstd(diff, ddof=1) / np.sqrt(np.isfinite(diff).sum())) if len(diff) > 1 else 0.0
+    for r, aucs in zip(table, fold_aucs, strict=True):
+        d = aucs - fold_aucs[0]
+        r["vs_reference"] = float(np.nanmean(d))
+    if best != 0 and not np.nanmean(diff) > max(se, MIN_GAIN):
+        best = 0
+    for i, r in enumerate(table):
+        r["chosen"] = i == best
+    chosen = {k: (None if v == "none" else v) for k, v in table[best].items() if k in REFERENCE}
+    return chosen, table, oofs[best]
+
+
+def calibrator(oof, y):
+    """The calibration map fitted on out-of-fold probabilities: centred isotonic from 2,000 rows, else
+    sigmoid."""
+    if len(y) >= 2000:
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(oof, y)
+        return "isotonic", centred(iso)
+    return "sigmoid", _SigmoidCalibration().fit(oof, y)
+
+
+def centred(iso: IsotonicRegression) -> IsotonicRegression:
+    """Centred isotonic regression (Oron & Flournoy 2017): each flat block of the fitted step function
+    is replaced by one point at its centre and the map interpolates linearly between them. It stays
+    non-decreasing and as well calibrated, but is strictly increasing inside the data's range, so
+    calibrating no longer ties families the forest ranks apart (plain isotonic steps cost ranking:
+    ROC-AUC). Between the data's extremes and the first and last centres the end segments are extended
+    (within [0, 1])."""
+    x, y = np.asarray(iso.X_thresholds_, dtype=float), np.asarray(iso.y_thresholds_, dtype=float)
+    if len(x) < 3:
+        return iso
+    block = np.r_[0, np.cumsum(y[1:] != y[:-1])]
+    centres = pd.Series(x).groupby(block).mean().to_numpy()
+    values = pd.Series(y).groupby(block).first().to_numpy()
+    # The ends: the first and last segments extended to the data's range (within [0, 1]), so the ends
+    # are not flat either.
+    if len(centres) >= 2:
+        lo = values[0] - (values[1] - values[0]) * (centres[0] - x[0]) / max(centres[1] - centres[0], 1e-12)
+        hi = values[-1] + (values[-1] - values[-2]) * (x[-1] - centres[-1]) / max(
+            centres[-1] - centres[-2], 1e-12
+        )
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    else:
+        lo, hi = values[0], values[-1]
+    new_x = np.r_[x[0], centres, x[-1]]
+    new_y = np.r_[lo, values, hi]
+    keep = np.r_[True, np.diff(new_x) > 0]
+    new_x, new_y = new_x[keep], new_y[keep]
+    iso.X_thresholds_, iso.y_thresholds_ = new_x, new_y
+    iso._build_f(new_x, new_y)  # what unpickling (and skops) does with the thresholds
+    return iso
+
+
+def cross_fitted(model, X: pd.DataFrame, y, oof) -> CalibratedClassifierCV:
+    """A fitted model, calibrated by the map fitted on its out-of-fold probabilities: a scikit-learn
+    ``CalibratedClassifierCV(FrozenEstimator(model))`` whose single calibrator is that map (so that
+    scoring, explanations and the store treat it as any calibrated forest)."""
+    method, mapping = calibrator(oof, y)
+    take = np.r_[np.flatnonzero(y)[:5], np.flatnonzero(~np.asarray(y, dtype=bool))[:5]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X.iloc[take], y[take])
+    calibrated.calibrated_classifiers_[0].calibrators = [mapping]
+    return calibrated
+
+
+def apply_map(calibrated: CalibratedClassifierCV, raw) -> np.ndarray:
+    """The calibration map of :func:`cross_fitted` applied to raw probabilities (out-of-fold ones)."""
+    return np.clip(calibrated.calibrated_classifiers_[0].calibrators[0].predict(np.asarray(raw)), 0, 1)
+
+
+def fit_crossfitted(make, X: pd.DataFrame, y, cv, oof=None):
+    """Fit ``make()`` on all rows, calibrate it on its out-of-fold probabilities (computed here unless
+    given). Returns (calibrated model, calibrated out-of-fold probabilities)."""
+    if oof is None:
+        oof = out_of_fold(make, X, y, cv)
+    model = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    calibrated = cross_fitted(model, X, y, oof)
+    return calibrated, apply_map(calibrated, oof)
+
+
+def clone_factory(estimator):
+    return lambda: clone(estimator)
