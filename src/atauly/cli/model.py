@@ -211,6 +211,7 @@ def train_cmd(
             f"(law on recorded data), a relative reduction of {_share(matched['relative_exclusion_reduction'])} "
             f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
         )
+    _print_population(result.metrics.get("population"))
     gate = result.metrics["quality_gate"]
     console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
     console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
@@ -225,6 +226,25 @@ def train_cmd(
             f"{stored.name}@{stored.version} is the champion."
             if promoted
             else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
+        )
+    )
+
+
+def _print_population(population: dict | None) -> None:
+    """Figures over every family of the quarter (atauly.model.population), beside the applicant-level ones."""
+    import pandas as pd
+
+    from atauly.model.population import POPULATION_HEADER, population_rows, population_text
+
+    if not population:
+        return
+    for text in population_text(population):
+        console.print(text)
+    rows = [r for r in population_rows(population) if r[1] == "all families" or r[1].startswith("settlement")]
+    console.print(
+        rich_table(
+            pd.DataFrame(rows, columns=POPULATION_HEADER),
+            title="Over the whole population (by region: report)",
         )
     )
 
@@ -448,6 +468,7 @@ def evaluate_cmd(
                     }
                 )
     console.print(rich_table(pd.DataFrame(rows), title=f"{rec.name} on {len(ds):,} rows"))
+    _print_population(result.get("population"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "evaluation.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

@@ -45,6 +45,7 @@ class Dataset:
     rules: dict[str, np.ndarray] = field(default_factory=dict)  # rule baselines: name -> recommended
     notes: list[str] = field(default_factory=list)
     view: str = "table"  # "application" or "recorded" for registries
+    population: pd.DataFrame | None = None  # every family of the last quarter, with its truth (population.py)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -419,6 +420,8 @@ def load_applications(
     if "true_per_capita_income" in dec:
         line = np.maximum(law_applied["poverty_line"].to_numpy(dtype=float), 1.0)
         income = dec["true_per_capita_income"].to_numpy(dtype=float) / line
+    from .population import population_frame
+
     return Dataset(
         X=prepare(family_features(source, law, start), numeric, list(CATEGORICAL)),
         y=dec["officer_approved"].to_numpy(dtype=bool),
@@ -435,4 +438,5 @@ def load_applications(
         rules=rules,
         notes=notes,
         view=view,
+        population=population_frame(directory, str(max(quarters))) if len(quarters) else None,
     )
