@@ -321,3 +321,49 @@ def test_hidden_income_visit_and_informality(country, tmp_path):
     hi, _ = load_registry(tmp_path / "hi", "truth")
     jobs = hi.persons["employment_status"].isin(["employee", "self_employed"]) | hi.persons["informal_job"]
     assert 0.28 < hi.persons.loc[jobs, "informal_job"].mean() < 0.38
+
+
+def test_quarters_are_lived_forwards():
+    # Dynamics (issue 14): jobs found and lost in the window at 2–3% a quarter, transitory shocks, records
+    # redrawn each quarter; the current quarter is the truth itself.
+    from atauly.registry.synthetic import SyntheticParams
+    from atauly.registry.synthetic.dynamics import NO_EVENT, draw_lives, recorded_snapshot, truth_snapshot
+    from atauly.registry.synthetic.geography import REGION_STATS
+    from atauly.registry.synthetic.population import generate_region, without_absent
+    from atauly.registry.synthetic.views import recorded_view
+
+    p = SyntheticParams()
+    stats = next(s for s in REGION_STATS if s.key == "shymkent")
+    generated = generate_region(stats, 0.02, 4, p)
+    recorded = recorded_view(generated, 4, p)
+    truth = without_absent(generated)
+    quarters = past_quarters(p.quarter, 8)
+    lives = draw_lives(truth, recorded, quarters, 4, SHYMKENT, p)
+    employed = truth.persons["employment_status"].isin(["employee", "self_employed"]).to_numpy()
+    found = (lives.found_at > NO_EVENT)[employed & (lives.wages + lives.self_emp + lives.informal > 0)]
+    assert 0.10 < found.mean() < 0.22  # 1 − 0.975^7 ≈ 16% found their job within the window
+    assert (lives.lost_at > NO_EVENT).any() and (lives.onset_at > NO_EVENT).any()
+    everyone = np.ones(len(truth.families), dtype=bool)
+    now = truth_snapshot(truth, lives, 7, everyone, p)
+    key = ["person_id", "source"]
+    a = now.incomes.groupby(key)["amount_kzt"].sum().sort_index()
+    b = truth.incomes.loc[truth.incomes["source"] != "loans"].groupby(key)["amount_kzt"].sum()
+    assert a.drop(index="loans", level="source", errors="ignore").round().equals(b.sort_index().round())
+    before = truth_snapshot(truth, lives, 0, everyone, p)
+    informal_now = (
+        now.incomes.loc[now.incomes["source"] == "informal"].groupby("person_id")["amount_kzt"].sum()
+    )
+    informal_then = (
+        before.incomes.loc[before.incomes["source"] == "informal"].groupby("person_id")["amount_kzt"].sum()
+    )
+    ratio = np.log((informal_then / informal_now).dropna())
+    assert 0.15 < ratio.std() < 0.6  # quarterly shocks σ ≈ 0.25 (two of them apart), plus events
+    rng = np.random.default_rng(0)
+    r1 = recorded_snapshot(truth, recorded, lives, 6, everyone, rng, p)
+    r2 = recorded_snapshot(truth, recorded, lives, 7, everyone, rng, p)
+    stale = (r1.persons["record_age_quarters"] > 0).mean()
+    assert 0.15 < stale < 0.25  # 20% stale records each quarter…
+    same = (r1.persons["record_age_quarters"].to_numpy() > 0) & (
+        r2.persons["record_age_quarters"].to_numpy() > 0
+    )
+    assert same.mean() < stale * 0.5  # …redrawn each quarter, not the same people

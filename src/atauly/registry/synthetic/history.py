@@ -9,8 +9,9 @@ in the data contract (``applications/{families,persons,incomes}`` with an ``appl
 ``decisions/`` holds the law's result on the snapshot, the officer's decision and the true need (the
 law on the truth of that quarter).
 
-Simplification (documented): household composition and assets stay as in the current quarter; incomes
-of earlier quarters are the current ones scaled by a family-level drift.
+Each quarter's truth and records come from per-person events lived forwards (dynamics.py): job loss and
+finding, transitory income shocks, births, disability onset, records redrawn each quarter. Simplification
+(documented): assets and household composition (but births) stay as in the current quarter.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import Registry
+from .dynamics import Lives, draw_lives, earnings_at, recorded_snapshot, truth_snapshot
 from .params import SyntheticParams
-from .population import RegionData, reference_months
+from .population import RegionData
 
 EARNINGS = ("wages", "self_employment", "informal")
 LawFn = Callable[[Registry, str], pd.DataFrame]
@@ -60,7 +62,6 @@ def make_history(
     rural = (fam["settlement_type"] == "rural").to_numpy()
     propensity = rng_d.normal(0, p.family_takeup_sigma, n_fam)  # persistent: who applies keeps applying
     region_shift = p.takeup_region_shift.get(kato, 0.0)
-    true_reg, rec_reg = truth.registry(), recorded.registry()
     # Officer error depends on the case: self-employed members (recorded), a village, a large family.
     rec_status = recorded.persons["employment_status"].to_numpy(dtype=object)
     self_employed = (
@@ -85,29 +86,27 @@ def make_history(
         "visit_error": rng_d.normal(0, p.visit_sigma, n_fam),
         "perceived_error": rng_d.normal(0, p.perceived_need_sigma, n_fam),
     }
-    # Earnings drift as a random walk back in time from the current quarter (k quarters back: each quarter
-    # differs a little from the next one); each quarter has its own random stream.
+    # Each quarter of the window has its own truth and records, from per-person events lived forwards
+    # (dynamics.py): job loss and finding, transitory shocks, disability onset, records redrawn each quarter.
     quarters = past_quarters(p.quarter, p.history_quarters)  # oldest first
-    rngs, drifts = [], []
-    log_drift = np.zeros(n_fam)
-    for k in range(len(quarters)):
-        rng = np.random.default_rng([seed, int(kato), 101 + k])
-        if k:
-            log_drift = log_drift + rng.normal(0, p.income_drift_sigma, n_fam)
-        rngs.append(rng)
-        drifts.append(np.exp(log_drift) / p.quarterly_growth**k)
-    # The quarters are then lived forwards, so that last quarter's recipients are known: ASP is assigned
+    lives = draw_lives(truth, recorded, quarters, seed, kato, p)
+    non_earning = (
+        np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
+    )
+    # The quarters are lived forwards, so that last quarter's recipients are known: ASP is assigned
     # for a quarter, and a recipient still in need re-applies for the next one (fact sheet §5.1: 54.4k
     # families over 2025 for 45.2k on 1 Jun, few leave during the year).
     approved_last = np.zeros(n_fam, dtype=bool)
-    for quarter, rng, drift in zip(quarters, reversed(rngs), reversed(drifts), strict=True):
+    for qi, quarter in enumerate(quarters):
+        rng = np.random.default_rng([seed, int(kato), 101 + len(quarters) - 1 - qi])
         # Members born by the start of that quarter (composition is otherwise held fixed).
         q_start = np.datetime64(f"{quarter[:4]}-{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
         size = np.maximum(
             np.bincount(person_family, weights=born_ns <= q_start.astype("datetime64[ns]"), minlength=n_fam),
             1,
         )
-        money = earn * drift + other
+        earned = sum(earnings_at(lives, qi, person_family).values())
+        money = np.bincount(person_family, weights=earned, minlength=n_fam) + non_earning
         true_pc = money / size
         cons_q = consumption * money / np.maximum(earn + other, 1.0)
         # Take-up: a smooth logistic in perceived need (true need plus a persistent family error) — no cut
@@ -136,13 +135,12 @@ def make_history(
             continue
         union = chosen | sample
         snap_true, snap_decl, snap_rec = _snapshots(
-            true_reg,
-            rec_reg,
             truth,
+            recorded,
+            lives,
+            qi,
             chosen,
             union,
-            drift,
-            quarter,
             rng,
             p,
             habits,
@@ -268,13 +266,12 @@ def _apply_law_to_both(law: LawFn, declared: Registry, true: Registry, quarter: 
 
 
 def _snapshots(
-    true_reg: Registry,
-    rec_reg: Registry,
     truth: RegionData,
+    recorded: RegionData,
+    lives: Lives,
+    qi: int,
     chosen,
     union,
-    drift,
-    quarter,
     rng,
     p: SyntheticParams,
     habits: dict[str, np.ndarray],
@@ -282,13 +279,14 @@ def _snapshots(
     line: float,
     recommendations: bool = False,
 ):
-    """Registry slices: the truth of that quarter for the applying families and the verification sample
-    (``union``), what the applicants declared and the visit verified (recorded data + declared informal
-    income + assets found by the home visit + the visit's finding), and — when recommendations are shown —
-    the records alone. ``habits`` are the per-family draws that stay the same from quarter to quarter."""
+    """Registry slices of quarter index ``qi``: the truth for the applying families and the verification
+    sample (``union``), what the applicants declared and the visit verified (that quarter's records +
+    declared informal income + assets found by the home visit + the visit's finding), and — when
+    recommendations are shown — the records alone. ``habits`` are the per-family draws that stay the same
+    from quarter to quarter."""
+    quarter = lives.quarters[qi]
     apply = np.flatnonzero(chosen)
     union_idx = np.flatnonzero(union)
-    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
     year, q = int(quarter[:4]), int(quarter[-1])
     month = rng.integers(0, 3, len(apply))
     day = rng.integers(1, 29, len(apply))
@@ -296,22 +294,7 @@ def _snapshots(
         pd.DataFrame({"year": np.full(len(apply), year), "month": 3 * (q - 1) + 1 + month, "day": day})
     ).to_numpy()
     app_ids = (truth.families["family_id"].iloc[apply].reset_index(drop=True) + "-" + quarter).to_numpy()
-
-    def quarter_incomes(reg: Registry, person_rows: np.ndarray, family_of_person: np.ndarray) -> None:
-        """In place: earnings of that quarter (drift) and its months."""
-        inc = reg.incomes
-        factor = np.where(inc["source"].isin(EARNINGS).to_numpy(), drift[family_of_person[person_rows]], 1.0)
-        inc["amount_kzt"] = np.round(inc["amount_kzt"].to_numpy() * factor)
-        inc["month"] = inc["month"].map(months_then)
-
-    def taken(reg: Registry, mask) -> Registry:
-        sub = reg.take(mask)
-        sub.incomes = sub.incomes.copy()
-        original_rows = np.flatnonzero(mask[reg.person_family])[sub.income_person]
-        quarter_incomes(sub, original_rows, reg.person_family)
-        return sub
-
-    snap_true = taken(true_reg, union)
+    snap_true = truth_snapshot(truth, lives, qi, union, p)
     in_apply = np.isin(union_idx, apply)
     # Families of the verification sample that did not apply: verified on the first day of the quarter.
     app_date_of = np.full(
@@ -320,8 +303,8 @@ def _snapshots(
     app_date_of[in_apply] = app_dates
     snap_true.families = snap_true.families.assign(application_date=app_date_of)
 
-    # Declared: recorded incomes, plus a share of the true informal income (the rest stays hidden).
-    snap_decl = taken(rec_reg, chosen)
+    # Declared: that quarter's records, plus a share of the true informal income (the rest stays hidden).
+    snap_decl = recorded_snapshot(truth, recorded, lives, qi, chosen, rng, p)
     snap_rec = None
     if recommendations:
         snap_rec = Registry(

@@ -104,9 +104,9 @@ class SyntheticParams:
     history_quarters: int = 8
     income_drift_sigma: float = 0.04  # family earnings drift per quarter back (log scale)
     quarterly_growth: float = 1.02
-    takeup_intercept: float = -0.8  # calibrated to the ASP stock on 1 Jun 2025 (45.2k families, §5.1)
+    takeup_intercept: float = -3.2  # calibrated to the ASP stock on 1 Jun 2025 (45.2k families, §5.1)
     takeup_need: float = 6.0  # take-up rises with the perceived gap to the line (smoothly, no cut)…
-    takeup_size: float = 0.6  # …and with family size (large families know the programme)
+    takeup_size: float = 2.0  # …and with family size (large families know the programme)
     takeup_rural: float = 0.3  # …and falls with distance (rural families)
     # …and is lower in Astana and Almaty (fewer recipients there than their poverty suggests:
     # Almaty 1,819 families in 2025, fact sheet §5.3) — assumption calibrated to the Aug 2023 shares.
@@ -228,6 +228,14 @@ class SyntheticParams:
     # Take-up: a smooth logistic in true and perceived need (no cut at the line); perceived need is true
     # need plus a persistent family error (log σ, assumption).
     perceived_need_sigma: float = 0.3
+    # Dynamics over the history window (dynamics.py). Job loss 2–3% a quarter (issue 14; labour-flow
+    # magnitudes of middle-income countries), 2.5% here — assumption; onset of disability 1% a quarter of
+    # today's disabled within the window — assumption.
+    job_loss_rate: float = 0.025
+    disability_onset_rate: float = 0.01
+    # Before finding their current job, people got by on informal work at this share of their pay
+    # (assumption: few jobless spells have no money at all; without it the past is much poorer than today).
+    pre_job_informal_share: float = 0.5
     # The verification sample: each quarter a random share of all families has its true welfare verified
     # (as a household budget survey linked to the registry would give): ``verification/``.
     verification_share: float = 0.01

@@ -239,7 +239,7 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
 
 
 #: Columns of the truth that state databases do not have (dropped from the recorded view).
-TRUTH_ONLY_PERSONS = ("informal_job", "envelope_wage", "alimony_unpaid")
+TRUTH_ONLY_PERSONS = ("informal_job", "envelope_wage", "alimony_unpaid", "income_shock", "informal_lift")
 TRUTH_ONLY_FAMILIES = ("consumption_per_ae", "consumption_poor")
 #: Columns used to build the recorded view, in neither layer.
 GENERATION_ONLY_PERSONS = ("absent", "recorded_alimony")
@@ -455,6 +455,9 @@ def _truth_incomes(
     earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
 
     persons["informal_job"] = informal_job
+    persons["income_shock"] = np.where(informal_job | is_self, shock, 1.0)  # this quarter's (dynamics.py)
+    # The lift of the poverty calibration is lasting income (help, a steady side job): no transitory shock.
+    persons["informal_lift"] = np.round(np.where(formal, 0.0, lift))
     persons["envelope_wage"] = envelope
     persons["alimony_unpaid"] = alimony_unpaid
     persons["absent"] = absent
