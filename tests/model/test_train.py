@@ -316,3 +316,33 @@ def test_recorded_view_features_have_no_declaration_and_no_visit(small_registry)
     ds = load_applications(small_registry, view="recorded")
     assert ds.view == "recorded"
     assert (ds.X["informal_pc"] == 0).all() and (ds.X["commission_found_no_need"] == 0).all()
+
+
+def test_population_figures_beside_the_applicant_ones(trained):
+    # Issue 14: coverage of the truly entitled and leakage over every family of the test quarter, by
+    # region, urban/rural and sex of the head, with Wilson intervals; the model vs the law on the same data
+    # at equal coverage; the quality gate's check against the truth.
+    store, stored, result, promoted = trained
+    pop = result.metrics["population"]
+    assert pop["quarter"] == result.metrics["test_periods"][-1]
+    assert pop["families"] > pop["applications"] > 0
+    assert 0.35 < pop["takeup_among_entitled"] < 0.8
+    paths = pop["paths"]
+    assert {"officer (system)", "model", "law_as_applied"} <= set(paths)
+    groups = {r["group"] for r in paths["model"]}
+    assert groups == {"all", "region", "settlement", "sex_of_head"}
+    national = paths["officer (system)"][0]
+    # Most truly entitled families are missed by the system as a whole (many never apply), far more than
+    # among applicants.
+    applicant_exclusion = result.metrics["splits"]["time"]["models"]["law_as_applied"]["vs_truth"][
+        "exclusion_error"
+    ]
+    assert national["exclusion_error"] > applicant_exclusion
+    lo, hi = national["coverage_ci"]
+    assert lo < national["coverage"] < hi
+    ec = pop["equal_coverage"]
+    assert ec["model"]["selected"] == ec["law"]["selected"] == ec["selected"]
+    assert "truth_check" in result.metrics["quality_gate"]
+    card = (stored.path / "model_card.md").read_text(encoding="utf-8")
+    assert "Over the whole population" in card and "equal coverage" in card
+    assert "Over the whole population" in (stored.path / "report.html").read_text(encoding="utf-8")

@@ -294,6 +294,7 @@ def train_cmd(
     for split_name, split in result.metrics["splits"].items():
         for base, reason in split.get("failed_baselines", {}).items():
             err_console.print(f"[yellow]Baseline {base} failed ({split_name} split):[/] {reason}")
+    _print_population(result.metrics.get("population"))
     gate = result.metrics["quality_gate"]
     console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
     console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
@@ -330,6 +331,25 @@ def _format_text(ds) -> str:
     if fmt.get("delimiter"):
         parts.append(f"delimiter {fmt['delimiter']!r}")
     return ", ".join(p for p in parts if p)
+
+
+def _print_population(population: dict | None) -> None:
+    """Figures over every family of the quarter (atauly.model.population), beside the applicant-level ones."""
+    import pandas as pd
+
+    from atauly.model.population import POPULATION_HEADER, population_rows, population_text
+
+    if not population:
+        return
+    for text in population_text(population):
+        console.print(text)
+    rows = [r for r in population_rows(population) if r[1] == "all families" or r[1].startswith("settlement")]
+    console.print(
+        rich_table(
+            pd.DataFrame(rows, columns=POPULATION_HEADER),
+            title="Over the whole population (by region: report)",
+        )
+    )
 
 
 def _share(value: float) -> str:
@@ -551,6 +571,7 @@ def evaluate_cmd(
                     }
                 )
     console.print(rich_table(pd.DataFrame(rows), title=f"{rec.name} on {len(ds):,} rows"))
+    _print_population(result.get("population"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "evaluation.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

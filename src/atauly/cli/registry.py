@@ -83,11 +83,22 @@ def generate_cmd(
             "--history/--no-history", help="Also generate 8 quarters of applications and decisions."
         ),
     ] = True,
+    informal_share: Annotated[
+        float | None,
+        typer.Option(
+            "--informal-share",
+            help="Informal jobs as a share of all jobs (default 0.128, BNS 2023; 0.33 for the "
+            "high-informality sensitivity, ILO-based estimates).",
+            min=0.0,
+            max=0.6,
+        ),
+    ] = None,
 ) -> None:
-    """Generate a synthetic registry: truth/, recorded/, applications/, decisions/ (Parquet, by region)."""
+    """Generate a synthetic registry: truth/, recorded/, applications/, decisions/, verification/ (Parquet,
+    by region)."""
     from atauly.law.compute import compute
     from atauly.registry.codes import REGION_BY_KATO
-    from atauly.registry.synthetic import generate
+    from atauly.registry.synthetic import SyntheticParams, generate
 
     from .common import progress_bar
 
@@ -112,6 +123,9 @@ def generate_cmd(
                 seed,
                 out,
                 region,
+                params=SyntheticParams()
+                if informal_share is None
+                else SyntheticParams(informal_employment_share=informal_share),
                 progress=advance,
                 law=compute if history else None,
                 workers=workers,

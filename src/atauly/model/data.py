@@ -48,6 +48,7 @@ class Dataset:
     view: str = "table"  # "application" or "recorded" for registries
     ingestion: list[dict] = field(default_factory=list)  # a table's columns: kept, converted, dropped, why
     file_format: dict = field(default_factory=dict)  # a table's format, encoding and delimiter
+    population: pd.DataFrame | None = None  # every family of the last quarter, with its truth (population.py)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -459,6 +460,8 @@ def load_applications(
     if "true_per_capita_income" in dec:
         line = np.maximum(law_applied["poverty_line"].to_numpy(dtype=float), 1.0)
         income = dec["true_per_capita_income"].to_numpy(dtype=float) / line
+    from .population import population_frame
+
     return Dataset(
         X=prepare(family_features(source, law, start), numeric, list(CATEGORICAL)),
         y=dec["officer_approved"].to_numpy(dtype=bool),
@@ -475,4 +478,5 @@ def load_applications(
         rules=rules,
         notes=notes,
         view=view,
+        population=population_frame(directory, str(max(quarters))) if len(quarters) else None,
     )

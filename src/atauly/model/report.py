@@ -19,6 +19,7 @@ from atauly.registry.codes import REGION_BY_KATO
 from . import sections
 from .features import FEATURES
 from .metrics import METRIC_NAMES
+from .population import POPULATION_HEADER, population_rows, population_text
 
 STYLE = """body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:70rem;margin:2rem auto;
 padding:0 1rem;color:#1b1f23;line-height:1.45}table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
@@ -194,6 +195,10 @@ def report_html(meta: dict) -> str:
             parts.append(f"<p>{html.escape(new_families_text(split))}</p>")
     if matched_text(metrics):
         parts.append(f"<h2>Against the law on recorded data</h2><p>{html.escape(matched_text(metrics))}</p>")
+    if metrics.get("population"):
+        parts.append("<h2>Over the whole population</h2>")
+        parts += [f"<p>{html.escape(t)}</p>" for t in population_text(metrics["population"])]
+        parts.append(_html_table(POPULATION_HEADER, population_rows(metrics["population"])))
     if meta.get("retrain"):
         parts.append(retrain_html(meta))
     search_rows = [
@@ -504,6 +509,11 @@ def model_card_markdown(meta: dict) -> str:
     if matched_text(metrics):
         lines += [matched_text(metrics), ""]
     lines += sections.markdown(metrics)
+    if metrics.get("population"):
+        lines += ["### Over the whole population", ""]
+        for text in population_text(metrics["population"]):
+            lines += [text, ""]
+        lines += [_md_table(POPULATION_HEADER, population_rows(metrics["population"])), ""]
     lines += retrain_markdown(meta)
     audit = metrics.get("fairness", {})
     if audit:

@@ -51,6 +51,7 @@ from .metrics import (
     threshold_at_inclusion,
     threshold_for_exclusion,
 )
+from .population import evaluate_population, gate_check
 
 PRIMARY = "random_forest"
 
@@ -543,6 +544,9 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         config.min_balanced_accuracy,
     )
     policy_name, policy_value = policy_of(config)
+    step("population")
+    population = population_figures(ds, test, prob, recommended, config.n_boot, config.seed)
+    gate = with_truth_check(gate, gate_check(population))
     metrics = {
         "primary_split": primary,
         "matched_operating_point": matched,
@@ -564,6 +568,7 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         "training_periods": sorted(set(ds.period[train_idx])) if ds.period is not None else [],
         "test_periods": sorted(set(ds.period[test_idx])) if ds.period is not None else [],
         "quality_gate": gate,
+        "population": population,
         "notes": notes,
     }
     if ds.ingestion:
@@ -613,6 +618,35 @@ def quality_gate(
     return gates.quality_gate(headline, ci, comparison, config.min_roc_auc, config.min_balanced_accuracy)
 
 
+def population_figures(ds: Dataset, test: Dataset, prob, recommended, n_boot: int, seed: int) -> dict | None:
+    """Figures over every family of the population's quarter (population.py): the applications of that
+    quarter among ``test``, the model vs the law on the same data (``ds.view``) at equal coverage."""
+    pop = ds.population
+    rule = "law_on_recorded_data" if ds.view == "recorded" else "law_as_applied"
+    if pop is None or test.period is None or rule not in test.rules:
+        return None
+    quarter = max(test.period)
+    rows = np.flatnonzero(test.period == quarter)
+    if len(rows) != int((ds.period == quarter).sum()):
+        return None  # only part of that quarter's applications is scored (a random split)
+    out = evaluate_population(
+        pop, test.groups[rows], prob[rows], recommended[rows], test.rules[rule][rows], rule, n_boot, seed
+    )
+    return {"quarter": str(quarter), **out}
+
+
+def with_truth_check(gate: dict, check: dict) -> dict:
+    """The gate also requires the model to do at least as well as the law on the same data against the
+    truth (population.gate_check)."""
+    out = {**gate, "truth_check": check}
+    if check.get("assessed") and not check["passed"]:
+        out["passed"] = False
+        out["reason"] = (
+            gate["reason"] + "; worse than the law on the same data against the truth: " + check["reason"]
+        )
+    return out
+
+
 def _records(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
     return {k: v.replace({np.nan: None}).to_dict(orient="records") for k, v in tables.items()}
 
@@ -629,6 +663,9 @@ def evaluate_model(model, threshold: float, ds: Dataset, n_boot: int = 200, seed
     }
     for name, rule in ds.rules.items():
         out[name] = evaluate_predictions(ds, None, rule, n_boot, seed)
+    population = population_figures(ds, ds, prob, recommended, n_boot, seed)
+    if population is not None:
+        out["population"] = population
     if ds.audit.shape[1]:
         out["fairness"] = {
             "vs_labels": _records(

@@ -26,7 +26,7 @@ from ..codes import REGION_BY_KATO, REGION_BY_KEY
 from .geography import REGION_STATS, districts
 from .history import LawFn, make_history
 from .params import SyntheticParams
-from .population import RegionData, generate_region
+from .population import RegionData, generate_region, without_absent
 from .views import recorded_view
 
 __all__ = ["SyntheticParams", "generate", "districts_table"]
@@ -55,18 +55,24 @@ def _write(data: RegionData, base: Path, layer: str, kato: str) -> None:
 def _region_job(args) -> dict:
     stats, scale, seed, p, out, law = args
     kato = REGION_BY_KEY[stats.key].kato
-    truth = generate_region(stats, scale, seed, p)
-    recorded = recorded_view(truth, seed, p)
+    generated = generate_region(stats, scale, seed, p)
+    recorded = recorded_view(generated, seed, p)  # the records still count members who left
+    truth = without_absent(generated)
     _write(truth, out, "truth", kato)
     _write(recorded, out, "recorded", kato)
     summary = {"families": len(truth.families), "persons": len(truth.persons)}
     if law is not None:
-        families, persons, incomes, decisions = make_history(truth, recorded, law, seed, kato, p)
+        families, persons, incomes, decisions, verification = make_history(
+            truth, recorded, law, seed, kato, p
+        )
         if len(decisions):
             for name, df in (("families", families), ("persons", persons), ("incomes", incomes)):
                 write_part(df, out / "applications" / name, kato)
             write_part(decisions, out / "decisions", kato)
+        if len(verification):
+            write_part(verification, out / "verification", kato)
         summary["applications"] = len(decisions)
+        summary["verified"] = len(verification)
     return summary
 
 

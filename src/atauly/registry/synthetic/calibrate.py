@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from ..codes import REGION_BY_KATO
+from ..intervals import wilson_interval
 from ..io import Registry
 from ..validate import validate
 from ..wellbeing import LEVELS, levels
@@ -51,6 +52,66 @@ def _region_tables(registry_dir: Path, layer: str, kato: str) -> Registry:
     return Registry(fam, per, inc, report.person_family, report.income_person)
 
 
+#: Record-based proxies of a family's welfare (what a proxy-means test could use): the recorded view only.
+PROXY_STATUSES = ("employee", "self_employed", "not_working", "registered_unemployed", "pensioner")
+
+
+def record_proxies(reg: Registry, quarter: str) -> pd.DataFrame:
+    """One row per family of the recorded view: log recorded income per member, composition, recorded
+    work, education, assets and settlement — the regressors of the proxy R² (issue 14)."""
+    n_fam = len(reg.families)
+    pf = reg.person_family
+    per = reg.persons
+    ref = pd.Timestamp(quarter[:4] + "-" + f"{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
+    age = (ref - pd.to_datetime(per["birth_date"])).dt.days.to_numpy() / 365.25
+    size = np.maximum(np.bincount(pf, minlength=n_fam), 1)
+    src = reg.incomes["source"].to_numpy(dtype=object)
+    money = (
+        np.bincount(
+            pf[reg.income_person],
+            weights=reg.incomes["amount_kzt"].to_numpy(dtype=float) * (src != "loans"),
+            minlength=n_fam,
+        )
+        / 3
+    )
+
+    def count(mask) -> np.ndarray:
+        return np.bincount(pf, weights=np.asarray(mask, dtype=float), minlength=n_fam)
+
+    status = per["employment_status"].to_numpy(dtype=object)
+    edu = per["education"].to_numpy(dtype=object)
+    fam = reg.families
+    pc = money / size
+    out = {
+        # Log income per member, floored (5,000 ₸), with an indicator for families the records show
+        # without income: log(0) is not a number a regression can use.
+        "log_income_pc": np.log(np.maximum(pc, 5_000.0)),
+        "no_recorded_income": (pc < 5_000.0).astype(float),
+        "members": size,
+        "children": count(age < 18),
+        "elderly": count(age >= 63),
+        "disabled": count(per["disability_group"].to_numpy() > 0),
+        "low_education": count((age >= 18) & np.isin(edu, ["none", "primary", "basic_secondary"])),
+        "higher_education": count((age >= 18) & (edu == "higher")),
+        **{f"n_{s}": count(status == s) for s in PROXY_STATUSES},
+        "dwellings": fam["dwellings_owned"].to_numpy(dtype=float),
+        "vehicles": fam["vehicles_owned"].to_numpy(dtype=float),
+        "land_ha": fam["land_ha"].to_numpy(dtype=float),
+        "livestock": np.log1p(fam["livestock_heads"].to_numpy(dtype=float)),
+        "urban": (fam["settlement_type"].to_numpy() == "urban").astype(float),
+    }
+    return pd.DataFrame(out)
+
+
+def proxy_r2(X: pd.DataFrame, y: np.ndarray, region: np.ndarray) -> float:
+    """R² of an OLS of ``y`` on the proxies and region dummies (a proxy-means-test regression)."""
+    dummies = pd.get_dummies(pd.Series(region), drop_first=True).to_numpy(dtype=float)
+    A = np.column_stack([np.ones(len(y)), X.to_numpy(dtype=float), dummies])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    return float(1 - resid.var() / y.var())
+
+
 def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict:
     registry_dir, out_dir = Path(registry_dir), Path(out_dir)
     manifest = json.loads((registry_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -70,6 +131,10 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
         "wrongly_needy_in_recorded": 0,
     }
     rows, regional_rows, wellbeing_rows = [], [], []
+    hidden = {"informal_jobs": 0, "jobs": 0, "consumption_poor_persons": 0, "visits": 0, "visits_right": 0}
+    proxy_parts, population_rows = [], []
+    rng = np.random.default_rng(0)
+    decisions_dir = registry_dir / "decisions"
     stats_by_kato = {next(k for k, r in REGION_BY_KATO.items() if r.key == st.key): st for st in REGION_STATS}
     for kato in regions:
         truth = _region_tables(registry_dir, "truth", kato)
@@ -114,9 +179,58 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
             )
         )
         t_ok = law(truth, quarter)["eligible"].to_numpy(dtype=bool)
+        fam_ids = truth.families["family_id"].to_numpy(dtype=str)
+        settlement = truth.families["settlement_type"].to_numpy(dtype=str)
+        consumption = (
+            truth.families["consumption_per_ae"].to_numpy(dtype=float)
+            if "consumption_per_ae" in truth.families
+            else None
+        )
+        if "informal_job" in truth.persons:
+            status = truth.persons["employment_status"].to_numpy(dtype=object)
+            informal = truth.persons["informal_job"].to_numpy(dtype=bool)
+            hidden["informal_jobs"] += int(informal.sum())
+            hidden["jobs"] += int((np.isin(status, ["employee", "self_employed"]) | informal).sum())
+            poor = truth.families["consumption_poor"].to_numpy(dtype=bool)
+            hidden["consumption_poor_persons"] += int(size[poor].sum())
         del truth
         recorded = _region_tables(registry_dir, "recorded", kato)
         r_ok = law(recorded, quarter)["eligible"].to_numpy(dtype=bool)  # same families, same order
+        if consumption is not None:
+            keep = rng.random(len(consumption)) < min(1.0, 50_000 / max(len(consumption), 1))
+            X = record_proxies(recorded, quarter).loc[keep].reset_index(drop=True)
+            proxy_parts.append(
+                (X, np.log(np.maximum(consumption[keep], 1.0)), np.full(int(keep.sum()), kato))
+            )
+        part = decisions_dir / f"part-{kato}.parquet"
+        if part.exists():
+            dq = pd.read_parquet(
+                part,
+                columns=["family_id", "quarter", "officer_approved", "visit_correct"]
+                if "visit_correct" in pq_columns(part)
+                else ["family_id", "quarter", "officer_approved"],
+            )
+            if "visit_correct" in dq:
+                hidden["visits"] += len(dq)
+                hidden["visits_right"] += int(dq["visit_correct"].sum())
+            dq = dq.loc[dq["quarter"] == quarter]
+            applied = np.isin(fam_ids, dq["family_id"].to_numpy(dtype=str))
+            approved = np.isin(fam_ids, dq.loc[dq["officer_approved"], "family_id"].to_numpy(dtype=str))
+            for name, where in (
+                ("all", np.ones(len(fam_ids), dtype=bool)),
+                *((s_, settlement == s_) for s_ in ("urban", "rural")),
+            ):
+                population_rows.append(
+                    {
+                        "region_kato": kato,
+                        "settlement": name,
+                        "entitled": int((t_ok & where).sum()),
+                        "entitled_applied": int((t_ok & applied & where).sum()),
+                        "entitled_approved": int((t_ok & approved & where).sum()),
+                        "approved": int((approved & where).sum()),
+                        "approved_not_entitled": int((approved & ~t_ok & where).sum()),
+                    }
+                )
         gaps["truly_entitled_families"] += int(t_ok.sum())
         gaps["recorded_entitled_families"] += int(r_ok.sum())
         gaps["missed_by_recorded"] += int((t_ok & ~r_ok).sum())
@@ -126,6 +240,28 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
         )
         del recorded
 
+    if hidden["jobs"]:
+        measured_hidden = {"informal_employment_share": hidden["informal_jobs"] / hidden["jobs"]}
+        gaps["informal_employment_share"] = measured_hidden["informal_employment_share"]
+        gaps["consumption_poverty_rate"] = hidden["consumption_poor_persons"] / max(acc["persons"], 1)
+    else:
+        measured_hidden = {}
+    if hidden["visits"]:
+        gaps["home_visit_correct_share"] = hidden["visits_right"] / hidden["visits"]
+    if proxy_parts:
+        X = pd.concat([x for x, _, _ in proxy_parts], ignore_index=True)
+        y = np.concatenate([v for _, v, _ in proxy_parts])
+        measured_hidden["proxy_r2_log_consumption"] = proxy_r2(
+            X, y, np.concatenate([r for _, _, r in proxy_parts])
+        )
+        gaps["proxy_r2_log_consumption"] = measured_hidden["proxy_r2_log_consumption"]
+    population = _population_table(population_rows)
+    if population is not None:
+        national = population.loc[population["scope"] == "national"].iloc[0]
+        measured_hidden["takeup_among_entitled"] = national["takeup_among_entitled"]
+        gaps["takeup_among_entitled"] = national["takeup_among_entitled"]
+        gaps["system_exclusion_error"] = national["exclusion_error"]
+        gaps["system_inclusion_error"] = national["inclusion_error"]
     measured: dict[str, float] = {
         "population": acc["persons"] / scale,
         "families": acc["families"] / scale,
@@ -212,6 +348,14 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
         national_rows.append(
             _row(name, measured[name], spec["value"], spec["tolerance"], spec["headline"], spec["source"])
         )
+    for name, spec in targets.get("hidden_need", {}).items():
+        if name in measured_hidden:
+            value = spec["value"]
+            if name == "informal_employment_share":  # the world's own setting (a sensitivity changes it)
+                value = manifest.get("params", {}).get(name, value)
+            national_rows.append(
+                _row(name, measured_hidden[name], value, spec["tolerance"], spec["headline"], spec["source"])
+            )
     rows = national_rows + rows + regional_rows
     gaps["scale"] = scale
     wb = pd.concat(wellbeing_rows, ignore_index=True)
@@ -232,6 +376,7 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
         "headline_ok": headline_ok,
         "targets": rows,
         "layer_gaps": gaps,
+        "population": [] if population is None else population.replace({np.nan: None}).to_dict("records"),
         "wellbeing_levels_by_region": {k: v for k, v in wellbeing.to_dict(orient="index").items()},
         "wellbeing_levels_national": wb["wellbeing_level"].value_counts(normalize=True).round(4).to_dict(),
     }
@@ -241,6 +386,58 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
     )
     (out_dir / "calibration.html").write_text(_html(table, gaps, wellbeing, result), encoding="utf-8")
     return result
+
+
+def pq_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).names
+
+
+def _population_table(rows: list[dict]) -> pd.DataFrame | None:
+    """The system over the whole population, the current quarter: take-up among the truly entitled,
+    exclusion (entitled, not approved) and inclusion (approved, not entitled) errors, nationally, by
+    urban/rural and by region, each with a Wilson 95% interval; groups of fewer than 30 flagged."""
+    if not rows:
+        return None
+    df = pd.DataFrame(rows)
+    counts = ["entitled", "entitled_applied", "entitled_approved", "approved", "approved_not_entitled"]
+    parts = [
+        df.loc[df["settlement"] == "all"]
+        .groupby("region_kato")[counts]
+        .sum()
+        .reset_index()
+        .assign(scope="region"),
+        df.loc[df["settlement"] != "all"]
+        .groupby("settlement")[counts]
+        .sum()
+        .reset_index()
+        .assign(scope="settlement"),
+        df.loc[df["settlement"] == "all", counts].sum().to_frame().T.assign(scope="national"),
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    out["group"] = np.select(
+        [out["scope"] == "region", out["scope"] == "settlement"],
+        [
+            out["region_kato"].map(lambda k: REGION_BY_KATO[k].name_en if isinstance(k, str) else ""),
+            out["settlement"],
+        ],
+        "national",
+    )
+    e, a = out["entitled"].to_numpy(float), out["approved"].to_numpy(float)
+    for name, k, n in (
+        ("takeup_among_entitled", out["entitled_applied"], e),
+        ("exclusion_error", e - out["entitled_approved"], e),
+        ("inclusion_error", out["approved_not_entitled"], a),
+    ):
+        k = np.asarray(k, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[name] = np.where(n > 0, k / n, np.nan)
+        out[f"{name}_low"], out[f"{name}_high"] = wilson_interval(k, n)
+    out["small_group"] = (e < 30) | (a < 30)
+    keep = ["scope", "group", *counts]
+    rest = [c for c in out.columns if c not in keep and c not in ("region_kato", "settlement")]
+    return out[keep + rest]
 
 
 def _chart_png(fig) -> str:

@@ -9,8 +9,9 @@ in the data contract (``applications/{families,persons,incomes}`` with an ``appl
 ``decisions/`` holds the law's result on the snapshot, the officer's decision and the true need (the
 law on the truth of that quarter).
 
-Simplification (documented): household composition and assets stay as in the current quarter; incomes
-of earlier quarters are the current ones scaled by a family-level drift.
+Each quarter's truth and records come from per-person events lived forwards (dynamics.py): job loss and
+finding, transitory income shocks, births, disability onset, records redrawn each quarter. Simplification
+(documented): assets and household composition (but births) stay as in the current quarter.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import Registry
+from .dynamics import Lives, draw_lives, earnings_at, recorded_snapshot, truth_snapshot
 from .params import SyntheticParams
-from .population import RegionData, reference_months
+from .population import RegionData
 
 EARNINGS = ("wages", "self_employment", "informal")
 LawFn = Callable[[Registry, str], pd.DataFrame]
@@ -41,8 +43,8 @@ def _sigmoid(x):
 def make_history(
     truth: RegionData, recorded: RegionData, law: LawFn, seed: int, kato: str, p: SyntheticParams
 ):
-    """Applications (snapshots) and decisions of one region. Returns (app_families, app_persons,
-    app_incomes, decisions)."""
+    """Applications (snapshots), decisions and the verification sample of one region. Returns
+    (app_families, app_persons, app_incomes, decisions, verification)."""
     fam = truth.families
     n_fam = len(fam)
     person_family = truth.person_family
@@ -53,135 +55,209 @@ def make_history(
     earning_rows = np.isin(t_src, EARNINGS)
     earn = np.bincount(t_fam, weights=amount * earning_rows, minlength=n_fam) / 3
     other = np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
-    r_src = recorded.incomes["source"].to_numpy(dtype=object)
-    r_fam = person_family[recorded.income_person]
-    rec_money = (
-        np.bincount(
-            r_fam, weights=recorded.incomes["amount_kzt"].to_numpy() * (r_src != "loans"), minlength=n_fam
-        )
-        / 3
-    )
     line = p.poverty_subsistence_minimum * 0.7  # a family's own sense of "below the line" for take-up
     district_codes, district_of = np.unique(fam["district_kato"].to_numpy(dtype=str), return_inverse=True)
     rng_d = np.random.default_rng([seed, int(kato), 17])
-    officer_error = rng_d.uniform(*p.officer_error_range, len(district_codes))
+    leniency = rng_d.uniform(*p.officer_error_range, len(district_codes))
     rural = (fam["settlement_type"] == "rural").to_numpy()
     propensity = rng_d.normal(0, p.family_takeup_sigma, n_fam)  # persistent: who applies keeps applying
     region_shift = p.takeup_region_shift.get(kato, 0.0)
-    true_reg, rec_reg = truth.registry(), recorded.registry()
-    informal_rows = t_src == "informal"
+    # Officer error depends on the case: self-employed members (recorded), a village, a large family.
+    rec_status = recorded.persons["employment_status"].to_numpy(dtype=object)
+    self_employed = (
+        np.bincount(recorded.person_family, weights=rec_status == "self_employed", minlength=n_fam) > 0
+    )
+    consumption = (
+        fam["consumption_per_ae"].to_numpy(dtype=float)
+        if "consumption_per_ae" in fam
+        else np.full(n_fam, np.nan)
+    )
 
-    out = {"families": [], "persons": [], "incomes": [], "decisions": []}
+    out = {"families": [], "persons": [], "incomes": [], "decisions": [], "verification": []}
     # A family's draw is mostly the same every quarter: a family that applies keeps applying while its need
     # lasts (recipients re-apply each quarter; low turnover, fact sheet §5.1).
     u_family = rng_d.random(n_fam)
-    # What a family declares and what the commission's visit sees of it are the same from quarter to
-    # quarter too (the same habits, the same home): drawn once per family, not once per application, so
-    # eligibility does not flicker between quarters when nothing has changed.
+    # What a family declares, how it perceives its need and what the commission's visit sees of it are the
+    # same from quarter to quarter too (the same habits, the same home): drawn once per family, not once per
+    # application, so eligibility does not flicker between quarters when nothing has changed.
     habits = {
         "declared_informal_share": rng_d.uniform(0, p.declared_informal_max, n_fam),
         "visit_reveals": rng_d.random(n_fam) < p.visit_reveals_assets,
-        "commission_detects": rng_d.random(n_fam) < p.commission_detects,
+        "visit_error": rng_d.normal(0, p.visit_sigma, n_fam),
+        "perceived_error": rng_d.normal(0, p.perceived_need_sigma, n_fam),
     }
-    # Earnings drift as a random walk back in time from the current quarter (k quarters back: each quarter
-    # differs a little from the next one); each quarter has its own random stream.
+    # Each quarter of the window has its own truth and records, from per-person events lived forwards
+    # (dynamics.py): job loss and finding, transitory shocks, disability onset, records redrawn each quarter.
     quarters = past_quarters(p.quarter, p.history_quarters)  # oldest first
-    rngs, drifts = [], []
-    log_drift = np.zeros(n_fam)
-    for k in range(len(quarters)):
-        rng = np.random.default_rng([seed, int(kato), 101 + k])
-        if k:
-            log_drift = log_drift + rng.normal(0, p.income_drift_sigma, n_fam)
-        rngs.append(rng)
-        drifts.append(np.exp(log_drift) / p.quarterly_growth**k)
-    # The quarters are then lived forwards, so that last quarter's recipients are known: ASP is assigned
+    lives = draw_lives(truth, recorded, quarters, seed, kato, p)
+    non_earning = (
+        np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
+    )
+    # The quarters are lived forwards, so that last quarter's recipients are known: ASP is assigned
     # for a quarter, and a recipient still in need re-applies for the next one (fact sheet §5.1: 54.4k
     # families over 2025 for 45.2k on 1 Jun, few leave during the year).
     approved_last = np.zeros(n_fam, dtype=bool)
-    for quarter, rng, drift in zip(quarters, reversed(rngs), reversed(drifts), strict=True):
+    for qi, quarter in enumerate(quarters):
+        rng = np.random.default_rng([seed, int(kato), 101 + len(quarters) - 1 - qi])
         # Members born by the start of that quarter (composition is otherwise held fixed).
         q_start = np.datetime64(f"{quarter[:4]}-{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
         size = np.maximum(
             np.bincount(person_family, weights=born_ns <= q_start.astype("datetime64[ns]"), minlength=n_fam),
             1,
         )
-        true_pc = (earn * drift + other) / size
-        rec_pc = rec_money / size
+        earned = sum(earnings_at(lives, qi, person_family).values())
+        money = np.bincount(person_family, weights=earned, minlength=n_fam) + non_earning
+        true_pc = money / size
+        cons_q = consumption * money / np.maximum(earn + other, 1.0)
+        # Take-up: a smooth logistic in perceived need (true need plus a persistent family error) — no cut
+        # at the true line: families just above it apply too, some far below it never do.
         need = np.clip(1 - true_pc / line, -1, 1)
+        perceived = need + habits["perceived_error"]
         logit = (
             p.takeup_intercept
-            + p.takeup_need * need
+            + p.takeup_need * perceived
             + p.takeup_size * (size - 3)
             - p.takeup_rural * rural
             - p.takeup_city * (kato in p.cities)
             + region_shift
             + propensity
         )
-        p_apply = np.where(true_pc < line, _sigmoid(logit), p.takeup_not_entitled * (rec_pc < line))
+        p_apply = _sigmoid(logit)
         fresh = rng.random(n_fam) < p.takeup_fresh_draw
         chosen = np.where(fresh, rng.random(n_fam), u_family) < p_apply
-        chosen |= approved_last & (true_pc < line) & (rng.random(n_fam) < p.recipients_reapply)
+        # Recipients re-apply while they feel in need (smoothly, not at the true line).
+        keep_on = p.recipients_reapply * _sigmoid(4 + 8 * perceived)
+        chosen |= approved_last & (rng.random(n_fam) < keep_on)
+        sample = rng.random(n_fam) < p.verification_share
         apply = np.flatnonzero(chosen)
         approved_last = np.zeros(n_fam, dtype=bool)
-        if len(apply) == 0:
+        if len(apply) == 0 and not sample.any():
             continue
-        snap_true, snap_decl = _snapshots(
-            true_reg, rec_reg, truth, chosen, informal_rows, drift, quarter, rng, p, true_pc, line, habits
+        union = chosen | sample
+        snap_true, snap_decl, snap_rec = _snapshots(
+            truth,
+            recorded,
+            lives,
+            qi,
+            chosen,
+            union,
+            rng,
+            p,
+            habits,
+            cons_q,
+            line,
+            recommendations=_shows_recommendations(p, quarter),
         )
-        law_decl, law_true = _apply_law_to_both(law, snap_decl, snap_true, quarter)
-        d, tr = law_decl, law_true
-        err = officer_error[district_of[apply]]
+        law_decl, law_union = _apply_law_to_both(law, snap_decl, snap_true, quarter)
+        union_idx = np.flatnonzero(union)
+        in_apply = np.isin(union_idx, apply)
+        tr = law_union.loc[in_apply].reset_index(drop=True)
+        d = law_decl
         law_ok = d["eligible"].to_numpy(dtype=bool)
         near = (
             ~law_ok
             & (d["refusal_reason"].to_numpy() == "income_above_poverty_line")
             & (d["per_capita_income"].to_numpy() < 1.15 * d["poverty_line"].to_numpy())
         )
+        case = np.exp(
+            p.officer_error_self_employed * self_employed[apply]
+            + p.officer_error_rural * rural[apply]
+            + p.officer_error_large_family * (d["members"].to_numpy() >= 5)
+        )
+        err = np.minimum(leniency[district_of[apply]] * case, 0.5)
         flip = rng.random(len(apply)) < err
         approved = np.where(law_ok, ~flip, near & flip)
+        if snap_rec is not None and len(apply):
+            # Automation bias: the officer follows the shown recommendation (the law on the records
+            # alone) against their own reading with probability ``automation_bias``.
+            recommended = law(snap_rec, quarter)["eligible"].to_numpy(dtype=bool)
+            follow = rng.random(len(apply)) < p.automation_bias
+            approved = np.where(follow, recommended, approved)
         approved_last[apply[approved]] = True
         paid = d["asp_monthly_amount"].to_numpy() + d["child_supplement_monthly"].to_numpy()
         paid_wrongly = np.round(0.05 * d["poverty_line"].to_numpy() * d["members"].to_numpy())
-        out["decisions"].append(
-            pd.DataFrame(
-                {
-                    "application_id": snap_decl.families["application_id"].to_numpy(),
-                    "family_id": d["family_id"].to_numpy(),
-                    "region_kato": kato,
-                    "district_kato": fam["district_kato"].to_numpy()[apply],
-                    "quarter": quarter,
-                    "application_date": snap_decl.families["application_date"].to_numpy(),
-                    "members": d["members"].to_numpy(),
-                    "declared_per_capita_income": d["per_capita_income"].to_numpy(),
-                    "poverty_line": d["poverty_line"].to_numpy(),
-                    "law_eligible": law_ok,
-                    "law_refusal_reason": d["refusal_reason"].to_numpy(),
-                    "law_asp_type": d["asp_type"].to_numpy(),
-                    "law_asp_monthly": d["asp_monthly_amount"].to_numpy(),
-                    "law_monthly_amount": paid,
-                    "officer_approved": approved,
-                    "officer_monthly_amount": np.where(approved, np.where(law_ok, paid, paid_wrongly), 0.0),
-                    "officer_overrode_law": approved != law_ok,
-                    "true_eligible": tr["eligible"].to_numpy(dtype=bool),
-                    "true_per_capita_income": tr["per_capita_income"].to_numpy(),
-                    "true_monthly_amount": tr["asp_monthly_amount"].to_numpy()
-                    + tr["child_supplement_monthly"].to_numpy(),
-                }
+        visit_no_need = snap_decl.families["commission_found_no_need"].to_numpy(dtype=bool)
+        if len(apply):
+            out["decisions"].append(
+                pd.DataFrame(
+                    {
+                        "application_id": snap_decl.families["application_id"].to_numpy(),
+                        "family_id": d["family_id"].to_numpy(),
+                        "region_kato": kato,
+                        "district_kato": fam["district_kato"].to_numpy()[apply],
+                        "quarter": quarter,
+                        "application_date": snap_decl.families["application_date"].to_numpy(),
+                        "members": d["members"].to_numpy(),
+                        "declared_per_capita_income": d["per_capita_income"].to_numpy(),
+                        "poverty_line": d["poverty_line"].to_numpy(),
+                        "law_eligible": law_ok,
+                        "law_refusal_reason": d["refusal_reason"].to_numpy(),
+                        "law_asp_type": d["asp_type"].to_numpy(),
+                        "law_asp_monthly": d["asp_monthly_amount"].to_numpy(),
+                        "law_monthly_amount": paid,
+                        "officer_approved": approved,
+                        "officer_monthly_amount": np.where(
+                            approved, np.where(law_ok, paid, paid_wrongly), 0.0
+                        ),
+                        "officer_overrode_law": approved != law_ok,
+                        "true_eligible": tr["eligible"].to_numpy(dtype=bool),
+                        "true_per_capita_income": tr["per_capita_income"].to_numpy(),
+                        "true_monthly_amount": tr["asp_monthly_amount"].to_numpy()
+                        + tr["child_supplement_monthly"].to_numpy(),
+                        "true_consumption_per_ae": np.round(cons_q[apply]),
+                        "true_consumption_poor": cons_q[apply]
+                        < p.consumption_line_sm * p.poverty_subsistence_minimum,
+                        "visit_correct": visit_no_need == (cons_q[apply] > p.commission_no_need_above * line),
+                    }
+                )
             )
-        )
-        for name in ("families", "persons", "incomes"):
-            out[name].append(getattr(snap_decl, name))
+            for name in ("families", "persons", "incomes"):
+                out[name].append(getattr(snap_decl, name))
+        if sample.any():
+            v = law_union.loc[np.isin(union_idx, np.flatnonzero(sample))].reset_index(drop=True)
+            s_idx = np.flatnonzero(sample)
+            approved_now = np.zeros(n_fam, dtype=bool)
+            approved_now[apply[approved]] = True
+            out["verification"].append(
+                pd.DataFrame(
+                    {
+                        "family_id": fam["family_id"].to_numpy()[s_idx],
+                        "region_kato": kato,
+                        "district_kato": fam["district_kato"].to_numpy()[s_idx],
+                        "settlement_type": fam["settlement_type"].to_numpy()[s_idx],
+                        "quarter": quarter,
+                        "members": v["members"].to_numpy(),
+                        "true_per_capita_income": v["per_capita_income"].to_numpy(),
+                        "poverty_line": v["poverty_line"].to_numpy(),
+                        "true_eligible": v["eligible"].to_numpy(dtype=bool),
+                        "true_monthly_amount": v["asp_monthly_amount"].to_numpy()
+                        + v["child_supplement_monthly"].to_numpy(),
+                        "true_consumption_per_ae": np.round(cons_q[s_idx]),
+                        "true_consumption_poor": cons_q[s_idx]
+                        < p.consumption_line_sm * p.poverty_subsistence_minimum,
+                        "applied": chosen[s_idx],
+                        "officer_approved": approved_now[s_idx],
+                    }
+                )
+            )
     return tuple(pd.concat(v, ignore_index=True) if v else pd.DataFrame() for v in out.values())
 
 
+def _shows_recommendations(p: SyntheticParams, quarter: str) -> bool:
+    return p.recommendations_from is not None and quarter >= p.recommendations_from
+
+
 def _apply_law_to_both(law: LawFn, declared: Registry, true: Registry, quarter: str):
-    """One call of the law for both snapshots (concatenated; rows come back in order), split after."""
+    """One call of the law for both snapshots (concatenated; rows come back in order), split after. Only
+    the columns both have are passed (the truth has columns the records lack)."""
     n_fam, n_per = len(declared.families), len(declared.persons)
-    d_per, d_inc = declared.persons[true.persons.columns], declared.incomes[true.incomes.columns]
+    f_cols = [c for c in declared.families.columns if c in true.families.columns]
+    p_cols = [c for c in true.persons.columns if c in declared.persons.columns]
+    i_cols = [c for c in true.incomes.columns if c in declared.incomes.columns]
     both = Registry(
-        pd.concat([declared.families, true.families], ignore_index=True),
-        pd.concat([d_per, true.persons], ignore_index=True),
-        pd.concat([d_inc, true.incomes], ignore_index=True),
+        pd.concat([declared.families[f_cols], true.families[f_cols]], ignore_index=True),
+        pd.concat([declared.persons[p_cols], true.persons[p_cols]], ignore_index=True),
+        pd.concat([declared.incomes[i_cols], true.incomes[i_cols]], ignore_index=True),
         np.concatenate([declared.person_family, true.person_family + n_fam]),
         np.concatenate([declared.income_person, true.income_person + n_per]),
     )
@@ -190,25 +266,27 @@ def _apply_law_to_both(law: LawFn, declared: Registry, true: Registry, quarter: 
 
 
 def _snapshots(
-    true_reg: Registry,
-    rec_reg: Registry,
     truth: RegionData,
+    recorded: RegionData,
+    lives: Lives,
+    qi: int,
     chosen,
-    informal_rows,
-    drift,
-    quarter,
+    union,
     rng,
     p: SyntheticParams,
-    true_pc,
-    line,
     habits: dict[str, np.ndarray],
+    consumption,
+    line: float,
+    recommendations: bool = False,
 ):
-    """Registry slices for the applying families: the truth of that quarter, and what was declared and
-    verified (recorded data + declared informal income + assets found by the home visit). ``habits`` are
-    the per-family draws that stay the same from quarter to quarter (declared share of informal income,
-    what the home visit finds)."""
+    """Registry slices of quarter index ``qi``: the truth for the applying families and the verification
+    sample (``union``), what the applicants declared and the visit verified (that quarter's records +
+    declared informal income + assets found by the home visit + the visit's finding), and — when
+    recommendations are shown — the records alone. ``habits`` are the per-family draws that stay the same
+    from quarter to quarter."""
+    quarter = lives.quarters[qi]
     apply = np.flatnonzero(chosen)
-    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
+    union_idx = np.flatnonzero(union)
     year, q = int(quarter[:4]), int(quarter[-1])
     month = rng.integers(0, 3, len(apply))
     day = rng.integers(1, 29, len(apply))
@@ -216,51 +294,57 @@ def _snapshots(
         pd.DataFrame({"year": np.full(len(apply), year), "month": 3 * (q - 1) + 1 + month, "day": day})
     ).to_numpy()
     app_ids = (truth.families["family_id"].iloc[apply].reset_index(drop=True) + "-" + quarter).to_numpy()
-    drift_of_person = drift[truth.person_family]
+    snap_true = truth_snapshot(truth, lives, qi, union, p)
+    in_apply = np.isin(union_idx, apply)
+    # Families of the verification sample that did not apply: verified on the first day of the quarter.
+    app_date_of = np.full(
+        len(union_idx), np.datetime64(f"{year}-{3 * (q - 1) + 1:02d}-01"), dtype="datetime64[ns]"
+    )
+    app_date_of[in_apply] = app_dates
+    snap_true.families = snap_true.families.assign(application_date=app_date_of)
 
-    def quarter_incomes(reg: Registry, person_rows: np.ndarray) -> None:
-        """In place: earnings of that quarter (drift) and its months."""
-        inc = reg.incomes
-        factor = np.where(inc["source"].isin(EARNINGS).to_numpy(), drift_of_person[person_rows], 1.0)
-        inc["amount_kzt"] = np.round(inc["amount_kzt"].to_numpy() * factor)
-        inc["month"] = inc["month"].map(months_then)
-
-    def taken(reg: Registry) -> tuple[Registry, np.ndarray]:
-        sub = reg.take(chosen)
-        sub.incomes = sub.incomes.copy()
-        pmask = chosen[reg.person_family]
-        original_rows = np.flatnonzero(pmask)[sub.income_person]  # person rows in the region, per income row
-        return sub, original_rows
-
-    snap_true, rows_true = taken(true_reg)
-    quarter_incomes(snap_true, rows_true)
-    snap_true.families = snap_true.families.assign(application_date=app_dates, application_id=app_ids)
-
-    # Declared: recorded incomes, plus a share of the true informal income (the rest stays hidden).
-    snap_decl, rows_decl = taken(rec_reg)
-    quarter_incomes(snap_decl, rows_decl)
-    is_informal = snap_true.incomes["source"].to_numpy() == "informal"
-    informal = snap_true.incomes.loc[is_informal]
+    # Declared: that quarter's records, plus a share of the true informal income (the rest stays hidden).
+    snap_decl = recorded_snapshot(truth, recorded, lives, qi, chosen, rng, p)
+    snap_rec = None
+    if recommendations:
+        snap_rec = Registry(
+            snap_decl.families.copy(),
+            snap_decl.persons,
+            snap_decl.incomes.copy(),
+            snap_decl.person_family,
+            snap_decl.income_person,
+        )
+    t_inc = snap_true.incomes
+    is_informal = (t_inc["source"].to_numpy() == "informal") & in_apply[
+        snap_true.person_family[snap_true.income_person]
+    ]
+    informal = t_inc.loc[is_informal]
     informal_pos = snap_true.income_person[is_informal]
-    share = habits["declared_informal_share"][apply[snap_true.person_family[informal_pos]]]
+    family_rank = np.cumsum(in_apply) - 1  # union row -> applicant row
+    share = habits["declared_informal_share"][apply[family_rank[snap_true.person_family[informal_pos]]]]
     declared_informal = informal.assign(amount_kzt=np.round(informal["amount_kzt"].to_numpy() * share))
-    keep = declared_informal["amount_kzt"].to_numpy() > 0
-    inf_pos = informal_pos[keep]
+    # The same person in the declared snapshot (the records may count members the truth does not).
+    to_decl = pd.Index(snap_decl.persons["person_id"]).get_indexer(
+        snap_true.persons["person_id"].to_numpy()[informal_pos]
+    )
+    keep = (declared_informal["amount_kzt"].to_numpy() > 0) & (to_decl >= 0)
     snap_decl.incomes = pd.concat([snap_decl.incomes, declared_informal.loc[keep]], ignore_index=True)
-    snap_decl.income_person = np.concatenate([snap_decl.income_person, inf_pos])
+    snap_decl.income_person = np.concatenate([snap_decl.income_person, to_decl[keep]])
 
-    fam_true = snap_true.families
+    fam_true = truth.families.iloc[apply].reset_index(drop=True)
     declared = snap_decl.families.assign(application_date=app_dates, application_id=app_ids)
     visit_reveals = habits["visit_reveals"][apply]
     for col in ("vehicles_owned", "livestock_heads", "land_ha"):
-        declared[col] = np.where(visit_reveals, fam_true[col], declared[col])
-    # The commission sees the home: a family well above the line is found not in need (Art. 128 p.3).
-    declared["commission_found_no_need"] = (true_pc[apply] > p.commission_no_need_above * line) & habits[
-        "commission_detects"
-    ][apply]
+        declared[col] = np.where(visit_reveals, fam_true[col].to_numpy(), declared[col].to_numpy())
+    # The commission's home visit sees a noisy signal of consumption (the same home each quarter) and finds
+    # no need above ``commission_no_need_above`` lines per adult equivalent (Art. 128 p.3).
+    signal = np.log(np.maximum(consumption[apply], 1.0)) + habits["visit_error"][apply]
+    declared["commission_found_no_need"] = signal > np.log(p.commission_no_need_above * line)
     snap_decl.families = declared
     app_of_person = app_ids[snap_decl.person_family]
     snap_decl.persons = snap_decl.persons.copy()
     snap_decl.persons.insert(0, "application_id", app_of_person)
     snap_decl.incomes.insert(0, "application_id", app_of_person[snap_decl.income_person])
-    return snap_true, snap_decl
+    if snap_rec is not None:
+        snap_rec.families = snap_rec.families.assign(application_date=app_dates)
+    return snap_true, snap_decl, snap_rec

@@ -95,8 +95,8 @@ class SyntheticParams:
     second_dwelling: float = 0.06
     vehicle_base: float = 0.30
     # Recorded view (what state databases show) — assumptions.
-    stale_share: float = 0.10  # persons whose records are 1–4 quarters old
-    stale_job_change: float = 0.25  # of stale records, share where the job situation changed since
+    stale_share: float = 0.20  # persons whose records are 1–4 quarters old (issue 14: 10–20%)
+    stale_job_change: float = 0.35  # of stale records, share where the job situation changed since
     vehicle_unrecorded: float = 0.10
     livestock_unrecorded: float = 0.30
     land_unrecorded: float = 0.20
@@ -104,9 +104,9 @@ class SyntheticParams:
     history_quarters: int = 8
     income_drift_sigma: float = 0.04  # family earnings drift per quarter back (log scale)
     quarterly_growth: float = 1.02
-    takeup_intercept: float = -1.9  # calibrated to the ASP stock on 1 Jun 2025 (45.2k families, §5.1)
-    takeup_need: float = 2.5  # take-up rises with the gap to the line…
-    takeup_size: float = 1.3  # …and with family size (large families know the programme)
+    takeup_intercept: float = -3.2  # calibrated to the ASP stock on 1 Jun 2025 (45.2k families, §5.1)
+    takeup_need: float = 6.0  # take-up rises with the perceived gap to the line (smoothly, no cut)…
+    takeup_size: float = 2.0  # …and with family size (large families know the programme)
     takeup_rural: float = 0.3  # …and falls with distance (rural families)
     # …and is lower in Astana and Almaty (fewer recipients there than their poverty suggests:
     # Almaty 1,819 families in 2025, fact sheet §5.3) — assumption calibrated to the Aug 2023 shares.
@@ -140,20 +140,17 @@ class SyntheticParams:
             "470000000": -0.64,  # Mangystau
         }
     )
-    family_takeup_sigma: float = 2.5  # persistent family propensity to apply (logit), so recipients stay on
+    family_takeup_sigma: float = 1.5  # persistent family propensity to apply (logit), so recipients stay on
     lift_formal_share: float = 0.5  # share of the lift out of poverty that is formal (recorded) income
-    # Families not entitled by truth (above their own line) who look needy in the records and apply anyway —
-    # assumption (1%, the figure in docs/synthetic-data.md; 2% put more families not in need on the roll and
-    # pulled the recipients' family size down, scale 0.05).
-    takeup_not_entitled: float = 0.01
     officer_error_range: tuple[float, float] = (0.01, 0.06)  # per-district error rate of officers
     # What applicants declare and what the home visit finds — assumptions. Drawn once per family and kept
     # every quarter (the same habits, the same home), so that eligibility does not flicker from quarter to
     # quarter when nothing changed (few families come and go within a year, fact sheet §5.1).
     declared_informal_max: float = 0.5  # applicants declare up to this share of their informal income
     visit_reveals_assets: float = 0.5  # the home visit finds unrecorded vehicles, land and livestock
-    commission_no_need_above: float = 1.5  # true per-capita income above this many poverty lines…
-    commission_detects: float = 0.4  # …is seen by the commission's visit with this probability
+    commission_no_need_above: float = (
+        1.5  # the visit finds no need above this many lines per adult equivalent
+    )
     # Share of families whose application draw is new each quarter — assumption (was 0.10: with the draw
     # renewed that often too many families came and went within a year, fact sheet §5.1).
     takeup_fresh_draw: float = 0.05
@@ -161,3 +158,90 @@ class SyntheticParams:
     # whatever their draw (ASP is assigned for a quarter; few recipients leave during a year: 54.4k families
     # over 2025 for 45.2k on 1 Jun, fact sheet §5.1) — assumption.
     recipients_reapply: float = 0.95
+
+    # -- Hidden need (issue 14): income the state does not see, driven by things it partly sees ----------
+    # Informal employment as a share of all employment: 12.8% in 2023 (BNS labour force survey, the
+    # official figure named in issue 14). ILO-based and survey estimates put it at ~30–36%: the
+    # high-informality sensitivity (``SyntheticParams.high_informality()``) uses 0.33.
+    informal_employment_share: float = 0.128
+    # Who works informally: a logit weight on proxies the records partly show (assumption; the signs follow
+    # the ILO's "Women and men in the informal economy" 2018 profile: rural, less educated, young workers
+    # and the self-employed are more often informal). The base rate is solved so that the share above holds.
+    informal_weight_rural: float = 0.6
+    informal_weight_low_education: float = 0.5
+    informal_weight_higher_education: float = -0.5
+    informal_weight_young: float = 0.3  # aged under 30
+    informal_weight_self_employed: float = 1.0
+    # Of the informally employed, this share had no recorded job at all (casual work by people the records
+    # show as not working); the rest hold a job the records show as not existing — assumption.
+    informal_from_not_working: float = 0.5
+    # Envelope wages: formal employees recorded near the minimum wage, topped up in cash. No Kazakh figure
+    # is published; Special Eurobarometer 498 (2019) finds 3% of EU employees paid so, 5–10% in the east of
+    # the EU — assumption 8%, more often where informality is more likely (same proxy weights).
+    envelope_share: float = 0.08
+    envelope_recorded_max: float = 1.3  # recorded wage: 1.0–1.3 minimum wages (assumption)
+    # Self-employment income under-reported to the tax records: the recorded share of it is uniform in
+    # [min, 1] (assumption; Pissarides & Weber 1989 find the self-employed report ~2/3 of their income).
+    self_employment_reported_min: float = 0.35
+    # Quarterly transitory shock on informal and self-employment income (log σ; issue 14's 0.2–0.3,
+    # consistent with household-panel estimates of transitory earnings variance) — also used in the history.
+    informal_shock_sigma: float = 0.25
+    # Multiplicative noise on hidden income (log σ) on top of what its proxies explain — assumption, tuned so
+    # that the R² of log true consumption on record-based proxies is 0.4–0.6 (proxy-means-test regressions
+    # reach that range: Brown, Ravallion & van de Walle 2018). `registry calibrate` reports the measured R².
+    hidden_income_sigma: float = 0.5
+    # Livestock income per head a month (assumption: a few thousand tenge a head of net product).
+    livestock_income_per_head: float = 5_000.0
+    # Remittances from relatives working elsewhere — assumption: 4% of families (rural and south more
+    # often), median 50k ₸ a month. Stored as source "other"; state databases do not see them.
+    remittance_share: float = 0.04
+    remittance_median: float = 50_000.0
+    # Consumption (the second notion of need): per adult equivalent (OECD-modified scale: 1, 0.5 per other
+    # member aged 14+, 0.3 per child under 14), from smoothed income (the quarter's transitory shock
+    # removed) + transfers + remittances − debt service (a monthly payment of this share of the non-mortgage
+    # loan balance: ~3-year consumer credit at ~25% a year — assumption), times a household shock (log σ,
+    # assumption: health spending, prices, tastes). Consumption poverty: below ``consumption_line_sm``
+    # subsistence minima per adult equivalent (assumption).
+    debt_service_share: float = 0.04
+    consumption_shock_sigma: float = 0.10
+    consumption_line_sm: float = 1.0
+    # Records that lag in both directions (issue 14; assumptions). Alimony awarded and recorded but not
+    # paid: in this share of single parents receiving none, the records still show it. Absent members still
+    # registered: adults aged 18–40 other than the head and spouse who left (work elsewhere), counted by the
+    # records with their recorded wages where they work formally.
+    alimony_unpaid_share: float = 0.30
+    absent_member_share: float = 0.10
+    # Home visit: it sees a noisy signal of the family's consumption (log σ, per family: the same home each
+    # quarter) and finds "no need" above ``commission_no_need_above`` poverty lines per adult equivalent;
+    # σ is set so that the visit is right about ~80% of visited families (issue 14: 75–85%; assumption).
+    visit_sigma: float = 0.6
+    # Officer error: a district leniency (``officer_error_range``) times a case factor (exp of these logit
+    # weights) — harder cases are self-employed, rural and large families (assumption).
+    officer_error_self_employed: float = 0.5
+    officer_error_rural: float = 0.3
+    officer_error_large_family: float = 0.3
+    # Automation bias: from this quarter on, officers see a recommendation (the law on the records alone, as
+    # the proactive scan gives it) and follow it against their own reading with this probability (the AI
+    # Act's Art. 14 warns of it; the share is an assumption). None: no recommendation in the history.
+    recommendations_from: str | None = None
+    automation_bias: float = 0.3
+    # Take-up: a smooth logistic in true and perceived need (no cut at the line); perceived need is true
+    # need plus a persistent family error (log σ, assumption).
+    perceived_need_sigma: float = 0.3
+    # Dynamics over the history window (dynamics.py). Job loss 2–3% a quarter (issue 14; labour-flow
+    # magnitudes of middle-income countries), 2.5% here — assumption; onset of disability 1% a quarter of
+    # today's disabled within the window — assumption.
+    job_loss_rate: float = 0.025
+    disability_onset_rate: float = 0.01
+    # Before finding their current job, people got by on informal work at this share of their pay
+    # (assumption: few jobless spells have no money at all; without it the past is much poorer than today).
+    pre_job_informal_share: float = 0.5
+    # The verification sample: each quarter a random share of all families has its true welfare verified
+    # (as a household budget survey linked to the registry would give): ``verification/``.
+    verification_share: float = 0.01
+
+    @classmethod
+    def high_informality(cls, **changes) -> SyntheticParams:
+        """The high-informality sensitivity: 33% of employment informal (ILO-based and survey estimates of
+        ~30–36% for Kazakhstan), everything else unchanged."""
+        return cls(**{"informal_employment_share": 0.33, **changes})

@@ -238,6 +238,28 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
     )
 
 
+#: Columns of the truth that state databases do not have (dropped from the recorded view).
+TRUTH_ONLY_PERSONS = ("informal_job", "envelope_wage", "alimony_unpaid", "income_shock", "informal_lift")
+TRUTH_ONLY_FAMILIES = ("consumption_per_ae", "consumption_poor")
+#: Columns used to build the recorded view, in neither layer.
+GENERATION_ONLY_PERSONS = ("absent", "recorded_alimony")
+
+
+def without_absent(full: RegionData) -> RegionData:
+    """The truth: the generated population less the members who left (the records still count them)."""
+    absent = full.persons["absent"].to_numpy(dtype=bool)
+    keep_income = ~absent[full.income_person]
+    new_pos = np.cumsum(~absent) - 1
+    persons = full.persons.loc[~absent].drop(columns=list(GENERATION_ONLY_PERSONS)).reset_index(drop=True)
+    return RegionData(
+        full.families,
+        persons,
+        full.incomes.loc[keep_income].reset_index(drop=True),
+        full.person_family[~absent],
+        new_pos[full.income_person[keep_income]],
+    )
+
+
 def _rank_within(keys: np.ndarray) -> np.ndarray:
     """0, 1, 2… numbering of the rows that share a key, in row order."""
     order = np.argsort(keys, kind="stable")
@@ -276,31 +298,107 @@ def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
 def _truth_incomes(
     rng, families, persons, pid, fam_of, years, sizes, stats, p: SyntheticParams, age
 ) -> pd.DataFrame:
-    """Monthly incomes by source; poor families are lifted so that the region's poverty rate matches its target."""
+    """Monthly incomes by source; poor families are lifted so that the region's poverty rate matches its
+    target. Also marks, in place, what the records will miss (``persons``: ``informal_job``,
+    ``envelope_wage``, ``alimony_unpaid``, ``absent``) and adds the family's consumption (``families``:
+    ``consumption_per_ae``, ``consumption_poor``). See docs/synthetic-data.md, "Hidden need"."""
     n = len(persons)
+    n_fam = len(families)
     status = persons["employment_status"].to_numpy()
     group = persons["disability_group"].to_numpy()
     role = persons["role"].to_numpy()
+    education = persons["education"].to_numpy()
     level = p.region_wage_level.get(stats.key, 1.0)
+    rural = (families["settlement_type"].to_numpy() == "rural")[fam_of]
+    head = role == "applicant"
+    adult = years >= 18
+    retire = np.where(persons["sex"].to_numpy() == "M", 63, 61)
+
+    # Absent members still registered: adult children and others aged 18–40 who left (work elsewhere).
+    # They are dropped from the truth; the records still count them (views.py).
+    absent = (
+        np.isin(role, ["child", "other"]) & adult & (years <= 40) & (rng.random(n) < p.absent_member_share)
+    )
+    present = ~absent
+    true_sizes = np.bincount(fam_of[present], minlength=n_fam)
+
+    # Who works informally: a logit weight on proxies the records partly show; the base rate is solved so
+    # that informal jobs are ``informal_employment_share`` of all jobs (params.py).
+    low_edu = np.isin(education, ["none", "primary", "basic_secondary"])
+    logit_w = (
+        p.informal_weight_rural * rural
+        + p.informal_weight_low_education * low_edu
+        + p.informal_weight_higher_education * (education == "higher")
+        + p.informal_weight_young * (years < 30)
+        + p.informal_weight_self_employed * (status == "self_employed")
+        - 0.3 * np.log(level)
+    )
+    w = np.exp(logit_w)
+    employed = np.isin(status, ["employee", "self_employed"]) & present
+    able_idle = (
+        np.isin(status, ["not_working", "registered_unemployed"])
+        & adult
+        & (years < retire)
+        & ~np.isin(group, [1, 2])
+        & present
+    )
+    # Heads of families where nobody has a job mostly earn informally (``informal_share_idle_families``):
+    # they are part of the informal jobs drawn from people without a recorded job.
+    has_job = np.bincount(fam_of[employed], minlength=n_fam) > 0
+    idle_head = head & able_idle & ~has_job[fam_of] & (rng.random(n) < p.informal_share_idle_families)
+    t, f = p.informal_employment_share, p.informal_from_not_working
+    informal_total = t * employed.sum() / max(1 - t * f, 1e-9)
+    pool = able_idle & ~idle_head
+    from_idle = max(f * informal_total - idle_head.sum(), 0.0)
+    p_inf = np.zeros(n)
+    if employed.any():
+        p_inf[employed] = (1 - f) * informal_total * w[employed] / w[employed].sum()
+    if pool.any():
+        p_inf[pool] = from_idle * w[pool] / w[pool].sum()
+    informal_job = (rng.random(n) < np.minimum(p_inf, 0.95)) | idle_head
+    envelope = (
+        (status == "employee")
+        & ~informal_job
+        & present
+        & (
+            rng.random(n)
+            < np.minimum(p.envelope_share * w / max(w[employed].mean() if employed.any() else 1, 1e-9), 0.9)
+        )
+    )
+
+    # Hidden income also depends on what the records partly show (education, a vehicle, the region), and
+    # on much they do not (``hidden_income_sigma``).
+    vehicle = (families["vehicles_owned"].to_numpy() > 0)[fam_of]
+    hidden_level = (
+        level
+        * np.exp(0.25 * (education == "higher") - 0.15 * low_edu + 0.2 * vehicle - 0.1 * rural)
+        * rng.lognormal(-(p.hidden_income_sigma**2) / 2, p.hidden_income_sigma, n)
+    )
+    # The quarter's transitory shock on informal and self-employment income (removed by smoothing).
+    shock = rng.lognormal(-(p.informal_shock_sigma**2) / 2, p.informal_shock_sigma, n)
+
+    wage = np.maximum(p.wage_median * level * rng.lognormal(0, p.wage_sigma, n), p.minimum_wage * 0.5)
+    self_income = p.self_employment_median * level * rng.lognormal(0, 0.8, n) * shock
+    is_emp, is_self = status == "employee", status == "self_employed"
+    recorded_wage = np.where(
+        envelope, np.minimum(wage, p.minimum_wage * rng.uniform(1.0, p.envelope_recorded_max, n)), wage
+    )
+    reported = rng.uniform(p.self_employment_reported_min, 1.0, n)
+    informal_amount = np.select(
+        [is_emp & informal_job, is_self & informal_job, informal_job],
+        [
+            0.7 * wage * hidden_level / level,
+            self_income * hidden_level / level,
+            p.informal_median * hidden_level * shock,
+        ],
+        0.0,
+    )
+    informal_amount = informal_amount + np.where(envelope, wage - recorded_wage, 0.0)
+    informal_amount = informal_amount + np.where(is_self & ~informal_job, (1 - reported) * self_income, 0.0)
     earn = {  # before the regional calibration factor
-        "wages": np.where(
-            status == "employee",
-            np.maximum(p.wage_median * level * rng.lognormal(0, p.wage_sigma, n), p.minimum_wage * 0.5),
-            0,
-        ),
-        "self_employment": np.where(
-            status == "self_employed", p.self_employment_median * level * rng.lognormal(0, 0.8, n), 0
-        ),
-        "informal": np.where(
-            ((status == "self_employed") & (rng.random(n) < p.informal_share_self_employed))
-            | (
-                np.isin(status, ["not_working", "registered_unemployed"])
-                & (years >= 18)
-                & (rng.random(n) < p.informal_share_not_working)
-            ),
-            p.informal_median * level * rng.lognormal(0, 0.7, n),
-            0,
-        ),
+        "wages": np.where(is_emp & ~informal_job, recorded_wage, 0.0),
+        "self_employment": np.where(is_self & ~informal_job, reported * self_income, 0.0),
+        "informal": informal_amount,
     }
     other = {
         "pension": np.where(
@@ -314,47 +412,57 @@ def _truth_incomes(
         "child_disability_benefit": np.where((years < 18) & (group > 0), p.child_disability_benefit, 0),
     }
     # Family-level benefits paid to the applicant: large-family benefit by number of minors.
-    minors = np.bincount(fam_of[years < 18], minlength=len(families))
+    minors = np.bincount(fam_of[years < 18], minlength=n_fam)
     lfb = np.where(
         minors >= 8,
         minors * p.large_family_per_child_8plus,
         np.array([0, 0, 0, 0, *p.large_family_benefit, 0, 0, 0, 0, 0, 0])[np.minimum(minors, 12)],
     )
-    head = role == "applicant"
     other["large_family_benefit"] = np.where(head, lfb[fam_of], 0)
-    infants = np.bincount(fam_of[age < 1.5], minlength=len(families))
+    infants = np.bincount(fam_of[age < 1.5], minlength=n_fam)
     mothers = np.isin(status, ["maternity_leave", "caring_child_under_3"])
     other["childcare_benefit"] = np.where(mothers & (infants[fam_of] > 0), p.childcare_benefit, 0)
-    single_parent = np.isin(np.bincount(fam_of[role == "spouse"], minlength=len(families)), [0])[fam_of]
-    other["alimony"] = np.where(
-        head & single_parent & (minors[fam_of] > 0) & (rng.random(n) < p.alimony_share),
-        p.alimony_median * rng.lognormal(0, 0.4, n),
-        0,
-    )
+    single_parent = np.isin(np.bincount(fam_of[role == "spouse"], minlength=n_fam), [0])[fam_of]
+    alimony_order = head & single_parent & (minors[fam_of] > 0)
+    gets_alimony = alimony_order & (rng.random(n) < p.alimony_share)
+    alimony = p.alimony_median * rng.lognormal(0, 0.4, n)
+    other["alimony"] = np.where(gets_alimony, alimony, 0)
+    # Awarded but unpaid: the records show alimony the family does not receive (views.py).
+    alimony_unpaid = alimony_order & ~gets_alimony & (rng.random(n) < p.alimony_unpaid_share)
     other["scholarship"] = np.where(
         (status == "student_full_time") & (rng.random(n) < p.scholarship_share), p.scholarship, 0
     )
-    rural = (families["settlement_type"].to_numpy() == "rural")[fam_of]
+    heads_of_livestock = families["livestock_heads"].to_numpy()[fam_of]
     other["livestock_land"] = np.where(
-        head & rural & (families["livestock_heads"].to_numpy()[fam_of] > 0),
-        p.livestock_median * rng.lognormal(0, 0.5, n),
+        head & rural & (heads_of_livestock > 0),
+        p.livestock_income_per_head * heads_of_livestock * rng.lognormal(0, 0.5, n),
         0,
     )
-
-    # Families without any earnings are rare: in such a family a working-age head earns informally (assumption).
-    earns = np.bincount(fam_of, weights=sum(earn.values()), minlength=len(sizes)) > 0
-    able_head = head & (years >= 18) & (status != "pensioner") & ~np.isin(group, [1, 2])
-    idle_head = able_head & ~earns[fam_of] & (rng.random(n) < p.informal_share_idle_families)
-    earn["informal"] = np.where(
-        idle_head, p.informal_median * level * rng.lognormal(0, 0.7, n), earn["informal"]
+    # Remittances (source "other"): more often in villages and in the south (assumption).
+    south = stats.key in p.large_family_regions
+    p_remit = p.remittance_share * np.where(rural, 1.4, 0.7) * (1.3 if south else 1.0)
+    other["other"] = np.where(
+        head & (rng.random(n) < p_remit), p.remittance_median * rng.lognormal(0, 0.7, n), 0
     )
-    lift = _lift_to_poverty_rate(rng, earn, other, fam_of, sizes, head, stats.poverty_rate, p)
-    # In about half of the lifted families the lift is recorded income: a head who works gets it as
-    # wages (a better job); otherwise it stays informal (help, odd jobs) and the records miss it.
-    works = np.isin(status, ["employee", "self_employed"])
-    formal = (rng.random(len(sizes))[fam_of] < p.lift_formal_share) & works
+    # The money of absent members is not the family's: they are left out of the poverty calibration.
+    money_rows = {k: np.where(present, v, 0.0) for k, v in {**earn, **other}.items()}
+    lift = _lift_to_poverty_rate(rng, money_rows, {}, fam_of, true_sizes, head, stats.poverty_rate, p)
+    # In about half of the lifted families the lift is recorded income: a head who works formally gets it
+    # as wages (a better job); otherwise it stays informal (help, odd jobs) and the records miss it.
+    works = (is_emp & ~informal_job) | is_self
+    formal = (rng.random(n_fam)[fam_of] < p.lift_formal_share) & works
     earn["wages"] = earn["wages"] + np.where(formal, lift, 0.0)
     earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
+
+    persons["informal_job"] = informal_job
+    persons["income_shock"] = np.where(informal_job | is_self, shock, 1.0)  # this quarter's (dynamics.py)
+    # The lift of the poverty calibration is lasting income (help, a steady side job): no transitory shock.
+    persons["informal_lift"] = np.round(np.where(formal, 0.0, lift))
+    persons["envelope_wage"] = envelope
+    persons["alimony_unpaid"] = alimony_unpaid
+    persons["absent"] = absent
+    persons["recorded_alimony"] = np.where(alimony_unpaid, np.round(alimony), 0.0)
+
     months = reference_months(p.quarter)
     frames, positions = [], []
     for source, values in [*earn.items(), *other.items()]:
@@ -390,6 +498,20 @@ def _truth_incomes(
         families.loc[fam_of[take], "nonmortgage_loan_balance"] = np.round(
             p.loan_median * rng.lognormal(0, 0.6, len(take)), -3
         )
+
+    # Consumption per adult equivalent: smoothed earnings (the transitory shock removed) + transfers and
+    # remittances − debt service, times a household shock.
+    smooth = np.where(informal_job | is_self, 1 / shock, 1.0)
+    earned = earn["wages"] + (earn["self_employment"] + earn["informal"]) * smooth
+    money = np.bincount(fam_of[present], weights=(earned + sum(other.values()))[present], minlength=n_fam)
+    debt = families["nonmortgage_loan_balance"].to_numpy() * p.debt_service_share
+    aged14 = np.bincount(fam_of[present & (years >= 14)], minlength=n_fam)
+    kids = true_sizes - aged14
+    ae = 1 + 0.5 * np.maximum(aged14 - 1, 0) + 0.3 * kids
+    hh_shock = rng.lognormal(-(p.consumption_shock_sigma**2) / 2, p.consumption_shock_sigma, n_fam)
+    consumption = np.maximum(money - debt, 0.3 * money) * hh_shock / np.maximum(ae, 1.0)
+    families["consumption_per_ae"] = np.round(consumption)
+    families["consumption_poor"] = consumption < p.consumption_line_sm * p.poverty_subsistence_minimum
     return pd.concat(frames, ignore_index=True), np.concatenate(positions)
 
 

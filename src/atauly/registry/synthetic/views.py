@@ -6,15 +6,25 @@ import numpy as np
 import pandas as pd
 
 from .params import SyntheticParams
-from .population import RegionData, quarter_start
+from .population import (
+    GENERATION_ONLY_PERSONS,
+    TRUTH_ONLY_FAMILIES,
+    TRUTH_ONLY_PERSONS,
+    RegionData,
+    quarter_start,
+)
 
-#: Sources that state databases do not see: informal earnings, and income from a personal farm.
-UNRECORDED_SOURCES = ("informal", "livestock_land")
+#: Sources that state databases do not see: informal earnings (informal jobs, envelope top-ups, unreported
+#: self-employment income), income from a personal farm, and remittances (source "other").
+UNRECORDED_SOURCES = ("informal", "livestock_land", "other")
 #: Formal sources whose records can be stale (an older quarter's amount or situation).
 STALE_SOURCES = ("wages", "self_employment")
 
 
 def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionData:
+    """What state databases show of the generated population (``truth`` here still holds the members who
+    left: the records count them). Records lag both ways: stale amounts, jobs taken or lost since, alimony
+    awarded but unpaid, absent members still registered; informal jobs do not exist for them."""
     region = int(truth.families["region_kato"].iloc[0]) if len(truth.families) else 0
     rng = np.random.default_rng([seed, 7919, region])
     persons = truth.persons.copy()
@@ -71,8 +81,39 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     taken = changed & has_formal
     persons.loc[taken, "employment_status"] = "not_working"
     persons.loc[lost, "employment_status"] = "employee"
+    # An informal job is no job in the records.
+    if "informal_job" in persons:
+        informal = (
+            persons["informal_job"].to_numpy(dtype=bool)
+            & persons["employment_status"].isin(["employee", "self_employed"]).to_numpy()
+        )
+        persons.loc[informal, "employment_status"] = "not_working"
+    # Alimony awarded but unpaid: the records show the award.
+    if "recorded_alimony" in persons:
+        owed = np.flatnonzero(persons["recorded_alimony"].to_numpy() > 0)
+        if len(owed):
+            inc = pd.concat(
+                [
+                    inc,
+                    pd.DataFrame(
+                        {
+                            "person_id": np.tile(
+                                persons["person_id"].to_numpy(dtype=object)[owed], len(months)
+                            ),
+                            "month": np.repeat(months, len(owed)),
+                            "source": "alimony",
+                            "amount_kzt": np.tile(persons["recorded_alimony"].to_numpy()[owed], len(months)),
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            pos = np.concatenate([pos, np.tile(owed, len(months))])
+    persons = persons.drop(
+        columns=[c for c in (*TRUTH_ONLY_PERSONS, *GENERATION_ONLY_PERSONS) if c in persons]
+    )
 
-    fam = truth.families.copy()
+    fam = truth.families.drop(columns=[c for c in TRUTH_ONLY_FAMILIES if c in truth.families])
     m = len(fam)
     fam["vehicles_owned"] = np.where(rng.random(m) < p.vehicle_unrecorded, 0, fam["vehicles_owned"])
     fam["livestock_heads"] = np.where(rng.random(m) < p.livestock_unrecorded, 0, fam["livestock_heads"])
