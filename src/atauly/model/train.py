@@ -501,7 +501,9 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
             chosen_model, threshold, policy = model, thr, pol
             timings["fit_seconds"] = fit_seconds
             primary_predictions = (test, prob, recommended)
-            rivals = dict(base_predictions) | {k: (None, v) for k, v in test.rules.items()}
+            rivals = dict(base_predictions) | {
+                k: (None, v) for k, v in test.rules.items() if k == same_data_rule(ds.view)
+            }
             fitted_params = fitted
             if split_table is not None:
                 table = split_table
@@ -618,11 +620,19 @@ def quality_gate(
     return gates.quality_gate(headline, ci, comparison, config.min_roc_auc, config.min_balanced_accuracy)
 
 
+def same_data_rule(view: str) -> str:
+    """The rule that sees the same data as the model: the law on recorded data for a model trained on the
+    recorded view, the law as applied (declared and verified snapshot) for one trained on applications. The
+    gate compares the model with that rule only: a rule that sees more than the model (the law as applied,
+    for a records-only model) is reported but is no fair rival."""
+    return "law_on_recorded_data" if view == "recorded" else "law_as_applied"
+
+
 def population_figures(ds: Dataset, test: Dataset, prob, recommended, n_boot: int, seed: int) -> dict | None:
     """Figures over every family of the population's quarter (population.py): the applications of that
     quarter among ``test``, the model vs the law on the same data (``ds.view``) at equal coverage."""
     pop = ds.population
-    rule = "law_on_recorded_data" if ds.view == "recorded" else "law_as_applied"
+    rule = same_data_rule(ds.view)
     if pop is None or test.period is None or rule not in test.rules:
         return None
     quarter = max(test.period)
