@@ -52,7 +52,12 @@ class Settings(BaseSettings):
     login_hash_slots: int = Field(
         default=2, description="Password hashes computed at once (each argon2 hash takes 64 MiB)."
     )
-    login_hash_queue: int = Field(default=4, description="Sign-ins waiting for a hash slot; beyond: 429.")
+    login_hash_queue: int = Field(
+        default=4, description="Web sign-ins waiting for a hash slot (each holds a thread); beyond: 429."
+    )
+    login_hash_queue_api: int = Field(
+        default=64, description="API sign-ins waiting for a hash slot (no thread held); beyond: 429."
+    )
     audit_summary_seconds: float = Field(
         default=60.0, description="Refused sign-ins and bad tokens are written as one audit event this often."
     )

@@ -515,3 +515,16 @@ def test_several_workers_need_postgresql(settings, monkeypatch):
     finally:
         get_settings.cache_clear()
     assert out.exit_code != 0 and "PostgreSQL" in out.output
+
+
+def test_a_burst_of_officers_signing_in_through_the_api_waits_for_a_hash_instead_of_being_refused(
+    app, client
+):
+    """Fifty officers at nine in the morning: the API's sign-ins wait for one of the two hash slots
+    (without holding a request thread) rather than being refused as a flood would be."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    app.state.login_gate = LoginGate(slots=1, queue=1, async_queue=32)
+    with ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(lambda _: _login(client, "officer").status_code, range(12)))
+    assert codes == [200] * 12

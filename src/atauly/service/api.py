@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
+from starlette.concurrency import run_in_threadpool
 
 from atauly.i18n import LANGUAGES
 
@@ -59,37 +61,75 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
     """Check a password and open a session (see :mod:`.throttle` for what comes before the hash).
 
     In order: the client address's failures (429, nothing hashed), the account's lock-out (429, nothing
-    hashed), a slot in the bounded queue for the hash (429 when full), the hash itself outside any
+    hashed), a place in the bounded queue for the hash (429 when full), the hash itself outside any
     transaction (on SQLite a transaction holds the write lock), then the outcome in one transaction. Only a
     wrong password for an existing account counts towards its lock-out and is audited on its own; the
     other refusals are tallied (:class:`.throttle.RefusalTally`). The lock-out ends on time and an admin
     can lift it (``atauly users unlock``).
+
+    This blocking form (the web's sign-in form) waits for the hash in a request thread, so its queue is
+    short; ``POST /auth/token`` waits without a thread (:func:`login_async`) in a longer one.
     """
-    state = request.app.state
-    settings = state.settings
-    gate, tally = state.login_gate, state.refusals
-    # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
-    username = username.strip()[:64].replace("\x00", "\ufffd")
-    address = client_address(request)
+    attempt = _before_hash(db, request, username)
     try:
-        gate.check_address(address)
-        user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        correct = request.app.state.login_gate.check(check_password, attempt.user, password)
+    except Throttled as exc:
+        raise _throttled(db, request, attempt, exc) from None
+    return _after_hash(db, request, attempt, correct, kind)
+
+
+async def login_async(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
+    """:func:`login` for an async endpoint: the database work in a worker thread, the wait for a hash slot
+    on the event loop (no thread held while waiting)."""
+    attempt = await run_in_threadpool(_before_hash, db, request, username)
+    try:
+        correct = await request.app.state.login_gate.check_async(check_password, attempt.user, password)
+    except Throttled as exc:
+        raise await run_in_threadpool(_throttled, db, request, attempt, exc) from None
+    return await run_in_threadpool(_after_hash, db, request, attempt, correct, kind)
+
+
+@dataclass
+class _Attempt:
+    username: str
+    address: str
+    user: User | None
+
+
+def _throttled(db, request: Request, attempt: _Attempt, exc: Throttled) -> ServiceError:
+    tally = request.app.state.refusals
+    tally.add("auth.login", exc.why, attempt.username, attempt.address)
+    tally.flush(db)
+    return ServiceError(
+        429, f"{exc.why}: try again in {exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)}
+    )
+
+
+def _before_hash(db, request: Request, username: str) -> _Attempt:
+    # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
+    attempt = _Attempt(username.strip()[:64].replace("\x00", "\ufffd"), client_address(request), None)
+    try:
+        request.app.state.login_gate.check_address(attempt.address)
+        user = db.execute(select(User).where(User.username == attempt.username)).scalar_one_or_none()
         if user is not None:
             db.expunge(user)
         db.rollback()
         if user is not None and user.active and (left := locked_for(user)):
             raise Throttled(left, "account locked after failed sign-ins")
-        correct = gate.check(check_password, user, password)
     except Throttled as exc:
-        tally.add("auth.login", exc.why, username, address)
-        tally.flush(db)
-        raise ServiceError(
-            429, f"{exc.why}: try again in {exc.retry_after} s", headers={"Retry-After": str(exc.retry_after)}
-        ) from None
+        raise _throttled(db, request, attempt, exc) from None
+    attempt.user = user
+    return attempt
+
+
+def _after_hash(db, request: Request, attempt: _Attempt, correct: bool, kind: str) -> tuple[str, User]:
+    settings = request.app.state.settings
+    user, username = attempt.user, attempt.username
     if not correct:
-        gate.failed(address)
+        request.app.state.login_gate.failed(attempt.address)
         if user is None or not user.active:
-            tally.add("auth.login", "unknown or inactive username", username, address)
+            tally = request.app.state.refusals
+            tally.add("auth.login", "unknown or inactive username", username, attempt.address)
             tally.flush(db)
             raise ServiceError(401, "wrong username or password")
         row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
@@ -111,13 +151,7 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
     row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
     if left := locked_for(row):  # locked meanwhile by concurrent wrong passwords
         db.rollback()
-        tally.add("auth.login", "account locked after failed sign-ins", username, address)
-        seconds = max(1, int(left))
-        raise ServiceError(
-            429,
-            f"account locked after failed sign-ins: try again in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        )
+        raise _throttled(db, request, attempt, Throttled(left, "account locked after failed sign-ins"))
     clear_failures(row)
     hours = settings.session_hours if kind == "web" else settings.token_minutes / 60
     token, _ = open_session(db, row, kind, hours)
@@ -128,11 +162,11 @@ def login(db, request: Request, username: str, password: str, kind: str) -> tupl
 
 
 @router.post("/auth/token", response_model=Token, tags=["auth"], responses=ERRORS)
-def token(request: Request, db: DBDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+async def token(request: Request, db: DBDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: a short-lived bearer token for the other endpoints (``expires_in`` seconds)
     and a refresh token for ``POST /auth/refresh``."""
-    access, user = login(db, request, form.username, form.password, "api")
-    return released(db, _token_pair(db, request, user, access))
+    access, user = await login_async(db, request, form.username, form.password, "api")
+    return await run_in_threadpool(lambda: released(db, _token_pair(db, request, user, access)))
 
 
 def _token_pair(db, request: Request, user: User, access: str) -> Token:

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
         per_address=settings.login_per_address,
         slots=settings.login_hash_slots,
         queue=settings.login_hash_queue,
+        async_queue=settings.login_hash_queue_api,
     )
     app.state.refusals = RefusalTally(settings.audit_summary_seconds)
     app.state.engine = engine or RecommendationEngine(

@@ -8,8 +8,10 @@ request to 17 s. So, in each server process and before any hash:
   seconds, its further attempts are refused (429 with ``Retry-After``) until the oldest failure leaves
   the window. Successful sign-ins do not count, so an office behind one address is not refused for
   signing in, only for guessing.
-- **globally**: at most ``slots`` password hashes run at once and at most ``queue`` more wait for one;
-  any attempt beyond that is refused at once (429, ``Retry-After``), so memory stays bounded
+- **globally**: at most ``slots`` password hashes run at once, in threads of their own at a lower CPU
+  priority, and a bounded number more wait for one: ``queue`` for the web's sign-in form (it waits in a
+  request thread), ``async_queue`` for ``POST /api/v1/auth/token`` (it waits on the event loop, holding
+  no thread); any attempt beyond is refused at once (429, ``Retry-After``). Memory stays bounded
   (``slots`` × 64 MiB) and the request threads stay free for officers already signed in.
 
 :class:`RefusalTally` counts refusals that an attacker can produce at will (unknown usernames, throttled
@@ -47,11 +49,12 @@ class LoginGate:
         window: float = 300.0,
         slots: int = 2,
         queue: int = 4,
+        async_queue: int = 64,
         max_addresses: int = 100_000,
         clock=time.monotonic,
     ):
         self.per_address, self.window = per_address, window
-        self.slots, self.queue = slots, queue
+        self.slots, self.queue, self.async_queue = slots, queue, max(queue, async_queue)
         self.max_addresses = max_addresses
         self._clock = clock
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
@@ -87,6 +90,27 @@ class LoginGate:
             self._failures.pop(address, None)
 
     # --- globally: a bounded queue for the password hash ---------------------------------------------
+
+    async def check_async(self, fn, *args, wait: float = 30.0):
+        """:meth:`check` for the event loop: waiting for a slot holds no thread, so this queue may be
+        longer (``async_queue``)."""
+        import asyncio
+
+        with self._lock:
+            if self._admitted >= self.slots + self.async_queue:
+                raise Throttled(1, "too many sign-ins at once")
+            self._admitted += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.slots, thread_name_prefix="atauly-hash", initializer=_lower_priority
+                )
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(self._pool.submit(fn, *args)), wait)
+        except TimeoutError:
+            raise Throttled(1, "too many sign-ins at once") from None
+        finally:
+            with self._lock:
+                self._admitted -= 1
 
     def check(self, fn, *args, wait: float = 30.0):
         """``fn(*args)`` (the password check) in one of the ``slots`` hashing threads; refused at once
