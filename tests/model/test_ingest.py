@@ -332,3 +332,14 @@ def test_policy_options_are_checked(home, tmp_path):
     assert r.exit_code != 0 and "needs a number of families" in r.output
     r = runner.invoke(app, [*base, "--policy", "lucky"])
     assert r.exit_code != 0 and "--policy must be one of" in r.output
+
+
+def test_scoring_converts_numbers_as_training_did_and_refuses_text():
+    from atauly.model.data import DataError, prepare
+
+    ok = pd.DataFrame({"x": ["1,5", "да", "нет", "отказ"] + ["2"] * 96, "c": ["a"] * 100})
+    X = prepare(ok, ["x"], ["c"])
+    assert X["x"].tolist()[:3] == [1.5, 1.0, 0.0] and np.isnan(X["x"].iloc[3])
+    bad = pd.DataFrame({"x": ["north", "south"] * 50, "c": ["a"] * 100})
+    with pytest.raises(DataError, match="'x': 100 values are not numbers"):
+        prepare(bad, ["x"], ["c"])

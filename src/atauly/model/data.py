@@ -19,7 +19,7 @@ from atauly.registry.io import read_parquet
 from atauly.registry.validate import Keys
 
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
-from .ingest import PARSE_SHARE, IngestError, ingest, read_any
+from .ingest import PARSE_SHARE, IngestError, ingest, numeric_from_text, read_any
 
 TRUE_VALUES = {"1", "1.0", "true", "t", "yes", "y", "да", "иә"}
 FALSE_VALUES = {"0", "0.0", "false", "f", "no", "n", "нет", "жоқ"}
@@ -137,8 +137,6 @@ def _numbers_from_text(s: pd.Series, col: str) -> np.ndarray:
     (:mod:`atauly.model.ingest`): numbers (decimal comma, spaces between thousands), yes/no (also
     да/нет, иә/жоқ) as 1/0, dates as days since 1970-01-01, missing tokens as missing; a few other
     codes (at most 5% of the values, as at training) as missing. More than that is an error."""
-    from .ingest import numeric_from_text
-
     values, odd = numeric_from_text(s)
     if odd.any() and odd.sum() > (1 - PARSE_SHARE) * max(int(pd.notna(values).sum() + odd.sum()), 1):
         raise DataError(f"column {col!r}: {int(odd.sum())} values are not numbers (rows {_positions(odd)})")
