@@ -346,3 +346,21 @@ def test_population_figures_beside_the_applicant_ones(trained):
     card = (stored.path / "model_card.md").read_text(encoding="utf-8")
     assert "Over the whole population" in card and "equal coverage" in card
     assert "Over the whole population" in (stored.path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_future_quarter_drawn_with_a_fresh_seed(trained, tmp_path):
+    # Issue 14: the stored model on a later quarter of a world drawn with another seed (all families new):
+    # the population figures are those of that quarter.
+    from atauly.law.compute import compute
+    from atauly.model.train import evaluate_model
+    from atauly.registry.synthetic import SyntheticParams, generate
+
+    store, stored, result, promoted = trained
+    out = tmp_path / "future"
+    generate(0.02, 99, out, regions=["790000000"], params=SyntheticParams(quarter="2025Q4"), law=compute)
+    ds = load_applications(out)
+    assert max(ds.period) == "2025Q4"
+    evaluation = evaluate_model(result.model, result.threshold, ds, n_boot=20)
+    pop = evaluation["population"]
+    assert pop["quarter"] == "2025Q4" and pop["families"] > pop["applications"] > 0
+    assert {"officer (system)", "model", "law_as_applied"} <= set(pop["paths"])

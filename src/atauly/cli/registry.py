@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -83,6 +84,14 @@ def generate_cmd(
             "--history/--no-history", help="Also generate 8 quarters of applications and decisions."
         ),
     ] = True,
+    quarter: Annotated[
+        str,
+        typer.Option(
+            "--quarter",
+            help="The current quarter (its truth; the history is the 8 quarters up to it). A later quarter "
+            "with a fresh --seed gives a future quarter to evaluate a model on.",
+        ),
+    ] = "2025Q3",
     informal_share: Annotated[
         float | None,
         typer.Option(
@@ -106,6 +115,8 @@ def generate_cmd(
         bad = [r for r in region if r not in REGION_BY_KATO]
         if bad:
             fail(f"unknown region KATO code(s): {', '.join(bad)}; see docs/data-contract.md")
+    if not re.fullmatch(r"20\d\dQ[1-4]", quarter):
+        fail(f"--quarter {quarter!r}: expected a quarter like 2025Q3")
     wanted = region or list(REGION_BY_KATO)
     try:
         with progress_bar() as progress:
@@ -123,9 +134,9 @@ def generate_cmd(
                 seed,
                 out,
                 region,
-                params=SyntheticParams()
+                params=SyntheticParams(quarter=quarter)
                 if informal_share is None
-                else SyntheticParams(informal_employment_share=informal_share),
+                else SyntheticParams(quarter=quarter, informal_employment_share=informal_share),
                 progress=advance,
                 law=compute if history else None,
                 workers=workers,
