@@ -174,17 +174,19 @@ def test_retrain_trains_a_challenger_on_decisions_and_compares_it_on_the_same_he
 def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
     client, svc_payloads, home, settings, monkeypatch
 ):
-    # No overrides here: the challenger must pass its quality gate whatever order the cases arrived in.
-    seed(client, svc_payloads[:75], flip_every=10**6, open_cases=False)
+    # No overrides here: the challenger must pass its quality gate whatever order the cases arrived in. In
+    # the hidden-need world approvals are a minority: 150 cases leave enough of them among the held-out 30
+    # for the gate's ROC-AUC interval to mean something.
+    seed(client, svc_payloads[:150], flip_every=10**6, open_cases=False)
     monkeypatch.setenv("ATAULY_HOME", str(home))
     monkeypatch.setenv("ATAULY_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("ATAULY_WORKERS", "1")
     get_settings.cache_clear()
     try:
-        r = runner.invoke(cli, ["model", "retrain", "--from-db", "--min-cases", "60", "--seed", "1"])
+        r = runner.invoke(cli, ["model", "retrain", "--from-db", "--min-cases", "120", "--seed", "1"])
         assert r.exit_code == 0, r.output
         assert "asp-demo@v2" in r.output and "atauly model promote --model asp-demo --version v2" in r.output
-        assert "15 held-out decisions" in r.output and "challenger − champion" in r.output
+        assert "30 held-out decisions" in r.output and "challenger − champion" in r.output
         assert ModelStore(home / "models").aliases("asp-demo")["champion"] == "v1"  # not promoted
         r = runner.invoke(cli, ["model", "promote", "--model", "asp-demo", "--version", "v2"])
         assert r.exit_code == 0 and "asp-demo@v2 is the champion" in r.output
@@ -204,7 +206,7 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
         stats = new.get("/api/v1/statistics", headers=sup).json()
         by_model = {row["model_version"]: row for row in stats["by_model"]}
         assert set(by_model) == {"asp-demo@v1", "asp-demo@v2"}
-        assert by_model["asp-demo@v1"]["decided"] == 75 and by_model["asp-demo@v2"]["applications"] == 1
+        assert by_model["asp-demo@v1"]["decided"] == 150 and by_model["asp-demo@v2"]["applications"] == 1
     finally:
         service.state.db_engine.dispose()
 
