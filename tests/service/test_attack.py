@@ -52,6 +52,49 @@ def test_refusals_during_a_lockout_do_not_count_and_the_lockout_ends_on_time(cli
     assert len([e for e in _events(db, "auth.login", "denied") if e.object_type == "user"]) == 5
 
 
+def test_an_attempt_hashed_while_the_account_was_locked_learns_nothing(app, client, db):
+    """A burst's attempts pass the checks before any failure is recorded; the ones whose hash ends after
+    the account was locked are refused alike (429), so a right and a wrong password cannot be told apart."""
+    from types import SimpleNamespace
+
+    from atauly.service import api
+    from atauly.service.casework import ServiceError
+
+    request = SimpleNamespace(app=app, client=None, headers={})
+    db.rollback()
+    user = db.execute(select(User).where(User.username == "officer")).scalar_one()
+    db.expunge(user)
+    db.rollback()
+    attempt = api._Attempt("officer", "198.51.100.7", user)  # checked before the lock-out began
+    db.execute(update(User).where(User.id == user.id).values(locked_until=utcnow() + timedelta(minutes=9)))
+    db.commit()
+    statuses = []
+    for correct in (False, True):
+        with pytest.raises(ServiceError) as refused:
+            api._after_hash(db, request, attempt, correct, "api")
+        statuses.append(refused.value.status)
+    assert statuses == [429, 429]
+    db.rollback()
+    assert db.execute(select(User.failed_logins).where(User.id == user.id)).scalar_one() == 0  # not counted
+
+
+def test_a_sign_in_form_without_its_token_is_tallied_not_written_with_what_was_typed(app, client, db):
+    for _ in range(5):
+        r = client.post("/login", data={"username": "my-secret-password", "password": "x", "csrf_token": "t"})
+        assert r.status_code == 403
+    assert _events(db, "web.csrf") == []  # no row per request, nothing typed is stored
+    app.state.refusals.flush(db, force=True)
+    (event,) = _events(db, "web.csrf")
+    assert event.detail["attempts"] == 5 and "my-secret-password" not in json.dumps(event.detail)
+
+
+def test_an_iin_across_the_cut_of_an_error_text_is_not_half_shown():
+    from atauly.service.errors import safe_text
+
+    text = safe_text("x" * 195 + "123456789012", limit=200)
+    assert "12345" not in text
+
+
 def test_an_admin_lifts_a_lockout(client, db, settings, monkeypatch):
     for _ in range(5):
         _login(client, "officer", "wrong-password")
@@ -248,6 +291,19 @@ def test_edit_and_rehash_the_rest_is_detected(client, as_officer, svc_payloads, 
     db.commit()
     result = audit.verify(db)
     assert not result.ok and result.first_bad == 3, result
+
+
+def test_a_chain_rewritten_without_any_key_is_not_taken_for_intact(client, as_officer, svc_payloads, db):
+    client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+    db.rollback()
+    prev = audit.GENESIS
+    for ev in db.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+        ev.prev_hash = prev
+        ev.hash = prev = _plain(ev)
+    db.execute(update(AuditHead).values(hash=prev))
+    db.commit()
+    result = audit.verify(db)
+    assert not result.ok and "no event is keyed" in result.problem, result
 
 
 def test_cutting_the_tail_and_moving_the_head_is_detected_by_the_checkpoint(

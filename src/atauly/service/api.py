@@ -133,6 +133,9 @@ def _after_hash(db, request: Request, attempt: _Attempt, correct: bool, kind: st
             tally.flush(db)
             raise ServiceError(401, "wrong username or password")
         row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
+        if left := locked_for(row):  # locked meanwhile: refused exactly as a right password would be
+            db.rollback()
+            raise _throttled(db, request, attempt, Throttled(left, "account locked after failed sign-ins"))
         window = timedelta(minutes=settings.login_lockout_minutes)
         locked = count_failure(row, settings.login_max_failures, window)
         record(
@@ -196,7 +199,14 @@ def refresh(request: Request, db: DBDep, refresh_token: Annotated[str, Form(max_
             headers={"WWW-Authenticate": "Bearer"},
         )
     user = session.user
-    db.delete(session)
+    # Each refresh token is used once: of two concurrent uses only the one whose delete removes the row wins.
+    if db.execute(delete(Session).where(Session.id == session.id)).rowcount != 1:
+        db.rollback()
+        raise ServiceError(
+            401,
+            "refresh token unknown, used or expired: sign in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     access, _ = open_session(db, user, "api", request.app.state.settings.token_minutes / 60)
     record(
         db, user, "auth.refresh", object_type="user", object_id=user.username, region_kato=user.region_kato

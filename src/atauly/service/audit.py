@@ -365,5 +365,15 @@ def verify(db: Session, batch: int = 5000) -> Verification:
                 f"event {last_id} is not the one the checkpoint of {at} anchored (the chain was rewritten "
                 "up to it)",
             )
+    if checked and not keyed and not anchors:
+        # Nothing outside the database vouches for a chain of plain SHA-256 hashes: anyone who can write the
+        # database could have rewritten every event without a key.
+        return Verification(
+            False,
+            checked,
+            None,
+            "no event is keyed and there is no checkpoint: the chain cannot be told from one rewritten "
+            "without the key (on a database you trust, `atauly audit checkpoint` anchors it)",
+        )
     notes = [] if anchors else ["no checkpoint yet: truncation of the tail cannot be detected"]
     return Verification(True, checked, anchors=len(anchors), keyed=keyed, notes=notes)

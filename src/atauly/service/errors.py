@@ -17,7 +17,8 @@ _DIGITS = re.compile(r"\d{12,}")
 
 
 def safe_text(value: str, limit: int = 200) -> str:
-    text = _DIGITS.sub(lambda m: f"<{len(m.group())} digits hidden>", value[:limit])
+    # masked before it is cut, so that an IIN across the cut is not half shown
+    text = _DIGITS.sub(lambda m: f"<{len(m.group())} digits hidden>", value)[:limit]
     # lone surrogates (from "\ud800" in JSON) cannot be encoded as UTF-8: shown as their escape
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 

@@ -20,6 +20,12 @@ event per interval — with the number of attempts, of distinct usernames and ad
 row each, so that a flood cannot fill the database. Wrong passwords for an existing account are still
 audited one by one (the lock-out bounds them).
 
+Attempts in progress are not counted against the address's limit (an office signing in at nine behind
+one address would be refused): a burst from one address can have up to ``slots + async_queue`` attempts
+hashed before their failures count. Against one account this yields no more answers: an attempt whose
+hash ends after the account was locked is refused (429) whether its password was right or wrong, so the
+burst learns nothing past the lock-out's threshold.
+
 The state is per process: with several worker processes each applies the limits on its own (the limits
 multiply by the number of workers; the lock-out itself is in the database and shared).
 """
@@ -85,10 +91,6 @@ class LoginGate:
             while len(self._failures) > self.max_addresses:  # bounded memory: the stalest address goes
                 self._failures.popitem(last=False)
 
-    def forget(self, address: str) -> None:
-        with self._lock:
-            self._failures.pop(address, None)
-
     # --- globally: a bounded queue for the password hash ---------------------------------------------
 
     async def check_async(self, fn, *args, wait: float = 30.0):
@@ -127,9 +129,11 @@ class LoginGate:
                 self._pool = ThreadPoolExecutor(
                     self.slots, thread_name_prefix="atauly-hash", initializer=_lower_priority
                 )
+        future = self._pool.submit(fn, *args)
         try:
-            return self._pool.submit(fn, *args).result(timeout=wait)
+            return future.result(timeout=wait)
         except FutureTimeout:
+            future.cancel()  # still queued: it will not run (a running hash finishes, its result unused)
             raise Throttled(1, "too many sign-ins at once") from None
         finally:
             with self._lock:

@@ -37,6 +37,7 @@ from atauly.i18n import LANGUAGES, N_, Translator
 from atauly.registry import codes
 
 from . import casework
+from .api import client_address
 from .api import login as api_login
 from .casework import REASON_CODES, ServiceError, deny, record
 from .deps import get_db
@@ -483,17 +484,15 @@ def login_submit(
     next_ = _safe_next(next)
     expected = page.request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
-        record(
-            page.db,
-            None,
+        # Anyone can post this: tallied (no row per request, nothing typed into the form is stored).
+        refusals = page.request.app.state.refusals
+        refusals.add(
             "web.csrf",
-            actor=username.strip()[:64] or "anonymous",
-            outcome="denied",
-            object_type="page",
-            object_id="/login",
-            detail={"status": 403, "why": "sign-in form without its token (expired or from another site)"},
+            "sign-in form without its token (expired or from another site)",
+            "",
+            client_address(page.request),
         )
-        page.db.commit()
+        refusals.flush(page.db)
         error = page.t("The sign-in form has expired. Please try again.")
         return _login_form(page, 403, error, username, next_)
     if not username.strip() or not password:
