@@ -343,3 +343,12 @@ def test_scoring_converts_numbers_as_training_did_and_refuses_text():
     bad = pd.DataFrame({"x": ["north", "south"] * 50, "c": ["a"] * 100})
     with pytest.raises(DataError, match="'x': 100 values are not numbers"):
         prepare(bad, ["x"], ["c"])
+
+
+def test_a_number_reads_the_same_whatever_else_is_in_the_batch():
+    """Scoring converts one value as training did: the comma rule is decided per value, not per column."""
+    from atauly.model.ingest import numeric_from_text
+
+    alone, _ = numeric_from_text(pd.Series(["1,5"]))
+    mixed, _ = numeric_from_text(pd.Series(["1.5", "1,5", "1,234,567", "1.234,5", "1,234.5"]))
+    assert alone[0] == 1.5 and list(mixed) == [1.5, 1.5, 1234567.0, 1234.5, 1234.5]

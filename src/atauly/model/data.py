@@ -184,21 +184,6 @@ def read_table_with_format(path: Path | str) -> tuple[pd.DataFrame, dict]:
         raise DataError(str(exc)) from exc
 
 
-def split_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    numeric, categorical = [], []
-    for col in frame.columns:
-        s = frame[col]
-        if (
-            pd.api.types.is_bool_dtype(s)
-            or pd.api.types.is_numeric_dtype(s)
-            or pd.api.types.is_datetime64_any_dtype(s)
-        ):
-            numeric.append(col)
-        else:
-            categorical.append(col)
-    return numeric, categorical
-
-
 def load_table(
     path: Path | str,
     target: str,

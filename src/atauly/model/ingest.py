@@ -124,13 +124,25 @@ def _text(s: pd.Series) -> pd.Series:
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
+_THOUSANDS_COMMAS = r"^[+-]?\d{1,3}(,\d{3}){2,}(\.\d*)?$"  # 1,234,567 (two or more groups) or 1,234.5
+_THOUSANDS_POINTS = r"^[+-]?\d{1,3}(\.\d{3}){2,}(,\d*)?$"  # 1.234.567 or 1.234,5
+
+
 def _to_number(t: pd.Series) -> pd.Series:
-    """Numbers from text: spaces (also non-breaking) between thousands removed, a decimal comma read as
-    a point when no point is present."""
+    """Numbers from text, each value on its own (so that scoring reads a value as training did, whatever
+    else is in the batch): spaces (also non-breaking) between thousands removed; a value holding both a
+    comma and a point takes the last of them as its decimal separator (1,234.5 and 1.234,5); commas in two
+    or more groups of three are thousands (1,234,567); otherwise a comma is a decimal comma, as in a
+    Russian- or Kazakh-locale export (12,5 and 12,500 both read as twelve and a half)."""
     cleaned = t.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-    has_point = cleaned.str.contains(".", regex=False, na=False).any()
-    if not has_point:
-        cleaned = cleaned.str.replace(",", ".", regex=False)
+    comma, point = cleaned.str.rfind(","), cleaned.str.rfind(".")
+    both = (comma >= 0) & (point >= 0)
+    comma_last = both & (comma > point)
+    thousands_commas = cleaned.str.match(_THOUSANDS_COMMAS, na=False) | (both & ~comma_last)
+    thousands_points = cleaned.str.match(_THOUSANDS_POINTS, na=False) | comma_last
+    cleaned = cleaned.mask(thousands_commas, cleaned.str.replace(",", "", regex=False))
+    cleaned = cleaned.mask(thousands_points, cleaned.str.replace(".", "", regex=False))
+    cleaned = cleaned.str.replace(",", ".", regex=False)
     ok = cleaned.str.match(_NUMBER.pattern, na=False)
     return pd.to_numeric(cleaned.where(ok), errors="coerce")
 
@@ -212,11 +224,8 @@ def _column(name: str, s: pd.Series, n_rows: int) -> tuple[pd.Series | None, Col
             notes.append(
                 f"{int(odd.sum())} non-numeric values{_codes_shown(t[odd], n_rows)} treated as missing"
             )
-        decimal = (
-            t[is_number].str.contains(",", regex=False).any() and not t.str.contains(".", regex=False).any()
-        )
-        if decimal:
-            notes.append("decimal comma")
+        if t[is_number].str.contains(",", regex=False).any():
+            notes.append("commas read as decimal commas, or as thousands in 1,234,567 and 1,234.5")
         if notes:
             return values, report("converted", "numeric", "numbers; " + "; ".join(notes), values)
         return values, report("kept", "numeric", "numbers (read from text)", values)

@@ -11,7 +11,10 @@ luck).
 The chosen forest is then fitted with more trees on every training row. Its calibration is
 **cross-fitted**: the calibration map (isotonic from 2,000 rows, else Platt's sigmoid) is fitted on the
 out-of-fold probabilities of the chosen candidate from the same folds, so no training row is set aside
-for calibration (small data is not starved). The out-of-fold probabilities, calibrated, are also where
+for calibration (small data is not starved). Those out-of-fold forests have the search's number of trees
+(``search_trees``), not the final forest's: an approximation, as a forest of more trees gives scores of
+slightly less spread, so the map can be a little off at the extremes (the reliability curve in the report
+shows how much); refitting the folds with the final number of trees would cost K more full fits. The out-of-fold probabilities, calibrated, are also where
 the threshold policy is chosen. The same cross-fitting serves the baselines.
 """
 

@@ -622,13 +622,6 @@ def _matched_to_law_on_recorded(cal: Dataset, prob_cal, test: Dataset, prob) -> 
     }
 
 
-def quality_gate(
-    headline: dict, config: TrainConfig, ci: dict | None = None, comparison: dict | None = None
-) -> dict:
-    """The relative quality gate (:mod:`atauly.model.gate`) with the configuration's floors."""
-    return gates.quality_gate(headline, ci, comparison, config.min_roc_auc, config.min_balanced_accuracy)
-
-
 def same_data_rule(view: str) -> str:
     """The rule that sees the same data as the model: the law on recorded data for a model trained on the
     recorded view, the law as applied (declared and verified snapshot) for one trained on applications. The
