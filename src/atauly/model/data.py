@@ -493,7 +493,7 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     given only what state databases show?".
 
     Rows are the families of the **verification sample** (``verification/``: a random ~1% of all
-    families each quarter, applicants or not, with verified welfare), every quarter pooled; the label is
+    families each quarter, with verified welfare) that did not apply that quarter, every quarter pooled; the label is
     the verified entitlement (``true_eligible``); features are computed from the **recorded view** alone
     (what state databases show), with the law on it for the registry's quarter. Because the sample is
     drawn at random from the whole population, a model trained and calibrated on it answers for the
@@ -536,8 +536,15 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         notes.append(
             f"{missing} verified rows have no valid family in recorded/ (absent or failing the data contract): left out"
         )
-    ver = ver.loc[pos >= 0].reset_index(drop=True)
-    pos = pos[pos >= 0]
+    keep = pos >= 0
+    if "applied" in ver:
+        # The scan's question is about families that did not apply (it never offers to applicants): the
+        # sample's applicants, far more often entitled, would raise every non-applicant's probability.
+        applied = ver["applied"].fillna(False).to_numpy(dtype=bool)
+        notes.append(f"{int((keep & applied).sum()):,} verified families that applied that quarter left out")
+        keep &= ~applied
+    ver = ver.loc[keep].reset_index(drop=True)
+    pos = pos[keep]
     notes.append(
         f"labels: the verification sample ({len(ver):,} verified family-quarters, {ver['quarter'].nunique()} quarters, "
         f"{int(ver['true_eligible'].sum()):,} entitled), features from today's recorded view"
