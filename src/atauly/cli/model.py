@@ -247,10 +247,26 @@ def train_cmd(
                     progress.update(task, total=total)
                     progress.advance(task, n)
 
-                from atauly.model.data import has_verification, load_verified
+                from atauly.model.data import (
+                    MIN_VERIFIED_ENTITLED,
+                    has_verification,
+                    load_verified,
+                    verified_entitled,
+                )
 
                 if labels is None and view == "recorded":
-                    labels = "verified" if has_verification(registry) else "decisions"
+                    labels = "decisions"
+                    if has_verification(registry):
+                        found = verified_entitled(registry)
+                        if found >= MIN_VERIFIED_ENTITLED:
+                            labels = "verified"
+                        else:
+                            err_console.print(
+                                f"[yellow]Note:[/] the verification sample holds {found} entitled families that "
+                                f"did not apply (fewer than {MIN_VERIFIED_ENTITLED}): too few to train the scan's "
+                                "model on it; trained on officers' decisions instead (not calibrated on the "
+                                "population; --labels verified forces it)"
+                            )
                 if labels == "verified":
                     ds = load_verified(registry, progress=advance)
                 else:

@@ -488,6 +488,22 @@ def has_verification(directory: Path | str) -> bool:
     return _exists(directory, "verification") and (directory / "recorded").is_dir()
 
 
+#: Entitled families that did not apply needed in the verification sample to train the scan's model on it
+#: (below, the sample cannot rank or calibrate: `--view recorded` falls back to officers' decisions).
+MIN_VERIFIED_ENTITLED = 30
+
+
+def verified_entitled(directory: Path | str) -> int:
+    """Entitled families in the verification sample that did not apply that quarter (every quarter)."""
+    ver = _read(Path(directory), "verification")
+    if "true_eligible" not in ver:
+        return 0
+    entitled = ver["true_eligible"].fillna(False).to_numpy(dtype=bool)
+    if "applied" in ver:
+        entitled &= ~ver["applied"].fillna(False).to_numpy(dtype=bool)
+    return int(entitled.sum())
+
+
 def load_verified(directory: Path | str, progress=None) -> Dataset:
     """The proactive scan's question as training data (issue 15): "is this family truly entitled now,
     given only what state databases show?".

@@ -66,11 +66,14 @@ SUMMARY_COLUMNS = [
     "candidates_monthly_amount",
     "capacity",
     "offered",
-    "offered_monthly_amount",  # Σ of the law's amount on records over the offered
-    "expected_entitled",  # Σ probability_entitled over the offered (forecast, issue 15)
-    "expected_entitled_var",  # Σ p(1 − p): the forecast's variance (independent families)
-    "expected_amount",  # Σ p × amount over the offered
-    "expected_amount_var",  # Σ p(1 − p) × amount²
+    "offered_monthly_amount",  # Σ a: the law's monthly amount on records over the offered
+    # Sums over the offered of p = probability_entitled and a = amount, from which the report builds its
+    # forecasts and their intervals for any consent rate (screening/report.py, issue 15):
+    "expected_entitled",  # Σ p
+    "sum_p2",  # Σ p²
+    "expected_amount",  # Σ p·a
+    "sum_a2p",  # Σ a²·p
+    "sum_a2p2",  # Σ a²·p²
 ]
 #: Refusal grounds that are sanctions (Art. 128 p.4–6): such families are not offered assistance.
 SANCTIONS = ("refused_employment_measures", "social_contract_breach", "false_information")
@@ -379,18 +382,20 @@ def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob) -> pd.Da
             "offered": 1,
             "offered_monthly_amount": amount,
             "expected_entitled": p,
-            "expected_entitled_var": p * (1 - p),
+            "sum_p2": p**2,
             "expected_amount": p * amount,
-            "expected_amount_var": p * (1 - p) * amount**2,
+            "sum_a2p": amount**2 * p,
+            "sum_a2p2": amount**2 * p**2,
         }
     )
     sums = parts.groupby("district", sort=True).sum()
     out = pd.DataFrame({"capacity": capacity}, index=pd.Index(districts, name="district"))
     out = out.join(sums).fillna(0.0)
     out["offered"] = out["offered"].astype(np.int64)
-    for col in ("offered_monthly_amount", "expected_amount", "expected_amount_var"):
-        out[col] = np.round(out[col].to_numpy(), 2)  # to the tiyn: independent of the summation order
-    for col in ("expected_entitled", "expected_entitled_var"):
+    # Rounded so that the figures do not depend on the summation order (identical with any workers).
+    for col in ("offered_monthly_amount", "expected_amount", "sum_a2p", "sum_a2p2"):
+        out[col] = np.round(out[col].to_numpy(), 2)
+    for col in ("expected_entitled", "sum_p2"):
         out[col] = np.round(out[col].to_numpy(), 9)
     return out
 
