@@ -500,7 +500,7 @@ def verified_entitled(directory: Path | str) -> int:
         return 0
     entitled = ver["true_eligible"].fillna(False).to_numpy(dtype=bool)
     if "applied" in ver:
-        entitled &= ~ver["applied"].fillna(False).to_numpy(dtype=bool)
+        entitled = entitled & ~ver["applied"].fillna(False).to_numpy(dtype=bool)
     return int(entitled.sum())
 
 
