@@ -115,7 +115,9 @@ def main(argv=None) -> dict:
         "realised_entitled_found": int(m.sum()),
         "forecast_budget_at_full_consent": fc["monthly_budget"],
         "realised_budget_at_full_consent": realised_budget,
-        "budget_forecast_to_realised": fc["monthly_budget"]["mean"] / realised_budget if realised_budget else None,
+        "budget_forecast_to_realised": fc["monthly_budget"]["mean"] / realised_budget
+        if realised_budget
+        else None,
         "found_forecast_to_realised": fc["entitled_found"]["mean"] / m.sum() if m.sum() else None,
         "precision_coverage": curve,
         "bootstrap": {"draws": args.boot, "unit": "district", "paired": True},

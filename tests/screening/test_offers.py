@@ -42,7 +42,11 @@ def test_the_scan_model_learns_from_verified_non_applicants(setup):
     assert len(ds) == len(non) and ds.target == POPULATION_TARGET and ds.view == "recorded"
     keys = set(non["family_id"].astype(str) + ":" + non["quarter"].astype(str))
     assert set(ds.ids) == keys
-    labels = dict(zip(non["family_id"].astype(str) + ":" + non["quarter"].astype(str), non["true_eligible"]))
+    labels = dict(
+        zip(
+            non["family_id"].astype(str) + ":" + non["quarter"].astype(str), non["true_eligible"], strict=True
+        )
+    )
     assert all(bool(labels[i]) == bool(y) for i, y in zip(ds.ids, ds.y, strict=True))
     assert int(ds.y.sum()) == verified_entitled(registry)
     # Records only: no declaration, no home visit among the features.

@@ -96,7 +96,9 @@ def forecast(summary: pd.DataFrame, consent_rate: float = DEFAULT_CONSENT_RATE, 
         "offered": int(summary["offered"].sum()) if "offered" in summary else 0,
         "consent_rate": c,
         "entitled_found": figure(sums["expected_entitled"], sums["expected_entitled"] - sums["sum_p2"]),
-        "take_up": figure(c * sums["expected_entitled"], c * sums["expected_entitled"] - c**2 * sums["sum_p2"]),
+        "take_up": figure(
+            c * sums["expected_entitled"], c * sums["expected_entitled"] - c**2 * sums["sum_p2"]
+        ),
         "monthly_budget": figure(c * sums["expected_amount"], c * sums["sum_a2p"] - c**2 * sums["sum_a2p2"]),
     }
 

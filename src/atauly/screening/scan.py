@@ -476,7 +476,11 @@ def scan(
         raise ScanError("the capacity must not be negative")
     if not 0 <= min_probability <= 1:
         raise ScanError("the minimum probability must be between 0 and 1")
-    offers = {"capacity_per_1000": float(capacity_per_1000), "capacity": capacity, "min_probability": float(min_probability)}
+    offers = {
+        "capacity_per_1000": float(capacity_per_1000),
+        "capacity": capacity,
+        "min_probability": float(min_probability),
+    }
     from atauly.law.simulation import Quarter
 
     registry, out, store = Path(registry).resolve(), Path(out).resolve(), Path(store).resolve()
@@ -486,13 +490,17 @@ def scan(
     # the background while this process checks the model and the output directory.
     starting = _ClusterStart(workers) if workers > 1 and scheduler is None else None
     try:
-        return _scan(registry, quarter, out, store, model, parts, workers, scheduler, progress, starting, offers)
+        return _scan(
+            registry, quarter, out, store, model, parts, workers, scheduler, progress, starting, offers
+        )
     finally:
         if starting is not None:
             starting.close()
 
 
-def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progress, starting, offers) -> dict:
+def _scan(
+    registry, quarter, out, store, model, parts, workers, scheduler, progress, starting, offers
+) -> dict:
     from atauly.model import ModelStore
 
     name, version = ModelStore(store).resolve(model)
@@ -523,7 +531,9 @@ def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progr
     )
     # Largest partitions first: a large region started last would leave the other workers idle.
     todo = sorted((p for p in parts if p not in done), key=lambda p: -_size(registry, p))
-    jobs = [ScanJob(str(registry), p, quarter, str(store), f"{name}@{version}", str(out), **offers) for p in todo]
+    jobs = [
+        ScanJob(str(registry), p, quarter, str(store), f"{name}@{version}", str(out), **offers) for p in todo
+    ]
     for stale in (*out.glob("candidates/.*.tmp"), *out.glob("summary/.*.tmp")):
         stale.unlink()  # a partition file half-written by a killed run (never renamed into place)
     results = []
