@@ -272,6 +272,8 @@ def train_cmd(
                 else:
                     ds = load_applications(registry, view=view, progress=advance)
             source, extra = f"registry {registry}", {"registry": str(registry)}
+            if ds.scan_amounts:
+                extra["scan_amounts"] = ds.scan_amounts
         else:
             ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
             source, extra = f"table {data.name}", {"data": str(data), "group": group, "id": id_column}

@@ -49,6 +49,7 @@ class Dataset:
     ingestion: list[dict] = field(default_factory=list)  # a table's columns: kept, converted, dropped, why
     file_format: dict = field(default_factory=dict)  # a table's format, encoding and delimiter
     population: pd.DataFrame | None = None  # every family of the last quarter, with its truth (population.py)
+    scan_amounts: dict | None = None  # verification sample: true vs records amount of the entitled (issue 15)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -572,6 +573,21 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
             ver["poverty_line"].to_numpy(dtype=float), 1.0
         )
     y = ver["true_eligible"].to_numpy(dtype=bool)
+    scan_amounts = None
+    if "true_monthly_amount" in ver:
+        # What an entitled family truly receives vs the law's amount on its records: the records miss
+        # informal income, so the records' amount overstates; the scan's budget forecast is scaled by it.
+        on_records = (
+            law["asp_monthly_amount"].to_numpy(float) + law["child_supplement_monthly"].to_numpy(float)
+        )[pos]
+        true_amount = ver["true_monthly_amount"].fillna(0).to_numpy(dtype=float)
+        records_sum = float(on_records[y].sum())
+        scan_amounts = {
+            "entitled": int(y.sum()),
+            "true_monthly_amount": float(true_amount[y].sum()),
+            "records_monthly_amount": records_sum,
+            "ratio": float(true_amount[y].sum() / records_sum) if records_sum > 0 else 1.0,
+        }
     from .population import population_frame
 
     return Dataset(
@@ -591,4 +607,5 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         notes=notes,
         view="recorded",
         population=population_frame(directory, quarter),
+        scan_amounts=scan_amounts,
     )

@@ -122,6 +122,14 @@ def district_capacity(families: np.ndarray, per_1000: float, fixed: int | None =
     return np.ceil(families * float(per_1000) / 1000.0 - 1e-9).astype(np.int64)
 
 
+def amount_ratio(recommender) -> float:
+    """True ÷ records' monthly amount of the verification sample's entitled families (1 when unknown):
+    the budget forecast's correction for the income the records do not show."""
+    found = recommender.stored.metadata.get("training", {}).get("scan_amounts") or {}
+    ratio = found.get("ratio")
+    return float(ratio) if ratio and np.isfinite(ratio) and ratio > 0 else 1.0
+
+
 def population_calibrated(recommender) -> bool:
     """Whether the model's probability is the population's probability of true entitlement (trained and
     calibrated on the verification sample), not the chance that an applicant is approved."""
@@ -352,7 +360,8 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
             "candidates_monthly_amount": np.round(total(np.where(candidate & eligible, amount, 0.0)), 2),
         }
     )
-    summary = summary.join(_offer_sums(frame, n_by_district, job), on="district")
+    ratio = amount_ratio(rec) if calibrated else 1.0
+    summary = summary.join(_offer_sums(frame, n_by_district, job, ratio), on="district")
     summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
         SUMMARY_COLUMNS
     ]
@@ -369,13 +378,15 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     }
 
 
-def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob) -> pd.DataFrame:
-    """Per district: capacity, offers and the forecast's sums over the offered families (issue 15)."""
+def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, ratio: float = 1.0) -> pd.DataFrame:
+    """Per district: capacity, offers and the forecast's sums over the offered families (issue 15). The
+    forecast's amount is the law's amount on records × ``ratio`` (:func:`amount_ratio`)."""
     districts = sorted(str(d) for d in n_by_district if d is not None)
     capacity = district_capacity([n_by_district[d] for d in districts], job.capacity_per_1000, job.capacity)
     off = frame.loc[frame["offered"].to_numpy(dtype=bool)]
     p = off["probability_entitled"].fillna(0.0).to_numpy(dtype=float)
     amount = off["monthly_amount"].to_numpy(dtype=float)
+    expected = amount * ratio
     parts = pd.DataFrame(
         {
             "district": off["district"].to_numpy(),
@@ -383,9 +394,9 @@ def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob) -> pd.Da
             "offered_monthly_amount": amount,
             "expected_entitled": p,
             "sum_p2": p**2,
-            "expected_amount": p * amount,
-            "sum_a2p": amount**2 * p,
-            "sum_a2p2": amount**2 * p**2,
+            "expected_amount": p * expected,
+            "sum_a2p": expected**2 * p,
+            "sum_a2p2": expected**2 * p**2,
         }
     )
     sums = parts.groupby("district", sort=True).sum()
