@@ -51,6 +51,7 @@ EXTRA_COLUMNS = [
     "offered",  # issue 15: within the district's capacity and above the minimum probability
     "probability_entitled",  # the population-calibrated probability (NaN for a model that is not)
     "capacity",  # the district's offers (home visits) this quarter
+    "offer_reason",  # why the family was (or was not) offered, for the officer
 ]
 #: The target of a model trained on the verification sample (model.data.load_verified): its calibrated
 #: probability is the population's probability of being truly entitled.
@@ -323,7 +324,7 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     else:
         sure = np.ones(len(frame), dtype=bool)  # no calibrated probability: capacity alone decides
     frame["offered"] = within & sure
-    frame["reason"] = _offer_reasons(frame, within, sure, calibrated, job.min_probability)
+    frame["offer_reason"] = _offer_reasons(frame, within, sure, calibrated, job.min_probability)
     frame = frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
     # Per district: region and district codes factorised once (Arrow), sums by integer code. Families
@@ -417,8 +418,7 @@ def _offer_reasons(frame: pd.DataFrame, within, sure, calibrated: bool, min_prob
     rank = frame["rank"].to_numpy().astype(str)
     cap = frame["capacity"].to_numpy().astype(str)
     place = np.char.add(np.char.add(np.char.add(" (rank ", rank), " of capacity "), cap)
-    place = np.char.add(place, "); ")
-    base = frame["reason"].to_numpy().astype(str)
+    place = np.char.add(place, ")")
     if calibrated:
         p = np.char.mod("%.2f", frame["probability_entitled"].to_numpy(dtype=float))
         head = np.where(
@@ -437,7 +437,7 @@ def _offer_reasons(frame: pd.DataFrame, within, sure, calibrated: bool, min_prob
         head = np.where(
             within, "offered: within the district's capacity", "not offered: beyond the district's capacity"
         )
-    return np.char.add(np.char.add(head, place), base)
+    return np.char.add(head, place)
 
 
 def _strings(arr: pa.Array) -> pd.Series:
