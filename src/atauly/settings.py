@@ -26,6 +26,21 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the casework service's database; unset: a SQLite file under home.",
     )
+    scan_capacity_per_1000: float = Field(
+        default=4.0,
+        description="Home visits a district can make for the proactive scan's offers per quarter, per 1,000 "
+        "families (assumption from caseloads: about 2 social workers in an average district of 32,500 "
+        "families, 5 extra visits a week each for 12 weeks ≈ 120 visits ≈ 3.7 per 1,000).",
+    )
+    scan_capacity: int | None = Field(
+        default=None,
+        description="The same capacity as a number of visits per district and quarter (overrides the rate).",
+    )
+    scan_min_probability: float = Field(
+        default=0.5,
+        description="No offer to a family whose population-calibrated probability of entitlement is below "
+        "this: capacity is a ceiling, not a quota (0.5: an offer is more likely right than wrong).",
+    )
     service_model: str = Field(
         default="asp-demo", description="Model (name, alias or NAME@vN) the casework service recommends with."
     )

@@ -194,10 +194,11 @@ def _demo_scan(settings, synthetic, store) -> None:
         "wellbeing_level",
         "monthly_amount",
     ]
+    cols += [c for c in ("offered", "offer_reason") if c in top]  # issue 15: the offers and why
     console.print(
         rich_table(
             top[cols].round({"probability": 3}),
-            title=f"District {district}: the 10 families most in need among {int((candidates['district'] == district).sum()):,} candidates",
+            title=f"District {district}: the 10 best-ranked families among {int((candidates['district'] == district).sum()):,} candidates",
             money=("monthly_amount",),
         )
     )

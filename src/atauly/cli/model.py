@@ -155,6 +155,15 @@ def train_cmd(
             "visit) or 'recorded' (state databases alone — for the proactive scan).",
         ),
     ] = "application",
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="With --view recorded: 'verified' (the verification sample: is the family truly entitled, "
+            "given only what state databases show — the scan's question; default when the registry has "
+            "verification/) or 'decisions' (officers' decisions on applications).",
+        ),
+    ] = None,
 ) -> None:
     """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
     from atauly.model import (
@@ -182,6 +191,8 @@ def train_cmd(
         fail("--view must be application or recorded")
     if data is not None and view != "application":
         fail("--view applies to --registry only")
+    if labels is not None and (labels not in ("verified", "decisions") or view != "recorded"):
+        fail("--labels is verified or decisions, with --registry DIR --view recorded")
     from atauly.model.threshold import POLICIES
     from atauly.model.threshold import check as check_policy
 
@@ -236,8 +247,33 @@ def train_cmd(
                     progress.update(task, total=total)
                     progress.advance(task, n)
 
-                ds = load_applications(registry, view=view, progress=advance)
+                from atauly.model.data import (
+                    MIN_VERIFIED_ENTITLED,
+                    has_verification,
+                    load_verified,
+                    verified_entitled,
+                )
+
+                if labels is None and view == "recorded":
+                    labels = "decisions"
+                    if has_verification(registry):
+                        found = verified_entitled(registry)
+                        if found >= MIN_VERIFIED_ENTITLED:
+                            labels = "verified"
+                        else:
+                            err_console.print(
+                                f"[yellow]Note:[/] the verification sample holds {found} entitled families that "
+                                f"did not apply (fewer than {MIN_VERIFIED_ENTITLED}): too few to train the scan's "
+                                "model on it; trained on officers' decisions instead (not calibrated on the "
+                                "population; --labels verified forces it)"
+                            )
+                if labels == "verified":
+                    ds = load_verified(registry, progress=advance)
+                else:
+                    ds = load_applications(registry, view=view, progress=advance)
             source, extra = f"registry {registry}", {"registry": str(registry)}
+            if ds.scan_amounts:
+                extra["scan_amounts"] = ds.scan_amounts
         else:
             ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
             source, extra = f"table {data.name}", {"data": str(data), "group": group, "id": id_column}

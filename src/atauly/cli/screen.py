@@ -38,6 +38,25 @@ def screen_cmd(
         str,
         typer.Option("--model", help="Model NAME or NAME@vN (train one with --view recorded for the scan)."),
     ] = "asp-scan",
+    capacity: Annotated[
+        int | None,
+        typer.Option(
+            "--capacity",
+            help="Offers (home visits) per district this quarter (default: ATAULY_SCAN_CAPACITY, else "
+            "ATAULY_SCAN_CAPACITY_PER_1000 per 1,000 families, 4 by default).",
+        ),
+    ] = None,
+    capacity_per_1000: Annotated[
+        float | None,
+        typer.Option("--capacity-per-1000", help="Offers per district and quarter per 1,000 families."),
+    ] = None,
+    min_probability: Annotated[
+        float | None,
+        typer.Option(
+            "--min-probability",
+            help="No offer below this population-calibrated probability of entitlement (default 0.5).",
+        ),
+    ] = None,
 ) -> None:
     """Scan every family of the recorded view: the law, the model, the well-being level and the ASP status;
     candidates ranked by need within each district. A killed scan resumes where it stopped."""
@@ -45,7 +64,7 @@ def screen_cmd(
         return
     if registry is None or quarter is None or out is None:
         fail("--registry, --quarter and --out are needed (or: atauly screen report --scan DIR --out DIR)")
-    run_scan(registry, quarter, out, workers, scheduler, model)
+    run_scan(registry, quarter, out, workers, scheduler, model, capacity, capacity_per_1000, min_probability)
 
 
 @app.command("worker-env")
@@ -59,7 +78,15 @@ def worker_env_cmd() -> None:
 
 
 def run_scan(
-    registry: Path, quarter: str, out: Path, workers: int | None, scheduler: str | None, model: str
+    registry: Path,
+    quarter: str,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    model: str,
+    capacity: int | None = None,
+    capacity_per_1000: float | None = None,
+    min_probability: float | None = None,
 ) -> None:
     from atauly.model import ModelStoreError
     from atauly.registry import RegistryNotFoundError
@@ -83,13 +110,33 @@ def run_scan(
                 progress.update(task, description=f"Scanning partitions ({found[0]:,} candidates)")
                 progress.advance(task, 1)
 
-            manifest = scan(registry, quarter, out, settings.models_dir, model, workers, scheduler, advance)
+            manifest = scan(
+                registry,
+                quarter,
+                out,
+                settings.models_dir,
+                model,
+                workers,
+                scheduler,
+                advance,
+                capacity_per_1000=settings.scan_capacity_per_1000
+                if capacity_per_1000 is None
+                else capacity_per_1000,
+                capacity=settings.scan_capacity if capacity is None else capacity,
+                min_probability=settings.scan_min_probability if min_probability is None else min_probability,
+            )
             progress.update(task, completed=total)
     except (ScanError, ModelStoreError, ValueError) as exc:
         fail(str(exc))
     if manifest["resumed_from"]:
         err_console.print(f"Resumed: {manifest['resumed_from']} partition(s) were already done")
     console.print(f"Scan of {manifest['quarter']} with {manifest['model']} written to {out}")
+    if not manifest.get("population_calibrated"):
+        err_console.print(
+            "[yellow]Note:[/] the model was not trained on the verification sample: its probability is not the "
+            "population's probability of entitlement, offers follow the need ranking within capacity "
+            "(train with `atauly model train --registry DIR --view recorded`)"
+        )
     if settings.database_url:  # a service database is configured: the candidate lists go into it too
         from atauly.service.offers import load_scan
 

@@ -197,9 +197,16 @@ def baseline_models(
     }
 
 
+#: Rows of the rarer class needed for isotonic calibration (below: Platt's sigmoid, two parameters).
+MIN_ISOTONIC_CLASS = 100
+
+
 def calibrate(model: Pipeline, X: pd.DataFrame, y: np.ndarray) -> CalibratedClassifierCV:
-    """Isotonic calibration on held-out rows (sigmoid when there are too few of them)."""
-    method = "isotonic" if len(y) >= 2000 else "sigmoid"
+    """Isotonic calibration on held-out rows; sigmoid when there are too few of them, or too few of the
+    rarer class: with a few dozen entitled families (the verification sample of a small registry) the
+    isotonic steps jump to 0 and 1 and the forecasts built on them overstate (issue 15)."""
+    rarer = min(int(np.sum(y)), int(len(y) - np.sum(y)))
+    method = "isotonic" if len(y) >= 2000 and rarer >= MIN_ISOTONIC_CLASS else "sigmoid"
     return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X, y)
 
 

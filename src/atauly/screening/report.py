@@ -63,6 +63,63 @@ REPORT_COLUMNS = [
 ]
 
 
+#: Offer figures (issue 15), present when the scan wrote them (a scan since issue 15).
+OFFER_REPORT_COLUMNS = [
+    "capacity",
+    "offered",
+    "expected_entitled_found",
+    "expected_offer_take_up",
+    "offers_monthly_budget",
+    "candidates_per_1000",
+    "offered_per_1000",
+    "expected_found_per_1000",
+]
+_SUMS = ["expected_entitled", "sum_p2", "expected_amount", "sum_a2p", "sum_a2p2"]
+
+
+def forecast(summary: pd.DataFrame, consent_rate: float = DEFAULT_CONSENT_RATE, z: float = 1.96) -> dict:
+    """Forecasts over the offered families, from their population-calibrated probabilities p and the law's
+    monthly amounts a on records, each with a 95% interval: **truly entitled found** (Σ p), **take-up**
+    (families who consent and are entitled: each with probability c·p, c the consent rate) and the
+    **additional monthly budget** (Σ a over them). Families are taken as independent, so the variances
+    are Σ q(1 − q) and Σ a²·q(1 − q) with q = c·p (a normal interval, clipped at 0). The interval covers
+    the randomness of who turns out entitled and who consents, not the model's own error (checked on the
+    verification sample when it is trained) nor the consent rate, an assumption."""
+    c = float(consent_rate)
+    sums = {k: float(summary[k].sum()) if k in summary else 0.0 for k in _SUMS}
+
+    def figure(mean: float, var: float) -> dict:
+        sd = float(np.sqrt(max(var, 0.0)))
+        return {"mean": mean, "low": max(mean - z * sd, 0.0), "high": mean + z * sd}
+
+    return {
+        "offered": int(summary["offered"].sum()) if "offered" in summary else 0,
+        "consent_rate": c,
+        "entitled_found": figure(sums["expected_entitled"], sums["expected_entitled"] - sums["sum_p2"]),
+        "take_up": figure(
+            c * sums["expected_entitled"], c * sums["expected_entitled"] - c**2 * sums["sum_p2"]
+        ),
+        "monthly_budget": figure(c * sums["expected_amount"], c * sums["sum_a2p"] - c**2 * sums["sum_a2p2"]),
+    }
+
+
+def _offer_columns(district: pd.DataFrame, consent_rate: float) -> pd.DataFrame:
+    """Per district: the offers' forecasts (means) and rates per 1,000 families."""
+    out = district.copy()
+    out["expected_entitled_found"] = out["expected_entitled"]
+    out["expected_offer_take_up"] = consent_rate * out["expected_entitled"]
+    out["offers_monthly_budget"] = consent_rate * out["expected_amount"]
+    return out
+
+
+def _rates(df: pd.DataFrame) -> pd.DataFrame:
+    per = 1000.0 / np.maximum(df["families"].to_numpy(dtype=float), 1.0)
+    df["candidates_per_1000"] = df["candidates"].to_numpy(dtype=float) * per
+    df["offered_per_1000"] = df["offered"].to_numpy(dtype=float) * per
+    df["expected_found_per_1000"] = df["expected_entitled_found"].to_numpy(dtype=float) * per
+    return df
+
+
 def tables_from(
     summary: pd.DataFrame, cand: pd.DataFrame, consent_rate: float = DEFAULT_CONSENT_RATE
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -81,11 +138,17 @@ def tables_from(
         {"expected_take_up": 0.0, "expected_budget": 0.0}
     )
     district = district.rename(columns={"expected_budget": "additional_monthly_budget"})
-    cols = REPORT_COLUMNS
+    cols = list(REPORT_COLUMNS)
+    offers = all(c in district for c in ("capacity", "offered", *_SUMS))
+    if offers:  # a scan with capacity-aware offers (issue 15)
+        district = _offer_columns(district, consent_rate)
+        cols += OFFER_REPORT_COLUMNS[:5]
     district = (
         district[["region", "district", *cols]].sort_values(["region", "district"]).reset_index(drop=True)
     )
     region = district.groupby("region", as_index=False)[cols].sum()
+    if offers:
+        district, region = _rates(district), _rates(region)
     region.insert(
         1, "name", [REGION_BY_KATO[k].name_en if k in REGION_BY_KATO else k for k in region["region"]]
     )
@@ -170,6 +233,29 @@ def write_report(
         else {}
     )
     out_dir.mkdir(parents=True, exist_ok=True)
+    summary = pd.read_parquet(scan_dir / "summary")
+    offers_html = ""
+    if "offered" in summary and manifest.get("population_calibrated"):
+        fc = forecast(summary, consent_rate)
+        (out_dir / "forecast.json").write_text(json.dumps(fc, indent=2), encoding="utf-8")
+
+        def fig(f: dict, unit: str = "") -> str:
+            return f"<strong>{f['mean']:,.0f}</strong>{unit} (95% interval {f['low']:,.0f}–{f['high']:,.0f})"
+
+        offers_html = (
+            f"<h2>Offers and forecast</h2><p>{fc['offered']:,} offers within the districts' capacity "
+            f"({int(summary['capacity'].sum()):,} home visits), to the families most probably entitled "
+            f"(population-calibrated probability ≥ {manifest.get('offers', {}).get('min_probability', 0.5)}). "
+            f"Expected truly entitled families among them: {fig(fc['entitled_found'])}; expected take-up "
+            f"(consent rate {consent_rate:.0%}, an assumption): {fig(fc['take_up'])} families; additional monthly "
+            f"budget {fig(fc['monthly_budget'], ' ₸')} (the law's amount on the records). Intervals: who turns out "
+            "entitled and who consents, families independent; not the model's own error.</p>"
+        )
+    elif "offered" in summary:
+        offers_html = (
+            f"<h2>Offers</h2><p>{int(summary['offered'].sum()):,} offers within the districts' capacity. The model "
+            "was not trained on the verification sample: no calibrated forecast of the entitled found.</p>"
+        )
     region.to_csv(out_dir / "by_region.csv", index=False)
     district.to_csv(out_dir / "by_district.csv", index=False)
     total = region.drop(columns=["region", "name"]).sum()
@@ -203,7 +289,7 @@ Expected take-up {total["expected_take_up"]:,.0f} families and {total["additiona
 (model probability × consent rate {consent_rate:.0%}, an assumption).</p>
 <p>On the records, informal income is invisible: many candidates will not be entitled once verified. The
 offer is an invitation to apply, never a decision.</p>
-{imgs}{_table_html(region, "By region")}{_table_html(district, "By district")}</body></html>"""
+{offers_html}{imgs}{_table_html(region, "By region")}{_table_html(district, "By district")}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page, encoding="utf-8")
     return path, region

@@ -42,7 +42,20 @@ CANDIDATE_COLUMNS = [
     "wellbeing_level",
     "reason",
 ]
-EXTRA_COLUMNS = ["members", "per_capita_income", "poverty_line", "monthly_amount", "need_gap"]
+EXTRA_COLUMNS = [
+    "members",
+    "per_capita_income",
+    "poverty_line",
+    "monthly_amount",
+    "need_gap",
+    "offered",  # issue 15: within the district's capacity and above the minimum probability
+    "probability_entitled",  # the population-calibrated probability (NaN for a model that is not)
+    "capacity",  # the district's offers (home visits) this quarter
+    "offer_reason",  # why the family was (or was not) offered, for the officer
+]
+#: The target of a model trained on the verification sample (model.data.load_verified): its calibrated
+#: probability is the population's probability of being truly entitled.
+POPULATION_TARGET = "verified_entitled"
 SUMMARY_COLUMNS = [
     "region",
     "district",
@@ -52,6 +65,16 @@ SUMMARY_COLUMNS = [
     "applied",
     "candidates",
     "candidates_monthly_amount",
+    "capacity",
+    "offered",
+    "offered_monthly_amount",  # Σ a: the law's monthly amount on records over the offered
+    # Sums over the offered of p = probability_entitled and a = amount, from which the report builds its
+    # forecasts and their intervals for any consent rate (screening/report.py, issue 15):
+    "expected_entitled",  # Σ p
+    "sum_p2",  # Σ p²
+    "expected_amount",  # Σ p·a
+    "sum_a2p",  # Σ a²·p
+    "sum_a2p2",  # Σ a²·p²
 ]
 #: Refusal grounds that are sanctions (Art. 128 p.4–6): such families are not offered assistance.
 SANCTIONS = ("refused_employment_measures", "social_contract_breach", "false_information")
@@ -86,6 +109,32 @@ class ScanJob:
     store: str
     model: str  # NAME@vN, resolved once before the scan
     out: str
+    capacity_per_1000: float = 4.0  # offers (home visits) per district and quarter per 1,000 families
+    capacity: int | None = None  # or a fixed number per district (overrides the rate)
+    min_probability: float = 0.5  # no offer below this population-calibrated probability
+
+
+def district_capacity(families: np.ndarray, per_1000: float, fixed: int | None = None) -> np.ndarray:
+    """Offers a district can make this quarter: ``fixed`` each, or ⌈families × per_1000 / 1000⌉ (a
+    district with families gets at least one visit)."""
+    families = np.asarray(families, dtype=np.int64)
+    if fixed is not None:
+        return np.full(len(families), int(fixed), dtype=np.int64)
+    return np.ceil(families * float(per_1000) / 1000.0 - 1e-9).astype(np.int64)
+
+
+def amount_ratio(recommender) -> float:
+    """True ÷ records' monthly amount of the verification sample's entitled families (1 when unknown):
+    the budget forecast's correction for the income the records do not show."""
+    found = recommender.stored.metadata.get("training", {}).get("scan_amounts") or {}
+    ratio = found.get("ratio")
+    return float(ratio) if ratio and np.isfinite(ratio) and ratio > 0 else 1.0
+
+
+def population_calibrated(recommender) -> bool:
+    """Whether the model's probability is the population's probability of true entitlement (trained and
+    calibrated on the verification sample), not the chance that an applicant is approved."""
+    return recommender.stored.metadata.get("target") == POPULATION_TARGET
 
 
 def partitions(registry: Path) -> list[str]:
@@ -239,13 +288,43 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     # Reasons are text: built for the candidates only (a tenth of the families or fewer).
     refusal = law["refusal_reason"].iloc[rows].fillna("").astype(str).to_numpy()
     frame.insert(6, "reason", _reasons(eligible[rows], prob[rows], gap[rows], refusal))
-    # Most in need first: well-being level, then the gap to the poverty line, then the model, then id.
-    frame = frame.sort_values(
-        ["district", "_level", "need_gap", "probability", "family_id"],
-        ascending=[True, True, False, False, True],
-        kind="mergesort",
+    calibrated = population_calibrated(rec)
+    frame["probability_entitled"] = prob[rows] if calibrated else np.nan
+    # Capacity per district from its number of families (all families of the partition, not candidates).
+    counts = pc.value_counts(district_all)
+    n_by_district = dict(
+        zip(
+            counts.field("values").to_pylist(),
+            counts.field("counts").to_numpy(zero_copy_only=False),
+            strict=True,
+        )
     )
+    if calibrated:
+        # Issue 15: the most probably entitled first (every visit costs the same: this finds the most
+        # entitled families per visit), then the larger expected amount, then the gap, then the id.
+        frame["_expected"] = frame["probability_entitled"] * frame["monthly_amount"]
+        keys, ascending = (
+            ["district", "probability_entitled", "_expected", "need_gap", "family_id"],
+            [True, False, False, False, True],
+        )
+    else:
+        # A model that is not population-calibrated: most in need first (well-being level, then the gap
+        # to the poverty line, then the model, then id) — issue 6's order.
+        keys, ascending = (
+            ["district", "_level", "need_gap", "probability", "family_id"],
+            [True, True, False, False, True],
+        )
+    frame = frame.sort_values(keys, ascending=ascending, kind="mergesort")
     frame.insert(3, "rank", frame.groupby("district", sort=False).cumcount().to_numpy() + 1)
+    families_here = frame["district"].map(n_by_district).fillna(0).to_numpy(dtype=np.int64)
+    frame["capacity"] = district_capacity(families_here, job.capacity_per_1000, job.capacity)
+    within = frame["rank"].to_numpy() <= frame["capacity"].to_numpy()
+    if calibrated:
+        sure = frame["probability_entitled"].to_numpy() >= job.min_probability
+    else:
+        sure = np.ones(len(frame), dtype=bool)  # no calibrated probability: capacity alone decides
+    frame["offered"] = within & sure
+    frame["offer_reason"] = _offer_reasons(frame, within, sure, calibrated, job.min_probability)
     frame = frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
     # Per district: region and district codes factorised once (Arrow), sums by integer code. Families
@@ -282,6 +361,8 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
             "candidates_monthly_amount": np.round(total(np.where(candidate & eligible, amount, 0.0)), 2),
         }
     )
+    ratio = amount_ratio(rec) if calibrated else 1.0
+    summary = summary.join(_offer_sums(frame, n_by_district, job, ratio), on="district")
     summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
         SUMMARY_COLUMNS
     ]
@@ -296,6 +377,67 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
         "seconds": time.time() - started,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
+
+
+def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, ratio: float = 1.0) -> pd.DataFrame:
+    """Per district: capacity, offers and the forecast's sums over the offered families (issue 15). The
+    forecast's amount is the law's amount on records × ``ratio`` (:func:`amount_ratio`)."""
+    districts = sorted(str(d) for d in n_by_district if d is not None)
+    capacity = district_capacity([n_by_district[d] for d in districts], job.capacity_per_1000, job.capacity)
+    off = frame.loc[frame["offered"].to_numpy(dtype=bool)]
+    p = off["probability_entitled"].fillna(0.0).to_numpy(dtype=float)
+    amount = off["monthly_amount"].to_numpy(dtype=float)
+    expected = amount * ratio
+    parts = pd.DataFrame(
+        {
+            "district": off["district"].to_numpy(),
+            "offered": 1,
+            "offered_monthly_amount": amount,
+            "expected_entitled": p,
+            "sum_p2": p**2,
+            "expected_amount": p * expected,
+            "sum_a2p": expected**2 * p,
+            "sum_a2p2": expected**2 * p**2,
+        }
+    )
+    sums = parts.groupby("district", sort=True).sum()
+    out = pd.DataFrame({"capacity": capacity}, index=pd.Index(districts, name="district"))
+    out = out.join(sums).fillna(0.0)
+    out["offered"] = out["offered"].astype(np.int64)
+    # Rounded so that the figures do not depend on the summation order (identical with any workers).
+    for col in ("offered_monthly_amount", "expected_amount", "sum_a2p", "sum_a2p2"):
+        out[col] = np.round(out[col].to_numpy(), 2)
+    for col in ("expected_entitled", "sum_p2"):
+        out[col] = np.round(out[col].to_numpy(), 9)
+    return out
+
+
+def _offer_reasons(frame: pd.DataFrame, within, sure, calibrated: bool, min_probability: float) -> np.ndarray:
+    """Why each candidate was (or was not) chosen for an offer, for the officer: the probability of
+    entitlement and its rank against the district's capacity, then what the records show."""
+    rank = frame["rank"].to_numpy().astype(str)
+    cap = frame["capacity"].to_numpy().astype(str)
+    place = np.char.add(np.char.add(np.char.add(" (rank ", rank), " of capacity "), cap)
+    place = np.char.add(place, ")")
+    if calibrated:
+        p = np.char.mod("%.2f", frame["probability_entitled"].to_numpy(dtype=float))
+        head = np.where(
+            within & sure,
+            np.char.add("offered: probability truly entitled ", p),
+            np.where(
+                ~sure,
+                np.char.add(
+                    np.char.add("not offered: probability truly entitled ", p),
+                    f" below the minimum {min_probability:.2f}",
+                ),
+                np.char.add("not offered: beyond the district's capacity, probability truly entitled ", p),
+            ),
+        )
+    else:
+        head = np.where(
+            within, "offered: within the district's capacity", "not offered: beyond the district's capacity"
+        )
+    return np.char.add(head, place)
 
 
 def _strings(arr: pa.Array) -> pd.Series:
@@ -330,12 +472,26 @@ def scan(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Callable[[dict], None] | None = None,
+    capacity_per_1000: float = 4.0,
+    capacity: int | None = None,
+    min_probability: float = 0.5,
 ) -> dict:
     """Scan every partition not already done in ``out``; returns the run's manifest.
 
     ``workers=1`` without a scheduler runs in this process; otherwise a Dask ``LocalCluster`` of
     ``workers`` single-threaded processes, or the cluster at ``scheduler`` (``tcp://host:port``).
+    Offers: each district's ``capacity`` (or ⌈families × ``capacity_per_1000`` / 1000⌉) best-ranked
+    candidates whose population-calibrated probability is at least ``min_probability``.
     """
+    if capacity is not None and capacity < 0 or capacity_per_1000 < 0:
+        raise ScanError("the capacity must not be negative")
+    if not 0 <= min_probability <= 1:
+        raise ScanError("the minimum probability must be between 0 and 1")
+    offers = {
+        "capacity_per_1000": float(capacity_per_1000),
+        "capacity": capacity,
+        "min_probability": float(min_probability),
+    }
     from atauly.law.simulation import Quarter
 
     registry, out, store = Path(registry).resolve(), Path(out).resolve(), Path(store).resolve()
@@ -345,13 +501,17 @@ def scan(
     # the background while this process checks the model and the output directory.
     starting = _ClusterStart(workers) if workers > 1 and scheduler is None else None
     try:
-        return _scan(registry, quarter, out, store, model, parts, workers, scheduler, progress, starting)
+        return _scan(
+            registry, quarter, out, store, model, parts, workers, scheduler, progress, starting, offers
+        )
     finally:
         if starting is not None:
             starting.close()
 
 
-def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progress, starting) -> dict:
+def _scan(
+    registry, quarter, out, store, model, parts, workers, scheduler, progress, starting, offers
+) -> dict:
     from atauly.model import ModelStore
 
     name, version = ModelStore(store).resolve(model)
@@ -363,12 +523,14 @@ def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progr
         "quarter": quarter,
         "model": f"{name}@{version}",
         "partitions": parts,
+        "offers": offers,
+        "population_calibrated": population_calibrated(recommender),
     }
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "scan.json"
     if manifest_path.exists():
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
-        for key in ("registry", "quarter", "model"):
+        for key in ("registry", "quarter", "model", "offers"):
             if previous.get(key) != manifest[key]:
                 raise ScanError(
                     f"{out} holds a scan of another {key} ({previous.get(key)} ≠ {manifest[key]}); "
@@ -380,7 +542,9 @@ def _scan(registry, quarter, out, store, model, parts, workers, scheduler, progr
     )
     # Largest partitions first: a large region started last would leave the other workers idle.
     todo = sorted((p for p in parts if p not in done), key=lambda p: -_size(registry, p))
-    jobs = [ScanJob(str(registry), p, quarter, str(store), f"{name}@{version}", str(out)) for p in todo]
+    jobs = [
+        ScanJob(str(registry), p, quarter, str(store), f"{name}@{version}", str(out), **offers) for p in todo
+    ]
     for stale in (*out.glob("candidates/.*.tmp"), *out.glob("summary/.*.tmp")):
         stale.unlink()  # a partition file half-written by a killed run (never renamed into place)
     results = []
