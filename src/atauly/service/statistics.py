@@ -203,9 +203,9 @@ def _equations(out: dict) -> list[tuple[tuple, list[tuple]]]:
 def suppress_all(out: dict, min_cell: int) -> dict:
     """Primary suppression of every row (:func:`suppress`), then **complementary suppression**: wherever a
     published total and its parts (:func:`_equations`) have exactly one hidden count — which the others
-    would give away by subtraction — the smallest shown non-zero part is hidden too (as :data:`HIDDEN`), or
-    the total where no part can be; repeated until no such sum is left, since one hidden cell may open
-    another sum. A row with a hidden ``overrides`` withholds its agreement and override rate (the rates
+    would give away by subtraction — the smallest shown part of at least ``2 * min_cell - 1`` is hidden
+    too (as :data:`HIDDEN`; else the largest shown non-zero part, else the total); repeated until no such
+    sum is left, since one hidden cell may open another sum. A row with a hidden ``overrides`` withholds its agreement and override rate (the rates
     times ``decided`` give the count back); one with a hidden ``decided`` all its rates and amount."""
     exact = {"totals": [out["totals"]], **{k: out[k] for k in TABLES}}
     shown = {k: [suppress(r, min_cell) for r in rows] for k, rows in exact.items()}
@@ -228,7 +228,10 @@ def suppress_all(out: dict, min_cell: int) -> dict:
             if len(secret) != 1:
                 continue
             spare = [p for p in parts if p != secret[0] and not hidden(p) and value(p) > 0]
-            cover = min(spare, key=value) if spare else total
+            # a cover of 2·min_cell − 1 or more keeps the whole 1..min_cell − 1 open for the small cell
+            # (the pair's sum minus a cover known to be ≥ min_cell bounds it); else the largest there is
+            wide = [p for p in spare if value(p) >= 2 * min_cell - 1]
+            cover = min(wide, key=value) if wide else max(spare, key=value) if spare else total
             if cover == secret[0]:  # a total hidden with every part 0: nothing to protect
                 continue
             t, i, c = cover
