@@ -169,6 +169,110 @@ def suppress(row: dict, min_cell: int) -> dict:
     return out
 
 
+#: How a complementary-suppressed count shows: a count of ``min_cell`` or more hidden only so that a small
+#: sibling cannot be recovered by subtraction (the statistical offices' "x").
+HIDDEN = "x"
+
+
+def _equations(out: dict) -> list[tuple[tuple, list[tuple]]]:
+    """Every published "total = sum of parts" among the counts, as cells ``(table, row index, column)``:
+    regions under the totals, districts under their region, model versions under the totals, overrides by
+    reason under their district's, their model version's and the total overrides, and within a row
+    ``decided = approved + rejected`` and ``applications = open + decided``."""
+    eqs: list[tuple[tuple, list[tuple]]] = []
+
+    def under(table: str, key: str, parent: str, parent_key: str | None, cols: list[str], child: str) -> None:
+        for j, prow in enumerate(out[parent] if parent != "totals" else [out["totals"]]):
+            kids = [i for i, r in enumerate(out[table]) if parent_key is None or r[key] == prow[parent_key]]
+            for col in cols:
+                eqs.append(((parent, j, col), [(table, i, child or col) for i in kids]))
+
+    under("by_region", "region", "totals", None, COUNTS, "")
+    under("by_district", "region", "by_region", "region", COUNTS, "")
+    under("by_model", "model_version", "totals", None, COUNTS, "")
+    under("overrides_by_reason", "district", "by_district", "district", ["overrides"], "count")
+    under("overrides_by_reason", "model_version", "by_model", "model_version", ["overrides"], "count")
+    under("overrides_by_reason", "", "totals", None, ["overrides"], "count")
+    for table in ("totals", "by_region", "by_district", "by_model"):
+        for i in range(len(out[table]) if table != "totals" else 1):
+            eqs.append(((table, i, "decided"), [(table, i, "approved"), (table, i, "rejected")]))
+            eqs.append(((table, i, "applications"), [(table, i, "open"), (table, i, "decided")]))
+    return eqs
+
+
+def suppress_all(out: dict, min_cell: int) -> dict:
+    """Primary suppression of every row (:func:`suppress`), then **complementary suppression**: wherever a
+    published total and its parts (:func:`_equations`) have exactly one hidden count — which the others
+    would give away by subtraction — the smallest shown part of at least ``2 * min_cell - 1`` is hidden
+    too (as :data:`HIDDEN`; else the largest shown non-zero part, else the total); repeated until no such
+    sum is left, since one hidden cell may open another sum. A row with a hidden ``overrides`` withholds its agreement and override rate (the rates
+    times ``decided`` give the count back); one with a hidden ``decided`` all its rates and amount."""
+    exact = {"totals": [out["totals"]], **{k: out[k] for k in TABLES}}
+    shown = {k: [suppress(r, min_cell) for r in rows] for k, rows in exact.items()}
+    eqs = _equations(out)
+
+    def hidden(cell: tuple) -> bool:
+        t, i, c = cell
+        return isinstance(shown[t][i][c], str)
+
+    def value(cell: tuple) -> int:
+        t, i, c = cell
+        return exact[t][i][c]
+
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in eqs:
+            cells = [total, *parts]
+            secret = [c for c in cells if hidden(c)]
+            if len(secret) != 1:
+                continue
+            spare = [p for p in parts if p != secret[0] and not hidden(p) and value(p) > 0]
+            # a cover of 2·min_cell − 1 or more keeps the whole 1..min_cell − 1 open for the small cell
+            # (the pair's sum minus a cover known to be ≥ min_cell bounds it); else the largest there is
+            wide = [p for p in spare if value(p) >= 2 * min_cell - 1]
+            cover = min(wide, key=value) if wide else max(spare, key=value) if spare else total
+            if cover == secret[0]:  # a total hidden with every part 0: nothing to protect
+                continue
+            t, i, c = cover
+            shown[t][i][c] = HIDDEN
+            shown[t][i]["suppressed"] = True
+            changed = True
+    for rows in shown.values():
+        for row in rows:
+            if isinstance(row.get("overrides"), str):
+                row["agreement"] = row["override_rate"] = None
+            if isinstance(row.get("decided"), str):
+                for key in DERIVED:
+                    row[key] = None
+    return {**out, "totals": shown["totals"][0], **{k: shown[k] for k in TABLES}}
+
+
+def _aggregate(df: pd.DataFrame, today: date) -> dict:
+    """The totals and the tables of one scope's cases (exact figures)."""
+    out = {
+        "totals": _summary(df, today),
+        "by_region": [{"region": k, **_summary(g, today)} for k, g in df.groupby("region", sort=True)],
+        "by_district": [
+            {"district": k[1], "region": k[0], **_summary(g, today)}
+            for k, g in df.groupby(["region", "district"], sort=True)
+        ],
+        "by_model": [
+            {"model_version": k, **_summary(g, today)} for k, g in df.groupby("model_version", sort=True)
+        ],
+        "overrides_by_reason": [],
+    }
+    decided = df[df["status"].isin(DECIDED_STATES) & df["outcome"].notna()]
+    over = decided[decided["override"].astype(bool)]
+    if len(over):
+        counts = over.groupby(["reason_code", "district", "model_version"], dropna=False).size()
+        out["overrides_by_reason"] = [
+            {"reason_code": r, "district": d, "model_version": m, "count": int(n)}
+            for (r, d, m), n in counts.items()
+        ]
+    return out
+
+
 def compute(
     db: DB,
     user: User,
@@ -182,7 +286,7 @@ def compute(
     admins the country (or the ``region``/``district`` asked for).
 
     Analysts see aggregates only, with small-cell suppression (:func:`suppress`, ``min_cell``, default
-    10). Only decided cases contribute the recommendation and the law's result (agreement, overrides), so
+    10) and complementary suppression (:func:`suppress_all`). Only decided cases contribute the recommendation and the law's result (agreement, overrides), so
     nothing here shows an open case's result before a blind-mode assessment.
 
     ``read``: a session for the long read (the service's read-only pool on SQLite), so that the one
@@ -208,31 +312,9 @@ def compute(
     else:
         with read:
             df = _frame(read, region, district)
-    out = {
-        "scope": {"region": region, "district": district},
-        "totals": _summary(df, today),
-        "by_region": [{"region": k, **_summary(g, today)} for k, g in df.groupby("region", sort=True)],
-        "by_district": [
-            {"district": k[1], "region": k[0], **_summary(g, today)}
-            for k, g in df.groupby(["region", "district"], sort=True)
-        ],
-        "by_model": [
-            {"model_version": k, **_summary(g, today)} for k, g in df.groupby("model_version", sort=True)
-        ],
-        "overrides_by_reason": [],
-    }
-    decided = df[df["status"].isin(DECIDED_STATES) & df["outcome"].notna()]
-    over = decided[decided["override"].astype(bool)]
-    if len(over):
-        counts = over.groupby(["reason_code", "district", "model_version"], dropna=False).size()
-        out["overrides_by_reason"] = [
-            {"reason_code": r, "district": d, "model_version": m, "count": int(n)}
-            for (r, d, m), n in counts.items()
-        ]
+    out = {"scope": {"region": region, "district": district}, **_aggregate(df, today)}
     if user.role == "analyst" and min_cell > 1:
-        for key in ("by_region", "by_district", "by_model", "overrides_by_reason"):
-            out[key] = [suppress(r, min_cell) for r in out[key]]
-        out["totals"] = suppress(out["totals"], min_cell)
+        out = suppress_all(out, min_cell)
         out["min_cell"] = min_cell
     record(
         db,
