@@ -144,9 +144,9 @@ def _num(value) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-@router.get("/statistics")
-def statistics_page(page: SignedIn, region: str = "", district: str = ""):
-    stats = statistics.compute(
+def _statistics(page, region: str, district: str) -> dict:
+    """The statistics of the page's user's scope (small cells suppressed), read off the write connection."""
+    return statistics.compute(
         page.db,
         page.user,
         region=region or None,
@@ -154,6 +154,11 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
         min_cell=page.request.app.state.settings.statistics_min_cell,
         read=page.request.app.state.read_sessions(),
     )
+
+
+@router.get("/statistics")
+def statistics_page(page: SignedIn, region: str = "", district: str = ""):
+    stats = _statistics(page, region, district)
     f = Fmt(page.t)
     totals = stats["totals"]
     by_district = _stat_rows(page, stats["by_district"], "district")
@@ -230,14 +235,7 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
 def statistics_csv(page: SignedIn, table: str = "by_district", region: str = "", district: str = ""):
     if table not in statistics.TABLES:
         raise ServiceError(422, f"table: unknown table {table!r}; use one of {', '.join(statistics.TABLES)}")
-    stats = statistics.compute(
-        page.db,
-        page.user,
-        region=region or None,
-        district=district or None,
-        min_cell=page.request.app.state.settings.statistics_min_cell,
-        read=page.request.app.state.read_sessions(),
-    )
+    stats = _statistics(page, region, district)
     body = statistics.to_csv(stats, table)
     response = Response(body, media_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="atauly-{table}.csv"'
