@@ -12,9 +12,9 @@ from openfisca_core.periods import period
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 
+from .calendar import previous_quarter_months
 from .simulation import Quarter, build_simulation
 from .system import tax_benefit_system
-from .variables.asp import previous_quarter_months
 
 #: Output columns of ``atauly law compute`` (a contract: add freely, never rename).
 RESULT_COLUMNS = [

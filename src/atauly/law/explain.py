@@ -18,10 +18,11 @@ from atauly.i18n import N_, Translator
 from atauly.registry import Registry
 from atauly.registry.codes import INCOME_SOURCES, REGIONS, region_name
 
+from .calendar import previous_quarter_instant, previous_quarter_months, quarter_label
 from .compute import application_months
 from .simulation import Quarter, build_simulation
 from .system import tax_benefit_system
-from .variables.asp import by_region, previous_quarter_instant, previous_quarter_months
+from .variables.asp import by_region
 
 REFUSAL_TEXT = {
     "income_above_poverty_line": N_("Per-capita income above the poverty line (Social Code Art. 128 p.1)"),
@@ -165,10 +166,6 @@ def _ref(parameter) -> str:
     return str(ref or parameter.description or "")
 
 
-def _quarter_label(instant) -> str:
-    return f"{instant.year}Q{(instant.month - 1) // 3 + 1}"
-
-
 def explain(
     registry: Registry, family_id: str, quarter: Quarter | str, lang: str = "ru", tbs=None
 ) -> Explanation:
@@ -189,7 +186,7 @@ def explain(
     params = tbs.parameters
     at = tbs.parameters(month)
     prev_instant = previous_quarter_instant(period(month))
-    prev_q = _quarter_label(prev_instant)
+    prev_q = quarter_label(prev_instant)
     months = [str(m) for m in previous_quarter_months(period(month))]
     members = int(v("members"))
     counted = float(v("counted_income_quarter"))

@@ -18,8 +18,8 @@ from openfisca_core.simulations import Simulation
 from atauly.registry import REGION_BY_KATO, Registry, code_indices
 from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES, ROLES
 
+from .calendar import previous_quarter_months
 from .system import tax_benefit_system
-from .variables.asp import previous_quarter_months
 from .variables.inputs import NO_DATE
 
 _QUARTER = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")

@@ -8,34 +8,24 @@ No. 473).
 """
 
 from datetime import date
-from functools import lru_cache
 
 import numpy as np
 from openfisca_core.indexed_enums import Enum
 from openfisca_core.periods import MONTH
-from openfisca_core.periods import period as make_period
 from openfisca_core.variables import Variable
 
 from atauly.registry.codes import INCOME_SOURCES
 
+from ..calendar import (
+    month_index,
+    months_between,
+    months_left_in_quarter,
+    previous_quarter_instant,
+    previous_quarter_months,
+)
 from ..entities import Family, Person
 from ..money import Money, divide_half_up, share_tiyn, to_kzt, to_tiyn
 from .inputs import EmploymentStatus, Region, Sex
-
-
-def quarter_start(period):
-    """The first month of the calendar quarter that contains ``period``'s start."""
-    start = period.start
-    return make_period(f"{start.year}-{(start.month - 1) // 3 * 3 + 1:02d}")
-
-
-def previous_quarter_months(period):
-    first = quarter_start(period)
-    return [first.offset(k, "month") for k in (-3, -2, -1)]
-
-
-def previous_quarter_instant(period):
-    return quarter_start(period).offset(-3, "month").start
 
 
 def by_region(node, region):
@@ -45,65 +35,6 @@ def by_region(node, region):
     """
     values = np.array([node[name] for name in region.possible_values.names], dtype=np.float64)
     return values[np.asarray(region)]
-
-
-def _month_index(dates):
-    return _calendar(dates)[0]
-
-
-def _calendar(dates):
-    """(months since 1970-01, day of the month, is the month's last day) of datetime64 dates.
-
-    The same values as numpy's ``astype("datetime64[M]")`` conversions (``_calendar_reference``, which
-    this is property-tested against) at a fraction of their cost, which matters for the ages of 20
-    million persons: the fields are computed once per calendar day of the span the dates cover (a few
-    tens of thousands of days: births since 1900, the "no date" of 1900-01-01) and looked up. Arrays with
-    NaT, or spanning more than ``_TABLE_SPAN`` days, go through the reference.
-    """
-    days = np.asarray(dates).astype("datetime64[D]")
-    if days.size == 0 or np.isnat(days).any():
-        return _calendar_reference(days)
-    number = days.astype(np.int64)
-    lo, hi = int(number.min()), int(number.max())
-    if hi - lo > _TABLE_SPAN:
-        return _calendar_reference(days)
-    table = _calendar_table(lo - lo % _TABLE_STEP, hi - hi % _TABLE_STEP + _TABLE_STEP)
-    index = number - (lo - lo % _TABLE_STEP)
-    return tuple(column[index] for column in table)
-
-
-_TABLE_SPAN = 400 * 366  # days; wider spans (odd data) go through the reference
-_TABLE_STEP = 4096  # table bounds are rounded to this, so that nearby spans share a cached table
-
-
-@lru_cache(maxsize=8)
-def _calendar_table(lo: int, hi: int):
-    fields = _calendar_reference(np.arange(lo, hi, dtype=np.int64).astype("datetime64[D]"))
-    for column in fields:
-        column.setflags(write=False)
-    return fields
-
-
-def _calendar_reference(dates):
-    """The same fields by numpy's calendar conversions (slow; the definition ``_calendar`` is tested
-    against, and its path for NaT)."""
-    d = np.asarray(dates).astype("datetime64[D]")
-    month = d.astype("datetime64[M]")
-    day = (d - month.astype("datetime64[D]")).astype(np.int64) + 1
-    last = (d + np.timedelta64(1, "D")).astype("datetime64[M]") != month
-    return month.astype(np.int64), day, last
-
-
-def months_between(earlier, later):
-    """Whole months from ``earlier`` to ``later`` (negative when ``later`` comes first).
-
-    A month is complete on the same day of a later month, or on its last day when that month is shorter
-    (31 Aug → 28 Feb is six months; born 29 Feb → a year older on 28 Feb).
-    """
-    later_month, later_day, later_last = _calendar(later)
-    earlier_month, earlier_day, _ = _calendar(earlier)
-    short = (later_day < earlier_day) & ~later_last
-    return later_month - earlier_month - short
 
 
 # --- dates and ages -----------------------------------------------------------------------------------
@@ -119,7 +50,7 @@ class reference_date(Variable):
     def formula(family, period, parameters):
         applied = family("application_date", period)
         first = np.datetime64(period.start.date.isoformat(), "D")
-        in_month = _month_index(applied) == _month_index(np.array([first]))[0]
+        in_month = month_index(applied) == month_index(np.array([first]))[0]
         return np.where(in_month, applied, first)
 
 
@@ -658,7 +589,7 @@ class asp_assignment_months(Variable):
     )
 
     def formula(family, period, parameters):
-        left = 3 - (period.start.month - 1) % 3
+        left = months_left_in_quarter(period)
         return np.where(family("asp_eligible", period), left, 0)
 
 
