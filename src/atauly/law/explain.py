@@ -22,7 +22,7 @@ from .calendar import previous_quarter_instant, previous_quarter_months, quarter
 from .compute import application_months
 from .simulation import Quarter, build_simulation
 from .system import tax_benefit_system
-from .variables.asp import by_region
+from .variables.region import by_region
 
 REFUSAL_TEXT = {
     "income_above_poverty_line": N_("Per-capita income above the poverty line (Social Code Art. 128 p.1)"),
