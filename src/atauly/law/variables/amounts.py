@@ -33,7 +33,7 @@ class asp_gap_per_member(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = "Poverty line minus per-capita income, not below zero"
     reference = "Fact sheet §2.1 (social-balkhash id=838; mgorod.kz 2025-08-18)"
 
@@ -46,7 +46,7 @@ class asp_monthly_amount(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = (
         "Monthly ASP: (poverty line − per-capita income) × members (in 2019, children guaranteed 70% of SM)"
     )
@@ -72,7 +72,7 @@ class child_supplement_monthly(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = "Monthly supplement for children aged 1–6 of an entitled family: 1.5 MRP per child"
     reference = "Fact sheet §2.7 (monetised GSP from 2023: aqparat.info 2022-12-29; nur.kz 2258904)"
 
@@ -115,7 +115,7 @@ class asp_quarter_total(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = "Total paid for the assignment period: (ASP + child supplement) × months assigned"
     reference = "gov.kz/situations/11 (quarterly assignment, monthly payment)"
 

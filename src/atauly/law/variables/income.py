@@ -16,7 +16,7 @@ class counted_income_quarter(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = "Counted income of all members in the quarter before the application quarter (KZT)"
     reference = "Social Code Art. 127 p.2; Order MLSP 26 May 2023 No. 181 (excluded sources: parameters income.excluded)"
 
@@ -40,7 +40,7 @@ class per_capita_income(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = "Average monthly per-capita income: counted income ÷ members ÷ 3, rounded half up to the tiyn"
     reference = "Social Code Art. 127 p.2; rounding: docs/law.md (one rule, half up to the tiyn)"
 

@@ -43,7 +43,7 @@ class subsistence_minimum_reference(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = "Subsistence minimum of the family's region for the quarter preceding the application quarter"
     reference = (
         "Order MLSP 19 May 2023 No. 160 p.1; fact sheet §1.2 (the PL is regional and quarterly in practice)"
@@ -78,7 +78,7 @@ class median_income_reference(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = (
         "Median per-capita income of the family's region for the quarter preceding the application quarter"
     )
@@ -94,7 +94,7 @@ class poverty_line(Money):
     value_type = float
     entity = Family
     definition_period = MONTH
-    unit = "currency"
+    unit = "currency-KZT"
     label = (
         "Poverty line: max(share × median income, share × subsistence minimum), half up to the whole tenge"
     )
