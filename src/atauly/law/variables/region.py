@@ -27,6 +27,18 @@ REGIONS_CREATED = {"abai": "east_kazakhstan", "zhetisu": "almaty_region", "ulyta
 REGIONS_CREATED_ON = date(2022, 6, 8)
 
 
+def _parents() -> np.ndarray:
+    """For each region (by enum index) the region whose values applied before 8 Jun 2022."""
+    names = list(Region.names)
+    parent = np.arange(len(names))
+    for new, old in REGIONS_CREATED.items():
+        parent[names.index(new)] = names.index(old)
+    return parent
+
+
+PARENT_REGION = _parents()
+
+
 class parameter_region(Variable):
     value_type = Enum
     possible_values = Region
@@ -40,10 +52,15 @@ class parameter_region(Variable):
     reference = "Decree of 4 May 2022 (in force 8 Jun 2022), fact sheet §5; Social Code Art. 120 p.4"
 
     def formula(family, period, parameters):
+        """Before June 2022: a region created on 8 Jun 2022 takes the values of the oblast it was part of."""
+        return PARENT_REGION[np.asarray(family("region", period))]
+
+    def formula_2022_06(family, period, parameters):
+        """June 2022: the oblast it was part of before the 8th (by the reference date), itself from then."""
         region = np.asarray(family("region", period))
         before = family("reference_date", period) < np.datetime64(REGIONS_CREATED_ON.isoformat(), "D")
-        names = list(Region.names)
-        parent = np.arange(len(names))
-        for new, old in REGIONS_CREATED.items():
-            parent[names.index(new)] = names.index(old)
-        return np.where(before, parent[region], region)
+        return np.where(before, PARENT_REGION[region], region)
+
+    def formula_2022_07(family, period, parameters):
+        """From July 2022: the region of residence."""
+        return np.asarray(family("region", period))
