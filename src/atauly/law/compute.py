@@ -129,6 +129,25 @@ def income_coverage(registry: Registry, quarter: Quarter | str) -> IncomeCoverag
     )
 
 
+def check_income_coverage(
+    registry: Registry, quarter: Quarter | str, recorded: bool, allow_missing: bool = False
+) -> list[str]:
+    """Warnings on the incomes the law counts for ``quarter`` (families without any; informal earnings in a
+    recorded view). No income row at all raises :class:`MissingIncomeError`, or, with ``allow_missing``,
+    is the first warning."""
+    coverage = income_coverage(registry, quarter)
+    warnings = []
+    if coverage.none:
+        if not allow_missing:
+            raise MissingIncomeError(coverage.error())
+        warnings.append(coverage.error())
+    if coverage.warning():
+        warnings.append(coverage.warning())
+    if recorded and coverage.informal_warning():
+        warnings.append(coverage.informal_warning())
+    return warnings
+
+
 def application_months(families: pd.DataFrame, quarter: Quarter) -> pd.Series:
     """The month each family is computed for: its application month when inside the quarter, else the
     quarter's first month (proactive scan of families that have not applied in that quarter)."""
