@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -70,8 +71,9 @@ def test_sample_cases(result):
 def test_quarter_parsing():
     assert Quarter.parse("2025Q3").months == ["2025-07", "2025-08", "2025-09"]
     assert str(Quarter.parse("2024-q1")) == "2024Q1"
+    # The registry's Quarter (atauly.registry.quarter): its errors are ValueErrors naming the bad text.
     for bad in ("2025Q5", "2025-07", "Q3"):
-        with pytest.raises(ValueError, match="2025Q3"):
+        with pytest.raises(ValueError, match=re.escape(repr(bad))):
             Quarter.parse(bad)
 
 

@@ -29,12 +29,12 @@ ViewOpt = Annotated[
 
 
 def _quarter(text: str):
-    from atauly.law.simulation import Quarter
+    from atauly.registry.quarter import Quarter, QuarterError
 
     try:
         return Quarter.parse(text)
-    except ValueError as exc:
-        fail(str(exc))
+    except QuarterError as exc:
+        fail(f"--quarter: {exc} (a quarter looks like 2025Q3)")
 
 
 def _view(view: str | None, registry: Path) -> str | None:

@@ -1,4 +1,5 @@
-"""Calendar helpers of the law: the quarter of a period, and vectorised date arithmetic.
+"""Calendar helpers of the law: the quarters of OpenFisca periods (adapters to the registry's one
+:class:`~atauly.registry.quarter.Quarter` type), and vectorised date arithmetic.
 
 Ages, sanction periods and reference dates are computed for every person of a registry (20 million at
 national scale), so the date fields are not taken through numpy's calendar conversions for every
@@ -10,36 +11,29 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from openfisca_core.periods import instant as make_instant
 from openfisca_core.periods import period as make_period
 
-# --- quarters of OpenFisca periods ------------------------------------------------------------------
+from atauly.registry.quarter import Quarter
 
-
-def quarter_start(period):
-    """The first month of the calendar quarter that contains ``period``'s start."""
-    start = period.start
-    return make_period(f"{start.year}-{(start.month - 1) // 3 * 3 + 1:02d}")
+# --- quarters of OpenFisca periods (adapters to the registry's Quarter) --------------------------------
 
 
 def previous_quarter_months(period):
-    """The three months of the calendar quarter before the one that contains ``period``'s start."""
-    first = quarter_start(period)
-    return [first.offset(k, "month") for k in (-3, -2, -1)]
+    """The three months (OpenFisca periods) of the calendar quarter before the one ``period`` starts in:
+    the months whose income counts (Social Code Art. 127 p.2)."""
+    return [make_period(month) for month in Quarter.of_openfisca(period).reference_months]
 
 
 def previous_quarter_instant(period):
-    """The first day of the calendar quarter before the one that contains ``period``'s start."""
-    return quarter_start(period).offset(-3, "month").start
+    """The first day (an OpenFisca instant) of the calendar quarter before the one ``period`` starts in."""
+    return make_instant(Quarter.of_openfisca(period).previous().start)
 
 
 def months_left_in_quarter(period) -> int:
     """Months from ``period``'s month to the end of its quarter, both included (1 to 3)."""
-    return 3 - (period.start.month - 1) % 3
-
-
-def quarter_label(instant) -> str:
-    """``2025Q3`` for an instant (or date) in that quarter."""
-    return f"{instant.year}Q{(instant.month - 1) // 3 + 1}"
+    months = Quarter.of_openfisca(period).months
+    return len(months) - months.index(str(period.first_month))
 
 
 # --- vectorised date arithmetic -----------------------------------------------------------------------

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from openfisca_core.periods import period
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
+from atauly.registry.quarter import Quarter
 
-from .calendar import previous_quarter_months
-from .simulation import Quarter, build_simulation
+from .simulation import build_simulation
 from .system import tax_benefit_system
 
 #: Output columns of ``atauly law compute`` (a contract: add freely, never rename).
@@ -109,8 +108,8 @@ class IncomeCoverage:
 
 def income_coverage(registry: Registry, quarter: Quarter | str) -> IncomeCoverage:
     """The income rows of ``registry`` that the law counts for ``quarter``, and the families without any."""
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    months = tuple(str(m) for m in previous_quarter_months(period(quarter.first_month)))
+    quarter = Quarter.parse(quarter)
+    months = tuple(quarter.reference_months)
     inc = registry.incomes
     person_family, income_person = registry.positions()
     in_months = inc["month"].isin(months).to_numpy(dtype=bool, na_value=False) & (income_person >= 0)
@@ -166,7 +165,7 @@ def compute(
     Families are computed in groups by application month (at most three simulations). ``progress`` is
     called with the number of families finished after each group.
     """
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    quarter = Quarter.parse(quarter)
     tbs = tbs or tax_benefit_system()
     months = application_months(registry.families, quarter).to_numpy()
     groups = sorted(pd.unique(months))  # (a hash of the few month strings, not a sort of every family's)
@@ -212,7 +211,7 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
         df[col] = np.round(df[col].astype(np.float64), 2)
     df["refusal_reason"] = df["refusal_reason"].where(df["refusal_reason"] != "none", "")
     df["asp_type"] = df["asp_type"].where(df["asp_type"] != "none", "")
-    last = quarter.months[-1]
+    last = quarter.last_month
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
 

@@ -12,8 +12,8 @@ import sys
 
 from atauly.i18n import Translator
 from atauly.registry import Registry
+from atauly.registry.quarter import Quarter
 
-from ..simulation import Quarter
 from ..system import tax_benefit_system
 from . import steps
 from .case import Case, Explanation, one_family, parameter_reference
@@ -48,7 +48,7 @@ def explain(
     registry: Registry, family_id: str, quarter: Quarter | str, lang: str = "ru", tbs=None
 ) -> Explanation:
     """Explain the result of the law for one family of a (validated) registry."""
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    quarter = Quarter.parse(quarter)
     tbs = tbs or tax_benefit_system()
     one, month, sim = one_family(registry, family_id, quarter, tbs)
     case = Case(one, family_id, quarter, month, sim, tbs, Translator(lang))
@@ -70,7 +70,7 @@ def explain(
 
 def openfisca_trace(registry: Registry, family_id: str, quarter: Quarter | str, tbs=None) -> list[str]:
     """OpenFisca's own computation log for one family (every variable and its value)."""
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    quarter = Quarter.parse(quarter)
     _, month, sim = one_family(registry, family_id, quarter, tbs or tax_benefit_system())
     sim.trace = True
     for name in ("asp_quarter_total", "asp_type"):

@@ -11,10 +11,11 @@ from openfisca_core.periods import period
 
 from atauly.i18n import Translator
 from atauly.registry import Registry
+from atauly.registry.quarter import Quarter
 
-from ..calendar import previous_quarter_instant, previous_quarter_months, quarter_label
+from ..calendar import previous_quarter_instant
 from ..compute import application_months
-from ..simulation import Quarter, build_simulation
+from ..simulation import build_simulation
 from ..variables.region import by_region
 from .messages import LEGAL_HEADING, SOURCES_HEADING
 
@@ -114,11 +115,11 @@ class Case:
     @cached_property
     def previous_quarter(self) -> str:
         """The quarter whose incomes count and whose subsistence minimum and median the line uses."""
-        return quarter_label(self.previous_quarter_instant)
+        return str(Quarter.of(self.month).previous())
 
     @cached_property
     def counted_months(self) -> list[str]:
-        return [str(m) for m in previous_quarter_months(period(self.month))]
+        return Quarter.of(self.month).reference_months
 
     @cached_property
     def region_kato(self) -> str:

@@ -276,7 +276,7 @@ def assignment(case: Case) -> None:
         t(
             "Assigned from {start} to {end} ({n} month(s)), paid monthly: {total} in all",
             start=case.month,
-            end=case.quarter.months[-1],
+            end=case.quarter.last_month,
             n=int(case.value("asp_assignment_months")),
             total=t.money(float(case.value("asp_quarter_total")), 2),
         )
