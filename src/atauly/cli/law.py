@@ -27,6 +27,19 @@ ViewOpt = Annotated[
     ),
 ]
 
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option("--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."),
+]
+AllowMissingIncomesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing-incomes",
+        help="Compute even when the registry holds no income row for the quarter the law counts "
+        "(every income then counts as 0).",
+    ),
+]
+
 
 def _quarter(text: str):
     from atauly.registry.quarter import Quarter, QuarterError
@@ -58,20 +71,8 @@ def compute_cmd(
             help="Leave out families with data problems (listed in the rejects file) instead of stopping.",
         ),
     ] = False,
-    rejects: Annotated[
-        Path | None,
-        typer.Option(
-            "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
-        ),
-    ] = None,
-    allow_missing_incomes: Annotated[
-        bool,
-        typer.Option(
-            "--allow-missing-incomes",
-            help="Compute even when the registry holds no income row for the quarter the law counts "
-            "(every income then counts as 0).",
-        ),
-    ] = False,
+    rejects: RejectsOpt = None,
+    allow_missing_incomes: AllowMissingIncomesOpt = False,
 ) -> None:
     """Apply the law to every family: eligibility, type, amount, child supplement, refusal reason."""
     from atauly.law.compute import by_region, compute
@@ -82,12 +83,7 @@ def compute_cmd(
         fail(f"--out must end in .parquet or .csv, got {out.name}")
     label = f", {view} view" if (registry / view).is_dir() else ""
     reg = _load_checked(
-        registry,
-        view,
-        q,
-        skip_invalid,
-        rejects or out.with_name(out.stem + ".rejects.csv"),
-        allow_missing_incomes,
+        registry, view, q, skip_invalid, rejects or _rejects_next_to(out), allow_missing_incomes
     )
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {q}", total=len(reg.families))
@@ -101,6 +97,10 @@ def compute_cmd(
         )
     )
     err_console.print(f"Wrote {len(result):,} rows to {out}")
+
+
+def _rejects_next_to(out: Path) -> Path:
+    return out.with_name(out.stem + ".rejects.csv")
 
 
 def _load_checked(registry: Path, view: str, q, skip_invalid: bool, rejects: Path, allow_missing: bool):
@@ -185,19 +185,8 @@ def reform_cmd(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave out families with data problems (see --rejects).")
     ] = False,
-    rejects: Annotated[
-        Path | None,
-        typer.Option(
-            "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
-        ),
-    ] = None,
-    allow_missing_incomes: Annotated[
-        bool,
-        typer.Option(
-            "--allow-missing-incomes",
-            help="Compute even when the registry holds no income row for the quarter the law counts.",
-        ),
-    ] = False,
+    rejects: RejectsOpt = None,
+    allow_missing_incomes: AllowMissingIncomesOpt = False,
 ) -> None:
     """Compare recipients and monthly budget by region: baseline vs a parametric reform."""
     from atauly.law.reforms import MONEY_COLUMNS, SUMMARY_COLUMNS, ReformError, compare, reform_from
@@ -212,12 +201,7 @@ def reform_cmd(
     out = out or get_settings().results_dir / f"reform-{q}.csv"
     view = _view(view, registry)
     reg = _load_checked(
-        registry,
-        view,
-        q,
-        skip_invalid,
-        rejects or out.with_name(out.stem + ".rejects.csv"),
-        allow_missing_incomes,
+        registry, view, q, skip_invalid, rejects or _rejects_next_to(out), allow_missing_incomes
     )
     with err_console.status(f"Computing baseline and reform for {q}…"):
         table = compare(reg, str(q), overrides)
