@@ -166,7 +166,9 @@ def _date_arrays(draw):
 def test_calendar_lookup_equals_numpys_calendar(earlier, later):
     """Ages and sanction periods use a per-day lookup of calendar fields; it must equal numpy's
     datetime64 calendar (the definition) for every date, month ends and 29 February included."""
-    from atauly.law.variables.asp import _calendar, _calendar_reference, months_between
+    from atauly.law.calendar import calendar_fields as _calendar
+    from atauly.law.calendar import calendar_reference as _calendar_reference
+    from atauly.law.calendar import months_between
 
     n = min(len(earlier), len(later))
     earlier, later = earlier[:n], later[:n]
@@ -179,7 +181,9 @@ def test_calendar_lookup_equals_numpys_calendar(earlier, later):
 
 
 def test_calendar_edges():
-    from atauly.law.variables.asp import _calendar, _calendar_reference, _calendar_table
+    from atauly.law.calendar import calendar_fields as _calendar
+    from atauly.law.calendar import calendar_reference as _calendar_reference
+    from atauly.law.calendar import calendar_table as _calendar_table
 
     edges = np.array(
         ["1900-02-28", "1900-03-01", "2000-02-29", "2024-02-29", "2025-02-28", "1969-12-31", "1970-01-01",

@@ -3,7 +3,14 @@ from pathlib import Path
 import pytest
 
 from atauly.law.compute import compute
-from atauly.law.reforms import ReformError, compare, load_reform_file, normalise_overrides, reformed_system
+from atauly.law.reforms import (
+    ReformError,
+    compare,
+    load_reform_file,
+    normalise_overrides,
+    reform_from,
+    reformed_system,
+)
 from atauly.registry import load_registry
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "atauly" / "registry" / "sample"
@@ -84,3 +91,23 @@ def test_budget_value_switch_gives_the_previous_years_value_for_q1():
     ).iloc[0]
     assert (published.subsistence_minimum, published.poverty_line) == (46228, 32360)
     assert (previous.subsistence_minimum, previous.poverty_line) == (43407, 30385)
+
+
+def test_reform_from_a_file_and_the_shortcut(tmp_path):
+    f = tmp_path / "r.yaml"
+    f.write_text("name: Cars allowed\nparameters:\n  assets.vehicle_disqualifies: false\n")
+    assert reform_from(f) == ("Cars allowed", {"assets.vehicle_disqualifies": False})
+    name, overrides = reform_from(poverty_line_share=0.8)
+    assert name == "poverty line 0.8 × subsistence minimum"
+    assert overrides == {"poverty_line.share_of_subsistence_minimum": 0.8}
+    # Both: the file's name, the shortcut added to (and overriding) the file's overrides.
+    name, overrides = reform_from(f, 0.75)
+    assert name == "Cars allowed" and overrides["poverty_line.share_of_subsistence_minimum"] == 0.75
+    for bad in (0, -0.1, 5.01):
+        with pytest.raises(ReformError, match="share"):
+            reform_from(poverty_line_share=bad)
+    with pytest.raises(ReformError):
+        reform_from()
+    f.write_text("parameters:\n  poverty_line.nope: 1\n")
+    with pytest.raises(ReformError, match="unknown parameter"):
+        reform_from(f)

@@ -27,14 +27,27 @@ ViewOpt = Annotated[
     ),
 ]
 
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option("--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."),
+]
+AllowMissingIncomesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing-incomes",
+        help="Compute even when the registry holds no income row for the quarter the law counts "
+        "(every income then counts as 0).",
+    ),
+]
+
 
 def _quarter(text: str):
-    from atauly.law.simulation import Quarter
+    from atauly.registry.quarter import Quarter, QuarterError
 
     try:
         return Quarter.parse(text)
-    except ValueError as exc:
-        fail(str(exc))
+    except QuarterError as exc:
+        fail(f"--quarter: {exc} (a quarter looks like 2025Q3)")
 
 
 def _view(view: str | None, registry: Path) -> str | None:
@@ -58,20 +71,8 @@ def compute_cmd(
             help="Leave out families with data problems (listed in the rejects file) instead of stopping.",
         ),
     ] = False,
-    rejects: Annotated[
-        Path | None,
-        typer.Option(
-            "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
-        ),
-    ] = None,
-    allow_missing_incomes: Annotated[
-        bool,
-        typer.Option(
-            "--allow-missing-incomes",
-            help="Compute even when the registry holds no income row for the quarter the law counts "
-            "(every income then counts as 0).",
-        ),
-    ] = False,
+    rejects: RejectsOpt = None,
+    allow_missing_incomes: AllowMissingIncomesOpt = False,
 ) -> None:
     """Apply the law to every family: eligibility, type, amount, child supplement, refusal reason."""
     from atauly.law.compute import by_region, compute
@@ -80,10 +81,10 @@ def compute_cmd(
     view = _view(view, registry)
     if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         fail(f"--out must end in .parquet or .csv, got {out.name}")
-    rejects = rejects or out.with_name(out.stem + ".rejects.csv")
     label = f", {view} view" if (registry / view).is_dir() else ""
-    reg = load(registry, view, skip_invalid, rejects)
-    check_incomes(reg, q, recorded=label == ", recorded view", allow_missing=allow_missing_incomes)
+    reg = _load_checked(
+        registry, view, q, skip_invalid, rejects or _rejects_next_to(out), allow_missing_incomes
+    )
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {q}", total=len(reg.families))
         result = compute(reg, q, progress=lambda n: progress.advance(task, n))
@@ -98,22 +99,24 @@ def compute_cmd(
     err_console.print(f"Wrote {len(result):,} rows to {out}")
 
 
-def check_incomes(reg, q, recorded: bool, allow_missing: bool = False) -> None:
-    """Refuse to compute on no income data at all; warn loudly when some families or rows look wrong."""
-    from atauly.law.compute import income_coverage
+def _rejects_next_to(out: Path) -> Path:
+    return out.with_name(out.stem + ".rejects.csv")
 
-    coverage = income_coverage(reg, q)
-    if coverage.none:
-        if not allow_missing:
-            fail(
-                coverage.error() + " (--allow-missing-incomes computes anyway.) Nothing was written.", code=1
-            )
-        err_console.print(f"[bold yellow]Warning:[/] {coverage.error()}")
-    warning = coverage.warning()
-    if warning:
+
+def _load_checked(registry: Path, view: str, q, skip_invalid: bool, rejects: Path, allow_missing: bool):
+    """The registry, validated, after the check of the incomes the law counts: none at all stops (unless
+    allowed); families without any, or informal earnings in a recorded view, are warned about."""
+    from atauly.law.compute import MissingIncomeError, check_income_coverage
+
+    reg = load(registry, view, skip_invalid, rejects)
+    recorded = view == "recorded" and (registry / view).is_dir()
+    try:
+        warnings = check_income_coverage(reg, q, recorded=recorded, allow_missing=allow_missing)
+    except MissingIncomeError as exc:
+        fail(f"{exc} (--allow-missing-incomes computes anyway.) Nothing was written.", code=1)
+    for warning in warnings:
         err_console.print(f"[bold yellow]Warning:[/] {warning}")
-    if recorded and coverage.informal_warning():
-        err_console.print(f"[bold yellow]Warning:[/] {coverage.informal_warning()}")
+    return reg
 
 
 @app.command("explain")
@@ -182,68 +185,27 @@ def reform_cmd(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Leave out families with data problems (see --rejects).")
     ] = False,
-    rejects: Annotated[
-        Path | None,
-        typer.Option(
-            "--rejects", help="Where to write data problems (default: next to --out, *.rejects.csv)."
-        ),
-    ] = None,
-    allow_missing_incomes: Annotated[
-        bool,
-        typer.Option(
-            "--allow-missing-incomes",
-            help="Compute even when the registry holds no income row for the quarter the law counts.",
-        ),
-    ] = False,
+    rejects: RejectsOpt = None,
+    allow_missing_incomes: AllowMissingIncomesOpt = False,
 ) -> None:
     """Compare recipients and monthly budget by region: baseline vs a parametric reform."""
-    from atauly.law.reforms import ReformError, compare, load_reform_file, normalise_overrides
+    from atauly.law.reforms import MONEY_COLUMNS, SUMMARY_COLUMNS, ReformError, compare, reform_from
 
     q = _quarter(quarter)
     if set_file is None and poverty_line_share is None:
         fail("give --set FILE.yaml or --poverty-line-share X")
-    overrides: dict = {}
-    name = "reform"
     try:
-        if set_file is not None:
-            name, overrides = load_reform_file(set_file)
-            overrides = dict(overrides)
-        if poverty_line_share is not None:
-            if not 0 < poverty_line_share <= 5:
-                fail(f"--poverty-line-share must be in (0, 5], got {poverty_line_share}")
-            overrides["poverty_line.share_of_subsistence_minimum"] = poverty_line_share
-            name = name if set_file else f"poverty line {poverty_line_share:g} × subsistence minimum"
-        normalise_overrides(overrides)
+        name, overrides = reform_from(set_file, poverty_line_share)
     except ReformError as exc:
         fail(str(exc))
     out = out or get_settings().results_dir / f"reform-{q}.csv"
     view = _view(view, registry)
-    reg = load(registry, view, skip_invalid, rejects or out.with_name(out.stem + ".rejects.csv"))
-    check_incomes(
-        reg,
-        q,
-        recorded=view == "recorded" and (registry / view).is_dir(),
-        allow_missing=allow_missing_incomes,
+    reg = _load_checked(
+        registry, view, q, skip_invalid, rejects or _rejects_next_to(out), allow_missing_incomes
     )
     with err_console.status(f"Computing baseline and reform for {q}…"):
         table = compare(reg, str(q), overrides)
     write_table(table, out)
-    shown = table[
-        [
-            "region",
-            "baseline_families",
-            "reform_families",
-            "delta_families",
-            "baseline_budget_monthly",
-            "reform_budget_monthly",
-            "delta_budget_monthly",
-        ]
-    ]
-    console.print(
-        rich_table(
-            shown,
-            title=f"{name}: {q}, baseline vs reform (families entitled, ₸ a month)",
-            money=("baseline_budget_monthly", "reform_budget_monthly", "delta_budget_monthly"),
-        )
-    )
+    title = f"{name}: {q}, baseline vs reform (families entitled, ₸ a month)"
+    console.print(rich_table(table[SUMMARY_COLUMNS], title=title, money=MONEY_COLUMNS))
     err_console.print(f"Wrote {out}")

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from openfisca_core.periods import period
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
+from atauly.registry.quarter import Quarter
 
-from .simulation import Quarter, build_simulation
+from .simulation import build_simulation
 from .system import tax_benefit_system
-from .variables.asp import previous_quarter_months
 
 #: Output columns of ``atauly law compute`` (a contract: add freely, never rename).
 RESULT_COLUMNS = [
@@ -109,8 +108,8 @@ class IncomeCoverage:
 
 def income_coverage(registry: Registry, quarter: Quarter | str) -> IncomeCoverage:
     """The income rows of ``registry`` that the law counts for ``quarter``, and the families without any."""
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    months = tuple(str(m) for m in previous_quarter_months(period(quarter.first_month)))
+    quarter = Quarter.parse(quarter)
+    months = tuple(quarter.reference_months)
     inc = registry.incomes
     person_family, income_person = registry.positions()
     in_months = inc["month"].isin(months).to_numpy(dtype=bool, na_value=False) & (income_person >= 0)
@@ -127,6 +126,25 @@ def income_coverage(registry: Registry, quarter: Quarter | str) -> IncomeCoverag
         months_held=tuple(held),
         informal_rows=informal,
     )
+
+
+def check_income_coverage(
+    registry: Registry, quarter: Quarter | str, recorded: bool, allow_missing: bool = False
+) -> list[str]:
+    """Warnings on the incomes the law counts for ``quarter`` (families without any; informal earnings in a
+    recorded view). No income row at all raises :class:`MissingIncomeError`, or, with ``allow_missing``,
+    is the first warning."""
+    coverage = income_coverage(registry, quarter)
+    warnings = []
+    if coverage.none:
+        if not allow_missing:
+            raise MissingIncomeError(coverage.error())
+        warnings.append(coverage.error())
+    if coverage.warning():
+        warnings.append(coverage.warning())
+    if recorded and coverage.informal_warning():
+        warnings.append(coverage.informal_warning())
+    return warnings
 
 
 def application_months(families: pd.DataFrame, quarter: Quarter) -> pd.Series:
@@ -147,7 +165,7 @@ def compute(
     Families are computed in groups by application month (at most three simulations). ``progress`` is
     called with the number of families finished after each group.
     """
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    quarter = Quarter.parse(quarter)
     tbs = tbs or tax_benefit_system()
     months = application_months(registry.families, quarter).to_numpy()
     groups = sorted(pd.unique(months))  # (a hash of the few month strings, not a sort of every family's)
@@ -193,7 +211,7 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
         df[col] = np.round(df[col].astype(np.float64), 2)
     df["refusal_reason"] = df["refusal_reason"].where(df["refusal_reason"] != "none", "")
     df["asp_type"] = df["asp_type"].where(df["asp_type"] != "none", "")
-    last = quarter.months[-1]
+    last = quarter.last_month
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
 

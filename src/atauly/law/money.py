@@ -27,7 +27,7 @@ class Money(Variable):
     """A KZT amount held as float64 (OpenFisca's float is float32), always a whole number of tiyn."""
 
     value_type = float
-    unit = "currency"
+    unit = "currency-KZT"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

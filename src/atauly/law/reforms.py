@@ -123,6 +123,45 @@ class ParameterOverrides(Reform):
         self.modify_parameters(modifier_function=modify)
 
 
+#: The bounds of the poverty-line shortcut (a share of the subsistence minimum): above 0, at most 5.
+POVERTY_LINE_SHARE_MAX = 5.0
+#: The comparison's columns a reader sees first (the CSV has them all).
+SUMMARY_COLUMNS = [
+    "region",
+    "baseline_families",
+    "reform_families",
+    "delta_families",
+    "baseline_budget_monthly",
+    "reform_budget_monthly",
+    "delta_budget_monthly",
+]
+MONEY_COLUMNS = ("baseline_budget_monthly", "reform_budget_monthly", "delta_budget_monthly")
+
+
+def reform_from(
+    set_file: Path | str | None = None, poverty_line_share: float | None = None
+) -> tuple[str, dict]:
+    """A reform's name and overrides from a YAML file of overrides, the poverty-line shortcut (the
+    subsistence-minimum share of the line, which then overrides the file's), or both; checked against
+    the parameter tree (:class:`ReformError` otherwise)."""
+    if set_file is None and poverty_line_share is None:
+        raise ReformError("a reform needs a file of parameter overrides or a poverty-line share")
+    overrides: dict = {}
+    name = "reform"
+    if set_file is not None:
+        name, overrides = load_reform_file(set_file)
+        overrides = dict(overrides)
+    if poverty_line_share is not None:
+        if not 0 < poverty_line_share <= POVERTY_LINE_SHARE_MAX:
+            raise ReformError(
+                f"the poverty-line share must be in (0, {POVERTY_LINE_SHARE_MAX:g}], got {poverty_line_share}"
+            )
+        overrides["poverty_line.share_of_subsistence_minimum"] = poverty_line_share
+        name = name if set_file is not None else f"poverty line {poverty_line_share:g} × subsistence minimum"
+    normalise_overrides(overrides)
+    return name, overrides
+
+
 def reformed_system(overrides: dict):
     return ParameterOverrides(tax_benefit_system(), overrides)
 

@@ -6,47 +6,19 @@ single-row implementation of any rule.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from openfisca_core.periods import period
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
 from atauly.registry import REGION_BY_KATO, Registry, code_indices
 from atauly.registry.codes import EMPLOYMENT_STATUSES, INCOME_SOURCES, ROLES
+from atauly.registry.quarter import Quarter
 
 from .system import tax_benefit_system
-from .variables.asp import previous_quarter_months
 from .variables.inputs import NO_DATE
 
-_QUARTER = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    q: int
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        m = _QUARTER.match(str(text).strip())
-        if not m:
-            raise ValueError(f"quarter must look like 2025Q3 (year, Q, 1-4), got {text!r}")
-        return cls(int(m.group(1)), int(m.group(2)))
-
-    @property
-    def months(self) -> list[str]:
-        return [f"{self.year}-{3 * (self.q - 1) + k:02d}" for k in (1, 2, 3)]
-
-    @property
-    def first_month(self) -> str:
-        return self.months[0]
-
-    def __str__(self) -> str:
-        return f"{self.year}Q{self.q}"
+__all__ = ["Quarter", "build_simulation"]  # Quarter: the registry's, re-exported for existing imports
 
 
 def _dates(series: pd.Series) -> np.ndarray:
@@ -120,7 +92,7 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     for name, values in eternal.items():
         sim.set_input(name, "eternity", values)
 
-    months = [str(m) for m in previous_quarter_months(period(month))]
+    months = Quarter.of(month).reference_months
     keep = (inc["month"].isin(months) & (inc["amount_kzt"] > 0)).to_numpy(dtype=bool, na_value=False)
     relevant = inc.loc[keep]
     if not relevant.empty:

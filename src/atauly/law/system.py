@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 from openfisca_core.variables import Variable
 
-from . import entities
-from .variables import asp, inputs
+from . import entities, variables
 
 PARAMETERS_DIR = Path(__file__).parent / "parameters"
 
@@ -22,11 +24,21 @@ class AspTaxBenefitSystem(TaxBenefitSystem):
 
     def __init__(self) -> None:
         super().__init__(entities.entities)
-        for module in (inputs, asp):
+        self.add_variables_from_package(variables)
+        self.load_parameters(str(PARAMETERS_DIR))
+
+    def add_variables_from_package(self, package: ModuleType) -> None:
+        """Add the variables defined in every module of ``package`` (the variables directory).
+
+        What OpenFisca's ``add_variables_from_directory`` does for country-template, by importing the
+        modules as the package's own: OpenFisca's loader executes each file again under a generated
+        module name, which would make a second copy of every enum and helper (and forbid relative imports).
+        """
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
             for _, obj in inspect.getmembers(module, inspect.isclass):
                 if issubclass(obj, Variable) and obj is not Variable and obj.__module__ == module.__name__:
                     self.add_variable(obj)
-        self.load_parameters(str(PARAMETERS_DIR))
 
 
 @lru_cache(maxsize=1)

@@ -155,7 +155,7 @@ def _income_variable(source: str) -> type[Variable]:
             "entity": Person,
             "definition_period": MONTH,
             "label": f"Income received in the month: {source.replace('_', ' ')} (KZT)",
-            "unit": "currency",
+            "unit": "currency-KZT",
             "reference": "Social Code Art. 127; data contract, incomes.source",
             # A value given for several months (e.g. "month:2025-04:3") is the amount of each month.
             "set_input": set_input_dispatch_by_period,
