@@ -27,7 +27,7 @@ from atauly.i18n import N_, Translator
 
 from . import geo, intake, phash, privacy, quality
 from .intake import IntakeError, Limits
-from .reuse import ReuseIndex
+from .reuse import ReuseIndex, index_hashes
 
 COLUMNS = [
     "file",
@@ -71,6 +71,8 @@ MSG = {
     "faces": N_("{n} face(s) or person(s) blurred"),
     "rejected": N_("refused: {reason}"),
     "too_many": N_("more than {n} files"),
+    "file_too_large": N_("the file is {size} MB; at most {limit} MB"),
+    "error": N_("the file could not be checked"),
 }
 
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp"}
@@ -169,8 +171,8 @@ class Checker:
         if match is not None and not own_video:
             duplicate_of, dist = match.ref, str(match.distance)
             sim = f"{match.cosine:.2f}" if match.cosine == match.cosine else ""
-            flags.append(t(MSG["reuse"], ref=match.ref, how=match.reason()))
-        self.index.add(h, feats, ref, ctx.group, sha)
+            flags.append(t(MSG["reuse"], ref=match.ref, how=match.reason(t)))
+        self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
         if boxes:
             flags.append(t(MSG["faces"], n=len(boxes)))
         if ctx.derivatives is not None:
@@ -236,22 +238,15 @@ class Checker:
             r.row["width"], r.row["height"] = dec.width, dec.height
             return [r.row]
         except IntakeError as exc:
-            return [rejected_row(name, sha, exc.reason, str(exc), ctx.lang)]
+            return [rejected_row(name, sha, exc.reason, exc.translated(Translator(ctx.lang)), ctx.lang)]
 
     def check_file(self, path: Path, ctx: Context, name: str | None = None) -> list[dict]:
         name = name or path.name
         size = path.stat().st_size
         cap = max(ctx.limits.max_image_bytes, ctx.limits.max_video_bytes)
         if size > cap:  # never read a huge file into memory
-            return [
-                rejected_row(
-                    name,
-                    "",
-                    "too_large",
-                    f"the file is {size / 2**20:.0f} MB; at most {cap // 2**20} MB",
-                    ctx.lang,
-                )
-            ]
+            msg = Translator(ctx.lang)(MSG["file_too_large"], size=round(size / 2**20), limit=cap // 2**20)
+            return [rejected_row(name, "", "too_large", msg, ctx.lang)]
         return self.check_bytes(path.read_bytes(), name, ctx)
 
 
@@ -306,12 +301,8 @@ def check_folder(
             continue
         try:
             rows += checker.check_file(path, ctx, name)
-        except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
-            rows.append(
-                rejected_row(
-                    name, "", "error", f"the file could not be checked ({type(exc).__name__})", ctx.lang
-                )
-            )
+        except Exception:  # noqa: BLE001 - one bad file never stops the run
+            rows.append(rejected_row(name, "", "error", t(MSG["error"]), ctx.lang))
         if progress is not None:
             progress(i + 1, len(files))
     index.save()

@@ -17,6 +17,8 @@ from datetime import datetime
 import numpy as np
 from PIL import Image, ImageOps
 
+from atauly.i18n import N_
+
 try:  # HEIC/HEIF from phones; optional at import so that a missing wheel only refuses HEIC files
     import pillow_heif
 
@@ -30,11 +32,17 @@ Image.MAX_IMAGE_PIXELS = None
 
 
 class IntakeError(ValueError):
-    """A file that is refused, with a reason in words (the ``reason`` code is stable, the text is for people)."""
+    """A file that is refused: a stable ``reason`` code and a message template (translated through the
+    catalogs, with ``fields``) for people."""
 
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
+    def __init__(self, reason: str, template: str, **fields: object):
+        super().__init__(template.format(**fields) if fields else template)
         self.reason = reason
+        self.template = template
+        self.fields = fields
+
+    def translated(self, t) -> str:
+        return t(self.template, **self.fields)
 
 
 @dataclass(frozen=True)
@@ -118,13 +126,13 @@ def _image_end(data: bytes, kind: str) -> int:
 def check_polyglot(data: bytes, kind: str) -> None:
     """Refuse an image that carries another format (archive, document, executable, HTML or script)."""
     if _TEXT_FORBIDDEN.search(data):
-        raise IntakeError("polyglot", "the image contains HTML or script text; it is refused")
+        raise IntakeError("polyglot", N_("the image contains HTML or script text"))
     trailing = data[_image_end(data, kind) :]
     if trailing.strip(b"\x00"):
         for sig in _TRAILING_FORBIDDEN:
             if sig in trailing[:4096] or trailing.lstrip(b"\x00\r\n ").startswith(sig):
                 raise IntakeError(
-                    "polyglot", "another file (archive, document or program) is appended to the image"
+                    "polyglot", N_("another file (archive, document or program) is appended to the image")
                 )
 
 
@@ -199,28 +207,33 @@ def open_image(data: bytes, limits: Limits = Limits(), work_side: int = 1024) ->
     if len(data) > limits.max_image_bytes:
         raise IntakeError(
             "too_large",
-            f"the image is {len(data) / 2**20:.0f} MB; at most {limits.max_image_bytes // 2**20} MB",
+            N_("the image is {size} MB; at most {limit} MB"),
+            size=round(len(data) / 2**20),
+            limit=limits.max_image_bytes // 2**20,
         )
     kind = sniff(data[:32])
     if kind is None:
-        raise IntakeError("wrong_type", "not a photo (JPEG, PNG, HEIC or WebP) by its content")
+        raise IntakeError("wrong_type", N_("not a photo (JPEG, PNG, HEIC or WebP) by its content"))
     if kind in VIDEO_KINDS:
-        raise IntakeError("wrong_type", "a video where a photo was expected")
+        raise IntakeError("wrong_type", N_("a video where a photo was expected"))
     if kind == "heic" and not HEIF:
-        raise IntakeError("wrong_type", "HEIC photos cannot be read on this server (pillow-heif missing)")
+        raise IntakeError("wrong_type", N_("HEIC photos cannot be read on this server"))
     check_polyglot(data, kind)
     try:
         img = Image.open(io.BytesIO(data))
         w, h = img.size
-    except Exception as exc:  # noqa: BLE001 - any failure to parse the header is a refusal
-        raise IntakeError("unreadable", f"the image cannot be read ({type(exc).__name__})") from None
+    except Exception:  # noqa: BLE001 - any failure to parse the header is a refusal
+        raise IntakeError("unreadable", N_("the image cannot be read")) from None
     if w * h > limits.max_pixels or max(w, h) > limits.max_side:
         raise IntakeError(
             "decompression_bomb",
-            f"{w}×{h} pixels is more than any camera takes ({limits.max_pixels // 10**6} MP at most)",
+            N_("{w}×{h} pixels is more than any camera takes ({limit} MP at most)"),
+            w=w,
+            h=h,
+            limit=limits.max_pixels // 10**6,
         )
     if getattr(img, "n_frames", 1) > 1 and kind != "heic":
-        raise IntakeError("wrong_type", "animated images are not photos")
+        raise IntakeError("wrong_type", N_("animated images are not photos"))
     exif = read_exif(img)
     try:
         if kind == "jpeg":
@@ -228,10 +241,8 @@ def open_image(data: bytes, limits: Limits = Limits(), work_side: int = 1024) ->
         img.load()
         img = ImageOps.exif_transpose(img)
         img = img.convert("RGB")
-    except Exception as exc:  # noqa: BLE001 - truncated or corrupt data
-        raise IntakeError(
-            "corrupt", f"the image data is damaged or truncated ({type(exc).__name__})"
-        ) from None
+    except Exception:  # noqa: BLE001 - truncated or corrupt data
+        raise IntakeError("corrupt", N_("the image data is damaged or truncated")) from None
     if max(img.size) > work_side:
         img.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return Decoded(kind=kind, width=w, height=h, rgb=np.asarray(img, dtype=np.uint8), exif=exif)

@@ -1,8 +1,8 @@
 """Quality flags an officer can read: blurred, too dark, a photo of a screen or a printout (moiré).
 
 Each measure is computed on a grey image of fixed size so that thresholds do not depend on the camera:
-- sharpness: variance of the Laplacian (a sharp photo gives hundreds, a σ=5 blur under 5);
-- darkness: mean brightness and the bright end (95th percentile) on 0–255;
+- sharpness: variance of the Laplacian on at most 512 px (a sharp photo gives hundreds, a σ=4 blur under 5);
+- darkness: mean brightness on 0–255;
 - moiré: a photo of a screen or a print carries a fine periodic pattern (the pixel grid or the halftone
   beating against the camera's sensor) that shows as isolated, sharp peaks in the mid and high
   frequencies of the spectrum; natural scenes have smooth 1/f spectra. The score is the strongest peak's
@@ -17,10 +17,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-BLUR_THRESHOLD = 60.0
-DARK_MEAN = 50.0
-DARK_P95 = 110.0
-MOIRE_THRESHOLD = 2.3
+BLUR_THRESHOLD = 25.0
+DARK_MEAN = 45.0
+MOIRE_THRESHOLD = 2.2
 
 
 @dataclass
@@ -46,6 +45,8 @@ def _grey(rgb: np.ndarray, side: int) -> np.ndarray:
     g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     h, w = g.shape
     s = side / max(h, w)
+    if s >= 1.0:  # never upscale: that would blur a small photo and call it blurred
+        return g
     return cv2.resize(g, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
 
 

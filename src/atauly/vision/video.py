@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from atauly.i18n import N_
+
 from .intake import IntakeError, Limits
 
 SCENE_THRESHOLD = 0.25
@@ -52,25 +54,32 @@ def keyframes(data: bytes, limits: Limits = Limits()) -> list[Keyframe]:
     if len(data) > limits.max_video_bytes:
         raise IntakeError(
             "too_large",
-            f"the video is {len(data) / 2**20:.0f} MB; at most {limits.max_video_bytes // 2**20} MB",
+            N_("the video is {size} MB; at most {limit} MB"),
+            size=round(len(data) / 2**20),
+            limit=limits.max_video_bytes // 2**20,
         )
     try:
         container = av.open(io.BytesIO(data), mode="r")
-    except Exception as exc:  # noqa: BLE001
-        raise IntakeError("unreadable", f"the video cannot be read ({type(exc).__name__})") from None
+    except Exception:  # noqa: BLE001
+        raise IntakeError("unreadable", N_("the video cannot be read")) from None
     with container:
         if not container.streams.video:
-            raise IntakeError("wrong_type", "the file has no video stream")
+            raise IntakeError("wrong_type", N_("the file has no video stream"))
         stream = container.streams.video[0]
         duration = float(stream.duration * stream.time_base) if stream.duration else None
         if duration is None and container.duration:
             duration = container.duration / 1_000_000
         if duration is not None and duration > limits.max_video_seconds:
             raise IntakeError(
-                "too_long", f"the video lasts {duration:.0f} s; at most {limits.max_video_seconds:.0f} s"
+                "too_long",
+                N_("the video lasts {seconds} s; at most {limit} s"),
+                seconds=round(duration),
+                limit=round(limits.max_video_seconds),
             )
         if (stream.width or 0) * (stream.height or 0) > limits.max_pixels:
-            raise IntakeError("decompression_bomb", f"{stream.width}×{stream.height} pixels per frame")
+            raise IntakeError(
+                "decompression_bomb", N_("{w}×{h} pixels per frame"), w=stream.width, h=stream.height
+            )
         stream.thread_type = "AUTO"
         frames = _decode(container, stream, key_only=True)
         if duration and len(frames) < max(2, duration / 3):
@@ -86,7 +95,7 @@ def keyframes(data: bytes, limits: Limits = Limits()) -> list[Keyframe]:
             if len(out) >= MAX_KEYFRAMES:
                 break
     if not out:
-        raise IntakeError("corrupt", "no frame of the video could be decoded")
+        raise IntakeError("corrupt", N_("no frame of the video could be decoded"))
     return out
 
 
@@ -102,7 +111,7 @@ def _decode(container, stream, key_only: bool) -> list[tuple[float, np.ndarray]]
                     continue
                 next_t = t + 1.0 / SAMPLE_FPS
             frames.append((t, _frame_rgb(frame)))
-    except Exception as exc:  # noqa: BLE001 - keep what decoded before damaged data
+    except Exception:  # noqa: BLE001 - keep what decoded before damaged data
         if not frames:
-            raise IntakeError("corrupt", f"the video data is damaged ({type(exc).__name__})") from None
+            raise IntakeError("corrupt", N_("the video data is damaged")) from None
     return frames
