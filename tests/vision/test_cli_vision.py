@@ -1,6 +1,8 @@
 import csv
+import io
 
 import numpy as np
+from PIL import Image
 from typer.testing import CliRunner
 
 from atauly.cli.main import app
@@ -107,8 +109,6 @@ def test_check_end_to_end(tmp_path, home, classifier):
         assert rows[bad]["status"] == "rejected" and rows[bad]["flags"].startswith("refused:"), bad
     assert "espresso" in rows["kitchen.jpg"]["top_classes"]
     # every derivative: re-encoded, no EXIF/GPS, no face left for the detector
-    from PIL import Image
-
     from atauly.vision import privacy
 
     files = sorted(deriv.glob("*.jpg"))
@@ -147,3 +147,36 @@ def test_check_refuses_bad_options(tmp_path, home):
         app, ["vision", "check", "--photos", str(tmp), "--out", str(tmp_path / "o.csv"), "--region", "abc"]
     )
     assert r.exit_code == 2 and "KATO" in r.output
+
+
+def test_check_stores_only_accepted_files_encrypted(tmp_path, home, classifier, monkeypatch):
+    monkeypatch.setenv("ATAULY_VISION_KEY", "ab" * 32)
+    folder = tmp_path / "app-3"
+    good = synthetic.jpeg_bytes(synthetic.sample("astronaut"))
+    _write(folder, "family.jpg", good)
+    _write(folder, "bad.jpg", synthetic.bad_files(good)["polyglot_zip.jpg"])
+    r = runner.invoke(
+        app,
+        [
+            "vision",
+            "check",
+            "--photos",
+            str(folder),
+            "--out",
+            str(tmp_path / "c.csv"),
+            "--store",
+            "--no-inventory",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    from atauly.vision.store import PhotoStore
+
+    store = PhotoStore.open(home)
+    rows = _rows(tmp_path / "c.csv")
+    assert rows["family.jpg"]["sha256"] in store and rows["bad.jpg"]["sha256"] not in store
+    blobs = list((home / "vision" / "store").rglob("*.bin"))
+    assert len(blobs) == 2 and all(good[100:200] not in b.read_bytes() for b in blobs)
+    from atauly.vision import privacy
+
+    derivative = np.asarray(Image.open(io.BytesIO(store.get(rows["family.jpg"]["sha256"]))))
+    assert not [b for b in privacy.detect(derivative, people=False) if b.kind == "face"]

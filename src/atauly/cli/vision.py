@@ -47,6 +47,13 @@ def check_cmd(
             "--derivatives", help="Write the redacted, re-encoded JPEGs (faces blurred) to this folder."
         ),
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store/--no-store",
+            help="Keep the originals encrypted (and the redacted copies) in ATAULY_HOME/vision/store.",
+        ),
+    ] = False,
     max_files: Annotated[
         int, typer.Option("--max-files", help="Files checked at most; the rest get a row saying so.")
     ] = 10_000,
@@ -80,6 +87,10 @@ def check_cmd(
         lang=lang or get_settings().lang,
         derivatives=derivatives,
     )
+    if store:
+        from atauly.vision.store import PhotoStore
+
+        ctx.store = PhotoStore.open(actor="cli")
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Checking", total=None)
         rows = check_folder(

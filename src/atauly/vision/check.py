@@ -90,6 +90,7 @@ class Context:
     lang: str = "ru"
     derivatives: Path | None = None  # where to write redacted re-encoded JPEGs (None: nowhere)
     limits: Limits = field(default_factory=Limits)
+    store: object | None = None  # an atauly.vision.store.PhotoStore: originals encrypted, derivatives beside
 
 
 @dataclass
@@ -232,10 +233,14 @@ class Checker:
                     )
                     r.row["frame_time"] = f"{kf.time:.1f}"
                     rows.append(r.row)
+                if ctx.store is not None:
+                    ctx.store.put(data)
                 return rows
             dec = intake.open_image(data, ctx.limits)
             r = self.check_image(dec.rgb, dec.exif, name, sha, ctx)
             r.row["width"], r.row["height"] = dec.width, dec.height
+            if ctx.store is not None:  # only a file that passed every intake check is kept
+                ctx.store.put(data, derivative=intake.encode_jpeg(r.redacted))
             return [r.row]
         except IntakeError as exc:
             return [rejected_row(name, sha, exc.reason, exc.translated(Translator(ctx.lang)), ctx.lang)]
