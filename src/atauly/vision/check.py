@@ -91,6 +91,7 @@ class Context:
     derivatives: Path | None = None  # where to write redacted re-encoded JPEGs (None: nowhere)
     limits: Limits = field(default_factory=Limits)
     store: object | None = None  # an atauly.vision.store.PhotoStore: originals encrypted, derivatives beside
+    keep_derivatives: bool = False  # put the redacted JPEG in each image row (key ``derivative_jpeg``)
 
 
 @dataclass
@@ -159,11 +160,13 @@ class Checker:
         exif.lat = exif.lon = None  # GPS kept only for the check
         probs = feats = None
         inventory = top = ""
+        items = []
         if self.classifier is not None:
             from .inventory import format_inventory
 
             probs, feats = self.classifier.run(redacted)
-            inventory = format_inventory(self.classifier.inventory(probs))
+            items = self.classifier.inventory(probs)
+            inventory = format_inventory(items)
             top = "; ".join(f"{n} {p:.2f}" for n, p in self.classifier.top(probs, 3))
         ref = f"{ctx.group}/{name}" if ctx.group else name
         match = self.index.query(h, hm, feats)
@@ -215,6 +218,7 @@ class Checker:
             "duplicate_similarity": sim,
             "top_classes": top,
             "ms": round((time.perf_counter() - t0) * 1000, 1),
+            "inventory_items": items,  # not a CSV column: the detections themselves, for the service
         }
         return PhotoResult(row, redacted, feats, probs)
 
@@ -239,8 +243,12 @@ class Checker:
             dec = intake.open_image(data, ctx.limits)
             r = self.check_image(dec.rgb, dec.exif, name, sha, ctx)
             r.row["width"], r.row["height"] = dec.width, dec.height
-            if ctx.store is not None:  # only a file that passed every intake check is kept
-                ctx.store.put(data, derivative=intake.encode_jpeg(r.redacted))
+            if ctx.store is not None or ctx.keep_derivatives:
+                derivative = intake.encode_jpeg(_fit(r.redacted, ctx.limits.derivative_side))
+                if ctx.keep_derivatives:
+                    r.row["derivative_jpeg"] = derivative
+                if ctx.store is not None:  # only a file that passed every intake check is kept
+                    ctx.store.put(data, derivative=derivative)
             return [r.row]
         except IntakeError as exc:
             return [rejected_row(name, sha, exc.reason, exc.translated(Translator(ctx.lang)), ctx.lang)]
@@ -253,6 +261,15 @@ class Checker:
             msg = Translator(ctx.lang)(MSG["file_too_large"], size=round(size / 2**20), limit=cap // 2**20)
             return [rejected_row(name, "", "too_large", msg, ctx.lang)]
         return self.check_bytes(path.read_bytes(), name, ctx)
+
+
+def _fit(img: np.ndarray, side: int) -> np.ndarray:
+    if max(img.shape[:2]) <= side:
+        return img
+    import cv2
+
+    s = side / max(img.shape[:2])
+    return cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
 
 
 def rejected_row(name: str, sha: str, reason: str, message: str, lang: str) -> dict:

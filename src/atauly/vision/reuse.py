@@ -168,6 +168,14 @@ class ReuseIndex:
             fh.write(np.ascontiguousarray(self.hashes[new], dtype="<u8").tobytes())
         self._saved = len(self.hashes)
 
+    def truncate(self, n: int) -> None:
+        """Forget the photos added after the first ``n`` (not yet saved ones only: files never shrink)."""
+        self._flush_pending()
+        n = max(n, self._saved)
+        self.hashes, self.features = self.hashes[:n], self.features[:n]
+        del self.refs[n:], self.groups[n:], self.shas[n:]
+        self._build()
+
     # -- building ------------------------------------------------------------------------------------
     def _build(self) -> None:
         flat = self.hashes.ravel()

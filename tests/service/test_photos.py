@@ -1,0 +1,104 @@
+"""Stage 2 in the service: photos attached through the API, checked, stored encrypted, findings confirmed."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from atauly.vision import privacy, synthetic
+
+from .conftest import in_district
+
+
+@pytest.fixture
+def vision_home(tmp_path, monkeypatch):
+    from atauly.service import photos
+    from atauly.settings import get_settings
+
+    monkeypatch.setenv("ATAULY_HOME", str(tmp_path))
+    monkeypatch.setenv("ATAULY_VISION_KEY", "ab" * 32)
+    get_settings.cache_clear()
+    photos._checker.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+    photos._checker.cache_clear()
+
+
+def _files(**named):
+    return [("files", (name, data, "application/octet-stream")) for name, data in named.items()]
+
+
+def test_photos_upload_check_view_and_confirm(client, as_officer, svc_payloads, vision_home, db):
+    payload = in_district(svc_payloads)[0]
+    payload["family"]["vehicles_owned"] = 0
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    face = synthetic.jpeg_bytes(synthetic.sample("astronaut"))
+    kitchen = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    bad = synthetic.bad_files(kitchen)
+
+    # a batch with one bad file is refused whole, with the file and its reason; nothing is stored
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"a.jpg": face, "x.png": bad["decompression_bomb.png"]}),
+        headers=as_officer,
+    )
+    assert r.status_code == 422, r.text
+    assert (
+        r.json()["detail"][0]["file"] == "x.png" and r.json()["detail"][0]["reason"] == "decompression_bomb"
+    )
+    assert not (vision_home / "vision" / "store").exists()
+    for name, status in (("polyglot_zip.jpg", 422), ("wrong_type.jpg", 415), ("truncated.jpg", 422)):
+        r = client.post(
+            f"/api/v1/applications/{app_id}/photos", files=_files(**{name: bad[name]}), headers=as_officer
+        )
+        assert r.status_code == status, (name, r.text)
+
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"family.jpg": face, "kitchen.jpg": kitchen}),
+        headers=as_officer,
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert [p["file_name"] for p in made] == ["family.jpg", "kitchen.jpg"] and made[0]["faces"] == 1
+    # the same upload again stores nothing twice
+    again = client.post(
+        f"/api/v1/applications/{app_id}/photos", files=_files(**{"kitchen.jpg": kitchen}), headers=as_officer
+    )
+    assert again.status_code == 201 and again.json() == []
+
+    listing = client.get(f"/api/v1/applications/{app_id}/photos", headers=as_officer).json()
+    assert len(listing["photos"]) == 2
+    img = client.get(f"/api/v1/applications/{app_id}/photos/{made[0]['id']}/image", headers=as_officer)
+    assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
+    seen = np.asarray(Image.open(io.BytesIO(img.content)).convert("RGB"))
+    assert not [b for b in privacy.detect(seen, people=False) if b.kind == "face"]
+    blobs = list((vision_home / "vision" / "store").rglob("*.bin"))
+    assert blobs and all(face[200:400] not in b.read_bytes() for b in blobs)
+
+    # an officer elsewhere may not see them
+    from .conftest import token_headers
+
+    other = token_headers(client, "officer2")
+    assert client.get(f"/api/v1/applications/{app_id}/photos", headers=other).status_code == 403
+
+    # a finding: planted on the kitchen photo as the model would write it, then confirmed
+    from atauly.service.models import Photo, PhotoFinding
+
+    photo = db.get(Photo, made[1]["id"])
+    db.add(
+        PhotoFinding(
+            photo_id=photo.id, asset="vehicle", confidence=0.91, label="pickup truck", status="pending"
+        )
+    )
+    db.commit()
+    listing = client.get(f"/api/v1/applications/{app_id}/photos?lang=en", headers=as_officer).json()
+    assert "declared: no vehicle — photo 2 may show a pickup truck (0.91)" in listing["questions"]
+    fid = [f for p in listing["photos"] for f in p["findings"] if f["asset"] == "vehicle"][0]["id"]
+    r = client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    listing = client.get(f"/api/v1/applications/{app_id}/photos?lang=en", headers=as_officer).json()
+    assert listing["questions"] == []
+    analyst = token_headers(client, "analyst")
+    assert client.get(f"/api/v1/applications/{app_id}/photos", headers=analyst).status_code == 403
