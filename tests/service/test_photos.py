@@ -102,3 +102,56 @@ def test_photos_upload_check_view_and_confirm(client, as_officer, svc_payloads, 
     assert listing["questions"] == []
     analyst = token_headers(client, "analyst")
     assert client.get(f"/api/v1/applications/{app_id}/photos", headers=analyst).status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_photos_page_upload_and_confirm(app, client, as_officer, svc_payloads, vision_home, db):
+    from .test_web import csrf, sign_in
+
+    payload = in_district(svc_payloads)[1]
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}/photos?lang=en")
+    assert page.status_code == 200
+    assert 'type="file"' in page.text and 'accept="image/*,video/*"' in page.text and "capture=" in page.text
+    kitchen = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    bad = synthetic.bad_files(kitchen)["polyglot_html.jpg"]
+    r = browser.post(
+        f"/applications/{app_id}/photos",
+        data={"csrf_token": csrf(page)},
+        files=_files(**{"k.jpg": kitchen, "evil.jpg": bad}),
+    )
+    assert r.status_code == 422 and "evil.jpg" in r.text and "Nothing was attached" in r.text
+    r = browser.post(
+        f"/applications/{app_id}/photos",
+        data={"csrf_token": csrf(page)},
+        files=_files(**{"k.jpg": kitchen}),
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    # no token, no upload
+    r = browser.post(f"/applications/{app_id}/photos", data={}, files=_files(**{"k2.jpg": kitchen}))
+    assert r.status_code == 403
+    from atauly.service.models import Photo, PhotoFinding
+
+    photo_id = db.query(Photo).filter_by(application_id=app_id).one().id
+    finding = PhotoFinding(
+        photo_id=photo_id, asset="livestock", confidence=0.77, label="ox", status="pending"
+    )
+    db.add(finding)
+    db.flush()
+    fid = finding.id
+    db.commit()  # the test's session must not hold SQLite's only connection during the requests
+    page = browser.get(f"/applications/{app_id}/photos?lang=en")
+    assert f"/applications/{app_id}/photos/{photo_id}/image" in page.text and "ox (0.77)" in page.text
+    img = browser.get(f"/applications/{app_id}/photos/{photo_id}/image")
+    assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
+    r = browser.post(
+        f"/applications/{app_id}/photos/findings/{fid}",
+        data={"csrf_token": csrf(page), "decision": "dismiss"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    db.expire_all()
+    assert db.get(PhotoFinding, fid).status == "dismissed"
+    db.rollback()

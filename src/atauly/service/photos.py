@@ -183,11 +183,13 @@ def image(db: DB, user: User, app_id: int, photo_id: int) -> bytes:
         ) from None
 
 
-def decide_finding(db: DB, user: User, finding_id: int, confirm: bool) -> PhotoFinding:
-    finding = db.get(PhotoFinding, finding_id)
-    if finding is None:
+def decide_finding(
+    db: DB, user: User, finding_id: int, confirm: bool, app_id: int | None = None
+) -> PhotoFinding:
+    finding = db.get(PhotoFinding, finding_id) if 0 < finding_id < 2**31 else None
+    photo = db.get(Photo, finding.photo_id) if finding is not None else None
+    if photo is None or (app_id is not None and photo.application_id != app_id):
         raise ServiceError(404, f"finding {finding_id} not found")
-    photo = db.get(Photo, finding.photo_id)
     app = casework.load(db, user, photo.application_id, action="photos.finding")
     if user.role not in ("officer", "supervisor"):
         raise casework.deny(
