@@ -155,3 +155,58 @@ def test_photos_page_upload_and_confirm(app, client, as_officer, svc_payloads, v
     db.expire_all()
     assert db.get(PhotoFinding, fid).status == "dismissed"
     db.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_inspection_act_records_the_checklist_and_the_confirmed_facts(
+    client, as_officer, svc_payloads, vision_home, db
+):
+    payload = in_district(svc_payloads)[2]
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    assert client.get(f"/api/v1/applications/{app_id}/inspection-act", headers=as_officer).json() is None
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"yard.jpg": synthetic.jpeg_bytes(synthetic.sample("rocket"))}),
+        headers=as_officer,
+    ).json()[0]
+    act = {
+        "inspected_on": "2025-08-01",
+        "checklist": {
+            "dwelling_type": "yurt",
+            "heating": "stove_wood_or_dung",
+            "water": "well",
+            "livestock_heads": 12,
+            "appliances": ["refrigerator"],
+            "notes": "two rooms",
+        },
+        "photos": {"livestock": [photo["id"]]},
+    }
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["version"] == 1 and body["facts"] == {"livestock_heads": 12}
+    # a confirmed photo finding of a vehicle becomes a fact too (at least one)
+    from atauly.service.models import PhotoFinding
+
+    finding = PhotoFinding(
+        photo_id=photo["id"], asset="vehicle", confidence=0.9, label="pickup truck", status="pending"
+    )
+    db.add(finding)
+    db.flush()
+    fid = finding.id
+    db.commit()
+    assert client.get(f"/api/v1/applications/{app_id}/inspection-act", headers=as_officer).json()[
+        "facts"
+    ] == {"livestock_heads": 12}
+    client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
+    again = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer).json()
+    assert again["version"] == 2 and again["facts"] == {"livestock_heads": 12, "vehicles_owned": 1}
+    # clear errors: an unknown code, a photo of another application
+    bad = dict(act, checklist=dict(act["checklist"], dwelling_type="palace"))
+    assert (
+        client.put(f"/api/v1/applications/{app_id}/inspection-act", json=bad, headers=as_officer).status_code
+        == 422
+    )
+    stray = dict(act, photos={"water": [photo["id"] + 999]})
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=stray, headers=as_officer)
+    assert r.status_code == 422 and "not attached" in r.text

@@ -347,3 +347,20 @@ class PhotoFinding(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, confirmed, dismissed
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InspectionAct(Base):
+    """The digital home-inspection act (акт обследования материально-бытовых условий): the officer's
+    checklist with the photos attached per item. One per application; a new version replaces the answers
+    (every save is audited)."""
+
+    __tablename__ = "inspection_acts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    checklist: Mapped[dict] = mapped_column(JSON)
+    photos: Mapped[dict] = mapped_column(JSON)  # checklist item → [photo ids]
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    inspected_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)

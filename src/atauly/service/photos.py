@@ -22,7 +22,7 @@ from atauly.i18n import N_, Translator
 
 from . import casework
 from .casework import ServiceError, record
-from .models import Application, Photo, PhotoFinding, User
+from .models import Application, InspectionAct, Photo, PhotoFinding, User
 
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
@@ -233,4 +233,67 @@ def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[s
                         confidence=f.confidence,
                     )
                 )
+    return out
+
+
+# --- the home-inspection act ------------------------------------------------------------------------------
+
+
+def save_act(
+    db: DB, user: User, app_id: int, checklist: dict, photos_by_item: dict[str, list[int]], inspected_on
+) -> InspectionAct:
+    """Record (or replace) the act; every photo it cites must belong to the application."""
+    app = casework.load(db, user, app_id, action="inspection.save")
+    if user.role not in ("officer", "supervisor"):
+        raise casework.deny(
+            db,
+            user,
+            "inspection.save",
+            403,
+            "only officers record an inspection",
+            object_type="application",
+            object_id=app.id,
+        )
+    own = set(db.scalars(select(Photo.id).where(Photo.application_id == app.id)))
+    for item, ids in photos_by_item.items():
+        stray = [i for i in ids if i not in own]
+        if stray:
+            raise ServiceError(
+                422, f"photos.{item}: photo {stray[0]} is not attached to application {app.id}"
+            )
+    act = db.scalar(select(InspectionAct).where(InspectionAct.application_id == app.id))
+    if act is None:
+        act = InspectionAct(application_id=app.id, version=0)
+        db.add(act)
+    act.checklist, act.photos = checklist, {k: list(v) for k, v in photos_by_item.items() if v}
+    act.officer_id, act.inspected_on, act.updated_at = user.id, inspected_on, casework.now()
+    act.version = (act.version or 0) + 1
+    record(db, user, "inspection.save", app, detail={"version": act.version})
+    db.commit()
+    return act
+
+
+def act_of(db: DB, user: User, app_id: int) -> tuple[Application, InspectionAct | None]:
+    app = casework.load(db, user, app_id, action="inspection.read")
+    return app, db.scalar(select(InspectionAct).where(InspectionAct.application_id == app.id))
+
+
+def facts(db: DB, app: Application, act: InspectionAct | None) -> dict:
+    """Confirmed facts in the data contract's columns (``families``): what the act records, and at least
+    one of an asset a confirmed photo finding shows. Nothing unconfirmed counts."""
+    out: dict = {}
+    if act is not None:
+        c = act.checklist
+        for key in ("vehicles_owned", "livestock_heads", "dwellings_owned"):
+            if c.get(key) is not None:
+                out[key] = int(c[key])
+    confirmed = db.scalars(
+        select(PhotoFinding.asset)
+        .join(Photo, Photo.id == PhotoFinding.photo_id)
+        .where(Photo.application_id == app.id, PhotoFinding.status == "confirmed")
+    ).all()
+    for asset in set(confirmed):
+        column = DECLARED.get(asset)
+        if column is not None:
+            out[column] = max(out.get(column, 0), 1)
     return out

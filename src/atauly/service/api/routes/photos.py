@@ -1,15 +1,15 @@
-"""``/applications/{id}/photos``: photos and short videos of living conditions (Stage 2) — upload (checked,
+"""``/applications/{id}/photos`` and ``/applications/{id}/inspection-act``: photos and short videos of living conditions (Stage 2) — upload (checked,
 faces blurred, originals encrypted), list with the checks' flags and the assets the photos may show, the
 redacted image, and the officer's confirmation or dismissal of each finding."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ... import photos as service_photos
 from ...casework import ServiceError
@@ -134,3 +134,83 @@ def decide_finding(finding_id: int, body: FindingIn, db: DBDep, user: UserDep):
     return released(
         db, FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
     )
+
+
+# --- the home-inspection act ------------------------------------------------------------------------------
+
+
+class Checklist(BaseModel):
+    """The items officers fill in (акт обследования материально-бытовых условий)."""
+
+    dwelling_type: Literal["house", "apartment", "yurt", "dormitory", "rented_room", "other"]
+    dwelling_tenure: Literal["owned", "rented", "relatives", "public", "other"] | None = None
+    wall_material: Literal["brick", "concrete", "wood", "adobe", "felt", "other"] | None = None
+    roof_material: Literal["metal", "slate", "tile", "reed_or_straw", "felt", "other"] | None = None
+    floor_material: Literal["finished", "wood", "earth", "other"] | None = None
+    rooms: int | None = Field(default=None, ge=0, le=50)
+    heating: Literal["central", "gas", "electric", "stove_coal", "stove_wood_or_dung", "none"] | None = None
+    water: Literal["piped_inside", "piped_yard", "well", "delivered", "none"] | None = None
+    sanitation: Literal["indoor", "outdoor", "none"] | None = None
+    appliances: list[
+        Literal[
+            "refrigerator",
+            "washing_machine",
+            "television",
+            "computer",
+            "stove",
+            "microwave",
+            "vacuum_cleaner",
+            "air_conditioner",
+        ]
+    ] = []
+    vehicles_owned: int | None = Field(default=None, ge=0, le=50)
+    livestock_heads: int | None = Field(default=None, ge=0, le=100_000)
+    dwellings_owned: int | None = Field(default=None, ge=0, le=50)
+    notes: str = Field(default="", max_length=2000)
+
+
+class InspectionActIn(BaseModel):
+    inspected_on: date
+    checklist: Checklist
+    photos: dict[
+        Literal[
+            "dwelling", "materials", "heating", "water", "sanitation", "appliances", "livestock", "vehicles"
+        ],
+        list[int],
+    ] = {}
+
+
+class InspectionActOut(InspectionActIn):
+    version: int
+    updated_at: datetime
+    facts: dict[str, int]  # confirmed facts in the data contract's columns
+
+
+def _act_out(db, app, act) -> InspectionActOut | None:
+    if act is None:
+        return None
+    return InspectionActOut(
+        inspected_on=act.inspected_on,
+        checklist=Checklist(**act.checklist),
+        photos=act.photos,
+        version=act.version,
+        updated_at=act.updated_at,
+        facts=service_photos.facts(db, app, act),
+    )
+
+
+@router.put("/applications/{app_id}/inspection-act", response_model=InspectionActOut, responses=ERRORS)
+def put_inspection_act(app_id: int, body: InspectionActIn, db: DBDep, user: UserDep):
+    """Record the home-inspection act (a new save replaces the answers; each save is audited). Photos
+    cited per item must be attached to the application."""
+    act = service_photos.save_act(
+        db, user, app_id, body.checklist.model_dump(), body.photos, body.inspected_on
+    )
+    app, act = service_photos.act_of(db, user, app_id)
+    return released(db, _act_out(db, app, act))
+
+
+@router.get("/applications/{app_id}/inspection-act", response_model=InspectionActOut | None, responses=ERRORS)
+def get_inspection_act(app_id: int, db: DBDep, user: UserDep):
+    app, act = service_photos.act_of(db, user, app_id)
+    return released(db, _act_out(db, app, act))

@@ -1,4 +1,4 @@
-"""photos attached to applications and the assets they may show (Stage 2, issue 18)
+"""photos attached to applications, the assets they may show, the home-inspection act (Stage 2, issue 18)
 
 Revision ID: 0005_vision
 Revises: 0003
@@ -56,9 +56,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_photo_findings_photo_id", "photo_findings", ["photo_id"])
+    op.create_table(
+        "inspection_acts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("checklist", sa.JSON(), nullable=False),
+        sa.Column("photos", sa.JSON(), nullable=False),
+        sa.Column("officer_id", sa.Integer(), nullable=False),
+        sa.Column("inspected_on", sa.Date(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["application_id"], ["applications.id"]),
+        sa.ForeignKeyConstraint(["officer_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("application_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("inspection_acts")
     op.drop_index("ix_photo_findings_photo_id", table_name="photo_findings")
     op.drop_table("photo_findings")
     op.drop_index("ix_photos_sha256", table_name="photos")
