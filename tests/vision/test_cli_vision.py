@@ -131,6 +131,17 @@ def test_check_end_to_end(tmp_path, home, classifier):
     rows = _rows(tmp_path / "b.csv")
     assert rows["mine.jpg"]["duplicate_of"] == "app-1/kitchen.jpg"
     assert rows["other.jpg"]["duplicate_of"] == ""
+    # checking the same folder again: no photo is its own duplicate, and nothing is registered twice
+    size = len((index / "items.tsv").read_text().splitlines())
+    r = runner.invoke(
+        app, ["vision", "check", "--photos", str(b), "--out", str(tmp_path / "b2.csv"), "--index", str(index)]
+    )
+    assert r.exit_code == 0, r.output
+    rerun = _rows(tmp_path / "b2.csv")
+    assert (
+        rerun["other.jpg"]["duplicate_of"] == "" and rerun["mine.jpg"]["duplicate_of"] == "app-1/kitchen.jpg"
+    )
+    assert len((index / "items.tsv").read_text().splitlines()) == size
     assert (
         "то же или почти то же фото, что app-1/kitchen.jpg" in rows["mine.jpg"]["flags"]
     )  # Russian by default

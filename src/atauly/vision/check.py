@@ -169,14 +169,18 @@ class Checker:
             inventory = format_inventory(items)
             top = "; ".join(f"{n} {p:.2f}" for n, p in self.classifier.top(probs, 3))
         ref = f"{ctx.group}/{name}" if ctx.group else name
-        match = self.index.query(h, hm, feats)
+        again = self.index.has(
+            ref, sha
+        )  # the same file checked again: neither its own duplicate nor added twice
+        match = self.index.query(h, hm, feats, exclude_ref=ref if again else None)
         own_video = match is not None and "#t=" in name and match.ref.startswith(ref.split("#t=")[0] + "#t=")
         duplicate_of = dist = sim = ""
         if match is not None and not own_video:
             duplicate_of, dist = match.ref, str(match.distance)
             sim = f"{match.cosine:.2f}" if match.cosine == match.cosine else ""
             flags.append(t(MSG["reuse"], ref=match.ref, how=match.reason(t)))
-        self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
+        if not again:
+            self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
         if boxes:
             flags.append(t(MSG["faces"], n=len(boxes)))
         if ctx.derivatives is not None:

@@ -197,6 +197,13 @@ class ReuseIndex:
     def __len__(self) -> int:
         return len(self.hashes) + len(self._pending_h)
 
+    def has(self, ref: str, sha256: str) -> bool:
+        """Whether this very file (same reference, same bytes) is already registered (a re-run)."""
+        if getattr(self, "_keys_n", -1) != len(self.refs):
+            self._keys = set(zip(self.refs, self.shas, strict=True))
+            self._keys_n = len(self.refs)
+        return (ref, sha256) in self._keys
+
     def add(
         self, hashes: np.ndarray, features: np.ndarray | None, ref: str, group: str = "", sha256: str = ""
     ) -> int:
@@ -260,16 +267,24 @@ class ReuseIndex:
         return ids[first], d[first]
 
     def query(
-        self, h: int, h_mirror: int, features: np.ndarray | None, exclude_group: str | None = None
+        self,
+        h: int,
+        h_mirror: int,
+        features: np.ndarray | None,
+        exclude_group: str | None = None,
+        exclude_ref: str | None = None,
     ) -> Match | None:
-        """The best earlier photo this one reuses, or None."""
+        """The best earlier photo this one reuses, or None (never ``exclude_ref`` itself, never a photo of
+        ``exclude_group``)."""
         self._flush_pending()
         vec = None if features is None else project(features)[0]
         best: Match | None = None
         for hq, mirrored in ((h, False), (h_mirror, True)):
             ids, dist = self.hash_candidates(hq)
             for i, d in zip(ids.tolist(), dist.tolist(), strict=True):
-                if exclude_group is not None and self.groups[i] == exclude_group:
+                if (exclude_group is not None and self.groups[i] == exclude_group) or self.refs[
+                    i
+                ] == exclude_ref:
                     continue
                 cos = float(self.features[i].astype(np.float32) @ vec) if vec is not None else float("nan")
                 ok = d <= HASH_SURE or (vec is not None and cos >= COS_CONFIRM) or (vec is None and d <= 10)
@@ -279,6 +294,8 @@ class ReuseIndex:
             sims = self.features.astype(np.float32) @ vec
             if exclude_group is not None:
                 sims[np.array([g == exclude_group for g in self.groups])] = -1
+            if exclude_ref is not None:
+                sims[np.array([r == exclude_ref for r in self.refs])] = -1
             for i in np.flatnonzero(sims >= COS_ALONE)[np.argsort(-sims[sims >= COS_ALONE])][:16].tolist():
                 d0 = int(popcount64(self.hashes[i] ^ np.uint64(h)).min())
                 d1 = int(popcount64(self.hashes[i] ^ np.uint64(h_mirror)).min())
