@@ -302,3 +302,65 @@ class Offer(Base):
     gateway_ref: Mapped[str | None] = mapped_column(String(128))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+
+
+class Photo(Base):
+    """A photo (or a video keyframe) attached to an application, as checked by :mod:`atauly.vision`: the
+    original is encrypted in the vision store under ``sha256``; here only what the checks found. GPS is
+    never stored (only the region it fell in)."""
+
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("application_id", "sha256", "frame_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # "image" or "keyframe"
+    frame_time: Mapped[float] = mapped_column(Float, default=0.0)
+    phash: Mapped[str] = mapped_column(String(16))
+    blurred: Mapped[bool] = mapped_column(Boolean)
+    dark: Mapped[bool] = mapped_column(Boolean)
+    screen_photo: Mapped[bool] = mapped_column(Boolean)
+    faces: Mapped[int] = mapped_column(Integer)
+    exif_time: Mapped[datetime | None] = mapped_column(DateTime)
+    gps_region: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of: Mapped[str | None] = mapped_column(String(255))
+    flags: Mapped[list] = mapped_column(JSON)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    findings: Mapped[list[PhotoFinding]] = relationship(order_by="PhotoFinding.id")
+
+
+class PhotoFinding(Base):
+    """An asset the inventory model may see in a photo; a person confirms or dismisses it. Only confirmed
+    findings become facts."""
+
+    __tablename__ = "photo_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), index=True)
+    asset: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, confirmed, dismissed
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InspectionAct(Base):
+    """The digital home-inspection act (акт обследования материально-бытовых условий): the officer's
+    checklist with the photos attached per item. One per application; a new version replaces the answers
+    (every save is audited)."""
+
+    __tablename__ = "inspection_acts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    checklist: Mapped[dict] = mapped_column(JSON)
+    photos: Mapped[dict] = mapped_column(JSON)  # checklist item → [photo ids]
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    inspected_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)

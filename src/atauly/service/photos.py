@@ -1,0 +1,299 @@
+"""Photos of living conditions attached to an application (Stage 2): intake through :mod:`atauly.vision`,
+encrypted originals in the vision store, records of what the checks found, and the officer's confirmation
+of each asset the inventory model may see.
+
+A batch of uploaded files is all-or-nothing: if any file is refused (wrong type, too large, truncated,
+a polyglot, a decompression bomb, too many photos), the answer is a 4xx naming every refused file and its
+reason, and nothing is stored. Photos verify and document; they never score a family: a finding becomes a
+fact only when an officer confirms it, and "declared: no vehicle — photo 3 may show a pickup (0.91)" is a
+question for the officer, never a conclusion.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DB
+
+from atauly.i18n import N_, Translator
+
+from . import casework
+from .casework import ServiceError, record
+from .models import Application, InspectionAct, Photo, PhotoFinding, User
+
+#: asset → the data contract's column a family declares it in
+DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
+_LOCK = threading.Lock()  # one check at a time per process: the reuse index is appended to
+#: How far before the application a photo may have been taken and still count as current (EXIF window).
+WINDOW_BEFORE = timedelta(days=90)
+
+
+@lru_cache(maxsize=1)
+def _checker():
+    from atauly.settings import get_settings
+    from atauly.vision import models_dir
+    from atauly.vision.check import Checker
+    from atauly.vision.reuse import ReuseIndex
+
+    index = ReuseIndex(get_settings().home / "vision" / "index")
+    return Checker(models_dir(), index=index)
+
+
+def _store(user: User):
+    from atauly.vision.store import PhotoStore
+
+    return PhotoStore.open(actor=user.username)
+
+
+def _status_for(reasons: set[str]) -> int:
+    if reasons <= {"too_large"}:
+        return 413
+    if reasons <= {"wrong_type"}:
+        return 415
+    return 422
+
+
+def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang: str = "ru") -> list[Photo]:
+    """Check and attach uploaded files to an application; returns the new photo records."""
+    from atauly.vision import intake
+    from atauly.vision.check import Context
+
+    app = casework.load(db, user, app_id, action="photos.upload")
+    if not files:
+        raise ServiceError(422, "no file uploaded")
+    limits = intake.Limits()
+    have = (
+        db.scalar(select(func.count(func.distinct(Photo.sha256))).where(Photo.application_id == app.id)) or 0
+    )
+    if have + len(files) > limits.max_files:
+        raise casework.deny(
+            db,
+            user,
+            "photos.upload",
+            413,
+            f"at most {limits.max_files} photos per application",
+            object_type="application",
+            object_id=app.id,
+        )
+    ctx = Context(
+        group=f"application-{app.id}",
+        window_start=app.received_on - WINDOW_BEFORE,
+        window_end=app.received_on + timedelta(days=30),
+        region=app.region_kato,
+        lang=lang,
+        keep_derivatives=True,
+    )
+    checker = _checker()
+    with _LOCK:
+        before = len(checker.index)
+        checked = []
+        for name, data in files:
+            rows = checker.check_bytes(data, name[:200], ctx)
+            checked.append((name, data, rows))
+        refused = [(name, r) for name, _, rows in checked for r in rows if r["status"] == "rejected"]
+        if refused:
+            # nothing is stored, and nothing stays in the reuse index for a refused batch
+            checker.index.truncate(before)
+            err = casework.deny(
+                db,
+                user,
+                "photos.upload",
+                _status_for({r["kind"] for _, r in refused}),
+                "; ".join(f"{n}: {r['flags']}" for n, r in refused),
+                object_type="application",
+                object_id=app.id,
+            )
+            err.problems = [{"file": n, "reason": r["kind"], "message": r["flags"]} for n, r in refused]
+            raise err
+        checker.index.save()
+    store = _store(user)
+    now = casework.now()
+    made = []
+    for _name, data, rows in checked:
+        derivative = None
+        for r in rows:
+            existing = db.scalar(
+                select(Photo).where(
+                    Photo.application_id == app.id,
+                    Photo.sha256 == r["sha256"],
+                    Photo.frame_time == float(r["frame_time"] or 0),
+                )
+            )
+            if existing is not None:  # the same file again: idempotent
+                continue
+            photo = Photo(
+                application_id=app.id,
+                sha256=r["sha256"],
+                file_name=r["file"][:255],
+                kind=r["kind"],
+                frame_time=float(r["frame_time"] or 0),
+                phash=r["phash"],
+                blurred=bool(r["blurred"]),
+                dark=bool(r["dark"]),
+                screen_photo=bool(r["screen_photo"]),
+                faces=int(r["faces"]),
+                exif_time=datetime.fromisoformat(r["exif_time"]) if r["exif_time"] else None,
+                gps_region=r["gps_region"] or None,
+                duplicate_of=r["duplicate_of"] or None,
+                flags=[f for f in str(r["flags"]).split("; ") if f],
+                uploaded_by=user.id,
+                created_at=now,
+            )
+            for item in r.get("inventory_items", []):
+                photo.findings.append(
+                    PhotoFinding(
+                        asset=item.asset,
+                        confidence=round(item.confidence, 3),
+                        label=item.label[:64],
+                        status="pending",
+                    )
+                )
+            db.add(photo)
+            made.append(photo)
+        if rows and rows[0]["kind"] == "image":
+            derivative = rows[0].pop("derivative_jpeg", None)
+        store.put(data, derivative=derivative)
+    record(db, user, "photos.upload", app, detail={"photos": len(made)})
+    db.commit()
+    return made
+
+
+def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:
+    app = casework.load(db, user, app_id, action="photos.read")
+    photos = list(db.scalars(select(Photo).where(Photo.application_id == app.id).order_by(Photo.id)))
+    return app, photos
+
+
+def image(db: DB, user: User, app_id: int, photo_id: int) -> bytes:
+    """The redacted derivative (faces blurred) that people see; the read is audited."""
+    app = casework.load(db, user, app_id, action="photos.view")
+    photo = db.get(Photo, photo_id)
+    if photo is None or photo.application_id != app.id:
+        raise ServiceError(404, f"photo {photo_id} not found")
+    record(db, user, "photos.view", app, detail={"photo": photo_id})
+    db.commit()
+    try:
+        return _store(user).get(photo.sha256, "derivative")
+    except KeyError:
+        raise ServiceError(
+            404, f"photo {photo_id} has no stored image (a video keyframe or purged)"
+        ) from None
+
+
+def decide_finding(
+    db: DB, user: User, finding_id: int, confirm: bool, app_id: int | None = None
+) -> PhotoFinding:
+    finding = db.get(PhotoFinding, finding_id) if 0 < finding_id < 2**31 else None
+    photo = db.get(Photo, finding.photo_id) if finding is not None else None
+    if photo is None or (app_id is not None and photo.application_id != app_id):
+        raise ServiceError(404, f"finding {finding_id} not found")
+    app = casework.load(db, user, photo.application_id, action="photos.finding")
+    if user.role not in ("officer", "supervisor"):
+        raise casework.deny(
+            db,
+            user,
+            "photos.finding",
+            403,
+            "only officers confirm findings",
+            object_type="application",
+            object_id=app.id,
+        )
+    finding.status = "confirmed" if confirm else "dismissed"
+    finding.decided_by = user.id
+    finding.decided_at = casework.now()
+    record(db, user, "photos.finding", app, detail={"finding": finding_id, "status": finding.status})
+    db.commit()
+    return finding
+
+
+def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[str]:
+    """For the officer: what the photos may show that the family did not declare, in words."""
+    t = Translator(lang)
+    family = (app.snapshot.get("families") or [{}])[0]
+    out = []
+    for number, photo in enumerate(photos, start=1):
+        for f in photo.findings:
+            column = DECLARED.get(f.asset)
+            if f.status != "pending" or column is None:
+                continue
+            try:
+                declared = int(float(family.get(column) or 0))
+            except (TypeError, ValueError):
+                declared = 0
+            if declared == 0:
+                out.append(
+                    t(
+                        N_("declared: no {asset} — photo {n} may show a {label} ({confidence:.2f})"),
+                        asset=t(f.asset),
+                        n=number,
+                        label=f.label,
+                        confidence=f.confidence,
+                    )
+                )
+    return out
+
+
+# --- the home-inspection act ------------------------------------------------------------------------------
+
+
+def save_act(
+    db: DB, user: User, app_id: int, checklist: dict, photos_by_item: dict[str, list[int]], inspected_on
+) -> InspectionAct:
+    """Record (or replace) the act; every photo it cites must belong to the application."""
+    app = casework.load(db, user, app_id, action="inspection.save")
+    if user.role not in ("officer", "supervisor"):
+        raise casework.deny(
+            db,
+            user,
+            "inspection.save",
+            403,
+            "only officers record an inspection",
+            object_type="application",
+            object_id=app.id,
+        )
+    own = set(db.scalars(select(Photo.id).where(Photo.application_id == app.id)))
+    for item, ids in photos_by_item.items():
+        stray = [i for i in ids if i not in own]
+        if stray:
+            raise ServiceError(
+                422, f"photos.{item}: photo {stray[0]} is not attached to application {app.id}"
+            )
+    act = db.scalar(select(InspectionAct).where(InspectionAct.application_id == app.id))
+    if act is None:
+        act = InspectionAct(application_id=app.id, version=0)
+        db.add(act)
+    act.checklist, act.photos = checklist, {k: list(v) for k, v in photos_by_item.items() if v}
+    act.officer_id, act.inspected_on, act.updated_at = user.id, inspected_on, casework.now()
+    act.version = (act.version or 0) + 1
+    record(db, user, "inspection.save", app, detail={"version": act.version})
+    db.commit()
+    return act
+
+
+def act_of(db: DB, user: User, app_id: int) -> tuple[Application, InspectionAct | None]:
+    app = casework.load(db, user, app_id, action="inspection.read")
+    return app, db.scalar(select(InspectionAct).where(InspectionAct.application_id == app.id))
+
+
+def facts(db: DB, app: Application, act: InspectionAct | None) -> dict:
+    """Confirmed facts in the data contract's columns (``families``): what the act records, and at least
+    one of an asset a confirmed photo finding shows. Nothing unconfirmed counts."""
+    out: dict = {}
+    if act is not None:
+        c = act.checklist
+        for key in ("vehicles_owned", "livestock_heads", "dwellings_owned"):
+            if c.get(key) is not None:
+                out[key] = int(c[key])
+    confirmed = db.scalars(
+        select(PhotoFinding.asset)
+        .join(Photo, Photo.id == PhotoFinding.photo_id)
+        .where(Photo.application_id == app.id, PhotoFinding.status == "confirmed")
+    ).all()
+    for asset in set(confirmed):
+        column = DECLARED.get(asset)
+        if column is not None:
+            out[column] = max(out.get(column, 0), 1)
+    return out

@@ -1,0 +1,94 @@
+"""The photos of an application: the phone-friendly upload form (``<input type=file accept=image/*
+capture>``, no app needed), the checks' flags in words, the redacted images, and the officer's questions
+("declared: no vehicle — photo 2 may show a pickup truck (0.91)") with confirm and dismiss buttons.
+
+Every read and write goes through :mod:`atauly.service.photos` (scope, audit, all-or-nothing intake)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import Response
+
+from atauly.i18n import N_
+
+from .. import photos as service_photos
+from ..casework import ServiceError
+from .kit import FLASH, Page, Posted, SignedIn, finish, redirect, render
+
+router = APIRouter(include_in_schema=False)
+FLASH.setdefault(
+    "photos_added", N_("The photos are checked and attached. Faces are blurred in what anyone sees.")
+)
+READ_CAP = 160 * 1024 * 1024
+
+
+def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | None = None):
+    app, photos = service_photos.photos_of(page.db, page.user, app_id)
+    items = [
+        {
+            "number": n,
+            "id": p.id,
+            "file": p.file_name,
+            "kind": p.kind,
+            "frame_time": p.frame_time,
+            "flags": list(p.flags or []),
+            "duplicate_of": p.duplicate_of,
+            "findings": [
+                {
+                    "id": f.id,
+                    "asset": f.asset,
+                    "label": f.label,
+                    "confidence": f.confidence,
+                    "status": f.status,
+                }
+                for f in p.findings
+            ],
+        }
+        for n, p in enumerate(photos, start=1)
+    ]
+    questions = service_photos.questions(app, photos, page.lang)
+    return render(
+        page,
+        "photos.html",
+        status,
+        canonical=f"/applications/{app_id}/photos",
+        app_id=app_id,
+        family_id=app.family_id,
+        photos=items,
+        questions=questions,
+        problems=problems or [],
+    )
+
+
+@router.get("/applications/{app_id}/photos")
+def photos_page(app_id: int, page: SignedIn):
+    return _view(page, app_id)
+
+
+@router.post("/applications/{app_id}/photos")
+def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], File()] = None):  # noqa: B006
+    payload = [(f.filename or "upload", f.file.read(READ_CAP + 1)) for f in (files or []) if f.filename]
+    try:
+        made = service_photos.attach(page.db, page.user, app_id, payload, page.lang)
+    except ServiceError as exc:
+        if exc.status == 403 or exc.status == 404:
+            raise
+        problems = exc.problems or [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
+        return _view(page, app_id, exc.status, problems)
+    return redirect(page, f"/applications/{app_id}/photos", "photos_added" if made else None)
+
+
+@router.post("/applications/{app_id}/photos/findings/{finding_id}")
+def finding_submit(app_id: int, finding_id: int, page: Posted, decision: Annotated[str, Form()] = ""):
+    if decision not in ("confirm", "dismiss"):
+        raise ServiceError(422, "decision: confirm or dismiss")
+    service_photos.decide_finding(page.db, page.user, finding_id, decision == "confirm", app_id=app_id)
+    return redirect(page, f"/applications/{app_id}/photos")
+
+
+@router.get("/applications/{app_id}/photos/{photo_id}/image")
+def photo_image(app_id: int, photo_id: int, page: SignedIn):
+    data = service_photos.image(page.db, page.user, app_id, photo_id)
+    return finish(page, Response(data, media_type="image/jpeg"))

@@ -1,0 +1,259 @@
+"""Intake of an uploaded file: type by content, size and pixel limits, safe decoding, re-encoding, EXIF.
+
+Nothing a family uploads is kept or shown as it came: an image is decoded (with a pixel limit checked from
+the header *before* decoding, so a decompression bomb is refused without allocating it), turned upright
+from its EXIF orientation, and re-encoded as a plain JPEG without metadata. What the file *says* it is
+(its name, its extension, a browser's content type) is never trusted: the first bytes decide. Files that
+hide another format inside an image (a ZIP, a PDF, HTML or a script — "polyglots") are refused.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from atauly.i18n import N_
+
+try:  # HEIC/HEIF from phones; optional at import so that a missing wheel only refuses HEIC files
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HEIF = False
+
+# PIL's own bomb guard warns at MAX_IMAGE_PIXELS and raises at twice that; ours refuses earlier and by name.
+Image.MAX_IMAGE_PIXELS = None
+
+
+class IntakeError(ValueError):
+    """A file that is refused: a stable ``reason`` code and a message template (translated through the
+    catalogs, with ``fields``) for people."""
+
+    def __init__(self, reason: str, template: str, **fields: object):
+        super().__init__(template.format(**fields) if fields else template)
+        self.reason = reason
+        self.template = template
+        self.fields = fields
+
+    def translated(self, t) -> str:
+        return t(self.template, **self.fields)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_image_bytes: int = 30 * 1024 * 1024
+    max_video_bytes: int = 150 * 1024 * 1024
+    max_pixels: int = 100_000_000  # 100 MP: above every phone camera but the 200 MP modes
+    max_side: int = 20_000
+    max_files: int = 30  # per application (the API); the folder check takes its own --max-files
+    max_video_seconds: float = 180.0
+    derivative_side: int = 2048  # longest side of the re-encoded image that people see
+
+
+IMAGE_KINDS = ("jpeg", "png", "heic", "webp")
+VIDEO_KINDS = ("mp4", "mov", "3gp", "webm", "avi")
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+_MP4_BRANDS = {
+    b"isom": "mp4",
+    b"iso2": "mp4",
+    b"iso4": "mp4",
+    b"iso5": "mp4",
+    b"iso6": "mp4",
+    b"mp41": "mp4",
+    b"mp42": "mp4",
+    b"avc1": "mp4",
+    b"M4V ": "mp4",
+    b"MSNV": "mp4",
+    b"dash": "mp4",
+    b"qt  ": "mov",
+    b"3gp4": "3gp",
+    b"3gp5": "3gp",
+    b"3gp6": "3gp",
+    b"3g2a": "3gp",
+}
+# Signatures of formats that must never ride inside an image (checked after the image's end, or anywhere
+# for the text ones, which cannot occur by chance in compressed data).
+_TRAILING_FORBIDDEN = (b"PK\x03\x04", b"%PDF-", b"MZ", b"\x7fELF", b"#!", b"Rar!", b"7z\xbc\xaf")
+_TEXT_FORBIDDEN = re.compile(
+    rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|javascript:", re.IGNORECASE
+)
+
+
+def sniff(head: bytes) -> str | None:
+    """The file's kind from its first bytes (at least 32), or None for anything else."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "avi"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return "heic"
+        return _MP4_BRANDS.get(brand)
+    return None
+
+
+def _image_end(data: bytes, kind: str) -> int:
+    """Offset just past the image's own data (PNG: IEND chunk; JPEG: the last EOI marker)."""
+    if kind == "png":
+        pos = 8
+        while pos + 12 <= len(data):
+            length = int.from_bytes(data[pos : pos + 4], "big")
+            ctype = data[pos + 4 : pos + 8]
+            pos += 12 + length
+            if ctype == b"IEND":
+                return pos
+        return len(data)
+    if kind == "jpeg":
+        end = data.rfind(b"\xff\xd9")
+        return end + 2 if end >= 0 else len(data)
+    return len(data)
+
+
+def check_polyglot(data: bytes, kind: str) -> None:
+    """Refuse an image that carries another format (archive, document, executable, HTML or script)."""
+    if _TEXT_FORBIDDEN.search(data):
+        raise IntakeError("polyglot", N_("the image contains HTML or script text"))
+    trailing = data[_image_end(data, kind) :]
+    if trailing.strip(b"\x00"):
+        for sig in _TRAILING_FORBIDDEN:
+            if sig in trailing[:4096] or trailing.lstrip(b"\x00\r\n ").startswith(sig):
+                raise IntakeError(
+                    "polyglot", N_("another file (archive, document or program) is appended to the image")
+                )
+
+
+@dataclass
+class Exif:
+    time: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    camera: str = ""
+
+
+def _ratio(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return float("nan")
+
+
+def read_exif(img: Image.Image) -> Exif:
+    """Capture time (DateTimeOriginal, else DateTime) and GPS position; empty fields when absent or broken."""
+    out = Exif()
+    try:
+        exif = img.getexif()
+    except Exception:  # noqa: BLE001 - a broken EXIF block is the same as none
+        return out
+    if not exif:
+        return out
+    try:
+        sub = exif.get_ifd(0x8769)
+    except Exception:  # noqa: BLE001
+        sub = {}
+    raw = sub.get(36867) or exif.get(306)
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "ignore")
+    if isinstance(raw, str):
+        try:
+            out.time = datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            out.time = None
+    make, model = exif.get(271) or "", exif.get(272) or ""
+    out.camera = f"{make} {model}".strip()[:64] if isinstance(make, str) and isinstance(model, str) else ""
+    try:
+        gps = exif.get_ifd(0x8825)
+    except Exception:  # noqa: BLE001
+        gps = {}
+    if gps and 2 in gps and 4 in gps:
+        try:
+            lat = sum(_ratio(x) / 60**i for i, x in enumerate(gps[2]))
+            lon = sum(_ratio(x) / 60**i for i, x in enumerate(gps[4]))
+            if str(gps.get(1, "N")).upper().startswith("S"):
+                lat = -lat
+            if str(gps.get(3, "E")).upper().startswith("W"):
+                lon = -lon
+            if np.isfinite(lat) and np.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180:
+                out.lat, out.lon = float(lat), float(lon)
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+@dataclass
+class Decoded:
+    kind: str
+    width: int  # of the original
+    height: int
+    rgb: np.ndarray  # upright, RGB, uint8, at most ``work_side`` on its longest side
+    exif: Exif
+
+
+def open_image(data: bytes, limits: Limits = Limits(), work_side: int = 1024) -> Decoded:
+    """Check and decode an image file's bytes; raises :class:`IntakeError` with a reason when refused."""
+    if len(data) > limits.max_image_bytes:
+        raise IntakeError(
+            "too_large",
+            N_("the image is {size} MB; at most {limit} MB"),
+            size=round(len(data) / 2**20),
+            limit=limits.max_image_bytes // 2**20,
+        )
+    kind = sniff(data[:32])
+    if kind is None:
+        raise IntakeError("wrong_type", N_("not a photo (JPEG, PNG, HEIC or WebP) by its content"))
+    if kind in VIDEO_KINDS:
+        raise IntakeError("wrong_type", N_("a video where a photo was expected"))
+    if kind == "heic" and not HEIF:
+        raise IntakeError("wrong_type", N_("HEIC photos cannot be read on this server"))
+    check_polyglot(data, kind)
+    try:
+        img = Image.open(io.BytesIO(data))
+        w, h = img.size
+    except Exception:  # noqa: BLE001 - any failure to parse the header is a refusal
+        raise IntakeError("unreadable", N_("the image cannot be read")) from None
+    if w * h > limits.max_pixels or max(w, h) > limits.max_side:
+        raise IntakeError(
+            "decompression_bomb",
+            N_("{w}×{h} pixels is more than any camera takes ({limit} MP at most)"),
+            w=w,
+            h=h,
+            limit=limits.max_pixels // 10**6,
+        )
+    if getattr(img, "n_frames", 1) > 1 and kind != "heic":
+        raise IntakeError("wrong_type", N_("animated images are not photos"))
+    exif = read_exif(img)
+    try:
+        if kind == "jpeg":
+            # decode at 1/2, 1/4 or 1/8 scale (DCT scaling: fast and small), the smallest whose longest side
+            # is still at least 3/4 of the working size (a 4032-px photo decodes at 1/4, 1008 px)
+            s = 0.75 * work_side / max(w, h)
+            if s < 1:
+                img.draft("RGB", (max(1, int(w * s)), max(1, int(h * s))))
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        img = img.convert("RGB")
+    except Exception:  # noqa: BLE001 - truncated or corrupt data
+        raise IntakeError("corrupt", N_("the image data is damaged or truncated")) from None
+    if max(img.size) > work_side:
+        img.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return Decoded(kind=kind, width=w, height=h, rgb=np.asarray(img, dtype=np.uint8), exif=exif)
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
+    """A plain JPEG of the pixels: no EXIF, no GPS, no comments, nothing but the image."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, optimize=False)
+    return buf.getvalue()

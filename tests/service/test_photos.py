@@ -1,0 +1,212 @@
+"""Stage 2 in the service: photos attached through the API, checked, stored encrypted, findings confirmed."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from atauly.vision import privacy, synthetic
+
+from .conftest import in_district
+
+
+@pytest.fixture
+def vision_home(tmp_path, monkeypatch):
+    from atauly.service import photos
+    from atauly.settings import get_settings
+
+    monkeypatch.setenv("ATAULY_HOME", str(tmp_path))
+    monkeypatch.setenv("ATAULY_VISION_KEY", "ab" * 32)
+    get_settings.cache_clear()
+    photos._checker.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+    photos._checker.cache_clear()
+
+
+def _files(**named):
+    return [("files", (name, data, "application/octet-stream")) for name, data in named.items()]
+
+
+def test_photos_upload_check_view_and_confirm(client, as_officer, svc_payloads, vision_home, db):
+    payload = in_district(svc_payloads)[0]
+    payload["family"]["vehicles_owned"] = 0
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    face = synthetic.jpeg_bytes(synthetic.sample("astronaut"))
+    kitchen = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    bad = synthetic.bad_files(kitchen)
+
+    # a batch with one bad file is refused whole, with the file and its reason; nothing is stored
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"a.jpg": face, "x.png": bad["decompression_bomb.png"]}),
+        headers=as_officer,
+    )
+    assert r.status_code == 422, r.text
+    assert (
+        r.json()["detail"][0]["file"] == "x.png" and r.json()["detail"][0]["reason"] == "decompression_bomb"
+    )
+    assert not (vision_home / "vision" / "store").exists()
+    for name, status in (("polyglot_zip.jpg", 422), ("wrong_type.jpg", 415), ("truncated.jpg", 422)):
+        r = client.post(
+            f"/api/v1/applications/{app_id}/photos", files=_files(**{name: bad[name]}), headers=as_officer
+        )
+        assert r.status_code == status, (name, r.text)
+
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"family.jpg": face, "kitchen.jpg": kitchen}),
+        headers=as_officer,
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert [p["file_name"] for p in made] == ["family.jpg", "kitchen.jpg"] and made[0]["faces"] == 1
+    # the same upload again stores nothing twice
+    again = client.post(
+        f"/api/v1/applications/{app_id}/photos", files=_files(**{"kitchen.jpg": kitchen}), headers=as_officer
+    )
+    assert again.status_code == 201 and again.json() == []
+
+    listing = client.get(f"/api/v1/applications/{app_id}/photos", headers=as_officer).json()
+    assert len(listing["photos"]) == 2
+    img = client.get(f"/api/v1/applications/{app_id}/photos/{made[0]['id']}/image", headers=as_officer)
+    assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
+    seen = np.asarray(Image.open(io.BytesIO(img.content)).convert("RGB"))
+    assert not [b for b in privacy.detect(seen, people=False) if b.kind == "face"]
+    blobs = list((vision_home / "vision" / "store").rglob("*.bin"))
+    assert blobs and all(face[200:400] not in b.read_bytes() for b in blobs)
+
+    # an officer elsewhere may not see them
+    from .conftest import token_headers
+
+    other = token_headers(client, "officer2")
+    assert client.get(f"/api/v1/applications/{app_id}/photos", headers=other).status_code == 403
+
+    # a finding: planted on the kitchen photo as the model would write it, then confirmed
+    from atauly.service.models import Photo, PhotoFinding
+
+    photo = db.get(Photo, made[1]["id"])
+    db.add(
+        PhotoFinding(
+            photo_id=photo.id, asset="vehicle", confidence=0.91, label="pickup truck", status="pending"
+        )
+    )
+    db.commit()
+    listing = client.get(f"/api/v1/applications/{app_id}/photos?lang=en", headers=as_officer).json()
+    assert "declared: no vehicle — photo 2 may show a pickup truck (0.91)" in listing["questions"]
+    fid = [f for p in listing["photos"] for f in p["findings"] if f["asset"] == "vehicle"][0]["id"]
+    r = client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    listing = client.get(f"/api/v1/applications/{app_id}/photos?lang=en", headers=as_officer).json()
+    assert listing["questions"] == []
+    analyst = token_headers(client, "analyst")
+    assert client.get(f"/api/v1/applications/{app_id}/photos", headers=analyst).status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_photos_page_upload_and_confirm(app, client, as_officer, svc_payloads, vision_home, db):
+    from .test_web import csrf, sign_in
+
+    payload = in_district(svc_payloads)[1]
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}/photos?lang=en")
+    assert page.status_code == 200
+    assert 'type="file"' in page.text and 'accept="image/*,video/*"' in page.text and "capture=" in page.text
+    kitchen = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    bad = synthetic.bad_files(kitchen)["polyglot_html.jpg"]
+    r = browser.post(
+        f"/applications/{app_id}/photos",
+        data={"csrf_token": csrf(page)},
+        files=_files(**{"k.jpg": kitchen, "evil.jpg": bad}),
+    )
+    assert r.status_code == 422 and "evil.jpg" in r.text and "Nothing was attached" in r.text
+    r = browser.post(
+        f"/applications/{app_id}/photos",
+        data={"csrf_token": csrf(page)},
+        files=_files(**{"k.jpg": kitchen}),
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    # no token, no upload
+    r = browser.post(f"/applications/{app_id}/photos", data={}, files=_files(**{"k2.jpg": kitchen}))
+    assert r.status_code == 403
+    from atauly.service.models import Photo, PhotoFinding
+
+    photo_id = db.query(Photo).filter_by(application_id=app_id).one().id
+    finding = PhotoFinding(
+        photo_id=photo_id, asset="livestock", confidence=0.77, label="ox", status="pending"
+    )
+    db.add(finding)
+    db.flush()
+    fid = finding.id
+    db.commit()  # the test's session must not hold SQLite's only connection during the requests
+    page = browser.get(f"/applications/{app_id}/photos?lang=en")
+    assert f"/applications/{app_id}/photos/{photo_id}/image" in page.text and "ox (0.77)" in page.text
+    img = browser.get(f"/applications/{app_id}/photos/{photo_id}/image")
+    assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
+    r = browser.post(
+        f"/applications/{app_id}/photos/findings/{fid}",
+        data={"csrf_token": csrf(page), "decision": "dismiss"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    db.expire_all()
+    assert db.get(PhotoFinding, fid).status == "dismissed"
+    db.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_inspection_act_records_the_checklist_and_the_confirmed_facts(
+    client, as_officer, svc_payloads, vision_home, db
+):
+    payload = in_district(svc_payloads)[2]
+    app_id = client.post("/api/v1/applications", json=payload, headers=as_officer).json()["id"]
+    assert client.get(f"/api/v1/applications/{app_id}/inspection-act", headers=as_officer).json() is None
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"yard.jpg": synthetic.jpeg_bytes(synthetic.sample("rocket"))}),
+        headers=as_officer,
+    ).json()[0]
+    act = {
+        "inspected_on": "2025-08-01",
+        "checklist": {
+            "dwelling_type": "yurt",
+            "heating": "stove_wood_or_dung",
+            "water": "well",
+            "livestock_heads": 12,
+            "appliances": ["refrigerator"],
+            "notes": "two rooms",
+        },
+        "photos": {"livestock": [photo["id"]]},
+    }
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["version"] == 1 and body["facts"] == {"livestock_heads": 12}
+    # a confirmed photo finding of a vehicle becomes a fact too (at least one)
+    from atauly.service.models import PhotoFinding
+
+    finding = PhotoFinding(
+        photo_id=photo["id"], asset="vehicle", confidence=0.9, label="pickup truck", status="pending"
+    )
+    db.add(finding)
+    db.flush()
+    fid = finding.id
+    db.commit()
+    assert client.get(f"/api/v1/applications/{app_id}/inspection-act", headers=as_officer).json()[
+        "facts"
+    ] == {"livestock_heads": 12}
+    client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
+    again = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer).json()
+    assert again["version"] == 2 and again["facts"] == {"livestock_heads": 12, "vehicles_owned": 1}
+    # clear errors: an unknown code, a photo of another application
+    bad = dict(act, checklist=dict(act["checklist"], dwelling_type="palace"))
+    assert (
+        client.put(f"/api/v1/applications/{app_id}/inspection-act", json=bad, headers=as_officer).status_code
+        == 422
+    )
+    stray = dict(act, photos={"water": [photo["id"] + 999]})
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=stray, headers=as_officer)
+    assert r.status_code == 422 and "not attached" in r.text

@@ -1,0 +1,97 @@
+import io
+from datetime import datetime
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from atauly.vision import intake, synthetic
+from atauly.vision.intake import IntakeError, Limits
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return synthetic.sample("coffee")
+
+
+def test_type_is_decided_by_content_not_by_name(photo):
+    jpeg = synthetic.jpeg_bytes(photo)
+    png = io.BytesIO()
+    Image.fromarray(photo).save(png, format="PNG")
+    assert intake.sniff(jpeg[:32]) == "jpeg"
+    assert intake.sniff(png.getvalue()[:32]) == "png"
+    assert intake.sniff(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 20) == "mp4"
+    assert intake.sniff(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 20) == "heic"
+    assert intake.sniff(b"GIF89a" + b"\x00" * 30) is None
+    assert intake.sniff(b"<html><script>" + b" " * 30) is None
+
+
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("truncated.jpg", "corrupt"),
+        ("polyglot_zip.jpg", "polyglot"),
+        ("polyglot_html.jpg", "polyglot"),
+        ("wrong_type.jpg", "wrong_type"),
+        ("empty.jpg", "wrong_type"),
+        ("decompression_bomb.png", "decompression_bomb"),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(photo, name, reason):
+    data = synthetic.bad_files(synthetic.jpeg_bytes(photo))[name]
+    with pytest.raises(IntakeError) as err:
+        intake.open_image(data)
+    assert err.value.reason == reason
+    assert str(err.value)
+
+
+def test_size_limit_is_checked_before_anything_else(photo):
+    data = synthetic.jpeg_bytes(photo)
+    with pytest.raises(IntakeError) as err:
+        intake.open_image(data, Limits(max_image_bytes=len(data) - 1))
+    assert err.value.reason == "too_large"
+
+
+def test_heic_from_a_phone_is_read(photo):
+    import pillow_heif
+
+    heif = pillow_heif.from_bytes(mode="RGB", size=(photo.shape[1], photo.shape[0]), data=photo.tobytes())
+    buf = io.BytesIO()
+    heif.save(buf, quality=80)
+    dec = intake.open_image(buf.getvalue())
+    assert dec.kind == "heic" and dec.rgb.shape == photo.shape
+
+
+def test_exif_time_and_gps_are_read_and_never_reencoded(photo):
+    ex = synthetic.exif_with("2025:03:04 10:20:30", lat=43.2389, lon=76.8897)
+    data = synthetic.jpeg_bytes(photo, exif=ex)
+    dec = intake.open_image(data)
+    assert dec.exif.time == datetime(2025, 3, 4, 10, 20, 30)
+    assert dec.exif.lat == pytest.approx(43.2389, abs=1e-4) and dec.exif.lon == pytest.approx(
+        76.8897, abs=1e-4
+    )
+    out = intake.encode_jpeg(dec.rgb)
+    again = Image.open(io.BytesIO(out))
+    assert not again.getexif() and b"Exif" not in out[:200]
+
+
+def test_missing_or_broken_exif_is_just_missing(photo):
+    dec = intake.open_image(synthetic.jpeg_bytes(photo))
+    assert dec.exif.time is None and dec.exif.lat is None
+    ex = Image.Exif()
+    ex[306] = "not a date"
+    dec = intake.open_image(synthetic.jpeg_bytes(photo, exif=ex))
+    assert dec.exif.time is None
+
+
+def test_exif_orientation_is_applied(photo):
+    ex = Image.Exif()
+    ex[274] = 6  # rotate 90° clockwise to view
+    dec = intake.open_image(synthetic.jpeg_bytes(photo, exif=ex))
+    assert dec.rgb.shape[:2] == (photo.shape[1], photo.shape[0])
+
+
+def test_large_photos_are_decoded_small(photo):
+    big = np.tile(photo, (4, 4, 1))  # 1600×2400
+    dec = intake.open_image(synthetic.jpeg_bytes(big), work_side=1024)
+    assert max(dec.rgb.shape[:2]) <= 1024 and (dec.width, dec.height) == (2400, 1600)
