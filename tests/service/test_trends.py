@@ -4,7 +4,7 @@ figures per 1,000 families, small-cell suppression for analysts, and who may see
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -19,9 +19,9 @@ ALMATY, ALMATY_DISTRICT = "750000000", "750100000"
 _ids = count(1)
 
 
-def _case(db, district, received, status, decisions=(), region=None):
-    """An application with one recommendation (approve) and its decisions ``(officer, outcome, override,
-    amount, decided_at)``."""
+def _case(db, district, received, status, decisions=(), region=None, recommended=True):
+    """An application with one recommendation (approve unless ``recommended`` is false) and its decisions
+    ``(officer, outcome, override, amount, decided_at)``; an override gives the reason "income differs"."""
     n = next(_ids)
     app = Application(
         idempotency_key=f"k{n}-{district}-{received}",
@@ -34,7 +34,7 @@ def _case(db, district, received, status, decisions=(), region=None):
         status=status,
         source="api",
         received_on=received,
-        deadline=received,
+        deadline=received + timedelta(days=21),
         created_at=datetime(2026, 1, 1),
     )
     db.add(app)
@@ -48,7 +48,7 @@ def _case(db, district, received, status, decisions=(), region=None):
         eligible_by_law=True,
         amount_monthly=1.0,
         mode="model",
-        recommended=True,
+        recommended=recommended,
         reasons={},
         trace={},
     )
@@ -61,6 +61,7 @@ def _case(db, district, received, status, decisions=(), region=None):
                 recommendation_id=rec.id,
                 officer_id=officer.id,
                 outcome=outcome,
+                reason_code="income_differs" if override else None,
                 override=override,
                 against_law=False,
                 blind=False,

@@ -206,7 +206,7 @@ def _shade(value, bins: list[float]) -> tuple[str, bool]:
 def _tile_lines(name: str) -> list[str]:
     from .charts import wrap
 
-    return wrap(name, 20, 2)
+    return wrap(name, 19, 3)
 
 
 def region_map(rows: list[dict], lang: str, f: Fmt, t: Translator) -> dict:
