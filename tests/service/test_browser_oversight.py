@@ -1,7 +1,8 @@
 """The supervisors' and analysts' pages in Debian's Chromium (Playwright), in Russian and Kazakh, at a
 desktop (1366×768) and a phone (390×844) size: the page does not scroll sideways (the map scrolls in its
 own box), every text in the charts and the map is drawn at 12 px or more, nothing in a chart is cut off
-at its edge, and a map tile leads to the region's districts.
+at its edge, axe-core finds no serious or critical violation, and a map tile leads to the region's
+districts.
 
 ``ATAULY_SCREENSHOTS=/some/dir`` also saves a full-page screenshot of each page there.
 """
@@ -137,6 +138,19 @@ MEASURE = """() => {
 }"""
 
 
+def _axe_serious(page) -> list[tuple[str, str, list[str]]]:
+    """axe-core's serious and critical violations on the page: (rule, impact, the first offending nodes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.response["testEngine"]["name"] == "axe-core"  # it ran in the page
+    return [
+        (v["id"], v["impact"], [" ".join(n["target"]) for n in v["nodes"][:3]])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def _sign_in(page, base: str, user: str, lang: str) -> None:
     page.goto(f"{base}/login?lang={lang}")
     page.fill("input[name=username]", user)
@@ -168,6 +182,8 @@ def test_oversight_pages_are_legible(oversight_live, chromium, lang, size):
             assert m["overflow"] <= 1, (name, m)
             assert m["smallest"] >= 12, (name, m["smallest"])
             assert not m["cut"], (name, m["cut"])
+            bad = _axe_serious(page)
+            assert not bad, (name, bad)
             if SHOTS:
                 Path(SHOTS).mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=f"{SHOTS}/{name}-{lang}-{size}.png", full_page=True)
