@@ -25,7 +25,7 @@ def test_periods_are_named_in_each_language():
     assert period_label("2026Q4", Translator("kk")) == "2026 ж. IV тоқсан"
     assert period_label("2026Q4", Translator("en")) == "Q4 2026"
     assert period_label("2026-11-30", Translator("ru")) == "неделя с 30.11.2026"
-    assert period_label("2026-11-30", Translator("kk")) == "30.11.2026 басталатын апта"
+    assert period_label("2026-11-30", Translator("kk")) == "30.11.2026 күні басталған апта"
 
 
 def test_the_map_has_the_twenty_regions_once():
@@ -51,7 +51,7 @@ def test_supervisor_trends_page_in_russian_and_kazakh(app, casework):  # noqa: F
     assert "IV квартал 2026 г." in ru.text and "Нагрузка специалистов" in ru.text
     assert ">officer<" in ru.text  # supervisors see usernames
     kk = browser.get("/trends?period=week&lang=kk")
-    assert "02.11.2026 басталатын апта" in kk.text and "Үрдістер" in kk.text
+    assert "02.11.2026 күні басталған апта" in kk.text and "Үрдістер" in kk.text
     assert browser.get(f"/trends?region={ALMATY}").status_code == 403
 
 

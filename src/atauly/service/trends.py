@@ -16,7 +16,7 @@ received, decisions in the period they were recorded. Analysts get the small-cel
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Date, Float, Integer, and_, case, cast, func, select
 from sqlalchemy.ext.compiler import compiles
@@ -426,13 +426,3 @@ def _audit(db: DB, user: User, action: str, region: str | None, district: str | 
         db, user, action, object_type="statistics", object_id=district or region or "*", region_kato=region
     )
     db.commit()
-
-
-def today_key(period: str, day: date | datetime | None = None) -> str:
-    """The key of the period holding ``day`` (today), as :func:`trends` writes it."""
-    day = day or date.today()
-    if isinstance(day, datetime):
-        day = day.date()
-    if period == "week":
-        return date.fromordinal(day.toordinal() - day.weekday()).isoformat()
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"

@@ -39,7 +39,7 @@ CHART_PERIODS = {"week": 13, "quarter": 8}
 
 def period_label(key: str, t: Translator) -> str:
     """``2026Q4`` → «IV квартал 2026 г.», «2026 ж. IV тоқсан», "Q4 2026"; a week (its Monday's ISO date)
-    → «неделя с 30.11.2026», «30.11.2026 басталатын апта», "week of 30 Nov 2026"."""
+    → «неделя с 30.11.2026», «30.11.2026 күні басталған апта», "week of 30 Nov 2026"."""
     if "Q" in key:
         year, quarter = key.split("Q")
         if t.lang == "en":  # English writes the quarter's number first, in Arabic figures
