@@ -317,9 +317,12 @@ def _lang_links(page: Page, canonical: str | None) -> list[dict]:
 def _nav(user: User | None) -> list[tuple[str, str]]:
     if user is None:
         return []
+    views = [("/trends", N_("Trends"))] + (
+        [("/dashboard", N_("Dashboard"))] if user.role != "officer" else []
+    )
     if user.role == "analyst":
-        return [("/statistics", N_("Statistics")), ("/model", N_("Model"))]
-    items = [("/queue", N_("Queue")), ("/statistics", N_("Statistics")), ("/model", N_("Model"))]
+        return [("/statistics", N_("Statistics")), *views, ("/model", N_("Model"))]
+    items = [("/queue", N_("Queue")), ("/statistics", N_("Statistics")), *views, ("/model", N_("Model"))]
     if user.role in ("supervisor", "admin"):
         items += [("/settings", N_("Safeguards")), ("/audit", N_("Audit trail"))]
     return items

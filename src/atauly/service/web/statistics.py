@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
@@ -13,6 +12,7 @@ from atauly.registry import codes
 
 from .. import casework, statistics
 from ..casework import REASON_CODES, ServiceError
+from .charts import Bar, bar_chart
 from .kit import Fmt, Page, SignedIn, district_label, finish, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,44 +47,6 @@ CSV_TABLES = {
     "by_model": N_("By model version"),
     "overrides_by_reason": N_("Overrides by reason"),
 }
-
-
-@dataclass
-class Bar:
-    label: str
-    value: float
-    text: str
-
-
-def bar_chart(key: str, title: str, bars: list[Bar], maximum: float | None = None) -> dict:
-    """A horizontal bar chart drawn as inline SVG (no script); the description lists every value."""
-    label_w, bar_w, value_w, row_h = 210, 250, 110, 28
-    top = max([maximum or 0.0, *(b.value for b in bars)]) or 1.0
-    rows = []
-    for k, b in enumerate(bars):
-        short = b.label if len(b.label) <= 27 else b.label[:26] + "…"
-        width = max(0.0, b.value) / top * bar_w
-        rows.append(
-            {
-                "y": k * row_h,
-                "label": short,
-                "full": b.label,
-                "width": round(width, 1),
-                "text": b.text,
-                "text_x": label_w + round(width, 1) + 6,
-            }
-        )
-    return {
-        "id": key,
-        "title": title,
-        "rows": rows,
-        "label_w": label_w,
-        "bar_w": bar_w,
-        "row_h": row_h,
-        "width": label_w + bar_w + value_w,
-        "height": max(1, len(bars)) * row_h,
-        "desc": "; ".join(f"{b.label}: {b.text}" for b in bars),
-    }
 
 
 def _scope_choices(page: Page) -> dict:
