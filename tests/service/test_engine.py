@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from atauly.service.app import load_recommender
-from atauly.service.casework import quarter_of, snapshot_of
+from atauly.service.casework import quarter_of
 from atauly.service.engine import InvalidApplication, RecommendationEngine
+from atauly.service.intake import snapshot_of
 from atauly.service.schemas import ApplicationIn
 from atauly.settings import Settings
 

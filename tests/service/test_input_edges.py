@@ -59,8 +59,9 @@ def test_nul_characters_are_refused_with_422_not_stored(client, as_officer, svc_
 
 
 def _job(payload: dict, quarter: str | None = None):
-    from atauly.service.casework import quarter_of, snapshot_of
+    from atauly.service.casework import quarter_of
     from atauly.service.engine import Job
+    from atauly.service.intake import snapshot_of
     from atauly.service.schemas import ApplicationIn
 
     app = ApplicationIn.model_validate(payload)

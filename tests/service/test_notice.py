@@ -8,6 +8,7 @@ import zlib
 from sqlalchemy import select
 
 from atauly.i18n import Translator
+from atauly.registry.labels import label
 from atauly.service import casework
 from atauly.service.models import AuditEvent
 from atauly.service.notice.blocks import months_span
@@ -215,14 +216,14 @@ def test_refused_notice_states_the_reason_and_the_model_role(client, as_officer,
     html = _notice(client, as_officer, app_id, "ru").text
     assert "В назначении адресной социальной помощи отказано" in html
     assert "Основание для отказа по закону" in html  # the law refused: its ground in plain words
-    assert casework.reason_label("assets_found", "ru") in html  # and the officer's reason code
+    assert label("override_reason", "assets_found", "ru") in html  # and the officer's reason code
     assert "A second flat is registered" in html
     assert "совещательный характер" in html and "не является доказательством против вашей семьи" in html
     model = created["recommendation"]["model_version"]
     assert model and model in html  # the model's version
     kk = _notice(client, as_officer, app_id, "kk").text
     assert "Атаулы әлеуметтік көмек тағайындаудан бас тартылды" in kk
-    assert casework.reason_label("assets_found", "kk") in kk
+    assert label("override_reason", "assets_found", "kk") in kk
 
 
 def test_pending_home_visit_and_reopened_notices(client, as_officer, svc_payloads):
@@ -258,7 +259,7 @@ def test_pending_home_visit_and_reopened_notices(client, as_officer, svc_payload
     assert corr.status_code == 200 and corr.json()["status"] == "reopened"
     kk = _notice(client, as_officer, app_id, "kk").text
     assert "қайта қаралуда" in kk  # being considered again
-    assert "табыстар, отбасы құрамы" in kk  # the recorded request, its fields in Kazakh
+    assert "Табыстар, Отбасы құрамы" in kk  # the recorded request, its fields in Kazakh (registry.labels)
 
 
 def test_notice_is_scoped_audited_and_checks_its_parameters(client, as_officer, svc_payloads, db):

@@ -42,9 +42,25 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     settings = settings or get_settings()
     db_engine = make_engine(settings.database)
     migrate(db_engine)
-    made = engine is None
-    keys = AuditKeys.load(settings)
+    app = FastAPI(
+        lifespan=_lifespan(settings, made_engine=engine is None),
+        # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN, without integrity checks, on a
+        # site that holds personal data. The OpenAPI document stays at /openapi.json for any local viewer.
+        docs_url=None,
+        redoc_url=None,
+        title="Atauly casework service",
+        version=__version__,
+        description="Targeted social assistance (ASP): applications, the law's result, the model's advisory "
+        "recommendation, the officer's decision, statistics and the audit trail.",
+    )
+    _set_state(app, settings, db_engine, engine)
+    _add_error_handlers(app)
+    app.middleware("http")(_headers)
+    _add_routes(app)
+    return app
 
+
+def _lifespan(settings: Settings, made_engine: bool):
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         anchor = CheckpointThread(app.state.sessions, settings.audit_checkpoint_seconds)
@@ -57,20 +73,15 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
                 checkpoint(db)
         except Exception as exc:  # noqa: BLE001 — shutting down: say so, and end the engine all the same
             log.error("could not write the last audit summary or checkpoint (%s)", type(exc).__name__)
-        if made:  # the engine this app started (its child process, if any) ends with it
+        if made_engine:  # the engine this app started (its child process, if any) ends with it
             app.state.engine.close()
 
-    app = FastAPI(
-        lifespan=lifespan,
-        # No /docs or /redoc: FastAPI's pages load Swagger UI from a CDN, without integrity checks, on a
-        # site that holds personal data. The OpenAPI document stays at /openapi.json for any local viewer.
-        docs_url=None,
-        redoc_url=None,
-        title="Atauly casework service",
-        version=__version__,
-        description="Targeted social assistance (ASP): applications, the law's result, the model's advisory "
-        "recommendation, the officer's decision, statistics and the audit trail.",
-    )
+    return lifespan
+
+
+def _set_state(app: FastAPI, settings: Settings, db_engine, engine: RecommendationEngine | None) -> None:
+    """Settings, database sessions (write and read), the sign-in gate, the refusal tally, the engine."""
+    keys = AuditKeys.load(settings)
     app.state.settings = settings
     app.state.db_engine = db_engine
     app.state.sessions = session_factory(db_engine, keys)
@@ -87,6 +98,8 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
         load_recommender(settings), process=settings.service_engine_process
     )
 
+
+def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     def _service_error(request: Request, exc: ServiceError):
         body = {"detail": exc.message}
@@ -111,26 +124,28 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
             return error_page(request, ServiceError(status, str(safe_errors(exc.errors())[:1])))
         return JSONResponse({"detail": safe_errors(exc.errors())}, status_code=422)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):
-        response = await call_next(request)
-        h = response.headers
-        # Nearly every response carries personal data or a credential: never kept by a cache, never sniffed
-        h.setdefault("Cache-Control", "no-store")
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "same-origin")
-        if h.get("content-type", "").startswith("text/html"):
-            h.setdefault("Content-Security-Policy", HTML_CSP)
-        else:
-            h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-        return response
 
+async def _headers(request: Request, call_next):
+    response = await call_next(request)
+    h = response.headers
+    # Nearly every response carries personal data or a credential: never kept by a cache, never sniffed
+    h.setdefault("Cache-Control", "no-store")
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    if h.get("content-type", "").startswith("text/html"):
+        h.setdefault("Content-Security-Policy", HTML_CSP)
+    else:
+        h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    return response
+
+
+def _add_routes(app: FastAPI) -> None:
+    """The API, the notice's API route, then the pages (when built into this checkout)."""
     from .api import router
-
-    app.include_router(router)
     from .notice import router as notice_router
 
+    app.include_router(router)
     app.include_router(notice_router)
     try:
         from .web import mount as mount_pages
@@ -138,4 +153,3 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
         mount_pages = None
     if mount_pages is not None:
         mount_pages(app)
-    return app

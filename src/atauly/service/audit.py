@@ -278,19 +278,10 @@ def verify(db: Session, batch: int = 5000) -> Verification:
     cut or rewritten."""
     keys = keys_of(db)
     anchors = read_checkpoints(checkpoint_file(db))
-    for n, line in enumerate(anchors, 1):
-        kid = line.get("key_id")
-        if (
-            "broken" in line
-            or kid not in keys.keys
-            or not hmac.compare_digest(str(line.get("mac", "")), _checkpoint_mac(keys, kid, line))
-        ):
-            return Verification(
-                False, 0, None, f"checkpoint line {n} was altered or signed with an unknown key"
-            )
-    wanted = {line["last_id"]: line for line in anchors}
-    seen: dict[int, str] = {}
-    prev, expected_id, checked, keyed = GENESIS, 1, 0, 0
+    failed = _check_anchor_lines(keys, anchors)
+    if failed:
+        return failed
+    walk = _Walk(wanted={line["last_id"] for line in anchors})
     last = 0
     while True:
         events = (
@@ -301,47 +292,84 @@ def verify(db: Session, batch: int = 5000) -> Verification:
         if not events:
             break
         for ev in events:
-            if ev.id != expected_id:
-                return Verification(
-                    False,
-                    checked,
-                    expected_id,
-                    f"event {expected_id} is missing (deleted); the chain resumes at {ev.id}",
-                )
-            if ev.key_id is None and keyed:
-                return Verification(
-                    False, checked, ev.id, f"event {ev.id} was edited (unkeyed after keyed events)"
-                )
-            try:
-                own = event_hash(ev, keys)
-            except KeyError:
-                return Verification(
-                    False, checked, ev.id, f"event {ev.id} names an unknown audit key {ev.key_id!r}"
-                )
-            if ev.prev_hash != prev:
-                if own == ev.hash and ev.id > 1:  # this one is intact: the one before was rewritten
-                    return Verification(
-                        False,
-                        checked - 1,
-                        ev.id - 1,
-                        f"event {ev.id - 1} was edited and re-hashed (event {ev.id} no longer links to it)",
-                    )
-                return Verification(
-                    False, checked, ev.id, f"event {ev.id} was edited (its link does not match)"
-                )
-            if own != ev.hash:
-                return Verification(
-                    False, checked, ev.id, f"event {ev.id} was edited (its hash does not match)"
-                )
-            if ev.id in wanted:
-                seen[ev.id] = ev.hash
-            keyed += ev.key_id is not None
-            prev, expected_id, checked = ev.hash, ev.id + 1, checked + 1
+            failed = walk.step(ev, keys)
+            if failed:
+                return failed
         last = events[-1].id
         db.expunge_all()
     head = db.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     db.rollback()
-    if head.last_id != checked or head.hash != prev:
+    return _check_tail(walk, head, anchors)
+
+
+def _check_anchor_lines(keys: AuditKeys, anchors: list[dict]) -> Verification | None:
+    """Every checkpoint line must be intact and signed with a known key."""
+    for n, line in enumerate(anchors, 1):
+        kid = line.get("key_id")
+        if (
+            "broken" in line
+            or kid not in keys.keys
+            or not hmac.compare_digest(str(line.get("mac", "")), _checkpoint_mac(keys, kid, line))
+        ):
+            return Verification(
+                False, 0, None, f"checkpoint line {n} was altered or signed with an unknown key"
+            )
+    return None
+
+
+@dataclass
+class _Walk:
+    """Where the walk along the chain stands: the last hash, the events checked and keyed so far, and the
+    hashes of the events the checkpoints name."""
+
+    wanted: set[int]
+    prev: str = GENESIS
+    checked: int = 0
+    keyed: int = 0
+    seen: dict[int, str] = field(default_factory=dict)
+
+    def step(self, ev: AuditEvent, keys: AuditKeys) -> Verification | None:
+        """Check the next event; the failure, or None (and the walk moves on)."""
+        checked, expected_id = self.checked, self.checked + 1
+        if ev.id != expected_id:
+            return Verification(
+                False,
+                checked,
+                expected_id,
+                f"event {expected_id} is missing (deleted); the chain resumes at {ev.id}",
+            )
+        if ev.key_id is None and self.keyed:
+            return Verification(
+                False, checked, ev.id, f"event {ev.id} was edited (unkeyed after keyed events)"
+            )
+        try:
+            own = event_hash(ev, keys)
+        except KeyError:
+            return Verification(
+                False, checked, ev.id, f"event {ev.id} names an unknown audit key {ev.key_id!r}"
+            )
+        if ev.prev_hash != self.prev:
+            if own == ev.hash and ev.id > 1:  # this one is intact: the one before was rewritten
+                return Verification(
+                    False,
+                    checked - 1,
+                    ev.id - 1,
+                    f"event {ev.id - 1} was edited and re-hashed (event {ev.id} no longer links to it)",
+                )
+            return Verification(False, checked, ev.id, f"event {ev.id} was edited (its link does not match)")
+        if own != ev.hash:
+            return Verification(False, checked, ev.id, f"event {ev.id} was edited (its hash does not match)")
+        if ev.id in self.wanted:
+            self.seen[ev.id] = ev.hash
+        self.keyed += ev.key_id is not None
+        self.prev, self.checked = ev.hash, checked + 1
+        return None
+
+
+def _check_tail(walk: _Walk, head: AuditHead, anchors: list[dict]) -> Verification:
+    """The head and the checkpoints against the walked chain: a cut or rewritten tail shows here."""
+    checked = walk.checked
+    if head.last_id != checked or head.hash != walk.prev:
         return Verification(
             False,
             checked,
@@ -357,7 +385,7 @@ def verify(db: Session, batch: int = 5000) -> Verification:
                 checked + 1,
                 f"events after {checked} are missing: the checkpoint of {at} anchored event {last_id}",
             )
-        if seen.get(last_id) != line["hash"]:
+        if walk.seen.get(last_id) != line["hash"]:
             return Verification(
                 False,
                 checked,
@@ -365,7 +393,7 @@ def verify(db: Session, batch: int = 5000) -> Verification:
                 f"event {last_id} is not the one the checkpoint of {at} anchored (the chain was rewritten "
                 "up to it)",
             )
-    if checked and not keyed and not anchors:
+    if checked and not walk.keyed and not anchors:
         # Nothing outside the database vouches for a chain of plain SHA-256 hashes: anyone who can write the
         # database could have rewritten every event without a key.
         return Verification(
@@ -376,4 +404,4 @@ def verify(db: Session, batch: int = 5000) -> Verification:
             "without the key (on a database you trust, `atauly audit checkpoint` anchors it)",
         )
     notes = [] if anchors else ["no checkpoint yet: truncation of the tail cannot be detected"]
-    return Verification(True, checked, anchors=len(anchors), keyed=keyed, notes=notes)
+    return Verification(True, checked, anchors=len(anchors), keyed=walk.keyed, notes=notes)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
@@ -20,43 +18,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import defer, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from atauly.i18n import N_, Translator
+from atauly.registry.labels import CORRECTABLE_FIELDS
+from atauly.registry.quarter import Quarter
 
 from . import audit
-from .engine import LAW_VERSION, EngineUnavailable, InvalidApplication, RecommendationEngine, canonical_hash
+from .engine import LAW_VERSION
 from .models import (
     DECIDED_STATES,
     OPEN_STATES,
     Application,
-    Assessment,
-    CorrectionRequest,
-    Decision,
     DistrictSetting,
     Recommendation,
     RecommendationView,
     User,
 )
-from .schemas import ApplicationIn, CorrectionIn, DecisionIn
 from .security import in_scope, sees_personal_data
 
 #: Statutory processing time: the akimat decides within 15 working days of the application.
 DEADLINE_WORKING_DAYS = 15
 
-#: Why an officer departs from the recommendation (a fixed list, so that overrides can be counted).
-REASON_CODES: dict[str, str] = {
-    "income_differs": N_("Verified income differs from the records"),
-    "household_differs": N_("Household composition differs from the records"),
-    "assets_found": N_("Assets found that the records do not show"),
-    "home_visit_findings": N_("Findings of the home visit"),
-    "commission_finding": N_("Conclusion of the district commission"),
-    "documents_incomplete": N_("Documents incomplete or inconsistent"),
-    "hardship_not_captured": N_("Hardship the data does not capture"),
-    "records_outdated": N_("Records outdated or wrong"),
-    "law_criteria": N_("Statutory criteria (the law's result)"),
-    "other": N_("Other (explained in the comment)"),
-}
 #: The largest id a row can have: ids are SQL INTEGER columns, 32-bit on PostgreSQL. A larger id names
 #: nothing, and the databases refuse to even compare with it (PostgreSQL: integer out of range; SQLite past
 #: 64 bits: OverflowError), so it is answered 404 before any query.
@@ -64,7 +45,7 @@ MAX_ROW_ID = 2**31 - 1
 #: The largest OFFSET both databases take (a signed 64-bit integer); past any row either way.
 MAX_OFFSET = 2**63 - 1
 #: Fields of a family's data a correction request can name.
-CORRECTABLE = ("family", "persons", "incomes", "assets", "disability", "employment", "other")
+CORRECTABLE = tuple(CORRECTABLE_FIELDS)
 
 
 class ServiceError(Exception):
@@ -108,7 +89,8 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def quarter_of(day: date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+    """The application quarter of a day, as stored (``2025Q3``)."""
+    return str(Quarter.of(day))
 
 
 # --- districts -----------------------------------------------------------------------------------------
@@ -214,175 +196,6 @@ def set_district_settings(
         rows.append(row)
     db.commit()
     return rows
-
-
-# --- intake --------------------------------------------------------------------------------------
-
-
-def snapshot_of(payload: ApplicationIn) -> dict:
-    fam = payload.family.model_dump(mode="json")
-    fid = fam["family_id"]
-    return {
-        "families": [fam],
-        "persons": [{"family_id": fid, **p.model_dump(mode="json")} for p in payload.persons],
-        "incomes": [i.model_dump(mode="json") for i in payload.incomes],
-    }
-
-
-@dataclass
-class Intake:
-    application: Application
-    created: bool
-    #: Whether ``recommendation_hidden`` holds for the acting user (known at intake for a new application:
-    #: its district's blind mode, read with the model switch; None for a repeat, which must ask).
-    hidden: bool | None = None
-
-
-def submit(
-    db: DB,
-    engine: RecommendationEngine,
-    user: User,
-    payload: ApplicationIn,
-    *,
-    idempotency_key: str | None = None,
-    source: str = "api",
-    today: date | None = None,
-) -> Intake:
-    """Record an application with its recommendation, or return the one already recorded under its key."""
-    fam = payload.family
-    catalogue = district_catalogue()
-    if fam.district_kato not in catalogue:
-        raise ServiceError(422, f"family.district_kato: unknown district {fam.district_kato}")
-    if catalogue[fam.district_kato] != fam.region_kato:
-        raise ServiceError(
-            422, f"family.district_kato: district {fam.district_kato} is not in region {fam.region_kato}"
-        )
-    if user.role == "analyst" or not in_scope(user, fam.district_kato, fam.region_kato):
-        raise deny(
-            db,
-            user,
-            "application.create",
-            403,
-            f"no right to submit applications in district {fam.district_kato}",
-            object_type="district",
-            object_id=fam.district_kato,
-            region_kato=fam.region_kato,
-        )
-    if payload.idempotency_key and idempotency_key and payload.idempotency_key != idempotency_key:
-        raise ServiceError(422, "idempotency_key: differs from the Idempotency-Key header")
-    today = today or date.today()
-    if fam.application_date is None:
-        payload.family.application_date = today
-    elif fam.application_date > today:
-        raise ServiceError(422, "family.application_date: is in the future")
-    elif fam.application_date < engine.earliest_application:
-        raise ServiceError(
-            422,
-            f"family.application_date: {fam.application_date} is before {engine.earliest_application}, "
-            "the first date the law's rules cover (income is counted for the quarter before it)",
-        )
-    snapshot = snapshot_of(payload)
-    input_hash = canonical_hash(snapshot)
-    key = payload.idempotency_key or idempotency_key or f"sha256:{input_hash}"
-
-    existing = _by_key(db, key)
-    if existing is not None:
-        return _repeat(db, user, existing, input_hash)
-
-    received = payload.family.application_date
-    quarter = quarter_of(received)
-    setting = district_setting(db, fam.district_kato)
-    use_model, blind = setting.model_enabled, setting.blind_mode
-    db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
-    try:
-        out = engine.recommend(snapshot, quarter, use_model=use_model)
-    except InvalidApplication as exc:
-        raise ServiceError(422, str(exc), problems=exc.problems) from None
-    except (EngineUnavailable, FutureTimeout):  # the engine's process died or is overloaded: nothing kept
-        raise ServiceError(
-            503, "the law and the model are restarting: submit again shortly", headers={"Retry-After": "5"}
-        ) from None
-
-    now = audit.utcnow()
-    app = Application(
-        idempotency_key=key,
-        family_id=fam.family_id,
-        region_kato=fam.region_kato,
-        district_kato=fam.district_kato,
-        quarter=quarter,
-        snapshot=snapshot,
-        input_hash=input_hash,
-        status="new",
-        source=source,
-        received_on=received,
-        deadline=add_working_days(received, DEADLINE_WORKING_DAYS),
-        created_at=now,
-        created_by=user.id,
-        # a new application has none: set, so that reading them after the commit asks the database nothing
-        decisions=[],
-        assessments=[],
-        corrections=[],
-    )
-    rec = Recommendation(
-        created_at=now,
-        input_hash=input_hash,
-        law=out.law,
-        law_version=LAW_VERSION,
-        eligible_by_law=out.eligible,
-        amount_monthly=out.amount_monthly,
-        mode=out.mode,
-        model_version=out.model_version,
-        probability=out.probability,
-        threshold=out.threshold,
-        recommended=out.recommended,
-        reasons=out.reasons,
-        trace={},
-    )
-    app.recommendations.append(rec)
-    db.add(app)
-    hidden = user.role == "officer" and blind  # recommendation_hidden for a new application
-    try:
-        db.flush()
-        if not hidden:  # the response shows the recommendation to the submitter
-            db.add(RecommendationView(application_id=app.id, user_id=user.id, at=now))
-        record(
-            db,
-            user,
-            "application.create",
-            app,
-            detail={"mode": out.mode, "model": out.model_version, "source": source},
-        )
-        db.commit()
-    except IntegrityError:  # the same key won a race with this request
-        db.rollback()
-        existing = _by_key(db, key)
-        if existing is None:
-            raise
-        return _repeat(db, user, existing, input_hash)
-    return Intake(app, True, hidden=hidden)
-
-
-def _by_key(db: DB, key: str) -> Application | None:
-    return db.execute(select(Application).where(Application.idempotency_key == key)).scalar_one_or_none()
-
-
-def _repeat(db: DB, user: User, existing: Application, input_hash: str) -> Intake:
-    if existing.input_hash != input_hash:
-        raise ServiceError(409, "idempotency_key: already used for a different application")
-    if not in_scope(user, existing.district_kato, existing.region_kato):
-        raise deny(
-            db,
-            user,
-            "application.create",
-            403,
-            "no right to this application",
-            object_type="application",
-            object_id=existing.id,
-            region_kato=existing.region_kato,
-        )
-    record(db, user, "application.read", existing, detail={"repeated_submission": True})
-    db.commit()
-    return Intake(existing, False)
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -536,153 +349,6 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
     )
     db.commit()
     return apps
-
-
-# --- deciding --------------------------------------------------------------------------------------
-
-
-def _may_decide(db: DB, user: User, app_id: int, action: str) -> Application:
-    if user.role not in ("officer", "supervisor", "admin"):
-        raise deny(
-            db,
-            user,
-            action,
-            403,
-            "your role cannot decide applications",
-            object_type="application",
-            object_id=app_id,
-        )
-    return load(db, user, app_id, action=action + ".open")
-
-
-def assess(db: DB, user: User, app_id: int, outcome: str) -> Application:
-    """Blind mode: the officer's own assessment, recorded before the recommendation is shown."""
-    app = _may_decide(db, user, app_id, "assessment.create")
-    if app.status in DECIDED_STATES:
-        raise ServiceError(409, f"application {app_id} is already decided")
-    # Blind only if the recommendation is hidden from this officer now (blind mode, no assessment yet)
-    # and they were not shown it — nor the law's result — before (blind mode switched on since).
-    seen = db.execute(
-        select(RecommendationView.id).where(
-            RecommendationView.application_id == app.id, RecommendationView.user_id == user.id
-        )
-    ).first()
-    blind = recommendation_hidden(db, user, app) and seen is None
-    app.assessments.append(
-        Assessment(
-            application_id=app.id, officer_id=user.id, outcome=outcome, created_at=audit.utcnow(), blind=blind
-        )
-    )
-    record(db, user, "assessment.create", app, detail={"outcome": outcome, "blind": blind})
-    db.commit()
-    return app
-
-
-def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
-    app = _may_decide(db, user, app_id, "decision.create")
-    if app.status in DECIDED_STATES:
-        raise ServiceError(409, f"application {app_id} is already decided (status {app.status}); reload it")
-    if body.version != app.version:
-        raise ServiceError(
-            409, f"version: the application changed since the form was opened (now {app.version}); reload it"
-        )
-    if recommendation_hidden(db, user, app):
-        raise ServiceError(409, "assessment: blind mode — record your own assessment before deciding")
-    rec = app.recommendation
-    recommended = "approve" if rec.recommended else "reject"
-    override = body.outcome in ("approve", "reject") and body.outcome != recommended
-    against_law = body.outcome in ("approve", "reject") and (body.outcome == "approve") != rec.eligible_by_law
-    if body.reason_code is not None and body.reason_code not in REASON_CODES:
-        raise ServiceError(
-            422, f"reason_code: unknown code {body.reason_code!r}; use one of {', '.join(REASON_CODES)}"
-        )
-    if (override or against_law) and not body.reason_code:
-        raise ServiceError(422, "reason_code: required when the decision departs from the recommendation")
-    if body.reason_code == "other" and not body.comment.strip():
-        raise ServiceError(422, "comment: required with reason code 'other'")
-    now = audit.utcnow()
-    approve = body.outcome == "approve"
-    opened = db.execute(
-        select(audit.AuditEvent.at)
-        .where(
-            audit.AuditEvent.object_type == "application",
-            audit.AuditEvent.object_id == str(app.id),
-            audit.AuditEvent.actor == user.username,
-            audit.AuditEvent.action.like("%read%"),
-        )
-        .order_by(audit.AuditEvent.id)
-        .limit(1)
-    ).scalar_one_or_none()
-    decision = Decision(
-        application_id=app.id,
-        recommendation_id=rec.id,
-        officer_id=user.id,
-        outcome=body.outcome,
-        reason_code=body.reason_code,
-        comment=body.comment.strip(),
-        override=override,
-        against_law=against_law,
-        # blind: this officer's assessment came before they saw the recommendation or the law's result
-        blind=any(a.officer_id == user.id and a.blind for a in app.assessments),
-        amount_monthly=rec.amount_monthly if approve else 0.0,
-        period=str(rec.law.get("assignment_period", "")) if approve else "",
-        opened_at=opened,
-        decided_at=now,
-    )
-    app.decisions.append(decision)
-    if body.outcome == "home_visit":
-        app.status = "home_visit"
-    else:
-        app.status = "approved" if approve else "rejected"
-        app.decided_at = now
-    try:
-        db.flush()
-    except StaleDataError:
-        db.rollback()
-        raise ServiceError(409, f"application {app_id} was changed by someone else; reload it") from None
-    record(
-        db,
-        user,
-        "decision.create",
-        app,
-        detail={
-            "outcome": body.outcome,
-            "override": override,
-            "reason_code": body.reason_code,
-            "model": rec.model_version,
-        },
-    )
-    db.commit()
-    return app
-
-
-def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> Application:
-    """The family asks to correct the data used about it: recorded, and the case is reopened."""
-    app = _may_decide(db, user, app_id, "correction.create")
-    unknown = [f for f in body.fields if f not in CORRECTABLE]
-    if unknown:
-        raise ServiceError(422, f"fields: unknown {', '.join(unknown)}; use {', '.join(CORRECTABLE)}")
-    app.corrections.append(
-        CorrectionRequest(
-            application_id=app.id,
-            fields=list(body.fields),
-            description=body.description.strip(),
-            recorded_by=user.id,
-            created_at=audit.utcnow(),
-        )
-    )
-    app.status = "reopened"
-    app.decided_at = None
-    # The corrected case is decided within a new statutory period, counted from the request.
-    app.deadline = add_working_days(date.today(), DEADLINE_WORKING_DAYS)
-    db.flush()
-    record(db, user, "correction.create", app, detail={"fields": list(body.fields)})
-    db.commit()
-    return app
-
-
-def reason_label(code: str | None, lang: str) -> str:
-    return Translator(lang)(REASON_CODES[code]) if code in REASON_CODES else (code or "")
 
 
 def now() -> datetime:

@@ -17,7 +17,11 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from .casework import ServiceError, decide, submit
+from atauly.registry.quarter import Quarter
+
+from .casework import ServiceError
+from .deciding import decide
+from .intake import submit
 from .models import User
 from .schemas import ApplicationIn, DecisionIn
 from .seed import payloads, shift_to
@@ -64,7 +68,7 @@ def seed_users(db, passwords: dict[str, str]) -> list[DemoUser]:
 def recent_working_days(today: date, n: int, span: int = 18) -> list[date]:
     """``n`` application dates spread over the last ``span`` working days before ``today`` (a few
     applications a day, a few of them already past the 15-day deadline), none before today's quarter."""
-    start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    start = Quarter.of(today).start
     days = []
     for k in range(n):
         back = 1 + (k * span) // max(n, 1)

@@ -34,6 +34,7 @@ from atauly.i18n import LANGUAGES
 from atauly.law.compute import compute
 from atauly.law.system import tax_benefit_system
 from atauly.registry import Registry
+from atauly.registry.quarter import Quarter
 from atauly.registry.validate import validate
 
 log = logging.getLogger(__name__)
@@ -78,11 +79,10 @@ def law_start(tbs) -> date:
 def earliest_application(law_from: date) -> date:
     """The first application date the law can be applied to: income is counted for the quarter before the
     application's, so that whole quarter must lie on or after ``law_from``."""
-    q = law_from.year * 4 + (law_from.month - 1) // 3  # the quarter law_from falls in
-    if (law_from.month - 1) % 3 or law_from.day != 1:
-        q += 1  # not covered from its first day: the next one is the first income quarter
-    q += 1  # the application's own quarter
-    return date(q // 4, 3 * (q % 4) + 1, 1)
+    first_income = Quarter.of(law_from)
+    if law_from != first_income.start:
+        first_income = first_income.next()  # not covered from its first day: the next one is the first
+    return first_income.next().start  # the application's own quarter
 
 
 def canonical_hash(snapshot: dict) -> str:
@@ -336,7 +336,7 @@ class RecommendationEngine:
         model_rows = [k for k in members if jobs[k].use_model] if self.recommender is not None else []
         scored: dict[int, tuple[float, bool, dict]] = {}
         if model_rows:
-            features = self.recommender.features_of(reg, law, pd.Period(quarter, freq="Q").start_time)
+            features = self.recommender.features_of(reg, law, Quarter.parse(quarter).start_time)
             by_family = {fid: i for i, fid in enumerate(reg.families["family_id"])}
             idx = [by_family[_key(jobs, k)] for k in model_rows]
             scored = self._score(features.iloc[idx].reset_index(drop=True), model_rows)

@@ -29,7 +29,8 @@ from atauly.i18n import N_, Translator
 from atauly.registry.iin import mask_iin
 
 from . import audit
-from .casework import ServiceError, submit
+from .casework import ServiceError
+from .intake import submit
 from .models import Offer, ScanCandidate, ScanSummary, User
 from .schemas import ApplicationIn
 from .seed import registry_payloads, shift_to

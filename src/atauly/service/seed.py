@@ -17,6 +17,7 @@ import pandas as pd
 
 from atauly.model.data import application_registry
 from atauly.registry import Registry
+from atauly.registry.quarter import Quarter
 
 from .schemas import FamilyIn, IncomeIn, PersonIn
 
@@ -92,8 +93,7 @@ def shift_to(payload: dict, day: date) -> dict:
     """The same application made on ``day``: income months move with it, whole quarters at a time, so the
     law sees the same quarter-before-application income."""
     applied = date.fromisoformat(payload["family"]["application_date"])
-    quarters = (day.year - applied.year) * 4 + ((day.month - 1) // 3 - (applied.month - 1) // 3)
-    months = 3 * quarters
+    months = 3 * (Quarter.of(day) - Quarter.of(applied))
     family = {**payload["family"], "application_date": day.isoformat()}
     incomes = [{**i, "month": str(pd.Period(i["month"], freq="M") + months)} for i in payload["incomes"]]
     key = payload.get("idempotency_key")

@@ -12,9 +12,13 @@ from atauly.i18n import Translator
 from atauly.registry.codes import region_name
 
 from .. import casework
+from ..display import masked_iin
 from ..models import Application
-from .blocks import LANGS, law_parameters, long_date, masked_iin, para
-from .sections import correction_section, data_section, decision_section, model_section, reasons_section
+from .blocks import LANGS, long_date, para, section
+from .data import correction_section, data_section
+from .decision import decision_section
+from .facts import Facts
+from .reasons import model_section, reasons_section
 from .texts import APPEAL_HOW, APPEAL_TEXT
 
 
@@ -24,61 +28,32 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
         raise ValueError(f"lang: use one of {', '.join(LANGS)}")
     t = Translator(lang)
     today = today or date.today()
-    rec = app.recommendation
-    law = dict(rec.law) if rec is not None else {}
-    decision = app.decision
-    status = {
-        "approved": "approved",
-        "rejected": "rejected",
-        "home_visit": "home_visit",
-        "reopened": "reopened",
-    }
-    state = status.get(app.status, "pending")
-    decided = state in ("approved", "rejected")
-    snapshot = app.snapshot
-    family = snapshot["families"][0]
-    persons = snapshot["persons"]
-    applicant = next((p for p in persons if p.get("role") == "applicant"), persons[0] if persons else {})
-    month = str(law.get("application_month") or f"{app.received_on:%Y-%m}")
-    at = law_parameters(month)
+    f = Facts(app, t)
     district = casework.district_name(app.district_kato, lang)
-    region = region_name(app.region_kato, lang)
-
-    header = [
-        (t("Application No."), str(app.id)),
-        (t("Date of application"), long_date(app.received_on, t)),
-        (t("Family ID"), app.family_id),
-        (t("Applicant's IIN"), masked_iin(applicant.get("iin"), t)),
-        (t("Notice issued on"), long_date(today, t)),
-    ]
-
+    appeal = [para(t(APPEAL_TEXT)), para(t(APPEAL_HOW, id=app.id))]
     sections = [
-        decision_section(app, state, decision, law, at, t),
-        reasons_section(app, state, law, at, t),
-        model_section(app, state, decision, t),
-        data_section(app, family, persons, law, month, at, t),
-        {
-            "id": "appeal",
-            "heading": t("How to appeal"),
-            "blocks": [para(t(APPEAL_TEXT)), para(t(APPEAL_HOW, id=app.id))],
-        },
-        correction_section(app, t),
+        decision_section(f),
+        reasons_section(f),
+        model_section(f),
+        data_section(f),
+        section("appeal", t("How to appeal"), appeal),
+        correction_section(f),
     ]
-    amount = float(decision.amount_monthly) if decided and decision is not None else None
+    amount = float(f.decision.amount_monthly) if f.decided and f.decision is not None else None
     return {
         "lang": lang,
         "title": t("Decision notice: targeted social assistance"),
         "authority": t("Akimat of the district: {district}", district=district),
         "department": t("Department of employment and social programmes"),
-        "region": region,
+        "region": region_name(app.region_kato, lang),
         "district": district,
         "app_id": app.id,
-        "status": state,
-        "decided": decided,
+        "status": f.state,
+        "decided": f.decided,
         "amount_monthly": amount,
         "amount_text": t.money(amount, 2) if amount is not None else "",
-        "period": law.get("assignment_period", "") if state == "approved" else "",
-        "header": header,
+        "period": f.law.get("assignment_period", "") if f.state == "approved" else "",
+        "header": _header(f, today),
         "header_caption": t("Application"),
         "sections": sections,
         "footer": t(
@@ -90,3 +65,15 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
         ),
         "page_label": t("Page"),
     }
+
+
+def _header(f: Facts, today: date) -> list[tuple[str, str]]:
+    t, app, persons = f.t, f.app, f.persons
+    applicant = next((p for p in persons if p.get("role") == "applicant"), persons[0] if persons else {})
+    return [
+        (t("Application No."), str(app.id)),
+        (t("Date of application"), long_date(app.received_on, t)),
+        (t("Family ID"), app.family_id),
+        (t("Applicant's IIN"), masked_iin(applicant.get("iin"), t)),
+        (t("Notice issued on"), long_date(today, t)),
+    ]

@@ -17,46 +17,66 @@ def _font_dir() -> Path:
 
 def pdf_from_context(ctx: dict, compress: bool = True) -> bytes:
     """The notice as an A4 PDF (fpdf2). ``compress=False`` leaves the page streams readable (tests)."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
+    writer = _Writer(ctx, compress)
+    writer.header()
+    for number, section in enumerate(ctx["sections"], 1):
+        writer.section(number, section)
+    return writer.finish()
 
-    fonts = _font_dir()
 
-    class NoticePDF(FPDF):
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font("DejaVu", "", 7.5)
-            self.set_text_color(90)
-            self.cell(
-                0,
-                5,
-                f"{ctx['title']} · № {ctx['app_id']} · {ctx['page_label']} {self.page_no()}/{{nb}}",
-                align="C",
-            )
+def render_pdf(app: Application, lang: str) -> bytes:
+    """The notice as an A4 PDF with embedded DejaVu Sans (Kazakh letters included); nothing is downloaded."""
+    return pdf_from_context(notice_context(app, lang))
 
-    pdf = NoticePDF(format="A4", unit="mm")
-    pdf.set_compression(compress)
-    pdf.set_margins(16, 14, 16)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(ctx["title"])
-    pdf.set_lang(ctx["lang"])
-    pdf.set_creator("Atauly")
-    pdf.set_subject(f"{ctx['authority']}; № {ctx['app_id']}")
-    pdf.add_page()
-    width = pdf.epw
 
-    def text(s: str, size: float = 9.5, bold: bool = False, h: float = 4.8, indent: float = 0.0) -> None:
+class _Writer:
+    """Lays out the notice's context on A4 pages: header, numbered sections of blocks, footer."""
+
+    def __init__(self, ctx: dict, compress: bool) -> None:
+        from fpdf import FPDF
+
+        class NoticePDF(FPDF):
+            def footer(self) -> None:
+                self.set_y(-12)
+                self.set_font("DejaVu", "", 7.5)
+                self.set_text_color(90)
+                self.cell(
+                    0,
+                    5,
+                    f"{ctx['title']} · № {ctx['app_id']} · {ctx['page_label']} {self.page_no()}/{{nb}}",
+                    align="C",
+                )
+
+        fonts = _font_dir()
+        self.ctx = ctx
+        pdf = self.pdf = NoticePDF(format="A4", unit="mm")
+        pdf.set_compression(compress)
+        pdf.set_margins(16, 14, 16)
+        pdf.set_auto_page_break(True, margin=16)
+        pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+        pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+        pdf.set_title(ctx["title"])
+        pdf.set_lang(ctx["lang"])
+        pdf.set_creator("Atauly")
+        pdf.set_subject(f"{ctx['authority']}; № {ctx['app_id']}")
+        pdf.add_page()
+        self.width = pdf.epw
+
+    def text(
+        self, s: str, size: float = 9.5, bold: bool = False, h: float = 4.8, indent: float = 0.0
+    ) -> None:
+        pdf = self.pdf
         pdf.set_font("DejaVu", "B" if bold else "", size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, h, s, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(self.width - indent, h, s, new_x="LMARGIN", new_y="NEXT", align="L")
 
-    def kv(rows, caption="") -> None:
+    def kv(self, rows, caption: str = "") -> None:
+        from fpdf.fonts import FontFace
+
         if caption:
-            text(caption, 9.5, bold=True)
-        pdf.set_font("DejaVu", "", 9)
-        with pdf.table(
+            self.text(caption, 9.5, bold=True)
+        self.pdf.set_font("DejaVu", "", 9)
+        with self.pdf.table(
             col_widths=(45, 55),
             first_row_as_headings=False,
             line_height=5,
@@ -67,14 +87,16 @@ def pdf_from_context(ctx: dict, compress: bool = True) -> bytes:
                 row = table.row()
                 row.cell(label, style=FontFace(emphasis="BOLD"))
                 row.cell(value)
-        pdf.ln(1.5)
+        self.pdf.ln(1.5)
 
-    def grid(block) -> None:
-        text(block["caption"], 9.5, bold=True)
-        pdf.set_font("DejaVu", "", 8.5)
+    def grid(self, block: dict) -> None:
+        from fpdf.fonts import FontFace
+
+        self.text(block["caption"], 9.5, bold=True)
+        self.pdf.set_font("DejaVu", "", 8.5)
         n = len(block["columns"])
         aligns = ["RIGHT" if i in block["numeric"] else "LEFT" for i in range(n)]
-        with pdf.table(
+        with self.pdf.table(
             col_widths=tuple(block["widths"]) if block.get("widths") else None,
             line_height=4.6,
             text_align=tuple(aligns),
@@ -89,54 +111,60 @@ def pdf_from_context(ctx: dict, compress: bool = True) -> bytes:
                 row = table.row()
                 for c in r:
                     row.cell(c)
-        pdf.ln(1.5)
+        self.pdf.ln(1.5)
 
-    # Header
-    text(ctx["authority"], 10, bold=True)
-    text(f"{ctx['department']} · {ctx['region']}", 9)
-    pdf.ln(2)
-    text(ctx["title"], 14, bold=True, h=6.5)
-    pdf.ln(1)
-    kv(ctx["header"])
+    def bullets(self, block: dict) -> None:
+        pdf, width = self.pdf, self.width
+        if block.get("caption"):
+            self.text(block["caption"], 9.5, bold=True)
+        size, h = (8.5, 4.3) if block.get("note") else (9.5, 4.8)
+        for item in block["items"]:
+            pdf.set_font("DejaVu", "", size)
+            if item.startswith("– "):  # a sub-item: indented, its own dash
+                pdf.set_x(pdf.l_margin + 8)
+                pdf.multi_cell(width - 8, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
+                continue
+            pdf.set_x(pdf.l_margin + 2)
+            pdf.cell(4, h, "•")
+            pdf.multi_cell(width - 6, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.ln(1)
 
-    for number, section in enumerate(ctx["sections"], 1):
+    def paragraph(self, block: dict) -> None:
+        if block.get("headline"):
+            self.text(block["text"], 11.5, bold=True, h=6)
+        else:
+            self.text(block["text"], 8.5 if block.get("note") else 9.5)
+        self.pdf.ln(1)
+
+    def header(self) -> None:
+        ctx = self.ctx
+        self.text(ctx["authority"], 10, bold=True)
+        self.text(f"{ctx['department']} · {ctx['region']}", 9)
+        self.pdf.ln(2)
+        self.text(ctx["title"], 14, bold=True, h=6.5)
+        self.pdf.ln(1)
+        self.kv(ctx["header"])
+
+    def section(self, number: int, section: dict) -> None:
+        pdf = self.pdf
         pdf.ln(1)
         if pdf.will_page_break(20):
             pdf.add_page()
-        text(f"{number}. {section['heading']}", 12, bold=True, h=6)
+        self.text(f"{number}. {section['heading']}", 12, bold=True, h=6)
         pdf.ln(0.5)
         for block in section["blocks"]:
             kind = block["kind"]
             if kind == "p":
-                if block.get("headline"):
-                    text(block["text"], 11.5, bold=True, h=6)
-                else:
-                    text(block["text"], 8.5 if block.get("note") else 9.5)
-                pdf.ln(1)
+                self.paragraph(block)
             elif kind == "kv":
-                kv(block["rows"], block.get("caption", ""))
+                self.kv(block["rows"], block.get("caption", ""))
             elif kind == "table":
-                grid(block)
+                self.grid(block)
             elif kind == "list":
-                if block.get("caption"):
-                    text(block["caption"], 9.5, bold=True)
-                size, h = (8.5, 4.3) if block.get("note") else (9.5, 4.8)
-                for item in block["items"]:
-                    pdf.set_font("DejaVu", "", size)
-                    if item.startswith("– "):  # a sub-item: indented, its own dash
-                        pdf.set_x(pdf.l_margin + 8)
-                        pdf.multi_cell(width - 8, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
-                        continue
-                    pdf.set_x(pdf.l_margin + 2)
-                    pdf.cell(4, h, "•")
-                    pdf.multi_cell(width - 6, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
-                pdf.ln(1)
-    pdf.ln(3)
-    pdf.set_text_color(90)
-    text(ctx["footer"], 8)
-    return bytes(pdf.output())
+                self.bullets(block)
 
-
-def render_pdf(app: Application, lang: str) -> bytes:
-    """The notice as an A4 PDF with embedded DejaVu Sans (Kazakh letters included); nothing is downloaded."""
-    return pdf_from_context(notice_context(app, lang))
+    def finish(self) -> bytes:
+        self.pdf.ln(3)
+        self.pdf.set_text_color(90)
+        self.text(self.ctx["footer"], 8)
+        return bytes(self.pdf.output())

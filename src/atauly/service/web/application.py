@@ -6,13 +6,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from atauly.i18n import N_, Translator
-from atauly.law.explain import SOURCE_LABELS
+from atauly.i18n import N_
 from atauly.registry import codes
-from atauly.registry.iin import mask_iin
+from atauly.registry.labels import (
+    CORRECTABLE_FIELDS,
+    DISABILITY_GROUPS,
+    EDUCATION_LEVELS,
+    EMPLOYMENT_STATUSES,
+    INCOME_SOURCES,
+    MEMBER_ROLES,
+    OVERRIDE_REASONS,
+    SETTLEMENT_TYPES,
+    SEXES,
+)
 
 from .. import casework
-from ..casework import REASON_CODES
+from ..display import age_on, masked_iin
 from ..models import DECIDED_STATES, OPEN_STATES, Application
 from .kit import Page, district_label, usernames
 
@@ -22,61 +31,6 @@ OUTCOME_CHOICES = {
     "reject": N_("Reject"),
     "home_visit": N_("Send for a home visit first"),
 }
-MEMBER_ROLES = {
-    "applicant": N_("Applicant"),
-    "spouse": N_("Spouse"),
-    "child": N_("Child"),
-    "other": N_("Other relative"),
-}
-SEXES = {"M": N_("Male"), "F": N_("Female")}
-SETTLEMENTS = {"urban": N_("Town or city"), "rural": N_("Rural area")}
-EMPLOYMENT = {
-    "employee": N_("Employee"),
-    "self_employed": N_("Self-employed"),
-    "registered_unemployed": N_("Registered unemployed"),
-    "not_working": N_("Not working"),
-    "student_full_time": N_("Full-time student"),
-    "pensioner": N_("Pensioner"),
-    "caring_child_under_3": N_("Caring for a child under 3"),
-    "caring_disabled": N_("Caring for a disabled person"),
-    "caring_elderly": N_("Caring for an elderly person"),
-    "maternity_leave": N_("Maternity leave"),
-}
-EDUCATION = {
-    "none": N_("No education"),
-    "primary": N_("Primary"),
-    "basic_secondary": N_("Basic secondary"),
-    "general_secondary": N_("General secondary"),
-    "technical_vocational": N_("Technical and vocational"),
-    "higher": N_("Higher"),
-}
-DISABILITY = {1: N_("Group I"), 2: N_("Group II"), 3: N_("Group III")}
-CORRECTABLE_LABELS = {
-    "family": N_("Family details"),
-    "persons": N_("Members of the family"),
-    "incomes": N_("Incomes"),
-    "assets": N_("Assets"),
-    "disability": N_("Disability"),
-    "employment": N_("Employment"),
-    "other": N_("Other"),
-}
-
-
-def _age(born: str | None, on: date) -> int | None:
-    if not born:
-        return None
-    b = date.fromisoformat(born)
-    return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
-
-
-_MASK = re.compile(r"^<(\d+) chars hidden>$")
-
-
-def _masked_iin(value: object, t: Translator) -> str:
-    """The registry's mask (the IIN is never shown), in the page's language."""
-    masked = mask_iin(value)
-    found = _MASK.match(masked)
-    return t("hidden ({n} digits)", n=found.group(1)) if found else masked
 
 
 def _trace_items(lines: list[str]) -> list[dict]:
@@ -154,7 +108,7 @@ def _history(page: Page, app: Application) -> list[dict]:
                 "who": d.officer.username,
                 "title": N_("Decision"),
                 "outcome": d.outcome,
-                "reason": REASON_CODES.get(d.reason_code or ""),
+                "reason": OVERRIDE_REASONS.get(d.reason_code or ""),
                 "comment": d.comment,
                 "override": d.override,
                 "against_law": d.against_law,
@@ -170,7 +124,7 @@ def _history(page: Page, app: Application) -> list[dict]:
                 "kind": "correction",
                 "who": names.get(c.recorded_by, ""),
                 "title": N_("Correction requested by the family"),
-                "fields": [CORRECTABLE_LABELS.get(f, f) for f in c.fields],
+                "fields": [CORRECTABLE_FIELDS.get(f, f) for f in c.fields],
                 "comment": c.description,
             }
         )
@@ -189,7 +143,7 @@ def _incomes(snapshot: dict, members: list[dict]) -> dict:
             key,
             {
                 "person": number.get(inc["person_id"]),
-                "source": SOURCE_LABELS.get(inc["source"], inc["source"]),
+                "source": INCOME_SOURCES.get(inc["source"], inc["source"]),
                 "amounts": dict.fromkeys(months, 0.0),
             },
         )
@@ -205,57 +159,13 @@ def _incomes(snapshot: dict, members: list[dict]) -> dict:
 
 
 def application_view(page: Page, app: Application) -> dict:
-    t = page.t
+    """Everything the application's page shows, as plain values (the recommendation only if this user may
+    see it now: blind mode)."""
     snap = app.snapshot
-    fam = snap["families"][0]
-    members = []
-    for k, p in enumerate(snap["persons"], start=1):
-        members.append(
-            {
-                "n": k,
-                "person_id": p["person_id"],
-                "role": MEMBER_ROLES.get(p["role"], p["role"]),
-                "sex": SEXES.get(p["sex"], p["sex"]),
-                "age": _age(p.get("birth_date"), app.received_on),
-                "disability": DISABILITY.get(int(p.get("disability_group") or 0)),
-                "ill": bool(p.get("long_term_illness")),
-                "employment": EMPLOYMENT.get(p.get("employment_status") or "", ""),
-                "education": EDUCATION.get(p.get("education") or "", ""),
-                "iin": _masked_iin(p.get("iin"), t),
-                "refused_measures": p.get("employment_measures_refusal_date"),
-            }
-        )
+    members = _members(page, app)
     rec = app.recommendation
     hidden = not casework.shown(page.db, page.user, app)
-    law = None
-    model = None
-    if rec is not None and not hidden:
-        row = rec.law or {}
-        trace = _trace_items(casework.law_trace(app, page.lang))
-        law = {
-            "eligible": rec.eligible_by_law,
-            "amount": rec.amount_monthly,
-            "verdict": _verdict(page, trace, rec.eligible_by_law),
-            "members": row.get("members"),
-            "per_capita_income": row.get("per_capita_income"),
-            "poverty_line": row.get("poverty_line"),
-            "period": row.get("assignment_period"),
-            "trace": trace,
-        }
-        model = {
-            "mode": rec.mode,
-            "version": rec.model_version,
-            "probability": rec.probability,
-            "threshold": rec.threshold,
-            "recommended": "approve" if rec.recommended else "reject",
-            "reasons": _reasons(rec, page.lang),
-            "created_at": rec.created_at,
-            "input_hash": rec.input_hash,
-            "switched_off_since": (
-                rec.mode == "model"
-                and not casework.district_setting(page.db, app.district_kato).model_enabled
-            ),
-        }
+    shown = rec is not None and not hidden
     may_decide = page.user.role in ("officer", "supervisor", "admin")
     return {
         "id": app.id,
@@ -272,8 +182,42 @@ def application_view(page: Page, app: Application) -> dict:
         "overdue": app.status in OPEN_STATES and app.deadline < date.today(),
         "version": app.version,
         "source": app.source,
+        **_family(snap["families"][0]),
+        "members": members,
+        "incomes": _incomes(snap, members),
+        "hidden": hidden,
+        "law": _law(page, app) if shown else None,
+        "model": _model(page, app) if shown else None,
+        "history": _history(page, app),
+        "may_decide": may_decide and app.status in OPEN_STATES and not hidden and rec is not None,
+        "may_assess": may_decide and hidden,
+        "may_correct": may_decide,
+    }
+
+
+def _members(page: Page, app: Application) -> list[dict]:
+    return [
+        {
+            "n": k,
+            "person_id": p["person_id"],
+            "role": MEMBER_ROLES.get(p["role"], p["role"]),
+            "sex": SEXES.get(p["sex"], p["sex"]),
+            "age": age_on(p.get("birth_date"), app.received_on),
+            "disability": DISABILITY_GROUPS.get(int(p.get("disability_group") or 0)),
+            "ill": bool(p.get("long_term_illness")),
+            "employment": EMPLOYMENT_STATUSES.get(p.get("employment_status") or "", ""),
+            "education": EDUCATION_LEVELS.get(p.get("education") or "", ""),
+            "iin": masked_iin(p.get("iin"), page.t),
+            "refused_measures": p.get("employment_measures_refusal_date"),
+        }
+        for k, p in enumerate(app.snapshot["persons"], start=1)
+    ]
+
+
+def _family(fam: dict) -> dict:
+    return {
         "family": {
-            "settlement": SETTLEMENTS.get(fam.get("settlement_type") or ""),
+            "settlement": SETTLEMENT_TYPES.get(fam.get("settlement_type") or ""),
             "application_date": fam.get("application_date"),
             "refused_survey": bool(fam.get("refused_commission_survey")),
             "no_need": bool(fam.get("commission_found_no_need")),
@@ -287,13 +231,38 @@ def application_view(page: Page, app: Application) -> dict:
             "livestock": fam.get("livestock_heads", 0),
             "loans": fam.get("nonmortgage_loan_balance", 0.0),
         },
-        "members": members,
-        "incomes": _incomes(snap, members),
-        "hidden": hidden,
-        "law": law,
-        "model": model,
-        "history": _history(page, app),
-        "may_decide": may_decide and app.status in OPEN_STATES and not hidden and rec is not None,
-        "may_assess": may_decide and hidden,
-        "may_correct": may_decide,
+    }
+
+
+def _law(page: Page, app: Application) -> dict:
+    """The law's result (its figures as the law gave them) and its explanation."""
+    rec = app.recommendation
+    row = rec.law or {}
+    trace = _trace_items(casework.law_trace(app, page.lang))
+    return {
+        "eligible": rec.eligible_by_law,
+        "amount": rec.amount_monthly,
+        "verdict": _verdict(page, trace, rec.eligible_by_law),
+        "members": row.get("members"),
+        "per_capita_income": row.get("per_capita_income"),
+        "poverty_line": row.get("poverty_line"),
+        "period": row.get("assignment_period"),
+        "trace": trace,
+    }
+
+
+def _model(page: Page, app: Application) -> dict:
+    rec = app.recommendation
+    return {
+        "mode": rec.mode,
+        "version": rec.model_version,
+        "probability": rec.probability,
+        "threshold": rec.threshold,
+        "recommended": "approve" if rec.recommended else "reject",
+        "reasons": _reasons(rec, page.lang),
+        "created_at": rec.created_at,
+        "input_hash": rec.input_hash,
+        "switched_off_since": (
+            rec.mode == "model" and not casework.district_setting(page.db, app.district_kato).model_enabled
+        ),
     }

@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from atauly.registry import codes
+from atauly.registry.labels import USER_ROLES
 
 from .. import audit
 from ..casework import deny, record
 from ..models import AuditEvent
-from .kit import ROLE_LABELS, SignedIn, render
+from .kit import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,28 +25,16 @@ AUDIT_PAGE = 50
 @router.get("/audit")
 def audit_page(page: SignedIn, action: str = "", outcome: str = "", offset: int = 0, verify: str = ""):
     user, db = page.user, page.db
-    if user.role not in ("supervisor", "admin"):
-        raise deny(
-            db,
-            user,
-            "audit.read",
-            403,
-            "only supervisors and administrators see the audit trail",
-            object_type="audit",
-            object_id="*",
-            region_kato=user.region_kato,
-        )
+    _may_read(page)
     scope = [AuditEvent.region_kato == user.region_kato] if user.role == "supervisor" else []
     actions = sorted(db.execute(select(AuditEvent.action).where(*scope).distinct()).scalars())
+    action = action if action in actions else ""
+    outcome = outcome if outcome in ("ok", "denied") else ""
     filters = list(scope)
-    if action in actions:
+    if action:
         filters.append(AuditEvent.action == action)
-    else:
-        action = ""
-    if outcome in ("ok", "denied"):
+    if outcome:
         filters.append(AuditEvent.outcome == outcome)
-    else:
-        outcome = ""
     offset = max(0, offset)
     events = list(
         db.execute(
@@ -57,30 +46,8 @@ def audit_page(page: SignedIn, action: str = "", outcome: str = "", offset: int 
         ).scalars()
     )
     total = db.execute(select(func.count(AuditEvent.id)).where(*filters)).scalar_one()
-    rows = [
-        {
-            "id": e.id,
-            "at": e.at,
-            "actor": e.actor,
-            "role": ROLE_LABELS.get(e.role, e.role),
-            "action": e.action,
-            "object": f"{e.object_type} {e.object_id}".strip(),
-            "outcome": e.outcome,
-            "region": codes.region_name(e.region_kato, page.lang) if e.region_kato else "",
-            "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "",
-            "hash": e.hash,
-        }
-        for e in events[:AUDIT_PAGE]
-    ]
-    check = None
-    if verify:
-        result = audit.verify(db)
-        check = {
-            "ok": result.ok,
-            "checked": result.checked,
-            "first_bad": result.first_bad,
-            "problem": result.problem,
-        }
+    rows = [_row(e, page.lang) for e in events[:AUDIT_PAGE]]
+    check = _check(db) if verify else None
     record(
         db,
         user,
@@ -106,3 +73,44 @@ def audit_page(page: SignedIn, action: str = "", outcome: str = "", offset: int 
         check=check,
         query=urlencode(query),
     )
+
+
+def _may_read(page) -> None:
+    user = page.user
+    if user.role not in ("supervisor", "admin"):
+        raise deny(
+            page.db,
+            user,
+            "audit.read",
+            403,
+            "only supervisors and administrators see the audit trail",
+            object_type="audit",
+            object_id="*",
+            region_kato=user.region_kato,
+        )
+
+
+def _row(e: AuditEvent, lang: str) -> dict:
+    return {
+        "id": e.id,
+        "at": e.at,
+        "actor": e.actor,
+        "role": USER_ROLES.get(e.role, e.role),
+        "action": e.action,
+        "object": f"{e.object_type} {e.object_id}".strip(),
+        "outcome": e.outcome,
+        "region": codes.region_name(e.region_kato, lang) if e.region_kato else "",
+        "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "",
+        "hash": e.hash,
+    }
+
+
+def _check(db) -> dict:
+    """The whole chain verified now (the page's "check the chain" button)."""
+    result = audit.verify(db)
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "first_bad": result.first_bad,
+        "problem": result.problem,
+    }

@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from atauly.i18n import N_
+from atauly.registry.labels import CORRECTABLE_FIELDS, OVERRIDE_REASONS
 
-from .. import casework
-from ..casework import REASON_CODES, ServiceError
+from .. import casework, deciding
+from ..casework import ServiceError
 from ..models import OUTCOMES
 from ..schemas import CorrectionIn, DecisionIn
-from .application import CORRECTABLE_LABELS, OUTCOME_CHOICES, application_view
+from .application import OUTCOME_CHOICES, application_view
 from .kit import Page, Posted, SignedIn, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -66,9 +67,9 @@ def application_response(
         status,
         canonical=f"/applications/{app_id}",
         app=view,
-        reason_codes=list(REASON_CODES.items()),
+        reason_codes=list(OVERRIDE_REASONS.items()),
         outcomes=list(OUTCOME_CHOICES.items()),
-        correctable=list(CORRECTABLE_LABELS.items()),
+        correctable=list(CORRECTABLE_FIELDS.items()),
         decision=decision,
         assessment=assessment,
         correction=correction,
@@ -152,7 +153,7 @@ def decision_submit(
         )
         return application_response(page, app_id, 422, decision=_form(values, errors, page))
     try:
-        casework.decide(page.db, page.user, app_id, body)
+        deciding.decide(page.db, page.user, app_id, body)
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise
@@ -168,7 +169,7 @@ def assessment_submit(app_id: int, page: Posted, outcome: Annotated[str, Form()]
         errors = {"outcome": N_("Choose your assessment.")}
         return application_response(page, app_id, 422, assessment=_form({"outcome": outcome}, errors, page))
     try:
-        casework.assess(page.db, page.user, app_id, outcome)
+        deciding.assess(page.db, page.user, app_id, outcome)
     except ServiceError as exc:
         if exc.status != 409:
             raise
@@ -199,7 +200,7 @@ def correction_submit(
         )
         return application_response(page, app_id, 422, correction=_form(values, errors, page))
     try:
-        casework.request_correction(page.db, page.user, app_id, body)
+        deciding.request_correction(page.db, page.user, app_id, body)
     except ServiceError as exc:
         if exc.status != 422:
             raise

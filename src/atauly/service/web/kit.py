@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session as DB
 
 from atauly import __version__
 from atauly.i18n import LANGUAGES, N_, Translator
-from atauly.registry import codes
+from atauly.registry import codes, labels
 
 from .. import casework
-from ..casework import REASON_CODES, ServiceError, deny
+from ..casework import ServiceError, deny
 from ..deps import get_db
 from ..models import User
 from ..security import find_session
@@ -52,25 +52,6 @@ LOCAL_TZ = ZoneInfo("Asia/Almaty")
 # --- labels (marked for the catalogs; translated where shown) ----------------------------------------
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
-ROLE_LABELS = {
-    "officer": N_("Officer"),
-    "supervisor": N_("Supervisor"),
-    "analyst": N_("Analyst"),
-    "admin": N_("Administrator"),
-}
-STATUS_LABELS = {
-    "new": N_("New"),
-    "home_visit": N_("Home visit"),
-    "reopened": N_("Reopened"),
-    "approved": N_("Approved"),
-    "rejected": N_("Rejected"),
-}
-#: A recorded decision or assessment, in the history and the queue.
-OUTCOME_LABELS = {
-    "approve": N_("Approve"),
-    "reject": N_("Reject"),
-    "home_visit": N_("Home visit"),
-}
 FLASH = {
     "decided": N_("The decision is recorded."),
     "home_visit": N_("The home visit is recorded; the application stays in the queue."),
@@ -120,10 +101,10 @@ def templates() -> Environment:
     )
     env.filters["tr"] = _tr
     env.globals["labels"] = {
-        "status": STATUS_LABELS,
-        "outcome": OUTCOME_LABELS,
-        "role": ROLE_LABELS,
-        "reason": REASON_CODES,
+        "status": labels.APPLICATION_STATUSES,
+        "outcome": labels.OUTCOMES,
+        "role": labels.USER_ROLES,
+        "reason": labels.OVERRIDE_REASONS,
     }
     return env
 
@@ -314,18 +295,23 @@ def _lang_links(page: Page, canonical: str | None) -> list[dict]:
     ]
 
 
-def _nav(user: User | None) -> list[tuple[str, str]]:
+#: The header's navigation: (path, label, the roles that see it), in order. A new page group adds its entry.
+NAV = [
+    ("/queue", N_("Queue"), ("officer", "supervisor", "admin")),
+    ("/statistics", N_("Statistics"), ("officer", "supervisor", "analyst", "admin")),
+    ("/trends", N_("Trends"), ("officer", "supervisor", "analyst", "admin")),
+    ("/dashboard", N_("Dashboard"), ("supervisor", "analyst", "admin")),
+    ("/model", N_("Model"), ("officer", "supervisor", "analyst", "admin")),
+    ("/settings", N_("Safeguards"), ("supervisor", "admin")),
+    ("/audit", N_("Audit trail"), ("supervisor", "admin")),
+]
+
+
+def nav(user: User | None) -> list[tuple[str, str]]:
+    """The navigation entries ``user`` sees (none before sign-in)."""
     if user is None:
         return []
-    views = [("/trends", N_("Trends"))] + (
-        [("/dashboard", N_("Dashboard"))] if user.role != "officer" else []
-    )
-    if user.role == "analyst":
-        return [("/statistics", N_("Statistics")), *views, ("/model", N_("Model"))]
-    items = [("/queue", N_("Queue")), ("/statistics", N_("Statistics")), *views, ("/model", N_("Model"))]
-    if user.role in ("supervisor", "admin"):
-        items += [("/settings", N_("Safeguards")), ("/audit", N_("Audit trail"))]
-    return items
+    return [(path, label) for path, label, roles in NAV if user.role in roles]
 
 
 def _scope_label(user: User | None, lang: str) -> str:
@@ -354,10 +340,10 @@ def render(
             lang=page.lang,
             fmt=Fmt(page.t),
             user=page.user,
-            role_label=ROLE_LABELS.get(page.user.role, "") if page.user else "",
+            role_label=labels.USER_ROLES.get(page.user.role, "") if page.user else "",
             scope_label=_scope_label(page.user, page.lang),
             csrf=page.csrf,
-            nav=_nav(page.user),
+            nav=nav(page.user),
             path=request.url.path,
             lang_links=_lang_links(page, canonical),
             flash=FLASH.get(flash_key or "", ""),

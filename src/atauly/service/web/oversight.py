@@ -20,9 +20,10 @@ from fastapi.responses import Response
 
 from atauly.i18n import N_, Translator
 from atauly.registry import codes
+from atauly.registry.labels import OVERRIDE_REASONS
 
 from .. import casework, statistics, trends
-from ..casework import REASON_CODES, ServiceError
+from ..casework import ServiceError
 from .charts import Bar, bar_chart
 from .kit import Fmt, Page, SignedIn, district_label, finish, render
 from .statistics import STAT_COLUMNS
@@ -366,7 +367,7 @@ def _cell(key: str, value, page: Page) -> str:
     if key == "model_version":
         return page.t("Law only") if str(value).startswith("—") else str(value)
     if key == "reason_code":
-        return page.tr(REASON_CODES.get(value or "", N_("No reason recorded")))
+        return page.tr(OVERRIDE_REASONS.get(value or "", N_("No reason recorded")))
     if key == "officer":
         return str(value)
     if key in PERCENT:

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 
 from atauly.i18n import N_
 from atauly.registry import codes
+from atauly.registry.labels import OVERRIDE_REASONS
 
 from .. import casework, statistics
-from ..casework import REASON_CODES, ServiceError
+from ..casework import ServiceError
 from .charts import Bar, bar_chart
 from .kit import Fmt, Page, SignedIn, district_label, finish, render
 
@@ -112,7 +113,7 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
         reasons[r["reason_code"] or ""] = reasons.get(r["reason_code"] or "", 0) + _num(r["count"])
     overrides = [
         {
-            "reason": REASON_CODES.get(r["reason_code"] or "", N_("No reason recorded")),
+            "reason": OVERRIDE_REASONS.get(r["reason_code"] or "", N_("No reason recorded")),
             "district": district_label(r["district"], page.lang),
             "model": r["model_version"]
             if not str(r["model_version"]).startswith("—")
@@ -141,7 +142,7 @@ def statistics_page(page: SignedIn, region: str = "", district: str = ""):
             "chart-reasons",
             t("Overrides by reason"),
             [
-                Bar(page.tr(REASON_CODES.get(code, N_("No reason recorded"))), n, f.number(n))
+                Bar(page.tr(OVERRIDE_REASONS.get(code, N_("No reason recorded"))), n, f.number(n))
                 for code, n in sorted(reasons.items(), key=lambda kv: -kv[1])
             ],
         ),

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from atauly.i18n import LANGUAGES
+from atauly.registry.labels import OVERRIDE_REASONS, label
 
-from ... import casework
+from ... import casework, deciding, intake
 from ...deps import DBDep, EngineDep, UserDep
 from ...models import Application, User
 from ...schemas import (
@@ -95,11 +96,11 @@ def create_application(
 ) -> ApplicationOut:
     """Submit an application: the law and the model run at once and the recommendation comes back."""
     lang = lang if lang in ("ru", "kk", "en") else "ru"
-    intake = casework.submit(db, engine, user, payload, idempotency_key=idempotency_key, source="api")
-    if not intake.created:
+    made = intake.submit(db, engine, user, payload, idempotency_key=idempotency_key, source="api")
+    if not made.created:
         response.status_code = 200
-    app = intake.application
-    hidden = intake.hidden if intake.hidden is not None else not casework.shown(db, user, app)
+    app = made.application
+    hidden = made.hidden if made.hidden is not None else not casework.shown(db, user, app)
     return released(db, application_out(app, lang, hidden))
 
 
@@ -170,7 +171,7 @@ def post_assessment(
     app_id: int, body: AssessmentIn, db: DBDep, user: UserDep, lang: str = "ru"
 ) -> ApplicationOut:
     """Blind mode: record the officer's own assessment; the recommendation is shown afterwards."""
-    app = casework.assess(db, user, app_id, body.outcome)
+    app = deciding.assess(db, user, app_id, body.outcome)
     return _shown(db, user, app, lang)
 
 
@@ -179,7 +180,7 @@ def post_decision(
     app_id: int, body: DecisionIn, db: DBDep, user: UserDep, lang: str = "ru"
 ) -> ApplicationOut:
     """The officer's decision. Departing from the recommendation needs a ``reason_code``."""
-    app = casework.decide(db, user, app_id, body)
+    app = deciding.decide(db, user, app_id, body)
     return _shown(db, user, app, lang)
 
 
@@ -192,7 +193,7 @@ def post_correction(
     app_id: int, body: CorrectionIn, db: DBDep, user: UserDep, lang: str = "ru"
 ) -> ApplicationOut:
     """Record the family's request to correct its data; the application is reopened."""
-    app = casework.request_correction(db, user, app_id, body)
+    app = deciding.request_correction(db, user, app_id, body)
     return _shown(db, user, app, lang)
 
 
@@ -200,4 +201,4 @@ def post_correction(
 def reason_codes(lang: str = "ru") -> dict[str, str]:
     """The fixed list of reasons for departing from a recommendation."""
     lang = lang if lang in ("ru", "kk", "en") else "ru"
-    return {code: casework.reason_label(code, lang) for code in casework.REASON_CODES}
+    return {code: label("override_reason", code, lang) for code in OVERRIDE_REASONS}

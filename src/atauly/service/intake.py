@@ -1,0 +1,232 @@
+"""Intake: an application is checked (district, scope, idempotency key, date), the law and the model run on
+it at once, and it is recorded with its recommendation and an audit event in one transaction. A repeated
+submission under the same key returns the application already recorded (never a second one).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DB
+
+from . import audit
+from .casework import (
+    DEADLINE_WORKING_DAYS,
+    ServiceError,
+    add_working_days,
+    deny,
+    district_catalogue,
+    district_setting,
+    quarter_of,
+    record,
+)
+from .engine import (
+    LAW_VERSION,
+    EngineUnavailable,
+    InvalidApplication,
+    Outcome,
+    RecommendationEngine,
+    canonical_hash,
+)
+from .models import Application, Recommendation, RecommendationView, User
+from .schemas import ApplicationIn
+from .security import in_scope
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+def snapshot_of(payload: ApplicationIn) -> dict:
+    fam = payload.family.model_dump(mode="json")
+    fid = fam["family_id"]
+    return {
+        "families": [fam],
+        "persons": [{"family_id": fid, **p.model_dump(mode="json")} for p in payload.persons],
+        "incomes": [i.model_dump(mode="json") for i in payload.incomes],
+    }
+
+
+@dataclass
+class Intake:
+    application: Application
+    created: bool
+    #: Whether ``recommendation_hidden`` holds for the acting user (known at intake for a new application:
+    #: its district's blind mode, read with the model switch; None for a repeat, which must ask).
+    hidden: bool | None = None
+
+
+def submit(
+    db: DB,
+    engine: RecommendationEngine,
+    user: User,
+    payload: ApplicationIn,
+    *,
+    idempotency_key: str | None = None,
+    source: str = "api",
+    today: date | None = None,
+) -> Intake:
+    """Record an application with its recommendation, or return the one already recorded under its key."""
+    _check(db, engine, user, payload, idempotency_key, today or date.today())
+    snapshot = snapshot_of(payload)
+    input_hash = canonical_hash(snapshot)
+    key = payload.idempotency_key or idempotency_key or f"sha256:{input_hash}"
+    existing = _by_key(db, key)
+    if existing is not None:
+        return _repeat(db, user, existing, input_hash)
+
+    fam = payload.family
+    quarter = quarter_of(fam.application_date)
+    setting = district_setting(db, fam.district_kato)
+    db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
+    out = _recommend(engine, snapshot, quarter, setting.model_enabled)
+    app = _application(payload, snapshot, input_hash, key, quarter, out, user, source)
+    db.add(app)
+    hidden = user.role == "officer" and setting.blind_mode  # recommendation_hidden for a new application
+    try:
+        db.flush()
+        if not hidden:  # the response shows the recommendation to the submitter
+            db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
+        detail = {"mode": out.mode, "model": out.model_version, "source": source}
+        record(db, user, "application.create", app, detail=detail)
+        db.commit()
+    except IntegrityError:  # the same key won a race with this request
+        db.rollback()
+        existing = _by_key(db, key)
+        if existing is None:
+            raise
+        return _repeat(db, user, existing, input_hash)
+    return Intake(app, True, hidden=hidden)
+
+
+def _check(
+    db: DB,
+    engine: RecommendationEngine,
+    user: User,
+    payload: ApplicationIn,
+    idempotency_key: str | None,
+    today: date,
+) -> None:
+    """Refuse what cannot be recorded (district, scope, key, date); an application without a date is dated
+    ``today``."""
+    fam = payload.family
+    catalogue = district_catalogue()
+    if fam.district_kato not in catalogue:
+        raise ServiceError(422, f"family.district_kato: unknown district {fam.district_kato}")
+    if catalogue[fam.district_kato] != fam.region_kato:
+        raise ServiceError(
+            422, f"family.district_kato: district {fam.district_kato} is not in region {fam.region_kato}"
+        )
+    if user.role == "analyst" or not in_scope(user, fam.district_kato, fam.region_kato):
+        raise deny(
+            db,
+            user,
+            "application.create",
+            403,
+            f"no right to submit applications in district {fam.district_kato}",
+            object_type="district",
+            object_id=fam.district_kato,
+            region_kato=fam.region_kato,
+        )
+    if payload.idempotency_key and idempotency_key and payload.idempotency_key != idempotency_key:
+        raise ServiceError(422, "idempotency_key: differs from the Idempotency-Key header")
+    if fam.application_date is None:
+        payload.family.application_date = today
+    elif fam.application_date > today:
+        raise ServiceError(422, "family.application_date: is in the future")
+    elif fam.application_date < engine.earliest_application:
+        raise ServiceError(
+            422,
+            f"family.application_date: {fam.application_date} is before {engine.earliest_application}, "
+            "the first date the law's rules cover (income is counted for the quarter before it)",
+        )
+
+
+def _recommend(engine: RecommendationEngine, snapshot: dict, quarter: str, use_model: bool) -> Outcome:
+    """The law and the model on the application; a refusal or an engine restart as a ServiceError."""
+    try:
+        return engine.recommend(snapshot, quarter, use_model=use_model)
+    except InvalidApplication as exc:
+        raise ServiceError(422, str(exc), problems=exc.problems) from None
+    except (EngineUnavailable, FutureTimeout):  # the engine's process died or is overloaded: nothing kept
+        raise ServiceError(
+            503, "the law and the model are restarting: submit again shortly", headers={"Retry-After": "5"}
+        ) from None
+
+
+def _application(
+    payload: ApplicationIn,
+    snapshot: dict,
+    input_hash: str,
+    key: str,
+    quarter: str,
+    out: Outcome,
+    user: User,
+    source: str,
+) -> Application:
+    """The new application with its recommendation (not yet added to a session)."""
+    fam = payload.family
+    received = fam.application_date
+    now = audit.utcnow()
+    app = Application(
+        idempotency_key=key,
+        family_id=fam.family_id,
+        region_kato=fam.region_kato,
+        district_kato=fam.district_kato,
+        quarter=quarter,
+        snapshot=snapshot,
+        input_hash=input_hash,
+        status="new",
+        source=source,
+        received_on=received,
+        deadline=add_working_days(received, DEADLINE_WORKING_DAYS),
+        created_at=now,
+        created_by=user.id,
+        # a new application has none: set, so that reading them after the commit asks the database nothing
+        decisions=[],
+        assessments=[],
+        corrections=[],
+    )
+    app.recommendations.append(
+        Recommendation(
+            created_at=now,
+            input_hash=input_hash,
+            law=out.law,
+            law_version=LAW_VERSION,
+            eligible_by_law=out.eligible,
+            amount_monthly=out.amount_monthly,
+            mode=out.mode,
+            model_version=out.model_version,
+            probability=out.probability,
+            threshold=out.threshold,
+            recommended=out.recommended,
+            reasons=out.reasons,
+            trace={},
+        )
+    )
+    return app
+
+
+def _by_key(db: DB, key: str) -> Application | None:
+    return db.execute(select(Application).where(Application.idempotency_key == key)).scalar_one_or_none()
+
+
+def _repeat(db: DB, user: User, existing: Application, input_hash: str) -> Intake:
+    if existing.input_hash != input_hash:
+        raise ServiceError(409, "idempotency_key: already used for a different application")
+    if not in_scope(user, existing.district_kato, existing.region_kato):
+        raise deny(
+            db,
+            user,
+            "application.create",
+            403,
+            "no right to this application",
+            object_type="application",
+            object_id=existing.id,
+            region_kato=existing.region_kato,
+        )
+    record(db, user, "application.read", existing, detail={"repeated_submission": True})
+    db.commit()
+    return Intake(existing, False)
