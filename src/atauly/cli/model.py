@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from atauly.i18n import LANGUAGES
+from atauly.registry.quarter import Quarter
 from atauly.settings import get_settings
 
 from .common import console, err_console, fail, load, progress_bar, rich_table
@@ -403,7 +404,6 @@ def _is_registry(path: Path) -> bool:
 
 def _registry_frame(rec, data: Path, quarter: str | None, view: str | None):
     """Features of every family of a registry directory (the law is computed first)."""
-    import pandas as pd
 
     from atauly.law.compute import compute
 
@@ -416,7 +416,7 @@ def _registry_frame(rec, data: Path, quarter: str | None, view: str | None):
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {quarter}", total=len(reg.families))
         law = compute(reg, quarter, progress=lambda n: progress.advance(task, n))
-    start = pd.Period(quarter, freq="Q").start_time
+    start = Quarter.parse(quarter).start_time
     return reg, law, rec.features_of(reg, law, start)
 
 
@@ -882,7 +882,6 @@ def recommend_cmd(
     reasons: Annotated[int, typer.Option("--reasons", help="How many reasons to show.")] = 5,
 ) -> None:
     """One family: the law's result and the model's recommendation with its reasons, side by side."""
-    import pandas as pd
 
     from atauly.i18n import Translator
     from atauly.law.compute import compute
@@ -905,7 +904,7 @@ def recommend_cmd(
         fail(f"family {family!r} not found")
     one = reg.take(mask)
     law = compute(one, quarter)
-    frame = rec.features_of(one, law, pd.Period(quarter, freq="Q").start_time)
+    frame = rec.features_of(one, law, Quarter.parse(quarter).start_time)
     rec.set_jobs(1)
     scored = rec.score(frame)
     t = Translator(lang)

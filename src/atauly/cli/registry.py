@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 
 from atauly.registry.io import read_raw
+from atauly.registry.quarter import Quarter
 from atauly.registry.validate import validate
 
 from .common import console, err_console, fail, fatal_text, write_rejects
@@ -115,8 +115,13 @@ def generate_cmd(
         bad = [r for r in region if r not in REGION_BY_KATO]
         if bad:
             fail(f"unknown region KATO code(s): {', '.join(bad)}; see docs/data-contract.md")
-    if not re.fullmatch(r"20\d\dQ[1-4]", quarter):
+    try:
+        parsed = Quarter.parse(quarter)
+    except ValueError as exc:
+        fail(f"--quarter {quarter!r}: expected a quarter like 2025Q3 ({exc})")
+    if not 2000 <= parsed.year <= 2099:
         fail(f"--quarter {quarter!r}: expected a quarter like 2025Q3")
+    quarter = str(parsed)
     wanted = region or list(REGION_BY_KATO)
     try:
         with progress_bar() as progress:

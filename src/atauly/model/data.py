@@ -16,6 +16,7 @@ import pandas as pd
 
 from atauly.registry import Registry
 from atauly.registry.io import read_parquet
+from atauly.registry.quarter import Quarter
 from atauly.registry.validate import Keys
 
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
@@ -434,7 +435,7 @@ def load_applications(
         source, law = recorded_reg, law_recorded
     else:
         source, law = snapshots, law_applied
-    start = pd.PeriodIndex(quarters, freq="Q").start_time.min()
+    start = min(Quarter.parse(str(q)) for q in quarters).start_time
     numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
     truth = income = None
     if "true_eligible" in dec:
@@ -526,7 +527,7 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     law = compute(sub, quarter)
     if progress:
         progress(int(wanted.sum()), int(wanted.sum()))
-    start = pd.Period(quarter, freq="Q").start_time
+    start = Quarter.parse(quarter).start_time
     numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
     X_fam = prepare(family_features(sub, law, start), numeric, list(CATEGORICAL))
     pos = pd.Index(sub.families["family_id"].astype(str)).get_indexer(ver["family_id"].astype(str))

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from atauly.registry.quarter import Quarter
 from atauly.registry.validate import _arrow_text, code_indices
 
 #: Output columns of ``candidates/`` (issue 6's contract), then extra columns.
@@ -196,9 +197,9 @@ def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series)
     if not path.exists():
         return out
     dec = pd.read_parquet(path, columns=["family_id", "quarter", "officer_approved"])
-    q = pd.Period(quarter, freq="Q")
+    q = Quarter.parse(quarter)
     quarters = dec["quarter"].astype(str)
-    recent = quarters.isin([str(q), str(q - 1)]).to_numpy()
+    recent = quarters.isin([str(q), str(q.previous())]).to_numpy()
     now = (quarters == str(q)).to_numpy()
     if dec["officer_approved"].isna().any():
         raise ScanError(f"{path}: officer_approved is missing in some decisions (true or false expected)")
@@ -240,7 +241,7 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     fam = reg.families
     law = compute(reg, job.quarter)
     rec = recommender if recommender is not None else _recommender(job.store, job.model)
-    start = pd.Period(job.quarter, freq="Q").start_time
+    start = Quarter.parse(job.quarter).start_time
     prob = rec.score(rec.features_of(reg, law, start))["probability"].to_numpy()
     level = levels(fam, reg.persons, reg.incomes, positions=reg.positions())["wellbeing_level"].to_numpy()
     status = _status(registry, job.partition, job.quarter, fam["family_id"])
@@ -492,8 +493,6 @@ def scan(
         "capacity": capacity,
         "min_probability": float(min_probability),
     }
-    from atauly.law.simulation import Quarter
-
     registry, out, store = Path(registry).resolve(), Path(out).resolve(), Path(store).resolve()
     quarter = str(Quarter.parse(quarter))
     parts = partitions(registry)

@@ -39,6 +39,7 @@ from atauly.model.features import CATEGORICAL, FEATURE_NAMES, audit_groups, fami
 from atauly.model.metrics import paired_bootstrap
 from atauly.model.train import splits, train
 from atauly.registry import Registry
+from atauly.registry.quarter import Quarter
 from atauly.registry.validate import validate
 
 from . import audit
@@ -239,7 +240,7 @@ def decided_cases(
         mask = quarters == quarter
         part = reg.take(mask)
         law = compute(part, str(quarter), tbs)
-        features.append(family_features(part, law, pd.Period(str(quarter), freq="Q").start_time))
+        features.append(family_features(part, law, Quarter.parse(str(quarter)).start_time))
         laws.append(law)
         audits.append(audit_groups(part, law["members"].to_numpy()))
         order.append(np.flatnonzero(mask))

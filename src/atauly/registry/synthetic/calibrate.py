@@ -17,6 +17,7 @@ import yaml
 from ..codes import REGION_BY_KATO
 from ..intervals import wilson_interval
 from ..io import Registry
+from ..quarter import Quarter
 from ..validate import validate
 from ..wellbeing import LEVELS, levels
 from .geography import REGION_STATS
@@ -62,7 +63,7 @@ def record_proxies(reg: Registry, quarter: str) -> pd.DataFrame:
     n_fam = len(reg.families)
     pf = reg.person_family
     per = reg.persons
-    ref = pd.Timestamp(quarter[:4] + "-" + f"{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
+    ref = pd.Timestamp(Quarter.parse(quarter).start)
     age = (ref - pd.to_datetime(per["birth_date"])).dt.days.to_numpy() / 365.25
     size = np.maximum(np.bincount(pf, minlength=n_fam), 1)
     src = reg.incomes["source"].to_numpy(dtype=object)
@@ -277,13 +278,14 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
     decisions = pd.read_parquet(registry_dir / "decisions") if (registry_dir / "decisions").exists() else None
     if decisions is not None and len(decisions):
         approved = decisions.loc[decisions["officer_approved"]]
-        q2 = approved.loc[approved["quarter"] == f"{quarter[:4]}Q2"]
-        year = approved.loc[approved["quarter"].str.startswith(quarter[:4])]
+        current = Quarter.parse(quarter)
+        q2 = approved.loc[approved["quarter"] == str(Quarter(current.year, 2))]
+        year = approved.loc[approved["quarter"].str.startswith(str(current.year))]
         measured["asp_families_stock"] = len(q2) / scale
         measured["asp_persons_stock"] = q2["members"].sum() / scale
         measured["asp_families_year"] = year["family_id"].nunique() / scale
         measured["asp_persons_year"] = year.drop_duplicates("family_id")["members"].sum() / scale
-        recent = approved.loc[approved["quarter"] >= f"{int(quarter[:4]) - 2}Q1"]
+        recent = approved.loc[approved["quarter"] >= str(Quarter(current.year - 2, 1))]
         measured["recipient_family_size"] = recent["members"].mean()
         ap = pd.read_parquet(
             registry_dir / "applications" / "persons", columns=["application_id", "birth_date"]

@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import Registry
+from ..quarter import Quarter
 from .params import SyntheticParams
-from .population import RegionData, reference_months
+from .population import RegionData
 
 EARNINGS = ("wages", "self_employment", "informal")
 FORMAL_EARNINGS = ("wages", "self_employment")
@@ -80,7 +81,7 @@ def draw_lives(
     earning = (wages + self_emp + informal) > 0
     status = truth.persons["employment_status"].to_numpy(dtype=object)
     age_ok = truth.persons["birth_date"].to_numpy(dtype="datetime64[D]") <= np.datetime64(
-        f"{int(p.quarter[:4]) - 20}-01-01"
+        f"{Quarter.parse(p.quarter).year - 20}-01-01"
     )
     jobless = np.isin(status, ["not_working", "registered_unemployed"]) & ~earning & age_ok
     h = p.job_loss_rate
@@ -207,7 +208,9 @@ def _other_rows(
 def truth_snapshot(truth: RegionData, lives: Lives, q: int, mask: np.ndarray, p: SyntheticParams) -> Registry:
     """The truth of quarter index ``q`` for the families in ``mask``."""
     quarter = lives.quarters[q]
-    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
+    months_then = dict(
+        zip(Quarter.parse(p.quarter).reference_months, Quarter.parse(quarter).reference_months, strict=True)
+    )
     pf = truth.person_family
     pmask = mask[pf]
     new_pos = np.cumsum(pmask) - 1
@@ -228,7 +231,7 @@ def truth_snapshot(truth: RegionData, lives: Lives, q: int, mask: np.ndarray, p:
         rows,
         new_pos,
         earnings_at(lives, q, pf),
-        reference_months(quarter),
+        Quarter.parse(quarter).reference_months,
         truth.persons["person_id"].to_numpy(dtype=object),
     )
     incomes = pd.concat([earned, other], ignore_index=True)
@@ -254,7 +257,9 @@ def recorded_snapshot(
     draw of stale records (formal earnings and job status of 1–4 quarters before, ≈2% a quarter lower),
     no informal jobs, the unpaid alimony and the absent members of ``recorded/``."""
     quarter = lives.quarters[q]
-    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
+    months_then = dict(
+        zip(Quarter.parse(p.quarter).reference_months, Quarter.parse(quarter).reference_months, strict=True)
+    )
     n_rec = len(recorded.persons)
     lag = np.where(rng.random(n_rec) < p.stale_share, rng.integers(1, 5, n_rec), 0)
     rpf = recorded.person_family
@@ -290,7 +295,7 @@ def recorded_snapshot(
         rows,
         new_pos,
         {"wages": rec_wages, "self_employment": rec_self},
-        reference_months(quarter),
+        Quarter.parse(quarter).reference_months,
         recorded.persons["person_id"].to_numpy(dtype=object),
     )
     persons = recorded.persons.loc[pmask].reset_index(drop=True)

@@ -22,18 +22,13 @@ import numpy as np
 import pandas as pd
 
 from ..io import Registry
+from ..quarter import Quarter
 from .dynamics import Lives, draw_lives, earnings_at, recorded_snapshot, truth_snapshot
 from .params import SyntheticParams
 from .population import RegionData
 
 EARNINGS = ("wages", "self_employment", "informal")
 LawFn = Callable[[Registry, str], pd.DataFrame]
-
-
-def past_quarters(quarter: str, n: int) -> list[str]:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    index = year * 4 + q - 1
-    return [f"{i // 4}Q{i % 4 + 1}" for i in range(index - n + 1, index + 1)]
 
 
 def _sigmoid(x):
@@ -88,7 +83,7 @@ def make_history(
     }
     # Each quarter of the window has its own truth and records, from per-person events lived forwards
     # (dynamics.py): job loss and finding, transitory shocks, disability onset, records redrawn each quarter.
-    quarters = past_quarters(p.quarter, p.history_quarters)  # oldest first
+    quarters = [str(q) for q in Quarter.parse(p.quarter).trailing(p.history_quarters)]  # oldest first
     lives = draw_lives(truth, recorded, quarters, seed, kato, p)
     non_earning = (
         np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
@@ -100,7 +95,7 @@ def make_history(
     for qi, quarter in enumerate(quarters):
         rng = np.random.default_rng([seed, int(kato), 101 + len(quarters) - 1 - qi])
         # Members born by the start of that quarter (composition is otherwise held fixed).
-        q_start = np.datetime64(f"{quarter[:4]}-{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
+        q_start = np.datetime64(Quarter.parse(quarter).start)
         size = np.maximum(
             np.bincount(person_family, weights=born_ns <= q_start.astype("datetime64[ns]"), minlength=n_fam),
             1,
@@ -287,19 +282,17 @@ def _snapshots(
     quarter = lives.quarters[qi]
     apply = np.flatnonzero(chosen)
     union_idx = np.flatnonzero(union)
-    year, q = int(quarter[:4]), int(quarter[-1])
+    start = Quarter.parse(quarter).start
     month = rng.integers(0, 3, len(apply))
     day = rng.integers(1, 29, len(apply))
     app_dates = pd.to_datetime(
-        pd.DataFrame({"year": np.full(len(apply), year), "month": 3 * (q - 1) + 1 + month, "day": day})
+        pd.DataFrame({"year": np.full(len(apply), start.year), "month": start.month + month, "day": day})
     ).to_numpy()
     app_ids = (truth.families["family_id"].iloc[apply].reset_index(drop=True) + "-" + quarter).to_numpy()
     snap_true = truth_snapshot(truth, lives, qi, union, p)
     in_apply = np.isin(union_idx, apply)
     # Families of the verification sample that did not apply: verified on the first day of the quarter.
-    app_date_of = np.full(
-        len(union_idx), np.datetime64(f"{year}-{3 * (q - 1) + 1:02d}-01"), dtype="datetime64[ns]"
-    )
+    app_date_of = np.full(len(union_idx), np.datetime64(start), dtype="datetime64[ns]")
     app_date_of[in_apply] = app_dates
     snap_true.families = snap_true.families.assign(application_date=app_date_of)
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..codes import REGION_BY_KEY
 from ..iin import make_iins
+from ..quarter import Quarter
 from ..schema import FAMILIES, PERSONS, with_defaults
 from .geography import RegionStats, districts
 from .params import SyntheticParams
@@ -30,16 +31,6 @@ class RegionData:
         from ..io import Registry
 
         return Registry(self.families, self.persons, self.incomes, self.person_family, self.income_person)
-
-
-def quarter_start(quarter: str) -> np.datetime64:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    return np.datetime64(f"{year}-{3 * (q - 1) + 1:02d}-01")
-
-
-def reference_months(quarter: str) -> list[str]:
-    start = quarter_start(quarter).astype("datetime64[M]")
-    return [str(start - k) for k in (3, 2, 1)]
 
 
 def size_distribution(stats: RegionStats, p: SyntheticParams) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +65,7 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
     region = REGION_BY_KEY[stats.key]
     sizes, is_urban = _sizes(rng, int(round(stats.population * scale)), stats, p)
     n_fam = len(sizes)
-    ref = quarter_start(p.quarter)
+    ref = np.datetime64(Quarter.parse(p.quarter).start)
 
     # Family ids and districts (drawn uniformly among the region's districts).
     fam_ids = np.char.add(f"R{region.prefix}F", np.arange(n_fam).astype(str))
@@ -463,7 +454,7 @@ def _truth_incomes(
     persons["absent"] = absent
     persons["recorded_alimony"] = np.where(alimony_unpaid, np.round(alimony), 0.0)
 
-    months = reference_months(p.quarter)
+    months = Quarter.parse(p.quarter).reference_months
     frames, positions = [], []
     for source, values in [*earn.items(), *other.items()]:
         idx = np.flatnonzero(values > 0)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..quarter import Quarter
 from .params import SyntheticParams
 from .population import (
     GENERATION_ONLY_PERSONS,
     TRUTH_ONLY_FAMILIES,
     TRUTH_ONLY_PERSONS,
     RegionData,
-    quarter_start,
 )
 
 #: Sources that state databases do not see: informal earnings (informal jobs, envelope top-ups, unreported
@@ -48,7 +48,7 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     # …and a job lost since still shows its old wage.
     has_formal = np.zeros(n, dtype=bool)
     has_formal[truth.income_person[truth.incomes["source"].isin(STALE_SOURCES).to_numpy()]] = True
-    adult_born = pd.Timestamp(quarter_start(p.quarter)) - pd.DateOffset(years=18)
+    adult_born = pd.Timestamp(Quarter.parse(p.quarter).start) - pd.DateOffset(years=18)
     adult = (persons["birth_date"] <= adult_born).to_numpy()
     lost = (
         changed
