@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from atauly.registry import Registry
+from atauly.registry.arrow import Keys
 from atauly.registry.io import read_parquet
 from atauly.registry.quarter import Quarter
-from atauly.registry.validate import Keys
 
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
 from .ingest import PARSE_SHARE, IngestError, ingest, numeric_from_text, read_any

@@ -329,7 +329,7 @@ def _share(mask) -> float | None:
 
 def selection_report(cases: pd.DataFrame, excluded: dict[str, int] | None = None) -> dict:
     """What can be measured of the training data's selection bias (``cases`` of :class:`DecidedCases`)."""
-    from .casework import district_catalogue
+    from atauly.registry.codes import district_catalogue
 
     follows = (cases["outcome"] == np.where(cases["shown_recommended"], "approve", "reject")).to_numpy()
     blind = cases["blind"].to_numpy(dtype=bool)

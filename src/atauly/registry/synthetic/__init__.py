@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..codes import REGION_BY_KATO, REGION_BY_KEY
-from .geography import REGION_STATS, districts
+from ..codes import REGION_BY_KATO, REGION_BY_KEY, districts
+from .geography import REGION_STATS
 from .history import LawFn, make_history
 from .params import SyntheticParams
 from .population import RegionData, generate_region, without_absent

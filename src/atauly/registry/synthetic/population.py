@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..codes import REGION_BY_KEY
+from ..codes import REGION_BY_KEY, districts
 from ..iin import make_iins
 from ..quarter import Quarter
 from ..schema import FAMILIES, PERSONS, with_defaults
-from .geography import RegionStats, districts
+from .geography import RegionStats
 from .params import SyntheticParams
 
 DAYS_PER_YEAR = 365.25
