@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from atauly.i18n import LANGUAGES
-from atauly.registry.quarter import Quarter
 from atauly.settings import get_settings
 
 from .common import console, err_console, fail, load, progress_bar, rich_table
@@ -40,35 +38,6 @@ def _load_model(ref: str):
         return Recommender.load(_store(), ref)
     except ModelStoreError as exc:
         fail(str(exc))
-
-
-def _metrics_table(metrics: dict):
-    import pandas as pd
-
-    primary = metrics["splits"][metrics["primary_split"]]
-    rows = []
-    for name, result in primary["models"].items():
-        for ref in ("labels", "truth"):
-            m = result.get(f"vs_{ref}")
-            if m is None:
-                continue
-            rows.append(
-                {
-                    "model": name,
-                    "vs": "decisions" if ref == "labels" and metrics.get("kind") == "registry" else ref,
-                    "accuracy": m["accuracy"],
-                    "balanced_acc": m["balanced_accuracy"],
-                    "roc_auc": m["roc_auc"],
-                    "brier": m["brier"],
-                    "exclusion_err": m["exclusion_error"],
-                    "inclusion_err": m["inclusion_error"],
-                    "poorest_20%_covered": m["coverage_poorest_quintile"],
-                }
-            )
-    table = pd.DataFrame(rows)
-    for col in table.columns[2:]:
-        table[col] = table[col].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
-    return table
 
 
 @app.command("train")
@@ -167,148 +136,70 @@ def train_cmd(
     ] = None,
 ) -> None:
     """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
-    from atauly.model import (
-        DataError,
-        ModelStoreError,
-        TrainConfig,
-        load_applications,
-        load_table,
-        train_and_store,
-    )
+    from atauly.model import DataError, ModelStoreError
+    from atauly.model.pipeline import TrainHooks, TrainRequest, train_request
 
-    if (registry is None) == (data is None):
-        fail("give either --registry DIR or --data FILE --target COLUMN")
-    if data is not None and not target:
-        fail("--data needs --target COLUMN")
-    if registry is not None and (target or group or id_column or drop or audit):
-        fail("--target, --group, --id, --drop and --audit apply to --data only")
-    if threshold is not None and target_exclusion is not None:
-        fail("give --threshold or --target-exclusion, not both")
-    if threshold is not None and not 0 < threshold < 1:
-        fail("--threshold must be between 0 and 1")
-    if target_exclusion is not None and not 0 <= target_exclusion < 1:
-        fail("--target-exclusion must be in [0, 1)")
-    if view not in ("application", "recorded"):
-        fail("--view must be application or recorded")
-    if data is not None and view != "application":
-        fail("--view applies to --registry only")
-    if labels is not None and (labels not in ("verified", "decisions") or view != "recorded"):
-        fail("--labels is verified or decisions, with --registry DIR --view recorded")
-    from atauly.model.threshold import POLICIES
-    from atauly.model.threshold import check as check_policy
-
-    if policy is None:
-        policy = (
-            "exclusion"
-            if target_exclusion is not None
-            else "fixed"
-            if threshold is not None or data is None
-            else "coverage"
-        )
-    if policy not in POLICIES:
-        fail(f"--policy must be one of {', '.join(POLICIES)}")
-    for option, given, needs in (
-        ("--threshold", threshold, "fixed"),
-        ("--target-exclusion", target_exclusion, "exclusion"),
-        ("--coverage", coverage, "coverage"),
-        ("--budget", budget, "budget"),
-    ):
-        if given is not None and policy != needs:
-            fail(f"{option} goes with --policy {needs}, not --policy {policy}")
-    value = {"fixed": threshold, "exclusion": target_exclusion, "coverage": coverage, "budget": budget}.get(
-        policy
-    )
+    request = TrainRequest(
+        registry, data, target, group, id_column, _list(drop), _list(audit), name, threshold,
+        target_exclusion, seed, baselines, min_roc_auc, policy, coverage, budget, search, view, labels,
+        get_settings().workers,
+    )  # fmt: skip
     try:
-        check_policy(policy, value)
-    except ValueError as exc:
-        fail(f"--policy {policy}: {exc}")
-    search = search or ("forest" if data is not None else "grid")
-    if search not in ("forest", "grid"):
-        fail("--search must be forest or grid")
-    if min_roc_auc is None and data is None:
-        min_roc_auc = 0.75
-    config = TrainConfig(
-        threshold=threshold,
-        target_exclusion=target_exclusion,
-        seed=seed,
-        baselines=baselines,
-        min_roc_auc=min_roc_auc,
-        n_jobs=get_settings().workers,
-        search_mode=search,
-        policy=policy,
-        policy_value=value,
-    )
-    try:
-        _store().check_name(name)
-        if registry is not None:
-            with progress_bar() as progress:
-                task = progress.add_task("Applications: the law on recorded data alone", total=0)
-
-                def advance(n: int, total: int) -> None:
-                    progress.update(task, total=total)
-                    progress.advance(task, n)
-
-                from atauly.model.data import (
-                    MIN_VERIFIED_ENTITLED,
-                    has_verification,
-                    load_verified,
-                    verified_entitled,
-                )
-
-                if labels is None and view == "recorded":
-                    labels = "decisions"
-                    if has_verification(registry):
-                        found = verified_entitled(registry)
-                        if found >= MIN_VERIFIED_ENTITLED:
-                            labels = "verified"
-                        else:
-                            err_console.print(
-                                f"[yellow]Note:[/] the verification sample holds {found} entitled families that "
-                                f"did not apply (fewer than {MIN_VERIFIED_ENTITLED}): too few to train the scan's "
-                                "model on it; trained on officers' decisions instead (not calibrated on the "
-                                "population; --labels verified forces it)"
-                            )
-                if labels == "verified":
-                    ds = load_verified(registry, progress=advance)
-                else:
-                    ds = load_applications(registry, view=view, progress=advance)
-            source, extra = f"registry {registry}", {"registry": str(registry)}
-            if ds.scan_amounts:
-                extra["scan_amounts"] = ds.scan_amounts
-        else:
-            ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
-            source, extra = f"table {data.name}", {"data": str(data), "group": group, "id": id_column}
-        if ds.ingestion:
-            console.print(
-                rich_table(_ingestion_table(ds), title=f"Columns of {data.name}: {_format_text(ds)}")
-            )
-        for note in ds.notes:
-            err_console.print(f"[yellow]Note:[/] {note}")
-        err_console.print(
-            f"{len(ds):,} rows, {len(ds.numeric)} numeric and {len(ds.categorical)} categorical features, "
-            f"{ds.y.mean():.1%} positive"
-        )
-        from atauly.model.train import train_steps
-
-        steps = train_steps(ds, config)
         with progress_bar() as progress:
-            task = progress.add_task("Training", total=len(steps))
-            started = []
+            loading = progress.add_task(
+                "Applications: the law on recorded data alone", total=0, visible=registry is not None
+            )
+            training = {"task": None, "steps": 0, "started": False}
+
+            def load_step(n: int, total: int) -> None:
+                progress.update(loading, total=total)
+                progress.advance(loading, n)
+
+            def loaded(ds, n_steps: int) -> None:
+                _print_dataset(ds, data)
+                training.update(task=progress.add_task("Training", total=n_steps), steps=n_steps)
 
             def step(label: str) -> None:  # called as each step starts: the previous one is done
-                if started:
-                    progress.advance(task, 1)
-                started.append(label)
-                progress.update(task, description=f"Training: {label}")
+                if training["started"]:
+                    progress.advance(training["task"], 1)
+                training["started"] = True
+                progress.update(training["task"], description=f"Training: {label}")
 
-            stored, result, promoted = train_and_store(ds, _store(), name, source, config, step, extra)
-            progress.update(task, completed=len(steps), description="Training: done")
+            def note(text: str) -> None:
+                err_console.print(f"[yellow]Note:[/] {text}")
+
+            out = train_request(request, _store(), TrainHooks(load_step, loaded, step, note))
+            progress.update(training["task"], completed=training["steps"], description="Training: done")
     except (DataError, ModelStoreError, ValueError) as exc:
         fail(str(exc))
-    metrics = dict(result.metrics, kind=ds.kind)
+    _print_training(out)
+
+
+def _print_dataset(ds, data: Path | None) -> None:
+    from atauly.model.tables import format_text, ingestion_table
+
+    if ds.ingestion:
+        console.print(
+            rich_table(
+                ingestion_table(ds.ingestion), title=f"Columns of {data.name}: {format_text(ds.file_format)}"
+            )
+        )
+    for note in ds.notes:
+        err_console.print(f"[yellow]Note:[/] {note}")
+    err_console.print(
+        f"{len(ds):,} rows, {len(ds.numeric)} numeric and {len(ds.categorical)} categorical features, "
+        f"{ds.y.mean():.1%} positive"
+    )
+
+
+def _print_training(out) -> None:
+    from atauly.model.tables import metrics_table, share_text
+
+    stored, result = out.stored, out.result
+    metrics = dict(result.metrics, kind=out.dataset.kind)
     console.print(
         rich_table(
-            _metrics_table(metrics),
+            metrics_table(metrics),
             title=f"{stored.name}@{stored.version}: {metrics['primary_split']} split, test set",
         )
     )
@@ -318,7 +209,7 @@ def train_cmd(
             f"vs true need, at the inclusion error of the law on recorded data alone "
             f"({matched['law_on_recorded_inclusion_error']:.3f}): exclusion error "
             f"{matched['model_exclusion_error']:.3f} (model) vs {matched['law_on_recorded_exclusion_error']:.3f} "
-            f"(law on recorded data), a relative reduction of {_share(matched['relative_exclusion_reduction'])} "
+            f"(law on recorded data), a relative reduction of {share_text(matched['relative_exclusion_reduction'])} "
             f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
         )
     comparison = result.metrics.get("comparison")
@@ -344,30 +235,10 @@ def train_cmd(
         "[green]Quality gate passed.[/] "
         + (
             f"{stored.name}@{stored.version} is the champion."
-            if promoted
+            if out.promoted
             else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
         )
     )
-
-
-def _ingestion_table(ds):
-    import pandas as pd
-
-    from atauly.model.ingest import report_frame
-
-    table = report_frame(ds.ingestion)
-    table["missing_share"] = table["missing_share"].map(lambda v: f"{v:.0%}")
-    return pd.DataFrame(table).rename(columns={"missing_share": "missing"})
-
-
-def _format_text(ds) -> str:
-    fmt = ds.file_format
-    parts = [fmt.get("format", "")]
-    if fmt.get("encoding"):
-        parts.append(f"encoding {fmt['encoding']}")
-    if fmt.get("delimiter"):
-        parts.append(f"delimiter {fmt['delimiter']!r}")
-    return ", ".join(p for p in parts if p)
 
 
 def _print_population(population: dict | None) -> None:
@@ -389,10 +260,6 @@ def _print_population(population: dict | None) -> None:
     )
 
 
-def _share(value: float) -> str:
-    return "n/a (the rule misses no entitled family)" if value != value else f"{value:.1%}"
-
-
 def _is_registry(path: Path) -> bool:
     """A registry directory (tables, or truth/recorded views), as opposed to a table file."""
     if not path.is_dir():
@@ -404,20 +271,16 @@ def _is_registry(path: Path) -> bool:
 
 def _registry_frame(rec, data: Path, quarter: str | None, view: str | None):
     """Features of every family of a registry directory (the law is computed first)."""
+    from atauly.model.pipeline import manifest_quarter, registry_features
 
-    from atauly.law.compute import compute
-
+    quarter = quarter or manifest_quarter(data)
     if quarter is None:
-        manifest = data / "manifest.json"
-        if not manifest.exists():
-            fail("--quarter is needed to score a registry (no manifest.json to read it from)")
-        quarter = json.loads(manifest.read_text())["quarter"]
+        fail("--quarter is needed to score a registry (no manifest.json to read it from)")
     reg = load(data, view or ("recorded" if (data / "recorded").is_dir() else None))
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {quarter}", total=len(reg.families))
-        law = compute(reg, quarter, progress=lambda n: progress.advance(task, n))
-    start = Quarter.parse(quarter).start_time
-    return reg, law, rec.features_of(reg, law, start)
+        law, frame = registry_features(rec, reg, quarter, progress=lambda n: progress.advance(task, n))
+    return reg, law, frame
 
 
 @app.command("score")
@@ -449,14 +312,13 @@ def score_cmd(
 ) -> None:
     """Score a table or a registry: writes the id column, probability and recommended (0/1)."""
     from atauly.model import DataError
+    from atauly.model.pipeline import check_score_options, score_rows
 
     lang = lang or get_settings().lang
-    if lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}")
-    if budget is not None and budget < 0:
-        fail("--budget must be a number of families ≥ 0")
-    if reasons < 0:
-        fail("--reasons must be ≥ 0")
+    try:
+        check_score_options(lang=lang, budget=budget, reasons=reasons)
+    except ValueError as exc:
+        fail(str(exc))
     rec = _load_model(model)
     try:
         if _is_registry(data):
@@ -481,13 +343,7 @@ def score_cmd(
                 fail(f"--id column {id_column!r} not in {data.name}")
             ids = frame[id_column].to_numpy()
         rec.set_jobs(get_settings().workers)
-        if reasons:  # one pass over the trees gives both
-            scored, all_reasons = rec.score_with_reasons(frame, lang, reasons, budget)
-            for k in range(reasons):
-                scored[f"reason_{k + 1}"] = [r[k].line if len(r) > k else "" for r in all_reasons]
-        else:
-            scored = rec.score(frame, budget)
-        scored.insert(0, id_column, ids)
+        scored = score_rows(rec, frame, ids, id_column, budget, reasons, lang)
     except (DataError, ValueError) as exc:
         fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -519,130 +375,33 @@ def evaluate_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Directory for evaluation.json.")] = None,
 ) -> None:
     """Metrics of a stored model on labelled data it was not trained on (intervals, fairness audit)."""
-    import numpy as np
-    import pandas as pd
-
-    from atauly.model import DataError, load_applications
-    from atauly.model.data import Dataset, parse_target, read_table
-    from atauly.model.train import evaluate_model
+    from atauly.model import DataError
+    from atauly.model.pipeline import evaluate_stored
+    from atauly.model.tables import evaluation_table
 
     if (registry is None) == (data is None):
         fail("give either --registry DIR or --data FILE --target COLUMN")
     rec = _load_model(model)
     try:
-        if registry is not None:
-            if rec.kind != "registry":
-                fail(f"{rec.name} was trained on a table; evaluate it with --data FILE --target COLUMN")
-            ds = load_applications(registry, view=rec.stored.metadata.get("view", "application"))
-            trained_on = set(rec.stored.metadata.get("metrics", {}).get("training_periods", []))
-            if quarter:
-                chosen = {quarter}
-                if quarter in trained_on:
-                    err_console.print(
-                        f"[yellow]Note:[/] {rec.name} was trained on {quarter}: these metrics are optimistic"
-                    )
-            else:
-                chosen = set(ds.period) - trained_on
-                if not chosen:
-                    fail(
-                        f"{rec.name} was trained on every quarter of this registry "
-                        f"({', '.join(sorted(trained_on))}); name one with --quarter to evaluate on it anyway"
-                    )
-            keep = np.flatnonzero(np.isin(ds.period, sorted(chosen)))
-            if not len(keep):
-                fail(f"no applications in {quarter} (quarters: {', '.join(sorted(set(ds.period)))})")
-            ds = ds.take(keep)
-            err_console.print(f"Evaluating on {', '.join(sorted(chosen))}: {len(ds):,} applications")
-        else:
-            if not target:
-                fail("--data needs --target COLUMN")
-            frame = read_table(data)
-            for role, col in (("target", target), ("group", group)):
-                if col and col not in frame:
-                    fail(f"{role} column {col!r} not in {data.name}")
-            labels, known = parse_target(frame[target], target)
-            if not known.all():
-                err_console.print(
-                    f"[yellow]Note:[/] {int((~known).sum()):,} rows without a target value left out"
-                )
-            frame = frame.loc[known].reset_index(drop=True)
-            rows = np.arange(len(frame)).astype(str)
-            groups = frame[group].astype(str).to_numpy() if group else rows
-            ds = Dataset(
-                rec.prepare(frame),
-                labels[known],
-                rows,
-                groups,
-                pd.DataFrame(index=range(len(frame))),
-                "table",
-                target,
-                rec.numeric,
-                rec.categorical,
-            )
-        result = evaluate_model(rec.model, rec.threshold, ds)
-    except DataError as exc:
+        result, ds, chosen = evaluate_stored(
+            rec,
+            registry,
+            data,
+            target,
+            group,
+            quarter,
+            lambda text: err_console.print(f"[yellow]Note:[/] {text}"),
+        )
+    except (DataError, ValueError) as exc:
         fail(str(exc))
-    rows = []
-    for name, res in result.items():
-        if not isinstance(res, dict) or name == "fairness":
-            continue
-        for ref in ("labels", "truth"):
-            m = res.get(f"vs_{ref}")
-            if m:
-                rows.append(
-                    {
-                        "model": rec.name if name == "model" else name,
-                        "vs": ref,
-                        **{
-                            k: f"{m[k]:.3f}"
-                            for k in (
-                                "accuracy",
-                                "balanced_accuracy",
-                                "roc_auc",
-                                "brier",
-                                "exclusion_error",
-                                "inclusion_error",
-                            )
-                        },
-                    }
-                )
-    console.print(rich_table(pd.DataFrame(rows), title=f"{rec.name} on {len(ds):,} rows"))
+    if chosen is not None:
+        err_console.print(f"Evaluated on {', '.join(chosen)}: {len(ds):,} applications")
+    console.print(rich_table(evaluation_table(result, rec.name), title=f"{rec.name} on {len(ds):,} rows"))
     _print_population(result.get("population"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "evaluation.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
         console.print(f"Wrote {out / 'evaluation.json'}")
-
-
-def _database_engine(url: str):
-    """An engine for the casework database, or a clear error (exit 2) when there is none."""
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    from atauly.service.db import make_engine
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        fail("ATAULY_DATABASE_URL is not a database URL")
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:" or not Path(path).exists():
-            fail(
-                f"no casework database: {path or 'an in-memory SQLite database'} does not exist. Set "
-                "ATAULY_DATABASE_URL, or ATAULY_HOME to the directory whose atauly.db the service uses."
-            )
-    try:
-        engine = make_engine(url)
-        if not inspect(engine).has_table("applications"):
-            fail(f"{shown} has no casework tables (the service creates them when it starts)")
-    except SQLAlchemyError as exc:
-        fail(
-            f"cannot open the casework database {shown}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        )
-    return engine, shown
 
 
 @app.command("retrain")
@@ -685,59 +444,42 @@ def retrain_cmd(
 ) -> None:
     """Train a challenger on officers' decisions and compare it with the champion on the same held-out
     decisions. It is stored as a new version and never promoted: `atauly model promote` does that."""
-    from atauly.service.db import session_factory
-    from atauly.service.retrain import SELECTION_BIAS, RetrainError, retrain
+    from atauly.service.retrain import (
+        SELECTION_BIAS,
+        RetrainError,
+        check_retrain_options,
+        retrain_from_database,
+    )
 
     if not from_db:
         fail("give --from-db (the casework database is the only source of corrections for now)")
-    if not 0 < holdout < 1:
-        fail("--holdout must be between 0 and 1")
-    if min_cases < 2:
-        fail("--min-cases must be at least 2")
-    settings = get_settings()
-    name = name or settings.service_model.partition("@")[0]
-    store = _store()
     try:
-        store.check_name(name)
-    except Exception as exc:  # noqa: BLE001 — ModelStoreError: an invalid name
+        check_retrain_options(holdout=holdout, min_cases=min_cases)
+    except RetrainError as exc:
         fail(str(exc))
-    engine, shown_url = _database_engine(settings.database)
-    err_console.print(f"Database: {shown_url}")
-    actor = "cli"
+    settings = get_settings()
     try:
-        import getpass
-
-        actor = f"cli:{getpass.getuser()}"[:64]
-    except (OSError, KeyError, ImportError):
-        pass
-    from sqlalchemy.exc import SQLAlchemyError
-
-    sessions = session_factory(engine)
-    try:
-        with progress_bar() as progress, sessions() as db:
+        with progress_bar() as progress:
             task = progress.add_task("Retraining", total=1)
 
             def step(label: str, done: int, total: int) -> None:
                 progress.update(task, description=label, completed=done, total=total)
 
-            out = retrain(
-                db,
-                store,
-                name,
+            out = retrain_from_database(
+                settings.database,
+                _store(),
+                name or settings.service_model.partition("@")[0],
+                connected=lambda shown: err_console.print(f"Database: {shown}"),
                 holdout=holdout,
                 min_cases=min_cases,
                 seed=seed,
                 blind_only=blind_only,
                 n_jobs=settings.workers,
                 progress=step,
-                actor=actor,
+                actor=_actor(),
             )
     except RetrainError as exc:
         fail(str(exc))
-    except SQLAlchemyError as exc:
-        fail(f"cannot read the casework database {shown_url}: {str(exc).splitlines()[0]}")
-    finally:
-        engine.dispose()
     for note in out.notes:
         err_console.print(f"[yellow]Note:[/] {note}")
     _print_retrain(out, SELECTION_BIAS)
@@ -747,6 +489,16 @@ def retrain_cmd(
             f"[bold red]Quality gate failed:[/] {gate['reason']}. {out.ref} is stored but cannot be champion."
         )
         raise typer.Exit(1)
+
+
+def _actor() -> str:
+    """Who retrains, for the audit chain: ``cli:USER``."""
+    try:
+        import getpass
+
+        return f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError, ImportError):
+        return "cli"
 
 
 def _print_retrain(out, selection_bias) -> None:
@@ -882,44 +634,37 @@ def recommend_cmd(
     reasons: Annotated[int, typer.Option("--reasons", help="How many reasons to show.")] = 5,
 ) -> None:
     """One family: the law's result and the model's recommendation with its reasons, side by side."""
-
     from atauly.i18n import Translator
-    from atauly.law.compute import compute
-    from atauly.law.explain import explain
+    from atauly.model.pipeline import check_score_options, manifest_quarter, recommend_family
 
     lang = lang or get_settings().lang
-    if lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}")
+    try:
+        check_score_options(lang=lang)
+    except ValueError as exc:
+        fail(str(exc))
     rec = _load_model(model)
     if rec.kind != "registry":
         fail(f"{rec.name} was trained on a table, not on the data contract")
+    quarter = quarter or manifest_quarter(registry)
     if quarter is None:
-        manifest = registry / "manifest.json"
-        if not manifest.exists():
-            fail("--quarter is needed (no manifest.json to read it from)")
-        quarter = json.loads(manifest.read_text())["quarter"]
+        fail("--quarter is needed (no manifest.json to read it from)")
     reg = load(registry, view or ("recorded" if (registry / "recorded").is_dir() else None))
-    mask = (reg.families["family_id"] == family).to_numpy()
-    if not mask.any():
-        fail(f"family {family!r} not found")
-    one = reg.take(mask)
-    law = compute(one, quarter)
-    frame = rec.features_of(one, law, Quarter.parse(quarter).start_time)
-    rec.set_jobs(1)
-    scored = rec.score(frame)
+    try:
+        one = recommend_family(rec, reg, family, quarter, lang, reasons)
+    except ValueError as exc:
+        fail(str(exc))
     t = Translator(lang)
-    console.print(explain(one, family, quarter, lang).text(), highlight=False, markup=False)
+    console.print(one.explanation, highlight=False, markup=False)
     console.rule(t("Model recommendation ({model})", model=rec.name))
-    recommended = bool(scored["recommended"].iloc[0])
     console.print(
-        t("Probability of entitlement: {p}", p=t.percent(float(scored["probability"].iloc[0])))
+        t("Probability of entitlement: {p}", p=t.percent(one.probability))
         + " — "
-        + (t("recommended") if recommended else t("not recommended"))
+        + (t("recommended") if one.recommended else t("not recommended"))
         + " "
-        + t("(threshold {value})", value=t.percent(rec.threshold)),
+        + t("(threshold {value})", value=t.percent(one.threshold)),
         highlight=False,
     )
     console.print(t("Main reasons:"), highlight=False)
-    for reason in rec.reasons(frame, lang, reasons)[0]:
+    for reason in one.reasons:
         console.print(f"  {reason.line}", highlight=False, markup=False)
     console.print(t("The recommendation is advisory: the officer decides."), highlight=False)
