@@ -2,8 +2,8 @@
 
 What ``atauly model train`` and ``atauly model evaluate`` do, as library functions the CLI calls once
 (it parses the options and prints; everything else is here). Options are checked against one declared
-set of constraints (:mod:`atauly.model.params`) and the rules that tie options together; a bad
-combination raises :class:`~atauly.model.params.ParamError` naming the options as the command spells them.
+set of constraints (:mod:`atauly.registry.params`) and the rules that tie options together; a bad
+combination raises :class:`~atauly.registry.params.ParamError` naming the options as the command spells them.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from atauly.i18n import LANGUAGES
+from atauly.registry.params import Interval, Options, ParamError, validate_params
 
 from .data import Dataset, load_applications, load_table
-from .params import Interval, Options, ParamError, validate_params
 from .store import ModelStore, StoredModel
 from .threshold import POLICIES
 from .threshold import check as check_policy

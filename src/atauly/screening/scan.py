@@ -61,6 +61,43 @@ def partitions(registry: Path) -> list[str]:
     return ["all"]
 
 
+def scan_with_settings(
+    registry: Path | str,
+    quarter: str,
+    out: Path | str,
+    model: str,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[dict], None] | None = None,
+    capacity: int | None = None,
+    capacity_per_1000: float | None = None,
+    min_probability: float | None = None,
+    settings=None,
+) -> dict:
+    """:func:`scan` with what is not given taken from the settings (``ATAULY_WORKERS``, the model store,
+    ``ATAULY_SCAN_CAPACITY``, ``ATAULY_SCAN_CAPACITY_PER_1000``, ``ATAULY_SCAN_MIN_PROBABILITY``)."""
+    from atauly.settings import get_settings
+
+    settings = settings or get_settings()
+    workers = settings.workers if workers is None else workers
+    if workers < 1:
+        raise ScanError("--workers must be at least 1")
+    return scan(
+        registry,
+        quarter,
+        out,
+        settings.models_dir,
+        model,
+        workers,
+        scheduler,
+        progress,
+        capacity_per_1000=settings.scan_capacity_per_1000 if capacity_per_1000 is None else capacity_per_1000,
+        capacity=settings.scan_capacity if capacity is None else capacity,
+        min_probability=settings.scan_min_probability if min_probability is None else min_probability,
+    )
+
+
 def scan(
     registry: Path | str,
     quarter: str,

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session as DB
 from atauly.model import ModelStore, ModelStoreError, StoredModel, TrainConfig, TrainResult, store_trained
 from atauly.model.challenger import COMPARED, compare, config_for, time_split
 from atauly.model.data import DataError, prepare
-from atauly.model.params import Interval, ParamError, validate_params
 from atauly.model.train import splits, train
+from atauly.registry.params import Interval, ParamError, validate_params
 
 from .decided_cases import DecidedCases, Progress, decided_cases, selection_report, share
 

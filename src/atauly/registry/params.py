@@ -9,7 +9,7 @@ the parameter as its caller spells it (``--holdout`` on the command line, ``hold
 >>> validate_params({"holdout": 1.5}, {"holdout": [Interval(float, 0, 1, "neither")]}, flag="--{}")
 Traceback (most recent call last):
 ...
-atauly.model.params.ParamError: --holdout must be between 0 and 1 (got 1.5)
+atauly.registry.params.ParamError: --holdout must be between 0 and 1 (got 1.5)
 """
 
 from __future__ import annotations
