@@ -284,7 +284,7 @@ def evaluate_stored(
     """Metrics of a stored model (a :class:`~atauly.model.recommender.Recommender`) on labelled data it
     was not trained on: a registry's other quarters, or a table. Returns (result, the data used, the
     quarters chosen — None for a table). ``note`` hears what the user should know."""
-    from .train import evaluate_model
+    from .evaluation import evaluate_model
 
     if (registry is None) == (data is None):
         raise ParamError("give either --registry DIR or --data FILE --target COLUMN")
