@@ -158,7 +158,7 @@ class TrainOutcome:
 def registry_labels(registry: Path, view: str, labels: str | None) -> tuple[str | None, str | None]:
     """The labels to learn from (and a note when the choice was not the one asked for): with --view
     recorded, the verification sample when it holds enough entitled families, else officers' decisions."""
-    from .data import MIN_VERIFIED_ENTITLED, has_verification, verified_entitled
+    from .verified import MIN_VERIFIED_ENTITLED, has_verification, verified_entitled
 
     if labels is not None or view != "recorded":
         return labels, None
@@ -176,7 +176,7 @@ def registry_labels(registry: Path, view: str, labels: str | None) -> tuple[str 
 
 def load_training_data(request: TrainRequest, hooks: TrainHooks) -> tuple[Dataset, str, dict]:
     """The dataset of a checked request, with its source's description and metadata."""
-    from .data import load_verified
+    from .verified import load_verified
 
     if request.registry is None:
         ds = load_table(

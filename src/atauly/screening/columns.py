@@ -24,7 +24,7 @@ EXTRA_COLUMNS = [
     "capacity",  # the district's offers (home visits) this quarter
     "offer_reason",  # why the family was (or was not) offered, for the officer
 ]
-#: The target of a model trained on the verification sample (model.data.load_verified): its calibrated
+#: The target of a model trained on the verification sample (model.verified.load_verified): its calibrated
 #: probability is the population's probability of being truly entitled.
 POPULATION_TARGET = "verified_entitled"
 #: The scan's figures by district: what every scan writes to ``summary/`` (and the service stores).
