@@ -265,26 +265,10 @@ def recorded_snapshot(
     rpf = recorded.person_family
     pmask = mask[rpf]
     new_pos = np.cumsum(pmask) - 1
-    # Formal earnings of present members as of their record's quarter.
-    t2r = lives.truth_to_rec
-    t_lag = lag[t2r]
-    wages = np.zeros(len(truth.persons))
-    self_emp = np.zeros(len(truth.persons))
-    for L in np.unique(t_lag):
-        here = t_lag == L
-        e = earnings_at(lives, q - int(L), truth.person_family)
-        wages[here] = e["wages"][here]  # the drift holds the ≈2% a quarter of nominal growth
-        self_emp[here] = e["self_employment"][here]
-    informal_job = (
-        truth.persons["informal_job"].to_numpy(dtype=bool) if "informal_job" in truth.persons else None
-    )
-    rec_wages = np.zeros(n_rec)
-    rec_self = np.zeros(n_rec)
-    rec_wages[t2r] = wages
-    rec_self[t2r] = self_emp
+    rec_wages, rec_self = _lagged_earnings(truth, lives, q, lag, n_rec)
     rsrc = recorded.incomes["source"].to_numpy(dtype=object)
     rec_onset = np.full(n_rec, -1)
-    rec_onset[t2r] = lives.onset_at
+    rec_onset[lives.truth_to_rec] = lives.onset_at
     # Members who left keep their recorded earnings of ``recorded/``; disability benefits start at onset.
     absent_rows = lives.rec_absent[recorded.income_person] & np.isin(rsrc, FORMAL_EARNINGS)
     not_yet = np.isin(rsrc, DISABILITY_SOURCES) & (rec_onset[recorded.income_person] > q)
@@ -297,6 +281,43 @@ def recorded_snapshot(
         {"wages": rec_wages, "self_employment": rec_self},
         Quarter.parse(quarter).reference_months,
         recorded.persons["person_id"].to_numpy(dtype=object),
+    )
+    persons = _recorded_persons(truth, recorded, lives, q, pmask, lag, rec_onset)
+    incomes = pd.concat([earned, other], ignore_index=True)
+    return Registry(
+        recorded.families.loc[mask].reset_index(drop=True),
+        persons,
+        incomes,
+        (np.cumsum(mask) - 1)[rpf[pmask]],
+        np.concatenate([earned_pos, other_pos]).astype(np.int64),
+    )
+
+
+def _lagged_earnings(truth: RegionData, lives: Lives, q: int, lag: np.ndarray, n_rec: int):
+    """Formal earnings (wages, self-employment) of present members as of their record's quarter, by row
+    of the recorded persons."""
+    t2r = lives.truth_to_rec
+    t_lag = lag[t2r]
+    wages = np.zeros(len(truth.persons))
+    self_emp = np.zeros(len(truth.persons))
+    for L in np.unique(t_lag):
+        here = t_lag == L
+        e = earnings_at(lives, q - int(L), truth.person_family)
+        wages[here] = e["wages"][here]  # the drift holds the ≈2% a quarter of nominal growth
+        self_emp[here] = e["self_employment"][here]
+    rec_wages = np.zeros(n_rec)
+    rec_self = np.zeros(n_rec)
+    rec_wages[t2r] = wages
+    rec_self[t2r] = self_emp
+    return rec_wages, rec_self
+
+
+def _recorded_persons(truth: RegionData, recorded: RegionData, lives: Lives, q: int, pmask, lag, rec_onset):
+    """The recorded persons of the families in the snapshot: job status as of their record's quarter (no
+    informal jobs), disability from its onset, the record's age and whether the job changed since."""
+    t2r, n_rec = lives.truth_to_rec, len(recorded.persons)
+    informal_job = (
+        truth.persons["informal_job"].to_numpy(dtype=bool) if "informal_job" in truth.persons else None
     )
     persons = recorded.persons.loc[pmask].reset_index(drop=True)
     status = persons["employment_status"].to_numpy(dtype=object).copy()
@@ -318,17 +339,9 @@ def recorded_snapshot(
     )
     group = persons["disability_group"].to_numpy().copy()
     group[rec_onset[sub_rows] > q] = 0
-    persons = persons.assign(
+    return persons.assign(
         employment_status=status,
         disability_group=group,
         record_age_quarters=lag[sub_rows].astype(np.int64),
         record_job_changed=changed,
-    )
-    incomes = pd.concat([earned, other], ignore_index=True)
-    return Registry(
-        recorded.families.loc[mask].reset_index(drop=True),
-        persons,
-        incomes,
-        (np.cumsum(mask) - 1)[rpf[pmask]],
-        np.concatenate([earned_pos, other_pos]).astype(np.int64),
     )
