@@ -361,34 +361,20 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         config.min_roc_auc,
         config.min_balanced_accuracy,
     )
-    policy_name, policy_value = policy_of(config)
     step("population")
     population = population_figures(ds, test, prob, recommended, config.n_boot, config.seed)
     gate = with_truth_check(gate, gate_check(population))
-    metrics = {
-        "primary_split": primary,
+    metrics = _metrics(ds, config, chosen, primary, results, table, train_idx, test_idx)
+    metrics |= {
         "matched_operating_point": matched,
-        "splits": results,
-        "headline": headline,
-        "threshold": {
-            "value": chosen.threshold,
-            "policy": chosen.policy,
-            "rule": policy_name,
-            "rule_value": policy_value,
-            "recommended_share_on_test": float(np.mean(recommended)),
-        },
-        "search_mode": config.search_mode,
-        "search": table,
         "comparison": comparison,
         "fairness": audit,
         "calibration_curve": {"mean_predicted": mean_pred.tolist(), "fraction_positive": frac_pos.tolist()},
-        "calibration_method": chosen.model.method,
-        "training_periods": sorted(set(ds.period[train_idx])) if ds.period is not None else [],
-        "test_periods": sorted(set(ds.period[test_idx])) if ds.period is not None else [],
         "quality_gate": gate,
         "population": population,
         "notes": notes,
     }
+    metrics = {k: metrics[k] for k in _METRICS_ORDER}  # metrics.json keeps its order
     if ds.ingestion:
         metrics["ingestion"] = {"columns": ds.ingestion, "format": ds.file_format}
     predictions = pd.DataFrame(
@@ -399,6 +385,50 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     config_out = {k: v for k, v in asdict(config).items() if k not in ("trees", "depths")}
     params_out = {**config_out, **chosen.fitted}
     return TrainResult(chosen.model, chosen.threshold, metrics, params_out, timings, predictions)
+
+
+_METRICS_ORDER = (
+    "primary_split",
+    "matched_operating_point",
+    "splits",
+    "headline",
+    "threshold",
+    "search_mode",
+    "search",
+    "comparison",
+    "fairness",
+    "calibration_curve",
+    "calibration_method",
+    "training_periods",
+    "test_periods",
+    "quality_gate",
+    "population",
+    "notes",
+)
+
+
+def _metrics(
+    ds: Dataset, config: TrainConfig, chosen, primary: str, results: dict, table, train_idx, test_idx
+) -> dict:
+    """The metrics' splits, headline, threshold, search and periods (the rest is added by :func:`train`)."""
+    policy_name, policy_value = policy_of(config)
+    return {
+        "primary_split": primary,
+        "splits": results,
+        "headline": results[primary]["models"][PRIMARY]["vs_labels"],
+        "threshold": {
+            "value": chosen.threshold,
+            "policy": chosen.policy,
+            "rule": policy_name,
+            "rule_value": policy_value,
+            "recommended_share_on_test": float(np.mean(chosen.recommended)),
+        },
+        "search_mode": config.search_mode,
+        "search": table,
+        "calibration_method": chosen.model.method,
+        "training_periods": sorted(set(ds.period[train_idx])) if ds.period is not None else [],
+        "test_periods": sorted(set(ds.period[test_idx])) if ds.period is not None else [],
+    }
 
 
 def _unobserved_note(ds: Dataset, train_idx) -> list[str]:
