@@ -234,14 +234,7 @@ def truth_snapshot(truth: RegionData, lives: Lives, q: int, mask: np.ndarray, p:
         Quarter.parse(quarter).reference_months,
         truth.persons["person_id"].to_numpy(dtype=object),
     )
-    incomes = pd.concat([earned, other], ignore_index=True)
-    return Registry(
-        truth.families.loc[mask].reset_index(drop=True),
-        persons,
-        incomes,
-        (np.cumsum(mask) - 1)[pf[pmask]],
-        np.concatenate([earned_pos, other_pos]).astype(np.int64),
-    )
+    return _snapshot(truth, mask, persons, (earned, earned_pos), (other, other_pos))
 
 
 def recorded_snapshot(
@@ -283,14 +276,7 @@ def recorded_snapshot(
         recorded.persons["person_id"].to_numpy(dtype=object),
     )
     persons = _recorded_persons(truth, recorded, lives, q, pmask, lag, rec_onset)
-    incomes = pd.concat([earned, other], ignore_index=True)
-    return Registry(
-        recorded.families.loc[mask].reset_index(drop=True),
-        persons,
-        incomes,
-        (np.cumsum(mask) - 1)[rpf[pmask]],
-        np.concatenate([earned_pos, other_pos]).astype(np.int64),
-    )
+    return _snapshot(recorded, mask, persons, (earned, earned_pos), (other, other_pos))
 
 
 def _lagged_earnings(truth: RegionData, lives: Lives, q: int, lag: np.ndarray, n_rec: int):
@@ -344,4 +330,18 @@ def _recorded_persons(truth: RegionData, recorded: RegionData, lives: Lives, q: 
         disability_group=group,
         record_age_quarters=lag[sub_rows].astype(np.int64),
         record_job_changed=changed,
+    )
+
+
+def _snapshot(layer: RegionData, mask: np.ndarray, persons: pd.DataFrame, earned, other) -> Registry:
+    """The families in ``mask`` of a layer (truth or recorded) with their persons as they were and their
+    incomes: earnings of that quarter, then the other incomes (each with its rows' persons)."""
+    pf = layer.person_family
+    pmask = mask[pf]
+    return Registry(
+        layer.families.loc[mask].reset_index(drop=True),
+        persons,
+        pd.concat([earned[0], other[0]], ignore_index=True),
+        (np.cumsum(mask) - 1)[pf[pmask]],
+        np.concatenate([earned[1], other[1]]).astype(np.int64),
     )
