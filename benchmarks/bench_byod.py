@@ -46,8 +46,9 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from atauly.model import TrainConfig, load_applications, load_table
+from atauly.model.estimators import tree_preprocessor
 from atauly.model.select import folds
-from atauly.model.train import _baselines, _fit_split, train, tree_preprocessor
+from atauly.model.train import _baselines, _fit_split, train
 
 
 def fair_table(directory: Path) -> tuple[Path, dict]:

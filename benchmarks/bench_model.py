@@ -39,11 +39,12 @@ from sklearn.ensemble import RandomForestClassifier
 from atauly.law.compute import compute
 from atauly.law.system import tax_benefit_system
 from atauly.model.data import application_registry, law_from_decisions, load_applications
+from atauly.model.estimators import forest
 from atauly.model.features import family_features
 from atauly.model.metrics import binary_metrics
 from atauly.model.recommender import Recommender
 from atauly.model.store import StoredModel
-from atauly.model.train import TrainConfig, fit_forest, forest, splits, train
+from atauly.model.train import TrainConfig, fit_forest, splits, train
 
 
 def tile(ds, rows: int):

@@ -122,7 +122,7 @@ def main() -> int:
     rec.model.predict_proba(rec.prepare(X))
     naive = time.perf_counter() - t0
     t0 = time.perf_counter()
-    from atauly.screening.scan import ScanJob, scan_partition
+    from atauly.screening.partition import ScanJob, scan_partition
 
     one = work / "one"
     for p in some:

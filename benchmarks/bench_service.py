@@ -93,7 +93,7 @@ def prepare_home(home: Path) -> None:
 
 
 def district_codes() -> list[str]:
-    from atauly.registry.synthetic.geography import districts
+    from atauly.registry.codes import districts
 
     return sorted(d.kato for d in districts() if d.region_kato == REGION)
 

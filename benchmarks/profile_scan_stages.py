@@ -26,7 +26,7 @@ from atauly.registry import Registry, validate
 from atauly.registry.io import read_parquet
 from atauly.registry.wellbeing import levels
 
-scan_module = importlib.import_module("atauly.screening.scan")
+scan_module = importlib.import_module("atauly.screening.partition")
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     name, version = ModelStore(args.store).resolve(args.model)
     model = f"{name}@{version}"
-    rec = scan_module._recommender(str(args.store), model)
+    rec = scan_module.cached_recommender(str(args.store), model)
     tax_benefit_system()  # built once per process, as in a worker
     start = pd.Period(args.quarter, freq="Q").start_time
     work = Path(tempfile.mkdtemp(prefix="atauly-scan-stages-"))

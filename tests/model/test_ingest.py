@@ -313,7 +313,7 @@ def test_a_cross_fitted_forest_scores_fast_and_explains(tmp_path):
     scored, reasons = rec.score_with_reasons(rows.iloc[:20], "en", 2)
     assert len(reasons) == 20 and all(len(r) == 2 for r in reasons)
     # Centred isotonic: the calibrated probability keeps the forest's ranking inside the data's range.
-    from atauly.model.train import forest_of
+    from atauly.model.estimators import forest_of
 
     raw = forest_of(rec.model).predict_proba(rec.prepare(rows))[:, 1]
     inside = (raw > np.quantile(raw, 0.2)) & (raw < np.quantile(raw, 0.8))

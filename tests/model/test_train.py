@@ -17,7 +17,8 @@ from atauly.model import (
     train_and_store,
 )
 from atauly.model.data import DataError, parse_target
-from atauly.model.train import forest_of, splits
+from atauly.model.estimators import forest_of
+from atauly.model.train import splits
 
 from .conftest import byod_frame, quick_config
 
@@ -352,7 +353,7 @@ def test_a_future_quarter_drawn_with_a_fresh_seed(trained, tmp_path):
     # Issue 14: the stored model on a later quarter of a world drawn with another seed (all families new):
     # the population figures are those of that quarter.
     from atauly.law.compute import compute
-    from atauly.model.train import evaluate_model
+    from atauly.model.evaluation import evaluate_model
     from atauly.registry.synthetic import SyntheticParams, generate
 
     store, stored, result, promoted = trained

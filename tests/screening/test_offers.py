@@ -10,11 +10,12 @@ import pytest
 
 from atauly.law.compute import compute
 from atauly.model import ModelStore, train_and_store
-from atauly.model.data import load_verified, verified_entitled
+from atauly.model.verified import load_verified, verified_entitled
 from atauly.registry.synthetic import generate
 from atauly.screening import read_candidates, scan
+from atauly.screening.columns import POPULATION_TARGET
+from atauly.screening.partition import district_capacity
 from atauly.screening.report import forecast, tables
-from atauly.screening.scan import POPULATION_TARGET, district_capacity
 
 from ..model.conftest import quick_config
 

@@ -8,388 +8,19 @@ from typing import Annotated
 
 import typer
 
-from atauly.i18n import LANGUAGES
 from atauly.settings import get_settings
 
 from .common import console, err_console, fail, load, progress_bar, rich_table
+from .model_retrain import retrain_cmd
+from .model_store import ModelOpt, card_cmd, list_cmd, load_model, promote_cmd, rollback_cmd
+from .model_train import print_population, train_cmd
 
 app = typer.Typer(
     help="The Random Forest recommender: train, retrain, score, evaluate, list, promote, rollback.",
     no_args_is_help=True,
 )
 
-ModelOpt = Annotated[str, typer.Option("--model", help="Model NAME (its champion) or NAME@vN.")]
-NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
-
-
-def _store():
-    from atauly.model import ModelStore
-
-    return ModelStore(get_settings().models_dir)
-
-
-def _list(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
-
-
-def _load_model(ref: str):
-    from atauly.model import ModelStoreError, Recommender
-
-    try:
-        return Recommender.load(_store(), ref)
-    except ModelStoreError as exc:
-        fail(str(exc))
-
-
-def _metrics_table(metrics: dict):
-    import pandas as pd
-
-    primary = metrics["splits"][metrics["primary_split"]]
-    rows = []
-    for name, result in primary["models"].items():
-        for ref in ("labels", "truth"):
-            m = result.get(f"vs_{ref}")
-            if m is None:
-                continue
-            rows.append(
-                {
-                    "model": name,
-                    "vs": "decisions" if ref == "labels" and metrics.get("kind") == "registry" else ref,
-                    "accuracy": m["accuracy"],
-                    "balanced_acc": m["balanced_accuracy"],
-                    "roc_auc": m["roc_auc"],
-                    "brier": m["brier"],
-                    "exclusion_err": m["exclusion_error"],
-                    "inclusion_err": m["inclusion_error"],
-                    "poorest_20%_covered": m["coverage_poorest_quintile"],
-                }
-            )
-    table = pd.DataFrame(rows)
-    for col in table.columns[2:]:
-        table[col] = table[col].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
-    return table
-
-
-@app.command("train")
-def train_cmd(
-    registry: Annotated[
-        Path | None,
-        typer.Option(
-            "--registry", help="Registry with applications/ and decisions/ (synthetic or ministry)."
-        ),
-    ] = None,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Bring your own data: a .csv or .parquet table.")
-    ] = None,
-    target: Annotated[
-        str | None, typer.Option("--target", help="Target column (0/1, true/false, yes/no).")
-    ] = None,
-    group: Annotated[
-        str | None, typer.Option("--group", help="Household/group column: a group never straddles folds.")
-    ] = None,
-    id_column: Annotated[str | None, typer.Option("--id", help="Row id column (not a feature).")] = None,
-    drop: Annotated[str | None, typer.Option("--drop", help="Columns to leave out, comma-separated.")] = None,
-    audit: Annotated[
-        str | None,
-        typer.Option(
-            "--audit", help="Columns for the fairness audit only (never features), comma-separated."
-        ),
-    ] = None,
-    name: NameOpt = "asp",
-    threshold: Annotated[
-        float | None,
-        typer.Option("--threshold", help="Fixed threshold on the calibrated probability (default 0.5)."),
-    ] = None,
-    target_exclusion: Annotated[
-        float | None,
-        typer.Option(
-            "--target-exclusion",
-            help="Instead: the highest threshold whose exclusion error vs the labels (officer decisions) on "
-            "the calibration families is at most this, e.g. 0.02.",
-        ),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    baselines: Annotated[
-        bool, typer.Option("--baselines/--no-baselines", help="Train and report the baselines.")
-    ] = True,
-    min_roc_auc: Annotated[
-        float | None,
-        typer.Option(
-            "--min-roc-auc",
-            help="Quality gate floor: minimum ROC-AUC on the test set (default 0.75 for --registry; none for "
-            "--data, where the gate is relative: better than chance, not clearly worse than the baselines).",
-        ),
-    ] = None,
-    policy: Annotated[
-        str | None,
-        typer.Option(
-            "--policy",
-            help="Threshold policy, chosen on out-of-fold predictions: fixed, exclusion, coverage (default for "
-            "--data: recommend the base rate's share), budget, balanced (maximum balanced accuracy).",
-        ),
-    ] = None,
-    coverage: Annotated[
-        float | None,
-        typer.Option("--coverage", help="With --policy coverage: the share of families to recommend."),
-    ] = None,
-    budget: Annotated[
-        int | None,
-        typer.Option(
-            "--budget",
-            help="With --policy budget: recommend N families of a population the size of the data.",
-        ),
-    ] = None,
-    search: Annotated[
-        str | None,
-        typer.Option(
-            "--search",
-            help="Model selection: 'forest' (class weights, leaf size, feature sampling; cross-fitted "
-            "calibration — default for --data) or 'grid' (trees × depth — default for --registry).",
-        ),
-    ] = None,
-    view: Annotated[
-        str,
-        typer.Option(
-            "--view",
-            help="Registry features: 'application' (the snapshot decided on: records, declaration, home "
-            "visit) or 'recorded' (state databases alone — for the proactive scan).",
-        ),
-    ] = "application",
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            help="With --view recorded: 'verified' (the verification sample: is the family truly entitled, "
-            "given only what state databases show — the scan's question; default when the registry has "
-            "verification/) or 'decisions' (officers' decisions on applications).",
-        ),
-    ] = None,
-) -> None:
-    """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
-    from atauly.model import (
-        DataError,
-        ModelStoreError,
-        TrainConfig,
-        load_applications,
-        load_table,
-        train_and_store,
-    )
-
-    if (registry is None) == (data is None):
-        fail("give either --registry DIR or --data FILE --target COLUMN")
-    if data is not None and not target:
-        fail("--data needs --target COLUMN")
-    if registry is not None and (target or group or id_column or drop or audit):
-        fail("--target, --group, --id, --drop and --audit apply to --data only")
-    if threshold is not None and target_exclusion is not None:
-        fail("give --threshold or --target-exclusion, not both")
-    if threshold is not None and not 0 < threshold < 1:
-        fail("--threshold must be between 0 and 1")
-    if target_exclusion is not None and not 0 <= target_exclusion < 1:
-        fail("--target-exclusion must be in [0, 1)")
-    if view not in ("application", "recorded"):
-        fail("--view must be application or recorded")
-    if data is not None and view != "application":
-        fail("--view applies to --registry only")
-    if labels is not None and (labels not in ("verified", "decisions") or view != "recorded"):
-        fail("--labels is verified or decisions, with --registry DIR --view recorded")
-    from atauly.model.threshold import POLICIES
-    from atauly.model.threshold import check as check_policy
-
-    if policy is None:
-        policy = (
-            "exclusion"
-            if target_exclusion is not None
-            else "fixed"
-            if threshold is not None or data is None
-            else "coverage"
-        )
-    if policy not in POLICIES:
-        fail(f"--policy must be one of {', '.join(POLICIES)}")
-    for option, given, needs in (
-        ("--threshold", threshold, "fixed"),
-        ("--target-exclusion", target_exclusion, "exclusion"),
-        ("--coverage", coverage, "coverage"),
-        ("--budget", budget, "budget"),
-    ):
-        if given is not None and policy != needs:
-            fail(f"{option} goes with --policy {needs}, not --policy {policy}")
-    value = {"fixed": threshold, "exclusion": target_exclusion, "coverage": coverage, "budget": budget}.get(
-        policy
-    )
-    try:
-        check_policy(policy, value)
-    except ValueError as exc:
-        fail(f"--policy {policy}: {exc}")
-    search = search or ("forest" if data is not None else "grid")
-    if search not in ("forest", "grid"):
-        fail("--search must be forest or grid")
-    if min_roc_auc is None and data is None:
-        min_roc_auc = 0.75
-    config = TrainConfig(
-        threshold=threshold,
-        target_exclusion=target_exclusion,
-        seed=seed,
-        baselines=baselines,
-        min_roc_auc=min_roc_auc,
-        n_jobs=get_settings().workers,
-        search_mode=search,
-        policy=policy,
-        policy_value=value,
-    )
-    try:
-        _store().check_name(name)
-        if registry is not None:
-            with progress_bar() as progress:
-                task = progress.add_task("Applications: the law on recorded data alone", total=0)
-
-                def advance(n: int, total: int) -> None:
-                    progress.update(task, total=total)
-                    progress.advance(task, n)
-
-                from atauly.model.data import (
-                    MIN_VERIFIED_ENTITLED,
-                    has_verification,
-                    load_verified,
-                    verified_entitled,
-                )
-
-                if labels is None and view == "recorded":
-                    labels = "decisions"
-                    if has_verification(registry):
-                        found = verified_entitled(registry)
-                        if found >= MIN_VERIFIED_ENTITLED:
-                            labels = "verified"
-                        else:
-                            err_console.print(
-                                f"[yellow]Note:[/] the verification sample holds {found} entitled families that "
-                                f"did not apply (fewer than {MIN_VERIFIED_ENTITLED}): too few to train the scan's "
-                                "model on it; trained on officers' decisions instead (not calibrated on the "
-                                "population; --labels verified forces it)"
-                            )
-                if labels == "verified":
-                    ds = load_verified(registry, progress=advance)
-                else:
-                    ds = load_applications(registry, view=view, progress=advance)
-            source, extra = f"registry {registry}", {"registry": str(registry)}
-            if ds.scan_amounts:
-                extra["scan_amounts"] = ds.scan_amounts
-        else:
-            ds = load_table(data, target, group, id_column, _list(drop), _list(audit))
-            source, extra = f"table {data.name}", {"data": str(data), "group": group, "id": id_column}
-        if ds.ingestion:
-            console.print(
-                rich_table(_ingestion_table(ds), title=f"Columns of {data.name}: {_format_text(ds)}")
-            )
-        for note in ds.notes:
-            err_console.print(f"[yellow]Note:[/] {note}")
-        err_console.print(
-            f"{len(ds):,} rows, {len(ds.numeric)} numeric and {len(ds.categorical)} categorical features, "
-            f"{ds.y.mean():.1%} positive"
-        )
-        from atauly.model.train import train_steps
-
-        steps = train_steps(ds, config)
-        with progress_bar() as progress:
-            task = progress.add_task("Training", total=len(steps))
-            started = []
-
-            def step(label: str) -> None:  # called as each step starts: the previous one is done
-                if started:
-                    progress.advance(task, 1)
-                started.append(label)
-                progress.update(task, description=f"Training: {label}")
-
-            stored, result, promoted = train_and_store(ds, _store(), name, source, config, step, extra)
-            progress.update(task, completed=len(steps), description="Training: done")
-    except (DataError, ModelStoreError, ValueError) as exc:
-        fail(str(exc))
-    metrics = dict(result.metrics, kind=ds.kind)
-    console.print(
-        rich_table(
-            _metrics_table(metrics),
-            title=f"{stored.name}@{stored.version}: {metrics['primary_split']} split, test set",
-        )
-    )
-    matched = result.metrics.get("matched_operating_point")
-    if matched:
-        console.print(
-            f"vs true need, at the inclusion error of the law on recorded data alone "
-            f"({matched['law_on_recorded_inclusion_error']:.3f}): exclusion error "
-            f"{matched['model_exclusion_error']:.3f} (model) vs {matched['law_on_recorded_exclusion_error']:.3f} "
-            f"(law on recorded data), a relative reduction of {_share(matched['relative_exclusion_reduction'])} "
-            f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
-        )
-    comparison = result.metrics.get("comparison")
-    if comparison:
-        console.print(
-            ("[bold yellow]" if comparison["rival_clearly_better"] else "")
-            + "Forest vs the best rival: "
-            + comparison["verdict"]
-        )
-    for split_name, split in result.metrics["splits"].items():
-        for base, reason in split.get("failed_baselines", {}).items():
-            err_console.print(f"[yellow]Baseline {base} failed ({split_name} split):[/] {reason}")
-    _print_population(result.metrics.get("population"))
-    gate = result.metrics["quality_gate"]
-    console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
-    console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
-    if not gate["passed"]:
-        err_console.print(
-            f"[bold red]Quality gate failed:[/] {gate['reason']}. The model is stored but cannot be champion."
-        )
-        raise typer.Exit(1)
-    console.print(
-        "[green]Quality gate passed.[/] "
-        + (
-            f"{stored.name}@{stored.version} is the champion."
-            if promoted
-            else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
-        )
-    )
-
-
-def _ingestion_table(ds):
-    import pandas as pd
-
-    from atauly.model.ingest import report_frame
-
-    table = report_frame(ds.ingestion)
-    table["missing_share"] = table["missing_share"].map(lambda v: f"{v:.0%}")
-    return pd.DataFrame(table).rename(columns={"missing_share": "missing"})
-
-
-def _format_text(ds) -> str:
-    fmt = ds.file_format
-    parts = [fmt.get("format", "")]
-    if fmt.get("encoding"):
-        parts.append(f"encoding {fmt['encoding']}")
-    if fmt.get("delimiter"):
-        parts.append(f"delimiter {fmt['delimiter']!r}")
-    return ", ".join(p for p in parts if p)
-
-
-def _print_population(population: dict | None) -> None:
-    """Figures over every family of the quarter (atauly.model.population), beside the applicant-level ones."""
-    import pandas as pd
-
-    from atauly.model.population import POPULATION_HEADER, population_rows, population_text
-
-    if not population:
-        return
-    for text in population_text(population):
-        console.print(text)
-    rows = [r for r in population_rows(population) if r[1] == "all families" or r[1].startswith("settlement")]
-    console.print(
-        rich_table(
-            pd.DataFrame(rows, columns=POPULATION_HEADER),
-            title="Over the whole population (by region: report)",
-        )
-    )
-
-
-def _share(value: float) -> str:
-    return "n/a (the rule misses no entitled family)" if value != value else f"{value:.1%}"
+app.command("train")(train_cmd)
 
 
 def _is_registry(path: Path) -> bool:
@@ -403,21 +34,16 @@ def _is_registry(path: Path) -> bool:
 
 def _registry_frame(rec, data: Path, quarter: str | None, view: str | None):
     """Features of every family of a registry directory (the law is computed first)."""
-    import pandas as pd
+    from atauly.model.pipeline import manifest_quarter, registry_features
 
-    from atauly.law.compute import compute
-
+    quarter = quarter or manifest_quarter(data)
     if quarter is None:
-        manifest = data / "manifest.json"
-        if not manifest.exists():
-            fail("--quarter is needed to score a registry (no manifest.json to read it from)")
-        quarter = json.loads(manifest.read_text())["quarter"]
+        fail("--quarter is needed to score a registry (no manifest.json to read it from)")
     reg = load(data, view or ("recorded" if (data / "recorded").is_dir() else None))
     with progress_bar() as progress:
         task = progress.add_task(f"Applying the law for {quarter}", total=len(reg.families))
-        law = compute(reg, quarter, progress=lambda n: progress.advance(task, n))
-    start = pd.Period(quarter, freq="Q").start_time
-    return reg, law, rec.features_of(reg, law, start)
+        law, frame = registry_features(rec, reg, quarter, progress=lambda n: progress.advance(task, n))
+    return reg, law, frame
 
 
 @app.command("score")
@@ -449,15 +75,14 @@ def score_cmd(
 ) -> None:
     """Score a table or a registry: writes the id column, probability and recommended (0/1)."""
     from atauly.model import DataError
+    from atauly.model.pipeline import check_score_options, score_rows
 
     lang = lang or get_settings().lang
-    if lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}")
-    if budget is not None and budget < 0:
-        fail("--budget must be a number of families ≥ 0")
-    if reasons < 0:
-        fail("--reasons must be ≥ 0")
-    rec = _load_model(model)
+    try:
+        check_score_options(lang=lang, budget=budget, reasons=reasons)
+    except ValueError as exc:
+        fail(str(exc))
+    rec = load_model(model)
     try:
         if _is_registry(data):
             reg, _law, frame = _registry_frame(rec, data, quarter, view)
@@ -481,13 +106,7 @@ def score_cmd(
                 fail(f"--id column {id_column!r} not in {data.name}")
             ids = frame[id_column].to_numpy()
         rec.set_jobs(get_settings().workers)
-        if reasons:  # one pass over the trees gives both
-            scored, all_reasons = rec.score_with_reasons(frame, lang, reasons, budget)
-            for k in range(reasons):
-                scored[f"reason_{k + 1}"] = [r[k].line if len(r) > k else "" for r in all_reasons]
-        else:
-            scored = rec.score(frame, budget)
-        scored.insert(0, id_column, ids)
+        scored = score_rows(rec, frame, ids, id_column, budget, reasons, lang)
     except (DataError, ValueError) as exc:
         fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -519,354 +138,40 @@ def evaluate_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Directory for evaluation.json.")] = None,
 ) -> None:
     """Metrics of a stored model on labelled data it was not trained on (intervals, fairness audit)."""
-    import numpy as np
-    import pandas as pd
-
-    from atauly.model import DataError, load_applications
-    from atauly.model.data import Dataset, parse_target, read_table
-    from atauly.model.train import evaluate_model
+    from atauly.model import DataError
+    from atauly.model.pipeline import evaluate_stored
+    from atauly.model.tables import evaluation_table
 
     if (registry is None) == (data is None):
         fail("give either --registry DIR or --data FILE --target COLUMN")
-    rec = _load_model(model)
+    rec = load_model(model)
     try:
-        if registry is not None:
-            if rec.kind != "registry":
-                fail(f"{rec.name} was trained on a table; evaluate it with --data FILE --target COLUMN")
-            ds = load_applications(registry, view=rec.stored.metadata.get("view", "application"))
-            trained_on = set(rec.stored.metadata.get("metrics", {}).get("training_periods", []))
-            if quarter:
-                chosen = {quarter}
-                if quarter in trained_on:
-                    err_console.print(
-                        f"[yellow]Note:[/] {rec.name} was trained on {quarter}: these metrics are optimistic"
-                    )
-            else:
-                chosen = set(ds.period) - trained_on
-                if not chosen:
-                    fail(
-                        f"{rec.name} was trained on every quarter of this registry "
-                        f"({', '.join(sorted(trained_on))}); name one with --quarter to evaluate on it anyway"
-                    )
-            keep = np.flatnonzero(np.isin(ds.period, sorted(chosen)))
-            if not len(keep):
-                fail(f"no applications in {quarter} (quarters: {', '.join(sorted(set(ds.period)))})")
-            ds = ds.take(keep)
-            err_console.print(f"Evaluating on {', '.join(sorted(chosen))}: {len(ds):,} applications")
-        else:
-            if not target:
-                fail("--data needs --target COLUMN")
-            frame = read_table(data)
-            for role, col in (("target", target), ("group", group)):
-                if col and col not in frame:
-                    fail(f"{role} column {col!r} not in {data.name}")
-            labels, known = parse_target(frame[target], target)
-            if not known.all():
-                err_console.print(
-                    f"[yellow]Note:[/] {int((~known).sum()):,} rows without a target value left out"
-                )
-            frame = frame.loc[known].reset_index(drop=True)
-            rows = np.arange(len(frame)).astype(str)
-            groups = frame[group].astype(str).to_numpy() if group else rows
-            ds = Dataset(
-                rec.prepare(frame),
-                labels[known],
-                rows,
-                groups,
-                pd.DataFrame(index=range(len(frame))),
-                "table",
-                target,
-                rec.numeric,
-                rec.categorical,
-            )
-        result = evaluate_model(rec.model, rec.threshold, ds)
-    except DataError as exc:
+        result, ds, chosen = evaluate_stored(
+            rec,
+            registry,
+            data,
+            target,
+            group,
+            quarter,
+            lambda text: err_console.print(f"[yellow]Note:[/] {text}"),
+        )
+    except (DataError, ValueError) as exc:
         fail(str(exc))
-    rows = []
-    for name, res in result.items():
-        if not isinstance(res, dict) or name == "fairness":
-            continue
-        for ref in ("labels", "truth"):
-            m = res.get(f"vs_{ref}")
-            if m:
-                rows.append(
-                    {
-                        "model": rec.name if name == "model" else name,
-                        "vs": ref,
-                        **{
-                            k: f"{m[k]:.3f}"
-                            for k in (
-                                "accuracy",
-                                "balanced_accuracy",
-                                "roc_auc",
-                                "brier",
-                                "exclusion_error",
-                                "inclusion_error",
-                            )
-                        },
-                    }
-                )
-    console.print(rich_table(pd.DataFrame(rows), title=f"{rec.name} on {len(ds):,} rows"))
-    _print_population(result.get("population"))
+    if chosen is not None:
+        err_console.print(f"Evaluated on {', '.join(chosen)}: {len(ds):,} applications")
+    console.print(rich_table(evaluation_table(result, rec.name), title=f"{rec.name} on {len(ds):,} rows"))
+    print_population(result.get("population"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "evaluation.json").write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
         console.print(f"Wrote {out / 'evaluation.json'}")
 
 
-def _database_engine(url: str):
-    """An engine for the casework database, or a clear error (exit 2) when there is none."""
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-
-    from atauly.service.db import make_engine
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        fail("ATAULY_DATABASE_URL is not a database URL")
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:" or not Path(path).exists():
-            fail(
-                f"no casework database: {path or 'an in-memory SQLite database'} does not exist. Set "
-                "ATAULY_DATABASE_URL, or ATAULY_HOME to the directory whose atauly.db the service uses."
-            )
-    try:
-        engine = make_engine(url)
-        if not inspect(engine).has_table("applications"):
-            fail(f"{shown} has no casework tables (the service creates them when it starts)")
-    except SQLAlchemyError as exc:
-        fail(
-            f"cannot open the casework database {shown}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-        )
-    return engine, shown
-
-
-@app.command("retrain")
-def retrain_cmd(
-    from_db: Annotated[
-        bool,
-        typer.Option(
-            "--from-db",
-            help="Learn from the decided cases of the casework database (ATAULY_DATABASE_URL, or the "
-            "SQLite file under ATAULY_HOME).",
-        ),
-    ] = False,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name",
-            help="Model name: the challenger becomes its next version (default: the service's model).",
-        ),
-    ] = None,
-    holdout: Annotated[
-        float,
-        typer.Option(
-            "--holdout",
-            help="Share of the most recent decisions (by decision time) held out: never trained on, used "
-            "to compare the champion and the challenger.",
-        ),
-    ] = 0.2,
-    min_cases: Annotated[
-        int, typer.Option("--min-cases", help="Refuse to train on fewer decided cases than this.")
-    ] = 100,
-    blind_only: Annotated[
-        bool,
-        typer.Option(
-            "--blind-only",
-            help="Only decisions made in blind mode (the officer's own assessment came before the "
-            "recommendation): fewer labels, less of the model's own influence in them.",
-        ),
-    ] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (training and bootstrap).")] = 0,
-) -> None:
-    """Train a challenger on officers' decisions and compare it with the champion on the same held-out
-    decisions. It is stored as a new version and never promoted: `atauly model promote` does that."""
-    from atauly.service.db import session_factory
-    from atauly.service.retrain import SELECTION_BIAS, RetrainError, retrain
-
-    if not from_db:
-        fail("give --from-db (the casework database is the only source of corrections for now)")
-    if not 0 < holdout < 1:
-        fail("--holdout must be between 0 and 1")
-    if min_cases < 2:
-        fail("--min-cases must be at least 2")
-    settings = get_settings()
-    name = name or settings.service_model.partition("@")[0]
-    store = _store()
-    try:
-        store.check_name(name)
-    except Exception as exc:  # noqa: BLE001 — ModelStoreError: an invalid name
-        fail(str(exc))
-    engine, shown_url = _database_engine(settings.database)
-    err_console.print(f"Database: {shown_url}")
-    actor = "cli"
-    try:
-        import getpass
-
-        actor = f"cli:{getpass.getuser()}"[:64]
-    except (OSError, KeyError, ImportError):
-        pass
-    from sqlalchemy.exc import SQLAlchemyError
-
-    sessions = session_factory(engine)
-    try:
-        with progress_bar() as progress, sessions() as db:
-            task = progress.add_task("Retraining", total=1)
-
-            def step(label: str, done: int, total: int) -> None:
-                progress.update(task, description=label, completed=done, total=total)
-
-            out = retrain(
-                db,
-                store,
-                name,
-                holdout=holdout,
-                min_cases=min_cases,
-                seed=seed,
-                blind_only=blind_only,
-                n_jobs=settings.workers,
-                progress=step,
-                actor=actor,
-            )
-    except RetrainError as exc:
-        fail(str(exc))
-    except SQLAlchemyError as exc:
-        fail(f"cannot read the casework database {shown_url}: {str(exc).splitlines()[0]}")
-    finally:
-        engine.dispose()
-    for note in out.notes:
-        err_console.print(f"[yellow]Note:[/] {note}")
-    _print_retrain(out, SELECTION_BIAS)
-    gate = out.stored.metadata["quality_gate"]
-    if not gate["passed"]:
-        err_console.print(
-            f"[bold red]Quality gate failed:[/] {gate['reason']}. {out.ref} is stored but cannot be champion."
-        )
-        raise typer.Exit(1)
-
-
-def _print_retrain(out, selection_bias) -> None:
-    import pandas as pd
-
-    from atauly.model.report import retrain_rows
-
-    c, s = out.comparison, out.selection
-    champion = out.champion or "no champion"
-    header, rows = retrain_rows(out.stored.metadata)
-    console.print(
-        rich_table(
-            pd.DataFrame(rows, columns=header),
-            title=f"{out.ref} (challenger) vs {champion}: {c['held_out']} held-out decisions of "
-            f"{c['held_out_families']} families, decided {c['held_out_decided'][0][:16]} – "
-            f"{c['held_out_decided'][1][:16]}; 95% intervals, families resampled ({c['n_boot']} draws)",
-        )
-    )
-    if c["held_out_shown_by_champion"] is not None:
-        console.print(
-            f"{c['held_out_shown_by_champion']:.0%} of the held-out decisions were made with {champion}'s own "
-            "recommendation in view: agreement with them favours it."
-        )
-
-    def pct(v):
-        return "–" if v is None else f"{v:.1%}"
-
-    console.print(
-        f"Training data: {c['training_cases']} decided cases; {pct(s['labels_follow_shown_recommendation'])} "
-        f"of the labels follow the recommendation that was shown ({pct(s['labels_follow_shown_recommendation_blind'])} "
-        f"in blind mode, {pct(s['labels_follow_shown_recommendation_not_blind'])} otherwise); "
-        f"{s['overrides']} overrides ({pct(s['override_share'])}); {pct(s['blind_share'])} decided in blind "
-        f"mode"
-        + (
-            f" (the officer's own assessment disagreed with the recommendation {s['blind_assessment_disagreed']} "
-            f"times; the decision then followed the recommendation {s['blind_then_followed_recommendation']} times)"
-            if s["blind_assessment_disagreed"]
-            else ""
-        )
-        + f"; {len(s['districts'])} of {s['districts_in_country']} districts, {len(s['regions'])} of "
-        f"{s['regions_in_country']} regions."
-        + (f" Left out: {', '.join(f'{n} {k}' for k, n in s['excluded'].items())}." if s["excluded"] else "")
-    )
-    console.print("Selection bias (also in the model card):")
-    for line in selection_bias:
-        console.print(f"  • {line}", highlight=False)
-    console.print(
-        f"Stored the challenger [bold]{out.ref}[/] — not promoted"
-        + ("" if out.champion else f" ({out.stored.name} has no champion yet; still not promoted)")
-        + f".\nReport: {out.stored.path / 'report.html'}\nModel card: {out.stored.path / 'model_card.md'}"
-    )
-    console.print(f"To make it the champion: [bold]{out.promote_command}[/]")
-
-
-@app.command("list")
-def list_cmd() -> None:
-    """Stored models and versions; the champion of each name is marked."""
-    import pandas as pd
-
-    rows = _store().listing()
-    if not rows:
-        console.print(
-            f"No models in {get_settings().models_dir}. Train one with: atauly model train --registry DIR"
-        )
-        return
-    df = pd.DataFrame(rows)
-    df["champion"] = df["champion"].map({True: "★", False: ""})
-    console.print(rich_table(df.round(4), title=f"Models in {get_settings().models_dir}"))
-
-
-@app.command("promote")
-def promote_cmd(
-    model: Annotated[str, typer.Option("--model", help="Model NAME.")],
-    version: Annotated[
-        str | None, typer.Option("--version", help="Version to promote, e.g. v2 (default: the latest).")
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Promote even if it failed the quality gate.")
-    ] = False,
-) -> None:
-    """Make a version the champion (the one `--model NAME` uses); the previous one can be rolled back to."""
-    from atauly.model import ModelStoreError
-
-    try:
-        v = _store().promote(model, version, force)
-    except ModelStoreError as exc:
-        fail(str(exc))
-    console.print(f"{model.partition('@')[0]}@{v} is the champion.")  # --model may be NAME@vN
-
-
-@app.command("rollback")
-def rollback_cmd(model: Annotated[str, typer.Option("--model", help="Model NAME.")]) -> None:
-    """Return the champion to the previous one."""
-    from atauly.model import ModelStoreError
-
-    try:
-        v = _store().rollback(model)
-    except ModelStoreError as exc:
-        fail(str(exc))
-    console.print(f"Rolled back: {model}@{v} is the champion again.")
-
-
-@app.command("card")
-def card_cmd(
-    model: ModelOpt,
-    html: Annotated[
-        bool, typer.Option("--html", help="Print the path of the HTML card instead of the Markdown.")
-    ] = False,
-) -> None:
-    """Print a model's card (Markdown) or the path of its HTML version."""
-    from atauly.model import ModelStoreError
-
-    try:
-        name, version = _store().resolve(model)
-    except ModelStoreError as exc:
-        fail(str(exc))
-    path = _store().root / name / version / ("model_card.html" if html else "model_card.md")
-    if not path.exists():
-        fail(f"{name}@{version} has no model card")
-    console.print(str(path) if html else path.read_text(encoding="utf-8"), markup=False, highlight=False)
+app.command("retrain")(retrain_cmd)
+app.command("list")(list_cmd)
+app.command("promote")(promote_cmd)
+app.command("rollback")(rollback_cmd)
+app.command("card")(card_cmd)
 
 
 @app.command("recommend")
@@ -882,45 +187,37 @@ def recommend_cmd(
     reasons: Annotated[int, typer.Option("--reasons", help="How many reasons to show.")] = 5,
 ) -> None:
     """One family: the law's result and the model's recommendation with its reasons, side by side."""
-    import pandas as pd
-
     from atauly.i18n import Translator
-    from atauly.law.compute import compute
-    from atauly.law.explain import explain
+    from atauly.model.pipeline import check_score_options, manifest_quarter, recommend_family
 
     lang = lang or get_settings().lang
-    if lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)}")
-    rec = _load_model(model)
+    try:
+        check_score_options(lang=lang)
+    except ValueError as exc:
+        fail(str(exc))
+    rec = load_model(model)
     if rec.kind != "registry":
         fail(f"{rec.name} was trained on a table, not on the data contract")
+    quarter = quarter or manifest_quarter(registry)
     if quarter is None:
-        manifest = registry / "manifest.json"
-        if not manifest.exists():
-            fail("--quarter is needed (no manifest.json to read it from)")
-        quarter = json.loads(manifest.read_text())["quarter"]
+        fail("--quarter is needed (no manifest.json to read it from)")
     reg = load(registry, view or ("recorded" if (registry / "recorded").is_dir() else None))
-    mask = (reg.families["family_id"] == family).to_numpy()
-    if not mask.any():
-        fail(f"family {family!r} not found")
-    one = reg.take(mask)
-    law = compute(one, quarter)
-    frame = rec.features_of(one, law, pd.Period(quarter, freq="Q").start_time)
-    rec.set_jobs(1)
-    scored = rec.score(frame)
+    try:
+        one = recommend_family(rec, reg, family, quarter, lang, reasons)
+    except ValueError as exc:
+        fail(str(exc))
     t = Translator(lang)
-    console.print(explain(one, family, quarter, lang).text(), highlight=False, markup=False)
+    console.print(one.explanation, highlight=False, markup=False)
     console.rule(t("Model recommendation ({model})", model=rec.name))
-    recommended = bool(scored["recommended"].iloc[0])
     console.print(
-        t("Probability of entitlement: {p}", p=t.percent(float(scored["probability"].iloc[0])))
+        t("Probability of entitlement: {p}", p=t.percent(one.probability))
         + " — "
-        + (t("recommended") if recommended else t("not recommended"))
+        + (t("recommended") if one.recommended else t("not recommended"))
         + " "
-        + t("(threshold {value})", value=t.percent(rec.threshold)),
+        + t("(threshold {value})", value=t.percent(one.threshold)),
         highlight=False,
     )
     console.print(t("Main reasons:"), highlight=False)
-    for reason in rec.reasons(frame, lang, reasons)[0]:
+    for reason in one.reasons:
         console.print(f"  {reason.line}", highlight=False, markup=False)
     console.print(t("The recommendation is advisory: the officer decides."), highlight=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -107,21 +106,14 @@ def generate_cmd(
     by region)."""
     from atauly.law.compute import compute
     from atauly.registry.codes import REGION_BY_KATO
-    from atauly.registry.synthetic import SyntheticParams, generate
+    from atauly.registry.synthetic import generate_registry, summary_totals
 
     from .common import progress_bar
 
-    if region:
-        bad = [r for r in region if r not in REGION_BY_KATO]
-        if bad:
-            fail(f"unknown region KATO code(s): {', '.join(bad)}; see docs/data-contract.md")
-    if not re.fullmatch(r"20\d\dQ[1-4]", quarter):
-        fail(f"--quarter {quarter!r}: expected a quarter like 2025Q3")
-    wanted = region or list(REGION_BY_KATO)
     try:
         with progress_bar() as progress:
             # Counted in regions (the exact number of persons is known only once a region is drawn).
-            task = progress.add_task("Generating regions", total=len(wanted))
+            task = progress.add_task("Generating regions", total=len(region or REGION_BY_KATO))
             persons = [0]
 
             def advance(kato: str, n: int) -> None:
@@ -129,24 +121,23 @@ def generate_cmd(
                 progress.update(task, description=f"Generating regions ({persons[0]:,} persons so far)")
                 progress.advance(task, 1)
 
-            summary = generate(
-                scale,
-                seed,
+            summary = generate_registry(
                 out,
-                region,
-                params=SyntheticParams(quarter=quarter)
-                if informal_share is None
-                else SyntheticParams(quarter=quarter, informal_employment_share=informal_share),
-                progress=advance,
-                law=compute if history else None,
+                scale=scale,
+                seed=seed,
+                regions=region,
+                quarter=quarter,
+                informal_share=informal_share,
                 workers=workers,
+                law=compute if history else None,
+                progress=advance,
             )
     except (ValueError, FileExistsError) as exc:
         fail(str(exc))
-    n_fam = sum(r["families"] for r in summary["regions"].values())
-    n_per = sum(r["persons"] for r in summary["regions"].values())
-    n_app = sum(r.get("applications", 0) for r in summary["regions"].values())
-    console.print(f"Wrote {n_fam:,} families, {n_per:,} persons and {n_app:,} applications to {out}")
+    n = summary_totals(summary)
+    console.print(
+        f"Wrote {n['families']:,} families, {n['persons']:,} persons and {n['applications']:,} applications to {out}"
+    )
 
 
 @app.command("calibrate")

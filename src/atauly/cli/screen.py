@@ -90,12 +90,10 @@ def run_scan(
 ) -> None:
     from atauly.model import ModelStoreError
     from atauly.registry import RegistryNotFoundError
-    from atauly.screening import ScanError, partitions, scan
+    from atauly.screening import ScanError, partitions
+    from atauly.screening.scan import scan_with_settings
 
     settings = get_settings()
-    workers = settings.workers if workers is None else workers
-    if workers < 1:
-        fail("--workers must be at least 1")
     try:
         total = len(partitions(registry))
     except RegistryNotFoundError as exc:
@@ -110,20 +108,18 @@ def run_scan(
                 progress.update(task, description=f"Scanning partitions ({found[0]:,} candidates)")
                 progress.advance(task, 1)
 
-            manifest = scan(
+            manifest = scan_with_settings(
                 registry,
                 quarter,
                 out,
-                settings.models_dir,
                 model,
-                workers,
-                scheduler,
-                advance,
-                capacity_per_1000=settings.scan_capacity_per_1000
-                if capacity_per_1000 is None
-                else capacity_per_1000,
-                capacity=settings.scan_capacity if capacity is None else capacity,
-                min_probability=settings.scan_min_probability if min_probability is None else min_probability,
+                workers=workers,
+                scheduler=scheduler,
+                progress=advance,
+                capacity=capacity,
+                capacity_per_1000=capacity_per_1000,
+                min_probability=min_probability,
+                settings=settings,
             )
             progress.update(task, completed=total)
     except (ScanError, ModelStoreError, ValueError) as exc:

@@ -11,10 +11,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from .card import model_card_html, model_card_markdown
 from .data import DataError, Dataset, load_applications, load_table
 from .ingest import report_frame
 from .recommender import Recommender
-from .report import model_card_html, model_card_markdown, report_html
+from .report import report_html
 from .store import ModelStore, ModelStoreError, StoredModel, TamperedModelError
 from .train import TrainConfig, TrainResult, train
 

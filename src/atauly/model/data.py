@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from atauly.registry import Registry
+from atauly.registry.arrow import Keys
 from atauly.registry.io import read_parquet
-from atauly.registry.validate import Keys
+from atauly.registry.quarter import Quarter
 
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
 from .ingest import PARSE_SHARE, IngestError, ingest, numeric_from_text, read_any
@@ -185,6 +186,32 @@ def read_table_with_format(path: Path | str) -> tuple[pd.DataFrame, dict]:
         raise DataError(str(exc)) from exc
 
 
+def _column_notes(report: list[dict], numeric: list[str], categorical: list[str]) -> list[str]:
+    """What the user should know of the columns: none left, some dropped, some suspect."""
+    if not numeric and not categorical:
+        raise DataError(
+            "no feature columns left after removing the target, id, group, drop and audit columns and the "
+            "columns ingestion dropped: "
+            + "; ".join(f"{r['column']}: {r['reason']}" for r in report if r["action"] == "dropped")
+        )
+    notes = []
+    dropped = [r for r in report if r["action"] == "dropped"]
+    if dropped:
+        notes.append(
+            f"{len(dropped)} column(s) dropped: "
+            + "; ".join(f"{r['column']!r} ({r['reason']})" for r in dropped[:10])
+            + (f" and {len(dropped) - 10} more (see the ingestion report)" if len(dropped) > 10 else "")
+        )
+    for col in (*numeric, *categorical):
+        lowered = str(col).lower()
+        if any(word in lowered for word in SUSPECT_COLUMNS):
+            notes.append(
+                f"column {col!r} looks like a protected attribute or an identifier and is used as a feature; "
+                "pass it to --audit (fairness only) or --drop"
+            )
+    return notes
+
+
 def load_table(
     path: Path | str,
     target: str,
@@ -229,26 +256,7 @@ def load_table(
         for c, role in roles.items()
     ] + [line.as_dict() for line in ingested.report]
     numeric, categorical = ingested.numeric, ingested.categorical
-    if not numeric and not categorical:
-        raise DataError(
-            "no feature columns left after removing the target, id, group, drop and audit columns and the "
-            "columns ingestion dropped: "
-            + "; ".join(f"{r['column']}: {r['reason']}" for r in report if r["action"] == "dropped")
-        )
-    dropped = [r for r in report if r["action"] == "dropped"]
-    if dropped:
-        notes.append(
-            f"{len(dropped)} column(s) dropped: "
-            + "; ".join(f"{r['column']!r} ({r['reason']})" for r in dropped[:10])
-            + (f" and {len(dropped) - 10} more (see the ingestion report)" if len(dropped) > 10 else "")
-        )
-    for col in (*numeric, *categorical):
-        lowered = str(col).lower()
-        if any(word in lowered for word in SUSPECT_COLUMNS):
-            notes.append(
-                f"column {col!r} looks like a protected attribute or an identifier and is used as a feature; "
-                "pass it to --audit (fairness only) or --drop"
-            )
+    notes += _column_notes(report, numeric, categorical)
     X = prepare(ingested.frame, numeric, categorical)
     ids = frame[id_column].astype(str).to_numpy() if id_column else np.arange(len(frame)).astype(str)
     groups = frame[group].astype(str).to_numpy() if group else ids
@@ -286,11 +294,11 @@ LAW_DECISION_COLUMNS = (
 VIEWS = ("application", "recorded")
 
 
-def _exists(directory: Path, name: str) -> bool:
+def has_table(directory: Path, name: str) -> bool:
     return any((directory / n).exists() for n in (name, f"{name}.parquet"))
 
 
-def _read(directory: Path, name: str) -> pd.DataFrame:
+def read_registry_table(directory: Path, name: str) -> pd.DataFrame:
     path = directory / name
     if not path.exists() and (directory / f"{name}.parquet").exists():
         path = directory / f"{name}.parquet"
@@ -303,19 +311,19 @@ def application_registry(directory: Path) -> tuple[Registry, pd.DataFrame]:
     """The application snapshots as one registry (a row per application) and their decisions, aligned."""
     directory = Path(directory)
     apps = directory / "applications"
-    if not apps.is_dir() or not _exists(directory, "decisions"):
+    if not apps.is_dir() or not has_table(directory, "decisions"):
         raise DataError(
             f"{directory} has no applications/ and decisions/ (a registry written by "
             "`atauly registry generate`, or a ministry export in the same layout, is needed)"
         )
-    fam = _read(apps, "families")
-    per = _read(apps, "persons")
+    fam = read_registry_table(apps, "families")
+    per = read_registry_table(apps, "persons")
     inc = (
-        _read(apps, "incomes")
-        if _exists(apps, "incomes")
+        read_registry_table(apps, "incomes")
+        if has_table(apps, "incomes")
         else pd.DataFrame(columns=["application_id", "person_id", "month", "source", "amount_kzt"])
     )
-    dec = _read(directory, "decisions")
+    dec = read_registry_table(directory, "decisions")
     for table, frame, needed in (
         ("decisions", dec, DECISION_COLUMNS),
         ("applications/families", fam, ("application_id", "family_id", "region_kato")),
@@ -361,8 +369,8 @@ def recorded_only(snapshots: Registry, directory: Path) -> Registry:
     assets fixed, so today's recorded assets stand for the past ones), no commission finding."""
     fam = snapshots.families.copy()
     recorded = Path(directory) / "recorded"
-    if _exists(recorded, "families"):
-        rec = _read(recorded, "families")
+    if has_table(recorded, "families"):
+        rec = read_registry_table(recorded, "families")
         cols = [
             c
             for c in ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads")
@@ -434,7 +442,7 @@ def load_applications(
         source, law = recorded_reg, law_recorded
     else:
         source, law = snapshots, law_applied
-    start = pd.PeriodIndex(quarters, freq="Q").start_time.min()
+    start = min(Quarter.parse(str(q)) for q in quarters).start_time
     numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
     truth = income = None
     if "true_eligible" in dec:
@@ -463,132 +471,4 @@ def load_applications(
         notes=notes,
         view=view,
         population=population_frame(directory, str(max(quarters))) if len(quarters) else None,
-    )
-
-
-def has_verification(directory: Path | str) -> bool:
-    """Whether a registry holds a verification sample (``verification/``) and a recorded view."""
-    directory = Path(directory)
-    return _exists(directory, "verification") and (directory / "recorded").is_dir()
-
-
-#: Entitled families that did not apply needed in the verification sample to train the scan's model on it
-#: (below, the sample cannot rank or calibrate: `--view recorded` falls back to officers' decisions).
-MIN_VERIFIED_ENTITLED = 30
-
-
-def verified_entitled(directory: Path | str) -> int:
-    """Entitled families in the verification sample that did not apply that quarter (every quarter)."""
-    ver = _read(Path(directory), "verification")
-    if "true_eligible" not in ver:
-        return 0
-    entitled = ver["true_eligible"].fillna(False).to_numpy(dtype=bool)
-    if "applied" in ver:
-        entitled = entitled & ~ver["applied"].fillna(False).to_numpy(dtype=bool)
-    return int(entitled.sum())
-
-
-def load_verified(directory: Path | str, progress=None) -> Dataset:
-    """The proactive scan's question as training data (issue 15): "is this family truly entitled now,
-    given only what state databases show?".
-
-    Rows are the families of the **verification sample** (``verification/``: a random ~1% of all
-    families each quarter, with verified welfare) that did not apply that quarter, every quarter pooled; the label is
-    the verified entitlement (``true_eligible``); features are computed from the **recorded view** alone
-    (what state databases show), with the law on it for the registry's quarter. Because the sample is
-    drawn at random from the whole population, a model trained and calibrated on it answers for the
-    population the scan looks at, not for the self-selected applicants — a forest trained on applicants'
-    decisions ranks non-applicants badly (docs/screening.md). The recorded view is one snapshot: the
-    sample of earlier quarters is described by today's records (entitlement persists; the time split's
-    test quarter is the registry's own quarter). The group is the family (a family verified in several
-    quarters stays on one side of every split)."""
-    import json
-
-    from atauly.law.compute import compute
-    from atauly.registry import load_registry
-
-    directory = Path(directory)
-    if not has_verification(directory):
-        raise DataError(f"{directory} has no verification/ sample and recorded/ view")
-    ver = _read(directory, "verification")
-    for col in ("family_id", "quarter", "true_eligible"):
-        if col not in ver:
-            raise DataError(f"verification lacks the column {col}")
-    manifest = directory / "manifest.json"
-    quarter = None
-    if manifest.exists():
-        quarter = json.loads(manifest.read_text(encoding="utf-8")).get("quarter")
-    quarter = str(quarter or max(ver["quarter"].astype(str)))
-    reg, report = load_registry(directory, "recorded", skip_invalid=True)
-    fam_ids = reg.families["family_id"].astype(str)
-    wanted = fam_ids.isin(set(ver["family_id"].astype(str))).to_numpy()
-    sub = reg.take(wanted)
-    law = compute(sub, quarter)
-    if progress:
-        progress(int(wanted.sum()), int(wanted.sum()))
-    start = pd.Period(quarter, freq="Q").start_time
-    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
-    X_fam = prepare(family_features(sub, law, start), numeric, list(CATEGORICAL))
-    pos = pd.Index(sub.families["family_id"].astype(str)).get_indexer(ver["family_id"].astype(str))
-    notes = []
-    missing = int((pos < 0).sum())
-    if missing:
-        notes.append(
-            f"{missing} verified rows have no valid family in recorded/ (absent or failing the data contract): left out"
-        )
-    keep = pos >= 0
-    if "applied" in ver:
-        # The scan's question is about families that did not apply (it never offers to applicants): the
-        # sample's applicants, far more often entitled, would raise every non-applicant's probability.
-        applied = ver["applied"].fillna(False).to_numpy(dtype=bool)
-        notes.append(f"{int((keep & applied).sum()):,} verified families that applied that quarter left out")
-        keep &= ~applied
-    ver = ver.loc[keep].reset_index(drop=True)
-    pos = pos[keep]
-    notes.append(
-        f"labels: the verification sample ({len(ver):,} verified family-quarters, {ver['quarter'].nunique()} quarters, "
-        f"{int(ver['true_eligible'].sum()):,} entitled), features from today's recorded view"
-    )
-    audit = audit_groups(sub, law["members"].to_numpy()).iloc[pos].reset_index(drop=True)
-    income = None
-    if "true_per_capita_income" in ver and "poverty_line" in ver:
-        income = ver["true_per_capita_income"].to_numpy(dtype=float) / np.maximum(
-            ver["poverty_line"].to_numpy(dtype=float), 1.0
-        )
-    y = ver["true_eligible"].to_numpy(dtype=bool)
-    scan_amounts = None
-    if "true_monthly_amount" in ver:
-        # What an entitled family truly receives vs the law's amount on its records: the records miss
-        # informal income, so the records' amount overstates; the scan's budget forecast is scaled by it.
-        on_records = (
-            law["asp_monthly_amount"].to_numpy(float) + law["child_supplement_monthly"].to_numpy(float)
-        )[pos]
-        true_amount = ver["true_monthly_amount"].fillna(0).to_numpy(dtype=float)
-        records_sum = float(on_records[y].sum())
-        scan_amounts = {
-            "entitled": int(y.sum()),
-            "true_monthly_amount": float(true_amount[y].sum()),
-            "records_monthly_amount": records_sum,
-            "ratio": float(true_amount[y].sum() / records_sum) if records_sum > 0 else 1.0,
-        }
-    from .population import population_frame
-
-    return Dataset(
-        X=X_fam.iloc[pos].reset_index(drop=True),
-        y=y,
-        ids=(ver["family_id"].astype(str) + ":" + ver["quarter"].astype(str)).to_numpy(),
-        groups=ver["family_id"].astype(str).to_numpy(),
-        audit=audit,
-        kind="registry",
-        target="verified_entitled",
-        numeric=numeric,
-        categorical=list(CATEGORICAL),
-        period=ver["quarter"].astype(str).to_numpy(),
-        truth=y.copy(),
-        income=income,
-        rules={"law_on_recorded_data": law["eligible"].to_numpy(dtype=bool)[pos]},
-        notes=notes,
-        view="recorded",
-        population=population_frame(directory, quarter),
-        scan_amounts=scan_amounts,
     )

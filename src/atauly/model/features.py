@@ -178,15 +178,25 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
     def count(mask) -> np.ndarray:
         return np.bincount(person_family, weights=(np.asarray(mask) & alive), minlength=n)
 
-    disability = (
-        per["disability_group"].fillna(0).to_numpy() if "disability_group" in per else np.zeros(len(per))
-    )
-    adult = age >= 18
-    working_age = adult & (age < 63)
     members = law["members"].to_numpy(dtype=float)
     members_safe = np.maximum(members, 1)
-    children = count(age < 18)
-    out = {
+    out = _law_features(law, members_safe)
+    out |= _people_features(per, age, count, members, n)
+    source = _codes(inc["source"])
+    amount = inc["amount_kzt"].to_numpy(dtype=float)
+    inc_family = person_family[income_person] if len(inc) else np.zeros(0, dtype=np.int64)
+    for name, sources in _MONEY_GROUPS.items():
+        total = np.bincount(inc_family, weights=amount * source.isin(sources), minlength=n)
+        out[name] = total / MONTHS / members_safe
+    out |= _family_features(fam, per, person_family, members_safe)
+    frame = pd.DataFrame(out)
+    frame["settlement_type"] = frame["settlement_type"].astype(object)
+    frame["law_refusal_reason"] = frame["law_refusal_reason"].astype(object)
+    return frame[list(FEATURE_NAMES)]
+
+
+def _law_features(law: pd.DataFrame, members_safe: np.ndarray) -> dict[str, np.ndarray]:
+    return {
         "law_eligible": law["eligible"].to_numpy(dtype=float),
         "law_refusal_reason": law["refusal_reason"].fillna("").astype(str).replace("", "none").to_numpy(),
         "income_to_line": law["per_capita_income"].to_numpy(dtype=float)
@@ -196,6 +206,19 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
             + law["child_supplement_monthly"].to_numpy(dtype=float)
         )
         / members_safe,
+    }
+
+
+def _people_features(per: pd.DataFrame, age: np.ndarray, count, members, n: int) -> dict[str, np.ndarray]:
+    """Composition, disability, work and education: counts of the family's members born by the reference
+    date (``count``)."""
+    disability = (
+        per["disability_group"].fillna(0).to_numpy() if "disability_group" in per else np.zeros(len(per))
+    )
+    adult = age >= 18
+    working_age = adult & (age < 63)
+    children = count(age < 18)
+    out = {
         "members": members,
         "children": children,
         "children_1_6": count((age >= 1) & (age < 7)),
@@ -226,20 +249,21 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
         out["adults_higher_education"] = count(adult & edu.equal("higher"))
     else:
         out["adults_low_education"] = out["adults_higher_education"] = np.full(n, np.nan)
+    return out
 
-    source = _codes(inc["source"])
-    amount = inc["amount_kzt"].to_numpy(dtype=float)
-    inc_family = person_family[income_person] if len(inc) else np.zeros(0, dtype=np.int64)
-    for name, sources in _MONEY_GROUPS.items():
-        total = np.bincount(inc_family, weights=amount * source.isin(sources), minlength=n)
-        out[name] = total / MONTHS / members_safe
+
+def _family_features(
+    fam: pd.DataFrame, per: pd.DataFrame, person_family, members_safe
+) -> dict[str, np.ndarray]:
+    """Assets, the commission's finding, the records' age and the settlement."""
+    n = len(fam)
 
     def fam_col(column, default=0.0) -> np.ndarray:
         if column not in fam:
             return np.full(n, default, dtype=float)
         return pd.to_numeric(fam[column], errors="coerce").astype(float).fillna(default).to_numpy()
 
-    out |= {
+    out = {
         "dwellings_owned": fam_col("dwellings_owned"),
         "vehicles_owned": fam_col("vehicles_owned"),
         "land_ha": fam_col("land_ha"),
@@ -255,10 +279,7 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
         out["record_age_quarters"] = np.zeros(n)
     settlement = fam["settlement_type"] if "settlement_type" in fam else pd.Series(pd.NA, index=fam.index)
     out["settlement_type"] = settlement.astype(object).where(settlement.notna(), None).to_numpy()
-    frame = pd.DataFrame(out)
-    frame["settlement_type"] = frame["settlement_type"].astype(object)
-    frame["law_refusal_reason"] = frame["law_refusal_reason"].astype(object)
-    return frame[list(FEATURE_NAMES)]
+    return out
 
 
 def size_band(members) -> np.ndarray:

@@ -130,6 +130,15 @@ def binary_metrics(y_true, prob, y_pred, poorest=None, sample_weight=None) -> di
     return _Scorer(y_true, prob, y_pred, poorest)(sample_weight)
 
 
+def percentile_interval(draws) -> tuple[float, float]:
+    """The 95% percentile interval of bootstrap draws (non-finite draws left out; NaNs when none is left)."""
+    v = np.asarray(draws, dtype=float)
+    finite = v[np.isfinite(v)]
+    if not len(finite):
+        return (np.nan, np.nan)
+    return (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
+
+
 def bootstrap_intervals(
     y_true, prob, y_pred, poorest=None, groups=None, n_boot: int = 200, seed: int = 0
 ) -> dict[str, tuple[float, float]]:
@@ -147,15 +156,7 @@ def bootstrap_intervals(
         counts = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)
         for k, v in scorer(counts[codes]).items():
             draws[k].append(v)
-    out = {}
-    for k, v in draws.items():
-        v = np.asarray(v, dtype=float)
-        finite = v[np.isfinite(v)]
-        out[k] = (
-            (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
-            if len(finite)
-            else (np.nan, np.nan)
-        )
+    out = {k: percentile_interval(v) for k, v in draws.items()}
     return out
 
 
@@ -193,15 +194,7 @@ def paired_bootstrap(
             draws["second"][k].append(b[k])
             draws["difference"][k].append(b[k] - a[k])
     for part, by_metric in draws.items():
-        ci = {}
-        for k, v in by_metric.items():
-            v = np.asarray(v, dtype=float)
-            finite = v[np.isfinite(v)]
-            ci[k] = (
-                (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
-                if len(finite)
-                else (np.nan, np.nan)
-            )
+        ci = {k: percentile_interval(v) for k, v in by_metric.items()}
         out[f"{part}_ci"] = ci
     return out
 

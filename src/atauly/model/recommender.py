@@ -14,12 +14,12 @@ from atauly.i18n import Translator
 from atauly.registry import Registry
 
 from .data import prepare, prepared_columns
+from .estimators import forest_of
 from .explain import SMALL_BATCH, PathContributions, Reason, top_reasons
 from .features import family_features
 from .ingest import OTHER
 from .metrics import threshold_for_budget
 from .store import ModelStore, StoredModel
-from .train import forest_of
 
 #: Rows explained at a time: the decision paths of 10,000 rows through a forest take ~100 MB.
 REASON_CHUNK = 10_000

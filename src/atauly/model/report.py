@@ -1,4 +1,5 @@
-"""The training report (self-contained HTML with charts) and the model card (Markdown and HTML).
+"""The training report (self-contained HTML with charts), and the tables and texts it shares with the
+model card (:mod:`atauly.model.card`).
 
 The card follows the spirit of the EU AI Act's technical documentation for high-risk systems (Annex IV):
 intended purpose and its limits, data, metrics with intervals, fairness, human oversight, known failure
@@ -12,12 +13,9 @@ import html
 import io
 import math
 
-from markdown_it import MarkdownIt
-
 from atauly.registry.codes import REGION_BY_KATO
 
 from . import sections
-from .features import FEATURES
 from .metrics import METRIC_NAMES
 from .population import POPULATION_HEADER, population_rows, population_text
 
@@ -44,7 +42,7 @@ LABELS = {
 }
 
 
-def _fmt(value) -> str:
+def fmt(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value:.3f}"
@@ -69,9 +67,9 @@ def metrics_rows(split: dict, reference: str) -> list[list[str]]:
         ci = result.get(f"vs_{reference}_ci", {})
         cells = [name]
         for metric in METRIC_NAMES:
-            text = _fmt(values[metric])
+            text = fmt(values[metric])
             if metric in ci and not math.isnan(ci[metric][0]):
-                text += f" [{_fmt(ci[metric][0])}, {_fmt(ci[metric][1])}]"
+                text += f" [{fmt(ci[metric][0])}, {fmt(ci[metric][1])}]"
             cells.append(text)
         rows.append(cells)
     return rows
@@ -84,7 +82,7 @@ def _html_table(header: list[str], rows: list[list[str]], caption: str = "") -> 
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c).replace("|", "/") for c in r) + " |" for r in rows]
     return "\n".join(lines)
@@ -205,8 +203,8 @@ def report_html(meta: dict) -> str:
         [
             r["trees"],
             r["max_depth"],
-            _fmt(r["cv_roc_auc"]),
-            _fmt(r["cv_roc_auc_se"]),
+            fmt(r["cv_roc_auc"]),
+            fmt(r["cv_roc_auc_se"]),
             f"{r['fit_seconds']:.2f}",
             f"{r['rows_per_second']:,.0f}",
             "✓" if r["chosen"] else "",
@@ -232,10 +230,10 @@ def report_html(meta: dict) -> str:
                 [
                     r["group"],
                     r["families"],
-                    _fmt(r["accuracy"]),
-                    _fmt(r["exclusion_error"]),
-                    _fmt(r["inclusion_error"]),
-                    _fmt(r["selection_rate"]),
+                    fmt(r["accuracy"]),
+                    fmt(r["exclusion_error"]),
+                    fmt(r["inclusion_error"]),
+                    fmt(r["selection_rate"]),
                 ]
                 for r in rows
             ]
@@ -259,13 +257,13 @@ def new_families_text(split: dict) -> str:
         return ""
     text = (
         f"Most test families also applied in training quarters; on the {new['rows']:,} that never did, "
-        f"accuracy vs the labels is {_fmt(new['vs_labels']['accuracy'])}, exclusion error "
-        f"{_fmt(new['vs_labels']['exclusion_error'])}, inclusion error {_fmt(new['vs_labels']['inclusion_error'])}"
+        f"accuracy vs the labels is {fmt(new['vs_labels']['accuracy'])}, exclusion error "
+        f"{fmt(new['vs_labels']['exclusion_error'])}, inclusion error {fmt(new['vs_labels']['inclusion_error'])}"
     )
     if "vs_truth" in new:
         text += (
-            f"; vs true need: exclusion {_fmt(new['vs_truth']['exclusion_error'])}, inclusion "
-            f"{_fmt(new['vs_truth']['inclusion_error'])}"
+            f"; vs true need: exclusion {fmt(new['vs_truth']['exclusion_error'])}, inclusion "
+            f"{fmt(new['vs_truth']['inclusion_error'])}"
         )
     return text + "."
 
@@ -275,10 +273,10 @@ def matched_text(metrics: dict) -> str:
     if not m:
         return ""
     return (
-        f"Against true need, at the threshold ({_fmt(m['threshold'])}) where the model's inclusion error matches "
-        f"the law on recorded data alone ({_fmt(m['law_on_recorded_inclusion_error'])}; chosen on the calibration "
-        f"families): exclusion error {_fmt(m['model_exclusion_error'])} for the model vs "
-        f"{_fmt(m['law_on_recorded_exclusion_error'])} for the rule, inclusion {_fmt(m['model_inclusion_error'])} — a "
+        f"Against true need, at the threshold ({fmt(m['threshold'])}) where the model's inclusion error matches "
+        f"the law on recorded data alone ({fmt(m['law_on_recorded_inclusion_error'])}; chosen on the calibration "
+        f"families): exclusion error {fmt(m['model_exclusion_error'])} for the model vs "
+        f"{fmt(m['law_on_recorded_exclusion_error'])} for the rule, inclusion {fmt(m['model_inclusion_error'])} — a "
         f"relative reduction of exclusion error of "
         f"{'n/a' if m['relative_exclusion_reduction'] != m['relative_exclusion_reduction'] else format(m['relative_exclusion_reduction'], '.1%')} "
         f"(issue 4's target: ≥ 30% at "
@@ -292,9 +290,9 @@ def _ci_text(entry: dict | None, signed: bool = False) -> str:
         return "–"
     value = entry["value"] + 0.0  # no "-0.000"
     lo, hi = entry.get("ci") or (None, None)
-    text = f"{value:+.3f}" if signed else _fmt(value)
+    text = f"{value:+.3f}" if signed else fmt(value)
     if lo is not None and hi is not None:
-        text += f" [{lo + 0.0:+.3f}, {hi + 0.0:+.3f}]" if signed else f" [{_fmt(lo)}, {_fmt(hi)}]"
+        text += f" [{lo + 0.0:+.3f}, {hi + 0.0:+.3f}]" if signed else f" [{fmt(lo)}, {fmt(hi)}]"
     return text
 
 
@@ -394,7 +392,7 @@ def retrain_markdown(meta: dict) -> list[str]:
     header, rows = retrain_rows(meta)
     lines = ["## Learning from officers' corrections", ""]
     lines += [f"- {t}" for t in text["how"]] + [""]
-    lines += [_md_table(header, rows), ""]
+    lines += [md_table(header, rows), ""]
     lines += ["### Selection bias", ""]
     lines += [f"- {t}" for t in text["bias"]] + ["", "Measured on the training data:", ""]
     lines += [f"- {t}" for t in text["measured"] + text["notes"]] + [""]
@@ -419,181 +417,3 @@ def retrain_html(meta: dict) -> str:
         + "<p>Measured on the training data:</p>"
         + items(text["measured"] + text["notes"])
     )
-
-
-def model_card_markdown(meta: dict) -> str:
-    metrics = meta["metrics"]
-    primary = metrics["splits"][metrics["primary_split"]]
-    header = ["model", *(LABELS[m] for m in METRIC_NAMES)]
-    gate = metrics["quality_gate"]
-    registry = meta["kind"] == "registry"
-    params = meta["params"]
-    if params.get("search_mode") == "forest":
-        model_lines = [
-            f"- `RandomForestClassifier`: {params['trees']} trees, class weight {params.get('class_weight')}, "
-            f"min samples per leaf {params['min_samples_leaf']}, max features {params.get('max_features')}; "
-            "chosen by grouped, stratified cross-validation on the training part (best mean ROC-AUC; see *Model "
-            "selection*).",
-            f"- Probabilities calibrated: {params.get('calibration', 'on held-out families')}.",
-        ]
-    else:
-        model_lines = [
-            f"- `RandomForestClassifier`: {params['trees']} trees, max depth {params['max_depth']}, "
-            f"min samples per leaf {params['min_samples_leaf']}; chosen by {params['cv_folds']}-fold "
-            "group-aware cross-validation (the smallest forest within one standard error of the best ROC-AUC).",
-            "- Probabilities calibrated (isotonic regression on held-out families).",
-        ]
-    lines = [
-        f"# Model card: {meta['name']}@{meta['version']}",
-        "",
-        f"*Generated by Atauly {meta['code_version']} on {meta['created']}. Artifact SHA-256 `{meta['sha256']}`; "
-        f"training data SHA-256 `{meta['training']['data_sha256']}`.*",
-        "",
-        "## Intended use",
-        "",
-        "- **Advisory only.** The model recommends whether a family is entitled to targeted social assistance (ASP); "
-        "the akimat officer decides. The law (`atauly.law`) is shown beside it with its own result and trace. "
-        "A model score is never evidence against a person and never a reason on its own to refuse.",
-        "- For ranking and prioritising applications and proactive offers, and for statistics on the pilot.",
-        "- **Not for:** automatic refusal, sanctions, fraud accusations, or any family outside the population it was "
-        "trained on without a new evaluation.",
-        "",
-        "## Model",
-        "",
-        *model_lines,
-        f"- Threshold {metrics['threshold']['value']:.3f}: {metrics['threshold']['policy']}.",
-        f"- Quality gate: **{'passed' if gate['passed'] else 'FAILED'}** ({gate['reason']}).",
-        "",
-        "## Data",
-        "",
-        f"- Source: {meta['training']['source']}; {meta['training']['rows']:,} rows; target `{meta['target']}` "
-        f"({meta['training']['positive_share']:.1%} positive).",
-    ]
-    if registry:
-        lines += [
-            "- Labels are **past officer decisions**, not the truth: officers' errors and the law's blind spots "
-            "(hidden informal income, stale records) are in them, and the model learns them.",
-            "- Retrained on the decided cases of the casework database: see *Learning from officers' corrections* "
-            "for how, and for the selection bias of these labels."
-            if meta.get("retrain")
-            else "- The registry is synthetic (`atauly registry generate`): relations in it are documented assumptions "
-            "(docs/synthetic-data.md), so these metrics say how the pipeline behaves, not how it will do on real data.",
-            "",
-            "### Features",
-            "",
-            _md_table(["feature", "why"], [[f.name, f.reason] for f in FEATURES]),
-            "",
-            "Not features: sex, exact age of the head, region, district, IIN, names (sex of the head, region, "
-            "settlement, disability and family size are used only in the fairness audit below).",
-        ]
-    else:
-        lines += [
-            f"- Features ({len(meta['features']['numeric'])} numeric, {len(meta['features']['categorical'])} "
-            f"categorical): {', '.join(meta['features']['numeric'] + meta['features']['categorical'])}.",
-            f"- Group column: {meta['training'].get('group') or 'none (rows are independent)'}.",
-        ]
-    lines += ["", "## Metrics", ""]
-    for split_name, split in metrics["splits"].items():
-        lines += [f"### {split_name.title()} split — {split['description']}", ""]
-        lines += [
-            f"{split['train_rows']:,} training rows, {split['test_rows']:,} test rows. Random forest with 95% "
-            "bootstrap intervals (families resampled together).",
-            "",
-        ]
-        lines += ["vs the labels:", "", _md_table(header, metrics_rows(split, "labels")), ""]
-        truth = metrics_rows(split, "truth")
-        if truth:
-            lines += ["vs true need:", "", _md_table(header, truth), ""]
-        if new_families_text(split):
-            lines += [new_families_text(split), ""]
-    if matched_text(metrics):
-        lines += [matched_text(metrics), ""]
-    lines += sections.markdown(metrics)
-    if metrics.get("population"):
-        lines += ["### Over the whole population", ""]
-        for text in population_text(metrics["population"]):
-            lines += [text, ""]
-        lines += [_md_table(POPULATION_HEADER, population_rows(metrics["population"])), ""]
-    lines += retrain_markdown(meta)
-    audit = metrics.get("fairness", {})
-    if audit:
-        lines += ["## Fairness", ""]
-        for ref, tables in audit.items():
-            for col, rows in tables.items():
-                lines += [f"By {col.replace('_', ' ')} ({ref.replace('_', ' ')}):", ""]
-                lines += [
-                    _md_table(
-                        [
-                            "group",
-                            "families",
-                            "accuracy",
-                            "exclusion err. [95%]",
-                            "inclusion err.",
-                            "selected",
-                        ],
-                        [
-                            [
-                                r["group"],
-                                r["families"],
-                                _fmt(r["accuracy"]),
-                                f"{_fmt(r['exclusion_error'])} [{_fmt(r.get('exclusion_error_lo'))}, {_fmt(r.get('exclusion_error_hi'))}]",
-                                _fmt(r["inclusion_error"]),
-                                _fmt(r["selection_rate"]),
-                            ]
-                            for r in rows
-                        ],
-                    ),
-                    "",
-                ]
-    lines += [
-        "## Human oversight",
-        "",
-        "- Built now: `atauly model recommend` shows the law's result and trace, the probability and the top "
-        "reasons side by side, and says that the officer decides.",
-        "- In the casework service (docs/service.md): the recommendation is shown beside the law's result "
-        "and trace and labelled advisory; departing from it requires a reason code from a fixed list; "
-        "statistics report agreement and overrides by reason, district and model version; a supervisor "
-        "can switch a district or a region to the law alone at once; 'blind mode' makes the officer record "
-        "an assessment before the recommendation is shown; every read and decision is in the audit trail.",
-        "- Learning from corrections: `atauly model retrain --from-db` trains a challenger on officers' "
-        "decisions and compares it with the champion on the same held-out decisions; it is promoted only "
-        "by an explicit `atauly model promote`.",
-        "",
-        "## Limitations and known failure modes",
-        "",
-    ]
-    if registry:
-        h = primary["models"]
-        rf, rec = h.get("random_forest", {}), h.get("law_on_recorded_data", {})
-        if "vs_truth" in rf and "vs_truth" in rec:
-            lines.append(
-                f"- Against true need the forest's exclusion error is {_fmt(rf['vs_truth']['exclusion_error'])} and its inclusion "
-                f"error {_fmt(rf['vs_truth']['inclusion_error'])}; the law on recorded data alone: "
-                f"{_fmt(rec['vs_truth']['exclusion_error'])} and {_fmt(rec['vs_truth']['inclusion_error'])}. Trained on officer "
-                "decisions, the model reproduces the law on declared data: it cannot see income nobody declared."
-            )
-        lines += [
-            "- Families whose records are stale (a job lost since) can be refused by the records; the model has only "
-            "the record's age to go on.",
-            "- Few examples of rare cases (sanctions, false information, large asset holdings): predictions there rest "
-            "on the law's features.",
-        ]
-    lines += [
-        "- Trained on past decisions, it inherits their selection: families who never applied are not in the "
-        "training data (relevant to the proactive scan).",
-        "- Calibration holds for the population it was calibrated on; recheck after any change of the law or of "
-        "the data sources (data drift).",
-        "",
-        "## Reproducibility",
-        "",
-        f"Code version {meta['code_version']}; parameters `{ {k: meta['params'][k] for k in ('trees', 'max_depth', 'seed')} }`; "
-        f"training took {meta['timings'].get('total_seconds', 0):.0f} s.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def model_card_html(markdown: str, title: str) -> str:
-    # Raw HTML is off: column names and group values from a user's table must not become markup.
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>{STYLE}</style></head><body>{body}</body></html>"""

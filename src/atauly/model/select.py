@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,13 @@ from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
 from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+from .estimators import forest
+
+if TYPE_CHECKING:
+    from .data import Dataset
+    from .train import TrainConfig
 
 #: The search space (docs/model.md). Depth is left free: leaf size and feature sampling regularise.
 CLASS_WEIGHTS = (None, "balanced", "balanced_subsample")
@@ -200,3 +207,51 @@ def fit_crossfitted(make, X: pd.DataFrame, y, cv, oof=None):
 
 def clone_factory(estimator):
     return lambda: clone(estimator)
+
+
+def grid_search(ds: Dataset, config: TrainConfig, progress=None) -> tuple[dict, list[dict]]:
+    """Trees × depth by group-aware CV ROC-AUC on a subsample; returns (chosen, table)."""
+    rng = np.random.default_rng(config.seed)
+    idx = np.arange(len(ds))
+    if len(ds) > config.search_rows:
+        codes, uniques = pd.factorize(ds.groups)
+        keep_groups = rng.permutation(len(uniques))[
+            : max(int(len(uniques) * config.search_rows / len(ds)), 1)
+        ]
+        idx = np.flatnonzero(np.isin(codes, keep_groups))
+    sub = ds.take(idx)
+    folds = min(config.cv_folds, len(np.unique(sub.groups)))
+    cv = list(GroupKFold(n_splits=folds).split(sub.X, sub.y, groups=sub.groups))
+    table = []
+    for trees in config.trees:
+        for depth in config.depths:
+            scores, fit_s, rate = [], [], []
+            for train, test in cv:
+                model = forest(ds.numeric, ds.categorical, trees, depth, config)
+                t0 = time.perf_counter()
+                model.fit(sub.X.iloc[train], sub.y[train])
+                fit_s.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                prob = model.predict_proba(sub.X.iloc[test])[:, 1]
+                rate.append(len(test) / max(time.perf_counter() - t0, 1e-9))
+                y_test = sub.y[test]
+                scores.append(roc_auc_score(y_test, prob) if len(np.unique(y_test)) == 2 else np.nan)
+            table.append(
+                {
+                    "trees": trees,
+                    "max_depth": depth,
+                    "cv_roc_auc": float(np.nanmean(scores)),
+                    "cv_roc_auc_se": float(np.nanstd(scores) / np.sqrt(len(scores))),
+                    "fit_seconds": float(np.mean(fit_s)),
+                    "rows_per_second": float(np.mean(rate)),
+                    "cost": trees * depth,
+                }
+            )
+            if progress:
+                progress(1)
+    best = max(table, key=lambda r: r["cv_roc_auc"])
+    good = [r for r in table if r["cv_roc_auc"] >= best["cv_roc_auc"] - best["cv_roc_auc_se"]]
+    chosen = min(good, key=lambda r: (r["cost"], -r["cv_roc_auc"]))
+    for r in table:
+        r["chosen"] = r is chosen
+    return {"trees": chosen["trees"], "max_depth": chosen["max_depth"]}, table

@@ -28,30 +28,24 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV, calibration_curve
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.model_selection import GroupShuffleSplit
 
 from . import gate as gates
 from . import select
 from . import threshold as threshold_policies
 from .data import Dataset
+from .estimators import baseline_models, calibrate, forest
+from .evaluation import (
+    evaluate_predictions,
+    fairness_audit,
+    matched_to_law_on_recorded,
+    population_figures,
+    with_truth_check,
+)
 from .metrics import (
-    binary_metrics,
-    bootstrap_intervals,
-    fairness,
-    inclusion_error,
-    poorest_quintile,
-    threshold_at_inclusion,
     threshold_for_exclusion,
 )
-from .population import evaluate_population, gate_check
+from .population import gate_check
 
 PRIMARY = "random_forest"
 
@@ -102,118 +96,9 @@ class TrainResult:
 
 
 # -- estimators --------------------------------------------------------------------------------------
-def tree_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    """Numbers as they are (forests handle missing values); categories as ordinal codes, unknown and
-    missing as -1. Output columns keep the input names, numbers first."""
-    return ColumnTransformer(
-        [
-            ("num", "passthrough", list(numeric)),
-            (
-                "cat",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
-                ),
-                list(categorical),
-            ),
-        ],
-        verbose_feature_names_out=False,
-    )
-
-
-def linear_preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    return ColumnTransformer(
-        [
-            (
-                "num",
-                Pipeline(
-                    [
-                        ("impute", SimpleImputer(strategy="median", add_indicator=True)),
-                        ("scale", StandardScaler()),
-                    ]
-                ),
-                list(numeric),
-            ),
-            (
-                "cat",
-                Pipeline(
-                    [
-                        ("impute", SimpleImputer(strategy="constant", fill_value="(missing)")),
-                        ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20)),
-                    ]
-                ),
-                list(categorical),
-            ),
-        ]
-    )
-
-
-def forest(numeric, categorical, trees: int, depth: int | None, config: TrainConfig, **params) -> Pipeline:
-    """The forest pipeline; ``params`` (class_weight, min_samples_leaf, max_features) override the
-    configuration's."""
-    settings = {
-        "min_samples_leaf": config.min_samples_leaf,
-        "max_features": config.max_features,
-        "class_weight": None,
-    } | params
-    return Pipeline(
-        [
-            ("prep", tree_preprocessor(numeric, categorical)),
-            (
-                "forest",
-                RandomForestClassifier(
-                    n_estimators=trees,
-                    max_depth=depth,
-                    n_jobs=config.n_jobs,
-                    random_state=config.seed,
-                    **settings,
-                ),
-            ),
-        ]
-    )
-
-
-def baseline_models(
-    numeric, categorical, config: TrainConfig, X: pd.DataFrame | None = None
-) -> dict[str, Pipeline]:
-    """Logistic regression and gradient boosting. Boosting takes categories natively up to 255 levels;
-    a column with more (an identifier left in a user's table, say) is passed to it as ordinal codes."""
-    cardinality = {c: (X[c].nunique() if X is not None else 0) for c in categorical}
-    cat_mask = [False] * len(numeric) + [cardinality[c] < 255 for c in categorical]
-    return {
-        "logistic_regression": Pipeline(
-            [("prep", linear_preprocessor(numeric, categorical)), ("model", LogisticRegression(max_iter=500))]
-        ),
-        "gradient_boosting": Pipeline(
-            [
-                ("prep", tree_preprocessor(numeric, categorical)),
-                (
-                    "model",
-                    HistGradientBoostingClassifier(
-                        categorical_features=cat_mask if any(cat_mask) else None, random_state=config.seed
-                    ),
-                ),
-            ]
-        ),
-    }
 
 
 #: Rows of the rarer class needed for isotonic calibration (below: Platt's sigmoid, two parameters).
-MIN_ISOTONIC_CLASS = 100
-
-
-def calibrate(model: Pipeline, X: pd.DataFrame, y: np.ndarray) -> CalibratedClassifierCV:
-    """Isotonic calibration on held-out rows; sigmoid when there are too few of them, or too few of the
-    rarer class: with a few dozen entitled families (the verification sample of a small registry) the
-    isotonic steps jump to 0 and 1 and the forecasts built on them overstate (issue 15)."""
-    rarer = min(int(np.sum(y)), int(len(y) - np.sum(y)))
-    method = "isotonic" if len(y) >= 2000 and rarer >= MIN_ISOTONIC_CLASS else "sigmoid"
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X, y)
-
-
-def forest_of(model: CalibratedClassifierCV) -> Pipeline:
-    """The fitted forest pipeline inside a calibrated model."""
-    inner = model.estimator
-    return inner.estimator if isinstance(inner, FrozenEstimator) else inner
 
 
 # -- splits ------------------------------------------------------------------------------------------
@@ -235,68 +120,7 @@ def splits(ds: Dataset, config: TrainConfig) -> dict[str, tuple[np.ndarray, np.n
 
 
 # -- grid search ------------------------------------------------------------------------------------
-def search(ds: Dataset, config: TrainConfig, progress=None) -> tuple[dict, list[dict]]:
-    """Trees × depth by group-aware CV ROC-AUC on a subsample; returns (chosen, table)."""
-    rng = np.random.default_rng(config.seed)
-    idx = np.arange(len(ds))
-    if len(ds) > config.search_rows:
-        codes, uniques = pd.factorize(ds.groups)
-        keep_groups = rng.permutation(len(uniques))[
-            : max(int(len(uniques) * config.search_rows / len(ds)), 1)
-        ]
-        idx = np.flatnonzero(np.isin(codes, keep_groups))
-    sub = ds.take(idx)
-    folds = min(config.cv_folds, len(np.unique(sub.groups)))
-    cv = list(GroupKFold(n_splits=folds).split(sub.X, sub.y, groups=sub.groups))
-    table = []
-    for trees in config.trees:
-        for depth in config.depths:
-            scores, fit_s, rate = [], [], []
-            for train, test in cv:
-                model = forest(ds.numeric, ds.categorical, trees, depth, config)
-                t0 = time.perf_counter()
-                model.fit(sub.X.iloc[train], sub.y[train])
-                fit_s.append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                prob = model.predict_proba(sub.X.iloc[test])[:, 1]
-                rate.append(len(test) / max(time.perf_counter() - t0, 1e-9))
-                y_test = sub.y[test]
-                scores.append(roc_auc_score(y_test, prob) if len(np.unique(y_test)) == 2 else np.nan)
-            table.append(
-                {
-                    "trees": trees,
-                    "max_depth": depth,
-                    "cv_roc_auc": float(np.nanmean(scores)),
-                    "cv_roc_auc_se": float(np.nanstd(scores) / np.sqrt(len(scores))),
-                    "fit_seconds": float(np.mean(fit_s)),
-                    "rows_per_second": float(np.mean(rate)),
-                    "cost": trees * depth,
-                }
-            )
-            if progress:
-                progress(1)
-    best = max(table, key=lambda r: r["cv_roc_auc"])
-    good = [r for r in table if r["cv_roc_auc"] >= best["cv_roc_auc"] - best["cv_roc_auc_se"]]
-    chosen = min(good, key=lambda r: (r["cost"], -r["cv_roc_auc"]))
-    for r in table:
-        r["chosen"] = r is chosen
-    return {"trees": chosen["trees"], "max_depth": chosen["max_depth"]}, table
-
-
 # -- evaluation --------------------------------------------------------------------------------------
-def evaluate_predictions(ds: Dataset, prob, recommended, n_boot: int, seed: int) -> dict:
-    """Metrics vs the labels (and vs true need when known), with bootstrap intervals when n_boot."""
-    poorest = poorest_quintile(ds.income) if ds.income is not None else None
-    out = {"vs_labels": binary_metrics(ds.y, prob, recommended, poorest)}
-    if n_boot:
-        out["vs_labels_ci"] = bootstrap_intervals(ds.y, prob, recommended, poorest, ds.groups, n_boot, seed)
-    if ds.truth is not None:
-        out["vs_truth"] = binary_metrics(ds.truth, prob, recommended, poorest)
-        if n_boot:
-            out["vs_truth_ci"] = bootstrap_intervals(
-                ds.truth, prob, recommended, poorest, ds.groups, n_boot, seed
-            )
-    return out
 
 
 def policy_of(config: TrainConfig) -> tuple[str, float | None]:
@@ -447,111 +271,38 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     train_idx, test_idx, _ = all_splits[primary]
     if len(np.unique(ds.y[train_idx])) < 2:
         raise ValueError("the training part has a single class; a classifier needs both")
-    unobserved = [c for c in ds.X.columns if ds.X[c].iloc[train_idx].isna().all()]
-    notes = list(ds.notes)
-    if unobserved:
-        notes.append(
-            f"{len(unobserved)} column(s) have no observed value in the training part ({', '.join(map(repr, unobserved[:10]))}): "
-            "the forest cannot use them"
-        )
+    notes = list(ds.notes) + _unobserved_note(ds, train_idx)
 
     params, table = None, []
     if config.search_mode == "grid":
         step("search")
         t0 = time.perf_counter()
-        params, table = search(ds.take(train_idx), config)
+        params, table = select.grid_search(ds.take(train_idx), config)
         timings["search_seconds"] = time.perf_counter() - t0
 
     results: dict[str, dict] = {}
-    chosen_model = None
-    threshold, policy = 0.5, ""
-    primary_predictions = None
-    matched = None
-    rivals: dict[str, tuple] = {}
-    fitted_params = params
+    chosen = None
     for split_name, (tr, te, description) in all_splits.items():
-        model, thr, pol, held, split_table, fitted, fit_seconds = _fit_split(
-            ds, tr, params, config, step, split_name
-        )
-        test = ds.take(te)
-        t0 = time.perf_counter()
-        prob = model.predict_proba(test.X)[:, 1]
-        predict_seconds = time.perf_counter() - t0
-        recommended = prob >= thr
-        step(f"evaluate {split_name}")
-        models = {PRIMARY: evaluate_predictions(test, prob, recommended, config.n_boot, config.seed)}
-        models[PRIMARY]["threshold"] = thr
-        if split_name == "time":
-            # Most families in the latest quarter applied before: report the families never seen too.
-            new = ~pd.Series(test.groups).isin(pd.unique(ds.groups[tr])).to_numpy()  # hashed, not O(n·m)
-            models[PRIMARY]["new_families"] = {
-                "rows": int(new.sum()),
-                **evaluate_predictions(
-                    test.take(np.flatnonzero(new)), prob[new], recommended[new], 0, config.seed
-                ),
-            }
-        split_result = {
-            "description": description,
-            "train_rows": int(len(tr)),
-            "test_rows": int(len(te)),
-            "test_positive_share": float(test.y.mean()),
-            "fit_seconds": fit_seconds,
-            "predict_rows_per_second": len(te) / max(predict_seconds, 1e-9),
-            "models": models,
-            "forest_params": fitted,
-        }
-        if split_table is not None:
-            split_result["search"] = split_table
-        base_predictions = {}
-        if config.baselines:
-            step(f"baselines {split_name}")
-            base_results, base_predictions = _baselines(ds, held, test, config)
-            models.update(base_results)
-            failed = {k: v["failed"] for k, v in base_results.items() if "failed" in v}
-            if failed:
-                split_result["failed_baselines"] = failed
-            for name, rule in test.rules.items():
-                models[name] = evaluate_predictions(test, None, rule, config.n_boot, config.seed)
-        results[split_name] = split_result
+        run = _run_split(ds, split_name, tr, te, description, params, config, step)
+        results[split_name] = run.result
         if split_name == primary:
-            chosen_model, threshold, policy = model, thr, pol
-            timings["fit_seconds"] = fit_seconds
-            primary_predictions = (test, prob, recommended)
-            rivals = dict(base_predictions) | {
-                k: (None, v) for k, v in test.rules.items() if k in same_data_rules(ds)
-            }
-            fitted_params = fitted
-            if split_table is not None:
-                table = split_table
-            if held["kind"] == "holdout":
-                cal = held["cal"]
-                matched = _matched_to_law_on_recorded(cal, model.predict_proba(cal.X)[:, 1], test, prob)
+            chosen = run
+            timings["fit_seconds"] = run.fit_seconds
+            if run.split_table is not None:
+                table = run.split_table
 
-    test, prob, recommended = primary_predictions
+    test, prob, recommended = chosen.test, chosen.prob, chosen.recommended
+    rivals = dict(chosen.base_predictions) | {
+        k: (None, v) for k, v in test.rules.items() if k in same_data_rules(ds)
+    }
+    matched = None
+    if chosen.held["kind"] == "holdout":
+        cal = chosen.held["cal"]
+        matched = matched_to_law_on_recorded(cal, chosen.model.predict_proba(cal.X)[:, 1], test, prob)
     step("compare")
     comparison = gates.compare(test.y, test.groups, (prob, recommended), rivals, config.n_boot, config.seed)
     step("fairness")
-    poorest = poorest_quintile(test.income) if test.income is not None else None
-    audit = {}
-    if test.audit.shape[1]:
-        audit["vs_labels"] = _records(
-            fairness(
-                test.y, recommended, test.audit, config.fairness_boot, config.seed, test.groups, prob, poorest
-            )
-        )
-        if test.truth is not None:
-            audit["vs_truth"] = _records(
-                fairness(
-                    test.truth,
-                    recommended,
-                    test.audit,
-                    config.fairness_boot,
-                    config.seed,
-                    test.groups,
-                    prob,
-                    poorest,
-                )
-            )
+    audit = fairness_audit(test, prob, recommended, config.fairness_boot, config.seed)
     frac_pos, mean_pred = calibration_curve(test.y, prob, n_bins=10, strategy="quantile")
     headline = results[primary]["models"][PRIMARY]["vs_labels"]
     gate = gates.quality_gate(
@@ -561,34 +312,20 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         config.min_roc_auc,
         config.min_balanced_accuracy,
     )
-    policy_name, policy_value = policy_of(config)
     step("population")
     population = population_figures(ds, test, prob, recommended, config.n_boot, config.seed)
     gate = with_truth_check(gate, gate_check(population))
-    metrics = {
-        "primary_split": primary,
+    metrics = _metrics(ds, config, chosen, primary, results, table, train_idx, test_idx)
+    metrics |= {
         "matched_operating_point": matched,
-        "splits": results,
-        "headline": headline,
-        "threshold": {
-            "value": threshold,
-            "policy": policy,
-            "rule": policy_name,
-            "rule_value": policy_value,
-            "recommended_share_on_test": float(np.mean(recommended)),
-        },
-        "search_mode": config.search_mode,
-        "search": table,
         "comparison": comparison,
         "fairness": audit,
         "calibration_curve": {"mean_predicted": mean_pred.tolist(), "fraction_positive": frac_pos.tolist()},
-        "calibration_method": chosen_model.method,
-        "training_periods": sorted(set(ds.period[train_idx])) if ds.period is not None else [],
-        "test_periods": sorted(set(ds.period[test_idx])) if ds.period is not None else [],
         "quality_gate": gate,
         "population": population,
         "notes": notes,
     }
+    metrics = {k: metrics[k] for k in _METRICS_ORDER}  # metrics.json keeps its order
     if ds.ingestion:
         metrics["ingestion"] = {"columns": ds.ingestion, "format": ds.file_format}
     predictions = pd.DataFrame(
@@ -597,102 +334,138 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     if test.truth is not None:
         predictions["truth"] = test.truth
     config_out = {k: v for k, v in asdict(config).items() if k not in ("trees", "depths")}
-    params_out = {**config_out, **fitted_params}
-    return TrainResult(chosen_model, threshold, metrics, params_out, timings, predictions)
+    params_out = {**config_out, **chosen.fitted}
+    return TrainResult(chosen.model, chosen.threshold, metrics, params_out, timings, predictions)
 
 
-def _matched_to_law_on_recorded(cal: Dataset, prob_cal, test: Dataset, prob) -> dict | None:
-    """Issue 4's comparison vs true need: the model at the threshold where its inclusion error equals
-    that of the law on recorded data alone (chosen on the calibration families, applied to the test
-    set), and the relative reduction of exclusion error. None without true need or that baseline."""
-    rule = "law_on_recorded_data"
-    if test.truth is None or rule not in test.rules or cal.truth is None:
-        return None
-    target = inclusion_error(cal.truth, cal.rules[rule])
-    thr = threshold_at_inclusion(cal.truth, prob_cal, target)
-    model = binary_metrics(test.truth, prob, prob >= thr)
-    base = binary_metrics(test.truth, None, test.rules[rule])
-    reduction = (
-        1 - model["exclusion_error"] / base["exclusion_error"]
-        if base["exclusion_error"] > 0
-        else float("nan")
-    )
+_METRICS_ORDER = (
+    "primary_split",
+    "matched_operating_point",
+    "splits",
+    "headline",
+    "threshold",
+    "search_mode",
+    "search",
+    "comparison",
+    "fairness",
+    "calibration_curve",
+    "calibration_method",
+    "training_periods",
+    "test_periods",
+    "quality_gate",
+    "population",
+    "notes",
+)
+
+
+def _metrics(
+    ds: Dataset, config: TrainConfig, chosen, primary: str, results: dict, table, train_idx, test_idx
+) -> dict:
+    """The metrics' splits, headline, threshold, search and periods (the rest is added by :func:`train`)."""
+    policy_name, policy_value = policy_of(config)
     return {
-        "threshold": thr,
-        "model_exclusion_error": model["exclusion_error"],
-        "model_inclusion_error": model["inclusion_error"],
-        "law_on_recorded_exclusion_error": base["exclusion_error"],
-        "law_on_recorded_inclusion_error": base["inclusion_error"],
-        "relative_exclusion_reduction": reduction,
-        "target_reduction": 0.30,
-        "met": bool(reduction >= 0.30 and model["inclusion_error"] <= base["inclusion_error"]),
+        "primary_split": primary,
+        "splits": results,
+        "headline": results[primary]["models"][PRIMARY]["vs_labels"],
+        "threshold": {
+            "value": chosen.threshold,
+            "policy": chosen.policy,
+            "rule": policy_name,
+            "rule_value": policy_value,
+            "recommended_share_on_test": float(np.mean(chosen.recommended)),
+        },
+        "search_mode": config.search_mode,
+        "search": table,
+        "calibration_method": chosen.model.method,
+        "training_periods": sorted(set(ds.period[train_idx])) if ds.period is not None else [],
+        "test_periods": sorted(set(ds.period[test_idx])) if ds.period is not None else [],
     }
 
 
-def same_data_rule(view: str) -> str:
-    """The rule that sees the same data as the model: the law on recorded data for a model trained on the
-    recorded view, the law as applied (declared and verified snapshot) for one trained on applications. The
-    gate compares the model with that rule only: a rule that sees more than the model (the law as applied,
-    for a records-only model) is reported but is no fair rival."""
-    return "law_on_recorded_data" if view == "recorded" else "law_as_applied"
+def _unobserved_note(ds: Dataset, train_idx) -> list[str]:
+    unobserved = [c for c in ds.X.columns if ds.X[c].iloc[train_idx].isna().all()]
+    if not unobserved:
+        return []
+    return [
+        f"{len(unobserved)} column(s) have no observed value in the training part ({', '.join(map(repr, unobserved[:10]))}): "
+        "the forest cannot use them"
+    ]
 
 
-def population_figures(ds: Dataset, test: Dataset, prob, recommended, n_boot: int, seed: int) -> dict | None:
-    """Figures over every family of the population's quarter (population.py): the applications of that
-    quarter among ``test``, the model vs the law on the same data (``ds.view``) at equal coverage."""
-    pop = ds.population
-    rule = same_data_rule(ds.view)
-    if pop is None or test.period is None or rule not in test.rules:
-        return None
-    quarter = max(test.period)
-    rows = np.flatnonzero(test.period == quarter)
-    if len(rows) != int((ds.period == quarter).sum()):
-        return None  # only part of that quarter's applications is scored (a random split)
-    out = evaluate_population(
-        pop, test.groups[rows], prob[rows], recommended[rows], test.rules[rule][rows], rule, n_boot, seed
+@dataclass
+class _SplitRun:
+    """One split: the model fitted on its training part and its figures on its test part."""
+
+    result: dict
+    model: object
+    threshold: float
+    policy: str
+    held: dict
+    split_table: list | None
+    fitted: dict
+    fit_seconds: float
+    test: Dataset
+    prob: np.ndarray
+    recommended: np.ndarray
+    base_predictions: dict
+
+
+def _run_split(
+    ds: Dataset, split_name: str, tr, te, description: str, params, config: TrainConfig, step
+) -> _SplitRun:
+    model, thr, pol, held, split_table, fitted, fit_seconds = _fit_split(
+        ds, tr, params, config, step, split_name
     )
-    return {"quarter": str(quarter), **out}
-
-
-def with_truth_check(gate: dict, check: dict) -> dict:
-    """The gate also requires the model to do at least as well as the law on the same data against the
-    truth (population.gate_check)."""
-    out = {**gate, "truth_check": check}
-    if check.get("assessed") and not check["passed"]:
-        out["passed"] = False
-        out["reason"] = (
-            gate["reason"] + "; worse than the law on the same data against the truth: " + check["reason"]
-        )
-    return out
-
-
-def _records(tables: dict[str, pd.DataFrame]) -> dict[str, list[dict]]:
-    return {k: v.replace({np.nan: None}).to_dict(orient="records") for k, v in tables.items()}
-
-
-def evaluate_model(model, threshold: float, ds: Dataset, n_boot: int = 200, seed: int = 0) -> dict:
-    """Metrics of a stored model on a dataset (all rows), with intervals and the fairness audit."""
-    prob = model.predict_proba(ds.X)[:, 1]
-    recommended = prob >= threshold
-    poorest = poorest_quintile(ds.income) if ds.income is not None else None
-    out = {
-        "rows": len(ds),
-        "threshold": threshold,
-        "model": evaluate_predictions(ds, prob, recommended, n_boot, seed),
-    }
-    for name, rule in ds.rules.items():
-        out[name] = evaluate_predictions(ds, None, rule, n_boot, seed)
-    population = population_figures(ds, ds, prob, recommended, n_boot, seed)
-    if population is not None:
-        out["population"] = population
-    if ds.audit.shape[1]:
-        out["fairness"] = {
-            "vs_labels": _records(
-                fairness(ds.y, recommended, ds.audit, min(n_boot, 100), seed, ds.groups, prob, poorest)
-            )
+    test = ds.take(te)
+    t0 = time.perf_counter()
+    prob = model.predict_proba(test.X)[:, 1]
+    predict_seconds = time.perf_counter() - t0
+    recommended = prob >= thr
+    step(f"evaluate {split_name}")
+    models = {PRIMARY: evaluate_predictions(test, prob, recommended, config.n_boot, config.seed)}
+    models[PRIMARY]["threshold"] = thr
+    if split_name == "time":
+        # Most families in the latest quarter applied before: report the families never seen too.
+        new = ~pd.Series(test.groups).isin(pd.unique(ds.groups[tr])).to_numpy()  # hashed, not O(n·m)
+        models[PRIMARY]["new_families"] = {
+            "rows": int(new.sum()),
+            **evaluate_predictions(
+                test.take(np.flatnonzero(new)), prob[new], recommended[new], 0, config.seed
+            ),
         }
-        if ds.truth is not None:
-            out["fairness"]["vs_truth"] = _records(
-                fairness(ds.truth, recommended, ds.audit, min(n_boot, 100), seed, ds.groups, prob, poorest)
-            )
-    return out
+    split_result = {
+        "description": description,
+        "train_rows": int(len(tr)),
+        "test_rows": int(len(te)),
+        "test_positive_share": float(test.y.mean()),
+        "fit_seconds": fit_seconds,
+        "predict_rows_per_second": len(te) / max(predict_seconds, 1e-9),
+        "models": models,
+        "forest_params": fitted,
+    }
+    if split_table is not None:
+        split_result["search"] = split_table
+    base_predictions = {}
+    if config.baselines:
+        step(f"baselines {split_name}")
+        base_results, base_predictions = _baselines(ds, held, test, config)
+        models.update(base_results)
+        failed = {k: v["failed"] for k, v in base_results.items() if "failed" in v}
+        if failed:
+            split_result["failed_baselines"] = failed
+        for name, rule in test.rules.items():
+            models[name] = evaluate_predictions(test, None, rule, config.n_boot, config.seed)
+    return _SplitRun(
+        split_result,
+        model,
+        thr,
+        pol,
+        held,
+        split_table,
+        fitted,
+        fit_seconds,
+        test,
+        prob,
+        recommended,
+        base_predictions,
+    )

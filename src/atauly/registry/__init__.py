@@ -3,6 +3,7 @@
 This room imports nothing else of Atauly's.
 """
 
+from .arrow import code_indices
 from .codes import INCOME_SOURCES, REGION_BY_KATO, REGION_BY_KEY, REGIONS
 from .io import (
     Registry,
@@ -13,7 +14,7 @@ from .io import (
     resolve_view,
     write_registry,
 )
-from .validate import RegistryValidationError, ValidationReport, code_indices, validate
+from .validate import RegistryValidationError, ValidationReport, validate
 
 __all__ = [
     "INCOME_SOURCES",

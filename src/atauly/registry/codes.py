@@ -3,13 +3,14 @@
 KATO (Классификатор административно-территориальных объектов) codes are 9 digits; a region's code is
 its two-digit prefix followed by seven zeros, and a district's code starts with its region's prefix.
 The 20 regions are the 17 oblasts and 3 cities of republican significance in force since 8 Jun 2022
-(fact sheet §5.5). The full district catalogue belongs to the synthetic registry; here a district code
-is checked structurally (9 digits, the region's prefix, not the region code itself).
+(fact sheet §5.5). The district catalogue is below (its codes are generated, see ``District``); the
+validator checks a district code structurally (9 digits, the region's prefix, not the region code itself).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,137 @@ INCOME_SOURCES = (
     "loans",  # non-mortgage loans and microcredits received in the month
     "other",
 )
+
+
+# --- districts ------------------------------------------------------------------------------------------
+# The district catalogue: ≈200 districts. Real district KATO codes were not retrieved, so every code is
+# generated (the region's two-digit prefix, then the district's number) and marked synthetic; names are
+# real where the fact sheet's sources give them (docs/synthetic-data.md).
+
+#: Number of districts of each region, incl. cities of oblast significance (an estimate unless known).
+DISTRICT_COUNTS: dict[str, int] = {
+    "abai": 10,
+    "akmola": 10,
+    "aktobe": 10,
+    "almaty_region": 11,
+    "atyrau": 10,
+    "west_kazakhstan": 10,
+    "zhambyl": 10,
+    "zhetisu": 10,
+    "karaganda": 10,
+    "kostanay": 10,
+    "kyzylorda": 10,
+    "mangystau": 10,
+    "pavlodar": 10,
+    "north_kazakhstan": 10,
+    "turkestan": 17,
+    "ulytau": 5,
+    "east_kazakhstan": 10,
+    "astana": 5,
+    "almaty": 8,
+    "shymkent": 5,
+}
+#: Real district names (kk, ru, en) where the fact sheet's sources give them, in code order.
+DISTRICT_NAMES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "abai": (),
+    "akmola": (),
+    "aktobe": (),
+    "almaty_region": (),
+    "atyrau": (),
+    "west_kazakhstan": (),
+    "zhambyl": (),
+    "zhetisu": (),
+    "karaganda": (),
+    "kostanay": (),
+    "kyzylorda": (),
+    "mangystau": (),
+    "pavlodar": (),
+    "north_kazakhstan": (),
+    "turkestan": (),
+    "ulytau": (),
+    "east_kazakhstan": (),
+    "astana": (
+        ("Алматы ауданы", "район Алматы", "Almaty district"),
+        ("Байқоңыр ауданы", "район Байконыр", "Baikonyr district"),
+        ("Есіл ауданы", "район Есиль", "Yesil district"),
+        ("Сарыарқа ауданы", "район Сарыарка", "Saryarka district"),
+        ("Нұра ауданы", "район Нура", "Nura district"),
+    ),
+    "almaty": (
+        ("Алатау ауданы", "Алатауский район", "Alatau district"),
+        ("Алмалы ауданы", "Алмалинский район", "Almaly district"),
+        ("Әуезов ауданы", "Ауэзовский район", "Auezov district"),
+        ("Бостандық ауданы", "Бостандыкский район", "Bostandyk district"),
+        ("Жетісу ауданы", "Жетысуский район", "Zhetysu district"),
+        ("Медеу ауданы", "Медеуский район", "Medeu district"),
+        ("Наурызбай ауданы", "Наурызбайский район", "Nauryzbay district"),
+        ("Түрксіб ауданы", "Турксибский район", "Turksib district"),
+    ),
+    "shymkent": (
+        ("Абай ауданы", "Абайский район", "Abay district"),
+        ("Әл-Фараби ауданы", "Аль-Фарабийский район", "Al-Farabi district"),
+        ("Еңбекші ауданы", "Енбекшинский район", "Enbekshi district"),
+        ("Қаратау ауданы", "Каратауский район", "Karatau district"),
+        ("Тұран ауданы", "Туранский район", "Turan district"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class District:
+    kato: str
+    region_kato: str
+    name_kk: str
+    name_ru: str
+    name_en: str
+    synthetic: (
+        bool  # True when the code is generated (all codes: real district KATO codes were not retrieved)
+    )
+    name_is_real: bool = False
+
+
+@cache
+def _districts() -> tuple[District, ...]:
+    out: list[District] = []
+    for region in REGIONS:
+        names = DISTRICT_NAMES[region.key]
+        for k in range(DISTRICT_COUNTS[region.key]):
+            code = f"{region.prefix}{k + 1:02d}00000"
+            if k < len(names):
+                kk, ru, en = names[k]
+                out.append(District(code, region.kato, kk, ru, en, True, True))
+            else:
+                out.append(
+                    District(
+                        code,
+                        region.kato,
+                        f"{region.name_kk}, {k + 1}-аудан (синтетикалық)",
+                        f"{region.name_ru}, район {k + 1} (синтетический)",
+                        f"{region.name_en}, district {k + 1} (synthetic)",
+                        True,
+                    )
+                )
+    return tuple(out)
+
+
+@cache
+def _district_by_kato() -> dict[str, District]:
+    return {d.kato: d for d in _districts()}
+
+
+def districts() -> list[District]:
+    """Every district, region by region in KATO order: real names where known, else generated and marked."""
+    return list(_districts())
+
+
+def district_catalogue() -> dict[str, str]:
+    """District KATO code → its region's KATO code."""
+    return {d.kato: d.region_kato for d in _districts()}
+
+
+def district_name(kato: str, lang: str = "ru") -> str:
+    """A district's name in ``lang`` (ru, kk or en); an unknown code is returned as it is."""
+    d = _district_by_kato().get(kato)
+    if d is None:
+        return kato
+    return {"kk": d.name_kk, "en": d.name_en}.get(lang, d.name_ru)

@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .arrow import Keys
 from .schema import TABLES
-from .validate import Keys, RegistryValidationError, ValidationReport, drop_families, validate
+from .validate import RegistryValidationError, ValidationReport, drop_families, validate
 
 TABLE_NAMES = ("families", "persons", "incomes")
 

@@ -7,180 +7,22 @@ and the checks are vectorised so that a whole national registry is validated in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow import Keys, arrow_text, code_indices
 from .codes import REGION_BY_KATO
-from .iin import IIN_CODES, IIN_RULES, check_iin_codes, fixed_width_bytes, mask_iin
+from .iin import IIN_CODES, check_iin_codes, fixed_width_bytes
+from .problems import (
+    FATAL_RULES,
+    RULE_MESSAGES,
+    Collector,
+    RegistryValidationError,
+    ValidationReport,
+)
 from .schema import FAMILIES, INCOMES, PERSONS, TABLES, Column, Table
-
-PROBLEM_COLUMNS = ["table", "row_id", "family_id", "column", "value", "rule", "message"]
-
-RULE_MESSAGES = {
-    "missing_column": "required column is missing",
-    "required": "value is required",
-    "type_int": "must be a whole number",
-    "type_float": "must be a number",
-    "type_bool": "must be true/false (1/0)",
-    "type_date": "must be a date YYYY-MM-DD",
-    "type_month": "must be a month YYYY-MM",
-    "unknown_code": "value is not one of the allowed codes",
-    "unknown_region": "not a KATO code of one of the 20 regions",
-    "negative": "must not be negative",
-    "duplicate_id": "identifier appears more than once",
-    "duplicate_iin": "IIN appears more than once",
-    "unknown_family": "person belongs to no family in the families table",
-    "unknown_person": "income belongs to no person in the persons table",
-    "empty_family": "family has no members in the persons table",
-    "no_rows": "the table has a header but no rows",
-    "applicant_count": "family must have exactly one applicant",
-    "child_older_than_parent": "a child must be younger than the applicant and the spouse",
-    "birth_date_future": "date of birth is in the future",
-    "district_format": "district KATO code must be 9 digits",
-    "district_region_mismatch": "district KATO code does not start with its region's prefix",
-    "disability_group": "disability group must be 0, 1, 2 or 3",
-    **IIN_RULES,
-}
-
-
-#: Rules that no family can be blamed for: skipping families cannot fix them.
-FATAL_RULES = ("missing_column", "no_rows")
-
-
-class RegistryValidationError(ValueError):
-    """Raised when a registry has problems; carries the full report."""
-
-    def __init__(self, report: ValidationReport):
-        self.report = report
-        super().__init__(report.summary())
-
-
-@dataclass
-class ValidationReport:
-    problems: pd.DataFrame
-    #: Positions computed while validating, reused by the law: each person's family row, each income's
-    #: person row (-1 when unknown). Valid only for the tables as returned by ``validate``.
-    person_family: np.ndarray | None = None
-    income_person: np.ndarray | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.problems.empty
-
-    @property
-    def fatal(self) -> bool:
-        """Problems no family can be blamed for (a whole column missing, a table without rows): skipping
-        families cannot help."""
-        return bool(self.problems["rule"].isin(FATAL_RULES).any())
-
-    def fatal_problems(self) -> list[str]:
-        """The fatal problems in a few words each: ``incomes.amount_kzt (missing_column)``."""
-        rows = self.problems[self.problems["rule"].isin(FATAL_RULES)]
-        return [
-            f"{r.table}.{r.column} ({r.rule})" if r.column else f"{r.table} ({r.rule})"
-            for r in rows.itertuples(index=False)
-        ]
-
-    def invalid_family_ids(self) -> set[str]:
-        return set(self.problems["family_id"].dropna().astype(str))
-
-    def summary(self, limit: int = 20) -> str:
-        if self.ok:
-            return "registry is valid"
-        lines = [f"{len(self.problems)} problem(s) in the registry:"]
-        # Whole-table problems (a missing column: named) first, whatever the number of row problems.
-        first = self.problems["rule"].isin(FATAL_RULES).to_numpy()
-        ordered = pd.concat([self.problems[first], self.problems[~first]])
-        for row in ordered.head(limit).itertuples(index=False):
-            lines.append(
-                f"  {row.table} {row.row_id} [{row.column}] value={row.value!s}: {row.rule} — {row.message}"
-            )
-        if len(self.problems) > limit:
-            lines.append(f"  … and {len(self.problems) - limit} more (see the rejects file)")
-        return "\n".join(lines)
-
-    def raise_if_invalid(self) -> None:
-        if not self.ok:
-            raise RegistryValidationError(self)
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.frames: list[pd.DataFrame] = []
-
-    def add(self, table: Table, df: pd.DataFrame, mask, column: str, rule: str, values=None, family=None):
-        mask = np.asarray(mask, dtype=bool)
-        if not mask.any():
-            return
-        if callable(values):
-            values = values()
-        if callable(family):
-            family = family()
-        sub = df.loc[mask]
-        if values is None:
-            values = sub[column] if column in sub.columns else pd.Series([""] * len(sub), index=sub.index)
-        else:
-            values = pd.Series(np.asarray(values, dtype=object)[mask], index=sub.index)
-        col = table.column(column) if column in table.names else None
-        # Personal data (IINs, dates of birth, money) is never shown: the rule says what is wrong.
-        if column == "iin":
-            shown = values.map(mask_iin)
-        elif col is not None and col.sensitive:
-            shown = values.map(lambda v: "" if _display(v) == "" else "<hidden>")
-        else:
-            shown = values.map(_display)
-        if family is None:
-            fam = (
-                sub["family_id"]
-                if "family_id" in sub.columns
-                else pd.Series([None] * len(sub), index=sub.index)
-            )
-        else:
-            fam = pd.Series(np.asarray(family, dtype=object)[mask], index=sub.index)
-        self.frames.append(
-            pd.DataFrame(
-                {
-                    "table": table.name,
-                    "row_id": _row_ids(table, sub),
-                    "family_id": fam.astype(object).where(fam.notna(), None).values,
-                    "column": column,
-                    "value": shown.values,
-                    "rule": rule,
-                    "message": RULE_MESSAGES.get(rule, rule),
-                }
-            )
-        )
-
-    def result(self) -> ValidationReport:
-        if not self.frames:
-            return ValidationReport(pd.DataFrame(columns=PROBLEM_COLUMNS))
-        return ValidationReport(pd.concat(self.frames, ignore_index=True)[PROBLEM_COLUMNS])
-
-
-def _display(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
-        return ""
-    try:
-        if pd.isna(v):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(v)
-
-
-def _row_ids(table: Table, sub: pd.DataFrame) -> list[str]:
-    if table.name == "incomes":
-        return [f"row {i + 1}" for i in sub.index]
-    key = table.key[0]
-    if key in sub.columns:
-        return [
-            f"{key}={v}" if _display(v) else f"row {i + 1}" for i, v in zip(sub.index, sub[key], strict=True)
-        ]
-    return [f"row {i + 1}" for i in sub.index]
 
 
 def _is_blank(s: pd.Series) -> np.ndarray:
@@ -199,7 +41,7 @@ def _may_need_strip(text: pd.Series) -> bool:
     ASCII character (whitespace, including Unicode's, always starts or ends with another byte). Stripping
     millions of identifiers that have nothing to strip is then skipped."""
     try:
-        arr = _arrow_text(text)
+        arr = arrow_text(text)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return True
     if len(arr) == 0:
@@ -225,92 +67,12 @@ def _in(values: pd.Series, allowed) -> np.ndarray:
     return (codes >= 0) & ok[np.maximum(codes, 0)] if len(ok) else np.zeros(len(codes), dtype=bool)
 
 
-def _arrow_text(values: pd.Series | pa.Array) -> pa.Array:
-    """A column as one Arrow ``large_string`` array (no copy for Arrow-backed text; ``None`` for missing)."""
-    if isinstance(values, pa.Array) and pa.types.is_large_string(values.type):
-        return values
-    try:
-        arr = pa.array(values) if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) else None
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        arr = None
-    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        text = pd.Series(values).astype("string")
-        arr = pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    return arr.cast(pa.large_string())
-
-
-def code_indices(values: pd.Series, codes) -> np.ndarray:
-    """Each value's index in the list ``codes`` (-1 when missing or not in it), as
-    ``pd.Categorical(values, categories=codes).codes`` gives it — by an Arrow hash lookup for text
-    columns (no factorisation of millions of values)."""
-    codes = list(codes)
-    if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype) and all(isinstance(c, str) for c in codes):
-        try:
-            arr = _arrow_text(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arr = None
-        if arr is not None:
-            found = pc.index_in(arr, value_set=pa.array(codes, type=pa.large_string()))
-            return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return np.asarray(pd.Categorical(values, categories=codes).codes, dtype=np.int64)
-
-
-class Keys:
-    """Identifiers of a table and references to them, factorised together once (Arrow hashing).
-
-    ``Keys(families.family_id, persons.family_id)`` gives, for each person, the position of its family
-    (-1 when none), and tells which family ids are duplicated — for millions of rows in seconds.
-    """
-
-    def __init__(self, ref: pd.Series, *queries: pd.Series):
-        parts = [_arrow_text(p) for p in (ref, *queries)]
-        encoded = pa.chunked_array(parts, type=pa.large_string()).combine_chunks().dictionary_encode()
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        splits = np.cumsum([len(p) for p in parts])[:-1]
-        self.ref_codes, *self.query_codes = np.split(codes, splits)
-        self._ref = parts[0]
-        n = len(encoded.dictionary)
-        valid = np.flatnonzero(self.ref_codes >= 0)
-        self.count = np.bincount(self.ref_codes[valid], minlength=n)
-        self.first = np.full(n, -1, dtype=np.int64)
-        self.first[self.ref_codes[valid[::-1]]] = valid[::-1]  # the first occurrence is written last
-
-    def duplicated(self) -> np.ndarray:
-        rc = self.ref_codes
-        return (rc >= 0) & (self.count[np.maximum(rc, 0)] > 1)
-
-    def positions(self, k: int = 0) -> np.ndarray:
-        q = self.query_codes[k]
-        return np.where(q >= 0, self.first[np.maximum(q, 0)], -1)
-
-    def positions_of(self, query: pd.Series) -> np.ndarray:
-        """Like ``Keys(ref, query).positions()``, without hashing ``query`` when it lists the reference's
-        values in runs, in the reference's order (persons family by family, in the families' order)."""
-        runs = _positions_in_runs(self._ref, _arrow_text(query)) if not self.duplicated().any() else None
-        return runs if runs is not None else Keys(self._ref, query).positions()
-
-
-def _positions_in_runs(ref: pa.Array, query: pa.Array) -> np.ndarray | None:
-    """For ``ref`` without duplicates or missing values: when ``query`` is ``ref[0]`` repeated, then
-    ``ref[1]`` repeated, … (each at least once), each query value's position in ``ref``; else None."""
-    n = len(query)
-    if n == 0 or len(ref) == 0 or ref.null_count or query.null_count:
-        return None
-    change = pc.not_equal(query.slice(1), query.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(np.concatenate([[True], change]))
-    if len(starts) != len(ref) or not pc.all(pc.equal(query.take(pa.array(starts)), ref)).as_py():
-        return None
-    return np.repeat(np.arange(len(ref), dtype=np.int64), np.diff(np.append(starts, n)))
-
-
 def _duplicated_iins(iins: pd.Series, twelve_digits: np.ndarray) -> np.ndarray:
     """Which IINs appear more than once. Those of 12 digits are compared as integers (hashed as int64,
     not as text); the few others as text (they cannot equal a 12-digit one)."""
     dup = np.zeros(len(iins), dtype=bool)
     if twelve_digits.any():
-        arr = _arrow_text(iins).filter(pa.array(twelve_digits))
+        arr = arrow_text(iins).filter(pa.array(twelve_digits))
         numbers = pc.cast(arr, pa.int64()).to_numpy()
         dup[np.flatnonzero(twelve_digits)] = pd.Series(numbers).duplicated(keep=False).to_numpy()
     rest = np.flatnonzero(~twelve_digits & iins.notna().to_numpy())
@@ -337,7 +99,7 @@ def _all_months(s: pd.Series) -> bool:
     if not isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype) or s.hasnans or len(s) == 0:
         return False
     try:
-        arr = _arrow_text(s)
+        arr = arrow_text(s)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return False
     b = fixed_width_bytes(arr, 7)
@@ -402,7 +164,7 @@ def _whole_table_problem(table: Table, column: str, rule: str) -> pd.DataFrame:
     )
 
 
-def _check_table(table: Table, raw: pd.DataFrame, out: _Collector, family_of=None) -> pd.DataFrame:
+def _check_table(table: Table, raw: pd.DataFrame, out: Collector, family_of=None) -> pd.DataFrame:
     df = raw.reset_index(drop=True)  # copy-on-write: converting columns never touches ``raw``
     fam = (lambda: family_of(df)) if family_of is not None else None  # only needed to report a problem
     for col in table.columns:
@@ -453,7 +215,7 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     The returned tables are converted to their contract types (dates as datetime64, flags as bool,
     counts as int); rows with problems are still present — the caller decides (see ``drop_families``).
     """
-    out = _Collector()
+    out = Collector()
     fam = _check_table(FAMILIES, families, out)
     per = _check_table(PERSONS, persons, out)
     for table, raw in ((FAMILIES, families), (PERSONS, persons)):
@@ -472,15 +234,33 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     person_keys = Keys(per["person_id"], income_ids)
     income_person = person_keys.positions()
 
-    def income_families(_df=None):  # only computed to report a problem
-        families_of_persons = per["family_id"].to_numpy(dtype=object, na_value=None)
-        return np.where(income_person >= 0, families_of_persons[np.maximum(income_person, 0)], None)
-
-    inc = _check_table(INCOMES, incomes, out, family_of=income_families)
+    inc = _check_table(INCOMES, incomes, out, family_of=_income_families(per, income_person))
     family_keys = Keys(fam["family_id"])
     person_family = family_keys.positions_of(per["family_id"])
 
-    # Keys and references.
+    members, has_id = _check_keys(out, fam, per, inc, family_keys, person_keys, person_family, income_person)
+    _check_families(out, fam, per, person_family, members, has_id)
+    _check_persons(out, fam, per, person_family, today)
+    _final_types(fam, per, inc)
+    report = out.result()
+    report.person_family = person_family
+    report.income_person = income_person
+    return fam, per, inc, report
+
+
+def _income_families(per: pd.DataFrame, income_person: np.ndarray):
+    """The family of each income row, computed only to report a problem."""
+
+    def income_families(_df=None):
+        families_of_persons = per["family_id"].to_numpy(dtype=object, na_value=None)
+        return np.where(income_person >= 0, families_of_persons[np.maximum(income_person, 0)], None)
+
+    return income_families
+
+
+def _check_keys(out, fam, per, inc, family_keys, person_keys, person_family, income_person):
+    """Duplicated ids, references to no family or person, families without members. Returns each
+    family's number of members and whether it has an id."""
     out.add(FAMILIES, fam, family_keys.duplicated(), "family_id", "duplicate_id")
     out.add(PERSONS, per, person_keys.duplicated(), "person_id", "duplicate_id")
     out.add(
@@ -499,10 +279,13 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
         inc["person_id"].notna().to_numpy() & (income_person < 0),
         "person_id",
         "unknown_person",
-        family=income_families,
+        family=_income_families(per, income_person),
     )
+    return members, has_id
 
-    # Families: district code structure and exactly one applicant.
+
+def _check_families(out, fam, per, person_family, members, has_id) -> None:
+    """District code structure and exactly one applicant."""
     d = fam["district_kato"].astype("string")
     has_d = d.notna().to_numpy()
     fmt_ok = d.str.fullmatch(r"\d{9}").to_numpy(dtype=bool, na_value=False)
@@ -524,7 +307,9 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
         values=lambda: n_app.astype(str),
     )
 
-    # Persons: IIN, birth dates, disability group, child older than parent.
+
+def _check_persons(out, fam, per, person_family, today) -> None:
+    """IIN, birth dates, disability group, child older than parent."""
     ids = check_iin_codes(
         per["iin"], per["birth_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"), per["sex"]
     )
@@ -562,7 +347,9 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
     older = is_child & (born <= youngest[np.maximum(person_family, 0)])
     out.add(PERSONS, per, older, "birth_date", "child_older_than_parent")
 
-    # Final types for the law.
+
+def _final_types(fam, per, inc) -> None:
+    """The contract's types for the law: counts as int, flags as bool, amounts as float."""
     for table, df in ((FAMILIES, fam), (PERSONS, per), (INCOMES, inc)):
         for col in table.columns:
             if col.kind == "int":
@@ -573,10 +360,6 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
                 df[col.name] = df[col.name].fillna(False).astype(bool)
             elif col.kind == "float":
                 df[col.name] = df[col.name].astype("float64")
-    report = out.result()
-    report.person_family = person_family
-    report.income_person = income_person
-    return fam, per, inc, report
 
 
 def drop_families(families, persons, incomes, bad_family_ids: set[str]):
@@ -592,7 +375,6 @@ __all__ = [
     "TABLES",
     "ValidationReport",
     "RegistryValidationError",
-    "code_indices",
     "validate",
     "drop_families",
 ]

@@ -100,14 +100,14 @@ def quarter_of(day: date) -> str:
 def district_catalogue() -> dict[str, str]:
     """District KATO code → its region's code. The synthetic registry's catalogue (real district codes
     were not retrieved; see docs/synthetic-data.md)."""
-    from atauly.registry.synthetic.geography import districts
+    from atauly.registry.codes import districts
 
     return {d.kato: d.region_kato for d in districts()}
 
 
 @cache
 def _district_names() -> dict[str, tuple[str, str, str]]:
-    from atauly.registry.synthetic.geography import districts
+    from atauly.registry.codes import districts
 
     return {d.kato: (d.name_ru, d.name_kk, d.name_en) for d in districts()}
 

@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DB
 
+from atauly.screening.columns import DISTRICT_SUMMARY_COLUMNS
 from atauly.screening.report import DEFAULT_CONSENT_RATE, REPORT_COLUMNS, tables_from
 
 from .casework import ServiceError, deny, record
@@ -60,16 +61,7 @@ def scan_dashboard(
                 ScanSummary.candidates_monthly_amount,
             ).where(ScanSummary.quarter == quarter, scope)
         ).all(),
-        columns=[
-            "region",
-            "district",
-            "families",
-            "entitled_by_law",
-            "receiving",
-            "applied",
-            "candidates",
-            "candidates_monthly_amount",
-        ],
+        columns=DISTRICT_SUMMARY_COLUMNS,
     )
     cand = pd.DataFrame(
         db.execute(

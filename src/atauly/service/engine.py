@@ -111,7 +111,7 @@ class Job:
     future: Future = field(default_factory=Future)
 
 
-def _frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The jobs' tables stacked, with ids prefixed by the job's position so that two applications with
     the same family or person ids never meet."""
     fam, per, inc = [], [], []
@@ -310,7 +310,7 @@ class RecommendationEngine:
             self._run_round(members)
 
     def _run_round(self, jobs: list[Job]) -> None:
-        fam, per, inc = _frames(jobs)
+        fam, per, inc = frames(jobs)
         inc_offsets = np.cumsum([0] + [len(j.snapshot["incomes"]) for j in jobs])
         fam, per, inc, report = validate(fam, per, inc)
         bad = _problems_by_job(report.problems, jobs, inc_offsets) if not report.ok else {}

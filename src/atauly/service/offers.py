@@ -188,21 +188,11 @@ def load_scan(db: DB, scan_dir: Path | str) -> tuple[str, int]:
 
 def _read_summary(scan_dir: Path) -> pd.DataFrame:
     from atauly.registry.io import read_parquet
+    from atauly.screening.columns import DISTRICT_SUMMARY_COLUMNS
 
     parts = sorted((scan_dir / "summary").glob("*.parquet"))
     if not parts:
-        return pd.DataFrame(
-            columns=[
-                "region",
-                "district",
-                "families",
-                "entitled_by_law",
-                "receiving",
-                "applied",
-                "candidates",
-                "candidates_monthly_amount",
-            ]
-        )
+        return pd.DataFrame(columns=DISTRICT_SUMMARY_COLUMNS)
     return pd.concat([read_parquet(p) for p in parts], ignore_index=True)
 
 
@@ -225,7 +215,7 @@ def create_offers(
 ) -> int:
     """Queue an offer for each candidate of the scan's quarter not offered yet (the ``per_district``
     best-ranked of each district when given). Returns how many offers were created now."""
-    from atauly.screening.scan import read_partition
+    from atauly.screening.partition import read_partition
 
     scan_dir = Path(scan_dir)
     meta = json.loads((scan_dir / "scan.json").read_text())

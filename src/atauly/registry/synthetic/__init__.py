@@ -22,14 +22,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..codes import REGION_BY_KATO, REGION_BY_KEY
-from .geography import REGION_STATS, districts
+from ..codes import REGION_BY_KATO, REGION_BY_KEY, districts
+from ..params import ParamError
+from ..quarter import Quarter
+from .geography import REGION_STATS
 from .history import LawFn, make_history
 from .params import SyntheticParams
 from .population import RegionData, generate_region, without_absent
 from .views import recorded_view
 
-__all__ = ["SyntheticParams", "generate", "districts_table"]
+__all__ = ["SyntheticParams", "districts_table", "generate", "generate_registry", "summary_totals"]
 
 
 def districts_table() -> pd.DataFrame:
@@ -122,6 +124,46 @@ def generate(
     summary["params"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()}
     (out / "manifest.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return summary
+
+
+def generate_registry(
+    out: Path | str,
+    *,
+    scale: float = 0.01,
+    seed: int = 1,
+    regions: list[str] | None = None,
+    quarter: str = "2025Q3",
+    informal_share: float | None = None,
+    workers: int | None = None,
+    law: LawFn | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict:
+    """:func:`generate` from the options of ``atauly registry generate``, checked first (nothing is
+    written for a bad one): region KATO codes, the current quarter (its truth; the history is the quarters
+    up to it), the informal share of jobs (default: the parameters')."""
+    bad = [r for r in regions or () if r not in REGION_BY_KATO]
+    if bad:
+        raise ParamError(f"unknown region KATO code(s): {', '.join(bad)}; see docs/data-contract.md")
+    try:
+        parsed = Quarter.parse(quarter)
+    except ValueError as exc:
+        raise ParamError(f"--quarter {quarter!r}: expected a quarter like 2025Q3 ({exc})") from None
+    if not 2000 <= parsed.year <= 2099:
+        raise ParamError(f"--quarter {quarter!r}: expected a quarter like 2025Q3")
+    params = SyntheticParams(quarter=str(parsed))
+    if informal_share is not None:
+        params = SyntheticParams(quarter=str(parsed), informal_employment_share=informal_share)
+    return generate(scale, seed, out, regions, params=params, progress=progress, law=law, workers=workers)
+
+
+def summary_totals(summary: dict) -> dict[str, int]:
+    """Families, persons and applications over the regions of a :func:`generate` summary."""
+    regions = summary["regions"].values()
+    return {
+        "families": sum(r["families"] for r in regions),
+        "persons": sum(r["persons"] for r in regions),
+        "applications": sum(r.get("applications", 0) for r in regions),
+    }
 
 
 def _done(summary: dict, job, result: dict, progress) -> None:

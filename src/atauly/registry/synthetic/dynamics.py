@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..io import Registry
+from ..quarter import Quarter
 from .params import SyntheticParams
-from .population import RegionData, reference_months
+from .population import RegionData
 
 EARNINGS = ("wages", "self_employment", "informal")
 FORMAL_EARNINGS = ("wages", "self_employment")
@@ -80,7 +81,7 @@ def draw_lives(
     earning = (wages + self_emp + informal) > 0
     status = truth.persons["employment_status"].to_numpy(dtype=object)
     age_ok = truth.persons["birth_date"].to_numpy(dtype="datetime64[D]") <= np.datetime64(
-        f"{int(p.quarter[:4]) - 20}-01-01"
+        f"{Quarter.parse(p.quarter).year - 20}-01-01"
     )
     jobless = np.isin(status, ["not_working", "registered_unemployed"]) & ~earning & age_ok
     h = p.job_loss_rate
@@ -207,7 +208,9 @@ def _other_rows(
 def truth_snapshot(truth: RegionData, lives: Lives, q: int, mask: np.ndarray, p: SyntheticParams) -> Registry:
     """The truth of quarter index ``q`` for the families in ``mask``."""
     quarter = lives.quarters[q]
-    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
+    months_then = dict(
+        zip(Quarter.parse(p.quarter).reference_months, Quarter.parse(quarter).reference_months, strict=True)
+    )
     pf = truth.person_family
     pmask = mask[pf]
     new_pos = np.cumsum(pmask) - 1
@@ -228,17 +231,10 @@ def truth_snapshot(truth: RegionData, lives: Lives, q: int, mask: np.ndarray, p:
         rows,
         new_pos,
         earnings_at(lives, q, pf),
-        reference_months(quarter),
+        Quarter.parse(quarter).reference_months,
         truth.persons["person_id"].to_numpy(dtype=object),
     )
-    incomes = pd.concat([earned, other], ignore_index=True)
-    return Registry(
-        truth.families.loc[mask].reset_index(drop=True),
-        persons,
-        incomes,
-        (np.cumsum(mask) - 1)[pf[pmask]],
-        np.concatenate([earned_pos, other_pos]).astype(np.int64),
-    )
+    return _snapshot(truth, mask, persons, (earned, earned_pos), (other, other_pos))
 
 
 def recorded_snapshot(
@@ -254,32 +250,18 @@ def recorded_snapshot(
     draw of stale records (formal earnings and job status of 1–4 quarters before, ≈2% a quarter lower),
     no informal jobs, the unpaid alimony and the absent members of ``recorded/``."""
     quarter = lives.quarters[q]
-    months_then = dict(zip(reference_months(p.quarter), reference_months(quarter), strict=True))
+    months_then = dict(
+        zip(Quarter.parse(p.quarter).reference_months, Quarter.parse(quarter).reference_months, strict=True)
+    )
     n_rec = len(recorded.persons)
     lag = np.where(rng.random(n_rec) < p.stale_share, rng.integers(1, 5, n_rec), 0)
     rpf = recorded.person_family
     pmask = mask[rpf]
     new_pos = np.cumsum(pmask) - 1
-    # Formal earnings of present members as of their record's quarter.
-    t2r = lives.truth_to_rec
-    t_lag = lag[t2r]
-    wages = np.zeros(len(truth.persons))
-    self_emp = np.zeros(len(truth.persons))
-    for L in np.unique(t_lag):
-        here = t_lag == L
-        e = earnings_at(lives, q - int(L), truth.person_family)
-        wages[here] = e["wages"][here]  # the drift holds the ≈2% a quarter of nominal growth
-        self_emp[here] = e["self_employment"][here]
-    informal_job = (
-        truth.persons["informal_job"].to_numpy(dtype=bool) if "informal_job" in truth.persons else None
-    )
-    rec_wages = np.zeros(n_rec)
-    rec_self = np.zeros(n_rec)
-    rec_wages[t2r] = wages
-    rec_self[t2r] = self_emp
+    rec_wages, rec_self = _lagged_earnings(truth, lives, q, lag, n_rec)
     rsrc = recorded.incomes["source"].to_numpy(dtype=object)
     rec_onset = np.full(n_rec, -1)
-    rec_onset[t2r] = lives.onset_at
+    rec_onset[lives.truth_to_rec] = lives.onset_at
     # Members who left keep their recorded earnings of ``recorded/``; disability benefits start at onset.
     absent_rows = lives.rec_absent[recorded.income_person] & np.isin(rsrc, FORMAL_EARNINGS)
     not_yet = np.isin(rsrc, DISABILITY_SOURCES) & (rec_onset[recorded.income_person] > q)
@@ -290,8 +272,38 @@ def recorded_snapshot(
         rows,
         new_pos,
         {"wages": rec_wages, "self_employment": rec_self},
-        reference_months(quarter),
+        Quarter.parse(quarter).reference_months,
         recorded.persons["person_id"].to_numpy(dtype=object),
+    )
+    persons = _recorded_persons(truth, recorded, lives, q, pmask, lag, rec_onset)
+    return _snapshot(recorded, mask, persons, (earned, earned_pos), (other, other_pos))
+
+
+def _lagged_earnings(truth: RegionData, lives: Lives, q: int, lag: np.ndarray, n_rec: int):
+    """Formal earnings (wages, self-employment) of present members as of their record's quarter, by row
+    of the recorded persons."""
+    t2r = lives.truth_to_rec
+    t_lag = lag[t2r]
+    wages = np.zeros(len(truth.persons))
+    self_emp = np.zeros(len(truth.persons))
+    for L in np.unique(t_lag):
+        here = t_lag == L
+        e = earnings_at(lives, q - int(L), truth.person_family)
+        wages[here] = e["wages"][here]  # the drift holds the ≈2% a quarter of nominal growth
+        self_emp[here] = e["self_employment"][here]
+    rec_wages = np.zeros(n_rec)
+    rec_self = np.zeros(n_rec)
+    rec_wages[t2r] = wages
+    rec_self[t2r] = self_emp
+    return rec_wages, rec_self
+
+
+def _recorded_persons(truth: RegionData, recorded: RegionData, lives: Lives, q: int, pmask, lag, rec_onset):
+    """The recorded persons of the families in the snapshot: job status as of their record's quarter (no
+    informal jobs), disability from its onset, the record's age and whether the job changed since."""
+    t2r, n_rec = lives.truth_to_rec, len(recorded.persons)
+    informal_job = (
+        truth.persons["informal_job"].to_numpy(dtype=bool) if "informal_job" in truth.persons else None
     )
     persons = recorded.persons.loc[pmask].reset_index(drop=True)
     status = persons["employment_status"].to_numpy(dtype=object).copy()
@@ -313,17 +325,23 @@ def recorded_snapshot(
     )
     group = persons["disability_group"].to_numpy().copy()
     group[rec_onset[sub_rows] > q] = 0
-    persons = persons.assign(
+    return persons.assign(
         employment_status=status,
         disability_group=group,
         record_age_quarters=lag[sub_rows].astype(np.int64),
         record_job_changed=changed,
     )
-    incomes = pd.concat([earned, other], ignore_index=True)
+
+
+def _snapshot(layer: RegionData, mask: np.ndarray, persons: pd.DataFrame, earned, other) -> Registry:
+    """The families in ``mask`` of a layer (truth or recorded) with their persons as they were and their
+    incomes: earnings of that quarter, then the other incomes (each with its rows' persons)."""
+    pf = layer.person_family
+    pmask = mask[pf]
     return Registry(
-        recorded.families.loc[mask].reset_index(drop=True),
+        layer.families.loc[mask].reset_index(drop=True),
         persons,
-        incomes,
-        (np.cumsum(mask) - 1)[rpf[pmask]],
-        np.concatenate([earned_pos, other_pos]).astype(np.int64),
+        pd.concat([earned[0], other[0]], ignore_index=True),
+        (np.cumsum(mask) - 1)[pf[pmask]],
+        np.concatenate([earned[1], other[1]]).astype(np.int64),
     )

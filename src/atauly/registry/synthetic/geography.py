@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..codes import REGION_BY_KEY
-
 NATIONAL_POPULATION_2025 = 20_286_084  # 1 Jan 2025, BNS (turantimes.kz 57276) [H]
 NATIONAL_URBAN_SHARE = 12_774_743 / NATIONAL_POPULATION_2025  # same source
 
@@ -23,10 +21,6 @@ class RegionStats:
     urban_share: float  # assumption unless the region is a city
     poverty_rate: float  # share of people below the subsistence minimum (BNS), target of the calibration
     poverty_source: str
-    districts_known: tuple[tuple[str, str, str], ...] = ()  # real district names (kk, ru, en) where public
-    n_districts: int = (
-        10  # districts of an oblast incl. cities of oblast significance (estimate unless known)
-    )
 
 
 _E = "estimate: share of the national remainder (not published in the fact sheet)"
@@ -40,13 +34,10 @@ REGION_STATS: tuple[RegionStats, ...] = (
         0.55,
         0.079,
         "Q3 2025 (news.mail.ru 69187241)",
-        n_districts=10,
     ),
     RegionStats("akmola", 780_000, _E, 0.50, 0.040, _A),
     RegionStats("aktobe", 930_000, _E, 0.65, 0.040, _A),
-    RegionStats(
-        "almaty_region", 1_560_377, "1 Jan 2025 (turantimes.kz 57276)", 0.25, 0.050, _A, n_districts=11
-    ),
+    RegionStats("almaty_region", 1_560_377, "1 Jan 2025 (turantimes.kz 57276)", 0.25, 0.050, _A),
     RegionStats("atyrau", 700_000, _E, 0.55, 0.036, "Q3 2024 (samal-akparat 182404)"),
     RegionStats("west_kazakhstan", 690_000, _E, 0.55, 0.040, _A),
     RegionStats(
@@ -59,7 +50,6 @@ REGION_STATS: tuple[RegionStats, ...] = (
         0.40,
         0.078,
         "Q2 2024 (kokshetau.asia)",
-        n_districts=10,
     ),
     RegionStats(
         "karaganda", 1_131_438, "1 Dec 2025 (zakon.kz 6503417)", 0.80, 0.033, "Q3 2024 (samal-akparat 182404)"
@@ -86,9 +76,8 @@ REGION_STATS: tuple[RegionStats, ...] = (
         0.20,
         0.090,
         "Q3 2025 (news.mail.ru 69187241)",
-        n_districts=17,
     ),
-    RegionStats("ulytau", 221_317, "1 Jan 2025 (turantimes.kz 57276)", 0.75, 0.040, _A, n_districts=5),
+    RegionStats("ulytau", 221_317, "1 Jan 2025 (turantimes.kz 57276)", 0.75, 0.040, _A),
     RegionStats("east_kazakhstan", 730_000, _E, 0.65, 0.040, _A),
     RegionStats(
         "astana",
@@ -97,14 +86,6 @@ REGION_STATS: tuple[RegionStats, ...] = (
         1.0,
         0.027,
         "Q3 2025 (news.mail.ru 69187241)",
-        (
-            ("Алматы ауданы", "район Алматы", "Almaty district"),
-            ("Байқоңыр ауданы", "район Байконыр", "Baikonyr district"),
-            ("Есіл ауданы", "район Есиль", "Yesil district"),
-            ("Сарыарқа ауданы", "район Сарыарка", "Saryarka district"),
-            ("Нұра ауданы", "район Нура", "Nura district"),
-        ),
-        5,
     ),
     RegionStats(
         "almaty",
@@ -113,17 +94,6 @@ REGION_STATS: tuple[RegionStats, ...] = (
         1.0,
         0.050,
         "Q3 2025 (news.mail.ru 69187241)",
-        (
-            ("Алатау ауданы", "Алатауский район", "Alatau district"),
-            ("Алмалы ауданы", "Алмалинский район", "Almaly district"),
-            ("Әуезов ауданы", "Ауэзовский район", "Auezov district"),
-            ("Бостандық ауданы", "Бостандыкский район", "Bostandyk district"),
-            ("Жетісу ауданы", "Жетысуский район", "Zhetysu district"),
-            ("Медеу ауданы", "Медеуский район", "Medeu district"),
-            ("Наурызбай ауданы", "Наурызбайский район", "Nauryzbay district"),
-            ("Түрксіб ауданы", "Турксибский район", "Turksib district"),
-        ),
-        8,
     ),
     RegionStats(
         "shymkent",
@@ -132,56 +102,6 @@ REGION_STATS: tuple[RegionStats, ...] = (
         1.0,
         0.066,
         "Q3 2025 (news.mail.ru 69187241)",
-        (
-            ("Абай ауданы", "Абайский район", "Abay district"),
-            ("Әл-Фараби ауданы", "Аль-Фарабийский район", "Al-Farabi district"),
-            ("Еңбекші ауданы", "Енбекшинский район", "Enbekshi district"),
-            ("Қаратау ауданы", "Каратауский район", "Karatau district"),
-            ("Тұран ауданы", "Туранский район", "Turan district"),
-        ),
-        5,
     ),
 )
 STATS_BY_KEY = {s.key: s for s in REGION_STATS}
-
-
-@dataclass(frozen=True)
-class District:
-    kato: str
-    region_kato: str
-    name_kk: str
-    name_ru: str
-    name_en: str
-    synthetic: (
-        bool  # True when the code is generated (all codes: real district KATO codes were not retrieved)
-    )
-    name_is_real: bool = False
-
-
-def districts() -> list[District]:
-    """≈200 districts: real names where the fact sheet's sources give them, else generated and marked.
-
-    Codes keep the region's two-digit KATO prefix; the remaining digits are generated (the real district
-    KATO codes were not retrieved), so every code is marked synthetic.
-    """
-    out: list[District] = []
-    for stats in REGION_STATS:
-        region = REGION_BY_KEY[stats.key]
-        names = list(stats.districts_known)
-        for k in range(stats.n_districts):
-            code = f"{region.prefix}{k + 1:02d}00000"
-            if k < len(names):
-                kk, ru, en = names[k]
-                out.append(District(code, region.kato, kk, ru, en, True, True))
-            else:
-                out.append(
-                    District(
-                        code,
-                        region.kato,
-                        f"{region.name_kk}, {k + 1}-аудан (синтетикалық)",
-                        f"{region.name_ru}, район {k + 1} (синтетический)",
-                        f"{region.name_en}, district {k + 1} (synthetic)",
-                        True,
-                    )
-                )
-    return out

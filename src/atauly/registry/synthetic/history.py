@@ -17,11 +17,13 @@ finding, transitory income shocks, births, disability onset, records redrawn eac
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..io import Registry
+from ..quarter import Quarter
 from .dynamics import Lives, draw_lives, earnings_at, recorded_snapshot, truth_snapshot
 from .params import SyntheticParams
 from .population import RegionData
@@ -30,38 +32,51 @@ EARNINGS = ("wages", "self_employment", "informal")
 LawFn = Callable[[Registry, str], pd.DataFrame]
 
 
-def past_quarters(quarter: str, n: int) -> list[str]:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    index = year * 4 + q - 1
-    return [f"{i // 4}Q{i % 4 + 1}" for i in range(index - n + 1, index + 1)]
-
-
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-def make_history(
-    truth: RegionData, recorded: RegionData, law: LawFn, seed: int, kato: str, p: SyntheticParams
-):
-    """Applications (snapshots), decisions and the verification sample of one region. Returns
-    (app_families, app_persons, app_incomes, decisions, verification)."""
+@dataclass
+class _Region:
+    """What stays the same over the history window of one region: its families' composition and money
+    in the current quarter, districts' leniency, and each family's persistent draws (take-up propensity,
+    declaration and visit habits)."""
+
+    fam: pd.DataFrame
+    person_family: np.ndarray
+    born_ns: np.ndarray
+    earn: np.ndarray  # monthly earnings of the current quarter's truth
+    other: np.ndarray  # monthly income other than earnings and loans
+    line: float  # a family's own sense of "below the line" for take-up
+    district_of: np.ndarray
+    leniency: np.ndarray  # per district
+    rural: np.ndarray
+    propensity: np.ndarray
+    region_shift: float
+    self_employed: np.ndarray
+    consumption: np.ndarray
+    u_family: np.ndarray
+    habits: dict
+
+    @property
+    def n_fam(self) -> int:
+        return len(self.fam)
+
+
+def _region(truth: RegionData, recorded: RegionData, seed: int, kato: str, p: SyntheticParams) -> _Region:
     fam = truth.families
     n_fam = len(fam)
     person_family = truth.person_family
-    born_ns = truth.persons["birth_date"].to_numpy(dtype="datetime64[ns]")
     t_src = truth.incomes["source"].to_numpy(dtype=object)
     t_fam = person_family[truth.income_person]
     amount = truth.incomes["amount_kzt"].to_numpy()
     earning_rows = np.isin(t_src, EARNINGS)
     earn = np.bincount(t_fam, weights=amount * earning_rows, minlength=n_fam) / 3
     other = np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
-    line = p.poverty_subsistence_minimum * 0.7  # a family's own sense of "below the line" for take-up
     district_codes, district_of = np.unique(fam["district_kato"].to_numpy(dtype=str), return_inverse=True)
     rng_d = np.random.default_rng([seed, int(kato), 17])
     leniency = rng_d.uniform(*p.officer_error_range, len(district_codes))
-    rural = (fam["settlement_type"] == "rural").to_numpy()
     propensity = rng_d.normal(0, p.family_takeup_sigma, n_fam)  # persistent: who applies keeps applying
-    region_shift = p.takeup_region_shift.get(kato, 0.0)
     # Officer error depends on the case: self-employed members (recorded), a village, a large family.
     rec_status = recorded.persons["employment_status"].to_numpy(dtype=object)
     self_employed = (
@@ -72,8 +87,6 @@ def make_history(
         if "consumption_per_ae" in fam
         else np.full(n_fam, np.nan)
     )
-
-    out = {"families": [], "persons": [], "incomes": [], "decisions": [], "verification": []}
     # A family's draw is mostly the same every quarter: a family that applies keeps applying while its need
     # lasts (recipients re-apply each quarter; low turnover, fact sheet §5.1).
     u_family = rng_d.random(n_fam)
@@ -86,51 +99,45 @@ def make_history(
         "visit_error": rng_d.normal(0, p.visit_sigma, n_fam),
         "perceived_error": rng_d.normal(0, p.perceived_need_sigma, n_fam),
     }
+    return _Region(
+        fam,
+        person_family,
+        truth.persons["birth_date"].to_numpy(dtype="datetime64[ns]"),
+        earn,
+        other,
+        p.poverty_subsistence_minimum * 0.7,
+        district_of,
+        leniency,
+        (fam["settlement_type"] == "rural").to_numpy(),
+        propensity,
+        p.takeup_region_shift.get(kato, 0.0),
+        self_employed,
+        consumption,
+        u_family,
+        habits,
+    )
+
+
+def make_history(
+    truth: RegionData, recorded: RegionData, law: LawFn, seed: int, kato: str, p: SyntheticParams
+):
+    """Applications (snapshots), decisions and the verification sample of one region. Returns
+    (app_families, app_persons, app_incomes, decisions, verification)."""
+    r = _region(truth, recorded, seed, kato, p)
+    out = {"families": [], "persons": [], "incomes": [], "decisions": [], "verification": []}
     # Each quarter of the window has its own truth and records, from per-person events lived forwards
     # (dynamics.py): job loss and finding, transitory shocks, disability onset, records redrawn each quarter.
-    quarters = past_quarters(p.quarter, p.history_quarters)  # oldest first
+    quarters = [str(q) for q in Quarter.parse(p.quarter).trailing(p.history_quarters)]  # oldest first
     lives = draw_lives(truth, recorded, quarters, seed, kato, p)
-    non_earning = (
-        np.bincount(t_fam, weights=amount * (~earning_rows & (t_src != "loans")), minlength=n_fam) / 3
-    )
     # The quarters are lived forwards, so that last quarter's recipients are known: ASP is assigned
     # for a quarter, and a recipient still in need re-applies for the next one (fact sheet §5.1: 54.4k
     # families over 2025 for 45.2k on 1 Jun, few leave during the year).
-    approved_last = np.zeros(n_fam, dtype=bool)
+    approved_last = np.zeros(r.n_fam, dtype=bool)
     for qi, quarter in enumerate(quarters):
         rng = np.random.default_rng([seed, int(kato), 101 + len(quarters) - 1 - qi])
-        # Members born by the start of that quarter (composition is otherwise held fixed).
-        q_start = np.datetime64(f"{quarter[:4]}-{3 * (int(quarter[-1]) - 1) + 1:02d}-01")
-        size = np.maximum(
-            np.bincount(person_family, weights=born_ns <= q_start.astype("datetime64[ns]"), minlength=n_fam),
-            1,
-        )
-        earned = sum(earnings_at(lives, qi, person_family).values())
-        money = np.bincount(person_family, weights=earned, minlength=n_fam) + non_earning
-        true_pc = money / size
-        cons_q = consumption * money / np.maximum(earn + other, 1.0)
-        # Take-up: a smooth logistic in perceived need (true need plus a persistent family error) — no cut
-        # at the true line: families just above it apply too, some far below it never do.
-        need = np.clip(1 - true_pc / line, -1, 1)
-        perceived = need + habits["perceived_error"]
-        logit = (
-            p.takeup_intercept
-            + p.takeup_need * perceived
-            + p.takeup_size * (size - 3)
-            - p.takeup_rural * rural
-            - p.takeup_city * (kato in p.cities)
-            + region_shift
-            + propensity
-        )
-        p_apply = _sigmoid(logit)
-        fresh = rng.random(n_fam) < p.takeup_fresh_draw
-        chosen = np.where(fresh, rng.random(n_fam), u_family) < p_apply
-        # Recipients re-apply while they feel in need (smoothly, not at the true line).
-        keep_on = p.recipients_reapply * _sigmoid(4 + 8 * perceived)
-        chosen |= approved_last & (rng.random(n_fam) < keep_on)
-        sample = rng.random(n_fam) < p.verification_share
+        chosen, sample, cons_q = _who_applies(rng, r, lives, qi, quarter, approved_last, kato, p)
         apply = np.flatnonzero(chosen)
-        approved_last = np.zeros(n_fam, dtype=bool)
+        approved_last = np.zeros(r.n_fam, dtype=bool)
         if len(apply) == 0 and not sample.any():
             continue
         union = chosen | sample
@@ -143,104 +150,153 @@ def make_history(
             union,
             rng,
             p,
-            habits,
+            r.habits,
             cons_q,
-            line,
+            r.line,
             recommendations=_shows_recommendations(p, quarter),
         )
         law_decl, law_union = _apply_law_to_both(law, snap_decl, snap_true, quarter)
         union_idx = np.flatnonzero(union)
-        in_apply = np.isin(union_idx, apply)
-        tr = law_union.loc[in_apply].reset_index(drop=True)
-        d = law_decl
-        law_ok = d["eligible"].to_numpy(dtype=bool)
-        near = (
-            ~law_ok
-            & (d["refusal_reason"].to_numpy() == "income_above_poverty_line")
-            & (d["per_capita_income"].to_numpy() < 1.15 * d["poverty_line"].to_numpy())
-        )
-        case = np.exp(
-            p.officer_error_self_employed * self_employed[apply]
-            + p.officer_error_rural * rural[apply]
-            + p.officer_error_large_family * (d["members"].to_numpy() >= 5)
-        )
-        err = np.minimum(leniency[district_of[apply]] * case, 0.5)
-        flip = rng.random(len(apply)) < err
-        approved = np.where(law_ok, ~flip, near & flip)
-        if snap_rec is not None and len(apply):
-            # Automation bias: the officer follows the shown recommendation (the law on the records
-            # alone) against their own reading with probability ``automation_bias``.
-            recommended = law(snap_rec, quarter)["eligible"].to_numpy(dtype=bool)
-            follow = rng.random(len(apply)) < p.automation_bias
-            approved = np.where(follow, recommended, approved)
+        approved = _officer_decisions(rng, r, law_decl, apply, snap_rec, law, quarter, p)
         approved_last[apply[approved]] = True
-        paid = d["asp_monthly_amount"].to_numpy() + d["child_supplement_monthly"].to_numpy()
-        paid_wrongly = np.round(0.05 * d["poverty_line"].to_numpy() * d["members"].to_numpy())
-        visit_no_need = snap_decl.families["commission_found_no_need"].to_numpy(dtype=bool)
         if len(apply):
+            truth_of_applicants = law_union.loc[np.isin(union_idx, apply)].reset_index(drop=True)
             out["decisions"].append(
-                pd.DataFrame(
-                    {
-                        "application_id": snap_decl.families["application_id"].to_numpy(),
-                        "family_id": d["family_id"].to_numpy(),
-                        "region_kato": kato,
-                        "district_kato": fam["district_kato"].to_numpy()[apply],
-                        "quarter": quarter,
-                        "application_date": snap_decl.families["application_date"].to_numpy(),
-                        "members": d["members"].to_numpy(),
-                        "declared_per_capita_income": d["per_capita_income"].to_numpy(),
-                        "poverty_line": d["poverty_line"].to_numpy(),
-                        "law_eligible": law_ok,
-                        "law_refusal_reason": d["refusal_reason"].to_numpy(),
-                        "law_asp_type": d["asp_type"].to_numpy(),
-                        "law_asp_monthly": d["asp_monthly_amount"].to_numpy(),
-                        "law_monthly_amount": paid,
-                        "officer_approved": approved,
-                        "officer_monthly_amount": np.where(
-                            approved, np.where(law_ok, paid, paid_wrongly), 0.0
-                        ),
-                        "officer_overrode_law": approved != law_ok,
-                        "true_eligible": tr["eligible"].to_numpy(dtype=bool),
-                        "true_per_capita_income": tr["per_capita_income"].to_numpy(),
-                        "true_monthly_amount": tr["asp_monthly_amount"].to_numpy()
-                        + tr["child_supplement_monthly"].to_numpy(),
-                        "true_consumption_per_ae": np.round(cons_q[apply]),
-                        "true_consumption_poor": cons_q[apply]
-                        < p.consumption_line_sm * p.poverty_subsistence_minimum,
-                        "visit_correct": visit_no_need == (cons_q[apply] > p.commission_no_need_above * line),
-                    }
+                _decision_rows(
+                    r, law_decl, truth_of_applicants, snap_decl, apply, approved, cons_q, quarter, kato, p
                 )
             )
             for name in ("families", "persons", "incomes"):
                 out[name].append(getattr(snap_decl, name))
         if sample.any():
-            v = law_union.loc[np.isin(union_idx, np.flatnonzero(sample))].reset_index(drop=True)
-            s_idx = np.flatnonzero(sample)
-            approved_now = np.zeros(n_fam, dtype=bool)
-            approved_now[apply[approved]] = True
+            verified = law_union.loc[np.isin(union_idx, np.flatnonzero(sample))].reset_index(drop=True)
             out["verification"].append(
-                pd.DataFrame(
-                    {
-                        "family_id": fam["family_id"].to_numpy()[s_idx],
-                        "region_kato": kato,
-                        "district_kato": fam["district_kato"].to_numpy()[s_idx],
-                        "settlement_type": fam["settlement_type"].to_numpy()[s_idx],
-                        "quarter": quarter,
-                        "members": v["members"].to_numpy(),
-                        "true_per_capita_income": v["per_capita_income"].to_numpy(),
-                        "poverty_line": v["poverty_line"].to_numpy(),
-                        "true_eligible": v["eligible"].to_numpy(dtype=bool),
-                        "true_monthly_amount": v["asp_monthly_amount"].to_numpy()
-                        + v["child_supplement_monthly"].to_numpy(),
-                        "true_consumption_per_ae": np.round(cons_q[s_idx]),
-                        "true_consumption_poor": cons_q[s_idx]
-                        < p.consumption_line_sm * p.poverty_subsistence_minimum,
-                        "applied": chosen[s_idx],
-                        "officer_approved": approved_now[s_idx],
-                    }
-                )
+                _verification_rows(r, verified, sample, chosen, apply[approved], cons_q, quarter, kato, p)
             )
     return tuple(pd.concat(v, ignore_index=True) if v else pd.DataFrame() for v in out.values())
+
+
+def _who_applies(rng, r: _Region, lives: Lives, qi: int, quarter: str, approved_last, kato: str, p):
+    """(applies this quarter, in the verification sample, consumption per adult equivalent) per family."""
+    n_fam = r.n_fam
+    # Members born by the start of that quarter (composition is otherwise held fixed).
+    q_start = np.datetime64(Quarter.parse(quarter).start)
+    size = np.maximum(
+        np.bincount(r.person_family, weights=r.born_ns <= q_start.astype("datetime64[ns]"), minlength=n_fam),
+        1,
+    )
+    earned = sum(earnings_at(lives, qi, r.person_family).values())
+    money = np.bincount(r.person_family, weights=earned, minlength=n_fam) + r.other
+    true_pc = money / size
+    cons_q = r.consumption * money / np.maximum(r.earn + r.other, 1.0)
+    # Take-up: a smooth logistic in perceived need (true need plus a persistent family error) — no cut
+    # at the true line: families just above it apply too, some far below it never do.
+    need = np.clip(1 - true_pc / r.line, -1, 1)
+    perceived = need + r.habits["perceived_error"]
+    logit = (
+        p.takeup_intercept
+        + p.takeup_need * perceived
+        + p.takeup_size * (size - 3)
+        - p.takeup_rural * r.rural
+        - p.takeup_city * (kato in p.cities)
+        + r.region_shift
+        + r.propensity
+    )
+    p_apply = _sigmoid(logit)
+    fresh = rng.random(n_fam) < p.takeup_fresh_draw
+    chosen = np.where(fresh, rng.random(n_fam), r.u_family) < p_apply
+    # Recipients re-apply while they feel in need (smoothly, not at the true line).
+    keep_on = p.recipients_reapply * _sigmoid(4 + 8 * perceived)
+    chosen |= approved_last & (rng.random(n_fam) < keep_on)
+    sample = rng.random(n_fam) < p.verification_share
+    return chosen, sample, cons_q
+
+
+def _officer_decisions(rng, r: _Region, d: pd.DataFrame, apply, snap_rec, law: LawFn, quarter: str, p):
+    """Each application's decision: the law on the declared data, with officers' errors (lenient near the
+    line, more in some cases and districts) and, when recommendations are shown, automation bias."""
+    law_ok = d["eligible"].to_numpy(dtype=bool)
+    near = (
+        ~law_ok
+        & (d["refusal_reason"].to_numpy() == "income_above_poverty_line")
+        & (d["per_capita_income"].to_numpy() < 1.15 * d["poverty_line"].to_numpy())
+    )
+    case = np.exp(
+        p.officer_error_self_employed * r.self_employed[apply]
+        + p.officer_error_rural * r.rural[apply]
+        + p.officer_error_large_family * (d["members"].to_numpy() >= 5)
+    )
+    err = np.minimum(r.leniency[r.district_of[apply]] * case, 0.5)
+    flip = rng.random(len(apply)) < err
+    approved = np.where(law_ok, ~flip, near & flip)
+    if snap_rec is not None and len(apply):
+        # Automation bias: the officer follows the shown recommendation (the law on the records
+        # alone) against their own reading with probability ``automation_bias``.
+        recommended = law(snap_rec, quarter)["eligible"].to_numpy(dtype=bool)
+        follow = rng.random(len(apply)) < p.automation_bias
+        approved = np.where(follow, recommended, approved)
+    return approved
+
+
+def _decision_rows(r: _Region, d, tr, snap_decl, apply, approved, cons_q, quarter, kato, p) -> pd.DataFrame:
+    law_ok = d["eligible"].to_numpy(dtype=bool)
+    paid = d["asp_monthly_amount"].to_numpy() + d["child_supplement_monthly"].to_numpy()
+    paid_wrongly = np.round(0.05 * d["poverty_line"].to_numpy() * d["members"].to_numpy())
+    visit_no_need = snap_decl.families["commission_found_no_need"].to_numpy(dtype=bool)
+    return pd.DataFrame(
+        {
+            "application_id": snap_decl.families["application_id"].to_numpy(),
+            "family_id": d["family_id"].to_numpy(),
+            "region_kato": kato,
+            "district_kato": r.fam["district_kato"].to_numpy()[apply],
+            "quarter": quarter,
+            "application_date": snap_decl.families["application_date"].to_numpy(),
+            "members": d["members"].to_numpy(),
+            "declared_per_capita_income": d["per_capita_income"].to_numpy(),
+            "poverty_line": d["poverty_line"].to_numpy(),
+            "law_eligible": law_ok,
+            "law_refusal_reason": d["refusal_reason"].to_numpy(),
+            "law_asp_type": d["asp_type"].to_numpy(),
+            "law_asp_monthly": d["asp_monthly_amount"].to_numpy(),
+            "law_monthly_amount": paid,
+            "officer_approved": approved,
+            "officer_monthly_amount": np.where(approved, np.where(law_ok, paid, paid_wrongly), 0.0),
+            "officer_overrode_law": approved != law_ok,
+            "true_eligible": tr["eligible"].to_numpy(dtype=bool),
+            "true_per_capita_income": tr["per_capita_income"].to_numpy(),
+            "true_monthly_amount": tr["asp_monthly_amount"].to_numpy()
+            + tr["child_supplement_monthly"].to_numpy(),
+            "true_consumption_per_ae": np.round(cons_q[apply]),
+            "true_consumption_poor": cons_q[apply] < p.consumption_line_sm * p.poverty_subsistence_minimum,
+            "visit_correct": visit_no_need == (cons_q[apply] > p.commission_no_need_above * r.line),
+        }
+    )
+
+
+def _verification_rows(r: _Region, v, sample, chosen, approved_ids, cons_q, quarter, kato, p) -> pd.DataFrame:
+    s_idx = np.flatnonzero(sample)
+    approved_now = np.zeros(r.n_fam, dtype=bool)
+    approved_now[approved_ids] = True
+    fam = r.fam
+    return pd.DataFrame(
+        {
+            "family_id": fam["family_id"].to_numpy()[s_idx],
+            "region_kato": kato,
+            "district_kato": fam["district_kato"].to_numpy()[s_idx],
+            "settlement_type": fam["settlement_type"].to_numpy()[s_idx],
+            "quarter": quarter,
+            "members": v["members"].to_numpy(),
+            "true_per_capita_income": v["per_capita_income"].to_numpy(),
+            "poverty_line": v["poverty_line"].to_numpy(),
+            "true_eligible": v["eligible"].to_numpy(dtype=bool),
+            "true_monthly_amount": v["asp_monthly_amount"].to_numpy()
+            + v["child_supplement_monthly"].to_numpy(),
+            "true_consumption_per_ae": np.round(cons_q[s_idx]),
+            "true_consumption_poor": cons_q[s_idx] < p.consumption_line_sm * p.poverty_subsistence_minimum,
+            "applied": chosen[s_idx],
+            "officer_approved": approved_now[s_idx],
+        }
+    )
 
 
 def _shows_recommendations(p: SyntheticParams, quarter: str) -> bool:
@@ -287,19 +343,17 @@ def _snapshots(
     quarter = lives.quarters[qi]
     apply = np.flatnonzero(chosen)
     union_idx = np.flatnonzero(union)
-    year, q = int(quarter[:4]), int(quarter[-1])
+    start = Quarter.parse(quarter).start
     month = rng.integers(0, 3, len(apply))
     day = rng.integers(1, 29, len(apply))
     app_dates = pd.to_datetime(
-        pd.DataFrame({"year": np.full(len(apply), year), "month": 3 * (q - 1) + 1 + month, "day": day})
+        pd.DataFrame({"year": np.full(len(apply), start.year), "month": start.month + month, "day": day})
     ).to_numpy()
     app_ids = (truth.families["family_id"].iloc[apply].reset_index(drop=True) + "-" + quarter).to_numpy()
     snap_true = truth_snapshot(truth, lives, qi, union, p)
     in_apply = np.isin(union_idx, apply)
     # Families of the verification sample that did not apply: verified on the first day of the quarter.
-    app_date_of = np.full(
-        len(union_idx), np.datetime64(f"{year}-{3 * (q - 1) + 1:02d}-01"), dtype="datetime64[ns]"
-    )
+    app_date_of = np.full(len(union_idx), np.datetime64(start), dtype="datetime64[ns]")
     app_date_of[in_apply] = app_dates
     snap_true.families = snap_true.families.assign(application_date=app_date_of)
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..codes import REGION_BY_KEY
+from ..codes import REGION_BY_KEY, districts
 from ..iin import make_iins
+from ..quarter import Quarter
 from ..schema import FAMILIES, PERSONS, with_defaults
-from .geography import RegionStats, districts
+from .geography import RegionStats
+from .incomes import truth_incomes
 from .params import SyntheticParams
 
 DAYS_PER_YEAR = 365.25
@@ -30,16 +32,6 @@ class RegionData:
         from ..io import Registry
 
         return Registry(self.families, self.persons, self.incomes, self.person_family, self.income_person)
-
-
-def quarter_start(quarter: str) -> np.datetime64:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    return np.datetime64(f"{year}-{3 * (q - 1) + 1:02d}-01")
-
-
-def reference_months(quarter: str) -> list[str]:
-    start = quarter_start(quarter).astype("datetime64[M]")
-    return [str(start - k) for k in (3, 2, 1)]
 
 
 def size_distribution(stats: RegionStats, p: SyntheticParams) -> tuple[np.ndarray, np.ndarray]:
@@ -74,15 +66,70 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
     region = REGION_BY_KEY[stats.key]
     sizes, is_urban = _sizes(rng, int(round(stats.population * scale)), stats, p)
     n_fam = len(sizes)
-    ref = quarter_start(p.quarter)
+    ref = np.datetime64(Quarter.parse(p.quarter).start)
 
     # Family ids and districts (drawn uniformly among the region's districts).
     fam_ids = np.char.add(f"R{region.prefix}F", np.arange(n_fam).astype(str))
     dist = [d.kato for d in districts() if d.region_kato == region.kato]
     district = np.array(dist)[rng.integers(0, len(dist), n_fam)]
 
-    # Persons: position 0 is the applicant (head), 1 the spouse when present, then children/others.
-    n = int(sizes.sum())
+    m = _members(rng, sizes, p)
+    age = _ages(rng, m, p)
+    days = np.floor(age * DAYS_PER_YEAR).astype(np.int64) + 1
+    birth = ref - days.astype("timedelta64[D]")
+    head_male = rng.random(n_fam) < np.where(m.has_spouse, 0.85, 0.4)
+    sex = np.where(rng.random(len(age)) < 0.5, "M", "F")
+    sex[m.is_head] = np.where(head_male, "M", "F")
+    sex[m.is_spouse] = np.where(head_male[m.fam_of[m.is_spouse]], "F", "M")
+    years = np.floor(age)
+    group, status = _disability_and_work(rng, m, age, years, sex, is_urban[m.fam_of], p)
+    education = _education(rng, years, is_urban[m.fam_of])
+
+    pid = np.char.add(np.char.add(fam_ids[m.fam_of], "-"), (m.pos + 1).astype(str))
+    # IIN serials: each region has its own block of SERIAL_BLOCK numbers per (birth date, sex), so IINs
+    # are unique across regions by construction; within a block people are numbered in order.
+    block = REGION_INDEX[stats.key] * SERIAL_BLOCK
+    rank = _rank_within(birth.astype(np.int64) * 2 + (sex == "F"))
+    iins = _dedupe_iins(make_iins(birth, sex, block + rank % SERIAL_BLOCK), birth, sex, rng, block)
+    persons = pd.DataFrame(
+        {
+            "person_id": pid,
+            "family_id": fam_ids[m.fam_of],
+            "iin": iins,
+            "role": m.role,
+            "sex": sex,
+            "birth_date": birth,
+            "disability_group": group.astype(np.int64),
+            "employment_status": status.astype(str),
+            "education": education,
+            "long_term_illness": rng.random(len(age)) < 0.004,
+        }
+    )
+    families = _families_frame(rng, fam_ids, region.kato, district, is_urban, p)
+    incomes, income_person = truth_incomes(rng, families, persons, pid, m.fam_of, years, sizes, stats, p, age)
+    return RegionData(
+        with_defaults(FAMILIES, families), with_defaults(PERSONS, persons), incomes, m.fam_of, income_person
+    )
+
+
+@dataclass
+class _Members:
+    """Each person's family row and place in it: position 0 is the applicant (head), 1 the spouse when
+    present, then children and others."""
+
+    fam_of: np.ndarray
+    pos: np.ndarray
+    has_spouse: np.ndarray  # per family
+    is_head: np.ndarray
+    is_spouse: np.ndarray
+    is_child: np.ndarray
+    is_other: np.ndarray
+    role: np.ndarray
+    sizes: np.ndarray
+
+
+def _members(rng, sizes: np.ndarray, p: SyntheticParams) -> _Members:
+    n_fam, n = len(sizes), int(sizes.sum())
     fam_of = np.repeat(np.arange(n_fam), sizes)
     first = np.r_[0, np.cumsum(sizes)[:-1]]
     pos = np.arange(n) - np.repeat(first, sizes)
@@ -95,13 +142,17 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
     is_other = rest & (rng.random(n) < 0.12)
     is_child = rest & ~is_other
     role = np.select([is_head, is_spouse, is_child], ["applicant", "spouse", "child"], "other")
+    return _Members(fam_of, pos, has_spouse, is_head, is_spouse, is_child, is_other, role, sizes)
 
-    # Ages in years (float). Single persons are older on average; heads of large families younger.
-    single = sizes == 1
+
+def _ages(rng, m: _Members, p: SyntheticParams) -> np.ndarray:
+    """Ages in years (float). Single persons are older on average; heads of large families younger."""
+    n_fam, fam_of, is_spouse, is_child, is_other = len(m.sizes), m.fam_of, m.is_spouse, m.is_child, m.is_other
+    single = m.sizes == 1
     head_age = np.where(single, rng.uniform(20, 88, n_fam) ** 1.0, rng.uniform(22, 62, n_fam))
     head_age = np.where(single & (rng.random(n_fam) < 0.45), rng.uniform(61, 90, n_fam), head_age)
-    age = np.empty(n)
-    age[is_head] = head_age
+    age = np.empty(len(fam_of))
+    age[m.is_head] = head_age
     drawn = head_age[fam_of[is_spouse]] + rng.normal(-2, 3, is_spouse.sum())
     # Spread, not clip, at the bounds: a clip would give many people the same birth date.
     age[is_spouse] = np.where(drawn < 18, 18 + rng.uniform(0, 3, is_spouse.sum()), np.minimum(drawn, 95))
@@ -124,24 +175,20 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
         rng.uniform(60, 92, is_other.sum()),
         rng.uniform(18, 40, is_other.sum()),
     )
-    days = np.floor(age * DAYS_PER_YEAR).astype(np.int64) + 1
-    birth = ref - days.astype("timedelta64[D]")
+    return age
 
-    head_male = rng.random(n_fam) < np.where(has_spouse, 0.85, 0.4)
-    sex = np.where(rng.random(n) < 0.5, "M", "F")
-    sex[is_head] = np.where(head_male, "M", "F")
-    sex[is_spouse] = np.where(head_male[fam_of[is_spouse]], "F", "M")
 
-    # Disability.
-    years = np.floor(age)
+def _disability_and_work(rng, m: _Members, age, years, sex, urban_p, p: SyntheticParams):
+    """(disability group, employment status) of each person."""
+    n, n_fam, fam_of, is_head, is_spouse, is_child = (
+        len(age), len(m.sizes), m.fam_of, m.is_head, m.is_spouse, m.is_child,
+    )  # fmt: skip
     p_dis = np.where(
         years < 18, p.disability_child, np.where(years < 63, p.disability_adult, p.disability_elderly)
     )
     disabled = rng.random(n) < p_dis
     group = np.where(disabled, rng.choice([1, 2, 3], n, p=list(p.disability_groups)), 0)
 
-    # Employment status.
-    urban_p = is_urban[fam_of]
     retire = np.where(sex == "M", 63, 61)
     status = np.full(n, "not_working", dtype=object)
     adult = years >= 18
@@ -175,7 +222,11 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
         & (rng.random(n) < 0.4)
     )
     status[carer & (status != "pensioner")] = "caring_disabled"
+    return group, status
 
+
+def _education(rng, years, urban_p) -> np.ndarray:
+    n, adult = len(years), years >= 18
     education = np.where(
         ~adult,
         np.where(years < 7, "none", np.where(years < 11, "primary", "basic_secondary")),
@@ -185,37 +236,19 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
             p=[0.05, 0.38, 0.32, 0.25],
         ),
     )
-    education = np.where(
+    return np.where(
         adult & ~urban_p & (education == "higher") & (rng.random(n) < 0.45), "general_secondary", education
     )
 
-    pid = np.char.add(np.char.add(fam_ids[fam_of], "-"), (pos + 1).astype(str))
-    # IIN serials: each region has its own block of SERIAL_BLOCK numbers per (birth date, sex), so IINs
-    # are unique across regions by construction; within a block people are numbered in order.
-    block = REGION_INDEX[stats.key] * SERIAL_BLOCK
-    rank = _rank_within(birth.astype(np.int64) * 2 + (sex == "F"))
-    iins = _dedupe_iins(make_iins(birth, sex, block + rank % SERIAL_BLOCK), birth, sex, rng, block)
-    persons = pd.DataFrame(
-        {
-            "person_id": pid,
-            "family_id": fam_ids[fam_of],
-            "iin": iins,
-            "role": role,
-            "sex": sex,
-            "birth_date": birth,
-            "disability_group": group.astype(np.int64),
-            "employment_status": status.astype(str),
-            "education": education,
-            "long_term_illness": rng.random(n) < 0.004,
-        }
-    )
 
-    # Assets.
+def _families_frame(rng, fam_ids, region_kato: str, district, is_urban, p: SyntheticParams) -> pd.DataFrame:
+    """The families table: codes, settlement and assets."""
+    n_fam = len(fam_ids)
     vehicle_propensity = rng.random(n_fam)  # vehicles are drawn independently of income (a simplification)
-    families = pd.DataFrame(
+    return pd.DataFrame(
         {
             "family_id": fam_ids,
-            "region_kato": region.kato,
+            "region_kato": region_kato,
             "district_kato": district,
             "settlement_type": np.where(is_urban, "urban", "rural"),
             "dwellings_owned": (rng.random(n_fam) < p.own_dwelling).astype(np.int64)
@@ -231,10 +264,6 @@ def generate_region(stats: RegionStats, scale: float, seed: int, p: SyntheticPar
             ).astype(np.int64),
             "nonmortgage_loan_balance": 0.0,
         }
-    )
-    incomes, income_person = _truth_incomes(rng, families, persons, pid, fam_of, years, sizes, stats, p, age)
-    return RegionData(
-        with_defaults(FAMILIES, families), with_defaults(PERSONS, persons), incomes, fam_of, income_person
     )
 
 
@@ -293,254 +322,6 @@ def _dedupe_iins(iins: np.ndarray, birth, sex, rng, block: int) -> np.ndarray:
     raise RuntimeError(
         f"more than {SERIAL_BLOCK} people of one region share a birth date and sex: IINs cannot be unique"
     )
-
-
-def _truth_incomes(
-    rng, families, persons, pid, fam_of, years, sizes, stats, p: SyntheticParams, age
-) -> pd.DataFrame:
-    """Monthly incomes by source; poor families are lifted so that the region's poverty rate matches its
-    target. Also marks, in place, what the records will miss (``persons``: ``informal_job``,
-    ``envelope_wage``, ``alimony_unpaid``, ``absent``) and adds the family's consumption (``families``:
-    ``consumption_per_ae``, ``consumption_poor``). See docs/synthetic-data.md, "Hidden need"."""
-    n = len(persons)
-    n_fam = len(families)
-    status = persons["employment_status"].to_numpy()
-    group = persons["disability_group"].to_numpy()
-    role = persons["role"].to_numpy()
-    education = persons["education"].to_numpy()
-    level = p.region_wage_level.get(stats.key, 1.0)
-    rural = (families["settlement_type"].to_numpy() == "rural")[fam_of]
-    head = role == "applicant"
-    adult = years >= 18
-    retire = np.where(persons["sex"].to_numpy() == "M", 63, 61)
-
-    # Absent members still registered: adult children and others aged 18–40 who left (work elsewhere).
-    # They are dropped from the truth; the records still count them (views.py).
-    absent = (
-        np.isin(role, ["child", "other"]) & adult & (years <= 40) & (rng.random(n) < p.absent_member_share)
-    )
-    present = ~absent
-    true_sizes = np.bincount(fam_of[present], minlength=n_fam)
-
-    # Who works informally: a logit weight on proxies the records partly show; the base rate is solved so
-    # that informal jobs are ``informal_employment_share`` of all jobs (params.py).
-    low_edu = np.isin(education, ["none", "primary", "basic_secondary"])
-    logit_w = (
-        p.informal_weight_rural * rural
-        + p.informal_weight_low_education * low_edu
-        + p.informal_weight_higher_education * (education == "higher")
-        + p.informal_weight_young * (years < 30)
-        + p.informal_weight_self_employed * (status == "self_employed")
-        - 0.3 * np.log(level)
-    )
-    w = np.exp(logit_w)
-    employed = np.isin(status, ["employee", "self_employed"]) & present
-    able_idle = (
-        np.isin(status, ["not_working", "registered_unemployed"])
-        & adult
-        & (years < retire)
-        & ~np.isin(group, [1, 2])
-        & present
-    )
-    # Heads of families where nobody has a job mostly earn informally (``informal_share_idle_families``):
-    # they are part of the informal jobs drawn from people without a recorded job.
-    has_job = np.bincount(fam_of[employed], minlength=n_fam) > 0
-    idle_head = head & able_idle & ~has_job[fam_of] & (rng.random(n) < p.informal_share_idle_families)
-    t, f = p.informal_employment_share, p.informal_from_not_working
-    informal_total = t * employed.sum() / max(1 - t * f, 1e-9)
-    pool = able_idle & ~idle_head
-    from_idle = max(f * informal_total - idle_head.sum(), 0.0)
-    p_inf = np.zeros(n)
-    if employed.any():
-        p_inf[employed] = (1 - f) * informal_total * w[employed] / w[employed].sum()
-    if pool.any():
-        p_inf[pool] = from_idle * w[pool] / w[pool].sum()
-    informal_job = (rng.random(n) < np.minimum(p_inf, 0.95)) | idle_head
-    envelope = (
-        (status == "employee")
-        & ~informal_job
-        & present
-        & (
-            rng.random(n)
-            < np.minimum(p.envelope_share * w / max(w[employed].mean() if employed.any() else 1, 1e-9), 0.9)
-        )
-    )
-
-    # Hidden income also depends on what the records partly show (education, a vehicle, the region), and
-    # on much they do not (``hidden_income_sigma``).
-    vehicle = (families["vehicles_owned"].to_numpy() > 0)[fam_of]
-    hidden_level = (
-        level
-        * np.exp(0.25 * (education == "higher") - 0.15 * low_edu + 0.2 * vehicle - 0.1 * rural)
-        * rng.lognormal(-(p.hidden_income_sigma**2) / 2, p.hidden_income_sigma, n)
-    )
-    # The quarter's transitory shock on informal and self-employment income (removed by smoothing).
-    shock = rng.lognormal(-(p.informal_shock_sigma**2) / 2, p.informal_shock_sigma, n)
-
-    wage = np.maximum(p.wage_median * level * rng.lognormal(0, p.wage_sigma, n), p.minimum_wage * 0.5)
-    self_income = p.self_employment_median * level * rng.lognormal(0, 0.8, n) * shock
-    is_emp, is_self = status == "employee", status == "self_employed"
-    recorded_wage = np.where(
-        envelope, np.minimum(wage, p.minimum_wage * rng.uniform(1.0, p.envelope_recorded_max, n)), wage
-    )
-    reported = rng.uniform(p.self_employment_reported_min, 1.0, n)
-    informal_amount = np.select(
-        [is_emp & informal_job, is_self & informal_job, informal_job],
-        [
-            0.7 * wage * hidden_level / level,
-            self_income * hidden_level / level,
-            p.informal_median * hidden_level * shock,
-        ],
-        0.0,
-    )
-    informal_amount = informal_amount + np.where(envelope, wage - recorded_wage, 0.0)
-    informal_amount = informal_amount + np.where(is_self & ~informal_job, (1 - reported) * self_income, 0.0)
-    earn = {  # before the regional calibration factor
-        "wages": np.where(is_emp & ~informal_job, recorded_wage, 0.0),
-        "self_employment": np.where(is_self & ~informal_job, reported * self_income, 0.0),
-        "informal": informal_amount,
-    }
-    other = {
-        "pension": np.where(
-            status == "pensioner", p.min_pension + p.pension_extra_median * rng.lognormal(0, 0.6, n), 0
-        ),
-        "disability_benefit": np.where(
-            (years >= 18) & (group > 0) & (status != "pensioner"),
-            np.array([0, *p.disability_benefit])[group],
-            0,
-        ),
-        "child_disability_benefit": np.where((years < 18) & (group > 0), p.child_disability_benefit, 0),
-    }
-    # Family-level benefits paid to the applicant: large-family benefit by number of minors.
-    minors = np.bincount(fam_of[years < 18], minlength=n_fam)
-    lfb = np.where(
-        minors >= 8,
-        minors * p.large_family_per_child_8plus,
-        np.array([0, 0, 0, 0, *p.large_family_benefit, 0, 0, 0, 0, 0, 0])[np.minimum(minors, 12)],
-    )
-    other["large_family_benefit"] = np.where(head, lfb[fam_of], 0)
-    infants = np.bincount(fam_of[age < 1.5], minlength=n_fam)
-    mothers = np.isin(status, ["maternity_leave", "caring_child_under_3"])
-    other["childcare_benefit"] = np.where(mothers & (infants[fam_of] > 0), p.childcare_benefit, 0)
-    single_parent = np.isin(np.bincount(fam_of[role == "spouse"], minlength=n_fam), [0])[fam_of]
-    alimony_order = head & single_parent & (minors[fam_of] > 0)
-    gets_alimony = alimony_order & (rng.random(n) < p.alimony_share)
-    alimony = p.alimony_median * rng.lognormal(0, 0.4, n)
-    other["alimony"] = np.where(gets_alimony, alimony, 0)
-    # Awarded but unpaid: the records show alimony the family does not receive (views.py).
-    alimony_unpaid = alimony_order & ~gets_alimony & (rng.random(n) < p.alimony_unpaid_share)
-    other["scholarship"] = np.where(
-        (status == "student_full_time") & (rng.random(n) < p.scholarship_share), p.scholarship, 0
-    )
-    heads_of_livestock = families["livestock_heads"].to_numpy()[fam_of]
-    other["livestock_land"] = np.where(
-        head & rural & (heads_of_livestock > 0),
-        p.livestock_income_per_head * heads_of_livestock * rng.lognormal(0, 0.5, n),
-        0,
-    )
-    # Remittances (source "other"): more often in villages and in the south (assumption).
-    south = stats.key in p.large_family_regions
-    p_remit = p.remittance_share * np.where(rural, 1.4, 0.7) * (1.3 if south else 1.0)
-    other["other"] = np.where(
-        head & (rng.random(n) < p_remit), p.remittance_median * rng.lognormal(0, 0.7, n), 0
-    )
-    # The money of absent members is not the family's: they are left out of the poverty calibration.
-    money_rows = {k: np.where(present, v, 0.0) for k, v in {**earn, **other}.items()}
-    lift = _lift_to_poverty_rate(rng, money_rows, {}, fam_of, true_sizes, head, stats.poverty_rate, p)
-    # In about half of the lifted families the lift is recorded income: a head who works formally gets it
-    # as wages (a better job); otherwise it stays informal (help, odd jobs) and the records miss it.
-    works = (is_emp & ~informal_job) | is_self
-    formal = (rng.random(n_fam)[fam_of] < p.lift_formal_share) & works
-    earn["wages"] = earn["wages"] + np.where(formal, lift, 0.0)
-    earn["informal"] = earn["informal"] + np.where(formal, 0.0, lift)
-
-    persons["informal_job"] = informal_job
-    persons["income_shock"] = np.where(informal_job | is_self, shock, 1.0)  # this quarter's (dynamics.py)
-    # The lift of the poverty calibration is lasting income (help, a steady side job): no transitory shock.
-    persons["informal_lift"] = np.round(np.where(formal, 0.0, lift))
-    persons["envelope_wage"] = envelope
-    persons["alimony_unpaid"] = alimony_unpaid
-    persons["absent"] = absent
-    persons["recorded_alimony"] = np.where(alimony_unpaid, np.round(alimony), 0.0)
-
-    months = reference_months(p.quarter)
-    frames, positions = [], []
-    for source, values in [*earn.items(), *other.items()]:
-        idx = np.flatnonzero(values > 0)
-        if len(idx) == 0:
-            continue
-        positions.append(np.tile(idx, 3))
-        amount = np.round(values[idx], 0)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "person_id": np.tile(pid[idx], 3),
-                    "month": np.repeat(months, len(idx)),
-                    "source": source,
-                    "amount_kzt": np.tile(amount, 3),
-                }
-            )
-        )
-    # Loans: one non-mortgage loan received in one month of the quarter by a few families (the applicant).
-    take = np.flatnonzero(head & (rng.random(n) < p.loan_share))
-    if len(take):
-        positions.append(take)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "person_id": pid[take],
-                    "month": np.array(months)[rng.integers(0, 3, len(take))],
-                    "source": "loans",
-                    "amount_kzt": np.round(p.loan_median * rng.lognormal(0, 0.6, len(take)), -3),
-                }
-            )
-        )
-        families.loc[fam_of[take], "nonmortgage_loan_balance"] = np.round(
-            p.loan_median * rng.lognormal(0, 0.6, len(take)), -3
-        )
-
-    # Consumption per adult equivalent: smoothed earnings (the transitory shock removed) + transfers and
-    # remittances − debt service, times a household shock.
-    smooth = np.where(informal_job | is_self, 1 / shock, 1.0)
-    earned = earn["wages"] + (earn["self_employment"] + earn["informal"]) * smooth
-    money = np.bincount(fam_of[present], weights=(earned + sum(other.values()))[present], minlength=n_fam)
-    debt = families["nonmortgage_loan_balance"].to_numpy() * p.debt_service_share
-    aged14 = np.bincount(fam_of[present & (years >= 14)], minlength=n_fam)
-    kids = true_sizes - aged14
-    ae = 1 + 0.5 * np.maximum(aged14 - 1, 0) + 0.3 * kids
-    hh_shock = rng.lognormal(-(p.consumption_shock_sigma**2) / 2, p.consumption_shock_sigma, n_fam)
-    consumption = np.maximum(money - debt, 0.3 * money) * hh_shock / np.maximum(ae, 1.0)
-    families["consumption_per_ae"] = np.round(consumption)
-    families["consumption_poor"] = consumption < p.consumption_line_sm * p.poverty_subsistence_minimum
-    return pd.concat(frames, ignore_index=True), np.concatenate(positions)
-
-
-def _lift_to_poverty_rate(
-    rng, earn, other, fam_of, sizes, head, target: float, p: SyntheticParams
-) -> np.ndarray:
-    """Informal earnings that lift randomly chosen poor families above the subsistence minimum, so that
-    the share of people below it equals the region's published poverty rate.
-
-    Formal earnings alone leave too many families poor (one wage, many children); in reality informal
-    work and help fill part of the gap — and state databases do not see it, which is the gap between the
-    truth and the recorded view. The lifted family's head receives the amount (per-capita income ends
-    between 1.0 and 1.6 subsistence minima).
-    """
-    sm = p.poverty_subsistence_minimum
-    money = np.bincount(fam_of, weights=sum(earn.values()) + sum(other.values()), minlength=len(sizes))
-    pc = money / sizes
-    poor = np.flatnonzero(pc < sm)
-    excess = sizes[poor].sum() - target * sizes.sum()
-    extra_family = np.zeros(len(sizes))
-    if excess > 0:
-        # Small families are lifted first more often: poverty that remains is concentrated in large
-        # families, as the recipients' profile shows (≈5.3 members, 61% children; fact sheet §5.1–5.2).
-        weight = sizes[poor].astype(float) ** -p.lift_size_exponent
-        order = poor[np.argsort(-(rng.random(len(poor)) ** (1 / weight)))]
-        lifted = order[: np.searchsorted(np.cumsum(sizes[order]), excess) + 1]
-        goal = sm * rng.uniform(1.0, 1.6, len(lifted))
-        extra_family[lifted] = np.ceil((goal - pc[lifted]) * sizes[lifted])
-    return np.where(head, extra_family[fam_of], 0.0)
 
 
 REGION_INDEX = {

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..quarter import Quarter
 from .params import SyntheticParams
 from .population import (
     GENERATION_ONLY_PERSONS,
     TRUTH_ONLY_FAMILIES,
     TRUTH_ONLY_PERSONS,
     RegionData,
-    quarter_start,
 )
 
 #: Sources that state databases do not see: informal earnings (informal jobs, envelope top-ups, unreported
@@ -48,7 +48,7 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     # …and a job lost since still shows its old wage.
     has_formal = np.zeros(n, dtype=bool)
     has_formal[truth.income_person[truth.incomes["source"].isin(STALE_SOURCES).to_numpy()]] = True
-    adult_born = pd.Timestamp(quarter_start(p.quarter)) - pd.DateOffset(years=18)
+    adult_born = pd.Timestamp(Quarter.parse(p.quarter).start) - pd.DateOffset(years=18)
     adult = (persons["birth_date"] <= adult_born).to_numpy()
     lost = (
         changed
@@ -60,55 +60,15 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     months = sorted(truth.incomes["month"].unique())
     if len(idx):
         old = np.round(p.wage_median * rng.lognormal(-0.3, p.wage_sigma, len(idx)))
-        inc = pd.concat(
-            [
-                inc,
-                pd.DataFrame(
-                    {
-                        "person_id": np.tile(persons["person_id"].to_numpy(dtype=object)[idx], len(months)),
-                        "month": np.repeat(months, len(idx)),
-                        "source": "wages",
-                        "amount_kzt": np.tile(old, len(months)),
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-        pos = np.concatenate([pos, np.tile(idx, len(months))])
+        inc, pos = _with_monthly(inc, pos, persons, idx, months, "wages", old)
     persons["record_job_changed"] = changed
-    # The recorded employment status follows the (old) record: a job taken since is not yet known, a job
-    # lost since still shows as employment.
-    taken = changed & has_formal
-    persons.loc[taken, "employment_status"] = "not_working"
-    persons.loc[lost, "employment_status"] = "employee"
-    # An informal job is no job in the records.
-    if "informal_job" in persons:
-        informal = (
-            persons["informal_job"].to_numpy(dtype=bool)
-            & persons["employment_status"].isin(["employee", "self_employed"]).to_numpy()
-        )
-        persons.loc[informal, "employment_status"] = "not_working"
+    _recorded_status(persons, changed & has_formal, lost)
     # Alimony awarded but unpaid: the records show the award.
     if "recorded_alimony" in persons:
         owed = np.flatnonzero(persons["recorded_alimony"].to_numpy() > 0)
         if len(owed):
-            inc = pd.concat(
-                [
-                    inc,
-                    pd.DataFrame(
-                        {
-                            "person_id": np.tile(
-                                persons["person_id"].to_numpy(dtype=object)[owed], len(months)
-                            ),
-                            "month": np.repeat(months, len(owed)),
-                            "source": "alimony",
-                            "amount_kzt": np.tile(persons["recorded_alimony"].to_numpy()[owed], len(months)),
-                        }
-                    ),
-                ],
-                ignore_index=True,
-            )
-            pos = np.concatenate([pos, np.tile(owed, len(months))])
+            amounts = persons["recorded_alimony"].to_numpy()[owed]
+            inc, pos = _with_monthly(inc, pos, persons, owed, months, "alimony", amounts)
     persons = persons.drop(
         columns=[c for c in (*TRUTH_ONLY_PERSONS, *GENERATION_ONLY_PERSONS) if c in persons]
     )
@@ -119,3 +79,31 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     fam["livestock_heads"] = np.where(rng.random(m) < p.livestock_unrecorded, 0, fam["livestock_heads"])
     fam["land_ha"] = np.where(rng.random(m) < p.land_unrecorded, 0.0, fam["land_ha"])
     return RegionData(fam, persons, inc.reset_index(drop=True), truth.person_family, pos)
+
+
+def _with_monthly(
+    inc: pd.DataFrame, pos: np.ndarray, persons: pd.DataFrame, idx, months, source: str, amounts
+):
+    """The incomes with ``source`` added for the persons at ``idx``, the same amount each month."""
+    added = pd.DataFrame(
+        {
+            "person_id": np.tile(persons["person_id"].to_numpy(dtype=object)[idx], len(months)),
+            "month": np.repeat(months, len(idx)),
+            "source": source,
+            "amount_kzt": np.tile(amounts, len(months)),
+        }
+    )
+    return pd.concat([inc, added], ignore_index=True), np.concatenate([pos, np.tile(idx, len(months))])
+
+
+def _recorded_status(persons: pd.DataFrame, taken: np.ndarray, lost: np.ndarray) -> None:
+    """The recorded employment status follows the (old) record: a job taken since is not yet known, a job
+    lost since still shows as employment, and an informal job is no job in the records."""
+    persons.loc[taken, "employment_status"] = "not_working"
+    persons.loc[lost, "employment_status"] = "employee"
+    if "informal_job" in persons:
+        informal = (
+            persons["informal_job"].to_numpy(dtype=bool)
+            & persons["employment_status"].isin(["employee", "self_employed"]).to_numpy()
+        )
+        persons.loc[informal, "employment_status"] = "not_working"

@@ -1,0 +1,155 @@
+"""The verification sample as training data for the proactive scan (issue 15): families that did not
+apply, verified at random, with features from what state databases show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from atauly.registry.quarter import Quarter
+
+from .data import DataError, Dataset, has_table, prepare, read_registry_table
+from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
+from .population import population_frame
+
+
+def has_verification(directory: Path | str) -> bool:
+    """Whether a registry holds a verification sample (``verification/``) and a recorded view."""
+    directory = Path(directory)
+    return has_table(directory, "verification") and (directory / "recorded").is_dir()
+
+
+#: Entitled families that did not apply needed in the verification sample to train the scan's model on it
+#: (below, the sample cannot rank or calibrate: `--view recorded` falls back to officers' decisions).
+MIN_VERIFIED_ENTITLED = 30
+
+
+def verified_entitled(directory: Path | str) -> int:
+    """Entitled families in the verification sample that did not apply that quarter (every quarter)."""
+    ver = read_registry_table(Path(directory), "verification")
+    if "true_eligible" not in ver:
+        return 0
+    entitled = ver["true_eligible"].fillna(False).to_numpy(dtype=bool)
+    if "applied" in ver:
+        entitled = entitled & ~ver["applied"].fillna(False).to_numpy(dtype=bool)
+    return int(entitled.sum())
+
+
+def load_verified(directory: Path | str, progress=None) -> Dataset:
+    """The proactive scan's question as training data (issue 15): "is this family truly entitled now,
+    given only what state databases show?".
+
+    Rows are the families of the **verification sample** (``verification/``: a random ~1% of all
+    families each quarter, with verified welfare) that did not apply that quarter, every quarter pooled; the label is
+    the verified entitlement (``true_eligible``); features are computed from the **recorded view** alone
+    (what state databases show), with the law on it for the registry's quarter. Because the sample is
+    drawn at random from the whole population, a model trained and calibrated on it answers for the
+    population the scan looks at, not for the self-selected applicants — a forest trained on applicants'
+    decisions ranks non-applicants badly (docs/screening.md). The recorded view is one snapshot: the
+    sample of earlier quarters is described by today's records (entitlement persists; the time split's
+    test quarter is the registry's own quarter). The group is the family (a family verified in several
+    quarters stays on one side of every split)."""
+    from atauly.law.compute import compute
+    from atauly.registry import load_registry
+
+    directory = Path(directory)
+    ver, quarter = _verification(directory)
+    reg, _report = load_registry(directory, "recorded", skip_invalid=True)
+    fam_ids = reg.families["family_id"].astype(str)
+    wanted = fam_ids.isin(set(ver["family_id"].astype(str))).to_numpy()
+    sub = reg.take(wanted)
+    law = compute(sub, quarter)
+    if progress:
+        progress(int(wanted.sum()), int(wanted.sum()))
+    start = Quarter.parse(quarter).start_time
+    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
+    X_fam = prepare(family_features(sub, law, start), numeric, list(CATEGORICAL))
+    pos = pd.Index(sub.families["family_id"].astype(str)).get_indexer(ver["family_id"].astype(str))
+    ver, pos, notes = _non_applicants(ver, pos)
+    audit = audit_groups(sub, law["members"].to_numpy()).iloc[pos].reset_index(drop=True)
+    income = None
+    if "true_per_capita_income" in ver and "poverty_line" in ver:
+        income = ver["true_per_capita_income"].to_numpy(dtype=float) / np.maximum(
+            ver["poverty_line"].to_numpy(dtype=float), 1.0
+        )
+    y = ver["true_eligible"].to_numpy(dtype=bool)
+    return Dataset(
+        X=X_fam.iloc[pos].reset_index(drop=True),
+        y=y,
+        ids=(ver["family_id"].astype(str) + ":" + ver["quarter"].astype(str)).to_numpy(),
+        groups=ver["family_id"].astype(str).to_numpy(),
+        audit=audit,
+        kind="registry",
+        target="verified_entitled",
+        numeric=numeric,
+        categorical=list(CATEGORICAL),
+        period=ver["quarter"].astype(str).to_numpy(),
+        truth=y.copy(),
+        income=income,
+        rules={"law_on_recorded_data": law["eligible"].to_numpy(dtype=bool)[pos]},
+        notes=notes,
+        view="recorded",
+        population=population_frame(directory, quarter),
+        scan_amounts=_scan_amounts(law, ver, pos, y),
+    )
+
+
+def _verification(directory: Path) -> tuple[pd.DataFrame, str]:
+    """The verification sample and the registry's quarter (its manifest's, else the sample's latest)."""
+    import json
+
+    if not has_verification(directory):
+        raise DataError(f"{directory} has no verification/ sample and recorded/ view")
+    ver = read_registry_table(directory, "verification")
+    for col in ("family_id", "quarter", "true_eligible"):
+        if col not in ver:
+            raise DataError(f"verification lacks the column {col}")
+    manifest = directory / "manifest.json"
+    quarter = None
+    if manifest.exists():
+        quarter = json.loads(manifest.read_text(encoding="utf-8")).get("quarter")
+    return ver, str(quarter or max(ver["quarter"].astype(str)))
+
+
+def _non_applicants(ver: pd.DataFrame, pos: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The sample's rows with a valid family in the recorded view that did not apply that quarter."""
+    notes = []
+    missing = int((pos < 0).sum())
+    if missing:
+        notes.append(
+            f"{missing} verified rows have no valid family in recorded/ (absent or failing the data contract): left out"
+        )
+    keep = pos >= 0
+    if "applied" in ver:
+        # The scan's question is about families that did not apply (it never offers to applicants): the
+        # sample's applicants, far more often entitled, would raise every non-applicant's probability.
+        applied = ver["applied"].fillna(False).to_numpy(dtype=bool)
+        notes.append(f"{int((keep & applied).sum()):,} verified families that applied that quarter left out")
+        keep &= ~applied
+    ver = ver.loc[keep].reset_index(drop=True)
+    pos = pos[keep]
+    notes.append(
+        f"labels: the verification sample ({len(ver):,} verified family-quarters, {ver['quarter'].nunique()} quarters, "
+        f"{int(ver['true_eligible'].sum()):,} entitled), features from today's recorded view"
+    )
+    return ver, pos, notes
+
+
+def _scan_amounts(law: pd.DataFrame, ver: pd.DataFrame, pos: np.ndarray, y: np.ndarray) -> dict | None:
+    """What an entitled family truly receives vs the law's amount on its records: the records miss
+    informal income, so the records' amount overstates; the scan's budget forecast is scaled by it."""
+    if "true_monthly_amount" not in ver:
+        return None
+    on_records = (
+        law["asp_monthly_amount"].to_numpy(float) + law["child_supplement_monthly"].to_numpy(float)
+    )[pos]
+    true_amount = ver["true_monthly_amount"].fillna(0).to_numpy(dtype=float)
+    records_sum = float(on_records[y].sum())
+    return {
+        "entitled": int(y.sum()),
+        "true_monthly_amount": float(true_amount[y].sum()),
+        "records_monthly_amount": records_sum,
+        "ratio": float(true_amount[y].sum() / records_sum) if records_sum > 0 else 1.0,
+    }

@@ -1,0 +1,54 @@
+"""The scan's output columns, declared once: ``candidates/`` and ``summary/`` (docs/screening.md)."""
+
+from __future__ import annotations
+
+#: Output columns of ``candidates/`` (issue 6's contract), then extra columns.
+CANDIDATE_COLUMNS = [
+    "family_id",
+    "district",
+    "region",
+    "rank",
+    "eligible_by_law",
+    "probability",
+    "wellbeing_level",
+    "reason",
+]
+EXTRA_COLUMNS = [
+    "members",
+    "per_capita_income",
+    "poverty_line",
+    "monthly_amount",
+    "need_gap",
+    "offered",  # issue 15: within the district's capacity and above the minimum probability
+    "probability_entitled",  # the population-calibrated probability (NaN for a model that is not)
+    "capacity",  # the district's offers (home visits) this quarter
+    "offer_reason",  # why the family was (or was not) offered, for the officer
+]
+#: The target of a model trained on the verification sample (model.verified.load_verified): its calibrated
+#: probability is the population's probability of being truly entitled.
+POPULATION_TARGET = "verified_entitled"
+#: The scan's figures by district: what every scan writes to ``summary/`` (and the service stores).
+DISTRICT_SUMMARY_COLUMNS = [
+    "region",
+    "district",
+    "families",
+    "entitled_by_law",
+    "receiving",
+    "applied",
+    "candidates",
+    "candidates_monthly_amount",
+]
+#: ``summary/`` of a scan with capacity-aware offers (issue 15): the district figures, then the offers'.
+SUMMARY_COLUMNS = [
+    *DISTRICT_SUMMARY_COLUMNS,
+    "capacity",
+    "offered",
+    "offered_monthly_amount",  # Σ a: the law's monthly amount on records over the offered
+    # Sums over the offered of p = probability_entitled and a = amount, from which the report builds its
+    # forecasts and their intervals for any consent rate (screening/report.py, issue 15):
+    "expected_entitled",  # Σ p
+    "sum_p2",  # Σ p²
+    "expected_amount",  # Σ p·a
+    "sum_a2p",  # Σ a²·p
+    "sum_a2p2",  # Σ a²·p²
+]

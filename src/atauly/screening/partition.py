@@ -1,0 +1,427 @@
+"""One partition of the proactive scan: validate, apply the law, score, find and rank the candidates,
+offer visits within each district's capacity, and write ``candidates/`` and ``summary/`` atomically.
+
+Every partition is computed the same way wherever it runs (this process, a local Dask cluster or a remote
+one), and ranks are computed within a partition (districts never span regions).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from atauly.registry.arrow import arrow_text, code_indices
+from atauly.registry.quarter import Quarter
+
+from .columns import (
+    CANDIDATE_COLUMNS,
+    DISTRICT_SUMMARY_COLUMNS,
+    EXTRA_COLUMNS,
+    POPULATION_TARGET,
+    SUMMARY_COLUMNS,
+)
+
+#: Refusal grounds that are sanctions (Art. 128 p.4–6): such families are not offered assistance.
+SANCTIONS = ("refused_employment_measures", "social_contract_breach", "false_information")
+LEVEL_ORDER = {"E": 0, "D": 1, "C": 2, "B": 3, "A": 4}  # most in need first
+
+
+class ScanError(RuntimeError):
+    """A scan that cannot start or resume; the message says why."""
+
+
+@dataclass(frozen=True)
+class ScanJob:
+    """Everything one partition needs (small and picklable, so it travels to any Dask worker)."""
+
+    registry: str
+    partition: str  # the part file's stem ("part-KATO") or "all" for an unpartitioned registry
+    quarter: str
+    store: str
+    model: str  # NAME@vN, resolved once before the scan
+    out: str
+    capacity_per_1000: float = 4.0  # offers (home visits) per district and quarter per 1,000 families
+    capacity: int | None = None  # or a fixed number per district (overrides the rate)
+    min_probability: float = 0.5  # no offer below this population-calibrated probability
+
+
+def district_capacity(families: np.ndarray, per_1000: float, fixed: int | None = None) -> np.ndarray:
+    """Offers a district can make this quarter: ``fixed`` each, or ⌈families × per_1000 / 1000⌉ (a
+    district with families gets at least one visit)."""
+    families = np.asarray(families, dtype=np.int64)
+    if fixed is not None:
+        return np.full(len(families), int(fixed), dtype=np.int64)
+    return np.ceil(families * float(per_1000) / 1000.0 - 1e-9).astype(np.int64)
+
+
+def amount_ratio(recommender) -> float:
+    """True ÷ records' monthly amount of the verification sample's entitled families (1 when unknown):
+    the budget forecast's correction for the income the records do not show."""
+    found = recommender.stored.metadata.get("training", {}).get("scan_amounts") or {}
+    ratio = found.get("ratio")
+    return float(ratio) if ratio and np.isfinite(ratio) and ratio > 0 else 1.0
+
+
+def population_calibrated(recommender) -> bool:
+    """Whether the model's probability is the population's probability of true entitlement (trained and
+    calibrated on the verification sample), not the chance that an applicant is approved."""
+    return recommender.stored.metadata.get("target") == POPULATION_TARGET
+
+
+def read_partition(registry: Path, partition: str):
+    """The partition's tables, validated against the data contract (invalid families are left out and
+    counted)."""
+    from atauly.registry import load_registry
+    from atauly.registry.validate import drop_families, validate
+
+    if partition == "all":
+        reg, report = load_registry(registry, "recorded", skip_invalid=True)
+        return reg, int(report.problems["family_id"].nunique()) if not report.ok else 0
+    from atauly.registry import Registry
+    from atauly.registry.io import read_parquet
+
+    base = registry / "recorded"
+    tables = [
+        read_parquet(base / name / f"{partition}.parquet") for name in ("families", "persons", "incomes")
+    ]
+    fam, per, inc, report = validate(*tables)
+    if report.fatal:
+        raise ScanError(f"{partition}: {report.summary(limit=5)}")
+    if not report.ok:
+        bad = report.invalid_family_ids()
+        fam, per, inc = drop_families(fam, per, inc, bad)
+        return Registry(fam, per, inc), len(bad)
+    return Registry(fam, per, inc, report.person_family, report.income_person), 0
+
+
+def partition_size(registry: Path, partition: str) -> int:
+    """Bytes of a partition's recorded tables: a measure of its work, known without reading it."""
+    base = registry / "recorded"
+    files = [base / name / f"{partition}.parquet" for name in ("families", "persons", "incomes")]
+    return sum(f.stat().st_size for f in files if f.is_file())
+
+
+def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series) -> pd.DataFrame:
+    """ASP status of each family from ``decisions``: receiving (approved this quarter), applied this
+    quarter, refused this or the previous quarter, sanctioned."""
+    n = len(family_ids)
+    out = pd.DataFrame(
+        {"receiving": np.zeros(n, bool), "applied": np.zeros(n, bool), "recently_refused": np.zeros(n, bool)}
+    )
+    path = registry / "decisions" / f"{partition}.parquet"
+    if partition == "all":
+        path = registry / "decisions"
+    if not path.exists():
+        return out
+    dec = pd.read_parquet(path, columns=["family_id", "quarter", "officer_approved"])
+    q = Quarter.parse(quarter)
+    quarters = dec["quarter"].astype(str)
+    recent = quarters.isin([str(q), str(q.previous())]).to_numpy()
+    now = (quarters == str(q)).to_numpy()
+    if dec["officer_approved"].isna().any():
+        raise ScanError(f"{path}: officer_approved is missing in some decisions (true or false expected)")
+    approved = dec["officer_approved"].to_numpy(dtype=bool)
+    ids = arrow_text(family_ids)
+    decided = arrow_text(dec["family_id"])
+
+    def among(rows: np.ndarray) -> np.ndarray:  # an Arrow hash lookup, not pandas' isin over Python str
+        value_set = decided.filter(pa.array(rows))
+        return pc.fill_null(pc.is_in(ids, value_set=value_set), False).to_numpy(zero_copy_only=False)
+
+    out["receiving"] = among(now & approved)
+    out["applied"] = among(now)
+    out["recently_refused"] = among(recent & ~approved)
+    return out
+
+
+@lru_cache(maxsize=4)
+def cached_recommender(store: str, model: str):
+    """One model per worker process (loaded and checked once, then reused for every partition)."""
+    from atauly.model import ModelStore, Recommender
+
+    rec = Recommender.load(ModelStore(store), model)
+    rec.set_jobs(1)  # one thread per Dask worker; parallelism comes from the partitions
+    return rec
+
+
+def scan_partition(job: ScanJob, recommender=None) -> dict:
+    """Scan one partition and write ``candidates/`` and ``summary/`` for it. Returns its counts.
+
+    ``recommender``: the model ``job.model`` already loaded (the scan loads and checks it once and sends
+    it to its Dask workers); when None it is loaded from ``job.store`` once per process."""
+    started = time.time()
+    registry, out = Path(job.registry), Path(job.out)
+    reg, invalid = read_partition(registry, job.partition)
+    rec = recommender if recommender is not None else cached_recommender(job.store, job.model)
+    found = _assess(registry, job, reg, rec)
+    fam = reg.families
+    district_all = (
+        arrow_text(fam["district_kato"])
+        if "district_kato" in fam
+        else pa.array(np.full(len(fam), ""), type=pa.large_string())
+    )
+    region_all = arrow_text(fam["region_kato"])
+    calibrated = population_calibrated(rec)
+    frame = _candidate_frame(fam, found, district_all, region_all, calibrated)
+    # Capacity per district from its number of families (all families of the partition, not candidates).
+    counts = pc.value_counts(district_all)
+    n_by_district = dict(
+        zip(
+            counts.field("values").to_pylist(),
+            counts.field("counts").to_numpy(zero_copy_only=False),
+            strict=True,
+        )
+    )
+    frame = _rank_and_offer(frame, n_by_district, job, calibrated)
+    summary = _district_summary(found, district_all, region_all)
+    ratio = amount_ratio(rec) if calibrated else 1.0
+    summary = summary.join(_offer_sums(frame, n_by_district, job, ratio), on="district")
+    summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
+        SUMMARY_COLUMNS
+    ]
+    _write_atomically(summary, out / "summary" / f"{job.partition}.parquet")
+    _write_atomically(frame, out / "candidates" / f"{job.partition}.parquet")  # last: marks it done
+    return {
+        "partition": job.partition,
+        "families": len(fam),
+        "invalid_families": invalid,
+        "candidates": int(found.candidate.sum()),
+        "started": started,
+        "seconds": time.time() - started,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
+
+
+@dataclass(frozen=True)
+class _Assessment:
+    """One partition's families as the scan sees them: the law, the model, the well-being level, the ASP
+    status, and who is a candidate."""
+
+    law: pd.DataFrame
+    eligible: np.ndarray
+    prob: np.ndarray
+    level: np.ndarray
+    status: pd.DataFrame
+    candidate: np.ndarray
+    line: np.ndarray  # poverty line (at least 1 ₸)
+    pci: np.ndarray  # per-capita income
+    gap: np.ndarray  # 1 - pci / line
+    amount: np.ndarray  # ASP + child supplement, per month
+
+
+def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
+    from atauly.law.compute import compute
+    from atauly.registry.wellbeing import levels
+
+    fam = reg.families
+    law = compute(reg, job.quarter)
+    start = Quarter.parse(job.quarter).start_time
+    prob = rec.score(rec.features_of(reg, law, start))["probability"].to_numpy()
+    level = levels(fam, reg.persons, reg.incomes, positions=reg.positions())["wellbeing_level"].to_numpy()
+    status = _status(registry, job.partition, job.quarter, fam["family_id"])
+    eligible = law["eligible"].to_numpy(dtype=bool)
+    likely = prob >= rec.threshold
+    sanctioned = code_indices(law["refusal_reason"], SANCTIONS) >= 0
+    candidate = (
+        (eligible | likely)
+        & ~sanctioned
+        & ~status["receiving"].to_numpy()
+        & ~status["applied"].to_numpy()
+        & ~status["recently_refused"].to_numpy()
+    )
+    line = np.maximum(law["poverty_line"].to_numpy(dtype=float), 1.0)
+    pci = law["per_capita_income"].to_numpy(dtype=float)
+    amount = law["asp_monthly_amount"].to_numpy(dtype=float) + law["child_supplement_monthly"].to_numpy(
+        dtype=float
+    )
+    return _Assessment(law, eligible, prob, level, status, candidate, line, pci, 1 - pci / line, amount)
+
+
+def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: bool) -> pd.DataFrame:
+    """The candidates' rows (a tenth of the families or fewer): text columns stay Arrow strings, taken
+    by row; reasons are built for them only."""
+    rows = np.flatnonzero(a.candidate)
+    take = pa.array(rows)
+    frame = pd.DataFrame(
+        {
+            "family_id": _strings(arrow_text(fam["family_id"]).take(take)),
+            "district": _strings(district_all.take(take)),
+            "region": _strings(region_all.take(take)),
+            "eligible_by_law": a.eligible[rows],
+            "probability": a.prob[rows],
+            "wellbeing_level": a.level[rows],
+            "members": a.law["members"].to_numpy()[rows],
+            "per_capita_income": a.pci[rows],
+            "poverty_line": a.line[rows],
+            "monthly_amount": a.amount[rows],
+            "need_gap": a.gap[rows],
+            "_level": pd.Series(a.level[rows]).map(LEVEL_ORDER).to_numpy(),
+        }
+    )
+    refusal = a.law["refusal_reason"].iloc[rows].fillna("").astype(str).to_numpy()
+    frame.insert(6, "reason", _reasons(a.eligible[rows], a.prob[rows], a.gap[rows], refusal))
+    frame["probability_entitled"] = a.prob[rows] if calibrated else np.nan
+    return frame
+
+
+def _rank_and_offer(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, calibrated: bool) -> pd.DataFrame:
+    """Rank the candidates within their district and offer visits up to the district's capacity."""
+    if calibrated:
+        # Issue 15: the most probably entitled first (every visit costs the same: this finds the most
+        # entitled families per visit), then the larger expected amount, then the gap, then the id.
+        frame["_expected"] = frame["probability_entitled"] * frame["monthly_amount"]
+        keys, ascending = (
+            ["district", "probability_entitled", "_expected", "need_gap", "family_id"],
+            [True, False, False, False, True],
+        )
+    else:
+        # A model that is not population-calibrated: most in need first (well-being level, then the gap
+        # to the poverty line, then the model, then id) — issue 6's order.
+        keys, ascending = (
+            ["district", "_level", "need_gap", "probability", "family_id"],
+            [True, True, False, False, True],
+        )
+    frame = frame.sort_values(keys, ascending=ascending, kind="mergesort")
+    frame.insert(3, "rank", frame.groupby("district", sort=False).cumcount().to_numpy() + 1)
+    families_here = frame["district"].map(n_by_district).fillna(0).to_numpy(dtype=np.int64)
+    frame["capacity"] = district_capacity(families_here, job.capacity_per_1000, job.capacity)
+    within = frame["rank"].to_numpy() <= frame["capacity"].to_numpy()
+    if calibrated:
+        sure = frame["probability_entitled"].to_numpy() >= job.min_probability
+    else:
+        sure = np.ones(len(frame), dtype=bool)  # no calibrated probability: capacity alone decides
+    frame["offered"] = within & sure
+    frame["offer_reason"] = _offer_reasons(frame, within, sure, calibrated, job.min_probability)
+    return frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
+
+
+def _district_summary(a: _Assessment, district_all, region_all) -> pd.DataFrame:
+    """Per district: region and district codes factorised once (Arrow), sums by integer code. Families
+    without a district are left out of the district summaries, as pandas' groupby leaves out missing
+    keys (a known gap: generated and recorded registries always have one)."""
+    keyed = ~(
+        pc.is_null(district_all).to_numpy(zero_copy_only=False)
+        | pc.is_null(region_all).to_numpy(zero_copy_only=False)
+    )
+    region_dict, district_dict = region_all.dictionary_encode(), district_all.dictionary_encode()
+    pair = pc.fill_null(region_dict.indices, 0).to_numpy(zero_copy_only=False).astype(np.int64) * len(
+        district_dict.dictionary
+    ) + pc.fill_null(district_dict.indices, 0).to_numpy(zero_copy_only=False)
+    rows_keyed = np.flatnonzero(keyed)
+    pairs, code = np.unique(pair[rows_keyed], return_inverse=True)
+    k = len(pairs)
+    first = np.zeros(k, dtype=np.int64)
+    first[code[::-1]] = rows_keyed[::-1]  # a family of each (region, district)
+    take_first = pa.array(first)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(code, weights=np.asarray(values)[rows_keyed], minlength=k)
+
+    candidate, eligible = a.candidate, a.eligible
+    summary = pd.DataFrame(
+        {
+            "region": _strings(region_all.take(take_first)),
+            "district": _strings(district_all.take(take_first)),
+            "families": np.bincount(code, minlength=k),  # families with a district
+            "entitled_by_law": total(eligible).astype(np.int64),
+            "receiving": total(a.status["receiving"].to_numpy()).astype(np.int64),
+            "applied": total(a.status["applied"].to_numpy()).astype(np.int64),
+            "candidates": total(candidate).astype(np.int64),
+            # Rounded to the tiyn: the sum of amounts in 0.01 ₸ must not depend on the summation order.
+            "candidates_monthly_amount": np.round(total(np.where(candidate & eligible, a.amount, 0.0)), 2),
+        }
+    )
+    return summary[DISTRICT_SUMMARY_COLUMNS]
+
+
+def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, ratio: float = 1.0) -> pd.DataFrame:
+    """Per district: capacity, offers and the forecast's sums over the offered families (issue 15). The
+    forecast's amount is the law's amount on records × ``ratio`` (:func:`amount_ratio`)."""
+    districts = sorted(str(d) for d in n_by_district if d is not None)
+    capacity = district_capacity([n_by_district[d] for d in districts], job.capacity_per_1000, job.capacity)
+    off = frame.loc[frame["offered"].to_numpy(dtype=bool)]
+    p = off["probability_entitled"].fillna(0.0).to_numpy(dtype=float)
+    amount = off["monthly_amount"].to_numpy(dtype=float)
+    expected = amount * ratio
+    parts = pd.DataFrame(
+        {
+            "district": off["district"].to_numpy(),
+            "offered": 1,
+            "offered_monthly_amount": amount,
+            "expected_entitled": p,
+            "sum_p2": p**2,
+            "expected_amount": p * expected,
+            "sum_a2p": expected**2 * p,
+            "sum_a2p2": expected**2 * p**2,
+        }
+    )
+    sums = parts.groupby("district", sort=True).sum()
+    out = pd.DataFrame({"capacity": capacity}, index=pd.Index(districts, name="district"))
+    out = out.join(sums).fillna(0.0)
+    out["offered"] = out["offered"].astype(np.int64)
+    # Rounded so that the figures do not depend on the summation order (identical with any workers).
+    for col in ("offered_monthly_amount", "expected_amount", "sum_a2p", "sum_a2p2"):
+        out[col] = np.round(out[col].to_numpy(), 2)
+    for col in ("expected_entitled", "sum_p2"):
+        out[col] = np.round(out[col].to_numpy(), 9)
+    return out
+
+
+def _offer_reasons(frame: pd.DataFrame, within, sure, calibrated: bool, min_probability: float) -> np.ndarray:
+    """Why each candidate was (or was not) chosen for an offer, for the officer: the probability of
+    entitlement and its rank against the district's capacity, then what the records show."""
+    rank = frame["rank"].to_numpy().astype(str)
+    cap = frame["capacity"].to_numpy().astype(str)
+    place = np.char.add(np.char.add(np.char.add(" (rank ", rank), " of capacity "), cap)
+    place = np.char.add(place, ")")
+    if calibrated:
+        p = np.char.mod("%.2f", frame["probability_entitled"].to_numpy(dtype=float))
+        head = np.where(
+            within & sure,
+            np.char.add("offered: probability truly entitled ", p),
+            np.where(
+                ~sure,
+                np.char.add(
+                    np.char.add("not offered: probability truly entitled ", p),
+                    f" below the minimum {min_probability:.2f}",
+                ),
+                np.char.add("not offered: beyond the district's capacity, probability truly entitled ", p),
+            ),
+        )
+    else:
+        head = np.where(
+            within, "offered: within the district's capacity", "not offered: beyond the district's capacity"
+        )
+    return np.char.add(head, place)
+
+
+def _strings(arr: pa.Array) -> pd.Series:
+    """An Arrow text array as the pandas text column the rest of the code expects."""
+    return arr.to_pandas()
+
+
+def _reasons(eligible, prob, gap, refusal) -> np.ndarray:
+    """A short reason per family (English, for lists and logs; the service shows translated reasons)."""
+    pct = np.round(np.abs(gap) * 100).astype(int).astype(str)
+    by_law = np.char.add(np.char.add("entitled by law: per-capita income ", pct), "% below the poverty line")
+    by_model = np.char.add(
+        np.char.add("likely entitled (model ", np.char.mod("%.2f", prob)),
+        np.char.add("); on records the law refuses: ", refusal.astype(str)),
+    )
+    return np.where(eligible, by_law, by_model)
+
+
+def _write_atomically(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
