@@ -11,6 +11,7 @@ from atauly.registry import load_registry
 from atauly.registry.quarter import Quarter
 from atauly.registry.synthetic import generate
 from atauly.registry.synthetic.calibrate import calibrate
+from atauly.registry.synthetic.params import SyntheticParams
 from atauly.registry.wellbeing import LEVELS, indicators, levels, score
 
 ULYTAU, SHYMKENT = "620000000", "790000000"
@@ -290,9 +291,19 @@ def test_cli_generate_and_calibrate(tmp_path):
 def test_verification_sample_is_a_random_percent_of_all_families(country):
     v = pd.read_parquet(country / "verification")
     fam = pd.read_parquet(country / "truth" / "families", columns=["family_id"])
-    per_quarter = v.groupby("quarter").size() / len(fam)
+    random_part = v.loc[v["random_sample"]]
+    per_quarter = random_part.groupby("quarter").size() / len(fam)
     assert set(v["quarter"]) == set([str(q) for q in Quarter.parse("2025Q3").trailing(8)])
     assert ((per_quarter > 0.006) & (per_quarter < 0.014)).all()
+    # The stratified part: only families whose records look poor, drawn at a higher, stated chance.
+    extra = v.loc[~v["random_sample"]]
+    assert len(extra) > 0 and extra["records_low_stratum"].all()
+    p = SyntheticParams()
+    both = 1 - (1 - p.verification_share) * (1 - p.verification_oversample_share)
+    assert np.allclose(v.loc[v["records_low_stratum"], "sampling_probability"], both)
+    assert np.allclose(v.loc[~v["records_low_stratum"], "sampling_probability"], p.verification_share)
+    # The stratum holds most of the truly entitled: the oversample finds them far more often.
+    assert extra["true_eligible"].mean() > 2 * random_part["true_eligible"].mean()
     assert not v["applied"].all()  # most verified families never applied: the sample is of everyone
     assert {"true_eligible", "true_per_capita_income", "true_consumption_per_ae"} <= set(v.columns)
     # The law on the truth of the current quarter agrees with the verified entitlement of that quarter.

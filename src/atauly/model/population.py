@@ -75,8 +75,13 @@ def population_frame(directory: Path | str, quarter: str) -> pd.DataFrame | None
     ver_dir = directory / "verification"
     out["verified"] = False
     if ver_dir.exists():
-        ver = pd.read_parquet(ver_dir, columns=["family_id", "quarter", "true_eligible"])
-        ver = ver.loc[ver["quarter"].astype(str) == quarter].set_index("family_id")
+        ver = pd.read_parquet(ver_dir)
+        ver = ver.loc[ver["quarter"].astype(str) == quarter]
+        if "random_sample" in ver:
+            # The stratified part oversamples families whose records look poor: population figures read
+            # the simple random part alone, a sample of the whole population.
+            ver = ver.loc[ver["random_sample"].astype(bool)]
+        ver = ver.set_index("family_id")
         out["verified"] = out["family_id"].isin(ver.index)
         out["verified_entitled"] = out["family_id"].map(ver["true_eligible"]).fillna(False).astype(bool)
     return out

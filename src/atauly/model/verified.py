@@ -42,11 +42,12 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     given only what state databases show?".
 
     Rows are the families of the **verification sample** (``verification/``: a random ~1% of all
-    families each quarter, with verified welfare) that did not apply that quarter, every quarter pooled; the label is
+    families each quarter plus a stratified part where the records show income below the line, with
+    verified welfare) that did not apply that quarter, every quarter pooled; the label is
     the verified entitlement (``true_eligible``); features are computed from the **recorded view** alone
     (what state databases show), with the law on it for the registry's quarter. Because the sample is
-    drawn at random from the whole population, a model trained and calibrated on it answers for the
-    population the scan looks at, not for the self-selected applicants — a forest trained on applicants'
+    drawn from the whole population at chances that depend on the records alone, a model of P(entitled |
+    records) trained and calibrated on it answers for the population the scan looks at, not for the self-selected applicants — a forest trained on applicants'
     decisions ranks non-applicants badly (docs/screening.md). The recorded view is one snapshot: the
     sample of earlier quarters is described by today's records (entitlement persists; the time split's
     test quarter is the registry's own quarter). The group is the family (a family verified in several
@@ -134,6 +135,11 @@ def _non_applicants(ver: pd.DataFrame, pos: np.ndarray) -> tuple[pd.DataFrame, n
         f"labels: the verification sample ({len(ver):,} verified family-quarters, {ver['quarter'].nunique()} quarters, "
         f"{int(ver['true_eligible'].sum()):,} entitled), features from today's recorded view"
     )
+    if "random_sample" in ver:
+        notes.append(
+            f"sample design: {int(ver['random_sample'].sum()):,} drawn at random, the rest from the stratum where "
+            "records show income below the line (drawn on records alone: P(entitled | records) stays unbiased)"
+        )
     return ver, pos, notes
 
 
@@ -146,6 +152,11 @@ def _scan_amounts(law: pd.DataFrame, ver: pd.DataFrame, pos: np.ndarray, y: np.n
         law["asp_monthly_amount"].to_numpy(float) + law["child_supplement_monthly"].to_numpy(float)
     )[pos]
     true_amount = ver["true_monthly_amount"].fillna(0).to_numpy(dtype=float)
+    # A stratified sample: each family counts 1 / its chance of being drawn (population totals).
+    weight = (
+        1 / ver["sampling_probability"].to_numpy(float) if "sampling_probability" in ver else np.ones(len(y))
+    )
+    true_amount, on_records = true_amount * weight, on_records * weight
     records_sum = float(on_records[y].sum())
     return {
         "entitled": int(y.sum()),

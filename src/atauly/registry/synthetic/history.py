@@ -57,6 +57,7 @@ class _Region:
     consumption: np.ndarray
     u_family: np.ndarray
     habits: dict
+    records_low: np.ndarray  # records show income per member below the line: the sample's stratum
 
     @property
     def n_fam(self) -> int:
@@ -93,6 +94,15 @@ def _region(truth: RegionData, recorded: RegionData, seed: int, kato: str, p: Sy
     # What a family declares, how it perceives its need and what the commission's visit sees of it are the
     # same from quarter to quarter too (the same habits, the same home): drawn once per family, not once per
     # application, so eligibility does not flicker between quarters when nothing has changed.
+    # The verification sample's stratum: families whose records (today's recorded incomes, loans aside)
+    # show a monthly income per member below the line — where a ministry would verify more often.
+    r_src = recorded.incomes["source"].to_numpy(dtype=object)
+    r_fam = recorded.person_family[recorded.income_person]
+    r_money = np.bincount(
+        r_fam, weights=recorded.incomes["amount_kzt"].to_numpy() * (r_src != "loans"), minlength=n_fam
+    )
+    r_size = np.maximum(np.bincount(recorded.person_family, minlength=n_fam), 1)
+    records_low = r_money / 3 / r_size < p.poverty_subsistence_minimum * 0.7
     habits = {
         "declared_informal_share": rng_d.uniform(0, p.declared_informal_max, n_fam),
         "visit_reveals": rng_d.random(n_fam) < p.visit_reveals_assets,
@@ -115,6 +125,7 @@ def _region(truth: RegionData, recorded: RegionData, seed: int, kato: str, p: Sy
         consumption,
         u_family,
         habits,
+        records_low,
     )
 
 
@@ -136,6 +147,8 @@ def make_history(
     for qi, quarter in enumerate(quarters):
         rng = np.random.default_rng([seed, int(kato), 101 + len(quarters) - 1 - qi])
         chosen, sample, cons_q = _who_applies(rng, r, lives, qi, quarter, approved_last, kato, p)
+        random_part = sample.copy()
+        sample = sample | _oversample(r, p, seed, kato, qi)
         apply = np.flatnonzero(chosen)
         approved_last = np.zeros(r.n_fam, dtype=bool)
         if len(apply) == 0 and not sample.any():
@@ -171,7 +184,9 @@ def make_history(
         if sample.any():
             verified = law_union.loc[np.isin(union_idx, np.flatnonzero(sample))].reset_index(drop=True)
             out["verification"].append(
-                _verification_rows(r, verified, sample, chosen, apply[approved], cons_q, quarter, kato, p)
+                _verification_rows(
+                    r, verified, sample, random_part, chosen, apply[approved], cons_q, quarter, kato, p
+                )
             )
     return tuple(pd.concat(v, ignore_index=True) if v else pd.DataFrame() for v in out.values())
 
@@ -210,6 +225,16 @@ def _who_applies(rng, r: _Region, lives: Lives, qi: int, quarter: str, approved_
     chosen |= approved_last & (rng.random(n_fam) < keep_on)
     sample = rng.random(n_fam) < p.verification_share
     return chosen, sample, cons_q
+
+
+def _oversample(r: _Region, p: SyntheticParams, seed: int, kato: str, qi: int) -> np.ndarray:
+    """The verification sample's second part: families of the records-low stratum drawn at
+    ``verification_oversample_share`` (a stratified design, as household surveys oversample the poor).
+    Its own random stream, so the rest of the world does not depend on it."""
+    if p.verification_oversample_share <= 0:
+        return np.zeros(r.n_fam, dtype=bool)
+    u = np.random.default_rng([seed, int(kato), 303, qi]).random(r.n_fam)
+    return r.records_low & (u < p.verification_oversample_share)
 
 
 def _officer_decisions(rng, r: _Region, d: pd.DataFrame, apply, snap_rec, law: LawFn, quarter: str, p):
@@ -273,8 +298,14 @@ def _decision_rows(r: _Region, d, tr, snap_decl, apply, approved, cons_q, quarte
     )
 
 
-def _verification_rows(r: _Region, v, sample, chosen, approved_ids, cons_q, quarter, kato, p) -> pd.DataFrame:
+def _verification_rows(
+    r: _Region, v, sample, random_part, chosen, approved_ids, cons_q, quarter, kato, p
+) -> pd.DataFrame:
     s_idx = np.flatnonzero(sample)
+    base = p.verification_share
+    stratum = r.records_low[s_idx]
+    over = p.verification_oversample_share
+    probability = np.where(stratum, 1 - (1 - base) * (1 - over), base)
     approved_now = np.zeros(r.n_fam, dtype=bool)
     approved_now[approved_ids] = True
     fam = r.fam
@@ -295,6 +326,11 @@ def _verification_rows(r: _Region, v, sample, chosen, approved_ids, cons_q, quar
             "true_consumption_poor": cons_q[s_idx] < p.consumption_line_sm * p.poverty_subsistence_minimum,
             "applied": chosen[s_idx],
             "officer_approved": approved_now[s_idx],
+            # The design: the simple random part (population figures use it alone), the stratum and each
+            # family's chance of being drawn (weights 1 / probability for population totals).
+            "random_sample": random_part[s_idx],
+            "records_low_stratum": stratum,
+            "sampling_probability": probability,
         }
     )
 

@@ -239,6 +239,13 @@ class SyntheticParams:
     # The verification sample: each quarter a random share of all families has its true welfare verified
     # (as a household budget survey linked to the registry would give): ``verification/``.
     verification_share: float = 0.01
+    # …and a stratified second part: families whose records show an income per member below the line
+    # are drawn again at this share each quarter (household surveys oversample the poor the same way;
+    # the share is an assumption). Entitled families that did not apply are rare (~0.5% of families):
+    # a 1% simple random sample of a small registry holds too few of them to train or calibrate the
+    # scan's model. The stratum is a function of the records alone, so a model of P(entitled | records)
+    # trained on the whole sample is unbiased; population figures use the random part or the weights.
+    verification_oversample_share: float = 0.05
 
     @classmethod
     def high_informality(cls, **changes) -> SyntheticParams:
