@@ -1,6 +1,6 @@
 """The rooms of the house and their allowed imports (docs/architecture.md, DESIGN.md), read from the source.
 
-Rooms from low to high: settings, i18n, registry, law, model, screening, service, cli. A module may import
+Rooms from low to high: settings, i18n, registry, law, model, screening, vision, plans, service, cli. A module may import
 its own room and any lower one, never a higher one; and no chain of imports between modules comes back
 to where it started. Every import counts — at the top of a module or inside a function (a deferred
 import is still a dependency) — except those under ``if TYPE_CHECKING:``, which never run.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-ROOMS = ("settings", "i18n", "registry", "law", "model", "screening", "service", "cli")
+ROOMS = ("settings", "i18n", "registry", "law", "model", "screening", "vision", "plans", "service", "cli")
 
 
 def _module_name(path: Path) -> str:
