@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from atauly import __version__
-from atauly.i18n import Translator
+from atauly.i18n import N_, Translator
 from atauly.registry.codes import region_name
 
 from .family import FamilyPlan
@@ -42,8 +42,35 @@ class Document:
     footer: str
 
 
+#: The same wording as the decision notice's (the catalogs hold it once).
+EMPLOYMENT_LABELS = {
+    "employee": N_("employee"),
+    "self_employed": N_("self-employed or entrepreneur"),
+    "registered_unemployed": N_("registered as unemployed"),
+    "not_working": N_("not working"),
+    "student_full_time": N_("full-time student"),
+    "pensioner": N_("pensioner"),
+    "caring_child_under_3": N_("caring for a child under 3"),
+    "caring_disabled": N_("caring for a person with a disability"),
+    "caring_elderly": N_("caring for an elderly person"),
+    "maternity_leave": N_("maternity leave"),
+}
+ROLE_LABELS = {
+    "applicant": N_("applicant"),
+    "spouse": N_("spouse"),
+    "child": N_("child"),
+    "other": N_("other"),
+}
+SOURCE_LABELS = {"republican_budget": N_("republican budget"), "local_budget": N_("local budget")}
+STATUS_LABELS = {"confirmed": N_("confirmed in the act"), "to_verify": N_("to verify")}
+
+
 def _status(t: Translator, status: str) -> str:
-    return t(status.replace("_", " "))
+    return t(STATUS_LABELS.get(status, status))
+
+
+def _role(t: Translator, role: str) -> str:
+    return t(ROLE_LABELS.get(role, role))
 
 
 def _common_header(plan: FamilyPlan, t: Translator) -> list[tuple[str, str]]:
@@ -102,10 +129,10 @@ def assistance_plan(plan: FamilyPlan, lang: str) -> Document:
         rec = m.recommended
         member_rows.append(
             [
-                t(m.role),
+                _role(t, m.role),
                 t.number(m.age),
                 m.iin_masked,
-                t(m.employment_status.replace("_", " ")),
+                t(EMPLOYMENT_LABELS.get(m.employment_status, m.employment_status)),
                 t(rec.label) if rec else t("no measure this time"),
                 t.date(f"{m.start_month}-01") if rec and m.start_month else "—",
             ]
@@ -115,7 +142,7 @@ def assistance_plan(plan: FamilyPlan, lang: str) -> Document:
         for o in m.options:
             options.append(
                 [
-                    t(m.role),
+                    _role(t, m.role),
                     t(o.label) + (" ✓" if m.recommended is o else ""),
                     f"{t.money(o.expected_gain_kzt)} ± {t.money(o.gain_sd_kzt)}",
                     t.percent(o.exit_probability_alone),
@@ -233,7 +260,7 @@ def social_contract(plan: FamilyPlan, lang: str) -> Document:
     ]
     measures = [
         [
-            t(m.role),
+            _role(t, m.role),
             t(m.recommended.label),
             t.date(f"{m.start_month}-01") if m.start_month else "—",
             t.number(m.recommended.months),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from atauly.i18n import N_
 from atauly.registry import Registry
 
 from .catalog import Catalog
@@ -229,8 +230,8 @@ def family_plan(
 
 def _steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[list[Step], list[str]]:
     steps = [
-        Step(first_month, "Sign the social contract and this plan with the specialist", {}),
-        Step(first_month, "Register with the career centre; agree the first appointments", {}),
+        Step(first_month, N_("Sign the social contract and this plan with the specialist"), {}),
+        Step(first_month, N_("Register with the career centre; agree the first appointments"), {}),
     ]
     for m in chosen:
         o = m.recommended
@@ -241,7 +242,7 @@ def _steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[list[S
         steps.append(
             Step(
                 start,
-                "{member}: start {measure} ({months} months)",
+                N_("{member}: start {measure} ({months} months)"),
                 {"member": m.role, "measure": o.label, "months": o.months},
                 o.responsible_body,
             )
@@ -249,16 +250,18 @@ def _steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[list[S
         end = _month(first_month, offset + o.months - 1)
         steps.append(
             Step(
-                end, "{member}: complete {measure}; report the result", {"member": m.role, "measure": o.label}
+                end,
+                N_("{member}: complete {measure}; report the result"),
+                {"member": m.role, "measure": o.label},
             )
         )
     monitoring = [_month(first_month, k) for k in range(2, horizon + 1, 3)]
     for month in monitoring:
-        steps.append(Step(month, "Monitoring visit: steps done, income, difficulties", {}))
+        steps.append(Step(month, N_("Monitoring visit: steps done, income, difficulties"), {}))
     steps.append(
         Step(
             _month(first_month, horizon - 1),
-            "Exit review: per-capita income against the poverty line; the contract ends or is renewed",
+            N_("Exit review: per-capita income against the poverty line; the contract ends or is renewed"),
             {},
         )
     )

@@ -14,6 +14,7 @@ from atauly.i18n import Translator
 from atauly.registry.codes import region_name
 
 from .catalog import Catalog
+from .documents import SOURCE_LABELS, STATUS_LABELS
 from .optimise import Plan
 
 
@@ -25,13 +26,13 @@ def measures_table(plan: Plan, catalog: Catalog, t: Translator) -> pd.DataFrame:
         rows.append(
             {
                 t("Measure"): t(m.label),
-                t("Funding source"): t(m.funding_source.replace("_", " ")),
+                t("Funding source"): t(SOURCE_LABELS[m.funding_source]),
                 t("Responsible body"): t(m.responsible_body),
                 t("Places"): int(cap["places"].get(m.key, 0)),
                 t("Planned starts"): int(cap["used"].get(m.key, 0)),
                 t("Budget, ₸"): round(float(cost.get(m.key, 0.0)), 0),
                 t("Legal reference"): m.reference,
-                t("Parameters"): t(m.status.replace("_", " ")),
+                t("Parameters"): t(STATUS_LABELS[m.status]),
             }
         )
     return pd.DataFrame(rows)
