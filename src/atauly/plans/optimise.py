@@ -38,8 +38,10 @@ from .eligibility import family_exit_probability, pairs
 from .people import Population
 
 #: Up to this many pairs the exact MILP is tried (with a time limit), above it LP + rounding + repair.
-MILP_MAX_PAIRS = 4000
-MILP_TIME_LIMIT_S = 10.0
+MILP_MAX_PAIRS = 800
+#: A MILP that has not proved optimality by then is dropped for LP + rounding (a time-limited incumbent
+#: would depend on the machine's speed; the plan must be reproducible from its inputs and seed).
+MILP_TIME_LIMIT_S = 3.0
 
 
 class PlanInfeasibleError(ValueError):
@@ -236,8 +238,8 @@ def _solve(
             bounds=Bounds(0, 1),
             options={"time_limit": MILP_TIME_LIMIT_S, "disp": False},
         )
-        if res.x is not None and res.status in (0, 1):
-            return np.asarray(res.x), "milp" if res.status == 0 else "milp (time limit, best found)"
+        if res.x is not None and res.status == 0:
+            return np.asarray(res.x), "milp"
         if res.status == 2:
             return None, "infeasible"
     # LP relaxation: express lo ≤ Ax ≤ hi as two one-sided blocks
@@ -375,6 +377,20 @@ def make_plan(
         pr, x, (pr["bin"].to_numpy(), pr["draw"].to_numpy()), pr["cell"].to_numpy(),
         cap["places"].to_numpy(), bud_index, bud["budget_mrp"].to_numpy(), len(pop.persons),
     )  # fmt: skip
+    if not chosen.any():
+        cheapest = pr.groupby(bud_index)["cost_mrp"].min()
+        have = bud["budget_mrp"].to_numpy()
+        short = [
+            f"{bud['funding_source'].iat[b]} of region {bud['region_kato'].iat[b]}: {have[b]:,.1f} MRP, the "
+            f"cheapest measure it pays costs {c:,.1f} MRP"
+            for b, c in cheapest.items()
+            if have[b] < c
+        ]
+        raise PlanInfeasibleError(
+            ["the budgets cannot pay for a single measure (" + "; ".join(short[:5]) + ")"]
+            if short
+            else ["no measure could be placed within the places and budgets"]
+        )
     if quotas:
         got = pd.Series(keys[pr["measure"].to_numpy()[chosen]]).value_counts()
         for key, q in quotas.items():
@@ -426,7 +442,7 @@ def _assemble(
     size = sel.groupby("cell", sort=False)["cell"].transform("size").to_numpy()
     spread = max(1, catalog.planning.start_spread_months)
     offset = np.minimum(spread - 1, (rank * spread) // np.maximum(size, 1))
-    months = np.array([catalog.measures[k].months for k in sel["measure"].to_numpy()])
+    months = np.array([catalog.measures[k].months for k in sel["measure"].to_numpy()], dtype=np.int64)
     fams = sel["fam"].to_numpy()
     p_family = family_exit_probability(
         fam["need_kzt"].to_numpy(), fams, sel["mu_kzt"].to_numpy(), sel["sd_kzt"].to_numpy(), len(fam)
