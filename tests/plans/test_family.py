@@ -268,3 +268,54 @@ def test_cli_explains_an_impossible_plan(reg, tmp_path):
         ],
     )
     assert r.exit_code == 1 and "not entitled" in r.output
+
+
+def test_cli_with_the_laws_result_reads_only_conditional_families_and_plans_the_same(reg, tmp_path):
+    write_registry(reg, tmp_path / "reg")
+    runner = CliRunner()
+    r = runner.invoke(
+        app,
+        [
+            "law",
+            "compute",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--out",
+            str(tmp_path / "law.parquet"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    common = [
+        "plans",
+        "national",
+        "--registry",
+        str(tmp_path / "reg"),
+        "--quarter",
+        Q,
+        "--places-scale",
+        "500",
+        "--budget-scale",
+        "500",
+    ]
+    assert runner.invoke(app, [*common, "--out", str(tmp_path / "a")]).exit_code == 0
+    r = runner.invoke(app, [*common, "--out", str(tmp_path / "b"), "--law", str(tmp_path / "law.parquet")])
+    assert r.exit_code == 0, r.output
+    a, b = (pd.read_parquet(tmp_path / d / "assignments.parquet") for d in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b)
+    ca, cb = (pd.read_parquet(tmp_path / d / "capacity.parquet") for d in ("a", "b"))
+    pd.testing.assert_frame_equal(ca, cb)  # places scale on all families, not only the ones read
+    r = runner.invoke(
+        app,
+        [
+            *common,
+            "--out",
+            str(tmp_path / "c"),
+            "--law",
+            str(tmp_path / "law.parquet"),
+            "--quarter",
+            "2025Q4",
+        ],
+    )
+    assert r.exit_code != 0 and "2025Q3" in r.output

@@ -65,19 +65,6 @@ def _catalog(q, measures: Path | None, effects: Path | None):
         fail(str(exc))
 
 
-def _read_law(path: Path, q):
-    import pandas as pd
-
-    law = (
-        pd.read_parquet(path)
-        if path.suffix.lower() in (".parquet", ".pq")
-        else pd.read_csv(path, dtype={"family_id": str})
-    )
-    if "quarter" in law and len(law) and str(law["quarter"].iloc[0]) != str(q):
-        fail(f"--law {path} was computed for {law['quarter'].iloc[0]}, not {q}")
-    return law
-
-
 def _quotas(items: list[str]) -> dict[str, int]:
     out = {}
     for item in items:
@@ -135,17 +122,35 @@ def national_cmd(
         fail("--budget-scale and --places-scale must be ≥ 0")
     q = _quarter(quarter)
     catalog = _catalog(q, measures, effects)
-    reg = load(registry, _view(view, registry), skip_invalid)
-    law_df = _read_law(law, q) if law is not None else None
-    if law_df is None:
-        from .law import check_incomes
-
-        check_incomes(reg, q, recorded=False)
+    view = _view(view, registry)
+    quotas = _quotas(quota or [])
     try:
-        with err_console.status("Applying the law and planning…"):
+        if law is not None:
+            # Only the law's conditional families and their members are read (Parquet filters).
+            from atauly.plans.national import population_from_files
+            from atauly.plans.read import read_law
+            from atauly.registry import RegistryNotFoundError, RegistryValidationError
+
+            law_df = read_law(law)
+            if len(law_df) and str(law_df["quarter"].iloc[0]) != str(q):
+                fail(f"--law {law} was computed for {law_df['quarter'].iloc[0]}, not {q}")
+            try:
+                with err_console.status("Reading the conditional families…"):
+                    pop = population_from_files(registry, view, law_df, catalog, region)
+            except RegistryNotFoundError as exc:
+                fail(str(exc))
+            except RegistryValidationError as exc:
+                fail(f"{registry}: the registry is invalid: {exc.report.summary(limit=10)}", code=1)
+            reg = None
+        else:
+            reg, pop = load(registry, view, skip_invalid), None
+            from .law import check_incomes
+
+            check_incomes(reg, q, recorded=False)
+        with err_console.status("Planning…"):
             plan, pop, catalog = national_plan(
-                reg, q, region=region, budget_scale=budget_scale, places_scale=places_scale, law=law_df,
-                catalog=catalog, quotas=_quotas(quota or []), equity=not no_equity, seed=seed,
+                reg, q, region=region, budget_scale=budget_scale, places_scale=places_scale,
+                catalog=catalog, quotas=quotas, equity=not no_equity, seed=seed, pop=pop,
             )  # fmt: skip
     except PlanInfeasibleError as exc:
         err_console.print("[bold red]No plan can be made:[/]")
@@ -153,7 +158,7 @@ def national_cmd(
             err_console.print(f"  • {reason}")
         err_console.print("Change the places (--places-scale, the measures file), the budgets or the quotas.")
         raise typer.Exit(1) from None
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, FileNotFoundError) as exc:
         fail(str(exc.args[0] if exc.args else exc))
     whatif = None
     if what_if:

@@ -48,7 +48,7 @@ def population(
 
 
 def national_plan(
-    registry: Registry,
+    registry: Registry | None,
     quarter,
     *,
     region: str | None = None,
@@ -60,12 +60,17 @@ def national_plan(
     equity: bool = True,
     seed: int = 0,
     families: list[str] | None = None,
+    pop: Population | None = None,
 ) -> tuple[Plan, Population, Catalog]:
     from atauly.law.simulation import Quarter
 
     q = Quarter.parse(str(quarter))
     catalog = catalog or plan_catalog(q)
-    pop = population(registry, q, catalog, law=law, region=region, families=families)
+    if registry is None:  # the fast path: only the conditional families were read (atauly.plans.read)
+        if pop is None:
+            raise ValueError("national_plan needs a registry or a population")
+    else:
+        pop = population(registry, q, catalog, law=law, region=region, families=families)
     plan = make_plan(
         pop,
         catalog,
@@ -80,6 +85,22 @@ def national_plan(
         {"quarter": str(q), "region": region, "budget_scale": budget_scale, "places_scale": places_scale}
     )
     return plan, pop, catalog
+
+
+def population_from_files(
+    directory, view: str | None, law: pd.DataFrame, catalog: Catalog, region: str | None = None
+) -> Population:
+    """The population read with Parquet filters: only the law's conditional families and their members."""
+    from .read import conditional_registry
+
+    reg, law_sub, by_district, by_region = conditional_registry(directory, view, law, region)
+    return build_population(
+        reg,
+        law_sub,
+        catalog.planning.equity_min_children,
+        district_families=by_district,
+        region_families=by_region,
+    )
 
 
 def what_if(

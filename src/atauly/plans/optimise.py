@@ -314,33 +314,24 @@ def make_plan(
     fam = pop.families
     cap = capacity_table(pop, catalog, places_scale, places)
     bud = budget_table(pop, catalog, budget_scale)
-    pr = pairs(pop, catalog)
-    keys = np.array(catalog.keys)
-    if len(pr):
-        district = fam["district"].to_numpy()[pr["fam"].to_numpy()]
-        cell = pd.MultiIndex.from_arrays([district, keys[pr["measure"].to_numpy()]])
-        cap_key = pd.MultiIndex.from_frame(cap[["district", "measure"]])
-        cap_index = cap_key.get_indexer(cell)
-        pr = pr.assign(cell=cap_index)
-        pr = pr[cap["places"].to_numpy()[cap_index] > 0].reset_index(drop=True)
-    if len(pr) == 0:
-        if quotas:
-            _check_quotas(quotas, catalog, cap, pairs(pop, catalog), bud)
-        raise PlanInfeasibleError(_explain_empty(pop, catalog, cap, pairs(pop, catalog)))
-    if quotas:
-        _check_quotas(quotas, catalog, cap, pr, bud)
-    # tie bands and lottery numbers (drawn for every pair, so the order is reproducible from the seed)
-    bins = _tie_bins(pr["value"].to_numpy(), catalog.planning.tie_band if lottery else 0.0)
-    draw = rng.random(len(pr))
-    pr = pr.assign(bin=bins, draw=draw)
-    n_pairs_all = len(pr)
     if prune is None:
-        prune = n_pairs_all > 50_000
-    if prune:
-        pr = pr.sort_values(["cell", "bin", "draw"], ascending=[True, False, True], kind="stable")
-        rank = pr.groupby("cell", sort=False).cumcount().to_numpy()
-        limit = np.ceil(cap["places"].to_numpy()[pr["cell"].to_numpy()] * catalog.planning.candidate_multiple)
-        pr = pr[rank < np.maximum(limit, 1)].reset_index(drop=True)
+        prune = len(pop.persons) * len(catalog.measures) > 300_000  # national scale
+    pr = pairs(pop, catalog, cap, catalog.planning.candidate_multiple if prune else None)
+    n_pairs_all = int(pr.attrs.get("eligible_pairs", len(pr)))
+    keys = np.array(catalog.keys)
+    if len(pr) == 0:
+        every = pairs(pop, catalog)
+        if quotas:
+            _check_quotas(quotas, catalog, cap, every, bud)
+        raise PlanInfeasibleError(_explain_empty(pop, catalog, cap, every))
+    district = fam["district"].to_numpy()[pr["fam"].to_numpy()]
+    cell = pd.MultiIndex.from_arrays([district, keys[pr["measure"].to_numpy()]])
+    pr["cell"] = pd.MultiIndex.from_frame(cap[["district", "measure"]]).get_indexer(cell)
+    if quotas:
+        _check_quotas(quotas, catalog, cap, pairs(pop, catalog, cap) if prune else pr, bud)
+    # tie bands and lottery numbers (drawn for every pair, so the order is reproducible from the seed)
+    pr["bin"] = _tie_bins(pr["value"].to_numpy(), catalog.planning.tie_band if lottery else 0.0)
+    pr["draw"] = rng.random(len(pr))
     region = fam["region_kato"].to_numpy()[pr["fam"].to_numpy()]
     sources = np.array([m.funding_source for m in catalog.measures])[pr["measure"].to_numpy()]
     bud_key = pd.MultiIndex.from_frame(bud[["region_kato", "funding_source"]])

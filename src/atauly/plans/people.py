@@ -49,11 +49,18 @@ def district_of(families: pd.DataFrame) -> pd.Series:
 
 
 def build_population(
-    registry: Registry, law: pd.DataFrame, min_children_priority: int = 4, families: list[str] | None = None
+    registry: Registry,
+    law: pd.DataFrame,
+    min_children_priority: int = 4,
+    families: list[str] | None = None,
+    district_families: pd.Series | None = None,
+    region_families: pd.Series | None = None,
 ) -> Population:
     """The conditional families of ``registry`` (by ``law``, its ``atauly law compute`` result) and members.
 
-    ``families`` restricts the plan to some families (e.g. the quarter's recipients).
+    ``families`` restricts the plan to some families (e.g. the quarter's recipients). Places and budgets
+    scale on the number of all families by district and region: counted on ``registry`` unless given
+    (when ``registry`` holds only the conditional families, see :mod:`atauly.plans.read`).
     """
     from atauly.law.simulation import build_simulation
 
@@ -71,8 +78,10 @@ def build_population(
     if families is not None:
         mask &= ids.isin([str(f) for f in families]).to_numpy(dtype=bool)
     districts_all = district_of(fam_all)
-    district_families = districts_all.value_counts()
-    region_families = fam_all["region_kato"].astype(str).value_counts()
+    if district_families is None:
+        district_families = districts_all.value_counts()
+    if region_families is None:
+        region_families = fam_all["region_kato"].astype(str).value_counts()
     sub = registry.take(mask)
     law_sub = law.loc[mask].reset_index(drop=True)
     fam = sub.families
