@@ -100,9 +100,9 @@ def district_codes() -> list[str]:
 
 def create_users(settings, clients: int, officers: int) -> dict[str, list[str]]:
     """Intake officers (one per submitting client) and deciding officers, spread over the districts."""
-    from atauly.cli.service import create_user
     from atauly.service.audit import AuditKeys
     from atauly.service.db import make_engine, migrate, session_factory
+    from atauly.service.users import create_user
 
     engine = make_engine(settings.database)
     migrate(engine)

@@ -102,7 +102,7 @@ def db(app):
 @pytest.fixture
 def users(db):
     """One user of each role (officer in DISTRICT, a second officer in OTHER_DISTRICT)."""
-    from atauly.cli.service import create_user
+    from atauly.service.users import create_user
 
     made = {}
     for name, role, district, region in (

@@ -57,7 +57,7 @@ def test_an_attempt_hashed_while_the_account_was_locked_learns_nothing(app, clie
     the account was locked are refused alike (429), so a right and a wrong password cannot be told apart."""
     from types import SimpleNamespace
 
-    from atauly.service import api
+    from atauly.service import auth
     from atauly.service.casework import ServiceError
 
     request = SimpleNamespace(app=app, client=None, headers={})
@@ -65,13 +65,13 @@ def test_an_attempt_hashed_while_the_account_was_locked_learns_nothing(app, clie
     user = db.execute(select(User).where(User.username == "officer")).scalar_one()
     db.expunge(user)
     db.rollback()
-    attempt = api._Attempt("officer", "198.51.100.7", user)  # checked before the lock-out began
+    attempt = auth._Attempt("officer", "198.51.100.7", user)  # checked before the lock-out began
     db.execute(update(User).where(User.id == user.id).values(locked_until=utcnow() + timedelta(minutes=9)))
     db.commit()
     statuses = []
     for correct in (False, True):
         with pytest.raises(ServiceError) as refused:
-            api._after_hash(db, request, attempt, correct, "api")
+            auth._after_hash(db, request, attempt, correct, "api")
         statuses.append(refused.value.status)
     assert statuses == [429, 429]
     db.rollback()

@@ -39,7 +39,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live(svc_home, svc_engine, svc_payloads, tmp_path_factory):
     """The service on a real port (SQLite), with the fixture users and three applications in the queue."""
-    from atauly.cli.service import create_user
+    from atauly.service.users import create_user
 
     settings = Settings(
         home=svc_home, database_url=f"sqlite:///{tmp_path_factory.mktemp('browser') / 'a.db'}"

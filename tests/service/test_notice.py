@@ -10,7 +10,7 @@ from sqlalchemy import select
 from atauly.i18n import Translator
 from atauly.service import casework
 from atauly.service.models import AuditEvent
-from atauly.service.notice import _months_span
+from atauly.service.notice.blocks import months_span
 
 from .conftest import in_district, token_headers
 
@@ -166,7 +166,7 @@ def test_approved_notice_in_russian_and_kazakh_html_and_pdf(client, as_officer, 
         assert f'<html lang="{lang}">' in html
         assert t.money(rec["amount_monthly"], 2) in html  # e.g. "124 155 ₸" with the locale's spaces
         assert t.money(law["asp_monthly_amount"], 2) in html
-        assert _months_span(first, last, t) in html  # the assignment period, months in the locale
+        assert months_span(first, last, t) in html  # the assignment period, months in the locale
         assert t("monthly") in html
         for w in words:
             assert w in html, w
@@ -184,7 +184,7 @@ def test_approved_notice_in_russian_and_kazakh_html_and_pdf(client, as_officer, 
         assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 10_000
         text = _flat(pdf_text(pdf.content))
         assert _flat(t.money(rec["amount_monthly"], 2)) in text
-        assert _flat(_months_span(first, last, t)) in text
+        assert _flat(months_span(first, last, t)) in text
         for w in words:
             assert w in text, w
         for iin in _iins(created):

@@ -75,68 +75,6 @@ def _sessions():
     return session_factory(engine, AuditKeys.load(settings))
 
 
-def create_user(
-    db,
-    username: str,
-    password: str,
-    role: str,
-    district: str | None,
-    region: str | None,
-    actor: str = "cli",
-):
-    """Create (or fail clearly) a user; shared by the CLI and the demo. Returns the user."""
-    from sqlalchemy import select
-
-    from atauly.service import audit
-    from atauly.service.casework import ServiceError, district_catalogue
-    from atauly.service.models import User
-    from atauly.service.security import check_role, hash_password
-
-    check_role(role)
-    if len(password) < 8:
-        raise ServiceError(422, "--password: at least 8 characters")
-    catalogue = district_catalogue()
-    if role == "officer":
-        if not district:
-            raise ServiceError(422, "--district: an officer works in one district (KATO code)")
-        if district not in catalogue:
-            raise ServiceError(422, f"--district: unknown district {district}")
-        region = catalogue[district]
-    elif role == "supervisor":
-        if not region:
-            raise ServiceError(422, "--region: a supervisor oversees one region (KATO code)")
-        if region not in set(catalogue.values()):
-            raise ServiceError(422, f"--region: unknown region {region}")
-        district = None
-    elif district or region:
-        raise ServiceError(422, f"a {role} is not bound to a district or region")
-    if db.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise ServiceError(409, f"user {username!r} already exists")
-    user = User(
-        username=username,
-        password_hash=hash_password(password),
-        role=role,
-        region_kato=region,
-        district_kato=district,
-        active=True,
-        created_at=audit.utcnow(),
-    )
-    db.add(user)
-    db.flush()
-    audit.append(
-        db,
-        "user.create",
-        actor=actor,
-        role="admin",
-        object_type="user",
-        object_id=username,
-        region_kato=region,
-        detail={"role": role},
-    )
-    db.commit()
-    return user
-
-
 def _password(given: str | None, stdin: bool, confirm: bool = True) -> str:
     """The password from the terminal (not echoed) or one line of standard input; a password given on
     the command line still works but is warned about (other users see it in ``ps``)."""
@@ -167,38 +105,13 @@ def _operator() -> str:
         return "cli"
 
 
-def admin_action(db, username: str, action: str, change, detail: dict | None = None):
-    """Apply ``change(user)`` to an existing user and audit it as the operator; returns the user."""
-    from sqlalchemy import select
-
-    from atauly.service import audit
-    from atauly.service.casework import ServiceError
-    from atauly.service.models import User
-
-    user = db.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise ServiceError(404, f"no user {username!r}")
-    extra = change(user) or {}
-    audit.append(
-        db,
-        action,
-        actor=_operator(),
-        role="admin",
-        object_type="user",
-        object_id=username,
-        region_kato=user.region_kato,
-        detail={**(detail or {}), **extra},
-    )
-    db.commit()
-    return user
-
-
-def _run_admin(username: str, action: str, change, done: str) -> None:
+def _run_admin(operation, username: str, done: str) -> None:
+    """Run one of :mod:`atauly.service.users`' changes on ``username`` as the operator, then say ``done``."""
     from atauly.service.casework import ServiceError
 
     try:
         with _sessions()() as db:
-            admin_action(db, username, action, change)
+            operation(db, username, actor=_operator())
     except (ServiceError, ValueError) as exc:
         fail(getattr(exc, "message", str(exc)))
     console.print(done)
@@ -225,6 +138,7 @@ def users_create(
 ) -> None:
     """Create a user. Officers work in one district, supervisors oversee one region."""
     from atauly.service.casework import ServiceError
+    from atauly.service.users import create_user
 
     secret = _password(password, password_stdin)
     try:
@@ -246,104 +160,62 @@ def users_reset_password(
 ) -> None:
     """Set a new password (asked for, never on the command line); ends the user's sessions and tokens
     and lifts a lock-out."""
-    from atauly.service.casework import ServiceError
-    from atauly.service.security import clear_failures, hash_password, revoke_sessions
+    from atauly.service.users import MIN_PASSWORD, reset_password
 
     secret = _password(None, password_stdin)
-    if len(secret) < 8:
-        fail("the password needs at least 8 characters")
-
-    def change(user):
-        user.password_hash = hash_password(secret)
-        clear_failures(user)
-        return {"sessions_ended": revoke_sessions(_db_of(user), user.id)}
-
-    try:
-        with _sessions()() as db:
-            admin_action(db, username, "user.reset_password", change)
-    except (ServiceError, ValueError) as exc:
-        fail(getattr(exc, "message", str(exc)))
-    console.print(f"New password set for {username!r}; their sessions and tokens are ended.")
-
-
-def _db_of(obj):
-    from sqlalchemy.orm import object_session
-
-    return object_session(obj)
+    if len(secret) < MIN_PASSWORD:
+        fail(f"the password needs at least {MIN_PASSWORD} characters")
+    _run_admin(
+        lambda db, name, actor: reset_password(db, name, secret, actor),
+        username,
+        f"New password set for {username!r}; their sessions and tokens are ended.",
+    )
 
 
 @users_app.command("deactivate")
 def users_deactivate(username: Annotated[str, typer.Option("--username", help="Login name.")]) -> None:
     """Deactivate a user: no sign-in, every session and token ended at once (the records stay)."""
-    from atauly.service.security import revoke_sessions
+    from atauly.service.users import deactivate
 
-    def change(user):
-        user.active = False
-        return {"sessions_ended": revoke_sessions(_db_of(user), user.id)}
-
-    _run_admin(username, "user.deactivate", change, f"Deactivated {username!r}; their sessions are ended.")
+    _run_admin(deactivate, username, f"Deactivated {username!r}; their sessions are ended.")
 
 
 @users_app.command("activate")
 def users_activate(username: Annotated[str, typer.Option("--username", help="Login name.")]) -> None:
     """Let a deactivated user sign in again."""
+    from atauly.service.users import activate
 
-    def change(user):
-        user.active = True
-
-    _run_admin(username, "user.activate", change, f"Activated {username!r}.")
+    _run_admin(activate, username, f"Activated {username!r}.")
 
 
 @users_app.command("unlock")
 def users_unlock(username: Annotated[str, typer.Option("--username", help="Login name.")]) -> None:
     """Lift a lock-out after failed sign-ins (it also ends on its own after the lock-out time)."""
-    from atauly.service.security import clear_failures
+    from atauly.service.users import unlock
 
-    def change(user):
-        was = user.locked_until
-        clear_failures(user)
-        return {"was_locked_until": was.isoformat() if was else None}
-
-    _run_admin(username, "user.unlock", change, f"Unlocked {username!r}.")
+    _run_admin(unlock, username, f"Unlocked {username!r}.")
 
 
 @users_app.command("revoke-tokens")
 def users_revoke_tokens(username: Annotated[str, typer.Option("--username", help="Login name.")]) -> None:
     """End every web session, API token and refresh token of a user (they must sign in again)."""
-    from atauly.service.security import revoke_sessions
+    from atauly.service.users import revoke_tokens
 
-    def change(user):
-        return {"sessions_ended": revoke_sessions(_db_of(user), user.id)}
-
-    _run_admin(username, "user.revoke_tokens", change, f"Ended every session and token of {username!r}.")
+    _run_admin(revoke_tokens, username, f"Ended every session and token of {username!r}.")
 
 
 @users_app.command("list")
 def users_list() -> None:
     """Users, their roles and scopes (no passwords)."""
     import pandas as pd
-    from sqlalchemy import select
 
-    from atauly.service import audit
-    from atauly.service.models import User
+    from atauly.service.users import USER_COLUMNS, list_users
 
     from .common import rich_table
 
     with _sessions()() as db:
-        rows = [
-            {
-                "username": u.username,
-                "role": u.role,
-                "district": u.district_kato or "",
-                "region": u.region_kato or "",
-                "active": u.active,
-                "locked": bool(u.locked_until and u.locked_until > audit.utcnow()),
-            }
-            for u in db.execute(select(User).order_by(User.id)).scalars()
-        ]
-    console.print(
-        rich_table(pd.DataFrame(rows, columns=["username", "role", "district", "region", "active", "locked"]))
-    )
+        rows = list_users(db)
+    console.print(rich_table(pd.DataFrame(rows, columns=USER_COLUMNS)))
 
 
 @audit_app.command("verify")

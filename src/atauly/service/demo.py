@@ -21,6 +21,7 @@ from .casework import ServiceError, decide, submit
 from .models import User
 from .schemas import ApplicationIn, DecisionIn
 from .seed import payloads, shift_to
+from .users import create_user
 
 DEMO_USERS = (  # username, role, district, region
     ("officer", "officer", "790100000", None),
@@ -52,8 +53,6 @@ def credentials(path: Path) -> dict[str, str]:
 
 
 def seed_users(db, passwords: dict[str, str]) -> list[DemoUser]:
-    from atauly.cli.service import create_user
-
     out = []
     for name, role, district, region in DEMO_USERS:
         if db.execute(select(User).where(User.username == name)).scalar_one_or_none() is None:

@@ -1,9 +1,9 @@
-"""The server-rendered pages of the casework service (Jinja2 templates, plain HTML forms, no JavaScript).
+"""The page kit of the server-rendered pages (Jinja2 templates, plain HTML forms, no JavaScript): the page
+context and its dependencies (signed in, a posted form with its CSRF token), rendering with the header and
+the language links, redirects with a flash message, error pages, formatting in the page's locale.
 
 Sign-in opens a web session (cookie ``atauly_session``: HttpOnly, SameSite=Lax) whose row holds the CSRF
-token every form carries; a POST without it is refused (403) and audited. The sign-in form itself is
-protected by a double-submit token: a random value in a SameSite=Strict cookie that only this site's form
-repeats, so another site cannot sign a browser in under an account of its choosing.
+token every form carries; a POST without it is refused (403) and audited.
 
 Every text goes through the message catalogs (``web.po``) in Russian (the default), Kazakh or English;
 ``?lang=`` switches and a cookie remembers. Pages reuse the casework functions: scope checks, audit events
@@ -18,36 +18,28 @@ from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi import Depends, Form, Request
 from fastapi.exceptions import RequestValidationError  # noqa: F401 — path_error reads one
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DB
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.staticfiles import StaticFiles
 
 from atauly import __version__
 from atauly.i18n import LANGUAGES, N_, Translator
 from atauly.registry import codes
 
-from . import casework
-from .api import client_address
-from .api import login as api_login
-from .casework import REASON_CODES, ServiceError, deny, record
-from .deps import get_db
-from .models import Session as WebSession
-from .models import (
-    User,
-)
-from .security import find_session, token_hash
+from .. import casework
+from ..casework import REASON_CODES, ServiceError, deny
+from ..deps import get_db
+from ..models import User
+from ..security import find_session
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]  # the service package: its templates and static files
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
@@ -276,7 +268,7 @@ Posted = Annotated[Page, Depends(_posted)]
 # --- responses ------------------------------------------------------------------------------------------
 
 
-def _secure(request: Request) -> bool:
+def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
@@ -289,7 +281,7 @@ def finish(page: Page, response: Response) -> Response:
             max_age=365 * 24 * 3600,
             path="/",
             samesite="lax",
-            secure=_secure(request),
+            secure=is_https(request),
         )
     headers = response.headers
     headers["Content-Security-Policy"] = (
@@ -380,7 +372,7 @@ def redirect(page: Page, url: str, flash: str | None = None) -> RedirectResponse
     response = RedirectResponse(url, status_code=303)
     if flash:
         response.set_cookie(
-            FLASH_COOKIE, flash, path="/", httponly=True, samesite="lax", secure=_secure(page.request)
+            FLASH_COOKIE, flash, path="/", httponly=True, samesite="lax", secure=is_https(page.request)
         )
     return finish(page, response)
 
@@ -421,12 +413,7 @@ def usernames(db: DB, ids: set[int]) -> dict[int, str]:
     return dict(db.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
-# --- sign-in and sign-out -------------------------------------------------------------------------
-
-router = APIRouter(include_in_schema=False)
-
-
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site (never ``//host`` or a scheme) is followed after sign-in. Browsers drop tabs
     and newlines from URLs (so a tab between two slashes makes ``//host``) and read a backslash as a slash:
     both are refused."""
@@ -440,128 +427,6 @@ def _safe_next(target: str | None) -> str:
     ):
         return "/"
     return target
-
-
-def _login_form(page: Page, status: int = 200, error: str = "", username: str = "", next_: str = "/"):
-    token = secrets.token_urlsafe(24)
-    response = render(
-        page,
-        "login.html",
-        status,
-        canonical="/login" + (f"?next={quote(next_)}" if next_ != "/" else ""),
-        login_token=token,
-        error=error,
-        username=username,
-        next=next_,
-    )
-    response.set_cookie(
-        LOGIN_COOKIE,
-        token,
-        max_age=3600,
-        path="/login",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(page.request),
-    )
-    return response
-
-
-@router.get("/login")
-def login_page(page: AnyPage, next: str = "/"):
-    if find_session(page.db, page.request.cookies.get(SESSION_COOKIE), "web") is not None:
-        return redirect(page, _safe_next(next))
-    return _login_form(page, next_=_safe_next(next))
-
-
-@router.post("/login")
-def login_submit(
-    page: AnyPage,
-    username: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-):
-    next_ = _safe_next(next)
-    expected = page.request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected.encode(), csrf_token.encode()):
-        # Anyone can post this: tallied (no row per request, nothing typed into the form is stored).
-        refusals = page.request.app.state.refusals
-        refusals.add(
-            "web.csrf",
-            "sign-in form without its token (expired or from another site)",
-            "",
-            client_address(page.request),
-        )
-        refusals.flush(page.db)
-        error = page.t("The sign-in form has expired. Please try again.")
-        return _login_form(page, 403, error, username, next_)
-    if not username.strip() or not password:
-        return _login_form(page, 422, page.t("Enter your username and password."), username, next_)
-    try:
-        token, _user = api_login(page.db, page.request, username, password, "web")
-    except ServiceError as exc:
-        if exc.status == 429:
-            message = page.t("Too many failed sign-in attempts. Try again in 15 minutes.")
-        else:
-            message = page.t("Wrong username or password.")
-        response = _login_form(page, exc.status, message, username, next_)
-        response.headers.update(exc.headers or {})  # Retry-After on a throttled or locked sign-in
-        return response
-    response = redirect(page, next_)
-    response.set_cookie(
-        SESSION_COOKIE, token, path="/", httponly=True, samesite="lax", secure=_secure(page.request)
-    )
-    response.delete_cookie(LOGIN_COOKIE, path="/login")
-    return response
-
-
-@router.post("/logout")
-def logout(page: Posted):
-    token = page.request.cookies.get(SESSION_COOKIE, "")
-    page.db.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
-    record(
-        page.db,
-        page.user,
-        "auth.logout",
-        object_type="user",
-        object_id=page.user.username,
-        region_kato=page.user.region_kato,
-    )
-    page.db.commit()
-    response = redirect(page, "/login", flash="signed_out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
-@router.get("/")
-def home(page: SignedIn):
-    return redirect(page, "/statistics" if page.user.role == "analyst" else "/queue")
-
-
-# --- mounting ---------------------------------------------------------------------------------------
-
-
-def mount(app: FastAPI) -> None:
-    """Add the pages and their static files to the service (called by ``create_app``)."""
-    from . import web_cases, web_oversight
-
-    app.include_router(router)
-    app.include_router(web_cases.router)
-    app.include_router(web_oversight.router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-    @app.exception_handler(LoginRequired)
-    def _to_login(request: Request, exc: LoginRequired):
-        target = _safe_next(exc.target)
-        url = "/login" + (f"?next={quote(target)}" if target != "/" else "")
-        return RedirectResponse(url, status_code=303)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
-        wants_html = "text/html" in request.headers.get("accept", "")
-        if exc.status_code in (404, 405) and wants_html and not request.url.path.startswith("/api/"):
-            return error_page(request, ServiceError(exc.status_code, str(exc.detail)))
-        return await http_exception_handler(request, exc)
 
 
 def path_error(exc: RequestValidationError) -> bool:

@@ -1,33 +1,20 @@
-"""Pages of the casework itself: the queue, an application with the law's result, the recommendation and
-its history, and the forms that decide it (decision, blind-mode assessment, correction request).
-
-Every read and write goes through :mod:`atauly.service.casework`, which checks scope and audits; a refused
-form comes back as the same page with the problem next to its field.
-"""
+"""An application as its page shows it: the family, its incomes, the law's result with its explanation, the
+recommendation and the history of the case. Read-only view building; the routes are in :mod:`.cases`."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, Form
-from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
 
 from atauly.i18n import N_, Translator
 from atauly.law.explain import SOURCE_LABELS
 from atauly.registry import codes
 from atauly.registry.iin import mask_iin
 
-from . import casework
-from .casework import REASON_CODES, ServiceError
-from .models import DECIDED_STATES, OPEN_STATES, OUTCOMES, Application
-from .schemas import CorrectionIn, DecisionIn
-from .web import Page, Posted, SignedIn, district_label, redirect, render, usernames
-
-router = APIRouter(include_in_schema=False)
-QUEUE_PAGE = 100
+from .. import casework
+from ..casework import REASON_CODES
+from ..models import DECIDED_STATES, OPEN_STATES, Application
+from .kit import Page, district_label, usernames
 
 #: The choices of the decision and assessment forms.
 OUTCOME_CHOICES = {
@@ -73,62 +60,6 @@ CORRECTABLE_LABELS = {
     "employment": N_("Employment"),
     "other": N_("Other"),
 }
-
-
-# --- the queue ------------------------------------------------------------------------------------
-
-
-def _hidden(page: Page, app: Application) -> bool:
-    return casework.recommendation_hidden(page.db, page.user, app)
-
-
-@router.get("/queue")
-def queue_page(page: SignedIn, status: str = "open", offset: int = 0):
-    status = "decided" if status == "decided" else "open"
-    offset = max(0, offset)
-    apps = casework.queue(page.db, page.user, limit=QUEUE_PAGE + 1, offset=offset, status=status)
-    today = date.today()
-    rows = []
-    for a in apps[:QUEUE_PAGE]:
-        rec = a.recommendation
-        hidden = _hidden(page, a)
-        days = casework.working_days_between(today, a.deadline)
-        final = next((d for d in reversed(a.decisions) if d.outcome != "home_visit"), None)
-        rows.append(
-            {
-                "id": a.id,
-                "family_id": a.family_id,
-                "district": district_label(a.district_kato, page.lang),
-                "received": a.received_on,
-                "deadline": a.deadline,
-                "days_left": days,
-                "overdue": status == "open" and a.deadline < today,
-                "due_today": status == "open" and a.deadline == today,
-                "status": a.status,
-                "hidden": hidden,
-                "eligible": rec.eligible_by_law if rec and not hidden else None,
-                "amount": rec.amount_monthly if rec and not hidden else None,
-                "recommended": (
-                    None if rec is None or hidden else ("approve" if rec.recommended else "reject")
-                ),
-                "mode": rec.mode if rec else None,
-                "decision": final.outcome if final else None,
-                "decided_at": a.decided_at,
-            }
-        )
-    return render(
-        page,
-        "queue.html",
-        status_tab=status,
-        rows=rows,
-        offset=offset,
-        page_size=QUEUE_PAGE,
-        more=len(apps) > QUEUE_PAGE,
-        overdue=sum(r["overdue"] for r in rows),
-    )
-
-
-# --- an application ---------------------------------------------------------------------------------
 
 
 def _age(born: str | None, on: date) -> int | None:
@@ -366,188 +297,3 @@ def application_view(page: Page, app: Application) -> dict:
         "may_assess": may_decide and hidden,
         "may_correct": may_decide,
     }
-
-
-#: Where each form's problems are shown: the field's id (radios: the first choice), else the section.
-ANCHORS = {
-    "decision": {
-        "outcome": "#outcome-approve",
-        "reason_code": "#reason_code",
-        "comment": "#comment",
-        "form": "#decision-title",
-    },
-    "assessment": {"outcome": "#assess-outcome-approve", "form": "#assess-title"},
-    "correction": {"fields": "#fields-family", "description": "#description", "form": "#correction-title"},
-}
-
-
-def _blank_form(**values) -> dict:
-    return {"values": values, "errors": {}}
-
-
-def application_response(
-    page: Page,
-    app_id: int,
-    status: int = 200,
-    decision: dict | None = None,
-    assessment: dict | None = None,
-    correction: dict | None = None,
-) -> HTMLResponse:
-    app = casework.load(page.db, page.user, app_id)
-    view = application_view(page, app)
-    decision = decision or _blank_form(outcome="", reason_code="", comment="")
-    assessment = assessment or _blank_form(outcome="")
-    correction = correction or _blank_form(fields=[], description="")
-    # Every problem also at the top of the page, linked to its field (the forms are further down).
-    problems = [
-        (ANCHORS[name].get(field, ANCHORS[name]["form"]), message)
-        for name, form in (("decision", decision), ("assessment", assessment), ("correction", correction))
-        for field, message in form["errors"].items()
-    ]
-    return render(
-        page,
-        "application.html",
-        status,
-        canonical=f"/applications/{app_id}",
-        app=view,
-        reason_codes=list(REASON_CODES.items()),
-        outcomes=list(OUTCOME_CHOICES.items()),
-        correctable=list(CORRECTABLE_LABELS.items()),
-        decision=decision,
-        assessment=assessment,
-        correction=correction,
-        problems=problems,
-    )
-
-
-@router.get("/applications/{app_id}")
-def application_page(app_id: int, page: SignedIn):
-    return application_response(page, app_id)
-
-
-@router.get("/applications/{app_id}/notice")
-def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: str = "html"):  # noqa: A002
-    """The printable decision notice for the family (HTML or PDF), in the notice's own language."""
-    from .notice import notice_response
-
-    return notice_response(page.db, page.user, app_id, lang or page.lang, format)
-
-
-def _decision_problem(exc: ServiceError) -> tuple[str, str]:
-    """The core's refusal of a decision as (field, message id): the field the message belongs next to."""
-    m = exc.message
-    if m.startswith("reason_code: required"):
-        return "reason_code", N_(
-            "Your decision departs from the recommendation or from the law's result: choose the reason."
-        )
-    if m.startswith("reason_code"):
-        return "reason_code", N_("Choose a reason from the list.")
-    if m.startswith("comment"):
-        return "comment", N_("Explain the reason in the comment.")
-    if m.startswith("assessment"):
-        return "form", N_("Independent assessment mode: record your own assessment before deciding.")
-    if "already decided" in m:
-        return "form", N_("The application is already decided. The page shows it as it is now.")
-    if m.startswith("version") or "changed by someone else" in m:
-        return "form", N_(
-            "The application changed since you opened it. The page shows it as it is now: check it and decide again."
-        )
-    return "form", N_("The decision could not be recorded.")
-
-
-def _form_problems(exc: ValidationError, messages: dict[str, str]) -> dict[str, str]:
-    out = {}
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "form"
-        out.setdefault(field, messages.get(field, N_("Check this field.")))
-    return out
-
-
-def _form(values: dict, errors: dict[str, str], page: Page) -> dict:
-    return {"values": values, "errors": {k: page.tr(v) for k, v in errors.items()}}
-
-
-@router.post("/applications/{app_id}/decision")
-def decision_submit(
-    app_id: int,
-    page: Posted,
-    outcome: Annotated[str, Form()] = "",
-    reason_code: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
-    version: Annotated[str, Form()] = "",
-):
-    values = {"outcome": outcome, "reason_code": reason_code, "comment": comment}
-    try:
-        body = DecisionIn(
-            outcome=outcome or None,
-            reason_code=reason_code or None,
-            comment=comment,
-            # a form without its version is treated as stale (409: open the application again)
-            version=int(version) if version.isdigit() and len(version) < 10 else 0,
-        )
-    except ValidationError as exc:
-        errors = _form_problems(
-            exc,
-            {
-                "outcome": N_("Choose the decision."),
-                "reason_code": N_("Choose a reason from the list."),
-                "comment": N_("The comment is too long: at most 2,000 characters."),
-            },
-        )
-        return application_response(page, app_id, 422, decision=_form(values, errors, page))
-    try:
-        casework.decide(page.db, page.user, app_id, body)
-    except ServiceError as exc:
-        if exc.status not in (409, 422):
-            raise
-        page.db.rollback()
-        field, message = _decision_problem(exc)
-        return application_response(page, app_id, exc.status, decision=_form(values, {field: message}, page))
-    return redirect(page, f"/applications/{app_id}", "home_visit" if outcome == "home_visit" else "decided")
-
-
-@router.post("/applications/{app_id}/assessment")
-def assessment_submit(app_id: int, page: Posted, outcome: Annotated[str, Form()] = ""):
-    if outcome not in OUTCOMES:
-        errors = {"outcome": N_("Choose your assessment.")}
-        return application_response(page, app_id, 422, assessment=_form({"outcome": outcome}, errors, page))
-    try:
-        casework.assess(page.db, page.user, app_id, outcome)
-    except ServiceError as exc:
-        if exc.status != 409:
-            raise
-        page.db.rollback()
-        errors = {"form": N_("The application is already decided. The page shows it as it is now.")}
-        # A decided application shows no assessment form: the message goes to the decision's section.
-        return application_response(page, app_id, 409, decision=_form({"outcome": ""}, errors, page))
-    return redirect(page, f"/applications/{app_id}", "assessed")
-
-
-@router.post("/applications/{app_id}/correction")
-def correction_submit(
-    app_id: int,
-    page: Posted,
-    fields: Annotated[list[str] | None, Form()] = None,
-    description: Annotated[str, Form()] = "",
-):
-    values = {"fields": fields or [], "description": description}
-    try:
-        body = CorrectionIn(fields=fields or [], description=description.strip())
-    except ValidationError as exc:
-        errors = _form_problems(
-            exc,
-            {
-                "fields": N_("Choose what the family asks to correct."),
-                "description": N_("Describe the correction the family asks for (at most 2,000 characters)."),
-            },
-        )
-        return application_response(page, app_id, 422, correction=_form(values, errors, page))
-    try:
-        casework.request_correction(page.db, page.user, app_id, body)
-    except ServiceError as exc:
-        if exc.status != 422:
-            raise
-        page.db.rollback()
-        errors = {"fields": N_("Choose what the family asks to correct.")}
-        return application_response(page, app_id, 422, correction=_form(values, errors, page))
-    return redirect(page, f"/applications/{app_id}", "correction")

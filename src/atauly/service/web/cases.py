@@ -1,0 +1,209 @@
+"""The page of an application and the forms that decide it (decision, blind-mode assessment, correction
+request), and its printable notice.
+
+Every read and write goes through :mod:`atauly.service.casework`, which checks scope and audits; a refused
+form comes back as the same page with the problem next to its field."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from atauly.i18n import N_
+
+from .. import casework
+from ..casework import REASON_CODES, ServiceError
+from ..models import OUTCOMES
+from ..schemas import CorrectionIn, DecisionIn
+from .application import CORRECTABLE_LABELS, OUTCOME_CHOICES, application_view
+from .kit import Page, Posted, SignedIn, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+#: Where each form's problems are shown: the field's id (radios: the first choice), else the section.
+ANCHORS = {
+    "decision": {
+        "outcome": "#outcome-approve",
+        "reason_code": "#reason_code",
+        "comment": "#comment",
+        "form": "#decision-title",
+    },
+    "assessment": {"outcome": "#assess-outcome-approve", "form": "#assess-title"},
+    "correction": {"fields": "#fields-family", "description": "#description", "form": "#correction-title"},
+}
+
+
+def _blank_form(**values) -> dict:
+    return {"values": values, "errors": {}}
+
+
+def application_response(
+    page: Page,
+    app_id: int,
+    status: int = 200,
+    decision: dict | None = None,
+    assessment: dict | None = None,
+    correction: dict | None = None,
+) -> HTMLResponse:
+    app = casework.load(page.db, page.user, app_id)
+    view = application_view(page, app)
+    decision = decision or _blank_form(outcome="", reason_code="", comment="")
+    assessment = assessment or _blank_form(outcome="")
+    correction = correction or _blank_form(fields=[], description="")
+    # Every problem also at the top of the page, linked to its field (the forms are further down).
+    problems = [
+        (ANCHORS[name].get(field, ANCHORS[name]["form"]), message)
+        for name, form in (("decision", decision), ("assessment", assessment), ("correction", correction))
+        for field, message in form["errors"].items()
+    ]
+    return render(
+        page,
+        "application.html",
+        status,
+        canonical=f"/applications/{app_id}",
+        app=view,
+        reason_codes=list(REASON_CODES.items()),
+        outcomes=list(OUTCOME_CHOICES.items()),
+        correctable=list(CORRECTABLE_LABELS.items()),
+        decision=decision,
+        assessment=assessment,
+        correction=correction,
+        problems=problems,
+    )
+
+
+@router.get("/applications/{app_id}")
+def application_page(app_id: int, page: SignedIn):
+    return application_response(page, app_id)
+
+
+@router.get("/applications/{app_id}/notice")
+def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: str = "html"):  # noqa: A002
+    """The printable decision notice for the family (HTML or PDF), in the notice's own language."""
+    from ..notice import notice_response
+
+    return notice_response(page.db, page.user, app_id, lang or page.lang, format)
+
+
+def _decision_problem(exc: ServiceError) -> tuple[str, str]:
+    """The core's refusal of a decision as (field, message id): the field the message belongs next to."""
+    m = exc.message
+    if m.startswith("reason_code: required"):
+        return "reason_code", N_(
+            "Your decision departs from the recommendation or from the law's result: choose the reason."
+        )
+    if m.startswith("reason_code"):
+        return "reason_code", N_("Choose a reason from the list.")
+    if m.startswith("comment"):
+        return "comment", N_("Explain the reason in the comment.")
+    if m.startswith("assessment"):
+        return "form", N_("Independent assessment mode: record your own assessment before deciding.")
+    if "already decided" in m:
+        return "form", N_("The application is already decided. The page shows it as it is now.")
+    if m.startswith("version") or "changed by someone else" in m:
+        return "form", N_(
+            "The application changed since you opened it. The page shows it as it is now: check it and decide again."
+        )
+    return "form", N_("The decision could not be recorded.")
+
+
+def _form_problems(exc: ValidationError, messages: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "form"
+        out.setdefault(field, messages.get(field, N_("Check this field.")))
+    return out
+
+
+def _form(values: dict, errors: dict[str, str], page: Page) -> dict:
+    return {"values": values, "errors": {k: page.tr(v) for k, v in errors.items()}}
+
+
+@router.post("/applications/{app_id}/decision")
+def decision_submit(
+    app_id: int,
+    page: Posted,
+    outcome: Annotated[str, Form()] = "",
+    reason_code: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+):
+    values = {"outcome": outcome, "reason_code": reason_code, "comment": comment}
+    try:
+        body = DecisionIn(
+            outcome=outcome or None,
+            reason_code=reason_code or None,
+            comment=comment,
+            # a form without its version is treated as stale (409: open the application again)
+            version=int(version) if version.isdigit() and len(version) < 10 else 0,
+        )
+    except ValidationError as exc:
+        errors = _form_problems(
+            exc,
+            {
+                "outcome": N_("Choose the decision."),
+                "reason_code": N_("Choose a reason from the list."),
+                "comment": N_("The comment is too long: at most 2,000 characters."),
+            },
+        )
+        return application_response(page, app_id, 422, decision=_form(values, errors, page))
+    try:
+        casework.decide(page.db, page.user, app_id, body)
+    except ServiceError as exc:
+        if exc.status not in (409, 422):
+            raise
+        page.db.rollback()
+        field, message = _decision_problem(exc)
+        return application_response(page, app_id, exc.status, decision=_form(values, {field: message}, page))
+    return redirect(page, f"/applications/{app_id}", "home_visit" if outcome == "home_visit" else "decided")
+
+
+@router.post("/applications/{app_id}/assessment")
+def assessment_submit(app_id: int, page: Posted, outcome: Annotated[str, Form()] = ""):
+    if outcome not in OUTCOMES:
+        errors = {"outcome": N_("Choose your assessment.")}
+        return application_response(page, app_id, 422, assessment=_form({"outcome": outcome}, errors, page))
+    try:
+        casework.assess(page.db, page.user, app_id, outcome)
+    except ServiceError as exc:
+        if exc.status != 409:
+            raise
+        page.db.rollback()
+        errors = {"form": N_("The application is already decided. The page shows it as it is now.")}
+        # A decided application shows no assessment form: the message goes to the decision's section.
+        return application_response(page, app_id, 409, decision=_form({"outcome": ""}, errors, page))
+    return redirect(page, f"/applications/{app_id}", "assessed")
+
+
+@router.post("/applications/{app_id}/correction")
+def correction_submit(
+    app_id: int,
+    page: Posted,
+    fields: Annotated[list[str] | None, Form()] = None,
+    description: Annotated[str, Form()] = "",
+):
+    values = {"fields": fields or [], "description": description}
+    try:
+        body = CorrectionIn(fields=fields or [], description=description.strip())
+    except ValidationError as exc:
+        errors = _form_problems(
+            exc,
+            {
+                "fields": N_("Choose what the family asks to correct."),
+                "description": N_("Describe the correction the family asks for (at most 2,000 characters)."),
+            },
+        )
+        return application_response(page, app_id, 422, correction=_form(values, errors, page))
+    try:
+        casework.request_correction(page.db, page.user, app_id, body)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        page.db.rollback()
+        errors = {"fields": N_("Choose what the family asks to correct.")}
+        return application_response(page, app_id, 422, correction=_form(values, errors, page))
+    return redirect(page, f"/applications/{app_id}", "correction")
