@@ -227,7 +227,17 @@ def family_cmd(
         fail(f"--lang must be kk, ru or en, got {lang!r}")
     q = _quarter(quarter)
     catalog = _catalog(q, measures, effects)
-    reg = load(registry, _view(view, registry), skip_invalid=True)
+    from atauly.plans.read import family_registry
+    from atauly.registry import RegistryNotFoundError, RegistryValidationError
+
+    try:
+        reg = family_registry(registry, _view(view, registry), family)
+    except RegistryNotFoundError as exc:
+        fail(str(exc))
+    except RegistryValidationError as exc:
+        fail(f"family {family}: its data are invalid: {exc.report.summary(limit=10)}", code=1)
+    except FamilyNotPlannable as exc:
+        fail(str(exc), code=1)
     assignments = None
     if plan is not None:
         path = plan / "assignments.parquet"
@@ -322,3 +332,26 @@ def learn_cmd(
     write_effects(table, out)
     console.print(rich_table(table.round(2), title="Effects re-estimated (MRP a month)"))
     err_console.print(f"Wrote {out}")
+
+
+@app.command("publish")
+def publish_cmd(
+    plan: Annotated[
+        Path, typer.Option("--plan", help="A national plan's directory (atauly plans national --out).")
+    ],
+) -> None:
+    """Load a national plan's district table into the casework service (district and region plan pages)."""
+    from atauly.service.db import make_engine, migrate, session_factory
+    from atauly.service.plans import publish_district_plans
+    from atauly.settings import get_settings
+
+    if not (plan / "districts.parquet").exists() or not (plan / "summary.json").exists():
+        fail(
+            f"--plan {plan}: no districts.parquet and summary.json there (run `atauly plans national` first)"
+        )
+    engine = make_engine(get_settings().database)
+    migrate(engine)
+    with session_factory(engine)() as db:
+        quarter, n = publish_district_plans(db, plan)
+    engine.dispose()
+    console.print(f"Published the plan of {quarter}: {n:,} districts.")

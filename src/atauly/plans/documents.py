@@ -178,7 +178,7 @@ def assistance_plan(plan: FamilyPlan, lang: str) -> Document:
             [
                 Block(
                     "table",
-                    columns=[t("Member"), t("Age"), t("IIN"), t("Status"), t("Measure"), t("Start")],
+                    columns=[t("Member"), t("Age"), t("IIN"), t("Status"), t("Support measure"), t("Start")],
                     rows=member_rows,
                 )
             ],
@@ -190,7 +190,7 @@ def assistance_plan(plan: FamilyPlan, lang: str) -> Document:
                     "table",
                     columns=[
                         t("Member"),
-                        t("Measure"),
+                        t("Support measure"),
                         t("Expected gain a month"),
                         t("Exit chance alone"),
                         t("Cost"),
@@ -302,7 +302,7 @@ def social_contract(plan: FamilyPlan, lang: str) -> Document:
             [
                 Block(
                     "table",
-                    columns=[t("Member"), t("Measure"), t("Start"), t("Months"), t("Responsible")],
+                    columns=[t("Member"), t("Support measure"), t("Start"), t("Months"), t("Responsible")],
                     rows=measures or [["—"] * 5],
                 )
             ],

@@ -204,7 +204,7 @@ def family_plan(
     )
     gain = float(mu.sum()) if chosen else 0.0
     horizon = catalog.planning.horizon_months
-    steps, monitoring = _steps(q.first_month, chosen, horizon)
+    steps, monitoring = plan_steps(q.first_month, chosen, horizon)
     return FamilyPlan(
         family_id=family_id,
         quarter=str(q),
@@ -228,7 +228,7 @@ def family_plan(
     )
 
 
-def _steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[list[Step], list[str]]:
+def plan_steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[list[Step], list[str]]:
     steps = [
         Step(first_month, N_("Sign the social contract and this plan with the specialist"), {}),
         Step(first_month, N_("Register with the career centre; agree the first appointments"), {}),

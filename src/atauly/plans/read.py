@@ -104,3 +104,35 @@ def _schema_names(path: Path) -> set[str]:
     import pyarrow.dataset as ds
 
     return set(ds.dataset(str(path)).schema.names)
+
+
+def family_registry(directory: Path | str, view: str | None, family_id: str) -> Registry:
+    """One family's tables (families, persons, incomes), read with Parquet filters and validated: a family's
+    plan at national scale without reading the country."""
+    base = resolve_view(directory, view)
+    paths = {name: _find(base, name) for name in ("families", "persons", "incomes")}
+    if all(p is None or p.suffix not in (".csv", ".xlsx") for p in paths.values()) and paths["families"]:
+        wanted = [("family_id", "==", str(family_id))]
+        fam = _read(paths["families"], filters=wanted)
+        per = _read(paths["persons"], filters=wanted)
+        if paths["incomes"] is not None and len(per):
+            inc = _read(
+                paths["incomes"], filters=[("person_id", "in", per["person_id"].astype(str).tolist())]
+            )
+        else:
+            inc = pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES["incomes"].names})
+    else:
+        fam_all, per_all, inc_all = read_raw(directory, view)
+        fam = fam_all[fam_all["family_id"].astype(str) == str(family_id)].reset_index(drop=True)
+        per = per_all[per_all["family_id"].astype(str) == str(family_id)].reset_index(drop=True)
+        inc = inc_all[inc_all["person_id"].astype(str).isin(set(per["person_id"].astype(str)))].reset_index(
+            drop=True
+        )
+    if fam.empty:
+        from .family import FamilyNotPlannable
+
+        raise FamilyNotPlannable(f"family {family_id} is not in the registry")
+    fam, per, inc, report = validate(fam, per, inc)
+    if not report.ok:
+        raise RegistryValidationError(report)
+    return Registry(fam, per, inc, report.person_family, report.income_person)

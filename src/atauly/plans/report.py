@@ -25,7 +25,7 @@ def measures_table(plan: Plan, catalog: Catalog, t: Translator) -> pd.DataFrame:
     for m in catalog.measures:
         rows.append(
             {
-                t("Measure"): t(m.label),
+                t("Support measure"): t(m.label),
                 t("Funding source"): t(SOURCE_LABELS[m.funding_source]),
                 t("Responsible body"): t(m.responsible_body),
                 t("Places"): int(cap["places"].get(m.key, 0)),
@@ -79,7 +79,7 @@ def _pdf(plan: Plan, catalog: Catalog, t: Translator, summary: pd.DataFrame, reg
     from .documents import Block, Document, Section, to_pdf
 
     mt = measures_table(plan, catalog, t)
-    mcols = [t("Measure"), t("Funding source"), t("Places"), t("Planned starts"), t("Budget, ₸")]
+    mcols = [t("Support measure"), t("Funding source"), t("Places"), t("Planned starts"), t("Budget, ₸")]
     region_rows = [
         [
             r.region,

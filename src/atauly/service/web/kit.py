@@ -80,6 +80,8 @@ FLASH = {
     "model_off": N_("The model is switched off in every district of the region: the law alone recommends."),
     "model_on": N_("The model is switched on again in every district of the region."),
     "signed_out": N_("You have signed out."),
+    "plan_approved": N_("The plan is approved."),
+    "outcome_saved": N_("The outcome is recorded."),
 }
 ERRORS = {
     400: (N_("The request could not be understood"), N_("Check the address or the form and try again.")),
@@ -318,8 +320,13 @@ def _nav(user: User | None) -> list[tuple[str, str]]:
     if user is None:
         return []
     if user.role == "analyst":
-        return [("/statistics", N_("Statistics")), ("/model", N_("Model"))]
-    items = [("/queue", N_("Queue")), ("/statistics", N_("Statistics")), ("/model", N_("Model"))]
+        return [("/statistics", N_("Statistics")), ("/plans", N_("Plans")), ("/model", N_("Model"))]
+    items = [
+        ("/queue", N_("Queue")),
+        ("/statistics", N_("Statistics")),
+        ("/plans", N_("Plans")),
+        ("/model", N_("Model")),
+    ]
     if user.role in ("supervisor", "admin"):
         items += [("/settings", N_("Safeguards")), ("/audit", N_("Audit trail"))]
     return items
