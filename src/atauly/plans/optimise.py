@@ -188,7 +188,17 @@ def _tie_bins(value: np.ndarray, band: float) -> np.ndarray:
 
 
 def _solve(
-    pr, cap_index, cap_places, bud_index, bud_budget, priority, floor_share, region_idx, quotas, catalog, exact=True
+    pr,
+    cap_index,
+    cap_places,
+    bud_index,
+    bud_budget,
+    priority,
+    floor_share,
+    region_idx,
+    quotas,
+    catalog,
+    exact=True,
 ):
     """LP (or MILP when small) over the pairs; returns x in [0, 1]."""
     n = len(pr)
