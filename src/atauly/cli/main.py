@@ -9,7 +9,7 @@ import typer
 from atauly import __version__
 from atauly.settings import get_settings
 
-from . import law, model, registry, screen, service, vision
+from . import law, model, plans, registry, screen, service, vision
 from .common import console
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(model.app, name="model")
 app.add_typer(screen.app, name="screen")
 app.add_typer(vision.app, name="vision")
+app.add_typer(plans.app, name="plans")
 app.add_typer(service.users_app, name="users")
 app.add_typer(service.audit_app, name="audit")
 app.command("serve")(service.serve)

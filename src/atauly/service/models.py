@@ -364,3 +364,76 @@ class InspectionAct(Base):
     inspected_on: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --- Stage 3: exit plans (issue 19) -------------------------------------------------------------------------
+
+
+class FamilyPlan(Base):
+    """A family's individual assistance plan and social contract: drafted by the system from the application's
+    snapshot (``atauly.plans``), edited and approved by a named specialist. One per application."""
+
+    __tablename__ = "family_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    family_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_kato: Mapped[str] = mapped_column(String(9), index=True)
+    district_kato: Mapped[str] = mapped_column(String(9), index=True)
+    quarter: Mapped[str] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(12), index=True)  # "draft" or "approved"
+    plan: Mapped[dict] = mapped_column(JSON)  # atauly.plans.family.plan_as_dict, with the specialist's edits
+    members: Mapped[int] = mapped_column(Integer)
+    poverty_line: Mapped[float] = mapped_column(Float)
+    per_capita_income: Mapped[float] = mapped_column(Float)
+    specialist_name: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    steps: Mapped[list[PlanStep]] = relationship(back_populates="family_plan", order_by="PlanStep.id")
+
+
+class PlanStep(Base):
+    """One member's measure in an approved plan, with its outcomes as they are recorded (monitoring)."""
+
+    __tablename__ = "plan_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("family_plans.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(32), index=True)
+    start_month: Mapped[str] = mapped_column(String(7))
+    end_month: Mapped[str] = mapped_column(String(7))
+    expected_gain: Mapped[float] = mapped_column(Float)
+    started: Mapped[bool | None] = mapped_column(Boolean)
+    completed: Mapped[bool | None] = mapped_column(Boolean)
+    employed: Mapped[bool | None] = mapped_column(Boolean)
+    income_after: Mapped[float | None] = mapped_column(Float)  # the family's monthly income, KZT
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    family_plan: Mapped[FamilyPlan] = relationship(back_populates="steps")
+
+
+class DistrictPlan(Base):
+    """A district's row of a published national plan (``atauly plans publish``): aggregates only."""
+
+    __tablename__ = "district_plans"
+    __table_args__ = (UniqueConstraint("quarter", "district_kato"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(6), index=True)
+    region_kato: Mapped[str] = mapped_column(String(9), index=True)
+    district_kato: Mapped[str] = mapped_column(String(9))
+    conditional_families: Mapped[int] = mapped_column(Integer)
+    families_planned: Mapped[int] = mapped_column(Integer)
+    persons_planned: Mapped[int] = mapped_column(Integer)
+    budget_kzt: Mapped[float] = mapped_column(Float)
+    expected_exits: Mapped[float] = mapped_column(Float)
+    measures: Mapped[dict] = mapped_column(JSON)  # {measure: {"places": n, "used": n}}
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)

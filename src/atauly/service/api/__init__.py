@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .routes import applications, auth, offers, photos, screening, statistics
+from .routes import applications, auth, offers, photos, plans, screening, statistics
 
 router = APIRouter(prefix="/api/v1")
-for _module in (auth, applications, photos, statistics, offers, screening):
+for _module in (auth, applications, photos, statistics, offers, screening, plans):
     router.include_router(_module.router)
 
 __all__ = ["router"]

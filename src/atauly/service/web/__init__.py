@@ -13,11 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from ..casework import ServiceError
-from . import audit, auth, cases, model_card, oversight, photos, queue, safeguards, statistics
+from . import audit, auth, cases, model_card, oversight, photos, plans, queue, safeguards, statistics
 from .kit import STATIC, LoginRequired, error_page, path_error, safe_next
 
 #: The page groups, in the order their routes are added.
-PAGES = (auth, queue, cases, photos, statistics, oversight, model_card, audit, safeguards)
+PAGES = (auth, queue, cases, photos, statistics, oversight, plans, model_card, audit, safeguards)
 
 
 def mount(app: FastAPI) -> None:

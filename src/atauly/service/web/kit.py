@@ -61,6 +61,8 @@ FLASH = {
     "model_off": N_("The model is switched off in every district of the region: the law alone recommends."),
     "model_on": N_("The model is switched on again in every district of the region."),
     "signed_out": N_("You have signed out."),
+    "plan_approved": N_("The plan is approved."),
+    "outcome_saved": N_("The outcome is recorded."),
 }
 ERRORS = {
     400: (N_("The request could not be understood"), N_("Check the address or the form and try again.")),
@@ -301,6 +303,7 @@ NAV = [
     ("/statistics", N_("Statistics"), ("officer", "supervisor", "analyst", "admin")),
     ("/trends", N_("Trends"), ("officer", "supervisor", "analyst", "admin")),
     ("/dashboard", N_("Dashboard"), ("supervisor", "analyst", "admin")),
+    ("/plans", N_("Plans"), ("officer", "supervisor", "analyst", "admin")),
     ("/model", N_("Model"), ("officer", "supervisor", "analyst", "admin")),
     ("/settings", N_("Safeguards"), ("supervisor", "admin")),
     ("/audit", N_("Audit trail"), ("supervisor", "admin")),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_vision"
-down_revision = "0003"  # the lead re-chains this onto the head at merge
+down_revision = "0004_plans"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,26 @@
+"""Stage 3: plans that bring families out of hardship — for each family, district and region (issue 19).
+
+- :mod:`.catalog` the measures and planning rules as dated YAML parameters with sources;
+- :mod:`.people` the conditional families by the law and their members;
+- :mod:`.eligibility` who may take which measure, costs and expected effects;
+- :mod:`.optimise` district and region plans (HiGHS: MILP when small, LP + rounding + repair at scale);
+- :mod:`.national` the national/region plan from a registry, what-if budgets, output tables;
+- :mod:`.family` one family's plan; :mod:`.documents` its individual assistance plan and social contract;
+- :mod:`.learn` outcomes and effects re-estimated from them (with lottery tie-breaking).
+"""
+
+from .catalog import Catalog, CatalogError, Measure, load_catalog
+from .optimise import Plan, PlanInfeasibleError, make_plan
+from .people import Population, build_population
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Measure",
+    "Plan",
+    "PlanInfeasibleError",
+    "Population",
+    "build_population",
+    "load_catalog",
+    "make_plan",
+]

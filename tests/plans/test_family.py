@@ -1,0 +1,321 @@
+import io
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from atauly.cli.main import app
+from atauly.law.compute import compute
+from atauly.plans.documents import assistance_plan, social_contract, to_docx, to_pdf, write_family_documents
+from atauly.plans.family import FamilyNotPlannable, family_plan
+from atauly.plans.people import build_population
+from atauly.registry import write_registry
+from factories import family, person, quarter_incomes, registry
+
+Q = "2025Q3"
+
+
+def _families():
+    return [
+        # conditional: two able-bodied adults, low wage, three children
+        family(
+            "POOR",
+            [
+                person("applicant", "F", "1990-03-01", "not_working", education="general_secondary"),
+                person(
+                    "spouse",
+                    "M",
+                    "1988-05-01",
+                    "employee",
+                    incomes=quarter_incomes("wages", 60_000),
+                    education="technical_vocational",
+                ),
+                person("child", "F", "2015-01-01"),
+                person("child", "M", "2018-01-01"),
+                person("child", "M", "2020-01-01"),
+            ],
+            district_kato="610100000",
+            settlement_type="rural",
+        ),
+        # unconditional: a single pensioner
+        family(
+            "PENS",
+            [person("applicant", "F", "1950-01-01", "pensioner", incomes=quarter_incomes("pension", 30_000))],
+            district_kato="610100000",
+        ),
+        # not entitled: well off
+        family(
+            "RICH",
+            [person("applicant", "M", "1980-01-01", "employee", incomes=quarter_incomes("wages", 900_000))],
+            district_kato="610200000",
+        ),
+        # conditional, young graduate
+        family(
+            "YOUNG",
+            [
+                person("applicant", "M", "1999-01-01", "registered_unemployed", education="higher"),
+                person("spouse", "F", "2000-01-01", "caring_child_under_3", education="general_secondary"),
+                person("child", "F", "2024-01-01"),
+            ],
+            district_kato="610200000",
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return registry(_families())
+
+
+def test_population_is_the_laws_conditional_families(reg, catalog):
+    law = compute(reg, Q)
+    kinds = dict(zip(law["family_id"], law["asp_type"], strict=True))
+    assert kinds["POOR"] == "conditional" and kinds["PENS"] == "unconditional" and kinds["RICH"] == ""
+    pop = build_population(reg, law)
+    assert set(pop.families["family_id"]) == {k for k, v in kinds.items() if v == "conditional"}
+    poor = pop.families.set_index("family_id").loc["POOR"]
+    assert poor["need_kzt"] > 0 and poor["children"] == 3 and not poor["priority"]
+    able = pop.persons.set_index("person_id")["able_bodied"]
+    assert able["POOR-1"] and able["POOR-2"] and not able["POOR-3"]
+
+
+def test_family_plan_recommends_eligible_measures(reg, catalog):
+    fp = family_plan(reg, Q, "YOUNG", catalog, specialist="A. Specialist")
+    by_role = {m.role: m for m in fp.members}
+    young = by_role["applicant"]
+    assert "youth_practice" in {o.measure for o in young.options}  # 26, higher education, unemployed
+    assert "silver_age" not in {o.measure for o in young.options}
+    carer = by_role["spouse"]
+    assert "childcare_place" in {o.measure for o in carer.options}
+    assert fp.expected_per_capita_after > fp.per_capita_income
+    assert 0 <= fp.exit_probability <= 1
+    months = [s.month for s in fp.steps]
+    assert months == sorted(months) and months[0] == "2025-07"
+    assert fp.monitoring and fp.source == "family recommendation"
+
+
+def test_family_plan_follows_a_district_plan(reg, catalog):
+    assignments = pd.DataFrame(
+        {
+            "family_id": ["POOR"],
+            "person_id": ["POOR-1"],
+            "measure": ["job_placement"],
+            "start_month": ["2025-09"],
+        }
+    )
+    fp = family_plan(reg, Q, "POOR", catalog, assignments)
+    assert fp.source == "district plan"
+    assert [(m.person_id, m.recommended.measure, m.start_month) for m in fp.assigned] == [
+        ("POOR-1", "job_placement", "2025-09")
+    ]
+
+
+@pytest.mark.parametrize(
+    "fid, match", [("PENS", "unconditional"), ("RICH", "not entitled"), ("NOPE", "not in the registry")]
+)
+def test_no_social_contract_outside_conditional_asp(reg, catalog, fid, match):
+    with pytest.raises(FamilyNotPlannable, match=match):
+        family_plan(reg, Q, fid, catalog)
+
+
+def _docx_text(path):
+    import docx
+
+    d = docx.Document(str(path))
+    cells = [c.text for t in d.tables for r in t.rows for c in r.cells]
+    return "\n".join([p.text for p in d.paragraphs] + cells)
+
+
+@pytest.mark.parametrize("lang, title, drafted", [
+    ("kk", "Отбасына көмектің жеке жоспары", "Жүйе жобасы"),
+    ("ru", "Индивидуальный план помощи семье", "Проект системы"),
+])  # fmt: skip
+def test_documents_in_kazakh_and_russian_drafted_and_approved(reg, catalog, tmp_path, lang, title, drafted):
+    fp = family_plan(reg, Q, "POOR", catalog, specialist="Aigerim Test")
+    paths = write_family_documents(fp, lang, tmp_path)
+    assert sorted(p.suffix for p in paths) == [".docx", ".docx", ".pdf", ".pdf"]
+    for p in paths:
+        if p.suffix == ".pdf":
+            assert p.read_bytes().startswith(b"%PDF") and p.stat().st_size > 5_000
+    text = _docx_text(next(p for p in paths if p.name.startswith("plan-") and p.suffix == ".docx"))
+    assert title in text and drafted in text and "Aigerim Test" in text
+    assert "POOR" in text
+    contract = _docx_text(
+        next(p for p in paths if p.name.startswith("social-contract") and p.suffix == ".docx")
+    )
+    assert ("Әлеуметтік келісімшарт" if lang == "kk" else "Социальный контракт") in contract
+    # the IIN is masked
+    iins = reg.persons["iin"].astype(str)
+    assert not any(i in text for i in iins)
+
+
+def test_pdf_and_docx_say_the_same(reg, catalog, tmp_path):
+    fp = family_plan(reg, Q, "POOR", catalog)
+    doc = social_contract(fp, "ru")
+    pdf = to_pdf(doc, compress=False)
+    assert pdf.startswith(b"%PDF")
+    text = _docx_text(to_docx(doc, tmp_path / "c.docx"))
+    for section in doc.sections:
+        assert section.heading in text
+    assert assistance_plan(fp, "en").title == "Individual assistance plan for the family"
+
+
+def test_cli_national_and_family(reg, tmp_path):
+    write_registry(reg, tmp_path / "reg")
+    runner = CliRunner()
+    r = runner.invoke(
+        app,
+        [
+            "plans",
+            "national",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--out",
+            str(tmp_path / "plan"),
+            "--places-scale",
+            "500",
+            "--budget-scale",
+            "500",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    a = pd.read_parquet(tmp_path / "plan" / "assignments.parquet")
+    assert set(a["family_id"]) <= {"POOR", "YOUNG"} and len(a) > 0
+    for name in ("capacity", "districts", "regions", "budget", "targets"):
+        assert (tmp_path / "plan" / f"{name}.parquet").exists()
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text())
+    assert summary["families_in_scope"] == 2
+    xlsx = pd.read_excel(io.BytesIO((tmp_path / "plan" / "plan.xlsx").read_bytes()), sheet_name=None)
+    assert {"summary", "measures", "districts"} <= set(xlsx)
+    assert not any("POOR" in str(v) for df in xlsx.values() for v in df.to_numpy().ravel())  # aggregates only
+    r = runner.invoke(
+        app,
+        [
+            "plans",
+            "family",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--family",
+            "POOR",
+            "--lang",
+            "kk",
+            "--out",
+            str(tmp_path / "fam"),
+            "--plan",
+            str(tmp_path / "plan"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        len(list((tmp_path / "fam").glob("*.pdf"))) == 2 and len(list((tmp_path / "fam").glob("*.docx"))) == 2
+    )
+
+
+def test_cli_explains_an_impossible_plan(reg, tmp_path):
+    write_registry(reg, tmp_path / "reg")
+    r = CliRunner().invoke(
+        app,
+        [
+            "plans",
+            "national",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--out",
+            str(tmp_path / "plan"),
+            "--places-scale",
+            "0",
+        ],
+    )
+    assert r.exit_code == 1
+    assert "No plan can be made" in r.output and "no places" in r.output
+    assert not (tmp_path / "plan" / "assignments.parquet").exists()
+    r = CliRunner().invoke(
+        app,
+        [
+            "plans",
+            "national",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--out",
+            str(tmp_path / "plan"),
+            "--places-scale",
+            "500",
+        ],
+    )
+    assert r.exit_code == 1 and "cannot pay for a single measure" in r.output
+    r = CliRunner().invoke(
+        app,
+        [
+            "plans",
+            "family",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--family",
+            "RICH",
+            "--out",
+            str(tmp_path / "f"),
+        ],
+    )
+    assert r.exit_code == 1 and "not entitled" in r.output
+
+
+def test_cli_with_the_laws_result_reads_only_conditional_families_and_plans_the_same(reg, tmp_path):
+    write_registry(reg, tmp_path / "reg")
+    runner = CliRunner()
+    r = runner.invoke(
+        app,
+        [
+            "law",
+            "compute",
+            "--registry",
+            str(tmp_path / "reg"),
+            "--quarter",
+            Q,
+            "--out",
+            str(tmp_path / "law.parquet"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    common = [
+        "plans",
+        "national",
+        "--registry",
+        str(tmp_path / "reg"),
+        "--quarter",
+        Q,
+        "--places-scale",
+        "500",
+        "--budget-scale",
+        "500",
+    ]
+    assert runner.invoke(app, [*common, "--out", str(tmp_path / "a")]).exit_code == 0
+    r = runner.invoke(app, [*common, "--out", str(tmp_path / "b"), "--law", str(tmp_path / "law.parquet")])
+    assert r.exit_code == 0, r.output
+    a, b = (pd.read_parquet(tmp_path / d / "assignments.parquet") for d in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b)
+    ca, cb = (pd.read_parquet(tmp_path / d / "capacity.parquet") for d in ("a", "b"))
+    pd.testing.assert_frame_equal(ca, cb)  # places scale on all families, not only the ones read
+    r = runner.invoke(
+        app,
+        [
+            *common,
+            "--out",
+            str(tmp_path / "c"),
+            "--law",
+            str(tmp_path / "law.parquet"),
+            "--quarter",
+            "2025Q4",
+        ],
+    )
+    assert r.exit_code != 0 and "2025Q3" in r.output
