@@ -35,19 +35,51 @@ def scan_dashboard(
     quarter = quarter or known[0]
     if quarter not in known:
         raise ServiceError(404, f"quarter: no scan loaded for {quarter}")
+    scope, cscope, oscope = _scopes(db, user)
+    summary, cand = _scan_rows(db, quarter, scope, cscope)
+    region, district = tables_from(summary, cand, consent_rate)
+    district = district.merge(_offer_counts(db, quarter, oscope), on="district", how="left").fillna(
+        dict.fromkeys(OFFER_COLUMNS, 0)
+    )
+    district[OFFER_COLUMNS] = district[OFFER_COLUMNS].astype(int)
+    region = region.merge(
+        district.groupby("region", as_index=False)[OFFER_COLUMNS].sum(), on="region", how="left"
+    )
+    cols = [*REPORT_COLUMNS, *OFFER_COLUMNS]
+    totals = {c: float(district[c].sum()) for c in cols}
+    record(db, user, "scan.read", object_type="scan", object_id=quarter, region_kato=user.region_kato)
+    db.commit()
+    return {
+        "quarter": quarter,
+        "quarters": known,
+        "consent_rate": consent_rate,
+        "totals": totals,
+        "by_region": region.drop(columns=["name"]).to_dict("records"),
+        "by_district": district.to_dict("records"),
+    }
+
+
+def _scopes(db: DB, user: User):
+    """The conditions that limit the scan's summary, candidates and offers to the user's scope."""
     if user.role == "officer":
-        scope = ScanSummary.district_kato == user.district_kato
-        cscope, oscope = (
+        return (
+            ScanSummary.district_kato == user.district_kato,
             ScanCandidate.district_kato == user.district_kato,
             Offer.district_kato == user.district_kato,
         )
-    elif user.role == "supervisor":
-        scope = ScanSummary.region_kato == user.region_kato
-        cscope, oscope = ScanCandidate.region_kato == user.region_kato, Offer.region_kato == user.region_kato
-    elif user.role in ("analyst", "admin"):
-        scope = cscope = oscope = True
-    else:  # pragma: no cover - roles are checked on creation
-        raise deny(db, user, "scan.read", 403, "unknown role")
+    if user.role == "supervisor":
+        return (
+            ScanSummary.region_kato == user.region_kato,
+            ScanCandidate.region_kato == user.region_kato,
+            Offer.region_kato == user.region_kato,
+        )
+    if user.role in ("analyst", "admin"):
+        return True, True, True
+    raise deny(db, user, "scan.read", 403, "unknown role")  # pragma: no cover - roles are checked on creation
+
+
+def _scan_rows(db: DB, quarter: str, scope, cscope) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The loaded scan's district summary and candidates of ``quarter`` within the scope."""
     summary = pd.DataFrame(
         db.execute(
             select(
@@ -74,7 +106,11 @@ def scan_dashboard(
         ).all(),
         columns=["region", "district", "probability", "monthly_amount"],
     )
-    region, district = tables_from(summary, cand, consent_rate)
+    return summary, cand
+
+
+def _offer_counts(db: DB, quarter: str, oscope) -> pd.DataFrame:
+    """Offers of ``quarter`` by district: made, sent, agreed and refused."""
     offers = pd.DataFrame(
         db.execute(
             select(Offer.district_kato, Offer.status, func.count())
@@ -84,33 +120,17 @@ def scan_dashboard(
         columns=["district", "status", "n"],
     )
     wide = offers.pivot_table(index="district", columns="status", values="n", aggfunc="sum", fill_value=0)
-    get = lambda name: wide[name] if name in wide.columns else 0  # noqa: E731
-    counts = (
-        pd.DataFrame(
-            {
-                "offers": wide.sum(axis=1) if len(wide) else pd.Series(dtype=int),
-                "offers_sent": get("sent") + get("agreed") + get("refused"),
-                "agreed": get("agreed"),
-                "refused": get("refused"),
-            }
-        ).reset_index()
-        if len(wide)
-        else pd.DataFrame(columns=["district", *OFFER_COLUMNS])
-    )
-    district = district.merge(counts, on="district", how="left").fillna(dict.fromkeys(OFFER_COLUMNS, 0))
-    district[OFFER_COLUMNS] = district[OFFER_COLUMNS].astype(int)
-    region = region.merge(
-        district.groupby("region", as_index=False)[OFFER_COLUMNS].sum(), on="region", how="left"
-    )
-    cols = [*REPORT_COLUMNS, *OFFER_COLUMNS]
-    totals = {c: float(district[c].sum()) for c in cols}
-    record(db, user, "scan.read", object_type="scan", object_id=quarter, region_kato=user.region_kato)
-    db.commit()
-    return {
-        "quarter": quarter,
-        "quarters": known,
-        "consent_rate": consent_rate,
-        "totals": totals,
-        "by_region": region.drop(columns=["name"]).to_dict("records"),
-        "by_district": district.to_dict("records"),
-    }
+    if not len(wide):
+        return pd.DataFrame(columns=["district", *OFFER_COLUMNS])
+
+    def get(name):
+        return wide[name] if name in wide.columns else 0
+
+    return pd.DataFrame(
+        {
+            "offers": wide.sum(axis=1),
+            "offers_sent": get("sent") + get("agreed") + get("refused"),
+            "agreed": get("agreed"),
+            "refused": get("refused"),
+        }
+    ).reset_index()
