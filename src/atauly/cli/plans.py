@@ -144,9 +144,14 @@ def national_cmd(
             reg = None
         else:
             reg, pop = load(registry, view, skip_invalid), None
-            from .law import check_incomes
+            from atauly.law.compute import MissingIncomeError, check_income_coverage
 
-            check_incomes(reg, q, recorded=False)
+            try:
+                warnings = check_income_coverage(reg, q, recorded=False)
+            except MissingIncomeError as exc:
+                fail(f"{exc} Nothing was written.", code=1)
+            for warning in warnings:
+                err_console.print(f"[bold yellow]Warning:[/] {warning}")
         with err_console.status("Planning…"):
             plan, pop, catalog = national_plan(
                 reg, q, region=region, budget_scale=budget_scale, places_scale=places_scale,
