@@ -47,8 +47,9 @@ from atauly.plans.catalog import Catalog
 from atauly.plans.eligibility import pairs
 from atauly.plans.learn import estimate_effects
 from atauly.plans.national import plan_catalog
-from atauly.plans.optimise import _repair, budget_table, capacity_table, make_plan
+from atauly.plans.optimise import budget_table, capacity_table, make_plan
 from atauly.plans.people import Population, build_population
+from atauly.plans.rounding import repair
 from atauly.registry import load_registry
 
 QUARTER = "2025Q3"
@@ -120,7 +121,7 @@ def _feasible_greedy(pop, pr, catalog, order, budget_scale=1.0):
     )
     rank = np.empty(len(pr))
     rank[order] = np.arange(len(pr))
-    return _repair(
+    return repair(
         pr, np.zeros(len(pr)), (np.zeros(len(pr)), rank), cell, cap["places"].to_numpy(), bidx,
         bud["budget_mrp"].to_numpy(), len(pop.persons),
     )  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -114,9 +113,7 @@ def national_cmd(
     Writes assignments, capacity, districts, regions, budget, targets, lottery (.parquet), summary.json,
     and plan.xlsx / plan.pdf for the akimat."""
     from atauly.plans import PlanInfeasibleError
-    from atauly.plans.national import national_plan, write_plan
-    from atauly.plans.national import what_if as what_if_fn
-    from atauly.plans.report import write_akimat_report
+    from atauly.plans.national import plan_and_write
 
     if budget_scale < 0 or places_scale < 0:
         fail("--budget-scale and --places-scale must be ≥ 0")
@@ -124,33 +121,14 @@ def national_cmd(
     catalog = _catalog(q, measures, effects)
     view = _view(view, registry)
     quotas = _quotas(quota or [])
+    scales = _scales(what_if)
     try:
-        if law is not None:
-            # Only the law's conditional families and their members are read (Parquet filters).
-            from atauly.plans.national import population_from_files
-            from atauly.plans.read import read_law
-            from atauly.registry import RegistryNotFoundError, RegistryValidationError
-
-            law_df = read_law(law)
-            if len(law_df) and str(law_df["quarter"].iloc[0]) != str(q):
-                fail(f"--law {law} was computed for {law_df['quarter'].iloc[0]}, not {q}")
-            try:
-                with err_console.status("Reading the conditional families…"):
-                    pop = population_from_files(registry, view, law_df, catalog, region)
-            except RegistryNotFoundError as exc:
-                fail(str(exc))
-            except RegistryValidationError as exc:
-                fail(f"{registry}: the registry is invalid: {exc.report.summary(limit=10)}", code=1)
-            reg = None
-        else:
-            reg, pop = load(registry, view, skip_invalid), None
-            from .law import check_incomes
-
-            check_incomes(reg, q, recorded=False)
+        reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid)
         with err_console.status("Planning…"):
-            plan, pop, catalog = national_plan(
-                reg, q, region=region, budget_scale=budget_scale, places_scale=places_scale,
-                catalog=catalog, quotas=quotas, equity=not no_equity, seed=seed, pop=pop,
+            plan, whatif = plan_and_write(
+                reg, q, out, catalog=catalog, pop=pop, what_if_scales=scales, region=region,
+                budget_scale=budget_scale, places_scale=places_scale, quotas=quotas, equity=not no_equity,
+                seed=seed,
             )  # fmt: skip
     except PlanInfeasibleError as exc:
         err_console.print("[bold red]No plan can be made:[/]")
@@ -160,15 +138,50 @@ def national_cmd(
         raise typer.Exit(1) from None
     except (KeyError, ValueError, FileNotFoundError) as exc:
         fail(str(exc.args[0] if exc.args else exc))
-    whatif = None
-    if what_if:
+    _print_national(plan, whatif, q)
+    err_console.print(f"Wrote the plan to {out}")
+
+
+def _scales(what_if: str | None) -> list[float] | None:
+    if not what_if:
+        return None
+    try:
+        return [float(s) for s in what_if.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--what-if must be numbers separated by commas, got {what_if!r}")
+
+
+def _national_input(registry: Path, view: str, law: Path | None, q, catalog, region, skip_invalid: bool):
+    """(registry, None) read whole and checked, or (None, population) read from ``--law``'s conditional
+    families only (Parquet filters)."""
+    if law is None:
+        from atauly.law.compute import MissingIncomeError, check_income_coverage
+
+        reg = load(registry, view, skip_invalid)
         try:
-            scales = [float(s) for s in what_if.split(",") if s.strip()]
-        except ValueError:
-            fail(f"--what-if must be numbers separated by commas, got {what_if!r}")
-        whatif = what_if_fn(pop, catalog, q.first_month, budget_scales=scales, seed=seed)
-    write_plan(plan, out, whatif)
-    write_akimat_report(plan, catalog, out, lang="ru")
+            warnings = check_income_coverage(reg, q, recorded=False)
+        except MissingIncomeError as exc:
+            fail(f"{exc} Nothing was written.", code=1)
+        for warning in warnings:
+            err_console.print(f"[bold yellow]Warning:[/] {warning}")
+        return reg, None
+    from atauly.plans.national import population_from_files
+    from atauly.plans.read import read_law
+    from atauly.registry import RegistryNotFoundError, RegistryValidationError
+
+    law_df = read_law(law)
+    if len(law_df) and str(law_df["quarter"].iloc[0]) != str(q):
+        fail(f"--law {law} was computed for {law_df['quarter'].iloc[0]}, not {q}")
+    try:
+        with err_console.status("Reading the conditional families…"):
+            return None, population_from_files(registry, view, law_df, catalog, region)
+    except RegistryNotFoundError as exc:
+        fail(str(exc))
+    except RegistryValidationError as exc:
+        fail(f"{registry}: the registry is invalid: {exc.report.summary(limit=10)}", code=1)
+
+
+def _print_national(plan, whatif, q) -> None:
     s = plan.summary
     for note in plan.notes:
         err_console.print(f"[bold yellow]Note:[/] {note}")
@@ -192,7 +205,6 @@ def national_cmd(
         f"{s['budget_planned_kzt']:,.0f} ₸ of {s['budget_available_kzt']:,.0f} ₸; cost per exit "
         f"{(s['cost_per_exit_kzt'] or 0):,.0f} ₸ ({s['method']}, {s['seconds_optimisation']:.1f} s)."
     )
-    err_console.print(f"Wrote the plan to {out}")
 
 
 @app.command("family")
@@ -220,24 +232,15 @@ def family_cmd(
     system for a specialist to check and approve, with plan.json (the same plan as data)."""
     import pandas as pd
 
-    from atauly.plans.documents import write_family_documents
-    from atauly.plans.family import FamilyNotPlannable, family_plan, plan_as_dict
+    from atauly.plans.documents import draft_for_family
+    from atauly.plans.family import FamilyNotPlannable
+    from atauly.registry import RegistryNotFoundError, RegistryValidationError
 
     if lang not in ("kk", "ru", "en"):
         fail(f"--lang must be kk, ru or en, got {lang!r}")
     q = _quarter(quarter)
     catalog = _catalog(q, measures, effects)
-    from atauly.plans.read import family_registry
-    from atauly.registry import RegistryNotFoundError, RegistryValidationError
-
-    try:
-        reg = family_registry(registry, _view(view, registry), family)
-    except RegistryNotFoundError as exc:
-        fail(str(exc))
-    except RegistryValidationError as exc:
-        fail(f"family {family}: its data are invalid: {exc.report.summary(limit=10)}", code=1)
-    except FamilyNotPlannable as exc:
-        fail(str(exc), code=1)
+    view = _view(view, registry)
     assignments = None
     if plan is not None:
         path = plan / "assignments.parquet"
@@ -245,13 +248,13 @@ def family_cmd(
             fail(f"--plan {plan}: no assignments.parquet there (run `atauly plans national` first)")
         assignments = pd.read_parquet(path)
     try:
-        fp = family_plan(reg, q, family, catalog, assignments, specialist=specialist)
+        fp, paths = draft_for_family(registry, view, q, family, catalog, lang, out, assignments, specialist)
+    except RegistryNotFoundError as exc:
+        fail(str(exc))
+    except RegistryValidationError as exc:
+        fail(f"family {family}: its data are invalid: {exc.report.summary(limit=10)}", code=1)
     except FamilyNotPlannable as exc:
         fail(str(exc), code=1)
-    paths = write_family_documents(fp, lang, out)
-    (out / f"plan-{fp.family_id}.json").write_text(
-        json.dumps(plan_as_dict(fp), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
     rows = [
         {
             "role": m.role,

@@ -18,6 +18,7 @@ import pandas as pd
 from atauly.i18n import N_
 from atauly.registry import Registry
 
+from .calendar import add_months, months_between
 from .catalog import Catalog
 from .eligibility import family_exit_probability, pairs
 from .people import build_population
@@ -99,12 +100,6 @@ def _mask_iin(iin: str) -> str:
     return "•" * 8 + iin[-4:] if len(iin) >= 4 else "•" * len(iin)
 
 
-def _month(first_month: str, offset: int) -> str:
-    y, m = map(int, first_month.split("-"))
-    m0 = m - 1 + offset
-    return f"{y + m0 // 12}-{m0 % 12 + 1:02d}"
-
-
 def family_plan(
     registry: Registry,
     quarter,
@@ -115,84 +110,17 @@ def family_plan(
     today: dt.date | None = None,
 ) -> FamilyPlan:
     """The plan of ``family_id``; ``assignments`` (a national plan's table) gives the placed measures."""
-    from atauly.law.compute import compute
     from atauly.law.simulation import Quarter
 
     q = Quarter.parse(str(quarter))
     family_id = str(family_id)
-    mask = (registry.families["family_id"].astype(str) == family_id).to_numpy(dtype=bool)
-    if not mask.any():
-        raise FamilyNotPlannable(f"family {family_id} is not in the registry")
-    one = registry.take(mask)
-    law = compute(one, q)
+    one, law = _conditional_family(registry, q, family_id)
     row = law.iloc[0]
-    if not (bool(row["eligible"]) and str(row["asp_type"]) == "conditional"):
-        kind = "not entitled to ASP" if not bool(row["eligible"]) else f"entitled to {row['asp_type']} ASP"
-        raise FamilyNotPlannable(
-            f"family {family_id} is {kind} for {q} by the law: an individual assistance plan and a social "
-            "contract are for families on conditional ASP (Social Code Art. 122)"
-        )
     pop = build_population(one, law, catalog.planning.equity_min_children)
-    pr = pairs(pop, catalog)
     fam = pop.families.iloc[0]
-    per = pop.persons
-    mrp = catalog.mrp
-    members: list[Member] = []
-    iins = one.persons["iin"].astype(str).to_numpy()
-    options: dict[int, list[tuple[float, MemberOption]]] = {}
-    for r in pr.itertuples(index=False):
-        m = catalog.measures[int(r.measure)]
-        opt = MemberOption(
-            measure=m.key,
-            label=m.label,
-            expected_gain_kzt=float(r.mu_kzt),
-            gain_sd_kzt=float(r.sd_kzt),
-            cost_mrp=float(r.cost_mrp),
-            cost_kzt=round(float(r.cost_mrp) * mrp, 2),
-            exit_probability_alone=float(r.p_exit),
-            months=m.months,
-            funding_source=m.funding_source,
-            responsible_body=m.responsible_body,
-            reference=m.reference,
-            status=m.status,
-        )
-        options.setdefault(int(r.person), []).append((float(r.value), opt))
-    for i, p in enumerate(per.itertuples(index=False)):
-        if not p.born or p.age < 16:
-            continue
-        ranked = [o for _, o in sorted(options.get(i, []), key=lambda vo: (-vo[0], vo[1].cost_mrp))]
-        if not ranked and not p.able_bodied:
-            continue
-        members.append(
-            Member(
-                person_id=p.person_id,
-                role=p.role,
-                sex=p.sex,
-                age=int(p.age),
-                iin_masked=_mask_iin(iins[i]),
-                employment_status=p.employment_status,
-                education=p.education,
-                able_bodied=bool(p.able_bodied),
-                carer=bool(p.carer),
-                options=ranked,
-            )
-        )
-    source = "family recommendation"
-    if assignments is not None and len(assignments):
-        mine = assignments[assignments["family_id"].astype(str) == family_id]
-        if len(mine):
-            source = "district plan"
-            for m in members:
-                hit = mine[mine["person_id"].astype(str) == m.person_id]
-                if len(hit):
-                    key = str(hit["measure"].iloc[0])
-                    m.recommended = next((o for o in m.options if o.measure == key), None)
-                    m.start_month = str(hit["start_month"].iloc[0])
-    if source == "family recommendation":
-        for m in members:
-            if m.options:
-                m.recommended = m.options[0]
-                m.start_month = q.first_month
+    options = _member_options(pairs(pop, catalog), catalog)
+    members = _members(pop.persons, options, one.persons["iin"].astype(str).to_numpy())
+    source = _recommend(members, assignments, family_id, q.first_month)
     chosen = [m for m in members if m.recommended is not None]
     mu = np.array([m.recommended.expected_gain_kzt for m in chosen])
     sd = np.array([m.recommended.gain_sd_kzt for m in chosen])
@@ -221,11 +149,103 @@ def family_plan(
         expected_per_capita_after=round(float(fam["per_capita_income"]) + gain / int(fam["members"]), 2),
         exit_probability=round(p_exit, 4),
         plan_months=horizon,
-        mrp=mrp,
+        mrp=catalog.mrp,
         drafted_on=(today or dt.date.today()).isoformat(),
         source=source,
         specialist=specialist,
     )
+
+
+def _conditional_family(registry: Registry, q, family_id: str) -> tuple[Registry, pd.DataFrame]:
+    """The family alone and the law's result for it; :class:`FamilyNotPlannable` unless it is entitled to
+    conditional ASP for ``q``."""
+    from atauly.law.compute import compute
+
+    mask = (registry.families["family_id"].astype(str) == family_id).to_numpy(dtype=bool)
+    if not mask.any():
+        raise FamilyNotPlannable(f"family {family_id} is not in the registry")
+    one = registry.take(mask)
+    law = compute(one, q)
+    row = law.iloc[0]
+    if not (bool(row["eligible"]) and str(row["asp_type"]) == "conditional"):
+        kind = "not entitled to ASP" if not bool(row["eligible"]) else f"entitled to {row['asp_type']} ASP"
+        raise FamilyNotPlannable(
+            f"family {family_id} is {kind} for {q} by the law: an individual assistance plan and a social "
+            "contract are for families on conditional ASP (Social Code Art. 122)"
+        )
+    return one, law
+
+
+def _member_options(pr: pd.DataFrame, catalog: Catalog) -> dict[int, list[tuple[float, MemberOption]]]:
+    """Each member's eligible measures (by row in the population's persons), with their values."""
+    options: dict[int, list[tuple[float, MemberOption]]] = {}
+    for r in pr.itertuples(index=False):
+        m = catalog.measures[int(r.measure)]
+        opt = MemberOption(
+            measure=m.key,
+            label=m.label,
+            expected_gain_kzt=float(r.mu_kzt),
+            gain_sd_kzt=float(r.sd_kzt),
+            cost_mrp=float(r.cost_mrp),
+            cost_kzt=round(float(r.cost_mrp) * catalog.mrp, 2),
+            exit_probability_alone=float(r.p_exit),
+            months=m.months,
+            funding_source=m.funding_source,
+            responsible_body=m.responsible_body,
+            reference=m.reference,
+            status=m.status,
+        )
+        options.setdefault(int(r.person), []).append((float(r.value), opt))
+    return options
+
+
+def _members(per: pd.DataFrame, options: dict, iins) -> list[Member]:
+    """The members aged 16 or more who have a measure or can work, their options best first (the cheaper
+    on a tie)."""
+    members: list[Member] = []
+    for i, p in enumerate(per.itertuples(index=False)):
+        if not p.born or p.age < 16:
+            continue
+        ranked = [o for _, o in sorted(options.get(i, []), key=lambda vo: (-vo[0], vo[1].cost_mrp))]
+        if not ranked and not p.able_bodied:
+            continue
+        members.append(
+            Member(
+                person_id=p.person_id,
+                role=p.role,
+                sex=p.sex,
+                age=int(p.age),
+                iin_masked=_mask_iin(iins[i]),
+                employment_status=p.employment_status,
+                education=p.education,
+                able_bodied=bool(p.able_bodied),
+                carer=bool(p.carer),
+                options=ranked,
+            )
+        )
+    return members
+
+
+def _recommend(
+    members: list[Member], assignments: pd.DataFrame | None, family_id: str, first_month: str
+) -> str:
+    """Set each member's recommended measure and start: the district plan's when it placed the family,
+    else each member's best option from ``first_month``. Returns the plan's source."""
+    if assignments is not None and len(assignments):
+        mine = assignments[assignments["family_id"].astype(str) == family_id]
+        if len(mine):
+            for m in members:
+                hit = mine[mine["person_id"].astype(str) == m.person_id]
+                if len(hit):
+                    key = str(hit["measure"].iloc[0])
+                    m.recommended = next((o for o in m.options if o.measure == key), None)
+                    m.start_month = str(hit["start_month"].iloc[0])
+            return "district plan"
+    for m in members:
+        if m.options:
+            m.recommended = m.options[0]
+            m.start_month = first_month
+    return "family recommendation"
 
 
 def plan_steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[list[Step], list[str]]:
@@ -236,9 +256,7 @@ def plan_steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[li
     for m in chosen:
         o = m.recommended
         start = m.start_month or first_month
-        y, mo = map(int, start.split("-"))
-        y0, m0 = map(int, first_month.split("-"))
-        offset = (y - y0) * 12 + (mo - m0)
+        offset = months_between(first_month, start)
         steps.append(
             Step(
                 start,
@@ -247,7 +265,7 @@ def plan_steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[li
                 o.responsible_body,
             )
         )
-        end = _month(first_month, offset + o.months - 1)
+        end = add_months(first_month, offset + o.months - 1)
         steps.append(
             Step(
                 end,
@@ -255,12 +273,12 @@ def plan_steps(first_month: str, chosen: list[Member], horizon: int) -> tuple[li
                 {"member": m.role, "measure": o.label},
             )
         )
-    monitoring = [_month(first_month, k) for k in range(2, horizon + 1, 3)]
+    monitoring = [add_months(first_month, k) for k in range(2, horizon + 1, 3)]
     for month in monitoring:
         steps.append(Step(month, N_("Monitoring visit: steps done, income, difficulties"), {}))
     steps.append(
         Step(
-            _month(first_month, horizon - 1),
+            add_months(first_month, horizon - 1),
             N_("Exit review: per-capita income against the poverty line; the contract ends or is renewed"),
             {},
         )

@@ -87,6 +87,31 @@ def national_plan(
     return plan, pop, catalog
 
 
+def plan_and_write(
+    registry: Registry | None,
+    quarter,
+    out: Path,
+    *,
+    catalog: Catalog,
+    pop: Population | None = None,
+    what_if_scales: list[float] | None = None,
+    **options,
+) -> tuple[Plan, pd.DataFrame | None]:
+    """What ``atauly plans national`` does: :func:`national_plan` (``options`` are its keywords), the
+    what-if table under ``what_if_scales`` (budget scales) when given, then the tables (:func:`write_plan`)
+    and the akimat's report (Russian) in ``out``."""
+    from .report import write_akimat_report
+
+    plan, pop, catalog = national_plan(registry, quarter, catalog=catalog, pop=pop, **options)
+    whatif = None
+    if what_if_scales is not None:
+        first_month = plan.summary["first_month"]
+        whatif = what_if(pop, catalog, first_month, budget_scales=what_if_scales, seed=options.get("seed", 0))
+    write_plan(plan, out, whatif)
+    write_akimat_report(plan, catalog, out, lang="ru")
+    return plan, whatif
+
+
 def population_from_files(
     directory, view: str | None, law: pd.DataFrame, catalog: Catalog, region: str | None = None
 ) -> Population:

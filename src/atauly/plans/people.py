@@ -62,18 +62,9 @@ def build_population(
     scale on the number of all families by district and region: counted on ``registry`` unless given
     (when ``registry`` holds only the conditional families, see :mod:`atauly.plans.read`).
     """
-    from atauly.law.simulation import build_simulation
-
     fam_all = registry.families
-    law = law.assign(family_id=law["family_id"].astype(str))
     ids = fam_all["family_id"].astype(str)
-    law_rows = pd.Index(law["family_id"]).get_indexer(ids)
-    if (law_rows < 0).any():
-        missing = int((law_rows < 0).sum())
-        raise ValueError(
-            f"the law's result lacks {missing:,} famil(ies) of the registry: compute it on the same registry"
-        )
-    law = law.iloc[law_rows].reset_index(drop=True)
+    law = _law_in_registry_order(law, ids)
     mask = conditional_mask(law)
     if families is not None:
         mask &= ids.isin([str(f) for f in families]).to_numpy(dtype=bool)
@@ -83,13 +74,38 @@ def build_population(
     if region_families is None:
         region_families = fam_all["region_kato"].astype(str).value_counts()
     sub = registry.take(mask)
-    law_sub = law.loc[mask].reset_index(drop=True)
-    fam = sub.families
+    out = _family_frame(sub.families, law.loc[mask].reset_index(drop=True), districts_all[mask])
+    person_family, _ = sub.positions()
+    persons = _person_frame(sub, out, person_family)
+    born, age = persons["born"].to_numpy(), persons["age"].to_numpy()
+    children = np.bincount(person_family[born & (age < 18)], minlength=len(out))
+    disabled = np.bincount(
+        person_family[born & (persons["disability_group"].to_numpy() > 0)], minlength=len(out)
+    )
+    out["children"] = children
+    out["disabled_member"] = disabled > 0
+    out["priority"] = out["disabled_member"] | (out["children"] >= min_children_priority)
+    return Population(out, persons, district_families, region_families)
+
+
+def _law_in_registry_order(law: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """The law's rows in the registry's family order; every family of the registry must have one."""
+    law = law.assign(family_id=law["family_id"].astype(str))
+    law_rows = pd.Index(law["family_id"]).get_indexer(ids)
+    if (law_rows < 0).any():
+        missing = int((law_rows < 0).sum())
+        raise ValueError(
+            f"the law's result lacks {missing:,} famil(ies) of the registry: compute it on the same registry"
+        )
+    return law.iloc[law_rows].reset_index(drop=True)
+
+
+def _family_frame(fam: pd.DataFrame, law_sub: pd.DataFrame, district: pd.Series) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "family_id": fam["family_id"].astype(str).to_numpy(),
             "region_kato": fam["region_kato"].astype(str).to_numpy(),
-            "district": districts_all[mask].to_numpy(),
+            "district": district.to_numpy(),
             "settlement_type": (
                 fam["settlement_type"].astype("string").fillna("urban").to_numpy()
                 if "settlement_type" in fam
@@ -104,48 +120,50 @@ def build_population(
     # Exit: per-capita income above the line (Art. 128 p.1: above it by a tiyn is no longer entitled).
     gap = (out["poverty_line"] - out["per_capita_income"]).clip(lower=0) * out["members"]
     out["need_kzt"] = gap + TIYN * out["members"]
+    return out
 
-    person_family, _ = sub.positions()
-    per = sub.persons
-    n = len(per)
-    able = np.zeros(n, dtype=bool)
-    carer = np.zeros(n, dtype=bool)
-    age = np.zeros(n, dtype=np.int64)
-    born = np.zeros(n, dtype=bool)
-    months = out["application_month"].to_numpy()
+
+def _simulated(sub: Registry, months: np.ndarray, person_family: np.ndarray) -> dict[str, np.ndarray]:
+    """Ability to work, care, age and birth of each member from the law's simulation, month by month of
+    application."""
+    from atauly.law.simulation import build_simulation
+
+    n = len(sub.persons)
+    out = {
+        "is_able_bodied": np.zeros(n, dtype=bool),
+        "is_qualifying_carer": np.zeros(n, dtype=bool),
+        "age": np.zeros(n, dtype=np.int64),
+        "is_born": np.zeros(n, dtype=bool),
+    }
     for month in pd.unique(months):
         fmask = months == month
         part = sub if fmask.all() else sub.take(fmask)
         sim = build_simulation(part, str(month))
         pmask = fmask[person_family]
-        able[pmask] = np.asarray(sim.calculate("is_able_bodied", str(month)), dtype=bool)
-        carer[pmask] = np.asarray(sim.calculate("is_qualifying_carer", str(month)), dtype=bool)
-        age[pmask] = np.asarray(sim.calculate("age", str(month)), dtype=np.int64)
-        born[pmask] = np.asarray(sim.calculate("is_born", str(month)), dtype=bool)
-    persons = pd.DataFrame(
+        for name, values in out.items():
+            values[pmask] = np.asarray(sim.calculate(name, str(month)), dtype=values.dtype)
+    return out
+
+
+def _person_frame(sub: Registry, out: pd.DataFrame, person_family: np.ndarray) -> pd.DataFrame:
+    per = sub.persons
+    sim = _simulated(sub, out["application_month"].to_numpy(), person_family)
+    return pd.DataFrame(
         {
             "person_id": per["person_id"].astype(str).to_numpy(),
             "family_id": out["family_id"].to_numpy()[person_family],
             "fam": person_family.astype(np.int64),
             "role": per["role"].astype(str).to_numpy(),
             "sex": per["sex"].astype(str).to_numpy(),
-            "age": age,
+            "age": sim["age"],
             "education": per["education"].astype("string").fillna("").to_numpy()
             if "education" in per
             else "",
             "employment_status": per["employment_status"].astype("string").fillna("not_working").to_numpy(),
             "disability_group": per["disability_group"].to_numpy(dtype=np.int64),
             "long_term_illness": per["long_term_illness"].to_numpy(dtype=bool),
-            "able_bodied": able,
-            "carer": carer,
-            "born": born,
+            "able_bodied": sim["is_able_bodied"],
+            "carer": sim["is_qualifying_carer"],
+            "born": sim["is_born"],
         }
     )
-    children = np.bincount(person_family[born & (age < 18)], minlength=len(out))
-    disabled = np.bincount(
-        person_family[born & (persons["disability_group"].to_numpy() > 0)], minlength=len(out)
-    )
-    out["children"] = children
-    out["disabled_member"] = disabled > 0
-    out["priority"] = out["disabled_member"] | (out["children"] >= min_children_priority)
-    return Population(out, persons, district_families, region_families)

@@ -76,7 +76,7 @@ def write_akimat_report(plan: Plan, catalog: Catalog, out: Path, lang: str = "ru
 
 
 def _pdf(plan: Plan, catalog: Catalog, t: Translator, summary: pd.DataFrame, regions: pd.DataFrame) -> bytes:
-    from .documents import Block, Document, Section, to_pdf
+    from .writers import Block, Document, Section, to_pdf
 
     mt = measures_table(plan, catalog, t)
     mcols = [t("Support measure"), t("Funding source"), t("Places"), t("Planned starts"), t("Budget, ₸")]
