@@ -196,3 +196,21 @@ def test_start_months_spread_and_contract_columns(catalog):
     assert {"district", "measure", "places", "used"} <= set(plan.capacity.columns)
     assert {"families_planned", "measures", "budget_kzt", "expected_exits"} <= set(plan.districts.columns)
     assert plan.targets["starts"].sum() == len(a)
+
+
+def test_equity_floor_rows_use_each_pairs_own_region_share():
+    """The floor row of a region is Σ (priority − that region's floor share) · x: with two regions of
+    different floor shares, every pair carries its own region's share (not another pair's)."""
+    from atauly.plans.optimise import _constraints
+
+    pr = pd.DataFrame({"person": [0, 1, 2, 3], "cost_mrp": [1.0, 1.0, 1.0, 1.0], "measure": [0, 0, 0, 0]})
+    region_idx = np.array([0, 0, 1, 1])
+    floor_share = np.array([0.2, 0.2, 0.7, 0.7])  # one value per pair, as _equity_floor_share returns
+    priority = np.array([1, 0, 1, 0])
+    A, lo, hi = _constraints(
+        pr, np.zeros(4, dtype=int), np.array([9]), np.zeros(4, dtype=int), np.array([9.0]),
+        priority, floor_share, region_idx, None, None,
+    )  # fmt: skip
+    floor_rows = A.toarray()[-2:]
+    assert np.allclose(floor_rows, [[0.8, -0.2, 0, 0], [0, 0, 0.3, -0.7]])
+    assert np.allclose(lo[-2:], 0)

@@ -119,7 +119,7 @@ def _constraints(
     # equity floor per region: Σ_P x − share·floor·Σ x ≥ 0
     if floor_share is not None:
         regions = np.unique(region_idx)
-        coef = priority.astype(float) - floor_share[region_idx]
+        coef = priority.astype(float) - floor_share  # floor_share is already one value per pair
         rmap = np.searchsorted(regions, region_idx)
         rows.append(sparse.csr_matrix((coef, (rmap, cols)), shape=(len(regions), n)))
         lb.append(np.zeros(len(regions)))
