@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from atauly.i18n import catalog
-from atauly.registry import codes, labels
+from atauly.registry import codes, labels, wellbeing
 from atauly.service import casework, models
 
 
@@ -21,6 +21,7 @@ def test_every_code_of_the_data_contract_has_exactly_one_label():
     ]
     for contract, labelled in pairs:
         assert list(labelled) == list(contract)
+    assert tuple(labels.WELLBEING_LEVELS) == wellbeing.LEVELS
 
 
 def test_every_code_of_the_casework_has_exactly_one_label():

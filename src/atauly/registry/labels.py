@@ -78,6 +78,15 @@ INCOME_SOURCES = {
     "other": N_("other income"),
 }
 
+#: A family's wellbeing level (``registry.wellbeing.LEVELS``, order 267's five levels).
+WELLBEING_LEVELS = {
+    "A": N_("Well-off"),
+    "B": N_("Satisfactory"),
+    "C": N_("Unsatisfactory"),
+    "D": N_("Crisis"),
+    "E": N_("Emergency"),
+}
+
 # --- the law's grounds for refusal (the ``refusal_reason`` variable of atauly.law) ---------------------
 
 #: Each ground as the law's explanation names it, with its article.
@@ -193,6 +202,7 @@ KINDS: dict[str, Mapping] = {
     "education": EDUCATION_LEVELS,
     "disability": DISABILITY_GROUPS,
     "income_source": INCOME_SOURCES,
+    "wellbeing_level": WELLBEING_LEVELS,
     "refusal": REFUSAL_REASONS,
     "refusal_plain": REFUSAL_REASONS_PLAIN,
     "refusal_short": REFUSAL_REASONS_SHORT,
