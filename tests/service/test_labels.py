@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from atauly.i18n import catalog
-from atauly.registry import codes, labels
+from atauly.registry import codes, labels, wellbeing
 from atauly.service import casework, models
 
 
@@ -21,6 +21,7 @@ def test_every_code_of_the_data_contract_has_exactly_one_label():
     ]
     for contract, labelled in pairs:
         assert list(labelled) == list(contract)
+    assert tuple(labels.WELLBEING_LEVELS) == wellbeing.LEVELS
 
 
 def test_every_code_of_the_casework_has_exactly_one_label():
@@ -36,6 +37,7 @@ def test_every_ground_for_refusal_of_the_law_has_a_label_and_a_plain_sentence():
     grounds = {v.name for v in tax_benefit_system().variables["refusal_reason"].possible_values} - {"none"}
     assert set(labels.REFUSAL_REASONS) == grounds
     assert set(labels.REFUSAL_REASONS_PLAIN) == grounds
+    assert set(labels.REFUSAL_REASONS_SHORT) == grounds
 
 
 @pytest.mark.parametrize("lang", ["ru", "kk"])
@@ -58,3 +60,13 @@ def test_label_translates_fills_and_never_hides_an_unknown_code():
     assert labels.label("status", None, "ru") == ""
     with pytest.raises(KeyError):
         labels.label("no such kind", "x")
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_a_label_inside_a_sentence_changes_case_only(lang):
+    for kind in ("member_role", "employment"):
+        for code in labels.KINDS[kind]:
+            alone, inside = labels.label(kind, code, lang), labels.label_in_sentence(kind, code, lang)
+            assert inside.lower() == alone.lower()
+            assert inside[:1] == inside[:1].lower()
+    assert labels.label_in_sentence("member_role", "other", "en") == "other relative"

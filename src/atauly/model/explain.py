@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from atauly.i18n import N_, Translator
+from atauly.registry.labels import label
 
 #: Up to this many rows, trees are asked one by one (fast for a single family; joblib for more).
 SMALL_BATCH = 256
@@ -80,16 +81,6 @@ class Reason:
         return f"{'+' if self.contribution > 0 else '−'} {self.text}"
 
 
-REFUSAL_LABELS = {
-    "income_above_poverty_line": N_("per-capita income above the poverty line"),
-    "owns_vehicle": N_("a motor vehicle on record"),
-    "too_many_dwellings": N_("more dwellings than the rule allows"),
-    "commission_found_no_need": N_("the commission found no need"),
-    "refused_commission_survey": N_("the commission's survey was refused"),
-    "refused_employment_measures": N_("employment measures were refused"),
-    "social_contract_breach": N_("a social contract was breached"),
-    "false_information": N_("false information"),
-}
 COUNT_TEXT = {
     "members": N_("Members of the family: {n}"),
     "children": N_("Children under 18: {n}"),
@@ -149,9 +140,7 @@ def reason_text(feature: str, value, t: Translator, contract: bool = True) -> st
     if feature == "law_refusal_reason":
         if str(value) == "none":
             return t("The law finds no ground for refusal")
-        return t(
-            "The law's ground for refusal: {reason}", reason=t(REFUSAL_LABELS.get(str(value), str(value)))
-        )
+        return t("The law's ground for refusal: {reason}", reason=label("refusal_short", str(value), t.lang))
     if feature == "single_parent":
         return t("A single parent raises the children") if value >= 0.5 else t("Not a single-parent family")
     if feature == "commission_found_no_need":

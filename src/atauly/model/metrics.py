@@ -16,6 +16,7 @@ Every metric accepts sample weights so that the bootstrap can resample whole fam
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -139,22 +140,27 @@ def percentile_interval(draws) -> tuple[float, float]:
     return (float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5)))
 
 
+def resample_weights(n: int, groups=None, n_boot: int = 200, seed: int = 0) -> Iterator[np.ndarray]:
+    """``n_boot`` bootstrap resamples of ``n`` rows as weights (how many times each row is drawn); with
+    ``groups`` (e.g. family ids) whole groups are drawn together. The same arguments give the same draws."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        codes, n_units = np.arange(n), n
+    else:
+        codes, uniques = pd.factorize(np.asarray(groups))
+        n_units = len(uniques)
+    for _ in range(n_boot):
+        yield np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)[codes]
+
+
 def bootstrap_intervals(
     y_true, prob, y_pred, poorest=None, groups=None, n_boot: int = 200, seed: int = 0
 ) -> dict[str, tuple[float, float]]:
     """95% percentile intervals. With ``groups`` (family ids) whole groups are resampled together."""
-    rng = np.random.default_rng(seed)
-    n = len(y_true)
-    if groups is None:
-        codes, n_groups = np.arange(n), n
-    else:
-        codes, uniques = pd.factorize(np.asarray(groups))
-        n_groups = len(uniques)
     scorer = _Scorer(y_true, prob, y_pred, poorest)
     draws = {k: [] for k in METRIC_NAMES}
-    for _ in range(n_boot):
-        counts = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)
-        for k, v in scorer(counts[codes]).items():
+    for weights in resample_weights(len(y_true), groups, n_boot, seed):
+        for k, v in scorer(weights).items():
             draws[k].append(v)
     out = {k: percentile_interval(v) for k, v in draws.items()}
     return out
@@ -170,13 +176,7 @@ def paired_bootstrap(
     restricts every figure to those rows, resampled with the rest, e.g. the cases officers overrode.
     Returns ``{"first", "second", "difference"}`` → metric → value and ``…_ci`` → metric → (lo, hi).
     With the same ``groups``, ``n_boot`` and ``seed`` two calls draw the same resamples."""
-    rng = np.random.default_rng(seed)
     n = len(y_true)
-    if groups is None:
-        codes, n_groups = np.arange(n), n
-    else:
-        codes, uniques = pd.factorize(np.asarray(groups))
-        n_groups = len(uniques)
     keep = np.ones(n) if subset is None else np.asarray(subset, dtype=bool).astype(float)
     scorers = [_Scorer(y_true, prob, pred) for prob, pred in (first, second)]
     points = [scorer(keep) for scorer in scorers]
@@ -186,8 +186,8 @@ def paired_bootstrap(
         "difference": {k: points[1][k] - points[0][k] for k in METRIC_NAMES},
     }
     draws = {part: {k: [] for k in METRIC_NAMES} for part in out}
-    for _ in range(n_boot):
-        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[codes] * keep
+    for weights in resample_weights(n, groups, n_boot, seed):
+        w = weights * keep
         a, b = (scorer(w) for scorer in scorers)
         for k in METRIC_NAMES:
             draws["first"][k].append(a[k])
@@ -269,16 +269,7 @@ def fairness(
         "inclusion_error": inclusion_error,
         "selection_rate": selection_rate,
     }
-    rng = np.random.default_rng(seed)
-    if clusters is None:
-        codes, n_clusters = np.arange(n), n
-    else:
-        codes, uniques = pd.factorize(np.asarray(clusters))
-        n_clusters = len(uniques)
-    weights = [
-        np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters)[codes]
-        for _ in range(n_boot)
-    ]
+    weights = list(resample_weights(n, clusters, n_boot, seed))
     out = {}
     for column in groups.columns:
         sensitive = pd.Series(groups[column].astype(str).to_numpy(), name=column)

@@ -78,6 +78,15 @@ INCOME_SOURCES = {
     "other": N_("other income"),
 }
 
+#: A family's wellbeing level (``registry.wellbeing.LEVELS``, order 267's five levels).
+WELLBEING_LEVELS = {
+    "A": N_("Well-off"),
+    "B": N_("Satisfactory"),
+    "C": N_("Unsatisfactory"),
+    "D": N_("Crisis"),
+    "E": N_("Emergency"),
+}
+
 # --- the law's grounds for refusal (the ``refusal_reason`` variable of atauly.law) ---------------------
 
 #: Each ground as the law's explanation names it, with its article.
@@ -122,6 +131,19 @@ REFUSAL_REASONS_PLAIN = {
     ),
     "too_many_dwellings": N_("The family owns more than {n} dwelling(s) (property rule)."),
     "owns_vehicle": N_("The family owns a motor vehicle and has no child with a disability (property rule)."),
+}
+
+#: Each ground in a few words, lower case, as it reads inside a sentence (the model's reasons, where the
+#: ban's length and the dwellings allowed are not at hand).
+REFUSAL_REASONS_SHORT = {
+    "income_above_poverty_line": N_("per-capita income above the poverty line"),
+    "owns_vehicle": N_("a motor vehicle on record"),
+    "too_many_dwellings": N_("more dwellings than the rule allows"),
+    "commission_found_no_need": N_("the commission found no need"),
+    "refused_commission_survey": N_("the commission's survey was refused"),
+    "refused_employment_measures": N_("employment measures were refused"),
+    "social_contract_breach": N_("a social contract was breached"),
+    "false_information": N_("false information"),
 }
 
 # --- the casework (atauly.service) -----------------------------------------------------------------------
@@ -180,8 +202,10 @@ KINDS: dict[str, Mapping] = {
     "education": EDUCATION_LEVELS,
     "disability": DISABILITY_GROUPS,
     "income_source": INCOME_SOURCES,
+    "wellbeing_level": WELLBEING_LEVELS,
     "refusal": REFUSAL_REASONS,
     "refusal_plain": REFUSAL_REASONS_PLAIN,
+    "refusal_short": REFUSAL_REASONS_SHORT,
     "user_role": USER_ROLES,
     "status": APPLICATION_STATUSES,
     "outcome": OUTCOMES,
@@ -197,6 +221,18 @@ def label(kind: str, code, lang: str = "ru", **fields) -> str:
     if message is None:
         return "" if code is None else str(code)
     return _translator(lang)(message, **fields)
+
+
+def label_in_sentence(kind: str, code, lang: str = "ru", **fields) -> str:
+    """:func:`label` as it reads inside a sentence or a list: its first letter in lower case
+    ("34 years, pensioner, able-bodied"). Every label of ru, kk and en starts with a common word, so this
+    changes case only, never the wording.
+
+    >>> label_in_sentence("member_role", "spouse", "en")
+    'spouse'
+    """
+    text = label(kind, code, lang, **fields)
+    return text[:1].lower() + text[1:]
 
 
 @cache

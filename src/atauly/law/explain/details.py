@@ -8,9 +8,9 @@ import pandas as pd
 from openfisca_core.periods import period
 
 from atauly.registry.codes import REGIONS, region_name
+from atauly.registry.labels import label_in_sentence
 
 from .case import Case, day, in_force_since
-from .messages import ROLE_TEXT, STATUS_TEXT
 
 REGION_BY_KEY = {r.key: r for r in REGIONS}
 
@@ -24,7 +24,7 @@ def member_lines(case: Case) -> list[str]:
     lo, hi = int(at.child_supplement.min_age), int(at.child_supplement.max_age)
     lines = []
     for k, p in enumerate(case.one.persons.itertuples(index=False)):
-        role = t(ROLE_TEXT.get(p.role, "other"))
+        role = label_in_sentence("member_role", p.role, t.lang)
         if not born[k]:
             lines.append(
                 t(
@@ -38,7 +38,7 @@ def member_lines(case: Case) -> list[str]:
         facts = [t("{n} years", n=int(age[k]))]
         minor = int(age[k]) < int(at.work_ability.min_age)
         if not minor or p.employment_status not in ("not_working", None):
-            facts.append(t(STATUS_TEXT.get(p.employment_status, "not working")))
+            facts.append(label_in_sentence("employment", p.employment_status or "not_working", t.lang))
         if int(p.disability_group):
             facts.append(t("disability group {g}", g=int(p.disability_group)))
         if minor:
@@ -81,7 +81,7 @@ def refusal_details(case: Case, reason: str) -> list[str]:
                 t(
                     "The {role} ({n} years) refused employment measures on {start}: no ASP from {start} to {end}; "
                     "a new application can be made from the day after",
-                    role=t(ROLE_TEXT.get(case.one.persons["role"].iloc[k], "other")),
+                    role=label_in_sentence("member_role", case.one.persons["role"].iloc[k], t.lang),
                     n=int(age[k]),
                     start=start,
                     end=end,

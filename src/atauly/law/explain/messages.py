@@ -1,44 +1,13 @@
-"""The explanation's messages (extracted into the atauly catalog; translated to ru, kk and en)."""
+"""The explanation's messages (extracted into the atauly catalog; translated to ru, kk and en). The labels of
+codes (grounds for refusal, roles, employment, income sources) are :mod:`atauly.registry.labels`."""
 
 from atauly.i18n import N_
 
-REFUSAL_TEXT = {
-    "income_above_poverty_line": N_("Per-capita income above the poverty line (Social Code Art. 128 p.1)"),
-    "refused_commission_survey": N_("The applicant refused the commission's survey (Art. 128 p.2)"),
-    "commission_found_no_need": N_("The commission found no need (Art. 128 p.3)"),
-    "refused_employment_measures": N_(
-        "An able-bodied member refused employment measures less than {months} months ago (Art. 128 p.4)"
-    ),
-    "social_contract_breach": N_(
-        "A social contract was terminated through the recipient's fault less than {months} months ago (Art. 128 p.5)"
-    ),
-    "false_information": N_("Knowingly false information or documents (Art. 128 p.6)"),
-    "too_many_dwellings": N_("The family owns more than {n} dwelling(s) (asset rule)"),
-    "owns_vehicle": N_("The family owns a motor vehicle and has no disabled child (asset rule)"),
-}
 #: What the asset rules rest on: no legal act was found, only an official's public statement.
 ASSET_BASIS = N_(
     "No legal act setting this asset rule was found: it rests on an official statement (Astana city "
     "administration, January 2020) and is kept as a parameter a lawyer can change"
 )
-ROLE_TEXT = {
-    "applicant": N_("applicant"),
-    "spouse": N_("spouse"),
-    "child": N_("child"),
-    "other": N_("other relative"),
-}
-STATUS_TEXT = {
-    "employee": N_("employee"),
-    "self_employed": N_("self-employed"),
-    "registered_unemployed": N_("registered unemployed"),
-    "not_working": N_("not working"),
-    "student_full_time": N_("full-time student"),
-    "pensioner": N_("pensioner"),
-    "caring_child_under_3": N_("caring for a child under 3"),
-    "caring_disabled": N_("caring for a disabled person"),
-    "caring_elderly": N_("caring for an elderly person"),
-    "maternity_leave": N_("maternity leave"),
-}
 #: Plain-language notes on the parameters used, citing the legal act (the research trail is in "sources").
 LEGAL_NOTES = {
     "poverty_line.share_of_subsistence_minimum": N_(
@@ -70,25 +39,6 @@ LEGAL_NOTES = {
 }
 LEGAL_HEADING = N_("Legal basis:")
 SOURCES_HEADING = N_("Sources, for checking (parameters and research notes):")
-SOURCE_LABELS = {
-    "wages": N_("wages"),
-    "self_employment": N_("self-employment"),
-    "informal": N_("informal earnings"),
-    "pension": N_("pension"),
-    "large_family_benefit": N_("large-family benefit"),
-    "awarded_mother_benefit": N_("benefit to awarded mothers"),
-    "disability_benefit": N_("disability benefit"),
-    "child_disability_benefit": N_("child disability benefit"),
-    "survivor_benefit": N_("survivor benefit"),
-    "childcare_benefit": N_("childcare benefit"),
-    "birth_benefit": N_("birth benefit"),
-    "other_benefit": N_("other benefit"),
-    "alimony": N_("alimony"),
-    "scholarship": N_("scholarship"),
-    "livestock_land": N_("livestock and land"),
-    "loans": N_("non-mortgage loans"),
-    "other": N_("other income"),
-}
 SM_SOURCE_TEXT = {
     "regional_bns": N_("regional BNS value for {quarter}"),
     "national_bns": N_("national BNS value for {quarter}: the regional value is not published"),

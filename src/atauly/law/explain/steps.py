@@ -5,6 +5,7 @@ amount, child supplement, assignment). Each step writes its lines, legal notes a
 from __future__ import annotations
 
 from atauly.registry.codes import INCOME_SOURCES, region_name
+from atauly.registry.labels import label
 
 from .case import Case
 from .details import member_lines, refusal_details, stale_inputs
@@ -12,9 +13,7 @@ from .messages import (
     ASSET_BASIS,
     CONDITIONAL_WITH_CARER,
     LEGAL_NOTES,
-    REFUSAL_TEXT,
     SM_SOURCE_TEXT,
-    SOURCE_LABELS,
     TYPE_TEXT,
 )
 
@@ -54,11 +53,11 @@ def counted_income(case: Case) -> None:
         if total <= 0:
             continue
         excluded = bool(case.at.income.excluded[source])
-        label = t(SOURCE_LABELS[source])
+        shown = label("income_source", source, t.lang)
         status = t("excluded") if excluded else t("counted")
-        case.lines.append(f"  – {label}: {t.money(total, 2)} ({status})")
+        case.lines.append(f"  – {shown}: {t.money(total, 2)} ({status})")
         if excluded:
-            case.note(t(LEGAL_NOTES["income.excluded"], source=label))
+            case.note(t(LEGAL_NOTES["income.excluded"], source=shown))
             case.use(f"income.excluded.{source}", "true", case.params.income.excluded.children[source])
     if not case.one.incomes["month"].isin(months).any():
         case.lines.append(
@@ -178,7 +177,9 @@ def refusal(case: Case, reason: str) -> None:
     """The ground for refusal, who and when behind it, and the rule's parameters."""
     t, at, params = case.t, case.at, case.params
     months, dwellings = int(at.sanctions.months), int(at.assets.max_dwellings)
-    case.lines.append(t("Not entitled: {reason}", reason=t(REFUSAL_TEXT[reason], months=months, n=dwellings)))
+    case.lines.append(
+        t("Not entitled: {reason}", reason=label("refusal", reason, t.lang, months=months, n=dwellings))
+    )
     case.lines.extend(f"  – {line}" for line in refusal_details(case, reason))
     if reason in ("refused_employment_measures", "social_contract_breach"):
         case.note(t(LEGAL_NOTES["sanctions.months"], value=months))
