@@ -52,7 +52,9 @@ class Limits:
     max_pixels: int = 100_000_000  # 100 MP: above every phone camera but the 200 MP modes
     max_side: int = 20_000
     max_files: int = 30  # per application (the API); the folder check takes its own --max-files
-    max_video_seconds: float = 180.0
+    max_video_seconds: float = 180.0  # checked on the declared duration and again on every decoded frame
+    max_video_frames: int = 10_800  # frames the decoder may produce (180 s at 60 fps): bounds the work
+    video_decode_seconds: float = 60.0  # wall-clock budget for decoding one video
     derivative_side: int = 2048  # longest side of the re-encoded image that people see
 
 
