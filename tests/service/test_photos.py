@@ -210,3 +210,40 @@ def test_inspection_act_records_the_checklist_and_the_confirmed_facts(
     stray = dict(act, photos={"water": [photo["id"] + 999]})
     r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=stray, headers=as_officer)
     assert r.status_code == 422 and "not attached" in r.text
+
+
+def test_read_upload_reads_at_most_the_types_limit_plus_one_byte():
+    from atauly.service.photos import read_upload
+    from atauly.vision.intake import Limits
+
+    limits = Limits(max_image_bytes=1000, max_video_bytes=3000)
+    jpeg = io.BytesIO(b"\xff\xd8\xff\xe0" + b"\0" * 10_000)
+    assert len(read_upload(jpeg, limits)) == 1001 and jpeg.tell() == 1001
+    mp4 = io.BytesIO(b"\0\0\0\x18ftypisom" + b"\0" * 10_000)
+    assert len(read_upload(mp4, limits)) == 3001
+    assert read_upload(b"abc", limits) == b"abc"
+
+
+def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer, svc_payloads, vision_home):
+    from atauly.service.photos import MAX_REQUEST_BYTES, MAX_REQUEST_FILES
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()["id"]
+    url = f"/api/v1/applications/{app_id}/photos"
+    tiny = synthetic.bad_files(b"")["wrong_type.jpg"]
+    many = [("files", (f"{i}.jpg", tiny, "image/jpeg")) for i in range(MAX_REQUEST_FILES + 1)]
+    r = client.post(url, files=many, headers=as_officer)
+    assert r.status_code == 400 and "Maximum number of files" in r.text
+    # a body announced larger than the cap is refused before it is read
+    r = client.post(
+        url,
+        content=b"--x--\r\n",
+        headers={
+            **as_officer,
+            "Content-Type": "multipart/form-data; boundary=x",
+            "Content-Length": str(MAX_REQUEST_BYTES + 1),
+        },
+    )
+    assert r.status_code == 413
+    assert not (vision_home / "vision" / "store").exists()

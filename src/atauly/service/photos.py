@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DB
@@ -29,6 +30,26 @@ DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock
 _LOCK = threading.Lock()  # one check at a time per process: the reuse index is appended to
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
 WINDOW_BEFORE = timedelta(days=90)
+#: The largest upload request (every file of a batch together, with the form's overhead): the routes refuse a
+#: larger body with 413 while it streams in (``max_body_size``), before anything is parsed or read.
+MAX_REQUEST_BYTES = 200 * 1024 * 1024
+#: Files one request may carry: the form parser refuses more before spooling them (a batch can never hold
+#: more than an application may have).
+MAX_REQUEST_FILES = 30
+
+
+def read_upload(src: bytes | BinaryIO, limits=None) -> bytes:
+    """An upload's bytes, read at most to its type's limit plus one byte (the intake then refuses it as too
+    large with the sizes in words): a 150 MB image is never read whole, only a video may be that large."""
+    from atauly.vision import intake
+
+    if isinstance(src, bytes | bytearray):
+        return bytes(src)
+    limits = limits or intake.Limits()
+    head = src.read(32)
+    video = intake.sniff(head) in intake.VIDEO_KINDS
+    cap = limits.max_video_bytes if video else limits.max_image_bytes
+    return head + src.read(max(0, cap + 1 - len(head)))
 
 
 @lru_cache(maxsize=1)
@@ -56,8 +77,11 @@ def _status_for(reasons: set[str]) -> int:
     return 422
 
 
-def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang: str = "ru") -> list[Photo]:
-    """Check and attach uploaded files to an application; returns the new photo records."""
+def attach(
+    db: DB, user: User, app_id: int, files: list[tuple[str, bytes | BinaryIO]], lang: str = "ru"
+) -> list[Photo]:
+    """Check and attach uploaded files (bytes, or open files: read only after the count is checked, each at
+    most to its type's limit) to an application; returns the new photo records."""
     from atauly.vision import intake
     from atauly.vision.check import Context
 
@@ -90,7 +114,8 @@ def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang
     with _LOCK:
         before = len(checker.index)
         checked = []
-        for name, data in files:
+        for name, src in files:
+            data = read_upload(src, limits)
             rows = checker.check_bytes(data, name[:200], ctx)
             checked.append((name, data, rows))
         refused = [(name, r) for name, _, rows in checked for r in rows if r["status"] == "rejected"]

@@ -21,7 +21,6 @@ router = APIRouter(include_in_schema=False)
 FLASH.setdefault(
     "photos_added", N_("The photos are checked and attached. Faces are blurred in what anyone sees.")
 )
-READ_CAP = 160 * 1024 * 1024
 
 
 def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | None = None):
@@ -67,9 +66,14 @@ def photos_page(app_id: int, page: SignedIn):
     return _view(page, app_id)
 
 
-@router.post("/applications/{app_id}/photos")
+@router.post(
+    "/applications/{app_id}/photos",
+    max_body_size=service_photos.MAX_REQUEST_BYTES,
+    form_limits={"max_files": service_photos.MAX_REQUEST_FILES},
+)
 def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], File()] = None):  # noqa: B006
-    payload = [(f.filename or "upload", f.file.read(READ_CAP + 1)) for f in (files or []) if f.filename]
+    # the files are read by the service, after the count is checked, each at most to its type's limit
+    payload = [(f.filename or "upload", f.file) for f in (files or []) if f.filename]
     try:
         made = service_photos.attach(page.db, page.user, app_id, payload, page.lang)
     except ServiceError as exc:

@@ -18,8 +18,6 @@ from ...models import Photo
 from ..common import ERRORS, released
 
 router = APIRouter(tags=["photos"])
-#: read at most this much of one upload (the vision limits refuse it with a reason; this only caps memory)
-READ_CAP = 160 * 1024 * 1024
 
 
 class FindingOut(BaseModel):
@@ -85,6 +83,8 @@ def photo_out(p: Photo) -> PhotoOut:
     status_code=201,
     response_model=list[PhotoOut],
     responses={413: {}, 415: {}, **ERRORS},
+    max_body_size=service_photos.MAX_REQUEST_BYTES,
+    form_limits={"max_files": service_photos.MAX_REQUEST_FILES},
 )
 def upload_photos(
     app_id: int,
@@ -96,10 +96,7 @@ def upload_photos(
     """Attach photos (or short videos: their keyframes are checked) to an application. All or nothing: a
     refused file (wrong type, too large, truncated, polyglot, decompression bomb) refuses the batch with a
     4xx naming it and its reason, and nothing is stored."""
-    payload = []
-    for f in files:
-        data = f.file.read(READ_CAP + 1)
-        payload.append((f.filename or "upload", data))
+    payload = [(f.filename or "upload", f.file) for f in files]  # read by the service, after its checks
     lang = lang if lang in ("ru", "kk", "en") else "ru"
     made = service_photos.attach(db, user, app_id, payload, lang)
     return released(db, [photo_out(p) for p in made])
