@@ -247,3 +247,70 @@ def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer,
     )
     assert r.status_code == 413
     assert not (vision_home / "vision" / "store").exists()
+
+
+def _index_size(vision_home) -> int:
+    tsv = vision_home / "vision" / "index" / "items.tsv"
+    return len(tsv.read_text().splitlines()) if tsv.exists() else 0
+
+
+def test_a_crash_in_one_file_refuses_the_batch_and_leaves_the_reuse_index_as_it_was(
+    client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    from atauly.service import photos
+
+    first, second = (
+        client.post("/api/v1/applications", json=p, headers=as_officer).json()["id"]
+        for p in in_district(svc_payloads)[:2]
+    )
+    good = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    checker = photos._checker()
+    real = checker.check_bytes
+
+    def crashing(data, name, ctx):
+        if name == "boom.jpg":
+            raise RuntimeError("a detector failed")
+        return real(data, name, ctx)
+
+    monkeypatch.setattr(checker, "check_bytes", crashing)
+    r = client.post(
+        f"/api/v1/applications/{first}/photos",
+        files=_files(**{"good.jpg": good, "boom.jpg": good[:-1]}),
+        headers=as_officer,
+    )
+    assert r.status_code == 422, r.text
+    assert [p["reason"] for p in r.json()["detail"]] == ["error"]
+    assert len(checker.index) == 0 and _index_size(vision_home) == 0
+    # the photo that was never attached is nobody's original
+    r = client.post(
+        f"/api/v1/applications/{second}/photos", files=_files(**{"good.jpg": good}), headers=as_officer
+    )
+    assert r.status_code == 201 and r.json()[0]["duplicate_of"] is None
+
+
+def test_a_failed_commit_keeps_neither_index_entries_nor_stored_files(
+    client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    from atauly.service import photos
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()["id"]
+    good = synthetic.jpeg_bytes(synthetic.sample("rocket"))
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    recorded = photos.record
+    monkeypatch.setattr(photos, "record", failing)
+    with pytest.raises(RuntimeError):
+        client.post(
+            f"/api/v1/applications/{app_id}/photos", files=_files(**{"y.jpg": good}), headers=as_officer
+        )
+    assert len(photos._checker().index) == 0 and _index_size(vision_home) == 0
+    assert not list((vision_home / "vision" / "store").rglob("*.bin"))
+    monkeypatch.setattr(photos, "record", recorded)
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos", files=_files(**{"y.jpg": good}), headers=as_officer
+    )
+    assert r.status_code == 201 and len(r.json()) == 1 and _index_size(vision_home) == 1

@@ -95,3 +95,12 @@ def test_large_photos_are_decoded_small(photo):
     big = np.tile(photo, (4, 4, 1))  # 1600×2400
     dec = intake.open_image(synthetic.jpeg_bytes(big), work_side=1024)
     assert max(dec.rgb.shape[:2]) <= 1024 and (dec.width, dec.height) == (2400, 1600)
+
+
+@pytest.mark.parametrize("size", [(1, 500), (500, 1), (3000, 3), (31, 400)])
+def test_a_strip_too_thin_to_show_anything_is_refused(size):
+    buf = io.BytesIO()
+    Image.new("RGB", size, (120, 130, 140)).save(buf, format="PNG")
+    with pytest.raises(IntakeError) as err:
+        intake.open_image(buf.getvalue())
+    assert err.value.reason == "too_small"

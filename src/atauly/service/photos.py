@@ -11,6 +11,7 @@ question for the officer, never a conclusion.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -27,6 +28,7 @@ from .models import Application, InspectionAct, Photo, PhotoFinding, User
 
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
+log = logging.getLogger(__name__)
 _LOCK = threading.Lock()  # one check at a time per process: the reuse index is appended to
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
 WINDOW_BEFORE = timedelta(days=90)
@@ -81,9 +83,13 @@ def attach(
     db: DB, user: User, app_id: int, files: list[tuple[str, bytes | BinaryIO]], lang: str = "ru"
 ) -> list[Photo]:
     """Check and attach uploaded files (bytes, or open files: read only after the count is checked, each at
-    most to its type's limit) to an application; returns the new photo records."""
+    most to its type's limit) to an application; returns the new photo records.
+
+    All or nothing, the reuse index included: whatever goes wrong — a refused file, a file the checks
+    crash on (it becomes a refused row), a failed commit — the photos registered by this batch are taken
+    out of the index again and the blobs it newly stored are deleted; the index is saved only after the
+    records are committed."""
     from atauly.vision import intake
-    from atauly.vision.check import Context
 
     app = casework.load(db, user, app_id, action="photos.upload")
     if not files:
@@ -102,6 +108,32 @@ def attach(
             object_type="application",
             object_id=app.id,
         )
+    checker = _checker()
+    with _LOCK:
+        before = len(checker.index)
+        stored: list[str] = []
+        store = None
+        try:
+            checked = _check_all(checker, app, files, limits, lang)
+            _refuse_if_any(db, user, app, checked)
+            store = _store(user)
+            made = _record(db, user, app, checked, store, stored)
+            record(db, user, "photos.upload", app, detail={"photos": len(made)})
+            db.commit()
+        except BaseException:
+            checker.index.truncate(before)
+            db.rollback()
+            for sha in stored:  # new blobs of a batch that was not recorded
+                    store.discard(sha)
+            raise
+        checker.index.save()
+    return made
+
+
+def _check_all(checker, app: Application, files, limits, lang: str) -> list[tuple[str, bytes, list[dict]]]:
+    """Every file through the checks; one that the checks fail on becomes a refused row, never a 500."""
+    from atauly.vision.check import MSG, Context, rejected_row
+
     ctx = Context(
         group=f"application-{app.id}",
         window_start=app.received_on - WINDOW_BEFORE,
@@ -110,35 +142,41 @@ def attach(
         lang=lang,
         keep_derivatives=True,
     )
-    checker = _checker()
-    with _LOCK:
-        before = len(checker.index)
-        checked = []
-        for name, src in files:
-            data = read_upload(src, limits)
+    checked = []
+    for name, src in files:
+        data = read_upload(src, limits)
+        try:
             rows = checker.check_bytes(data, name[:200], ctx)
-            checked.append((name, data, rows))
-        refused = [(name, r) for name, _, rows in checked for r in rows if r["status"] == "rejected"]
-        if refused:
-            # nothing is stored, and nothing stays in the reuse index for a refused batch
-            checker.index.truncate(before)
-            err = casework.deny(
-                db,
-                user,
-                "photos.upload",
-                _status_for({r["kind"] for _, r in refused}),
-                "; ".join(f"{n}: {r['flags']}" for n, r in refused),
-                object_type="application",
-                object_id=app.id,
-            )
-            err.problems = [{"file": n, "reason": r["kind"], "message": r["flags"]} for n, r in refused]
-            raise err
-        checker.index.save()
-    store = _store(user)
+        except Exception:  # noqa: BLE001 - refused like any other bad file; the batch is rolled back
+            log.exception("photo check failed on one file of application %s", app.id)
+            rows = [rejected_row(name[:200], "", "error", Translator(lang)(MSG["error"]), lang)]
+        checked.append((name, data, rows))
+    return checked
+
+
+def _refuse_if_any(db: DB, user: User, app: Application, checked) -> None:
+    refused = [(name, r) for name, _, rows in checked for r in rows if r["status"] == "rejected"]
+    if not refused:
+        return
+    err = casework.deny(
+        db,
+        user,
+        "photos.upload",
+        _status_for({r["kind"] for _, r in refused}),
+        "; ".join(f"{n}: {r['flags']}" for n, r in refused),
+        object_type="application",
+        object_id=app.id,
+    )
+    err.problems = [{"file": n, "reason": r["kind"], "message": r["flags"]} for n, r in refused]
+    raise err
+
+
+def _record(db: DB, user: User, app: Application, checked, store, stored: list[str]) -> list[Photo]:
+    """Photo records (not yet committed) for the checked rows; originals and derivatives into the store,
+    the addresses of the newly stored ones appended to ``stored``."""
     now = casework.now()
     made = []
     for _name, data, rows in checked:
-        derivative = None
         for r in rows:
             existing = db.scalar(
                 select(Photo).where(
@@ -149,41 +187,46 @@ def attach(
             )
             if existing is not None:  # the same file again: idempotent
                 continue
-            photo = Photo(
-                application_id=app.id,
-                sha256=r["sha256"],
-                file_name=r["file"][:255],
-                kind=r["kind"],
-                frame_time=float(r["frame_time"] or 0),
-                phash=r["phash"],
-                blurred=bool(r["blurred"]),
-                dark=bool(r["dark"]),
-                screen_photo=bool(r["screen_photo"]),
-                faces=int(r["faces"]),
-                exif_time=datetime.fromisoformat(r["exif_time"]) if r["exif_time"] else None,
-                gps_region=r["gps_region"] or None,
-                duplicate_of=r["duplicate_of"] or None,
-                flags=[f for f in str(r["flags"]).split("; ") if f],
-                uploaded_by=user.id,
-                created_at=now,
-            )
-            for item in r.get("inventory_items", []):
-                photo.findings.append(
-                    PhotoFinding(
-                        asset=item.asset,
-                        confidence=round(item.confidence, 3),
-                        label=item.label[:64],
-                        status="pending",
-                    )
-                )
+            photo = _photo(app, user, r, now)
             db.add(photo)
             made.append(photo)
-        if rows and rows[0]["kind"] == "image":
-            derivative = rows[0].pop("derivative_jpeg", None)
+        derivative = rows[0].pop("derivative_jpeg", None) if rows and rows[0]["kind"] == "image" else None
+        sha = rows[0]["sha256"] if rows else ""
+        if sha and sha not in store:
+            stored.append(sha)
         store.put(data, derivative=derivative)
-    record(db, user, "photos.upload", app, detail={"photos": len(made)})
-    db.commit()
     return made
+
+
+def _photo(app: Application, user: User, r: dict, now: datetime) -> Photo:
+    photo = Photo(
+        application_id=app.id,
+        sha256=r["sha256"],
+        file_name=r["file"][:255],
+        kind=r["kind"],
+        frame_time=float(r["frame_time"] or 0),
+        phash=r["phash"],
+        blurred=bool(r["blurred"]),
+        dark=bool(r["dark"]),
+        screen_photo=bool(r["screen_photo"]),
+        faces=int(r["faces"]),
+        exif_time=datetime.fromisoformat(r["exif_time"]) if r["exif_time"] else None,
+        gps_region=r["gps_region"] or None,
+        duplicate_of=r["duplicate_of"] or None,
+        flags=[f for f in str(r["flags"]).split("; ") if f],
+        uploaded_by=user.id,
+        created_at=now,
+    )
+    for item in r.get("inventory_items", []):
+        photo.findings.append(
+            PhotoFinding(
+                asset=item.asset,
+                confidence=round(item.confidence, 3),
+                label=item.label[:64],
+                status="pending",
+            )
+        )
+    return photo
 
 
 def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:

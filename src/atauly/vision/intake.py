@@ -51,6 +51,7 @@ class Limits:
     max_video_bytes: int = 150 * 1024 * 1024
     max_pixels: int = 100_000_000  # 100 MP: above every phone camera but the 200 MP modes
     max_side: int = 20_000
+    min_side: int = 32  # a strip thinner than this shows nothing (and once broke the face detector)
     max_files: int = 30  # per application (the API); the folder check takes its own --max-files
     max_video_seconds: float = 180.0  # checked on the declared duration and again on every decoded frame
     max_video_frames: int = 10_800  # frames the decoder may produce (180 s at 60 fps): bounds the work
@@ -234,6 +235,8 @@ def open_image(data: bytes, limits: Limits = Limits(), work_side: int = 1024) ->
             h=h,
             limit=limits.max_pixels // 10**6,
         )
+    if min(w, h) < limits.min_side:
+        raise IntakeError("too_small", N_("{w}×{h} pixels is too small to show anything"), w=w, h=h)
     if getattr(img, "n_frames", 1) > 1 and kind != "heic":
         raise IntakeError("wrong_type", N_("animated images are not photos"))
     exif = read_exif(img)

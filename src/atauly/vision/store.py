@@ -165,6 +165,12 @@ class PhotoStore:
         self._write(self._meta_path(sha), json.dumps(m.__dict__).encode())
         self._audit("retention", sha)
 
+    def discard(self, sha: str) -> None:
+        """Delete an original, its derivative and its metadata at once (a batch that was not recorded)."""
+        for path in (self._path(sha, "original"), self._path(sha, "derivative"), self._meta_path(sha)):
+            path.unlink(missing_ok=True)
+        self._audit("discard", sha)
+
     # -- reading -------------------------------------------------------------------------------------
     def meta(self, sha: str) -> Meta:
         path = self._meta_path(sha)
