@@ -124,7 +124,7 @@ def attach(
             checker.index.truncate(before)
             db.rollback()
             for sha in stored:  # new blobs of a batch that was not recorded
-                    store.discard(sha)
+                store.discard(sha)
             raise
         checker.index.save()
     return made
