@@ -314,3 +314,32 @@ def test_a_failed_commit_keeps_neither_index_entries_nor_stored_files(
         f"/api/v1/applications/{app_id}/photos", files=_files(**{"y.jpg": good}), headers=as_officer
     )
     assert r.status_code == 201 and len(r.json()) == 1 and _index_size(vision_home) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_form_shows_the_refusals_own_words(
+    app, client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    import functools
+
+    from atauly.vision import intake
+
+    from .test_web import csrf, sign_in
+
+    monkeypatch.setattr(intake, "Limits", functools.partial(intake.Limits, max_files=1))
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[1], headers=as_officer
+    ).json()["id"]
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}/photos?lang=en")
+    kitchen = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    r = browser.post(
+        f"/applications/{app_id}/photos",
+        data={"csrf_token": csrf(page)},
+        files=_files(**{"a.jpg": kitchen, "b.jpg": kitchen[:-2]}),
+    )
+    assert r.status_code == 413
+    assert "at most 1 photos per application: 0 attached already, 2 more sent" in r.text
+    assert "Choose at least one photo" not in r.text
+    r = browser.post(f"/applications/{app_id}/photos", data={"csrf_token": csrf(page)})
+    assert r.status_code == 422 and "Choose at least one photo" in r.text

@@ -29,6 +29,7 @@ from .models import Application, InspectionAct, Photo, PhotoFinding, User
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
 log = logging.getLogger(__name__)
+TOO_MANY = N_("at most {n} photos per application: {have} attached already, {sent} more sent")
 _LOCK = threading.Lock()  # one check at a time per process: the reuse index is appended to
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
 WINDOW_BEFORE = timedelta(days=90)
@@ -99,7 +100,7 @@ def attach(
         db.scalar(select(func.count(func.distinct(Photo.sha256))).where(Photo.application_id == app.id)) or 0
     )
     if have + len(files) > limits.max_files:
-        raise casework.deny(
+        err = casework.deny(
             db,
             user,
             "photos.upload",
@@ -108,6 +109,10 @@ def attach(
             object_type="application",
             object_id=app.id,
         )
+        # in words for people, like a refused file's reason (the form shows it in the user's language)
+        message = Translator(lang)(TOO_MANY, n=limits.max_files, have=have, sent=len(files))
+        err.problems = [{"file": "", "reason": "too_many", "message": message}]
+        raise err
     checker = _checker()
     with _LOCK:
         before = len(checker.index)

@@ -79,7 +79,13 @@ def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], 
     except ServiceError as exc:
         if exc.status == 403 or exc.status == 404:
             raise
-        problems = exc.problems or [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
+        # the refusal's own words (a refused file, too many photos…); "choose a photo" only for an empty batch
+        if exc.problems:
+            problems = exc.problems
+        elif not payload:
+            problems = [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
+        else:
+            problems = [{"file": "", "message": page.tr(exc.message)}]
         return _view(page, app_id, exc.status, problems)
     return redirect(page, f"/applications/{app_id}/photos", "photos_added" if made else None)
 
