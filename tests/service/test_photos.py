@@ -343,3 +343,47 @@ def test_the_form_shows_the_refusals_own_words(
     assert "Choose at least one photo" not in r.text
     r = browser.post(f"/applications/{app_id}/photos", data={"csrf_token": csrf(page)})
     assert r.status_code == 422 and "Choose at least one photo" in r.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_final_decision_starts_the_retention_period_and_purge_deletes_after_it(
+    client, as_officer, svc_payloads, vision_home
+):
+    from datetime import date, timedelta
+
+    from typer.testing import CliRunner
+
+    from atauly.cli.main import app as cli
+    from atauly.settings import get_settings
+    from atauly.vision.store import PhotoStore
+
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[3], headers=as_officer
+    ).json()
+    app_id = created["id"]
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"room.jpg": synthetic.jpeg_bytes(synthetic.sample("coffee"))}),
+        headers=as_officer,
+    ).json()[0]
+    store = PhotoStore.open()
+    assert store.meta(photo["sha256"]).retain_until is None  # undecided: kept
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": created["recommendation"]["recommended_decision"], "version": version},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    until = date.fromisoformat(store.meta(photo["sha256"]).retain_until)
+    assert until - date.today() in (timedelta(days=d) for d in (1824, 1825))
+    assert get_settings().photo_retention_days == 1825
+
+    runner = CliRunner()
+    r = runner.invoke(cli, ["vision", "purge", "--today", until.isoformat()])
+    assert r.exit_code == 0 and "Purged 0" in r.output  # the last day is still kept
+    r = runner.invoke(cli, ["vision", "purge", "--today", (until + timedelta(days=1)).isoformat()])
+    assert r.exit_code == 0 and "Purged 1" in r.output, r.output
+    assert photo["sha256"] not in store
+    img = client.get(f"/api/v1/applications/{app_id}/photos/{photo['id']}/image", headers=as_officer)
+    assert img.status_code == 404

@@ -159,3 +159,27 @@ def evaluate_cmd(
     if out is not None:
         table.to_csv(out, index=False)
         console.print(f"Written {out}")
+
+
+@app.command("purge")
+def purge_cmd(
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today", help="Delete what is past its retention date on this day, YYYY-MM-DD (default: today)."
+        ),
+    ] = None,
+) -> None:
+    """Delete the photo originals (and their redacted copies) whose retention period has ended: the date is
+    set when the application's final decision is recorded (settings: photo_retention_days). Each deletion is
+    written to ATAULY_HOME/vision/audit.log; the photo records stay, without their images."""
+    from atauly.vision.check import parse_date
+    from atauly.vision.store import PhotoStore
+
+    try:
+        day = parse_date(today)
+    except ValueError:
+        console.print("[red]--today: YYYY-MM-DD expected")
+        raise typer.Exit(2) from None
+    gone = PhotoStore.open(actor="purge").purge(day)
+    console.print(f"Purged {len(gone)} photo original(s) past their retention date")

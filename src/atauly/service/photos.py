@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -197,9 +197,12 @@ def _record(db: DB, user: User, app: Application, checked, store, stored: list[s
             made.append(photo)
         derivative = rows[0].pop("derivative_jpeg", None) if rows and rows[0]["kind"] == "image" else None
         sha = rows[0]["sha256"] if rows else ""
-        if sha and sha not in store:
+        known = bool(sha) and sha in store
+        if sha and not known:
             stored.append(sha)
         store.put(data, derivative=derivative)
+        if known and store.meta(sha).retain_until:  # the same file as a decided case's: kept for this one too
+            store.set_retention(sha, None)
     return made
 
 
@@ -232,6 +235,34 @@ def _photo(app: Application, user: User, r: dict, now: datetime) -> Photo:
             )
         )
     return photo
+
+
+def apply_retention(db: DB, app: Application, decided_on: date | None = None) -> int:
+    """When an application's final decision is recorded: its photos' originals are kept ``photo_retention_days``
+    (settings) from the decision, then ``atauly vision purge`` deletes them. A file shared with another
+    application keeps the later of the two dates. Returns how many originals got a date; a failure is logged,
+    never undoes the decision (already committed)."""
+    from atauly.settings import get_settings
+    from atauly.vision.store import PhotoStore
+
+    shas = set(db.scalars(select(Photo.sha256).where(Photo.application_id == app.id)))
+    if not shas:
+        return 0
+    until = (decided_on or date.today()) + timedelta(days=get_settings().photo_retention_days)
+    done = 0
+    try:
+        store = PhotoStore.open(actor="retention")
+        for sha in sorted(shas):
+            try:
+                current = store.meta(sha).retain_until
+            except KeyError:  # purged already, or never stored
+                continue
+            if current is None or date.fromisoformat(current) < until:
+                store.set_retention(sha, until)
+            done += 1
+    except Exception:  # noqa: BLE001 - the decision stands; the dates can be set again
+        log.exception("photo retention could not be set for application %s", app.id)
+    return done
 
 
 def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:

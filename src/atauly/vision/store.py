@@ -159,9 +159,10 @@ class PhotoStore:
         self._audit("store", sha)
         return sha
 
-    def set_retention(self, sha: str, retain_until: date) -> None:
+    def set_retention(self, sha: str, retain_until: date | None) -> None:
+        """Keep the original until ``retain_until`` (``None``: until a decision sets a date again)."""
         m = self.meta(sha)
-        m.retain_until = retain_until.isoformat()
+        m.retain_until = retain_until.isoformat() if retain_until else None
         self._write(self._meta_path(sha), json.dumps(m.__dict__).encode())
         self._audit("retention", sha)
 
