@@ -387,3 +387,27 @@ def test_the_final_decision_starts_the_retention_period_and_purge_deletes_after_
     assert photo["sha256"] not in store
     img = client.get(f"/api/v1/applications/{app_id}/photos/{photo['id']}/image", headers=as_officer)
     assert img.status_code == 404
+
+
+def test_the_audit_of_a_refused_batch_names_no_file(client, as_officer, svc_payloads, vision_home, db):
+    from sqlalchemy import select
+
+    from atauly.service.models import AuditEvent
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()["id"]
+    bad = synthetic.bad_files(b"")["wrong_type.jpg"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"Ivanova_Aigerim.jpg": bad}),
+        headers=as_officer,
+    )
+    assert r.status_code == 415 and r.json()["detail"][0]["file"] == "Ivanova_Aigerim.jpg"  # to the uploader
+    db.rollback()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "photos.upload", AuditEvent.outcome == "denied")
+    ).all()
+    assert events
+    text = " ".join(str(e.detail) for e in events)
+    assert "Ivanova" not in text and "wrong_type" in text and "1 of 1 files refused" in text

@@ -168,7 +168,9 @@ def _refuse_if_any(db: DB, user: User, app: Application, checked) -> None:
         user,
         "photos.upload",
         _status_for({r["kind"] for _, r in refused}),
-        "; ".join(f"{n}: {r['flags']}" for n, r in refused),
+        # file names may carry a family's name: the audit gets reasons and SHA-256 prefixes only
+        f"{len(refused)} of {len(checked)} files refused: "
+        + ", ".join(f"{r['kind']} {(r['sha256'] or '?')[:12]}" for _, r in refused),
         object_type="application",
         object_id=app.id,
     )
