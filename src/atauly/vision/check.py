@@ -135,29 +135,7 @@ class Checker:
             flags.append(t(MSG["dark"], value=q.brightness))
         if q.screen_photo:
             flags.append(t(MSG["screen_photo"], value=q.moire))
-        exif_time = ""
-        if exif.time is not None:
-            exif_time = exif.time.isoformat(timespec="seconds")
-            d = exif.time.date()
-            fmt = {"start": _d(t, ctx.window_start), "end": _d(t, ctx.window_end), "taken": t.date(d)}
-            if ctx.window_start and d < ctx.window_start:
-                flags.append(t(MSG["exif_early"], **fmt))
-            elif ctx.window_end and d > ctx.window_end:
-                flags.append(t(MSG["exif_late"], **fmt))
-        gps_region = ""
-        if exif.lat is not None and exif.lon is not None:
-            gps_region = geo.region_of(exif.lat, exif.lon)
-            if gps_region == geo.OUTSIDE:
-                flags.append(t(MSG["gps_outside"]))
-            elif gps_region and ctx.region and gps_region != ctx.region:
-                flags.append(
-                    t(
-                        MSG["gps_region"],
-                        found=_region(gps_region, ctx.lang),
-                        declared=_region(ctx.region, ctx.lang),
-                    )
-                )
-        exif.lat = exif.lon = None  # GPS kept only for the check
+        exif_time, gps_region = _exif_checks(exif, ctx, t, flags)
         probs = feats = None
         inventory = top = ""
         items = []
@@ -188,14 +166,7 @@ class Checker:
             out = ctx.derivatives / (
                 f"{sha[:16]}" + (f"-{name.split('#t=')[1]}" if "#t=" in name else "") + ".jpg"
             )
-            side = ctx.limits.derivative_side
-            img = redacted
-            if max(img.shape[:2]) > side:
-                import cv2
-
-                s = side / max(img.shape[:2])
-                img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-            out.write_bytes(intake.encode_jpeg(img))
+            out.write_bytes(intake.encode_jpeg(_fit(redacted, ctx.limits.derivative_side)))
         row = {
             "file": name,
             "sha256": sha,
@@ -265,6 +236,35 @@ class Checker:
             msg = Translator(ctx.lang)(MSG["file_too_large"], size=round(size / 2**20), limit=cap // 2**20)
             return [rejected_row(name, "", "too_large", msg, ctx.lang)]
         return self.check_bytes(path.read_bytes(), name, ctx)
+
+
+def _exif_checks(exif: intake.Exif, ctx: Context, t: Translator, flags: list[str]) -> tuple[str, str]:
+    """The capture time against the application's window and the GPS region against the declared one
+    (flags appended); returns ``(exif_time, gps_region)``. The GPS position is dropped afterwards."""
+    exif_time = ""
+    if exif.time is not None:
+        exif_time = exif.time.isoformat(timespec="seconds")
+        d = exif.time.date()
+        fmt = {"start": _d(t, ctx.window_start), "end": _d(t, ctx.window_end), "taken": t.date(d)}
+        if ctx.window_start and d < ctx.window_start:
+            flags.append(t(MSG["exif_early"], **fmt))
+        elif ctx.window_end and d > ctx.window_end:
+            flags.append(t(MSG["exif_late"], **fmt))
+    gps_region = ""
+    if exif.lat is not None and exif.lon is not None:
+        gps_region = geo.region_of(exif.lat, exif.lon)
+        if gps_region == geo.OUTSIDE:
+            flags.append(t(MSG["gps_outside"]))
+        elif gps_region and ctx.region and gps_region != ctx.region:
+            flags.append(
+                t(
+                    MSG["gps_region"],
+                    found=_region(gps_region, ctx.lang),
+                    declared=_region(ctx.region, ctx.lang),
+                )
+            )
+    exif.lat = exif.lon = None  # GPS kept only for the check
+    return exif_time, gps_region
 
 
 def _fit(img: np.ndarray, side: int) -> np.ndarray:
