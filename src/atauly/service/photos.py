@@ -30,7 +30,7 @@ from .models import Application, InspectionAct, Photo, PhotoFinding, User
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
 log = logging.getLogger(__name__)
 TOO_MANY = N_("at most {n} photos per application: {have} attached already, {sent} more sent")
-_LOCK = threading.Lock()  # one check at a time per process: the reuse index is appended to
+_LOCK = threading.Lock()  # one check at a time per process (the index's file lock: across processes)
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
 WINDOW_BEFORE = timedelta(days=90)
 #: The largest upload request (every file of a batch together, with the form's overhead): the routes refuse a
@@ -114,7 +114,8 @@ def attach(
         err.problems = [{"file": "", "reason": "too_many", "message": message}]
         raise err
     checker = _checker()
-    with _LOCK:
+    with _LOCK, checker.index.lock():  # one batch at a time, across the service's processes too
+        checker.index.refresh()  # what other processes registered since
         before = len(checker.index)
         stored: list[str] = []
         store = None

@@ -316,6 +316,15 @@ def check_folder(
     """Check every file in ``folder``, register it in the reuse index, write the CSV; returns the rows."""
     ctx = ctx or Context(group=folder.name)
     index = ReuseIndex(index_dir)
+    with index.lock():  # the service may share the index: it waits while the folder is checked
+        index.refresh()
+        rows = _check_files(folder, index, models_dir, ctx, max_files, inventory, progress)
+        index.save()
+    write_csv(rows, out)
+    return rows
+
+
+def _check_files(folder, index, models_dir, ctx, max_files, inventory, progress) -> list[dict]:
     checker = Checker(models_dir, index=index, inventory=inventory)
     rows: list[dict] = []
     files = list_media(folder)
@@ -331,8 +340,6 @@ def check_folder(
             rows.append(rejected_row(name, "", "error", t(MSG["error"]), ctx.lang))
         if progress is not None:
             progress(i + 1, len(files))
-    index.save()
-    write_csv(rows, out)
     return rows
 
 
