@@ -411,3 +411,34 @@ def test_the_audit_of_a_refused_batch_names_no_file(client, as_officer, svc_payl
     assert events
     text = " ".join(str(e.detail) for e in events)
     assert "Ivanova" not in text and "wrong_type" in text and "1 of 1 files refused" in text
+
+
+def test_flags_are_stored_as_codes_and_shown_in_the_readers_language(
+    client, as_officer, svc_payloads, vision_home, db
+):
+    from atauly.service.models import Photo
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[2], headers=as_officer
+    ).json()["id"]
+    face = synthetic.jpeg_bytes(synthetic.sample("astronaut"))
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos?lang=kk", files=_files(**{"f.jpg": face}), headers=as_officer
+    )
+    assert r.status_code == 201, r.text
+    db.rollback()
+    stored = db.get(Photo, r.json()[0]["id"]).flags
+    db.rollback()  # SQLite's only connection must be free for the requests
+    assert {"code": "faces", "n": 1} in stored  # not words in the uploader's language
+    en = client.get(f"/api/v1/applications/{app_id}/photos?lang=en", headers=as_officer).json()
+    ru = client.get(f"/api/v1/applications/{app_id}/photos?lang=ru", headers=as_officer).json()
+    assert "1 face(s) or person(s) blurred" in en["photos"][0]["flags"]
+    assert not any("face(s)" in f for f in ru["photos"][0]["flags"]) and ru["photos"][0]["flags"]
+
+
+def test_flags_of_older_records_in_words_are_shown_as_they_are():
+    from atauly.vision.check import flag_text
+
+    assert flag_text("размыто (резкость 12 ниже 60)", "en") == "размыто (резкость 12 ниже 60)"
+    assert flag_text({"code": "dark", "value": 21.0}, "en") == "too dark (mean brightness 21 of 255)"
+    assert flag_text({"code": "no_such_code"}, "ru") == "no_such_code"

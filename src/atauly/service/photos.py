@@ -224,7 +224,7 @@ def _photo(app: Application, user: User, r: dict, now: datetime) -> Photo:
         exif_time=datetime.fromisoformat(r["exif_time"]) if r["exif_time"] else None,
         gps_region=r["gps_region"] or None,
         duplicate_of=r["duplicate_of"] or None,
-        flags=[f for f in str(r["flags"]).split("; ") if f],
+        flags=list(r.get("flag_codes") or []),  # reason codes and values: put in words when shown
         uploaded_by=user.id,
         created_at=now,
     )

@@ -24,6 +24,8 @@ FLASH.setdefault(
 
 
 def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | None = None):
+    from atauly.vision.check import flag_text
+
     app, photos = service_photos.photos_of(page.db, page.user, app_id)
     items = [
         {
@@ -32,7 +34,7 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | Non
             "file": p.file_name,
             "kind": p.kind,
             "frame_time": p.frame_time,
-            "flags": list(p.flags or []),
+            "flags": [flag_text(f, page.lang) for f in p.flags or []],
             "duplicate_of": p.duplicate_of,
             "findings": [
                 {

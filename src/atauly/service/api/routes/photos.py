@@ -55,7 +55,9 @@ class FindingIn(BaseModel):
     decision: Literal["confirm", "dismiss"]
 
 
-def photo_out(p: Photo) -> PhotoOut:
+def photo_out(p: Photo, lang: str = "ru") -> PhotoOut:
+    from atauly.vision.check import flag_text
+
     return PhotoOut(
         id=p.id,
         file_name=p.file_name,
@@ -70,7 +72,7 @@ def photo_out(p: Photo) -> PhotoOut:
         exif_time=p.exif_time,
         gps_region=p.gps_region,
         duplicate_of=p.duplicate_of,
-        flags=list(p.flags or []),
+        flags=[flag_text(f, lang) for f in p.flags or []],  # in the reader's language
         findings=[
             FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
             for f in p.findings
@@ -99,7 +101,7 @@ def upload_photos(
     payload = [(f.filename or "upload", f.file) for f in files]  # read by the service, after its checks
     lang = lang if lang in ("ru", "kk", "en") else "ru"
     made = service_photos.attach(db, user, app_id, payload, lang)
-    return released(db, [photo_out(p) for p in made])
+    return released(db, [photo_out(p, lang) for p in made])
 
 
 @router.get("/applications/{app_id}/photos", response_model=PhotosOut, responses=ERRORS)
@@ -107,7 +109,7 @@ def list_photos(app_id: int, db: DBDep, user: UserDep, lang: str = "ru"):
     lang = lang if lang in ("ru", "kk", "en") else "ru"
     app, photos = service_photos.photos_of(db, user, app_id)
     out = PhotosOut(
-        photos=[photo_out(p) for p in photos], questions=service_photos.questions(app, photos, lang)
+        photos=[photo_out(p, lang) for p in photos], questions=service_photos.questions(app, photos, lang)
     )
     return released(db, out)
 
