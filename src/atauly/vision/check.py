@@ -148,27 +148,7 @@ class Checker:
             items = self.classifier.inventory(probs)
             inventory = format_inventory(items)
             top = "; ".join(f"{n} {p:.2f}" for n, p in self.classifier.top(probs, 3))
-        ref = f"{ctx.group}/{name}" if ctx.group else name
-        again = self.index.has(
-            ref, sha
-        )  # the same file checked again: neither its own duplicate nor added twice
-        match = self.index.query(h, hm, feats, exclude_ref=ref if again else None)
-        own_video = match is not None and "#t=" in name and match.ref.startswith(ref.split("#t=")[0] + "#t=")
-        duplicate_of = dist = sim = ""
-        if match is not None and not own_video:
-            duplicate_of, dist = match.ref, str(match.distance)
-            sim = f"{match.cosine:.2f}" if match.cosine == match.cosine else ""
-            flags.append(
-                {
-                    "code": "reuse",
-                    "ref": match.ref,
-                    "distance": int(match.distance),
-                    "mirrored": bool(match.mirrored),
-                    "cosine": float(match.cosine) if match.cosine == match.cosine else None,
-                }
-            )
-        if not again:
-            self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
+        duplicate_of, dist, sim = self._reuse(rgb, h, hm, feats, name, sha, ctx, flags)
         if boxes:
             flags.append({"code": "faces", "n": len(boxes)})
         if ctx.derivatives is not None:
@@ -207,6 +187,33 @@ class Checker:
             "inventory_items": items,  # not a CSV column: the detections themselves, for the service
         }
         return PhotoResult(row, redacted, feats, probs)
+
+    def _reuse(self, rgb, h, hm, feats, name: str, sha: str, ctx: Context, flags: list[dict]):
+        """Look the photo up in the reuse index (a flag when found), then register it; returns
+        ``(duplicate_of, hash distance, feature similarity)`` as the CSV writes them."""
+        ref = f"{ctx.group}/{name}" if ctx.group else name
+        again = self.index.has(
+            ref, sha
+        )  # the same file checked again: neither its own duplicate nor added twice
+        match = self.index.query(h, hm, feats, exclude_ref=ref if again else None)
+        own_video = match is not None and "#t=" in name and match.ref.startswith(ref.split("#t=")[0] + "#t=")
+        duplicate_of = dist = sim = ""
+        if match is not None and not own_video:
+            duplicate_of, dist = match.ref, str(match.distance)
+            known = match.cosine == match.cosine
+            sim = f"{match.cosine:.2f}" if known else ""
+            flags.append(
+                {
+                    "code": "reuse",
+                    "ref": match.ref,
+                    "distance": int(match.distance),
+                    "mirrored": bool(match.mirrored),
+                    "cosine": float(match.cosine) if known else None,
+                }
+            )
+        if not again:
+            self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
+        return duplicate_of, dist, sim
 
     # -- one file ------------------------------------------------------------------------------------
     def check_bytes(self, data: bytes, name: str, ctx: Context) -> list[dict]:
