@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     statistics_min_cell: int = Field(
         default=10, description="Statistics cells counting fewer applications are shown as '<N'."
     )
+    photo_retention_days: int = Field(
+        default=1825,
+        ge=1,
+        description="Days photo originals are kept after an application's final decision, then deleted by "
+        "`atauly vision purge` (set it to the records schedule the operator follows).",
+    )
 
     @property
     def database(self) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from atauly.service.web.oversight import TILES, excel_number, period_label
 
-from .conftest import DISTRICT, REGION
+from .conftest import DISTRICT, OTHER_DISTRICT, REGION
 from .test_trends import ALMATY, _case, casework  # noqa: F401 — the fixture
 from .test_web import sign_in
 
@@ -61,7 +61,11 @@ def test_officer_sees_own_district_trend_only(app, casework):  # noqa: F811
     page = browser.get("/trends?period=quarter&lang=ru")
     assert page.status_code == 200 and 'id="officers-table"' not in page.text
     assert browser.get(f"/trends?region={ALMATY}&lang=ru").status_code == 403
-    assert browser.get("/dashboard").status_code == 200  # their region's districts only
+    dash = browser.get("/dashboard?lang=ru")
+    assert dash.status_code == 200  # their own district's row only, not the neighbouring district's
+    from atauly.service.casework import district_name
+
+    assert district_name(DISTRICT, "ru") in dash.text and district_name(OTHER_DISTRICT, "ru") not in dash.text
     assert browser.get(f"/dashboard?region={ALMATY}").status_code == 403
     assert browser.get("/statistics/export.csv?table=officers").status_code == 403
 

@@ -210,3 +210,235 @@ def test_inspection_act_records_the_checklist_and_the_confirmed_facts(
     stray = dict(act, photos={"water": [photo["id"] + 999]})
     r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=stray, headers=as_officer)
     assert r.status_code == 422 and "not attached" in r.text
+
+
+def test_read_upload_reads_at_most_the_types_limit_plus_one_byte():
+    from atauly.service.photos import read_upload
+    from atauly.vision.intake import Limits
+
+    limits = Limits(max_image_bytes=1000, max_video_bytes=3000)
+    jpeg = io.BytesIO(b"\xff\xd8\xff\xe0" + b"\0" * 10_000)
+    assert len(read_upload(jpeg, limits)) == 1001 and jpeg.tell() == 1001
+    mp4 = io.BytesIO(b"\0\0\0\x18ftypisom" + b"\0" * 10_000)
+    assert len(read_upload(mp4, limits)) == 3001
+    assert read_upload(b"abc", limits) == b"abc"
+
+
+def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer, svc_payloads, vision_home):
+    from atauly.service.photos import MAX_REQUEST_BYTES, MAX_REQUEST_FILES
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()["id"]
+    url = f"/api/v1/applications/{app_id}/photos"
+    tiny = synthetic.bad_files(b"")["wrong_type.jpg"]
+    many = [("files", (f"{i}.jpg", tiny, "image/jpeg")) for i in range(MAX_REQUEST_FILES + 1)]
+    r = client.post(url, files=many, headers=as_officer)
+    assert r.status_code == 400 and "Maximum number of files" in r.text
+    # a body announced larger than the cap is refused before it is read
+    r = client.post(
+        url,
+        content=b"--x--\r\n",
+        headers={
+            **as_officer,
+            "Content-Type": "multipart/form-data; boundary=x",
+            "Content-Length": str(MAX_REQUEST_BYTES + 1),
+        },
+    )
+    assert r.status_code == 413
+    assert not (vision_home / "vision" / "store").exists()
+
+
+def _index_size(vision_home) -> int:
+    tsv = vision_home / "vision" / "index" / "items.tsv"
+    return len(tsv.read_text().splitlines()) if tsv.exists() else 0
+
+
+def test_a_crash_in_one_file_refuses_the_batch_and_leaves_the_reuse_index_as_it_was(
+    client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    from atauly.service import photos
+
+    first, second = (
+        client.post("/api/v1/applications", json=p, headers=as_officer).json()["id"]
+        for p in in_district(svc_payloads)[:2]
+    )
+    good = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    checker = photos._checker()
+    real = checker.check_bytes
+
+    def crashing(data, name, ctx):
+        if name == "boom.jpg":
+            raise RuntimeError("a detector failed")
+        return real(data, name, ctx)
+
+    monkeypatch.setattr(checker, "check_bytes", crashing)
+    r = client.post(
+        f"/api/v1/applications/{first}/photos",
+        files=_files(**{"good.jpg": good, "boom.jpg": good[:-1]}),
+        headers=as_officer,
+    )
+    assert r.status_code == 422, r.text
+    assert [p["reason"] for p in r.json()["detail"]] == ["error"]
+    assert len(checker.index) == 0 and _index_size(vision_home) == 0
+    # the photo that was never attached is nobody's original
+    r = client.post(
+        f"/api/v1/applications/{second}/photos", files=_files(**{"good.jpg": good}), headers=as_officer
+    )
+    assert r.status_code == 201 and r.json()[0]["duplicate_of"] is None
+
+
+def test_a_failed_commit_keeps_neither_index_entries_nor_stored_files(
+    client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    from atauly.service import photos
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()["id"]
+    good = synthetic.jpeg_bytes(synthetic.sample("rocket"))
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    recorded = photos.record
+    monkeypatch.setattr(photos, "record", failing)
+    with pytest.raises(RuntimeError):
+        client.post(
+            f"/api/v1/applications/{app_id}/photos", files=_files(**{"y.jpg": good}), headers=as_officer
+        )
+    assert len(photos._checker().index) == 0 and _index_size(vision_home) == 0
+    assert not list((vision_home / "vision" / "store").rglob("*.bin"))
+    monkeypatch.setattr(photos, "record", recorded)
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos", files=_files(**{"y.jpg": good}), headers=as_officer
+    )
+    assert r.status_code == 201 and len(r.json()) == 1 and _index_size(vision_home) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_form_shows_the_refusals_own_words(
+    app, client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    import functools
+
+    from atauly.vision import intake
+
+    from .test_web import csrf, sign_in
+
+    monkeypatch.setattr(intake, "Limits", functools.partial(intake.Limits, max_files=1))
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[1], headers=as_officer
+    ).json()["id"]
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}/photos?lang=en")
+    kitchen = synthetic.jpeg_bytes(synthetic.sample("coffee"))
+    r = browser.post(
+        f"/applications/{app_id}/photos",
+        data={"csrf_token": csrf(page)},
+        files=_files(**{"a.jpg": kitchen, "b.jpg": kitchen[:-2]}),
+    )
+    assert r.status_code == 413
+    assert "at most 1 photos per application: 0 attached already, 2 more sent" in r.text
+    assert "Choose at least one photo" not in r.text
+    r = browser.post(f"/applications/{app_id}/photos", data={"csrf_token": csrf(page)})
+    assert r.status_code == 422 and "Choose at least one photo" in r.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_final_decision_starts_the_retention_period_and_purge_deletes_after_it(
+    client, as_officer, svc_payloads, vision_home
+):
+    from datetime import date, timedelta
+
+    from typer.testing import CliRunner
+
+    from atauly.cli.main import app as cli
+    from atauly.settings import get_settings
+    from atauly.vision.store import PhotoStore
+
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[3], headers=as_officer
+    ).json()
+    app_id = created["id"]
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"room.jpg": synthetic.jpeg_bytes(synthetic.sample("coffee"))}),
+        headers=as_officer,
+    ).json()[0]
+    store = PhotoStore.open()
+    assert store.meta(photo["sha256"]).retain_until is None  # undecided: kept
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": created["recommendation"]["recommended_decision"], "version": version},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    until = date.fromisoformat(store.meta(photo["sha256"]).retain_until)
+    assert until - date.today() in (timedelta(days=d) for d in (1824, 1825))
+    assert get_settings().photo_retention_days == 1825
+
+    runner = CliRunner()
+    r = runner.invoke(cli, ["vision", "purge", "--today", until.isoformat()])
+    assert r.exit_code == 0 and "Purged 0" in r.output  # the last day is still kept
+    r = runner.invoke(cli, ["vision", "purge", "--today", (until + timedelta(days=1)).isoformat()])
+    assert r.exit_code == 0 and "Purged 1" in r.output, r.output
+    assert photo["sha256"] not in store
+    img = client.get(f"/api/v1/applications/{app_id}/photos/{photo['id']}/image", headers=as_officer)
+    assert img.status_code == 404
+
+
+def test_the_audit_of_a_refused_batch_names_no_file(client, as_officer, svc_payloads, vision_home, db):
+    from sqlalchemy import select
+
+    from atauly.service.models import AuditEvent
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()["id"]
+    bad = synthetic.bad_files(b"")["wrong_type.jpg"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"Ivanova_Aigerim.jpg": bad}),
+        headers=as_officer,
+    )
+    assert r.status_code == 415 and r.json()["detail"][0]["file"] == "Ivanova_Aigerim.jpg"  # to the uploader
+    db.rollback()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "photos.upload", AuditEvent.outcome == "denied")
+    ).all()
+    assert events
+    text = " ".join(str(e.detail) for e in events)
+    assert "Ivanova" not in text and "wrong_type" in text and "1 of 1 files refused" in text
+
+
+def test_flags_are_stored_as_codes_and_shown_in_the_readers_language(
+    client, as_officer, svc_payloads, vision_home, db
+):
+    from atauly.service.models import Photo
+
+    app_id = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[2], headers=as_officer
+    ).json()["id"]
+    face = synthetic.jpeg_bytes(synthetic.sample("astronaut"))
+    r = client.post(
+        f"/api/v1/applications/{app_id}/photos?lang=kk", files=_files(**{"f.jpg": face}), headers=as_officer
+    )
+    assert r.status_code == 201, r.text
+    db.rollback()
+    stored = db.get(Photo, r.json()[0]["id"]).flags
+    db.rollback()  # SQLite's only connection must be free for the requests
+    assert {"code": "faces", "n": 1} in stored  # not words in the uploader's language
+    en = client.get(f"/api/v1/applications/{app_id}/photos?lang=en", headers=as_officer).json()
+    ru = client.get(f"/api/v1/applications/{app_id}/photos?lang=ru", headers=as_officer).json()
+    assert "1 face(s) or person(s) blurred" in en["photos"][0]["flags"]
+    assert not any("face(s)" in f for f in ru["photos"][0]["flags"]) and ru["photos"][0]["flags"]
+
+
+def test_flags_of_older_records_in_words_are_shown_as_they_are():
+    from atauly.vision.check import flag_text
+
+    assert flag_text("размыто (резкость 12 ниже 60)", "en") == "размыто (резкость 12 ниже 60)"
+    assert flag_text({"code": "dark", "value": 21.0}, "en") == "too dark (mean brightness 21 of 255)"
+    assert flag_text({"code": "no_such_code"}, "ru") == "no_such_code"

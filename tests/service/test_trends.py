@@ -261,6 +261,13 @@ def test_scope_is_enforced(db, casework):
     assert sum(r["applications"] for r in mine["rows"]) == 5
     sup = trends.national(db, casework["supervisor"])
     assert sup["level"] == "district" and {r["area"] for r in sup["rows"]} == {DISTRICT, OTHER_DISTRICT}
+    # an officer's dashboard: their district's row only, never the neighbouring district's
+    own = trends.national(db, casework["officer"], min_cell=1)
+    assert own["scope"] == {"region": REGION, "district": DISTRICT}
+    assert [r["area"] for r in own["rows"]] == [DISTRICT] and own["totals"]["applications"] == 5
+    with pytest.raises(ServiceError) as e:
+        trends.national(db, casework["officer"], region=ALMATY)
+    assert e.value.status == 403
     with pytest.raises(ServiceError) as e:
         trends.trends(db, casework["analyst"], "month")
     assert e.value.status == 422

@@ -95,3 +95,41 @@ def test_large_photos_are_decoded_small(photo):
     big = np.tile(photo, (4, 4, 1))  # 1600×2400
     dec = intake.open_image(synthetic.jpeg_bytes(big), work_side=1024)
     assert max(dec.rgb.shape[:2]) <= 1024 and (dec.width, dec.height) == (2400, 1600)
+
+
+@pytest.mark.parametrize("size", [(1, 500), (500, 1), (3000, 3), (31, 400)])
+def test_a_strip_too_thin_to_show_anything_is_refused(size):
+    buf = io.BytesIO()
+    Image.new("RGB", size, (120, 130, 140)).save(buf, format="PNG")
+    with pytest.raises(IntakeError) as err:
+        intake.open_image(buf.getvalue())
+    assert err.value.reason == "too_small"
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def test_a_flat_png_under_the_pixel_limit_is_refused_as_a_bomb():
+    # 2048×2048 of one colour: a few KB that unpack to 12 MB; a photo compresses to about a pixel per byte
+    with pytest.raises(IntakeError) as err:
+        intake.open_image(_png(Image.new("RGB", (2048, 2048), (200, 100, 50))))
+    assert err.value.reason == "decompression_bomb" and "compressed too far" in str(err.value)
+
+
+def test_a_png_whose_pixels_unpack_past_the_memory_limit_is_refused():
+    rgba = Image.fromarray(np.random.default_rng(1).integers(0, 255, (300, 300, 4), dtype=np.uint8), "RGBA")
+    data = _png(rgba)
+    assert intake.open_image(data).rgb.shape == (300, 300, 3)
+    with pytest.raises(IntakeError) as err:
+        intake.open_image(data, Limits(max_decoded_bytes=300 * 300 * 4 - 1))
+    assert err.value.reason == "decompression_bomb"
+
+
+def test_photos_saved_as_png_or_webp_still_pass(photo):
+    for fmt in ("PNG", "WEBP"):
+        buf = io.BytesIO()
+        Image.fromarray(photo).save(buf, format=fmt)
+        assert intake.open_image(buf.getvalue()).rgb.shape[:2] == photo.shape[:2]

@@ -70,3 +70,26 @@ def test_index_persists_and_grows(tmp_path, bases):
     assert len(ReuseIndex(tmp_path / "idx")) == 4
     # another application's photos only: the family's own are excluded on request
     assert again.query(h, hm, None, exclude_group="app-1") is None
+
+
+def test_two_processes_share_one_index_folder(tmp_path, bases):
+    """Two service processes (two index objects on one folder): each takes the lock, reads what the other
+    saved, and appends after it, so neither misses the other's photos nor writes over its entries."""
+    (_, a), (_, b) = bases[0], bases[1]
+    first, second = ReuseIndex(tmp_path), ReuseIndex(tmp_path)
+    with first.lock():
+        first.refresh()
+        first.add(index_hashes(a), None, "app-1/a.jpg", "app-1", "a" * 64)
+        first.save()
+    with second.lock():
+        assert second.refresh() == 1
+        h, hm = phash.phash_pair(a)
+        assert second.query(h, hm, None).ref == "app-1/a.jpg"  # the other process's photo is seen
+        second.add(index_hashes(b), None, "app-2/b.jpg", "app-2", "b" * 64)
+        second.save()
+    with first.lock():
+        assert first.refresh() == 1 and first.refs == ["app-1/a.jpg", "app-2/b.jpg"]
+    lines = (tmp_path / "items.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["0", "1"]  # ids are the positions in the files
+    again = ReuseIndex(tmp_path)
+    assert again.refs == ["app-1/a.jpg", "app-2/b.jpg"] and len(again) == 2

@@ -66,19 +66,9 @@ def check_cmd(
     from rich.progress import Progress
 
     from atauly.vision import models_dir
-    from atauly.vision.check import Context, check_folder, parse_date
+    from atauly.vision.check import Context, check_folder
 
-    if not photos.is_dir():
-        console.print(f"[red]--photos {photos}: not a folder")
-        raise typer.Exit(2)
-    if region is not None and (len(region) != 9 or not region.isdigit()):
-        console.print(f"[red]--region {region!r}: a 9-digit KATO code is expected")
-        raise typer.Exit(2)
-    try:
-        start, end = parse_date(window_from), parse_date(window_to)
-    except ValueError as exc:
-        console.print(f"[red]--from/--to: {exc} (YYYY-MM-DD expected)")
-        raise typer.Exit(2) from None
+    start, end = _check_options(photos, region, window_from, window_to)
     ctx = Context(
         group=application or photos.resolve().name,
         window_start=start,
@@ -103,6 +93,28 @@ def check_cmd(
             inventory=inventory,
             progress=lambda i, n: progress.update(task, completed=i, total=n),
         )
+    console.print(_summary(rows))
+    console.print(f"Written {out}")
+
+
+def _check_options(photos: Path, region: str | None, window_from: str | None, window_to: str | None):
+    """The window's dates, or exit 2 with the option named."""
+    from atauly.vision.check import parse_date
+
+    if not photos.is_dir():
+        console.print(f"[red]--photos {photos}: not a folder")
+        raise typer.Exit(2)
+    if region is not None and (len(region) != 9 or not region.isdigit()):
+        console.print(f"[red]--region {region!r}: a 9-digit KATO code is expected")
+        raise typer.Exit(2)
+    try:
+        return parse_date(window_from), parse_date(window_to)
+    except ValueError as exc:
+        console.print(f"[red]--from/--to: {exc} (YYYY-MM-DD expected)")
+        raise typer.Exit(2) from None
+
+
+def _summary(rows: list[dict]) -> str:
     counts = Counter()
     for r in rows:
         counts["rows"] += 1
@@ -112,8 +124,7 @@ def check_cmd(
         counts["with faces"] += bool(r["faces"])
         counts["reused"] += bool(r["duplicate_of"])
         counts["with inventory"] += bool(r["inventory"])
-    console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
-    console.print(f"Written {out}")
+    return ", ".join(f"{k}: {v}" for k, v in counts.items())
 
 
 @app.command("evaluate")
@@ -159,3 +170,27 @@ def evaluate_cmd(
     if out is not None:
         table.to_csv(out, index=False)
         console.print(f"Written {out}")
+
+
+@app.command("purge")
+def purge_cmd(
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today", help="Delete what is past its retention date on this day, YYYY-MM-DD (default: today)."
+        ),
+    ] = None,
+) -> None:
+    """Delete the photo originals (and their redacted copies) whose retention period has ended: the date is
+    set when the application's final decision is recorded (settings: photo_retention_days). Each deletion is
+    written to ATAULY_HOME/vision/audit.log; the photo records stay, without their images."""
+    from atauly.vision.check import parse_date
+    from atauly.vision.store import PhotoStore
+
+    try:
+        day = parse_date(today)
+    except ValueError:
+        console.print("[red]--today: YYYY-MM-DD expected")
+        raise typer.Exit(2) from None
+    gone = PhotoStore.open(actor="purge").purge(day)
+    console.print(f"Purged {len(gone)} photo original(s) past their retention date")

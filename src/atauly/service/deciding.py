@@ -148,6 +148,10 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
         },
     )
     db.commit()
+    if app.status in ("approved", "rejected"):  # final: the photos' retention period starts
+        from .photos import apply_retention
+
+        apply_retention(db, app, now.date())
     return app
 
 

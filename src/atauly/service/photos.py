@@ -11,9 +11,11 @@ question for the officer, never a conclusion.
 
 from __future__ import annotations
 
+import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DB
@@ -26,9 +28,31 @@ from .models import Application, InspectionAct, Photo, PhotoFinding, User
 
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
-_LOCK = threading.Lock()  # one check at a time per process: the reuse index is appended to
+log = logging.getLogger(__name__)
+TOO_MANY = N_("at most {n} photos per application: {have} attached already, {sent} more sent")
+_LOCK = threading.Lock()  # one check at a time per process (the index's file lock: across processes)
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
 WINDOW_BEFORE = timedelta(days=90)
+#: The largest upload request (every file of a batch together, with the form's overhead): the routes refuse a
+#: larger body with 413 while it streams in (``max_body_size``), before anything is parsed or read.
+MAX_REQUEST_BYTES = 200 * 1024 * 1024
+#: Files one request may carry: the form parser refuses more before spooling them (a batch can never hold
+#: more than an application may have).
+MAX_REQUEST_FILES = 30
+
+
+def read_upload(src: bytes | BinaryIO, limits=None) -> bytes:
+    """An upload's bytes, read at most to its type's limit plus one byte (the intake then refuses it as too
+    large with the sizes in words): a 150 MB image is never read whole, only a video may be that large."""
+    from atauly.vision import intake
+
+    if isinstance(src, bytes | bytearray):
+        return bytes(src)
+    limits = limits or intake.Limits()
+    head = src.read(32)
+    video = intake.sniff(head) in intake.VIDEO_KINDS
+    cap = limits.max_video_bytes if video else limits.max_image_bytes
+    return head + src.read(max(0, cap + 1 - len(head)))
 
 
 @lru_cache(maxsize=1)
@@ -56,10 +80,17 @@ def _status_for(reasons: set[str]) -> int:
     return 422
 
 
-def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang: str = "ru") -> list[Photo]:
-    """Check and attach uploaded files to an application; returns the new photo records."""
+def attach(
+    db: DB, user: User, app_id: int, files: list[tuple[str, bytes | BinaryIO]], lang: str = "ru"
+) -> list[Photo]:
+    """Check and attach uploaded files (bytes, or open files: read only after the count is checked, each at
+    most to its type's limit) to an application; returns the new photo records.
+
+    All or nothing, the reuse index included: whatever goes wrong — a refused file, a file the checks
+    crash on (it becomes a refused row), a failed commit — the photos registered by this batch are taken
+    out of the index again and the blobs it newly stored are deleted; the index is saved only after the
+    records are committed."""
     from atauly.vision import intake
-    from atauly.vision.check import Context
 
     app = casework.load(db, user, app_id, action="photos.upload")
     if not files:
@@ -69,7 +100,7 @@ def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang
         db.scalar(select(func.count(func.distinct(Photo.sha256))).where(Photo.application_id == app.id)) or 0
     )
     if have + len(files) > limits.max_files:
-        raise casework.deny(
+        err = casework.deny(
             db,
             user,
             "photos.upload",
@@ -78,6 +109,37 @@ def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang
             object_type="application",
             object_id=app.id,
         )
+        # in words for people, like a refused file's reason (the form shows it in the user's language)
+        message = Translator(lang)(TOO_MANY, n=limits.max_files, have=have, sent=len(files))
+        err.problems = [{"file": "", "reason": "too_many", "message": message}]
+        raise err
+    checker = _checker()
+    with _LOCK, checker.index.lock():  # one batch at a time, across the service's processes too
+        checker.index.refresh()  # what other processes registered since
+        before = len(checker.index)
+        stored: list[str] = []
+        store = None
+        try:
+            checked = _check_all(checker, app, files, limits, lang)
+            _refuse_if_any(db, user, app, checked)
+            store = _store(user)
+            made = _record(db, user, app, checked, store, stored)
+            record(db, user, "photos.upload", app, detail={"photos": len(made)})
+            db.commit()
+        except BaseException:
+            checker.index.truncate(before)
+            db.rollback()
+            for sha in stored:  # new blobs of a batch that was not recorded
+                store.discard(sha)
+            raise
+        checker.index.save()
+    return made
+
+
+def _check_all(checker, app: Application, files, limits, lang: str) -> list[tuple[str, bytes, list[dict]]]:
+    """Every file through the checks; one that the checks fail on becomes a refused row, never a 500."""
+    from atauly.vision.check import MSG, Context, rejected_row
+
     ctx = Context(
         group=f"application-{app.id}",
         window_start=app.received_on - WINDOW_BEFORE,
@@ -86,34 +148,43 @@ def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang
         lang=lang,
         keep_derivatives=True,
     )
-    checker = _checker()
-    with _LOCK:
-        before = len(checker.index)
-        checked = []
-        for name, data in files:
+    checked = []
+    for name, src in files:
+        data = read_upload(src, limits)
+        try:
             rows = checker.check_bytes(data, name[:200], ctx)
-            checked.append((name, data, rows))
-        refused = [(name, r) for name, _, rows in checked for r in rows if r["status"] == "rejected"]
-        if refused:
-            # nothing is stored, and nothing stays in the reuse index for a refused batch
-            checker.index.truncate(before)
-            err = casework.deny(
-                db,
-                user,
-                "photos.upload",
-                _status_for({r["kind"] for _, r in refused}),
-                "; ".join(f"{n}: {r['flags']}" for n, r in refused),
-                object_type="application",
-                object_id=app.id,
-            )
-            err.problems = [{"file": n, "reason": r["kind"], "message": r["flags"]} for n, r in refused]
-            raise err
-        checker.index.save()
-    store = _store(user)
+        except Exception:  # noqa: BLE001 - refused like any other bad file; the batch is rolled back
+            log.exception("photo check failed on one file of application %s", app.id)
+            rows = [rejected_row(name[:200], "", "error", Translator(lang)(MSG["error"]), lang)]
+        checked.append((name, data, rows))
+    return checked
+
+
+def _refuse_if_any(db: DB, user: User, app: Application, checked) -> None:
+    refused = [(name, r) for name, _, rows in checked for r in rows if r["status"] == "rejected"]
+    if not refused:
+        return
+    err = casework.deny(
+        db,
+        user,
+        "photos.upload",
+        _status_for({r["kind"] for _, r in refused}),
+        # file names may carry a family's name: the audit gets reasons and SHA-256 prefixes only
+        f"{len(refused)} of {len(checked)} files refused: "
+        + ", ".join(f"{r['kind']} {(r['sha256'] or '?')[:12]}" for _, r in refused),
+        object_type="application",
+        object_id=app.id,
+    )
+    err.problems = [{"file": n, "reason": r["kind"], "message": r["flags"]} for n, r in refused]
+    raise err
+
+
+def _record(db: DB, user: User, app: Application, checked, store, stored: list[str]) -> list[Photo]:
+    """Photo records (not yet committed) for the checked rows; originals and derivatives into the store,
+    the addresses of the newly stored ones appended to ``stored``."""
     now = casework.now()
     made = []
     for _name, data, rows in checked:
-        derivative = None
         for r in rows:
             existing = db.scalar(
                 select(Photo).where(
@@ -124,41 +195,77 @@ def attach(db: DB, user: User, app_id: int, files: list[tuple[str, bytes]], lang
             )
             if existing is not None:  # the same file again: idempotent
                 continue
-            photo = Photo(
-                application_id=app.id,
-                sha256=r["sha256"],
-                file_name=r["file"][:255],
-                kind=r["kind"],
-                frame_time=float(r["frame_time"] or 0),
-                phash=r["phash"],
-                blurred=bool(r["blurred"]),
-                dark=bool(r["dark"]),
-                screen_photo=bool(r["screen_photo"]),
-                faces=int(r["faces"]),
-                exif_time=datetime.fromisoformat(r["exif_time"]) if r["exif_time"] else None,
-                gps_region=r["gps_region"] or None,
-                duplicate_of=r["duplicate_of"] or None,
-                flags=[f for f in str(r["flags"]).split("; ") if f],
-                uploaded_by=user.id,
-                created_at=now,
-            )
-            for item in r.get("inventory_items", []):
-                photo.findings.append(
-                    PhotoFinding(
-                        asset=item.asset,
-                        confidence=round(item.confidence, 3),
-                        label=item.label[:64],
-                        status="pending",
-                    )
-                )
+            photo = _photo(app, user, r, now)
             db.add(photo)
             made.append(photo)
-        if rows and rows[0]["kind"] == "image":
-            derivative = rows[0].pop("derivative_jpeg", None)
+        derivative = rows[0].pop("derivative_jpeg", None) if rows and rows[0]["kind"] == "image" else None
+        sha = rows[0]["sha256"] if rows else ""
+        known = bool(sha) and sha in store
+        if sha and not known:
+            stored.append(sha)
         store.put(data, derivative=derivative)
-    record(db, user, "photos.upload", app, detail={"photos": len(made)})
-    db.commit()
+        if known and store.meta(sha).retain_until:  # the same file as a decided case's: kept for this one too
+            store.set_retention(sha, None)
     return made
+
+
+def _photo(app: Application, user: User, r: dict, now: datetime) -> Photo:
+    photo = Photo(
+        application_id=app.id,
+        sha256=r["sha256"],
+        file_name=r["file"][:255],
+        kind=r["kind"],
+        frame_time=float(r["frame_time"] or 0),
+        phash=r["phash"],
+        blurred=bool(r["blurred"]),
+        dark=bool(r["dark"]),
+        screen_photo=bool(r["screen_photo"]),
+        faces=int(r["faces"]),
+        exif_time=datetime.fromisoformat(r["exif_time"]) if r["exif_time"] else None,
+        gps_region=r["gps_region"] or None,
+        duplicate_of=r["duplicate_of"] or None,
+        flags=list(r.get("flag_codes") or []),  # reason codes and values: put in words when shown
+        uploaded_by=user.id,
+        created_at=now,
+    )
+    for item in r.get("inventory_items", []):
+        photo.findings.append(
+            PhotoFinding(
+                asset=item.asset,
+                confidence=round(item.confidence, 3),
+                label=item.label[:64],
+                status="pending",
+            )
+        )
+    return photo
+
+
+def apply_retention(db: DB, app: Application, decided_on: date | None = None) -> int:
+    """When an application's final decision is recorded: its photos' originals are kept ``photo_retention_days``
+    (settings) from the decision, then ``atauly vision purge`` deletes them. A file shared with another
+    application keeps the later of the two dates. Returns how many originals got a date; a failure is logged,
+    never undoes the decision (already committed)."""
+    from atauly.settings import get_settings
+    from atauly.vision.store import PhotoStore
+
+    shas = set(db.scalars(select(Photo.sha256).where(Photo.application_id == app.id)))
+    if not shas:
+        return 0
+    until = (decided_on or date.today()) + timedelta(days=get_settings().photo_retention_days)
+    done = 0
+    try:
+        store = PhotoStore.open(actor="retention")
+        for sha in sorted(shas):
+            try:
+                current = store.meta(sha).retain_until
+            except KeyError:  # purged already, or never stored
+                continue
+            if current is None or date.fromisoformat(current) < until:
+                store.set_retention(sha, until)
+            done += 1
+    except Exception:  # noqa: BLE001 - the decision stands; the dates can be set again
+        log.exception("photo retention could not be set for application %s", app.id)
+    return done
 
 
 def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:

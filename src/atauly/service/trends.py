@@ -364,13 +364,16 @@ def officers(
 def national(db: DB, user: User, region: str | None = None, min_cell: int = 10) -> dict:
     """By region (or, for ``region``, by its districts): applications, recipients (approved decided cases),
     the approved monthly budget, agreement and overrides, and per 1,000 families of the registry (the
-    latest loaded scan's family counts; ``None`` where none is loaded)."""
-    region, _ = scope(db, user, region, None, "dashboard.read")
+    latest loaded scan's family counts; ``None`` where none is loaded). An officer sees the row of their own
+    district only (its region's level, as :func:`scope` allows), never the other districts'."""
+    region, district = scope(db, user, region, None, "dashboard.read")
     key = Application.district_kato if region else Application.region_kato
-    apps = dict(db.execute(_where(select(key, func.count()).group_by(key), region, None)).all())
+    apps = dict(db.execute(_where(select(key, func.count()).group_by(key), region, district)).all())
     decided = {
         r["area"]: dict(r)
-        for r in db.execute(_where(_decided_query(key.label("area")).group_by(key), region, None)).mappings()
+        for r in db.execute(
+            _where(_decided_query(key.label("area")).group_by(key), region, district)
+        ).mappings()
     }
     latest = db.execute(select(func.max(ScanSummary.quarter))).scalar()
     families: dict[str, int] = {}
@@ -379,6 +382,8 @@ def national(db: DB, user: User, region: str | None = None, min_cell: int = 10) 
         fq = select(fkey, func.sum(ScanSummary.families)).where(ScanSummary.quarter == latest)
         if region:
             fq = fq.where(ScanSummary.region_kato == region)
+        if district:
+            fq = fq.where(ScanSummary.district_kato == district)
         families = {k: int(v) for k, v in db.execute(fq.group_by(fkey)).all()}
     rows = []
     for area in sorted(set(apps) | set(decided) | set(families)):
@@ -410,9 +415,9 @@ def national(db: DB, user: User, region: str | None = None, min_cell: int = 10) 
     totals["recipients_per_1000"] = totals["approved"] / n * 1000 if n else None
     mc = _min_cell(user, min_cell)
     totals, rows = _protect(totals, rows, mc, open_=True)
-    _audit(db, user, "dashboard.read", region, None)
+    _audit(db, user, "dashboard.read", region, district)
     return {
-        "scope": {"region": region},
+        "scope": {"region": region, "district": district},
         "level": "district" if region else "region",
         "families_quarter": latest,
         "rows": rows,

@@ -123,41 +123,21 @@ class Checker:
 
         t0 = time.perf_counter()
         t = Translator(ctx.lang)
-        flags: list[str] = []
+        flags: list[dict] = []  # reason codes and their values: translated below, and again at each render
         h, hm = phash.phash_pair(rgb)
         redacted, boxes = privacy.redact(rgb)
         n_faces = sum(b.kind == "face" for b in boxes)
         n_persons = sum(b.kind == "person" for b in boxes)
         q = quality.assess(redacted)
         if q.blurred:
-            flags.append(t(MSG["blurred"], value=q.sharpness, limit=quality.BLUR_THRESHOLD))
+            flags.append(
+                {"code": "blurred", "value": float(q.sharpness), "limit": float(quality.BLUR_THRESHOLD)}
+            )
         if q.dark:
-            flags.append(t(MSG["dark"], value=q.brightness))
+            flags.append({"code": "dark", "value": float(q.brightness)})
         if q.screen_photo:
-            flags.append(t(MSG["screen_photo"], value=q.moire))
-        exif_time = ""
-        if exif.time is not None:
-            exif_time = exif.time.isoformat(timespec="seconds")
-            d = exif.time.date()
-            fmt = {"start": _d(t, ctx.window_start), "end": _d(t, ctx.window_end), "taken": t.date(d)}
-            if ctx.window_start and d < ctx.window_start:
-                flags.append(t(MSG["exif_early"], **fmt))
-            elif ctx.window_end and d > ctx.window_end:
-                flags.append(t(MSG["exif_late"], **fmt))
-        gps_region = ""
-        if exif.lat is not None and exif.lon is not None:
-            gps_region = geo.region_of(exif.lat, exif.lon)
-            if gps_region == geo.OUTSIDE:
-                flags.append(t(MSG["gps_outside"]))
-            elif gps_region and ctx.region and gps_region != ctx.region:
-                flags.append(
-                    t(
-                        MSG["gps_region"],
-                        found=_region(gps_region, ctx.lang),
-                        declared=_region(ctx.region, ctx.lang),
-                    )
-                )
-        exif.lat = exif.lon = None  # GPS kept only for the check
+            flags.append({"code": "screen_photo", "value": float(q.moire)})
+        exif_time, gps_region = _exif_checks(exif, ctx, flags)
         probs = feats = None
         inventory = top = ""
         items = []
@@ -168,34 +148,15 @@ class Checker:
             items = self.classifier.inventory(probs)
             inventory = format_inventory(items)
             top = "; ".join(f"{n} {p:.2f}" for n, p in self.classifier.top(probs, 3))
-        ref = f"{ctx.group}/{name}" if ctx.group else name
-        again = self.index.has(
-            ref, sha
-        )  # the same file checked again: neither its own duplicate nor added twice
-        match = self.index.query(h, hm, feats, exclude_ref=ref if again else None)
-        own_video = match is not None and "#t=" in name and match.ref.startswith(ref.split("#t=")[0] + "#t=")
-        duplicate_of = dist = sim = ""
-        if match is not None and not own_video:
-            duplicate_of, dist = match.ref, str(match.distance)
-            sim = f"{match.cosine:.2f}" if match.cosine == match.cosine else ""
-            flags.append(t(MSG["reuse"], ref=match.ref, how=match.reason(t)))
-        if not again:
-            self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
+        duplicate_of, dist, sim = self._reuse(rgb, h, hm, feats, name, sha, ctx, flags)
         if boxes:
-            flags.append(t(MSG["faces"], n=len(boxes)))
+            flags.append({"code": "faces", "n": len(boxes)})
         if ctx.derivatives is not None:
             ctx.derivatives.mkdir(parents=True, exist_ok=True)
             out = ctx.derivatives / (
                 f"{sha[:16]}" + (f"-{name.split('#t=')[1]}" if "#t=" in name else "") + ".jpg"
             )
-            side = ctx.limits.derivative_side
-            img = redacted
-            if max(img.shape[:2]) > side:
-                import cv2
-
-                s = side / max(img.shape[:2])
-                img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-            out.write_bytes(intake.encode_jpeg(img))
+            out.write_bytes(intake.encode_jpeg(_fit(redacted, ctx.limits.derivative_side)))
         row = {
             "file": name,
             "sha256": sha,
@@ -208,7 +169,8 @@ class Checker:
             "gps_region": gps_region,
             "duplicate_of": duplicate_of,
             "inventory": inventory,
-            "flags": "; ".join(flags),
+            "flags": "; ".join(flag_text(f, t) for f in flags),
+            "flag_codes": flags,  # not a CSV column: the service stores these and translates them when shown
             "status": "ok",
             "kind": kind,
             "frame_time": "",
@@ -225,6 +187,33 @@ class Checker:
             "inventory_items": items,  # not a CSV column: the detections themselves, for the service
         }
         return PhotoResult(row, redacted, feats, probs)
+
+    def _reuse(self, rgb, h, hm, feats, name: str, sha: str, ctx: Context, flags: list[dict]):
+        """Look the photo up in the reuse index (a flag when found), then register it; returns
+        ``(duplicate_of, hash distance, feature similarity)`` as the CSV writes them."""
+        ref = f"{ctx.group}/{name}" if ctx.group else name
+        again = self.index.has(
+            ref, sha
+        )  # the same file checked again: neither its own duplicate nor added twice
+        match = self.index.query(h, hm, feats, exclude_ref=ref if again else None)
+        own_video = match is not None and "#t=" in name and match.ref.startswith(ref.split("#t=")[0] + "#t=")
+        duplicate_of = dist = sim = ""
+        if match is not None and not own_video:
+            duplicate_of, dist = match.ref, str(match.distance)
+            known = match.cosine == match.cosine
+            sim = f"{match.cosine:.2f}" if known else ""
+            flags.append(
+                {
+                    "code": "reuse",
+                    "ref": match.ref,
+                    "distance": int(match.distance),
+                    "mirrored": bool(match.mirrored),
+                    "cosine": float(match.cosine) if known else None,
+                }
+            )
+        if not again:
+            self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
+        return duplicate_of, dist, sim
 
     # -- one file ------------------------------------------------------------------------------------
     def check_bytes(self, data: bytes, name: str, ctx: Context) -> list[dict]:
@@ -267,6 +256,33 @@ class Checker:
         return self.check_bytes(path.read_bytes(), name, ctx)
 
 
+def _exif_checks(exif: intake.Exif, ctx: Context, flags: list[dict]) -> tuple[str, str]:
+    """The capture time against the application's window and the GPS region against the declared one
+    (flags appended); returns ``(exif_time, gps_region)``. The GPS position is dropped afterwards."""
+    exif_time = ""
+    if exif.time is not None:
+        exif_time = exif.time.isoformat(timespec="seconds")
+        d = exif.time.date()
+        fmt = {
+            "start": ctx.window_start.isoformat() if ctx.window_start else "",
+            "end": ctx.window_end.isoformat() if ctx.window_end else "",
+            "taken": d.isoformat(),
+        }
+        if ctx.window_start and d < ctx.window_start:
+            flags.append({"code": "exif_early", **fmt})
+        elif ctx.window_end and d > ctx.window_end:
+            flags.append({"code": "exif_late", **fmt})
+    gps_region = ""
+    if exif.lat is not None and exif.lon is not None:
+        gps_region = geo.region_of(exif.lat, exif.lon)
+        if gps_region == geo.OUTSIDE:
+            flags.append({"code": "gps_outside"})
+        elif gps_region and ctx.region and gps_region != ctx.region:
+            flags.append({"code": "gps_region", "found": gps_region, "declared": ctx.region})
+    exif.lat = exif.lon = None  # GPS kept only for the check
+    return exif_time, gps_region
+
+
 def _fit(img: np.ndarray, side: int) -> np.ndarray:
     if max(img.shape[:2]) <= side:
         return img
@@ -283,6 +299,40 @@ def rejected_row(name: str, sha: str, reason: str, message: str, lang: str) -> d
         file=name, sha256=sha, status="rejected", kind=reason, flags=t(MSG["rejected"], reason=t(message))
     )
     return row
+
+
+def flag_text(flag: dict | str, t: Translator | str) -> str:
+    """A flag in words in ``t``'s language: a reason code with its values (what the service stores), or a
+    string already in words (records written before codes were stored) as it is."""
+    if isinstance(flag, str):
+        return flag
+    t = t if isinstance(t, Translator) else Translator(t)
+    fields = {k: v for k, v in flag.items() if k != "code"}
+    code = flag.get("code", "")
+    if code in ("exif_early", "exif_late"):
+        for k in ("start", "end", "taken"):
+            fields[k] = _d(t, date.fromisoformat(fields[k]) if fields.get(k) else None)
+    elif code == "gps_region":
+        fields = {k: _region(str(fields.get(k, "")), t.lang) for k in ("found", "declared")}
+    elif code == "reuse":
+        from .reuse import Match
+
+        cos = fields.get("cosine")
+        how = Match(
+            0,
+            "",
+            "",
+            int(fields.get("distance", 0)),
+            bool(fields.get("mirrored")),
+            float("nan") if cos is None else cos,
+        )
+        fields = {"ref": fields.get("ref", ""), "how": how.reason(t)}
+    if code not in MSG:
+        return code
+    try:
+        return t(MSG[code], **fields)
+    except (KeyError, ValueError, TypeError):  # a record from another version: the code, never a crash
+        return code
 
 
 def _d(t: Translator, d: date | None) -> str:
@@ -316,6 +366,15 @@ def check_folder(
     """Check every file in ``folder``, register it in the reuse index, write the CSV; returns the rows."""
     ctx = ctx or Context(group=folder.name)
     index = ReuseIndex(index_dir)
+    with index.lock():  # the service may share the index: it waits while the folder is checked
+        index.refresh()
+        rows = _check_files(folder, index, models_dir, ctx, max_files, inventory, progress)
+        index.save()
+    write_csv(rows, out)
+    return rows
+
+
+def _check_files(folder, index, models_dir, ctx, max_files, inventory, progress) -> list[dict]:
     checker = Checker(models_dir, index=index, inventory=inventory)
     rows: list[dict] = []
     files = list_media(folder)
@@ -331,8 +390,6 @@ def check_folder(
             rows.append(rejected_row(name, "", "error", t(MSG["error"]), ctx.lang))
         if progress is not None:
             progress(i + 1, len(files))
-    index.save()
-    write_csv(rows, out)
     return rows
 
 

@@ -64,95 +64,105 @@ def _same_pads(size: int, k: int, s: int) -> tuple[int, int, int]:
     return total // 2, total - total // 2, out
 
 
+class _Graph:
+    """The nodes and initialisers of the ONNX graph being built, with the layers EfficientNet-Lite uses."""
+
+    def __init__(self):
+        self.nodes: list = []
+        self.inits: list = []
+        self.counter = 0
+
+    def name(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}_{self.counter}"
+
+    def const(self, value: np.ndarray, prefix: str) -> str:
+        from onnx import numpy_helper
+
+        n = self.name(prefix)
+        self.inits.append(numpy_helper.from_array(value, n))
+        return n
+
+    def node(self, op: str, inputs: list[str], prefix: str, **attrs) -> str:
+        from onnx import helper
+
+        y = self.name(prefix)
+        self.nodes.append(helper.make_node(op, inputs, [y], **attrs))
+        return y
+
+    def conv(self, x: str, w: np.ndarray, b: np.ndarray, stride: int, group: int, hw: int) -> tuple[str, int]:
+        k = w.shape[-1]
+        before, after, out = _same_pads(hw, k, stride)
+        wn, bn_ = self.const(w, "w"), self.const(b, "b")
+        y = self.node(
+            "Conv",
+            [x, wn, bn_],
+            "conv",
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[before, before, after, after],
+            group=group,
+        )
+        return y, out
+
+    def relu6(self, x: str) -> str:
+        lo = self.const(np.array(0.0, np.float32), "lo")
+        hi = self.const(np.array(6.0, np.float32), "hi")
+        return self.node("Clip", [x, lo, hi], "relu6")
+
+
+def _block(g: _Graph, state: dict, p: str, x: str, hw: int, k: int, s: int, expand: int) -> tuple[str, int]:
+    """One MBConv block (expand, depthwise, project, and the residual when the shape allows)."""
+    inp = x
+    if expand != 1:
+        w, b = _fold(state[f"{p}._expand_conv.weight"], state, f"{p}._bn0")
+        x, hw = g.conv(x, w, b, 1, 1, hw)
+        x = g.relu6(x)
+    w, b = _fold(state[f"{p}._depthwise_conv.weight"], state, f"{p}._bn1")
+    if w.shape[-1] != k:
+        raise ValueError(f"{p}: kernel {w.shape[-1]}, expected {k}")
+    x, hw = g.conv(x, w, b, s, w.shape[0], hw)
+    x = g.relu6(x)
+    w, b = _fold(state[f"{p}._project_conv.weight"], state, f"{p}._bn2")
+    x, hw = g.conv(x, w, b, 1, 1, hw)
+    if s == 1 and state[f"{p}._project_conv.weight"].shape[0] == _channels_in(state, p):
+        x = g.node("Add", [x, inp], "add")
+    return x, hw
+
+
 def build_onnx(state: dict[str, np.ndarray], size: int = INPUT_SIZE):
     """The ONNX model (``onnx.ModelProto``) for an NCHW float input of ``size``×``size`` already normalised."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    nodes: list = []
-    inits: list = []
-    counter = [0]
-
-    def name(prefix: str) -> str:
-        counter[0] += 1
-        return f"{prefix}_{counter[0]}"
-
-    def conv(x: str, w: np.ndarray, b: np.ndarray, stride: int, group: int, hw: int) -> tuple[str, int]:
-        k = w.shape[-1]
-        before, after, out = _same_pads(hw, k, stride)
-        wn, bn_ = name("w"), name("b")
-        inits.append(numpy_helper.from_array(w, wn))
-        inits.append(numpy_helper.from_array(b, bn_))
-        y = name("conv")
-        nodes.append(
-            helper.make_node(
-                "Conv",
-                [x, wn, bn_],
-                [y],
-                kernel_shape=[k, k],
-                strides=[stride, stride],
-                pads=[before, before, after, after],
-                group=group,
-            )
-        )
-        return y, out
-
-    def relu6(x: str) -> str:
-        lo, hi = name("lo"), name("hi")
-        inits.append(numpy_helper.from_array(np.array(0.0, np.float32), lo))
-        inits.append(numpy_helper.from_array(np.array(6.0, np.float32), hi))
-        y = name("relu6")
-        nodes.append(helper.make_node("Clip", [x, lo, hi], [y]))
-        return y
-
-    x, hw = "input", size
+    g = _Graph()
     w, b = _fold(state["_conv_stem.weight"], state, "_bn0")
-    x, hw = conv(x, w, b, 2, 1, hw)
-    x = relu6(x)
+    x, hw = g.conv("input", w, b, 2, 1, size)
+    x = g.relu6(x)
     idx = 0
     for repeats, k, stride, expand, _out in BLOCKS:
         for r in range(repeats):
-            s = stride if r == 0 else 1
-            p = f"_blocks.{idx}"
-            inp, in_hw = x, hw
-            if expand != 1:
-                w, b = _fold(state[f"{p}._expand_conv.weight"], state, f"{p}._bn0")
-                x, hw = conv(x, w, b, 1, 1, hw)
-                x = relu6(x)
-            w, b = _fold(state[f"{p}._depthwise_conv.weight"], state, f"{p}._bn1")
-            if w.shape[-1] != k:
-                raise ValueError(f"{p}: kernel {w.shape[-1]}, expected {k}")
-            x, hw = conv(x, w, b, s, w.shape[0], hw)
-            x = relu6(x)
-            w, b = _fold(state[f"{p}._project_conv.weight"], state, f"{p}._bn2")
-            x, hw = conv(x, w, b, 1, 1, hw)
-            if s == 1 and state[f"{p}._project_conv.weight"].shape[0] == _channels_in(state, p):
-                y = name("add")
-                nodes.append(helper.make_node("Add", [x, inp], [y]))
-                x = y
-            del in_hw
+            x, hw = _block(g, state, f"_blocks.{idx}", x, hw, k, stride if r == 0 else 1, expand)
             idx += 1
     if f"_blocks.{idx}._depthwise_conv.weight" in state:
         raise ValueError("the weights have more blocks than EfficientNet-Lite0")
     w, b = _fold(state["_conv_head.weight"], state, "_bn1")
-    x, hw = conv(x, w, b, 1, 1, hw)
-    x = relu6(x)
-    pooled = name("pool")
-    nodes.append(helper.make_node("GlobalAveragePool", [x], [pooled]))
-    nodes.append(helper.make_node("Flatten", [pooled], ["features"], axis=1))
-    fcw, fcb = "fc_w", "fc_b"
-    inits.append(numpy_helper.from_array(state["_fc.weight"].T.astype(np.float32).copy(), fcw))
-    inits.append(numpy_helper.from_array(state["_fc.bias"].astype(np.float32), fcb))
-    nodes.append(helper.make_node("Gemm", ["features", fcw, fcb], ["logits"]))
+    x, hw = g.conv(x, w, b, 1, 1, hw)
+    x = g.relu6(x)
+    pooled = g.node("GlobalAveragePool", [x], "pool")
+    g.nodes.append(helper.make_node("Flatten", [pooled], ["features"], axis=1))
+    g.inits.append(numpy_helper.from_array(state["_fc.weight"].T.astype(np.float32).copy(), "fc_w"))
+    g.inits.append(numpy_helper.from_array(state["_fc.bias"].astype(np.float32), "fc_b"))
+    g.nodes.append(helper.make_node("Gemm", ["features", "fc_w", "fc_b"], ["logits"]))
     graph = helper.make_graph(
-        nodes,
+        g.nodes,
         "efficientnet_lite0",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["n", 3, size, size])],
         [
             helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["n", 1000]),
             helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", 1280]),
         ],
-        inits,
+        g.inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8

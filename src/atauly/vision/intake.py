@@ -51,8 +51,14 @@ class Limits:
     max_video_bytes: int = 150 * 1024 * 1024
     max_pixels: int = 100_000_000  # 100 MP: above every phone camera but the 200 MP modes
     max_side: int = 20_000
+    max_decoded_bytes: int = 200 * 1024 * 1024  # PNG/WebP/HEIC: decoded whole (a 48 MP RGBA: 192 MB)
+    max_pixels_per_byte: float = 64.0  # PNG/WebP/HEIC above bomb_min_pixels: a flat image is no photo
+    bomb_min_pixels: int = 4_000_000
+    min_side: int = 32  # a strip thinner than this shows nothing (and once broke the face detector)
     max_files: int = 30  # per application (the API); the folder check takes its own --max-files
-    max_video_seconds: float = 180.0
+    max_video_seconds: float = 180.0  # checked on the declared duration and again on every decoded frame
+    max_video_frames: int = 10_800  # frames the decoder may produce (180 s at 60 fps): bounds the work
+    video_decode_seconds: float = 60.0  # wall-clock budget for decoding one video
     derivative_side: int = 2048  # longest side of the re-encoded image that people see
 
 
@@ -232,6 +238,10 @@ def open_image(data: bytes, limits: Limits = Limits(), work_side: int = 1024) ->
             h=h,
             limit=limits.max_pixels // 10**6,
         )
+    if kind != "jpeg":
+        _check_lossless_bomb(img, w, h, len(data), limits)
+    if min(w, h) < limits.min_side:
+        raise IntakeError("too_small", N_("{w}×{h} pixels is too small to show anything"), w=w, h=h)
     if getattr(img, "n_frames", 1) > 1 and kind != "heic":
         raise IntakeError("wrong_type", N_("animated images are not photos"))
     exif = read_exif(img)
@@ -250,6 +260,36 @@ def open_image(data: bytes, limits: Limits = Limits(), work_side: int = 1024) ->
     if max(img.size) > work_side:
         img.thumbnail((work_side, work_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return Decoded(kind=kind, width=w, height=h, rgb=np.asarray(img, dtype=np.uint8), exif=exif)
+
+
+def _check_lossless_bomb(img: Image.Image, w: int, h: int, size: int, limits: Limits) -> None:
+    """PNG, WebP and HEIC are decoded whole (only JPEG decodes at a reduced scale), so under the pixel limit a
+    small file can still unpack to hundreds of MB (a flat 16-bit RGBA PNG of 9990×9990 is 0.7 MB). Refused:
+    a decoded size above ``max_decoded_bytes``, or more than ``max_pixels_per_byte`` pixels per byte of file
+    beyond ``bomb_min_pixels`` (no photo compresses that far; a flat screenshot of a phone's size stays
+    under ``bomb_min_pixels``)."""
+    try:
+        depth = 2 if img.mode.endswith((";16", ";16B", ";16L")) or img.mode.startswith("I;16") else 1
+        decoded = w * h * len(img.getbands()) * depth
+    except Exception:  # noqa: BLE001 - an unknown mode: judged by the ratio alone
+        decoded = 0
+    if decoded > limits.max_decoded_bytes:
+        raise IntakeError(
+            "decompression_bomb",
+            N_("{w}×{h} pixels would unpack to {mb} MB; at most {limit} MB"),
+            w=w,
+            h=h,
+            mb=round(decoded / 2**20),
+            limit=limits.max_decoded_bytes // 2**20,
+        )
+    if w * h > limits.bomb_min_pixels and w * h > limits.max_pixels_per_byte * size:
+        raise IntakeError(
+            "decompression_bomb",
+            N_("{w}×{h} pixels from a {kb} KB file: compressed too far to be a photo"),
+            w=w,
+            h=h,
+            kb=max(1, round(size / 1024)),
+        )
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:

@@ -103,8 +103,8 @@ def _blaze_faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
     """BlazeFace on the whole photo and on four overlapping quarters (small faces across a room)."""
     h, w = rgb.shape[:2]
     found = _blaze_run(rgb)
-    if max(h, w) >= 2 * BLAZE_SIZE:
-        th, tw = int(h * 0.6), int(w * 0.6)
+    th, tw = int(h * 0.6), int(w * 0.6)
+    if max(h, w) >= 2 * BLAZE_SIZE and min(th, tw) >= 1:  # a strip a pixel thin has no quarters
         for y0 in (0, h - th):
             for x0 in (0, w - tw):
                 found += [
@@ -184,9 +184,14 @@ def detect(rgb: np.ndarray, people: bool = True) -> list[Box]:
     s = min(1.0, DETECT_SIDE / max(h, w))
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if s < 1.0:
-        grey = cv2.resize(grey, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     ps = min(1.0, SMALL_SIDE / max(grey.shape))
-    small = cv2.resize(grey, None, fx=ps, fy=ps, interpolation=cv2.INTER_AREA) if ps < 1 else grey
+    gh, gw = grey.shape
+    small = (
+        cv2.resize(grey, (max(1, round(gw * ps)), max(1, round(gh * ps))), interpolation=cv2.INTER_AREA)
+        if ps < 1
+        else grey
+    )
     if _blazeface() is not None:
         out = [Box(*b, kind="face") for b in _blaze_faces(rgb)]
     else:

@@ -24,6 +24,7 @@ reference, SHA-256). Thresholds were set on generated near copies of scikit-imag
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,7 @@ class ReuseIndex:
         self.groups: list[str] = []
         self.shas: list[str] = []
         self._saved = 0
+        self._items_offset = 0  # bytes of items.tsv read or written so far
         if self.path and (self.path / "hashes.u64").exists():
             self._load()
         self._build()
@@ -141,16 +143,70 @@ class ReuseIndex:
         if feats.size < n * DIM:
             raise ValueError(f"reuse index {self.path}: features and hashes disagree; rebuild the index")
         self.features = feats[: n * DIM].reshape(n, DIM)
-        with (self.path / "items.tsv").open(encoding="utf-8") as fh:
-            for line in fh:
-                _id, group, ref, sha = line.rstrip("\n").split("\t")
+        self._items_offset = 0
+        self._read_items(n)
+        if len(self.refs) < n:
+            raise ValueError(f"reuse index {self.path}: items and hashes disagree; rebuild the index")
+        self._saved = n
+
+    def _read_items(self, n: int) -> None:
+        """Append up to ``n`` lines of ``items.tsv`` from the last offset read (an interrupted save may have
+        left more lines than hashes: only whole photos are taken)."""
+        assert self.path is not None
+        with (self.path / "items.tsv").open("rb") as fh:
+            fh.seek(self._items_offset)
+            for _ in range(n):
+                line = fh.readline()
+                if not line.endswith(b"\n"):
+                    break
+                _id, group, ref, sha = line.decode("utf-8").rstrip("\n").split("\t")
                 self.groups.append(group)
                 self.refs.append(ref)
                 self.shas.append(sha)
-        if len(self.refs) < n:
-            raise ValueError(f"reuse index {self.path}: items and hashes disagree; rebuild the index")
-        del self.refs[n:], self.groups[n:], self.shas[n:]  # an interrupted save: keep what is whole
-        self._saved = n
+                self._items_offset += len(line)
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the index's file lock (``fcntl.flock`` on ``.lock``): several processes (service workers, a
+        ``vision check`` run) may share one index folder when each calls :meth:`refresh` and :meth:`save`
+        under it. Without a folder, nothing to lock."""
+        if self.path is None:
+            yield self
+            return
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        with (self.path / ".lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield self
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def refresh(self) -> int:
+        """Load the photos other processes saved since this one last loaded or saved (call under
+        :meth:`lock`, with nothing unsaved); returns how many."""
+        if self.path is None or not (self.path / "hashes.u64").exists():
+            return 0
+        self._flush_pending()
+        if len(self.hashes) != self._saved:
+            raise RuntimeError("reuse index: refresh with unsaved photos")
+        flat = np.fromfile(self.path / "hashes.u64", dtype="<u8", offset=self._saved * self.K * 8)
+        n = flat.size // self.K
+        if n == 0:
+            return 0
+        feats = np.fromfile(
+            self.path / "features.f16", dtype="<f2", count=n * DIM, offset=self._saved * DIM * 2
+        )
+        before = len(self.refs)
+        self._read_items(n)
+        if feats.size < n * DIM or len(self.refs) - before < n:
+            raise ValueError(f"reuse index {self.path}: files disagree; rebuild the index")
+        self.hashes = np.vstack([self.hashes, flat[: n * self.K].astype(np.uint64).reshape(n, self.K)])
+        self.features = np.vstack([self.features, feats.reshape(n, DIM)])
+        self._saved += n
+        self._build()
+        return n
 
     def save(self) -> None:
         """Append what was added since the last save (the files only ever grow; hashes written last)."""
@@ -161,9 +217,11 @@ class ReuseIndex:
         new = slice(self._saved, len(self.hashes))
         with (self.path / "features.f16").open("ab") as fh:
             fh.write(np.ascontiguousarray(self.features[new], dtype="<f2").tobytes())
-        with (self.path / "items.tsv").open("a", encoding="utf-8") as fh:
+        with (self.path / "items.tsv").open("ab") as fh:
             for i in range(new.start, new.stop):
-                fh.write(f"{i}\t{self.groups[i]}\t{self.refs[i]}\t{self.shas[i]}\n")
+                line = f"{i}\t{self.groups[i]}\t{self.refs[i]}\t{self.shas[i]}\n".encode()
+                fh.write(line)
+                self._items_offset += len(line)
         with (self.path / "hashes.u64").open("ab") as fh:  # last: its length is the count of photos
             fh.write(np.ascontiguousarray(self.hashes[new], dtype="<u8").tobytes())
         self._saved = len(self.hashes)

@@ -159,11 +159,18 @@ class PhotoStore:
         self._audit("store", sha)
         return sha
 
-    def set_retention(self, sha: str, retain_until: date) -> None:
+    def set_retention(self, sha: str, retain_until: date | None) -> None:
+        """Keep the original until ``retain_until`` (``None``: until a decision sets a date again)."""
         m = self.meta(sha)
-        m.retain_until = retain_until.isoformat()
+        m.retain_until = retain_until.isoformat() if retain_until else None
         self._write(self._meta_path(sha), json.dumps(m.__dict__).encode())
         self._audit("retention", sha)
+
+    def discard(self, sha: str) -> None:
+        """Delete an original, its derivative and its metadata at once (a batch that was not recorded)."""
+        for path in (self._path(sha, "original"), self._path(sha, "derivative"), self._meta_path(sha)):
+            path.unlink(missing_ok=True)
+        self._audit("discard", sha)
 
     # -- reading -------------------------------------------------------------------------------------
     def meta(self, sha: str) -> Meta:

@@ -81,37 +81,63 @@ def keyframes(data: bytes, limits: Limits = Limits()) -> list[Keyframe]:
                 "decompression_bomb", N_("{w}×{h} pixels per frame"), w=stream.width, h=stream.height
             )
         stream.thread_type = "AUTO"
-        frames = _decode(container, stream, key_only=True)
-        if duration and len(frames) < max(2, duration / 3):
+        out, seen = _scan(container, stream, limits, key_only=True)
+        if duration and seen < max(2, duration / 3):
             container.seek(0)
-            frames = _decode(container, stream, key_only=False)
-    out: list[Keyframe] = []
-    last = None
-    for t, rgb in frames:
-        h = _hist(rgb)
-        if last is None or 0.5 * np.abs(h - last).sum() > SCENE_THRESHOLD:
-            out.append(Keyframe(t, rgb))
-            last = h
-            if len(out) >= MAX_KEYFRAMES:
-                break
+            out, seen = _scan(container, stream, limits, key_only=False)
     if not out:
         raise IntakeError("corrupt", N_("no frame of the video could be decoded"))
     return out
 
 
-def _decode(container, stream, key_only: bool) -> list[tuple[float, np.ndarray]]:
+def _scan(container, stream, limits: Limits, key_only: bool) -> tuple[list[Keyframe], int]:
+    """Decode and choose keyframes in one pass: only the chosen frames (at most ``MAX_KEYFRAMES``) and the
+    last keyframe's histogram are held, never the decoded video. The declared duration is not trusted:
+    decoding stops with a refusal when a frame's time passes ``max_video_seconds``, when the decoder has
+    produced ``max_video_frames`` frames, or after ``video_decode_seconds`` of work. Returns the keyframes
+    and how many frames were sampled (key frames, or frames at ``SAMPLE_FPS``)."""
+    import time
+
     stream.codec_context.skip_frame = "NONKEY" if key_only else "DEFAULT"
-    frames: list[tuple[float, np.ndarray]] = []
+    out: list[Keyframe] = []
+    last = None
     next_t = 0.0
+    seen = decoded = 0
+    deadline = time.monotonic() + limits.video_decode_seconds
+    rate = float(stream.guessed_rate or stream.average_rate or 30)
     try:
         for frame in container.decode(stream):
-            t = float(frame.time) if frame.time is not None else 0.0
+            decoded += 1
+            # a stream without timestamps (raw H.264): the time from the count of frames at its rate
+            t = float(frame.time) if frame.time is not None else (decoded - 1) / rate
+            if t > limits.max_video_seconds:
+                raise IntakeError(
+                    "too_long",
+                    N_("the video lasts {seconds} s; at most {limit} s"),
+                    seconds=round(t),
+                    limit=round(limits.max_video_seconds),
+                )
+            if decoded > limits.max_video_frames or time.monotonic() > deadline:
+                raise IntakeError(
+                    "too_long",
+                    N_("the video has too many frames to check (at most {n})"),
+                    n=limits.max_video_frames,
+                )
             if not key_only:
                 if t < next_t:
                     continue
                 next_t = t + 1.0 / SAMPLE_FPS
-            frames.append((t, _frame_rgb(frame)))
+            seen += 1
+            if len(out) >= MAX_KEYFRAMES:
+                continue  # keep reading (nothing is converted or kept): the limits above still apply
+            rgb = _frame_rgb(frame)
+            h = _hist(rgb)
+            if last is None or 0.5 * np.abs(h - last).sum() > SCENE_THRESHOLD:
+                out.append(Keyframe(t, rgb))
+                last = h
+    except IntakeError:
+        raise
     except Exception:  # noqa: BLE001 - keep what decoded before damaged data
-        if not frames:
+        if not out:
             raise IntakeError("corrupt", N_("the video data is damaged")) from None
-    return frames
+    return out, seen

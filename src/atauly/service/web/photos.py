@@ -21,10 +21,11 @@ router = APIRouter(include_in_schema=False)
 FLASH.setdefault(
     "photos_added", N_("The photos are checked and attached. Faces are blurred in what anyone sees.")
 )
-READ_CAP = 160 * 1024 * 1024
 
 
 def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | None = None):
+    from atauly.vision.check import flag_text
+
     app, photos = service_photos.photos_of(page.db, page.user, app_id)
     items = [
         {
@@ -33,7 +34,7 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | Non
             "file": p.file_name,
             "kind": p.kind,
             "frame_time": p.frame_time,
-            "flags": list(p.flags or []),
+            "flags": [flag_text(f, page.lang) for f in p.flags or []],
             "duplicate_of": p.duplicate_of,
             "findings": [
                 {
@@ -67,15 +68,26 @@ def photos_page(app_id: int, page: SignedIn):
     return _view(page, app_id)
 
 
-@router.post("/applications/{app_id}/photos")
+@router.post(
+    "/applications/{app_id}/photos",
+    max_body_size=service_photos.MAX_REQUEST_BYTES,
+    form_limits={"max_files": service_photos.MAX_REQUEST_FILES},
+)
 def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], File()] = None):  # noqa: B006
-    payload = [(f.filename or "upload", f.file.read(READ_CAP + 1)) for f in (files or []) if f.filename]
+    # the files are read by the service, after the count is checked, each at most to its type's limit
+    payload = [(f.filename or "upload", f.file) for f in (files or []) if f.filename]
     try:
         made = service_photos.attach(page.db, page.user, app_id, payload, page.lang)
     except ServiceError as exc:
         if exc.status == 403 or exc.status == 404:
             raise
-        problems = exc.problems or [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
+        # the refusal's own words (a refused file, too many photos…); "choose a photo" only for an empty batch
+        if exc.problems:
+            problems = exc.problems
+        elif not payload:
+            problems = [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
+        else:
+            problems = [{"file": "", "message": page.tr(exc.message)}]
         return _view(page, app_id, exc.status, problems)
     return redirect(page, f"/applications/{app_id}/photos", "photos_added" if made else None)
 

@@ -18,8 +18,6 @@ from ...models import Photo
 from ..common import ERRORS, released
 
 router = APIRouter(tags=["photos"])
-#: read at most this much of one upload (the vision limits refuse it with a reason; this only caps memory)
-READ_CAP = 160 * 1024 * 1024
 
 
 class FindingOut(BaseModel):
@@ -57,7 +55,9 @@ class FindingIn(BaseModel):
     decision: Literal["confirm", "dismiss"]
 
 
-def photo_out(p: Photo) -> PhotoOut:
+def photo_out(p: Photo, lang: str = "ru") -> PhotoOut:
+    from atauly.vision.check import flag_text
+
     return PhotoOut(
         id=p.id,
         file_name=p.file_name,
@@ -72,7 +72,7 @@ def photo_out(p: Photo) -> PhotoOut:
         exif_time=p.exif_time,
         gps_region=p.gps_region,
         duplicate_of=p.duplicate_of,
-        flags=list(p.flags or []),
+        flags=[flag_text(f, lang) for f in p.flags or []],  # in the reader's language
         findings=[
             FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
             for f in p.findings
@@ -85,6 +85,8 @@ def photo_out(p: Photo) -> PhotoOut:
     status_code=201,
     response_model=list[PhotoOut],
     responses={413: {}, 415: {}, **ERRORS},
+    max_body_size=service_photos.MAX_REQUEST_BYTES,
+    form_limits={"max_files": service_photos.MAX_REQUEST_FILES},
 )
 def upload_photos(
     app_id: int,
@@ -96,13 +98,10 @@ def upload_photos(
     """Attach photos (or short videos: their keyframes are checked) to an application. All or nothing: a
     refused file (wrong type, too large, truncated, polyglot, decompression bomb) refuses the batch with a
     4xx naming it and its reason, and nothing is stored."""
-    payload = []
-    for f in files:
-        data = f.file.read(READ_CAP + 1)
-        payload.append((f.filename or "upload", data))
+    payload = [(f.filename or "upload", f.file) for f in files]  # read by the service, after its checks
     lang = lang if lang in ("ru", "kk", "en") else "ru"
     made = service_photos.attach(db, user, app_id, payload, lang)
-    return released(db, [photo_out(p) for p in made])
+    return released(db, [photo_out(p, lang) for p in made])
 
 
 @router.get("/applications/{app_id}/photos", response_model=PhotosOut, responses=ERRORS)
@@ -110,7 +109,7 @@ def list_photos(app_id: int, db: DBDep, user: UserDep, lang: str = "ru"):
     lang = lang if lang in ("ru", "kk", "en") else "ru"
     app, photos = service_photos.photos_of(db, user, app_id)
     out = PhotosOut(
-        photos=[photo_out(p) for p in photos], questions=service_photos.questions(app, photos, lang)
+        photos=[photo_out(p, lang) for p in photos], questions=service_photos.questions(app, photos, lang)
     )
     return released(db, out)
 
