@@ -47,7 +47,11 @@ _MONTH_NAMES = {
     ),
 }  # fmt: skip
 # Period codes inside a text: a quarter (2026Q3), a month (2026-07, never the start of a date 2026-07-15).
-_CODE_IN_TEXT = re.compile(r"\b(\d{4})Q([1-4])\b|\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)")
+# A quarter's label carries its own word: "квартал 2026Q4" becomes «IV квартал 2026 г.», not «квартал IV…».
+_CODE_IN_TEXT = re.compile(
+    r"(?:\b(?:квартал|тоқсан|quarter)\s+)?\b(\d{4})Q([1-4])\b|\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)",
+    re.IGNORECASE,
+)
 
 
 class QuarterError(ValueError):
@@ -243,12 +247,24 @@ def month_label(month: Any, lang: str = "ru") -> str:
     return _MONTH_LABELS[lang].format(name=_MONTH_NAMES[lang][number - 1], year=year)
 
 
+_MONTH_RANGE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])\s*(?:…|\.\.\.|/|–)\s*(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)")
+
+
+def _month_range(m: re.Match, lang: str) -> str:
+    """``2026-07…2026-09`` in words: one year written once (ru «июль–сентябрь 2026 г.»), else both months."""
+    y1, m1, y2, m2 = (int(g) for g in m.groups())
+    if y1 != y2:
+        return f"{month_label(f'{y1:04d}-{m1:02d}', lang)} – {month_label(f'{y2:04d}-{m2:02d}', lang)}"
+    names = _MONTH_NAMES[lang]
+    return _MONTH_LABELS[lang].format(name=f"{names[m1 - 1]}–{names[m2 - 1]}", year=y1)
+
+
 def plain_periods(text: str, lang: str = "ru") -> str:
     """``text`` with every quarter code (``2026Q3``) and month code (``2026-07``) in it written as people
     write them in ``lang`` (dates such as ``2026-07-15`` are left alone).
 
     >>> plain_periods("income for 2026-07…2026-09 (2026Q3)", "en")
-    'income for July 2026…September 2026 (Q3 2026)'
+    'income for July–September 2026 (Q3 2026)'
     """
 
     def one(m: re.Match) -> str:
@@ -256,4 +272,7 @@ def plain_periods(text: str, lang: str = "ru") -> str:
             return Quarter(int(m.group(1)), int(m.group(2))).label(lang)
         return month_label(f"{m.group(3)}-{m.group(4)}", lang)
 
+    if lang not in _MONTH_LABELS:
+        raise QuarterError(f"unknown language {lang!r}: use one of {', '.join(_MONTH_LABELS)}")
+    text = _MONTH_RANGE.sub(lambda m: _month_range(m, lang), text)
     return _CODE_IN_TEXT.sub(one, text)

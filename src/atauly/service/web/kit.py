@@ -111,11 +111,7 @@ def _periods(context, text) -> str:
     and month codes written as people write them in the page's language."""
     if not text:
         return ""
-    text = str(text)
-    if "/" in text and len(text) == 15:  # an assignment period: first month / last month
-        first, _, last = text.partition("/")
-        text = f"{first} – {last}"
-    return plain_periods(text, context["lang"])
+    return plain_periods(str(text), context["lang"])
 
 
 @cache
