@@ -179,3 +179,47 @@ def test_label_names_the_year_and_the_quarter(q, lang):
         "en": f"Q{q.q} {q.year}",
     }
     assert label == expected[lang]
+
+
+# --- months and period codes in text, as pages write them ------------------------------------------------
+
+
+def test_month_labels_in_each_language():
+    from atauly.registry.quarter import month_label
+
+    assert month_label("2026-07", "ru") == "июль 2026 г."
+    assert month_label("2026-07", "kk") == "2026 ж. шілде"
+    assert month_label("2026-07", "en") == "July 2026"
+    assert month_label(dt.date(2026, 12, 31), "kk") == "2026 ж. желтоқсан"
+    with pytest.raises(QuarterError, match="2026-13"):
+        month_label("2026-13", "ru")
+    with pytest.raises(QuarterError, match="unknown language"):
+        month_label("2026-07", "de")
+
+
+def test_plain_periods_rewrites_codes_and_leaves_dates():
+    from atauly.registry.quarter import plain_periods
+
+    text = "income for 2026-07…2026-09 (2026Q3), decided 2026-10-15"
+    assert plain_periods(text, "ru") == (
+        "income for июль–сентябрь 2026 г. (III квартал 2026 г.), decided 2026-10-15"
+    )
+    assert plain_periods("2026Q4", "kk") == "2026 ж. IV тоқсан"
+    assert plain_periods("тоқсан 2026Q4, есеп", "kk") == "2026 ж. IV тоқсан, есеп"  # the word once
+    assert plain_periods("семья; квартал 2026Q4", "ru") == "семья; IV квартал 2026 г."
+    assert plain_periods("2026Q4 2026-11", "en") == "Q4 2026 November 2026"
+    assert plain_periods("2026-11/2026-12", "kk") == "2026 ж. қараша–желтоқсан"
+    assert plain_periods("2026-12…2027-02", "en") == "December 2026 – February 2027"
+    assert plain_periods("no period here 12026Q3", "en") == "no period here 12026Q3"
+
+
+@given(st.integers(1000, 9999), st.integers(1, 4), st.sampled_from(["ru", "kk", "en"]))
+def test_plain_periods_leaves_no_code_behind(year, q, lang):
+    import re
+
+    from atauly.registry.quarter import plain_periods
+
+    quarter = Quarter(year, q)
+    text = plain_periods(f"{quarter} {' '.join(quarter.months)}", lang)
+    assert not re.search(r"\d{4}Q[1-4]|\d{4}-\d{2}", text)
+    assert quarter.label(lang) in text

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from atauly.registry.quarter import Quarter, month_label
 from atauly.service.models import AuditEvent, Decision, DistrictSetting, Session
 
 from .conftest import DISTRICT, PASSWORD, REGION, in_district
@@ -135,9 +136,12 @@ def test_queue_application_and_a_decision_that_overrides(app, client, as_officer
     assert page.status_code == 200
     assert "Черта бедности" in page.text  # the law's trace, in Russian
     assert "Правовые основания" in page.text  # the legal basis in the reader's language
-    # Research provenance (parameter names, fact-sheet notes) in a collapsed "sources" part, last.
-    sources = page.text.index('<details class="trace-sources"><summary class="trace-heading">Источники')
-    assert page.text.index("poverty_line.share_of_subsistence_minimum") > sources
+    # Research provenance (parameter names, fact-sheet notes) is not on the case page: one link away.
+    assert "poverty_line.share_of_subsistence_minimum" not in page.text
+    assert f'href="/applications/{app_id}/sources"' in page.text
+    sources = browser.get(f"/applications/{app_id}/sources")
+    assert sources.status_code == 200 and "Источники показателей закона" in sources.text
+    assert "poverty_line.share_of_subsistence_minimum" in sources.text
     reason = re.sub(r"^[+\-−]\s*", "", rec["reasons"][0]["text"])
     assert str(escape(reason)) in page.text  # the model's reasons
     assert "решение принимаете вы" in page.text  # advisory only
@@ -306,3 +310,44 @@ def test_the_notice_opens_from_the_application_page(app, client, as_officer, svc
     assert html.status_code == 200 and html.headers["content-language"] == "kk"
     pdf = page.get(f"/applications/{created['id']}/notice?lang=ru&format=pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+#: What an officer or a family should never read on the queue, case and notice pages.
+RAW_PERIOD = re.compile(r"\b20\d\dQ[1-4]\b|\b20\d\d-(0[1-9]|1[0-2])\b")
+RESEARCH_NOTE = re.compile(r"Fact sheet|to be verified|low confidence|fact sheet")
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("lang", "quarter_word", "month_example"),
+    [("ru", "квартал", " г."), ("kk", "тоқсан", " ж. ")],
+)
+def test_pages_write_periods_in_words_and_keep_research_notes_off(
+    app, client, as_officer, svc_payloads, lang, quarter_word, month_example
+):
+    created = submit(client, as_officer, in_district(svc_payloads)[0])
+    app_id = created["id"]
+    browser = sign_in(app, "officer")
+    pages = {
+        "queue": browser.get("/queue", params={"lang": lang}),
+        "case": browser.get(f"/applications/{app_id}", params={"lang": lang}),
+        "notice": browser.get(f"/applications/{app_id}/notice", params={"lang": lang}),
+    }
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        text = visible_text(page.text)
+        assert not RAW_PERIOD.search(text), (name, RAW_PERIOD.search(text).group(0))
+        assert not RESEARCH_NOTE.search(text), (name, RESEARCH_NOTE.search(text).group(0))
+    case = visible_text(pages["case"].text)
+    assert Quarter.parse(created["quarter"]).label(lang) in case and quarter_word in case
+    months = Quarter.parse(created["quarter"]).reference_months
+    assert all(month_label(m, lang) in case for m in months)  # the income table's months
+    assert month_example in month_label(months[0], lang)
+    # The provenance is one link away, in the same words for periods.
+    sources = browser.get(f"/applications/{app_id}/sources", params={"lang": lang})
+    assert sources.status_code == 200 and "Fact sheet" in sources.text
+    assert not re.search(r"\b20\d\dQ[1-4]\b", visible_text(sources.text))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Quarter", "QuarterError"]
+__all__ = ["Quarter", "QuarterError", "month_label", "plain_periods"]
 
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*[-/ ]?\s*[Qq]\s*(\d+)$")  # 2025Q3, 2025-Q3, 2025 q3
 _QUARTER_FIRST = re.compile(r"^[Qq]\s*(\d+)\s*[-/ ]?\s*(\d{4})$")  # Q3 2025, Q3-2025
@@ -30,6 +30,28 @@ _ROMAN = ("I", "II", "III", "IV")
 # How people write a quarter in each language (a date format, like Babel's locale patterns, not a message):
 # ru «III квартал 2025 г.», kk «2025 ж. III тоқсан», en "Q3 2025".
 _LABELS = {"ru": "{roman} квартал {year} г.", "kk": "{year} ж. {roman} тоқсан", "en": "Q{q} {year}"}
+# A month likewise: ru «июль 2026 г.», kk «2026 ж. шілде», en "July 2026" (the standalone month names).
+_MONTH_LABELS = {"ru": "{name} {year} г.", "kk": "{year} ж. {name}", "en": "{name} {year}"}
+_MONTH_NAMES = {
+    "ru": (
+        "январь", "февраль", "март", "апрель", "май", "июнь",
+        "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+    ),
+    "kk": (
+        "қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым",
+        "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+# Period codes inside a text: a quarter (2026Q3), a month (2026-07, never the start of a date 2026-07-15).
+# A quarter's label carries its own word: "квартал 2026Q4" becomes «IV квартал 2026 г.», not «квартал IV…».
+_CODE_IN_TEXT = re.compile(
+    r"(?:\b(?:квартал|тоқсан|quarter)\s+)?\b(\d{4})Q([1-4])\b|\b(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)",
+    re.IGNORECASE,
+)
 
 
 class QuarterError(ValueError):
@@ -169,6 +191,10 @@ class Quarter:
             raise QuarterError(f"unknown language {lang!r}: use one of {', '.join(_LABELS)}")
         return _LABELS[lang].format(roman=_ROMAN[self.q - 1], year=self.year, q=self.q)
 
+    def months_label(self, lang: str = "ru") -> list[str]:
+        """Its three months as people write them (see :func:`month_label`)."""
+        return [month_label(m, lang) for m in self.months]
+
     # --- adapters -------------------------------------------------------------------------------------
 
     def openfisca_period(self) -> str:
@@ -204,3 +230,49 @@ class Quarter:
     def start_time(self) -> pd.Timestamp:
         """Its first instant as a pandas ``Timestamp`` (what ``pd.Period(q, freq="Q").start_time`` gives)."""
         return self.to_period().start_time
+
+
+def month_label(month: Any, lang: str = "ru") -> str:
+    """A month (``2026-07``, a date, a datetime) as people write it: ru «июль 2026 г.», kk «2026 ж. шілде»,
+    en "July 2026"."""
+    if lang not in _MONTH_LABELS:
+        raise QuarterError(f"unknown language {lang!r}: use one of {', '.join(_MONTH_LABELS)}")
+    if isinstance(month, _dt.date):
+        year, number = month.year, month.month
+    else:
+        m = _MONTH.match(str(month).strip())
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise QuarterError(f"a month must look like 2025-08, got {month!r}")
+        year, number = int(m.group(1)), int(m.group(2))
+    return _MONTH_LABELS[lang].format(name=_MONTH_NAMES[lang][number - 1], year=year)
+
+
+_MONTH_RANGE = re.compile(r"\b(\d{4})-(0[1-9]|1[0-2])\s*(?:…|\.\.\.|/|–)\s*(\d{4})-(0[1-9]|1[0-2])\b(?!-\d)")
+
+
+def _month_range(m: re.Match, lang: str) -> str:
+    """``2026-07…2026-09`` in words: one year written once (ru «июль–сентябрь 2026 г.»), else both months."""
+    y1, m1, y2, m2 = (int(g) for g in m.groups())
+    if y1 != y2:
+        return f"{month_label(f'{y1:04d}-{m1:02d}', lang)} – {month_label(f'{y2:04d}-{m2:02d}', lang)}"
+    names = _MONTH_NAMES[lang]
+    return _MONTH_LABELS[lang].format(name=f"{names[m1 - 1]}–{names[m2 - 1]}", year=y1)
+
+
+def plain_periods(text: str, lang: str = "ru") -> str:
+    """``text`` with every quarter code (``2026Q3``) and month code (``2026-07``) in it written as people
+    write them in ``lang`` (dates such as ``2026-07-15`` are left alone).
+
+    >>> plain_periods("income for 2026-07…2026-09 (2026Q3)", "en")
+    'income for July–September 2026 (Q3 2026)'
+    """
+
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return Quarter(int(m.group(1)), int(m.group(2))).label(lang)
+        return month_label(f"{m.group(3)}-{m.group(4)}", lang)
+
+    if lang not in _MONTH_LABELS:
+        raise QuarterError(f"unknown language {lang!r}: use one of {', '.join(_MONTH_LABELS)}")
+    text = _MONTH_RANGE.sub(lambda m: _month_range(m, lang), text)
+    return _CODE_IN_TEXT.sub(one, text)

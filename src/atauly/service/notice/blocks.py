@@ -8,6 +8,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 
 from atauly.i18n import Translator
+from atauly.registry.quarter import month_label as _month_label
 
 LANGS = ("ru", "kk", "en")
 
@@ -20,13 +21,10 @@ def long_date(d: date | datetime | None, t: Translator) -> str:
     return format_date(d, "long", locale=t.locale)
 
 
-_MONTH_FORMAT = {"ru": "LLLL y", "kk": "y 'ж'. MMMM", "en": "MMMM y"}
-
-
 def month_label(ym: str, t: Translator) -> str:
-    """'2025-09' → 'сентябрь 2025' / '2025 ж. қыркүйек' / 'September 2025'."""
-    y, m = (int(x) for x in ym.split("-"))
-    return format_date(date(y, m, 1), _MONTH_FORMAT[t.lang], locale=t.locale)
+    """'2025-09' → «сентябрь 2025 г.» / «2025 ж. қыркүйек» / "September 2025": the one month vocabulary of
+    every page (:func:`atauly.registry.quarter.month_label`)."""
+    return _month_label(ym, t.lang)
 
 
 def months_span(first: str, last: str, t: Translator) -> str:

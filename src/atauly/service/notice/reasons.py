@@ -6,6 +6,7 @@ from __future__ import annotations
 from atauly.registry.codes import INCOME_SOURCES
 from atauly.registry.labels import INCOME_SOURCES as SOURCE_LABELS
 from atauly.registry.labels import REFUSAL_REASONS_PLAIN, label
+from atauly.registry.quarter import plain_periods
 
 from .. import casework
 from .blocks import bullets, months_span, para, section
@@ -33,9 +34,8 @@ def plain_lines(f: Facts) -> list[str]:
     lines = casework.law_trace(f.app, f.t.lang)
     if "" in lines:
         lines = lines[: lines.index("")]
-    return [
-        ("– " + line.strip()[2:]) if line.strip().startswith("– ") else line.strip() for line in lines[1:]
-    ]
+    # Its quarter and month codes (2026Q3, 2026-07) as the notice writes periods.
+    return [plain_periods(line.strip(), f.t.lang) for line in lines[1:]]
 
 
 def _income_test(f: Facts) -> list[str]:

@@ -34,8 +34,10 @@ OUTCOME_CHOICES = {
 
 
 def _trace_items(lines: list[str]) -> list[dict]:
-    """The law's explanation as items: a blank line starts a section whose first line is its heading (the
-    parameters and references); before it, indented lines belong to the item above them."""
+    """The law's explanation as items: a blank line starts a section whose first line is its heading; before
+    it, indented lines belong to the item above them. The explanation's last section (when there is more than
+    one) is its sources — parameter names, references and research notes — which the case page does not
+    show: :func:`split_sources` takes it apart for the sources page."""
     items: list[dict] = []
     heading_next = in_section = False
     for line in lines:
@@ -44,10 +46,9 @@ def _trace_items(lines: list[str]) -> list[dict]:
             continue
         text = re.sub(r"^[•–-]\s+", "", line.strip())  # the explanation's bullets, not a minus sign
         if heading_next:
-            # The explanation's last section is its sources (parameter names, research notes): collapsed.
             for item in items:
-                item.setdefault("collapsed", False)
-            items.append({"text": text, "heading": True, "children": [], "collapsed": False})
+                item.setdefault("sources", False)
+            items.append({"text": text, "heading": True, "children": [], "sources": False})
             heading_next, in_section = False, True
         elif line.startswith((" ", "\t")) and items and not in_section:
             items[-1]["children"].append(text)
@@ -55,8 +56,21 @@ def _trace_items(lines: list[str]) -> list[dict]:
             items.append({"text": text, "heading": False, "children": []})
     headings = [i for i in items if i["heading"]]
     if len(headings) > 1:
-        headings[-1]["collapsed"] = True
+        headings[-1]["sources"] = True
     return items
+
+
+def split_sources(items: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The explanation's items before its sources section, and that section (heading first; [] if none)."""
+    for n, item in enumerate(items):
+        if item.get("sources"):
+            return items[:n], items[n:]
+    return items, []
+
+
+def law_sources(page: Page, app: Application) -> list[dict]:
+    """The sources section of the law's explanation for ``app`` (heading first), for the sources page."""
+    return split_sources(_trace_items(casework.law_trace(app, page.lang)))[1]
 
 
 def _verdict(page: Page, trace: list[dict], eligible: bool) -> str:
@@ -238,7 +252,7 @@ def _law(page: Page, app: Application) -> dict:
     """The law's result (its figures as the law gave them) and its explanation."""
     rec = app.recommendation
     row = rec.law or {}
-    trace = _trace_items(casework.law_trace(app, page.lang))
+    trace, sources = split_sources(_trace_items(casework.law_trace(app, page.lang)))
     return {
         "eligible": rec.eligible_by_law,
         "amount": rec.amount_monthly,
@@ -248,6 +262,7 @@ def _law(page: Page, app: Application) -> dict:
         "poverty_line": row.get("poverty_line"),
         "period": row.get("assignment_period"),
         "trace": trace,
+        "has_sources": bool(sources),
     }
 
 

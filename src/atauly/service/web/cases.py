@@ -19,7 +19,7 @@ from .. import casework, deciding
 from ..casework import ServiceError
 from ..models import OUTCOMES
 from ..schemas import CorrectionIn, DecisionIn
-from .application import OUTCOME_CHOICES, application_view
+from .application import OUTCOME_CHOICES, application_view, law_sources
 from .kit import Page, Posted, SignedIn, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -80,6 +80,24 @@ def application_response(
 @router.get("/applications/{app_id}")
 def application_page(app_id: int, page: SignedIn):
     return application_response(page, app_id)
+
+
+@router.get("/applications/{app_id}/sources")
+def sources_page(app_id: int, page: SignedIn):
+    """Where the law's figures for this application come from: the parameters, their legal references and
+    the project's notes on each source — kept off the case page, one link away for an officer who asks."""
+    app = casework.load(page.db, page.user, app_id)
+    if app.recommendation is None or not casework.shown(page.db, page.user, app):
+        raise ServiceError(404, "no law result is shown for this application")
+    sources = law_sources(page, app)
+    return render(
+        page,
+        "sources.html",
+        canonical=f"/applications/{app_id}/sources",
+        app_id=app_id,
+        heading=sources[0]["text"] if sources else "",
+        lines=[item["text"] for item in sources[1:]],
+    )
 
 
 @router.get("/applications/{app_id}/notice")

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session as DB
 from atauly import __version__
 from atauly.i18n import LANGUAGES, N_, Translator
 from atauly.registry import codes, labels
+from atauly.registry.quarter import Quarter, month_label, plain_periods
 
 from .. import casework
 from ..casework import ServiceError, deny
@@ -92,6 +93,27 @@ def _tr(context, message: str | None) -> str:
     return context["t"](message) if message else ""
 
 
+@pass_context
+def _quarter(context, value) -> str:
+    """``{{ app.quarter|quarter }}``: «IV квартал 2026 г.», «2026 ж. IV тоқсан», "Q4 2026"."""
+    return Quarter.parse(value).label(context["lang"]) if value else "—"
+
+
+@pass_context
+def _month(context, value) -> str:
+    """``{{ m|month }}``: «июль 2026 г.», «2026 ж. шілде», "July 2026"."""
+    return month_label(value, context["lang"]) if value else "—"
+
+
+@pass_context
+def _periods(context, text) -> str:
+    """``{{ line|periods }}``: a text (the law's explanation, a period ``2026-11/2026-12``) with its quarter
+    and month codes written as people write them in the page's language."""
+    if not text:
+        return ""
+    return plain_periods(str(text), context["lang"])
+
+
 @cache
 def templates() -> Environment:
     env = Environment(
@@ -102,6 +124,9 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["tr"] = _tr
+    env.filters["quarter"] = _quarter
+    env.filters["month"] = _month
+    env.filters["periods"] = _periods
     env.globals["labels"] = {
         "status": labels.APPLICATION_STATUSES,
         "outcome": labels.OUTCOMES,
