@@ -11,29 +11,11 @@ from pathlib import Path
 from atauly import __version__
 from atauly.i18n import N_, Translator
 from atauly.registry.codes import region_name
+from atauly.registry.labels import label_in_sentence
 
 from .family import FamilyPlan
 from .writers import Block, Document, Section, to_docx, to_pdf
 
-#: The same wording as the decision notice's (the catalogs hold it once).
-EMPLOYMENT_LABELS = {
-    "employee": N_("employee"),
-    "self_employed": N_("self-employed or entrepreneur"),
-    "registered_unemployed": N_("registered as unemployed"),
-    "not_working": N_("not working"),
-    "student_full_time": N_("full-time student"),
-    "pensioner": N_("pensioner"),
-    "caring_child_under_3": N_("caring for a child under 3"),
-    "caring_disabled": N_("caring for a person with a disability"),
-    "caring_elderly": N_("caring for an elderly person"),
-    "maternity_leave": N_("maternity leave"),
-}
-ROLE_LABELS = {
-    "applicant": N_("applicant"),
-    "spouse": N_("spouse"),
-    "child": N_("child"),
-    "other": N_("other"),
-}
 SOURCE_LABELS = {"republican_budget": N_("republican budget"), "local_budget": N_("local budget")}
 STATUS_LABELS = {"confirmed": N_("confirmed in the act"), "to_verify": N_("to verify")}
 
@@ -43,7 +25,7 @@ def _status(t: Translator, status: str) -> str:
 
 
 def _role(t: Translator, role: str) -> str:
-    return t(ROLE_LABELS.get(role, role))
+    return label_in_sentence("member_role", role, t.lang)
 
 
 def _common_header(plan: FamilyPlan, t: Translator) -> list[tuple[str, str]]:
@@ -184,7 +166,7 @@ def _member_rows(plan: FamilyPlan, t: Translator) -> list[list[str]]:
                 _role(t, m.role),
                 t.number(m.age),
                 m.iin_masked,
-                t(EMPLOYMENT_LABELS.get(m.employment_status, m.employment_status)),
+                label_in_sentence("employment", m.employment_status, t.lang),
                 t(rec.label) if rec else t("no measure this time"),
                 t.date(f"{m.start_month}-01") if rec and m.start_month else "—",
             ]
