@@ -35,6 +35,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_registry_generate.py
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_service.py
+	$(BIN)/python benchmarks/bench_vision.py --index-size 100000
+	$(BIN)/python benchmarks/bench_plans.py --scale 0.01 --seed 13
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -442,3 +442,27 @@ def test_flags_of_older_records_in_words_are_shown_as_they_are():
     assert flag_text("размыто (резкость 12 ниже 60)", "en") == "размыто (резкость 12 ниже 60)"
     assert flag_text({"code": "dark", "value": 21.0}, "en") == "too dark (mean brightness 21 of 255)"
     assert flag_text({"code": "no_such_code"}, "ru") == "no_such_code"
+
+
+def test_a_retention_failure_never_turns_a_saved_decision_into_an_error(
+    client, as_officer, svc_payloads, vision_home, monkeypatch
+):
+    from atauly.service import photos as photos_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("store unavailable")
+
+    monkeypatch.setattr(photos_module, "apply_retention", broken)
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[3], headers=as_officer
+    ).json()
+    app_id = created["id"]
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": created["recommendation"]["recommended_decision"], "version": version},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    after = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
+    assert after["status"] in ("approved", "rejected")

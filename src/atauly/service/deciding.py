@@ -5,6 +5,7 @@ reopens the case. Each change is written with its audit event in one transaction
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from sqlalchemy import select
@@ -34,6 +35,8 @@ from .models import (
     User,
 )
 from .schemas import CorrectionIn, DecisionIn
+
+log = logging.getLogger(__name__)
 
 
 def _may_decide(db: DB, user: User, app_id: int, action: str) -> Application:
@@ -149,10 +152,20 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
     )
     db.commit()
     if app.status in ("approved", "rejected"):  # final: the photos' retention period starts
+        _start_retention(db, app, now)
+    return app
+
+
+def _start_retention(db: DB, app: Application, now) -> None:
+    """Date the application's photos for deletion. The decision is already committed: a failure here is
+    logged (no personal data) and retried by the next decision, never shown to the officer as an error."""
+    try:
         from .photos import apply_retention
 
         apply_retention(db, app, now.date())
-    return app
+    except Exception:  # noqa: BLE001 - the decision stands; retention is bookkeeping
+        db.rollback()
+        log.exception("photo retention not dated for application %s", app.id)
 
 
 def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> Application:
