@@ -158,14 +158,16 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
 
 def _start_retention(db: DB, app: Application, now) -> None:
     """Date the application's photos for deletion. The decision is already committed: a failure here is
-    logged (no personal data) and retried by the next decision, never shown to the officer as an error."""
+    logged (the application's number only) and never shown to the officer as an error; the photos then stay
+    undated, as before a decision, until a later final decision dates them."""
+    app_id = app.id
     try:
         from .photos import apply_retention
 
         apply_retention(db, app, now.date())
     except Exception:  # noqa: BLE001 - the decision stands; retention is bookkeeping
         db.rollback()
-        log.exception("photo retention not dated for application %s", app.id)
+        log.exception("photo retention not dated for application %s", app_id)
 
 
 def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> Application:
