@@ -324,7 +324,7 @@ def stages(registry_dir: Path, law_path: Path | None) -> dict:
     catalog = plan_catalog(QUARTER)
     t = time.perf_counter()
     if law_path:
-        law = read_law(law_path)
+        law = read_law(law_path, conditional_only=True)
         out["law_read_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         pop = population_from_files(registry_dir, "recorded", law, catalog)

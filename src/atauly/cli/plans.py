@@ -169,7 +169,7 @@ def _national_input(registry: Path, view: str, law: Path | None, q, catalog, reg
     from atauly.plans.read import read_law
     from atauly.registry import RegistryNotFoundError, RegistryValidationError
 
-    law_df = read_law(law)
+    law_df = read_law(law, conditional_only=True)  # a plan needs only the conditional families
     if len(law_df) and str(law_df["quarter"].iloc[0]) != str(q):
         fail(f"--law {law} was computed for {law_df['quarter'].iloc[0]}, not {q}")
     try:

@@ -10,9 +10,14 @@ read: the law's result already holds the per-capita income and the poverty line.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from atauly.registry import Registry, RegistryValidationError, resolve_view, validate
 from atauly.registry.io import _find, read_raw
@@ -34,16 +39,31 @@ LAW_COLUMNS = [
 ]
 
 
-def read_law(path: Path | str) -> pd.DataFrame:
+def read_law(path: Path | str, conditional_only: bool = False) -> pd.DataFrame:
+    """``atauly law compute``'s result (the columns a plan needs). ``conditional_only``: only the families
+    entitled to conditional ASP, filtered in Arrow before any pandas frame is built (a national result
+    holds ~6 million rows, a plan needs about one in seven)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"law result not found: {path}")
     if path.suffix.lower() in (".parquet", ".pq"):
-        law = pd.read_parquet(path, columns=LAW_COLUMNS)
+        table = pq.read_table(path, columns=LAW_COLUMNS)
+        if conditional_only:
+            table = table.filter(_conditional_expression(table))
+        law = table.to_pandas()
     else:
         law = pd.read_csv(path, dtype={"family_id": str, "region_kato": str}, usecols=LAW_COLUMNS)
+        if conditional_only:
+            law = law[conditional_mask(law)].reset_index(drop=True)
     law["family_id"] = law["family_id"].astype(str)
     return law
+
+
+def _conditional_expression(table: pa.Table) -> pa.Array:
+    """:func:`conditional_mask` on an Arrow table: eligible and of type conditional."""
+    eligible = pc.fill_null(pc.cast(table["eligible"], pa.bool_()), False)
+    kind = pc.fill_null(pc.equal(pc.cast(table["asp_type"], pa.large_string()), "conditional"), False)
+    return pc.and_(eligible, kind)
 
 
 def _read(path: Path, columns=None, filters=None) -> pd.DataFrame:
@@ -60,35 +80,29 @@ def conditional_registry(
     """The validated registry of the law's conditional families (of ``region`` when given), the law's rows
     for them, and the number of all families by district and by region.
 
+    ``law`` may hold every family or only the conditional ones (:func:`read_law` with ``conditional_only``).
     Raises :class:`RegistryValidationError` when the subset breaks a rule of the data contract.
     """
     base = resolve_view(directory, view)
     mask = conditional_mask(law)
     if region is not None:
         mask &= (law["region_kato"].astype(str) == str(region)).to_numpy()
-    ids = law.loc[mask, "family_id"].astype(str)
+    wanted = law.loc[mask, ["family_id", "region_kato"]]
     fam_path, per_path = _find(base, "families"), _find(base, "persons")
-    parquet = all(p is not None and p.suffix not in (".csv", ".xlsx") for p in (fam_path, per_path))
-    if parquet:
-        counts_frame = _read(
-            fam_path,
-            columns=[
-                c for c in ("family_id", "region_kato", "district_kato") if c in _schema_names(fam_path)
-            ],
-        )
-        wanted = [("family_id", "in", ids.tolist())]
-        fam = _read(fam_path, filters=wanted)
-        per = _read(per_path, filters=wanted)
+    parts = _partitions(fam_path, per_path)
+    if parts is not None:
+        fam, per, district_families, region_families = _read_partitions(parts, wanted, region)
     else:  # CSV or Excel registries are small: read them whole
         fam_all, per_all, _ = read_raw(directory, view)
         counts_frame = fam_all
-        keep = fam_all["family_id"].astype(str).isin(set(ids))
+        ids = set(wanted["family_id"].astype(str))
+        keep = fam_all["family_id"].astype(str).isin(ids)
         fam = fam_all[keep].reset_index(drop=True)
-        per = per_all[per_all["family_id"].astype(str).isin(set(ids))].reset_index(drop=True)
-    if region is not None:
-        counts_frame = counts_frame[counts_frame["region_kato"].astype(str) == str(region)]
-    district_families = district_of(counts_frame).value_counts()
-    region_families = counts_frame["region_kato"].astype(str).value_counts()
+        per = per_all[per_all["family_id"].astype(str).isin(ids)].reset_index(drop=True)
+        if region is not None:
+            counts_frame = counts_frame[counts_frame["region_kato"].astype(str) == str(region)]
+        district_families = district_of(counts_frame).value_counts()
+        region_families = counts_frame["region_kato"].astype(str).value_counts()
     incomes = pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES["incomes"].names})
     fam, per, inc, report = validate(fam, per, incomes)
     if not report.ok:
@@ -100,10 +114,104 @@ def conditional_registry(
     return reg, law.iloc[order].reset_index(drop=True), district_families, region_families
 
 
-def _schema_names(path: Path) -> set[str]:
-    import pyarrow.dataset as ds
+def _partitions(fam_path: Path | None, per_path: Path | None) -> list[tuple[Path, Path]] | None:
+    """Pairs of Parquet files (families, persons) read together, in the order a dataset reads them: one
+    pair for single files, one per part for tables partitioned the same way (by region, as ``atauly
+    registry generate`` writes them); None when the tables are not Parquet or partitioned otherwise."""
+    if fam_path is None or per_path is None:
+        return None
+    if fam_path.is_file() and per_path.is_file():
+        if fam_path.suffix == ".parquet" and per_path.suffix == ".parquet":
+            return [(fam_path, per_path)]
+        return None
+    if not (fam_path.is_dir() and per_path.is_dir()):
+        return None
+    fams = sorted(p for p in fam_path.iterdir() if not p.name.startswith((".", "_")))
+    pers = sorted(p for p in per_path.iterdir() if not p.name.startswith((".", "_")))
+    names = [p.name for p in fams]
+    if not fams or names != [p.name for p in pers] or not all(
+        p.is_file() and p.suffix == ".parquet" for p in fams + pers
+    ):
+        return None
+    return list(zip(fams, pers, strict=True))
 
-    return set(ds.dataset(str(path)).schema.names)
+
+def _read_partitions(
+    parts: list[tuple[Path, Path]], wanted: pd.DataFrame, region: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """The families in ``wanted`` and their members, read part by part (only the data contract's columns;
+    rows chosen by an Arrow hash lookup before any pandas frame is built; parts in parallel threads), and
+    the number of all families by district and region."""
+    ids_by_region = {
+        str(k): pa.array(v.astype(str).tolist(), type=pa.large_string())
+        for k, v in wanted.groupby(wanted["region_kato"].astype(str), sort=False)["family_id"]
+    }
+    fam_columns = _columns(parts[0][0], TABLES["families"].names)
+    per_columns = _columns(parts[0][1], TABLES["persons"].names)
+
+    def read(pair: tuple[Path, Path]):
+        fam = pq.read_table(pair[0], columns=fam_columns)
+        regions = pc.cast(fam["region_kato"], pa.large_string())
+        district = regions
+        if "district_kato" in fam.column_names:
+            d = pc.cast(fam["district_kato"], pa.large_string())
+            district = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(d), 0), False), d, regions)
+        if region is not None:
+            here = pc.fill_null(pc.equal(regions, str(region)), False)
+            regions, district = regions.filter(here), district.filter(here)
+        counts = (_counts(district), _counts(regions))
+        present = [str(r) for r in pc.unique(regions).to_pylist() if str(r) in ids_by_region]
+        if not present:
+            return None, None, counts
+        value_set = pa.concat_arrays([ids_by_region[r] for r in present])
+        fam = fam.filter(pc.fill_null(pc.is_in(pc.cast(fam["family_id"], pa.large_string()), value_set), False))
+        per = pq.read_table(pair[1], columns=per_columns)
+        kept = pc.cast(fam["family_id"], pa.large_string())
+        per = per.filter(pc.fill_null(pc.is_in(pc.cast(per["family_id"], pa.large_string()), kept), False))
+        return fam, per, counts
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        results = list(pool.map(read, parts))
+    fams = [f for f, _, _ in results if f is not None]
+    pers = [p for _, p, _ in results if p is not None]
+    fam = _frame(pa.concat_tables(fams) if fams else None, fam_columns, parts[0][0])
+    per = _frame(pa.concat_tables(pers) if pers else None, per_columns, parts[0][1])
+    if len(fam) != len(wanted):
+        raise ValueError(
+            f"the law's result lists {len(wanted) - len(fam):,} conditional famil(ies) that the registry does "
+            "not hold in their region: compute it on this registry"
+        )
+    district_families = _sum_counts([c[0] for _, _, c in results])
+    region_families = _sum_counts([c[1] for _, _, c in results])
+    return fam, per, district_families, region_families
+
+
+def _columns(path: Path, contract: list[str]) -> list[str]:
+    names = set(pq.read_schema(path).names)
+    return [c for c in contract if c in names]
+
+
+def _counts(values: pa.Array) -> dict[str, int]:
+    vc = pc.value_counts(values)
+    return dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
+
+
+def _sum_counts(parts: list[dict[str, int]]) -> pd.Series:
+    total: dict[str, int] = {}
+    for part in parts:
+        for k, v in part.items():
+            total[str(k)] = total.get(str(k), 0) + v
+    return pd.Series(total, dtype="int64").sort_values(ascending=False, kind="stable")
+
+
+def _frame(table: pa.Table | None, columns: list[str], path: Path) -> pd.DataFrame:
+    if table is None:
+        table = pq.read_schema(path).empty_table().select(columns)
+    df = table.to_pandas()
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(str)
+    return df
 
 
 def family_registry(directory: Path | str, view: str | None, family_id: str) -> Registry:
