@@ -86,7 +86,7 @@ def conditional_registry(
     base = resolve_view(directory, view)
     mask = conditional_mask(law)
     if region is not None:
-        mask &= (law["region_kato"].astype(str) == str(region)).to_numpy()
+        mask = mask & (law["region_kato"].astype(str) == str(region)).to_numpy(dtype=bool)
     wanted = law.loc[mask, ["family_id", "region_kato"]]
     fam_path, per_path = _find(base, "families"), _find(base, "persons")
     parts = _partitions(fam_path, per_path)
@@ -129,8 +129,10 @@ def _partitions(fam_path: Path | None, per_path: Path | None) -> list[tuple[Path
     fams = sorted(p for p in fam_path.iterdir() if not p.name.startswith((".", "_")))
     pers = sorted(p for p in per_path.iterdir() if not p.name.startswith((".", "_")))
     names = [p.name for p in fams]
-    if not fams or names != [p.name for p in pers] or not all(
-        p.is_file() and p.suffix == ".parquet" for p in fams + pers
+    if (
+        not fams
+        or names != [p.name for p in pers]
+        or not all(p.is_file() and p.suffix == ".parquet" for p in fams + pers)
     ):
         return None
     return list(zip(fams, pers, strict=True))
@@ -164,7 +166,9 @@ def _read_partitions(
         if not present:
             return None, None, counts
         value_set = pa.concat_arrays([ids_by_region[r] for r in present])
-        fam = fam.filter(pc.fill_null(pc.is_in(pc.cast(fam["family_id"], pa.large_string()), value_set), False))
+        fam = fam.filter(
+            pc.fill_null(pc.is_in(pc.cast(fam["family_id"], pa.large_string()), value_set), False)
+        )
         per = pq.read_table(pair[1], columns=per_columns)
         kept = pc.cast(fam["family_id"], pa.large_string())
         per = per.filter(pc.fill_null(pc.is_in(pc.cast(per["family_id"], pa.large_string()), kept), False))

@@ -1,0 +1,67 @@
+"""The national plan's fast reader (only the law's conditional families, part by part) gives the same
+population and the same plan as the whole registry read, validated and put through the law."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from atauly.law.compute import compute
+from atauly.plans.national import national_plan, population, population_from_files
+from atauly.plans.read import read_law
+from atauly.registry import load_registry
+from atauly.registry.synthetic import generate
+
+Q = "2025Q3"
+REGIONS = ["610000000", "110000000"]  # Turkistan (many conditional families) and Akmola
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reg") / "reg"
+    generate(0.002, 5, out, regions=REGIONS, workers=1)
+    reg, _ = load_registry(out, "recorded")
+    law = compute(reg, Q)
+    law_path = out.parent / "law.parquet"
+    law.to_parquet(law_path, index=False)
+    return out, reg, law, law_path
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.families.reset_index(drop=True), b.families.reset_index(drop=True))
+    pd.testing.assert_frame_equal(a.persons.reset_index(drop=True), b.persons.reset_index(drop=True))
+    for name in ("district_families", "region_families"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.sort_index().to_dict() == y.sort_index().to_dict()
+
+
+@pytest.mark.parametrize("region", [None, "610000000"])
+def test_fast_reader_gives_the_same_population_and_plan(world, catalog, region):
+    out, reg, law, law_path = world
+    slow = population(reg, Q, catalog, law=law, region=region)
+    assert len(slow) > 10  # the world has conditional families to plan
+    fast = population_from_files(out, "recorded", read_law(law_path, conditional_only=True), catalog, region)
+    _same(slow, fast)
+    whole_law = population_from_files(out, "recorded", read_law(law_path), catalog, region)
+    _same(slow, whole_law)
+    plan_slow, _, _ = national_plan(reg, Q, law=law, region=region, catalog=catalog, places_scale=50)
+    plan_fast, _, _ = national_plan(None, Q, pop=fast, region=region, catalog=catalog, places_scale=50)
+    assert len(plan_slow.assignments) > 0
+    pd.testing.assert_frame_equal(plan_slow.assignments, plan_fast.assignments)
+    pd.testing.assert_frame_equal(plan_slow.capacity, plan_fast.capacity)
+
+
+def test_conditional_only_law_keeps_exactly_the_conditional_rows(world):
+    _, _, law, law_path = world
+    sub = read_law(law_path, conditional_only=True)
+    expected = law[law["eligible"].astype(bool) & (law["asp_type"] == "conditional")]
+    assert sub["family_id"].tolist() == expected["family_id"].astype(str).tolist()
+
+
+def test_a_law_of_another_registry_is_refused(world, catalog, tmp_path):
+    out, _, law, _ = world
+    law = law.copy()
+    cond = law["eligible"].astype(bool) & (law["asp_type"] == "conditional")
+    law.loc[cond.idxmax(), "family_id"] = "NOT-IN-THE-REGISTRY"
+    with pytest.raises(ValueError, match="does not hold"):
+        population_from_files(out, "recorded", law, catalog)
