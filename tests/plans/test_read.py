@@ -65,3 +65,41 @@ def test_a_law_of_another_registry_is_refused(world, catalog, tmp_path):
     law.loc[cond.idxmax(), "family_id"] = "NOT-IN-THE-REGISTRY"
     with pytest.raises(ValueError, match="does not hold"):
         population_from_files(out, "recorded", law, catalog)
+
+
+def test_recipients_only_plans_only_the_quarters_recipients(world, tmp_path):
+    from typer.testing import CliRunner
+
+    from atauly.cli.main import app
+
+    out, _, law, law_path = world
+    cond = law.loc[law["eligible"].astype(bool) & (law["asp_type"] == "conditional"), "family_id"].astype(str)
+    receiving = set(cond.iloc[::2])  # half of the conditional families receive ASP this quarter
+    decisions = pd.DataFrame(
+        {
+            "family_id": list(receiving) + list(cond.iloc[1::2]) + list(receiving),
+            "quarter": [Q] * len(receiving) + [Q] * len(cond.iloc[1::2]) + ["2025Q2"] * len(receiving),
+            "officer_approved": [True] * len(receiving)
+            + [False] * len(cond.iloc[1::2])
+            + [True] * len(receiving),
+        }
+    )
+    runner = CliRunner()
+    base = ["plans", "national", "--registry", str(out), "--quarter", Q, "--places-scale", "50"]
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "x"), "--law", str(law_path), "--recipients-only"])
+    assert r.exit_code != 0 and "decisions" in r.output  # no decisions table yet: a clear refusal
+    (out / "decisions").mkdir(exist_ok=True)
+    decisions.to_parquet(out / "decisions" / "part-test.parquet", index=False)
+    try:
+        plans = {}
+        for name, extra in (("fast", ["--law", str(law_path)]), ("slow", [])):
+            r = runner.invoke(app, [*base, "--out", str(tmp_path / name), *extra, "--recipients-only"])
+            assert r.exit_code == 0, r.output
+            plans[name] = pd.read_parquet(tmp_path / name / "assignments.parquet")
+        assert len(plans["fast"]) > 0 and set(plans["fast"]["family_id"]) <= receiving
+        pd.testing.assert_frame_equal(plans["fast"], plans["slow"])
+        assert pd.read_json(tmp_path / "fast" / "summary.json", typ="series")["recipients_only"]
+    finally:
+        import shutil
+
+        shutil.rmtree(out / "decisions")

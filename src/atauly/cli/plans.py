@@ -107,6 +107,14 @@ def national_cmd(
         bool,
         typer.Option("--skip-invalid", help="Leave out families with data problems instead of stopping."),
     ] = False,
+    recipients_only: Annotated[
+        bool,
+        typer.Option(
+            "--recipients-only",
+            help="Plan only for the quarter's current recipients (an approved decision in decisions/); "
+            "places and budgets still scale on all families.",
+        ),
+    ] = False,
 ) -> None:
     """Allocate measures to members of conditional-ASP families to maximise expected exits from poverty,
     within places per district, budgets per region and source, one measure per member and the equity rule.
@@ -122,13 +130,14 @@ def national_cmd(
     view = _view(view, registry)
     quotas = _quotas(quota or [])
     scales = _scales(what_if)
+    families = _recipients(registry, q) if recipients_only else None
     try:
-        reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid)
+        reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid, families)
         with err_console.status("Planning…"):
             plan, whatif = plan_and_write(
                 reg, q, out, catalog=catalog, pop=pop, what_if_scales=scales, region=region,
                 budget_scale=budget_scale, places_scale=places_scale, quotas=quotas, equity=not no_equity,
-                seed=seed,
+                seed=seed, families=None if reg is None else families, recipients_only=recipients_only,
             )  # fmt: skip
     except PlanInfeasibleError as exc:
         err_console.print("[bold red]No plan can be made:[/]")
@@ -151,9 +160,23 @@ def _scales(what_if: str | None) -> list[float] | None:
         fail(f"--what-if must be numbers separated by commas, got {what_if!r}")
 
 
-def _national_input(registry: Path, view: str, law: Path | None, q, catalog, region, skip_invalid: bool):
+def _recipients(registry: Path, q) -> set[str]:
+    from atauly.plans.read import recipients
+
+    try:
+        found = recipients(registry, q)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(f"--recipients-only: {exc}")
+    if not found:
+        fail(f"--recipients-only: no family has an approved decision for {q} in {registry}/decisions", code=1)
+    return found
+
+
+def _national_input(
+    registry: Path, view: str, law: Path | None, q, catalog, region, skip_invalid: bool, families=None
+):
     """(registry, None) read whole and checked, or (None, population) read from ``--law``'s conditional
-    families only (Parquet filters)."""
+    families only (Parquet filters; only ``families`` when given)."""
     if law is None:
         from atauly.law.compute import MissingIncomeError, check_income_coverage
 
@@ -174,7 +197,7 @@ def _national_input(registry: Path, view: str, law: Path | None, q, catalog, reg
         fail(f"--law {law} was computed for {law_df['quarter'].iloc[0]}, not {q}")
     try:
         with err_console.status("Reading the conditional families…"):
-            return None, population_from_files(registry, view, law_df, catalog, region)
+            return None, population_from_files(registry, view, law_df, catalog, region, families)
     except RegistryNotFoundError as exc:
         fail(str(exc))
     except RegistryValidationError as exc:

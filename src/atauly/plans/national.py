@@ -95,14 +95,17 @@ def plan_and_write(
     catalog: Catalog,
     pop: Population | None = None,
     what_if_scales: list[float] | None = None,
+    recipients_only: bool = False,
     **options,
 ) -> tuple[Plan, pd.DataFrame | None]:
     """What ``atauly plans national`` does: :func:`national_plan` (``options`` are its keywords), the
     what-if table under ``what_if_scales`` (budget scales) when given, then the tables (:func:`write_plan`)
-    and the akimat's report (Russian) in ``out``."""
+    and the akimat's report (Russian) in ``out``. ``recipients_only`` is recorded in the summary (the
+    families were restricted by the caller: ``families`` or the population it read)."""
     from .report import write_akimat_report
 
     plan, pop, catalog = national_plan(registry, quarter, catalog=catalog, pop=pop, **options)
+    plan.summary["recipients_only"] = bool(recipients_only)
     whatif = None
     if what_if_scales is not None:
         first_month = plan.summary["first_month"]
@@ -113,10 +116,21 @@ def plan_and_write(
 
 
 def population_from_files(
-    directory, view: str | None, law: pd.DataFrame, catalog: Catalog, region: str | None = None
+    directory,
+    view: str | None,
+    law: pd.DataFrame,
+    catalog: Catalog,
+    region: str | None = None,
+    families=None,
 ) -> Population:
-    """The population read with Parquet filters: only the law's conditional families and their members."""
+    """The population read with Parquet filters: only the law's conditional families and their members
+    (only those in ``families`` when given, e.g. the quarter's recipients). Places and budgets still scale
+    on all the registry's families."""
     from .read import conditional_registry
+
+    if families is not None:
+        wanted = {str(f) for f in families}
+        law = law[law["family_id"].astype(str).isin(wanted).to_numpy(dtype=bool)].reset_index(drop=True)
 
     reg, law_sub, by_district, by_region = conditional_registry(directory, view, law, region)
     return build_population(

@@ -36,7 +36,8 @@ class Population:
 def conditional_mask(law: pd.DataFrame) -> np.ndarray:
     """Families entitled to conditional ASP by the law's result."""
     kind = law["asp_type"].astype(str)
-    return (law["eligible"].astype(bool) & (kind == "conditional")).to_numpy(dtype=bool)
+    # a writable copy (an Arrow-backed column gives a read-only view, and callers narrow the mask in place)
+    return np.array((law["eligible"].astype(bool) & (kind == "conditional")).to_numpy(dtype=bool), dtype=bool)
 
 
 def district_of(families: pd.DataFrame) -> pd.Series:
@@ -101,20 +102,21 @@ def _law_in_registry_order(law: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
 
 
 def _family_frame(fam: pd.DataFrame, law_sub: pd.DataFrame, district: pd.Series) -> pd.DataFrame:
+    # Text columns stay Arrow-backed (no round trip through millions of Python objects).
     out = pd.DataFrame(
         {
-            "family_id": fam["family_id"].astype(str).to_numpy(),
-            "region_kato": fam["region_kato"].astype(str).to_numpy(),
-            "district": district.to_numpy(),
+            "family_id": _text(fam["family_id"]),
+            "region_kato": _text(fam["region_kato"]),
+            "district": _text(district),
             "settlement_type": (
-                fam["settlement_type"].astype("string").fillna("urban").to_numpy()
+                _text(fam["settlement_type"].astype("string").fillna("urban"))
                 if "settlement_type" in fam
                 else "urban"
             ),
             "members": law_sub["members"].to_numpy(dtype=np.int64),
             "per_capita_income": law_sub["per_capita_income"].to_numpy(dtype=float),
             "poverty_line": law_sub["poverty_line"].to_numpy(dtype=float),
-            "application_month": law_sub["application_month"].astype(str).to_numpy(),
+            "application_month": _text(law_sub["application_month"]),
         }
     )
     # Exit: per-capita income above the line (Art. 128 p.1: above it by a tiyn is no longer entitled).
@@ -150,16 +152,14 @@ def _person_frame(sub: Registry, out: pd.DataFrame, person_family: np.ndarray) -
     sim = _simulated(sub, out["application_month"].to_numpy(), person_family)
     return pd.DataFrame(
         {
-            "person_id": per["person_id"].astype(str).to_numpy(),
-            "family_id": out["family_id"].to_numpy()[person_family],
+            "person_id": _text(per["person_id"]),
+            "family_id": _text(out["family_id"].take(person_family)),
             "fam": person_family.astype(np.int64),
-            "role": per["role"].astype(str).to_numpy(),
-            "sex": per["sex"].astype(str).to_numpy(),
+            "role": _text(per["role"]),
+            "sex": _text(per["sex"]),
             "age": sim["age"],
-            "education": per["education"].astype("string").fillna("").to_numpy()
-            if "education" in per
-            else "",
-            "employment_status": per["employment_status"].astype("string").fillna("not_working").to_numpy(),
+            "education": _text(per["education"].astype("string").fillna("")) if "education" in per else "",
+            "employment_status": _text(per["employment_status"].astype("string").fillna("not_working")),
             "disability_group": per["disability_group"].to_numpy(dtype=np.int64),
             "long_term_illness": per["long_term_illness"].to_numpy(dtype=bool),
             "able_bodied": sim["is_able_bodied"],
@@ -167,3 +167,9 @@ def _person_frame(sub: Registry, out: pd.DataFrame, person_family: np.ndarray) -
             "born": sim["is_born"],
         }
     )
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A column as text (pandas' ``str``, Arrow-backed) with a fresh 0..n-1 index, built without converting
+    its values to Python objects."""
+    return values.astype(str).reset_index(drop=True)

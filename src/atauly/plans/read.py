@@ -248,3 +248,21 @@ def family_registry(directory: Path | str, view: str | None, family_id: str) -> 
     if not report.ok:
         raise RegistryValidationError(report)
     return Registry(fam, per, inc, report.person_family, report.income_person)
+
+
+def recipients(directory: Path | str, quarter) -> set[str]:
+    """Families receiving ASP in ``quarter``: an approved decision of that quarter in the registry's
+    ``decisions`` table (as the proactive scan counts them, ``receiving``)."""
+    directory = Path(directory)
+    path = _find(directory, "decisions")
+    if path is None or path.suffix in (".csv", ".xlsx"):
+        raise FileNotFoundError(
+            f"no decisions table (decisions/ or decisions.parquet) in {directory}: the current recipients "
+            "are known from the decisions"
+        )
+    dec = pd.read_parquet(
+        path, columns=["family_id", "quarter", "officer_approved"], filters=[("quarter", "==", str(quarter))]
+    )
+    if dec["officer_approved"].isna().any():
+        raise ValueError(f"{path}: officer_approved is missing in some decisions (true or false expected)")
+    return set(dec.loc[dec["officer_approved"].astype(bool), "family_id"].astype(str))
