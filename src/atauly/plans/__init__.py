@@ -10,8 +10,19 @@
 """
 
 from .catalog import Catalog, CatalogError, Measure, load_catalog
-from .optimise import Plan, PlanInfeasibleError, make_plan
 from .people import Population, build_population
+
+#: Imported when first used: the optimiser needs scipy.optimize, which one family's plan does not.
+_FROM_OPTIMISE = ("Plan", "PlanInfeasibleError", "make_plan")
+
+
+def __getattr__(name: str):
+    if name in _FROM_OPTIMISE:
+        from . import optimise
+
+        return getattr(optimise, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Catalog",

@@ -41,8 +41,10 @@ def _font_dir() -> Path:
 
 
 def to_pdf(doc: Document, compress: bool = True) -> bytes:
+    """The document as a PDF. Text is wrapped here, word by word with the font's widths, and set line by line
+    with ``cell``: fpdf2's ``multi_cell`` and ``table`` re-measure the whole line for every character added
+    (quadratic in the line's length), which made one family's two documents take most of a second."""
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
 
     fonts = _font_dir()
 
@@ -65,18 +67,17 @@ def to_pdf(doc: Document, compress: bool = True) -> bytes:
     pdf.add_page()
     width = pdf.epw
 
+    def lines_of(s: str, w: float, x: float, h: float) -> None:
+        for line in wrap(pdf, s, w):
+            pdf.set_x(x)
+            pdf.cell(w, h, line, new_x="LMARGIN", new_y="NEXT")
+
     def text(s: str, size: float = 9.5, bold: bool = False, h: float = 4.8) -> None:
         pdf.set_font("DejaVu", "B" if bold else "", size)
-        pdf.multi_cell(width, h, s, new_x="LMARGIN", new_y="NEXT", align="L")
+        lines_of(s, width, pdf.l_margin, h)
 
     def kv(rows) -> None:
-        pdf.set_font("DejaVu", "", 9)
-        with pdf.table(col_widths=(50, 50), first_row_as_headings=False, line_height=5,
-                       borders_layout="HORIZONTAL_LINES", padding=1) as table:  # fmt: skip
-            for label, value in rows:
-                row = table.row()
-                row.cell(label, style=FontFace(emphasis="BOLD"))
-                row.cell(str(value))
+        table(pdf, [[str(a), str(b)] for a, b in rows], None, 9, 5, "HORIZONTAL_LINES", bold_first=True)
         pdf.ln(1.5)
 
     text(doc.title, 14, bold=True, h=6.5)
@@ -95,23 +96,97 @@ def to_pdf(doc: Document, compress: bool = True) -> bytes:
             elif block.kind == "list":
                 for item in block.rows:
                     pdf.set_font("DejaVu", "", 9.5)
+                    if pdf.will_page_break(4.8):
+                        pdf.add_page()
                     pdf.set_x(pdf.l_margin + 2)
                     pdf.cell(4, 4.8, "•")
-                    pdf.multi_cell(width - 6, 4.8, item, new_x="LMARGIN", new_y="NEXT", align="L")
+                    lines_of(item, width - 6, pdf.l_margin + 6, 4.8)
                 pdf.ln(1)
             elif block.kind == "table":
-                pdf.set_font("DejaVu", "", 8)
-                with pdf.table(line_height=4.4, headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
-                               borders_layout="SINGLE_TOP_LINE", padding=1) as table:  # fmt: skip
-                    head = table.row()
-                    for c in block.columns:
-                        head.cell(c)
-                    for r in block.rows:
-                        row = table.row()
-                        for c in r:
-                            row.cell(str(c))
+                rows = [[str(c) for c in r] for r in block.rows]
+                table(pdf, rows, [str(c) for c in block.columns], 8, 4.4, "SINGLE_TOP_LINE")
                 pdf.ln(1.5)
     return bytes(pdf.output())
+
+
+def wrap(pdf, text: str, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` in the current font: greedy, at spaces, a word wider than
+    the line cut where it must; explicit line breaks kept."""
+    out: list[str] = []
+    space = pdf.get_string_width(" ")
+    for paragraph in str(text).split("\n"):
+        line, line_w = "", 0.0
+        for word in paragraph.split(" "):
+            w = pdf.get_string_width(word)
+            if line and line_w + space + w <= width:
+                line, line_w = f"{line} {word}", line_w + space + w
+                continue
+            if line:
+                out.append(line)
+            while w > width and len(word) > 1:  # a word wider than the line: cut it
+                lo, hi = 1, len(word) - 1
+                while lo < hi:  # the longest prefix that fits (at least one character)
+                    mid = (lo + hi + 1) // 2
+                    lo, hi = (mid, hi) if pdf.get_string_width(word[:mid]) <= width else (lo, mid - 1)
+                out.append(word[:lo])
+                word = word[lo:]
+                w = pdf.get_string_width(word)
+            line, line_w = word, w
+        out.append(line)
+    return out
+
+
+def table(
+    pdf,
+    rows: list[list[str]],
+    columns: list[str] | None,
+    size: float,
+    line_height: float,
+    borders: str,
+    bold_first: bool = False,
+    padding: float = 1.0,
+) -> None:
+    """Rows of equal-width columns; a row that would cross the page's end starts a new page (with the
+    heading row again). ``borders``: ``SINGLE_TOP_LINE`` (a rule under the heading) or
+    ``HORIZONTAL_LINES`` (a rule between rows)."""
+    n = len(columns) if columns else (len(rows[0]) if rows else 0)
+    if not n:
+        return
+    col_w = pdf.epw / n
+    inner = col_w - 2 * padding
+
+    def draw(cells: list[str], heading: bool) -> None:
+        styles = ["B" if heading or (bold_first and k == 0) else "" for k in range(n)]
+        wrapped = []
+        for k, c in enumerate(cells):
+            pdf.set_font("DejaVu", styles[k], size)
+            wrapped.append(wrap(pdf, c, inner))
+        h = max(len(w) for w in wrapped) * line_height + 2 * padding
+        if pdf.will_page_break(h):
+            pdf.add_page()
+            if columns and not heading:
+                draw(columns, True)
+        x0, y0 = pdf.l_margin, pdf.get_y()
+        if heading:
+            pdf.set_fill_color(235, 235, 235)
+            pdf.rect(x0, y0, pdf.epw, h, style="F")
+        for k, lines in enumerate(wrapped):
+            pdf.set_font("DejaVu", styles[k], size)
+            for i, line in enumerate(lines):
+                pdf.set_xy(x0 + k * col_w + padding, y0 + padding + i * line_height)
+                pdf.cell(inner, line_height, line)
+        pdf.set_draw_color(0)
+        pdf.set_line_width(0.2)
+        if heading and borders == "SINGLE_TOP_LINE":
+            pdf.line(x0, y0 + h, x0 + pdf.epw, y0 + h)
+        elif borders == "HORIZONTAL_LINES":
+            pdf.line(x0, y0 + h, x0 + pdf.epw, y0 + h)
+        pdf.set_xy(x0, y0 + h)
+
+    if columns:
+        draw(columns, True)
+    for r in rows:
+        draw(list(r) + [""] * (n - len(r)), False)
 
 
 def to_docx(doc: Document, path: Path) -> Path:
