@@ -90,3 +90,73 @@ def test_bad_outcomes_are_refused(tmp_path):
     (tmp_path / "e.json").write_text('{"effects": {"x": {"mean_mrp": 1, "sd_mrp": 0}}}')
     with pytest.raises(ValueError, match="positive sd"):
         read_effects(tmp_path / "e.json")
+
+
+def _heterogeneous_world(catalog, n: int = 4000, seed: int = 3):
+    """A lottery for job placement whose true effect falls with age (+10, +3, −5 MRP a month for 18–29,
+    30–49, 50+), is larger in rural areas (+4) and does not depend on sex."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 63, n)
+    sex = rng.choice(["M", "F"], n)
+    rural = rng.random(n) < 0.5
+    true = np.select([age < 30, age < 50], [10.0, 3.0], default=-5.0) + 4.0 * rural
+    selected = rng.random(n) < 0.5
+    before = rng.uniform(150_000, 250_000, n)
+    after = before + catalog.mrp * (true * selected + rng.normal(0, 6, n))
+    ids = [f"P{i}" for i in range(n)]
+    outcomes = pd.DataFrame(
+        {
+            "person_id": ids, "family_id": ids, "measure": "job_placement", "assigned": selected,
+            "started": selected, "completed": selected, "employed": after > before,
+            "income_before": before, "income_after": after, "age": age, "sex": sex,
+            "settlement_type": np.where(rural, "rural", "urban"), "education": "general_secondary",
+            "disability_group": 0,
+        }
+    )  # fmt: skip
+    lottery = pd.DataFrame(
+        {"district": "D", "measure": "job_placement", "person_id": ids, "family_id": ids,
+         "selected": selected, "chance": 0.5, "assigned_other": False}
+    )  # fmt: skip
+    return outcomes, lottery
+
+
+def test_subgroup_effects_recover_the_order_and_sign_of_true_effects(catalog):
+    from atauly.plans.learn import estimate_subgroup_effects
+
+    outcomes, lottery = _heterogeneous_world(catalog)
+    table = estimate_subgroup_effects(outcomes, catalog, lottery)
+    jp = table[table["measure"] == "job_placement"].set_index(["dimension", "subgroup"])
+    assert set(jp.loc["age_band"].index) == {"18-29", "30-49", "50+"}
+    young, mid, old = (jp.loc[("age_band", g)] for g in ("18-29", "30-49", "50+"))
+    assert young["lo_mrp"] > mid["hi_mrp"] and mid["lo_mrp"] > old["hi_mrp"]  # the order, clearly separated
+    assert young["lo_mrp"] > 0 and old["hi_mrp"] < 0  # the signs
+    assert jp.loc[("settlement", "rural"), "lo_mrp"] > jp.loc[("settlement", "urban"), "hi_mrp"] - 1.0
+    men, women = jp.loc[("sex", "M")], jp.loc[("sex", "F")]
+    assert men["lo_mrp"] < women["hi_mrp"] and women["lo_mrp"] < men["hi_mrp"]  # no difference by sex
+    assert (jp["method"].str.startswith("lottery")).all()
+    assert set(jp.loc["education"].index) == {"secondary"} and set(jp.loc["disability"].index) == {
+        "not disabled"
+    }
+    # the true effects lie in (nearly) every interval: a 95% interval, a few subgroups
+    assert young["lo_mrp"] < 10 + 2 < young["hi_mrp"] + 2
+    assert old["lo_mrp"] - 2 < -5 + 2 < old["hi_mrp"]
+
+
+def test_subgroup_effects_are_written_and_read_back(catalog, tmp_path):
+    from atauly.plans.learn import estimate_subgroup_effects, read_subgroup_effects
+
+    outcomes, lottery = _heterogeneous_world(catalog, n=600)
+    sub = estimate_subgroup_effects(outcomes, catalog, lottery)
+    path = write_effects(estimate_effects(outcomes, catalog, lottery), tmp_path / "e.json", sub)
+    back = read_subgroup_effects(path)
+    pd.testing.assert_frame_equal(back, sub, check_dtype=False)
+    assert read_effects(path)["job_placement"][1] > 0  # the effects for --effects still read
+    plain = write_effects(estimate_effects(outcomes, catalog, lottery), tmp_path / "p.json")
+    assert read_subgroup_effects(plain) is None
+
+
+def test_without_subgroup_columns_there_are_no_subgroup_rows(catalog):
+    from atauly.plans.learn import estimate_subgroup_effects
+
+    outcomes, lottery = _lottery_outcomes(catalog, 2.0, n=300)
+    assert estimate_subgroup_effects(outcomes, catalog, lottery).empty

@@ -36,6 +36,22 @@ OUTCOME_COLUMNS = (
     "income_after",
 )
 MIN_GROUP = 10  # fewer treated or controls: the prior is kept
+#: Optional outcome columns that define subgroups for heterogeneous effects (the member's attributes at
+#: the plan's start, as the plan's population holds them).
+SUBGROUP_COLUMNS = ("age", "sex", "education", "disability_group", "settlement_type")
+SUBGROUP_EFFECT_COLUMNS = [
+    "measure",
+    "dimension",
+    "subgroup",
+    "treated",
+    "controls",
+    "estimate_mrp",
+    "se_mrp",
+    "lo_mrp",
+    "hi_mrp",
+    "method",
+]
+Z95 = 1.959963984540054
 
 
 def read_outcomes(path: Path | str) -> pd.DataFrame:
@@ -129,7 +145,91 @@ def estimate_effects(
     return pd.DataFrame(rows)
 
 
-def write_effects(table: pd.DataFrame, path: Path | str) -> Path:
+def subgroup_labels(outcomes: pd.DataFrame) -> dict[str, pd.Series]:
+    """The subgroups each outcome row belongs to, by dimension, for the subgroup columns the outcomes hold:
+    age band (18–29, 30–49, 50+), sex, education (low: none to basic secondary; general secondary;
+    vocational; higher), disability (any group) and settlement (urban, rural)."""
+    out: dict[str, pd.Series] = {}
+    if "age" in outcomes:
+        age = pd.to_numeric(outcomes["age"], errors="coerce")
+        band = np.select([age < 30, age < 50, age >= 50], ["18-29", "30-49", "50+"], default="")
+        out["age_band"] = pd.Series(band, index=outcomes.index)
+    if "sex" in outcomes:
+        out["sex"] = outcomes["sex"].astype("string").fillna("").astype(str)
+    if "education" in outcomes:
+        edu = outcomes["education"].astype("string").fillna("").astype(str)
+        groups = {"none": "low", "primary": "low", "basic_secondary": "low", "general_secondary": "secondary",
+                  "technical_vocational": "vocational", "higher": "higher"}  # fmt: skip
+        out["education"] = edu.map(groups).fillna("")
+    if "disability_group" in outcomes:
+        group = pd.to_numeric(outcomes["disability_group"], errors="coerce").fillna(0)
+        out["disability"] = pd.Series(np.where(group > 0, "disabled", "not disabled"), index=outcomes.index)
+    if "settlement_type" in outcomes:
+        out["settlement"] = outcomes["settlement_type"].astype("string").fillna("").astype(str)
+    return out
+
+
+def _comparison(
+    outcomes: pd.DataFrame, key: str, lottery: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The rows compared for a measure, as :func:`estimate_effects` compares them: the lottery's winners and
+    losers when both groups are large enough, else participants and members given no measure."""
+    if lottery is not None and len(lottery):
+        lot = lottery[(lottery["measure"] == key) & ~lottery["assigned_other"].astype(bool)]
+        o = outcomes[outcomes["measure"] == key].merge(
+            lot[["person_id", "selected"]].astype({"person_id": str}), on="person_id"
+        )
+        t, c = o[o["selected"].astype(bool)], o[~o["selected"].astype(bool)]
+        if len(t) >= MIN_GROUP and len(c) >= MIN_GROUP:
+            return t, c, "lottery (intention to treat)"
+    t = outcomes[(outcomes["measure"] == key) & outcomes["assigned"]]
+    assigned_any = set(outcomes.loc[outcomes["assigned"], "person_id"])
+    c = outcomes[~outcomes["person_id"].isin(assigned_any)].drop_duplicates("person_id")
+    return t, c, "observational (biased: participants vs members without a measure)"
+
+
+def estimate_subgroup_effects(
+    outcomes: pd.DataFrame, catalog: Catalog, lottery: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Heterogeneous effects: per measure and subgroup (:func:`subgroup_labels`), the difference of mean
+    income change (MRP a month) between the compared groups inside the subgroup, with its standard error
+    and 95% interval (Welch). Only subgroups with at least ``MIN_GROUP`` treated and controls get a row.
+    Subgroups are many: some intervals will miss their true value by chance, so read the order and the
+    sign of clearly separated intervals, not every difference."""
+    outcomes = validate_outcomes(outcomes)
+    outcomes = outcomes.assign(gain=(outcomes["income_after"] - outcomes["income_before"]) / catalog.mrp)
+    labels = subgroup_labels(outcomes)
+    first = ~outcomes["person_id"].duplicated().to_numpy()  # a member's attributes: from their first row
+    by_person = {
+        d: pd.Series(v.to_numpy()[first], index=outcomes["person_id"].to_numpy()[first])
+        for d, v in labels.items()
+    }
+    rows = []
+    for m in catalog.measures:
+        t, c, method = _comparison(outcomes, m.key, lottery)
+        if len(t) < MIN_GROUP or len(c) < MIN_GROUP:
+            continue
+        for dimension, label in by_person.items():
+            lt = label.reindex(t["person_id"].to_numpy()).to_numpy()
+            lc = label.reindex(c["person_id"].to_numpy()).to_numpy()
+            for level in sorted({str(v) for v in lt if isinstance(v, str) and v}):
+                a, b = t["gain"].to_numpy()[lt == level], c["gain"].to_numpy()[lc == level]
+                if len(a) < MIN_GROUP or len(b) < MIN_GROUP:
+                    continue
+                est, se = _welch(a, b)
+                rows.append(
+                    {
+                        "measure": m.key, "dimension": dimension, "subgroup": level, "treated": len(a),
+                        "controls": len(b), "estimate_mrp": est, "se_mrp": se, "lo_mrp": est - Z95 * se,
+                        "hi_mrp": est + Z95 * se, "method": method,
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=SUBGROUP_EFFECT_COLUMNS)
+
+
+def write_effects(table: pd.DataFrame, path: Path | str, subgroups: pd.DataFrame | None = None) -> Path:
+    """``effects.json``: the effects by measure for ``--effects``, and the effects by subgroup when given
+    (shown in the national plan's summary and report)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
@@ -139,6 +239,11 @@ def write_effects(table: pd.DataFrame, path: Path | str) -> Path:
             for r in table.itertuples(index=False)
         }
     }  # fmt: skip
+    if subgroups is not None:
+        data["subgroups"] = [
+            {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
+            for r in subgroups[SUBGROUP_EFFECT_COLUMNS].to_dict(orient="records")
+        ]
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
 
@@ -154,3 +259,12 @@ def read_effects(path: Path | str) -> dict[str, tuple[float, float]]:
             raise ValueError(f"{path}: effect of {key} must have a finite mean and a positive sd")
         out[key] = (mean, sd)
     return out
+
+
+def read_subgroup_effects(path: Path | str) -> pd.DataFrame | None:
+    """The effects by subgroup an ``effects.json`` holds (None when it holds none)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = data.get("subgroups") if isinstance(data, dict) else None
+    if not rows:
+        return None
+    return pd.DataFrame(rows).reindex(columns=SUBGROUP_EFFECT_COLUMNS)
