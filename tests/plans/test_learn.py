@@ -160,3 +160,34 @@ def test_without_subgroup_columns_there_are_no_subgroup_rows(catalog):
 
     outcomes, lottery = _lottery_outcomes(catalog, 2.0, n=300)
     assert estimate_subgroup_effects(outcomes, catalog, lottery).empty
+
+
+def test_learn_command_and_the_akimat_report_show_subgroup_effects(catalog, tmp_path):
+    import io
+    import json
+
+    from typer.testing import CliRunner
+
+    from atauly.cli.main import app
+    from atauly.plans.learn import read_subgroup_effects
+    from atauly.plans.national import plan_and_write
+
+    outcomes, lottery = _heterogeneous_world(catalog, n=800)
+    outcomes.to_parquet(tmp_path / "o.parquet")
+    lottery.to_parquet(tmp_path / "l.parquet")
+    r = CliRunner().invoke(
+        app,
+        ["plans", "learn", "--outcomes", str(tmp_path / "o.parquet"), "--lottery", str(tmp_path / "l.parquet"),
+         "--out", str(tmp_path / "effects.json")],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    sub = read_subgroup_effects(tmp_path / "effects.json")
+    assert sub is not None and {"age_band", "sex", "settlement"} <= set(sub["dimension"])
+    pop = make_population(120, 2)
+    plan, _ = plan_and_write(None, "2025Q3", tmp_path / "plan", catalog=catalog, pop=pop, subgroups=sub)
+    summary = json.loads((tmp_path / "plan" / "summary.json").read_text())
+    assert len(summary["effects_by_subgroup"]) == len(sub) and summary["recipients_only"] is False
+    sheets = pd.read_excel(io.BytesIO((tmp_path / "plan" / "plan.xlsx").read_bytes()), sheet_name=None)
+    shown = sheets["effects by subgroup"]
+    assert len(shown) == len(sub) and "Возрастная группа: 18-29" in set(shown["Подгруппа"])
+    assert (tmp_path / "plan" / "plan.pdf").read_bytes().startswith(b"%PDF")

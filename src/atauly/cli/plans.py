@@ -131,6 +131,7 @@ def national_cmd(
     quotas = _quotas(quota or [])
     scales = _scales(what_if)
     families = _recipients(registry, q) if recipients_only else None
+    subgroups = _subgroups(effects)
     try:
         reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid, families)
         with err_console.status("Planning…"):
@@ -138,6 +139,7 @@ def national_cmd(
                 reg, q, out, catalog=catalog, pop=pop, what_if_scales=scales, region=region,
                 budget_scale=budget_scale, places_scale=places_scale, quotas=quotas, equity=not no_equity,
                 seed=seed, families=None if reg is None else families, recipients_only=recipients_only,
+                subgroups=subgroups,
             )  # fmt: skip
     except PlanInfeasibleError as exc:
         err_console.print("[bold red]No plan can be made:[/]")
@@ -158,6 +160,15 @@ def _scales(what_if: str | None) -> list[float] | None:
         return [float(s) for s in what_if.split(",") if s.strip()]
     except ValueError:
         fail(f"--what-if must be numbers separated by commas, got {what_if!r}")
+
+
+def _subgroups(effects: Path | None):
+    """Effects by subgroup from ``--effects`` (None without it or when it holds none)."""
+    if effects is None:
+        return None
+    from atauly.plans.learn import read_subgroup_effects
+
+    return read_subgroup_effects(effects)
 
 
 def _recipients(registry: Path, q) -> set[str]:
@@ -345,7 +356,7 @@ def learn_cmd(
     """Re-estimate the measures' effects from recorded outcomes (prior + data), for --effects next time."""
     import pandas as pd
 
-    from atauly.plans.learn import estimate_effects, read_outcomes, write_effects
+    from atauly.plans.learn import estimate_effects, estimate_subgroup_effects, read_outcomes, write_effects
 
     q = _quarter(quarter)
     cat = _catalog(q, measures, None)
@@ -355,8 +366,11 @@ def learn_cmd(
         fail(str(exc))
     lot = pd.read_parquet(lottery) if lottery is not None else None
     table = estimate_effects(data, cat, lot)
-    write_effects(table, out)
+    subgroups = estimate_subgroup_effects(data, cat, lot)
+    write_effects(table, out, subgroups if len(subgroups) else None)
     console.print(rich_table(table.round(2), title="Effects re-estimated (MRP a month)"))
+    if len(subgroups):
+        console.print(rich_table(subgroups.round(2), title="Effects by subgroup (MRP a month, 95% interval)"))
     err_console.print(f"Wrote {out}")
 
 

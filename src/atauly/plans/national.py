@@ -96,22 +96,29 @@ def plan_and_write(
     pop: Population | None = None,
     what_if_scales: list[float] | None = None,
     recipients_only: bool = False,
+    subgroups: pd.DataFrame | None = None,
     **options,
 ) -> tuple[Plan, pd.DataFrame | None]:
     """What ``atauly plans national`` does: :func:`national_plan` (``options`` are its keywords), the
     what-if table under ``what_if_scales`` (budget scales) when given, then the tables (:func:`write_plan`)
     and the akimat's report (Russian) in ``out``. ``recipients_only`` is recorded in the summary (the
-    families were restricted by the caller: ``families`` or the population it read)."""
+    families were restricted by the caller: ``families`` or the population it read). ``subgroups``: effects
+    by subgroup learned from outcomes (``effects.json``), put in the summary and the report."""
     from .report import write_akimat_report
 
     plan, pop, catalog = national_plan(registry, quarter, catalog=catalog, pop=pop, **options)
     plan.summary["recipients_only"] = bool(recipients_only)
+    if subgroups is not None:
+        plan.summary["effects_by_subgroup"] = [
+            {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
+            for r in subgroups.to_dict(orient="records")
+        ]
     whatif = None
     if what_if_scales is not None:
         first_month = plan.summary["first_month"]
         whatif = what_if(pop, catalog, first_month, budget_scales=what_if_scales, seed=options.get("seed", 0))
     write_plan(plan, out, whatif)
-    write_akimat_report(plan, catalog, out, lang="ru")
+    write_akimat_report(plan, catalog, out, lang="ru", subgroups=subgroups)
     return plan, whatif
 
 

@@ -38,7 +38,43 @@ def measures_table(plan: Plan, catalog: Catalog, t: Translator) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_akimat_report(plan: Plan, catalog: Catalog, out: Path, lang: str = "ru") -> list[Path]:
+DIMENSIONS = {
+    "age_band": "Age band",
+    "sex": "Sex",
+    "education": "Education",
+    "disability": "Disability",
+    "settlement": "Settlement",
+}
+
+
+def subgroup_table(subgroups: pd.DataFrame, catalog: Catalog, t: Translator) -> pd.DataFrame:
+    """Effects by subgroup (``atauly plans learn``) with the measures' and dimensions' names."""
+    labels = {m.key: t(m.label) for m in catalog.measures}
+    return pd.DataFrame(
+        {
+            t("Support measure"): subgroups["measure"].map(labels).fillna(subgroups["measure"]),
+            t("Subgroup"): [
+                f"{t(DIMENSIONS.get(d, d))}: {g}"
+                for d, g in zip(subgroups["dimension"], subgroups["subgroup"], strict=True)
+            ],
+            t("Estimate, MRP a month"): subgroups["estimate_mrp"].astype(float).round(2),
+            t("95% interval"): [
+                f"[{lo:.1f}; {hi:.1f}]"
+                for lo, hi in zip(subgroups["lo_mrp"], subgroups["hi_mrp"], strict=True)
+            ],
+            t("Treated / controls"): [
+                f"{int(a)} / {int(b)}"
+                for a, b in zip(subgroups["treated"], subgroups["controls"], strict=True)
+            ],
+        }
+    )
+
+
+def write_akimat_report(
+    plan: Plan, catalog: Catalog, out: Path, lang: str = "ru", subgroups: pd.DataFrame | None = None
+) -> list[Path]:
+    """plan.xlsx and plan.pdf; with ``subgroups`` (effects by subgroup from outcomes) a sheet and a section
+    of them."""
     t = Translator(lang)
     out = Path(out)
     s = plan.summary
@@ -70,12 +106,22 @@ def write_akimat_report(plan: Plan, catalog: Catalog, out: Path, lang: str = "ru
         targets.to_excel(xw, sheet_name="targets by month", index=False)
         plan.budget.to_excel(xw, sheet_name="budget by source", index=False)
         plan.capacity.to_excel(xw, sheet_name="places", index=False)
+        sub = subgroup_table(subgroups, catalog, t) if subgroups is not None and len(subgroups) else None
+        if sub is not None:
+            sub.to_excel(xw, sheet_name="effects by subgroup", index=False)
     pdf = out / "plan.pdf"
-    pdf.write_bytes(_pdf(plan, catalog, t, summary, regions))
+    pdf.write_bytes(_pdf(plan, catalog, t, summary, regions, sub))
     return [xlsx, pdf]
 
 
-def _pdf(plan: Plan, catalog: Catalog, t: Translator, summary: pd.DataFrame, regions: pd.DataFrame) -> bytes:
+def _pdf(
+    plan: Plan,
+    catalog: Catalog,
+    t: Translator,
+    summary: pd.DataFrame,
+    regions: pd.DataFrame,
+    subgroups: pd.DataFrame | None = None,
+) -> bytes:
     from .writers import Block, Document, Section, to_pdf
 
     mt = measures_table(plan, catalog, t)
@@ -126,6 +172,31 @@ def _pdf(plan: Plan, catalog: Catalog, t: Translator, summary: pd.DataFrame, reg
                         rows=region_rows,
                     )
                 ],
+            ),
+            *(
+                [
+                    Section(
+                        t("Effects by subgroup"),
+                        [
+                            Block(
+                                "p",
+                                t(
+                                    "Effects were re-estimated from recorded outcomes for each subgroup (winners against "
+                                    "losers of the lottery where there was one, otherwise participants against members "
+                                    "without a measure, which is biased). Subgroups are many: some intervals miss the "
+                                    "true effect by chance; rely on clearly separated intervals."
+                                ),
+                            ),
+                            Block(
+                                "table",
+                                columns=list(subgroups.columns),
+                                rows=[[str(v) for v in r] for r in subgroups.itertuples(index=False)],
+                            ),
+                        ],
+                    )
+                ]
+                if subgroups is not None
+                else []
             ),
             Section(
                 t("How the plan was made"),
