@@ -179,13 +179,13 @@ def _comparison(
         o = outcomes[outcomes["measure"] == key].merge(
             lot[["person_id", "selected"]].astype({"person_id": str}), on="person_id"
         )
-        t, c = o[o["selected"].astype(bool)], o[~o["selected"].astype(bool)]
-        if len(t) >= MIN_GROUP and len(c) >= MIN_GROUP:
-            return t, c, "lottery (intention to treat)"
-    t = outcomes[(outcomes["measure"] == key) & outcomes["assigned"]]
+        won, lost = o[o["selected"].astype(bool)], o[~o["selected"].astype(bool)]
+        if len(won) >= MIN_GROUP and len(lost) >= MIN_GROUP:
+            return won, lost, "lottery (intention to treat)"
+    treated = outcomes[(outcomes["measure"] == key) & outcomes["assigned"]]
     assigned_any = set(outcomes.loc[outcomes["assigned"], "person_id"])
-    c = outcomes[~outcomes["person_id"].isin(assigned_any)].drop_duplicates("person_id")
-    return t, c, "observational (biased: participants vs members without a measure)"
+    control = outcomes[~outcomes["person_id"].isin(assigned_any)].drop_duplicates("person_id")
+    return treated, control, "observational (biased: participants vs members without a measure)"
 
 
 def estimate_subgroup_effects(
@@ -206,14 +206,14 @@ def estimate_subgroup_effects(
     }
     rows = []
     for m in catalog.measures:
-        t, c, method = _comparison(outcomes, m.key, lottery)
-        if len(t) < MIN_GROUP or len(c) < MIN_GROUP:
+        treated, control, method = _comparison(outcomes, m.key, lottery)
+        if len(treated) < MIN_GROUP or len(control) < MIN_GROUP:
             continue
         for dimension, label in by_person.items():
-            lt = label.reindex(t["person_id"].to_numpy()).to_numpy()
-            lc = label.reindex(c["person_id"].to_numpy()).to_numpy()
+            lt = label.reindex(treated["person_id"].to_numpy()).to_numpy()
+            lc = label.reindex(control["person_id"].to_numpy()).to_numpy()
             for level in sorted({str(v) for v in lt if isinstance(v, str) and v}):
-                a, b = t["gain"].to_numpy()[lt == level], c["gain"].to_numpy()[lc == level]
+                a, b = treated["gain"].to_numpy()[lt == level], control["gain"].to_numpy()[lc == level]
                 if len(a) < MIN_GROUP or len(b) < MIN_GROUP:
                     continue
                 est, se = _welch(a, b)
