@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session as DB
 
 from .. import casework
@@ -14,15 +15,14 @@ from ..models import User
 from .blocks import LANGS
 from .context import BOTH, notice_context, notice_languages
 from .html import html_from_contexts
+from .language import set_language
 from .pdf import pdf_from_contexts
 
 Lang = Literal["ru", "kk", "en", "both"]
 Format = Literal["html", "pdf"]
 
 
-def notice_response(
-    db: DB, user: User, app_id: int, lang: str | None = None, fmt: str = "html"
-) -> Response:
+def notice_response(db: DB, user: User, app_id: int, lang: str | None = None, fmt: str = "html") -> Response:
     """The notice of one application as an HTTP response (scoped and audited by ``casework.load``): in
     ``lang``, or without it in the family's language recorded on the application; ``lang=both``: in the
     family's language and the other language of the state, one after the other."""
@@ -77,8 +77,10 @@ def get_notice(
     user: UserDep,
     lang: Annotated[
         Lang | None,
-        Query(description="ru, kk or en; both: the family's language and the other language of the state. "
-        "Not given: the family's language recorded on the application."),
+        Query(
+            description="ru, kk or en; both: the family's language and the other language of the state. "
+            "Not given: the family's language recorded on the application."
+        ),
     ] = None,
     fmt: Annotated[Format, Query(alias="format")] = "html",
 ) -> Response:
@@ -86,3 +88,28 @@ def get_notice(
     next, the law's reasons, the model's role, the data used, how to appeal or ask for a correction, and the
     akimat's contacts."""
     return notice_response(db, user, app_id, lang, fmt)
+
+
+class LanguageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: Literal["ru", "kk", "en"]
+
+
+class LanguageOut(BaseModel):
+    id: int
+    language: str
+
+
+@router.put(
+    "/applications/{app_id}/language",
+    tags=["applications"],
+    responses={
+        401: {"description": "not authenticated"},
+        403: {"description": "outside your district or region, or a role that cannot change applications"},
+        404: {"description": "no such application"},
+    },
+)
+def put_language(app_id: int, body: LanguageIn, db: DBDep, user: UserDep) -> LanguageOut:
+    """Record the family's language (ru, kk or en): the notice is written in it unless another is asked for."""
+    app = set_language(db, user, app_id, body.language)
+    return LanguageOut(id=app.id, language=app.language)

@@ -64,14 +64,18 @@ NEXT_STEPS = {
     ],
     "rejected": [
         N_("You may apply again at any time, for example when your family's incomes or members change."),
-        N_("If you think the decision is wrong, appeal against it (see below) or ask for the data to be corrected."),
+        N_(
+            "If you think the decision is wrong, appeal against it (see below) or ask for the data to be corrected."
+        ),
     ],
     "pending": [
         N_("The akimat considers the application and decides by the date stated above."),
-        N_("You will receive a notice of the decision, with the amount and period or the reason for a refusal."),
+        N_(
+            "You will receive a notice of the decision, with the amount and period or the reason for a refusal."
+        ),
     ],
     "home_visit": [
-        N_("Members of the district commission will visit your home; they show their documents."),
+        N_("Members of the district commission will visit your home to survey its living conditions."),
         N_("After the survey the akimat decides; you will receive a notice of the decision."),
     ],
     "reopened": [
