@@ -18,7 +18,7 @@ from atauly.service.notice.contacts import PUBLIC_LINES, district_contacts
 from atauly.service.notice.context import iin_tail, notice_languages
 from atauly.settings import get_settings
 
-from .conftest import in_district
+from .conftest import DISTRICT, PASSWORD, in_district, token_headers
 from .test_notice import _OBJ, _flat, _stream, pdf_text
 from .test_web import csrf, sign_in
 
@@ -129,6 +129,25 @@ def test_the_notice_says_who_decided_how_to_appeal_what_next_and_whom_to_contact
     assert "ул. Примерная, 1" in html and "8 000" in html and _flat(t(PUBLIC_LINES)) not in html
     kk = _get(client, as_officer, app_id, "?lang=kk").text
     assert "Үлгі к-сі, 1" in kk
+
+
+def test_the_notice_names_the_officer_by_full_name_and_position(client, db, svc_payloads):
+    from atauly.service.users import create_user
+
+    create_user(
+        db,
+        "aigerim",
+        PASSWORD,
+        "officer",
+        DISTRICT,
+        None,
+        full_name=" Айгерим Сапарова ",
+        position="главный специалист",
+    )
+    headers = token_headers(client, "aigerim")
+    created = _decided(client, headers, svc_payloads, "ru")
+    html = _get(client, headers, created["id"]).text
+    assert "Айгерим Сапарова, главный специалист" in html
 
 
 def test_the_pdf_is_tagged_with_its_language_and_title(client, as_officer, svc_payloads):
