@@ -66,7 +66,7 @@ def figure_label(name: str, t: Translator) -> str:
     return name
 
 
-def _value(value: float, t: Translator) -> str:
+def figure_value(value: float, t: Translator) -> str:
     """A figure as people read it: shares as percentages, counts with grouping, other ratios to 3 places."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -124,14 +124,14 @@ def calibration_html(
     rows = "".join(
         f"<tr class={'ok' if r.ok else 'bad'}><td>{html.escape(t(SCOPES.get(r.scope, r.scope)))}</td>"
         f"<td>{html.escape(figure_label(r.name, t))}</td>"
-        f"<td class=n>{_value(r.generated, t)}</td><td class=n>{_value(r.target, t)}</td>"
-        f"<td class=n>{t.number(r.deviation * 100, 1)}%</td><td class=n>±{t.percent(r.tolerance)}</td>"
+        f"<td class=n>{figure_value(r.generated, t)}</td><td class=n>{figure_value(r.target, t)}</td>"
+        f"<td class=n>{'—' if r.deviation != r.deviation else t.number(r.deviation * 100, 1) + '%'}</td><td class=n>±{t.percent(r.tolerance)}</td>"
         f"<td>{html.escape(t('headline')) if r.headline else ''}</td>"
         f"<td>{html.escape(t('yes') if r.ok else t('no'))}</td><td>{html.escape(r.source)}</td></tr>"
         for r in table.itertuples()
     )
     gap_rows = "".join(
-        f"<tr><th scope=row>{html.escape(figure_label(k, t))}</th><td class=n>{_value(v, t)}</td></tr>"
+        f"<tr><th scope=row>{html.escape(figure_label(k, t))}</th><td class=n>{figure_value(v, t)}</td></tr>"
         for k, v in gaps.items()
     )
     imgs = "".join(
