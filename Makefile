@@ -43,14 +43,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 # Refresh the message catalogs after changing user-facing text (then translate the new entries, e.g. with
-# tools/po_add.py). The core's messages go to atauly.po (babel.cfg); the web pages' — their Python and their
-# Jinja2 templates — to web.po (babel-web.cfg). tests/service/test_i18n_pages.py fails on any untranslated one.
+# tools/po_add.py): one extract and one update per catalog, each with its own Babel configuration — the
+# core's messages to atauly.po (babel.cfg), the web pages' to web.po (babel-web.cfg), and each room's to its
+# own: the decision notice (babel-notice.cfg), photos (babel-vision.cfg), plans (babel-plans.cfg, with the
+# measures' names from plans/parameters/*.yaml) and the dashboard (babel-dashboard.cfg). Texts that pages
+# translate from codes at run time are listed in src/atauly/i18n/keep/. tests/test_i18n_catalogs.py checks
+# that this loses no translation; tests/service/test_i18n_pages.py fails on any untranslated message.
+CATALOGS := atauly web notice vision plans dashboard
 i18n: $(STAMP)
 	@mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ --no-location --omit-header -o var/atauly.pot src/atauly
-	$(BIN)/pybabel update -i var/atauly.pot -d src/atauly/i18n/locale -D atauly --ignore-obsolete
-	$(BIN)/pybabel extract -F babel-web.cfg -k t -k N_ --no-location --omit-header -o var/web.pot src/atauly
-	$(BIN)/pybabel update -i var/web.pot -d src/atauly/i18n/locale -D web --ignore-obsolete
+	@set -e; for c in $(CATALOGS); do \
+	  cfg=$$( [ "$$c" = atauly ] && echo babel.cfg || echo babel-$$c.cfg ); \
+	  $(BIN)/pybabel extract -F $$cfg -k t -k N_ --no-location --omit-header -o var/$$c.pot src/atauly; \
+	  $(BIN)/pybabel update -i var/$$c.pot -d src/atauly/i18n/locale -D $$c --ignore-obsolete --no-fuzzy-matching; \
+	done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

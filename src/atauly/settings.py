@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     statistics_min_cell: int = Field(
         default=10, description="Statistics cells counting fewer applications are shown as '<N'."
     )
+    akimat_contacts: Path | None = Field(
+        default=None,
+        description="A JSON file of the district akimats' contacts for the decision notice: district KATO → "
+        "{address, phone, email, hours}, each a text or {ru, kk, en}. Unset, or a district missing from it: "
+        "the notice names the akimat and gives the public contact lines instead (eGov's contact centre 1414, "
+        "egov.kz); no address or name is invented (docs/service.md).",
+    )
     photo_retention_days: int = Field(
         default=1825,
         ge=1,

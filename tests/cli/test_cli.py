@@ -268,5 +268,13 @@ def test_demo(tmp_path, monkeypatch):
     )
     assert set(passwords) >= {"officer", "supervisor", "analyst", "admin"}
     assert passwords["officer"] in r.output
-    assert "Applications submitted now: 36" in r.output
-    assert again.exit_code == 0 and "Applications submitted now: 0, decided now: 0" in again.output
+    assert "Подано заявлений сейчас: 36" in r.output
+    assert again.exit_code == 0 and "Подано заявлений сейчас: 0, решено сейчас: 0" in again.output
+    # Issue 20: 100 columns, one language (no English step texts), and it ends with where to click.
+    assert max(len(line) for line in r.output.splitlines()) <= 100
+    for english in ("Applications submitted", "Entitled", "Families", "Proactive scan", "reduction"):
+        assert english not in r.output, english
+    tail = r.output.strip().splitlines()[-7:]
+    assert any("http://127.0.0.1:8000/login" in line for line in tail)
+    assert any("/queue" in line for line in tail) and any("/dashboard" in line for line in tail)
+    assert len(r.output.splitlines()) < 200

@@ -1,15 +1,25 @@
 """Service fixtures: a generated region with a trained model, and the app on SQLite and on PostgreSQL.
 
-PostgreSQL listens on 127.0.0.1:5432 here and in CI (trust auth); each test session creates a database of
-its own and drops it at the end. ``ATAULY_TEST_PG`` overrides the server URL.
+PostgreSQL listens on 127.0.0.1:5432 here and in CI (trust auth); each test creates a database of its own
+and drops it at the end. ``ATAULY_TEST_PG`` overrides the server URL.
+
+Two things keep the hundreds of service tests quick without changing what they test:
+- each test's database is a copy of one migrated per session (a file copy on SQLite, ``CREATE DATABASE …
+  TEMPLATE`` on PostgreSQL); the app still runs the migrations at start, which finds them applied. A test that
+  needs an empty database (the migrations' own test) is marked ``empty_database``;
+- passwords are hashed by argon2 with its smallest cost instead of production's 64 MiB and four lanes
+  (every test creates five users and signs in). Only the cost differs: hashing, verification and the
+  throttles run the same code. ``test_production_passwords_use_the_full_argon2_cost`` pins production's.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from atauly.law.compute import compute
@@ -52,12 +62,27 @@ def svc_engine(svc_home):
     return RecommendationEngine(load_recommender(Settings(home=svc_home)))
 
 
-def _pg_database():
+#: Production's hasher, kept for the test that pins its cost.
+PRODUCTION_HASHER = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashes():
+    global PRODUCTION_HASHER
+    from atauly.service import security
+
+    PRODUCTION_HASHER = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    yield
+    security._hasher = PRODUCTION_HASHER
+
+
+def _pg_database(template: str | None = None):
     import psycopg
 
     name = f"atauly_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(f"{PG_SERVER}/test", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return name
 
 
@@ -68,12 +93,41 @@ def _pg_drop(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _migrated(url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()  # SQLite: the last connection's close folds the WAL into the file; PostgreSQL: no
+    # session may stay on a template database
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "atauly.db"
+    _migrated(f"sqlite:///{path}")
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    name = _pg_database()
+    try:
+        _migrated(f"{PG_SERVER}/{name}")
+        yield name
+    finally:
+        _pg_drop(name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'atauly.db'}"
+        path = tmp_path / "atauly.db"
+        if not empty:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
-    name = _pg_database()
+    name = _pg_database(None if empty else request.getfixturevalue("pg_template"))
     try:
         yield f"{PG_SERVER}/{name}"
     finally:

@@ -29,6 +29,10 @@ def _stream(body: bytes) -> bytes:
     if m is None:
         return b""
     raw = m.group(1)
+    length = re.search(rb"/Length (\d+)", body[: m.start()])
+    if length is not None:  # the data itself may end in "\r", which the pattern would take as the line's end
+        start = m.start(1)
+        raw = body[start : start + int(length.group(1))]
     return zlib.decompress(raw) if b"/FlateDecode" in body[: m.start()] else raw
 
 

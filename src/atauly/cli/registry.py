@@ -159,16 +159,27 @@ def calibrate_cmd(
         fail(f"{registry} is not a generated registry (no manifest.json)")
     with err_console.status("Calibrating (the law on the truth and on the recorded view)…"):
         result = calibrate(registry, out, compute)
+    from atauly.i18n import Translator
+    from atauly.registry.synthetic.calibration_report import SCOPES, figure_label, figure_value
+    from atauly.settings import get_settings
+
+    t = Translator(get_settings().lang)
     table = pd.DataFrame(result["targets"])
-    table["deviation"] = (table["deviation"] * 100).round(1)
-    console.print(
-        rich_table(
-            table[["scope", "name", "generated", "target", "deviation", "tolerance", "headline", "ok"]],
-            title="Generated vs published (deviation in %)",
-        )
+    shown = pd.DataFrame(
+        {
+            t("scope"): [t(SCOPES.get(s, s)) for s in table["scope"]],
+            t("figure"): [figure_label(n, t) for n in table["name"]],
+            t("generated"): [figure_value(v, t) for v in table["generated"]],
+            t("published"): [figure_value(v, t) for v in table["target"]],
+            t("deviation"): ["—" if v != v else f"{t.number(v * 100, 1)}%" for v in table["deviation"]],
+            t("tolerance"): [f"±{t.percent(v)}" for v in table["tolerance"]],
+            t("headline"): [t("yes") if v else "" for v in table["headline"]],
+            t("within tolerance"): [t("yes") if v else t("no") for v in table["ok"]],
+        }
     )
+    console.print(rich_table(shown, title=t("Deviation from the published figures")))
     console.print(result["layer_gaps"])
-    console.print(f"Report: {out / 'calibration.html'}")
+    console.print(t("Report: {path}", path=out / "calibration.html"))
     if not result["headline_ok"]:
         err_console.print("[bold red]Some headline targets are out of tolerance.[/]")
         raise typer.Exit(1)

@@ -135,6 +135,12 @@ def users_create(
         str | None, typer.Option("--district", help="KATO code: an officer's district.")
     ] = None,
     region: Annotated[str | None, typer.Option("--region", help="KATO code: a supervisor's region.")] = None,
+    full_name: Annotated[
+        str | None, typer.Option("--full-name", help="Full name, as the family's notice names who decided.")
+    ] = None,
+    position: Annotated[
+        str | None, typer.Option("--position", help="Position, as the family's notice states it.")
+    ] = None,
 ) -> None:
     """Create a user. Officers work in one district, supervisors oversee one region."""
     from atauly.service.casework import ServiceError
@@ -143,7 +149,17 @@ def users_create(
     secret = _password(password, password_stdin)
     try:
         with _sessions()() as db:
-            user = create_user(db, username, secret, role, district, region, actor=_operator())
+            user = create_user(
+                db,
+                username,
+                secret,
+                role,
+                district,
+                region,
+                actor=_operator(),
+                full_name=full_name,
+                position=position,
+            )
     except (ServiceError, ValueError) as exc:
         fail(getattr(exc, "message", str(exc)))
     console.print(

@@ -13,13 +13,16 @@ from .metrics import METRIC_NAMES
 from .population import POPULATION_HEADER, population_rows, population_text
 from .report import (
     LABELS,
+    SMALL_NOTE,
     STYLE,
     fmt,
+    group_name,
     matched_text,
     md_table,
     metrics_rows,
     new_families_text,
     retrain_markdown,
+    small_group,
 )
 
 
@@ -155,8 +158,8 @@ def _card_fairness(audit: dict) -> list[str]:
             lines += [f"By {col.replace('_', ' ')} ({ref.replace('_', ' ')}):", ""]
             cells = [
                 [
-                    r["group"],
-                    r["families"],
+                    group_name(r),
+                    f"{int(r['families']):,}",
                     fmt(r["accuracy"]),
                     f"{fmt(r['exclusion_error'])} [{fmt(r.get('exclusion_error_lo'))}, {fmt(r.get('exclusion_error_hi'))}]",
                     fmt(r["inclusion_error"]),
@@ -165,6 +168,10 @@ def _card_fairness(audit: dict) -> list[str]:
                 for r in rows
             ]
             lines += [md_table(_FAIRNESS_HEADER, cells), ""]
+            if any(small_group(r) for r in rows):
+                lines += [SMALL_NOTE, ""]
+            if len(rows) < 2:
+                lines += ["One group only: nothing to compare.", ""]
     return lines
 
 

@@ -42,6 +42,31 @@ LABELS = {
 }
 
 
+#: A group with fewer families than this is flagged in the fairness tables and charts: its error rates rest
+#: on a handful of entitled families (the exclusion error's denominator) and cannot be compared with others.
+MIN_GROUP_FAMILIES = 30
+SMALL_MARK = "†"
+SMALL_NOTE = (
+    f"{SMALL_MARK} fewer than {MIN_GROUP_FAMILIES} families in the group: its figures rest on too few cases to "
+    "compare with other groups (see the 95% intervals)."
+)
+
+
+def small_group(row: dict) -> bool:
+    """Whether a fairness row's group is below :data:`MIN_GROUP_FAMILIES`."""
+    return int(row.get("families") or 0) < MIN_GROUP_FAMILIES
+
+
+def group_name(row: dict, column: str = "") -> str:
+    """The group as the tables show it, marked when small."""
+    name = _group_label(column, row["group"]) if column else str(row["group"])
+    return f"{name} {SMALL_MARK}" if small_group(row) else name
+
+
+def _number(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
 def fmt(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -144,28 +169,75 @@ def charts(metrics: dict) -> list[tuple[str, str]]:
         out.append(("Accuracy versus speed", _png(fig)))
 
     audit = metrics.get("fairness", {}).get(f"vs_{ref}") or metrics.get("fairness", {}).get("vs_labels")
-    if audit:
-        cols = list(audit)
-        fig, axes = plt.subplots(1, len(cols), figsize=(3.2 * len(cols), 3.4), squeeze=False)
-        for ax, col in zip(axes[0], cols, strict=True):
-            rows = audit[col]
-            groups = [_group_label(col, r["group"]) for r in rows]
-            values = [r["exclusion_error"] if r["exclusion_error"] is not None else 0 for r in rows]
-            lo = [r.get("exclusion_error_lo") for r in rows]
-            hi = [r.get("exclusion_error_hi") for r in rows]
-            err = None
-            if all(v is not None for v in lo + hi):
-                err = [
-                    [max(v - a, 0) for v, a in zip(values, lo, strict=True)],
-                    [max(b - v, 0) for v, b in zip(values, hi, strict=True)],
-                ]
-            ax.bar(range(len(groups)), values, yerr=err, capsize=2)
-            ax.set_xticks(range(len(groups)), groups, rotation=60, fontsize=7)
-            ax.set_title(col.replace("_", " "), fontsize=9)
-        axes[0][0].set_ylabel("exclusion error")
-        fig.suptitle(f"Exclusion error by group (vs {'true need' if has_truth else 'labels'}; 95% intervals)")
-        out.append(("Fairness: exclusion error by group", _png(fig)))
+    chart = fairness_chart(audit or {}, "true need" if has_truth else "labels")
+    if chart is not None:
+        out.append(("Fairness: exclusion and inclusion error by group", chart))
     return out
+
+
+def fairness_chart(audit: dict, reference: str) -> str | None:
+    """Exclusion and inclusion error by group, one panel per audited column that has at least two groups
+    (a single group compares nothing); a group without entitled families shows "n/a" instead of an empty
+    bar; small groups are hatched and pale. None when no column has two groups."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = [c for c, rows in audit.items() if len(rows) >= 2]
+    if not cols:
+        return None
+    fig, axes = plt.subplots(1, len(cols), figsize=(3.6 * len(cols), 3.8), squeeze=False)
+    width = 0.38
+    top = 0.0
+    for ax, col in zip(axes[0], cols, strict=True):
+        rows = audit[col]
+        for k, (metric, color) in enumerate((("exclusion_error", "C0"), ("inclusion_error", "C1"))):
+            for i, r in enumerate(rows):
+                x = i + (k - 0.5) * width
+                value = _number(r.get(metric))
+                if value is None:
+                    ax.text(x, 0.005, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
+                    continue
+                top = max(top, value)
+                lo, hi = _number(r.get(f"{metric}_lo")), _number(r.get(f"{metric}_hi"))
+                err = (
+                    [[max(value - lo, 0)], [max(hi - value, 0)]]
+                    if lo is not None and hi is not None
+                    else None
+                )
+                ax.bar(
+                    x,
+                    value,
+                    width,
+                    yerr=err,
+                    capsize=2,
+                    color=color,
+                    alpha=0.35 if small_group(r) else 1.0,
+                    hatch="//" if small_group(r) else None,
+                    edgecolor=color,
+                )
+                top = max(top, hi or 0)
+        labels = [f"{group_name(r, col)}\nn={int(r.get('families') or 0):,}" for r in rows]
+        ax.set_xticks(range(len(rows)), labels, fontsize=8)
+        ax.set_title(col.replace("_", " "), fontsize=10)
+    for ax in axes[0]:
+        ax.set_ylim(0, min(1.0, max(top * 1.15, 0.05)))
+    axes[0][0].set_ylabel("share of families")
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color="C0", label="exclusion error"),
+        Patch(color="C1", label="inclusion error"),
+        Patch(facecolor="white", edgecolor="grey", hatch="//", label=f"n < {MIN_GROUP_FAMILIES}"),
+    ]
+    axes[0][0].legend(handles=handles, fontsize=8, loc="upper left")
+    fig.suptitle(
+        f"Error by group (vs {reference}; 95% intervals). Hatched: fewer than {MIN_GROUP_FAMILIES} families",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return _png(fig)
 
 
 def report_html(meta: dict) -> str:
@@ -228,8 +300,8 @@ def report_html(meta: dict) -> str:
         for col, rows in audit.items():
             table_rows = [
                 [
-                    r["group"],
-                    r["families"],
+                    group_name(r),
+                    f"{int(r['families']):,}",
                     fmt(r["accuracy"]),
                     fmt(r["exclusion_error"]),
                     fmt(r["inclusion_error"]),
@@ -244,6 +316,10 @@ def report_html(meta: dict) -> str:
                     f"Fairness by {col} ({ref.replace('_', ' ')})",
                 )
             )
+            if any(small_group(r) for r in rows):
+                parts.append(f"<p class='note'>{html.escape(SMALL_NOTE)}</p>")
+            if len(rows) < 2:
+                parts.append("<p class='note'>One group only: nothing to compare.</p>")
     body = "\n".join(parts)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Atauly model report {html.escape(meta["name"])}@{html.escape(meta["version"])}</title><style>{STYLE}</style></head>

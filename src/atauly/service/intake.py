@@ -180,6 +180,7 @@ def _application(
         input_hash=input_hash,
         status="new",
         source=source,
+        language=payload.language,
         received_on=received,
         deadline=add_working_days(received, DEADLINE_WORKING_DAYS),
         created_at=now,

@@ -41,6 +41,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
+    #: How the notice names the officer who decided (the username when unset) and their position.
+    full_name: Mapped[str | None] = mapped_column(String(128))
+    position: Mapped[str | None] = mapped_column(String(128))
     region_kato: Mapped[str | None] = mapped_column(String(9))
     district_kato: Mapped[str | None] = mapped_column(String(9))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -80,6 +83,8 @@ class Application(Base):
     input_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True)
     source: Mapped[str] = mapped_column(String(16))  # "api", "web", "offer"
+    #: The family's language (ru, kk or en): the notice is written in it unless another is asked for.
+    language: Mapped[str] = mapped_column(String(2), default="ru", server_default="ru")
     received_on: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -103,6 +103,11 @@ class ApplicationIn(Strict):
     family: FamilyIn
     persons: list[PersonIn] = Field(min_length=1, max_length=40)
     incomes: list[IncomeIn] = Field(default_factory=list, max_length=2000)
+    language: Literal["ru", "kk", "en"] = Field(
+        default="ru",
+        description="The family's language: the decision notice is written in it (Russian when not given). "
+        "Not part of the family's data: it does not change the content key of an idempotent submission.",
+    )
 
 
 class Reason(BaseModel):
@@ -148,6 +153,8 @@ class ApplicationOut(BaseModel):
     received_on: date
     deadline: date
     version: int
+    language: str = "ru"
+    """The family's language, the notice's by default."""
     recommendation: RecommendationOut | None
     """Hidden (null) in blind mode until the officer has recorded an assessment."""
     decisions: list[DecisionOut]

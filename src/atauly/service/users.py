@@ -55,9 +55,12 @@ def create_user(
     district: str | None,
     region: str | None,
     actor: str = "cli",
+    full_name: str | None = None,
+    position: str | None = None,
 ) -> User:
     """Create (or fail clearly) a user; returns the user. Officers work in one district, supervisors
-    oversee one region, analysts and admins are national."""
+    oversee one region, analysts and admins are national. ``full_name`` and ``position`` are how the
+    family's notice names the officer who decided (the username and a generic position when unset)."""
     check_role(role)
     check_password_length(password)
     district, region = _scope(role, district, region)
@@ -69,6 +72,8 @@ def create_user(
         role=role,
         region_kato=region,
         district_kato=district,
+        full_name=(full_name or "").strip()[:128] or None,
+        position=(position or "").strip()[:128] or None,
         active=True,
         created_at=audit.utcnow(),
     )

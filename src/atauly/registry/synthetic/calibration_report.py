@@ -1,17 +1,78 @@
 """The calibration report as HTML: generated against published figures, the gaps between the layers,
-well-being levels, with charts."""
+well-being levels, with charts — in Kazakh, Russian or English (the locale setting by default), through
+the message catalogs, with numbers formatted for the language."""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
+import math
 
 import numpy as np
 import pandas as pd
 
-from ..codes import REGION_BY_KATO
+from atauly.i18n import N_, Translator
+
+from ..codes import REGION_BY_KATO, REGION_BY_KEY, REGIONS, region_name
 from ..wellbeing import LEVELS
+
+#: The published figures (targets.yaml) and the layers' gaps, as readers call them.
+FIGURES = {
+    "population": N_("Population"),
+    "families": N_("Families"),
+    "poverty_rate": N_("Poverty rate (below the subsistence minimum)"),
+    "people_in_households_5plus": N_("People in households of 5 or more"),
+    "household_size_urban": N_("Household size, urban"),
+    "household_size_rural": N_("Household size, rural"),
+    "disability_recipients": N_("Recipients of disability benefits"),
+    "asp_families_stock": N_("ASP families at a time"),
+    "asp_persons_stock": N_("ASP recipients at a time"),
+    "asp_families_year": N_("ASP families in a year"),
+    "asp_persons_year": N_("ASP recipients in a year"),
+    "recipient_family_size": N_("Members of a recipient family"),
+    "recipient_child_share": N_("Children among recipients"),
+    "asp_per_member_2023": N_("ASP per member a month, 2023"),
+    "informal_employment_share": N_("Informal employment share"),
+    "takeup_among_entitled": N_("Take-up among the entitled"),
+    "proxy_r2_log_consumption": N_("Proxy means test, R² of log consumption"),
+    "scale": N_("Scale of the registry"),
+    "truly_entitled_families": N_("Families entitled on what is true"),
+    "recorded_entitled_families": N_("Families entitled on what databases record"),
+    "missed_by_recorded": N_("Entitled, missed on recorded data"),
+    "wrongly_needy_in_recorded": N_("Not entitled, needy on recorded data"),
+    "consumption_poverty_rate": N_("Consumption poverty rate"),
+    "home_visit_correct_share": N_("Home visits that decide right"),
+    "system_exclusion_error": N_("Exclusion error of the system"),
+    "system_inclusion_error": N_("Inclusion error of the system"),
+}
+_PER_REGION = {
+    "population ": N_("Population: {region}"),
+    "poverty rate ": N_("Poverty rate: {region}"),
+    "recipient share ": N_("Share of ASP recipients: {region}"),
+}
+SCOPES = {"national": N_("national"), "regional": N_("regional"), "hidden": N_("hidden need")}
+
+
+def figure_label(name: str, t: Translator) -> str:
+    """A figure's name in ``t``'s language (a name this report does not know is shown as it is)."""
+    if name in FIGURES:
+        return t(FIGURES[name])
+    for prefix, message in _PER_REGION.items():
+        if name.startswith(prefix):
+            rest = name[len(prefix) :]
+            region = REGION_BY_KEY.get(rest) or next((r for r in REGIONS if r.name_en == rest), None)
+            return t(message, region=region_name(region.kato, t.lang) if region else rest)
+    return name
+
+
+def figure_value(value: float, t: Translator) -> str:
+    """A figure as people read it: shares as percentages, counts with grouping, other ratios to 3 places."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if 0 <= abs(value) < 1:
+        return t.number(value, 3)
+    return t.number(value, 0 if abs(value) >= 100 else 2)
 
 
 def _chart_png(fig) -> str:
@@ -20,57 +81,94 @@ def _chart_png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def calibration_html(table: pd.DataFrame, gaps: dict, wellbeing: pd.DataFrame, result: dict) -> str:
+def calibration_html(
+    table: pd.DataFrame, gaps: dict, wellbeing: pd.DataFrame, result: dict, lang: str | None = None
+) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if lang is None:
+        from atauly.settings import get_settings
+
+        lang = get_settings().lang
+    t = Translator(lang)
     charts = []
     if len(table):
-        fig, ax = plt.subplots(figsize=(9, max(3, 0.28 * len(table))))
+        fig, ax = plt.subplots(figsize=(9, max(3, 0.3 * len(table))))
         y = np.arange(len(table))
         ax.barh(y, table["deviation"] * 100, color=np.where(table["ok"], "#2a9d8f", "#e76f51"))
-        ax.set_yticks(y, table["name"], fontsize=7)
+        ax.set_yticks(y, [figure_label(n, t) for n in table["name"]], fontsize=8)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel("generated vs target, %")
+        ax.set_xlabel(t("generated against the published figure, %"))
         ax.invert_yaxis()
-        charts.append(("Deviation from the published figures", _chart_png(fig)))
+        charts.append((t("Deviation from the published figures"), _chart_png(fig)))
         plt.close(fig)
     if len(wellbeing):
-        fig, ax = plt.subplots(figsize=(9, 4))
+        fig, ax = plt.subplots(figsize=(9, 4.5))
         bottom = np.zeros(len(wellbeing))
         for level, color in zip(LEVELS, ["#2a9d8f", "#8ab17d", "#e9c46a", "#f4a261", "#e76f51"], strict=True):
             ax.bar(range(len(wellbeing)), wellbeing[level], bottom=bottom, label=level, color=color)
             bottom += wellbeing[level].to_numpy()
         ax.set_xticks(
-            range(len(wellbeing)), [REGION_BY_KATO[k].key for k in wellbeing.index], rotation=70, fontsize=7
+            range(len(wellbeing)),
+            [region_name(REGION_BY_KATO[k].kato, t.lang) for k in wellbeing.index],
+            rotation=70,
+            fontsize=8,
         )
-        ax.set_ylabel("share of families")
-        ax.legend(title="level", fontsize=7)
-        charts.append(("Well-being levels A–E by region (recorded view)", _chart_png(fig)))
+        ax.set_ylabel(t("share of families"))
+        ax.legend(title=t("level"), fontsize=8)
+        charts.append((t("Well-being levels A–E by region (recorded view)"), _chart_png(fig)))
         plt.close(fig)
     rows = "".join(
-        f"<tr class={'ok' if r.ok else 'bad'}><td>{html.escape(r.scope)}</td><td>{html.escape(r.name)}</td>"
-        f"<td>{r.generated:,.4g}</td><td>{r.target:,.4g}</td><td>{r.deviation:+.1%}</td><td>±{r.tolerance:.0%}</td>"
-        f"<td>{'headline' if r.headline else ''}</td><td>{'✓' if r.ok else '✗'}</td><td>{html.escape(r.source)}</td></tr>"
+        f"<tr class={'ok' if r.ok else 'bad'}><td>{html.escape(t(SCOPES.get(r.scope, r.scope)))}</td>"
+        f"<td>{html.escape(figure_label(r.name, t))}</td>"
+        f"<td class=n>{figure_value(r.generated, t)}</td><td class=n>{figure_value(r.target, t)}</td>"
+        f"<td class=n>{'—' if r.deviation != r.deviation else t.number(r.deviation * 100, 1) + '%'}</td><td class=n>±{t.percent(r.tolerance)}</td>"
+        f"<td>{html.escape(t('headline')) if r.headline else ''}</td>"
+        f"<td>{html.escape(t('yes') if r.ok else t('no'))}</td><td>{html.escape(r.source)}</td></tr>"
         for r in table.itertuples()
     )
-    gap_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:,.4g}</td></tr>" for k, v in gaps.items())
+    gap_rows = "".join(
+        f"<tr><th scope=row>{html.escape(figure_label(k, t))}</th><td class=n>{figure_value(v, t)}</td></tr>"
+        for k, v in gaps.items()
+    )
     imgs = "".join(
-        f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>"
-        for t, b in charts
+        f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{b}'>"
+        for title, b in charts
     )
     status = (
-        "all headline targets within tolerance"
+        t("all headline targets within tolerance")
         if result["headline_ok"]
-        else "some headline targets out of tolerance"
+        else t("some headline targets out of tolerance")
     )
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Atauly synthetic registry calibration</title>
+    heading = t("Synthetic registry calibration")
+    intro = t(
+        "Registry {registry}, scale {scale}, quarter {quarter}:",
+        registry=result["registry"],
+        scale=t.number(float(result["scale"]), 3),
+        quarter=str(result["quarter"]),
+    )
+    head = "".join(
+        f"<th scope=col>{html.escape(t(h))}</th>"
+        for h in (
+            N_("scope"),
+            N_("figure"),
+            N_("generated"),
+            N_("published"),
+            N_("deviation"),
+            N_("tolerance"),
+            N_("headline"),
+            N_("within tolerance"),
+            N_("source"),
+        )
+    )
+    return f"""<!doctype html><html lang="{t.lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(heading)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:3px 6px}}tr.bad{{background:#fde2dc}}tr.ok{{background:#e6f4f1}}</style></head>
-<body><h1>Synthetic registry calibration</h1><p>Registry {html.escape(result["registry"])}, scale {result["scale"]},
-quarter {html.escape(result["quarter"])}: <strong>{status}</strong>.</p>
-<h2>Generated vs published</h2><table><tr><th>scope</th><th>figure</th><th>generated</th><th>target</th>
-<th>deviation</th><th>tolerance</th><th></th><th>ok</th><th>source</th></tr>{rows}</table>
-<h2>Gaps between the layers (families, at this scale)</h2><table>{gap_rows}</table>{imgs}</body></html>"""
+td,th{{border:1px solid #ccc;padding:3px 6px}}td.n{{text-align:right;white-space:nowrap}}tr.bad{{background:#fde2dc}}
+tr.ok{{background:#e6f4f1}}img{{max-width:100%}}</style></head>
+<body><h1>{html.escape(heading)}</h1><p>{html.escape(intro)} <strong>{html.escape(status)}</strong>.</p>
+<h2>{html.escape(t("Generated against published"))}</h2><table><tr>{head}</tr>{rows}</table>
+<h2>{html.escape(t("Gaps between the layers (families, at this scale)"))}</h2><table>{gap_rows}</table>{imgs}</body></html>"""

@@ -10,15 +10,17 @@ built of :mod:`.blocks`, in the fixed words of :mod:`.texts`); :mod:`.html` (``t
 from __future__ import annotations
 
 from .context import notice_context
-from .html import html_from_context, render_html
-from .pdf import pdf_from_context, render_pdf
+from .html import html_from_context, html_from_contexts, render_html
+from .pdf import pdf_from_context, pdf_from_contexts, render_pdf
 from .routes import notice_response, router
 
 __all__ = [
     "html_from_context",
+    "html_from_contexts",
     "notice_context",
     "notice_response",
     "pdf_from_context",
+    "pdf_from_contexts",
     "render_html",
     "render_pdf",
     "router",

@@ -14,12 +14,29 @@ from atauly.registry.codes import region_name
 from .. import casework
 from ..display import masked_iin
 from ..models import Application
-from .blocks import LANGS, long_date, para, section
+from .blocks import LANGS, bullets, kv, long_date, para, section
+from .contacts import PUBLIC_LINES, contact_rows
 from .data import correction_section, data_section
 from .decision import decision_section
 from .facts import Facts
 from .reasons import model_section, reasons_section
-from .texts import APPEAL_HOW, APPEAL_TEXT
+from .texts import APPEAL_DEADLINE, APPEAL_MONTHS, APPEAL_TEXT, APPEAL_VENUE, NEXT_STEPS
+
+#: ``lang=both``: the notice in the family's language and then in the other language of the state
+#: (Kazakh, the state language, and Russian, official alongside it); an English notice is followed by Kazakh.
+BOTH = "both"
+
+
+def notice_languages(app: Application, lang: str | None) -> list[str]:
+    """The languages a notice is written in: ``lang``, or the family's (recorded at intake), or both."""
+    family = app.language if app.language in LANGS else "ru"
+    if lang is None or lang == "":
+        return [family]
+    if lang == BOTH:
+        return [family, "ru" if family == "kk" else "kk"]
+    if lang not in LANGS:
+        raise ValueError(f"lang: use one of {', '.join(LANGS)} or {BOTH}")
+    return [lang]
 
 
 def notice_context(app: Application, lang: str, today: date | None = None) -> dict:
@@ -30,20 +47,22 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
     today = today or date.today()
     f = Facts(app, t)
     district = casework.district_name(app.district_kato, lang)
-    appeal = [para(t(APPEAL_TEXT)), para(t(APPEAL_HOW, id=app.id))]
+    authority = t("Akimat of the district: {district}", district=district)
     sections = [
         decision_section(f),
+        section("next", t("What happens next"), [bullets([t(m) for m in NEXT_STEPS[f.state]])]),
         reasons_section(f),
         model_section(f),
         data_section(f),
-        section("appeal", t("How to appeal"), appeal),
+        _appeal_section(f, authority),
         correction_section(f),
+        _contacts_section(f, authority),
     ]
     amount = float(f.decision.amount_monthly) if f.decided and f.decision is not None else None
     return {
         "lang": lang,
         "title": t("Decision notice: targeted social assistance"),
-        "authority": t("Akimat of the district: {district}", district=district),
+        "authority": authority,
         "department": t("Department of employment and social programmes"),
         "region": region_name(app.region_kato, lang),
         "district": district,
@@ -70,10 +89,55 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
 def _header(f: Facts, today: date) -> list[tuple[str, str]]:
     t, app, persons = f.t, f.app, f.persons
     applicant = next((p for p in persons if p.get("role") == "applicant"), persons[0] if persons else {})
-    return [
+    rows = [
         (t("Application No."), str(app.id)),
         (t("Date of application"), long_date(app.received_on, t)),
         (t("Family ID"), app.family_id),
-        (t("Applicant's IIN"), masked_iin(applicant.get("iin"), t)),
+        (t("Applicant's IIN"), iin_tail(applicant.get("iin"), t)),
         (t("Notice issued on"), long_date(today, t)),
     ]
+    officer = f.decision.officer if f.decided and f.decision is not None else None
+    if officer is not None:
+        rows.append((t("Decided by"), officer_line(officer, t)))
+    return rows
+
+
+def iin_tail(iin: object, t: Translator) -> str:
+    """Only the last 4 digits of an IIN, so that the family recognises the notice as theirs: the rest is
+    never printed (a value that is not a 12-digit IIN is masked as the registry masks it)."""
+    text = str(iin or "")
+    if len(text) == 12 and text.isdigit():
+        return t("ends in {digits}", digits=text[-4:])
+    return masked_iin(iin, t)
+
+
+def officer_line(officer, t: Translator) -> str:
+    """The officer who decided: their full name (the username when none is recorded) and position."""
+    name = (officer.full_name or "").strip() or officer.username
+    position = (officer.position or "").strip() or t(
+        "specialist of the department of employment and social programmes"
+    )
+    return f"{name}, {position}"
+
+
+def _appeal_section(f: Facts, authority: str) -> dict:
+    t = f.t
+    blocks = [
+        para(t(APPEAL_TEXT)),
+        kv(
+            [
+                (t("Time limit"), t(APPEAL_DEADLINE, months=APPEAL_MONTHS)),
+                (t("Where"), t(APPEAL_VENUE, authority=authority, id=f.app.id)),
+            ]
+        ),
+    ]
+    return section("appeal", t("How to appeal"), blocks)
+
+
+def _contacts_section(f: Facts, authority: str) -> dict:
+    t = f.t
+    rows = contact_rows(f.app.district_kato, t)
+    blocks = [kv([(t("Authority"), authority), *rows])]
+    if not rows:
+        blocks.append(para(t(PUBLIC_LINES)))
+    return section("contacts", t("Contacts"), blocks)

@@ -23,8 +23,13 @@ def _jinja():
     )
 
 
+def html_from_contexts(contexts: list[dict]) -> str:
+    """One page with the notice in each language given (each part marked with its ``lang``)."""
+    return _jinja().get_template("notice.html").render(n=contexts[0], parts=contexts)
+
+
 def html_from_context(ctx: dict) -> str:
-    return _jinja().get_template("notice.html").render(n=ctx)
+    return html_from_contexts([ctx])
 
 
 def render_html(app: Application, lang: str) -> str:

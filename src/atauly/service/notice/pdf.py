@@ -1,5 +1,16 @@
 """The notice as an A4 PDF (fpdf2), with the DejaVu Sans fonts shipped with matplotlib, which have the
-Kazakh letters; nothing is downloaded."""
+Kazakh letters; nothing is downloaded.
+
+The PDF is tagged for assistive technology as far as fpdf2 allows (2.8: a structure tree of marked content,
+no API for tagging text): its catalogue has ``/MarkInfo <</Marked true>>``, the document language
+(``/Lang``), the title shown in the window (``DisplayDocTitle``), and a structure tree whose elements
+follow the reading order — ``H1`` for the title, ``H2`` for each section, ``P`` for paragraphs and key–value
+rows, ``L`` for lists and ``Table`` for tables — each wrapping its text as marked content (``BDC``/``EMC``
+with an ``MCID``). The page footers are marked ``Artifact`` (not read). Limits, documented in
+docs/service.md: a table is one ``Table`` element without ``TR``/``TH``/``TD`` children, and a list one ``L``
+without ``LI``; an element that runs onto the next page continues as a new element of the same kind there.
+In a notice in two languages each part's marked content carries its own ``/Lang``.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +26,17 @@ def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+def pdf_from_contexts(contexts: list[dict], compress: bool = True) -> bytes:
+    """The notice in each language given, one after the other (each from a new page), as one A4 PDF."""
+    writer = _Writer(contexts[0], compress)
+    for k, ctx in enumerate(contexts):
+        writer.part(ctx, new_page=k > 0)
+    return writer.finish()
+
+
 def pdf_from_context(ctx: dict, compress: bool = True) -> bytes:
     """The notice as an A4 PDF (fpdf2). ``compress=False`` leaves the page streams readable (tests)."""
-    writer = _Writer(ctx, compress)
-    writer.header()
-    for number, section in enumerate(ctx["sections"], 1):
-        writer.section(number, section)
-    return writer.finish()
+    return pdf_from_contexts([ctx], compress)
 
 
 def render_pdf(app: Application, lang: str) -> bytes:
@@ -29,38 +44,99 @@ def render_pdf(app: Application, lang: str) -> bytes:
     return pdf_from_context(notice_context(app, lang))
 
 
+def _pdf_class():
+    from fpdf import FPDF
+
+    class NoticePDF(FPDF):
+        """FPDF with marked content that survives a page break (closed before it, reopened after) and an
+        artifact footer."""
+
+        doc_lang = "ru"
+        part_lang = "ru"
+        footer_text = ""
+        _open: str | None = None
+
+        def begin_tag(self, kind: str) -> None:
+            mcid = self.struct_builder.next_mcid_for_page(self.page)
+            self._add_marked_content(struct_type=f"/{kind}", mcid=mcid)
+            lang = f" /Lang ({self.part_lang})" if self.part_lang != self.doc_lang else ""
+            self._out(f"/{kind} <</MCID {mcid}{lang}>> BDC")
+            self._open = kind
+
+        def end_tag(self) -> None:
+            if self._open is not None:
+                self._out("EMC")
+                self._open = None
+
+        def add_page(self, *args, **kwargs) -> None:
+            kind = self._open
+            self.end_tag()
+            super().add_page(*args, **kwargs)
+            if kind is not None:
+                self.begin_tag(kind)
+
+        def footer(self) -> None:
+            self._out("/Artifact BMC")
+            self.set_y(-12)
+            self.set_font("DejaVu", "", 7.5)
+            self.set_text_color(90)
+            self.cell(0, 5, f"{self.footer_text} {self.page_no()}/{{nb}}", align="C")
+            self.set_text_color(0)
+            self._out("EMC")
+
+    return NoticePDF
+
+
+class _Tag:
+    def __init__(self, pdf, kind: str) -> None:
+        self.pdf, self.kind = pdf, kind
+
+    def __enter__(self):
+        self.pdf.begin_tag(self.kind)
+
+    def __exit__(self, *exc) -> None:
+        self.pdf.end_tag()
+
+
 class _Writer:
-    """Lays out the notice's context on A4 pages: header, numbered sections of blocks, footer."""
+    """Lays out the notice's contexts on A4 pages: per part a header, numbered sections of blocks, a footer."""
 
     def __init__(self, ctx: dict, compress: bool) -> None:
-        from fpdf import FPDF
-
-        class NoticePDF(FPDF):
-            def footer(self) -> None:
-                self.set_y(-12)
-                self.set_font("DejaVu", "", 7.5)
-                self.set_text_color(90)
-                self.cell(
-                    0,
-                    5,
-                    f"{ctx['title']} · № {ctx['app_id']} · {ctx['page_label']} {self.page_no()}/{{nb}}",
-                    align="C",
-                )
+        from fpdf.prefs import ViewerPreferences
 
         fonts = _font_dir()
         self.ctx = ctx
-        pdf = self.pdf = NoticePDF(format="A4", unit="mm")
+        pdf = self.pdf = _pdf_class()(format="A4", unit="mm")
+        pdf.doc_lang = pdf.part_lang = ctx["lang"]
         pdf.set_compression(compress)
         pdf.set_margins(16, 14, 16)
         pdf.set_auto_page_break(True, margin=16)
         pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
         pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        pdf.set_title(ctx["title"])
+        pdf.set_title(f"{ctx['title']} — № {ctx['app_id']}")
         pdf.set_lang(ctx["lang"])
+        pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
         pdf.set_creator("Atauly")
         pdf.set_subject(f"{ctx['authority']}; № {ctx['app_id']}")
-        pdf.add_page()
         self.width = pdf.epw
+
+    def tag(self, kind: str) -> _Tag:
+        return _Tag(self.pdf, kind)
+
+    def part(self, ctx: dict, new_page: bool) -> None:
+        self.ctx = ctx
+        self.pdf.part_lang = ctx["lang"]
+        self.pdf.footer_text = f"{ctx['title']} · № {ctx['app_id']} · {ctx['page_label']}"
+        if new_page or self.pdf.page == 0:
+            self.pdf.add_page()
+        self.header()
+        for number, section in enumerate(ctx["sections"], 1):
+            self.section(number, section)
+        self.pdf.ln(3)
+        self.pdf.set_text_color(90)
+        with self.tag("P"):
+            self.text(ctx["footer"], 8)
+        self.pdf.set_text_color(0)
 
     def text(
         self, s: str, size: float = 9.5, bold: bool = False, h: float = 4.8, indent: float = 0.0
@@ -74,15 +150,19 @@ class _Writer:
         from fpdf.fonts import FontFace
 
         if caption:
-            self.text(caption, 9.5, bold=True)
+            with self.tag("P"):
+                self.text(caption, 9.5, bold=True)
         self.pdf.set_font("DejaVu", "", 9)
-        with self.pdf.table(
-            col_widths=(45, 55),
-            first_row_as_headings=False,
-            line_height=5,
-            borders_layout="HORIZONTAL_LINES",
-            padding=1,
-        ) as table:
+        with (
+            self.tag("Table"),
+            self.pdf.table(
+                col_widths=(45, 55),
+                first_row_as_headings=False,
+                line_height=5,
+                borders_layout="HORIZONTAL_LINES",
+                padding=1,
+            ) as table,
+        ):
             for label, value in rows:
                 row = table.row()
                 row.cell(label, style=FontFace(emphasis="BOLD"))
@@ -92,18 +172,22 @@ class _Writer:
     def grid(self, block: dict) -> None:
         from fpdf.fonts import FontFace
 
-        self.text(block["caption"], 9.5, bold=True)
+        with self.tag("P"):
+            self.text(block["caption"], 9.5, bold=True)
         self.pdf.set_font("DejaVu", "", 8.5)
         n = len(block["columns"])
         aligns = ["RIGHT" if i in block["numeric"] else "LEFT" for i in range(n)]
-        with self.pdf.table(
-            col_widths=tuple(block["widths"]) if block.get("widths") else None,
-            line_height=4.6,
-            text_align=tuple(aligns),
-            headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
-            borders_layout="SINGLE_TOP_LINE",
-            padding=1,
-        ) as table:
+        with (
+            self.tag("Table"),
+            self.pdf.table(
+                col_widths=tuple(block["widths"]) if block.get("widths") else None,
+                line_height=4.6,
+                text_align=tuple(aligns),
+                headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+                borders_layout="SINGLE_TOP_LINE",
+                padding=1,
+            ) as table,
+        ):
             head = table.row()
             for c in block["columns"]:
                 head.cell(c)
@@ -116,32 +200,37 @@ class _Writer:
     def bullets(self, block: dict) -> None:
         pdf, width = self.pdf, self.width
         if block.get("caption"):
-            self.text(block["caption"], 9.5, bold=True)
+            with self.tag("P"):
+                self.text(block["caption"], 9.5, bold=True)
         size, h = (8.5, 4.3) if block.get("note") else (9.5, 4.8)
-        for item in block["items"]:
-            pdf.set_font("DejaVu", "", size)
-            if item.startswith("– "):  # a sub-item: indented, its own dash
-                pdf.set_x(pdf.l_margin + 8)
-                pdf.multi_cell(width - 8, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
-                continue
-            pdf.set_x(pdf.l_margin + 2)
-            pdf.cell(4, h, "•")
-            pdf.multi_cell(width - 6, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
+        with self.tag("L"):
+            for item in block["items"]:
+                pdf.set_font("DejaVu", "", size)
+                if item.startswith("– "):  # a sub-item: indented, its own dash
+                    pdf.set_x(pdf.l_margin + 8)
+                    pdf.multi_cell(width - 8, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
+                    continue
+                pdf.set_x(pdf.l_margin + 2)
+                pdf.cell(4, h, "•")
+                pdf.multi_cell(width - 6, h, item, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(1)
 
     def paragraph(self, block: dict) -> None:
-        if block.get("headline"):
-            self.text(block["text"], 11.5, bold=True, h=6)
-        else:
-            self.text(block["text"], 8.5 if block.get("note") else 9.5)
+        with self.tag("P"):
+            if block.get("headline"):
+                self.text(block["text"], 11.5, bold=True, h=6)
+            else:
+                self.text(block["text"], 8.5 if block.get("note") else 9.5)
         self.pdf.ln(1)
 
     def header(self) -> None:
         ctx = self.ctx
-        self.text(ctx["authority"], 10, bold=True)
-        self.text(f"{ctx['department']} · {ctx['region']}", 9)
+        with self.tag("P"):
+            self.text(ctx["authority"], 10, bold=True)
+            self.text(f"{ctx['department']} · {ctx['region']}", 9)
         self.pdf.ln(2)
-        self.text(ctx["title"], 14, bold=True, h=6.5)
+        with self.tag("H1"):
+            self.text(ctx["title"], 14, bold=True, h=6.5)
         self.pdf.ln(1)
         self.kv(ctx["header"])
 
@@ -150,7 +239,8 @@ class _Writer:
         pdf.ln(1)
         if pdf.will_page_break(20):
             pdf.add_page()
-        self.text(f"{number}. {section['heading']}", 12, bold=True, h=6)
+        with self.tag("H2"):
+            self.text(f"{number}. {section['heading']}", 12, bold=True, h=6)
         pdf.ln(0.5)
         for block in section["blocks"]:
             kind = block["kind"]
@@ -164,7 +254,4 @@ class _Writer:
                 self.bullets(block)
 
     def finish(self) -> bytes:
-        self.pdf.ln(3)
-        self.pdf.set_text_color(90)
-        self.text(self.ctx["footer"], 8)
         return bytes(self.pdf.output())

@@ -1,9 +1,11 @@
 """What the notice says in fixed words: the texts on appeal, correction and the sources of the data (the
 labels of codes, and the law's grounds for refusal in plain words, are in :mod:`atauly.registry.labels`).
 
-The appeal text is deliberately general: the project's sources do not give the appeal procedure for ASP
-(articles, deadlines, the body to address). **To be confirmed by the Ministry's lawyers** (see
-``APPEAL_TEXT`` and docs/service.md)."""
+The appeal period and venue follow the general rule of the Administrative Procedural Code (APPK) for an
+administrative act: a complaint within three months of the day the person learnt of the act, filed through
+the body that took it (APPK Art. 91), then the court. The project's domain notes
+(shared/domain/asp-kazakhstan.md) do not confirm it for ASP: **to be verified by the Ministry's lawyers**
+(``APPEAL_MONTHS`` and docs/service.md, "The decision notice")."""
 
 from __future__ import annotations
 
@@ -18,9 +20,16 @@ APPEAL_TEXT = N_(
     "the higher administrative body (the higher official), or go to court, in the manner set by the "
     "Administrative Procedural Code of the Republic of Kazakhstan."
 )
-APPEAL_HOW = N_(
-    "Ask the akimat where you applied where to send the complaint and the time limit for it. Quote application "
-    "No. {id} and attach this notice."
+#: Months to file a complaint: APPK (Administrative Procedural Code of the RK, 2020) Art. 91 — the general
+#: rule for administrative acts. TO BE VERIFIED for ASP decisions (not in the project's domain notes).
+APPEAL_MONTHS = 3
+APPEAL_DEADLINE = N_(
+    "Within {months} months of the day you received this notice (Administrative Procedural Code, Art. 91)."
+)
+APPEAL_VENUE = N_(
+    "Hand or send the complaint to the akimat that took the decision ({authority}); it passes the complaint "
+    "to the body that considers it. Quote application No. {id} and attach this notice. If you disagree with "
+    "the answer to the complaint, you may go to the administrative court."
 )
 # Corrections: the district akimat (the authorised body for ASP, Social Code) through its department of
 # employment and social programmes, or the employment centre where the application was made (egov.kz
@@ -42,3 +51,35 @@ SOURCES_TEXT = N_(
     "others) and the Digital Family Map. Incomes are determined from the application, the Digital Family Map "
     "and organisations (Social Code Art. 127)."
 )
+
+# What happens next, for each state of the application (the notice's "What happens next" section).
+NEXT_STEPS = {
+    "approved": [
+        N_("The assistance is paid monthly for the period stated above, into the account you gave."),
+        N_(
+            "Tell the akimat of any change in your family's members, incomes or property: the assistance may "
+            "be reconsidered."
+        ),
+        N_("To receive assistance for a later quarter, apply again when this period ends."),
+    ],
+    "rejected": [
+        N_("You may apply again at any time, for example when your family's incomes or members change."),
+        N_(
+            "If you think the decision is wrong, appeal against it (see below) or ask for the data to be corrected."
+        ),
+    ],
+    "pending": [
+        N_("The akimat considers the application and decides by the date stated above."),
+        N_(
+            "You will receive a notice of the decision, with the amount and period or the reason for a refusal."
+        ),
+    ],
+    "home_visit": [
+        N_("Members of the district commission will visit your home to survey its living conditions."),
+        N_("After the survey the akimat decides; you will receive a notice of the decision."),
+    ],
+    "reopened": [
+        N_("The application is considered again on the corrected data."),
+        N_("You will receive a new notice of the decision."),
+    ],
+}

@@ -196,6 +196,7 @@ def application_view(page: Page, app: Application) -> dict:
         "overdue": app.status in OPEN_STATES and app.deadline < date.today(),
         "version": app.version,
         "source": app.source,
+        "language": app.language or "ru",
         **_family(snap["families"][0]),
         "members": members,
         "incomes": _incomes(snap, members),

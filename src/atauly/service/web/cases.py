@@ -100,12 +100,22 @@ def sources_page(app_id: int, page: SignedIn):
     )
 
 
+@router.post("/applications/{app_id}/language")
+def language_submit(app_id: int, page: Posted, language: Annotated[str, Form()] = ""):
+    """The family's language, the notice's (a value outside ru/kk/en is refused with 422)."""
+    from ..notice.language import set_language
+
+    set_language(page.db, page.user, app_id, language)
+    return redirect(page, f"/applications/{app_id}", "language")
+
+
 @router.get("/applications/{app_id}/notice")
 def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: str = "html"):  # noqa: A002
-    """The printable decision notice for the family (HTML or PDF), in the notice's own language."""
+    """The printable decision notice for the family (HTML or PDF), in the family's language recorded on the
+    application unless ``lang`` asks for another (or ``both``)."""
     from ..notice import notice_response
 
-    return notice_response(page.db, page.user, app_id, lang or page.lang, format)
+    return notice_response(page.db, page.user, app_id, lang or None, format)
 
 
 def _decision_problem(exc: ServiceError) -> tuple[str, str]:

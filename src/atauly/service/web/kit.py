@@ -58,6 +58,7 @@ FLASH = {
     "home_visit": N_("The home visit is recorded; the application stays in the queue."),
     "assessed": N_("Your assessment is recorded. The law's result and the recommendation are shown below."),
     "correction": N_("The correction request is recorded and the application is reopened."),
+    "language": N_("The family's language is recorded: the notice is written in it."),
     "settings": N_("The settings are saved."),
     "model_off": N_("The model is switched off in every district of the region: the law alone recommends."),
     "model_on": N_("The model is switched on again in every district of the region."),

@@ -59,6 +59,7 @@ def application_out(app: Application, lang: str = "ru", hidden: bool = False) ->
         received_on=app.received_on,
         deadline=app.deadline,
         version=app.version,
+        language=app.language or "ru",
         recommendation=recommendation_out(app, lang, hidden),
         decisions=[
             DecisionOut(

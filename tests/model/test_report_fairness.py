@@ -1,0 +1,53 @@
+"""The fairness part of the model report and card (issue 20): charts that show data and small groups
+flagged."""
+
+from __future__ import annotations
+
+import base64
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from atauly.model.card import _card_fairness
+from atauly.model.report import MIN_GROUP_FAMILIES, SMALL_NOTE, fairness_chart, group_name, small_group
+
+
+def _row(group, families, exclusion, inclusion=0.1):
+    return {
+        "group": group,
+        "families": families,
+        "accuracy": 0.9,
+        "exclusion_error": exclusion,
+        "exclusion_error_lo": None if exclusion is None else max(exclusion - 0.1, 0),
+        "exclusion_error_hi": None if exclusion is None else min(exclusion + 0.1, 1),
+        "inclusion_error": inclusion,
+        "selection_rate": 0.2,
+    }
+
+
+AUDIT = {
+    "region": [_row("790000000", 500, 0.2)],
+    "family_size": [_row("1-2", 4, None, None), _row("3-4", 300, 0.3), _row("7+", 40, 0.0, 0.0)],
+}
+
+
+def test_the_chart_shows_columns_with_two_groups_and_none_without():
+    png = fairness_chart(AUDIT, "true need")
+    assert png is not None and base64.b64decode(png).startswith(b"\x89PNG")
+    assert fairness_chart({"region": AUDIT["region"]}, "labels") is None  # one group compares nothing
+    assert fairness_chart({}, "labels") is None
+
+
+def test_small_groups_are_marked_with_a_caveat_in_the_card():
+    lines = "\n".join(_card_fairness({"vs_truth": AUDIT}))
+    assert "| 1-2 † | 4 |" in lines and "| 3-4 | 300 |" in lines
+    assert SMALL_NOTE in lines and "One group only: nothing to compare." in lines
+    big = "\n".join(_card_fairness({"vs_truth": {"size": [_row("a", 100, 0.1), _row("b", 90, 0.2)]}}))
+    assert SMALL_NOTE not in big
+
+
+@given(st.integers(min_value=0, max_value=10_000))
+def test_a_group_is_small_exactly_below_the_minimum(n):
+    row = _row("g", n, 0.1)
+    assert small_group(row) is (n < MIN_GROUP_FAMILIES)
+    assert group_name(row).endswith("†") is (n < MIN_GROUP_FAMILIES)
