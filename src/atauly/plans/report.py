@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from atauly.i18n import Translator
+from atauly.i18n import N_, Translator
 from atauly.registry.codes import region_name
 
 from .catalog import Catalog
@@ -39,11 +39,11 @@ def measures_table(plan: Plan, catalog: Catalog, t: Translator) -> pd.DataFrame:
 
 
 DIMENSIONS = {
-    "age_band": "Age band",
-    "sex": "Sex",
-    "education": "Education",
-    "disability": "Disability",
-    "settlement": "Settlement",
+    "age_band": N_("Age band"),
+    "sex": N_("Sex"),
+    "education": N_("Education"),
+    "disability": N_("Disability"),
+    "settlement": N_("Settlement"),
 }
 
 
