@@ -1,0 +1,186 @@
+"""Confirmed facts (the inspection act's counts, assets a photo shows that an officer confirmed) feed the law
+and Stage 1's features: the recommendation is recomputed on them, a photo's score never decides alone."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from atauly.service.facts import COLUMNS, changes, with_facts
+
+from .conftest import in_district
+from .test_photos import _files, vision_home  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.usefixtures("vision_home")
+SNAPSHOT = {
+    "families": [{"family_id": "F1", "vehicles_owned": 0, "livestock_heads": 3, "dwellings_owned": 1}],
+    "persons": [{"family_id": "F1", "person_id": "P1"}],
+    "incomes": [],
+}
+fact_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "dwellings_owned": st.integers(0, 5),
+        "vehicles_owned": st.integers(0, 5),
+        "livestock_heads": st.integers(0, 500),
+        "commission_found_no_need": st.booleans(),
+    },
+)
+
+
+@given(fact_values)
+def test_facts_are_written_into_the_family_row_and_nothing_else_changes(facts):
+    import copy
+
+    before = copy.deepcopy(SNAPSHOT)
+    out = with_facts(SNAPSHOT, facts)
+    assert SNAPSHOT == before  # the stored tables are never changed
+    fam = out["families"][0]
+    for column, value in facts.items():
+        assert fam[column] == value and type(fam[column]) is COLUMNS[column]
+    untouched = set(SNAPSHOT["families"][0]) - set(facts)
+    assert all(fam[c] == SNAPSHOT["families"][0][c] for c in untouched)
+    assert out["persons"] == SNAPSHOT["persons"] and out["incomes"] == SNAPSHOT["incomes"]
+    # what differs from the submitted tables, and only that
+    diff = changes(SNAPSHOT, facts)
+    assert set(diff) == {c for c, v in facts.items() if COLUMNS[c](SNAPSHOT["families"][0].get(c) or 0) != v}
+
+
+def test_a_fact_must_be_a_column_of_the_data_contract():
+    assert with_facts(SNAPSHOT, {}) is SNAPSHOT
+    with pytest.raises(ValueError, match="monthly_income"):
+        with_facts(SNAPSHOT, {"monthly_income": 0})
+
+
+def _eligible_application(client, as_officer, payloads) -> dict:
+    """An application the law finds entitled, declaring no vehicle, no disabled member (the vehicle rule
+    applies)."""
+    for p in in_district(payloads):
+        if any(int(m.get("disability_group") or 0) for m in p["persons"]):
+            continue
+        p = {**p, "family": {**p["family"], "vehicles_owned": 0}}
+        r = client.post("/api/v1/applications", json=p, headers=as_officer)
+        assert r.status_code in (200, 201), r.text
+        body = r.json()
+        if body["recommendation"]["eligible_by_law"] and body["status"] == "new":
+            return body
+    pytest.skip("no entitled application among the generated ones")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_confirmed_vehicle_reaches_the_law_and_the_model_and_a_pending_one_does_not(
+    app,
+    client,
+    as_officer,
+    svc_payloads,
+    db,
+):
+    from atauly.service.audit import AuditEvent
+    from atauly.service.models import PhotoFinding
+    from atauly.vision import synthetic
+
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id, version = body["id"], body["version"]
+    before = body["recommendation"]
+    assert before["facts"] == {}
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"yard.jpg": synthetic.jpeg_bytes(synthetic.sample("coffee"))}),
+        headers=as_officer,
+    ).json()[0]
+    finding = PhotoFinding(
+        photo_id=photo["id"], asset="vehicle", confidence=0.95, label="pickup truck", status="pending"
+    )
+    db.add(finding)
+    db.flush()
+    fid = finding.id
+    db.commit()
+    # a pending finding, however confident, changes nothing
+    same = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
+    assert same["recommendation"] == before and same["version"] == version
+
+    r = client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
+    assert r.status_code == 200, r.text
+    after = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
+    rec = after["recommendation"]
+    assert rec["facts"] == {"vehicles_owned": 1}
+    # the law's asset rule now refuses; the snapshot as submitted is kept as it was
+    assert rec["eligible_by_law"] is False and rec["law"]["refusal_reason"] == "owns_vehicle"
+    assert after["snapshot"]["families"][0]["vehicles_owned"] == 0
+    assert rec["input_hash"] != before["input_hash"] and after["version"] > version
+    # the model scored the tables with the fact: the same engine on them gives the same probability
+    engine = app.state.engine
+    expected = engine.recommend(with_facts(after["snapshot"], rec["facts"]), after["quarter"])
+    assert rec["mode"] == expected.mode
+    assert rec["probability"] == pytest.approx(expected.probability)
+    assert (
+        any(x["feature"] == "vehicles_owned" for x in rec["reasons"])
+        or rec["probability"] != (before["probability"])
+    )
+    events = db.query(AuditEvent).filter_by(action="recommendation.recompute", object_id=str(app_id)).all()
+    assert len(events) == 1 and events[0].detail["changed"] == ["vehicles_owned"]
+    db.rollback()
+
+    # a decision form opened on the old figures fails; one on the new figures goes through
+    decide = {"outcome": "reject", "version": version}
+    assert (
+        client.post(f"/api/v1/applications/{app_id}/decision", json=decide, headers=as_officer).status_code
+        == 409
+    )
+    decide["version"] = after["version"]
+    r = client.post(f"/api/v1/applications/{app_id}/decision", json=decide, headers=as_officer)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_acts_counts_and_the_commissions_conclusion_are_facts_the_law_uses(
+    app,
+    client,
+    as_officer,
+    svc_payloads,
+    db,
+):
+    from atauly.service.models import PhotoFinding
+
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    act = {"inspected_on": "2025-08-01", "checklist": {"dwelling_type": "house", "livestock_heads": 7}}
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
+    assert r.status_code == 200 and r.json()["facts"] == {"livestock_heads": 7}
+    rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert rec["facts"] == {"livestock_heads": 7} and rec["eligible_by_law"] is True
+    # saving the same act again computes nothing new
+    client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
+    again = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert again["created_at"] == rec["created_at"]
+
+    act["checklist"]["commission_found_no_need"] = True
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
+    assert r.json()["facts"] == {"livestock_heads": 7, "commission_found_no_need": True}
+    rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert rec["eligible_by_law"] is False and rec["law"]["refusal_reason"] == "commission_found_no_need"
+
+    # a fact confirmed while the recomputation could not run: the decision waits for it
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"yard.jpg": synthetic_jpeg()}),
+        headers=as_officer,
+    ).json()[0]
+    db.add(
+        PhotoFinding(
+            photo_id=photo["id"], asset="tractor", confidence=0.8, label="tractor", status="confirmed"
+        )
+    )
+    db.commit()
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": "reject", "version": version},
+        headers=as_officer,
+    )
+    assert r.status_code == 409 and "confirmed facts" in r.text
+
+
+def synthetic_jpeg() -> bytes:
+    from atauly.vision import synthetic
+
+    return synthetic.jpeg_bytes(synthetic.sample("rocket"))
