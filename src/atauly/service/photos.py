@@ -322,6 +322,8 @@ def decide_finding(
 
 def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[str]:
     """For the officer: what the photos may show that the family did not declare, in words."""
+    from atauly.vision.inventory import label_text
+
     t = Translator(lang)
     family = (app.snapshot.get("families") or [{}])[0]
     out = []
@@ -340,7 +342,7 @@ def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[s
                         N_("declared: no {asset} — photo {n} may show a {label} ({confidence:.2f})"),
                         asset=t(f.asset),
                         n=number,
-                        label=f.label,
+                        label=label_text(f.label, lang),
                         confidence=f.confidence,
                     )
                 )

@@ -25,6 +25,7 @@ FLASH.setdefault(
 
 def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | None = None):
     from atauly.vision.check import flag_text
+    from atauly.vision.inventory import label_text
 
     app, photos = service_photos.photos_of(page.db, page.user, app_id)
     items = [
@@ -40,7 +41,7 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | Non
                 {
                     "id": f.id,
                     "asset": f.asset,
-                    "label": f.label,
+                    "label": label_text(f.label, page.lang),
                     "confidence": f.confidence,
                     "status": f.status,
                 }

@@ -24,8 +24,22 @@ class FindingOut(BaseModel):
     id: int
     asset: str
     confidence: float
-    label: str
+    label: str  # the ImageNet class behind it, as the model names it
     status: str
+    label_text: str = ""  # that class in the reader's language (a generic label for a class not curated)
+
+
+def finding_out(f, lang: str = "ru") -> FindingOut:
+    from atauly.vision.inventory import label_text
+
+    return FindingOut(
+        id=f.id,
+        asset=f.asset,
+        confidence=f.confidence,
+        label=f.label,
+        status=f.status,
+        label_text=label_text(f.label, lang),
+    )
 
 
 class PhotoOut(BaseModel):
@@ -73,10 +87,7 @@ def photo_out(p: Photo, lang: str = "ru") -> PhotoOut:
         gps_region=p.gps_region,
         duplicate_of=p.duplicate_of,
         flags=[flag_text(f, lang) for f in p.flags or []],  # in the reader's language
-        findings=[
-            FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
-            for f in p.findings
-        ],
+        findings=[finding_out(f, lang) for f in p.findings],
     )
 
 
@@ -125,15 +136,15 @@ def photo_image(app_id: int, photo_id: int, db: DBDep, user: UserDep):
 
 
 @router.post("/photo-findings/{finding_id}", response_model=FindingOut, responses=ERRORS)
-def decide_finding(finding_id: int, body: FindingIn, db: DBDep, engine: EngineDep, user: UserDep):
+def decide_finding(
+    finding_id: int, body: FindingIn, db: DBDep, engine: EngineDep, user: UserDep, lang: str = "ru"
+):
     """Confirm (it becomes a fact of the case) or dismiss an asset a photo may show. When the confirmed
     facts change, the law and the model are computed again on them (the application's recommendation)."""
     if not 0 < finding_id < 2**31:
         raise ServiceError(404, f"finding {finding_id} not found")
     f = service_photos.decide_finding(db, user, finding_id, body.decision == "confirm", engine=engine)
-    return released(
-        db, FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
-    )
+    return released(db, finding_out(f, lang if lang in ("ru", "kk", "en") else "ru"))
 
 
 # --- the home-inspection act ------------------------------------------------------------------------------
