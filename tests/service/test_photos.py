@@ -224,7 +224,9 @@ def test_read_upload_reads_at_most_the_types_limit_plus_one_byte():
     assert read_upload(b"abc", limits) == b"abc"
 
 
-def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer, svc_payloads, vision_home):
+def test_upload_requests_are_bounded_before_anything_is_read(
+    app, client, as_officer, svc_payloads, vision_home
+):
     from atauly.service.photos import MAX_REQUEST_BYTES, MAX_REQUEST_FILES
 
     app_id = client.post(
@@ -234,7 +236,23 @@ def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer,
     tiny = synthetic.bad_files(b"")["wrong_type.jpg"]
     many = [("files", (f"{i}.jpg", tiny, "image/jpeg")) for i in range(MAX_REQUEST_FILES + 1)]
     r = client.post(url, files=many, headers=as_officer)
-    assert r.status_code == 400 and "Maximum number of files" in r.text
+    assert r.status_code == 400
+    assert r.json()["detail"] == [
+        {
+            "file": "",
+            "reason": "too_many_files",
+            "message": "Слишком много файлов за одну загрузку: не более 30 за раз. Ничего не прикреплено.",
+        }
+    ]
+    for lang, words in (("kk", "ең көбі 30"), ("en", "at most 30 at a time")):
+        r = client.post(f"{url}?lang={lang}", files=many, headers=as_officer)
+        assert r.status_code == 400 and words in r.json()["detail"][0]["message"]
+    # the phone page: the same refusal on the error page, in the page's language
+    from .test_web import sign_in
+
+    browser = sign_in(app, "officer")
+    r = browser.post(f"/applications/{app_id}/photos?lang=kk", files=many, headers={"Accept": "text/html"})
+    assert r.status_code == 400 and "Бір жүктеуде файлдар тым көп: бір ретте ең көбі 30" in r.text
     # a body announced larger than the cap is refused before it is read
     r = client.post(
         url,
@@ -466,3 +484,13 @@ def test_a_retention_failure_never_turns_a_saved_decision_into_an_error(
     assert r.status_code in (200, 201), r.text
     after = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
     assert after["status"] in ("approved", "rejected")
+
+
+def test_the_multipart_parsers_refusals_are_put_in_words():
+    from atauly.service.errors import multipart_refusal
+
+    r = multipart_refusal("Too many files. Maximum number of files is 30.", "ru")
+    assert r["reason"] == "too_many_files" and "не более 30" in r["message"]
+    assert multipart_refusal("Part exceeded maximum size of 1024KB.", "kk")["reason"] == "field_too_large"
+    assert multipart_refusal("Invalid multipart data.", "en")["message"].startswith("The upload could not")
+    assert multipart_refusal("Not Found", "ru") is None

@@ -29,6 +29,7 @@ from .models import Application, InspectionAct, Photo, PhotoFinding, Recommendat
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
 log = logging.getLogger(__name__)
+NO_FILE = N_("Choose at least one photo.")
 TOO_MANY = N_("at most {n} photos per application: {have} attached already, {sent} more sent")
 _LOCK = threading.Lock()  # one check at a time per process (the index's file lock: across processes)
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
@@ -94,7 +95,9 @@ def attach(
 
     app = casework.load(db, user, app_id, action="photos.upload")
     if not files:
-        raise ServiceError(422, "no file uploaded")
+        err = ServiceError(422, "no file uploaded")
+        err.problems = [{"file": "", "reason": "no_file", "message": Translator(lang)(NO_FILE)}]
+        raise err
     limits = intake.Limits()
     have = (
         db.scalar(select(func.count(func.distinct(Photo.sha256))).where(Photo.application_id == app.id)) or 0

@@ -85,8 +85,6 @@ def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], 
         # the refusal's own words (a refused file, too many photos…); "choose a photo" only for an empty batch
         if exc.problems:
             problems = exc.problems
-        elif not payload:
-            problems = [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
         else:
             problems = [{"file": "", "message": page.tr(exc.message)}]
         return _view(page, app_id, exc.status, problems)
