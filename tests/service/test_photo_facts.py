@@ -184,3 +184,65 @@ def synthetic_jpeg() -> bytes:
     from atauly.vision import synthetic
 
     return synthetic.jpeg_bytes(synthetic.sample("rocket"))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_inspection_act_page_is_filled_in_printed_and_feeds_the_recommendation(
+    app, client, as_officer, svc_payloads, db
+):
+    from .test_web import csrf, sign_in
+
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"yard.jpg": synthetic_jpeg()}),
+        headers=as_officer,
+    )
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}/inspection-act?lang=en")
+    assert page.status_code == 200 and "No inspection act is recorded yet." in page.text
+    assert f"/applications/{app_id}/photos/" in page.text and "faces blurred" in page.text
+    url = f"/applications/{app_id}/inspection-act"
+    form = {"csrf_token": csrf(page), "inspected_on": "2025-08-01", "dwelling_type": "yurt"}
+    bad = browser.post(url, data={**form, "vehicles_owned": "many", "heating": "nuclear"})
+    assert bad.status_code == 422
+    assert (
+        "Motor vehicles: a whole number from 0 to 50." in bad.text
+        and "Heating: choose from the list." in bad.text
+    )
+    r = browser.post(
+        url,
+        data={
+            **form,
+            "vehicles_owned": "1",
+            "heating": "stove_coal",
+            "appliances": ["refrigerator", "television"],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert rec["facts"] == {"vehicles_owned": 1} and rec["eligible_by_law"] is False
+    for lang, words in (
+        (
+            "ru",
+            ["Акт обследования материально-бытовых условий", "юрта", "печь, уголь", "холодильник, телевизор"],
+        ),
+        (
+            "kk",
+            [
+                "Материалдық-тұрмыстық жағдайын тексеру актісі",
+                "киіз үй",
+                "пеш, көмір",
+                "тоңазытқыш, теледидар",
+            ],
+        ),
+        ("en", ["Home inspection act", "yurt", "stove, coal", "The law and the model&#39;s recommendation"]),
+    ):
+        shown = browser.get(f"{url}?lang={lang}")
+        assert shown.status_code == 200 and all(w in shown.text for w in words), lang
+    # the facts table: submitted 0, confirmed 1
+    assert "<td>0</td><td><strong>1</strong></td>" in shown.text
+    analyst = sign_in(app, "analyst")
+    assert analyst.get(url).status_code == 403

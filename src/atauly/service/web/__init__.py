@@ -14,11 +14,23 @@ from starlette.staticfiles import StaticFiles
 
 from ..casework import ServiceError
 from ..errors import multipart_refusal
-from . import audit, auth, cases, model_card, oversight, photos, plans, queue, safeguards, statistics
+from . import (
+    audit,
+    auth,
+    cases,
+    inspection,
+    model_card,
+    oversight,
+    photos,
+    plans,
+    queue,
+    safeguards,
+    statistics,
+)
 from .kit import STATIC, LoginRequired, error_page, language, path_error, safe_next
 
 #: The page groups, in the order their routes are added.
-PAGES = (auth, queue, cases, photos, statistics, oversight, plans, model_card, audit, safeguards)
+PAGES = (auth, queue, cases, photos, inspection, statistics, oversight, plans, model_card, audit, safeguards)
 
 
 def mount(app: FastAPI) -> None:
