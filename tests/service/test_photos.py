@@ -494,3 +494,34 @@ def test_the_multipart_parsers_refusals_are_put_in_words():
     assert multipart_refusal("Part exceeded maximum size of 1024KB.", "kk")["reason"] == "field_too_large"
     assert multipart_refusal("Invalid multipart data.", "en")["message"].startswith("The upload could not")
     assert multipart_refusal("Not Found", "ru") is None
+
+
+def test_the_service_purges_photos_past_their_retention_date_on_a_schedule(tmp_path, monkeypatch, caplog):
+    import time
+    from datetime import date
+
+    from atauly.service.photos import PurgeThread
+    from atauly.vision.store import PhotoStore
+
+    monkeypatch.setenv("ATAULY_VISION_KEY", "ab" * 32)
+    # nothing stored yet: nothing done, and no key file made
+    assert PurgeThread(tmp_path, 24).run_once() == 0 and not (tmp_path / "vision").exists()
+    store = PhotoStore.open(tmp_path)
+    drop = store.put(b"decided long ago", derivative=b"d", retain_until=date(2026, 1, 1))
+    keep = store.put(b"decided lately", retain_until=date(2031, 1, 1))
+    undecided = store.put(b"not decided")
+    # the thread's first round runs at start; later rounds every `hours`
+    thread = PurgeThread(tmp_path, hours=0.5 / 3600, today=lambda: date(2026, 6, 1))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while thread.rounds < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread.stop()
+    assert thread.rounds >= 2 and not thread._thread.is_alive()
+    assert drop not in store and keep in store and undecided in store
+    audit = (tmp_path / "vision" / "audit.log").read_text()
+    assert '"actor": "purge-schedule"' in audit and drop in audit
+    # 0 hours: no thread (the operator schedules `atauly vision purge` instead)
+    off = PurgeThread(tmp_path, 0)
+    off.start()
+    assert not off._thread.is_alive() and off.rounds == 0

@@ -17,6 +17,7 @@ from .casework import ServiceError
 from .db import make_engine, make_read_engine, migrate, session_factory
 from .engine import RecommendationEngine
 from .errors import HTML_CSP, safe_errors, safe_json
+from .photos import PurgeThread
 from .throttle import LoginGate, RefusalTally
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def _lifespan(settings: Settings, made_engine: bool):
     async def lifespan(app: FastAPI):
         anchor = CheckpointThread(app.state.sessions, settings.audit_checkpoint_seconds)
         anchor.start()
+        purge = PurgeThread(settings.home, settings.photo_purge_hours)  # photos past their retention date
+        purge.start()
         yield
+        purge.stop()
         anchor.stop()
         try:
             with app.state.sessions() as db:  # refusals counted since the last summary are not lost

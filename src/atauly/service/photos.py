@@ -271,6 +271,50 @@ def apply_retention(db: DB, app: Application, decided_on: date | None = None) ->
     return done
 
 
+class PurgeThread:
+    """Deletes photo originals (and their redacted copies) past their retention date while the service
+    runs: once at start, then every ``hours`` (settings ``photo_purge_hours``; 0 switches it off). The same
+    deletion as ``atauly vision purge``, each written to the store's audit log; a failed round is logged
+    and the next one tries again. A store that was never written to is left alone (no key is made)."""
+
+    def __init__(self, home, hours: float, today=date.today):
+        from pathlib import Path
+
+        self.home, self.seconds, self.today = Path(home), hours * 3600, today
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="atauly-photo-purge", daemon=True)
+
+    def run_once(self) -> int:
+        from atauly.vision.store import PhotoStore
+
+        if not (self.home / "vision" / "store").is_dir():
+            return 0
+        gone = PhotoStore.open(self.home, actor="purge-schedule").purge(self.today())
+        if gone:
+            log.info("purged %d photo original(s) past their retention date", len(gone))
+        return len(gone)
+
+    def start(self) -> None:
+        if self.seconds > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the service goes on; the next round tries again
+                log.error("photo purge failed (%s)", type(exc).__name__)
+            self.rounds += 1
+            if self._stop.wait(self.seconds):
+                return
+
+
 def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:
     app = casework.load(db, user, app_id, action="photos.read")
     photos = list(db.scalars(select(Photo).where(Photo.application_id == app.id).order_by(Photo.id)))
