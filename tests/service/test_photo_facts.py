@@ -129,6 +129,13 @@ def test_a_confirmed_vehicle_reaches_the_law_and_the_model_and_a_pending_one_doe
     decide["version"] = after["version"]
     r = client.post(f"/api/v1/applications/{app_id}/decision", json=decide, headers=as_officer)
     assert r.status_code == 200, r.text
+    # retraining on officers' decisions sees the tables the decision was made on: with the fact
+    from atauly.service.decided_cases import _read
+
+    snapshots, rows, _ = _read(db, blind_only=False)
+    mine = [s for s, row in zip(snapshots, rows, strict=True) if row["application_id"] == app_id]
+    assert mine[0]["families"][0]["vehicles_owned"] == 1
+    db.rollback()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -244,5 +251,23 @@ def test_the_inspection_act_page_is_filled_in_printed_and_feeds_the_recommendati
         assert shown.status_code == 200 and all(w in shown.text for w in words), lang
     # the facts table: submitted 0, confirmed 1
     assert "<td>0</td><td><strong>1</strong></td>" in shown.text
+    # the PDF: the same act, in Kazakh letters, with the redacted photo embedded
+    from atauly.i18n import Translator
+    from atauly.service import inspection
+
+    assert f"{url}.pdf?lang=en" in shown.text
+    doc = browser.get(f"{url}.pdf?lang=kk")
+    assert doc.status_code == 200 and doc.headers["content-type"] == "application/pdf"
+    assert doc.content.startswith(b"%PDF") and b"/Subtype /Image" in doc.content
+    ctx = {
+        "t": Translator("kk"),
+        "summary": [("Өтініш", "№ 1")],
+        "answers": [{"question": "Тұрғын үй", "answer": "киіз үй"}],
+        "by_item": [],
+        "facts": [],
+        "photos": [],
+    }
+    plain = inspection.pdf(ctx, {}, compress=False)
+    assert plain.startswith(b"%PDF") and len(plain) > 1000
     analyst = sign_in(app, "analyst")
     assert analyst.get(url).status_code == 403

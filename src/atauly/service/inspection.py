@@ -166,3 +166,79 @@ def fact_lines(snapshot: dict, facts: dict, t) -> list[dict]:
             }
         )
     return out
+
+
+def pdf(ctx: dict, images: dict[int, bytes], compress: bool = True) -> bytes:
+    """The act as an A4 PDF (fpdf2, the DejaVu fonts matplotlib ships: Kazakh letters included): the same
+    sections as the page, the redacted photos as thumbnails. ``ctx`` holds the page's plain values and
+    ``t``; ``images`` the redacted JPEG of each photo id (faces and people blurred)."""
+    import io
+
+    from fpdf import FPDF
+
+    from .notice.pdf import _font_dir
+
+    t = ctx["t"]
+    fonts = _font_dir()
+    doc = FPDF(format="A4", unit="mm")
+    doc.set_compression(compress)
+    doc.set_margins(16, 14, 16)
+    doc.set_auto_page_break(True, margin=16)
+    doc.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    doc.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    title = t(N_("Home inspection act"))
+    doc.set_title(title)
+    doc.set_lang(t.lang)
+    doc.set_creator("Atauly")
+    doc.add_page()
+
+    def line(text: str, size: float = 9.5, bold: bool = False) -> None:
+        doc.set_font("DejaVu", "B" if bold else "", size)
+        doc.multi_cell(doc.epw, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+    line(title, 14, True)
+    for label, value in ctx["summary"]:
+        line(f"{label}: {value}")
+    doc.ln(2)
+    line(t(N_("Living conditions")), 11, True)
+    if not ctx["answers"]:
+        line(t(N_("No inspection act is recorded yet.")))
+    for a in ctx["answers"]:
+        line(f"{a['question']}: {a['answer']}")
+    for b in ctx["by_item"]:
+        line(f"{b['item']}: " + ", ".join(t(N_("photo {n}"), n=n) for n in b["photos"]))
+    doc.ln(2)
+    line(t(N_("Confirmed facts")), 11, True)
+    if not ctx["facts"]:
+        line(t(N_("No facts confirmed yet. A photo's finding counts only once an officer confirms it.")))
+    for f in ctx["facts"]:
+        line(f"{f['fact']}: {t(N_('As submitted'))} {f['declared']} → {t(N_('As confirmed'))} {f['value']}")
+    doc.ln(2)
+    line(t(N_("Attached photos")), 11, True)
+    if not ctx["photos"]:
+        line(t(N_("No photos yet.")))
+    for p in ctx["photos"]:
+        if doc.get_y() > doc.h - 70:
+            doc.add_page()
+        y = doc.get_y()
+        data = images.get(p["id"])
+        if data:
+            doc.image(io.BytesIO(data), x=doc.l_margin, y=y, w=50)
+        doc.set_xy(doc.l_margin + 55, y)
+        doc.set_font("DejaVu", "B", 9.5)
+        doc.multi_cell(doc.epw - 55, 5, t(N_("Photo {n}"), n=p["number"]), new_x="LMARGIN", new_y="NEXT")
+        notes = p["flags"] or [t(N_("No remarks."))]
+        notes += [
+            f"{f['asset']}: {f['label']} ({f['confidence']:.2f}) — {f['status_text']}" for f in p["findings"]
+        ]
+        doc.set_font("DejaVu", "", 9)
+        for note in notes:
+            doc.set_x(doc.l_margin + 55)
+            doc.multi_cell(doc.epw - 55, 4.5, note, new_x="LMARGIN", new_y="NEXT")
+        doc.set_y(max(doc.get_y(), y + (40 if data else 0)) + 3)
+    doc.ln(4)
+    line(t(N_("Signatures")), 11, True)
+    line(
+        f"{t(N_('Officer'))}: ______________________    {t(N_('Member of the family'))}: ______________________"
+    )
+    return bytes(doc.output())

@@ -9,19 +9,22 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from atauly.i18n import N_
 
 from .. import inspection
 from .. import photos as service_photos
-from .kit import FLASH, Page, Posted, SignedIn, district_label, redirect, render, usernames
+from ..casework import ServiceError
+from .kit import FLASH, Fmt, Page, Posted, SignedIn, district_label, finish, redirect, render, usernames
 
 router = APIRouter(include_in_schema=False)
 FLASH.setdefault("act_saved", N_("The inspection act is saved; the recommendation uses its confirmed facts."))
 NUMBERS = {"rooms": 50, "vehicles_owned": 50, "livestock_heads": 100_000, "dwellings_owned": 50}
 
 
-def _view(page: Page, app_id: int, status: int = 200, problems: list[str] | None = None, form=None):
+def _context(page: Page, app_id: int) -> dict:
+    """The act's plain values, for the page and the PDF."""
     from atauly.vision.check import flag_text
     from atauly.vision.inventory import label_text
 
@@ -31,6 +34,7 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[str] | None
     facts = service_photos.facts(page.db, app, act)
     rec = app.recommendation
     t = page.t
+    status = {"confirmed": N_("confirmed"), "dismissed": N_("dismissed"), "pending": N_("not yet checked")}
     items = [
         {
             "number": numbers[p.id],
@@ -43,6 +47,7 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[str] | None
                     "label": label_text(f.label, page.lang),
                     "confidence": f.confidence,
                     "status": f.status,
+                    "status_text": t(status.get(f.status, f.status)),
                 }
                 for f in p.findings
             ],
@@ -56,32 +61,79 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[str] | None
             if shown:
                 by_item.append({"item": t(inspection.PHOTO_ITEMS.get(item, item)), "photos": shown})
     officer = usernames(page.db, {act.officer_id}).get(act.officer_id, "") if act is not None else ""
-    checklist = dict(act.checklist) if act is not None else {}
+    district = district_label(app.district_kato, page.lang)
+    summary = [
+        (t(N_("Application")), f"№ {app_id}"),
+        (t(N_("Family")), app.family_id),
+        (t(N_("District")), district),
+    ]
+    if act is not None:
+        summary += [
+            (t(N_("Inspected on")), Fmt(t).date(act.inspected_on)),
+            (t(N_("Officer")), officer),
+            (t(N_("Version")), t.number(act.version)),
+        ]
+    return {
+        "t": t,
+        "app_id": app_id,
+        "family_id": app.family_id,
+        "district": district,
+        "summary": summary,
+        "act": act,
+        "officer": officer,
+        "checklist": dict(act.checklist) if act is not None else {},
+        "answers": inspection.answers(dict(act.checklist) if act is not None else {}, t),
+        "by_item": by_item,
+        "photos": items,
+        "facts": inspection.fact_lines(app.snapshot, facts, t),
+        "applied": bool(rec is not None and (rec.facts or {}) == facts and facts),
+    }
+
+
+def _view(page: Page, app_id: int, status: int = 200, problems: list[str] | None = None, form=None):
+    ctx = _context(page, app_id)
+    act = ctx["act"]
     return render(
         page,
         "inspection_act.html",
         status,
         canonical=f"/applications/{app_id}/inspection-act",
         app_id=app_id,
-        family_id=app.family_id,
-        district=district_label(app.district_kato, page.lang),
+        family_id=ctx["family_id"],
+        district=ctx["district"],
         act=act,
-        officer=officer,
-        answers=inspection.answers(checklist, t),
-        by_item=by_item,
-        photos=items,
-        facts=inspection.fact_lines(app.snapshot, facts, t),
-        applied=bool(rec is not None and (rec.facts or {}) == facts and facts),
+        officer=ctx["officer"],
+        answers=ctx["answers"],
+        by_item=ctx["by_item"],
+        photos=ctx["photos"],
+        facts=ctx["facts"],
+        applied=ctx["applied"],
         may_edit=page.user.role in ("officer", "supervisor"),
         items=inspection.ITEMS,
         numbers=NUMBERS,
         form={
             **dict.fromkeys(inspection.ITEMS),
-            **(form if form is not None else checklist),
+            **(form if form is not None else ctx["checklist"]),
             "inspected_on": (form or {}).get("inspected_on") or (act.inspected_on if act else ""),
         },
         problems=problems or [],
     )
+
+
+@router.get("/applications/{app_id}/inspection-act.pdf")
+def act_pdf(app_id: int, page: SignedIn):
+    """The act as a PDF, with the redacted photos (each read audited, as on the page)."""
+    ctx = _context(page, app_id)
+    images = {}
+    for p in ctx["photos"]:
+        if p["kind"] == "image":
+            try:
+                images[p["id"]] = service_photos.image(page.db, page.user, app_id, p["id"])
+            except ServiceError:  # purged: the act lists it without its image
+                pass
+    data = inspection.pdf(ctx, images)
+    headers = {"Content-Disposition": f'inline; filename="inspection-act-{app_id}-{page.lang}.pdf"'}
+    return finish(page, Response(data, media_type="application/pdf", headers=headers))
 
 
 @router.get("/applications/{app_id}/inspection-act")
