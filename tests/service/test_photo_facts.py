@@ -193,6 +193,7 @@ def synthetic_jpeg() -> bytes:
     return synthetic.jpeg_bytes(synthetic.sample("rocket"))
 
 
+@pytest.mark.slow  # three languages, a form and a PDF: ~13 s on the shared 2-CPU machine
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_inspection_act_page_is_filled_in_printed_and_feeds_the_recommendation(
     app, client, as_officer, svc_payloads, db
