@@ -250,6 +250,10 @@ def test_the_inspection_act_page_is_filled_in_printed_and_feeds_the_recommendati
     ):
         shown = browser.get(f"{url}?lang={lang}")
         assert shown.status_code == 200 and all(w in shown.text for w in words), lang
+    # the application page says which confirmed facts the law and the model used
+    case = browser.get(f"/applications/{app_id}?lang=en")
+    assert "Computed with the facts an officer confirmed:" in case.text
+    assert "Motor vehicles 1 (submitted: 0)" in case.text
     # the facts table: submitted 0, confirmed 1
     assert "<td>0</td><td><strong>1</strong></td>" in shown.text
     # the PDF: the same act, in Kazakh letters, with the redacted photo embedded
