@@ -264,6 +264,8 @@ def test_upload_requests_are_bounded_before_anything_is_read(
         },
     )
     assert r.status_code == 413
+    assert r.json()["detail"][0]["reason"] == "too_large"
+    assert r.json()["detail"][0]["message"] == "Загрузка больше 200 МБ в сумме. Ничего не прикреплено."
     assert not (vision_home / "vision" / "store").exists()
 
 

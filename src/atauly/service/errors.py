@@ -95,3 +95,11 @@ def multipart_refusal(detail: str, lang: str) -> dict | None:
                 "message": Translator(lang)(messages[reason], **m.groupdict()),
             }
     return None
+
+
+def too_large_refusal(lang: str, mb: int) -> dict:
+    """The refusal of an upload larger than ``mb`` MB in all, as a problem in ``lang``."""
+    from atauly.i18n import N_, Translator
+
+    message = N_("The upload is larger than {mb} MB in all. Nothing was attached.")
+    return {"file": "", "reason": "too_large", "message": Translator(lang)(message, mb=mb)}
