@@ -398,6 +398,23 @@ def test_the_final_decision_starts_the_retention_period_and_purge_deletes_after_
     until = date.fromisoformat(store.meta(photo["sha256"]).retain_until)
     assert until - date.today() in (timedelta(days=d) for d in (1824, 1825))
     assert get_settings().photo_retention_days == 1825
+    # the family asks to correct its data: the case is open again, and its photos are kept until the new
+    # decision dates them again
+    r = client.post(
+        f"/api/v1/applications/{app_id}/corrections",
+        json={"fields": ["incomes"], "description": "a wage was counted twice"},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    assert store.meta(photo["sha256"]).retain_until is None
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": created["recommendation"]["recommended_decision"], "version": version},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    assert date.fromisoformat(store.meta(photo["sha256"]).retain_until) == until
 
     runner = CliRunner()
     r = runner.invoke(cli, ["vision", "purge", "--today", until.isoformat()])

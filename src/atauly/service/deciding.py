@@ -200,4 +200,7 @@ def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> A
     db.flush()
     record(db, user, "correction.create", app, detail={"fields": list(body.fields)})
     db.commit()
+    from .photos import hold_again
+
+    hold_again(db, app)  # open again: its photos are kept until the new decision
     return app

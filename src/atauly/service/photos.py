@@ -315,6 +315,29 @@ class PurgeThread:
                 return
 
 
+def hold_again(db: DB, app: Application) -> int:
+    """A decided case reopened (the family's correction): its photos' originals are kept again until a new
+    final decision dates them (a date set by the earlier decision could otherwise delete the evidence of an
+    open case). Returns how many originals were held; a failure is logged, never undoes the reopening."""
+    from atauly.vision.store import PhotoStore
+
+    shas = set(db.scalars(select(Photo.sha256).where(Photo.application_id == app.id)))
+    held = 0
+    try:
+        store = PhotoStore.open(actor="retention") if shas else None
+        for sha in sorted(shas):
+            try:
+                dated = store.meta(sha).retain_until
+            except KeyError:  # purged already, or never stored
+                continue
+            if dated is not None:
+                store.set_retention(sha, None)
+                held += 1
+    except Exception:  # noqa: BLE001 - the reopening stands; the dates can be cleared again
+        log.exception("photo retention could not be cleared for application %s", app.id)
+    return held
+
+
 def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:
     app = casework.load(db, user, app_id, action="photos.read")
     photos = list(db.scalars(select(Photo).where(Photo.application_id == app.id).order_by(Photo.id)))
