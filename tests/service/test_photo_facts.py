@@ -276,3 +276,45 @@ def test_the_inspection_act_page_is_filled_in_printed_and_feeds_the_recommendati
     assert plain.startswith(b"%PDF") and len(plain) > 1000
     analyst = sign_in(app, "analyst")
     assert analyst.get(url).status_code == 403
+
+
+def test_the_acts_answers_and_facts_in_words_and_the_apis_codes_agree():
+    import typing
+
+    from atauly.i18n import Translator
+    from atauly.service import inspection
+    from atauly.service.api.routes.photos import Checklist, InspectionActIn
+
+    t = Translator("ru")
+    answers = inspection.answers(
+        {
+            "dwelling_type": "yurt",
+            "heating": None,
+            "appliances": ["refrigerator", "television"],
+            "rooms": 2,
+            "commission_found_no_need": False,
+            "notes": "",
+        },
+        t,
+    )
+    assert [(a["item"], a["answer"]) for a in answers] == [
+        ("dwelling_type", "юрта"),
+        ("rooms", "2"),
+        ("appliances", "холодильник, телевизор"),
+        ("commission_found_no_need", "нуждаемость подтверждена"),
+    ]
+    lines = inspection.fact_lines(SNAPSHOT, {"vehicles_owned": 1, "commission_found_no_need": True}, t)
+    assert [(x["declared"], x["value"], x["changed"]) for x in lines] == [
+        ("0", "1", True),
+        ("не указано", "нуждаемость не установлена", True),
+    ]
+    # every coded answer the API accepts has words on the page, and no more
+    for name, field in Checklist.model_fields.items():
+        codes = set(inspection.ITEMS[name][1])
+        allowed = {a for arg in typing.get_args(field.annotation) for a in typing.get_args(arg) or [arg]}
+        literal = {a for a in allowed if isinstance(a, str)}
+        inner = {x for a in allowed for x in typing.get_args(a) if isinstance(x, str)}
+        if literal or inner:
+            assert literal | inner == codes, name
+    photo_items = typing.get_args(typing.get_args(InspectionActIn.model_fields["photos"].annotation)[0])
+    assert set(photo_items) == set(inspection.PHOTO_ITEMS)
