@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         description="Days photo originals are kept after an application's final decision, then deleted by "
         "`atauly vision purge` (set it to the records schedule the operator follows).",
     )
+    photo_purge_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="How often the running service deletes photo originals past their retention date, in "
+        "hours (first at start); 0: never — then schedule `atauly vision purge` (cron or a systemd timer).",
+    )
 
     @property
     def database(self) -> str:

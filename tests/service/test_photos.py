@@ -224,7 +224,9 @@ def test_read_upload_reads_at_most_the_types_limit_plus_one_byte():
     assert read_upload(b"abc", limits) == b"abc"
 
 
-def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer, svc_payloads, vision_home):
+def test_upload_requests_are_bounded_before_anything_is_read(
+    app, client, as_officer, svc_payloads, vision_home
+):
     from atauly.service.photos import MAX_REQUEST_BYTES, MAX_REQUEST_FILES
 
     app_id = client.post(
@@ -234,7 +236,23 @@ def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer,
     tiny = synthetic.bad_files(b"")["wrong_type.jpg"]
     many = [("files", (f"{i}.jpg", tiny, "image/jpeg")) for i in range(MAX_REQUEST_FILES + 1)]
     r = client.post(url, files=many, headers=as_officer)
-    assert r.status_code == 400 and "Maximum number of files" in r.text
+    assert r.status_code == 400
+    assert r.json()["detail"] == [
+        {
+            "file": "",
+            "reason": "too_many_files",
+            "message": "Слишком много файлов за одну загрузку: не более 30 за раз. Ничего не прикреплено.",
+        }
+    ]
+    for lang, words in (("kk", "ең көбі 30"), ("en", "at most 30 at a time")):
+        r = client.post(f"{url}?lang={lang}", files=many, headers=as_officer)
+        assert r.status_code == 400 and words in r.json()["detail"][0]["message"]
+    # the phone page: the same refusal on the error page, in the page's language
+    from .test_web import sign_in
+
+    browser = sign_in(app, "officer")
+    r = browser.post(f"/applications/{app_id}/photos?lang=kk", files=many, headers={"Accept": "text/html"})
+    assert r.status_code == 400 and "Бір жүктеуде файлдар тым көп: бір ретте ең көбі 30" in r.text
     # a body announced larger than the cap is refused before it is read
     r = client.post(
         url,
@@ -246,6 +264,8 @@ def test_upload_requests_are_bounded_before_anything_is_read(client, as_officer,
         },
     )
     assert r.status_code == 413
+    assert r.json()["detail"][0]["reason"] == "too_large"
+    assert r.json()["detail"][0]["message"] == "Загрузка больше 200 МБ в сумме. Ничего не прикреплено."
     assert not (vision_home / "vision" / "store").exists()
 
 
@@ -378,6 +398,23 @@ def test_the_final_decision_starts_the_retention_period_and_purge_deletes_after_
     until = date.fromisoformat(store.meta(photo["sha256"]).retain_until)
     assert until - date.today() in (timedelta(days=d) for d in (1824, 1825))
     assert get_settings().photo_retention_days == 1825
+    # the family asks to correct its data: the case is open again, and its photos are kept until the new
+    # decision dates them again
+    r = client.post(
+        f"/api/v1/applications/{app_id}/corrections",
+        json={"fields": ["incomes"], "description": "a wage was counted twice"},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    assert store.meta(photo["sha256"]).retain_until is None
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": created["recommendation"]["recommended_decision"], "version": version},
+        headers=as_officer,
+    )
+    assert r.status_code in (200, 201), r.text
+    assert date.fromisoformat(store.meta(photo["sha256"]).retain_until) == until
 
     runner = CliRunner()
     r = runner.invoke(cli, ["vision", "purge", "--today", until.isoformat()])
@@ -466,3 +503,44 @@ def test_a_retention_failure_never_turns_a_saved_decision_into_an_error(
     assert r.status_code in (200, 201), r.text
     after = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
     assert after["status"] in ("approved", "rejected")
+
+
+def test_the_multipart_parsers_refusals_are_put_in_words():
+    from atauly.service.errors import multipart_refusal
+
+    r = multipart_refusal("Too many files. Maximum number of files is 30.", "ru")
+    assert r["reason"] == "too_many_files" and "не более 30" in r["message"]
+    assert multipart_refusal("Part exceeded maximum size of 1024KB.", "kk")["reason"] == "field_too_large"
+    assert multipart_refusal("Invalid multipart data.", "en")["message"].startswith("The upload could not")
+    assert multipart_refusal("Not Found", "ru") is None
+
+
+def test_the_service_purges_photos_past_their_retention_date_on_a_schedule(tmp_path, monkeypatch, caplog):
+    import time
+    from datetime import date
+
+    from atauly.service.photos import PurgeThread
+    from atauly.vision.store import PhotoStore
+
+    monkeypatch.setenv("ATAULY_VISION_KEY", "ab" * 32)
+    # nothing stored yet: nothing done, and no key file made
+    assert PurgeThread(tmp_path, 24).run_once() == 0 and not (tmp_path / "vision").exists()
+    store = PhotoStore.open(tmp_path)
+    drop = store.put(b"decided long ago", derivative=b"d", retain_until=date(2026, 1, 1))
+    keep = store.put(b"decided lately", retain_until=date(2031, 1, 1))
+    undecided = store.put(b"not decided")
+    # the thread's first round runs at start; later rounds every `hours`
+    thread = PurgeThread(tmp_path, hours=0.5 / 3600, today=lambda: date(2026, 6, 1))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while thread.rounds < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    thread.stop()
+    assert thread.rounds >= 2 and not thread._thread.is_alive()
+    assert drop not in store and keep in store and undecided in store
+    audit = (tmp_path / "vision" / "audit.log").read_text()
+    assert '"actor": "purge-schedule"' in audit and drop in audit
+    # 0 hours: no thread (the operator schedules `atauly vision purge` instead)
+    off = PurgeThread(tmp_path, 0)
+    off.start()
+    assert not off._thread.is_alive() and off.rounds == 0

@@ -10,7 +10,10 @@ SRC = Path(atauly.__file__).parent
 FILES = [
     *sorted((SRC / "vision").glob("*.py")),
     SRC / "service" / "photos.py",
+    SRC / "service" / "facts.py",
+    SRC / "service" / "inspection.py",
     SRC / "service" / "web" / "photos.py",
+    SRC / "service" / "web" / "inspection.py",
     SRC / "service" / "api" / "routes" / "photos.py",
     SRC / "cli" / "vision.py",
 ]

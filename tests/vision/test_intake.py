@@ -133,3 +133,23 @@ def test_photos_saved_as_png_or_webp_still_pass(photo):
         buf = io.BytesIO()
         Image.fromarray(photo).save(buf, format=fmt)
         assert intake.open_image(buf.getvalue()).rgb.shape[:2] == photo.shape[:2]
+
+
+def test_text_by_chance_in_compressed_data_is_not_a_polyglot_but_text_in_a_segment_is():
+    from atauly.vision import intake
+
+    app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sos = b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
+    scan = b"\x12\x34<svg \x56<Script>\x00\xff\x00\x9a"  # bytes a compressed scan may hold by chance
+    intake.check_polyglot(b"\xff\xd8" + app0 + sos + scan + b"\xff\xd9", "jpeg")
+    for where in ("before", "after", "trailing"):
+        com = b"\xff\xfe\x00\x12<script>x</script>"[:20]
+        if where == "before":
+            data = b"\xff\xd8" + com + app0 + sos + scan + b"\xff\xd9"
+        elif where == "after":  # a comment between the scans of a progressive JPEG
+            data = b"\xff\xd8" + app0 + sos + scan + com + sos + scan + b"\xff\xd9"
+        else:
+            data = b"\xff\xd8" + app0 + sos + scan + b"\xff\xd9<html><script>x</script>"
+        with pytest.raises(intake.IntakeError) as err:
+            intake.check_polyglot(data, "jpeg")
+        assert err.value.reason == "polyglot", where

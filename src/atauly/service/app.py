@@ -16,7 +16,8 @@ from .audit import AuditKeys, CheckpointThread, checkpoint
 from .casework import ServiceError
 from .db import make_engine, make_read_engine, migrate, session_factory
 from .engine import RecommendationEngine
-from .errors import HTML_CSP, safe_errors, safe_json
+from .errors import HTML_CSP, safe_errors, safe_json, too_large_refusal
+from .photos import PurgeThread
 from .throttle import LoginGate, RefusalTally
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,10 @@ def _lifespan(settings: Settings, made_engine: bool):
     async def lifespan(app: FastAPI):
         anchor = CheckpointThread(app.state.sessions, settings.audit_checkpoint_seconds)
         anchor.start()
+        purge = PurgeThread(settings.home, settings.photo_purge_hours)  # photos past their retention date
+        purge.start()
         yield
+        purge.stop()
         anchor.stop()
         try:
             with app.state.sessions() as db:  # refusals counted since the last summary are not lost
@@ -127,6 +131,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 async def _headers(request: Request, call_next):
     response = await call_next(request)
+    if response.status_code == 413 and response.headers.get("content-type", "").startswith("text/plain"):
+        response = _too_large(request)  # the body-size limit's own plain English answer, put in words
     h = response.headers
     # Nearly every response carries personal data or a credential: never kept by a cache, never sniffed
     h.setdefault("Cache-Control", "no-store")
@@ -138,6 +144,19 @@ async def _headers(request: Request, call_next):
     else:
         h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     return response
+
+
+def _too_large(request: Request):
+    """An upload refused while it streamed in (larger than ``MAX_REQUEST_BYTES``), in the user's language,
+    written like the upload's other refusals."""
+    from .photos import MAX_REQUEST_BYTES
+    from .web.kit import error_page, language
+
+    refusal = too_large_refusal(language(request), MAX_REQUEST_BYTES // 2**20)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if wants_html and not request.url.path.startswith("/api/"):
+        return error_page(request, ServiceError(413, refusal["message"]))
+    return JSONResponse({"detail": [refusal]}, status_code=413)
 
 
 def _add_routes(app: FastAPI) -> None:

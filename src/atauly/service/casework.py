@@ -24,6 +24,7 @@ from atauly.registry.quarter import Quarter
 
 from . import audit
 from .engine import LAW_VERSION
+from .facts import with_facts
 from .models import (
     DECIDED_STATES,
     OPEN_STATES,
@@ -289,12 +290,14 @@ _TRACES_LOCK = threading.Lock()
 def law_trace(app: Application, lang: str) -> list[str]:
     """The law's reasoning for this application in ``lang``, computed from the stored snapshot once and
     then kept (the same snapshot, quarter and law version always give the same trace)."""
-    key = (app.input_hash, app.family_id, app.quarter, lang, LAW_VERSION)
+    rec = app.recommendation
+    facts = rec.facts if rec is not None else None  # confirmed facts the current recommendation used
+    key = (rec.input_hash if facts else app.input_hash, app.family_id, app.quarter, lang, LAW_VERSION)
     with _TRACES_LOCK:
         if key in _TRACES:
             _TRACES.move_to_end(key)
             return list(_TRACES[key])
-    lines = tuple(_compute_trace(app.snapshot, app.family_id, app.quarter, lang))
+    lines = tuple(_compute_trace(with_facts(app.snapshot, facts), app.family_id, app.quarter, lang))
     with _TRACES_LOCK:
         _TRACES[key] = lines
         while len(_TRACES) > _TRACES_MAX:

@@ -29,6 +29,7 @@ from atauly.registry.validate import validate
 
 from . import audit
 from .engine import Job, frames
+from .facts import with_facts
 from .models import DECIDED_STATES, Application
 
 #: The label: the officer's final decision (approve = 1, reject = 0).
@@ -105,7 +106,8 @@ def _read(db: DB, blind_only: bool) -> tuple[list[dict], list[dict], dict[str, i
             for a in app.assessments
             if a.officer_id == final.officer_id and a.created_at <= final.decided_at
         ]
-        snapshots.append(app.snapshot)
+        # the tables the decision was made on: with the confirmed facts its recommendation used
+        snapshots.append(with_facts(app.snapshot, shown.facts))
         rows.append(
             {
                 "application_id": app.id,

@@ -86,6 +86,14 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
         )
     if recommendation_hidden(db, user, app):
         raise ServiceError(409, "assessment: blind mode — record your own assessment before deciding")
+    from .photos import stale
+
+    if stale(db, app):
+        raise ServiceError(
+            409,
+            "recommendation: the confirmed facts (inspection act, photo findings) changed since it was "
+            "computed; confirm a finding or save the act again to recompute, then reload",
+        )
     rec = app.recommendation
     recommended = "approve" if rec.recommended else "reject"
     override = body.outcome in ("approve", "reject") and body.outcome != recommended
@@ -192,4 +200,7 @@ def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> A
     db.flush()
     record(db, user, "correction.create", app, detail={"fields": list(body.fields)})
     db.commit()
+    from .photos import hold_again
+
+    hold_again(db, app)  # open again: its photos are kept until the new decision
     return app

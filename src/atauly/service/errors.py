@@ -58,3 +58,48 @@ def safe_errors(errors) -> list[dict]:
                 item["ctx"] = safe_json(kept)
         out.append(item)
     return out
+
+
+#: Refusals of the multipart parser (Starlette, while the form is read: before any route runs), in words
+#: for people: pattern of its English message → (reason code, message for the catalogs).
+_MULTIPART = (
+    (re.compile(r"Too many files\. Maximum number of files is (?P<n>\d+)\."), "too_many_files"),
+    (re.compile(r"Too many fields\. Maximum number of fields is (?P<n>\d+)\."), "too_many_fields"),
+    (re.compile(r"(?:Part|Field) exceeded maximum size of (?P<kb>\d+)KB\."), "field_too_large"),
+    (
+        re.compile(r"Missing boundary in multipart\.|Invalid multipart data\.|Content-Disposition header"),
+        "malformed_form",
+    ),
+)
+
+
+def multipart_refusal(detail: str, lang: str) -> dict | None:
+    """A problem (``file``, ``reason``, ``message`` in ``lang``) for a refusal of the multipart parser, as
+    the upload's other refusals are written; None for any other error."""
+    from atauly.i18n import N_, Translator
+
+    messages = {
+        "too_many_files": N_("Too many files in one upload: at most {n} at a time. Nothing was attached."),
+        "too_many_fields": N_("Too many form fields: at most {n}. Nothing was attached."),
+        "field_too_large": N_("A form field is larger than {kb} KB. Nothing was attached."),
+        "malformed_form": N_(
+            "The upload could not be read (the form data is malformed). Nothing was attached."
+        ),
+    }
+    for pattern, reason in _MULTIPART:
+        m = pattern.search(str(detail))
+        if m:
+            return {
+                "file": "",
+                "reason": reason,
+                "message": Translator(lang)(messages[reason], **m.groupdict()),
+            }
+    return None
+
+
+def too_large_refusal(lang: str, mb: int) -> dict:
+    """The refusal of an upload larger than ``mb`` MB in all, as a problem in ``lang``."""
+    from atauly.i18n import N_, Translator
+
+    message = N_("The upload is larger than {mb} MB in all. Nothing was attached.")
+    return {"file": "", "reason": "too_large", "message": Translator(lang)(message, mb=mb)}

@@ -130,6 +130,10 @@ class Recommendation(Base):
     recommended: Mapped[bool] = mapped_column(Boolean)  # the recommended decision: approve if true
     reasons: Mapped[dict] = mapped_column(JSON)  # {"ru": [{"feature", "contribution", "text"}], "kk": …}
     trace: Mapped[dict] = mapped_column(JSON)  # {"ru": [lines…]}, filled per language when first shown
+    #: Confirmed facts (an officer's inspection act, assets a photo shows that an officer confirmed) applied
+    #: to the application's tables before the law and the model ran: {data contract column: value}; None for
+    #: a recommendation on the tables as submitted.
+    facts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     application: Mapped[Application] = relationship(back_populates="recommendations")
 

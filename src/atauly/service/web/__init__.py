@@ -8,16 +8,29 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from ..casework import ServiceError
-from . import audit, auth, cases, model_card, oversight, photos, plans, queue, safeguards, statistics
-from .kit import STATIC, LoginRequired, error_page, path_error, safe_next
+from ..errors import multipart_refusal
+from . import (
+    audit,
+    auth,
+    cases,
+    inspection,
+    model_card,
+    oversight,
+    photos,
+    plans,
+    queue,
+    safeguards,
+    statistics,
+)
+from .kit import STATIC, LoginRequired, error_page, language, path_error, safe_next
 
 #: The page groups, in the order their routes are added.
-PAGES = (auth, queue, cases, photos, statistics, oversight, plans, model_card, audit, safeguards)
+PAGES = (auth, queue, cases, photos, inspection, statistics, oversight, plans, model_card, audit, safeguards)
 
 
 def mount(app: FastAPI) -> None:
@@ -35,6 +48,11 @@ def mount(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         wants_html = "text/html" in request.headers.get("accept", "")
+        refusal = multipart_refusal(exc.detail, language(request)) if exc.status_code == 400 else None
+        if refusal is not None:  # the form could not be read (too many files…): in the user's language
+            if wants_html and not request.url.path.startswith("/api/"):
+                return error_page(request, ServiceError(400, refusal["message"]))
+            return JSONResponse({"detail": [refusal]}, status_code=400)
         if exc.status_code in (404, 405) and wants_html and not request.url.path.startswith("/api/"):
             return error_page(request, ServiceError(exc.status_code, str(exc.detail)))
         return await http_exception_handler(request, exc)

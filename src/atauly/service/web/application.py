@@ -22,6 +22,7 @@ from atauly.registry.labels import (
 
 from .. import casework
 from ..display import age_on, masked_iin
+from ..inspection import fact_lines
 from ..models import DECIDED_STATES, OPEN_STATES, Application
 from .kit import Page, district_label, usernames
 
@@ -264,6 +265,8 @@ def _law(page: Page, app: Application) -> dict:
         "period": row.get("assignment_period"),
         "trace": trace,
         "has_sources": bool(sources),
+        # confirmed facts (inspection act, photo findings) the law and the model were computed with
+        "facts": fact_lines(app.snapshot, rec.facts, page.t) if rec.facts else [],
     }
 
 

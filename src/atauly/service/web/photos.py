@@ -25,6 +25,7 @@ FLASH.setdefault(
 
 def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | None = None):
     from atauly.vision.check import flag_text
+    from atauly.vision.inventory import label_text
 
     app, photos = service_photos.photos_of(page.db, page.user, app_id)
     items = [
@@ -40,7 +41,7 @@ def _view(page: Page, app_id: int, status: int = 200, problems: list[dict] | Non
                 {
                     "id": f.id,
                     "asset": f.asset,
-                    "label": f.label,
+                    "label": label_text(f.label, page.lang),
                     "confidence": f.confidence,
                     "status": f.status,
                 }
@@ -84,8 +85,6 @@ def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], 
         # the refusal's own words (a refused file, too many photos…); "choose a photo" only for an empty batch
         if exc.problems:
             problems = exc.problems
-        elif not payload:
-            problems = [{"file": "", "message": page.tr(N_("Choose at least one photo."))}]
         else:
             problems = [{"file": "", "message": page.tr(exc.message)}]
         return _view(page, app_id, exc.status, problems)
@@ -96,7 +95,14 @@ def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], 
 def finding_submit(app_id: int, finding_id: int, page: Posted, decision: Annotated[str, Form()] = ""):
     if decision not in ("confirm", "dismiss"):
         raise ServiceError(422, "decision: confirm or dismiss")
-    service_photos.decide_finding(page.db, page.user, finding_id, decision == "confirm", app_id=app_id)
+    service_photos.decide_finding(
+        page.db,
+        page.user,
+        finding_id,
+        decision == "confirm",
+        app_id=app_id,
+        engine=page.request.app.state.engine,
+    )
     return redirect(page, f"/applications/{app_id}/photos")
 
 

@@ -45,6 +45,7 @@ def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False)
         reasons=(rec.reasons or {}).get(lang, []),
         input_hash=rec.input_hash,
         created_at=rec.created_at,
+        facts=rec.facts or {},
     )
 
 

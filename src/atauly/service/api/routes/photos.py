@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from ... import photos as service_photos
 from ...casework import ServiceError
-from ...deps import DBDep, UserDep
+from ...deps import DBDep, EngineDep, UserDep
 from ...models import Photo
 from ..common import ERRORS, released
 
@@ -24,8 +24,22 @@ class FindingOut(BaseModel):
     id: int
     asset: str
     confidence: float
-    label: str
+    label: str  # the ImageNet class behind it, as the model names it
     status: str
+    label_text: str = ""  # that class in the reader's language (a generic label for a class not curated)
+
+
+def finding_out(f, lang: str = "ru") -> FindingOut:
+    from atauly.vision.inventory import label_text
+
+    return FindingOut(
+        id=f.id,
+        asset=f.asset,
+        confidence=f.confidence,
+        label=f.label,
+        status=f.status,
+        label_text=label_text(f.label, lang),
+    )
 
 
 class PhotoOut(BaseModel):
@@ -73,10 +87,7 @@ def photo_out(p: Photo, lang: str = "ru") -> PhotoOut:
         gps_region=p.gps_region,
         duplicate_of=p.duplicate_of,
         flags=[flag_text(f, lang) for f in p.flags or []],  # in the reader's language
-        findings=[
-            FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
-            for f in p.findings
-        ],
+        findings=[finding_out(f, lang) for f in p.findings],
     )
 
 
@@ -125,14 +136,15 @@ def photo_image(app_id: int, photo_id: int, db: DBDep, user: UserDep):
 
 
 @router.post("/photo-findings/{finding_id}", response_model=FindingOut, responses=ERRORS)
-def decide_finding(finding_id: int, body: FindingIn, db: DBDep, user: UserDep):
-    """Confirm (it becomes a fact of the case) or dismiss an asset a photo may show."""
+def decide_finding(
+    finding_id: int, body: FindingIn, db: DBDep, engine: EngineDep, user: UserDep, lang: str = "ru"
+):
+    """Confirm (it becomes a fact of the case) or dismiss an asset a photo may show. When the confirmed
+    facts change, the law and the model are computed again on them (the application's recommendation)."""
     if not 0 < finding_id < 2**31:
         raise ServiceError(404, f"finding {finding_id} not found")
-    f = service_photos.decide_finding(db, user, finding_id, body.decision == "confirm")
-    return released(
-        db, FindingOut(id=f.id, asset=f.asset, confidence=f.confidence, label=f.label, status=f.status)
-    )
+    f = service_photos.decide_finding(db, user, finding_id, body.decision == "confirm", engine=engine)
+    return released(db, finding_out(f, lang if lang in ("ru", "kk", "en") else "ru"))
 
 
 # --- the home-inspection act ------------------------------------------------------------------------------
@@ -165,6 +177,8 @@ class Checklist(BaseModel):
     vehicles_owned: int | None = Field(default=None, ge=0, le=50)
     livestock_heads: int | None = Field(default=None, ge=0, le=100_000)
     dwellings_owned: int | None = Field(default=None, ge=0, le=50)
+    #: the district commission's conclusion from this survey (Art. 128 p.3): a person's finding the law uses
+    commission_found_no_need: bool | None = None
     notes: str = Field(default="", max_length=2000)
 
 
@@ -182,7 +196,7 @@ class InspectionActIn(BaseModel):
 class InspectionActOut(InspectionActIn):
     version: int
     updated_at: datetime
-    facts: dict[str, int]  # confirmed facts in the data contract's columns
+    facts: dict[str, bool | int]  # confirmed facts in the data contract's columns
 
 
 def _act_out(db, app, act) -> InspectionActOut | None:
@@ -199,11 +213,12 @@ def _act_out(db, app, act) -> InspectionActOut | None:
 
 
 @router.put("/applications/{app_id}/inspection-act", response_model=InspectionActOut, responses=ERRORS)
-def put_inspection_act(app_id: int, body: InspectionActIn, db: DBDep, user: UserDep):
+def put_inspection_act(app_id: int, body: InspectionActIn, db: DBDep, engine: EngineDep, user: UserDep):
     """Record the home-inspection act (a new save replaces the answers; each save is audited). Photos
-    cited per item must be attached to the application."""
+    cited per item must be attached to the application. Its counts (vehicles, livestock, dwellings) and the
+    commission's conclusion are confirmed facts: the law and the model are computed again on them."""
     act = service_photos.save_act(
-        db, user, app_id, body.checklist.model_dump(), body.photos, body.inspected_on
+        db, user, app_id, body.checklist.model_dump(), body.photos, body.inspected_on, engine=engine
     )
     app, act = service_photos.act_of(db, user, app_id)
     return released(db, _act_out(db, app, act))

@@ -1,0 +1,244 @@
+"""The home-inspection act (акт обследования материально-бытовых условий) as people read it: its items,
+the answers' codes in words, and everything its printable page shows (the checklist, the photos with their
+flags, the officer's confirmed facts). The API (``api/routes/photos.py``) validates the same codes; the act
+is recorded through :mod:`atauly.service.photos`."""
+
+from __future__ import annotations
+
+from atauly.i18n import N_
+
+#: checklist item → (its question, {code: answer in words}); numbers and free text have no codes.
+ITEMS: dict[str, tuple[str, dict[str, str]]] = {
+    "dwelling_type": (
+        N_("Dwelling"),
+        {
+            "house": N_("house"),
+            "apartment": N_("apartment"),
+            "yurt": N_("yurt"),
+            "dormitory": N_("dormitory"),
+            "rented_room": N_("rented room"),
+            "other": N_("other"),
+        },
+    ),
+    "dwelling_tenure": (
+        N_("The family lives there as"),
+        {
+            "owned": N_("owners"),
+            "rented": N_("tenants"),
+            "relatives": N_("guests of relatives"),
+            "public": N_("tenants of public housing"),
+            "other": N_("other"),
+        },
+    ),
+    "wall_material": (
+        N_("Walls"),
+        {
+            "brick": N_("brick"),
+            "concrete": N_("concrete"),
+            "wood": N_("wood"),
+            "adobe": N_("adobe"),
+            "felt": N_("felt"),
+            "other": N_("other"),
+        },
+    ),
+    "roof_material": (
+        N_("Roof"),
+        {
+            "metal": N_("metal"),
+            "slate": N_("slate"),
+            "tile": N_("tile"),
+            "reed_or_straw": N_("reed or straw"),
+            "felt": N_("felt"),
+            "other": N_("other"),
+        },
+    ),
+    "floor_material": (
+        N_("Floor"),
+        {"finished": N_("finished"), "wood": N_("wood"), "earth": N_("earth"), "other": N_("other")},
+    ),
+    "rooms": (N_("Rooms"), {}),
+    "heating": (
+        N_("Heating"),
+        {
+            "central": N_("central"),
+            "gas": N_("gas"),
+            "electric": N_("electric"),
+            "stove_coal": N_("stove, coal"),
+            "stove_wood_or_dung": N_("stove, wood or dung"),
+            "none": N_("none"),
+        },
+    ),
+    "water": (
+        N_("Water"),
+        {
+            "piped_inside": N_("piped, indoors"),
+            "piped_yard": N_("piped, in the yard"),
+            "well": N_("well"),
+            "delivered": N_("delivered"),
+            "none": N_("none"),
+        },
+    ),
+    "sanitation": (
+        N_("Toilet"),
+        {"indoor": N_("indoors"), "outdoor": N_("outdoors"), "none": N_("none")},
+    ),
+    "appliances": (
+        N_("Appliances"),
+        {
+            "refrigerator": N_("refrigerator"),
+            "washing_machine": N_("washing machine"),
+            "television": N_("television"),
+            "computer": N_("computer"),
+            "stove": N_("cooker"),
+            "microwave": N_("microwave oven"),
+            "vacuum_cleaner": N_("vacuum cleaner"),
+            "air_conditioner": N_("air conditioner"),
+        },
+    ),
+    "vehicles_owned": (N_("Motor vehicles"), {}),
+    "livestock_heads": (N_("Livestock, heads"), {}),
+    "dwellings_owned": (N_("Dwellings owned"), {}),
+    "commission_found_no_need": (
+        N_("Conclusion of the district commission"),
+        {"true": N_("no need found"), "false": N_("need confirmed")},
+    ),
+    "notes": (N_("Notes"), {}),
+}
+#: the act's sections photos are attached to, in words
+PHOTO_ITEMS: dict[str, str] = {
+    "dwelling": N_("Dwelling"),
+    "materials": N_("Materials"),
+    "heating": N_("Heating"),
+    "water": N_("Water"),
+    "sanitation": N_("Toilet"),
+    "appliances": N_("Appliances"),
+    "livestock": N_("Livestock, heads"),
+    "vehicles": N_("Motor vehicles"),
+}
+NOT_RECORDED = N_("not recorded")
+#: a confirmed fact's column, in words
+FACTS: dict[str, str] = {
+    "dwellings_owned": N_("Dwellings owned"),
+    "vehicles_owned": N_("Motor vehicles"),
+    "livestock_heads": N_("Livestock, heads"),
+    "commission_found_no_need": N_("Conclusion of the district commission"),
+}
+
+
+def answers(checklist: dict, t) -> list[dict]:
+    """The checklist's answers in words, in the act's order; unanswered items are left out."""
+    out = []
+    for item, (question, codes) in ITEMS.items():
+        value = checklist.get(item)
+        if value is None or value == "" or value == []:
+            continue
+        if isinstance(value, bool):
+            text = t(codes[str(value).lower()])
+        elif isinstance(value, list):
+            text = ", ".join(t(codes.get(v, v)) for v in value)
+        elif codes:
+            text = t(codes.get(value, value))
+        else:
+            text = t.number(value) if isinstance(value, int) else str(value)
+        out.append({"item": item, "question": t(question), "answer": text})
+    return out
+
+
+def fact_lines(snapshot: dict, facts: dict, t) -> list[dict]:
+    """Each confirmed fact with the value as submitted beside it (in words for the commission's
+    conclusion)."""
+    family = (snapshot.get("families") or [{}])[0]
+    codes = ITEMS["commission_found_no_need"][1]
+    out = []
+    for column, value in facts.items():
+        before = family.get(column)
+        if isinstance(value, bool):
+            shown = t(codes[str(value).lower()])
+            was = t(codes["true"]) if before else t(NOT_RECORDED)
+        else:
+            shown, was = t.number(value), t.number(int(before or 0))
+        out.append(
+            {
+                "fact": t(FACTS.get(column, column)),
+                "value": shown,
+                "declared": was,
+                "changed": shown != was,
+            }
+        )
+    return out
+
+
+def pdf(ctx: dict, images: dict[int, bytes], compress: bool = True) -> bytes:
+    """The act as an A4 PDF (fpdf2, the DejaVu fonts matplotlib ships: Kazakh letters included): the same
+    sections as the page, the redacted photos as thumbnails. ``ctx`` holds the page's plain values and
+    ``t``; ``images`` the redacted JPEG of each photo id (faces and people blurred)."""
+    import io
+
+    from fpdf import FPDF
+
+    from .notice.pdf import _font_dir
+
+    t = ctx["t"]
+    fonts = _font_dir()
+    doc = FPDF(format="A4", unit="mm")
+    doc.set_compression(compress)
+    doc.set_margins(16, 14, 16)
+    doc.set_auto_page_break(True, margin=16)
+    doc.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    doc.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    title = t(N_("Home inspection act"))
+    doc.set_title(title)
+    doc.set_lang(t.lang)
+    doc.set_creator("Atauly")
+    doc.add_page()
+
+    def line(text: str, size: float = 9.5, bold: bool = False) -> None:
+        doc.set_font("DejaVu", "B" if bold else "", size)
+        doc.multi_cell(doc.epw, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+    line(title, 14, True)
+    for label, value in ctx["summary"]:
+        line(f"{label}: {value}")
+    doc.ln(2)
+    line(t(N_("Living conditions")), 11, True)
+    if not ctx["answers"]:
+        line(t(N_("No inspection act is recorded yet.")))
+    for a in ctx["answers"]:
+        line(f"{a['question']}: {a['answer']}")
+    for b in ctx["by_item"]:
+        line(f"{b['item']}: " + ", ".join(t(N_("photo {n}"), n=n) for n in b["photos"]))
+    doc.ln(2)
+    line(t(N_("Confirmed facts")), 11, True)
+    if not ctx["facts"]:
+        line(t(N_("No facts confirmed yet. A photo's finding counts only once an officer confirms it.")))
+    for f in ctx["facts"]:
+        line(f"{f['fact']}: {t(N_('As submitted'))} {f['declared']} → {t(N_('As confirmed'))} {f['value']}")
+    doc.ln(2)
+    line(t(N_("Attached photos")), 11, True)
+    if not ctx["photos"]:
+        line(t(N_("No photos yet.")))
+    for p in ctx["photos"]:
+        if doc.get_y() > doc.h - 70:
+            doc.add_page()
+        y = doc.get_y()
+        data = images.get(p["id"])
+        if data:
+            doc.image(io.BytesIO(data), x=doc.l_margin, y=y, w=50)
+        doc.set_xy(doc.l_margin + 55, y)
+        doc.set_font("DejaVu", "B", 9.5)
+        doc.multi_cell(doc.epw - 55, 5, t(N_("Photo {n}"), n=p["number"]), new_x="LMARGIN", new_y="NEXT")
+        notes = p["flags"] or [t(N_("No remarks."))]
+        notes += [
+            f"{f['asset']}: {f['label']} ({f['confidence']:.2f}) — {f['status_text']}" for f in p["findings"]
+        ]
+        doc.set_font("DejaVu", "", 9)
+        for note in notes:
+            doc.set_x(doc.l_margin + 55)
+            doc.multi_cell(doc.epw - 55, 4.5, note, new_x="LMARGIN", new_y="NEXT")
+        doc.set_y(max(doc.get_y(), y + (40 if data else 0)) + 3)
+    doc.ln(4)
+    line(t(N_("Signatures")), 11, True)
+    line(
+        f"{t(N_('Officer'))}: ______________________    {t(N_('Member of the family'))}: ______________________"
+    )
+    return bytes(doc.output())
