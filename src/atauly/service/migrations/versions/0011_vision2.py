@@ -1,7 +1,7 @@
 """the confirmed facts (inspection act, confirmed photo findings) each recommendation was computed with
 
 Revision ID: 0011_vision2
-Revises: 0005_vision
+Revises: 0009_notice_lang
 Create Date: 2026-12-04
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_vision2"
-down_revision = "0005_vision"
+down_revision = "0009_notice_lang"
 branch_labels = None
 depends_on = None
 
