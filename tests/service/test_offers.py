@@ -63,6 +63,33 @@ def test_offers_are_created_once_per_family_and_quarter(db, scan_dir, tmp_path, 
     assert _count(db, Offer) == created + more
 
 
+@pytest.fixture(scope="session")
+def scan_capacity_1(svc_home, tmp_path_factory):
+    """A scan with one visit per district: few candidates are ``offered``."""
+    out = tmp_path_factory.mktemp("scan1") / "scan"
+    scan(svc_home / "registry", "2025Q3", out, svc_home / "models", "asp-demo", 1, None, capacity=1)
+    return out
+
+
+def test_only_the_scans_offered_candidates_become_offers(db, scan_capacity_1, users):
+    """Issue 15: the scan's capacity decides who is offered; the service stores why and offers no one else."""
+    from atauly.screening import read_candidates
+
+    cand = read_candidates(scan_capacity_1)
+    offered = set(cand.loc[cand["offered"], "family_id"])
+    assert 0 < len(offered) < len(cand)
+    load_scan(db, scan_capacity_1)
+    rows = db.execute(select(ScanCandidate)).scalars().all()
+    assert {r.family_id for r in rows if r.offered} == offered
+    assert all(
+        r.offer_reason and r.offer_reason.startswith("offered" if r.offered else "not offered") for r in rows
+    )
+    created = create_offers(db, scan_capacity_1)  # no --per-district: the scan's offers, not every candidate
+    families = set(db.execute(select(Offer.family_id)).scalars())
+    assert created == len(families) > 0 and families <= offered
+    db.rollback()
+
+
 class Flaky:
     """A gateway that fails after ``ok`` messages (a crash half-way through sending)."""
 

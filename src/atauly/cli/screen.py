@@ -186,7 +186,7 @@ def offers_cmd(
     scan_dir: Annotated[Path, typer.Option("--scan", help="Scan directory written by `atauly screen`.")],
     per_district: Annotated[
         int | None,
-        typer.Option("--per-district", help="Offer only the N families most in need per district."),
+        typer.Option("--per-district", help="Offer only the N best-ranked families per district (among those the scan offered, when it made offers within capacity)."),
     ] = None,
     district: Annotated[
         list[str] | None, typer.Option("--district", help="Only this district (KATO; repeatable).")
