@@ -196,6 +196,7 @@ def test_http_gateway_sends_json_with_an_idempotency_key(db, scan_dir, users):
 def test_the_dashboard_shows_the_report_figures_and_the_offers(
     db, scan_dir, svc_engine, users, client, tmp_path
 ):
+    from atauly.screening import read_candidates
     from atauly.screening.report import tables
 
     load_scan(db, scan_dir)
@@ -214,6 +215,13 @@ def test_the_dashboard_shows_the_report_figures_and_the_offers(
     assert body["totals"]["candidates"] == district["candidates"].sum()
     assert abs(body["totals"]["additional_monthly_budget"] - district["additional_monthly_budget"].sum()) < 1
     assert body["totals"]["refused"] == 1 and body["totals"]["offers_sent"] == body["totals"]["offers"]
+    # The scan's own offers (issue 15) by district, as loaded from candidates/.
+    cand = read_candidates(scan_dir)
+    expected = cand[cand["offered"]].groupby("district").size()
+    got = {d["district"]: d["offered_by_scan"] for d in body["by_district"]}
+    assert got == {k: int(expected.get(k, 0)) for k in got} and body["totals"]["offered_by_scan"] == len(
+        cand[cand["offered"]]
+    )
     assert "family_id" not in r.text
 
     officer = token_headers(client, "officer")
