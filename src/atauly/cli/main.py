@@ -196,10 +196,11 @@ def _demo_scan(settings, synthetic, store) -> None:
         "wellbeing_level",
         "monthly_amount",
     ]
-    cols += [c for c in ("offered", "offer_reason") if c in top]  # issue 15: the offers and why
+    # Issue 15: the population-calibrated probability, the offers and why.
+    cols += [c for c in ("probability_entitled", "offered", "offer_reason") if c in top]
     console.print(
         rich_table(
-            top[cols].round({"probability": 3}),
+            top[cols].round({"probability": 3, "probability_entitled": 3}),
             title=f"District {district}: the 10 best-ranked families among {int((candidates['district'] == district).sum()):,} candidates",
             money=("monthly_amount",),
         )
