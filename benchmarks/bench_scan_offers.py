@@ -7,7 +7,9 @@ on the verification sample); ``TRUTH.parquet``: `atauly law compute --view truth
 (evaluation only: the truth is never an input of the scan).
 
 1. **Offers**: how many, and the share that go to truly entitled families (target ≥ 50%).
-2. **Model vs the law-only ranking at an equal number of offers**: in every district the law-only
+2. **Model vs the law-only ranking at an equal number of offers** (the scan's offers; and, in
+   ``at_full_capacity``, every district's capacity filled by each ranking whatever the minimum
+   probability): in every district the law-only
    ranking (issue 6's order among the families the law on records finds entitled: well-being level, then
    the gap to the poverty line) makes as many offers as the model did; truly entitled found by each, the
    ratio (target ≥ 2×) and the difference, with a **paired bootstrap** over districts (the same resampled
@@ -60,23 +62,53 @@ def main(argv=None) -> dict:
     )
     law["law_rank"] = law.groupby("district").cumcount() + 1
     n_offers = cand.groupby("district")["offered"].sum()
-    law_offered = law[law["law_rank"] <= law["district"].map(n_offers).fillna(0).to_numpy()]
-
     districts = sorted(cand["district"].unique())
-    model_found = cand[cand["offered"]].groupby("district")["truly"].sum().reindex(districts, fill_value=0)
-    law_found = law_offered.groupby("district")["truly"].sum().reindex(districts, fill_value=0)
-    offers = n_offers.reindex(districts, fill_value=0)
-    m, lw, o = model_found.to_numpy(float), law_found.to_numpy(float), offers.to_numpy(float)
-    rng = np.random.default_rng(args.seed)
-    ratios, diffs = [], []
-    for _ in range(args.boot):
-        idx = rng.integers(0, len(districts), len(districts))
-        ms, ls = m[idx].sum(), lw[idx].sum()
-        diffs.append(ms - ls)
-        ratios.append(ms / ls if ls else np.inf)
 
     def ci(values) -> list[float]:
         return [float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+
+    def paired(model_pick: pd.Series, per_district: pd.Series) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Truly entitled found by the model's pick and by the law-only ranking's first
+        ``per_district`` families of each district, with a paired bootstrap over districts."""
+        law_pick = law[law["law_rank"] <= law["district"].map(per_district).fillna(0).to_numpy()]
+        m = (
+            cand[model_pick]
+            .groupby("district")["truly"]
+            .sum()
+            .reindex(districts, fill_value=0)
+            .to_numpy(float)
+        )
+        lw = law_pick.groupby("district")["truly"].sum().reindex(districts, fill_value=0).to_numpy(float)
+        rng = np.random.default_rng(args.seed)
+        ratios, diffs = [], []
+        for _ in range(args.boot):
+            idx = rng.integers(0, len(districts), len(districts))
+            ms, ls = m[idx].sum(), lw[idx].sum()
+            diffs.append(ms - ls)
+            ratios.append(ms / ls if ls else np.inf)
+        o = float(cand[model_pick].shape[0])
+        return (
+            m,
+            lw,
+            {
+                "offers": int(o),
+                "model_truly_entitled": int(m.sum()),
+                "law_only_truly_entitled": int(lw.sum()),
+                "model_precision": float(m.sum() / max(o, 1)),
+                "law_only_precision": float(lw.sum() / max(o, 1)),
+                "ratio": float(m.sum() / lw.sum()) if lw.sum() else None,
+                "ratio_ci": ci(ratios),
+                "difference": float(m.sum() - lw.sum()),
+                "difference_ci": ci(diffs),
+            },
+        )
+
+    m, lw, ratios_diffs = paired(cand["offered"].to_numpy(dtype=bool), n_offers)
+    o = n_offers.reindex(districts, fill_value=0).to_numpy(float)
+    # Every visit used: each district's capacity best-ranked by the model vs by the law (whatever the
+    # minimum probability), the comparison at an equal number of offers that does not depend on it.
+    capacity = cand.groupby("district")["capacity"].first()
+    at_capacity = paired((cand["rank"] <= cand["capacity"]).to_numpy(), capacity)[2]
 
     off = cand[cand["offered"]]
     fc = forecast(summary, 1.0)
@@ -108,9 +140,10 @@ def main(argv=None) -> dict:
         "law_only_same_offers_truly_entitled": int(lw.sum()),
         "law_only_precision": float(lw.sum() / max(o.sum(), 1)),
         "ratio_model_to_law": float(m.sum() / lw.sum()) if lw.sum() else None,
-        "ratio_ci": ci(ratios),
+        "ratio_ci": ratios_diffs["ratio_ci"],
         "difference": float(m.sum() - lw.sum()),
-        "difference_ci": ci(diffs),
+        "difference_ci": ratios_diffs["difference_ci"],
+        "at_full_capacity": at_capacity,
         "forecast_entitled_found": fc["entitled_found"],
         "realised_entitled_found": int(m.sum()),
         "forecast_budget_at_full_consent": fc["monthly_budget"],

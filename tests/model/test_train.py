@@ -226,6 +226,15 @@ def test_fast_batch_path_equals_the_calibrated_model_bit_for_bit(trained, applic
     expected = rec.model.predict_proba(rec.prepare(frame))[:, 1]
     np.testing.assert_array_equal(rec.fast_probability(frame), expected)
     np.testing.assert_array_equal(rec.score(frame)["probability"].to_numpy(), expected)
+    # The scan's path (issue 15): the forest's raw score and the probability from one pass, either size.
+    from atauly.model.estimators import forest_of
+
+    for rows in (frame, frame.iloc[:20]):
+        raw, prob = rec.raw_and_probability(rows)
+        np.testing.assert_allclose(
+            raw, forest_of(rec.model).predict_proba(rec.prepare(rows))[:, 1], atol=1e-12
+        )
+        np.testing.assert_allclose(prob, expected[: len(rows)], atol=1e-9)
     # A model trained with missing categories (they become a category of the encoder) and a table schema.
     table = byod_frame()
     path = tmp_path / "loans.csv"

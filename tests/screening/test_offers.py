@@ -7,10 +7,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atauly.law.compute import compute
 from atauly.model import ModelStore, train_and_store
-from atauly.model.verified import load_verified, verified_entitled
+from atauly.model.verified import (
+    _amount_bins,
+    apply_scan_calibration,
+    expected_true_amount,
+    gap_bin,
+    load_verified,
+    log_odds,
+    scan_calibration,
+    verified_entitled,
+)
 from atauly.registry.synthetic import generate
 from atauly.screening import read_candidates, scan
 from atauly.screening.columns import POPULATION_TARGET
@@ -30,7 +41,12 @@ def setup(tmp_path_factory):
     store = ModelStore(root / "models")
     ds = load_verified(registry)
     stored, _, _ = train_and_store(
-        ds, store, "scan", "test", quick_config(baselines=False, random_split=False)
+        ds,
+        store,
+        "scan",
+        "test",
+        quick_config(baselines=False, random_split=False),
+        extra={"scan_amounts": ds.scan_amounts},  # as `atauly model train` stores them
     )
     return registry, store, ds, f"scan@{stored.version}"
 
@@ -108,11 +124,88 @@ def test_the_forecast_is_the_sum_over_the_offered(setup, tmp_path):
     assert fc["offered"] == len(off)
     assert fc["entitled_found"]["mean"] == pytest.approx(off["probability_entitled"].sum(), rel=1e-6)
     assert fc["take_up"]["mean"] == pytest.approx(0.5 * off["probability_entitled"].sum(), rel=1e-6)
-    expected = 0.5 * (off["probability_entitled"] * off["monthly_amount"]).sum()
+    amounts = store.load(model).metadata["training"]["scan_amounts"]
+    # The amount if entitled: the records' amount scaled by its gap bin's ratio (or the bin's mean).
+    a = expected_true_amount(amounts, off["monthly_amount"], off["need_gap"])
+    assert (a <= off["monthly_amount"].to_numpy() + 1e-9)[off["monthly_amount"].to_numpy() > 0].all()
+    expected = 0.5 * (off["probability_entitled"] * a).sum()
     assert fc["monthly_budget"]["mean"] == pytest.approx(expected, rel=1e-6, abs=0.05)
     region, district = tables(tmp_path / "s", 0.5)
     assert district["offered"].sum() == len(off)
     assert region["offered_per_1000"].between(0, 1000).all()
+
+
+def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_path):
+    """The population calibration: probability_entitled is Platt's map on the log-odds of the forest's
+    raw score, fitted on the model's calibration rows (stored with the model), not the model's own map."""
+    registry, store, _, model = setup
+    stored = store.load(model)
+    cal = stored.metadata["metrics"]["scan_calibration"]
+    assert cal["method"] == "platt_log_odds" and cal["a"] < 0 and cal["positive"] > 0
+    scan(registry, "2025Q3", tmp_path / "p", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
+    cand = read_candidates(tmp_path / "p")
+    odds = (np.log(1 / cand["probability_entitled"] - 1) - cal["b"]) / cal["a"]  # the map inverted
+    raw = (1 / (1 + np.exp(-odds))).to_numpy()
+    # The model's own map of that same raw score is the model's probability: both come from one score.
+    own = np.mean([cc.calibrators[0].predict(raw) for cc in stored.estimator.calibrated_classifiers_], axis=0)
+    assert own == pytest.approx(cand["probability"].to_numpy(), abs=1e-6)
+    assert not np.allclose(cand["probability_entitled"], cand["probability"], atol=1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-8, -0.1),
+    st.floats(-6, 6),
+    st.lists(st.floats(0, 1), min_size=2, max_size=50),
+)
+def test_the_scan_calibration_is_increasing_and_within_0_and_1(a, b, raw):
+    p = apply_scan_calibration({"a": a, "b": b}, np.sort(np.asarray(raw)))
+    assert ((p >= 0) & (p <= 1)).all() and (np.diff(p) >= -1e-15).all()
+
+
+def test_the_scan_calibration_recovers_a_log_odds_map():
+    rng = np.random.default_rng(3)
+    raw = rng.beta(0.3, 20, 40_000)  # forest scores crowded near 0 with a thin tail
+    truth = 1 / (1 + np.exp(-(1.3 * log_odds(raw) + 2.0)))
+    y = rng.random(len(raw)) < truth
+    cal = scan_calibration(raw, y)
+    assert cal["a"] == pytest.approx(-1.3, abs=0.15) and cal["b"] == pytest.approx(-2.0, abs=0.5)
+    top = raw >= np.quantile(raw, 0.995)
+    assert apply_scan_calibration(cal, raw[top]).sum() == pytest.approx(y[top].sum(), rel=0.2)
+    assert scan_calibration(raw[:10], np.zeros(10, bool)) is None
+
+
+def test_the_amount_if_entitled_follows_the_records_gap():
+    bins = [
+        {"upper": u, "entitled": 30, "ratio": r, "mean_true_amount": m}
+        for u, r, m in ((0.0, 0.9, 17_000.0), (0.25, 0.6, 0), (0.5, 0.5, 0), (0.75, 0.45, 0), (0.9, 0.35, 0))
+    ] + [{"upper": None, "entitled": 30, "ratio": 0.3, "mean_true_amount": 0}]
+    amounts = {"ratio": 0.5, "by_gap": bins}
+    records = np.array([0.0, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000])
+    gap = np.array([-0.2, 0.1, 0.3, 0.6, 0.8, 0.95, 1.0])
+    got = expected_true_amount(amounts, records, gap)
+    assert got.tolist() == pytest.approx([17_000, 6_000, 5_000, 4_500, 3_500, 3_000, 3_000])
+    # A model stored before the bins: one ratio.
+    assert expected_true_amount({"ratio": 0.5}, records, gap).tolist() == pytest.approx(
+        (records * 0.5).tolist()
+    )
+
+
+def test_amount_bins_with_few_entitled_take_the_overall_ratio():
+    rng = np.random.default_rng(1)
+    n = 2000
+    gap = rng.uniform(-0.5, 1.0, n)
+    y = rng.random(n) < 0.5
+    y[(gap > 0.5) & (gap <= 0.75)] = False  # one bin without entitled families
+    records = np.where(gap > 0, 10_000 * gap, 0.0)
+    true = np.where(y, 0.5 * records + 1_000, 0.0)
+    bins = _amount_bins(true, records, np.ones(n), gap, y, overall=0.42)
+    empty = bins[int(gap_bin([0.6])[0])]
+    assert empty["entitled"] == 0 and empty["ratio"] == 0.42
+    full = bins[int(gap_bin([0.95])[0])]
+    here = y & (gap > 0.9)
+    assert full["ratio"] == pytest.approx(true[here].sum() / records[here].sum())
+    assert bins[0]["mean_true_amount"] == pytest.approx(true[y & (gap <= 0)].mean())
 
 
 def test_forecast_intervals_cover_what_happens():

@@ -162,9 +162,19 @@ def test_report_by_region_and_district_with_a_map(setup, tmp_path):
     from atauly.screening.report import tables, write_report
 
     run(setup, tmp_path / "s")
-    path, _ = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.4)
+    path, _ = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.4, lang="en")
     page = path.read_text()
-    assert "data:image/png;base64," in page and "By district" in page
+    # The dashboard's tile map: the 20 regions labelled, each linking to its districts' list by name.
+    assert page.count('data-region="') == 20 and "Karaganda Region" in page and "By district" in page
+    for kato in REGIONS:
+        assert f'href="#region-{kato}"' in page and f'<details id="region-{kato}">' in page
+    assert "per 1,000 families" in page
+    # In Kazakh and Russian through the catalogs, numbers in the language's format.
+    kk = write_report(tmp_path / "s", tmp_path / "kk", consent_rate=0.4, lang="kk")[0].read_text()
+    ru = write_report(tmp_path / "s", tmp_path / "ru", consent_rate=0.4, lang="ru")[0].read_text()
+    assert "Проактивті іздеу" in kk and "Қарағанды облысы" in kk and 'lang="kk"' in kk
+    assert "Проактивный поиск" in ru and "Карагандинская область" in ru
+    assert "per 1,000 families" not in kk + ru
     region, district = tables(tmp_path / "s", 0.4)
     cand = read_candidates(tmp_path / "s")
     assert set(region["region"]) == set(REGIONS)

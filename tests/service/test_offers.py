@@ -63,6 +63,33 @@ def test_offers_are_created_once_per_family_and_quarter(db, scan_dir, tmp_path, 
     assert _count(db, Offer) == created + more
 
 
+@pytest.fixture(scope="session")
+def scan_capacity_1(svc_home, tmp_path_factory):
+    """A scan with one visit per district: few candidates are ``offered``."""
+    out = tmp_path_factory.mktemp("scan1") / "scan"
+    scan(svc_home / "registry", "2025Q3", out, svc_home / "models", "asp-demo", 1, None, capacity=1)
+    return out
+
+
+def test_only_the_scans_offered_candidates_become_offers(db, scan_capacity_1, users):
+    """Issue 15: the scan's capacity decides who is offered; the service stores why and offers no one else."""
+    from atauly.screening import read_candidates
+
+    cand = read_candidates(scan_capacity_1)
+    offered = set(cand.loc[cand["offered"], "family_id"])
+    assert 0 < len(offered) < len(cand)
+    load_scan(db, scan_capacity_1)
+    rows = db.execute(select(ScanCandidate)).scalars().all()
+    assert {r.family_id for r in rows if r.offered} == offered
+    assert all(
+        r.offer_reason and r.offer_reason.startswith("offered" if r.offered else "not offered") for r in rows
+    )
+    created = create_offers(db, scan_capacity_1)  # no --per-district: the scan's offers, not every candidate
+    families = set(db.execute(select(Offer.family_id)).scalars())
+    assert created == len(families) > 0 and families <= offered
+    db.rollback()
+
+
 class Flaky:
     """A gateway that fails after ``ok`` messages (a crash half-way through sending)."""
 
@@ -169,6 +196,7 @@ def test_http_gateway_sends_json_with_an_idempotency_key(db, scan_dir, users):
 def test_the_dashboard_shows_the_report_figures_and_the_offers(
     db, scan_dir, svc_engine, users, client, tmp_path
 ):
+    from atauly.screening import read_candidates
     from atauly.screening.report import tables
 
     load_scan(db, scan_dir)
@@ -187,6 +215,13 @@ def test_the_dashboard_shows_the_report_figures_and_the_offers(
     assert body["totals"]["candidates"] == district["candidates"].sum()
     assert abs(body["totals"]["additional_monthly_budget"] - district["additional_monthly_budget"].sum()) < 1
     assert body["totals"]["refused"] == 1 and body["totals"]["offers_sent"] == body["totals"]["offers"]
+    # The scan's own offers (issue 15) by district, as loaded from candidates/.
+    cand = read_candidates(scan_dir)
+    expected = cand[cand["offered"]].groupby("district").size()
+    got = {d["district"]: d["offered_by_scan"] for d in body["by_district"]}
+    assert got == {k: int(expected.get(k, 0)) for k in got} and body["totals"]["offered_by_scan"] == len(
+        cand[cand["offered"]]
+    )
     assert "family_id" not in r.text
 
     officer = token_headers(client, "officer")

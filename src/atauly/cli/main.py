@@ -342,15 +342,23 @@ def _demo_scan(settings, synthetic, store, t) -> None:
     for heading in (t("Rank"), t("Family"), t("Members"), t("Entitled"), t("Probability")):
         table.add_column(heading, justify="left" if heading == t("Family") else "right")
     table.add_column(t("ASP a month"), justify="right")
+    # Issue 15: the population-calibrated probability and whether the family is offered (within capacity).
+    scan_columns = {"probability_entitled", "offered"} <= set(top.columns)
+    if scan_columns:
+        table.add_column(t("Entitled, scan"), justify="right")
+        table.add_column(t("Offered"), justify="left")
     for row in top.itertuples(index=False):
-        table.add_row(
+        cells = [
             t.number(int(row.rank)),
             str(row.family_id),
             t.number(int(row.members)),
             t("yes") if bool(row.eligible_by_law) else t("no"),
             t.percent(float(row.probability)),
             t.money(float(row.monthly_amount)),
-        )
+        ]
+        if scan_columns:
+            cells += [t.percent(float(row.probability_entitled)), t("yes") if bool(row.offered) else t("no")]
+        table.add_row(*cells)
     console.print(table)
     console.print(t("Details: atauly screen (the full list and the offers), atauly screen report."))
 

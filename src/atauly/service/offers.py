@@ -155,6 +155,9 @@ def load_scan(db: DB, scan_dir: Path | str) -> tuple[str, int]:
             wellbeing_level=str(r.wellbeing_level),
             reason=str(r.reason),
             monthly_amount=float(r.monthly_amount),
+            offered=_optional(r, "offered", bool),
+            probability_entitled=_optional(r, "probability_entitled", float),
+            offer_reason=_optional(r, "offer_reason", str),
             loaded_at=now,
         )
         for r in cand.itertuples(index=False)
@@ -186,6 +189,12 @@ def load_scan(db: DB, scan_dir: Path | str) -> tuple[str, int]:
     return quarter, len(cand)
 
 
+def _optional(row, column: str, kind):
+    """A column of issue 15's offers (absent in earlier scans, NaN where not computed) as ``kind`` or None."""
+    value = getattr(row, column, None)
+    return None if value is None or pd.isna(value) else kind(value)
+
+
 def _read_summary(scan_dir: Path) -> pd.DataFrame:
     from atauly.registry.io import read_parquet
     from atauly.screening.columns import DISTRICT_SUMMARY_COLUMNS
@@ -214,7 +223,9 @@ def create_offers(
     db: DB, scan_dir: Path | str, per_district: int | None = None, districts: list[str] | None = None
 ) -> int:
     """Queue an offer for each candidate of the scan's quarter not offered yet (the ``per_district``
-    best-ranked of each district when given). Returns how many offers were created now."""
+    best-ranked of each district when given). A scan with capacity-aware offers (issue 15) offers only
+    its ``offered`` candidates (within the district's capacity and above the minimum probability);
+    ``per_district`` can only lower that. Returns how many offers were created now."""
     from atauly.screening.partition import read_partition
 
     scan_dir = Path(scan_dir)
@@ -224,9 +235,11 @@ def create_offers(
     if districts:
         q = q.where(ScanCandidate.district_kato.in_(districts))
     candidates = pd.DataFrame(
-        [(c.family_id, c.district_kato, c.region_kato, c.rank) for c in db.execute(q).scalars()],
-        columns=["family_id", "district", "region", "rank"],
+        [(c.family_id, c.district_kato, c.region_kato, c.rank, c.offered) for c in db.execute(q).scalars()],
+        columns=["family_id", "district", "region", "rank", "offered"],
     )
+    if candidates["offered"].notna().any():  # a scan with offers within capacity: only those
+        candidates = candidates[candidates["offered"].fillna(False).astype(bool)]
     if per_district is not None:
         candidates = candidates[candidates["rank"] <= per_district]
     done = set(db.execute(select(Offer.family_id).where(Offer.quarter == quarter)).scalars())

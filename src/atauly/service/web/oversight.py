@@ -210,20 +210,32 @@ def _tile_lines(name: str) -> list[str]:
     return wrap(name, 19, 3)
 
 
-def region_map(rows: list[dict], lang: str, f: Fmt, t: Translator) -> dict:
-    """The tile map: each region a link to its districts, its name and its recipients per 1,000 families."""
+RECIPIENTS_LABEL = N_("{region}: {value} recipients per 1,000 families")
+
+
+def region_map(
+    rows: list[dict],
+    lang: str,
+    f: Fmt,
+    t: Translator,
+    key: str = "recipients_per_1000",
+    label: str = RECIPIENTS_LABEL,
+    decimals: int = 1,
+) -> dict:
+    """The tile map: each region a link to its districts, its name and its ``key`` per 1,000 families
+    (rows keyed by ``area``, the region's code; ``label`` a message with {region} and {value})."""
     by_area = {r["area"]: r for r in rows}
-    values = [r["recipients_per_1000"] for r in rows if isinstance(r.get("recipients_per_1000"), float)]
+    values = [float(r[key]) for r in rows if isinstance(r.get(key), int | float)]
     bins = _bins(values)
     tiles = []
     for kato, (col, row) in TILES.items():
         r = by_area.get(kato, {})
-        value = r.get("recipients_per_1000")
+        value = r.get(key)
         fill, dark = _shade(value, bins)
         name = codes.region_name(kato, lang)
         x, y = col * (TILE_W + TILE_GAP), row * (TILE_H + TILE_GAP)
         lines = _tile_lines(name)
-        text = f.number(value, 1) if value is not None else "—"
+        text = f.number(value, decimals) if value is not None else "—"
         tiles.append(
             {
                 "kato": kato,
@@ -235,7 +247,7 @@ def region_map(rows: list[dict], lang: str, f: Fmt, t: Translator) -> dict:
                 "lines": [{"y": y + 22 + 17 * k, "text": s} for k, s in enumerate(lines)],
                 "value": text,
                 "value_y": y + TILE_H - 14,
-                "label": t("{region}: {value} recipients per 1,000 families", region=name, value=text),
+                "label": t(label, region=name, value=text),
             }
         )
     legend = []
