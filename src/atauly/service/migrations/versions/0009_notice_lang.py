@@ -1,7 +1,7 @@
 """the family's language on the application; the officer's name and position on the user (issue 20)
 
 Revision ID: 0009_notice_lang
-Revises: 0005_vision
+Revises: 0006_scan_offered
 Create Date: 2026-12-04
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_notice_lang"
-down_revision = "0005_vision"
+down_revision = "0006_scan_offered"
 branch_labels = None
 depends_on = None
 
