@@ -17,3 +17,42 @@ def test_migrations_match_the_models(database_url):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == [], diff
+
+
+def test_the_sign_in_limits_migration_upgrades_a_database_with_users_and_their_sessions(database_url):
+    """0010 drops the users' old lock-out columns: on SQLite a batch copy of ``users`` would drop the table,
+    which the sessions' foreign key refuses once a user has signed in."""
+    from datetime import datetime
+
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from atauly.service.db import alembic_config
+
+    engine = make_engine(database_url)
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0005_vision")
+    now = datetime(2026, 12, 4)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, role, active, created_at, failed_logins) "
+                "VALUES (1, 'officer', 'x', 'officer', true, :now, 3)"
+            ),
+            {"now": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, expires_at) "
+                "VALUES ('h', 1, 'web', 'c', :now, :now)"
+            ),
+            {"now": now},
+        )
+    migrate(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM sessions")).scalar_one() == 1
+    engine.dispose()
+    assert "failed_logins" not in columns and "username" in columns

@@ -55,10 +55,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index("ix_decisions_statistics", "decisions", ["application_id", "outcome", "id"], unique=False)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("locked_until")
-        batch_op.drop_column("failed_since")
-        batch_op.drop_column("failed_logins")
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35, PostgreSQL): a batch copy of users would drop the table,
+    # which the foreign keys that point at it refuse
+    for column in ("locked_until", "failed_since", "failed_logins"):
+        op.execute(f"ALTER TABLE users DROP COLUMN {column}")
 
 
 def downgrade() -> None:
