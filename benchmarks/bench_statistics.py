@@ -33,12 +33,14 @@ def loadavg() -> str:
         return "n/a"
 
 
-def fill(sessions, n: int, seed: int = 1) -> None:
+def fill(sessions, n: int, seed: int = 1, exclude_region: str | None = None) -> None:
+    """``n`` applications (synthetic snapshots of a real one's size) in every district, or every district
+    outside ``exclude_region`` (where a benchmark's officers open real cases)."""
     from atauly.service.casework import district_catalogue
     from atauly.service.models import Application, Decision, Recommendation, User
 
     rng = random.Random(seed)
-    districts = sorted(district_catalogue().items())
+    districts = sorted((d, r) for d, r in district_catalogue().items() if r != exclude_region)
     today = date.today()
     with sessions() as db:
         uid = db.execute(select(User.id).where(User.username == "bench-officer")).scalar_one_or_none()
