@@ -25,15 +25,17 @@ def test_the_sign_in_limits_migration_upgrades_a_database_with_users_and_their_s
     from datetime import datetime
 
     from alembic import command
+    from alembic.script import ScriptDirectory
     from sqlalchemy import inspect, text
 
     from atauly.service.db import alembic_config
 
     engine = make_engine(database_url)
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    before = ScriptDirectory.from_config(cfg).get_revision("0010_service").down_revision
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0005_vision")
+        command.upgrade(cfg, before)  # the schema just before 0010, whatever it follows
     now = datetime(2026, 12, 4)
     with engine.begin() as c:
         c.execute(
