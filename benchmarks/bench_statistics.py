@@ -23,7 +23,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 
 def loadavg() -> str:
@@ -134,6 +134,15 @@ def fill(sessions, n: int, seed: int = 1, exclude_region: str | None = None) -> 
             db.execute(insert(Recommendation), recs)
             if decs:
                 db.execute(insert(Decision), decs)
+            db.commit()
+    with sessions() as db:  # PostgreSQL: the ids were given, so the sequences must move past them
+        if db.get_bind().dialect.name == "postgresql":
+            for table in ("applications", "recommendations", "decisions"):
+                db.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
+                )
             db.commit()
 
 
