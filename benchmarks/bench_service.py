@@ -2,7 +2,7 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_service.py [--duration 30] [--clients 20]
         [--officers 50] [--cases 20] [--database-url URL [--create-database]] [--home DIR]
-        [--server-src OTHER/src] [--out result.json] [--check]
+        [--server-src OTHER/src] [--prefill 200000] [--out result.json] [--check]
 
 Sets up an ATAULY_HOME (a generated Shymkent registry at 2 %, a model named asp-demo trained with the
 default grid; ``--home`` keeps it for the next run), creates users, starts the real server (``atauly
@@ -33,9 +33,18 @@ Each phase also reports the CPU the server's process, its child (the law and the
 spent per request: the machine's cores are shared by all three. ``--server-src`` runs the server from
 another checkout (e.g. the main branch) for a before/after comparison on the same machine.
 
-Prints a table and a JSON summary (also to ``--out``). Targets (issue): p95 ≤ 100 ms at 20 concurrent
-submitting clients; zero errors for 50 officers; during the login flood the server's memory < 1 GB and the
-officer's p95 ≤ 1 s. ``--check`` exits 1 when one is missed.
+``--prefill N`` first writes N applications (a real snapshot's size, two thirds decided) straight into the
+database, in every district outside the benchmark's region, so that the officers browse and decide with
+that many applications in the database (``benchmarks/bench_statistics.py``'s filler).
+
+Every phase records the machine's load (``/proc/loadavg``) before and after: the machine may be shared,
+so compare a phase with the baseline measured in the same run (``ratio_p95_n_over_1``) as well as with
+the targets.
+
+Prints a table and a JSON summary (also to ``--out``). Targets (issue 17): p95 ≤ 150 ms and ≥ 100
+applications/s at 20 concurrent submitting clients; zero errors and every step's p95 ≤ 1 s for 50
+officers; during the login flood the server's memory < 1 GB and the officer's p95 ≤ 1 s. ``--check``
+exits 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -60,7 +69,9 @@ import numpy as np
 
 REGION = "790000000"  # Shymkent
 PASSWORD = "bench-password-1"
-TARGET_P95_MS = 100.0
+TARGET_P95_MS = 150.0  # issue 17: 20 clients submit-and-recommend at p95 <= 150 ms …
+TARGET_PER_S = 100.0  # … and >= 100 applications/s
+OFFICER_P95_MS = 1000.0  # 50 officers browsing and deciding: every step's p95 <= 1 s (with 200k applications)
 FLOOD_RSS_MB = 1024.0
 FLOOD_OFFICER_P95_MS = 1000.0
 
@@ -90,6 +101,28 @@ def prepare_home(home: Path) -> None:
     config = TrainConfig(n_boot=30, fairness_boot=20)
     train_and_store(load_applications(reg), store, "asp-demo", str(reg), config)
     print(f"model trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+def loadavg() -> str:
+    """The machine's load average (1, 5, 15 minutes): other work on a shared machine shows here."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def prefill(settings, n: int) -> None:
+    """``n`` applications outside the benchmark's region, written straight into the database."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_statistics import fill
+
+    from atauly.service.db import make_engine, session_factory
+
+    engine = make_engine(settings.database)
+    t0 = time.perf_counter()
+    fill(session_factory(engine), n, exclude_region=REGION)
+    engine.dispose()
+    print(f"prefilled {n:,} applications in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
 def district_codes() -> list[str]:
@@ -564,6 +597,9 @@ def main() -> int:
     ap.add_argument("--flood-clients", type=int, default=50, help="Concurrent flooding clients (addresses).")
     ap.add_argument("--flood-baseline", type=float, default=5, help="Seconds of the officer's baseline.")
     ap.add_argument("--only-flood", action="store_true", help="Run the login flood phase alone.")
+    ap.add_argument(
+        "--prefill", type=int, default=0, help="Applications written into the database first (e.g. 200000)."
+    )
     ap.add_argument("--out", type=Path, help="Write the JSON summary here too.")
     ap.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     args = ap.parse_args()
@@ -582,6 +618,8 @@ def main() -> int:
     proc = None
     try:
         users = create_users(settings, args.clients, args.officers)
+        if args.prefill:
+            prefill(settings, args.prefill)
         districts = district_codes()
         streams = application_stream(home, run)
         server_src = (args.server_src or Path(__file__).resolve().parents[1] / "src").resolve()
@@ -606,7 +644,9 @@ def main() -> int:
         def phase(coro) -> dict:
             """Run one phase; add the CPU seconds the server's processes and this client spent per request."""
             server0, client0 = tree_cpu(proc.pid), client_cpu()
+            load0 = loadavg()
             out = asyncio.run(coro)
+            out["loadavg"] = {"before": load0, "after": loadavg()}
             n = max(out.get("requests", out.get("total", {}).get("requests", 0)), 1)
             server1 = tree_cpu(proc.pid)
             out["cpu"] = {  # the server's own process, its child (the law and the model), this client
@@ -656,12 +696,19 @@ def _report(summary: dict, args) -> int:
         p95 = summary["submit_n"]["p95_ms"]
         errors = summary["submit_n"]["errors"] + summary["submit_1"]["errors"]
         errors += summary["officers"]["total"]["errors"] if "officers" in summary else 0
+        rate = summary["submit_n"].get("throughput_per_s", 0.0)
         summary["targets"].update(
             {
                 f"submit_p95_at_{args.clients}_clients_ms<={TARGET_P95_MS:.0f}": p95 <= TARGET_P95_MS,
+                f"submit_at_{args.clients}_clients_per_s>={TARGET_PER_S:.0f}": rate >= TARGET_PER_S,
                 "zero_errors": errors == 0,
             }
         )
+        if "officers" in summary:
+            worst = max(
+                summary["officers"][k].get("p95_ms", float("inf")) for k in ("queue", "open", "decide")
+            )
+            summary["targets"][f"officers_page_p95_ms<={OFFICER_P95_MS:.0f}"] = worst <= OFFICER_P95_MS
     if "flood" in summary:
         f = summary["flood"]
         summary["targets"].update(

@@ -56,7 +56,19 @@ class Settings(BaseSettings):
         default=15.0, description="Lifetime of an API access token, minutes (renewed with the refresh token)."
     )
     login_max_failures: int = Field(
-        default=5, description="Wrong passwords for one username within login_lockout_minutes that lock it."
+        default=5,
+        description="Wrong passwords for one username from one source (device cookie, else client address) "
+        "within login_lockout_minutes that lock that source out of it.",
+    )
+    login_max_failures_untrusted: int = Field(
+        default=20,
+        description="Wrong passwords for one username from all unrecognised sources within "
+        "login_lockout_minutes that lock it for them (its recognised sources can still sign in).",
+    )
+    login_trust_days: float = Field(
+        default=90.0,
+        description="A device or client address from which a user signed in successfully is recognised "
+        "for this many days.",
     )
     login_lockout_minutes: float = Field(
         default=15.0, description="The lock-out's window and length; an admin lifts it with `users unlock`."

@@ -7,16 +7,18 @@ import json
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
 from typer.testing import CliRunner
 
 from atauly.service import audit
 from atauly.service.audit import utcnow
-from atauly.service.models import AuditEvent, AuditHead, Decision, Session, User
+from atauly.service.limits import LoginLimits
+from atauly.service.models import AuditEvent, AuditHead, Decision, LoginLimit, Session, User
 from atauly.service.throttle import LoginGate, RefusalTally, Throttled
 
 from .conftest import DISTRICT, PASSWORD, REGION, in_district, token_headers
-from .test_web import csrf, sign_in
+from .test_web import CSRF, csrf, sign_in
 
 
 def _login(client, username, password=PASSWORD):
@@ -34,6 +36,12 @@ def _events(db, action: str, outcome: str | None = None) -> list[AuditEvent]:
 # --- 1. login flood and lock-out ------------------------------------------------------------------------
 
 
+def _limits(db, user_id: int, scope: str) -> list[LoginLimit]:
+    db.rollback()
+    q = select(LoginLimit).where(LoginLimit.user_id == user_id, LoginLimit.scope == scope)
+    return list(db.execute(q).scalars())
+
+
 def test_refusals_during_a_lockout_do_not_count_and_the_lockout_ends_on_time(client, db):
     for _ in range(5):
         assert _login(client, "officer", "wrong-password").status_code == 401
@@ -43,9 +51,14 @@ def test_refusals_during_a_lockout_do_not_count_and_the_lockout_ends_on_time(cli
         assert _login(client, "officer", "wrong-password").status_code == 429
     db.rollback()
     user = db.execute(select(User).where(User.username == "officer")).scalar_one()
-    assert user.failed_logins == 0 and user.locked_until is not None
+    (pair,) = _limits(db, user.id, "source")
+    assert pair.failures == 0 and pair.until is not None
+    (stranger,) = _limits(db, user.id, "untrusted")
+    assert stranger.failures == 5 and stranger.until is None  # 30 refusals did not count
     # the lock-out's time passes: the correct password works at once (the refusals did not extend it)
-    db.execute(update(User).where(User.id == user.id).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.execute(
+        update(LoginLimit).where(LoginLimit.key == pair.key).values(until=utcnow() - timedelta(seconds=1))
+    )
     db.commit()
     assert _login(client, "officer").status_code == 200
     # wrong passwords are audited one by one (five); the refusals during the lock-out are tallied
@@ -61,12 +74,24 @@ def test_an_attempt_hashed_while_the_account_was_locked_learns_nothing(app, clie
     from atauly.service.casework import ServiceError
 
     request = SimpleNamespace(app=app, client=None, headers={})
+    limits = app.state.login_limits
     db.rollback()
     user = db.execute(select(User).where(User.username == "officer")).scalar_one()
     db.expunge(user)
+    source = limits.source(db, user.id, "198.51.100.7", None)
     db.rollback()
-    attempt = auth._Attempt("officer", "198.51.100.7", user)  # checked before the lock-out began
-    db.execute(update(User).where(User.id == user.id).values(locked_until=utcnow() + timedelta(minutes=9)))
+    attempt = auth._Attempt("officer", "198.51.100.7", user, source)  # checked before the lock-out began
+    key = limits._keys(user.id, source)["source"]
+    db.add(
+        LoginLimit(
+            key=key,
+            scope="source",
+            user_id=user.id,
+            failures=0,
+            since=utcnow(),
+            until=utcnow() + timedelta(minutes=9),
+        )
+    )
     db.commit()
     statuses = []
     for correct in (False, True):
@@ -74,8 +99,52 @@ def test_an_attempt_hashed_while_the_account_was_locked_learns_nothing(app, clie
             auth._after_hash(db, request, attempt, correct, "api")
         statuses.append(refused.value.status)
     assert statuses == [429, 429]
-    db.rollback()
-    assert db.execute(select(User.failed_logins).where(User.id == user.id)).scalar_one() == 0  # not counted
+    assert [r.failures for r in _limits(db, user.id, "source")] == [0]  # not counted
+    assert _limits(db, user.id, "untrusted") == []
+
+
+def _from(app, address: str) -> TestClient:
+    return TestClient(app, client=(address, 40000))
+
+
+def test_an_attacker_from_other_addresses_cannot_keep_the_officer_out(app, client, db):
+    """The lock-out DoS: anyone who knew a username could keep it locked with five wrong passwords every
+    fifteen minutes. Now an attacker locks only their own sources, and from many addresses only the
+    unrecognised ones: the officer signs in from where they signed in before."""
+    office = _from(app, "203.0.113.10")
+    assert _login(office, "officer").status_code == 200  # a recognised source from now on
+    for k in range(8):  # 8 addresses × 5 wrong passwords: each address locks itself, then strangers
+        attacker = _from(app, f"198.51.100.{k}")
+        codes = [_login(attacker, "officer", "wrong-password").status_code for _ in range(6)]
+        assert 429 in codes
+        assert _login(attacker, "officer").status_code == 429  # even the right password: nothing learnt
+    assert _login(office, "officer").status_code == 200
+    assert _login(_from(app, "192.0.2.99"), "officer").status_code == 429  # an unrecognised address
+    # wrong passwords from strangers are bounded: the untrusted lock-out stops them being hashed
+    denied = [e for e in _events(db, "auth.login", "denied") if e.object_type == "user"]
+    assert len(denied) == app.state.login_limits.untrusted
+
+
+def test_a_browser_that_signed_in_before_is_not_locked_out_by_its_neighbours(app, db, users):
+    """Behind one address (an office's NAT), a neighbour's wrong passwords lock that address for the
+    officer; the officer's browser carries its device cookie and still signs in."""
+    from atauly.service.limits import DEVICE_COOKIE
+
+    browser = sign_in(app, "officer")
+    assert browser.cookies.get(DEVICE_COOKIE)
+    browser.post("/logout", data={"csrf_token": csrf(browser.get("/queue"))})
+    neighbour = TestClient(app)  # same address ("testclient"), no device cookie
+    for _ in range(5):
+        assert _login(neighbour, "officer", "wrong-password").status_code == 401
+    assert _login(neighbour, "officer").status_code == 429
+
+    def form_sign_in(b):
+        token = CSRF.search(b.get("/login").text).group(1)
+        data = {"username": "officer", "password": PASSWORD, "csrf_token": token, "next": "/"}
+        return b.post("/login", data=data, follow_redirects=False).status_code
+
+    assert form_sign_in(TestClient(app)) == 429  # a new browser at that address is refused …
+    assert form_sign_in(browser) == 303  # … the officer's own browser is not
 
 
 def test_a_sign_in_form_without_its_token_is_tallied_not_written_with_what_was_typed(app, client, db):
@@ -116,7 +185,7 @@ def test_an_admin_lifts_a_lockout(client, db, settings, monkeypatch):
 
 
 def test_a_flood_from_one_address_is_refused_before_hashing_and_audited_as_one_summary(app, client, db):
-    app.state.login_gate = LoginGate(per_address=3, window=300)
+    app.state.login_limits = LoginLimits(per_address=3)
     app.state.refusals = RefusalTally(interval=3600)
     before = db.execute(select(func.count(AuditEvent.id))).scalar_one()
     db.rollback()  # SQLite: the test's session must not hold the one connection while the app works
@@ -584,3 +653,25 @@ def test_a_burst_of_officers_signing_in_through_the_api_waits_for_a_hash_instead
     with ThreadPoolExecutor(12) as pool:
         codes = list(pool.map(lambda _: _login(client, "officer").status_code, range(12)))
     assert codes == [200] * 12
+
+
+def test_sign_in_limits_are_shared_by_every_worker(app, client, settings, svc_engine):
+    """Two workers (two applications on one database, as `serve --workers 2` runs them): the failures
+    counted by one are refused by the other, for the account and for the address."""
+    from atauly.service.app import create_app
+
+    other = create_app(settings, engine=svc_engine)
+    try:
+        second = TestClient(other)
+        for k in range(5):  # wrong passwords for one account, alternating between the workers
+            assert _login((client, second)[k % 2], "officer", "wrong-password").status_code == 401
+        assert _login(client, "officer").status_code == 429
+        assert _login(second, "officer").status_code == 429
+        app.state.login_limits = LoginLimits(per_address=4)
+        other.state.login_limits = LoginLimits(per_address=4)
+        pair = (_from(app, "198.51.100.77"), _from(other, "198.51.100.77"))  # one address, both workers
+        flood = [_login(pair[k % 2], f"nobody{k}", "guess-123").status_code for k in range(6)]
+        assert flood[:4] == [401] * 4 and flood[4:] == [429, 429]  # the address: 2 + 2 failures, refused
+    finally:
+        other.state.db_engine.dispose()
+        other.state.read_engine.dispose()

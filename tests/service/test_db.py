@@ -29,3 +29,45 @@ def test_production_passwords_use_the_full_argon2_cost():
     assert conftest.PRODUCTION_HASHER.memory_cost >= 65536
     assert conftest.PRODUCTION_HASHER.parallelism >= 4
     assert conftest.PRODUCTION_HASHER.time_cost >= 3
+
+
+@pytest.mark.empty_database
+def test_the_sign_in_limits_migration_upgrades_a_database_with_users_and_their_sessions(database_url):
+    """0010 drops the users' old lock-out columns: on SQLite a batch copy of ``users`` would drop the table,
+    which the sessions' foreign key refuses once a user has signed in."""
+    from datetime import datetime
+
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect, text
+
+    from atauly.service.db import alembic_config
+
+    engine = make_engine(database_url)
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    before = ScriptDirectory.from_config(cfg).get_revision("0010_service").down_revision
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, before)  # the schema just before 0010, whatever it follows
+    now = datetime(2026, 12, 4)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, role, active, created_at, failed_logins) "
+                "VALUES (1, 'officer', 'x', 'officer', true, :now, 3)"
+            ),
+            {"now": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, created_at, expires_at) "
+                "VALUES ('h', 1, 'web', 'c', :now, :now)"
+            ),
+            {"now": now},
+        )
+    migrate(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM sessions")).scalar_one() == 1
+    engine.dispose()
+    assert "failed_logins" not in columns and "username" in columns

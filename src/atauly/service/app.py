@@ -17,6 +17,7 @@ from .casework import ServiceError
 from .db import make_engine, make_read_engine, migrate, session_factory
 from .engine import RecommendationEngine
 from .errors import HTML_CSP, safe_errors, safe_json, too_large_refusal
+from .limits import LoginLimits
 from .photos import PurgeThread
 from .throttle import LoginGate, RefusalTally
 
@@ -91,8 +92,8 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
     app.state.sessions = session_factory(db_engine, keys)
     app.state.read_engine = make_read_engine(settings.database, db_engine)
     app.state.read_sessions = session_factory(app.state.read_engine, keys)
+    app.state.login_limits = LoginLimits.from_settings(settings)
     app.state.login_gate = LoginGate(
-        per_address=settings.login_per_address,
         slots=settings.login_hash_slots,
         queue=settings.login_hash_queue,
         async_queue=settings.login_hash_queue_api,

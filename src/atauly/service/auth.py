@@ -1,22 +1,23 @@
 """Signing in: the password check behind ``POST /api/v1/auth/token`` and the web's sign-in form.
 
-One implementation for both doors (see :mod:`.throttle` for what comes before the hash): the address's
-failures, the account's lock-out, a place in the bounded queue for the hash, the hash itself outside any
-transaction, then the outcome in one transaction, audited.
+One implementation for both doors: the sign-in limits (:mod:`.limits`, in the database: the address's
+failures, the account's lock-out for this source), a place in the bounded queue for the hash
+(:mod:`.throttle`), the hash itself outside any transaction, then the outcome in one transaction, audited.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from fastapi import Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from .casework import ServiceError, record
+from .limits import DEVICE_COOKIE, Source
 from .models import User
-from .security import check_password, clear_failures, count_failure, locked_for, open_session
+from .security import check_password, open_session
 from .throttle import Throttled
 
 
@@ -25,14 +26,16 @@ def client_address(request: Request) -> str:
 
 
 def login(db, request: Request, username: str, password: str, kind: str) -> tuple[str, User]:
-    """Check a password and open a session (see :mod:`.throttle` for what comes before the hash).
+    """Check a password and open a session.
 
-    In order: the client address's failures (429, nothing hashed), the account's lock-out (429, nothing
-    hashed), a place in the bounded queue for the hash (429 when full), the hash itself outside any
-    transaction (on SQLite a transaction holds the write lock), then the outcome in one transaction. Only a
-    wrong password for an existing account counts towards its lock-out and is audited on its own; the
-    other refusals are tallied (:class:`.throttle.RefusalTally`). The lock-out ends on time and an admin
-    can lift it (``atauly users unlock``).
+    In order: the sign-in limits (:mod:`.limits`: the client address's failures, this source's lock-out
+    for the user, and the user's lock-out for unrecognised sources; 429, nothing hashed), a place in the
+    bounded queue for the hash (:mod:`.throttle`; 429 when full), the hash itself outside any transaction
+    (on SQLite a transaction holds the write lock), then the outcome in one transaction. Only a wrong
+    password for an existing account is audited on its own; the other refusals are tallied
+    (:class:`.throttle.RefusalTally`). A lock-out ends on time and an admin can lift it
+    (``atauly users unlock``). A web sign-in without a device cookie gets one
+    (``request.state.new_device``, for the page to set).
 
     This blocking form (the web's sign-in form) waits for the hash in a request thread, so its queue is
     short; ``POST /auth/token`` waits without a thread (:func:`login_async`) in a longer one.
@@ -61,6 +64,11 @@ class _Attempt:
     username: str
     address: str
     user: User | None
+    source: Source | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None and self.user.active else None
 
 
 def _throttled(db, request: Request, attempt: _Attempt, exc: Throttled) -> ServiceError:
@@ -75,36 +83,40 @@ def _throttled(db, request: Request, attempt: _Attempt, exc: Throttled) -> Servi
 def _before_hash(db, request: Request, username: str) -> _Attempt:
     # NUL cannot be stored (PostgreSQL) nor be part of a username: replaced, so the attempt fails as unknown
     attempt = _Attempt(username.strip()[:64].replace("\x00", "\ufffd"), client_address(request), None)
+    limits = request.app.state.login_limits
     try:
-        request.app.state.login_gate.check_address(attempt.address)
         user = db.execute(select(User).where(User.username == attempt.username)).scalar_one_or_none()
         if user is not None:
             db.expunge(user)
-        db.rollback()
-        if user is not None and user.active and (left := locked_for(user)):
-            raise Throttled(left, "account locked after failed sign-ins")
+        attempt.user = user
+        device = request.cookies.get(DEVICE_COOKIE) if hasattr(request, "cookies") else None
+        attempt.source = limits.source(db, attempt.user_id, attempt.address, device)
+        limits.check(db, attempt.user_id, attempt.source)
     except Throttled as exc:
+        db.rollback()
         raise _throttled(db, request, attempt, exc) from None
-    attempt.user = user
+    db.rollback()
     return attempt
 
 
 def _after_hash(db, request: Request, attempt: _Attempt, correct: bool, kind: str) -> tuple[str, User]:
-    settings = request.app.state.settings
-    user, username = attempt.user, attempt.username
+    limits = request.app.state.login_limits
+    username, uid = attempt.username, attempt.user_id
+    if uid is not None:  # one outcome at a time per user (PostgreSQL: the row's lock; SQLite: the write lock)
+        row = db.execute(select(User).where(User.id == uid).with_for_update()).scalar_one()
+    try:  # locked meanwhile (by concurrent wrong passwords): refused alike, right password or wrong
+        limits.check(db, uid, attempt.source)
+    except Throttled as exc:
+        db.rollback()
+        raise _throttled(db, request, attempt, exc) from None
     if not correct:
-        request.app.state.login_gate.failed(attempt.address)
-        if user is None or not user.active:
+        locked = limits.failed(db, uid, attempt.source)
+        if uid is None:
+            db.commit()
             tally = request.app.state.refusals
             tally.add("auth.login", "unknown or inactive username", username, attempt.address)
             tally.flush(db)
             raise ServiceError(401, "wrong username or password")
-        row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
-        if left := locked_for(row):  # locked meanwhile: refused exactly as a right password would be
-            db.rollback()
-            raise _throttled(db, request, attempt, Throttled(left, "account locked after failed sign-ins"))
-        window = timedelta(minutes=settings.login_lockout_minutes)
-        locked = count_failure(row, settings.login_max_failures, window)
         record(
             db,
             None,
@@ -114,18 +126,18 @@ def _after_hash(db, request: Request, attempt: _Attempt, correct: bool, kind: st
             object_type="user",
             object_id=username,
             region_kato=row.region_kato,
-            detail={"status": 401, "locked": locked},
+            detail={"status": 401, "locked": locked, "recognised_source": attempt.source.trusted},
         )
         db.commit()
         raise ServiceError(401, "wrong username or password")
-    row = db.execute(select(User).where(User.id == user.id).with_for_update()).scalar_one()
-    if left := locked_for(row):  # locked meanwhile by concurrent wrong passwords
-        db.rollback()
-        raise _throttled(db, request, attempt, Throttled(left, "account locked after failed sign-ins"))
-    clear_failures(row)
+    new_device = secrets.token_urlsafe(32) if kind == "web" and attempt.source.device is None else None
+    limits.succeeded(db, row.id, attempt.source, new_device)
+    settings = request.app.state.settings
     hours = settings.session_hours if kind == "web" else settings.token_minutes / 60
     token, _ = open_session(db, row, kind, hours)
     record(db, row, "auth.login", object_type="user", object_id=row.username, region_kato=row.region_kato)
     db.commit()
     db.expunge(row)
+    if new_device is not None:
+        request.state.new_device = new_device
     return token, row

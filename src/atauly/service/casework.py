@@ -89,6 +89,17 @@ def working_days_between(start: date, end: date) -> int:
     )
 
 
+def working_days_many(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """:func:`working_days_between` of many pairs at once (``datetime64[D]`` arrays)."""
+    starts, ends = np.asarray(starts, "datetime64[D]"), np.asarray(ends, "datetime64[D]")
+    out = np.zeros(len(starts), dtype=np.int64)
+    years = starts.astype("datetime64[Y]").astype(int) + 1970
+    for year in np.unique(years):
+        at = years == year
+        out[at] = np.busday_count(starts[at], ends[at], holidays=list(_holidays(int(year))))
+    return out
+
+
 def quarter_of(day: date) -> str:
     """The application quarter of a day, as stored (``2025Q3``)."""
     return str(Quarter.of(day))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -48,10 +49,34 @@ class User(Base):
     district_kato: Mapped[str | None] = mapped_column(String(9))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    #: Lock-out: wrong passwords since ``failed_since``; refused attempts during a lock-out do not count.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    failed_since: Mapped[datetime | None] = mapped_column(DateTime)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class LoginLimit(Base):
+    """Failed sign-ins counted in a window, and the lock they lead to (:mod:`.limits`), shared by every
+    worker process. One row per client address, per (user, source) pair and per user from unrecognised
+    sources; the key is a hash, so no address is stored in clear."""
+
+    __tablename__ = "login_limits"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # "address", "source" (user × source), "untrusted"
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # not for "address"
+    failures: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(DateTime)  # start of the counting window
+    until: Mapped[datetime | None] = mapped_column(DateTime)  # refused until then
+
+
+class LoginTrust(Base):
+    """A source (client address or device cookie, hashed) from which a user has signed in successfully:
+    the lock-out that strangers can cause does not apply to it (:mod:`.limits`)."""
+
+    __tablename__ = "login_trust"
+    __table_args__ = (UniqueConstraint("user_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(64))
+    last_success: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Session(Base):
@@ -72,6 +97,12 @@ class Session(Base):
 
 class Application(Base):
     __tablename__ = "applications"
+    #: Statistics read these columns of every application without the row itself (its snapshot is large).
+    __table_args__ = (
+        Index(
+            "ix_applications_statistics", "region_kato", "district_kato", "status", "received_on", "deadline"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
@@ -114,6 +145,10 @@ class Recommendation(Base):
     """What the law and the model said, with everything needed to reproduce it."""
 
     __tablename__ = "recommendations"
+    #: Statistics read the latest recommendation's model and decision without the row (the law's JSON).
+    __table_args__ = (
+        Index("ix_recommendations_statistics", "application_id", "id", "model_version", "recommended"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
@@ -168,6 +203,7 @@ class RecommendationView(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_statistics", "application_id", "outcome", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)

@@ -1,4 +1,4 @@
-"""Passwords (argon2), sessions and API tokens, the lock-out, and who may see what.
+"""Passwords (argon2), sessions and API tokens, and who may see what (the lock-out: :mod:`.limits`).
 
 Tokens are random (256 bits) and only their SHA-256 is stored, so a copy of the database holds no usable
 credential. One table serves the web session (cookie + CSRF token) and the API's bearer token.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -69,35 +69,6 @@ def find_session(db: DB, token: str | None, kind: str) -> Session | None:
 def revoke_sessions(db: DB, user_id: int) -> int:
     """End every web session, access token and refresh token of a user (the caller commits)."""
     return db.execute(delete(Session).where(Session.user_id == user_id)).rowcount or 0
-
-
-# --- lock-out: wrong passwords only; refusals during a lock-out do not count ---------------------------
-
-
-def locked_for(user: User, now: datetime | None = None) -> float:
-    """Seconds left of the user's lock-out (0: not locked)."""
-    now = now or utcnow()
-    if user.locked_until is None or user.locked_until <= now:
-        return 0.0
-    return (user.locked_until - now).total_seconds()
-
-
-def count_failure(user: User, max_failures: int, window: timedelta, now: datetime | None = None) -> bool:
-    """A wrong password for ``user`` (loaded in the caller's transaction): counted within the window; the
-    ``max_failures``-th locks the account for ``window``. Returns whether it locked it."""
-    now = now or utcnow()
-    if user.failed_since is None or user.failed_since <= now - window:
-        user.failed_logins, user.failed_since = 0, now
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + window
-        user.failed_logins, user.failed_since = 0, None  # after the lock-out, a fresh count
-        return True
-    return False
-
-
-def clear_failures(user: User) -> None:
-    user.failed_logins, user.failed_since, user.locked_until = 0, None, None
 
 
 def check_role(role: str) -> str:

@@ -9,9 +9,13 @@ import csv
 import io
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Date, String, and_, case, exists, func, or_, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session as DB
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from .casework import (
     DECIDED_STATES,
@@ -20,7 +24,7 @@ from .casework import (
     deny,
     district_catalogue,
     record,
-    working_days_between,
+    working_days_many,
 )
 from .models import Application, Decision, Recommendation, User
 
@@ -49,90 +53,197 @@ TABLES = {
 }
 
 
-def _frame(db: DB, region: str | None, district: str | None) -> pd.DataFrame:
-    q = select(
-        Application.id,
-        Application.region_kato,
-        Application.district_kato,
-        Application.status,
-        Application.received_on,
-        Application.deadline,
-        Recommendation.id.label("rec_id"),
-        Recommendation.mode,
-        Recommendation.model_version,
-        Recommendation.recommended,
-        Recommendation.eligible_by_law,
-    ).join(Recommendation, Recommendation.application_id == Application.id)
+LAW_ONLY = "— (law only)"  # the model version of recommendations the law alone made
+
+
+class day_of(FunctionElement):  # noqa: N801 — an SQL function
+    """A timestamp's date (SQLite's text dates compare as the stored dates do)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(day_of, "sqlite")
+def _day_of_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_of)
+def _day_of_default(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+def final_decisions():
+    """Each application's final decision: its latest decision that is not a home visit."""
+    return (
+        select(Decision.application_id, func.max(Decision.id).label("decision_id"))
+        .where(Decision.outcome != "home_visit")
+        .group_by(Decision.application_id)
+        .subquery("final")
+    )
+
+
+def _cases(region: str | None, district: str | None, *columns):
+    """``columns`` over one row per application with a recommendation: its latest recommendation, its
+    final decision (if any) and its number of home visits.
+
+    "Latest" is "no later one" (NOT EXISTS), so that the database walks the applications' covering index
+    and seeks each one's recommendation and decisions by index, never reading a wide row (the snapshot,
+    the law's JSON)."""
+    later_rec = aliased(Recommendation)
+    later_dec = aliased(Decision)
+    visits = (
+        select(Decision.application_id, func.count().label("n"))
+        .where(Decision.outcome == "home_visit")
+        .group_by(Decision.application_id)
+        .subquery("visits")
+    )
+    q = (
+        select(*columns)
+        .select_from(Application)
+        .join(Recommendation, Recommendation.application_id == Application.id)
+        .outerjoin(
+            Decision,
+            and_(
+                Decision.application_id == Application.id,
+                Decision.outcome != "home_visit",
+                ~exists().where(
+                    later_dec.application_id == Application.id,
+                    later_dec.outcome != "home_visit",
+                    later_dec.id > Decision.id,
+                ),
+            ),
+        )
+        .outerjoin(visits, visits.c.application_id == Application.id)
+        .where(~exists().where(later_rec.application_id == Application.id, later_rec.id > Recommendation.id))
+    )
     if region:
         q = q.where(Application.region_kato == region)
     if district:
         q = q.where(Application.district_kato == district)
-    apps = pd.DataFrame(
-        db.execute(q).all(),
-        columns=[
-            "id",
-            "region",
-            "district",
-            "status",
-            "received_on",
-            "deadline",
-            "rec_id",
-            "mode",
-            "model_version",
-            "recommended",
-            "eligible_by_law",
-        ],
-    )
-    apps = apps.sort_values("rec_id").drop_duplicates("id", keep="last")  # the latest recommendation
-    dq = select(
-        Decision.application_id,
-        Decision.id,
-        Decision.outcome,
-        Decision.reason_code,
-        Decision.override,
-        Decision.amount_monthly,
-        Decision.decided_at,
-    )
-    if len(apps) < 5000:
-        dq = dq.where(Decision.application_id.in_(apps["id"].tolist()))
-    dec = pd.DataFrame(
-        db.execute(dq).all(),
-        columns=["id", "decision_id", "outcome", "reason_code", "override", "amount", "decided_at"],
-    )
-    visits = dec[dec["outcome"] == "home_visit"].groupby("id").size().rename("home_visits")
-    final = dec[dec["outcome"] != "home_visit"].sort_values("decision_id").drop_duplicates("id", keep="last")
-    df = apps.merge(final, on="id", how="left").merge(visits, on="id", how="left")
-    df["home_visits"] = df["home_visits"].fillna(0).astype(int)
-    df["model_version"] = df["model_version"].fillna("— (law only)")
-    return df
+    return q, visits
 
 
-def _summary(df: pd.DataFrame, today: date) -> dict:
-    decided = df[df["status"].isin(DECIDED_STATES) & df["outcome"].notna()]
-    recommended = decided["recommended"].map({True: "approve", False: "reject"})
-    agree = (decided["outcome"] == recommended) if len(decided) else pd.Series(dtype=bool)
-    days = [
-        working_days_between(r, d.date())
-        for r, d in zip(decided["received_on"], decided["decided_at"], strict=True)
+KEYS = ("region", "district", "model_version")
+
+
+def _cells(db: DB, region: str | None, district: str | None, today: date) -> tuple[list[dict], pd.DataFrame]:
+    """The finest cells, (region, district, model version), with every count as an SQL aggregate, and the
+    decided cases' (received, decided) dates counted per cell (for the median of working days)."""
+    decided = and_(Application.status.in_(DECIDED_STATES), Decision.id.is_not(None))
+    open_ = Application.status.in_(OPEN_STATES)
+    approve, reject = Decision.outcome == "approve", Decision.outcome == "reject"
+    agree = or_(
+        and_(approve, Recommendation.recommended.is_(True)),
+        and_(reject, Recommendation.recommended.is_(False)),
+    )
+
+    def n(*cond):
+        return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
+
+    keys = (Application.region_kato, Application.district_kato, Recommendation.model_version)
+    q, visits = _cases(region, district, *keys)
+    q = q.add_columns(
+        func.count().label("applications"),
+        n(open_).label("open"),
+        n(decided).label("decided"),
+        n(decided, approve).label("approved"),
+        n(decided, reject).label("rejected"),
+        func.coalesce(func.sum(visits.c.n), 0).label("home_visits"),
+        n(decided, agree).label("agree"),
+        n(decided, Decision.override.is_(True)).label("overrides"),
+        n(decided, day_of(Decision.decided_at) <= Application.deadline).label("on_time"),
+        n(open_, Application.deadline < today).label("overdue_open"),
+        func.sum(case((and_(decided, approve), Decision.amount_monthly), else_=0.0)).label("amount"),
+    ).group_by(*keys)
+    cells = [dict(r._mapping) for r in db.execute(q)]
+    for c in cells:
+        c["region"], c["district"] = c.pop("region_kato"), c.pop("district_kato")
+        c["model_version"] = c["model_version"] or LAW_ONLY
+    # the dates as the database gives them (SQLite: ISO text), parsed at once by numpy, not row by row
+    received, on = (
+        type_coerce(Application.received_on, String),
+        type_coerce(day_of(Decision.decided_at), String),
+    )
+    dq, _ = _cases(region, district, *keys, received, on)
+    dq = dq.add_columns(func.count().label("n")).where(decided)
+    dq = dq.group_by(*keys, Application.received_on, day_of(Decision.decided_at))
+    names = [*KEYS, "received_on", "on", "n"]
+    columns = list(zip(*db.execute(dq).all(), strict=True)) or [()] * len(names)
+    days = pd.DataFrame({k: list(v) for k, v in zip(names, columns, strict=True)})  # by column: quick
+    days["model_version"] = days["model_version"].fillna(LAW_ONLY)
+    days["days"] = working_days_many(
+        np.asarray(columns[3], "datetime64[D]"), np.asarray(columns[4], "datetime64[D]")
+    )
+    return cells, days
+
+
+def _roll_up(cells: list[dict], days: pd.DataFrame, by: tuple[str, ...]) -> dict[tuple, dict]:
+    """The cells summed over everything but ``by``, with the rates and the median working days."""
+    sums: dict[tuple, dict] = {}
+    for c in cells:
+        key = tuple(c[k] for k in by)
+        into = sums.setdefault(key, dict.fromkeys(_SUMMED, 0))
+        for col in _SUMMED:
+            into[col] += c[col] or 0
+    medians: dict[tuple, float] = {}
+    if len(days):
+        many = days.loc[days.index.repeat(days["n"])]
+        if by:
+            grouped = many.groupby(list(by))["days"].median()
+            medians = {(k if isinstance(k, tuple) else (k,)): float(v) for k, v in grouped.items()}
+        else:
+            medians = {(): float(many["days"].median())}
+    out = {}
+    for key in sorted(sums):
+        t = sums[key]
+        d = t["decided"]
+        out[key] = {
+            "applications": int(t["applications"]),
+            "open": int(t["open"]),
+            "decided": int(d),
+            "approved": int(t["approved"]),
+            "rejected": int(t["rejected"]),
+            "home_visits": int(t["home_visits"]),
+            "agreement": t["agree"] / d if d else None,
+            "overrides": int(t["overrides"]),
+            "override_rate": t["overrides"] / d if d else None,
+            "on_time_share": t["on_time"] / d if d else None,
+            "median_working_days": medians.get(key),
+            "overdue_open": int(t["overdue_open"]),
+            "amount_monthly_approved": float(t["amount"] or 0.0),
+        }
+    return out
+
+
+_SUMMED = (
+    "applications",
+    "open",
+    "decided",
+    "approved",
+    "rejected",
+    "home_visits",
+    "agree",
+    "overrides",
+    "on_time",
+    "overdue_open",
+    "amount",
+)
+
+
+def _overrides(db: DB, region: str | None, district: str | None) -> list[dict]:
+    decided = and_(Application.status.in_(DECIDED_STATES), Decision.id.is_not(None))
+    keys = (Decision.reason_code, Application.district_kato, Recommendation.model_version)
+    q, _ = _cases(region, district, *keys, func.count().label("count"))
+    q = q.where(decided, Decision.override.is_(True)).group_by(*keys)
+    rows = [
+        {"reason_code": r, "district": d, "model_version": m or LAW_ONLY, "count": int(c)}
+        for r, d, m, c in db.execute(q).all()
     ]
-    on_time = [d.date() <= dl for d, dl in zip(decided["decided_at"], decided["deadline"], strict=True)]
-    open_ = df[df["status"].isin(OPEN_STATES)]
-    approved = decided[decided["outcome"] == "approve"]
-    return {
-        "applications": int(len(df)),
-        "open": int(len(open_)),
-        "decided": int(len(decided)),
-        "approved": int(len(approved)),
-        "rejected": int((decided["outcome"] == "reject").sum()),
-        "home_visits": int(df["home_visits"].sum()),
-        "agreement": float(agree.mean()) if len(agree) else None,
-        "overrides": int(decided["override"].fillna(False).astype(bool).sum()),
-        "override_rate": float(decided["override"].astype(bool).mean()) if len(decided) else None,
-        "on_time_share": float(sum(on_time) / len(on_time)) if on_time else None,
-        "median_working_days": float(pd.Series(days).median()) if days else None,
-        "overdue_open": int((open_["deadline"] < today).sum()),
-        "amount_monthly_approved": float(approved["amount"].sum()),
-    }
+    return sorted(
+        rows,
+        key=lambda x: (x["reason_code"] is None, x["reason_code"] or "", x["district"], x["model_version"]),
+    )
 
 
 #: Counts that describe families (a small cell could single one out); rates derived from a small cell too.
@@ -248,29 +359,24 @@ def suppress_all(out: dict, min_cell: int) -> dict:
     return {**out, "totals": shown["totals"][0], **{k: shown[k] for k in TABLES}}
 
 
-def _aggregate(df: pd.DataFrame, today: date) -> dict:
-    """The totals and the tables of one scope's cases (exact figures)."""
-    out = {
-        "totals": _summary(df, today),
-        "by_region": [{"region": k, **_summary(g, today)} for k, g in df.groupby("region", sort=True)],
+def _aggregate(db: DB, region: str | None, district: str | None, today: date) -> dict:
+    """The totals and the tables of one scope's cases (exact figures), aggregated in the database: one
+    GROUP BY over (region, district, model version) summed up here, the decided cases' dates counted per
+    cell for the medians, and the overrides by reason."""
+    cells, days = _cells(db, region, district, today)
+    empty = {c: (0 if c in COUNTS else None) for c in COLUMNS} | {"amount_monthly_approved": 0.0}
+    return {
+        "totals": _roll_up(cells, days, ()).get((), empty),
+        "by_region": [{"region": k[0], **v} for k, v in _roll_up(cells, days, ("region",)).items()],
         "by_district": [
-            {"district": k[1], "region": k[0], **_summary(g, today)}
-            for k, g in df.groupby(["region", "district"], sort=True)
+            {"district": k[1], "region": k[0], **v}
+            for k, v in _roll_up(cells, days, ("region", "district")).items()
         ],
         "by_model": [
-            {"model_version": k, **_summary(g, today)} for k, g in df.groupby("model_version", sort=True)
+            {"model_version": k[0], **v} for k, v in _roll_up(cells, days, ("model_version",)).items()
         ],
-        "overrides_by_reason": [],
+        "overrides_by_reason": _overrides(db, region, district),
     }
-    decided = df[df["status"].isin(DECIDED_STATES) & df["outcome"].notna()]
-    over = decided[decided["override"].astype(bool)]
-    if len(over):
-        counts = over.groupby(["reason_code", "district", "model_version"], dropna=False).size()
-        out["overrides_by_reason"] = [
-            {"reason_code": r, "district": d, "model_version": m, "count": int(n)}
-            for (r, d, m), n in counts.items()
-        ]
-    return out
 
 
 def compute(
@@ -307,12 +413,12 @@ def compute(
     today = today or date.today()
     db.rollback()  # nothing held on the write connection while reading
     if read is None:
-        df = _frame(db, region, district)
+        tables = _aggregate(db, region, district, today)
         db.rollback()
     else:
         with read:
-            df = _frame(read, region, district)
-    out = {"scope": {"region": region, "district": district}, **_aggregate(df, today)}
+            tables = _aggregate(read, region, district, today)
+    out = {"scope": {"region": region, "district": district}, **tables}
     if user.role == "analyst" and min_cell > 1:
         out = suppress_all(out, min_cell)
         out["min_cell"] = min_cell

@@ -2,32 +2,28 @@
 
 A password check costs argon2's 64 MiB and four threads for about a tenth of a second; a flood of
 sign-in attempts with random usernames once took the server from 420 MB to 2.9 GB and an officer's
-request to 17 s. So, in each server process and before any hash:
+request to 17 s. So, before any hash:
 
-- **by client address**: once an address has had ``per_address`` failed sign-ins within ``window``
-  seconds, its further attempts are refused (429 with ``Retry-After``) until the oldest failure leaves
-  the window. Successful sign-ins do not count, so an office behind one address is not refused for
-  signing in, only for guessing.
-- **globally**: at most ``slots`` password hashes run at once, in threads of their own at a lower CPU
-  priority, and a bounded number more wait for one: ``queue`` for the web's sign-in form (it waits in a
-  request thread), ``async_queue`` for ``POST /api/v1/auth/token`` (it waits on the event loop, holding
-  no thread); any attempt beyond is refused at once (429, ``Retry-After``). Memory stays bounded
-  (``slots`` × 64 MiB) and the request threads stay free for officers already signed in.
+- **by client address and by account**: the failed sign-ins counted in the database, shared by every
+  worker process (:mod:`.limits`).
+- **globally, in each process**: at most ``slots`` password hashes run at once, in threads of their own at
+  a lower CPU priority, and a bounded number more wait for one: ``queue`` for the web's sign-in form (it
+  waits in a request thread), ``async_queue`` for ``POST /api/v1/auth/token`` (it waits on the event loop,
+  holding no thread); any attempt beyond is refused at once (429, ``Retry-After``). This bound is per
+  process on purpose: it bounds the process's memory (``slots`` × 64 MiB) and keeps its request threads
+  free for officers already signed in.
 
 :class:`RefusalTally` counts refusals that an attacker can produce at will (unknown usernames, throttled
 attempts, attempts on a locked account, bad tokens and session cookies) and writes them as one audit
 event per interval — with the number of attempts, of distinct usernames and addresses — instead of one
 row each, so that a flood cannot fill the database. Wrong passwords for an existing account are still
-audited one by one (the lock-out bounds them).
+audited one by one (the lock-outs bound them).
 
 Attempts in progress are not counted against the address's limit (an office signing in at nine behind
 one address would be refused): a burst from one address can have up to ``slots + async_queue`` attempts
 hashed before their failures count. Against one account this yields no more answers: an attempt whose
 hash ends after the account was locked is refused (429) whether its password was right or wrong, so the
 burst learns nothing past the lock-out's threshold.
-
-The state is per process: with several worker processes each applies the limits on its own (the limits
-multiply by the number of workers; the lock-out itself is in the database and shared).
 """
 
 from __future__ import annotations
@@ -36,7 +32,6 @@ import math
 import os
 import threading
 import time
-from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -51,45 +46,14 @@ class Throttled(Exception):
 class LoginGate:
     def __init__(
         self,
-        per_address: int = 20,
-        window: float = 300.0,
         slots: int = 2,
         queue: int = 4,
         async_queue: int = 64,
-        max_addresses: int = 100_000,
-        clock=time.monotonic,
     ):
-        self.per_address, self.window = per_address, window
         self.slots, self.queue, self.async_queue = slots, queue, max(queue, async_queue)
-        self.max_addresses = max_addresses
-        self._clock = clock
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
         self._admitted = 0  # hashing or waiting to hash
         self._pool: ThreadPoolExecutor | None = None
-
-    # --- by client address ---------------------------------------------------------------------------
-
-    def check_address(self, address: str) -> None:
-        """Raise :class:`Throttled` when the address has used up its failures in the window."""
-        now = self._clock()
-        with self._lock:
-            seen = self._failures.get(address)
-            if not seen:
-                return
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.per_address:
-                raise Throttled(seen[0] + self.window - now, "too many failed sign-ins from this address")
-
-    def failed(self, address: str) -> None:
-        now = self._clock()
-        with self._lock:
-            seen = self._failures.pop(address, None) or deque(maxlen=self.per_address)
-            seen.append(now)
-            self._failures[address] = seen  # most recent last
-            while len(self._failures) > self.max_addresses:  # bounded memory: the stalest address goes
-                self._failures.popitem(last=False)
 
     # --- globally: a bounded queue for the password hash ---------------------------------------------
 

@@ -25,7 +25,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from .casework import DECIDED_STATES, ServiceError, deny, district_catalogue, record
 from .models import Application, Decision, ScanSummary, User
-from .statistics import COUNTS, suppress_all
+from .statistics import COUNTS, final_decisions, suppress_all
 
 PERIODS = ("week", "quarter")
 #: The counts of a trend's row (and of an officer's, less ``applications``).
@@ -131,19 +131,9 @@ def _where(q, region: str | None, district: str | None):
     return q
 
 
-def _final_decisions():
-    """Each application's final decision: its latest decision that is not a home visit."""
-    return (
-        select(Decision.application_id, func.max(Decision.id).label("decision_id"))
-        .where(Decision.outcome != "home_visit")
-        .group_by(Decision.application_id)
-        .subquery("final")
-    )
-
-
 def _decided_query(*group_cols):
     """Decided cases, grouped: decided, approved, rejected, overrides, the approved monthly amount."""
-    final = _final_decisions()
+    final = final_decisions()
     approve = Decision.outcome == "approve"
     return (
         select(
@@ -293,7 +283,7 @@ def officers(
     if user.role == "officer":
         raise deny(db, user, "officers.read", 403, "officers do not see other officers' workload")
     region, district = scope(db, user, region, district, "officers.read")
-    final = _final_decisions()
+    final = final_decisions()
     days = days_between(Application.received_on, Decision.decided_at)
     base = _where(
         select(

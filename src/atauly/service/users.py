@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session as DB
 
 from . import audit
 from .casework import ServiceError, district_catalogue
+from .limits import lift, locked_users
 from .models import User
-from .security import check_role, clear_failures, hash_password, revoke_sessions
+from .security import check_role, hash_password, revoke_sessions
 
 #: The shortest password accepted.
 MIN_PASSWORD = 8
@@ -126,7 +127,7 @@ def reset_password(db: DB, username: str, password: str, actor: str) -> User:
 
     def change(user: User) -> dict:
         user.password_hash = hash_password(password)
-        clear_failures(user)
+        lift(db, user.id)
         return {"sessions_ended": revoke_sessions(db, user.id)}
 
     return admin_action(db, username, "user.reset_password", change, actor)
@@ -155,9 +156,7 @@ def unlock(db: DB, username: str, actor: str) -> User:
     """Lift a lock-out after failed sign-ins (it also ends on its own after the lock-out time)."""
 
     def change(user: User) -> dict:
-        was = user.locked_until
-        clear_failures(user)
-        return {"was_locked_until": was.isoformat() if was else None}
+        return {"locks_lifted": lift(db, user.id)}
 
     return admin_action(db, username, "user.unlock", change, actor)
 
@@ -175,7 +174,7 @@ def revoke_tokens(db: DB, username: str, actor: str) -> User:
 
 def list_users(db: DB) -> list[dict]:
     """Users, their roles and scopes (no passwords), as rows with :data:`USER_COLUMNS`."""
-    now = audit.utcnow()
+    locked = locked_users(db)
     return [
         {
             "username": u.username,
@@ -183,7 +182,7 @@ def list_users(db: DB) -> list[dict]:
             "district": u.district_kato or "",
             "region": u.region_kato or "",
             "active": u.active,
-            "locked": bool(u.locked_until and u.locked_until > now),
+            "locked": u.id in locked,
         }
         for u in db.execute(select(User).order_by(User.id)).scalars()
     ]

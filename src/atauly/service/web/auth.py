@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from ..auth import client_address
 from ..auth import login as api_login
 from ..casework import ServiceError, record
+from ..limits import DEVICE_COOKIE
 from ..models import Session as WebSession
 from ..security import find_session, token_hash
 from .kit import (
@@ -102,6 +103,17 @@ def login_submit(
         SESSION_COOKIE, token, path="/", httponly=True, samesite="lax", secure=is_https(page.request)
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login")
+    device = getattr(page.request.state, "new_device", None)
+    if device:  # this browser is a recognised source for the user from now on (see atauly.service.limits)
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=int(page.request.app.state.login_limits.trust_days * 86400),
+            path="/login",
+            httponly=True,
+            samesite="strict",
+            secure=is_https(page.request),
+        )
     return response
 
 
