@@ -81,7 +81,7 @@ def submit(
     quarter = quarter_of(fam.application_date)
     setting = district_setting(db, fam.district_kato)
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
-    out = _recommend(engine, snapshot, quarter, setting.model_enabled)
+    out = recommend(engine, snapshot, quarter, setting.model_enabled)
     app = _application(payload, snapshot, input_hash, key, quarter, out, user, source)
     db.add(app)
     hidden = user.role == "officer" and setting.blind_mode  # recommendation_hidden for a new application
@@ -144,7 +144,7 @@ def _check(
         )
 
 
-def _recommend(engine: RecommendationEngine, snapshot: dict, quarter: str, use_model: bool) -> Outcome:
+def recommend(engine: RecommendationEngine, snapshot: dict, quarter: str, use_model: bool) -> Outcome:
     """The law and the model on the application; a refusal or an engine restart as a ServiceError."""
     try:
         return engine.recommend(snapshot, quarter, use_model=use_model)
@@ -178,6 +178,7 @@ def _application(
         quarter=quarter,
         snapshot=snapshot,
         input_hash=input_hash,
+        family_size=len(snapshot["persons"]),
         status="new",
         source=source,
         received_on=received,
@@ -189,24 +190,27 @@ def _application(
         assessments=[],
         corrections=[],
     )
-    app.recommendations.append(
-        Recommendation(
-            created_at=now,
-            input_hash=input_hash,
-            law=out.law,
-            law_version=LAW_VERSION,
-            eligible_by_law=out.eligible,
-            amount_monthly=out.amount_monthly,
-            mode=out.mode,
-            model_version=out.model_version,
-            probability=out.probability,
-            threshold=out.threshold,
-            recommended=out.recommended,
-            reasons=out.reasons,
-            trace={},
-        )
-    )
+    app.recommendations.append(recommendation_of(out, input_hash, now))
     return app
+
+
+def recommendation_of(out: Outcome, input_hash: str, now) -> Recommendation:
+    """The recommendation record of the law's and the model's outcome on one snapshot."""
+    return Recommendation(
+        created_at=now,
+        input_hash=input_hash,
+        law=out.law,
+        law_version=LAW_VERSION,
+        eligible_by_law=out.eligible,
+        amount_monthly=out.amount_monthly,
+        mode=out.mode,
+        model_version=out.model_version,
+        probability=out.probability,
+        threshold=out.threshold,
+        recommended=out.recommended,
+        reasons=out.reasons,
+        trace={},
+    )
 
 
 def _by_key(db: DB, key: str) -> Application | None:
