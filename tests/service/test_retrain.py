@@ -86,7 +86,11 @@ def seed(client, payloads, flip_every: int = FLIP_EVERY, open_cases: bool = True
                 client.post(url + "/assessment", json={"outcome": opposite}, headers=who).status_code == 200
             )
         flip = k % flip_every == 3
-        body = {"outcome": opposite, "reason_code": "income_differs"} if flip else {"outcome": rec}
+        body = (
+            {"outcome": opposite, "reason_code": "income_differs", "comment": "certificate"}
+            if flip
+            else {"outcome": rec}
+        )
         r = client.post(url + "/decision", json={**body, "version": 1}, headers=who)
         assert r.status_code == 200, r.text
         if open_cases and k == 2:

@@ -20,6 +20,7 @@ from .decision import decision_section
 from .facts import Facts
 from .reasons import model_section, reasons_section
 from .texts import APPEAL_HOW, APPEAL_TEXT
+from .verified import verified_section
 
 
 def notice_context(app: Application, lang: str, today: date | None = None) -> dict:
@@ -35,10 +36,12 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
         decision_section(f),
         reasons_section(f),
         model_section(f),
+        verified_section(f),
         data_section(f),
         section("appeal", t("How to appeal"), appeal),
         correction_section(f),
     ]
+    sections = [s for s in sections if s is not None]
     amount = float(f.decision.amount_monthly) if f.decided and f.decision is not None else None
     return {
         "lang": lang,
