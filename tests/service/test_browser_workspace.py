@@ -123,11 +123,19 @@ def test_the_case_page_is_a_workspace(workspace_live, chromium, shots, lang, siz
             side = page.locator(".case-side")
             assert side.evaluate("el => getComputedStyle(el).position") == "sticky"
             assert page.evaluate(IN_VIEW, "#law-title") and page.evaluate(IN_VIEW, "#decide-next")
-            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-            page.wait_for_timeout(100)
-            assert page.evaluate("window.scrollY") > 200  # the page did scroll
-            assert page.evaluate(IN_VIEW, "#law-title") and page.evaluate(IN_VIEW, "#decide-next")
-            page.screenshot(path=str(shots / f"case-{lang}-{size}-scrolled.png"))
+            for where, script in (
+                ("middle", "window.scrollTo(0, document.body.scrollHeight / 2)"),
+                ("bottom", "window.scrollTo(0, document.body.scrollHeight)"),
+            ):
+                page.evaluate(script)
+                page.wait_for_timeout(100)
+                page.screenshot(path=str(shots / f"case-{lang}-{size}-{where}.png"))
+                assert page.evaluate("window.scrollY") > 200  # the page did scroll
+                box = side.evaluate("el => JSON.stringify(el.getBoundingClientRect())")
+                assert page.evaluate(IN_VIEW, "#law-title") and page.evaluate(IN_VIEW, "#decide-next"), (
+                    where,
+                    box,
+                )
         else:
             # On a phone the decision is one tap away from the top of the page.
             jump = page.locator("#go-to-decision")
