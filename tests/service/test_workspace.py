@@ -161,6 +161,17 @@ def test_record_and_open_next_ends_at_the_queue(app, client, as_officer, svc_pay
     assert "Больше нет заявлений" in officer.get("/queue").text
 
 
+def test_an_approval_carries_the_amount_and_the_period(app, client, as_officer, svc_payloads, db):
+    first = _eligible_first(client, as_officer, svc_payloads, n=1)[0]
+    body = {"outcome": "approve", "version": first["version"]}
+    if first["recommendation"]["recommended_decision"] != "approve":
+        body |= {"reason_code": "law_criteria", "comment": "Критерии закона выполнены"}
+    r = client.post(f"/api/v1/applications/{first['id']}/decision", json=body, headers=as_officer)
+    assert r.status_code == 200, r.text
+    decision = r.json()["decisions"][-1]
+    assert decision["amount_monthly"] > 0 and decision["period"]
+
+
 def test_a_departure_needs_an_explanation_for_the_family(app, client, as_officer, svc_payloads, db):
     created = submit(client, as_officer, in_district(svc_payloads)[0])
     officer = sign_in(app, "officer")
@@ -223,9 +234,22 @@ def test_verified_income_recomputes_the_law_and_both_values_are_kept(
     audit = _audit_text(db)
     assert "verification.create" in audit and "9500000" not in audit  # no amounts in the audit trail
 
-    # The notice tells the family what was verified.
+    # An approval always states an amount and a period: on data where the law finds no entitlement it is
+    # refused (verify the data, or send the family to the commission), and nothing is recorded.
     version = db.get(Application, app_id).version
     db.rollback()
+    approve = {"outcome": "approve", "reason_code": "other", "comment": "нуждаются", "version": version}
+    r = client.post(f"/api/v1/applications/{app_id}/decision", json=approve, headers=as_officer)
+    assert r.status_code == 422 and "no amount" in r.json()["detail"]
+    page = officer.get(f"/applications/{app_id}")
+    r = officer.post(
+        f"/applications/{app_id}/decision",
+        data={k: str(v) for k, v in approve.items()} | {"csrf_token": csrf(page)},
+    )
+    assert r.status_code == 422 and 'id="outcome-error"' in r.text and "ни суммы, ни срока" in r.text
+    assert count(db, AuditEvent, AuditEvent.action == "decision.create") == 0
+
+    # The notice tells the family what was verified.
     decision = {"outcome": "reject", "version": version}
     assert client.post(
         f"/api/v1/applications/{app_id}/decision", json=decision, headers=as_officer

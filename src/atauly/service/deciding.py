@@ -100,6 +100,16 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
     recommended = "approve" if rec.recommended else "reject"
     override = body.outcome in ("approve", "reject") and body.outcome != recommended
     against_law = body.outcome in ("approve", "reject") and (body.outcome == "approve") != rec.eligible_by_law
+    period = str(rec.law.get("assignment_period") or "")
+    if body.outcome == "approve" and not (rec.eligible_by_law and rec.amount_monthly > 0 and period):
+        # An approval states an amount and a period; the law gives none on this data. The way to assign
+        # assistance is to record the verified data (the law is recomputed on it) or to send the family to
+        # the commission (a home visit), whose findings are recorded the same way.
+        raise ServiceError(
+            422,
+            "outcome: the law finds no entitlement on the data in hand, so an approval would have no amount "
+            "nor period; record the verified data (the law is recomputed) or send it for a home visit",
+        )
     if body.reason_code is not None and body.reason_code not in OVERRIDE_REASONS:
         raise ServiceError(
             422, f"reason_code: unknown code {body.reason_code!r}; use one of {', '.join(OVERRIDE_REASONS)}"
@@ -135,7 +145,7 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
         # blind: this officer's assessment came before they saw the recommendation or the law's result
         blind=any(a.officer_id == user.id and a.blind for a in app.assessments),
         amount_monthly=rec.amount_monthly if approve else 0.0,
-        period=str(rec.law.get("assignment_period", "")) if approve else "",
+        period=period if approve else "",
         opened_at=opened,
         decided_at=now,
     )

@@ -132,6 +132,11 @@ def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: st
 def _decision_problem(exc: ServiceError) -> tuple[str, str]:
     """The core's refusal of a decision as (field, message id): the field the message belongs next to."""
     m = exc.message
+    if m.startswith("outcome: the law finds no entitlement"):
+        return "outcome", N_(
+            "The law finds no entitlement on this data, so an approval would have no amount nor period. Record "
+            "the verified data (the law is recomputed on it) or send the application for a home visit."
+        )
     if m.startswith("reason_code: required"):
         return "reason_code", N_(
             "Your decision departs from the recommendation or from the law's result: choose the reason."
