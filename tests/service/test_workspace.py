@@ -10,9 +10,15 @@ import copy
 import json
 import re
 
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from atauly.registry.quarter import Quarter
+from atauly.service import deciding
+from atauly.service.casework import ServiceError
 from atauly.service.models import Application, AuditEvent, Recommendation, User, Verification
 
 from .conftest import DISTRICT, OTHER_DISTRICT, in_district, token_headers
@@ -305,3 +311,89 @@ def test_an_officer_of_another_district_cannot_verify(app, client, as_officer, s
     assert r.status_code == 403
     assert count(db, Verification) == 0
     assert DISTRICT != OTHER_DISTRICT
+
+
+# --- invariants of applying a verified value (no database) ------------------------------------------------
+
+_MONTHS = ["2026-04", "2026-05", "2026-06"]
+_SOURCES = ["wages", "pension", "informal"]
+
+
+@st.composite
+def _families(draw):
+    n = draw(st.integers(1, 5))
+    persons = [{"person_id": f"p{k}", "role": "applicant" if k == 0 else "child"} for k in range(n)]
+    incomes = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "person_id": st.sampled_from([p["person_id"] for p in persons]),
+                    "month": st.sampled_from(_MONTHS),
+                    "source": st.sampled_from(_SOURCES),
+                    "amount_kzt": st.floats(0, 1e6, allow_nan=False).map(lambda x: round(x, 2)),
+                }
+            ),
+            max_size=12,
+        )
+    )
+    return {"families": [{}], "persons": persons, "incomes": incomes}
+
+
+def _total(snapshot, key) -> float:
+    return sum(
+        i["amount_kzt"] for i in snapshot["incomes"] if (i["person_id"], i["month"], i["source"]) == key
+    )
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    _families(),
+    st.integers(0, 4),
+    st.sampled_from(_MONTHS),
+    st.sampled_from(_SOURCES),
+    st.floats(0, 1e7, allow_nan=False),
+)
+def test_a_verified_income_replaces_exactly_its_own_value(snapshot, who, month, source, amount):
+    person = snapshot["persons"][who % len(snapshot["persons"])]["person_id"]
+    before = copy.deepcopy(snapshot)
+    detail = deciding._apply(snapshot, deciding.VerifiedIncome(person, month, source, amount), _MONTHS)
+    key = (person, month, source)
+    assert detail == {"kind": "income", "person_id": person, "month": month, "source": source}
+    assert _total(snapshot, key) == pytest.approx(round(amount, 2))
+    others = lambda s: sorted(  # noqa: E731
+        (i["person_id"], i["month"], i["source"], i["amount_kzt"])
+        for i in s["incomes"]
+        if (i["person_id"], i["month"], i["source"]) != key
+    )
+    assert others(snapshot) == others(before) and snapshot["persons"] == before["persons"]
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(_families(), st.integers(0, 4))
+def test_a_member_who_left_takes_exactly_their_incomes_and_the_applicant_stays(snapshot, who):
+    person = snapshot["persons"][who % len(snapshot["persons"])]
+    before = copy.deepcopy(snapshot)
+    if person["role"] == "applicant":
+        with pytest.raises(ServiceError):
+            deciding._apply(snapshot, deciding.MemberLeft(person["person_id"]), _MONTHS)
+        assert snapshot == before
+        return
+    deciding._apply(snapshot, deciding.MemberLeft(person["person_id"]), _MONTHS)
+    assert [p["person_id"] for p in snapshot["persons"]] == [
+        p["person_id"] for p in before["persons"] if p is not person and p["person_id"] != person["person_id"]
+    ]
+    assert snapshot["incomes"] == [i for i in before["incomes"] if i["person_id"] != person["person_id"]]
+
+
+def test_a_month_outside_the_counted_quarter_or_an_unknown_member_is_refused():
+    snapshot = {"families": [{}], "persons": [{"person_id": "a", "role": "applicant"}], "incomes": []}
+    for change in (
+        deciding.VerifiedIncome("a", "2025-01", "wages", 1.0),
+        deciding.VerifiedIncome("nobody", "2026-04", "wages", 1.0),
+        deciding.VerifiedIncome("a", "2026-04", "lottery", 1.0),
+        deciding.MemberLeft("nobody"),
+    ):
+        with pytest.raises(ServiceError) as err:
+            deciding._apply(snapshot, change, _MONTHS)
+        assert err.value.status == 422
+    assert snapshot["incomes"] == []
