@@ -203,8 +203,9 @@ class CorrectionRequest(Base):
 
 class Verification(Base):
     """Values an officer verified (a certificate, a visit), the law recomputed on them. ``changes`` names what
-    was verified — ``{"kind": "income", "person_id", "month", "source", "declared", "verified"}`` or
-    ``{"kind": "member_left", "person_id"}`` — and ``note`` says, for the family, how it was verified."""
+    was verified — ``{"kind": "income", "person_id", "month", "source"}`` or ``{"kind": "member_left",
+    "person_id"}``, never an amount (the amounts stay in the application's ``declared`` and ``snapshot``) —
+    and ``note`` says, for the family, how it was verified."""
 
     __tablename__ = "verifications"
 
