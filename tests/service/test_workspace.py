@@ -264,6 +264,9 @@ def test_verified_income_recomputes_the_law_and_both_values_are_kept(
     assert "Что проверил акимат" in notice.text and note in notice.text
     kk = officer.get(f"/applications/{app_id}/notice?lang=kk")
     assert note in kk.text and "Что проверил акимат" not in kk.text
+    assert "Әкімдік не тексерді" in kk.text
+    pdf = officer.get(f"/applications/{app_id}/notice?lang=kk&format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # Decided: nothing more can be verified.
     page = officer.get(f"/applications/{app_id}")
     assert 'id="verification-form"' not in page.text
