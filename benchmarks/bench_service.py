@@ -377,6 +377,7 @@ async def officers(base: str, users: list[str], districts: list[str], cases: int
                 body.update(
                     outcome="reject" if recommended == "approve" else "approve",
                     reason_code="income_differs",
+                    comment="income certificate",
                 )
             await timed(
                 steps["decide"],

@@ -274,7 +274,7 @@ def test_statistics_count_agreement_overrides_and_amounts(client, as_officer, sv
         outcome = ("reject" if rec == "approve" else "approve") if flip else rec
         body = {"outcome": outcome, "version": a["version"]}
         if flip:
-            body["reason_code"] = "income_differs"
+            body |= {"reason_code": "income_differs", "comment": "Справка о доходах"}
         assert (
             client.post(f"/api/v1/applications/{a['id']}/decision", json=body, headers=as_officer).status_code
             == 200

@@ -187,6 +187,76 @@ def test_the_acts_counts_and_the_commissions_conclusion_are_facts_the_law_uses(
     assert r.status_code == 409 and "confirmed facts" in r.text
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_verified_value_and_the_confirmed_facts_are_applied_together(
+    app, client, as_officer, svc_payloads, db
+):
+    """Verification (issue 20) and confirmed facts recompute through the same function: a verified income
+    keeps the act's facts applied, and an act saved after it recomputes on the verified data."""
+    from atauly.registry.quarter import Quarter
+    from atauly.service.engine import canonical_hash
+    from atauly.service.models import Application
+
+    from .test_web import csrf, sign_in
+
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    act = {"inspected_on": "2025-08-01", "checklist": {"dwelling_type": "house", "livestock_heads": 7}}
+    assert client.put(
+        f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer
+    ).is_success
+    rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert rec["facts"] == {"livestock_heads": 7} and rec["eligible_by_law"] is True
+
+    db.rollback()
+    row = db.get(Application, app_id)
+    applicant = next(p for p in row.snapshot["persons"] if p["role"] == "applicant")
+    month = Quarter.parse(row.quarter).reference_months[0]
+    db.rollback()
+    officer = sign_in(app, "officer")
+    page = officer.get(f"/applications/{app_id}")
+    form = {
+        "csrf_token": csrf(page),
+        "kind": "income",
+        "person": applicant["person_id"],
+        "month": month,
+        "source": "wages",
+        "amount": "9500000",
+        "note": "справка о заработной плате",
+    }
+    done = officer.post(f"/applications/{app_id}/verification", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert rec["eligible_by_law"] is False  # the verified income counts
+    assert rec["facts"] == {"livestock_heads": 7}  # and the act's fact is still applied
+    db.rollback()
+    row = db.get(Application, app_id)
+    assert rec["input_hash"] == canonical_hash(with_facts(row.snapshot, {"livestock_heads": 7}))
+    db.rollback()
+
+    # an act saved after the verification recomputes on the verified data
+    act["checklist"]["livestock_heads"] = 8
+    assert client.put(
+        f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer
+    ).is_success
+    rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
+    assert rec["facts"] == {"livestock_heads": 8} and rec["eligible_by_law"] is False
+
+    # not stale: the decision is taken on this recommendation, not refused for the facts
+    version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={
+            "outcome": "reject",
+            "version": version,
+            "reason_code": "other",
+            "comment": "доход подтверждён",
+        },
+        headers=as_officer,
+    )
+    assert r.status_code == 200, r.text
+
+
 def synthetic_jpeg() -> bytes:
     from atauly.vision import synthetic
 

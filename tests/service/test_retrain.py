@@ -85,8 +85,21 @@ def seed(client, payloads, flip_every: int = FLIP_EVERY, open_cases: bool = True
             assert (
                 client.post(url + "/assessment", json={"outcome": opposite}, headers=who).status_code == 200
             )
-        flip = k % flip_every == 3
-        body = {"outcome": opposite, "reason_code": "income_differs"} if flip else {"outcome": rec}
+        eligible = a["recommendation"]["eligible_by_law"]
+
+        def allowed(outcome: str) -> bool:  # an approval needs the law's amount and period
+            return outcome != "approve" or eligible
+
+        flip = k % flip_every == 3 and allowed(opposite)
+        outcome = opposite if flip else rec
+        if not allowed(outcome):  # the model recommends what the law cannot pay: the officer refuses
+            outcome, flip = "reject", True
+        departs = outcome != rec or (outcome == "approve") != eligible
+        body = (
+            {"outcome": outcome, "reason_code": "income_differs", "comment": "certificate"}
+            if departs
+            else {"outcome": outcome}
+        )
         r = client.post(url + "/decision", json={**body, "version": 1}, headers=who)
         assert r.status_code == 200, r.text
         if open_cases and k == 2:
@@ -215,8 +228,13 @@ def test_too_few_cases_one_outcome_and_no_database_are_clear_errors(
     client, svc_payloads, db, home, settings, tmp_path, monkeypatch
 ):
     sup = token_headers(client, "supervisor")
-    for a in _submit_all(client, sup, svc_payloads[:5]):  # all approved, some against the recommendation
-        body = {"outcome": "approve", "reason_code": "hardship_not_captured", "version": 1}
+    # Five entitled families approved (an approval needs the law's amount), some against the recommendation.
+    entitled = [
+        a for a in _submit_all(client, sup, svc_payloads[:60]) if a["recommendation"]["eligible_by_law"]
+    ]
+    assert len(entitled) >= 5
+    for a in entitled[:5]:
+        body = {"outcome": "approve", "reason_code": "law_criteria", "comment": "entitled", "version": 1}
         assert (
             client.post(f"/api/v1/applications/{a['id']}/decision", json=body, headers=sup).status_code == 200
         )
@@ -230,16 +248,16 @@ def test_too_few_cases_one_outcome_and_no_database_are_clear_errors(
     # One rejection, the most recent decision: it is held out, so training would see approvals only.
     def reject(payload):
         a = _submit_all(client, sup, [payload])[0]
-        body = {"outcome": "reject", "reason_code": "assets_found", "version": 1}
+        body = {"outcome": "reject", "reason_code": "assets_found", "comment": "a car", "version": 1}
         assert (
             client.post(f"/api/v1/applications/{a['id']}/decision", json=body, headers=sup).status_code == 200
         )
 
-    reject(svc_payloads[5])
+    reject(svc_payloads[60])
     with pytest.raises(RetrainError, match="training part .* has only one outcome"):
         retrain(db, store, "asp-demo", min_cases=2, config=QUICK)
     # Both outcomes in training, but far too few to train and calibrate: a clear error, no traceback.
-    reject(svc_payloads[6])
+    reject(svc_payloads[61])
     with pytest.raises(RetrainError, match="5 approvals and 1 rejections; at least 10 of each"):
         retrain(db, store, "asp-demo", min_cases=2, config=QUICK)
     assert store.versions("asp-demo") == ["v1"]

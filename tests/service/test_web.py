@@ -240,10 +240,13 @@ def test_blind_mode_switched_on_in_the_safeguards_page(app, client, as_officer, 
     created = submit(client, as_officer, in_district(svc_payloads)[3])
     officer = sign_in(app, "officer")
     queue = officer.get("/queue")
-    assert "Скрыто до вашей оценки" in queue.text
+    assert f'data-application-id="{created["id"]}"' in queue.text
+    assert "Рекомендуемое решение" not in queue.text  # no open case shows it in the queue (anti-anchoring)
     blind = officer.get(f"/applications/{created['id']}")
     assert 'id="assessment-form"' in blind.text and 'id="decide"' not in blind.text
-    assert "Вероятность права на помощь" not in blind.text and "Черта бедности" not in blind.text
+    assert "Вероятность права на помощь" not in blind.text
+    assert "Право есть" not in blind.text and "Права нет" not in blind.text  # no verdict…
+    assert 'id="blind-facts"' in blind.text and "Черта бедности" in blind.text  # …but the facts
     r = officer.post(
         f"/applications/{created['id']}/assessment", data={"csrf_token": csrf(blind), "outcome": "approve"}
     )

@@ -8,13 +8,15 @@ rollback of the request.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Text, case, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm import defer, selectinload
@@ -235,6 +237,7 @@ def load(db: DB, user: User, app_id: int, action: str = "application.read") -> A
             selectinload(Application.decisions),
             selectinload(Application.assessments),
             selectinload(Application.corrections),
+            selectinload(Application.verifications),
         )
     ).scalar_one_or_none()
     if app is None:
@@ -332,26 +335,115 @@ def _compute_trace(s: dict, family_id: str, quarter: str, lang: str) -> list[str
     return explain(reg, family_id, quarter, lang).text().splitlines()
 
 
-def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "open") -> list[Application]:
-    """Open applications in the user's scope, the nearest deadline first."""
+@dataclass
+class QueueFilter:
+    """What the queue is narrowed to: facts of the case only, never the law's result nor the recommendation
+    (the officer meets those on the case page, not while choosing what to open)."""
+
+    status: str = "open"  # "open", "decided" or "all" (a search)
+    state: str | None = None  # one of OPEN_STATES / DECIDED_STATES
+    quarter: str | None = None
+    district: str | None = None
+    family_size: int | None = None  # members as declared; 6 means six or more
+    assigned: str | None = None  # "me", "none" (nobody yet) or None
+    app_id: int | None = None
+    iin: str | None = field(default=None, repr=False)  # compared exactly; never written anywhere
+
+    def audit_detail(self) -> dict:
+        """The filter as the audit trail records it: which filters, never the IIN searched for."""
+        detail = {"status": self.status}
+        for name in ("state", "quarter", "district", "family_size", "assigned", "app_id"):
+            if getattr(self, name) is not None:
+                detail[name] = getattr(self, name)
+        if self.iin is not None:
+            detail["search"] = "iin"
+        return detail
+
+
+#: Family sizes the filter offers; the last one means "this many or more".
+FAMILY_SIZE_MAX = 6
+
+
+def _scoped(q, user: User):
+    if user.role == "officer":
+        return q.where(Application.district_kato == user.district_kato)
+    if user.role == "supervisor":
+        return q.where(Application.region_kato == user.region_kato)
+    return q
+
+
+def _filtered(q, user: User, f: QueueFilter):
+    states = {"open": OPEN_STATES, "decided": DECIDED_STATES}.get(f.status, OPEN_STATES + DECIDED_STATES)
+    q = q.where(Application.status.in_([f.state] if f.state in states else states))
+    if f.quarter:
+        q = q.where(Application.quarter == f.quarter)
+    if f.district:
+        q = q.where(Application.district_kato == f.district)
+    if f.family_size is not None:
+        q = q.where(
+            Application.family_size >= FAMILY_SIZE_MAX
+            if f.family_size >= FAMILY_SIZE_MAX
+            else Application.family_size == f.family_size
+        )
+    if f.assigned == "me":
+        q = q.where(Application.assigned_to == user.id)
+    elif f.assigned == "none":
+        q = q.where(Application.assigned_to.is_(None))
+    if f.app_id is not None:
+        q = q.where(Application.id == f.app_id)
+    if f.iin is not None:
+        # narrowed in the database by the digits anywhere in the family's data, then compared exactly
+        q = q.where(cast(Application.snapshot, Text).contains(f.iin))
+    return q
+
+
+def _holds_iin(db: DB, app_ids: list[int], iin: str) -> set[int]:
+    """The applications among ``app_ids`` with a member whose IIN is exactly ``iin``."""
+    if not app_ids:
+        return set()
+    rows = db.execute(select(Application.id, Application.snapshot).where(Application.id.in_(app_ids)))
+    return {
+        app_id
+        for app_id, snap in rows
+        if any(secrets.compare_digest(str(p.get("iin", "")), iin) for p in (snap or {}).get("persons", []))
+    }
+
+
+def queue(
+    db: DB,
+    user: User,
+    limit: int = 200,
+    offset: int = 0,
+    status: str = "open",
+    filters: QueueFilter | None = None,
+) -> list[Application]:
+    """Applications in the user's scope (open ones the nearest deadline first, decided ones the latest first),
+    narrowed by ``filters``; the read is audited with the filters used (never an IIN searched for)."""
+    f = filters or QueueFilter(status=status)
     if not sees_personal_data(user):
         raise deny(db, user, "queue.read", 403, "your role sees aggregates only")
+    if f.app_id is not None and not 0 < f.app_id <= MAX_ROW_ID:
+        f.app_id = 0  # names nothing; the databases refuse to compare with it
     q = select(Application).options(
         # a list shows none of the family's tables, the law's result or the reasons: not read (nor parsed
         # from JSON) for every row; they load if something asks
         defer(Application.snapshot),
+        defer(Application.declared),
         selectinload(Application.recommendations).defer(Recommendation.law).defer(Recommendation.reasons),
         selectinload(Application.assessments),  # blind mode, per row, without a query per row
         selectinload(Application.decisions),
     )
-    q = q.where(Application.status.in_(OPEN_STATES if status == "open" else DECIDED_STATES))
-    if user.role == "officer":
-        q = q.where(Application.district_kato == user.district_kato)
-    elif user.role == "supervisor":
-        q = q.where(Application.region_kato == user.region_kato)
-    order = (Application.deadline, Application.id) if status == "open" else (Application.decided_at.desc(),)
+    q = _filtered(_scoped(q, user), user, f)
+    order = (
+        (Application.decided_at.desc(),) if f.status == "decided" else (Application.deadline, Application.id)
+    )
     offset = min(offset, MAX_OFFSET)
-    apps = list(db.execute(q.order_by(*order).limit(limit).offset(offset)).scalars())
+    if f.iin is not None:
+        found = list(db.execute(q.order_by(*order)).scalars())
+        exact = _holds_iin(db, [a.id for a in found], f.iin)
+        apps = [a for a in found if a.id in exact][offset : offset + limit]
+    else:
+        apps = list(db.execute(q.order_by(*order).limit(limit).offset(offset)).scalars())
     record(
         db,
         user,
@@ -359,10 +451,66 @@ def queue(db: DB, user: User, limit: int = 200, offset: int = 0, status: str = "
         object_type="queue",
         object_id=user.district_kato or user.region_kato or "*",
         region_kato=user.region_kato,
-        detail={"status": status, "shown": len(apps)},
+        detail={**f.audit_detail(), "shown": len(apps)},
     )
     db.commit()
     return apps
+
+
+def queue_quarters(db: DB, user: User) -> list[str]:
+    """The quarters of the applications in the user's scope, the latest first (the quarter filter's list)."""
+    q = _scoped(select(Application.quarter).distinct(), user)
+    return sorted((row for row in db.execute(q).scalars() if row), reverse=True)
+
+
+def next_case(db: DB, user: User, after: int) -> int | None:
+    """The application the user opens next: the open ones of their scope except ``after`` and those assigned
+    to someone else, the ones assigned to them first, then the nearest deadline."""
+    mine = case((Application.assigned_to == user.id, 0), else_=1)
+    q = _scoped(select(Application.id), user).where(
+        Application.status.in_(OPEN_STATES),
+        Application.id != after,
+        or_(Application.assigned_to.is_(None), Application.assigned_to == user.id),
+    )
+    return db.execute(q.order_by(mine, Application.deadline, Application.id).limit(1)).scalar_one_or_none()
+
+
+def officers_for(db: DB, district: str) -> list[User]:
+    """The active officers of a district (whom a supervisor can assign its cases to)."""
+    q = select(User).where(User.role == "officer", User.district_kato == district, User.active.is_(True))
+    return list(db.execute(q.order_by(User.username)).scalars())
+
+
+def assign(db: DB, user: User, app_id: int, officer_id: int | None) -> Application:
+    """A supervisor (or an admin) assigns an application to an officer of its district, or takes the
+    assignment back (``None``); audited. The application's version is left as it is: an officer's open
+    decision form stays valid."""
+    if user.role not in ("supervisor", "admin"):
+        raise deny(
+            db,
+            user,
+            "application.assign",
+            403,
+            "only a supervisor assigns applications",
+            object_type="application",
+            object_id=app_id,
+        )
+    app = load(db, user, app_id, action="application.assign.open")
+    officer = None
+    if officer_id is not None:
+        officer = db.get(User, officer_id) if 0 < officer_id <= MAX_ROW_ID else None
+        if officer is None or officer not in officers_for(db, app.district_kato):
+            raise ServiceError(422, "officer: not an active officer of the application's district")
+    db.execute(
+        update(Application)
+        .where(Application.id == app.id)
+        .values(assigned_to=officer_id)
+        .execution_options(synchronize_session=False)
+    )
+    record(db, user, "application.assign", app, detail={"to": officer.username if officer else None})
+    db.commit()
+    db.refresh(app)
+    return app
 
 
 def now() -> datetime:

@@ -1,18 +1,23 @@
 """Deciding an application: the officer's own assessment (blind mode), the decision — departing from the
-recommendation or from the law needs a reason — and the family's request to correct its data, which
-reopens the case. Each change is written with its audit event in one transaction.
+recommendation or from the law needs a reason and an explanation the family can read — the family's request
+to correct its data, which reopens the case, and verified values (a certificate, a visit) on which the law is
+recomputed. Each change is written with its audit event in one transaction.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DB
 from sqlalchemy.orm.exc import StaleDataError
 
+from atauly.registry import codes
 from atauly.registry.labels import OVERRIDE_REASONS
+from atauly.registry.quarter import Quarter
 
 from . import audit
 from .casework import (
@@ -21,18 +26,23 @@ from .casework import (
     ServiceError,
     add_working_days,
     deny,
+    district_setting,
     load,
     recommendation_hidden,
     record,
 )
+from .engine import canonical_hash
+from .intake import recommendation_on
 from .models import (
     DECIDED_STATES,
+    OPEN_STATES,
     Application,
     Assessment,
     CorrectionRequest,
     Decision,
     RecommendationView,
     User,
+    Verification,
 )
 from .schemas import CorrectionIn, DecisionIn
 
@@ -98,14 +108,26 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
     recommended = "approve" if rec.recommended else "reject"
     override = body.outcome in ("approve", "reject") and body.outcome != recommended
     against_law = body.outcome in ("approve", "reject") and (body.outcome == "approve") != rec.eligible_by_law
+    period = str(rec.law.get("assignment_period") or "")
+    if body.outcome == "approve" and not (rec.eligible_by_law and rec.amount_monthly > 0 and period):
+        # An approval states an amount and a period; the law gives none on this data. The way to assign
+        # assistance is to record the verified data (the law is recomputed on it) or to send the family to
+        # the commission (a home visit), whose findings are recorded the same way.
+        raise ServiceError(
+            422,
+            "outcome: the law finds no entitlement on the data in hand, so an approval would have no amount "
+            "nor period; record the verified data (the law is recomputed) or send it for a home visit",
+        )
     if body.reason_code is not None and body.reason_code not in OVERRIDE_REASONS:
         raise ServiceError(
             422, f"reason_code: unknown code {body.reason_code!r}; use one of {', '.join(OVERRIDE_REASONS)}"
         )
     if (override or against_law) and not body.reason_code:
         raise ServiceError(422, "reason_code: required when the decision departs from the recommendation")
-    if body.reason_code == "other" and not body.comment.strip():
-        raise ServiceError(422, "comment: required with reason code 'other'")
+    if (override or against_law or body.reason_code == "other") and not body.comment.strip():
+        raise ServiceError(
+            422, "comment: required when the decision departs: an explanation the family reads in the notice"
+        )
     now = audit.utcnow()
     approve = body.outcome == "approve"
     opened = db.execute(
@@ -131,7 +153,7 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
         # blind: this officer's assessment came before they saw the recommendation or the law's result
         blind=any(a.officer_id == user.id and a.blind for a in app.assessments),
         amount_monthly=rec.amount_monthly if approve else 0.0,
-        period=str(rec.law.get("assignment_period", "")) if approve else "",
+        period=period if approve else "",
         opened_at=opened,
         decided_at=now,
     )
@@ -204,3 +226,148 @@ def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> A
 
     hold_again(db, app)  # open again: its photos are kept until the new decision
     return app
+
+
+# --- verified values -----------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifiedIncome:
+    """A member's income from one source in one counted month, as verified (0: none)."""
+
+    person_id: str
+    month: str
+    source: str
+    amount: float
+
+
+@dataclass
+class MemberLeft:
+    """A member who, as verified, no longer lives in the household."""
+
+    person_id: str
+
+
+def verify(
+    db: DB, engine, user: User, app_id: int, change: VerifiedIncome | MemberLeft, note: str
+) -> Application:
+    """Record a verified value and recompute the law (and the model) on the family's data with it.
+
+    The declared data is kept (``Application.declared``, the first time), the snapshot becomes the verified
+    data, a new recommendation is added and the verification names what changed (no amounts: those stay in
+    the application's data). Only an open application; ``note`` tells the family how it was verified."""
+    app = _may_decide(db, user, app_id, "verification.create")
+    if app.status not in OPEN_STATES:
+        raise ServiceError(409, f"application {app_id} is already decided; verified values change nothing")
+    if not note.strip():
+        raise ServiceError(422, "note: say how the value was verified (the family reads it in the notice)")
+    version, quarter = app.version, app.quarter
+    snapshot = copy.deepcopy(app.snapshot)
+    detail = _apply(snapshot, change, Quarter.parse(quarter).reference_months)
+    use_model = district_setting(db, app.district_kato).model_enabled
+    from .photos import confirmed_facts
+
+    confirmed = confirmed_facts(db, app)  # the act's counts, confirmed photo findings: they stay applied
+    db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
+    rec = recommendation_on(engine, snapshot, quarter, use_model, confirmed)
+    app = db.get(Application, app_id)
+    if app is None or app.version != version or app.status not in OPEN_STATES:
+        raise ServiceError(409, f"application {app_id} was changed by someone else; reload it")
+    now = audit.utcnow()
+    if app.declared is None:
+        app.declared = app.snapshot
+    app.snapshot = snapshot
+    app.input_hash = canonical_hash(snapshot)
+    app.recommendations.append(rec)
+    try:
+        db.flush()
+    except StaleDataError:
+        db.rollback()
+        raise ServiceError(409, f"application {app_id} was changed by someone else; reload it") from None
+    app.verifications.append(
+        Verification(
+            application_id=app.id,
+            changes=[detail],
+            note=note.strip(),
+            recommendation_id=rec.id,
+            recorded_by=user.id,
+            created_at=now,
+        )
+    )
+    db.flush()
+    record(
+        db,
+        user,
+        "verification.create",
+        app,
+        detail={"kind": detail["kind"], "eligible_by_law": rec.eligible_by_law, "model": rec.model_version},
+    )
+    db.commit()
+    return app
+
+
+def _apply(snapshot: dict, change: VerifiedIncome | MemberLeft, months: list[str]) -> dict:
+    """Apply a verified value to the family's data (in place); what changed, without amounts."""
+    persons = snapshot["persons"]
+    person = next((p for p in persons if p["person_id"] == change.person_id), None)
+    if person is None:
+        raise ServiceError(422, "person_id: no such member in the family")
+    if isinstance(change, MemberLeft):
+        if person.get("role") == "applicant":
+            raise ServiceError(422, "person_id: the applicant cannot leave the household")
+        snapshot["persons"] = [p for p in persons if p is not person]
+        snapshot["incomes"] = [i for i in snapshot["incomes"] if i["person_id"] != change.person_id]
+        return {"kind": "member_left", "person_id": change.person_id}
+    if change.month not in months:
+        raise ServiceError(422, f"month: the law counts the incomes of {', '.join(months)}")
+    if change.source not in codes.INCOME_SOURCES:
+        raise ServiceError(422, "source: unknown income source")
+    if not 0 <= change.amount <= 1e10:
+        raise ServiceError(422, "amount: between 0 and 10,000,000,000 tenge")
+    key = (change.person_id, change.month, change.source)
+    kept = [i for i in snapshot["incomes"] if (i["person_id"], i["month"], i["source"]) != key]
+    if change.amount > 0:
+        kept.append(
+            {
+                "person_id": change.person_id,
+                "month": change.month,
+                "source": change.source,
+                "amount_kzt": round(float(change.amount), 2),
+            }
+        )
+    snapshot["incomes"] = kept
+    return {"kind": "income", "person_id": change.person_id, "month": change.month, "source": change.source}
+
+
+def verified_values(app: Application) -> list[dict]:
+    """What was verified on ``app``, one row per value (the latest verification of it wins): the member (their
+    number and role in the family as declared), for an income its month and source, the amount declared and
+    the amount verified (KZT); for a member who left, ``declared``/``verified`` are None."""
+    declared = app.declared or app.snapshot
+    number = {p["person_id"]: (k, p.get("role", "")) for k, p in enumerate(declared["persons"], start=1)}
+
+    def income(snapshot: dict, key: tuple) -> float:
+        return sum(
+            float(i["amount_kzt"])
+            for i in snapshot.get("incomes", [])
+            if (i["person_id"], i["month"], i["source"]) == key
+        )
+
+    rows: dict[tuple, dict] = {}
+    for v in app.verifications:
+        for c in v.changes:
+            n, role = number.get(c["person_id"], (0, ""))
+            row = {"kind": c["kind"], "person_id": c["person_id"], "n": n, "role": role, "at": v.created_at}
+            if c["kind"] == "income":
+                key = (c["person_id"], c["month"], c["source"])
+                row |= {
+                    "month": c["month"],
+                    "source": c["source"],
+                    "declared": income(declared, key),
+                    "verified": income(app.snapshot, key),
+                }
+            else:
+                key = (c["person_id"], "left")
+                row |= {"month": "", "source": "", "declared": None, "verified": None}
+            rows[key] = row
+    return sorted(rows.values(), key=lambda r: (r["n"], r["month"], r["source"]))

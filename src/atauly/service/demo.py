@@ -99,10 +99,21 @@ def seed_queue(db, engine, registry: Path, n: int = 36, today: date | None = Non
             decision = DecisionIn(
                 outcome=outcome,
                 reason_code="income_differs" if outcome == "reject" else "hardship_not_captured",
+                # every departure carries an explanation the family reads in the notice
+                comment=(
+                    "Подтверждённый доход выше учтённого в базах."
+                    if outcome == "reject"
+                    else "Нужда подтверждена обследованием, в базах её не видно."
+                ),
                 version=app.version,
             )
         elif (recommended == "approve") != rec.eligible_by_law:  # following the model, against the law
-            decision = DecisionIn(outcome=recommended, reason_code="records_outdated", version=app.version)
+            decision = DecisionIn(
+                outcome=recommended,
+                reason_code="records_outdated",
+                comment="Сведения в базах устарели; решение принято по актуальным документам семьи.",
+                version=app.version,
+            )
         else:
             decision = DecisionIn(outcome=recommended, version=app.version)
         try:

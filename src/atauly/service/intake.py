@@ -32,6 +32,7 @@ from .engine import (
     RecommendationEngine,
     canonical_hash,
 )
+from .facts import with_facts
 from .models import Application, Recommendation, RecommendationView, User
 from .schemas import ApplicationIn
 from .security import in_scope
@@ -178,6 +179,7 @@ def _application(
         quarter=quarter,
         snapshot=snapshot,
         input_hash=input_hash,
+        family_size=len(snapshot["persons"]),
         status="new",
         source=source,
         language=payload.language,
@@ -211,6 +213,21 @@ def recommendation_of(out: Outcome, input_hash: str, now) -> Recommendation:
         reasons=out.reasons,
         trace={},
     )
+
+
+def recommendation_on(
+    engine: RecommendationEngine, snapshot: dict, quarter: str, use_model: bool, facts: dict | None
+) -> Recommendation:
+    """The law and the model again on an application's tables with its confirmed facts applied
+    (:func:`atauly.service.facts.with_facts`). The one recompute: after the confirmed facts change
+    (:func:`atauly.service.photos.recompute`) and after a verified value (:func:`atauly.service.deciding.verify`),
+    so a verification never drops a confirmed fact nor a fact a verified value. The record names the facts it
+    used and the hash of the tables it was computed on. Runs the engine: call it holding no database lock."""
+    tables = with_facts(snapshot, facts)
+    out = recommend(engine, tables, quarter, use_model)
+    rec = recommendation_of(out, canonical_hash(tables), audit.utcnow())
+    rec.facts = dict(facts) if facts else None
+    return rec
 
 
 def _by_key(db: DB, key: str) -> Application | None:

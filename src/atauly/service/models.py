@@ -122,6 +122,13 @@ class Application(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The officer a supervisor assigned the case to (None: anyone of the district may take it).
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Members in the family as declared (a fact for the queue's filter; the snapshot is not read there).
+    family_size: Mapped[int | None] = mapped_column(Integer)
+    #: The family's data as declared, kept when an officer records verified values (``snapshot`` then holds
+    #: the verified data the law was recomputed on); None while nothing was verified.
+    declared: Mapped[dict | None] = mapped_column(JSON)
 
     __mapper_args__ = {"version_id_col": version}  # a stale decision form fails instead of overwriting
 
@@ -131,6 +138,7 @@ class Application(Base):
     decisions: Mapped[list[Decision]] = relationship(back_populates="application", order_by="Decision.id")
     assessments: Mapped[list[Assessment]] = relationship(order_by="Assessment.id")
     corrections: Mapped[list[CorrectionRequest]] = relationship(order_by="CorrectionRequest.id")
+    verifications: Mapped[list[Verification]] = relationship(order_by="Verification.id")
 
     @property
     def recommendation(self) -> Recommendation | None:
@@ -234,6 +242,23 @@ class CorrectionRequest(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     fields: Mapped[list] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Verification(Base):
+    """Values an officer verified (a certificate, a visit), the law recomputed on them. ``changes`` names what
+    was verified — ``{"kind": "income", "person_id", "month", "source"}`` or ``{"kind": "member_left",
+    "person_id"}``, never an amount (the amounts stay in the application's ``declared`` and ``snapshot``) —
+    and ``note`` says, for the family, how it was verified."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    changes: Mapped[list] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text)
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"))
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

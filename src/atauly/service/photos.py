@@ -471,8 +471,13 @@ def stale(db: DB, app: Application) -> bool:
     rec = app.recommendation
     if rec is None:
         return False
+    return (rec.facts or {}) != confirmed_facts(db, app)
+
+
+def confirmed_facts(db: DB, app: Application) -> dict:
+    """The application's confirmed facts now (its act, if any, and its confirmed photo findings)."""
     act = db.scalar(select(InspectionAct).where(InspectionAct.application_id == app.id))
-    return (rec.facts or {}) != facts(db, app, act)
+    return facts(db, app, act)
 
 
 def act_of(db: DB, user: User, app_id: int) -> tuple[Application, InspectionAct | None]:
@@ -519,9 +524,8 @@ def recompute(db: DB, engine, user: User, app_id: int) -> Recommendation | None:
     than deciding on the old figures. Returns the new recommendation, or None when nothing changed."""
     from sqlalchemy.orm.attributes import flag_modified
 
-    from .engine import canonical_hash
-    from .facts import changes, with_facts
-    from .intake import recommend, recommendation_of
+    from .facts import changes
+    from .intake import recommendation_on
     from .models import DECIDED_STATES
 
     app, act = act_of(db, user, app_id)
@@ -530,14 +534,11 @@ def recompute(db: DB, engine, user: User, app_id: int) -> Recommendation | None:
     if app.status in DECIDED_STATES or current is None or (current.facts or {}) == confirmed:
         db.rollback()
         return None
-    snapshot = with_facts(app.snapshot, confirmed)
     use_model = casework.district_setting(db, app.district_kato).model_enabled
     quarter, base = app.quarter, app.snapshot
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
-    out = recommend(engine, snapshot, quarter, use_model)
+    rec = recommendation_on(engine, base, quarter, use_model, confirmed)
     app = casework.load(db, user, app_id, action="recommendation.recompute.open")
-    rec = recommendation_of(out, canonical_hash(snapshot), casework.now())
-    rec.facts = confirmed
     app.recommendations.append(rec)
     flag_modified(app, "snapshot")  # the row is written: its version moves on (stale decision forms fail)
     record(
@@ -546,7 +547,7 @@ def recompute(db: DB, engine, user: User, app_id: int) -> Recommendation | None:
         "recommendation.recompute",
         app,
         # column names only: the values are the family's
-        detail={"facts": sorted(confirmed), "changed": sorted(changes(base, confirmed)), "mode": out.mode},
+        detail={"facts": sorted(confirmed), "changed": sorted(changes(base, confirmed)), "mode": rec.mode},
     )
     db.commit()
     return rec

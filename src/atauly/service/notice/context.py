@@ -21,6 +21,7 @@ from .decision import decision_section
 from .facts import Facts
 from .reasons import model_section, reasons_section
 from .texts import APPEAL_DEADLINE, APPEAL_MONTHS, APPEAL_TEXT, APPEAL_VENUE, NEXT_STEPS
+from .verified import verified_section
 
 #: ``lang=both``: the notice in the family's language and then in the other language of the state
 #: (Kazakh, the state language, and Russian, official alongside it); an English notice is followed by Kazakh.
@@ -53,11 +54,13 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
         section("next", t("What happens next"), [bullets([t(m) for m in NEXT_STEPS[f.state]])]),
         reasons_section(f),
         model_section(f),
+        verified_section(f),
         data_section(f),
         _appeal_section(f, authority),
         correction_section(f),
         _contacts_section(f, authority),
     ]
+    sections = [s for s in sections if s is not None]
     amount = float(f.decision.amount_monthly) if f.decided and f.decision is not None else None
     return {
         "lang": lang,

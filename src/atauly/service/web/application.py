@@ -19,8 +19,9 @@ from atauly.registry.labels import (
     SETTLEMENT_TYPES,
     SEXES,
 )
+from atauly.registry.quarter import Quarter
 
-from .. import casework
+from .. import casework, deciding
 from ..display import age_on, masked_iin
 from ..inspection import fact_lines
 from ..models import DECIDED_STATES, OPEN_STATES, Application
@@ -94,7 +95,12 @@ def _reasons(rec, lang: str) -> list[dict]:
 
 def _history(page: Page, app: Application) -> list[dict]:
     db = page.db
-    names = usernames(db, {a.officer_id for a in app.assessments} | {c.recorded_by for c in app.corrections})
+    names = usernames(
+        db,
+        {a.officer_id for a in app.assessments}
+        | {c.recorded_by for c in app.corrections}
+        | {v.recorded_by for v in app.verifications},
+    )
     if app.created_by is not None:
         names |= usernames(db, {app.created_by})
     events = [
@@ -143,6 +149,16 @@ def _history(page: Page, app: Application) -> list[dict]:
                 "comment": c.description,
             }
         )
+    for v in app.verifications:
+        events.append(
+            {
+                "at": v.created_at,
+                "kind": "verification",
+                "who": names.get(v.recorded_by, ""),
+                "title": N_("Verified data recorded; the law recomputed"),
+                "comment": v.note,
+            }
+        )
     events.sort(key=lambda e: e["at"])
     return events
 
@@ -182,9 +198,22 @@ def application_view(page: Page, app: Application) -> dict:
     hidden = not casework.shown(page.db, page.user, app)
     shown = rec is not None and not hidden
     may_decide = page.user.role in ("officer", "supervisor", "admin")
+    assignee = usernames(page.db, {app.assigned_to}).get(app.assigned_to, "") if app.assigned_to else ""
     return {
         "id": app.id,
         "family_id": app.family_id,
+        "assigned": assignee,
+        "assigned_to_me": app.assigned_to == page.user.id,
+        "assigned_id": app.assigned_to,
+        "officers": (
+            [(u.id, u.username) for u in casework.officers_for(page.db, app.district_kato)]
+            if page.user.role in ("supervisor", "admin") and app.status in OPEN_STATES
+            else []
+        ),
+        "verified": _verified(page, app),
+        "may_verify": may_decide and app.status in OPEN_STATES,
+        "verify_months": Quarter.parse(app.quarter).reference_months,
+        "facts": _facts(app) if hidden and rec is not None else None,
         "district": district_label(app.district_kato, page.lang),
         "region": codes.region_name(app.region_kato, page.lang),
         "quarter": app.quarter,
@@ -285,3 +314,34 @@ def _model(page: Page, app: Application) -> dict:
             rec.mode == "model" and not casework.district_setting(page.db, app.district_kato).model_enabled
         ),
     }
+
+
+def _facts(app: Application) -> dict:
+    """Blind mode hides verdicts, not facts: the figures an officer assesses with (members counted, the
+    counted income per member, the poverty line and the months counted), without eligibility or amount."""
+    row = app.recommendation.law or {}
+    return {
+        "members": row.get("members"),
+        "per_capita_income": row.get("per_capita_income"),
+        "poverty_line": row.get("poverty_line"),
+        "months": Quarter.parse(app.quarter).reference_months,
+    }
+
+
+def _verified(page: Page, app: Application) -> dict | None:
+    """Values an officer verified: declared beside verified, and each verification's note."""
+    if not app.verifications:
+        return None
+    names = usernames(page.db, {v.recorded_by for v in app.verifications})
+    rows = [
+        {
+            **r,
+            "role": MEMBER_ROLES.get(r["role"], r["role"]),
+            "source": INCOME_SOURCES.get(r["source"], r["source"]),
+        }
+        for r in deciding.verified_values(app)
+    ]
+    notes = [
+        {"at": v.created_at, "who": names.get(v.recorded_by, ""), "note": v.note} for v in app.verifications
+    ]
+    return {"rows": rows, "notes": notes}

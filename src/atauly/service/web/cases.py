@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from atauly.i18n import N_
-from atauly.registry.labels import CORRECTABLE_FIELDS, OVERRIDE_REASONS
+from atauly.registry.labels import CORRECTABLE_FIELDS, INCOME_SOURCES, OVERRIDE_REASONS
 
 from .. import casework, deciding
 from ..casework import ServiceError
@@ -35,6 +35,15 @@ ANCHORS = {
     },
     "assessment": {"outcome": "#assess-outcome-approve", "form": "#assess-title"},
     "correction": {"fields": "#fields-family", "description": "#description", "form": "#correction-title"},
+    "verification": {
+        "kind": "#verify-kind-income",
+        "person": "#verify-person",
+        "month": "#verify-month",
+        "source": "#verify-source",
+        "amount": "#verify-amount",
+        "note": "#verify-note",
+        "form": "#verify-title",
+    },
 }
 
 
@@ -49,16 +58,26 @@ def application_response(
     decision: dict | None = None,
     assessment: dict | None = None,
     correction: dict | None = None,
+    verification: dict | None = None,
 ) -> HTMLResponse:
     app = casework.load(page.db, page.user, app_id)
     view = application_view(page, app)
     decision = decision or _blank_form(outcome="", reason_code="", comment="")
     assessment = assessment or _blank_form(outcome="")
     correction = correction or _blank_form(fields=[], description="")
+    verification = verification or _blank_form(
+        kind="income", person="", month="", source="", amount="", note=""
+    )
+    forms = (
+        ("decision", decision),
+        ("assessment", assessment),
+        ("correction", correction),
+        ("verification", verification),
+    )
     # Every problem also at the top of the page, linked to its field (the forms are further down).
     problems = [
         (ANCHORS[name].get(field, ANCHORS[name]["form"]), message)
-        for name, form in (("decision", decision), ("assessment", assessment), ("correction", correction))
+        for name, form in forms
         for field, message in form["errors"].items()
     ]
     return render(
@@ -73,6 +92,8 @@ def application_response(
         decision=decision,
         assessment=assessment,
         correction=correction,
+        verification=verification,
+        income_sources=list(INCOME_SOURCES.items()),
         problems=problems,
     )
 
@@ -121,6 +142,11 @@ def notice_page(app_id: int, page: SignedIn, lang: str | None = None, format: st
 def _decision_problem(exc: ServiceError) -> tuple[str, str]:
     """The core's refusal of a decision as (field, message id): the field the message belongs next to."""
     m = exc.message
+    if m.startswith("outcome: the law finds no entitlement"):
+        return "outcome", N_(
+            "The law finds no entitlement on this data, so an approval would have no amount nor period. Record "
+            "the verified data (the law is recomputed on it) or send the application for a home visit."
+        )
     if m.startswith("reason_code: required"):
         return "reason_code", N_(
             "Your decision departs from the recommendation or from the law's result: choose the reason."
@@ -128,7 +154,10 @@ def _decision_problem(exc: ServiceError) -> tuple[str, str]:
     if m.startswith("reason_code"):
         return "reason_code", N_("Choose a reason from the list.")
     if m.startswith("comment"):
-        return "comment", N_("Explain the reason in the comment.")
+        return "comment", N_(
+            "Your decision departs from the recommendation or from the law's result: explain it for the family "
+            "in the comment (the notice quotes it)."
+        )
     if m.startswith("assessment"):
         return "form", N_("Independent assessment mode: record your own assessment before deciding.")
     if "already decided" in m:
@@ -160,6 +189,7 @@ def decision_submit(
     reason_code: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
     version: Annotated[str, Form()] = "",
+    then: Annotated[str, Form()] = "",
 ):
     values = {"outcome": outcome, "reason_code": reason_code, "comment": comment}
     try:
@@ -188,6 +218,13 @@ def decision_submit(
         page.db.rollback()
         field, message = _decision_problem(exc)
         return application_response(page, app_id, exc.status, decision=_form(values, {field: message}, page))
+    if then == "next":  # record and open the next case of the officer's queue
+        following = casework.next_case(page.db, page.user, app_id)
+        page.db.rollback()
+        if following is None:
+            return redirect(page, "/queue", "decided_last")
+        flash = "home_visit_next" if outcome == "home_visit" else "decided_next"
+        return redirect(page, f"/applications/{following}", flash)
     return redirect(page, f"/applications/{app_id}", "home_visit" if outcome == "home_visit" else "decided")
 
 
@@ -236,3 +273,91 @@ def correction_submit(
         errors = {"fields": N_("Choose what the family asks to correct.")}
         return application_response(page, app_id, 422, correction=_form(values, errors, page))
     return redirect(page, f"/applications/{app_id}", "correction")
+
+
+@router.post("/applications/{app_id}/assign")
+def assign_submit(app_id: int, page: Posted, officer: Annotated[str, Form()] = ""):
+    """A supervisor assigns the application to an officer of its district (empty: nobody)."""
+    officer_id = int(officer) if officer.isdigit() and len(officer) < 10 else None
+    if officer and officer_id is None:
+        raise ServiceError(422, "officer: not an active officer of the application's district")
+    casework.assign(page.db, page.user, app_id, officer_id)
+    return redirect(page, f"/applications/{app_id}", "assigned")
+
+
+def _amount(text: str) -> float | None:
+    """An amount as people type it: «63 121,51», "63121.51" (None: not an amount)."""
+    raw = "".join(text.split()).replace("\u00a0", "").replace(",", ".")
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1e10 and value == value else None
+
+
+@router.post("/applications/{app_id}/verification")
+def verification_submit(
+    app_id: int,
+    page: Posted,
+    kind: Annotated[str, Form()] = "",
+    person: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+    source: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+):
+    """Record a verified value (a member's income for a month, or a member who left): the law is recomputed
+    on the family's data with it; the declared value is kept and both are shown."""
+    values = {
+        "kind": kind,
+        "person": person,
+        "month": month,
+        "source": source,
+        "amount": amount,
+        "note": note,
+    }
+    errors: dict[str, str] = {}
+    if kind not in ("income", "member_left"):
+        errors["kind"] = N_("Choose what was verified.")
+    if not person:
+        errors["person"] = N_("Choose the member.")
+    value = _amount(amount) if kind == "income" else 0.0
+    if kind == "income":
+        if not month:
+            errors["month"] = N_("Choose the month.")
+        if source not in INCOME_SOURCES:
+            errors["source"] = N_("Choose the source of income.")
+        if value is None:
+            errors["amount"] = N_("Enter the verified amount in tenge, for example 85 000.")
+    if not note.strip() or len(note) > 2000:
+        errors["note"] = N_(
+            "Say how the value was verified (a certificate, a visit), in words the family understands: the "
+            "notice quotes it (at most 2,000 characters)."
+        )
+    if errors:
+        return application_response(page, app_id, 422, verification=_form(values, errors, page))
+    change = (
+        deciding.VerifiedIncome(person, month, source, value)
+        if kind == "income"
+        else deciding.MemberLeft(person)
+    )
+    try:
+        deciding.verify(page.db, page.request.app.state.engine, page.user, app_id, change, note)
+    except ServiceError as exc:
+        if exc.status not in (409, 422):
+            raise
+        page.db.rollback()
+        field = exc.message.split(":", 1)[0]
+        message = {
+            "person_id": N_("Choose a member of the family (the applicant cannot leave the household)."),
+            "month": N_("Choose one of the months whose income the law counts."),
+            "source": N_("Choose the source of income."),
+            "amount": N_("Enter the verified amount in tenge, for example 85 000."),
+        }.get(
+            field, N_("The verified value could not be recorded: the application may have changed. Check it.")
+        )
+        key = {"person_id": "person"}.get(field, field if field in ANCHORS["verification"] else "form")
+        return application_response(
+            page, app_id, exc.status, verification=_form(values, {key: message}, page)
+        )
+    return redirect(page, f"/applications/{app_id}", "verified")

@@ -55,6 +55,11 @@ LOCAL_TZ = ZoneInfo("Asia/Almaty")
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 FLASH = {
     "decided": N_("The decision is recorded."),
+    "decided_next": N_("The decision is recorded. This is the next application of your queue."),
+    "home_visit_next": N_("The home visit is recorded. This is the next application of your queue."),
+    "decided_last": N_("The decision is recorded. No other application is waiting for you."),
+    "assigned": N_("The assignment is saved."),
+    "verified": N_("The verified value is recorded and the law recomputed on it."),
     "home_visit": N_("The home visit is recorded; the application stays in the queue."),
     "assessed": N_("Your assessment is recorded. The law's result and the recommendation are shown below."),
     "correction": N_("The correction request is recorded and the application is reopened."),
