@@ -35,12 +35,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
@@ -157,6 +159,19 @@ def compare_on_folds(ds, k: int, config: TrainConfig) -> dict:
     baselines = [n for n in out if n not in ("stored", "reference")]
     best = max(baselines, key=lambda n: out[n]["roc_auc_mean"]) if baselines else None
     s, r = out["stored"], out["reference"]
+    paired = {}
+    for rival in [n for n in ("reference", best) if n]:
+        for metric in ("roc_auc", "excl_at_base_rate"):
+            d = np.array(
+                [a[metric] - b[metric] for a, b in zip(s["folds"], out[rival]["folds"], strict=True)]
+            )
+            half = (
+                float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+            )
+            paired[f"stored_minus_{rival}_{metric}"] = {
+                "mean": float(d.mean()),
+                "ci95_over_folds": [float(d.mean() - half), float(d.mean() + half)],
+            }
     targets = {
         "auc_vs_best_baseline": (best is None) or s["roc_auc_mean"] >= out[best]["roc_auc_mean"] - 0.005,
         "auc_vs_reference": s["roc_auc_mean"] >= r["roc_auc_mean"],
@@ -167,6 +182,7 @@ def compare_on_folds(ds, k: int, config: TrainConfig) -> dict:
         "learners": out,
         "best_baseline": best,
         "fit_seconds": seconds,
+        "paired_over_folds": paired,
         "targets": {k: bool(v) for k, v in targets.items()},
     }
 
@@ -209,12 +225,16 @@ def main() -> None:
                 + f"; converted: {len(converted)}",
                 flush=True,
             )
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), os.times()
             result = train(ds, config)
             train_seconds = time.perf_counter() - t0
+            c1 = os.times()
+            # CPU seconds of this process (all threads) and of any worker processes it waited for.
+            train_cpu = (c1.user - c0.user) + (c1.system - c0.system)
+            train_cpu += (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
             gate = result.metrics["quality_gate"]
             print(
-                f"  whole training {train_seconds:.1f} s; gate {'passed' if gate['passed'] else 'FAILED'}: {gate['reason']}"
+                f"  whole training {train_seconds:.1f} s ({train_cpu:.1f} CPU s, load {os.getloadavg()[0]:.1f}); gate {'passed' if gate['passed'] else 'FAILED'}: {gate['reason']}"
             )
             cmp = compare_on_folds(ds, args.folds, config)
             s, r = cmp["learners"]["stored"], cmp["learners"]["reference"]
@@ -224,6 +244,10 @@ def main() -> None:
                 f"{r['roc_auc_mean']:.4f} (ratio {s['roc_auc_mean'] / r['roc_auc_mean']:.4f}), best baseline "
                 f"{cmp['best_baseline']} {b.get('roc_auc_mean', float('nan')):.4f}"
             )
+            for key, v in cmp["paired_over_folds"].items():
+                print(
+                    f"  {key}: {v['mean']:+.4f} [{v['ci95_over_folds'][0]:+.4f}, {v['ci95_over_folds'][1]:+.4f}]"
+                )
             print(
                 f"  exclusion error at the base rate: stored {s['excl_at_base_rate_mean']:.4f}, reference "
                 f"{r['excl_at_base_rate_mean']:.4f}; targets: {cmp['targets']}",
@@ -234,6 +258,8 @@ def main() -> None:
                 "positive_share": float(ds.y.mean()),
                 "dropped_columns": dropped,
                 "train_seconds": train_seconds,
+                "train_cpu_seconds": train_cpu,
+                "comparison_in_train": result.metrics["comparison"],
                 "quality_gate": gate,
                 "threshold": result.metrics["threshold"],
                 **cmp,
@@ -244,7 +270,11 @@ def main() -> None:
     print(
         json.dumps(
             {
-                k: {"targets": v["targets"], "train_seconds": round(v["train_seconds"], 1)}
+                k: {
+                    "targets": v["targets"],
+                    "train_seconds": round(v["train_seconds"], 1),
+                    "train_cpu_seconds": round(v["train_cpu_seconds"], 1),
+                }
                 for k, v in summary.items()
             }
         )

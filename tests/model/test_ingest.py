@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from atauly.cli.main import app
@@ -352,3 +354,50 @@ def test_a_number_reads_the_same_whatever_else_is_in_the_batch():
     alone, _ = numeric_from_text(pd.Series(["1,5"]))
     mixed, _ = numeric_from_text(pd.Series(["1.5", "1,5", "1,234,567", "1.234,5", "1,234.5"]))
     assert alone[0] == 1.5 and list(mixed) == [1.5, 1.5, 1234567.0, 1234.5, 1234.5]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(50, 3000),
+    strength=st.floats(0.0, 8.0),
+)
+def test_the_calibration_map_never_ties_what_the_forest_ranks_apart(seed, n, strength):
+    """The centred isotonic map is strictly increasing on every forest probability in [0, 1] (ends at 0
+    and 1 and beyond the fitted range included) and stays within [0, 1]: calibrating cannot cost
+    ranking (ROC-AUC, who is in the top N)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    from atauly.model.select import centred
+
+    rng = np.random.default_rng(seed)
+    raw = np.round(rng.random(n), 2)  # forest probabilities: vote shares, many repeated
+    y = rng.random(n) < 1 / (1 + np.exp(-strength * (raw - 0.5)))
+    if y.all() or not y.any():
+        y[0] = not y[0]
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+    mapped = centred(iso, raw, y)
+    grid = np.linspace(0.0, 1.0, 501)
+    out = mapped.predict(grid)
+    assert np.all((out >= 0.0) & (out <= 1.0))
+    if len(np.unique(iso.predict(raw))) >= 2:
+        assert np.all(np.diff(out) > 0), "a flat stretch ties families the forest ranks apart"
+
+
+def test_the_reference_forest_is_kept_unless_a_challenger_is_clearly_better():
+    """The winner's curse: the best of 8 noisy CV scores beats the reference by chance. Measured search
+    tables (per-fold ROC-AUCs with the paired gains of the cancer table and the survey)."""
+    from atauly.model.select import pick, z_clear
+
+    assert z_clear(7) == pytest.approx(2.45, abs=0.01)
+    reference = np.array([0.990, 0.975, 0.985, 0.984])
+    noise = np.array([0.0061, 0.0003, 0.0000, 0.0060])  # gain 0.0031 ± 0.0018: z ≈ 1.7
+    others = [reference - 0.001 * i for i in range(1, 7)]
+    best, gains, ses = pick([reference, reference + noise, *others])
+    assert best == 0 and gains[1] == pytest.approx(0.0031) and 1.0 < gains[1] / ses[1] < 2.45
+    clear = np.array([0.066, 0.070, 0.071, 0.065])  # the survey's leaf 10: z ≈ 26
+    best, gains, ses = pick([reference, reference + noise, reference + clear, *others])
+    assert best == 2 and gains[2] / ses[2] > 20
+    tiny = np.array([0.0015, 0.0016, 0.0015, 0.0016])  # clear in s.e. but below MIN_GAIN
+    assert pick([reference, reference + tiny])[0] == 0
+    assert pick([reference, reference - clear])[0] == 0

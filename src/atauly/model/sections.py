@@ -120,7 +120,8 @@ def markdown(metrics: dict) -> list[str]:
             "",
             "Candidates scored by grouped, stratified cross-validation on the training part only (the test "
             "rows are held out). The first is scikit-learn's balanced forest; the best mean ROC-AUC replaces it "
-            "only when better by more than one standard error of the paired fold differences ('vs first'). The "
+            "only when clearly better: by more than 0.002 and than a one-sided 5% bound, Bonferroni-corrected for "
+            "the candidates, in standard errors of the paired fold differences ('vs first'). The "
             "chosen one is refitted with more trees and calibrated on its out-of-fold probabilities "
             "(cross-fitted: no training row is set aside for calibration).",
             "",
