@@ -1,7 +1,7 @@
 """the officer's workspace: case assignment, family size for the queue's filters, verified values
 
 Revision ID: 0007_workspace
-Revises: 0011_vision2
+Revises: 0010_service
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_workspace"
-down_revision = "0011_vision2"
+down_revision = "0010_service"
 branch_labels = None
 depends_on = None
 
