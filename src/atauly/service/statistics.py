@@ -196,22 +196,22 @@ def _roll_up(cells: list[dict], days: pd.DataFrame, by: tuple[str, ...]) -> dict
             medians = {(): float(many["days"].median())}
     out = {}
     for key in sorted(sums):
-        t = sums[key]
-        d = t["decided"]
+        cell = sums[key]  # not `t`: Babel's extractor reads t[...] as a message
+        d = cell["decided"]
         out[key] = {
-            "applications": int(t["applications"]),
-            "open": int(t["open"]),
+            "applications": int(cell["applications"]),
+            "open": int(cell["open"]),
             "decided": int(d),
-            "approved": int(t["approved"]),
-            "rejected": int(t["rejected"]),
-            "home_visits": int(t["home_visits"]),
-            "agreement": t["agree"] / d if d else None,
-            "overrides": int(t["overrides"]),
-            "override_rate": t["overrides"] / d if d else None,
-            "on_time_share": t["on_time"] / d if d else None,
+            "approved": int(cell["approved"]),
+            "rejected": int(cell["rejected"]),
+            "home_visits": int(cell["home_visits"]),
+            "agreement": cell["agree"] / d if d else None,
+            "overrides": int(cell["overrides"]),
+            "override_rate": cell["overrides"] / d if d else None,
+            "on_time_share": cell["on_time"] / d if d else None,
             "median_working_days": medians.get(key),
-            "overdue_open": int(t["overdue_open"]),
-            "amount_monthly_approved": float(t["amount"] or 0.0),
+            "overdue_open": int(cell["overdue_open"]),
+            "amount_monthly_approved": float(cell["amount"] or 0.0),
         }
     return out
 
