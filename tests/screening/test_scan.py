@@ -159,7 +159,8 @@ def test_a_scan_directory_of_another_quarter_is_refused(setup, tmp_path):
 
 
 def test_report_by_region_and_district_with_a_map(setup, tmp_path):
-    from atauly.screening.report import tables, write_report
+    from atauly.screening.report import tables
+    from atauly.service.web.scan_report import write_report
 
     run(setup, tmp_path / "s")
     path, _ = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.4, lang="en")

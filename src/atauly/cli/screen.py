@@ -158,7 +158,7 @@ def report_cmd(
     """By region and district: entitled by law, receiving, applied, candidates, expected take-up and the
     additional monthly budget, with a labelled map of Kazakhstan's regions (rates per 1,000 families)."""
     from atauly.screening import ScanError
-    from atauly.screening.report import write_report
+    from atauly.service.web.scan_report import write_report
 
     try:
         if lang not in ("kk", "ru", "en"):
