@@ -345,13 +345,15 @@ def _scan_calibration(chosen) -> dict | None:
     calibration was fitted on: the held-out calibration rows, or the out-of-fold scores when
     cross-fitted."""
     from .estimators import forest_of
-    from .verified import scan_calibration
+    from .verified import scan_calibration, score_floor
 
     held = chosen.held
+    forest = forest_of(chosen.model)
+    floor = score_floor(len(getattr(forest[-1] if hasattr(forest, "steps") else forest, "estimators_", [])))
     if held["kind"] == "holdout":
         cal = held["cal"]
-        return scan_calibration(forest_of(chosen.model).predict_proba(cal.X)[:, 1], cal.y)
-    return scan_calibration(held["raw_oof"], held["train"].y)
+        return scan_calibration(forest.predict_proba(cal.X)[:, 1], cal.y, floor)
+    return scan_calibration(held["raw_oof"], held["train"].y, floor)
 
 
 _METRICS_ORDER = (
