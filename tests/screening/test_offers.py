@@ -144,6 +144,9 @@ def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_pa
     stored = store.load(model)
     cal = stored.metadata["metrics"]["scan_calibration"]
     assert cal["method"] == "platt_log_odds" and cal["a"] <= 0 and cal["positive"] > 0
+    # Fitted on the out-of-fold scores of every training row, not only the held-out calibration slice.
+    metrics = stored.metadata["metrics"]
+    assert cal["rows"] == metrics["splits"][metrics["primary_split"]]["train_rows"]
     scan(registry, "2025Q3", tmp_path / "p", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
     cand = read_candidates(tmp_path / "p")
     if cal["a"] == 0:  # the tiny sample cannot rank: the base rate for every family
@@ -203,7 +206,9 @@ def test_the_score_floor_keeps_unvoted_families_from_flattening_the_map():
     assert apply_scan_calibration(plain, votes[top]).sum() < apply_scan_calibration(floored, votes[top]).sum()
     assert score_floor(None) == 1e-6 and score_floor(0) == 1e-6
     falling = scan_calibration(votes, votes < 0.05)  # a sample where the score ranks backwards
-    assert falling["a"] == 0 and apply_scan_calibration(falling, votes) == pytest.approx((votes < 0.05).mean())
+    assert falling["a"] == 0 and apply_scan_calibration(falling, votes) == pytest.approx(
+        (votes < 0.05).mean()
+    )
     # Older stored maps (no floor) apply as before.
     old = {k: v for k, v in plain.items() if k != "floor"}
     assert apply_scan_calibration(old, votes) == pytest.approx(apply_scan_calibration(plain, votes))
