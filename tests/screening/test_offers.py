@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from atauly.law.compute import compute
 from atauly.model import ModelStore, train_and_store
+from atauly.model.estimators import forest_of
 from atauly.model.verified import (
     _amount_bins,
     apply_scan_calibration,
@@ -20,6 +21,7 @@ from atauly.model.verified import (
     load_verified,
     log_odds,
     scan_calibration,
+    score_floor,
     verified_entitled,
 )
 from atauly.registry.synthetic import generate
@@ -141,14 +143,25 @@ def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_pa
     registry, store, _, model = setup
     stored = store.load(model)
     cal = stored.metadata["metrics"]["scan_calibration"]
-    assert cal["method"] == "platt_log_odds" and cal["a"] < 0 and cal["positive"] > 0
+    assert cal["method"] == "platt_log_odds" and cal["a"] <= 0 and cal["positive"] > 0
+    # Fitted on the out-of-fold scores of every training row, not only the held-out calibration slice.
+    metrics = stored.metadata["metrics"]
+    assert cal["rows"] == metrics["splits"][metrics["primary_split"]]["train_rows"]
     scan(registry, "2025Q3", tmp_path / "p", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
     cand = read_candidates(tmp_path / "p")
+    if cal["a"] == 0:  # the tiny sample cannot rank: the base rate for every family
+        rate = cal["positive"] / cal["rows"]
+        assert cand["probability_entitled"].to_numpy() == pytest.approx(rate)
+        return
+    trees = len(forest_of(stored.estimator)[-1].estimators_)
+    assert cal["floor"] == score_floor(trees) == 0.5 / trees
     odds = (np.log(1 / cand["probability_entitled"] - 1) - cal["b"]) / cal["a"]  # the map inverted
     raw = (1 / (1 + np.exp(-odds))).to_numpy()
+    above = raw > cal["floor"] * 1.001  # below the floor every score maps to the floor's probability
+    assert above.any()
     # The model's own map of that same raw score is the model's probability: both come from one score.
     own = np.mean([cc.calibrators[0].predict(raw) for cc in stored.estimator.calibrated_classifiers_], axis=0)
-    assert own == pytest.approx(cand["probability"].to_numpy(), abs=1e-6)
+    assert own[above] == pytest.approx(cand["probability"].to_numpy()[above], abs=1e-6)
     assert not np.allclose(cand["probability_entitled"], cand["probability"], atol=1e-3)
 
 
@@ -173,6 +186,32 @@ def test_the_scan_calibration_recovers_a_log_odds_map():
     top = raw >= np.quantile(raw, 0.995)
     assert apply_scan_calibration(cal, raw[top]).sum() == pytest.approx(y[top].sum(), rel=0.2)
     assert scan_calibration(raw[:10], np.zeros(10, bool)) is None
+
+
+def test_the_score_floor_keeps_unvoted_families_from_flattening_the_map():
+    """Issue 15 (scale 0.005): families no tree voted for (score 0) must not sit at log-odds −13.8; with
+    the floor of half a vote the map keeps its slope and the top of the ranking its probability."""
+    rng = np.random.default_rng(5)
+    trees = 40
+    votes = rng.binomial(trees, rng.beta(0.25, 12, 6_000)) / trees  # a forest's vote shares, many 0
+    assert (votes == 0).mean() > 0.2
+    truth = 1 / (1 + np.exp(-(1.2 * log_odds(votes, 0.5 / trees) + 0.6)))
+    y = rng.random(len(votes)) < truth
+    plain, floored = scan_calibration(votes, y), scan_calibration(votes, y, score_floor(trees))
+    assert floored["floor"] == 0.5 / trees and plain["floor"] == 1e-6
+    assert floored["a"] < plain["a"] < 0  # steeper with the floor
+    top = np.argsort(-votes, kind="stable")[:100]
+    realised = y[top].sum()
+    assert apply_scan_calibration(floored, votes[top]).sum() == pytest.approx(realised, rel=0.2)
+    assert apply_scan_calibration(plain, votes[top]).sum() < apply_scan_calibration(floored, votes[top]).sum()
+    assert score_floor(None) == 1e-6 and score_floor(0) == 1e-6
+    falling = scan_calibration(votes, votes < 0.05)  # a sample where the score ranks backwards
+    assert falling["a"] == 0 and apply_scan_calibration(falling, votes) == pytest.approx(
+        (votes < 0.05).mean()
+    )
+    # Older stored maps (no floor) apply as before.
+    old = {k: v for k, v in plain.items() if k != "floor"}
+    assert apply_scan_calibration(old, votes) == pytest.approx(apply_scan_calibration(plain, votes))
 
 
 def test_the_amount_if_entitled_follows_the_records_gap():

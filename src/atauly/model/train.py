@@ -327,7 +327,7 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     }
     metrics = {k: metrics[k] for k in _METRICS_ORDER}  # metrics.json keeps its order
     if ds.target == "verified_entitled":  # the scan's model (issue 15): its population calibration
-        metrics["scan_calibration"] = _scan_calibration(chosen)
+        metrics["scan_calibration"] = _scan_calibration(chosen, ds, config)
     if ds.ingestion:
         metrics["ingestion"] = {"columns": ds.ingestion, "format": ds.file_format}
     predictions = pd.DataFrame(
@@ -340,19 +340,36 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     return TrainResult(chosen.model, chosen.threshold, metrics, params_out, timings, predictions)
 
 
-def _scan_calibration(chosen) -> dict | None:
+def _scan_calibration(chosen, ds: Dataset, config: TrainConfig) -> dict | None:
     """The scan's map (:func:`atauly.model.verified.scan_calibration`) on the rows the model's own
     calibration was fitted on: the held-out calibration rows, or the out-of-fold scores when
     cross-fitted."""
     from .estimators import forest_of
-    from .verified import scan_calibration
+    from .verified import scan_calibration, score_floor
 
     held = chosen.held
+    fitted = forest_of(chosen.model)
+    floor = score_floor(len(getattr(fitted[-1] if hasattr(fitted, "steps") else fitted, "estimators_", [])))
     if held["kind"] == "holdout":
-        cal = held["cal"]
-        return scan_calibration(forest_of(chosen.model).predict_proba(cal.X)[:, 1], cal.y)
-    return scan_calibration(held["raw_oof"], held["train"].y)
+        # Every labelled family of the training part, not only the held-out calibration slice (≈ 5×
+        # the entitled families): the out-of-fold scores of the same forest refitted on grouped folds.
+        X = pd.concat([held["fit"].X, held["cal"].X])
+        y = np.r_[held["fit"].y, held["cal"].y]
+        groups = np.r_[np.asarray(held["fit"].groups), np.asarray(held["cal"].groups)]
+        params = chosen.fitted
+        cv = select.folds(y, groups, SCAN_CALIBRATION_FOLDS, config.seed)
+        oof = select.out_of_fold(
+            lambda: forest(ds.numeric, ds.categorical, params["trees"], params["max_depth"], config),
+            X,
+            y,
+            cv,
+        )
+        return scan_calibration(oof, y, floor)
+    return scan_calibration(held["raw_oof"], held["train"].y, floor)
 
+
+#: Grouped folds of the scan calibration's out-of-fold scores (held-out calibration, issue 15).
+SCAN_CALIBRATION_FOLDS = 5
 
 _METRICS_ORDER = (
     "primary_split",

@@ -209,13 +209,22 @@ AMOUNT_GAP_EDGES = (0.0, 0.25, 0.5, 0.75, 0.9)
 MIN_AMOUNT_BIN = 20
 
 
-def log_odds(p) -> np.ndarray:
-    """log(p / (1 − p)), with p kept within [1e-6, 1 − 1e-6]."""
-    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+def log_odds(p, floor: float = 1e-6) -> np.ndarray:
+    """log(p / (1 − p)), with p kept within [floor, 1 − floor]."""
+    p = np.clip(np.asarray(p, dtype=float), floor, 1 - floor)
     return np.log(p / (1 - p))
 
 
-def scan_calibration(raw, y) -> dict | None:
+def score_floor(trees: int | None) -> float:
+    """The smallest forest score the scan's map tells apart: half of one tree's vote, 1 / (2·trees).
+    A forest's score of 0 means "no tree voted", not a log-odds of −∞: left at 1e-6, the many families
+    no tree voted for (a fifth of the sample at scale 0.005) sit at log-odds −13.8, and Platt's slope
+    bends to reach them and flattens the map at the top (a = −0.45 at scale 0.005 seed 9; −1.09 with
+    this floor)."""
+    return 0.5 / trees if trees else 1e-6
+
+
+def scan_calibration(raw, y, floor: float = 1e-6) -> dict | None:
     """The scan's population calibration (issue 15): Platt's logistic map on the **log-odds** of the
     forest's raw score, fitted on the same held-out rows as the model's own calibration, as
     ``{"method": "platt_log_odds", "a", "b", "rows", "positive"}`` with p = 1 / (1 + exp(a·logit(raw) + b))
@@ -229,11 +238,15 @@ def scan_calibration(raw, y) -> dict | None:
     y = np.asarray(y, dtype=bool)
     if y.all() or not y.any():
         return None
-    fitted = _SigmoidCalibration().fit(log_odds(raw), y)
+    fitted = _SigmoidCalibration().fit(log_odds(raw, floor), y)
+    a, b = float(fitted.a_), float(fitted.b_)
+    if a >= 0:  # a map that falls with the score: the sample cannot rank; the base rate for everyone
+        a, b = 0.0, float(-log_odds(y.mean()))
     return {
         "method": "platt_log_odds",
-        "a": float(fitted.a_),
-        "b": float(fitted.b_),
+        "a": a,
+        "b": b,
+        "floor": float(floor),
         "rows": len(y),
         "positive": int(y.sum()),
     }
@@ -241,7 +254,7 @@ def scan_calibration(raw, y) -> dict | None:
 
 def apply_scan_calibration(calibration: dict, raw) -> np.ndarray:
     """The probability of :func:`scan_calibration`'s map for raw forest scores."""
-    z = calibration["a"] * log_odds(raw) + calibration["b"]
+    z = calibration["a"] * log_odds(raw, calibration.get("floor", 1e-6)) + calibration["b"]
     return 1.0 / (1.0 + np.exp(np.clip(z, -700, 700)))
 
 
