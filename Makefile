@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/atauly demo
 
+# Both cores: each test file runs whole on one worker (--dist loadfile keeps module fixtures built once).
+# PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
