@@ -257,6 +257,38 @@ def test_a_verified_value_and_the_confirmed_facts_are_applied_together(
     assert r.status_code == 200, r.text
 
 
+def test_the_notice_lists_the_facts_the_decision_used(client, as_officer, svc_payloads):
+    import re
+
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    act = {
+        "inspected_on": "2025-08-01",
+        "checklist": {"dwelling_type": "house", "livestock_heads": 4321, "commission_found_no_need": True},
+    }
+    assert client.put(
+        f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer
+    ).is_success
+    case = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
+    rec = case["recommendation"]
+    assert rec["facts"] == {"livestock_heads": 4321, "commission_found_no_need": True}
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": "reject", "version": case["version"]},
+        headers=as_officer,
+    )
+    assert r.status_code == 200, r.text
+    html = client.get(f"/api/v1/applications/{app_id}/notice?lang=en&format=html", headers=as_officer).text
+    flat = re.sub(r"\s+", " ", html.replace("\u00a0", " ").replace("\u202f", " "))
+    # the confirmed count, not the submitted one, marked as confirmed; the commission's conclusion too
+    assert re.search(r"4[ ,]?321 \(confirmed at the inspection\)", flat), flat
+    assert "not in need. (confirmed at the inspection)" in flat
+    # the fingerprint is the one of the data the law used
+    assert rec["input_hash"][:12] in flat
+    ru = client.get(f"/api/v1/applications/{app_id}/notice?lang=ru&format=html", headers=as_officer).text
+    assert "(подтверждено при обследовании)" in ru
+
+
 def synthetic_jpeg() -> bytes:
     from atauly.vision import synthetic
 

@@ -83,7 +83,7 @@ def notice_context(app: Application, lang: str, today: date | None = None) -> di
             "(data fingerprint {hash}).",
             date=long_date(today, t),
             id=app.id,
-            hash=(app.input_hash or "")[:12],
+            hash=f.fingerprint[:12],
         ),
         "page_label": t("Page"),
     }

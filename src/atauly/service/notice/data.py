@@ -96,10 +96,10 @@ def _incomes(f: Facts) -> dict:
 def _property(f: Facts) -> list[tuple[str, str]]:
     t, family = f.t, f.family
     rows = [
-        (t("Dwellings owned"), t.number(int(family.get("dwellings_owned") or 0))),
-        (t("Motor vehicles"), t.number(int(family.get("vehicles_owned") or 0))),
+        (t("Dwellings owned"), f.mark("dwellings_owned", t.number(int(family.get("dwellings_owned") or 0)))),
+        (t("Motor vehicles"), f.mark("vehicles_owned", t.number(int(family.get("vehicles_owned") or 0)))),
         (t("Land, hectares"), t.number(float(family.get("land_ha") or 0), 2)),
-        (t("Livestock, heads"), t.number(int(family.get("livestock_heads") or 0))),
+        (t("Livestock, heads"), f.mark("livestock_heads", t.number(int(family.get("livestock_heads") or 0)))),
         (t("Non-mortgage loans outstanding"), t.money(float(family.get("nonmortgage_loan_balance") or 0), 2)),
     ]
     settlement = family.get("settlement_type")
@@ -118,7 +118,12 @@ def _other_facts(f: Facts) -> list[str]:
     if family.get("refused_commission_survey"):
         other.append(t("The survey of living conditions by the district commission was refused."))
     if family.get("commission_found_no_need"):
-        other.append(t("The district commission concluded that the family is not in need."))
+        other.append(
+            f.mark(
+                "commission_found_no_need",
+                t("The district commission concluded that the family is not in need."),
+            )
+        )
     if family.get("false_information"):
         other.append(t("Knowingly false information or unreliable documents are on record."))
     if family.get("social_contract_breach_date"):

@@ -11,6 +11,7 @@ from functools import cached_property
 from atauly.i18n import Translator
 from atauly.registry.quarter import Quarter
 
+from ..facts import with_facts
 from ..models import Application, Decision, Recommendation
 
 #: The notice's state for each application status (any other status: still pending).
@@ -31,7 +32,34 @@ class Facts:
 
     @property
     def rec(self) -> Recommendation | None:
+        """The recommendation the decision used (the latest one before a decision)."""
+        d = self.app.decision
+        if self.decided and d is not None and d.recommendation is not None:
+            return d.recommendation
         return self.app.recommendation
+
+    @property
+    def confirmed(self) -> dict:
+        """The confirmed facts the law and the model used (``{}`` when none)."""
+        return dict(self.rec.facts or {}) if self.rec is not None else {}
+
+    @cached_property
+    def tables(self) -> dict:
+        """The application's tables as the law and the model saw them: the confirmed facts applied."""
+        return with_facts(self.app.snapshot, self.confirmed)
+
+    @property
+    def fingerprint(self) -> str:
+        """The hash of the data the result was computed on (the recommendation's when facts were applied)."""
+        if self.confirmed and self.rec is not None:
+            return self.rec.input_hash or ""
+        return self.app.input_hash or ""
+
+    def mark(self, column: str, text: str) -> str:
+        """``text`` with a note when ``column``'s value is a confirmed fact."""
+        if column in self.confirmed:
+            return f"{text} ({self.t('confirmed at the inspection')})"
+        return text
 
     @property
     def decision(self) -> Decision | None:
@@ -71,11 +99,11 @@ class Facts:
 
     @property
     def family(self) -> dict:
-        return self.app.snapshot["families"][0]
+        return self.tables["families"][0]
 
     @property
     def persons(self) -> list[dict]:
-        return self.app.snapshot["persons"]
+        return self.tables["persons"]
 
     def refusal_text(self, plain: dict) -> str:
         """The law's ground for refusal in plain words ('' when entitled or the ground has no text)."""
@@ -91,6 +119,6 @@ class Facts:
         months = set(self.income_months)
         return sum(
             float(i["amount_kzt"])
-            for i in self.app.snapshot.get("incomes", [])
+            for i in self.tables.get("incomes", [])
             if i["source"] == source and i["month"] in months
         )
