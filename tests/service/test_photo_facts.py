@@ -289,6 +289,55 @@ def test_the_notice_lists_the_facts_the_decision_used(client, as_officer, svc_pa
     assert "(подтверждено при обследовании)" in ru
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_decided_cases_act_and_findings_do_not_change(app, client, as_officer, svc_payloads, db):
+    from atauly.service.models import PhotoFinding
+
+    from .test_web import csrf, sign_in
+
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    photo = client.post(
+        f"/api/v1/applications/{app_id}/photos",
+        files=_files(**{"yard.jpg": synthetic_jpeg()}),
+        headers=as_officer,
+    ).json()[0]
+    finding = PhotoFinding(
+        photo_id=photo["id"], asset="vehicle", confidence=0.9, label="car", status="pending"
+    )
+    db.add(finding)
+    db.commit()
+    fid = finding.id
+    db.rollback()
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": "approve", "version": body["version"]},
+        headers=as_officer,
+    )
+    assert r.status_code == 200, r.text
+    act = {"inspected_on": "2025-08-01", "checklist": {"dwelling_type": "house", "vehicles_owned": 1}}
+    r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
+    assert r.status_code == 409 and "reopen it with a correction" in r.text
+    r = client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
+    assert r.status_code == 409
+    db.expire_all()
+    assert db.get(PhotoFinding, fid).status == "pending"
+    db.rollback()
+    after = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
+    assert after["status"] == "approved" and after["recommendation"]["facts"] == {}
+    # the page says why, in the officer's language
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}/inspection-act?lang=ru")
+    form = {
+        "csrf_token": csrf(page),
+        "inspected_on": "2025-08-01",
+        "dwelling_type": "yurt",
+        "vehicles_owned": "1",
+    }
+    r = browser.post(f"/applications/{app_id}/inspection-act", data=form)
+    assert r.status_code == 409 and "переоткройте его через исправление" in r.text
+
+
 def synthetic_jpeg() -> bytes:
     from atauly.vision import synthetic
 

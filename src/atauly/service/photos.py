@@ -24,13 +24,17 @@ from atauly.i18n import N_, Translator
 
 from . import casework
 from .casework import ServiceError, record
-from .models import Application, InspectionAct, Photo, PhotoFinding, Recommendation, User
+from .models import DECIDED_STATES, Application, InspectionAct, Photo, PhotoFinding, Recommendation, User
 
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
 log = logging.getLogger(__name__)
 NO_FILE = N_("Choose at least one photo.")
 TOO_MANY = N_("at most {n} photos per application: {have} attached already, {sent} more sent")
+#: Facts must not change under a recorded decision (nothing would recompute it): a correction reopens it.
+DECIDED = N_(
+    "The case is decided: reopen it with a correction before changing the inspection act or the findings."
+)
 _LOCK = threading.Lock()  # one check at a time per process (the index's file lock: across processes)
 #: How far before the application a photo may have been taken and still count as current (EXIF window).
 WINDOW_BEFORE = timedelta(days=90)
@@ -380,6 +384,10 @@ def decide_finding(
             object_type="application",
             object_id=app.id,
         )
+    if app.status in DECIDED_STATES:
+        raise casework.deny(
+            db, user, "photos.finding", 409, DECIDED, object_type="application", object_id=app.id
+        )
     finding.status = "confirmed" if confirm else "dismissed"
     finding.decided_by = user.id
     finding.decided_at = casework.now()
@@ -443,6 +451,10 @@ def save_act(
             "only officers record an inspection",
             object_type="application",
             object_id=app.id,
+        )
+    if app.status in DECIDED_STATES:
+        raise casework.deny(
+            db, user, "inspection.save", 409, DECIDED, object_type="application", object_id=app.id
         )
     own = set(db.scalars(select(Photo.id).where(Photo.application_id == app.id)))
     for item, ids in photos_by_item.items():

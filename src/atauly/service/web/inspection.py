@@ -159,15 +159,20 @@ async def act_submit(app_id: int, page: Posted):
         return _view(page, app_id, 422, problems, raw)
     _, act = service_photos.act_of(page.db, page.user, app_id)
     photos = dict(act.photos) if act is not None else {}
-    service_photos.save_act(
-        page.db,
-        page.user,
-        app_id,
-        checklist,
-        photos,
-        inspected_on,
-        engine=page.request.app.state.engine,
-    )
+    try:
+        service_photos.save_act(
+            page.db,
+            page.user,
+            app_id,
+            checklist,
+            photos,
+            inspected_on,
+            engine=page.request.app.state.engine,
+        )
+    except ServiceError as exc:
+        if exc.status != 409:
+            raise
+        return _view(page, app_id, 409, [page.t(exc.message)], raw)
     return redirect(page, f"/applications/{app_id}/inspection-act", "act_saved")
 
 

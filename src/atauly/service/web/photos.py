@@ -95,14 +95,19 @@ def photos_upload(app_id: int, page: Posted, files: Annotated[list[UploadFile], 
 def finding_submit(app_id: int, finding_id: int, page: Posted, decision: Annotated[str, Form()] = ""):
     if decision not in ("confirm", "dismiss"):
         raise ServiceError(422, "decision: confirm or dismiss")
-    service_photos.decide_finding(
-        page.db,
-        page.user,
-        finding_id,
-        decision == "confirm",
-        app_id=app_id,
-        engine=page.request.app.state.engine,
-    )
+    try:
+        service_photos.decide_finding(
+            page.db,
+            page.user,
+            finding_id,
+            decision == "confirm",
+            app_id=app_id,
+            engine=page.request.app.state.engine,
+        )
+    except ServiceError as exc:
+        if exc.status != 409:
+            raise
+        return _view(page, app_id, 409, [{"file": "", "message": page.tr(exc.message)}])
     return redirect(page, f"/applications/{app_id}/photos")
 
 
