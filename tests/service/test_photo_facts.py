@@ -166,7 +166,8 @@ def test_the_acts_counts_and_the_commissions_conclusion_are_facts_the_law_uses(
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
     assert rec["eligible_by_law"] is False and rec["law"]["refusal_reason"] == "commission_found_no_need"
 
-    # a fact confirmed while the recomputation could not run: the decision waits for it
+    # a fact confirmed while the recomputation could not run: the decision recomputes first and, the
+    # result being the same (refused), goes through on the recommendation with the fact
     photo = client.post(
         f"/api/v1/applications/{app_id}/photos",
         files=_files(**{"yard.jpg": synthetic_jpeg()}),
@@ -184,7 +185,9 @@ def test_the_acts_counts_and_the_commissions_conclusion_are_facts_the_law_uses(
         json={"outcome": "reject", "version": version},
         headers=as_officer,
     )
-    assert r.status_code == 409 and "confirmed facts" in r.text
+    assert r.status_code == 200, r.text
+    used = r.json()["recommendation"]
+    assert len(used["facts"]) > 2 and used["eligible_by_law"] is False
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -336,6 +339,74 @@ def test_a_decided_cases_act_and_findings_do_not_change(app, client, as_officer,
     }
     r = browser.post(f"/applications/{app_id}/inspection-act", data=form)
     assert r.status_code == 409 and "переоткройте его через исправление" in r.text
+
+
+def _stale_by_act(db, app_id: int, checklist: dict) -> None:
+    """An act written past the service (as when the recomputation could not run): the facts are stale."""
+    from datetime import date, datetime
+
+    from sqlalchemy import select
+
+    from atauly.service.models import InspectionAct, User
+
+    officer = db.scalar(select(User.id).where(User.username == "officer"))
+    db.add(
+        InspectionAct(
+            application_id=app_id,
+            checklist=checklist,
+            photos={},
+            officer_id=officer,
+            inspected_on=date(2025, 8, 1),
+            updated_at=datetime(2025, 8, 1),
+            version=1,
+        )
+    )
+    db.commit()
+    db.rollback()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_decision_on_stale_facts_recomputes_first(app, client, as_officer, svc_payloads, db):
+    from .test_web import csrf, sign_in
+
+    # the facts equal the submitted data: recomputed, the same result, the decision goes through
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    heads = int(body["snapshot"]["families"][0].get("livestock_heads") or 0)
+    _stale_by_act(db, app_id, {"dwelling_type": "house", "livestock_heads": heads})
+    decide = {"outcome": "approve", "version": body["version"]}
+    r = client.post(f"/api/v1/applications/{app_id}/decision", json=decide, headers=as_officer)
+    assert r.status_code == 200, r.text
+    assert r.json()["recommendation"]["facts"] == {"livestock_heads": heads}
+    assert r.json()["status"] == "approved"
+
+    # the commission found no need: recomputed, the law now refuses, the officer must look first
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    _stale_by_act(db, app_id, {"dwelling_type": "house", "commission_found_no_need": True})
+    decide = {"outcome": "approve", "version": body["version"]}
+    r = client.post(f"/api/v1/applications/{app_id}/decision", json=decide, headers=as_officer)
+    assert r.status_code == 409 and r.json()["detail"].startswith("recommendation: recomputed"), r.text
+    now = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
+    assert now["status"] == "new" and now["recommendation"]["eligible_by_law"] is False
+    assert f"version {now['version']}" in r.json()["detail"]
+    r = client.post(
+        f"/api/v1/applications/{app_id}/decision",
+        json={"outcome": "reject", "version": now["version"]},
+        headers=as_officer,
+    )
+    assert r.status_code == 200, r.text
+
+    # on the page: the words, and the case with its new result
+    body = _eligible_application(client, as_officer, svc_payloads)
+    app_id = body["id"]
+    browser = sign_in(app, "officer")
+    page = browser.get(f"/applications/{app_id}?lang=ru")
+    _stale_by_act(db, app_id, {"dwelling_type": "house", "commission_found_no_need": True})
+    form = {"csrf_token": csrf(page), "outcome": "approve", "version": str(body["version"])}
+    r = browser.post(f"/applications/{app_id}/decision", data=form)
+    assert r.status_code == 409
+    assert "Рекомендация пересчитана с учётом подтверждённых фактов" in r.text
 
 
 def synthetic_jpeg() -> bytes:

@@ -86,7 +86,9 @@ def assess(db: DB, user: User, app_id: int, outcome: str) -> Application:
     return app
 
 
-def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
+def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Application:
+    """Record the decision. With an ``engine``, a recommendation behind the confirmed facts is recomputed
+    first (as saving the act does); if its result changed, the officer must look at it before deciding."""
     app = _may_decide(db, user, app_id, "decision.create")
     if app.status in DECIDED_STATES:
         raise ServiceError(409, f"application {app_id} is already decided (status {app.status}); reload it")
@@ -96,8 +98,23 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn) -> Application:
         )
     if recommendation_hidden(db, user, app):
         raise ServiceError(409, "assessment: blind mode — record your own assessment before deciding")
-    from .photos import stale
+    from .photos import recompute, stale
 
+    if stale(db, app) and engine is not None:
+        before = app.recommendation
+        seen = (before.recommended, before.eligible_by_law, round(float(before.amount_monthly), 2))
+        new = recompute(db, engine, user, app_id)
+        app = _may_decide(db, user, app_id, "decision.create")
+        if new is not None and seen != (new.recommended, new.eligible_by_law, round(new.amount_monthly, 2)):
+            raise ServiceError(
+                409,
+                "recommendation: recomputed on the confirmed facts and its result changed; look at the new "
+                f"result (GET /api/v1/applications/{app_id}) and decide again with version {app.version}",
+            )
+        if app.status in DECIDED_STATES:
+            raise ServiceError(
+                409, f"application {app_id} is already decided (status {app.status}); reload it"
+            )
     if stale(db, app):
         raise ServiceError(
             409,

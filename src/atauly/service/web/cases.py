@@ -166,6 +166,16 @@ def _decision_problem(exc: ServiceError) -> tuple[str, str]:
         return "form", N_(
             "The application changed since you opened it. The page shows it as it is now: check it and decide again."
         )
+    if m.startswith("recommendation: recomputed"):
+        return "form", N_(
+            "The recommendation was computed again on the confirmed facts and its result changed. "
+            "The page shows the new result: look at it and decide again."
+        )
+    if m.startswith("recommendation"):
+        return "form", N_(
+            "The confirmed facts changed since the recommendation was computed. Save the inspection act "
+            "again to compute it anew, then decide."
+        )
     return "form", N_("The decision could not be recorded.")
 
 
@@ -211,7 +221,7 @@ def decision_submit(
         )
         return application_response(page, app_id, 422, decision=_form(values, errors, page))
     try:
-        deciding.decide(page.db, page.user, app_id, body)
+        deciding.decide(page.db, page.user, app_id, body, engine=page.request.app.state.engine)
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise

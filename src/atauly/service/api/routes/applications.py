@@ -179,10 +179,10 @@ def post_assessment(
 
 @router.post("/applications/{app_id}/decision", response_model=ApplicationOut, responses=ERRORS)
 def post_decision(
-    app_id: int, body: DecisionIn, db: DBDep, user: UserDep, lang: str = "ru"
+    app_id: int, body: DecisionIn, db: DBDep, user: UserDep, engine: EngineDep, lang: str = "ru"
 ) -> ApplicationOut:
     """The officer's decision. Departing from the recommendation needs a ``reason_code``."""
-    app = deciding.decide(db, user, app_id, body)
+    app = deciding.decide(db, user, app_id, body, engine=engine)
     return _shown(db, user, app, lang)
 
 
