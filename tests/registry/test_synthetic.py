@@ -390,3 +390,22 @@ def test_quarters_are_lived_forwards():
         r2.persons["record_age_quarters"].to_numpy() > 0
     )
     assert same.mean() < stale * 0.5  # …redrawn each quarter, not the same people
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("ru", ["Сгенерированные данные и опубликованные", "Расхождения между слоями"]),
+        ("kk", ["Генерацияланған және жарияланған деректер", "Қабаттар арасындағы алшақтықтар"]),
+    ],
+)
+def test_calibration_report_headings_are_translated(lang, words):
+    import pandas as pd
+
+    from atauly.registry.synthetic.calibration_report import calibration_html
+
+    RESULT = {"headline_ok": True, "registry": "r", "scale": 0.01, "quarter": "2025Q3"}  # noqa: N806
+    cols = ["scope", "name", "generated", "target", "deviation", "tolerance", "headline", "ok", "source"]
+    out = calibration_html(pd.DataFrame(columns=cols), {}, pd.DataFrame(), RESULT, lang=lang)
+    assert all(w in out for w in words)
+    assert "Generated against published" not in out and "Gaps between the layers" not in out

@@ -17,6 +17,10 @@ from atauly.i18n import N_, Translator
 from ..codes import REGION_BY_KATO, REGION_BY_KEY, REGIONS, region_name
 from ..wellbeing import LEVELS
 
+#: The report's section headings (constants: Babel does not extract calls inside an f-string).
+PUBLISHED = N_("Generated against published")
+GAPS = N_("Gaps between the layers (families, at this scale)")
+
 #: The published figures (targets.yaml) and the layers' gaps, as readers call them.
 FIGURES = {
     "population": N_("Population"),
@@ -170,5 +174,5 @@ def calibration_html(
 td,th{{border:1px solid #ccc;padding:3px 6px}}td.n{{text-align:right;white-space:nowrap}}tr.bad{{background:#fde2dc}}
 tr.ok{{background:#e6f4f1}}img{{max-width:100%}}</style></head>
 <body><h1>{html.escape(heading)}</h1><p>{html.escape(intro)} <strong>{html.escape(status)}</strong>.</p>
-<h2>{html.escape(t("Generated against published"))}</h2><table><tr>{head}</tr>{rows}</table>
-<h2>{html.escape(t("Gaps between the layers (families, at this scale)"))}</h2><table>{gap_rows}</table>{imgs}</body></html>"""
+<h2>{html.escape(t(PUBLISHED))}</h2><table><tr>{head}</tr>{rows}</table>
+<h2>{html.escape(t(GAPS))}</h2><table>{gap_rows}</table>{imgs}</body></html>"""
