@@ -20,6 +20,7 @@ from atauly.model.verified import (
     gap_bin,
     load_verified,
     log_odds,
+    platt,
     scan_calibration,
     score_floor,
     verified_entitled,
@@ -282,3 +283,24 @@ def test_forecast_intervals_cover_what_happens():
     for k, h in hits.items():
         assert 0.92 <= h / draws <= 0.98, (k, h / draws)
     assert np.mean(totals) == pytest.approx(fc["take_up"]["mean"], rel=0.02)
+
+
+def test_platts_fit_on_public_functions_matches_the_known_map():
+    # Platt's fit with smoothed targets on a small fixed set (scikit-learn 1.9's _SigmoidCalibration gave these)
+    x = np.array([-2, -1, 0, 1, 2, 3.0])
+    y = np.array([0, 0, 1, 0, 1, 1], dtype=bool)
+    a, b = platt(x, y)
+    assert a == pytest.approx(-0.5355096311540318, abs=1e-6) and b == pytest.approx(
+        0.2677548155234845, abs=1e-6
+    )
+    # a large sample drawn from p = 1 / (1 + exp(-1.5 x + 0.7)) gives that map back
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=20_000) * 2
+    y = rng.random(x.size) < 1 / (1 + np.exp(-1.5 * x + 0.7))
+    a, b = platt(x, y)
+    assert a == pytest.approx(-1.5, abs=0.06) and b == pytest.approx(0.7, abs=0.06)
+    # the fit is the optimum: the log loss's gradient against the smoothed targets vanishes there
+    pos, neg = int(y.sum()), int((~y).sum())
+    target = np.where(y, (pos + 1) / (pos + 2), 1 / (neg + 2))
+    residual = target - 1 / (1 + np.exp(a * x + b))
+    assert abs(residual.sum()) < 1e-3 and abs((residual * x).sum()) < 1e-3

@@ -3,6 +3,7 @@ apply, verified at random, with features from what state databases show."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -233,13 +234,10 @@ def scan_calibration(raw, y, floor: float = 1e-6) -> dict | None:
     it gave 0.996 were 66% entitled and the forecast of entitled found overstated by 46%. On the log-odds
     scale the forest's scores, crowded near 0, spread out and two parameters fit the tail (Kull et al.
     2017, beta calibration with equal shape parameters). None without both classes."""
-    from sklearn.calibration import _SigmoidCalibration
-
     y = np.asarray(y, dtype=bool)
     if y.all() or not y.any():
         return None
-    fitted = _SigmoidCalibration().fit(log_odds(raw, floor), y)
-    a, b = float(fitted.a_), float(fitted.b_)
+    a, b = platt(log_odds(raw, floor), y)
     if a >= 0:  # a map that falls with the score: the sample cannot rank; the base rate for everyone
         a, b = 0.0, float(-log_odds(y.mean()))
     return {
@@ -250,6 +248,31 @@ def scan_calibration(raw, y, floor: float = 1e-6) -> dict | None:
         "rows": len(y),
         "positive": int(y.sum()),
     }
+
+
+def platt(x, y) -> tuple[float, float]:
+    """Platt's sigmoid fit (Platt 1999, as scikit-learn's ``CalibratedClassifierCV(method="sigmoid")``):
+    ``(a, b)`` of p = 1 / (1 + exp(a·x + b)) minimising the log loss against Platt's smoothed targets
+    (N₊+1)/(N₊+2) and 1/(N₋+2), by L-BFGS with the exact gradient; scikit-learn's fitting class is
+    private, so the same objective is written here on SciPy's public functions."""
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=bool)
+    pos = int(y.sum())
+    neg = len(y) - pos
+    target = np.where(y, (pos + 1.0) / (pos + 2.0), 1.0 / (neg + 2.0))
+
+    def loss(ab):
+        z = ab[0] * x + ab[1]
+        value = -(target * log_expit(-z) + (1 - target) * log_expit(z)).sum()
+        d = target - expit(-z)  # ∂loss/∂z
+        return value, np.array([(d * x).sum(), d.sum()])
+
+    start = np.array([0.0, math.log((neg + 1.0) / (pos + 1.0))])
+    fit = minimize(loss, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-10, "maxiter": 1000})
+    return float(fit.x[0]), float(fit.x[1])
 
 
 def apply_scan_calibration(calibration: dict, raw) -> np.ndarray:
