@@ -211,3 +211,25 @@ def test_contacts_are_read_per_language_and_missing_ones_are_not_invented(tmp_pa
     assert district_contacts("111", "kk", path) == {"phone": "1", "hours": "9–18"}
     assert district_contacts("222", "ru", path) == {}
     assert district_contacts("111", "ru", "") == {}
+
+
+def test_contacts_follow_the_file_and_a_bad_file_gives_the_public_lines(tmp_path, caplog):
+    import os
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"111": {"phone": "1"}}), encoding="utf-8")
+    assert district_contacts("111", "ru", path) == {"phone": "1"}
+    # the operator edits the file: the next notice has the new lines (no restart)
+    path.write_text(json.dumps({"111": {"phone": "2"}}), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert district_contacts("111", "ru", path) == {"phone": "2"}
+    # a broken edit: a warning without the file's text, and the notice falls back to the public lines
+    path.write_text('{"111": {"phone": "+7 700 SECRET"', encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2 * 10**9))
+    with caplog.at_level("WARNING", logger="atauly.service.notice.contacts"):
+        assert district_contacts("111", "ru", path) == {}
+    assert "JSONDecodeError" in caplog.text and "SECRET" not in caplog.text
+    path.write_text(json.dumps(["111"]), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 3 * 10**9))
+    assert district_contacts("111", "ru", path) == {}
+    assert district_contacts("111", "ru", tmp_path / "missing.json") == {}

@@ -11,10 +11,13 @@ from landlines in Kazakhstan) and the portal egov.kz.
 from __future__ import annotations
 
 import json
-from functools import cache
+import logging
+from functools import lru_cache
 from pathlib import Path
 
 from atauly.i18n import N_, Translator
+
+log = logging.getLogger(__name__)
 
 FIELDS = {
     "address": N_("Address"),
@@ -29,11 +32,24 @@ PUBLIC_LINES = N_(
 )
 
 
-@cache
 def _load(path: str) -> dict[str, dict]:
+    """The file's districts, read again when the file changes (its modification time); ``{}`` with a
+    warning when it cannot be read or is not an object of districts (the notice then gives the public
+    lines: one bad edit must not stop every notice)."""
+    try:
+        return _parse(path, Path(path).stat().st_mtime_ns)
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        # the error's kind and place only: never the file's text
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
+        log.warning("akimat contacts %s unusable: %s%s; public lines shown", path, type(exc).__name__, where)
+        return {}
+
+
+@lru_cache(maxsize=4)
+def _parse(path: str, mtime_ns: int) -> dict[str, dict]:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected an object of district KATO codes")
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError("expected an object of district KATO codes")
     return data
 
 
