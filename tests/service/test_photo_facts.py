@@ -530,6 +530,15 @@ def test_the_acts_answers_and_facts_in_words_and_the_apis_codes_agree():
         ("0", "1", True),
         ("не указано", "нуждаемость не установлена", True),
     ]
+    # a submitted "need confirmed" is shown as such; a fact equal to what was submitted is not a change
+    submitted = {**SNAPSHOT, "families": [{**SNAPSHOT["families"][0], "commission_found_no_need": False}]}
+    lines = inspection.fact_lines(submitted, {"commission_found_no_need": False, "livestock_heads": 3}, t)
+    assert [(x["declared"], x["value"], x["changed"]) for x in lines] == [
+        ("нуждаемость подтверждена", "нуждаемость подтверждена", False),
+        ("3", "3", False),
+    ]
+    lines = inspection.fact_lines(submitted, {"commission_found_no_need": True}, t)
+    assert [(x["declared"], x["changed"]) for x in lines] == [("нуждаемость подтверждена", True)]
     # every coded answer the API accepts has words on the page, and no more
     for name, field in Checklist.model_fields.items():
         codes = set(inspection.ITEMS[name][1])

@@ -154,15 +154,18 @@ def fact_lines(snapshot: dict, facts: dict, t) -> list[dict]:
         before = family.get(column)
         if isinstance(value, bool):
             shown = t(codes[str(value).lower()])
-            was = t(codes["true"]) if before else t(NOT_RECORDED)
+            # a submitted False is "need confirmed"; only an absent value is "not recorded" (read as False)
+            was = t(NOT_RECORDED) if before is None else t(codes[str(bool(before)).lower()])
+            changed = bool(before) != value
         else:
             shown, was = t.number(value), t.number(int(before or 0))
+            changed = int(before or 0) != int(value)
         out.append(
             {
                 "fact": t(FACTS.get(column, column)),
                 "value": shown,
                 "declared": was,
-                "changed": shown != was,
+                "changed": changed,
             }
         )
     return out
