@@ -1,5 +1,6 @@
 """The `atauly` command as users and scripts call it (contracts: verbs, options, output columns)."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -278,3 +279,6 @@ def test_demo(tmp_path, monkeypatch):
     assert any("http://127.0.0.1:8000/login" in line for line in tail)
     assert any("/queue" in line for line in tail) and any("/dashboard" in line for line in tail)
     assert len(r.output.splitlines()) < 200
+    # A missing figure is a dash, never pandas' "NaN" (the scan model of a small region has no
+    # population-calibrated probability).
+    assert not re.search(r"\bnan\b", r.output, flags=re.IGNORECASE)

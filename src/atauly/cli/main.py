@@ -343,7 +343,10 @@ def _demo_scan(settings, synthetic, store, t) -> None:
         table.add_column(heading, justify="left" if heading == t("Family") else "right")
     table.add_column(t("ASP a month"), justify="right")
     # Issue 15: the population-calibrated probability and whether the family is offered (within capacity).
-    scan_columns = {"probability_entitled", "offered"} <= set(top.columns)
+    # A scan model without a population calibration (too few verified labels) gives no such probability.
+    scan_columns = {"probability_entitled", "offered"} <= set(top.columns) and bool(
+        top["probability_entitled"].notna().any()
+    )
     if scan_columns:
         table.add_column(t("Entitled, scan"), justify="right")
         table.add_column(t("Offered"), justify="left")
@@ -357,7 +360,8 @@ def _demo_scan(settings, synthetic, store, t) -> None:
             t.money(float(row.monthly_amount)),
         ]
         if scan_columns:
-            cells += [t.percent(float(row.probability_entitled)), t("yes") if bool(row.offered) else t("no")]
+            p = float(row.probability_entitled)
+            cells += [t.percent(p) if p == p else "—", t("yes") if bool(row.offered) else t("no")]
         table.add_row(*cells)
     console.print(table)
     console.print(t("Details: atauly screen (the full list and the offers), atauly screen report."))
