@@ -299,6 +299,7 @@ def test_a_member_who_left_is_not_counted_and_the_applicant_cannot_leave(
     assert len(row.snapshot["persons"]) == len(payload["persons"]) - 1
     assert len(row.declared["persons"]) == len(payload["persons"])
     assert row.recommendation.law["members"] == len(payload["persons"]) - 1
+    assert row.family_size == len(payload["persons"]) - 1  # the queue's size filter follows
     db.rollback()
     assert "Больше не проживает в семье" in officer.get(f"/applications/{created['id']}").text
 

@@ -295,6 +295,7 @@ def verify(
         app.declared = app.snapshot
     app.snapshot = snapshot
     app.input_hash = canonical_hash(snapshot)
+    app.family_size = len(snapshot["persons"])  # the queue's filter by size follows a member who left
     app.recommendations.append(rec)
     try:
         db.flush()
