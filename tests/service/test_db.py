@@ -71,3 +71,8 @@ def test_the_sign_in_limits_migration_upgrades_a_database_with_users_and_their_s
         assert c.execute(text("SELECT count(*) FROM sessions")).scalar_one() == 1
     engine.dispose()
     assert "failed_logins" not in columns and "username" in columns
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_when_the_engine_is_made():
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL, not mysql"):
+        make_engine("mysql://someone:secret@127.0.0.1/atauly")

@@ -1,7 +1,8 @@
 """Database engine, sessions and migrations.
 
-SQLite file under ``ATAULY_HOME`` by default; PostgreSQL (or any SQLAlchemy URL) when
-``ATAULY_DATABASE_URL`` is set. The schema is Alembic's: :func:`migrate` brings a database to the latest
+SQLite file under ``ATAULY_HOME`` by default; PostgreSQL when ``ATAULY_DATABASE_URL`` is set. Other
+databases are refused when the engine is made: the sign-in limits and the statistics use SQLite's and
+PostgreSQL's own SQL (upserts, indexes). The schema is Alembic's: :func:`migrate` brings a database to the latest
 revision, and the service runs it at start-up.
 """
 
@@ -16,7 +17,14 @@ from sqlalchemy.orm import sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+#: The databases the service runs on (SQLAlchemy backend names).
+BACKENDS = ("sqlite", "postgresql")
+
+
 def make_engine(url: str) -> Engine:
+    backend = make_url(url).get_backend_name()
+    if backend not in BACKENDS:
+        raise ValueError(f"the service runs on SQLite or PostgreSQL, not {backend} (ATAULY_DATABASE_URL)")
     if url.startswith("sqlite"):
         path = make_url(url).database
         pool = {}

@@ -217,12 +217,9 @@ def locked_users(db: DB) -> set[int]:
 
 def _upsert(db: DB, model, values: dict, conflict: list[str], set_: dict) -> None:
     """INSERT … ON CONFLICT DO UPDATE, atomic under concurrent workers (SQLite and PostgreSQL)."""
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
+    else:  # SQLite: db.make_engine refuses any other database
         from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover — the service runs on SQLite or PostgreSQL
-        raise NotImplementedError(f"sign-in limits need SQLite or PostgreSQL, not {dialect}")
     stmt = insert(model).values(**values)
     db.execute(stmt.on_conflict_do_update(index_elements=conflict, set_=set_))
