@@ -266,16 +266,26 @@ class MemberLeft:
 
 
 def verify(
-    db: DB, engine, user: User, app_id: int, change: VerifiedIncome | MemberLeft, note: str
+    db: DB,
+    engine,
+    user: User,
+    app_id: int,
+    change: VerifiedIncome | MemberLeft,
+    note: str,
+    version: int | None = None,
 ) -> Application:
     """Record a verified value and recompute the law (and the model) on the family's data with it.
 
     The declared data is kept (``Application.declared``, the first time), the snapshot becomes the verified
     data, a new recommendation is added and the verification names what changed (no amounts: those stay in
-    the application's data). Only an open application; ``note`` tells the family how it was verified."""
+    the application's data). Only an open application; ``note`` tells the family how it was verified.
+    ``version``: the application's version the value was verified on (the API's); another one fails with 409,
+    as a stale decision does."""
     app = _may_decide(db, user, app_id, "verification.create")
     if app.status not in OPEN_STATES:
         raise ServiceError(409, f"application {app_id} is already decided; verified values change nothing")
+    if version is not None and app.version != version:
+        raise ServiceError(409, f"application {app_id} was changed by someone else (version); reload it")
     if not note.strip():
         raise ServiceError(422, "note: say how the value was verified (the family reads it in the notice)")
     version, quarter = app.version, app.quarter

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from atauly.registry import codes
 
@@ -146,6 +146,16 @@ class DecisionOut(BaseModel):
     decided_at: UTCDatetime
 
 
+class VerifiedValueOut(BaseModel):
+    kind: Literal["income", "member_left"]
+    person_id: str
+    month: str = Field(description="YYYY-MM; empty for a member who left.")
+    source: str = Field(description="The income source; empty for a member who left.")
+    declared: float | None = Field(description="KZT the family declared (null for a member who left).")
+    verified: float | None = Field(description="KZT as verified (null for a member who left).")
+    at: UTCDatetime
+
+
 class ApplicationOut(BaseModel):
     id: int
     family_id: str
@@ -162,6 +172,11 @@ class ApplicationOut(BaseModel):
     """Hidden (null) in blind mode until the officer has recorded an assessment."""
     decisions: list[DecisionOut]
     snapshot: dict
+    """The family's data the law was computed on: once a value is verified, the verified data."""
+    assigned_to: str | None = None
+    """The username of the officer the application is assigned to (null: nobody)."""
+    verified: list[VerifiedValueOut] = []
+    """Values an officer verified, each beside what the family declared (POST …/verifications)."""
 
 
 class DecisionIn(Strict):
@@ -182,6 +197,55 @@ class AssessmentIn(Strict):
 class CorrectionIn(Strict):
     fields: list[Text] = Field(min_length=1, max_length=20)
     description: Text = Field(min_length=1, max_length=2000)
+
+
+class VerificationIn(Strict):
+    """A value an officer verified: a member's income from one source in one counted month (``income``;
+    0 for none), or a member who no longer lives in the household (``member_left``). The law and the model
+    are recomputed on the family's data with it; the declared value is kept."""
+
+    kind: Literal["income", "member_left"]
+    person_id: str = ID
+    month: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM, one of the months the law counts (income only).",
+    )
+    source: Source | None = Field(default=None, description="Income source (income only).")
+    amount_kzt: float | None = Field(
+        default=None, ge=0, le=1e10, description="KZT as verified (income only)."
+    )
+    note: Text = Field(
+        min_length=1,
+        max_length=2000,
+        description="How it was verified (a certificate, a visit), in words the family understands: the "
+        "notice quotes it.",
+    )
+    version: int = Field(
+        ge=0,
+        le=2**31 - 1,
+        description="The application's `version` the value was verified on: a stale one fails with 409.",
+    )
+
+    @model_validator(mode="after")
+    def _income_has_its_fields(self) -> VerificationIn:
+        income = (self.month, self.source, self.amount_kzt)
+        if self.kind == "income" and any(v is None for v in income):
+            raise ValueError("an income needs month, source and amount_kzt")
+        if self.kind == "member_left" and any(v is not None for v in income):
+            raise ValueError("a member who left takes no month, source or amount_kzt")
+        if not self.note.strip():
+            raise ValueError("note: say how the value was verified")
+        return self
+
+
+class AssignmentIn(Strict):
+    officer: Text | None = Field(
+        default=None,
+        max_length=64,
+        description="Username of an active officer of the application's district; null takes the "
+        "assignment back.",
+    )
 
 
 class Token(BaseModel):

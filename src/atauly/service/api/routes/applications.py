@@ -1,5 +1,10 @@
-"""``/applications``: intake, the queue, one application, the officer's assessment, decision and the
-family's correction request; ``/reason-codes``."""
+"""``/applications``: intake, the queue, one application, the officer's assessment, verified values (the
+law recomputed on them), a supervisor's assignment, the decision and the family's correction request;
+``/reason-codes``.
+
+The queue answers what the queue page shows: an open application's law result and recommendation are not in
+it (anti-anchoring: the officer meets them on the application, beside the family's data); a decided one's
+are, for review."""
 
 from __future__ import annotations
 
@@ -8,21 +13,26 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from atauly.i18n import LANGUAGES
 from atauly.registry.labels import OVERRIDE_REASONS, label
 
 from ... import casework, deciding, intake
+from ...casework import FAMILY_SIZE_MAX, QueueFilter
 from ...deps import DBDep, EngineDep, UserDep
-from ...models import Application, User
+from ...models import OPEN_STATES, Application, User
 from ...schemas import (
     ApplicationIn,
     ApplicationOut,
     AssessmentIn,
+    AssignmentIn,
     CorrectionIn,
     DecisionIn,
     DecisionOut,
     RecommendationOut,
+    VerificationIn,
+    VerifiedValueOut,
 )
 from ..common import ERRORS, released
 
@@ -49,7 +59,9 @@ def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False)
     )
 
 
-def application_out(app: Application, lang: str = "ru", hidden: bool = False) -> ApplicationOut:
+def application_out(
+    app: Application, lang: str = "ru", hidden: bool = False, assignee: str | None = None
+) -> ApplicationOut:
     return ApplicationOut(
         id=app.id,
         family_id=app.family_id,
@@ -78,7 +90,19 @@ def application_out(app: Application, lang: str = "ru", hidden: bool = False) ->
             for d in app.decisions
         ],
         snapshot=app.snapshot,
+        assigned_to=assignee,
+        verified=[
+            VerifiedValueOut(**{k: v[k] for k in VerifiedValueOut.model_fields})
+            for v in deciding.verified_values(app)
+        ],
     )
+
+
+def _assignee(db, app: Application) -> str | None:
+    if app.assigned_to is None:
+        return None
+    user = db.get(User, app.assigned_to)
+    return user.username if user is not None else None
 
 
 @router.post(
@@ -103,20 +127,29 @@ def create_application(
         response.status_code = 200
     app = made.application
     hidden = made.hidden if made.hidden is not None else not casework.shown(db, user, app)
-    return released(db, application_out(app, lang, hidden))
+    return released(db, application_out(app, lang, hidden, _assignee(db, app)))
 
 
 class QueueItem(BaseModel):
     id: int
     family_id: str
     district_kato: str
+    quarter: str
+    family_size: int | None = Field(description="Members as declared (as verified once a member left).")
     status: str
     received_on: date
     deadline: date
     version: int
+    assigned_to: str | None = Field(description="Username of the officer it is assigned to; null: nobody.")
     eligible_by_law: bool | None = Field(
-        description="The law's result; null before your assessment in a blind-mode district."
+        description="The law's result, for a decided application only: null for an open one (it is on "
+        "GET /applications/{id}, beside the family's data: the queue does not anchor the officer), and "
+        "before your assessment in a blind-mode district."
     )
+    recommended_decision: Literal["approve", "reject"] | None = Field(
+        description="The recommendation, for a decided application only (null as for eligible_by_law)."
+    )
+    decision: str | None = Field(description="The latest decision's outcome; null before one.")
 
 
 @router.get("/applications", response_model=list[QueueItem], responses=ERRORS)
@@ -126,29 +159,50 @@ def list_applications(
     status: Literal["open", "decided"] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    quarter: Annotated[str | None, Query(pattern=r"^[0-9]{4}Q[1-4]$")] = None,
+    district: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None,
+    family_size: Annotated[
+        int | None, Query(ge=1, le=FAMILY_SIZE_MAX, description=f"{FAMILY_SIZE_MAX}: that many or more.")
+    ] = None,
+    assigned: Annotated[Literal["me", "none"] | None, Query(description="me, or none (nobody yet).")] = None,
 ) -> list[QueueItem]:
     """The queue: open applications in your district or region, the nearest deadline first
-    (``status=decided``: the latest decided)."""
-    apps = casework.queue(db, user, limit=limit, offset=offset, status=status)
-    return released(
-        db,
-        [
+    (``status=decided``: the latest decided), narrowed by facts of the case — never by the law's result or
+    the recommendation. An open application's law result and recommendation are not listed."""
+    f = QueueFilter(
+        status=status, quarter=quarter, district=district, family_size=family_size, assigned=assigned
+    )
+    apps = casework.queue(db, user, limit=limit, offset=offset, filters=f)
+    ids = {a.assigned_to for a in apps if a.assigned_to is not None}
+    names = {row[0]: row[1] for row in db.execute(select(User.id, User.username).where(User.id.in_(ids)))}
+    items = []
+    for a in apps:
+        rec = a.recommendation
+        # anti-anchoring: an open application's result stays on its own endpoint; blind mode hides it too
+        shown = (
+            rec is not None
+            and a.status not in OPEN_STATES
+            and not casework.recommendation_hidden(db, user, a)
+        )
+        final = next((d for d in reversed(a.decisions) if d.outcome != "home_visit"), None)
+        items.append(
             QueueItem(
                 id=a.id,
                 family_id=a.family_id,
                 district_kato=a.district_kato,
+                quarter=a.quarter,
+                family_size=a.family_size,
                 status=a.status,
                 received_on=a.received_on,
                 deadline=a.deadline,
                 version=a.version,
-                # blind mode: the law's result is hidden from an officer until their assessment
-                eligible_by_law=a.recommendation.eligible_by_law
-                if a.recommendation and not casework.recommendation_hidden(db, user, a)
-                else None,
+                assigned_to=names.get(a.assigned_to),
+                eligible_by_law=rec.eligible_by_law if shown else None,
+                recommended_decision=("approve" if rec.recommended else "reject") if shown else None,
+                decision=final.outcome if final else None,
             )
-            for a in apps
-        ],
-    )
+        )
+    return released(db, items)
 
 
 @router.get("/applications/{app_id}", response_model=ApplicationOut, responses=ERRORS)
@@ -161,7 +215,8 @@ def _shown(db, user: User, app: Application, lang: str) -> ApplicationOut:
     """The application as this user may see it: in blind mode an officer who has not recorded an
     assessment gets no recommendation, whichever endpoint answers."""
     hidden = not casework.shown(db, user, app)
-    return released(db, application_out(app, lang if lang in LANGUAGES else "ru", hidden))
+    out = application_out(app, lang if lang in LANGUAGES else "ru", hidden, _assignee(db, app))
+    return released(db, out)
 
 
 @router.post(
@@ -196,6 +251,51 @@ def post_correction(
 ) -> ApplicationOut:
     """Record the family's request to correct its data; the application is reopened."""
     app = deciding.request_correction(db, user, app_id, body)
+    return _shown(db, user, app, lang)
+
+
+@router.post(
+    "/applications/{app_id}/verifications",
+    response_model=ApplicationOut,
+    responses=ERRORS,
+)
+def post_verification(
+    app_id: int, body: VerificationIn, db: DBDep, user: UserDep, engine: EngineDep, lang: str = "ru"
+) -> ApplicationOut:
+    """Record a value an officer verified (a member's income for a counted month, or a member who left):
+    the law and the model are recomputed on the family's data with it and the answer carries the new
+    recommendation; the declared value is kept and listed beside the verified one (``verified``). Only an
+    open application (409 once decided); ``version`` as for a decision (409 when stale). The note is quoted
+    in the family's notice."""
+    change = (
+        deciding.VerifiedIncome(
+            body.person_id, body.month or "", body.source or "", float(body.amount_kzt or 0)
+        )
+        if body.kind == "income"
+        else deciding.MemberLeft(body.person_id)
+    )
+    app = deciding.verify(db, engine, user, app_id, change, body.note, version=body.version)
+    return _shown(db, user, app, lang)
+
+
+@router.put(
+    "/applications/{app_id}/assignment",
+    response_model=ApplicationOut,
+    responses=ERRORS,
+)
+def put_assignment(
+    app_id: int, body: AssignmentIn, db: DBDep, user: UserDep, lang: str = "ru"
+) -> ApplicationOut:
+    """A supervisor (or an admin) assigns the application to an active officer of its district by username,
+    or takes the assignment back (``officer: null``); audited. The application's version is unchanged."""
+    officer_id = None
+    if body.officer is not None:
+        found = db.execute(select(User.id).where(User.username == body.officer)).scalar_one_or_none()
+        db.rollback()
+        # an unknown username gets the answer an officer of another district gets (no row 0): who exists
+        # is not told, and the role and scope checks come first
+        officer_id = found if found is not None else 0
+    app = casework.assign(db, user, app_id, officer_id)
     return _shown(db, user, app, lang)
 
 
