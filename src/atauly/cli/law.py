@@ -143,6 +143,7 @@ def explain_cmd(
     """Explain the result for one family, step by step, with the parameters and articles used."""
     from atauly.law.explain import explain
     from atauly.law.explain import openfisca_trace as of_trace
+    from atauly.registry.quarter import plain_periods
 
     lang = lang or get_settings().lang
     if lang not in LANGUAGES:
@@ -153,7 +154,9 @@ def explain_cmd(
         ex = explain(reg, family, q, lang)
     except KeyError as exc:
         fail(str(exc.args[0]) + (" (or it was left out for data problems)" if skip_invalid else ""))
-    console.print(ex.text(), highlight=False, markup=False)
+    # periods as people write them in the language (IV квартал 2026 г., 2026 ж. шілде), not 2026Q4 / 2026-07;
+    # OpenFisca's own log keeps its period codes
+    console.print(plain_periods(ex.text(), lang), highlight=False, markup=False)
     if openfisca_trace:
         console.print("\n".join(of_trace(reg, family, q)), highlight=False, markup=False)
 

@@ -107,6 +107,7 @@ def _demo_trace(sample, family: str, quarter: str, t) -> None:
     notes, in English) are left to ``atauly law explain``."""
     from atauly.law.explain import explain
     from atauly.law.explain.messages import LEGAL_HEADING
+    from atauly.registry.quarter import plain_periods
 
     with _quiet():
         reg = law.load(sample, None, False)
@@ -114,7 +115,8 @@ def _demo_trace(sample, family: str, quarter: str, t) -> None:
     lines = list(ex.lines)
     if ex.legal:
         lines += ["", t(LEGAL_HEADING), *(f"  • {note}" for note in dict.fromkeys(ex.legal))]
-    console.print("\n".join(lines), highlight=False, markup=False)
+    # periods in words of the demo's language (III квартал 2025 г., апрель–июнь 2025 г.), not codes
+    console.print(plain_periods("\n".join(lines), t.lang), highlight=False, markup=False)
     console.print(t("Sources of each figure: atauly law explain --family {family}.", family=family))
 
 
