@@ -20,7 +20,7 @@ from .data import correction_section, data_section
 from .decision import decision_section
 from .facts import Facts
 from .reasons import model_section, reasons_section
-from .texts import APPEAL_DEADLINE, APPEAL_MONTHS, APPEAL_TEXT, APPEAL_VENUE, NEXT_STEPS
+from .texts import APPEAL_DEADLINE, APPEAL_HELP, APPEAL_MONTHS, APPEAL_TEXT, APPEAL_VENUE, NEXT_STEPS
 from .verified import verified_section
 
 #: ``lang=both``: the notice in the family's language and then in the other language of the state
@@ -131,6 +131,7 @@ def _appeal_section(f: Facts, authority: str) -> dict:
             [
                 (t("Time limit"), t(APPEAL_DEADLINE, months=APPEAL_MONTHS)),
                 (t("Where"), t(APPEAL_VENUE, authority=authority, id=f.app.id)),
+                (t("Where to ask"), t(APPEAL_HELP)),
             ]
         ),
     ]

@@ -1,11 +1,16 @@
 """What the notice says in fixed words: the texts on appeal, correction and the sources of the data (the
 labels of codes, and the law's grounds for refusal in plain words, are in :mod:`atauly.registry.labels`).
 
-The appeal period and venue follow the general rule of the Administrative Procedural Code (APPK) for an
-administrative act: a complaint within three months of the day the person learnt of the act, filed through
-the body that took it (APPK Art. 91), then the court. The project's domain notes
-(shared/domain/asp-kazakhstan.md) do not confirm it for ASP: **to be verified by the Ministry's lawyers**
-(``APPEAL_MONTHS`` and docs/service.md, "The decision notice")."""
+The appeal period and venue follow the general rule of the Administrative Procedural Code (APPK, Code of
+29 June 2020 No. 350-VI) for an administrative act: a complaint filed with the body whose act is appealed
+(Art. 91 p.4), which passes it to the body that considers it (Art. 91 p.3), within three months of the day
+the person learnt of the act; a term missed for a good reason (illness, force majeure) may be restored
+(Art. 92 p.1–2); then the administrative court. Read here from the Code's unofficial English translation
+(adilet.zan.kz/eng/docs/K2000000350, quoted at rimap.unhcr.org/node/75501) and zakonpravo.kz (Art. 91).
+The project's domain notes (shared/domain/asp-kazakhstan.md) hold no appeal rule for ASP, and neither says
+whether a special rule of the Social Code applies to ASP decisions: **TO VERIFY by the Ministry's lawyers**
+(``APPEAL_MONTHS`` and docs/service.md, "The decision notice"). Until then the notice also tells the family
+where to ask (``APPEAL_HELP``)."""
 
 from __future__ import annotations
 
@@ -20,16 +25,25 @@ APPEAL_TEXT = N_(
     "the higher administrative body (the higher official), or go to court, in the manner set by the "
     "Administrative Procedural Code of the Republic of Kazakhstan."
 )
-#: Months to file a complaint: APPK (Administrative Procedural Code of the RK, 2020) Art. 91 — the general
-#: rule for administrative acts. TO BE VERIFIED for ASP decisions (not in the project's domain notes).
+#: Months to file a complaint: APPK (Administrative Procedural Code of the RK, 2020) Art. 92 p.1 — the general
+#: rule for administrative acts (Art. 91 was cited here before: it sets the procedure, not the term). TO BE
+#: VERIFIED for ASP decisions (not in the project's domain notes).
 APPEAL_MONTHS = 3
 APPEAL_DEADLINE = N_(
-    "Within {months} months of the day you received this notice (Administrative Procedural Code, Art. 91)."
+    "Within {months} months of the day you learnt of the decision, for example the day you received this "
+    "notice (Administrative Procedural Code, Art. 92). If you miss it for a good reason, such as illness, ask "
+    "for the time limit to be restored."
 )
 APPEAL_VENUE = N_(
     "Hand or send the complaint to the akimat that took the decision ({authority}); it passes the complaint "
     "to the body that considers it. Quote application No. {id} and attach this notice. If you disagree with "
     "the answer to the complaint, you may go to the administrative court."
+)
+#: Where the family asks about appealing: the akimat's department (its contacts are on the notice) or the
+#: national line for public services (notice/contacts.py) — the same places whatever the rule turns out to be.
+APPEAL_HELP = N_(
+    "Ask the department of employment and social programmes of the akimat (see Contacts below) or the contact "
+    "centre for public services 1414 how to file a complaint and by when."
 )
 # Corrections: the district akimat (the authorised body for ASP, Social Code) through its department of
 # employment and social programmes, or the employment centre where the application was made (egov.kz
