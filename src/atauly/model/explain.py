@@ -159,6 +159,41 @@ def reason_text(feature: str, value, t: Translator, contract: bool = True) -> st
     return t("{feature}: {value}", feature=feature, value=shown)
 
 
+#: Features of Atauly's registry model that restate the law: its result on the same data (entitled, the
+#: ground for refusal, the income against the line, the amount) and the inputs its test reads one for one —
+#: the members it counts, the incomes it counts (by source), the asset rules (dwellings, vehicles) and the
+#: commission's finding (Art. 128 p.3). A reason on one of them tells the officer what the law's own result
+#: beside it already says. The others (the family's composition, work, education, land and livestock, loans
+#: outstanding, the records' age, the settlement) are what the model adds beyond the law's verdict.
+RESTATES_LAW = frozenset(
+    {
+        "law_eligible",
+        "law_refusal_reason",
+        "income_to_line",
+        "law_amount_per_member",
+        "members",
+        "wages_pc",
+        "self_employment_pc",
+        "informal_pc",
+        "pension_pc",
+        "child_benefits_pc",
+        "disability_benefits_pc",
+        "alimony_pc",
+        "farm_pc",
+        "other_income_pc",
+        "loans_pc",
+        "dwellings_owned",
+        "vehicles_owned",
+        "commission_found_no_need",
+    }
+)
+
+
+def restates_law(feature: str) -> bool:
+    """Whether a reason on ``feature`` restates the law (:data:`RESTATES_LAW`)."""
+    return feature in RESTATES_LAW
+
+
 def top_reasons(
     features: pd.Series,
     contributions: np.ndarray,
@@ -166,14 +201,19 @@ def top_reasons(
     lang: str | Translator = "ru",
     top: int = 3,
     contract: bool = True,
+    beyond_law: int = 0,
 ) -> list[Reason]:
-    """The ``top`` features with the largest contributions (either sign), as sentences."""
+    """The ``top`` features with the largest contributions (either sign), as sentences; then, for Atauly's
+    own features (``contract``), up to ``beyond_law`` more: the largest among those that do not restate the
+    law (:func:`restates_law`) and are not already there — the law's own features usually fill the top."""
     t = lang if isinstance(lang, Translator) else Translator(lang)
-    order = np.argsort(-np.abs(contributions), kind="stable")[:top]
+    ranked = np.argsort(-np.abs(contributions), kind="stable")
+    chosen = [i for i in ranked[:top] if contributions[i] != 0]
+    if contract and beyond_law > 0:
+        extra = [i for i in ranked[top:] if contributions[i] != 0 and not restates_law(names[i])][:beyond_law]
+        chosen += extra
     out = []
-    for i in order:
-        if contributions[i] == 0:
-            break
+    for i in chosen:
         name = names[i]
         value = features[name]
         out.append(Reason(name, value, float(contributions[i]), reason_text(name, value, t, contract)))

@@ -218,10 +218,16 @@ class Recommender:
         return scores, reasons[lang]
 
     def score_in_languages(
-        self, frame: pd.DataFrame, langs: tuple[str, ...], top: int = 3, budget: int | None = None
+        self,
+        frame: pd.DataFrame,
+        langs: tuple[str, ...],
+        top: int = 3,
+        budget: int | None = None,
+        beyond_law: int = 0,
     ) -> tuple[pd.DataFrame, dict[str, list[list[Reason]]]]:
         """Scores and each row's top reasons in every language of ``langs``, from one pass over the trees
-        (the casework service explains each application in kk, ru and en at once)."""
+        (the casework service explains each application in kk, ru and en at once); ``beyond_law``: up to that
+        many more reasons that do not restate the law (:func:`~atauly.model.explain.top_reasons`)."""
         X = self.prepare(frame)
         translators = {lang: Translator(lang) for lang in langs}
         contract = self.kind == "registry"
@@ -233,7 +239,7 @@ class Recommender:
             probs.append(prob)
             for lang, t in translators.items():
                 reasons[lang] += [
-                    top_reasons(part.iloc[i], contributions[i], self._names, t, top, contract)
+                    top_reasons(part.iloc[i], contributions[i], self._names, t, top, contract, beyond_law)
                     for i in range(len(part))
                 ]
         prob = np.concatenate(probs) if probs else np.zeros(0)

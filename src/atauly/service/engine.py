@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 #: The law's code version: a recommendation can be recomputed with the same rules.
 LAW_VERSION = __version__
 TOP_REASONS = 5
+#: Reasons kept beyond the top ones: the largest that do not restate the law (the law's own features fill
+#: the top; the case page shows what the model adds beyond the law's verdict first).
+BEYOND_LAW_REASONS = 3
 
 
 class EngineUnavailable(RuntimeError):
@@ -360,7 +363,9 @@ class RecommendationEngine:
             jobs[k].future.set_result(out)
 
     def _score(self, frame: pd.DataFrame, rows: list[int]) -> dict[int, tuple[float, bool, dict]]:
-        scores, reasons = self.recommender.score_in_languages(frame, LANGUAGES, TOP_REASONS)
+        scores, reasons = self.recommender.score_in_languages(
+            frame, LANGUAGES, TOP_REASONS, beyond_law=BEYOND_LAW_REASONS
+        )
         out = {}
         for i, k in enumerate(rows):
             by_lang = {

@@ -114,6 +114,11 @@ class Reason(BaseModel):
     feature: str
     contribution: float
     text: str
+    restates_law: bool = Field(
+        default=False,
+        description="The reason restates the law (its result, or an input its test reads one for one); "
+        "false: what the model adds beyond the law's verdict.",
+    )
 
 
 class RecommendationOut(BaseModel):

@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from atauly.i18n import N_
+from atauly.model.explain import restates_law
 from atauly.registry import codes
 from atauly.registry.labels import (
     CORRECTABLE_FIELDS,
@@ -85,12 +86,22 @@ def _verdict(page: Page, trace: list[dict], eligible: bool) -> str:
 
 
 def _reasons(rec, lang: str) -> list[dict]:
+    """The model's reasons, the largest first: each with its direction and whether it restates the law
+    (:func:`atauly.model.explain.restates_law`: the law's result, or an input its test reads one for one)."""
     out = []
     for r in (rec.reasons or {}).get(lang, []):
         text = str(r.get("text", "")).strip()
         text = re.sub(r"^[+\-−]\s*", "", text)
-        out.append({"text": text, "up": float(r.get("contribution", 0)) >= 0})
-    return out
+        contribution = float(r.get("contribution", 0))
+        out.append(
+            {
+                "text": text,
+                "up": contribution >= 0,
+                "size": abs(contribution),
+                "law": restates_law(str(r.get("feature", ""))),
+            }
+        )
+    return sorted(out, key=lambda r: -r["size"])
 
 
 def _history(page: Page, app: Application) -> list[dict]:
@@ -307,7 +318,10 @@ def _model(page: Page, app: Application) -> dict:
         "probability": rec.probability,
         "threshold": rec.threshold,
         "recommended": "approve" if rec.recommended else "reject",
-        "reasons": _reasons(rec, page.lang),
+        "reasons": (reasons := _reasons(rec, page.lang)),
+        # what the model adds beyond the law's verdict is shown first; what restates the law after, marked
+        "beyond": [r for r in reasons if not r["law"]],
+        "restating": [r for r in reasons if r["law"]],
         "created_at": rec.created_at,
         "input_hash": rec.input_hash,
         "switched_off_since": (

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from atauly.i18n import LANGUAGES
+from atauly.model.explain import restates_law
 from atauly.registry.labels import OVERRIDE_REASONS, label
 
 from ... import casework, deciding, intake
@@ -52,7 +53,10 @@ def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False)
         probability=rec.probability,
         threshold=rec.threshold,
         recommended_decision="approve" if rec.recommended else "reject",
-        reasons=(rec.reasons or {}).get(lang, []),
+        reasons=[
+            {**r, "restates_law": restates_law(str(r.get("feature", "")))}
+            for r in (rec.reasons or {}).get(lang, [])
+        ],
         input_hash=rec.input_hash,
         created_at=rec.created_at,
         facts=rec.facts or {},
