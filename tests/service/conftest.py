@@ -191,3 +191,79 @@ def in_district(payloads: list[dict], district: str = DISTRICT) -> list[dict]:
 
 
 __all__ = ["migrate", "make_engine", "session_factory"]
+
+
+# --- the browser tests' one server (issue 20) ------------------------------------------------------------
+
+
+class BrowserSite:
+    """The service on a real port, shared by the browser test modules: ``base`` URL and the applications
+    submitted at the start (``apps``, as the API answered)."""
+
+    def __init__(self, base: str, apps: list[dict], app) -> None:
+        self.base, self.apps, self.app = base, apps, app
+
+
+@pytest.fixture(scope="session")
+def browser_site(svc_home, svc_engine, svc_payloads, tmp_path_factory):
+    """One service for every browser test module (SQLite, served by uvicorn in a thread): an officer of
+    DISTRICT, a supervisor of REGION, an analyst and an admin; eight applications in the officer's queue; and
+    the oversight pages' decided cases in every region (``test_browser_oversight._fill``). Each module used
+    to build its own; the tests that change cases choose open ones, so they do not depend on the order."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from atauly.service.users import create_user
+
+    from .test_browser_oversight import _fill
+
+    settings = Settings(
+        home=svc_home, database_url=f"sqlite:///{tmp_path_factory.mktemp('browser') / 'a.db'}"
+    )
+    application = create_app(settings, engine=svc_engine)
+    with application.state.sessions() as db:
+        create_user(db, "officer", PASSWORD, "officer", DISTRICT, None)
+        create_user(db, "supervisor", PASSWORD, "supervisor", None, REGION)
+        create_user(db, "analyst", PASSWORD, "analyst", None, None)
+        create_user(db, "admin", PASSWORD, "admin", None, None)
+        _fill(db)
+    client = TestClient(application)
+    headers = token_headers(client, "officer")
+    apps = []
+    for p in in_district(svc_payloads)[:8]:
+        r = client.post("/api/v1/applications", json=p, headers=headers)
+        assert r.status_code == 201, r.text
+        apps.append(r.json())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the server did not start"
+    yield BrowserSite(f"http://127.0.0.1:{port}", apps, application)
+    server.should_exit = True
+    thread.join(10)
+    application.state.db_engine.dispose()
+    application.state.read_engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium driven by Playwright: one browser per test module (each test opens contexts)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    assert os.path.exists(path), "Debian's chromium is missing: run `make test` (it installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi.testclient import TestClient
 
-from atauly.service.app import create_app
-from atauly.settings import Settings
-
-from .conftest import PASSWORD, in_district, token_headers
-from .test_browser import CHROMIUM, _free_port
+from .conftest import PASSWORD
 from .test_browser_oversight import _axe_serious
 
 pytestmark = [
@@ -52,41 +44,9 @@ def shots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def workspace_live(svc_home, svc_engine, svc_payloads, tmp_path_factory):
-    """The service on a real port (SQLite), with an officer and eight applications in the queue."""
-    from atauly.service.users import create_user
-
-    settings = Settings(home=svc_home, database_url=f"sqlite:///{tmp_path_factory.mktemp('ws') / 'a.db'}")
-    app = create_app(settings, engine=svc_engine)
-    with app.state.sessions() as db:
-        create_user(db, "officer", PASSWORD, "officer", "790100000", None)
-    client = TestClient(app)
-    headers = token_headers(client, "officer")
-    for p in in_district(svc_payloads)[:8]:
-        assert client.post("/api/v1/applications", json=p, headers=headers).status_code == 201
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    app.state.db_engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    assert os.path.exists(CHROMIUM), "Debian's chromium is missing: run `make test` (it installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
+def workspace_live(browser_site):
+    """The shared service (conftest ``browser_site``): an officer with eight applications in the queue."""
+    return browser_site.base
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -1,0 +1,112 @@
+"""The pages the other browser modules do not open, in Debian's Chromium (Playwright), in Russian and Kazakh,
+at a desktop (1366×768) and a phone (390×844) size: sign-in, a case's sources, its photos and inspection act,
+the family's notice, the model card, exit plans, the audit trail, the safeguard settings and an error page;
+and the model's report and card as the model store writes them. On each: the page's language, no sideways
+scrolling of the page, and axe-core finds no serious or critical violation.
+
+``ATAULY_SCREENSHOTS=/some/dir`` also saves a screenshot of each page there."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import PASSWORD
+from .test_browser import _still_open
+from .test_browser_oversight import _axe_serious, _sign_in
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get("ATAULY_SKIP_BROWSER")), reason="ATAULY_SKIP_BROWSER is set"),
+]
+SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
+SHOTS = os.environ.get("ATAULY_SCREENSHOTS")
+
+#: How far the page scrolls sideways (0: not at all; a wide table scrolls in its own box).
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture(scope="module")
+def cases(browser_site) -> dict[str, int]:
+    """An open application and a decided one (decided here as the law says, through the API)."""
+    base = browser_site.base
+    still_open = _still_open(base, browser_site.apps)
+    assert len(still_open) >= 2
+    with httpx.Client(base_url=base, timeout=60) as http:
+        token = http.post("/api/v1/auth/token", data={"username": "officer", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        target = http.get(f"/api/v1/applications/{still_open[0]['id']}", headers=headers).json()
+        rec = target["recommendation"]
+        outcome = "approve" if rec["eligible_by_law"] else "reject"
+        body = {"outcome": outcome, "version": target["version"]}
+        if rec["recommended_decision"] != outcome:
+            body["reason_code"] = "law_criteria"
+        r = http.post(f"/api/v1/applications/{target['id']}/decision", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+    return {"open": still_open[-1]["id"], "decided": target["id"]}
+
+
+def _check(page, base: str, path: str, lang: str, name: str, size: str, status: int = 200) -> None:
+    response = page.goto(f"{base}{path}")
+    assert response is not None and response.status == status, (name, response and response.status)
+    assert page.get_attribute("html", "lang") == lang, name
+    assert page.evaluate(OVERFLOW) <= 1, (name, page.evaluate(OVERFLOW))
+    bad = _axe_serious(page)
+    assert not bad, (name, bad)
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/page-{name}-{lang}-{size}.png", full_page=True)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_every_other_page_in_both_languages_and_sizes(browser_site, chromium, cases, lang, size):
+    base = browser_site.base
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale=f"{lang}-KZ")
+    page = context.new_page()
+    try:
+        _check(page, base, f"/login?lang={lang}", lang, "login", size)
+        _sign_in(page, base, "officer", lang)
+        officer_pages = {
+            "sources": f"/applications/{cases['open']}/sources",
+            "photos": f"/applications/{cases['open']}/photos",
+            "inspection-act": f"/applications/{cases['open']}/inspection-act",
+            "notice": f"/applications/{cases['decided']}/notice?lang={lang}",
+            "model": "/model",
+            "plans": "/plans",
+        }
+        for name, path in officer_pages.items():
+            _check(page, base, path, lang, name, size)
+        _check(page, base, "/applications/999999", lang, "not-found", size, status=404)
+        context.close()
+
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale=f"{lang}-KZ")
+        page = context.new_page()
+        _sign_in(page, base, "supervisor", lang)
+        for name, path in {"audit": "/audit", "settings": "/settings"}.items():
+            _check(page, base, path, lang, name, size)
+    finally:
+        context.close()
+
+
+def test_the_model_report_and_card_pass_axe(svc_home, chromium):
+    """The model store's report and card (HTML files, opened as files) at a desktop and a phone size."""
+    version = sorted((svc_home / "models" / "asp-demo").glob("v*"))[-1]
+    for size, (width, height) in SIZES.items():
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            for name in ("report.html", "model_card.html"):
+                path = version / name
+                assert path.exists(), path
+                page.goto(path.as_uri())
+                bad = _axe_serious(page)
+                assert not bad, (name, size, bad)
+                if SHOTS:
+                    page.screenshot(path=f"{SHOTS}/model-{name}-{size}.png", full_page=True)
+        finally:
+            context.close()
