@@ -120,3 +120,34 @@ def test_the_model_report_and_card_pass_axe(svc_home, chromium):
                     page.screenshot(path=f"{SHOTS}/model-{name}-{size}.png", full_page=True)
         finally:
             context.close()
+
+
+def test_the_calibration_report_passes_axe_in_both_languages(svc_home, chromium, tmp_path):
+    """`atauly registry calibrate`'s report on the service's generated region, in Russian and Kazakh (the
+    same result said again in each), at a desktop and a phone size."""
+    import pandas as pd
+
+    from atauly.law.compute import compute
+    from atauly.registry.synthetic.calibrate import calibrate
+    from atauly.registry.synthetic.calibration_report import calibration_html
+
+    result = calibrate(svc_home / "registry", tmp_path, compute)
+    table = pd.DataFrame(result["targets"])
+    wellbeing = pd.DataFrame.from_dict(result["wellbeing_levels_by_region"], orient="index")
+    for lang in ("ru", "kk"):
+        path = tmp_path / f"calibration-{lang}.html"
+        path.write_text(
+            calibration_html(table, result["layer_gaps"], wellbeing, result, lang), encoding="utf-8"
+        )
+        for size, (width, height) in SIZES.items():
+            context = chromium.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            try:
+                page.goto(path.as_uri())
+                assert page.get_attribute("html", "lang") == lang
+                bad = _axe_serious(page)
+                assert not bad, (lang, size, bad)
+                if SHOTS:
+                    page.screenshot(path=f"{SHOTS}/calibration-{lang}-{size}.png", full_page=True)
+            finally:
+                context.close()
