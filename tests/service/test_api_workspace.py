@@ -166,6 +166,9 @@ def test_a_supervisor_assigns_through_the_api(client, as_officer, svc_payloads, 
     supervisor = token_headers(client, "supervisor")
 
     assert client.put(url, json={"officer": "officer"}, headers=as_officer).status_code == 403
+    officers = client.get(f"/api/v1/applications/{app['id']}/officers", headers=supervisor)
+    assert officers.status_code == 200 and [o["username"] for o in officers.json()] == ["officer"]
+    assert client.get(f"/api/v1/applications/{app['id']}/officers", headers=as_officer).status_code == 403
     for who in ("officer2", "nobody-such", "analyst"):  # another district, unknown, not an officer
         r = client.put(url, json={"officer": who}, headers=supervisor)
         assert r.status_code == 422 and r.json()["detail"].startswith("officer:"), who
@@ -186,7 +189,7 @@ def test_a_supervisor_assigns_through_the_api(client, as_officer, svc_payloads, 
     db.rollback()
     events = db.execute(select(AuditEvent).where(AuditEvent.action == "application.assign")).scalars().all()
     assert [e.detail["to"] for e in events if e.outcome == "ok"] == ["officer", None]
-    assert [e.outcome for e in events if e.outcome != "ok"] == ["denied"]  # the officer's try
+    assert [e.outcome for e in events if e.outcome != "ok"] == ["denied"] * 2  # the officer: assign, list
     db.rollback()
 
 

@@ -282,6 +282,33 @@ def post_verification(
     return _shown(db, user, app, lang)
 
 
+class OfficerOut(BaseModel):
+    username: str
+    full_name: str | None = None
+
+
+@router.get("/applications/{app_id}/officers", response_model=list[OfficerOut], responses=ERRORS)
+def assignable_officers(app_id: int, db: DBDep, user: UserDep) -> list[OfficerOut]:
+    """The active officers of the application's district: whom a supervisor can assign it to (as the case
+    page's choice). Supervisors and admins, in scope."""
+    if user.role not in ("supervisor", "admin"):
+        raise casework.deny(
+            db,
+            user,
+            "application.assign",
+            403,
+            "only a supervisor assigns applications",
+            object_type="application",
+            object_id=app_id,
+        )
+    app = casework.load(db, user, app_id, action="application.assign.open")
+    officers = [
+        OfficerOut(username=u.username, full_name=u.full_name or None)
+        for u in casework.officers_for(db, app.district_kato)
+    ]
+    return released(db, officers)
+
+
 @router.put(
     "/applications/{app_id}/assignment",
     response_model=ApplicationOut,
