@@ -111,7 +111,9 @@ def test_the_notice_says_who_decided_how_to_appeal_what_next_and_whom_to_contact
     assert "В течение 3 месяцев со дня, когда вы узнали о решении, например со дня получения" in html
     assert "ст. 92" in html and "ст. 91" not in html and "административный суд" in html
     # the rule is not confirmed for ASP (TO VERIFY): the family is told where to ask
-    assert "Где узнать" in html and "отделе занятости и социальных программ акимата" in html and "1414" in html
+    assert (
+        "Где узнать" in html and "отделе занятости и социальных программ акимата" in html and "1414" in html
+    )
     assert 'id="next"' in html and "Что будет дальше" in html
     assert 'id="contacts"' in html and _flat(t(PUBLIC_LINES)) in html  # no contacts on file: public lines
     applicant = next(p for p in created["snapshot"]["persons"] if p["role"] == "applicant")
