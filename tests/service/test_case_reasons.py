@@ -47,3 +47,31 @@ def test_reasons_beyond_the_law_come_first_and_the_laws_own_are_marked(app, clie
     assert seen_beyond >= 3
     kk = officer.get(f"/applications/{made[0]['id']}?lang=kk").text
     assert "заңды қайталайды" in kk and "Модель заң бойынша тексеруден тыс ескеретін жайттар" in kk
+
+
+def test_the_notice_keeps_to_the_top_reasons(client, as_officer, svc_payloads):
+    """The family's notice lists what the estimate rested on most: the engine's top reasons, not the ones
+    kept beyond the law for the case page."""
+    from atauly.service.engine import TOP_REASONS
+
+    made = submit(client, as_officer, in_district(svc_payloads)[3])
+    rec = made["recommendation"]
+    outcome = "approve" if rec["eligible_by_law"] else "reject"
+    body = {"outcome": outcome, "version": made["version"]}
+    if rec["recommended_decision"] != outcome:
+        body |= {"reason_code": "law_criteria", "comment": "По закону"}
+    assert (
+        client.post(f"/api/v1/applications/{made['id']}/decision", json=body, headers=as_officer).status_code
+        == 200
+    )
+    reasons = client.get(f"/api/v1/applications/{made['id']}?lang=ru", headers=as_officer).json()[
+        "recommendation"
+    ]["reasons"]
+    assert len(reasons) > TOP_REASONS  # extras beyond the law were kept
+    notice = " ".join(
+        html.unescape(
+            client.get(f"/api/v1/applications/{made['id']}/notice", headers=as_officer).text
+        ).split()
+    )
+    shown = [r for r in reasons if f"{r['text'].lstrip('+−- ')} (" in notice]
+    assert shown == reasons[:TOP_REASONS]

@@ -9,6 +9,7 @@ from atauly.registry.labels import REFUSAL_REASONS_PLAIN, label
 from atauly.registry.quarter import plain_periods
 
 from .. import casework
+from ..engine import TOP_REASONS
 from .blocks import bullets, months_span, para, section
 from .facts import Facts
 
@@ -193,7 +194,9 @@ def _model_estimate(f: Facts, recommended: str) -> list[dict]:
                 )
             )
         )
-    reasons = (rec.reasons or {}).get(t.lang) or []
+    # the engine's top reasons (the largest); the ones kept beyond the law for the case page follow them and
+    # are not what the estimate "rested on most"
+    reasons = ((rec.reasons or {}).get(t.lang) or [])[:TOP_REASONS]
     if reasons:
         towards = {True: t("speaks for entitlement"), False: t("speaks against entitlement")}
         # The stored sentence starts with its sign ("+ " / "− "); the notice says the direction in words.
