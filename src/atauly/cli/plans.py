@@ -50,8 +50,7 @@ def _view(view: str | None, registry: Path) -> str:
 
 
 def _catalog(q, measures: Path | None, effects: Path | None):
-    from atauly.plans.catalog import CatalogError
-    from atauly.plans.national import plan_catalog
+    from atauly.plans.catalog import CatalogError, plan_catalog
 
     try:
         eff = None

@@ -213,3 +213,13 @@ def load_catalog(
         tie_band=float(_at(p["tie_band"]["values"], date, "tie_band")),
     )
     return Catalog(date=date, mrp=_mrp(date), measures=measures, planning=planning)
+
+
+def plan_catalog(quarter, measures_file=None, effects: dict | None = None) -> Catalog:
+    """The catalogue in force on the first day of ``quarter``, with ``effects`` (re-estimated ones) when
+    given. Here, not in :mod:`.national`, so that one family's plan does not import the optimiser."""
+    from atauly.law.simulation import Quarter
+
+    q = Quarter.parse(str(quarter))
+    catalog = load_catalog(f"{q.first_month}-01", measures_file)
+    return catalog.with_effects(effects) if effects else catalog

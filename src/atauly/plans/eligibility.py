@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from .catalog import Catalog, Measure
+from .normal import ndtr
 from .people import Population
 
 PAIR_COLUMNS = [

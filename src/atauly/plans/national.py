@@ -13,17 +13,18 @@ import pandas as pd
 
 from atauly.registry import Registry
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, plan_catalog
 from .optimise import Plan, make_plan
 from .people import Population, build_population
 
-
-def plan_catalog(quarter, measures_file=None, effects: dict | None = None) -> Catalog:
-    from atauly.law.simulation import Quarter
-
-    q = Quarter.parse(str(quarter))
-    catalog = load_catalog(f"{q.first_month}-01", measures_file)
-    return catalog.with_effects(effects) if effects else catalog
+__all__ = [
+    "national_plan",
+    "plan_and_write",
+    "plan_catalog",
+    "population",
+    "population_from_files",
+    "what_if",
+]
 
 
 def population(
