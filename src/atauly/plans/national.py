@@ -83,7 +83,14 @@ def national_plan(
         seed=seed,
     )
     plan.summary.update(
-        {"quarter": str(q), "region": region, "budget_scale": budget_scale, "places_scale": places_scale}
+        {
+            "quarter": str(q),
+            "region": region,
+            "budget_scale": budget_scale,
+            "places_scale": places_scale,
+            # effects by subgroup the expected gains used (0: each measure's mean, with the prior's modifiers)
+            "subgroup_effects_used": len(catalog.subgroups),
+        }
     )
     return plan, pop, catalog
 
