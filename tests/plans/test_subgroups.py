@@ -143,3 +143,24 @@ def test_a_subgroup_without_enough_data_keeps_the_measures_mean(world):
     noisy = table.assign(se_mrp=1e3)
     moved = pairs(pop, catalog.with_subgroups(noisy))["mu_kzt"].to_numpy()[pw] - base["mu_kzt"].to_numpy()[pw]
     assert np.abs(moved).max() < 1e-4 * catalog.mrp
+
+
+def test_effects_file_gives_the_cli_catalogue_its_subgroups(world, tmp_path):
+    from atauly.cli.plans import _catalog
+    from atauly.law.simulation import Quarter
+    from atauly.plans.learn import write_effects
+    from atauly.plans.national import national_plan
+
+    catalog, pop, pr, true_mean = world
+    outcomes = _outcomes(catalog, pop, pr, true_mean, seed=2)
+    table = estimate_subgroup_effects(outcomes, catalog)
+    write_effects(estimate_effects(outcomes, catalog), tmp_path / "effects.json", table)
+    q = Quarter.parse("2025Q3")
+    plain = _catalog(q, None, None)
+    learned = _catalog(q, None, tmp_path / "effects.json")
+    assert plain.subgroups == () and len(learned.subgroups) == len(table) > 0
+    write_effects(estimate_effects(outcomes, catalog), tmp_path / "pooled.json")  # no subgroups in it
+    assert _catalog(q, None, tmp_path / "pooled.json").subgroups == ()
+    sub = learned.with_subgroups(table)
+    plan, _, _ = national_plan(None, "2025Q3", pop=pop, catalog=sub)
+    assert plan.summary["subgroup_effects_used"] == len(table)
