@@ -185,3 +185,12 @@ def test_one_familys_registry_is_read_from_its_row_groups(world):
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
     with pytest.raises(FamilyNotPlannable, match="not in the registry"):
         family_registry(out, "recorded", "R61F-none")
+
+
+def test_numeric_family_ids_are_found_whatever_their_text_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry_io, "ROW_GROUP_ROWS", 50)
+    df = pd.DataFrame({"family_id": np.arange(41, 1041), "x": np.arange(1000) * 2})
+    path = registry_io.write_parquet(df, tmp_path / "families.parquet")
+    # 100 is in the group 91..140, whose bounds as text ("91", "140") would seem not to hold "100"
+    got = registry_io.read_parquet_where(path, "family_id", ["100"])
+    assert got["family_id"].tolist() == [100] and got["x"].tolist() == [118]

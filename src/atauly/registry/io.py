@@ -316,7 +316,13 @@ def read_parquet_where(
         if column not in meta.schema.names:
             return read_parquet_filtered(path, column, values, columns)
         schema = schema or pf.schema_arrow
-        groups = row_groups_holding(meta, column, lo, hi) if values else []
+        kind = pf.schema_arrow.field(column).type
+        if not values:
+            groups = []
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            groups = row_groups_holding(meta, column, lo, hi)
+        else:  # text order of numbers is not their order: statistics cannot tell, decode every group
+            groups = list(range(meta.num_row_groups))
         if not groups:
             continue
         table = pf.read_row_groups(groups, columns=columns)
