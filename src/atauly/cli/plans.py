@@ -50,16 +50,17 @@ def _view(view: str | None, registry: Path) -> str:
 
 
 def _catalog(q, measures: Path | None, effects: Path | None):
-    from atauly.plans.catalog import CatalogError
-    from atauly.plans.national import plan_catalog
+    from atauly.plans.catalog import CatalogError, plan_catalog
 
     try:
-        eff = None
+        eff = sub = None
         if effects is not None:
-            from atauly.plans.learn import read_effects
+            from atauly.plans.learn import read_effects, read_subgroup_effects
 
-            eff = read_effects(effects)
-        return plan_catalog(q, measures, eff)
+            eff, sub = read_effects(effects), read_subgroup_effects(effects)
+        catalog = plan_catalog(q, measures, eff)
+        # each member's expected gain by their subgroups, where outcomes estimated them (else the mean)
+        return catalog.with_subgroups(sub) if sub is not None else catalog
     except (CatalogError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
 

@@ -75,11 +75,29 @@ class Planning:
 
 
 @dataclass(frozen=True)
+class SubgroupEffect:
+    """A measure's effect in one subgroup, re-estimated from outcomes (``atauly plans learn``): MRP a month,
+    with its standard error and the numbers compared. ``dimension`` is one of age_band, sex, education,
+    disability, settlement (see :func:`atauly.plans.learn.subgroup_labels`)."""
+
+    measure: str
+    dimension: str
+    subgroup: str
+    estimate_mrp: float
+    se_mrp: float
+    treated: int
+    controls: int
+
+
+@dataclass(frozen=True)
 class Catalog:
     date: dt.date
     mrp: float  # tenge, from the law's parameters (general.mrp)
     measures: tuple[Measure, ...]
     planning: Planning
+    #: Effects by subgroup learned from outcomes: each member's expected gain is the measure's mean moved by
+    #: the (shrunk) differences of the member's subgroups (:mod:`.eligibility`); empty: the mean alone.
+    subgroups: tuple[SubgroupEffect, ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -102,6 +120,26 @@ class Catalog:
             for m in self.measures
         )
         return replace(self, measures=measures)
+
+    def with_subgroups(self, table) -> Catalog:
+        """The same catalogue planning with effects by subgroup (a table of
+        :data:`atauly.plans.learn.SUBGROUP_EFFECT_COLUMNS`, e.g. from ``effects.json``); rows of measures
+        it does not hold, or without a finite estimate and a positive standard error, are left out."""
+        from dataclasses import replace
+
+        rows = []
+        keys = set(self.keys)
+        for r in [] if table is None else table.to_dict(orient="records"):
+            est, se = float(r["estimate_mrp"]), float(r["se_mrp"])
+            if str(r["measure"]) not in keys or not (est == est and abs(est) < float("inf")) or not se > 0:
+                continue
+            rows.append(
+                SubgroupEffect(
+                    str(r["measure"]), str(r["dimension"]), str(r["subgroup"]), est, se,
+                    int(r["treated"]), int(r["controls"]),
+                )
+            )  # fmt: skip
+        return replace(self, subgroups=tuple(rows))
 
 
 def _at(values: dict, date: dt.date, where: str):
@@ -213,3 +251,13 @@ def load_catalog(
         tie_band=float(_at(p["tie_band"]["values"], date, "tie_band")),
     )
     return Catalog(date=date, mrp=_mrp(date), measures=measures, planning=planning)
+
+
+def plan_catalog(quarter, measures_file=None, effects: dict | None = None) -> Catalog:
+    """The catalogue in force on the first day of ``quarter``, with ``effects`` (re-estimated ones) when
+    given. Here, not in :mod:`.national`, so that one family's plan does not import the optimiser."""
+    from atauly.law.simulation import Quarter
+
+    q = Quarter.parse(str(quarter))
+    catalog = load_catalog(f"{q.first_month}-01", measures_file)
+    return catalog.with_effects(effects) if effects else catalog

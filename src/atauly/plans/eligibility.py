@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
-from .catalog import Catalog, Measure
+from .catalog import Catalog, Measure, SubgroupEffect
+from .normal import ndtr
 from .people import Population
 
 PAIR_COLUMNS = [
@@ -51,6 +51,30 @@ class _Columns:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             codes = codes[self.fam] if per_family else codes
             self.codes[name] = (codes, pd.Index(uniques.astype(str)))
+        self._pop = pop
+        self._subgroups: dict[str, tuple[np.ndarray, pd.Index]] | None = None
+
+    def subgroup(self, dimension: str) -> tuple[np.ndarray, pd.Index]:
+        """Each member's subgroup on ``dimension`` (codes, -1 for none; and the subgroups' names), as
+        :func:`atauly.plans.learn.subgroup_labels` labels outcomes: the planner and the estimator agree."""
+        if self._subgroups is None:
+            from .learn import subgroup_labels
+
+            p, f = self._pop.persons, self._pop.families
+            frame = pd.DataFrame(
+                {
+                    "age": p["age"].to_numpy(),
+                    "sex": p["sex"].to_numpy(),
+                    "education": p["education"].to_numpy(),
+                    "disability_group": p["disability_group"].to_numpy(),
+                    "settlement_type": f["settlement_type"].to_numpy()[self.fam],
+                }
+            )
+            self._subgroups = {}
+            for name, labels in subgroup_labels(frame).items():
+                codes, uniques = pd.factorize(labels.where(labels != ""), use_na_sentinel=True)
+                self._subgroups[name] = (codes, pd.Index(uniques.astype(str)))
+        return self._subgroups.get(dimension, (np.full(len(self.fam), -1), pd.Index([])))
 
     def isin(self, name: str, values) -> np.ndarray:
         codes, uniques = self.codes[name]
@@ -84,15 +108,48 @@ def eligible(measure: Measure, pop: Population, cols: _Columns | None = None) ->
     return ok
 
 
-def modifier(measure: Measure, pop: Population, rows: np.ndarray, cols: _Columns | None = None) -> np.ndarray:
-    """Multiplier of the mean effect for the members at ``rows``."""
+def modifier(
+    measure: Measure, pop: Population, rows: np.ndarray, cols: _Columns | None = None, skip=()
+) -> np.ndarray:
+    """Multiplier of the mean effect for the members at ``rows`` (the catalogue's modifiers, but those in
+    ``skip``: dimensions whose effects were learned from outcomes)."""
     c = cols or _Columns(pop)
     out = np.ones(len(rows))
     for name, table in measure.modifiers.items():
-        if name not in ("education", "sex", "settlement"):
+        if name not in ("education", "sex", "settlement") or name in skip:
             continue
         for level, factor in table.items():
             out[c.equals(name, level, rows)] *= factor
+    return out
+
+
+def subgroup_shift(
+    measure: Measure, effects: list[SubgroupEffect], rows: np.ndarray, cols: _Columns
+) -> np.ndarray:
+    """What the effects by subgroup add to ``measure``'s mean for the members at ``rows``, MRP a month.
+
+    On each dimension estimated (age band, sex, education, disability, settlement) the member's subgroup
+    differs from the dimension's average (its subgroups' estimates weighted by the members treated) by
+    ``estimate − average``; that difference is shrunk towards 0 by ``τ² / (τ² + se²)``, with τ half the spread
+    of individual effects (the same assumption as the learning of the mean, :mod:`.learn`), so a noisy
+    subgroup moves little. The dimensions' differences add up (main effects, no interactions). A member
+    whose subgroup has no estimate (too few treated or controls) keeps the measure's mean on that
+    dimension: the prior, or the re-estimated pooled effect."""
+    out = np.zeros(len(rows))
+    tau2 = (measure.effect_sd_mrp / 2) ** 2
+    by_dimension: dict[str, list[SubgroupEffect]] = {}
+    for e in effects:
+        by_dimension.setdefault(e.dimension, []).append(e)
+    for dimension, group in by_dimension.items():
+        codes, names = cols.subgroup(dimension)
+        est = np.array([e.estimate_mrp for e in group])
+        se = np.array([e.se_mrp for e in group])
+        weight = np.array([max(e.treated, 1) for e in group], dtype=float)
+        shift = (est - np.average(est, weights=weight)) * tau2 / (tau2 + se**2)
+        table = np.zeros(len(names) + 1)  # the last entry: members without a subgroup (code -1)
+        where = names.get_indexer([e.subgroup for e in group])
+        table[where[where >= 0]] = shift[where >= 0]
+        out += table[np.where(codes[rows] >= 0, codes[rows], len(names))]
     return out
 
 
@@ -114,6 +171,9 @@ def pairs(
     cols = _Columns(pop)
     weight = catalog.planning.progress_weight
     district_codes, district_names = cols.codes["district"]
+    subgroups: dict[str, list[SubgroupEffect]] = {}
+    for e in catalog.subgroups:
+        subgroups.setdefault(e.measure, []).append(e)
     frames = []
     total = 0
     for k, m in enumerate(catalog.measures):
@@ -127,7 +187,11 @@ def pairs(
         if not len(rows):
             continue
         fam = cols.fam[rows]
-        mu = m.effect_mean_mrp * catalog.mrp * modifier(m, pop, rows, cols)
+        learned = subgroups.get(m.key, [])
+        skip = {e.dimension for e in learned}
+        mu = m.effect_mean_mrp * catalog.mrp * modifier(m, pop, rows, cols, skip)
+        if learned:
+            mu = mu + catalog.mrp * subgroup_shift(m, learned, rows, cols)
         sd = np.full(len(rows), m.effect_sd_mrp * catalog.mrp)
         p_exit = ndtr((mu - need[fam]) / sd)
         value = p_exit + weight * np.clip(mu / need[fam], 0, 1)

@@ -13,17 +13,18 @@ import pandas as pd
 
 from atauly.registry import Registry
 
-from .catalog import Catalog, load_catalog
+from .catalog import Catalog, plan_catalog
 from .optimise import Plan, make_plan
 from .people import Population, build_population
 
-
-def plan_catalog(quarter, measures_file=None, effects: dict | None = None) -> Catalog:
-    from atauly.law.simulation import Quarter
-
-    q = Quarter.parse(str(quarter))
-    catalog = load_catalog(f"{q.first_month}-01", measures_file)
-    return catalog.with_effects(effects) if effects else catalog
+__all__ = [
+    "national_plan",
+    "plan_and_write",
+    "plan_catalog",
+    "population",
+    "population_from_files",
+    "what_if",
+]
 
 
 def population(
@@ -82,7 +83,14 @@ def national_plan(
         seed=seed,
     )
     plan.summary.update(
-        {"quarter": str(q), "region": region, "budget_scale": budget_scale, "places_scale": places_scale}
+        {
+            "quarter": str(q),
+            "region": region,
+            "budget_scale": budget_scale,
+            "places_scale": places_scale,
+            # effects by subgroup the expected gains used (0: each measure's mean, with the prior's modifiers)
+            "subgroup_effects_used": len(catalog.subgroups),
+        }
     )
     return plan, pop, catalog
 

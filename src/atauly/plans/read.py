@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from atauly.registry import Registry, RegistryValidationError, resolve_view, validate
-from atauly.registry.io import _find, read_raw
+from atauly.registry.io import _find, read_parquet_where, read_raw
 from atauly.registry.schema import TABLES
 
 from .people import conditional_mask, district_of
@@ -64,17 +64,6 @@ def _conditional_expression(table: pa.Table) -> pa.Array:
     eligible = pc.fill_null(pc.cast(table["eligible"], pa.bool_()), False)
     kind = pc.fill_null(pc.equal(pc.cast(table["asp_type"], pa.large_string()), "conditional"), False)
     return pc.and_(eligible, kind)
-
-
-def _read(path: Path | list[Path], columns=None, filters=None) -> pd.DataFrame:
-    if isinstance(path, list):
-        df = pq.read_table(path, columns=columns, filters=filters).to_pandas()
-    else:
-        df = pd.read_parquet(path, columns=columns, filters=filters)
-    for col in df.columns:
-        if isinstance(df[col].dtype, pd.CategoricalDtype):
-            df[col] = df[col].astype(str)
-    return df
 
 
 def conditional_registry(
@@ -221,46 +210,19 @@ def _frame(table: pa.Table | None, columns: list[str], path: Path) -> pd.DataFra
     return df
 
 
-def _holding(path: Path, column: str, lo: str, hi: str) -> Path | list[Path]:
-    """The Parquet files of a partitioned table that may hold values of ``column`` between ``lo`` and ``hi``
-    (by the files' min/max statistics, read from their footers only): one family's rows without opening
-    the country's 20 million persons. ``path`` itself when it is a single file or not plainly partitioned."""
-    if not path.is_dir():
-        return path
-    files = sorted(f for f in path.iterdir() if not f.name.startswith((".", "_")))
-    if not files or not all(f.is_file() and f.suffix == ".parquet" for f in files):
-        return path
-    keep = []
-    for f in files:
-        meta = pq.ParquetFile(f).metadata
-        names = meta.schema.names
-        if column not in names:
-            return path
-        k = names.index(column)
-        for g in range(meta.num_row_groups):
-            st = meta.row_group(g).column(k).statistics
-            if st is None or not st.has_min_max or (str(st.min) <= hi and str(st.max) >= lo):
-                keep.append(f)
-                break
-    return keep or files[:1]  # no file can hold them: read one, for an empty table with its columns
-
-
 def family_registry(directory: Path | str, view: str | None, family_id: str) -> Registry:
     """One family's tables (families, persons, incomes), read with Parquet filters and validated: a family's
     plan at national scale without reading the country."""
     base = resolve_view(directory, view)
     paths = {name: _find(base, name) for name in ("families", "persons", "incomes")}
     if all(p is None or p.suffix not in (".csv", ".xlsx") for p in paths.values()) and paths["families"]:
-        wanted = [("family_id", "==", str(family_id))]
+        # Only the row groups whose statistics can hold the family are decoded (the registry's tables are
+        # sorted by family and written in row groups: atauly.registry.io.write_parquet).
         fid = str(family_id)
-        fam = _read(_holding(paths["families"], "family_id", fid, fid), filters=wanted)
-        per = _read(_holding(paths["persons"], "family_id", fid, fid), filters=wanted)
+        fam = read_parquet_where(paths["families"], "family_id", [fid])
+        per = read_parquet_where(paths["persons"], "family_id", [fid])
         if paths["incomes"] is not None and len(per):
-            pids = per["person_id"].astype(str).tolist()
-            inc = _read(
-                _holding(paths["incomes"], "person_id", min(pids), max(pids)),
-                filters=[("person_id", "in", pids)],
-            )
+            inc = read_parquet_where(paths["incomes"], "person_id", per["person_id"].astype(str).tolist())
         else:
             inc = pd.DataFrame({c: pd.Series(dtype="object") for c in TABLES["incomes"].names})
     else:

@@ -4,6 +4,10 @@ file (python-docx). One model feeds both, so the PDF and the DOCX never say diff
 
 from __future__ import annotations
 
+import copy
+import importlib.util
+import io
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,10 +38,52 @@ class Document:
 
 def _font_dir() -> Path:
     """The fonts the decision notice uses: DejaVu Sans (Cyrillic and Kazakh letters), shipped with matplotlib
-    (``plans`` may not import ``service``, so the two-line lookup is repeated here)."""
-    import matplotlib
+    in its ``mpl-data`` (found without importing matplotlib, which costs a tenth of a second; ``plans`` may
+    not import ``service``, so the lookup is repeated here)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the DejaVu fonts come with matplotlib: install it (pip install matplotlib)")
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
 
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+#: The fonts of every PDF (fpdf2 style → file in :func:`_font_dir`).
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+_FONTS: dict[str, tuple[object, bytes]] = {}  # style → (parsed font, the file's bytes), once per process
+_FONTS_LOCK = threading.Lock()
+
+
+def _parsed_font(style: str) -> tuple[object, bytes]:
+    """DejaVu in ``style`` parsed by fpdf2 (character map, widths, metrics) the first time it is asked for
+    in this process, and the font file's bytes."""
+    with _FONTS_LOCK:
+        if style not in _FONTS:
+            from fpdf import FPDF
+
+            path = _font_dir() / FONT_FILES[style]
+            scratch = FPDF()
+            scratch.add_font("DejaVu", style, str(path))
+            _FONTS[style] = (scratch.fonts[f"dejavu{style}"], path.read_bytes())
+        return _FONTS[style]
+
+
+def add_fonts(pdf) -> None:
+    """DejaVu regular and bold in ``pdf`` without parsing them again: a copy of the font parsed once per
+    process (:func:`_parsed_font`) with this document's own glyph subset, descriptor and font-file object, which
+    fpdf2 changes when it writes the PDF (so two documents never share them)."""
+    from fontTools import ttLib
+    from fpdf.fonts import SubsetMap
+
+    for style in FONT_FILES:
+        parsed, data = _parsed_font(style)
+        font = copy.copy(parsed)
+        font.i = len(pdf.fonts) + 1
+        font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+        font.subset = SubsetMap(font)
+        font.desc = copy.copy(parsed.desc)  # the writer numbers it and attaches the embedded subset
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font._hbfont = None
+        pdf.fonts[font.fontkey] = font
 
 
 def to_pdf(doc: Document, compress: bool = True) -> bytes:
@@ -45,8 +91,6 @@ def to_pdf(doc: Document, compress: bool = True) -> bytes:
     with ``cell``: fpdf2's ``multi_cell`` and ``table`` re-measure the whole line for every character added
     (quadratic in the line's length), which made one family's two documents take most of a second."""
     from fpdf import FPDF
-
-    fonts = _font_dir()
 
     class DocPDF(FPDF):
         def footer(self) -> None:
@@ -59,8 +103,7 @@ def to_pdf(doc: Document, compress: bool = True) -> bytes:
     pdf.set_compression(compress)
     pdf.set_margins(16, 14, 16)
     pdf.set_auto_page_break(True, margin=16)
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    add_fonts(pdf)
     pdf.set_title(doc.title)
     pdf.set_lang(doc.lang)
     pdf.set_creator("Atauly")

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .arrow import Keys
 from .schema import TABLES
@@ -242,7 +245,120 @@ def _excel_text(value):
 def read_parquet(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
     """A Parquet file or partitioned directory, with plain values where a partitioned dataset would turn
     its partition column into a category."""
-    df = pd.read_parquet(path, columns=columns)
+    return _plain(pd.read_parquet(path, columns=columns))
+
+
+#: Rows per Parquet row group: a reader that wants one family decodes one group of this many rows, not the
+#: whole region (about a million persons at full scale).
+ROW_GROUP_ROWS = 65_536
+#: The column the registry's Parquet tables are sorted by, the first a table has: row groups then hold
+#: disjoint ranges of it, so their min/max statistics tell which one holds a family.
+SORT_KEYS = ("family_id", "person_id")
+
+
+def sort_key(columns) -> str | None:
+    """The column a table with ``columns`` is sorted by when written (None: kept in its order)."""
+    return next((k for k in SORT_KEYS if k in columns), None)
+
+
+def write_parquet(
+    df: pd.DataFrame | pa.Table, path: Path | str, *, dictionary: bool | list[str] = True
+) -> Path:
+    """A table as one Parquet file the way the registry writes them: rows stably sorted by ``family_id``
+    (``person_id`` when the table has no ``family_id``; the order inside a family is kept), in row groups of
+    ``ROW_GROUP_ROWS`` rows with min/max statistics, so that :func:`read_parquet_where` reads one family's
+    rows by decoding only the row group that holds them. ``dictionary``: the columns to dictionary-encode
+    (True: all)."""
+    path = Path(path)
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
+    key = sort_key(table.column_names)
+    if key is not None and table.num_rows > 1:
+        order = pc.sort_indices(table, sort_keys=[(key, "ascending", "at_end")])
+        table = table.take(order)
+    pq.write_table(
+        table, path, row_group_size=ROW_GROUP_ROWS, use_dictionary=dictionary, write_statistics=True
+    )
+    return path
+
+
+def parquet_files(path: Path | str) -> list[Path] | None:
+    """The Parquet files of a table: ``[path]`` for a file, its parts for a directory of plain part files
+    (as the registry writes them); None for anything else (e.g. a hive-partitioned dataset)."""
+    path = Path(path)
+    if path.is_file():
+        return [path] if path.suffix == ".parquet" else None
+    if not path.is_dir():
+        return None
+    files = sorted(f for f in path.iterdir() if not f.name.startswith((".", "_")))
+    if not files or not all(f.is_file() and f.suffix == ".parquet" for f in files):
+        return None
+    return files
+
+
+def read_parquet_where(
+    path: Path | str, column: str, values, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The rows of a Parquet table (a file or a directory of part files) whose ``column`` is one of
+    ``values``, decoding only the row groups whose min/max statistics can hold them (one row group per
+    file for one family of a table written by :func:`write_parquet`); rows in the files' order, partition
+    columns as plain values (as :func:`read_parquet`). Other layouts are read through a dataset filter."""
+    values = sorted({str(v) for v in values})
+    files = parquet_files(path)
+    if files is None:
+        return read_parquet_filtered(path, column, values, columns)
+    lo, hi = (values[0], values[-1]) if values else ("", "")
+    wanted = pa.array(values, type=pa.large_string())
+    parts: list[pa.Table] = []
+    schema = None
+    for f in files:
+        pf = pq.ParquetFile(f)
+        meta = pf.metadata
+        if column not in meta.schema.names:
+            return read_parquet_filtered(path, column, values, columns)
+        schema = schema or pf.schema_arrow
+        kind = pf.schema_arrow.field(column).type
+        if not values:
+            groups = []
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            groups = row_groups_holding(meta, column, lo, hi)
+        else:  # text order of numbers is not their order: statistics cannot tell, decode every group
+            groups = list(range(meta.num_row_groups))
+        if not groups:
+            continue
+        table = pf.read_row_groups(groups, columns=columns)
+        keep = pc.fill_null(pc.is_in(pc.cast(table[column], pa.large_string()), value_set=wanted), False)
+        parts.append(table.filter(keep))
+    if parts:
+        table = pa.concat_tables(parts)
+    else:
+        table = schema.empty_table()
+        if columns is not None:
+            table = table.select(columns)
+    return _plain(table.to_pandas())
+
+
+def row_groups_holding(meta: pq.FileMetaData, column: str, lo: str, hi: str) -> list[int]:
+    """The row groups of a Parquet file whose min/max statistics of the text ``column`` overlap
+    ``[lo, hi]`` (a group without statistics may hold anything)."""
+    k = meta.schema.names.index(column)
+    groups = []
+    for g in range(meta.num_row_groups):
+        st = meta.row_group(g).column(k).statistics
+        if st is None or not st.has_min_max or (str(st.min) <= hi and str(st.max) >= lo):
+            groups.append(g)
+    return groups
+
+
+def read_parquet_filtered(
+    path: Path | str, column: str, values, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The rows whose ``column`` is one of ``values``, read through a Parquet dataset filter."""
+    wanted = pa.array([str(v) for v in values], type=pa.large_string())
+    df = pd.read_parquet(path, columns=columns, filters=pc.field(column).cast(pa.large_string()).isin(wanted))
+    return _plain(df)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
     for col in df.columns:
         if isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype(str)
@@ -292,7 +408,7 @@ def write_registry(registry: Registry, directory: Path | str, fmt: str = "parque
                     out[col] = out[col].dt.strftime("%Y-%m-%d")
             out.to_csv(directory / f"{name}.csv", index=False)
         elif fmt == "parquet":
-            df.to_parquet(directory / f"{name}.parquet", index=False)
+            write_parquet(df, directory / f"{name}.parquet")
         else:
             raise ValueError(f"unknown format {fmt!r}: use parquet or csv")
     return directory
@@ -304,7 +420,9 @@ __all__ = [
     "RegistryNotFoundError",
     "RegistryValidationError",
     "load_registry",
+    "read_parquet_where",
     "read_raw",
     "resolve_view",
+    "write_parquet",
     "write_registry",
 ]

@@ -19,10 +19,9 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..codes import REGION_BY_KATO, REGION_BY_KEY, districts
+from ..io import write_parquet
 from ..params import ParamError
 from ..quarter import Quarter
 from .geography import REGION_STATS
@@ -39,11 +38,11 @@ def districts_table() -> pd.DataFrame:
 
 
 def write_part(df: pd.DataFrame, directory: Path, kato: str) -> None:
-    """One region's part of a table: ``directory/part-KATO.parquet`` (identifiers not dictionary-encoded)."""
+    """One region's part of a table: ``directory/part-KATO.parquet`` (identifiers not dictionary-encoded;
+    sorted by family and in row groups, see :func:`atauly.registry.io.write_parquet`)."""
     directory.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(df, preserve_index=False)
     low_cardinality = [c for c in df.columns if c not in _HIGH_CARDINALITY]
-    pq.write_table(table, directory / f"part-{kato}.parquet", use_dictionary=low_cardinality)
+    write_parquet(df, directory / f"part-{kato}.parquet", dictionary=low_cardinality)
 
 
 _HIGH_CARDINALITY = {"family_id", "person_id", "iin", "application_id", "amount_kzt", "birth_date"}
