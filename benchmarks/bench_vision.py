@@ -1,7 +1,7 @@
 """Benchmark: Stage 2 photo and video checks (issue 18). Nothing is downloaded.
 
     .venv/bin/python benchmarks/bench_vision.py [--photos 40] [--index-size 1000000] [--video-seconds 60]
-        [--only pipeline,video,index,reuse,flags,faces] [--out FILE.json]
+        [--only pipeline,stages,video,index,reuse,flags,faces] [--out FILE.json] [--opencv-threads N]
 
 Parts, each against a baseline measured in the same run (the machine is shared: ratios travel, absolute
 times depend on the load, which is printed):
@@ -9,6 +9,8 @@ times depend on the load, which is printed):
 - ``pipeline``: the whole check of one phone photo (12 MP JPEG, 4032×3024: decode, redact, quality, hash,
   features, inventory, reuse query, re-encoded derivative), p50/p95 per photo. Baseline: a plain full
   decode of the same JPEG with Pillow. Target p95 ≤ 150 ms.
+- ``stages``: the same photos stage by stage (decode, faces and people, blur, quality, hashes, CNN, reuse,
+  derivative): CPU time (``time.process_time``, all threads) and wall time, p50/p95 per stage and in total.
 - ``video``: keyframes of a 60-second 1080p H.264 video (GOP 1 s, a scene change every 10 s) and the
   photo pipeline on each keyframe. Baseline: decoding every frame. Target ≤ 5 s.
 - ``index``: reuse search (hash and mirror hash, exact within 11 bits) among ``--index-size`` indexed
@@ -93,6 +95,60 @@ def bench_pipeline(models: Path, n: int) -> dict:
         "face_detector": privacy.detector_name(),
         "load": _load(),
     }
+    return out
+
+
+def bench_stages(models: Path, n: int) -> dict:
+    """CPU time (``time.process_time``: all threads) and wall time of each stage of the pipeline, on the
+    same phone photos as ``pipeline``, the models loaded and run once before timing."""
+    import hashlib
+
+    from atauly.vision import intake
+    from atauly.vision.check import _fit
+    from atauly.vision.inventory import Classifier
+    from atauly.vision.reuse import index_hashes
+
+    bases = synthetic.base_photos(max(n, 8), side=512)
+    photos = [phone_photo(a, i) for i, (_, a) in enumerate(bases[:n])]
+    clf, ix = Classifier(models), ReuseIndex(None)
+    warm = intake.open_image(photos[0])
+    privacy.redact(warm.rgb)
+    clf.run(warm.rgb)
+    times: dict[str, list[tuple[float, float]]] = {}
+
+    def stage(name, fn, *args):
+        c, w = time.process_time(), time.perf_counter()
+        out = fn(*args)
+        times.setdefault(name, []).append((time.process_time() - c, time.perf_counter() - w))
+        return out
+
+    for i, data in enumerate(photos):
+        c0, w0 = time.process_time(), time.perf_counter()
+        stage("sha256", lambda d=data: hashlib.sha256(d).hexdigest())
+        dec = stage("decode (incl. type and polyglot checks)", intake.open_image, data)
+        grey = stage("grey", cv2.cvtColor, dec.rgb, cv2.COLOR_RGB2GRAY)
+        h, hm = stage("phash + mirror", phash.phash_pair, grey)
+        boxes = stage("detect faces + people", privacy.detect, dec.rgb)
+        red = stage("blur", privacy.blur_regions, dec.rgb, boxes)
+        stage("quality", quality.assess, red)
+        probs, feats = stage("cnn (features + inventory)", clf.run, red)
+        stage("inventory mapping", clf.inventory, probs)
+        hashes = stage("index hashes (crops)", index_hashes, grey, h)
+        stage("reuse query", ix.query, h, hm, feats)
+        stage("reuse add", ix.add, hashes, feats, f"p{i}", "g")
+        stage("derivative JPEG", lambda r=red: intake.encode_jpeg(_fit(r, 2048)))
+        times.setdefault("total", []).append((time.process_time() - c0, time.perf_counter() - w0))
+    out: dict = {"photos": n}
+    for name, v in times.items():
+        a = np.asarray(v)
+        out[name] = {
+            "cpu_p50_ms": round(_pct(a[:, 0], 50), 1),
+            "cpu_p95_ms": round(_pct(a[:, 0], 95), 1),
+            "wall_p50_ms": round(_pct(a[:, 1], 50), 1),
+            "wall_p95_ms": round(_pct(a[:, 1], 95), 1),
+        }
+    out["opencv_threads"] = cv2.getNumThreads()
+    out["load"] = _load()
     return out
 
 
@@ -249,18 +305,22 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--index-size", type=int, default=1_000_000)
     ap.add_argument("--video-seconds", type=int, default=60)
-    ap.add_argument("--only", default="pipeline,video,index,reuse,flags,faces")
+    ap.add_argument("--only", default="pipeline,stages,video,index,reuse,flags,faces")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--opencv-threads", type=int, help="cv2.setNumThreads (default: OpenCV's own)")
     args = ap.parse_args()
     from atauly.vision import models_dir
 
     models = models_dir()
+    if args.opencv_threads is not None:
+        cv2.setNumThreads(args.opencv_threads)
     parts = args.only.split(",")
     result: dict = {}
     runs = {
         "faces": bench_faces,
         "flags": bench_flags,
         "pipeline": lambda: bench_pipeline(models, args.photos),
+        "stages": lambda: bench_stages(models, args.photos),
         "video": lambda: bench_video(models, args.video_seconds),
         "index": lambda: bench_index(args.index_size),
         "reuse": lambda: bench_reuse(models),
