@@ -111,6 +111,7 @@ class Checker:
         self, models_dir: Path, index: ReuseIndex | None = None, inventory: bool = True, threads: int = 1
     ):
         self.index = index if index is not None else ReuseIndex(None)
+        privacy.load_models()  # here, once: not in the first photo's time
         self.classifier = None
         if inventory:
             from .inventory import Classifier

@@ -76,6 +76,13 @@ def _blazeface():
     return interp, anchors, io_index
 
 
+def load_models() -> None:
+    """Load the face model (or the cascades) and the people detector now rather than on the first photo."""
+    if _blazeface() is None:
+        _cascades()
+    _hog()
+
+
 def detector_name() -> str:
     return "blazeface-litert" if _blazeface() is not None else "opencv-haar"
 
