@@ -575,3 +575,15 @@ def test_the_acts_answers_and_facts_in_words_and_the_apis_codes_agree():
             assert literal | inner == codes, name
     photo_items = typing.get_args(typing.get_args(InspectionActIn.model_fields["photos"].annotation)[0])
     assert set(photo_items) == set(inspection.PHOTO_ITEMS)
+
+
+def test_a_dwelling_fact_is_shown_in_words_beside_not_recorded():
+    from atauly.i18n import Translator
+    from atauly.service.inspection import fact_lines
+
+    snapshot = {"families": [{"family_id": "f1", "heating": "gas"}], "persons": [], "incomes": []}
+    lines = fact_lines(snapshot, {"dwelling_type": "yurt", "heating": "stove_coal"}, Translator("ru"))
+    assert lines == [
+        {"fact": "Жильё", "value": "юрта", "declared": "не указано", "changed": True},
+        {"fact": "Отопление", "value": "печь, уголь", "declared": "газовое", "changed": True},
+    ]

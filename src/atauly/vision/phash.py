@@ -11,15 +11,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .imgops import shrink
-
 _SIGN = np.where(np.arange(8) % 2 == 0, 1.0, -1.0)[None, :]  # (-1)**u over columns
 _BITS = (np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64)).astype(np.uint64)
 
 
 def _dct_low(rgb_or_grey: np.ndarray) -> np.ndarray:
     g = rgb_or_grey if rgb_or_grey.ndim == 2 else cv2.cvtColor(rgb_or_grey, cv2.COLOR_RGB2GRAY)
-    small = shrink(g, (32, 32)).astype(np.float32)
+    # the direct area resize, as every hash in an index was made (halving first would move a few hashes by
+    # a bit or two: measured, 2 of 69 unrelated photos then matched by features at the hash limit)
+    small = cv2.resize(g, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
     return cv2.dct(small)[:8, :8].astype(np.float64)
 
 
