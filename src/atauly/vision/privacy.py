@@ -117,9 +117,10 @@ def _blaze_run(rgb: np.ndarray) -> list[tuple[float, float, float, float, float]
 
 def _blaze_faces(base: np.ndarray, full_side: int) -> list[tuple[float, float, float, float]]:
     """BlazeFace on the whole photo and on four overlapping quarters (small faces across a room), in the
-    pixels of ``base``: the photo scaled once to at most ``SMALL_SIDE`` = ``BLAZE_SIZE / QUARTER`` px, so that a quarter
-    (60 % of each side) is the model's input size and needs no further resizing. ``full_side`` is the
-    longest side of the photo itself: one under twice the model's input has no quarters."""
+    pixels of ``base``: the photo scaled once to at most ``SMALL_SIDE`` (= ``BLAZE_SIZE / QUARTER``) px, so
+    that a quarter (60 % of each side) is the model's input size and needs no further resizing.
+    ``full_side`` is the longest side of the photo itself: one under twice the model's input has no
+    quarters."""
     h, w = base.shape[:2]
     found = _blaze_run(base)
     th, tw = int(h * QUARTER), int(w * QUARTER)
