@@ -1,7 +1,7 @@
 """Benchmark: Stage 2 photo and video checks (issue 18). Nothing is downloaded.
 
     .venv/bin/python benchmarks/bench_vision.py [--photos 40] [--index-size 1000000] [--video-seconds 60]
-        [--only pipeline,video,index,reuse,flags,faces] [--out FILE.json]
+        [--only pipeline,stages,video,index,reuse,flags,faces] [--out FILE.json] [--opencv-threads N]
 
 Parts, each against a baseline measured in the same run (the machine is shared: ratios travel, absolute
 times depend on the load, which is printed):
@@ -9,6 +9,8 @@ times depend on the load, which is printed):
 - ``pipeline``: the whole check of one phone photo (12 MP JPEG, 4032×3024: decode, redact, quality, hash,
   features, inventory, reuse query, re-encoded derivative), p50/p95 per photo. Baseline: a plain full
   decode of the same JPEG with Pillow. Target p95 ≤ 150 ms.
+- ``stages``: the same photos stage by stage (decode, faces and people, blur, quality, hashes, CNN, reuse,
+  derivative): CPU time (``time.process_time``, all threads) and wall time, p50/p95 per stage and in total.
 - ``video``: keyframes of a 60-second 1080p H.264 video (GOP 1 s, a scene change every 10 s) and the
   photo pipeline on each keyframe. Baseline: decoding every frame. Target ≤ 5 s.
 - ``index``: reuse search (hash and mirror hash, exact within 11 bits) among ``--index-size`` indexed
@@ -96,6 +98,60 @@ def bench_pipeline(models: Path, n: int) -> dict:
     return out
 
 
+def bench_stages(models: Path, n: int) -> dict:
+    """CPU time (``time.process_time``: all threads) and wall time of each stage of the pipeline, on the
+    same phone photos as ``pipeline``, the models loaded and run once before timing."""
+    import hashlib
+
+    from atauly.vision import intake
+    from atauly.vision.check import _fit
+    from atauly.vision.inventory import Classifier
+    from atauly.vision.reuse import index_hashes
+
+    bases = synthetic.base_photos(max(n, 8), side=512)
+    photos = [phone_photo(a, i) for i, (_, a) in enumerate(bases[:n])]
+    clf, ix = Classifier(models), ReuseIndex(None)
+    warm = intake.open_image(photos[0])
+    privacy.redact(warm.rgb)
+    clf.run(warm.rgb)
+    times: dict[str, list[tuple[float, float]]] = {}
+
+    def stage(name, fn, *args):
+        c, w = time.process_time(), time.perf_counter()
+        out = fn(*args)
+        times.setdefault(name, []).append((time.process_time() - c, time.perf_counter() - w))
+        return out
+
+    for i, data in enumerate(photos):
+        c0, w0 = time.process_time(), time.perf_counter()
+        stage("sha256", lambda d=data: hashlib.sha256(d).hexdigest())
+        dec = stage("decode (incl. type and polyglot checks)", intake.open_image, data)
+        grey = stage("grey", cv2.cvtColor, dec.rgb, cv2.COLOR_RGB2GRAY)
+        h, hm = stage("phash + mirror", phash.phash_pair, grey)
+        boxes = stage("detect faces + people", privacy.detect, dec.rgb)
+        red = stage("blur", privacy.blur_regions, dec.rgb, boxes)
+        stage("quality", quality.assess, red)
+        probs, feats = stage("cnn (features + inventory)", clf.run, red)
+        stage("inventory mapping", clf.inventory, probs)
+        hashes = stage("index hashes (crops)", index_hashes, grey, h)
+        stage("reuse query", ix.query, h, hm, feats)
+        stage("reuse add", ix.add, hashes, feats, f"p{i}", "g")
+        stage("derivative JPEG", lambda r=red: intake.encode_jpeg(_fit(r, 2048)))
+        times.setdefault("total", []).append((time.process_time() - c0, time.perf_counter() - w0))
+    out: dict = {"photos": n}
+    for name, v in times.items():
+        a = np.asarray(v)
+        out[name] = {
+            "cpu_p50_ms": round(_pct(a[:, 0], 50), 1),
+            "cpu_p95_ms": round(_pct(a[:, 0], 95), 1),
+            "wall_p50_ms": round(_pct(a[:, 1], 50), 1),
+            "wall_p95_ms": round(_pct(a[:, 1], 95), 1),
+        }
+    out["opencv_threads"] = cv2.getNumThreads()
+    out["load"] = _load()
+    return out
+
+
 def bench_video(models: Path, seconds: int) -> dict:
     import av
 
@@ -109,12 +165,12 @@ def bench_video(models: Path, seconds: int) -> dict:
     made = time.perf_counter() - t
     checker = Checker(models, index=ReuseIndex(None))
     checker.check_bytes(synthetic.jpeg_bytes(scenes[0]), "warm.jpg", Context())
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     kfs = keyframes(data)
-    t_kf = time.perf_counter() - t
-    t = time.perf_counter()
+    t_kf, c_kf = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     rows = checker.check_bytes(data, "video.mp4", Context(group="bench"))
-    t_all = time.perf_counter() - t
+    t_all, c_all = time.perf_counter() - t, time.process_time() - c
     t = time.perf_counter()
     with av.open(io.BytesIO(data)) as c:
         c.streams.video[0].thread_type = "AUTO"
@@ -127,6 +183,8 @@ def bench_video(models: Path, seconds: int) -> dict:
         "keyframes": len(kfs),
         "keyframes_s": t_kf,
         "keyframes_plus_photo_checks_s": t_all,
+        "keyframes_cpu_s": c_kf,
+        "keyframes_plus_photo_checks_cpu_s": c_all,
         "rows": len(rows),
         "baseline_decode_all_frames_s": t_full,
         "frames": frames,
@@ -142,16 +200,17 @@ def bench_index(size: int, queries: int = 200) -> dict:
     t = time.perf_counter()
     ix.add_many(hashes, np.zeros((size, DIM), np.float16), [""] * size, [""] * size)
     build = time.perf_counter() - t
-    t_q, t_b, found = [], [], 0
+    t_q, c_q, t_b, found = [], [], [], 0
     for _ in range(queries):
         i = int(rng.integers(size))
         q = int(hashes[i, 0])
         for b in rng.choice(64, size=int(rng.integers(0, 9)), replace=False):
             q ^= 1 << int(b)
         mirror = int(rng.integers(0, 2**63))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         m = ix.query(q, mirror, None)
         t_q.append(time.perf_counter() - t)
+        c_q.append(time.process_time() - c)
         found += m is not None and m.id == i
         t = time.perf_counter()
         flat = hashes.ravel()
@@ -164,6 +223,8 @@ def bench_index(size: int, queries: int = 200) -> dict:
         "build_s": build,
         "query_p50_ms": _pct(t_q, 50),
         "query_p95_ms": _pct(t_q, 95),
+        "query_cpu_p50_ms": _pct(c_q, 50),
+        "query_cpu_p95_ms": _pct(c_q, 95),
         "baseline_bruteforce_p50_ms": _pct(t_b, 50),
         "planted_found": f"{found}/{queries}",
         "load": _load(),
@@ -249,18 +310,22 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--index-size", type=int, default=1_000_000)
     ap.add_argument("--video-seconds", type=int, default=60)
-    ap.add_argument("--only", default="pipeline,video,index,reuse,flags,faces")
+    ap.add_argument("--only", default="pipeline,stages,video,index,reuse,flags,faces")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--opencv-threads", type=int, help="cv2.setNumThreads (default: OpenCV's own)")
     args = ap.parse_args()
     from atauly.vision import models_dir
 
     models = models_dir()
+    if args.opencv_threads is not None:
+        cv2.setNumThreads(args.opencv_threads)
     parts = args.only.split(",")
     result: dict = {}
     runs = {
         "faces": bench_faces,
         "flags": bench_flags,
         "pipeline": lambda: bench_pipeline(models, args.photos),
+        "stages": lambda: bench_stages(models, args.photos),
         "video": lambda: bench_video(models, args.video_seconds),
         "index": lambda: bench_index(args.index_size),
         "reuse": lambda: bench_reuse(models),

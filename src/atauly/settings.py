@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -126,6 +127,31 @@ class Settings(BaseSettings):
         ge=0,
         description="How often the running service deletes photo originals past their retention date, in "
         "hours (first at start); 0: never — then schedule `atauly vision purge` (cron or a systemd timer).",
+    )
+
+    vision_store: Literal["files", "s3"] = Field(
+        default="files",
+        description="Where photo originals and their redacted derivatives are kept, encrypted: 'files' "
+        "(content-addressed under ATAULY_HOME/vision/store) or 's3' (an S3-compatible bucket: AWS, MinIO, "
+        "Ceph; needs `pip install 'atauly[s3]'`). The blobs are encrypted before upload either way.",
+    )
+    vision_s3_bucket: str | None = Field(default=None, description="The bucket of the S3 photo store.")
+    vision_s3_prefix: str = Field(
+        default="vision/store/", description="Key prefix of the photo store's objects in the bucket."
+    )
+    vision_s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3 endpoint (e.g. https://minio.example.kz:9000); unset: AWS's for the region.",
+    )
+    vision_s3_region: str | None = Field(default=None, description="The S3 region; unset: boto3's default.")
+    vision_s3_access_key_id: SecretStr | None = Field(
+        default=None,
+        description="Access key of the S3 photo store; unset: boto3's own chain (AWS_ACCESS_KEY_ID, "
+        "~/.aws, an instance role). Never shown or logged.",
+    )
+    vision_s3_secret_access_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key of the S3 photo store (with the access key). Never shown or logged.",
     )
 
     @property

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from atauly.registry.codes import DWELLING_CODES
 from atauly.service.facts import COLUMNS, changes, with_facts
 
 from .conftest import in_district
@@ -23,6 +24,8 @@ fact_values = st.fixed_dictionaries(
         "vehicles_owned": st.integers(0, 5),
         "livestock_heads": st.integers(0, 500),
         "commission_found_no_need": st.booleans(),
+        # the dwelling as the act records it: coded, the data contract's optional columns
+        **{column: st.sampled_from(codes) for column, codes in DWELLING_CODES.items()},
     },
 )
 
@@ -42,7 +45,12 @@ def test_facts_are_written_into_the_family_row_and_nothing_else_changes(facts):
     assert out["persons"] == SNAPSHOT["persons"] and out["incomes"] == SNAPSHOT["incomes"]
     # what differs from the submitted tables, and only that
     diff = changes(SNAPSHOT, facts)
-    assert set(diff) == {c for c, v in facts.items() if COLUMNS[c](SNAPSHOT["families"][0].get(c) or 0) != v}
+    submitted = SNAPSHOT["families"][0]
+    assert set(diff) == {
+        c
+        for c, v in facts.items()
+        if (submitted.get(c) if COLUMNS[c] is str else COLUMNS[c](submitted.get(c) or 0)) != v
+    }
 
 
 def test_a_fact_must_be_a_column_of_the_data_contract():
@@ -152,9 +160,9 @@ def test_the_acts_counts_and_the_commissions_conclusion_are_facts_the_law_uses(
     app_id = body["id"]
     act = {"inspected_on": "2025-08-01", "checklist": {"dwelling_type": "house", "livestock_heads": 7}}
     r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
-    assert r.status_code == 200 and r.json()["facts"] == {"livestock_heads": 7}
+    assert r.status_code == 200 and r.json()["facts"] == {"dwelling_type": "house", "livestock_heads": 7}
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
-    assert rec["facts"] == {"livestock_heads": 7} and rec["eligible_by_law"] is True
+    assert rec["facts"] == {"dwelling_type": "house", "livestock_heads": 7} and rec["eligible_by_law"] is True
     # saving the same act again computes nothing new
     client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
     again = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
@@ -162,7 +170,11 @@ def test_the_acts_counts_and_the_commissions_conclusion_are_facts_the_law_uses(
 
     act["checklist"]["commission_found_no_need"] = True
     r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
-    assert r.json()["facts"] == {"livestock_heads": 7, "commission_found_no_need": True}
+    assert r.json()["facts"] == {
+        "dwelling_type": "house",
+        "livestock_heads": 7,
+        "commission_found_no_need": True,
+    }
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
     assert rec["eligible_by_law"] is False and rec["law"]["refusal_reason"] == "commission_found_no_need"
 
@@ -209,7 +221,7 @@ def test_a_verified_value_and_the_confirmed_facts_are_applied_together(
         f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer
     ).is_success
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
-    assert rec["facts"] == {"livestock_heads": 7} and rec["eligible_by_law"] is True
+    assert rec["facts"] == {"dwelling_type": "house", "livestock_heads": 7} and rec["eligible_by_law"] is True
 
     db.rollback()
     row = db.get(Application, app_id)
@@ -231,10 +243,15 @@ def test_a_verified_value_and_the_confirmed_facts_are_applied_together(
     assert done.status_code == 303, done.text
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
     assert rec["eligible_by_law"] is False  # the verified income counts
-    assert rec["facts"] == {"livestock_heads": 7}  # and the act's fact is still applied
+    assert rec["facts"] == {
+        "dwelling_type": "house",
+        "livestock_heads": 7,
+    }  # and the act's fact is still applied
     db.rollback()
     row = db.get(Application, app_id)
-    assert rec["input_hash"] == canonical_hash(with_facts(row.snapshot, {"livestock_heads": 7}))
+    assert rec["input_hash"] == canonical_hash(
+        with_facts(row.snapshot, {"dwelling_type": "house", "livestock_heads": 7})
+    )
     db.rollback()
 
     # an act saved after the verification recomputes on the verified data
@@ -243,7 +260,9 @@ def test_a_verified_value_and_the_confirmed_facts_are_applied_together(
         f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer
     ).is_success
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
-    assert rec["facts"] == {"livestock_heads": 8} and rec["eligible_by_law"] is False
+    assert (
+        rec["facts"] == {"dwelling_type": "house", "livestock_heads": 8} and rec["eligible_by_law"] is False
+    )
 
     # not stale: the decision is taken on this recommendation, not refused for the facts
     version = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["version"]
@@ -274,7 +293,11 @@ def test_the_notice_lists_the_facts_the_decision_used(client, as_officer, svc_pa
     ).is_success
     case = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()
     rec = case["recommendation"]
-    assert rec["facts"] == {"livestock_heads": 4321, "commission_found_no_need": True}
+    assert rec["facts"] == {
+        "dwelling_type": "house",
+        "livestock_heads": 4321,
+        "commission_found_no_need": True,
+    }
     r = client.post(
         f"/api/v1/applications/{app_id}/decision",
         json={"outcome": "reject", "version": case["version"]},
@@ -377,7 +400,7 @@ def test_a_decision_on_stale_facts_recomputes_first(app, client, as_officer, svc
     decide = {"outcome": "approve", "version": body["version"]}
     r = client.post(f"/api/v1/applications/{app_id}/decision", json=decide, headers=as_officer)
     assert r.status_code == 200, r.text
-    assert r.json()["recommendation"]["facts"] == {"livestock_heads": heads}
+    assert r.json()["recommendation"]["facts"] == {"dwelling_type": "house", "livestock_heads": heads}
     assert r.json()["status"] == "approved"
 
     # the commission found no need: recomputed, the law now refuses, the officer must look first
@@ -453,7 +476,10 @@ def test_the_inspection_act_page_is_filled_in_printed_and_feeds_the_recommendati
     )
     assert r.status_code == 303, r.text
     rec = client.get(f"/api/v1/applications/{app_id}", headers=as_officer).json()["recommendation"]
-    assert rec["facts"] == {"vehicles_owned": 1} and rec["eligible_by_law"] is False
+    assert (
+        rec["facts"] == {"dwelling_type": "yurt", "heating": "stove_coal", "vehicles_owned": 1}
+        and rec["eligible_by_law"] is False
+    )
     for lang, words in (
         (
             "ru",
@@ -549,3 +575,15 @@ def test_the_acts_answers_and_facts_in_words_and_the_apis_codes_agree():
             assert literal | inner == codes, name
     photo_items = typing.get_args(typing.get_args(InspectionActIn.model_fields["photos"].annotation)[0])
     assert set(photo_items) == set(inspection.PHOTO_ITEMS)
+
+
+def test_a_dwelling_fact_is_shown_in_words_beside_not_recorded():
+    from atauly.i18n import Translator
+    from atauly.service.inspection import fact_lines
+
+    snapshot = {"families": [{"family_id": "f1", "heating": "gas"}], "persons": [], "incomes": []}
+    lines = fact_lines(snapshot, {"dwelling_type": "yurt", "heating": "stove_coal"}, Translator("ru"))
+    assert lines == [
+        {"fact": "Жильё", "value": "юрта", "declared": "не указано", "changed": True},
+        {"fact": "Отопление", "value": "печь, уголь", "declared": "газовое", "changed": True},
+    ]

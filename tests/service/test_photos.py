@@ -184,7 +184,13 @@ def test_inspection_act_records_the_checklist_and_the_confirmed_facts(
     r = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["version"] == 1 and body["facts"] == {"livestock_heads": 12}
+    # the act's counts and its coded dwelling are facts (the dwelling: Stage 1's features where trained)
+    assert body["version"] == 1 and body["facts"] == {
+        "dwelling_type": "yurt",
+        "heating": "stove_wood_or_dung",
+        "water": "well",
+        "livestock_heads": 12,
+    }
     # a confirmed photo finding of a vehicle becomes a fact too (at least one)
     from atauly.service.models import PhotoFinding
 
@@ -197,10 +203,13 @@ def test_inspection_act_records_the_checklist_and_the_confirmed_facts(
     db.commit()
     assert client.get(f"/api/v1/applications/{app_id}/inspection-act", headers=as_officer).json()[
         "facts"
-    ] == {"livestock_heads": 12}
+    ] == {"dwelling_type": "yurt", "heating": "stove_wood_or_dung", "water": "well", "livestock_heads": 12}
     client.post(f"/api/v1/photo-findings/{fid}", json={"decision": "confirm"}, headers=as_officer)
     again = client.put(f"/api/v1/applications/{app_id}/inspection-act", json=act, headers=as_officer).json()
-    assert again["version"] == 2 and again["facts"] == {"livestock_heads": 12, "vehicles_owned": 1}
+    assert again["version"] == 2 and again["facts"] == {
+        **body["facts"],
+        "vehicles_owned": 1,
+    }
     # clear errors: an unknown code, a photo of another application
     bad = dict(act, checklist=dict(act["checklist"], dwelling_type="palace"))
     assert (

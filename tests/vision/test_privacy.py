@@ -59,3 +59,17 @@ def test_thin_images_do_not_break_the_detectors(shape):
     img = np.full((*shape, 3), 120, np.uint8)
     out, boxes = privacy.redact(img)
     assert out.shape == img.shape and boxes == []
+
+
+def test_the_checker_loads_the_detectors_before_the_first_photo(detector, tmp_path):
+    """The detectors are loaded when the checker is made, so the first photo's time is the photo's own."""
+    from atauly.vision.check import Checker
+
+    privacy._hog.cache_clear()
+    privacy._cascades.cache_clear()
+    Checker(tmp_path, inventory=False)
+    assert privacy._hog.cache_info().currsize == 1
+    if detector == "haar":
+        assert privacy._cascades.cache_info().currsize == 1
+    else:
+        assert privacy._blazeface.cache_info().currsize == 1

@@ -19,7 +19,7 @@ from atauly.registry.arrow import Keys
 from atauly.registry.io import read_parquet
 from atauly.registry.quarter import Quarter
 
-from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
+from .features import audit_groups, family_features, feature_columns
 from .ingest import PARSE_SHARE, IngestError, ingest, numeric_from_text, read_any
 
 TRUE_VALUES = {"1", "1.0", "true", "t", "yes", "y", "да", "иә"}
@@ -443,7 +443,6 @@ def load_applications(
     else:
         source, law = snapshots, law_applied
     start = min(Quarter.parse(str(q)) for q in quarters).start_time
-    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
     truth = income = None
     if "true_eligible" in dec:
         truth = dec["true_eligible"].to_numpy(dtype=bool)
@@ -454,8 +453,10 @@ def load_applications(
         income = dec["true_per_capita_income"].to_numpy(dtype=float) / line
     from .population import population_frame
 
+    features = family_features(source, law, start)
+    numeric, categorical = feature_columns(features)  # the dwelling's columns only where present
     return Dataset(
-        X=prepare(family_features(source, law, start), numeric, list(CATEGORICAL)),
+        X=prepare(features, numeric, categorical),
         y=dec["officer_approved"].to_numpy(dtype=bool),
         ids=dec["application_id"].astype(str).to_numpy(),
         groups=dec["family_id"].astype(str).to_numpy(),
@@ -463,7 +464,7 @@ def load_applications(
         kind="registry",
         target="officer_approved",
         numeric=numeric,
-        categorical=list(CATEGORICAL),
+        categorical=categorical,
         period=quarters,
         truth=truth,
         income=income,

@@ -82,6 +82,29 @@ FEATURES: tuple[Feature, ...] = (
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind == "categorical")
+#: The dwelling as a home-inspection act records it (the data contract's optional family columns of the same
+#: names, ``registry.codes.DWELLING_CODES``; missing = not inspected, unknown). Features only where present:
+#: :func:`family_features` adds them when some family of the registry has one (or when asked, for a model
+#: trained with them), and :func:`feature_columns` trains on them only then. A model trained without them
+#: scores as before (it reads its own columns); one trained with them reads a missing value as unknown.
+DWELLING_FEATURES: tuple[Feature, ...] = (
+    Feature("dwelling_type", "categorical", "Dwelling type found at the home inspection (yurt, house…)."),
+    Feature("wall_material", "categorical", "Walls of the dwelling found at the home inspection."),
+    Feature("floor_material", "categorical", "Floor of the dwelling (an earth floor: a sign of need)."),
+    Feature("heating", "categorical", "Heating found at the home inspection (coal or dung stove, none…)."),
+    Feature("water", "categorical", "Water supply found at the home inspection (delivered, none…)."),
+    Feature("sanitation", "categorical", "Toilet found at the home inspection (outdoors, none…)."),
+)
+DWELLING_NAMES: tuple[str, ...] = tuple(f.name for f in DWELLING_FEATURES)
+
+
+def feature_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) features to train on from a :func:`family_features` frame: every feature of
+    :data:`FEATURES`, and the dwelling features that at least one row of the frame has."""
+    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
+    dwelling = [c for c in DWELLING_NAMES if c in frame.columns and frame[c].notna().any()]
+    return numeric, [*CATEGORICAL, *dwelling]
+
 
 _MONEY_GROUPS = {
     "wages_pc": ("wages",),
@@ -154,8 +177,12 @@ def _max_by_family(values: np.ndarray, person_family: np.ndarray, n: int) -> np.
     return out
 
 
-def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd.DataFrame:
-    """One row per family of ``registry`` (same order) with the columns of :data:`FEATURE_NAMES`.
+def family_features(
+    registry: Registry, law: pd.DataFrame, reference_date, include: tuple[str, ...] | list[str] = ()
+) -> pd.DataFrame:
+    """One row per family of ``registry`` (same order) with the columns of :data:`FEATURE_NAMES`, then the
+    dwelling features (:data:`DWELLING_NAMES`) that some family has a value of, or that ``include`` names
+    (a model's own columns: missing values are None, unknown).
 
     ``law`` is the law's result on the same registry, row for row (:data:`LAW_COLUMNS`).
     ``reference_date`` is used for ages where a family has no application date. Incomes are those of
@@ -192,7 +219,16 @@ def family_features(registry: Registry, law: pd.DataFrame, reference_date) -> pd
     frame = pd.DataFrame(out)
     frame["settlement_type"] = frame["settlement_type"].astype(object)
     frame["law_refusal_reason"] = frame["law_refusal_reason"].astype(object)
-    return frame[list(FEATURE_NAMES)]
+    frame = frame[list(FEATURE_NAMES)]
+    for name in DWELLING_NAMES:
+        values = fam[name] if name in fam else None
+        if name in include or (values is not None and values.notna().any()):
+            codes = np.full(n, None, dtype=object)
+            if values is not None:
+                known = values.notna().to_numpy()
+                codes[known] = values.to_numpy(dtype=object)[known]
+            frame[name] = pd.Series(codes, index=frame.index, dtype=object)  # codes, as settlement_type
+    return frame
 
 
 def _law_features(law: pd.DataFrame, members_safe: np.ndarray) -> dict[str, np.ndarray]:

@@ -254,4 +254,5 @@ class Recommender:
             raise ValueError(
                 f"{self.name} was trained on a table, not on the data contract; score it with --data FILE"
             )
-        return family_features(registry, law, reference_date)
+        # the dwelling features this model was trained with (if any) are always there, None where unknown
+        return family_features(registry, law, reference_date, include=self.categorical)

@@ -12,7 +12,7 @@ import pandas as pd
 from atauly.registry.quarter import Quarter
 
 from .data import DataError, Dataset, has_table, prepare, read_registry_table
-from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
+from .features import audit_groups, family_features, feature_columns
 from .population import population_frame
 
 
@@ -66,8 +66,9 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     if progress:
         progress(int(wanted.sum()), int(wanted.sum()))
     start = Quarter.parse(quarter).start_time
-    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
-    X_fam = prepare(family_features(sub, law, start), numeric, list(CATEGORICAL))
+    features = family_features(sub, law, start)
+    numeric, categorical = feature_columns(features)  # the dwelling's columns only where present
+    X_fam = prepare(features, numeric, categorical)
     pos = pd.Index(sub.families["family_id"].astype(str)).get_indexer(ver["family_id"].astype(str))
     ver, pos, notes = _non_applicants(ver, pos)
     audit = audit_groups(sub, law["members"].to_numpy()).iloc[pos].reset_index(drop=True)
@@ -86,7 +87,7 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         kind="registry",
         target="verified_entitled",
         numeric=numeric,
-        categorical=list(CATEGORICAL),
+        categorical=categorical,
         period=ver["quarter"].astype(str).to_numpy(),
         truth=y.copy(),
         income=income,

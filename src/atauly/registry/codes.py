@@ -82,6 +82,18 @@ SEXES = ("M", "F")
 ROLES = ("applicant", "spouse", "child", "other")
 SETTLEMENT_TYPES = ("urban", "rural")
 
+#: The dwelling as a home-inspection act (акт обследования материально-бытовых условий) records it: the
+#: families table's optional columns of the same names (missing = not inspected, unknown). The act's page
+#: words each code (``atauly.service.inspection.ITEMS``).
+DWELLING_CODES: dict[str, tuple[str, ...]] = {
+    "dwelling_type": ("house", "apartment", "yurt", "dormitory", "rented_room", "other"),
+    "wall_material": ("brick", "concrete", "wood", "adobe", "felt", "other"),
+    "floor_material": ("finished", "wood", "earth", "other"),
+    "heating": ("central", "gas", "electric", "stove_coal", "stove_wood_or_dung", "none"),
+    "water": ("piped_inside", "piped_yard", "well", "delivered", "none"),
+    "sanitation": ("indoor", "outdoor", "none"),
+}
+
 #: Employment status of a person (one value per person, the main one).
 EMPLOYMENT_STATUSES = (
     "employee",  # formal employee

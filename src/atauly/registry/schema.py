@@ -146,6 +146,17 @@ FAMILIES = Table(
             required=False,
             default=False,
         ),
+        *(
+            Column(name, "category", why, required=False, nullable=True, allowed=codes.DWELLING_CODES[name])
+            for name, why in (
+                ("dwelling_type", "Dwelling type, as the home-inspection act records it (empty: unknown)."),
+                ("wall_material", "Walls of the dwelling, from the home-inspection act (empty: unknown)."),
+                ("floor_material", "Floor of the dwelling, from the home-inspection act (empty: unknown)."),
+                ("heating", "Heating of the dwelling, from the home-inspection act (empty: unknown)."),
+                ("water", "Water supply, from the home-inspection act (empty: unknown)."),
+                ("sanitation", "Toilet, from the home-inspection act (empty: unknown)."),
+            )
+        ),
     ),
 )
 

@@ -172,6 +172,11 @@ def _check_table(table: Table, raw: pd.DataFrame, out: Collector, family_of=None
             if col.required:
                 out.frames.append(_whole_table_problem(table, col.name, "missing_column"))
                 df[col.name] = None
+            elif col.default is None and col.kind in ("str", "category"):
+                # an absent optional text column is all missing: what the conversion below would give, at
+                # no cost (the home-inspection act's six dwelling columns are absent from most registries)
+                df[col.name] = pd.Series(pd.NA, index=df.index, dtype="string")
+                continue
             else:
                 df[col.name] = col.default
         raw_values = df[col.name]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from atauly.law.compute import compute
 from atauly.law.system import tax_benefit_system
 from atauly.model.data import Dataset, prepare
-from atauly.model.features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
+from atauly.model.features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features, feature_columns
 from atauly.registry import Registry
 from atauly.registry.quarter import Quarter
 from atauly.registry.validate import validate
@@ -180,9 +180,9 @@ def decided_cases(
             f"the law now finds {changed} of {len(cases)} cases differently from the result recorded at "
             "intake (a newer law version or parameters); the features use today's law"
         )
-    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL]
+    numeric, categorical = feature_columns(features)  # the act's dwelling columns only where present
     ds = Dataset(
-        X=prepare(features, numeric, list(CATEGORICAL)),
+        X=prepare(features, numeric, categorical),
         y=cases["label"].to_numpy(dtype=bool),
         ids=cases["application_id"].astype(str).to_numpy(),
         groups=cases["family_id"].astype(str).to_numpy(),
@@ -190,7 +190,7 @@ def decided_cases(
         kind="registry",
         target=TARGET,
         numeric=numeric,
-        categorical=list(CATEGORICAL),
+        categorical=categorical,
         period=quarters,
         rules={
             "law_as_applied": law_eligible,

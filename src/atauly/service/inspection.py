@@ -157,12 +157,21 @@ def fact_lines(snapshot: dict, facts: dict, t) -> list[dict]:
             # a submitted False is "need confirmed"; only an absent value is "not recorded" (read as False)
             was = t(NOT_RECORDED) if before is None else t(codes[str(bool(before)).lower()])
             changed = bool(before) != value
+        elif isinstance(value, str):  # a coded fact (the dwelling): in words; absent when submitted
+            words = ITEMS[column][1] if column in ITEMS else {}
+            shown = t(words[value]) if value in words else value
+            was = t(words[before]) if before in words else (t(NOT_RECORDED) if not before else str(before))
+            changed = before != value
         else:
             shown, was = t.number(value), t.number(int(before or 0))
             changed = int(before or 0) != int(value)
         out.append(
             {
-                "fact": t(FACTS.get(column, column)),
+                "fact": t(FACTS[column])
+                if column in FACTS
+                else t(ITEMS[column][0])
+                if column in ITEMS
+                else column,
                 "value": shown,
                 "declared": was,
                 "changed": changed,

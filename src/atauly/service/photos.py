@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DB
 
 from atauly.i18n import N_, Translator
+from atauly.registry.codes import DWELLING_CODES
 
 from . import casework
 from .casework import ServiceError, record
@@ -290,10 +291,12 @@ class PurgeThread:
         self._thread = threading.Thread(target=self._run, name="atauly-photo-purge", daemon=True)
 
     def run_once(self) -> int:
+        from atauly.vision.store import blobs_from_settings
+
+        if not blobs_from_settings(self.home).in_use():  # a file store never written to: no key is made
+            return 0
         from atauly.vision.store import PhotoStore
 
-        if not (self.home / "vision" / "store").is_dir():
-            return 0
         gone = PhotoStore.open(self.home, actor="purge-schedule").purge(self.today())
         if gone:
             log.info("purged %d photo original(s) past their retention date", len(gone))
@@ -499,8 +502,8 @@ def act_of(db: DB, user: User, app_id: int) -> tuple[Application, InspectionAct 
 
 def facts(db: DB, app: Application, act: InspectionAct | None) -> dict:
     """Confirmed facts in the data contract's columns (``families``; see :mod:`atauly.service.facts`):
-    the counts the act records and the commission's conclusion written with it replace the submitted
-    values; an asset a confirmed photo finding shows makes its column at least 1 (a photo of one car does
+    the counts the act records, the commission's conclusion written with it and the dwelling it describes
+    (type, walls, floor, heating, water, toilet) replace the submitted values; an asset a confirmed photo finding shows makes its column at least 1 (a photo of one car does
     not say the family has only one). Nothing unconfirmed counts, and a dismissed finding lowers nothing:
     not seen in a photo is not absent."""
     family = (app.snapshot.get("families") or [{}])[0]
@@ -512,6 +515,9 @@ def facts(db: DB, app: Application, act: InspectionAct | None) -> dict:
                 out[key] = int(c[key])
         if c.get("commission_found_no_need") is not None:
             out["commission_found_no_need"] = bool(c["commission_found_no_need"])
+        for key in DWELLING_CODES:  # the dwelling as the officer found it (coded; unanswered: unknown)
+            if c.get(key) not in (None, ""):
+                out[key] = str(c[key])
     confirmed = db.scalars(
         select(PhotoFinding.asset)
         .join(Photo, Photo.id == PhotoFinding.photo_id)

@@ -22,6 +22,12 @@ Settlement = Literal["urban", "rural"]
 Employment = Literal[codes.EMPLOYMENT_STATUSES]  # type: ignore[valid-type]
 Education = Literal[codes.EDUCATION_LEVELS]  # type: ignore[valid-type]
 Source = Literal[codes.INCOME_SOURCES]  # type: ignore[valid-type]
+DwellingType = Literal[codes.DWELLING_CODES["dwelling_type"]]  # type: ignore[valid-type]
+WallMaterial = Literal[codes.DWELLING_CODES["wall_material"]]  # type: ignore[valid-type]
+FloorMaterial = Literal[codes.DWELLING_CODES["floor_material"]]  # type: ignore[valid-type]
+Heating = Literal[codes.DWELLING_CODES["heating"]]  # type: ignore[valid-type]
+Water = Literal[codes.DWELLING_CODES["water"]]  # type: ignore[valid-type]
+Sanitation = Literal[codes.DWELLING_CODES["sanitation"]]  # type: ignore[valid-type]
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 
 
@@ -73,6 +79,13 @@ class FamilyIn(Strict):
     commission_found_no_need: bool = False
     social_contract_breach_date: date | None = None
     false_information: bool = False
+    # the dwelling as a home-inspection act records it (optional; empty: unknown)
+    dwelling_type: DwellingType | None = None
+    wall_material: WallMaterial | None = None
+    floor_material: FloorMaterial | None = None
+    heating: Heating | None = None
+    water: Water | None = None
+    sanitation: Sanitation | None = None
 
 
 class PersonIn(Strict):
@@ -134,8 +147,9 @@ class RecommendationOut(BaseModel):
     input_hash: str
     created_at: UTCDatetime
     #: confirmed facts (inspection act, confirmed photo findings) applied to the submitted tables before the
-    #: law and the model ran; empty when computed on the tables as submitted
-    facts: dict[str, bool | int] = {}
+    #: law and the model ran (counts, the commission's conclusion, the dwelling's codes); empty when computed
+    #: on the tables as submitted
+    facts: dict[str, bool | int | str] = {}
 
 
 class DecisionOut(BaseModel):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from atauly.i18n import N_, Translator
@@ -100,6 +101,7 @@ class PhotoResult:
     redacted: np.ndarray | None = None
     features: np.ndarray | None = None
     probs: np.ndarray | None = None
+    derivative: bytes | None = None  # the redacted JPEG, when the context keeps or stores one
 
 
 class Checker:
@@ -109,6 +111,7 @@ class Checker:
         self, models_dir: Path, index: ReuseIndex | None = None, inventory: bool = True, threads: int = 1
     ):
         self.index = index if index is not None else ReuseIndex(None)
+        privacy.load_models()  # here, once: not in the first photo's time
         self.classifier = None
         if inventory:
             from .inventory import Classifier
@@ -124,7 +127,8 @@ class Checker:
         t0 = time.perf_counter()
         t = Translator(ctx.lang)
         flags: list[dict] = []  # reason codes and their values: translated below, and again at each render
-        h, hm = phash.phash_pair(rgb)
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)  # the hashes' input, converted once
+        h, hm = phash.phash_pair(grey)
         redacted, boxes = privacy.redact(rgb)
         n_faces = sum(b.kind == "face" for b in boxes)
         n_persons = sum(b.kind == "person" for b in boxes)
@@ -148,15 +152,20 @@ class Checker:
             items = self.classifier.inventory(probs)
             inventory = format_inventory(items)
             top = "; ".join(f"{n} {p:.2f}" for n, p in self.classifier.top(probs, 3))
-        duplicate_of, dist, sim = self._reuse(rgb, h, hm, feats, name, sha, ctx, flags)
+        duplicate_of, dist, sim = self._reuse(grey, h, hm, feats, name, sha, ctx, flags)
         if boxes:
             flags.append({"code": "faces", "n": len(boxes)})
+        derivative = None
+        if ctx.derivatives is not None or (
+            kind == "image" and (ctx.store is not None or ctx.keep_derivatives)
+        ):
+            derivative = intake.encode_jpeg(_fit(redacted, ctx.limits.derivative_side))  # encoded once
         if ctx.derivatives is not None:
             ctx.derivatives.mkdir(parents=True, exist_ok=True)
             out = ctx.derivatives / (
                 f"{sha[:16]}" + (f"-{name.split('#t=')[1]}" if "#t=" in name else "") + ".jpg"
             )
-            out.write_bytes(intake.encode_jpeg(_fit(redacted, ctx.limits.derivative_side)))
+            out.write_bytes(derivative)
         row = {
             "file": name,
             "sha256": sha,
@@ -186,9 +195,9 @@ class Checker:
             "ms": round((time.perf_counter() - t0) * 1000, 1),
             "inventory_items": items,  # not a CSV column: the detections themselves, for the service
         }
-        return PhotoResult(row, redacted, feats, probs)
+        return PhotoResult(row, redacted, feats, probs, derivative)
 
-    def _reuse(self, rgb, h, hm, feats, name: str, sha: str, ctx: Context, flags: list[dict]):
+    def _reuse(self, grey, h, hm, feats, name: str, sha: str, ctx: Context, flags: list[dict]):
         """Look the photo up in the reuse index (a flag when found), then register it; returns
         ``(duplicate_of, hash distance, feature similarity)`` as the CSV writes them."""
         ref = f"{ctx.group}/{name}" if ctx.group else name
@@ -212,7 +221,7 @@ class Checker:
                 }
             )
         if not again:
-            self.index.add(index_hashes(rgb), feats, ref, ctx.group, sha)
+            self.index.add(index_hashes(grey, whole=h), feats, ref, ctx.group, sha)
         return duplicate_of, dist, sim
 
     # -- one file ------------------------------------------------------------------------------------
@@ -237,7 +246,7 @@ class Checker:
             r = self.check_image(dec.rgb, dec.exif, name, sha, ctx)
             r.row["width"], r.row["height"] = dec.width, dec.height
             if ctx.store is not None or ctx.keep_derivatives:
-                derivative = intake.encode_jpeg(_fit(r.redacted, ctx.limits.derivative_side))
+                derivative = r.derivative
                 if ctx.keep_derivatives:
                     r.row["derivative_jpeg"] = derivative
                 if ctx.store is not None:  # only a file that passed every intake check is kept

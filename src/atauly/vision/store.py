@@ -13,6 +13,10 @@
   ``retain_until``); :meth:`PhotoStore.purge` removes every blob past its date.
 - **Audit**: every read and every deletion appends a line (time, actor, action, address) to
   ``ATAULY_HOME/vision/audit.log``; the service writes the same events to its own audit chain.
+- **Where the blobs live** (``ATAULY_VISION_STORE``): files under ``ATAULY_HOME`` (:class:`FileBlobs`, the
+  default) or an S3-compatible bucket (:class:`S3Blobs`, boto3: AWS, MinIO, Ceph). Both hold the same
+  objects under the same keys (``ab/cd/<sha256>.bin``, ``.jpg.bin``, ``.json``), already encrypted: the
+  bucket never sees a photo or a key. The audit log stays a local file either way.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -64,6 +71,167 @@ def load_keys(home: Path, key: str | None = None, key_file: Path | None = None) 
     return parse_keys(path.read_text())
 
 
+class Blobs(Protocol):
+    """Where a store's (already encrypted) objects are kept, by key (``ab/cd/<sha256><suffix>``)."""
+
+    kind: str
+
+    def read(self, key: str) -> bytes:  # KeyError when missing
+        ...
+
+    def write(self, key: str, data: bytes) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:  # nothing when missing
+        ...
+
+    def keys(self, suffix: str) -> Iterator[str]: ...
+
+    def in_use(self) -> bool:  # anything ever written (a purge of a store never used makes no key)
+        ...
+
+
+class FileBlobs:
+    """Objects as files under ``root`` (the default: ``ATAULY_HOME/vision/store``), written atomically."""
+
+    kind = "files"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def read(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def write(self, key: str, data: bytes) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + f".{secrets.token_hex(4)}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def keys(self, suffix: str) -> Iterator[str]:
+        for p in self.root.glob(f"*/*/*{suffix}"):
+            yield p.relative_to(self.root).as_posix()
+
+    def in_use(self) -> bool:
+        return self.root.is_dir()
+
+
+class S3Blobs:
+    """Objects in an S3-compatible bucket under ``prefix`` (boto3). What is uploaded is already encrypted
+    (AES-256-GCM, the key never leaves the server); the bucket's own encryption may be added on top."""
+
+    kind = "s3"
+
+    def __init__(self, bucket: str, prefix: str = "vision/store/", client=None):
+        if not bucket:
+            raise StoreError("the S3 photo store needs a bucket (ATAULY_VISION_S3_BUCKET)")
+        self.bucket = bucket
+        self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        self.client = client if client is not None else s3_client()
+
+    @staticmethod
+    def _missing(exc) -> bool:
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        return code in ("404", "NoSuchKey", "NotFound")
+
+    def read(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+        except ClientError as exc:
+            if self._missing(exc):
+                raise KeyError(key) from None
+            raise
+
+    def write(self, key: str, data: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType="application/octet-stream"
+        )
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except ClientError as exc:
+            if self._missing(exc):
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+
+    def keys(self, suffix: str) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for obj in page.get("Contents", []):
+                if obj["Key"].endswith(suffix):
+                    yield obj["Key"][len(self.prefix) :]
+
+    def in_use(self) -> bool:
+        return True
+
+
+def s3_client(settings=None):
+    """A boto3 S3 client from the settings (endpoint, region, credentials; unset credentials: boto3's own
+    chain). Made once per configuration; the credentials are never logged or put in a message."""
+    if settings is None:
+        from atauly.settings import get_settings
+
+        settings = get_settings()
+
+    def secret(v) -> str | None:
+        return v.get_secret_value() if v is not None else None
+
+    return _client(
+        settings.vision_s3_endpoint_url,
+        settings.vision_s3_region,
+        secret(settings.vision_s3_access_key_id),
+        secret(settings.vision_s3_secret_access_key),
+    )
+
+
+@lru_cache(maxsize=4)
+def _client(endpoint: str | None, region: str | None, access: str | None, secret_key: str | None):
+    try:
+        import boto3
+    except ImportError:
+        raise StoreError(
+            "the S3 photo store needs boto3: pip install 'atauly[s3]' (or set ATAULY_VISION_STORE=files)"
+        ) from None
+    kwargs: dict = {"endpoint_url": endpoint, "region_name": region}
+    if access and secret_key:
+        kwargs |= {"aws_access_key_id": access, "aws_secret_access_key": secret_key}
+    return boto3.client("s3", **{k: v for k, v in kwargs.items() if v is not None})
+
+
+def blobs_from_settings(home: Path, settings=None) -> Blobs:
+    """The store's objects where the settings say (``vision_store``): files under ``home`` or S3."""
+    if settings is None:
+        from atauly.settings import get_settings
+
+        settings = get_settings()
+    if settings.vision_store == "s3":
+        return S3Blobs(settings.vision_s3_bucket or "", settings.vision_s3_prefix, s3_client(settings))
+    return FileBlobs(Path(home) / "vision" / "store")
+
+
 @dataclass
 class Meta:
     sha256: str
@@ -74,29 +242,38 @@ class Meta:
 
 
 class PhotoStore:
-    def __init__(self, root: Path, keys: dict[str, bytes], actor: str = "system"):
-        self.root = Path(root)
+    def __init__(self, root: Path, keys: dict[str, bytes], actor: str = "system", blobs: Blobs | None = None):
+        self.root = Path(root)  # the file store's folder; its parent holds the audit log (local for S3 too)
         self.keys = keys
         self.key_id = list(keys)[-1]
         self.actor = actor
+        self.blobs: Blobs = blobs if blobs is not None else FileBlobs(self.root)
 
     @classmethod
     def open(cls, home: Path | None = None, actor: str = "system") -> PhotoStore:
-        if home is None:
-            from atauly.settings import get_settings
+        """The store the settings describe (files under ``home``, default ``ATAULY_HOME``, or S3)."""
+        from atauly.settings import get_settings
 
-            home = get_settings().home
-        return cls(Path(home) / "vision" / "store", load_keys(Path(home)), actor=actor)
+        settings = get_settings()
+        home = Path(home if home is not None else settings.home)
+        return cls(
+            home / "vision" / "store",
+            load_keys(home),
+            actor=actor,
+            blobs=blobs_from_settings(home, settings),
+        )
 
-    # -- paths ---------------------------------------------------------------------------------------
-    def _path(self, sha: str, kind: str) -> Path:
+    # -- keys ----------------------------------------------------------------------------------------
+    @staticmethod
+    def _key(sha: str, kind: str) -> str:
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
             raise StoreError("not a SHA-256 address")
-        suffix = ".bin" if kind == "original" else ".jpg.bin"
-        return self.root / sha[:2] / sha[2:4] / f"{sha}{suffix}"
+        suffix = {"original": ".bin", "derivative": ".jpg.bin", "meta": ".json"}[kind]
+        return f"{sha[:2]}/{sha[2:4]}/{sha}{suffix}"
 
-    def _meta_path(self, sha: str) -> Path:
-        return self._path(sha, "original").with_suffix(".json")
+    def _path(self, sha: str, kind: str) -> Path:
+        """Where the file store keeps an object (tests and tools; an S3 store has keys, not paths)."""
+        return self.root / self._key(sha, kind)
 
     def _audit(self, action: str, sha: str) -> None:
         self.root.parent.mkdir(parents=True, exist_ok=True)
@@ -137,25 +314,21 @@ class PhotoStore:
         except Exception:  # noqa: BLE001 - InvalidTag: wrong key, moved or altered blob
             raise StoreError("blob failed authentication (altered, moved, or another key)") from None
 
-    def _write(self, path: Path, blob: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + f".{secrets.token_hex(4)}.tmp")
-        tmp.write_bytes(blob)
-        tmp.replace(path)
-
     def put(self, original: bytes, derivative: bytes | None = None, retain_until: date | None = None) -> str:
         """Store an original (and its redacted derivative); returns its SHA-256 address. Idempotent."""
         sha = hashlib.sha256(original).hexdigest()
-        path = self._path(sha, "original")
-        if not path.exists():
-            self._write(path, self._seal(original, sha, "original"))
+        key = self._key(sha, "original")
+        if not self.blobs.exists(key):
+            self.blobs.write(key, self._seal(original, sha, "original"))
         if derivative is not None:
-            self._write(self._path(sha, "derivative"), self._seal(derivative, sha, "derivative"))
-        meta_path = self._meta_path(sha)
-        meta = self.meta(sha) if meta_path.exists() else None
+            self.blobs.write(self._key(sha, "derivative"), self._seal(derivative, sha, "derivative"))
+        try:
+            meta = self.meta(sha)
+        except KeyError:
+            meta = None
         keep = retain_until.isoformat() if retain_until else (meta.retain_until if meta else None)
         m = Meta(sha, "original", keep, self.key_id, len(original))
-        self._write(meta_path, json.dumps(m.__dict__).encode())
+        self.blobs.write(self._key(sha, "meta"), json.dumps(m.__dict__).encode())
         self._audit("store", sha)
         return sha
 
@@ -163,49 +336,47 @@ class PhotoStore:
         """Keep the original until ``retain_until`` (``None``: until a decision sets a date again)."""
         m = self.meta(sha)
         m.retain_until = retain_until.isoformat() if retain_until else None
-        self._write(self._meta_path(sha), json.dumps(m.__dict__).encode())
+        self.blobs.write(self._key(sha, "meta"), json.dumps(m.__dict__).encode())
         self._audit("retention", sha)
 
     def discard(self, sha: str) -> None:
         """Delete an original, its derivative and its metadata at once (a batch that was not recorded)."""
-        for path in (self._path(sha, "original"), self._path(sha, "derivative"), self._meta_path(sha)):
-            path.unlink(missing_ok=True)
+        for kind in ("original", "derivative", "meta"):
+            self.blobs.delete(self._key(sha, kind))
         self._audit("discard", sha)
 
     # -- reading -------------------------------------------------------------------------------------
     def meta(self, sha: str) -> Meta:
-        path = self._meta_path(sha)
-        if not path.exists():
-            raise KeyError(sha)
-        return Meta(**json.loads(path.read_text()))
+        return Meta(**json.loads(self.blobs.read(self._key(sha, "meta"))))  # KeyError when unknown
 
     def get(self, sha: str, kind: str = "derivative", reason: str = "") -> bytes:
         """Decrypt a stored file; every read is audited (``kind='original'`` only for a stated reason)."""
         if kind == "original" and not reason:
             raise StoreError("reading an original (with faces) needs a stated reason")
-        path = self._path(sha, kind)
-        if not path.exists():
-            raise KeyError(sha)
+        blob = self.blobs.read(self._key(sha, kind))  # KeyError when missing
         self._audit(f"read {kind}" + (f" ({reason})" if reason else ""), sha)
-        return self._open(path.read_bytes(), sha, kind)
+        return self._open(blob, sha, kind)
 
     def __contains__(self, sha: str) -> bool:
-        return self._path(sha, "original").exists()
+        return self.blobs.exists(self._key(sha, "original"))
+
+    def in_use(self) -> bool:
+        """Whether anything may have been stored (the file store's folder exists; an S3 store: always)."""
+        return self.blobs.in_use()
 
     # -- retention -----------------------------------------------------------------------------------
     def purge(self, today: date | None = None) -> list[str]:
         """Delete every original and derivative past its retention date; returns their addresses."""
         today = today or date.today()
         gone = []
-        for meta_path in self.root.glob("*/*/*.json"):
+        for key in list(self.blobs.keys(".json")):
             try:
-                m = Meta(**json.loads(meta_path.read_text()))
-            except FileNotFoundError:  # purged meanwhile by another process (each service worker purges)
+                m = Meta(**json.loads(self.blobs.read(key)))
+            except KeyError:  # purged meanwhile by another process (each service worker purges)
                 continue
             if m.retain_until and date.fromisoformat(m.retain_until) < today:
-                for kind in ("original", "derivative"):
-                    self._path(m.sha256, kind).unlink(missing_ok=True)
-                meta_path.unlink(missing_ok=True)
+                for kind in ("original", "derivative", "meta"):
+                    self.blobs.delete(self._key(m.sha256, kind))
                 self._audit("purge", m.sha256)
                 gone.append(m.sha256)
         return gone

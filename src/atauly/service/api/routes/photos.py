@@ -196,7 +196,7 @@ class InspectionActIn(BaseModel):
 class InspectionActOut(InspectionActIn):
     version: int
     updated_at: datetime
-    facts: dict[str, bool | int]  # confirmed facts in the data contract's columns
+    facts: dict[str, bool | int | str]  # confirmed facts in the data contract's columns (dwelling: codes)
 
 
 def _act_out(db, app, act) -> InspectionActOut | None:
@@ -215,8 +215,9 @@ def _act_out(db, app, act) -> InspectionActOut | None:
 @router.put("/applications/{app_id}/inspection-act", response_model=InspectionActOut, responses=ERRORS)
 def put_inspection_act(app_id: int, body: InspectionActIn, db: DBDep, engine: EngineDep, user: UserDep):
     """Record the home-inspection act (a new save replaces the answers; each save is audited). Photos
-    cited per item must be attached to the application. Its counts (vehicles, livestock, dwellings) and the
-    commission's conclusion are confirmed facts: the law and the model are computed again on them."""
+    cited per item must be attached to the application. Its counts (vehicles, livestock, dwellings), the
+    commission's conclusion and the dwelling's coded answers (type, walls, floor, heating, water, toilet)
+    are confirmed facts: the law and the model are computed again on them."""
     act = service_photos.save_act(
         db, user, app_id, body.checklist.model_dump(), body.photos, body.inspected_on, engine=engine
     )
