@@ -167,13 +167,19 @@ def train_steps(ds: Dataset, config: TrainConfig) -> list[str]:
     """The names of the steps :func:`train` reports, in order (for a progress bar)."""
     names = list(splits_names(ds, config))
     steps = [] if config.search_mode == "forest" else ["search"]
+    schedule = select.rungs(
+        len(select.candidates(config.search_candidates, config.seed)), config.search_trees
+    )
     for split_name in names:
         if config.search_mode == "forest":
-            steps.append(f"search {split_name}")
+            steps += [
+                f"search {split_name}: {select.rung_label(i, len(schedule), *rung)}"
+                for i, rung in enumerate(schedule)
+            ]
         steps += [f"fit {split_name}", f"evaluate {split_name}"]
         if config.baselines:
             steps.append(f"baselines {split_name}")
-    return [*steps, "compare", "fairness"]
+    return [*steps, "compare", "fairness", "population"]
 
 
 def splits_names(ds: Dataset, config: TrainConfig) -> list[str]:
@@ -192,14 +198,15 @@ def _fit_split(ds: Dataset, tr, params: dict | None, config: TrainConfig, step, 
     if config.search_mode == "forest":
         train_part = ds.take(tr)
         cv = select.folds(train_part.y, train_part.groups, config.forest_folds, config.seed)
-        step(f"search {split_name}")
         chosen, table, oof = select.search(
-            lambda p: forest(ds.numeric, ds.categorical, config.search_trees, None, config, **p),
+            lambda p, trees: forest(ds.numeric, ds.categorical, trees, None, config, **p),
             train_part.X,
             train_part.y,
             cv,
             config.search_candidates,
             config.seed,
+            config.search_trees,
+            progress=lambda label: step(f"search {split_name}: {label}"),
         )
         step(f"fit {split_name}")
         final = forest(ds.numeric, ds.categorical, config.final_trees, None, config, **chosen)
