@@ -95,16 +95,49 @@ def response(model, X: pd.DataFrame) -> np.ndarray:
     return model.predict_proba(X)[:, 1]
 
 
-def out_of_fold(make, X: pd.DataFrame, y, cv) -> np.ndarray:
-    """Out-of-fold :func:`response` of a fresh model from ``make()`` on each fold."""
+def out_of_fold(make, X: pd.DataFrame, y, cv, n_jobs: int = 1) -> np.ndarray:
+    """Out-of-fold :func:`response` of a fresh model from ``make()`` on each fold (the folds in
+    ``n_jobs`` threads)."""
+    return _fits(make, X, y, cv, n_jobs, full=False)[0]
+
+
+def _fits(make, X: pd.DataFrame, y, cv, n_jobs: int, full: bool):
+    """(out-of-fold responses, the model fitted on every row when ``full`` else None). With ``n_jobs``
+    > 1 the fits run in threads (scikit-learn's compiled fitting releases the GIL): the wall time of a
+    baseline's five fits on two cores is about halved."""
+
+    threaded = n_jobs > 1 and len(cv) + full > 1
+
+    def fit(rows):
+        if not threaded:
+            return make().fit(X.iloc[rows], y[rows])
+        # One OpenMP thread per worker: a new thread does not inherit the caller's limit, and gradient
+        # boosting's idle OpenMP threads spin (measured: 3.8 CPU s for its five fits instead of 1.0).
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return make().fit(X.iloc[rows], y[rows])
+
+    def fold(train, test):
+        return test, response(fit(train), X.iloc[test])
+
+    tasks = [(fold, (train, test)) for train, test in cv]
+    if full:
+        tasks.append((fit, (np.arange(len(y)),)))
+    with warnings.catch_warnings():  # once around the threads: catch_warnings is not thread-safe
+        warnings.simplefilter("ignore")
+        if threaded:
+            from joblib import Parallel, delayed
+
+            done = Parallel(n_jobs=min(n_jobs, len(tasks)), prefer="threads")(
+                delayed(f)(*a) for f, a in tasks
+            )
+        else:
+            done = [f(*a) for f, a in tasks]
     oof = np.full(len(y), np.nan)
-    for train, test in cv:
-        model = make()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(X.iloc[train], y[train])
-        oof[test] = response(model, X.iloc[test])
-    return oof
+    for test, values in done[: len(cv)]:
+        oof[test] = values
+    return oof, (done[-1] if full else None)
 
 
 def _auc(y, p) -> float:
@@ -336,15 +369,14 @@ def apply_map(calibrated: CalibratedClassifierCV, raw) -> np.ndarray:
     return np.clip(calibrated.calibrated_classifiers_[0].calibrators[0].predict(np.asarray(raw)), 0, 1)
 
 
-def fit_crossfitted(make, X: pd.DataFrame, y, cv, oof=None):
+def fit_crossfitted(make, X: pd.DataFrame, y, cv, oof=None, n_jobs: int = 1):
     """Fit ``make()`` on all rows, calibrate it on its out-of-fold probabilities (computed here unless
-    given). Returns (calibrated model, calibrated out-of-fold probabilities)."""
+    given; the fold fits and the full fit in ``n_jobs`` threads). Returns (calibrated model, calibrated
+    out-of-fold probabilities)."""
     if oof is None:
-        oof = out_of_fold(make, X, y, cv)
-    model = make()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X, y)
+        oof, model = _fits(make, X, y, cv, n_jobs, full=True)
+    else:
+        model = _fits(make, X, y, [], 1, full=True)[1]
     calibrated = cross_fitted(model, X, y, oof)
     return calibrated, apply_map(calibrated, oof)
 

@@ -238,6 +238,8 @@ def _baselines(ds: Dataset, held: dict, test: Dataset, config: TrainConfig) -> t
     # Gradient boosting's OpenMP threads spin while they wait: on small tables and a busy machine two
     # threads took 6-18 s where one takes 0.2 s (measured on 569 rows). One thread below 50,000 rows.
     threads = 1 if len(fit_X) < 50_000 else config.n_jobs
+    # Below that, the cross-fitting's folds run side by side instead, one thread each.
+    fold_jobs = config.n_jobs if threads == 1 else 1
     for name, base in baseline_models(ds.numeric, ds.categorical, config, fit_X).items():
         try:
             with warnings.catch_warnings(), threadpool_limits(limits=threads):
@@ -245,7 +247,7 @@ def _baselines(ds: Dataset, held: dict, test: Dataset, config: TrainConfig) -> t
                 if held["kind"] == "crossfit":
                     part = held["train"]
                     calibrated, oof = select.fit_crossfitted(
-                        select.clone_factory(base), part.X, part.y, held["cv"]
+                        select.clone_factory(base), part.X, part.y, held["cv"], n_jobs=fold_jobs
                     )
                     b_thr, _ = choose_threshold(part.y, oof, config)
                 else:
