@@ -25,6 +25,7 @@ __all__ = [
     "ModelStore",
     "ModelStoreError",
     "Recommender",
+    "STORE_STEPS",
     "StoredModel",
     "TamperedModelError",
     "TrainConfig",

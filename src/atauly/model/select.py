@@ -127,7 +127,7 @@ def _fits(make, X: pd.DataFrame, y, cv, n_jobs: int, full: bool):
     with warnings.catch_warnings():  # once around the threads: catch_warnings is not thread-safe
         warnings.simplefilter("ignore")
         if threaded:
-            from joblib import Parallel, delayed
+            from sklearn.utils.parallel import Parallel, delayed
 
             done = Parallel(n_jobs=min(n_jobs, len(tasks)), prefer="threads")(
                 delayed(f)(*a) for f, a in tasks
