@@ -19,6 +19,7 @@ from atauly.model.data import Dataset, read_table
 from atauly.model.gate import compare, quality_gate
 from atauly.model.ingest import decode, ingest, sniff_delimiter
 from atauly.model.threshold import choose, max_balanced_accuracy
+from atauly.model.train import train_steps
 from atauly.settings import get_settings
 
 runner = CliRunner()
@@ -177,7 +178,12 @@ def test_a_failing_baseline_is_reported_and_the_forest_still_trains():
     y = X["a"].to_numpy() * X["b"].to_numpy() + rng.normal(scale=0.3, size=n) > 0.3  # an interaction
     # Gradient boosting's binning fails on a column without an observed value ("window shape cannot be
     # larger than input array shape"), as in the issue's household survey.
-    result = train(_dataset(X, y), quick())
+    steps: list[str] = []
+    ds = _dataset(X, y)
+    result = train(ds, quick(), steps.append)
+    # The progress bar names each step, and knows them all in advance (its length).
+    assert steps == train_steps(ds, quick())
+    assert any(s.startswith("search random: rung 1/") for s in steps)
     split = result.metrics["splits"]["random"]
     assert "gradient_boosting" in split["failed_baselines"]
     assert "window shape" in split["failed_baselines"]["gradient_boosting"]
@@ -294,7 +300,7 @@ def test_train_on_a_raw_export_then_score_by_name(home, tmp_path):
 def test_a_cross_fitted_forest_scores_fast_and_explains(tmp_path):
     """The forest-mode model (cross-fitted centred isotonic or sigmoid calibration on one forest) takes the
     fast scoring path with the same probabilities, survives the store, and its reasons work."""
-    from atauly.model import ModelStore, Recommender, train_and_store
+    from atauly.model import STORE_STEPS, ModelStore, Recommender, train_and_store
 
     frame = survey(1400, seed=8)
     path = tmp_path / "s.csv"
@@ -302,7 +308,9 @@ def test_a_cross_fitted_forest_scores_fast_and_explains(tmp_path):
     ds = load_table(path, "poor", group="household")
     assert len(ds) * 0.8 >= 2000  # the training part: isotonic (centred), not sigmoid
     store = ModelStore(tmp_path / "models")
-    stored, result, _ = train_and_store(ds, store, "s", "table", quick(baselines=False))
+    steps: list[str] = []
+    stored, result, _ = train_and_store(ds, store, "s", "table", quick(baselines=False), steps.append)
+    assert steps == [*train_steps(ds, quick(baselines=False)), *STORE_STEPS]
     assert result.model.method == "isotonic"
     rec = Recommender.load(store, "s@v1")
     assert rec._forest_parts() is not None

@@ -25,6 +25,7 @@ __all__ = [
     "ModelStore",
     "ModelStoreError",
     "Recommender",
+    "STORE_STEPS",
     "StoredModel",
     "TamperedModelError",
     "TrainConfig",
@@ -73,8 +74,12 @@ def train_and_store(
     t0 = time.perf_counter()
     result = train(ds, config, progress)
     result.timings["total_seconds"] = time.perf_counter() - t0
-    stored, promoted = store_trained(ds, result, store, name, source, extra)
+    stored, promoted = store_trained(ds, result, store, name, source, extra, progress=progress)
     return stored, result, promoted
+
+
+#: The steps :func:`store_trained` reports to ``progress`` after training's (a progress bar's last ones).
+STORE_STEPS = ("store the model", "report and card")
 
 
 def store_trained(
@@ -86,6 +91,7 @@ def store_trained(
     extra: dict | None = None,
     sections: dict | None = None,
     promote_first: bool = True,
+    progress=None,
 ) -> tuple[StoredModel, bool]:
     """Store a trained model as the next version of ``name`` with its metadata, report and card.
 
@@ -93,7 +99,7 @@ def store_trained(
     (``retrain``: the comparison with the champion, rendered in the report and the card). With
     ``promote_first`` the first version of a name that passes the quality gate becomes its champion;
     without it nothing is ever promoted here (a retrained challenger waits for ``atauly model promote``).
-    Returns (stored, promoted).
+    ``progress(step_name)`` hears each of :data:`STORE_STEPS` start. Returns (stored, promoted).
     """
     store.check_name(name)
     meta = {
@@ -117,7 +123,10 @@ def store_trained(
         **(sections or {}),
     }
 
+    step = progress or (lambda _name: None)
+
     def render(final: dict) -> dict[str, str]:
+        step(STORE_STEPS[1])
         card = model_card_markdown(final)
         files = {
             "metrics.json": json.dumps(result.metrics, indent=2, default=str),
@@ -132,6 +141,7 @@ def store_trained(
             files["ingestion.csv"] = report_frame(ds.ingestion).to_csv(index=False)
         return files
 
+    step(STORE_STEPS[0])
     stored = store.save(name, result.model, meta, render)
     promoted = False
     if promote_first and store.aliases(name)["champion"] is None and result.metrics["quality_gate"]["passed"]:

@@ -51,6 +51,7 @@ def search_rows(metrics: dict) -> tuple[list[str], list[list]]:
             r["min_samples_leaf"],
             r["max_features"],
             f"{_f(r['cv_roc_auc'])} ± {_f(r['cv_roc_auc_se'])}",
+            r.get("rung_trees", "–"),
             _f(r.get("vs_reference"), True),
             f"{r['fit_seconds']:.2f}",
             "✓" if r["chosen"] else "",
@@ -62,6 +63,7 @@ def search_rows(metrics: dict) -> tuple[list[str], list[list]]:
         "min leaf",
         "max features",
         "CV ROC-AUC ± s.e.",
+        "trees (rung)",
         "vs first",
         "fit s/fold",
         "chosen",
@@ -119,9 +121,12 @@ def markdown(metrics: dict) -> list[str]:
             "### Model selection",
             "",
             "Candidates scored by grouped, stratified cross-validation on the training part only (the test "
-            "rows are held out). The first is scikit-learn's balanced forest; the best mean ROC-AUC replaces it "
+            "rows are held out), by successive halving: every candidate with a few trees, the best ones grown "
+            "with more trees on the same folds ('trees (rung)': the trees of the last rung a candidate "
+            "reached; 'vs first' is paired at that rung). The first is scikit-learn's balanced forest and is "
+            "never dropped; the best challenger of the last rung replaces it "
             "only when clearly better: by more than 0.002 and than a one-sided 5% bound, Bonferroni-corrected for "
-            "the candidates, in standard errors of the paired fold differences ('vs first'). The "
+            "every challenger screened, in standard errors of the paired fold differences. The "
             "chosen one is refitted with more trees and calibrated on its out-of-fold probabilities "
             "(cross-fitted: no training row is set aside for calibration).",
             "",

@@ -19,6 +19,7 @@ modified or swapped by mistake or by someone who did not also rewrite the index;
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -166,7 +167,7 @@ class ModelStore:
         staging.mkdir()
         import skops.io as sio  # (imported when needed: it imports all of scikit-learn, ≈ 2 s)
 
-        sio.dump(estimator, staging / "model.skops")
+        sio.dump(_without_duplicate(estimator), staging / "model.skops")
         meta = dict(metadata)
         meta |= {
             "name": name,
@@ -262,7 +263,7 @@ class ModelStore:
             raise TamperedModelError(
                 f"{name}@{version}: model.skops holds types Atauly does not trust: {unknown}"
             )
-        estimator = sio.loads(data, trusted=sorted(untrusted))
+        estimator = _with_duplicate(sio.loads(data, trusted=sorted(untrusted)))
         return StoredModel(name, version, folder, meta, estimator)
 
     def listing(self) -> list[dict]:
@@ -289,3 +290,36 @@ class ModelStore:
                     }
                 )
         return rows
+
+
+def _without_duplicate(estimator):
+    """The estimator to write: a calibrated model holds its fitted forest twice, as ``estimator`` and as
+    its single calibrated classifier's ``estimator`` (the same object), and skops writes an object once
+    for every reference to it — the forest twice (measured: 65 MB and 2.0 CPU s for a 500-tree forest on
+    6,366 rows, 31 MB and 0.9 s once). A shallow copy without the first reference is written instead;
+    :func:`_with_duplicate` restores it on loading."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    if (
+        isinstance(estimator, CalibratedClassifierCV)
+        and len(getattr(estimator, "calibrated_classifiers_", [])) == 1
+        and estimator.estimator is estimator.calibrated_classifiers_[0].estimator
+    ):
+        slim = copy.copy(estimator)
+        slim.estimator = None
+        return slim
+    return estimator
+
+
+def _with_duplicate(estimator):
+    """A loaded estimator as it was trained (see :func:`_without_duplicate`); models stored before are
+    unchanged."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    if (
+        isinstance(estimator, CalibratedClassifierCV)
+        and estimator.estimator is None
+        and len(getattr(estimator, "calibrated_classifiers_", [])) == 1
+    ):
+        estimator.estimator = estimator.calibrated_classifiers_[0].estimator
+    return estimator

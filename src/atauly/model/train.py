@@ -167,13 +167,19 @@ def train_steps(ds: Dataset, config: TrainConfig) -> list[str]:
     """The names of the steps :func:`train` reports, in order (for a progress bar)."""
     names = list(splits_names(ds, config))
     steps = [] if config.search_mode == "forest" else ["search"]
+    schedule = select.rungs(
+        len(select.candidates(config.search_candidates, config.seed)), config.search_trees
+    )
     for split_name in names:
         if config.search_mode == "forest":
-            steps.append(f"search {split_name}")
+            steps += [
+                f"search {split_name}: {select.rung_label(i, len(schedule), *rung)}"
+                for i, rung in enumerate(schedule)
+            ]
         steps += [f"fit {split_name}", f"evaluate {split_name}"]
         if config.baselines:
             steps.append(f"baselines {split_name}")
-    return [*steps, "compare", "fairness"]
+    return [*steps, "compare", "fairness", "population"]
 
 
 def splits_names(ds: Dataset, config: TrainConfig) -> list[str]:
@@ -192,14 +198,15 @@ def _fit_split(ds: Dataset, tr, params: dict | None, config: TrainConfig, step, 
     if config.search_mode == "forest":
         train_part = ds.take(tr)
         cv = select.folds(train_part.y, train_part.groups, config.forest_folds, config.seed)
-        step(f"search {split_name}")
         chosen, table, oof = select.search(
-            lambda p: forest(ds.numeric, ds.categorical, config.search_trees, None, config, **p),
+            lambda p, trees: forest(ds.numeric, ds.categorical, trees, None, config, **p),
             train_part.X,
             train_part.y,
             cv,
             config.search_candidates,
             config.seed,
+            config.search_trees,
+            progress=lambda label: step(f"search {split_name}: {label}"),
         )
         step(f"fit {split_name}")
         final = forest(ds.numeric, ds.categorical, config.final_trees, None, config, **chosen)
@@ -231,6 +238,8 @@ def _baselines(ds: Dataset, held: dict, test: Dataset, config: TrainConfig) -> t
     # Gradient boosting's OpenMP threads spin while they wait: on small tables and a busy machine two
     # threads took 6-18 s where one takes 0.2 s (measured on 569 rows). One thread below 50,000 rows.
     threads = 1 if len(fit_X) < 50_000 else config.n_jobs
+    # Below that, the cross-fitting's folds run side by side instead, one thread each.
+    fold_jobs = config.n_jobs if threads == 1 else 1
     for name, base in baseline_models(ds.numeric, ds.categorical, config, fit_X).items():
         try:
             with warnings.catch_warnings(), threadpool_limits(limits=threads):
@@ -238,7 +247,7 @@ def _baselines(ds: Dataset, held: dict, test: Dataset, config: TrainConfig) -> t
                 if held["kind"] == "crossfit":
                     part = held["train"]
                     calibrated, oof = select.fit_crossfitted(
-                        select.clone_factory(base), part.X, part.y, held["cv"]
+                        select.clone_factory(base), part.X, part.y, held["cv"], n_jobs=fold_jobs
                     )
                     b_thr, _ = choose_threshold(part.y, oof, config)
                 else:
