@@ -297,11 +297,13 @@ def _rank_and_offer(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, cali
     """Rank the candidates within their district and offer visits up to the district's capacity."""
     if calibrated:
         # Issue 15: the most probably entitled first (every visit costs the same: this finds the most
-        # entitled families per visit), then the larger expected amount, then the gap, then the id.
+        # entitled families per visit), then the forest's own score (a map with steps — isotonic — gives
+        # many families one probability: the score still orders them), then the larger expected amount,
+        # then the gap, then the id.
         frame["_expected"] = frame["probability_entitled"] * frame["monthly_amount"]
         keys, ascending = (
-            ["district", "probability_entitled", "_expected", "need_gap", "family_id"],
-            [True, False, False, False, True],
+            ["district", "probability_entitled", "scan_score", "_expected", "need_gap", "family_id"],
+            [True, False, False, False, False, True],
         )
     else:
         # A model that is not population-calibrated: most in need first (well-being level, then the gap
