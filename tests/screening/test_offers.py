@@ -23,6 +23,7 @@ from atauly.model.verified import (
     log_odds,
     platt,
     scan_calibration,
+    scan_calibration_replicates,
     score_floor,
     verified_entitled,
 )
@@ -136,6 +137,16 @@ def test_the_forecast_is_the_sum_over_the_offered(setup, tmp_path):
     assert (a <= off["monthly_amount"].to_numpy() + 1e-9)[off["monthly_amount"].to_numpy() > 0].all()
     expected = 0.5 * (off["probability_entitled"] * a).sum()
     assert fc["monthly_budget"]["mean"] == pytest.approx(expected, rel=1e-6, abs=0.05)
+    # The map's bootstrap replicates, summed over each district's offers and then over the districts
+    # replicate by replicate, give the forecast's calibration error.
+    cal = store.load(model).metadata["metrics"]["scan_calibration"]
+    reps = scan_calibration_replicates(cal, off["scan_score"].to_numpy())
+    assert reps.shape == (len(cal["replicates"]), len(off)) and len(cal["replicates"]) >= 150
+    totals = np.sum(np.vstack(summary["calibration_entitled"].to_list()), axis=0)
+    assert totals == pytest.approx(reps.sum(axis=1), abs=1e-6)
+    assert totals.std(ddof=1) > 0
+    assert fc["entitled_found"]["calibration_sd"] == pytest.approx(totals.std(ddof=1))
+    assert fc["take_up"]["calibration_sd"] == pytest.approx(0.5 * totals.std(ddof=1))
     region, district = tables(tmp_path / "s", 0.5)
     assert district["offered"].sum() == len(off)
     assert region["offered_per_1000"].between(0, 1000).all()
