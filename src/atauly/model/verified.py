@@ -12,7 +12,6 @@ import pandas as pd
 from atauly.registry.quarter import Quarter
 
 from .data import DataError, Dataset, has_table, prepare, read_registry_table
-from .estimators import MIN_ISOTONIC_CLASS
 from .features import CATEGORICAL, FEATURE_NAMES, audit_groups, family_features
 from .population import population_frame
 
@@ -259,6 +258,8 @@ def scan_calibration(
     x = log_odds(raw, floor)
     groups = np.arange(len(y)) if groups is None else np.asarray(groups)
     _, family = np.unique(groups, return_inverse=True)
+    from .estimators import MIN_ISOTONIC_CLASS
+
     # Isotonic steps need many of the rarer class (the project's rule for the model's own map,
     # ``estimators.MIN_ISOTONIC_CLASS``): with fewer, the two-parameter map alone.
     rarer = min(int(y.sum()), int((~y).sum()))
