@@ -90,18 +90,18 @@ def take_up_probability(registry: Path | str, regions: list[str] | None = None) 
 
 def _same_families(registry: Path, kato: str, truth) -> None:
     """The regenerated region is the registry's: the same families (ids are sequential, so also their
-    districts, settlement types and number of members)."""
+    districts, settlement types and number of members), in whatever order the files hold them."""
     part = f"part-{kato}.parquet"
     stored = pd.read_parquet(registry / "truth" / "families" / part, columns=list(_SAME))
+    stored = stored.astype(str).set_index("family_id")
     persons = pd.read_parquet(registry / "truth" / "persons" / part, columns=["family_id"])
-    again = truth.families[list(_SAME)]
-    same = len(stored) == len(again) and all(
-        (stored[c].astype(str).to_numpy() == again[c].astype(str).to_numpy()).all() for c in _SAME
-    )
-    members = persons["family_id"].astype(str).value_counts()
-    same = same and members.reindex(stored["family_id"].astype(str)).fillna(0).to_numpy().tolist() == (
-        np.bincount(truth.person_family, minlength=len(again)).tolist()
-    )
+    again = truth.families[list(_SAME)].astype(str).set_index("family_id")
+    again["members"] = np.bincount(truth.person_family, minlength=len(again))
+    stored["members"] = persons["family_id"].astype(str).value_counts().reindex(stored.index).fillna(0)
+    same = len(stored) == len(again) and stored.index.is_unique and again.index.isin(stored.index).all()
+    if same:
+        stored = stored.loc[again.index]
+        same = all((stored[c].to_numpy() == again[c].to_numpy()).all() for c in again.columns)
     if not same:
         raise WorldMismatch(f"region {kato}: the world generates other families than {registry} holds")
 
