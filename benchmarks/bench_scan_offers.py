@@ -17,7 +17,15 @@ on the verification sample); ``TRUTH.parquet``: `atauly law compute --view truth
 3. **Forecast vs what happens**: the forecast of truly entitled found (Σ p) and of the monthly budget
    (Σ p × the law's amount on records) against the realised count and the truly entitled families' true
    amount (the consent rate multiplies both sides, so it cancels in the ratio; target within ±20%).
-4. **Precision–coverage curve**: the model's national ranking (probability of entitlement) against the
+4. **After a quarter** (``--registry``: the generated registry the scan read): each offered family
+   replies with the world's probability of applying (:mod:`atauly.screening.replies`), the law on its
+   true data decides; take-up and budget realised (one simulated quarter, and the mean of ``--draws``)
+   against the report's forecast at ``--consent-rate`` (an assumption) and at the reply rate the
+   simulated quarter showed (what the next quarter's forecast can use).
+5. **Each candidate map** (``--store``: the model store; the map's alternatives kept with the model):
+   the offers each would make (the same ranking, its own minimum-probability cut) and its forecast of
+   entitled found against the realised.
+6. **Precision–coverage curve**: the model's national ranking (probability of entitlement) against the
    law-only ranking, at 100, 200, 500, 1,000, 2,000 and 5,000 offers (coverage: share of the truly
    entitled candidates' families found).
 """
@@ -44,6 +52,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out")
+    ap.add_argument("--registry", help="the generated registry: simulate replies to the offers")
+    ap.add_argument("--consent-rate", type=float, default=0.5)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--store", help="the model store: compare the scan map's alternatives")
     args = ap.parse_args(argv)
 
     cand = read_candidates(args.scan)
@@ -152,15 +164,92 @@ def main(argv=None) -> dict:
         if realised_budget
         else None,
         "found_forecast_to_realised": fc["entitled_found"]["mean"] / m.sum() if m.sum() else None,
+        "forecast_calibration_replicates": fc.get("calibration_replicates", 0),
+        "found_within_interval": bool(fc["entitled_found"]["low"] <= m.sum() <= fc["entitled_found"]["high"]),
+        "budget_within_interval": bool(
+            fc["monthly_budget"]["low"] <= realised_budget <= fc["monthly_budget"]["high"]
+        ),
         "precision_coverage": curve,
         "bootstrap": {"draws": args.boot, "unit": "district", "paired": True},
     }
+    if args.registry:
+        result["after_a_quarter"] = after_a_quarter(args, off, summary, truth)
+    if args.store:
+        result["maps"] = maps(args, cand)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text)
     return result
+
+
+def after_a_quarter(args, off: pd.DataFrame, summary: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """Replies simulated with the world's take-up model; the forecast at the assumed consent rate and at
+    the reply rate of one simulated quarter, against that quarter and the mean over ``--draws``."""
+    from atauly.screening.replies import simulate_replies, take_up_probability
+
+    regions = sorted(off["region"].astype(str).unique())
+    q = take_up_probability(args.registry, regions).set_index("family_id")["reply_probability"]
+    one = simulate_replies(off, q, truth.reset_index(drop=True), seed=args.seed, draws=1).iloc[0]
+    many = simulate_replies(off, q, truth.reset_index(drop=True), seed=args.seed + 1, draws=args.draws)
+    observed_rate = float(one["replied"] / max(len(off), 1))
+
+    def versus(c: float) -> dict:
+        fc = forecast(summary, c)
+        out = {"consent_rate": c}
+        for key, real in (("take_up", "took_up"), ("monthly_budget", "monthly_budget")):
+            f = fc[key]
+            out[key] = {
+                "forecast": f,
+                "realised_one_quarter": float(one[real]),
+                "realised_mean": float(many[real].mean()),
+                "forecast_to_realised_mean": f["mean"] / float(many[real].mean())
+                if many[real].mean()
+                else None,
+                "one_quarter_within_interval": bool(f["low"] <= one[real] <= f["high"]),
+            }
+        return out
+
+    return {
+        "offers": len(off),
+        "reply_rate_one_quarter": observed_rate,
+        "reply_rate_expected": float(off["family_id"].astype(str).map(q).mean()),
+        "at_assumed_consent": versus(args.consent_rate),
+        "at_observed_reply_rate": versus(observed_rate),
+        "draws": args.draws,
+    }
+
+
+def maps(args, cand: pd.DataFrame) -> dict:
+    """Each candidate map of the model's scan calibration: its offers (the same order, its own cut at the
+    scan's minimum probability) and their forecast of truly entitled found against the realised."""
+    from atauly.model import ModelStore
+    from atauly.model.verified import apply_scan_calibration
+
+    manifest = json.loads(open(f"{args.scan}/scan.json", encoding="utf-8").read())
+    meta = ModelStore(args.store).load(manifest["model"]).metadata
+    cal = meta["metrics"]["scan_calibration"]
+    minimum = float(manifest.get("offers", {}).get("min_probability", 0.5))
+    chosen = {k: v for k, v in cal.items() if k not in ("alternatives", "replicates", "grid")}
+    out = {"chosen": cal["method"], "selection_log_loss": cal.get("selection")}
+    within = (cand["rank"] <= cand["capacity"]).to_numpy()
+    score = cand["scan_score"].to_numpy(dtype=float)
+    for name, fitted in {cal["method"]: chosen, **cal.get("alternatives", {})}.items():
+        p = apply_scan_calibration({**fitted, "floor": cal.get("floor", 1e-6)}, score)
+        offered = within & (p >= minimum)
+        found = float(p[offered].sum())
+        real = int(cand["truly"].to_numpy()[offered].sum())
+        top = np.argsort(-score, kind="stable")[:200]
+        out[name] = {
+            "offers": int(offered.sum()),
+            "truly_entitled": real,
+            "forecast_found": found,
+            "forecast_to_realised": found / real if real else None,
+            "top200_sum_p": float(p[top].sum()),
+            "top200_truly": int(cand["truly"].to_numpy()[top].sum()),
+        }
+    return out
 
 
 if __name__ == "__main__":

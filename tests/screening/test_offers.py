@@ -14,6 +14,7 @@ from atauly.law.compute import compute
 from atauly.model import ModelStore, train_and_store
 from atauly.model.estimators import forest_of
 from atauly.model.verified import (
+    SCAN_MAPS,
     _amount_bins,
     apply_scan_calibration,
     expected_true_amount,
@@ -22,6 +23,7 @@ from atauly.model.verified import (
     log_odds,
     platt,
     scan_calibration,
+    scan_calibration_replicates,
     score_floor,
     verified_entitled,
 )
@@ -87,8 +89,10 @@ def _check_offers(cand: pd.DataFrame, min_probability: float) -> None:
         assert offered.sum() <= group["capacity"].iloc[0]
         # Offers are the best-ranked candidates: a prefix of the district's ranking.
         assert not (np.diff(offered.astype(int)) > 0).any()
-        # Ranked by the population-calibrated probability.
-        assert (np.diff(group["probability_entitled"].to_numpy()) <= 1e-12).all()
+        # Ranked by the population-calibrated probability, then (within a step of the map) the score.
+        p, score = group["probability_entitled"].to_numpy(), group["scan_score"].to_numpy()
+        assert (np.diff(p) <= 1e-12).all()
+        assert (np.diff(score)[np.diff(p) == 0] <= 0).all()
     off = cand[cand["offered"]]
     assert (off["probability_entitled"] >= min_probability).all()
     assert off["offer_reason"].str.startswith("offered: probability truly entitled").all()
@@ -133,36 +137,49 @@ def test_the_forecast_is_the_sum_over_the_offered(setup, tmp_path):
     assert (a <= off["monthly_amount"].to_numpy() + 1e-9)[off["monthly_amount"].to_numpy() > 0].all()
     expected = 0.5 * (off["probability_entitled"] * a).sum()
     assert fc["monthly_budget"]["mean"] == pytest.approx(expected, rel=1e-6, abs=0.05)
+    # The map's bootstrap replicates, summed over each district's offers and then over the districts
+    # replicate by replicate, give the forecast's calibration error.
+    cal = store.load(model).metadata["metrics"]["scan_calibration"]
+    reps = scan_calibration_replicates(cal, off["scan_score"].to_numpy())
+    assert reps.shape == (len(cal["replicates"]), len(off)) and len(cal["replicates"]) >= 150
+    totals = np.sum(np.vstack(summary["calibration_entitled"].to_list()), axis=0)
+    assert totals == pytest.approx(reps.sum(axis=1), abs=1e-6)
+    assert totals.std(ddof=1) > 0
+    assert fc["entitled_found"]["calibration_sd"] == pytest.approx(totals.std(ddof=1))
+    assert fc["take_up"]["calibration_sd"] == pytest.approx(0.5 * totals.std(ddof=1))
     region, district = tables(tmp_path / "s", 0.5)
     assert district["offered"].sum() == len(off)
     assert region["offered_per_1000"].between(0, 1000).all()
 
 
 def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_path):
-    """The population calibration: probability_entitled is Platt's map on the log-odds of the forest's
-    raw score, fitted on the model's calibration rows (stored with the model), not the model's own map."""
+    """The population calibration: probability_entitled is the scan's own map of the forest's raw score
+    (``scan_score``), chosen among the candidate maps and fitted on the model's calibration rows (stored
+    with the model), not the model's own map."""
     registry, store, _, model = setup
     stored = store.load(model)
     cal = stored.metadata["metrics"]["scan_calibration"]
-    assert cal["method"] == "platt_log_odds" and cal["a"] <= 0 and cal["positive"] > 0
+    assert cal["method"] in SCAN_MAPS and cal["positive"] > 0
+    # The rule: the lowest cross-validated log loss among the candidates.
+    sel = cal["selection"]
+    # Isotonic is a candidate only with at least 100 entitled families (this small sample has fewer).
+    assert set(sel) == (set(SCAN_MAPS) if cal["positive"] >= 100 else {"platt_log_odds"})
+    assert cal["method"] == min(sel, key=lambda m: (sel[m]["top"], sel[m]["all"], SCAN_MAPS.index(m)))
+    assert set(cal["alternatives"]) == set(SCAN_MAPS) - {cal["method"]}
     # Fitted on the out-of-fold scores of every training row, not only the held-out calibration slice.
     metrics = stored.metadata["metrics"]
     assert cal["rows"] == metrics["splits"][metrics["primary_split"]]["train_rows"]
-    scan(registry, "2025Q3", tmp_path / "p", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
-    cand = read_candidates(tmp_path / "p")
-    if cal["a"] == 0:  # the tiny sample cannot rank: the base rate for every family
-        rate = cal["positive"] / cal["rows"]
-        assert cand["probability_entitled"].to_numpy() == pytest.approx(rate)
-        return
     trees = len(forest_of(stored.estimator)[-1].estimators_)
     assert cal["floor"] == score_floor(trees) == 0.5 / trees
-    odds = (np.log(1 / cand["probability_entitled"] - 1) - cal["b"]) / cal["a"]  # the map inverted
-    raw = (1 / (1 + np.exp(-odds))).to_numpy()
-    above = raw > cal["floor"] * 1.001  # below the floor every score maps to the floor's probability
-    assert above.any()
+    scan(registry, "2025Q3", tmp_path / "p", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
+    cand = read_candidates(tmp_path / "p")
+    raw = cand["scan_score"].to_numpy()
+    assert cand["probability_entitled"].to_numpy() == pytest.approx(
+        apply_scan_calibration(cal, raw), abs=1e-12
+    )
     # The model's own map of that same raw score is the model's probability: both come from one score.
     own = np.mean([cc.calibrators[0].predict(raw) for cc in stored.estimator.calibrated_classifiers_], axis=0)
-    assert own[above] == pytest.approx(cand["probability"].to_numpy()[above], abs=1e-6)
+    assert own == pytest.approx(cand["probability"].to_numpy(), abs=1e-6)
     assert not np.allclose(cand["probability_entitled"], cand["probability"], atol=1e-3)
 
 
@@ -183,7 +200,8 @@ def test_the_scan_calibration_recovers_a_log_odds_map():
     truth = 1 / (1 + np.exp(-(1.3 * log_odds(raw) + 2.0)))
     y = rng.random(len(raw)) < truth
     cal = scan_calibration(raw, y)
-    assert cal["a"] == pytest.approx(-1.3, abs=0.15) and cal["b"] == pytest.approx(-2.0, abs=0.5)
+    linear = _platt_of(cal)
+    assert linear["a"] == pytest.approx(-1.3, abs=0.15) and linear["b"] == pytest.approx(-2.0, abs=0.5)
     top = raw >= np.quantile(raw, 0.995)
     assert apply_scan_calibration(cal, raw[top]).sum() == pytest.approx(y[top].sum(), rel=0.2)
     assert scan_calibration(raw[:10], np.zeros(10, bool)) is None
@@ -200,19 +218,31 @@ def test_the_score_floor_keeps_unvoted_families_from_flattening_the_map():
     y = rng.random(len(votes)) < truth
     plain, floored = scan_calibration(votes, y), scan_calibration(votes, y, score_floor(trees))
     assert floored["floor"] == 0.5 / trees and plain["floor"] == 1e-6
-    assert floored["a"] < plain["a"] < 0  # steeper with the floor
+    assert _platt_of(floored)["a"] < _platt_of(plain)["a"] < 0  # steeper with the floor
     top = np.argsort(-votes, kind="stable")[:100]
     realised = y[top].sum()
+    linear_floored = {**_platt_of(floored), "floor": floored["floor"]}
+    linear_plain = {**_platt_of(plain), "floor": plain["floor"]}
     assert apply_scan_calibration(floored, votes[top]).sum() == pytest.approx(realised, rel=0.2)
-    assert apply_scan_calibration(plain, votes[top]).sum() < apply_scan_calibration(floored, votes[top]).sum()
+    assert apply_scan_calibration(linear_floored, votes[top]).sum() == pytest.approx(realised, rel=0.2)
+    assert (
+        apply_scan_calibration(linear_plain, votes[top]).sum()
+        < apply_scan_calibration(linear_floored, votes[top]).sum()
+    )
     assert score_floor(None) == 1e-6 and score_floor(0) == 1e-6
     falling = scan_calibration(votes, votes < 0.05)  # a sample where the score ranks backwards
-    assert falling["a"] == 0 and apply_scan_calibration(falling, votes) == pytest.approx(
-        (votes < 0.05).mean()
+    assert _platt_of(falling)["a"] == 0 and apply_scan_calibration(falling, votes) == pytest.approx(
+        (votes < 0.05).mean(), rel=0.05
     )
-    # Older stored maps (no floor) apply as before.
-    old = {k: v for k, v in plain.items() if k != "floor"}
-    assert apply_scan_calibration(old, votes) == pytest.approx(apply_scan_calibration(plain, votes))
+    # Older stored maps (Platt's, no method's name, no floor) apply as before.
+    linear = {**_platt_of(plain), "floor": plain["floor"]}
+    old = {k: v for k, v in linear.items() if k not in ("floor", "method")}
+    assert apply_scan_calibration(old, votes) == pytest.approx(apply_scan_calibration(linear, votes))
+
+
+def _platt_of(cal: dict) -> dict:
+    """The two-parameter map of a scan calibration, chosen or among its alternatives."""
+    return cal if cal["method"] == "platt_log_odds" else cal["alternatives"]["platt_log_odds"]
 
 
 def test_the_amount_if_entitled_follows_the_records_gap():

@@ -373,8 +373,8 @@ def _scan_calibration(chosen, ds: Dataset, config: TrainConfig) -> dict | None:
             y,
             cv,
         )
-        return scan_calibration(oof, y, floor)
-    return scan_calibration(held["raw_oof"], held["train"].y, floor)
+        return scan_calibration(oof, y, floor, groups, config.seed)
+    return scan_calibration(held["raw_oof"], held["train"].y, floor, held["train"].groups, config.seed)
 
 
 #: Grouped folds of the scan calibration's out-of-fold scores (held-out calibration, issue 15).

@@ -226,29 +226,138 @@ def score_floor(trees: int | None) -> float:
     return 0.5 / trees if trees else 1e-6
 
 
-def scan_calibration(raw, y, floor: float = 1e-6) -> dict | None:
-    """The scan's population calibration (issue 15): Platt's logistic map on the **log-odds** of the
-    forest's raw score, fitted on the same held-out rows as the model's own calibration, as
-    ``{"method": "platt_log_odds", "a", "b", "rows", "positive"}`` with p = 1 / (1 + exp(a·logit(raw) + b))
-    (scikit-learn's sign convention). The model's own map (Platt on the raw score, with a few dozen
-    entitled families) extrapolates the forest's thin tail to p ≈ 1: at scale 0.05 the 162 families
-    it gave 0.996 were 66% entitled and the forecast of entitled found overstated by 46%. On the log-odds
-    scale the forest's scores, crowded near 0, spread out and two parameters fit the tail (Kull et al.
-    2017, beta calibration with equal shape parameters). None without both classes."""
+def scan_calibration(
+    raw, y, floor: float = 1e-6, groups=None, seed: int = 0, n_replicates: int | None = None
+) -> dict | None:
+    """The scan's population calibration (issue 15): a monotone map of the **log-odds** of the forest's
+    raw score (floored at ``floor``) to the probability of true entitlement, fitted on the labelled
+    rows given (the out-of-fold scores of the training part).
+
+    Two maps are candidates (:data:`SCAN_MAPS`): Platt's logistic map on the log-odds (beta calibration
+    with equal shapes, Kull et al. 2017: two parameters) and isotonic regression on the log-odds (ties
+    pooled, linear between the steps' centres), which can bend where the forest's log-odds stop being
+    linear in the truth — at the top of the ranking, where the two-parameter map overshot by a third at
+    scale 0.05. **The rule, fixed before any scan was compared with the truth:** the map with the lowest
+    log loss, over :data:`SCAN_MAP_FOLDS` grouped folds of these rows (each map fitted on the other
+    folds), on the held-out rows whose score is in the top :data:`SCAN_MAP_TOP` of all rows — where the
+    scan's offers and its forecasts are (4 visits per 1,000 families); the log loss of all rows breaks a
+    tie. Probabilities are kept within [1/(2n), 1 − 1/(2n)], so an isotonic step at 0 or 1 costs what it
+    risks. ``selection`` keeps both losses of each map. Isotonic is a candidate only with at least
+    ``MIN_ISOTONIC_CLASS`` (100) families of the rarer class, the project's rule for isotonic maps
+    (a registry at scale 0.005 holds 37 entitled: its steps are noise there).
+
+    ``replicates``: the chosen map refitted on ``n_replicates`` (:data:`SCAN_MAP_REPLICATES`) bootstrap resamples of the
+    families (``groups``: a family's rows go together), each stored as probabilities on ``grid`` (log-odds);
+    the scan propagates them to the forecasts, whose intervals then include the calibration's own error.
+
+    Returns ``{"method", ..., "floor", "rows", "positive", "selection", "grid", "replicates"}``; None
+    without both classes. A Platt map that would fall with the score (a tiny sample cannot rank) is the
+    base rate for everyone."""
     y = np.asarray(y, dtype=bool)
     if y.all() or not y.any():
         return None
-    a, b = platt(log_odds(raw, floor), y)
-    if a >= 0:  # a map that falls with the score: the sample cannot rank; the base rate for everyone
-        a, b = 0.0, float(-log_odds(y.mean()))
+    x = log_odds(raw, floor)
+    groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+    _, family = np.unique(groups, return_inverse=True)
+    from .estimators import MIN_ISOTONIC_CLASS
+
+    # Isotonic steps need many of the rarer class (the project's rule for the model's own map,
+    # ``estimators.MIN_ISOTONIC_CLASS``): with fewer, the two-parameter map alone.
+    rarer = min(int(y.sum()), int((~y).sum()))
+    maps = SCAN_MAPS if rarer >= MIN_ISOTONIC_CLASS else ("platt_log_odds",)
+    selection = _select_map(x, y, family, seed, maps)
+    method = min(maps, key=lambda m: (selection[m]["top"], selection[m]["all"], SCAN_MAPS.index(m)))
+    fitted = _fit_map(method, x, y, None)
+    grid = _grid(x)
+    rng = np.random.default_rng([seed, 15])
+    n_families = family.max() + 1
+    replicates = []
+    for _ in range(SCAN_MAP_REPLICATES if n_replicates is None else n_replicates):
+        weight = np.bincount(rng.integers(0, n_families, n_families), minlength=n_families)[family]
+        if not (weight * y).any() or not (weight * ~y).any():
+            continue
+        refit = _fit_map(method, x, y, weight.astype(float), fitted)
+        replicates.append(np.round(_apply_map(refit, grid), 7))
     return {
-        "method": "platt_log_odds",
-        "a": a,
-        "b": b,
+        **fitted,
         "floor": float(floor),
         "rows": len(y),
         "positive": int(y.sum()),
+        "selection": {m: {k: round(v, 7) for k, v in losses.items()} for m, losses in selection.items()},
+        # The other candidates as fitted on every row (for comparisons: benchmarks/bench_scan_offers.py).
+        "alternatives": {m: _fit_map(m, x, y, None) for m in SCAN_MAPS if m != method},
+        "grid": np.round(grid, 6).tolist(),
+        "replicates": [r.tolist() for r in replicates],
     }
+
+
+#: The scan's candidate maps (:func:`scan_calibration`), in the order that breaks a tie of log loss
+#: (the simpler first).
+SCAN_MAPS = ("platt_log_odds", "isotonic_log_odds")
+#: The top share of the labelled rows (by score) on which the maps are compared.
+SCAN_MAP_TOP = 0.01
+#: Grouped folds of the map's selection, and bootstrap replicates of the chosen map.
+SCAN_MAP_FOLDS = 5
+SCAN_MAP_REPLICATES = 200
+
+
+def _select_map(x, y, family, seed: int, maps=SCAN_MAPS) -> dict[str, dict[str, float]]:
+    """Each candidate map's mean log loss over grouped folds (fitted on the others): on the held-out rows
+    in the top :data:`SCAN_MAP_TOP` of scores (``top``) and on all of them (``all``)."""
+    fold_of_family = np.random.default_rng([seed, 16]).permutation(family.max() + 1) % SCAN_MAP_FOLDS
+    fold = fold_of_family[family]
+    high = x >= np.quantile(x, 1 - SCAN_MAP_TOP)
+    loss = {m: {"top": 0.0, "all": 0.0} for m in maps}
+    for k in range(SCAN_MAP_FOLDS):
+        test = fold == k
+        train = ~test
+        if not test.any() or y[train].all() or not y[train].any():
+            continue
+        eps = 0.5 / train.sum()
+        for method in maps:
+            p = np.clip(_apply_map(_fit_map(method, x[train], y[train], None), x[test]), eps, 1 - eps)
+            each = -np.where(y[test], np.log(p), np.log1p(-p))
+            loss[method]["all"] += float(each.sum())
+            loss[method]["top"] += float(each[high[test]].sum())
+    return {m: {"top": v["top"] / max(high.sum(), 1), "all": v["all"] / len(y)} for m, v in loss.items()}
+
+
+def _grid(x) -> np.ndarray:
+    """Log-odds at which the bootstrap replicates are stored: evenly over the range and at quantiles of
+    the rows, denser at the top of the ranking where the offers are."""
+    q = np.quantile(x, np.r_[np.linspace(0, 0.98, 50), np.linspace(0.98, 1, 41)])
+    return np.unique(np.r_[np.linspace(x.min(), x.max(), 60), q])
+
+
+def _fit_map(method: str, x, y, weight, start: dict | None = None) -> dict:
+    """One candidate map fitted on log-odds ``x`` (weights: bootstrap counts, or None); ``start``: a
+    fitted map of the same method whose coefficients start the search (the bootstrap's replicates)."""
+    if method == "isotonic_log_odds":
+        from sklearn.isotonic import IsotonicRegression
+
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        iso.fit(x, y.astype(float), sample_weight=weight)
+        return {
+            "method": method,
+            "x": iso.X_thresholds_.tolist(),
+            "p": iso.y_thresholds_.tolist(),
+        }
+    init = [start["a"], start["b"]] if start and start["method"] == method and start["a"] < 0 else None
+    a, b = platt_fit(x[:, None], y, weight, init)
+    if a >= 0:  # a map that falls with the score: the sample cannot rank; the base rate for everyone
+        rate = float(np.average(y, weights=weight))
+        a, b = 0.0, float(-log_odds(rate))
+    return {"method": "platt_log_odds", "a": a, "b": b}
+
+
+def _apply_map(fitted: dict, x) -> np.ndarray:
+    """A fitted map's probability at log-odds ``x``."""
+    x = np.asarray(x, dtype=float)
+    method = fitted.get("method", "platt_log_odds")
+    if method == "isotonic_log_odds":
+        return np.interp(x, np.asarray(fitted["x"], dtype=float), np.asarray(fitted["p"], dtype=float))
+    z = fitted["a"] * x + fitted["b"]
+    return 1.0 / (1.0 + np.exp(np.clip(z, -700, 700)))
 
 
 def platt(x, y) -> tuple[float, float]:
@@ -256,30 +365,70 @@ def platt(x, y) -> tuple[float, float]:
     ``(a, b)`` of p = 1 / (1 + exp(a·x + b)) minimising the log loss against Platt's smoothed targets
     (N₊+1)/(N₊+2) and 1/(N₋+2), by L-BFGS with the exact gradient; scikit-learn's fitting class is
     private, so the same objective is written here on SciPy's public functions."""
-    from scipy.optimize import minimize
+    a, b = platt_fit(np.asarray(x, dtype=float)[:, None], y)
+    return a, b
+
+
+def platt_fit(X, y, weight=None, start=None) -> list[float]:
+    """Platt's objective with several inputs: coefficients ``(w₁ … w_k, b)`` of
+    p = 1 / (1 + exp(X·w + b)) minimising the (weighted) log loss against Platt's smoothed targets, rows
+    weighted by ``weight`` (None: 1 each), by Newton's method with step halving (the objective is convex;
+    a handful of steps from ``start``, a fitted map's coefficients, or from 0 and the smoothed base rate)."""
     from scipy.special import expit, log_expit
 
-    x = np.asarray(x, dtype=float)
+    X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=bool)
-    pos = int(y.sum())
-    neg = len(y) - pos
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
+    pos = float(w[y].sum())
+    neg = float(w.sum()) - pos
     target = np.where(y, (pos + 1.0) / (pos + 2.0), 1.0 / (neg + 2.0))
+    A = np.c_[X, np.ones(len(y))]
 
-    def loss(ab):
-        z = ab[0] * x + ab[1]
-        value = -(target * log_expit(-z) + (1 - target) * log_expit(z)).sum()
-        d = target - expit(-z)  # ∂loss/∂z
-        return value, np.array([(d * x).sum(), d.sum()])
+    def loss(coef):
+        z = A @ coef
+        return -(w * (target * log_expit(-z) + (1 - target) * log_expit(z))).sum()
 
-    start = np.array([0.0, math.log((neg + 1.0) / (pos + 1.0))])
-    fit = minimize(loss, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-10, "maxiter": 1000})
-    return float(fit.x[0]), float(fit.x[1])
+    coef = (
+        np.r_[np.zeros(X.shape[1]), math.log((neg + 1.0) / (pos + 1.0))]
+        if start is None
+        else np.asarray(start, dtype=float)
+    )
+    value = loss(coef)
+    for _ in range(100):
+        q = expit(-(A @ coef))  # the fitted probability
+        grad = A.T @ (w * (target - q))
+        hess = (A * (w * q * (1 - q))[:, None]).T @ A
+        step = np.linalg.lstsq(hess + 1e-12 * np.eye(len(coef)), grad, rcond=None)[0]
+        for _ in range(40):  # halve the step until the loss falls
+            trial = coef - step
+            new = loss(trial)
+            if new <= value:
+                break
+            step = step / 2
+        else:
+            break
+        done = value - new <= 1e-12 * max(abs(value), 1.0)
+        coef, value = trial, new
+        if done:
+            break
+    return [float(v) for v in coef]
 
 
 def apply_scan_calibration(calibration: dict, raw) -> np.ndarray:
-    """The probability of :func:`scan_calibration`'s map for raw forest scores."""
-    z = calibration["a"] * log_odds(raw, calibration.get("floor", 1e-6)) + calibration["b"]
-    return 1.0 / (1.0 + np.exp(np.clip(z, -700, 700)))
+    """The probability of :func:`scan_calibration`'s map for raw forest scores (older stored maps, Platt
+    without a method's name or a floor, apply as before)."""
+    return _apply_map(calibration, log_odds(raw, calibration.get("floor", 1e-6)))
+
+
+def scan_calibration_replicates(calibration: dict, raw) -> np.ndarray | None:
+    """The bootstrap replicates of the map (:func:`scan_calibration`) at raw forest scores: an array
+    (replicates × scores), or None for a map stored without them."""
+    reps = calibration.get("replicates")
+    if not reps:
+        return None
+    x = log_odds(raw, calibration.get("floor", 1e-6))
+    grid = np.asarray(calibration["grid"], dtype=float)
+    return np.vstack([np.interp(x, grid, np.asarray(r, dtype=float)) for r in reps])
 
 
 def gap_bin(gap) -> np.ndarray:

@@ -23,6 +23,7 @@ EXTRA_COLUMNS = [
     "probability_entitled",  # the population-calibrated probability (NaN for a model that is not)
     "capacity",  # the district's offers (home visits) this quarter
     "offer_reason",  # why the family was (or was not) offered, for the officer
+    "scan_score",  # the forest's raw score, the input of the scan's map (probability_entitled)
 ]
 #: The target of a model trained on the verification sample (model.verified.load_verified): its calibrated
 #: probability is the population's probability of being truly entitled.
@@ -51,4 +52,9 @@ SUMMARY_COLUMNS = [
     "expected_amount",  # Σ p·a
     "sum_a2p",  # Σ a²·p
     "sum_a2p2",  # Σ a²·p²
+    # Each bootstrap replicate of the scan's map (model.verified.scan_calibration): Σ p and Σ p·a over the
+    # offered (lists, one value per replicate; empty for a map without replicates) — the calibration's
+    # own error in the forecasts' intervals.
+    "calibration_entitled",
+    "calibration_amount",
 ]

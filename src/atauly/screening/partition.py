@@ -193,7 +193,8 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     frame = _rank_and_offer(frame, n_by_district, job, calibrated)
     summary = _district_summary(found, district_all, region_all)
     amounts = scan_amounts(rec) if calibrated else {}
-    summary = summary.join(_offer_sums(frame, n_by_district, job, amounts), on="district")
+    calibration = scan_calibration(rec) if calibrated else None
+    summary = summary.join(_offer_sums(frame, n_by_district, job, amounts, calibration), on="district")
     summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
         SUMMARY_COLUMNS
     ]
@@ -226,6 +227,7 @@ class _Assessment:
     pci: np.ndarray  # per-capita income
     gap: np.ndarray  # 1 - pci / line
     amount: np.ndarray  # ASP + child supplement, per month
+    raw: np.ndarray  # the forest's raw score (the scan's map turns it into ``entitled``)
 
 
 def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
@@ -259,7 +261,7 @@ def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
         dtype=float
     )
     return _Assessment(
-        law, eligible, prob, entitled, level, status, candidate, line, pci, 1 - pci / line, amount
+        law, eligible, prob, entitled, level, status, candidate, line, pci, 1 - pci / line, amount, raw
     )
 
 
@@ -287,6 +289,7 @@ def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: 
     refusal = a.law["refusal_reason"].iloc[rows].fillna("").astype(str).to_numpy()
     frame.insert(6, "reason", _reasons(a.eligible[rows], a.prob[rows], a.gap[rows], refusal))
     frame["probability_entitled"] = a.entitled[rows] if calibrated else np.nan
+    frame["scan_score"] = a.raw[rows]
     return frame
 
 
@@ -294,11 +297,13 @@ def _rank_and_offer(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, cali
     """Rank the candidates within their district and offer visits up to the district's capacity."""
     if calibrated:
         # Issue 15: the most probably entitled first (every visit costs the same: this finds the most
-        # entitled families per visit), then the larger expected amount, then the gap, then the id.
+        # entitled families per visit), then the forest's own score (a map with steps — isotonic — gives
+        # many families one probability: the score still orders them), then the larger expected amount,
+        # then the gap, then the id.
         frame["_expected"] = frame["probability_entitled"] * frame["monthly_amount"]
         keys, ascending = (
-            ["district", "probability_entitled", "_expected", "need_gap", "family_id"],
-            [True, False, False, False, True],
+            ["district", "probability_entitled", "scan_score", "_expected", "need_gap", "family_id"],
+            [True, False, False, False, False, True],
         )
     else:
         # A model that is not population-calibrated: most in need first (well-being level, then the gap
@@ -361,13 +366,19 @@ def _district_summary(a: _Assessment, district_all, region_all) -> pd.DataFrame:
 
 
 def _offer_sums(
-    frame: pd.DataFrame, n_by_district: dict, job: ScanJob, amounts: dict | None = None
+    frame: pd.DataFrame,
+    n_by_district: dict,
+    job: ScanJob,
+    amounts: dict | None = None,
+    calibration: dict | None = None,
 ) -> pd.DataFrame:
     """Per district: capacity, offers and the forecast's sums over the offered families (issue 15). The
     forecast's amount is what each would truly receive if entitled, from the law's amount on records and
     the verification sample's amounts (:func:`atauly.model.verified.expected_true_amount`; the amount on
-    records when there are none)."""
-    from atauly.model.verified import expected_true_amount
+    records when there are none). With a map stored with its bootstrap replicates, also each replicate's
+    Σ p and Σ p·a over the district's offered (``calibration_entitled``, ``calibration_amount``: lists),
+    from which the report's intervals take the calibration's own error."""
+    from atauly.model.verified import expected_true_amount, scan_calibration_replicates
 
     districts = sorted(str(d) for d in n_by_district if d is not None)
     capacity = district_capacity([n_by_district[d] for d in districts], job.capacity_per_1000, job.capacity)
@@ -398,6 +409,21 @@ def _offer_sums(
         out[col] = np.round(out[col].to_numpy(), 2)
     for col in ("expected_entitled", "sum_p2"):
         out[col] = np.round(out[col].to_numpy(), 9)
+    reps = (
+        scan_calibration_replicates(calibration, off["scan_score"].to_numpy(dtype=float))
+        if calibration
+        else None
+    )
+    if reps is None:
+        reps = np.zeros((0, len(off)))
+    code = out.index.get_indexer(off["district"].to_numpy())
+    by_rep_p = np.zeros((len(out), len(reps)))
+    by_rep_a = np.zeros((len(out), len(reps)))
+    for b, rep in enumerate(reps):
+        by_rep_p[:, b] = np.bincount(code, weights=rep, minlength=len(out))
+        by_rep_a[:, b] = np.bincount(code, weights=rep * expected, minlength=len(out))
+    out["calibration_entitled"] = list(np.round(by_rep_p, 9))
+    out["calibration_amount"] = list(np.round(by_rep_a, 2))
     return out
 
 

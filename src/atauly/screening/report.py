@@ -63,29 +63,56 @@ _SUMS = ["expected_entitled", "sum_p2", "expected_amount", "sum_a2p", "sum_a2p2"
 
 
 def forecast(summary: pd.DataFrame, consent_rate: float = DEFAULT_CONSENT_RATE, z: float = 1.96) -> dict:
-    """Forecasts over the offered families, from their population-calibrated probabilities p and the law's
-    monthly amounts a on records, each with a 95% interval: **truly entitled found** (Σ p), **take-up**
-    (families who consent and are entitled: each with probability c·p, c the consent rate) and the
-    **additional monthly budget** (Σ a over them). Families are taken as independent, so the variances
-    are Σ q(1 − q) and Σ a²·q(1 − q) with q = c·p (a normal interval, clipped at 0). The interval covers
-    the randomness of who turns out entitled and who consents, not the model's own error (checked on the
-    verification sample when it is trained) nor the consent rate, an assumption."""
+    """Forecasts over the offered families, from their population-calibrated probabilities p and the
+    amounts a they would truly receive if entitled, each with a 95% interval: **truly entitled found**
+    (Σ p), **take-up** (families who consent and are entitled: each with probability c·p, c the consent
+    rate) and the **additional monthly budget** (Σ a over them).
+
+    The interval's variance has two parts. Who turns out entitled and who consents: families independent,
+    Σ q(1 − q) and Σ a²·q(1 − q) with q = c·p. The calibration's own error (the map from the forest's
+    score to p is fitted on a sample): the variance of the forecast over the map's bootstrap replicates
+    (the summary's ``calibration_entitled`` and ``calibration_amount``, summed over districts replicate
+    by replicate — one map serves every district, so their errors add up, not cancel), when the scan
+    wrote them. A normal interval, clipped at 0; ``calibration_sd`` is the second part alone. The
+    consent rate, an assumption, is not in the interval."""
     c = float(consent_rate)
     sums = {k: float(summary[k].sum()) if k in summary else 0.0 for k in _SUMS}
+    cal_p, cal_a = (
+        _replicate_totals(summary, "calibration_entitled"),
+        _replicate_totals(summary, "calibration_amount"),
+    )
 
-    def figure(mean: float, var: float) -> dict:
-        sd = float(np.sqrt(max(var, 0.0)))
-        return {"mean": mean, "low": max(mean - z * sd, 0.0), "high": mean + z * sd}
+    def figure(mean: float, var: float, replicates: np.ndarray | None, scale: float) -> dict:
+        cal_sd = float(scale * replicates.std(ddof=1)) if replicates is not None else 0.0
+        sd = float(np.sqrt(max(var, 0.0) + cal_sd**2))
+        return {
+            "mean": mean,
+            "low": max(mean - z * sd, 0.0),
+            "high": mean + z * sd,
+            "calibration_sd": cal_sd,
+        }
 
+    found, amount = sums["expected_entitled"], sums["expected_amount"]
     return {
         "offered": int(summary["offered"].sum()) if "offered" in summary else 0,
         "consent_rate": c,
-        "entitled_found": figure(sums["expected_entitled"], sums["expected_entitled"] - sums["sum_p2"]),
-        "take_up": figure(
-            c * sums["expected_entitled"], c * sums["expected_entitled"] - c**2 * sums["sum_p2"]
-        ),
-        "monthly_budget": figure(c * sums["expected_amount"], c * sums["sum_a2p"] - c**2 * sums["sum_a2p2"]),
+        "calibration_replicates": 0 if cal_p is None else len(cal_p),
+        "entitled_found": figure(found, found - sums["sum_p2"], cal_p, 1.0),
+        "take_up": figure(c * found, c * found - c**2 * sums["sum_p2"], cal_p, c),
+        "monthly_budget": figure(c * amount, c * sums["sum_a2p"] - c**2 * sums["sum_a2p2"], cal_a, c),
     }
+
+
+def _replicate_totals(summary: pd.DataFrame, column: str) -> np.ndarray | None:
+    """Per replicate, the sum over districts of a list column of the summary (None when absent or
+    empty, or with fewer than 2 replicates)."""
+    if column not in summary or summary.empty:
+        return None
+    rows = [np.asarray(v, dtype=float) for v in summary[column] if v is not None]
+    lengths = {len(r) for r in rows}
+    if not rows or len(lengths) != 1 or lengths.pop() < 2:
+        return None
+    return np.sum(rows, axis=0)
 
 
 def _offer_columns(district: pd.DataFrame, consent_rate: float) -> pd.DataFrame:
