@@ -10,6 +10,7 @@ from atauly.settings import get_settings
 
 from .common import console, err_console, fail, progress_bar, rich_table
 from .model_store import store
+from .model_train import LangOpt, check_lang
 
 _FromDbOpt = Annotated[
     bool,
@@ -55,6 +56,7 @@ def retrain_cmd(
     min_cases: _MinCasesOpt = 100,
     blind_only: _BlindOnlyOpt = False,
     seed: _SeedOpt = 0,
+    lang: LangOpt = "ru",
 ) -> None:
     """Train a challenger on officers' decisions and compare it with the champion on the same held-out
     decisions. It is stored as a new version and never promoted: `atauly model promote` does that."""
@@ -65,6 +67,7 @@ def retrain_cmd(
         retrain_from_database,
     )
 
+    check_lang(lang)
     if not from_db:
         fail("give --from-db (the casework database is the only source of corrections for now)")
     try:
@@ -91,6 +94,7 @@ def retrain_cmd(
                 n_jobs=settings.workers,
                 progress=step,
                 actor=_actor(),
+                lang=lang,
             )
     except RetrainError as exc:
         fail(str(exc))

@@ -62,6 +62,7 @@ def train_and_store(
     config: TrainConfig | None = None,
     progress=None,
     extra: dict | None = None,
+    lang: str | None = None,
 ) -> tuple[StoredModel, TrainResult, bool]:
     """Train, then store the model with its metadata, metrics, report and model card.
 
@@ -73,7 +74,7 @@ def train_and_store(
     t0 = time.perf_counter()
     result = train(ds, config, progress)
     result.timings["total_seconds"] = time.perf_counter() - t0
-    stored, promoted = store_trained(ds, result, store, name, source, extra)
+    stored, promoted = store_trained(ds, result, store, name, source, extra, lang=lang)
     return stored, result, promoted
 
 
@@ -86,6 +87,7 @@ def store_trained(
     extra: dict | None = None,
     sections: dict | None = None,
     promote_first: bool = True,
+    lang: str | None = None,
 ) -> tuple[StoredModel, bool]:
     """Store a trained model as the next version of ``name`` with its metadata, report and card.
 
@@ -93,6 +95,8 @@ def store_trained(
     (``retrain``: the comparison with the champion, rendered in the report and the card). With
     ``promote_first`` the first version of a name that passes the quality gate becomes its champion;
     without it nothing is ever promoted here (a retrained challenger waits for ``atauly model promote``).
+    The report and the card are written in ``lang`` (ru, kk or en; default: the locale setting); ``atauly
+    model card --lang`` and the service's model page say the card again in any of them from the metadata.
     Returns (stored, promoted).
     """
     store.check_name(name)
@@ -118,12 +122,17 @@ def store_trained(
     }
 
     def render(final: dict) -> dict[str, str]:
-        card = model_card_markdown(final)
+        from .wording import Words
+
+        words = Words(lang)
+        card = model_card_markdown(final, words.lang)
         files = {
             "metrics.json": json.dumps(result.metrics, indent=2, default=str),
-            "report.html": report_html(final),
+            "report.html": report_html(final, words.lang),
             "model_card.md": card,
-            "model_card.html": model_card_html(card, f"Model card {name}@{final['version']}"),
+            "model_card.html": model_card_html(
+                card, words.t("Model card: {model}", model=name + "@" + final["version"]), words.lang
+            ),
         }
         if ds.ingestion:  # every column of a user's table: kept, converted or dropped, and why
             files["ingestion.json"] = json.dumps(
