@@ -160,12 +160,16 @@ def threshold_lines(metrics: dict, w: Words | None = None) -> list[str]:
 SELECTION = N_(
     "Candidates scored by grouped, stratified cross-validation on the training part only (the test rows are held "
     "out). The first is scikit-learn's balanced forest; the best mean ROC-AUC replaces it only when clearly "
-    "better: by more than 0.002 and than a one-sided 5% bound, Bonferroni-corrected for the candidates, in "
+    "better: by more than {margin} and than a one-sided {level} bound, Bonferroni-corrected for the candidates, in "
     "standard errors of the paired fold differences ('against the first'). The chosen one is refitted with more "
     "trees and calibrated on its out-of-fold probabilities (cross-fitted: no training row is set aside for "
     "calibration)."
 )
 FOREST = N_("Forest, baselines and threshold")
+
+
+def _selection_text(w: Words) -> str:
+    return w.t(SELECTION, margin=w.x(0.002), level=w.pct(0.05))
 MODEL_SELECTION = N_("Model selection")
 
 
@@ -181,7 +185,7 @@ def markdown(metrics: dict, w: Words | None = None) -> list[str]:
         lines.append("")
     header, rows = search_rows(metrics, w)
     if rows:
-        lines += [f"### {w.t(MODEL_SELECTION)}", "", w.numbers_in(w.t(SELECTION)), "", *_md(header, rows), ""]
+        lines += [f"### {w.t(MODEL_SELECTION)}", "", _selection_text(w), "", *_md(header, rows), ""]
     header, rows, fmt = ingestion_rows(metrics, w)
     if rows:
         lines += [f"### {w.t('Columns of the table ({format})', format=fmt)}", "", *_md(header, rows), ""]
@@ -200,7 +204,7 @@ def report_html(metrics: dict, w: Words | None = None) -> str:
     if rows:
         title = w.t("Model selection (grouped cross-validation on the training part)")
         parts.append(f"<h2>{html.escape(title)}</h2>")
-        parts.append(f"<p>{html.escape(w.numbers_in(w.t(SELECTION)))}</p>")
+        parts.append(f"<p>{html.escape(_selection_text(w))}</p>")
         parts.append(_html(header, rows))
     header, rows, fmt = ingestion_rows(metrics, w)
     if rows:
