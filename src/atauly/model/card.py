@@ -34,7 +34,7 @@ from .wording import Words
 INTENDED_USE = N_("Intended use")
 MODEL = N_("Model")
 DATA = N_("Data")
-FEATURES_TITLE = N_("Features")
+FEATURES_TITLE = N_("Features of the model")
 METRICS_TITLE = N_("Metrics")
 FAIRNESS = N_("Fairness")
 OVERSIGHT = N_("Human oversight")

@@ -43,6 +43,12 @@ SMALL_NOTE = N_(
     "groups (see the 95% intervals)."
 )
 ONE_GROUP = N_("One group only: nothing to compare.")
+#: Headings and labels said inside f-strings (Babel does not extract calls there).
+QUALITY_GATE = N_("Quality gate")
+AGAINST_LAW = N_("Against the law on recorded data")
+POPULATION_TITLE = N_("Over the whole population")
+MODEL_CHOICE = N_("Model choice: accuracy against speed")
+MEASURED = N_("Measured on the training data:")
 
 
 def small_note(w: Words | None = None) -> str:
@@ -331,7 +337,7 @@ def report_html(meta: dict, lang: str | None = None) -> str:
         policy=w.stored(metrics["threshold"]["policy"]),
     )
     parts.append(
-        f"<p>{html.escape(intro)} {html.escape(w.t('Quality gate'))}: "
+        f"<p>{html.escape(intro)} {html.escape(w.t(QUALITY_GATE))}: "
         f"<span class='{'pass' if gate['passed'] else 'fail'}'>{html.escape(verdict)}</span>"
         f" — {html.escape(reason)}.</p>"
     )
@@ -351,11 +357,10 @@ def report_html(meta: dict, lang: str | None = None) -> str:
             parts.append(f"<p>{html.escape(new_families_text(split, w))}</p>")
     if matched_text(metrics, w):
         parts.append(
-            f"<h2>{html.escape(w.t('Against the law on recorded data'))}</h2>"
-            f"<p>{html.escape(matched_text(metrics, w))}</p>"
+            f"<h2>{html.escape(w.t(AGAINST_LAW))}</h2><p>{html.escape(matched_text(metrics, w))}</p>"
         )
     if metrics.get("population"):
-        parts.append(f"<h2>{html.escape(w.t('Over the whole population'))}</h2>")
+        parts.append(f"<h2>{html.escape(w.t(POPULATION_TITLE))}</h2>")
         parts += [f"<p>{html.escape(text)}</p>" for text in population_text(metrics["population"], w)]
         parts.append(_html_table(population_header(w), population_rows(metrics["population"], w)))
     if meta.get("retrain"):
@@ -374,7 +379,7 @@ def report_html(meta: dict, lang: str | None = None) -> str:
         if "trees" in r
     ]
     if search_rows:
-        parts.append(f"<h2>{html.escape(w.t('Model choice: accuracy against speed'))}</h2>")
+        parts.append(f"<h2>{html.escape(w.t(MODEL_CHOICE))}</h2>")
         parts.append(
             _html_table(
                 [
@@ -629,7 +634,7 @@ def retrain_markdown(meta: dict, w: Words | None = None) -> list[str]:
     lines += [f"- {line}" for line in text["how"]] + [""]
     lines += [md_table(header, rows), ""]
     lines += [f"### {w.t(SELECTION_BIAS)}", ""]
-    lines += [f"- {line}" for line in text["bias"]] + ["", w.t("Measured on the training data:"), ""]
+    lines += [f"- {line}" for line in text["bias"]] + ["", w.t(MEASURED), ""]
     lines += [f"- {line}" for line in text["measured"] + text["notes"]] + [""]
     return lines
 
@@ -655,6 +660,6 @@ def retrain_html(meta: dict, w: Words | None = None) -> str:
         + _html_table(header, rows, caption)
         + f"<h3>{html.escape(w.t(SELECTION_BIAS))}</h3>"
         + items(text["bias"])
-        + f"<p>{html.escape(w.t('Measured on the training data:'))}</p>"
+        + f"<p>{html.escape(w.t(MEASURED))}</p>"
         + items(text["measured"] + text["notes"])
     )

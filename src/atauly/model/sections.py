@@ -170,7 +170,11 @@ FOREST = N_("Forest, baselines and threshold")
 
 def _selection_text(w: Words) -> str:
     return w.t(SELECTION, margin=w.x(0.002), level=w.pct(0.05))
+
+
 MODEL_SELECTION = N_("Model selection")
+COLUMNS_FORMAT = N_("Columns of the table ({format})")
+COLUMNS = N_("Columns of the table")
 
 
 # -- renderers ------------------------------------------------------------------------------------
@@ -188,7 +192,7 @@ def markdown(metrics: dict, w: Words | None = None) -> list[str]:
         lines += [f"### {w.t(MODEL_SELECTION)}", "", _selection_text(w), "", *_md(header, rows), ""]
     header, rows, fmt = ingestion_rows(metrics, w)
     if rows:
-        lines += [f"### {w.t('Columns of the table ({format})', format=fmt)}", "", *_md(header, rows), ""]
+        lines += [f"### {w.t(COLUMNS_FORMAT, format=fmt)}", "", *_md(header, rows), ""]
     return lines
 
 
@@ -208,6 +212,6 @@ def report_html(metrics: dict, w: Words | None = None) -> str:
         parts.append(_html(header, rows))
     header, rows, fmt = ingestion_rows(metrics, w)
     if rows:
-        parts.append(f"<h2>{html.escape(w.t('Columns of the table'))}</h2><p>{html.escape(fmt)}</p>")
+        parts.append(f"<h2>{html.escape(w.t(COLUMNS))}</h2><p>{html.escape(fmt)}</p>")
         parts.append(_html(header, rows))
     return "\n".join(parts)

@@ -127,7 +127,9 @@ class Words:
         """A share as a percentage (``12,5%``)."""
         if share is None or (isinstance(share, float) and math.isnan(share)):
             return "–"
-        return f"{format_decimal(share * 100, format='#,##0.' + '#' * decimals, locale=self.t.locale)}%"
+        text = format_decimal(abs(share) * 100, format="#,##0." + "#" * decimals, locale=self.t.locale)
+        minus = "-" if self.lang == "en" else "−"
+        return f"{minus if share < 0 and text.strip('0,.') else ''}{text}%"
 
     def ci(self, value, lo=None, hi=None, signed: bool = False) -> str:
         """``0,812 [0,790; 0,833]``: a figure and its interval (a semicolon between the ends in ru/kk,
