@@ -88,6 +88,22 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _ticks(ax, w: Words, x: str | None = None, y: str | None = None) -> None:
+    """The axes' numbers as the language writes them: ``pct`` (0,2 → 20%), ``count`` (12 345) or ``ratio``
+    (0,25)."""
+    from matplotlib.ticker import FuncFormatter
+
+    say = {
+        "pct": lambda v, _pos: w.pct(v, 0),
+        "count": lambda v, _pos: w.n(v),
+        "ratio": lambda v, _pos: w.t.number(v, 4),
+    }
+    if x:
+        ax.xaxis.set_major_formatter(FuncFormatter(say[x]))
+    if y:
+        ax.yaxis.set_major_formatter(FuncFormatter(say[y]))
+
+
 def metrics_header(w: Words) -> list[str]:
     return [w.t("model"), *(w.metric(m) for m in METRIC_NAMES)]
 
@@ -145,7 +161,8 @@ def charts(metrics: dict, w: Words | None = None) -> list[tuple[str, str]]:
         ax.bar([i + (k - 1) * width for i in range(len(names))], values, width, label=w.metric(metric))
     ax.set_xticks(range(len(names)), [w.model(n) for n in names], rotation=15)
     ax.set_ylim(0, 1)
-    ax.legend()
+    _ticks(ax, w, y="pct")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.set_title(
         w.t(
             "{split} on the test rows, against {reference}",
@@ -159,6 +176,7 @@ def charts(metrics: dict, w: Words | None = None) -> list[tuple[str, str]]:
     fig, ax = plt.subplots(figsize=(4.2, 4))
     ax.plot([0, 1], [0, 1], ls=":", color="grey", label=w.t("perfect calibration"))
     ax.plot(curve["mean_predicted"], curve["fraction_positive"], marker="o", label=w.t("model"))
+    _ticks(ax, w, x="ratio", y="pct")
     ax.set_xlabel(w.t("predicted probability"))
     ax.set_ylabel(w.t("observed share of positives"))
     ax.legend()
@@ -173,6 +191,7 @@ def charts(metrics: dict, w: Words | None = None) -> list[tuple[str, str]]:
                 r["rows_per_second"], r["cv_roc_auc"], s=20 + r["trees"], color="C3" if r["chosen"] else "C0"
             )
             ax.annotate(f"{r['trees']}×{r['max_depth']}", (r["rows_per_second"], r["cv_roc_auc"]), fontsize=7)
+        _ticks(ax, w, x="count", y="ratio")
         ax.set_xlabel(w.t("rows scored per second (cross-validation folds)"))
         ax.set_ylabel(w.t("ROC-AUC in cross-validation"))
         ax.set_title(w.t("Accuracy against speed: trees × depth (red: chosen)"))
@@ -255,6 +274,7 @@ def fairness_chart(audit: dict, reference: str, w: Words | None = None) -> str |
         ax.set_title(w.column(col), fontsize=10)
     for ax in axes[0]:
         ax.set_ylim(0, min(1.0, max(top * 1.15, 0.05)))
+        _ticks(ax, w, y="pct")
     axes[0][0].set_ylabel(w.t("share of families"))
     handles = [
         Patch(color="C0", label=w.t("exclusion error")),

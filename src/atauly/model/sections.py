@@ -32,7 +32,12 @@ def _html(header, rows, caption="") -> str:
 
 
 # -- content --------------------------------------------------------------------------------------
-INGESTION_ACTIONS = {"kept": N_("kept"), "converted": N_("converted"), "dropped": N_("dropped")}
+INGESTION_ACTIONS = {
+    "kept": N_("kept"),
+    "converted": N_("converted"),
+    "dropped": N_("dropped"),
+    "not a feature": N_("not a feature"),
+}
 INGESTION_KINDS = {"numeric": N_("numeric"), "categorical": N_("categorical")}
 FORMAT_KEYS = {"format": N_("format"), "encoding": N_("encoding"), "delimiter": N_("delimiter")}
 

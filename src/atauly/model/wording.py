@@ -213,7 +213,7 @@ class Words:
 
     def _field(self, value: str | None, kind: str) -> str:
         if value is None:
-            return "–"
+            return "" if kind == "raw" else "–"
         if value == "n/a":
             return self.t(N_("n/a"))
         if kind == "raw":
@@ -317,6 +317,50 @@ _STORED: list[tuple[re.Pattern, str, dict]] = [
         {},
     ),
     (_p(r"on held-out families"), N_("on held-out families"), {}),
+    # why a column of a user's table was kept, converted or dropped (model.ingest, model.data)
+    (_p(r"true/false as 1/0"), N_("true/false as 1/0"), {}),
+    (_p(r"dates as days since 1970-01-01"), N_("dates as days since 1 January 1970"), {}),
+    (_p(r"numbers"), N_("numbers"), {}),
+    (_p(r"numbers \(read from text\)"), N_("numbers (read from text)"), {}),
+    (_p(r"text categories"), N_("text categories"), {}),
+    (_p(r"no observed value"), N_("no observed value"), {}),
+    (_p(r"yes/no as 1/0"), N_("yes/no as 1/0"), {}),
+    (_p(r"yes/no strings mixed into numbers as 1/0"), N_("yes/no strings mixed into numbers as 1/0"), {}),
+    (
+        _p(r"commas read as decimal commas, or as thousands in 1,234,567 and 1,234\.5"),
+        N_("commas read as decimal commas, or as thousands separators as in 1,234,567 and 1,234.5"),
+        {},
+    ),
+    (
+        _p(r"identifier-like: (?P<n>{N}) distinct values in (?P<rows>{N}) rows"),
+        N_("like an identifier: {n} distinct values in {rows} rows"),
+        {},
+    ),
+    (
+        _p(r"identifier-like: a distinct, ordered whole number in every row \(a row number\)"),
+        N_("like an identifier: a distinct, ordered whole number in every row (a row number)"),
+        {},
+    ),
+    (
+        _p(r"identifier-like: a distinct whole number in every row and an identifier's name"),
+        N_("like an identifier: a distinct whole number in every row and an identifier's name"),
+        {},
+    ),
+    (_p(r"constant: a single value in every row"), N_("constant: a single value in every row"), {}),
+    (
+        _p(
+            r"high-cardinality category: (?P<levels>{N}) levels, the (?P<kept>\d+) most frequent kept, the rest as '\(other\)'"
+        ),
+        N_("a category with many levels: {levels}; the {kept} most frequent kept, the rest as '(other)'"),
+        {},
+    ),
+    (_p(r"(?P<n>{N}) yes/no values as 1/0"), N_("{n} yes/no values as 1/0"), {}),
+    (
+        _p(r"(?P<n>{N}) non-numeric values(?P<codes> \(.*\))? treated as missing"),
+        N_("{n} non-numeric values{codes} treated as missing"),
+        {"codes": "raw"},
+    ),
+    (_p(r"target"), N_("the target"), {}),
     # the quality gate (gate.quality_gate, population.gate_check, evaluation.with_truth_check)
     (
         _p(r"ROC-AUC interval \[(?P<lo>{N}), (?P<hi>{N})\] includes chance \(0\.5\)"),
