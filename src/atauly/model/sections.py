@@ -107,7 +107,7 @@ def comparison_lines(metrics: dict, w: Words | None = None) -> list[str]:
         out.append(
             w.t(
                 "Forest against the best {kind}, {rival}, on the same test rows (paired bootstrap, families "
-                "resampled together): ROC-AUC {forest} against {other}; difference {kind} − forest {difference} "
+                "resampled together): ROC-AUC {forest} against {other}; difference rival − forest {difference} "
                 "[95%: {lo}; {hi}]; exclusion error {forest_exclusion} against {other_exclusion} at their own "
                 "thresholds.",
                 kind=kind,

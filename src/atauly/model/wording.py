@@ -266,7 +266,7 @@ _STORED: list[tuple[re.Pattern, str, dict]] = [
     # split descriptions (train.splits)
     (
         _p(r"train before (?P<before>\S+), test on (?P<test>\S+)"),
-        N_("trained on the quarters before {before}, tested on {test}"),
+        N_("tested on {test}, trained on the quarters before it"),
         {},
     ),
     (
