@@ -123,10 +123,13 @@ def _print_retrain(out, selection_bias) -> None:
     import pandas as pd
 
     from atauly.model.report import retrain_rows
+    from atauly.model.wording import Words
 
     c, s = out.comparison, out.selection
     champion = out.champion or "no champion"
-    header, rows = retrain_rows(out.stored.metadata)
+    # The console's summary is in English (as the rest of this command prints); --lang is the report's
+    # and the card's language.
+    header, rows = retrain_rows(out.stored.metadata, Words("en"))
     console.print(
         rich_table(
             pd.DataFrame(rows, columns=header),
