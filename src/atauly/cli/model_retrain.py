@@ -8,9 +8,8 @@ import typer
 
 from atauly.settings import get_settings
 
-from .common import console, err_console, fail, progress_bar, rich_table
+from .common import LangOpt, check_lang, console, err_console, fail, progress_bar, rich_table
 from .model_store import store
-from .model_train import LangOpt, check_lang
 
 _FromDbOpt = Annotated[
     bool,

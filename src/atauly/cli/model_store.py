@@ -9,7 +9,7 @@ import typer
 
 from atauly.settings import get_settings
 
-from .common import console, fail, rich_table
+from .common import check_lang, console, fail, rich_table
 
 ModelOpt = Annotated[str, typer.Option("--model", help="Model NAME (its champion) or NAME@vN.")]
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
@@ -89,8 +89,6 @@ def card_cmd(
     from atauly.model import ModelStoreError
     from atauly.model.card import model_card_markdown
 
-    from .model_train import check_lang
-
     check_lang(lang)
     try:
         name, version = store().resolve(model)
@@ -116,8 +114,6 @@ def report_cmd(
     from atauly.model.card import model_card_html, model_card_markdown
     from atauly.model.report import report_html
     from atauly.model.wording import Words
-
-    from .model_train import check_lang
 
     check_lang(lang)
     try:

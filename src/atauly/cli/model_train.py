@@ -9,13 +9,10 @@ import typer
 
 from atauly.settings import get_settings
 
-from .common import console, err_console, fail, progress_bar, rich_table
+from .common import LangOpt, check_lang, console, err_console, fail, progress_bar, rich_table
 from .model_store import store
 
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
-LangOpt = Annotated[
-    str, typer.Option("--lang", help="Language of the report and the model card: ru, kk or en.")
-]
 
 
 def _list(text: str | None) -> list[str]:
@@ -263,12 +260,3 @@ def print_population(population: dict | None, lang: str = "ru") -> None:
             title=w.t("Over the whole population (by region: in the report)"),
         )
     )
-
-
-def check_lang(lang: str) -> str:
-    """``--lang`` checked: ru, kk or en (else the command fails with the choices)."""
-    from atauly.i18n import LANGUAGES
-
-    if lang not in LANGUAGES:
-        fail(f"--lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
-    return lang
