@@ -413,7 +413,7 @@ def test_the_report_and_the_card_say_no_english_sentence(trained, lang):
     english = _english_sentences()
     assert len(english) > 100  # the catalog's sentences, not an empty list
     for text in (card, _text(page)):
-        left = [s for s in english if s in text and Translator(lang)(s) != s]
+        left = [s for s in english if s in text]
         assert not left, left[:5]
     # Numbers per locale: counts grouped with the locale's space, figures with a decimal comma, periods
     # in words; no figure with a decimal point in the card's tables.
