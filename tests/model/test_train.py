@@ -432,4 +432,4 @@ def test_the_report_in_english_reads_as_before(trained):
 
     page = report_html(trained[1].metadata, "en")
     assert "Over the whole population" in page and "Fairness by sex of the head" in page
-    assert re.search(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", page)  # a figure and its interval
+    assert re.search(r"\d\.\d{3}\s\[\d\.\d{3}, \d\.\d{3}\]", page)  # a figure and its interval

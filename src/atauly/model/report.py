@@ -27,7 +27,7 @@ padding:0 1rem;color:#1b1f23;line-height:1.45}table{border-collapse:collapse;mar
 th,td{border:1px solid #d0d7de;padding:.3rem .55rem;text-align:right}th:first-child,td:first-child{text-align:left}
 th{background:#f3f5f7}caption{text-align:left;font-weight:600;padding:.3rem 0}img{max-width:100%}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}code{background:#f3f5f7;padding:0 .2rem}
-.note{color:#57606a}"""
+.note{color:#57606a}td{white-space:pre-line}.scroll{overflow-x:auto;max-width:100%}"""
 
 #: The metrics' short names in English (kept for callers; the report says them through wording.METRICS).
 LABELS = dict(METRICS)
@@ -126,10 +126,7 @@ def metrics_rows(split: dict, reference: str, w: Words | None = None) -> list[li
 
 
 def _html_table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
-    head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return sections._html(header, rows, caption)
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> str:

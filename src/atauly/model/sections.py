@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 from atauly.i18n import N_
 
@@ -24,11 +25,22 @@ def _md(header, rows) -> list[str]:
     return out
 
 
+def _cell(value) -> str:
+    """A cell's text; a figure's interval goes under it (``0,988`` / ``[0,977; 0,996]``)."""
+    text = re.sub(r"\[([^\]]*?); ([^\]]*?)\]", "[\\1;\u00a0\\2]", str(value))  # an interval on one line
+    return html.escape(text).replace(" [", "\n[")
+
+
 def _html(header, rows, caption="") -> str:
+    """A table that scrolls sideways on a narrow screen (a focusable region, named by its caption)."""
     head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    label = f" aria-label='{html.escape(caption)}'" if caption else ""
+    return (
+        f"<div class='scroll' role='region' tabindex='0'{label}>"
+        f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 # -- content --------------------------------------------------------------------------------------
