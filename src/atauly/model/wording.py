@@ -361,6 +361,35 @@ _STORED: list[tuple[re.Pattern, str, dict]] = [
         {"codes": "raw"},
     ),
     (_p(r"target"), N_("the target"), {}),
+    # notes of a retrained challenger (service.retrain, service.decided_cases)
+    (
+        _p(r"the held-out decisions have a single outcome: ROC-AUC and balanced accuracy cannot be computed"),
+        N_("the held-out decisions have a single outcome: ROC-AUC and balanced accuracy cannot be computed"),
+        {},
+    ),
+    (
+        _p(
+            r"(?P<name>\S+) has no champion: the challenger is compared with nothing but the recommendations that "
+            r"were shown, and it is not promoted"
+        ),
+        N_(
+            "{name} has no champion: the challenger is compared only with the recommendations that were shown, "
+            "and it is not promoted"
+        ),
+        {"name": "raw"},
+    ),
+    (
+        _p(
+            r"the law now finds (?P<changed>{N}) of (?P<cases>{N}) cases differently from the result recorded at "
+            r"intake \(a newer law version or parameters\)"
+        ),
+        N_(
+            "the law now decides {changed} of {cases} cases differently from the result recorded at intake (a newer "
+            "version of the law or of its parameters)"
+        ),
+        {},
+    ),
+    (_p(r"the features use today's law"), N_("the features use today's law"), {}),
     # the quality gate (gate.quality_gate, population.gate_check, evaluation.with_truth_check)
     (
         _p(r"ROC-AUC interval \[(?P<lo>{N}), (?P<hi>{N})\] includes chance \(0\.5\)"),
