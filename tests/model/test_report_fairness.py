@@ -61,3 +61,11 @@ def test_a_group_is_small_exactly_below_the_minimum(n):
     row = _row("g", n, 0.1)
     assert small_group(row) is (n < MIN_GROUP_FAMILIES)
     assert group_name(row).endswith("†") is (n < MIN_GROUP_FAMILIES)
+
+
+def test_the_card_html_says_its_language_and_its_tables_scroll_in_their_own_box():
+    from atauly.model.card import model_card_html
+
+    page = model_card_html("| a | b |\n|---|---|\n| 1 | 2 |\n", "t", "kk")
+    assert '<html lang="kk">' in page and "<div class='scroll' tabindex='0'><table>" in page
+    assert page.count("<div class='scroll'") == page.count("<table>") == 1

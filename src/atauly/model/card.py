@@ -338,9 +338,17 @@ def _card_oversight_and_limits(metrics: dict, registry: bool, w: Words) -> list[
     ]
 
 
+def scrolling_tables(body: str, css: str = "scroll") -> str:
+    """The card's tables each in a box that scrolls sideways on a narrow screen (focusable, so a keyboard
+    can scroll it), so the page itself never does."""
+    return body.replace("<table>", f"<div class='{css}' tabindex='0'><table>").replace(
+        "</table>", "</table></div>"
+    )
+
+
 def model_card_html(markdown: str, title: str, lang: str = "en") -> str:
     # Raw HTML is off: column names and group values from a user's table must not become markup.
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    body = scrolling_tables(MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown))
     return f"""<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>{body}</body></html>"""

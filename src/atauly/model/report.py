@@ -27,7 +27,8 @@ padding:0 1rem;color:#1b1f23;line-height:1.45}table{border-collapse:collapse;mar
 th,td{border:1px solid #d0d7de;padding:.3rem .55rem;text-align:right}th:first-child,td:first-child{text-align:left}
 th{background:#f3f5f7}caption{text-align:left;font-weight:600;padding:.3rem 0}img{max-width:100%}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}code{background:#f3f5f7;padding:0 .2rem}
-.note{color:#57606a}td{white-space:pre-line}.scroll{overflow-x:auto;max-width:100%}"""
+.note{color:#57606a}td{white-space:pre-line}.scroll{overflow-x:auto;max-width:100%}
+p,li,h1,h2,h3{overflow-wrap:anywhere}"""
 
 #: The metrics' short names in English (kept for callers; the report says them through wording.METRICS).
 LABELS = dict(METRICS)

@@ -36,9 +36,9 @@ def _html(header, rows, caption="") -> str:
     head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    label = f" aria-label='{html.escape(caption)}'" if caption else ""
+    named = f" role='region' aria-label='{html.escape(caption)}'" if caption else ""
     return (
-        f"<div class='scroll' role='region' tabindex='0'{label}>"
+        f"<div class='scroll' tabindex='0'{named}>"
         f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 

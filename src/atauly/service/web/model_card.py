@@ -38,11 +38,12 @@ def _card_html(stored, lang: str) -> Markup | None:
             return None
         from markdown_it import MarkdownIt
 
-        from atauly.model.card import model_card_markdown
+        from atauly.model.card import model_card_markdown, scrolling_tables
 
         text = model_card_markdown(stored.metadata, lang)
         # Raw HTML off: nothing in the card becomes markup but the Markdown itself (as in model.report).
-        _CARDS[key] = Markup(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))
+        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+        _CARDS[key] = Markup(scrolling_tables(body, "table-scroll"))
     return _CARDS[key]
 
 
