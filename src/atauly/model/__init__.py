@@ -25,6 +25,7 @@ __all__ = [
     "ModelStore",
     "ModelStoreError",
     "Recommender",
+    "STORE_STEPS",
     "StoredModel",
     "TamperedModelError",
     "TrainConfig",
@@ -74,8 +75,12 @@ def train_and_store(
     t0 = time.perf_counter()
     result = train(ds, config, progress)
     result.timings["total_seconds"] = time.perf_counter() - t0
-    stored, promoted = store_trained(ds, result, store, name, source, extra, lang=lang)
+    stored, promoted = store_trained(ds, result, store, name, source, extra, progress=progress, lang=lang)
     return stored, result, promoted
+
+
+#: The steps :func:`store_trained` reports to ``progress`` after training's (a progress bar's last ones).
+STORE_STEPS = ("store the model", "report and card")
 
 
 def store_trained(
@@ -87,6 +92,7 @@ def store_trained(
     extra: dict | None = None,
     sections: dict | None = None,
     promote_first: bool = True,
+    progress=None,
     lang: str | None = None,
 ) -> tuple[StoredModel, bool]:
     """Store a trained model as the next version of ``name`` with its metadata, report and card.
@@ -97,7 +103,7 @@ def store_trained(
     without it nothing is ever promoted here (a retrained challenger waits for ``atauly model promote``).
     The report and the card are written in ``lang`` (ru, kk or en; default: the locale setting); ``atauly
     model card --lang`` and the service's model page say the card again in any of them from the metadata.
-    Returns (stored, promoted).
+    ``progress(step_name)`` hears each of :data:`STORE_STEPS` start. Returns (stored, promoted).
     """
     store.check_name(name)
     meta = {
@@ -121,9 +127,12 @@ def store_trained(
         **(sections or {}),
     }
 
+    step = progress or (lambda _name: None)
+
     def render(final: dict) -> dict[str, str]:
         from .wording import Words
 
+        step(STORE_STEPS[1])
         words = Words(lang)
         card = model_card_markdown(final, words.lang)
         files = {
@@ -141,6 +150,7 @@ def store_trained(
             files["ingestion.csv"] = report_frame(ds.ingestion).to_csv(index=False)
         return files
 
+    step(STORE_STEPS[0])
     stored = store.save(name, result.model, meta, render)
     promoted = False
     if promote_first and store.aliases(name)["champion"] is None and result.metrics["quality_gate"]["passed"]:

@@ -202,7 +202,7 @@ def load_training_data(request: TrainRequest, hooks: TrainHooks) -> tuple[Datase
 def train_request(request: TrainRequest, store: ModelStore, hooks: TrainHooks | None = None) -> TrainOutcome:
     """Check the request, load its data, train, evaluate against the baselines and store the model with
     its report and card (the first version of a name that passes the quality gate becomes champion)."""
-    from . import train_and_store
+    from . import STORE_STEPS, train_and_store
     from .train import train_steps
 
     hooks = hooks or TrainHooks()
@@ -211,7 +211,7 @@ def train_request(request: TrainRequest, store: ModelStore, hooks: TrainHooks | 
     store.check_name(request.name)
     ds, source, extra = load_training_data(request, hooks)
     if hooks.loaded:
-        hooks.loaded(ds, len(train_steps(ds, config)))
+        hooks.loaded(ds, len(train_steps(ds, config)) + len(STORE_STEPS))
     stored, result, promoted = train_and_store(
         ds, store, request.name, source, config, hooks.step, extra, lang=request.lang
     )

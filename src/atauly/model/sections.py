@@ -91,6 +91,7 @@ def search_rows(metrics: dict, w: Words | None = None) -> tuple[list[str], list[
             w.n(r["min_samples_leaf"]),
             w.x(r["max_features"], 2) if isinstance(r["max_features"], float) else str(r["max_features"]),
             f"{w.x(r['cv_roc_auc'])} ± {w.x(r['cv_roc_auc_se'])}",
+            w.n(r["rung_trees"]) if r.get("rung_trees") is not None else "–",
             w.x(r.get("vs_reference"), signed=True),
             w.x(r["fit_seconds"], 2),
             "✓" if r["chosen"] else "",
@@ -102,6 +103,7 @@ def search_rows(metrics: dict, w: Words | None = None) -> tuple[list[str], list[
         w.t("min leaf"),
         w.t("max features"),
         w.t("CV ROC-AUC ± s.e."),
+        w.t("trees (rung)"),
         w.t("against the first"),
         w.t("fit, s per fold"),
         w.t("chosen"),
@@ -176,11 +178,13 @@ def threshold_lines(metrics: dict, w: Words | None = None) -> list[str]:
 
 SELECTION = N_(
     "Candidates scored by grouped, stratified cross-validation on the training part only (the test rows are held "
-    "out). The first is scikit-learn's balanced forest; the best mean ROC-AUC replaces it only when clearly "
-    "better: by more than {margin} and than a one-sided {level} bound, Bonferroni-corrected for the candidates, in "
-    "standard errors of the paired fold differences ('against the first'). The chosen one is refitted with more "
-    "trees and calibrated on its out-of-fold probabilities (cross-fitted: no training row is set aside for "
-    "calibration)."
+    "out), by successive halving: every candidate with a few trees, the best ones grown with more trees on the "
+    "same folds ('trees (rung)': the trees of the last rung a candidate reached; 'against the first' is paired "
+    "at that rung). The first is scikit-learn's balanced forest and is never dropped; the best challenger of the "
+    "last rung replaces it only when clearly better: by more than {margin} and than a one-sided {level} bound, "
+    "Bonferroni-corrected for every challenger screened, in standard errors of the paired fold differences. The "
+    "chosen one is refitted with more trees and calibrated on its out-of-fold probabilities (cross-fitted: no "
+    "training row is set aside for calibration)."
 )
 FOREST = N_("Forest, baselines and threshold")
 
