@@ -32,9 +32,11 @@ def home(tmp_path, monkeypatch):
 
 
 def test_train_score_evaluate_recommend_on_a_registry(home, small_registry, tmp_path):
-    r = invoke("model", "train", "--registry", small_registry, "--name", "asp")
+    r = invoke("model", "train", "--registry", small_registry, "--name", "asp", "--lang", "kk")
     assert r.exit_code == 0, r.output
     assert "asp@v1 is the champion" in r.output and "law_on_recorded_data" in r.output
+    stored_card = (home / "models" / "asp" / "v1" / "model_card.md").read_text(encoding="utf-8")
+    assert stored_card.startswith("# Модель картасы: asp@v1")  # written in --lang
     out = tmp_path / "scores.csv"
     r = invoke(
         "model",
@@ -91,7 +93,16 @@ def test_train_score_evaluate_recommend_on_a_registry(home, small_registry, tmp_
     r = invoke("model", "list")
     assert r.exit_code == 0 and "asp" in r.output and "★" in r.output
     r = invoke("model", "card", "--model", "asp")
+    assert r.exit_code == 0 and "Карточка модели: asp@v1" in r.output  # ru by default
+    r = invoke("model", "card", "--model", "asp", "--lang", "en")
     assert r.exit_code == 0 and "Model card: asp@v1" in r.output
+    r = invoke("model", "card", "--model", "asp", "--lang", "xx")
+    assert r.exit_code == 2 and "--lang" in r.output
+    r = invoke("model", "report", "--model", "asp", "--lang", "kk", "--out", tmp_path / "kk")
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "kk" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="kk">' in page and "Әділдік" in page
+    assert "Модель картасы: asp@v1" in (tmp_path / "kk" / "model_card.md").read_text(encoding="utf-8")
 
 
 def test_bring_your_own_data_through_the_cli(home, tmp_path):

@@ -280,8 +280,12 @@ def test_train_on_a_raw_export_then_score_by_name(home, tmp_path):
     assert {c["column"] for c in ingestion["columns"]} == set(frame.columns)
     assert pd.read_csv(version / "ingestion.csv")["action"].eq("dropped").sum() == 5
     card = (version / "model_card.md").read_text(encoding="utf-8")
-    assert "Columns of the table" in card and "Threshold policy `coverage`" in card
-    assert "Model selection" in card and "cross-fitted" in card
+    assert "Столбцы таблицы" in card and "Правило выбора порога `coverage`" in card
+    assert "Выбор модели" in card and "перекрёстная подгонка" in card
+    from atauly.model.card import model_card_markdown
+
+    kk = model_card_markdown(json.loads((version / "metadata.json").read_text(encoding="utf-8")), "kk")
+    assert "сәйкестендіргішке ұқсайды" in kk and "identifier-like" not in kk and "cp1251" in kk
     meta = json.loads((version / "metadata.json").read_text(encoding="utf-8"))
     assert meta["metrics"]["threshold"]["rule"] == "coverage"
     out = tmp_path / "scores.csv"

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atauly.model.population import by_group, equal_coverage, gate_check, population_text, rates, top_k
+from atauly.model.wording import Words
 
 
 def test_rates_count_every_family_and_never_give_zero_width_intervals():
@@ -93,17 +94,17 @@ def test_population_text_names_the_figures():
     n = 300
     entitled = rng.random(n) < 0.2
     ec = equal_coverage(entitled, rng.random(n), np.ones(n, dtype=bool), entitled & (rng.random(n) < 0.5), 20)
-    text = " ".join(
-        population_text(
-            {
-                "families": n,
-                "quarter": "2025Q3",
-                "applications": 50,
-                "entitled": int(entitled.sum()),
-                "takeup_among_entitled": 0.6,
-                "law_name": "law_as_applied",
-                "equal_coverage": ec,
-            }
-        )
-    )
-    assert "equal coverage" in text and "Wilson" in text and "60.0%" in text
+    population = {
+        "families": n,
+        "quarter": "2025Q3",
+        "applications": 50,
+        "entitled": int(entitled.sum()),
+        "takeup_among_entitled": 0.625,
+        "law_name": "law_as_applied",
+        "equal_coverage": ec,
+    }
+    text = " ".join(population_text(population, Words("en")))
+    assert "equal coverage" in text and "Wilson" in text and "62.5%" in text and "Q3 2025" in text
+    kk = " ".join(population_text(population, Words("kk")))  # issue 20: the report's language
+    assert "бірдей қамту" in kk and "Уилсон" in kk and "62,5%" in kk and "2025 ж. III тоқсан" in kk
+    assert "2025Q3" not in kk and "equal coverage" not in kk

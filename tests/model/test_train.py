@@ -4,6 +4,8 @@ explanations in three languages; the model store (tamper check, promote, rollbac
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 
 import numpy as np
 import pytest
@@ -69,8 +71,9 @@ def test_registry_training_reports_everything(trained, applications):
         "model_card.html",
     ):
         assert (stored.path / name).exists(), name
-    card = (stored.path / "model_card.md").read_text()
-    assert "Advisory only" in card and "exclusion" in card and "sex_of_head" in card.replace(" ", "_")
+    card = (stored.path / "model_card.md").read_text()  # in the locale's language (ru by default)
+    assert "Только рекомендательный характер" in card and "ошибка исключения" in card
+    assert "пол главы семьи" in card
     meta = json.loads((stored.path / "metadata.json").read_text())
     assert meta["training"]["data_sha256"] == applications.fingerprint()
     assert len(meta["sha256"]) == 64 and meta["code_version"]
@@ -354,8 +357,8 @@ def test_population_figures_beside_the_applicant_ones(trained):
     assert ec["model"]["selected"] == ec["law"]["selected"] == ec["selected"]
     assert "truth_check" in result.metrics["quality_gate"]
     card = (stored.path / "model_card.md").read_text(encoding="utf-8")
-    assert "Over the whole population" in card and "equal coverage" in card
-    assert "Over the whole population" in (stored.path / "report.html").read_text(encoding="utf-8")
+    assert "По всему населению" in card and "при равном охвате" in card
+    assert "По всему населению" in (stored.path / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_future_quarter_drawn_with_a_fresh_seed(trained, tmp_path):
@@ -374,3 +377,59 @@ def test_a_future_quarter_drawn_with_a_fresh_seed(trained, tmp_path):
     pop = evaluation["population"]
     assert pop["quarter"] == "2025Q4" and pop["families"] > pop["applications"] > 0
     assert {"officer (system)", "model", "law_as_applied"} <= set(pop["paths"])
+
+
+# -- issue 20: the report and the card in kk/ru/en -----------------------------------------------------
+def _english_sentences() -> list[str]:
+    """The model room's English sentences: each literal part (of at least three words) of the msgids that
+    atauly.po holds for the report and the card."""
+    from atauly.i18n.catalogs import extracted
+
+    parts = set()
+    for msgid in extracted("atauly"):
+        for part in re.split(r"\{\w*\}|\*\*|`", msgid):
+            part = part.strip(" .,;:()—-")
+            if len(part.split()) >= 3:
+                parts.add(part)
+    return sorted(parts)
+
+
+def _text(html_page: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<img[^>]*>", "", html_page)))
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_report_and_the_card_say_no_english_sentence(trained, lang):
+    from atauly.i18n import Translator
+    from atauly.model.card import model_card_markdown
+    from atauly.model.report import report_html
+    from atauly.registry.quarter import Quarter
+
+    _store, stored, result, _promoted = trained
+    meta = stored.metadata
+    card = model_card_markdown(meta, lang)
+    page = report_html(meta, lang)
+    assert f'<html lang="{lang}">' in page
+    english = _english_sentences()
+    assert len(english) > 100  # the catalog's sentences, not an empty list
+    for text in (card, _text(page)):
+        left = [s for s in english if s in text]
+        assert not left, left[:5]
+    # Numbers per locale: counts grouped with the locale's space, figures with a decimal comma, periods
+    # in words; no figure with a decimal point in the card's tables.
+    t = Translator(lang)
+    assert t.number(meta["training"]["rows"]) in card and "\xa0" in t.number(meta["training"]["rows"])
+    value = meta["metrics"]["threshold"]["value"]
+    assert f"{value:.3f}".replace(".", ",") in card
+    test_quarter = result.metrics["test_periods"][-1]
+    assert Quarter.parse(test_quarter).label(lang) in card and test_quarter not in card
+    tables = [line for line in card.splitlines() if line.startswith("| ")]
+    assert tables and not [line for line in tables if re.search(r"\d\.\d{3}", line)]
+
+
+def test_the_report_in_english_reads_as_before(trained):
+    from atauly.model.report import report_html
+
+    page = report_html(trained[1].metadata, "en")
+    assert "Over the whole population" in page and "Fairness by sex of the head" in page
+    assert re.search(r"\d\.\d{3}\s\[\d\.\d{3}, \d\.\d{3}\]", page)  # a figure and its interval

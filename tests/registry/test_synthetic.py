@@ -278,6 +278,8 @@ def test_cli_generate_and_calibrate(tmp_path):
         app, ["registry", "calibrate", "--registry", str(tmp_path / "reg"), "--out", str(tmp_path / "rep")]
     )
     assert r.exit_code == 1 and "headline" in r.output
+    # The layers' gaps as a table in the locale's language (ru), not a raw dict.
+    assert "Расхождения между слоями" in r.output and "'truly_entitled_families'" not in r.output
     assert (tmp_path / "rep" / "calibration.json").exists()
     r = runner.invoke(
         app, ["registry", "generate", "--scale", "0.01", "--region", "123", "--out", str(tmp_path / "x")]

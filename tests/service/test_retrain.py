@@ -177,7 +177,12 @@ def test_retrain_trains_a_challenger_on_decisions_and_compares_it_on_the_same_he
     event = db.execute(select(AuditEvent).where(AuditEvent.action == "training_data.read")).scalars().all()
     assert len(event) == 2 and event[0].detail["applications"] == n
     card = (out.stored.path / "model_card.md").read_text(encoding="utf-8")
-    assert "### Selection bias" in card and "Not promoted" in card and "asp-demo@v1" in card
+    assert "### Смещение отбора" in card and "Не назначена рабочей" in card and "asp-demo@v1" in card
+    from atauly.model.card import model_card_markdown
+
+    kk = model_card_markdown(out.stored.metadata, "kk")  # said again in Kazakh from the metadata
+    assert "### Іріктеудің ығысуы" in kk and "Жұмысқа тағайындалмады" in kk
+    assert "Only families who applied" not in kk and "Деректерде тек өтініш берген отбасылар бар" in kk
     assert steps[-1][1] == steps[-1][2]  # the progress reached its end
 
 

@@ -216,6 +216,23 @@ def test_roles_analyst_sees_statistics_and_the_model_only(app, client, as_office
     assert missing.status_code == 404 and "Не найдено" in missing.text
 
 
+@sqlite_only
+def test_the_model_card_page_speaks_the_page_language(app, users):
+    """Issue 20: the card on /model is said from the model's metadata in the page's language (kk here),
+    with its figures, periods and small-group caveat in that language; not the card written at training."""
+    analyst = sign_in(app, "analyst")
+    kk = analyst.get("/model?lang=kk")
+    assert kk.status_code == 200 and '<html lang="kk">' in kk.text
+    assert 'class="markdown" lang="kk"' in kk.text and "Модель картасы: asp-demo@v" in kk.text
+    assert "Тек кеңестік сипатта." in kk.text and "Әділдік" in kk.text and "тоқсан" in kk.text
+    assert "Advisory only" not in kk.text and "Только рекомендательный характер" not in kk.text
+    assert not re.search(r"\b\d{4}Q\d\b", kk.text)  # periods in words, not 2025Q3
+    en = analyst.get("/model?lang=en")
+    assert "Model card: asp-demo@v" in en.text and "Advisory only." in en.text
+    ru = analyst.get("/model?lang=ru")
+    assert "Карточка модели: asp-demo@v" in ru.text and "Только рекомендательный характер." in ru.text
+
+
 def created_family_absent(text: str, payloads) -> bool:
     return in_district(payloads)[0]["family"]["family_id"] not in text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -121,3 +122,18 @@ def rich_table(df: pd.DataFrame, title: str | None = None, money: tuple[str, ...
                 cells.append(str(value))
         table.add_row(*cells)
     return table
+
+
+#: ``--lang`` of the commands that write the model report and card (ru by default).
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="Language of the report and the model card: ru, kk or en.")
+]
+
+
+def check_lang(lang: str) -> str:
+    """``--lang`` checked: ru, kk or en (else the command fails with the choices)."""
+    from atauly.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        fail(f"--lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
+    return lang

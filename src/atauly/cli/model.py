@@ -12,7 +12,7 @@ from atauly.settings import get_settings
 
 from .common import console, err_console, fail, load, progress_bar, rich_table
 from .model_retrain import retrain_cmd
-from .model_store import ModelOpt, card_cmd, list_cmd, load_model, promote_cmd, rollback_cmd
+from .model_store import ModelOpt, card_cmd, list_cmd, load_model, promote_cmd, report_cmd, rollback_cmd
 from .model_train import print_population, train_cmd
 
 app = typer.Typer(
@@ -172,6 +172,7 @@ app.command("list")(list_cmd)
 app.command("promote")(promote_cmd)
 app.command("rollback")(rollback_cmd)
 app.command("card")(card_cmd)
+app.command("report")(report_cmd)
 
 
 @app.command("recommend")

@@ -8,7 +8,7 @@ import typer
 
 from atauly.settings import get_settings
 
-from .common import console, err_console, fail, progress_bar, rich_table
+from .common import LangOpt, check_lang, console, err_console, fail, progress_bar, rich_table
 from .model_store import store
 
 _FromDbOpt = Annotated[
@@ -55,6 +55,7 @@ def retrain_cmd(
     min_cases: _MinCasesOpt = 100,
     blind_only: _BlindOnlyOpt = False,
     seed: _SeedOpt = 0,
+    lang: LangOpt = "ru",
 ) -> None:
     """Train a challenger on officers' decisions and compare it with the champion on the same held-out
     decisions. It is stored as a new version and never promoted: `atauly model promote` does that."""
@@ -65,6 +66,7 @@ def retrain_cmd(
         retrain_from_database,
     )
 
+    check_lang(lang)
     if not from_db:
         fail("give --from-db (the casework database is the only source of corrections for now)")
     try:
@@ -91,6 +93,7 @@ def retrain_cmd(
                 n_jobs=settings.workers,
                 progress=step,
                 actor=_actor(),
+                lang=lang,
             )
     except RetrainError as exc:
         fail(str(exc))
@@ -119,10 +122,13 @@ def _print_retrain(out, selection_bias) -> None:
     import pandas as pd
 
     from atauly.model.report import retrain_rows
+    from atauly.model.wording import Words
 
     c, s = out.comparison, out.selection
     champion = out.champion or "no champion"
-    header, rows = retrain_rows(out.stored.metadata)
+    # The console's summary is in English (as the rest of this command prints); --lang is the report's
+    # and the card's language.
+    header, rows = retrain_rows(out.stored.metadata, Words("en"))
     console.print(
         rich_table(
             pd.DataFrame(rows, columns=header),

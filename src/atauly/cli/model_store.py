@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from atauly.settings import get_settings
 
-from .common import console, fail, rich_table
+from .common import check_lang, console, fail, rich_table
 
 ModelOpt = Annotated[str, typer.Option("--model", help="Model NAME (its champion) or NAME@vN.")]
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
@@ -77,17 +78,60 @@ def rollback_cmd(model: Annotated[str, typer.Option("--model", help="Model NAME.
 def card_cmd(
     model: ModelOpt,
     html: Annotated[
-        bool, typer.Option("--html", help="Print the path of the HTML card instead of the Markdown.")
+        bool,
+        typer.Option(
+            "--html", help="Print the path of the HTML card written at training instead of the Markdown."
+        ),
     ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the card: ru, kk or en.")] = "ru",
 ) -> None:
-    """Print a model's card (Markdown) or the path of its HTML version."""
+    """Print a model's card (Markdown, in --lang, from its stored metadata) or the path of its HTML version."""
     from atauly.model import ModelStoreError
+    from atauly.model.card import model_card_markdown
 
+    check_lang(lang)
     try:
         name, version = store().resolve(model)
+        meta = store().metadata(name, version)
     except ModelStoreError as exc:
         fail(str(exc))
-    path = store().root / name / version / ("model_card.html" if html else "model_card.md")
-    if not path.exists():
-        fail(f"{name}@{version} has no model card")
-    console.print(str(path) if html else path.read_text(encoding="utf-8"), markup=False, highlight=False)
+    path = store().root / name / version / "model_card.html"
+    if html:
+        if not path.exists():
+            fail(f"{name}@{version} has no model card")
+        console.print(str(path), markup=False, highlight=False)
+        return
+    console.print(model_card_markdown(meta, lang), markup=False, highlight=False)
+
+
+def report_cmd(
+    model: ModelOpt,
+    out: Annotated[Path, typer.Option("--out", help="Directory for report.html, model_card.md and .html.")],
+    lang: Annotated[str, typer.Option("--lang", help="Language: ru, kk or en.")] = "ru",
+) -> None:
+    """Write a stored model's report and card again in --lang, from its metadata (the model is unchanged)."""
+    from atauly.model import ModelStoreError
+    from atauly.model.card import model_card_html, model_card_markdown
+    from atauly.model.report import report_html
+    from atauly.model.wording import Words
+
+    check_lang(lang)
+    try:
+        name, version = store().resolve(model)
+        meta = store().metadata(name, version)
+    except ModelStoreError as exc:
+        fail(str(exc))
+    w = Words(lang)
+    card = model_card_markdown(meta, lang)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "report.html": report_html(meta, lang),
+        "model_card.md": card,
+        "model_card.html": model_card_html(
+            card, w.t("Model card: {model}", model=name + "@" + version), lang
+        ),
+    }
+    for filename, text in files.items():
+        (out / filename).write_text(text, encoding="utf-8")
+    console.print(w.t("Report: {path}", path=out / "report.html"), markup=False, highlight=False)
+    console.print(w.t("Model card: {path}", path=out / "model_card.md"), markup=False, highlight=False)

@@ -9,7 +9,7 @@ import typer
 
 from atauly.settings import get_settings
 
-from .common import console, err_console, fail, progress_bar, rich_table
+from .common import LangOpt, check_lang, console, err_console, fail, progress_bar, rich_table
 from .model_store import store
 
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
@@ -125,6 +125,7 @@ def train_cmd(
     search: _SearchOpt = None,
     view: _ViewOpt = "application",
     labels: _LabelsOpt = None,
+    lang: LangOpt = "ru",
 ) -> None:
     """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
     from atauly.model import DataError, ModelStoreError
@@ -133,7 +134,7 @@ def train_cmd(
     request = TrainRequest(
         registry, data, target, group, id_column, _list(drop), _list(audit), name, threshold,
         target_exclusion, seed, baselines, min_roc_auc, policy, coverage, budget, search, view, labels,
-        get_settings().workers,
+        get_settings().workers, check_lang(lang),
     )  # fmt: skip
     try:
         with progress_bar() as progress:
@@ -163,7 +164,7 @@ def train_cmd(
             progress.update(training["task"], completed=training["steps"], description="Training: done")
     except (DataError, ModelStoreError, ValueError) as exc:
         fail(str(exc))
-    _print_training(out)
+    _print_training(out, lang)
 
 
 def _print_dataset(ds, data: Path | None) -> None:
@@ -183,7 +184,7 @@ def _print_dataset(ds, data: Path | None) -> None:
     )
 
 
-def _print_training(out) -> None:
+def _print_training(out, lang: str = "ru") -> None:
     from atauly.model.tables import metrics_table, share_text
 
     stored, result = out.stored, out.result
@@ -213,7 +214,7 @@ def _print_training(out) -> None:
     for split_name, split in result.metrics["splits"].items():
         for base, reason in split.get("failed_baselines", {}).items():
             err_console.print(f"[yellow]Baseline {base} failed ({split_name} split):[/] {reason}")
-    print_population(result.metrics.get("population"))
+    print_population(result.metrics.get("population"), lang)
     gate = result.metrics["quality_gate"]
     console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
     console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
@@ -232,20 +233,30 @@ def _print_training(out) -> None:
     )
 
 
-def print_population(population: dict | None) -> None:
-    """Figures over every family of the quarter (atauly.model.population), beside the applicant-level ones."""
+def print_population(population: dict | None, lang: str = "ru") -> None:
+    """Figures over every family of the quarter (atauly.model.population), beside the applicant-level ones:
+    the country and urban/rural here, by region in the report (in ``lang``)."""
     import pandas as pd
 
-    from atauly.model.population import POPULATION_HEADER, population_rows, population_text
+    from atauly.model.population import population_header, population_rows, population_text
+    from atauly.model.wording import Words
 
     if not population:
         return
-    for text in population_text(population):
-        console.print(text)
-    rows = [r for r in population_rows(population) if r[1] == "all families" or r[1].startswith("settlement")]
+    w = Words(lang)
+    for text in population_text(population, w):
+        console.print(text, markup=False)
+    shown = {
+        **population,
+        "paths": {
+            path: [g for g in groups if g["group"] in ("all", "settlement")]
+            for path, groups in population["paths"].items()
+        },
+    }
+    header = population_header(w)
     console.print(
         rich_table(
-            pd.DataFrame(rows, columns=POPULATION_HEADER),
-            title="Over the whole population (by region: report)",
+            pd.DataFrame(population_rows(shown, w), columns=header),
+            title=w.t("Over the whole population (by region: in the report)"),
         )
     )

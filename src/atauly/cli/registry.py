@@ -160,7 +160,7 @@ def calibrate_cmd(
     with err_console.status("Calibrating (the law on the truth and on the recorded view)…"):
         result = calibrate(registry, out, compute)
     from atauly.i18n import Translator
-    from atauly.registry.synthetic.calibration_report import SCOPES, figure_label, figure_value
+    from atauly.registry.synthetic.calibration_report import GAPS, SCOPES, figure_label, figure_value
     from atauly.settings import get_settings
 
     t = Translator(get_settings().lang)
@@ -178,7 +178,13 @@ def calibrate_cmd(
         }
     )
     console.print(rich_table(shown, title=t("Deviation from the published figures")))
-    console.print(result["layer_gaps"])
+    gaps = pd.DataFrame(
+        {
+            t("figure"): [figure_label(k, t) for k in result["layer_gaps"]],
+            t("value"): [figure_value(v, t) for v in result["layer_gaps"].values()],
+        }
+    )
+    console.print(rich_table(gaps, title=t(GAPS)))
     console.print(t("Report: {path}", path=out / "calibration.html"))
     if not result["headline_ok"]:
         err_console.print("[bold red]Some headline targets are out of tolerance.[/]")

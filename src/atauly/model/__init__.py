@@ -63,6 +63,7 @@ def train_and_store(
     config: TrainConfig | None = None,
     progress=None,
     extra: dict | None = None,
+    lang: str | None = None,
 ) -> tuple[StoredModel, TrainResult, bool]:
     """Train, then store the model with its metadata, metrics, report and model card.
 
@@ -74,7 +75,7 @@ def train_and_store(
     t0 = time.perf_counter()
     result = train(ds, config, progress)
     result.timings["total_seconds"] = time.perf_counter() - t0
-    stored, promoted = store_trained(ds, result, store, name, source, extra, progress=progress)
+    stored, promoted = store_trained(ds, result, store, name, source, extra, progress=progress, lang=lang)
     return stored, result, promoted
 
 
@@ -92,6 +93,7 @@ def store_trained(
     sections: dict | None = None,
     promote_first: bool = True,
     progress=None,
+    lang: str | None = None,
 ) -> tuple[StoredModel, bool]:
     """Store a trained model as the next version of ``name`` with its metadata, report and card.
 
@@ -99,6 +101,8 @@ def store_trained(
     (``retrain``: the comparison with the champion, rendered in the report and the card). With
     ``promote_first`` the first version of a name that passes the quality gate becomes its champion;
     without it nothing is ever promoted here (a retrained challenger waits for ``atauly model promote``).
+    The report and the card are written in ``lang`` (ru, kk or en; default: the locale setting); ``atauly
+    model card --lang`` and the service's model page say the card again in any of them from the metadata.
     ``progress(step_name)`` hears each of :data:`STORE_STEPS` start. Returns (stored, promoted).
     """
     store.check_name(name)
@@ -126,13 +130,18 @@ def store_trained(
     step = progress or (lambda _name: None)
 
     def render(final: dict) -> dict[str, str]:
+        from .wording import Words
+
         step(STORE_STEPS[1])
-        card = model_card_markdown(final)
+        words = Words(lang)
+        card = model_card_markdown(final, words.lang)
         files = {
             "metrics.json": json.dumps(result.metrics, indent=2, default=str),
-            "report.html": report_html(final),
+            "report.html": report_html(final, words.lang),
             "model_card.md": card,
-            "model_card.html": model_card_html(card, f"Model card {name}@{final['version']}"),
+            "model_card.html": model_card_html(
+                card, words.t("Model card: {model}", model=name + "@" + final["version"]), words.lang
+            ),
         }
         if ds.ingestion:  # every column of a user's table: kept, converted or dropped, and why
             files["ingestion.json"] = json.dumps(

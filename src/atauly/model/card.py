@@ -1,5 +1,5 @@
-"""The model card (Markdown, and the same as HTML): intended use, the model, the data, metrics with
-intervals, fairness, human oversight, limitations and how to reproduce it."""
+"""The model card (Markdown, and the same as HTML) in Kazakh, Russian or English: intended use, the model,
+the data, metrics with intervals, fairness, human oversight, limitations and how to reproduce it."""
 
 from __future__ import annotations
 
@@ -7,190 +7,292 @@ import html
 
 from markdown_it import MarkdownIt
 
+from atauly.i18n import N_
+
 from . import sections
 from .features import FEATURES
-from .metrics import METRIC_NAMES
-from .population import POPULATION_HEADER, population_rows, population_text
+from .population import population_header, population_rows, population_text
 from .report import (
-    LABELS,
-    SMALL_NOTE,
+    ONE_GROUP,
     STYLE,
-    fmt,
-    group_name,
+    fairness_caption,
+    fairness_header,
+    fairness_rows,
+    gate_words,
     matched_text,
     md_table,
+    metrics_header,
     metrics_rows,
     new_families_text,
     retrain_markdown,
     small_group,
+    small_note,
 )
+from .wording import Words
+
+#: The card's section headings.
+INTENDED_USE = N_("Intended use")
+MODEL = N_("Model")
+DATA = N_("Data")
+FEATURES_TITLE = N_("Features of the model")
+METRICS_TITLE = N_("Metrics")
+FAIRNESS = N_("Fairness")
+OVERSIGHT = N_("Human oversight")
+LIMITATIONS = N_("Limitations and known failure modes")
+REPRODUCIBILITY = N_("Reproducibility")
+POPULATION = N_("Over the whole population")
 
 
-def model_card_markdown(meta: dict) -> str:
+def model_card_markdown(meta: dict, lang: str | None = None) -> str:
+    w = Words(lang)
     metrics = meta["metrics"]
     registry = meta["kind"] == "registry"
-    lines = _card_header(meta, metrics)
-    lines += _card_data(meta, registry)
-    lines += _card_metrics(meta, metrics)
-    lines += _card_fairness(metrics.get("fairness", {}))
-    lines += _card_oversight_and_limits(metrics, registry)
+    lines = _card_header(meta, metrics, w)
+    lines += _card_data(meta, registry, w)
+    lines += _card_metrics(meta, metrics, w)
+    lines += _card_fairness(metrics.get("fairness", {}), w)
+    lines += _card_oversight_and_limits(metrics, registry, w)
+    params = {k: meta["params"][k] for k in ("trees", "max_depth", "seed")}
     lines += [
         "",
-        "## Reproducibility",
+        f"## {w.t(REPRODUCIBILITY)}",
         "",
-        f"Code version {meta['code_version']}; parameters `{ {k: meta['params'][k] for k in ('trees', 'max_depth', 'seed')} }`; "
-        f"training took {meta['timings'].get('total_seconds', 0):.0f} s.",
+        w.t(
+            "Code version {version}; parameters {params}; training took {seconds} s.",
+            version=meta["code_version"],
+            params="`" + str(params) + "`",
+            seconds=w.n(round(meta["timings"].get("total_seconds", 0))),
+        ),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _card_model_lines(params: dict) -> list[str]:
+def _card_model_lines(params: dict, w: Words) -> list[str]:
     if params.get("search_mode") == "forest":
         return [
-            f"- `RandomForestClassifier`: {params['trees']} trees, class weight {params.get('class_weight')}, "
-            f"min samples per leaf {params['min_samples_leaf']}, max features {params.get('max_features')}; "
-            "chosen by grouped, stratified cross-validation on the training part (best mean ROC-AUC; see *Model "
-            "selection*).",
-            f"- Probabilities calibrated: {params.get('calibration', 'on held-out families')}.",
+            "- `RandomForestClassifier`: "
+            + w.t(
+                "{trees} trees, class weight {weight}, min samples per leaf {leaf}, max features {features}; chosen "
+                "by grouped, stratified cross-validation on the training part (best mean ROC-AUC; see *{section}*).",
+                trees=w.n(params["trees"]),
+                weight=params.get("class_weight"),
+                leaf=w.n(params["min_samples_leaf"]),
+                features=params.get("max_features"),
+                section=w.t(sections.MODEL_SELECTION),
+            ),
+            "- "
+            + w.t(
+                "Probabilities calibrated: {how}.",
+                how=w.stored(params.get("calibration", "on held-out families")),
+            ),
         ]
     return [
-        f"- `RandomForestClassifier`: {params['trees']} trees, max depth {params['max_depth']}, "
-        f"min samples per leaf {params['min_samples_leaf']}; chosen by {params['cv_folds']}-fold "
-        "group-aware cross-validation (the smallest forest within one standard error of the best ROC-AUC).",
-        "- Probabilities calibrated (isotonic regression on held-out families).",
+        "- `RandomForestClassifier`: "
+        + w.t(
+            "{trees} trees, max depth {depth}, min samples per leaf {leaf}; chosen by {folds}-fold group-aware "
+            "cross-validation (the smallest forest within one standard error of the best ROC-AUC).",
+            trees=w.n(params["trees"]),
+            depth=params["max_depth"],
+            leaf=w.n(params["min_samples_leaf"]),
+            folds=params["cv_folds"],
+        ),
+        "- " + w.t("Probabilities calibrated (isotonic regression on held-out families)."),
     ]
 
 
-def _card_header(meta: dict, metrics: dict) -> list[str]:
+def _card_header(meta: dict, metrics: dict, w: Words) -> list[str]:
     """Title, provenance, intended use and the model."""
     gate = metrics["quality_gate"]
+    verdict, reason = gate_words(gate, w)
     return [
-        f"# Model card: {meta['name']}@{meta['version']}",
+        "# " + w.t("Model card: {model}", model=meta["name"] + "@" + meta["version"]),
         "",
-        f"*Generated by Atauly {meta['code_version']} on {meta['created']}. Artifact SHA-256 `{meta['sha256']}`; "
-        f"training data SHA-256 `{meta['training']['data_sha256']}`.*",
+        "*"
+        + w.t(
+            "Generated by Atauly {version} on {created}. Artifact SHA-256 {sha}; training data SHA-256 {data}.",
+            version=meta["code_version"],
+            created=w.t.date(meta["created"]),
+            sha="`" + meta["sha256"] + "`",
+            data="`" + meta["training"]["data_sha256"] + "`",
+        )
+        + "*",
         "",
-        "## Intended use",
+        f"## {w.t(INTENDED_USE)}",
         "",
-        "- **Advisory only.** The model recommends whether a family is entitled to targeted social assistance (ASP); "
-        "the akimat officer decides. The law (`atauly.law`) is shown beside it with its own result and trace. "
-        "A model score is never evidence against a person and never a reason on its own to refuse.",
-        "- For ranking and prioritising applications and proactive offers, and for statistics on the pilot.",
-        "- **Not for:** automatic refusal, sanctions, fraud accusations, or any family outside the population it was "
-        "trained on without a new evaluation.",
+        "- **"
+        + w.t("Advisory only.")
+        + "** "
+        + w.t(
+            "The model recommends whether a family is entitled to targeted social assistance (ASP); the akimat "
+            "officer decides. The law ({module}) is shown beside it with its own result and trace. A model score "
+            "is never evidence against a person and never a reason on its own to refuse.",
+            module="`atauly.law`",
+        ),
+        "- "
+        + w.t(
+            "For ranking and prioritising applications and proactive offers, and for statistics on the pilot."
+        ),
+        "- **"
+        + w.t("Not for:")
+        + "** "
+        + w.t(
+            "automatic refusal, sanctions, fraud accusations, or any family outside the population it was trained "
+            "on without a new evaluation."
+        ),
         "",
-        "## Model",
+        f"## {w.t(MODEL)}",
         "",
-        *_card_model_lines(meta["params"]),
-        f"- Threshold {metrics['threshold']['value']:.3f}: {metrics['threshold']['policy']}.",
-        f"- Quality gate: **{'passed' if gate['passed'] else 'FAILED'}** ({gate['reason']}).",
+        *_card_model_lines(meta["params"], w),
+        "- "
+        + w.t(
+            "Threshold {value}: {policy}.",
+            value=w.x(metrics["threshold"]["value"]),
+            policy=w.stored(metrics["threshold"]["policy"]),
+        ),
+        "- " + w.t("Quality gate: {verdict} ({reason}).", verdict="**" + verdict + "**", reason=reason),
         "",
-        "## Data",
+        f"## {w.t(DATA)}",
         "",
-        f"- Source: {meta['training']['source']}; {meta['training']['rows']:,} rows; target `{meta['target']}` "
-        f"({meta['training']['positive_share']:.1%} positive).",
+        "- "
+        + w.t(
+            "Source: {source}; {rows} rows; target {target} ({share} positive).",
+            source=w.stored(meta["training"]["source"]),
+            rows=w.n(meta["training"]["rows"]),
+            target="`" + meta["target"] + "`",
+            share=w.pct(meta["training"]["positive_share"]),
+        ),
     ]
 
 
-def _card_data(meta: dict, registry: bool) -> list[str]:
+def _card_data(meta: dict, registry: bool, w: Words) -> list[str]:
     """What the labels are and which features the model uses."""
     if not registry:
+        numeric, categorical = meta["features"]["numeric"], meta["features"]["categorical"]
         return [
-            f"- Features ({len(meta['features']['numeric'])} numeric, {len(meta['features']['categorical'])} "
-            f"categorical): {', '.join(meta['features']['numeric'] + meta['features']['categorical'])}.",
-            f"- Group column: {meta['training'].get('group') or 'none (rows are independent)'}.",
+            "- "
+            + w.t(
+                "Features ({numeric} numeric, {categorical} categorical): {names}.",
+                numeric=w.n(len(numeric)),
+                categorical=w.n(len(categorical)),
+                names=", ".join(numeric + categorical),
+            ),
+            "- "
+            + w.t(
+                "Group column: {column}.",
+                column=meta["training"].get("group") or w.t("none (rows are independent)"),
+            ),
         ]
     return [
-        "- Labels are **past officer decisions**, not the truth: officers' errors and the law's blind spots "
-        "(hidden informal income, stale records) are in them, and the model learns them.",
-        "- Retrained on the decided cases of the casework database: see *Learning from officers' corrections* "
-        "for how, and for the selection bias of these labels."
-        if meta.get("retrain")
-        else "- The registry is synthetic (`atauly registry generate`): relations in it are documented assumptions "
-        "(docs/synthetic-data.md), so these metrics say how the pipeline behaves, not how it will do on real data.",
+        "- "
+        + w.t(
+            "Labels are **past officer decisions**, not the truth: officers' errors and the law's blind spots "
+            "(hidden informal income, stale records) are in them, and the model learns them."
+        ),
+        "- "
+        + (
+            w.t(
+                "Retrained on the decided cases of the casework database: see *{section}* for how, and for the "
+                "selection bias of these labels.",
+                section=w.t("Learning from officers' corrections"),
+            )
+            if meta.get("retrain")
+            else w.t(
+                "The registry is synthetic ({command}): relations in it are documented assumptions "
+                "(docs/synthetic-data.md), so these metrics say how the pipeline behaves, not how it will do on "
+                "real data.",
+                command="`atauly registry generate`",
+            )
+        ),
         "",
-        "### Features",
+        f"### {w.t(FEATURES_TITLE)}",
         "",
-        md_table(["feature", "why"], [[f.name, f.reason] for f in FEATURES]),
+        md_table([w.t("feature"), w.t("why")], [[f.name, w.t(f.reason)] for f in FEATURES]),
         "",
-        "Not features: sex, exact age of the head, region, district, IIN, names (sex of the head, region, "
-        "settlement, disability and family size are used only in the fairness audit below).",
+        w.t(
+            "Not features: sex, exact age of the head, region, district, IIN, names (sex of the head, region, "
+            "settlement, disability and family size are used only in the fairness audit below)."
+        ),
     ]
 
 
-def _card_metrics(meta: dict, metrics: dict) -> list[str]:
+def _card_metrics(meta: dict, metrics: dict, w: Words) -> list[str]:
     """Each split's figures, the matched comparison, the model's sections, the population, retraining."""
-    header = ["model", *(LABELS[m] for m in METRIC_NAMES)]
-    lines = ["", "## Metrics", ""]
+    header = metrics_header(w)
+    lines = ["", f"## {w.t(METRICS_TITLE)}", ""]
     for split_name, split in metrics["splits"].items():
-        lines += [f"### {split_name.title()} split — {split['description']}", ""]
+        lines += [f"### {w.split(split_name)} — {w.stored(split['description'])}", ""]
         lines += [
-            f"{split['train_rows']:,} training rows, {split['test_rows']:,} test rows. Random forest with 95% "
-            "bootstrap intervals (families resampled together).",
+            w.t(
+                "{train} training rows, {test} test rows. Random forest with 95% bootstrap intervals (families "
+                "resampled together).",
+                train=w.n(split["train_rows"]),
+                test=w.n(split["test_rows"]),
+            ),
             "",
         ]
-        lines += ["vs the labels:", "", md_table(header, metrics_rows(split, "labels")), ""]
-        truth = metrics_rows(split, "truth")
+        lines += [w.reference("vs_labels") + ":", "", md_table(header, metrics_rows(split, "labels", w)), ""]
+        truth = metrics_rows(split, "truth", w)
         if truth:
-            lines += ["vs true need:", "", md_table(header, truth), ""]
-        if new_families_text(split):
-            lines += [new_families_text(split), ""]
-    if matched_text(metrics):
-        lines += [matched_text(metrics), ""]
-    lines += sections.markdown(metrics)
+            lines += [w.reference("vs_truth") + ":", "", md_table(header, truth), ""]
+        if new_families_text(split, w):
+            lines += [new_families_text(split, w), ""]
+    if matched_text(metrics, w):
+        lines += [matched_text(metrics, w), ""]
+    lines += sections.markdown(metrics, w)
     if metrics.get("population"):
-        lines += ["### Over the whole population", ""]
-        for text in population_text(metrics["population"]):
+        lines += [f"### {w.t(POPULATION)}", ""]
+        for text in population_text(metrics["population"], w):
             lines += [text, ""]
-        lines += [md_table(POPULATION_HEADER, population_rows(metrics["population"])), ""]
-    return lines + retrain_markdown(meta)
+        lines += [md_table(population_header(w), population_rows(metrics["population"], w)), ""]
+    return lines + retrain_markdown(meta, w)
 
 
-_FAIRNESS_HEADER = ["group", "families", "accuracy", "exclusion err. [95%]", "inclusion err.", "selected"]
-
-
-def _card_fairness(audit: dict) -> list[str]:
+def _card_fairness(audit: dict, w: Words | None = None) -> list[str]:
+    w = w or Words()
     if not audit:
         return []
-    lines = ["## Fairness", ""]
+    lines = [f"## {w.t(FAIRNESS)}", ""]
     for ref, tables in audit.items():
         for col, rows in tables.items():
-            lines += [f"By {col.replace('_', ' ')} ({ref.replace('_', ' ')}):", ""]
-            cells = [
-                [
-                    group_name(r),
-                    f"{int(r['families']):,}",
-                    fmt(r["accuracy"]),
-                    f"{fmt(r['exclusion_error'])} [{fmt(r.get('exclusion_error_lo'))}, {fmt(r.get('exclusion_error_hi'))}]",
-                    fmt(r["inclusion_error"]),
-                    fmt(r["selection_rate"]),
-                ]
-                for r in rows
+            lines += [fairness_caption(col, ref, w) + ":", ""]
+            lines += [
+                md_table(fairness_header(w, intervals=True), fairness_rows(col, rows, w, intervals=True)),
+                "",
             ]
-            lines += [md_table(_FAIRNESS_HEADER, cells), ""]
             if any(small_group(r) for r in rows):
-                lines += [SMALL_NOTE, ""]
+                lines += [small_note(w), ""]
             if len(rows) < 2:
-                lines += ["One group only: nothing to compare.", ""]
+                lines += [w.t(ONE_GROUP), ""]
     return lines
 
 
-def _card_oversight_and_limits(metrics: dict, registry: bool) -> list[str]:
+def _card_oversight_and_limits(metrics: dict, registry: bool, w: Words) -> list[str]:
     lines = [
-        "## Human oversight",
+        f"## {w.t(OVERSIGHT)}",
         "",
-        "- Built now: `atauly model recommend` shows the law's result and trace, the probability and the top "
-        "reasons side by side, and says that the officer decides.",
-        "- In the casework service (docs/service.md): the recommendation is shown beside the law's result "
-        "and trace and labelled advisory; departing from it requires a reason code from a fixed list; "
-        "statistics report agreement and overrides by reason, district and model version; a supervisor "
-        "can switch a district or a region to the law alone at once; 'blind mode' makes the officer record "
-        "an assessment before the recommendation is shown; every read and decision is in the audit trail.",
-        "- Learning from corrections: `atauly model retrain --from-db` trains a challenger on officers' "
-        "decisions and compares it with the champion on the same held-out decisions; it is promoted only "
-        "by an explicit `atauly model promote`.",
+        "- "
+        + w.t(
+            "Built now: {command} shows the law's result and trace, the probability and the top reasons side by "
+            "side, and says that the officer decides.",
+            command="`atauly model recommend`",
+        ),
+        "- "
+        + w.t(
+            "In the casework service (docs/service.md): the recommendation is shown beside the law's result and "
+            "trace and labelled advisory; departing from it requires a reason code from a fixed list; statistics "
+            "report agreement and overrides by reason, district and model version; a supervisor can switch a "
+            "district or a region to the law alone at once; 'blind mode' makes the officer record an assessment "
+            "before the recommendation is shown; every read and decision is in the audit trail."
+        ),
+        "- "
+        + w.t(
+            "Learning from corrections: {retrain} trains a challenger on officers' decisions and compares it with "
+            "the champion on the same held-out decisions; it is promoted only by an explicit {promote}.",
+            retrain="`atauly model retrain --from-db`",
+            promote="`atauly model promote`",
+        ),
         "",
-        "## Limitations and known failure modes",
+        f"## {w.t(LIMITATIONS)}",
         "",
     ]
     if registry:
@@ -198,27 +300,55 @@ def _card_oversight_and_limits(metrics: dict, registry: bool) -> list[str]:
         rf, rec = h.get("random_forest", {}), h.get("law_on_recorded_data", {})
         if "vs_truth" in rf and "vs_truth" in rec:
             lines.append(
-                f"- Against true need the forest's exclusion error is {fmt(rf['vs_truth']['exclusion_error'])} and its inclusion "
-                f"error {fmt(rf['vs_truth']['inclusion_error'])}; the law on recorded data alone: "
-                f"{fmt(rec['vs_truth']['exclusion_error'])} and {fmt(rec['vs_truth']['inclusion_error'])}. Trained on officer "
-                "decisions, the model reproduces the law on declared data: it cannot see income nobody declared."
+                "- "
+                + w.t(
+                    "Against true need the forest's exclusion error is {exclusion} and its inclusion error "
+                    "{inclusion}; the law on recorded data alone: {law_exclusion} and {law_inclusion}. Trained on "
+                    "officer decisions, the model reproduces the law on declared data: it cannot see income nobody "
+                    "declared.",
+                    exclusion=w.x(rf["vs_truth"]["exclusion_error"]),
+                    inclusion=w.x(rf["vs_truth"]["inclusion_error"]),
+                    law_exclusion=w.x(rec["vs_truth"]["exclusion_error"]),
+                    law_inclusion=w.x(rec["vs_truth"]["inclusion_error"]),
+                )
             )
         lines += [
-            "- Families whose records are stale (a job lost since) can be refused by the records; the model has only "
-            "the record's age to go on.",
-            "- Few examples of rare cases (sanctions, false information, large asset holdings): predictions there rest "
-            "on the law's features.",
+            "- "
+            + w.t(
+                "Families whose records are stale (a job lost since) can be refused by the records; the model has "
+                "only the record's age to go on."
+            ),
+            "- "
+            + w.t(
+                "Few examples of rare cases (sanctions, false information, large asset holdings): predictions there "
+                "rest on the law's features."
+            ),
         ]
     return lines + [
-        "- Trained on past decisions, it inherits their selection: families who never applied are not in the "
-        "training data (relevant to the proactive scan).",
-        "- Calibration holds for the population it was calibrated on; recheck after any change of the law or of "
-        "the data sources (data drift).",
+        "- "
+        + w.t(
+            "Trained on past decisions, it inherits their selection: families who never applied are not in the "
+            "training data (relevant to the proactive scan)."
+        ),
+        "- "
+        + w.t(
+            "Calibration holds for the population it was calibrated on; recheck after any change of the law or of "
+            "the data sources (data drift)."
+        ),
     ]
 
 
-def model_card_html(markdown: str, title: str) -> str:
+def scrolling_tables(body: str, css: str = "scroll") -> str:
+    """The card's tables each in a box that scrolls sideways on a narrow screen (focusable, so a keyboard
+    can scroll it), so the page itself never does."""
+    return body.replace("<table>", f"<div class='{css}' tabindex='0'><table>").replace(
+        "</table>", "</table></div>"
+    )
+
+
+def model_card_html(markdown: str, title: str, lang: str = "en") -> str:
     # Raw HTML is off: column names and group values from a user's table must not become markup.
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+    body = scrolling_tables(MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown))
+    return f"""<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>{body}</body></html>"""

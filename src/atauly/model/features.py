@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from atauly.i18n import N_
 from atauly.registry import Registry
 
 
@@ -26,59 +27,71 @@ from atauly.registry import Registry
 class Feature:
     name: str
     kind: str  # "numeric" or "categorical"
-    reason: str
+    reason: str  # English, marked for the catalogs: the model card says it in its language
 
 
 FEATURES: tuple[Feature, ...] = (
     # The law's result on the data in hand: the statutory test itself is the strongest evidence.
-    Feature("law_eligible", "numeric", "The law (atauly.law) on the same data finds the family entitled."),
-    Feature("law_refusal_reason", "categorical", "Which statutory ground refuses the family, if any."),
+    Feature(
+        "law_eligible", "numeric", N_("The law (atauly.law) on the same data finds the family entitled.")
+    ),
+    Feature("law_refusal_reason", "categorical", N_("Which statutory ground refuses the family, if any.")),
     Feature(
         "income_to_line",
         "numeric",
-        "Per-capita income divided by the poverty line: how far below or above the line the family is.",
+        N_("Per-capita income divided by the poverty line: how far below or above the line the family is."),
     ),
-    Feature("law_amount_per_member", "numeric", "The law's monthly ASP + child supplement per member."),
+    Feature("law_amount_per_member", "numeric", N_("The law's monthly ASP + child supplement per member.")),
     # Composition: who the family must feed and who can earn.
-    Feature("members", "numeric", "Members counted by the law (born by the reference date)."),
-    Feature("children", "numeric", "Children under 18: more dependants per earner."),
-    Feature("children_1_6", "numeric", "Children aged 1–6 (the child supplement; a parent often at home)."),
-    Feature("elderly", "numeric", "Members of pension age (63+): pensions are recorded income."),
-    Feature("working_age", "numeric", "Members aged 18–62: the family's earning capacity."),
-    Feature("disabled", "numeric", "Members with a disability (any group)."),
-    Feature("disabled_severe", "numeric", "Members with disability group I or II (care needs)."),
-    Feature("long_term_ill", "numeric", "Members with a long-term illness."),
-    Feature("single_parent", "numeric", "Children and no spouse: one earner at most."),
+    Feature("members", "numeric", N_("Members counted by the law (born by the reference date).")),
+    Feature("children", "numeric", N_("Children under 18: more dependants per earner.")),
+    Feature(
+        "children_1_6", "numeric", N_("Children aged 1–6 (the child supplement; a parent often at home).")
+    ),
+    Feature("elderly", "numeric", N_("Members of pension age (63+): pensions are recorded income.")),
+    Feature("working_age", "numeric", N_("Members aged 18–62: the family's earning capacity.")),
+    Feature("disabled", "numeric", N_("Members with a disability (any group).")),
+    Feature("disabled_severe", "numeric", N_("Members with disability group I or II (care needs).")),
+    Feature("long_term_ill", "numeric", N_("Members with a long-term illness.")),
+    Feature("single_parent", "numeric", N_("Children and no spouse: one earner at most.")),
     # Work: recorded status of working-age members.
-    Feature("employees", "numeric", "Members in formal employment."),
-    Feature("self_employed", "numeric", "Self-employed members (irregular, partly unrecorded income)."),
-    Feature("registered_unemployed", "numeric", "Members registered as unemployed."),
-    Feature("not_working", "numeric", "Working-age members neither working nor studying nor caring."),
-    Feature("carers", "numeric", "Members caring for a young child, a disabled or an elderly member."),
-    Feature("students", "numeric", "Full-time students."),
-    Feature("adults_low_education", "numeric", "Adults with at most basic secondary education."),
-    Feature("adults_higher_education", "numeric", "Adults with higher education."),
+    Feature("employees", "numeric", N_("Members in formal employment.")),
+    Feature("self_employed", "numeric", N_("Self-employed members (irregular, partly unrecorded income).")),
+    Feature("registered_unemployed", "numeric", N_("Members registered as unemployed.")),
+    Feature("not_working", "numeric", N_("Working-age members neither working nor studying nor caring.")),
+    Feature("carers", "numeric", N_("Members caring for a young child, a disabled or an elderly member.")),
+    Feature("students", "numeric", N_("Full-time students.")),
+    Feature("adults_low_education", "numeric", N_("Adults with at most basic secondary education.")),
+    Feature("adults_higher_education", "numeric", N_("Adults with higher education.")),
     # Money per member per month, by kind (KZT): what the records and the declaration show.
-    Feature("wages_pc", "numeric", "Formal wages per member a month."),
-    Feature("self_employment_pc", "numeric", "Self-employment income per member a month."),
-    Feature("informal_pc", "numeric", "Declared informal earnings per member a month (0 in state records)."),
-    Feature("pension_pc", "numeric", "Pensions per member a month."),
-    Feature("child_benefits_pc", "numeric", "Large-family, childcare, birth and awarded-mother benefits."),
-    Feature("disability_benefits_pc", "numeric", "Disability, child-disability and survivor benefits."),
-    Feature("alimony_pc", "numeric", "Alimony per member a month."),
-    Feature("farm_pc", "numeric", "Income from livestock and land per member a month."),
-    Feature("other_income_pc", "numeric", "Scholarships, other benefits and other income per member."),
-    Feature("loans_pc", "numeric", "Non-mortgage loans received per member a month."),
+    Feature("wages_pc", "numeric", N_("Formal wages per member a month.")),
+    Feature("self_employment_pc", "numeric", N_("Self-employment income per member a month.")),
+    Feature(
+        "informal_pc", "numeric", N_("Declared informal earnings per member a month (0 in state records).")
+    ),
+    Feature("pension_pc", "numeric", N_("Pensions per member a month.")),
+    Feature(
+        "child_benefits_pc", "numeric", N_("Large-family, childcare, birth and awarded-mother benefits.")
+    ),
+    Feature("disability_benefits_pc", "numeric", N_("Disability, child-disability and survivor benefits.")),
+    Feature("alimony_pc", "numeric", N_("Alimony per member a month.")),
+    Feature("farm_pc", "numeric", N_("Income from livestock and land per member a month.")),
+    Feature("other_income_pc", "numeric", N_("Scholarships, other benefits and other income per member.")),
+    Feature("loans_pc", "numeric", N_("Non-mortgage loans received per member a month.")),
     # Assets and the commission's findings.
-    Feature("dwellings_owned", "numeric", "Dwellings owned (an asset rule of the law)."),
-    Feature("vehicles_owned", "numeric", "Motor vehicles owned (an asset rule of the law)."),
-    Feature("land_ha", "numeric", "Land owned or used, hectares."),
-    Feature("livestock_heads", "numeric", "Livestock heads."),
-    Feature("loan_balance_pc", "numeric", "Outstanding non-mortgage loans per member."),
-    Feature("commission_found_no_need", "numeric", "The commission's visit found no need (Art. 128 p.3)."),
+    Feature("dwellings_owned", "numeric", N_("Dwellings owned (an asset rule of the law).")),
+    Feature("vehicles_owned", "numeric", N_("Motor vehicles owned (an asset rule of the law).")),
+    Feature("land_ha", "numeric", N_("Land owned or used, hectares.")),
+    Feature("livestock_heads", "numeric", N_("Livestock heads.")),
+    Feature("loan_balance_pc", "numeric", N_("Outstanding non-mortgage loans per member.")),
+    Feature(
+        "commission_found_no_need", "numeric", N_("The commission's visit found no need (Art. 128 p.3).")
+    ),
     # Data quality: stale records are where the recorded view and the truth part ways.
-    Feature("record_age_quarters", "numeric", "Age of the oldest member's record, quarters (0 = current)."),
-    Feature("settlement_type", "categorical", "Urban or rural: prices, farm income and distance differ."),
+    Feature(
+        "record_age_quarters", "numeric", N_("Age of the oldest member's record, quarters (0 = current).")
+    ),
+    Feature("settlement_type", "categorical", N_("Urban or rural: prices, farm income and distance differ.")),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind == "categorical")

@@ -72,6 +72,8 @@ class TrainRequest:
     view: str = "application"
     labels: str | None = None
     n_jobs: int | None = None
+    #: The language of the report and the model card (ru, kk or en; default: the locale setting).
+    lang: str | None = None
 
     def checked(self) -> TrainRequest:
         """The same request with its defaults filled in, or :class:`ParamError` naming the options."""
@@ -210,7 +212,9 @@ def train_request(request: TrainRequest, store: ModelStore, hooks: TrainHooks | 
     ds, source, extra = load_training_data(request, hooks)
     if hooks.loaded:
         hooks.loaded(ds, len(train_steps(ds, config)) + len(STORE_STEPS))
-    stored, result, promoted = train_and_store(ds, store, request.name, source, config, hooks.step, extra)
+    stored, result, promoted = train_and_store(
+        ds, store, request.name, source, config, hooks.step, extra, lang=request.lang
+    )
     return TrainOutcome(stored, result, promoted, ds)
 
 

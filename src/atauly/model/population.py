@@ -27,7 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from atauly.i18n import N_
 from atauly.registry.intervals import wilson_interval
+
+from .wording import Words
 
 #: Groups with fewer entitled (or selected) families than this are flagged as too small to read.
 SMALL_GROUP = 30
@@ -287,84 +290,103 @@ def gate_check(population: dict | None, min_entitled: int = 20) -> dict:
 
 
 # -- text and tables for the report and the model card ----------------------------------------------
+#: The population table's columns (English; :func:`population_header` says them in a language).
 POPULATION_HEADER = [
-    "path",
-    "group",
-    "entitled",
-    "selected",
-    "coverage of the entitled [95% CI]",
-    "inclusion error [95% CI]",
+    N_("path"),
+    N_("group"),
+    N_("entitled"),
+    N_("selected"),
+    N_("coverage of the entitled [95% CI]"),
+    N_("inclusion error [95% CI]"),
     "",
 ]
 
 
-def _interval(value, ci) -> str:
-    if value is None:
-        return "–"
-    lo, hi = ci
-    return f"{value:.3f}" + (f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else "")
+def population_header(w=None) -> list[str]:
+    w = w or Words()
+    return [w.t(h) if h else "" for h in POPULATION_HEADER]
 
 
-def population_rows(population: dict) -> list[list[str]]:
+def population_rows(population: dict, w=None) -> list[list[str]]:
     """One row per path (officer, law, model) and group: coverage and leakage with Wilson intervals."""
+    w = w or Words()
     rows = []
     for path, groups in population["paths"].items():
         for g in groups:
-            label = "all families" if g["group"] == "all" else f"{g['group']}: {g['value']}"
+            label = (
+                w.t("all families")
+                if g["group"] == "all"
+                else f"{w.column(g['group'])}: {w.group(g['group'], g['value'])}"
+            )
             rows.append(
                 [
-                    path,
+                    w.model(path),
                     label,
-                    f"{g['entitled']:,}",
-                    f"{g['selected']:,}",
-                    _interval(g["coverage"], g["coverage_ci"]),
-                    _interval(g["inclusion_error"], g["inclusion_error_ci"]),
-                    "small group" if g["small_group"] else "",
+                    w.n(g["entitled"]),
+                    w.n(g["selected"]),
+                    w.ci(g["coverage"], *g["coverage_ci"]),
+                    w.ci(g["inclusion_error"], *g["inclusion_error_ci"]),
+                    w.t("small group") if g["small_group"] else "",
                 ]
             )
     return rows
 
 
-def _diff(d: dict) -> str:
+def _diff(d: dict, w) -> str:
     if d["value"] is None:
-        return "n/a"
-    text = f"{d['value']:+.3f}"
-    if d["ci"][0] is not None:
-        text += f" [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]"
-    return text
+        return w.t("n/a")
+    return w.ci(d["value"], *(d["ci"] or (None, None)), signed=True)
 
 
-def population_text(population: dict | None) -> list[str]:
+def population_text(population: dict | None, w=None) -> list[str]:
     """Paragraphs for the report and the card: who is covered over the whole population, and the model
     vs the law on the same data at equal coverage (all families and the verification sample)."""
+    w = w or Words()
     if not population:
         return []
     takeup = population.get("takeup_among_entitled")
     out = [
-        f"Over all {population['families']:,} families of {population['quarter']} (not only the "
-        f"{population['applications']:,} applications), {population['entitled']:,} are truly entitled (the law on "
-        "the full true information)"
-        + (f"; {takeup:.1%} of them applied" if takeup is not None else "")
-        + ". Coverage is the share of them selected (1 − exclusion error); a family that did not apply is "
-        "selected by no path that works on applications. Intervals: Wilson 95%."
+        w.t(
+            "Over all {families} families of {quarter} (not only the {applications} applications), {entitled} are "
+            "truly entitled (the law on the full true information)",
+            families=w.n(population["families"]),
+            quarter=w.period(population["quarter"]),
+            applications=w.n(population["applications"]),
+            entitled=w.n(population["entitled"]),
+        )
+        + (w.t("; {share} of them applied", share=w.pct(takeup)) if takeup is not None else "")
+        + w.t(
+            ". Coverage is the share of them selected (1 − exclusion error); a family that did not apply is "
+            "selected by no path that works on applications. Intervals: Wilson 95%."
+        )
     ]
     ec = population["equal_coverage"]
-    law = population["law_name"].replace("_", " ")
     out.append(
-        f"Model vs the {law} on the same data, at equal coverage (both select {ec['selected']:,} families): "
-        f"exclusion error {_interval(ec['model']['exclusion_error'], ec['model']['exclusion_error_ci'])} (model) vs "
-        f"{_interval(ec['law']['exclusion_error'], ec['law']['exclusion_error_ci'])} (law), difference "
-        f"{_diff(ec['difference']['exclusion_error'])}; inclusion error difference "
-        f"{_diff(ec['difference']['inclusion_error'])} (paired family bootstrap, {ec['boot']} draws; positive: "
-        "the model errs more)."
+        w.t(
+            "Model against the {law} on the same data, at equal coverage (both select {selected} families): "
+            "exclusion error {model} (model) against {law_error} (law), difference {difference}; inclusion error "
+            "difference {inclusion} (paired family bootstrap, {draws} draws; positive: the model errs more).",
+            law=w.model(population["law_name"]),
+            selected=w.n(ec["selected"]),
+            model=w.ci(ec["model"]["exclusion_error"], *ec["model"]["exclusion_error_ci"]),
+            law_error=w.ci(ec["law"]["exclusion_error"], *ec["law"]["exclusion_error_ci"]),
+            difference=_diff(ec["difference"]["exclusion_error"], w),
+            inclusion=_diff(ec["difference"]["inclusion_error"], w),
+            draws=w.n(ec["boot"]),
+        )
     )
     ver = population.get("verification_sample")
     if ver:
         d = ver["equal_coverage"]["difference"]
         out.append(
-            f"On the verification sample ({ver['families']:,} families with verified welfare, {ver['entitled']:,} "
-            f"entitled): exclusion error difference {_diff(d['exclusion_error'])}, inclusion "
-            f"{_diff(d['inclusion_error'])}"
-            + (" — too few entitled families to judge." if ver["entitled"] < 20 else ".")
+            w.t(
+                "On the verification sample ({families} families with verified welfare, {entitled} entitled): "
+                "exclusion error difference {exclusion}, inclusion {inclusion}",
+                families=w.n(ver["families"]),
+                entitled=w.n(ver["entitled"]),
+                exclusion=_diff(d["exclusion_error"], w),
+                inclusion=_diff(d["inclusion_error"], w),
+            )
+            + (w.t(" — too few entitled families to judge.") if ver["entitled"] < 20 else ".")
         )
     return out

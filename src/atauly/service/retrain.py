@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session as DB
 
+from atauly.i18n import N_
 from atauly.model import ModelStore, ModelStoreError, StoredModel, TrainConfig, TrainResult, store_trained
 from atauly.model.challenger import COMPARED, compare, config_for, time_split
 from atauly.model.data import DataError, prepare
@@ -41,22 +42,38 @@ MIN_PER_OUTCOME = 10
 
 #: What the training data is and is not (stored in the challenger's metadata; the card prints it).
 SELECTION_BIAS = (
-    "Only families who applied are in the data. Families who never applied — the ones the proactive scan "
-    "looks for — are absent, so the model learns nothing about them.",
-    "Labels are officers' decisions, not true need: their errors and the law's blind spots (undeclared "
-    "income, stale records) are in the labels.",
-    "Decisions were made after seeing the model's recommendation (except in blind mode). A model trained on "
-    "decisions it influenced learns its own past output back, errors included (automation bias, feedback "
-    "loop). The higher the share of labels that simply follow the recommendation shown, the more the "
-    "challenger imitates the model that made it. Blind-mode decisions are less contaminated "
-    "(--blind-only trains on them alone).",
-    "On held-out decisions the champion has a built-in advantage when officers followed its own "
-    "recommendations: agreement with them partly measures that officers agreed with the champion.",
-    "Overrides are the informative corrections, but a case is only corrected if an officer looked at it "
-    "closely; unreviewed mistakes stay in the labels as agreement.",
-    "The districts of the pilot are not the country: their mix of families, settlements and officers' "
-    "practice differs, so the challenger's metrics say nothing about districts it has not seen.",
+    N_(
+        "Only families who applied are in the data. Families who never applied — the ones the proactive scan "
+        "looks for — are absent, so the model learns nothing about them."
+    ),
+    N_(
+        "Labels are officers' decisions, not true need: their errors and the law's blind spots (undeclared "
+        "income, stale records) are in the labels."
+    ),
+    N_(
+        "Decisions were made after seeing the model's recommendation (except in blind mode). A model trained on "
+        "decisions it influenced learns its own past output back, errors included (automation bias, feedback "
+        "loop). The higher the share of labels that simply follow the recommendation shown, the more the "
+        "challenger imitates the model that made it. Blind-mode decisions are less contaminated "
+        "(--blind-only trains on them alone)."
+    ),
+    N_(
+        "On held-out decisions the champion has a built-in advantage when officers followed its own "
+        "recommendations: agreement with them partly measures that officers agreed with the champion."
+    ),
+    N_(
+        "Overrides are the informative corrections, but a case is only corrected if an officer looked at it "
+        "closely; unreviewed mistakes stay in the labels as agreement."
+    ),
+    N_(
+        "The districts of the pilot are not the country: their mix of families, settlements and officers' "
+        "practice differs, so the challenger's metrics say nothing about districts it has not seen."
+    ),
 )
+
+
+#: The note a challenger's dataset carries (said in the card's language by model.wording).
+FROM_DATABASE = N_("trained on officers' decisions from the casework database: see 'retrain'")
 
 
 class RetrainError(ValueError):
@@ -113,13 +130,15 @@ def retrain(
     n_jobs: int | None = None,
     progress: Progress | None = None,
     actor: str = "system",
+    lang: str | None = None,
 ) -> RetrainResult:
     """Train a challenger on the decided cases, compare it with ``name``'s champion on the same held-out
     decisions (the most recent ``holdout`` share by decision time, never used for training) and store it
     as the next version of ``name``. Never promotes. Raises :class:`RetrainError` with a clear message.
 
     ``config``: the training configuration (default: :func:`config_for` the champion, with ``seed`` and
-    ``n_jobs``); ``n_boot``: bootstrap replicates of the comparison (default: the configuration's).
+    ``n_jobs``); ``n_boot``: bootstrap replicates of the comparison (default: the configuration's);
+    ``lang``: the language of the challenger's report and card (default: the locale setting).
     """
     step = progress or (lambda _label, _done, _total: None)
     check_retrain_options(holdout=holdout, min_cases=min_cases)
@@ -154,7 +173,9 @@ def retrain(
     selection = selection_report(fit.cases, data.excluded)
     selection["blind_only"] = blind_only
     step("Storing the challenger (not promoted)", total - 1, total)
-    stored = _store_challenger(store, name, fit, held, result, champion_ref, comparison, selection, notes)
+    stored = _store_challenger(
+        store, name, fit, held, result, champion_ref, comparison, selection, notes, lang
+    )
     step("Done", total, total)
     return RetrainResult(stored, champion_ref, comparison, selection, result, notes)
 
@@ -282,9 +303,9 @@ def _comparison(held, fit, predictions, threshold, champion, holdout: float, n_b
     }
 
 
-def _store_challenger(store, name, fit, held, result, champion_ref, comparison, selection, notes):
+def _store_challenger(store, name, fit, held, result, champion_ref, comparison, selection, notes, lang=None):
     blind_only = selection["blind_only"]
-    fit.dataset.notes = [*notes, "trained on officers' decisions from the casework database: see 'retrain'"]
+    fit.dataset.notes = [*notes, FROM_DATABASE]
     stored, _promoted = store_trained(
         fit.dataset,
         result,
@@ -303,6 +324,7 @@ def _store_challenger(store, name, fit, held, result, champion_ref, comparison, 
             }
         },
         promote_first=False,  # a retrained challenger is never promoted here
+        lang=lang,
     )
     return stored
 

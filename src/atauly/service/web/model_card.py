@@ -25,15 +25,26 @@ METRICS = {
 }
 
 
-def _card_html(path: Path) -> Markup | None:
-    card = path / "model_card.md"
-    if not card.exists():
-        return None
-    from markdown_it import MarkdownIt
+#: Cards said in a language, by (model directory, language): the metadata of a stored version never changes.
+_CARDS: dict[tuple[Path, str], Markup] = {}
 
-    # Raw HTML off: nothing in the card becomes markup but the Markdown itself (as in model.report).
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(card.read_text(encoding="utf-8"))
-    return Markup(body)
+
+def _card_html(stored, lang: str) -> Markup | None:
+    """The model card in the page's language, said from the stored metadata (the card written at training
+    may be in another language); None when the model store holds no card for the version."""
+    key = (stored.path, lang)
+    if key not in _CARDS:
+        if not (stored.path / "model_card.md").exists():
+            return None
+        from markdown_it import MarkdownIt
+
+        from atauly.model.card import model_card_markdown, scrolling_tables
+
+        text = model_card_markdown(stored.metadata, lang)
+        # Raw HTML off: nothing in the card becomes markup but the Markdown itself (as in model.report).
+        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+        _CARDS[key] = Markup(scrolling_tables(body, "table-scroll"))
+    return _CARDS[key]
 
 
 @router.get("/model")
@@ -86,7 +97,7 @@ def model_page(page: SignedIn):
             "features": len(meta.get("features", {}).get("numeric", []))
             + len(meta.get("features", {}).get("categorical", [])),
             "figures": figures,
-            "card": _card_html(stored.path),
+            "card": _card_html(stored, page.lang),
         },
         district_off=district_off,
     )
