@@ -111,3 +111,16 @@ def test_models_with_and_without_dwelling_features_score_both_kinds_of_data(samp
     assert unknown["water"].isna().all()
     q = new.predict_proba(prepare(unknown, new_num, new_cat))[:, 1]
     assert q.shape == (n,) and np.isfinite(q).all()
+
+
+def test_a_dwelling_reason_is_said_in_words_in_each_language():
+    from atauly.i18n import Translator
+    from atauly.model.explain import reason_text
+
+    assert reason_text("heating", "stove_coal", Translator("en")) == "Heating: stove, coal"
+    ru = reason_text("heating", "stove_coal", Translator("ru"))
+    kk = reason_text("sanitation", "outdoor", Translator("kk"))
+    for text in (ru, kk):
+        assert "stove_coal" not in text and "outdoor" not in text and "Heating" not in text
+    # an unexpected code is shown as itself, never hidden
+    assert reason_text("water", "canal", Translator("en")) == "Water: canal"

@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from atauly.i18n import N_, Translator
-from atauly.registry.labels import label
+from atauly.registry.labels import DWELLING_ITEMS, label
 
 #: Up to this many rows, trees are asked one by one (fast for a single family; joblib for more).
 SMALL_BATCH = 256
@@ -149,6 +149,10 @@ def reason_text(feature: str, value, t: Translator, contract: bool = True) -> st
         return t("The commission did not conclude that there is no need")
     if feature == "settlement_type":
         return t("Lives in a rural area") if value == "rural" else t("Lives in a town or city")
+    if feature in DWELLING_ITEMS:
+        question, answers = DWELLING_ITEMS[feature]
+        answer = answers.get(str(value))
+        return t("{feature}: {value}", feature=t(question), value=t(answer) if answer else str(value))
     if feature == "land_ha":
         return t("Land, hectares: {x}", x=t.number(float(value), 1))
     if feature in COUNT_TEXT:

@@ -101,12 +101,14 @@ CATEGORICAL: tuple[str, ...] = tuple(f.name for f in FEATURES if f.kind == "cate
 #: trained with them), and :func:`feature_columns` trains on them only then. A model trained without them
 #: scores as before (it reads its own columns); one trained with them reads a missing value as unknown.
 DWELLING_FEATURES: tuple[Feature, ...] = (
-    Feature("dwelling_type", "categorical", "Dwelling type found at the home inspection (yurt, house…)."),
-    Feature("wall_material", "categorical", "Walls of the dwelling found at the home inspection."),
-    Feature("floor_material", "categorical", "Floor of the dwelling (an earth floor: a sign of need)."),
-    Feature("heating", "categorical", "Heating found at the home inspection (coal or dung stove, none…)."),
-    Feature("water", "categorical", "Water supply found at the home inspection (delivered, none…)."),
-    Feature("sanitation", "categorical", "Toilet found at the home inspection (outdoors, none…)."),
+    Feature("dwelling_type", "categorical", N_("Dwelling type found at the home inspection (yurt, house…).")),
+    Feature("wall_material", "categorical", N_("Walls of the dwelling found at the home inspection.")),
+    Feature("floor_material", "categorical", N_("Floor of the dwelling (an earth floor: a sign of need).")),
+    Feature(
+        "heating", "categorical", N_("Heating found at the home inspection (coal or dung stove, none…).")
+    ),
+    Feature("water", "categorical", N_("Water supply found at the home inspection (delivered, none…).")),
+    Feature("sanitation", "categorical", N_("Toilet found at the home inspection (outdoors, none…).")),
 )
 DWELLING_NAMES: tuple[str, ...] = tuple(f.name for f in DWELLING_FEATURES)
 

@@ -193,6 +193,63 @@ CORRECTABLE_FIELDS = {
     "other": N_("Other"),
 }
 
+#: The dwelling as the home-inspection act records it (the data contract's optional family columns,
+#: ``codes.DWELLING_CODES``): column → (its question, {code: answer in words}). The act's page and the
+#: model's reasons say them the same way.
+DWELLING_ITEMS: dict[str, tuple[str, dict[str, str]]] = {
+    "dwelling_type": (
+        N_("Dwelling"),
+        {
+            "house": N_("house"),
+            "apartment": N_("apartment"),
+            "yurt": N_("yurt"),
+            "dormitory": N_("dormitory"),
+            "rented_room": N_("rented room"),
+            "other": N_("other"),
+        },
+    ),
+    "wall_material": (
+        N_("Walls"),
+        {
+            "brick": N_("brick"),
+            "concrete": N_("concrete"),
+            "wood": N_("wood"),
+            "adobe": N_("adobe"),
+            "felt": N_("felt"),
+            "other": N_("other"),
+        },
+    ),
+    "floor_material": (
+        N_("Floor"),
+        {"finished": N_("finished"), "wood": N_("wood"), "earth": N_("earth"), "other": N_("other")},
+    ),
+    "heating": (
+        N_("Heating"),
+        {
+            "central": N_("central"),
+            "gas": N_("gas"),
+            "electric": N_("electric"),
+            "stove_coal": N_("stove, coal"),
+            "stove_wood_or_dung": N_("stove, wood or dung"),
+            "none": N_("none"),
+        },
+    ),
+    "water": (
+        N_("Water"),
+        {
+            "piped_inside": N_("piped, indoors"),
+            "piped_yard": N_("piped, in the yard"),
+            "well": N_("well"),
+            "delivered": N_("delivered"),
+            "none": N_("none"),
+        },
+    ),
+    "sanitation": (
+        N_("Toilet"),
+        {"indoor": N_("indoors"), "outdoor": N_("outdoors"), "none": N_("none")},
+    ),
+}
+
 #: Every kind of code, by name (for :func:`label`).
 KINDS: dict[str, Mapping] = {
     "member_role": MEMBER_ROLES,

@@ -120,10 +120,10 @@ def simulate_replies(
     q = ids.map(reply_probability).to_numpy(dtype=float)
     if np.isnan(q).any():
         raise WorldMismatch("some offered families have no reply probability (another registry?)")
-    t = truth.set_index(truth["family_id"].astype(str))
-    entitled = ids.map(t["eligible"]).fillna(False).to_numpy(dtype=bool)
+    by_family = truth.set_index(truth["family_id"].astype(str))
+    entitled = ids.map(by_family["eligible"]).fillna(False).to_numpy(dtype=bool)
     amount = (
-        ids.map(t["asp_monthly_amount"].fillna(0) + t["child_supplement_monthly"].fillna(0))
+        ids.map(by_family["asp_monthly_amount"].fillna(0) + by_family["child_supplement_monthly"].fillna(0))
         .fillna(0.0)
         .to_numpy(dtype=float)
     )

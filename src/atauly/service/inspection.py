@@ -6,20 +6,11 @@ is recorded through :mod:`atauly.service.photos`."""
 from __future__ import annotations
 
 from atauly.i18n import N_
+from atauly.registry.labels import DWELLING_ITEMS
 
 #: checklist item → (its question, {code: answer in words}); numbers and free text have no codes.
 ITEMS: dict[str, tuple[str, dict[str, str]]] = {
-    "dwelling_type": (
-        N_("Dwelling"),
-        {
-            "house": N_("house"),
-            "apartment": N_("apartment"),
-            "yurt": N_("yurt"),
-            "dormitory": N_("dormitory"),
-            "rented_room": N_("rented room"),
-            "other": N_("other"),
-        },
-    ),
+    "dwelling_type": DWELLING_ITEMS["dwelling_type"],
     "dwelling_tenure": (
         N_("The family lives there as"),
         {
@@ -30,17 +21,7 @@ ITEMS: dict[str, tuple[str, dict[str, str]]] = {
             "other": N_("other"),
         },
     ),
-    "wall_material": (
-        N_("Walls"),
-        {
-            "brick": N_("brick"),
-            "concrete": N_("concrete"),
-            "wood": N_("wood"),
-            "adobe": N_("adobe"),
-            "felt": N_("felt"),
-            "other": N_("other"),
-        },
-    ),
+    "wall_material": DWELLING_ITEMS["wall_material"],
     "roof_material": (
         N_("Roof"),
         {
@@ -52,36 +33,11 @@ ITEMS: dict[str, tuple[str, dict[str, str]]] = {
             "other": N_("other"),
         },
     ),
-    "floor_material": (
-        N_("Floor"),
-        {"finished": N_("finished"), "wood": N_("wood"), "earth": N_("earth"), "other": N_("other")},
-    ),
+    "floor_material": DWELLING_ITEMS["floor_material"],
     "rooms": (N_("Rooms"), {}),
-    "heating": (
-        N_("Heating"),
-        {
-            "central": N_("central"),
-            "gas": N_("gas"),
-            "electric": N_("electric"),
-            "stove_coal": N_("stove, coal"),
-            "stove_wood_or_dung": N_("stove, wood or dung"),
-            "none": N_("none"),
-        },
-    ),
-    "water": (
-        N_("Water"),
-        {
-            "piped_inside": N_("piped, indoors"),
-            "piped_yard": N_("piped, in the yard"),
-            "well": N_("well"),
-            "delivered": N_("delivered"),
-            "none": N_("none"),
-        },
-    ),
-    "sanitation": (
-        N_("Toilet"),
-        {"indoor": N_("indoors"), "outdoor": N_("outdoors"), "none": N_("none")},
-    ),
+    "heating": DWELLING_ITEMS["heating"],
+    "water": DWELLING_ITEMS["water"],
+    "sanitation": DWELLING_ITEMS["sanitation"],
     "appliances": (
         N_("Appliances"),
         {
