@@ -131,3 +131,29 @@ def test_the_settings_choose_the_s3_store_and_never_show_its_secret(s3, tmp_path
 def test_the_s3_store_without_a_bucket_is_refused_in_words():
     with pytest.raises(StoreError, match="ATAULY_VISION_S3_BUCKET"):
         S3Blobs("", client=object())
+
+
+def test_a_shared_s3_store_never_invents_a_key(s3, tmp_path, monkeypatch):
+    """Two hosts on one bucket with no key set: each would make its own random k1 and lock the other out
+    ("blob failed authentication"); the store refuses in words instead, before anything is written."""
+    from atauly.settings import get_settings
+
+    monkeypatch.delenv("ATAULY_VISION_KEY", raising=False)
+    monkeypatch.delenv("ATAULY_VISION_KEY_FILE", raising=False)
+    monkeypatch.setenv("ATAULY_HOME", str(tmp_path))
+    monkeypatch.setenv("ATAULY_VISION_STORE", "s3")
+    monkeypatch.setenv("ATAULY_VISION_S3_BUCKET", BUCKET)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(StoreError, match="ATAULY_VISION_KEY"):
+            PhotoStore.open(actor="cli")
+        assert not (tmp_path / "vision.key").exists()
+        assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+        # with the shared key set, a second host reads the first host's photo
+        monkeypatch.setenv("ATAULY_VISION_KEY", KEY)
+        sha = PhotoStore.open(actor="a").put(b"photo", derivative=b"blurred")
+        monkeypatch.setenv("ATAULY_HOME", str(tmp_path / "other-host"))
+        get_settings.cache_clear()
+        assert PhotoStore.open(actor="b").get(sha) == b"blurred"
+    finally:
+        get_settings.cache_clear()

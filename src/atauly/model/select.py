@@ -243,13 +243,16 @@ def search(
         if rung:
             alive = _survivors({i: fold_aucs[i] for i in alive}, size)
         if rung and rung == len(schedule) - 1 and _leads(fold_aucs, alive):
-            # The reference ranks best with fewer trees. Its leaves are the smallest of the search space,
-            # so it gains at least as much from more trees as any challenger: none behind it now could
-            # come out clearly better. Only the reference is grown (its out-of-fold probabilities
-            # calibrate the final forest).
+            # The reference ranks best with fewer trees. A cost trade-off, not a guarantee: a challenger
+            # behind it now is not grown to full size, so the search errs towards the reference (the
+            # default the Ministry's forest is compared with; a challenger must be clearly better to
+            # replace it anyway). Only the reference is grown (its out-of-fold probabilities calibrate
+            # the final forest).
             alive = [0]
         if progress:
-            progress(rung_label(rung, len(schedule), len(alive), count))
+            # The planned rung's name (as :func:`atauly.model.train.train_steps` lists it), also when
+            # the reference is grown alone.
+            progress(rung_label(rung, len(schedule), size, count))
         for i in alive:
             t0 = time.perf_counter()
             oof = np.full(len(y), np.nan)

@@ -273,7 +273,10 @@ def write_parquet(
     table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     key = sort_key(table.column_names)
     if key is not None and table.num_rows > 1:
-        order = pc.sort_indices(table, sort_keys=[(key, "ascending", "at_end")])
+        ids = table[key]
+        if pa.types.is_dictionary(ids.type):  # a categorical id column: sort on its values
+            ids = ids.cast(ids.type.value_type)
+        order = pc.array_sort_indices(ids, order="ascending", null_placement="at_end")  # stable
         table = table.take(order)
     pq.write_table(
         table, path, row_group_size=ROW_GROUP_ROWS, use_dictionary=dictionary, write_statistics=True
@@ -325,9 +328,11 @@ def read_parquet_where(
             groups = list(range(meta.num_row_groups))
         if not groups:
             continue
-        table = pf.read_row_groups(groups, columns=columns)
+        read = None if columns is None else [*columns, *([column] if column not in columns else [])]
+        table = pf.read_row_groups(groups, columns=read)
         keep = pc.fill_null(pc.is_in(pc.cast(table[column], pa.large_string()), value_set=wanted), False)
-        parts.append(table.filter(keep))
+        table = table.filter(keep)
+        parts.append(table if columns is None else table.select(columns))
     if parts:
         table = pa.concat_tables(parts)
     else:

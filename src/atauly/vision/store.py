@@ -58,11 +58,22 @@ def parse_keys(text: str) -> dict[str, bytes]:
     return keys
 
 
-def load_keys(home: Path, key: str | None = None, key_file: Path | None = None) -> dict[str, bytes]:
+def load_keys(
+    home: Path, key: str | None = None, key_file: Path | None = None, create: bool = True
+) -> dict[str, bytes]:
+    """The vision keys: ``ATAULY_VISION_KEY``, else the key file (``ATAULY_VISION_KEY_FILE``, default
+    ``home/vision.key``), made with a new random key when missing and ``create`` (a store on this host's
+    own disk). A store several hosts share (S3) must not invent one: each host would encrypt under its own
+    random ``k1`` and none could read another's photos, so ``create=False`` refuses in words instead."""
     key = key if key is not None else os.environ.get("ATAULY_VISION_KEY")
     if key:
         return parse_keys(key)
     path = key_file or Path(os.environ.get("ATAULY_VISION_KEY_FILE") or home / "vision.key")
+    if not path.exists() and not create:
+        raise StoreError(
+            "a photo store shared by several hosts (S3) needs the same vision key on every host: set "
+            "ATAULY_VISION_KEY (or ATAULY_VISION_KEY_FILE) to it; a key made on one host would lock the others out"
+        )
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -256,11 +267,12 @@ class PhotoStore:
 
         settings = get_settings()
         home = Path(home if home is not None else settings.home)
+        blobs = blobs_from_settings(home, settings)
         return cls(
             home / "vision" / "store",
-            load_keys(home),
+            load_keys(home, create=isinstance(blobs, FileBlobs)),
             actor=actor,
-            blobs=blobs_from_settings(home, settings),
+            blobs=blobs,
         )
 
     # -- keys ----------------------------------------------------------------------------------------
