@@ -55,6 +55,15 @@ def test_the_queue_hides_an_open_result_and_shows_a_decided_one(client, as_offic
     assert item["eligible_by_law"] == rec["eligible_by_law"]
     assert item["recommended_decision"] == rec["recommended_decision"] and item["decision"] == outcome
     assert list(_queue(client, as_officer)) == [second["id"]]
+    # reopened by the family's correction: open again, so its earlier decision is hidden like the rest
+    corr = client.post(
+        f"/api/v1/applications/{first['id']}/corrections",
+        json={"fields": ["incomes"], "description": "Wages in May were lower"},
+        headers=as_officer,
+    )
+    assert corr.status_code == 200 and corr.json()["status"] == "reopened"
+    reopened = _queue(client, as_officer)[first["id"]]
+    assert reopened["decision"] is None and reopened["recommended_decision"] is None
 
     size = second["snapshot"]["persons"].__len__()
     assert second["id"] in _queue(client, as_officer, family_size=min(size, 6))

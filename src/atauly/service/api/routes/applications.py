@@ -203,7 +203,8 @@ def list_applications(
                 assigned_to=names.get(a.assigned_to),
                 eligible_by_law=rec.eligible_by_law if shown else None,
                 recommended_decision=("approve" if rec.recommended else "reject") if shown else None,
-                decision=final.outcome if final else None,
+                # a reopened case's earlier decision would anchor as its recommendation would
+                decision=final.outcome if final and a.status not in OPEN_STATES else None,
             )
         )
     return released(db, items)
