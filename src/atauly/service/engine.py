@@ -35,7 +35,7 @@ from atauly.law.compute import compute
 from atauly.law.system import tax_benefit_system
 from atauly.registry import Registry
 from atauly.registry.quarter import Quarter
-from atauly.registry.validate import validate
+from atauly.registry.validate_small import frames_of, validate_rows
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,8 @@ class Job:
     future: Future = field(default_factory=Future)
 
 
-def frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The jobs' tables stacked, with ids prefixed by the job's position so that two applications with
+def rows(jobs: list[Job]) -> tuple[list[dict], list[dict], list[dict]]:
+    """The jobs' rows stacked, with ids prefixed by the job's position so that two applications with
     the same family or person ids never meet."""
     fam, per, inc = [], [], []
     for k, job in enumerate(jobs):
@@ -125,8 +125,12 @@ def frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             )
         for row in s["incomes"]:
             inc.append({**row, "person_id": f"{k}~{row['person_id']}"})
-    cols_inc = ["person_id", "month", "source", "amount_kzt"]
-    return pd.DataFrame(fam), pd.DataFrame(per), pd.DataFrame(inc, columns=cols_inc if not inc else None)
+    return fam, per, inc
+
+
+def frames(jobs: list[Job]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The jobs' tables stacked (:func:`rows` as data frames)."""
+    return frames_of(*rows(jobs))
 
 
 def _rounds(jobs: list[Job]) -> list[list[Job]]:
@@ -310,9 +314,9 @@ class RecommendationEngine:
             self._run_round(members)
 
     def _run_round(self, jobs: list[Job]) -> None:
-        fam, per, inc = frames(jobs)
         inc_offsets = np.cumsum([0] + [len(j.snapshot["incomes"]) for j in jobs])
-        fam, per, inc, report = validate(fam, per, inc)
+        # A batch of a few applications: the validator's small-table path (the same rules and errors)
+        fam, per, inc, report = validate_rows(*rows(jobs))
         bad = _problems_by_job(report.problems, jobs, inc_offsets) if not report.ok else {}
         for k, problems in bad.items():
             jobs[k].future.set_exception(InvalidApplication(problems))
