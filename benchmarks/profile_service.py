@@ -46,7 +46,7 @@ STAGES = {
     "  _by_key (idempotency)": ("service/intake.py", "_by_key"),
     "  district_setting": ("service/casework.py", "district_setting"),
     "  engine.run_batch": ("service/engine.py", "run_batch"),
-    "    registry.validate": ("registry/validate.py", "validate"),
+    "    registry.validate_rows": ("registry/validate_small.py", "validate_rows"),
     "    frames": ("service/engine.py", "frames"),
     "    law.compute": ("law/compute.py", "compute"),
     "    features_of": ("model/recommender.py", "features_of"),
