@@ -2,7 +2,7 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_service.py [--duration 30] [--clients 20]
         [--officers 50] [--cases 20] [--database-url URL [--create-database]] [--home DIR]
-        [--server-src OTHER/src] [--prefill 200000] [--out result.json] [--check]
+        [--server-src OTHER/src] [--prefill 200000] [--workers N] [--out result.json] [--check]
 
 Sets up an ATAULY_HOME (a generated Shymkent registry at 2 %, a model named asp-demo trained with the
 default grid; ``--home`` keeps it for the next run), creates users, starts the real server (``atauly
@@ -198,8 +198,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+def start_server(env: dict, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     cmd = [sys.executable, "-c", "from atauly.cli.main import app; app()", "serve", "--port", str(port)]
+    if workers > 1:  # several server processes, each with its engine child (PostgreSQL only)
+        cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -601,6 +603,14 @@ def main() -> int:
     ap.add_argument(
         "--prefill", type=int, default=0, help="Applications written into the database first (e.g. 200000)."
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Server processes (atauly serve --workers; above 1 needs --database-url on PostgreSQL). With "
+        "several, the CPU column 'server' is the supervising process and 'child' every worker with its "
+        "engine child: compare their sum.",
+    )
     ap.add_argument("--out", type=Path, help="Write the JSON summary here too.")
     ap.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     args = ap.parse_args()
@@ -631,7 +641,7 @@ def main() -> int:
             "ATAULY_DATABASE_URL": db_url,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(server_src), os.environ.get("PYTHONPATH")])),
         }
-        proc = start_server(env, port, home / f"server-{run}.log")
+        proc = start_server(env, port, home / f"server-{run}.log", args.workers)
         base = f"http://127.0.0.1:{port}"
         summary: dict = {
             "database": db_url.split(":", 1)[0],
@@ -640,6 +650,7 @@ def main() -> int:
             "duration_s": args.duration,
             "cpus": os.cpu_count(),
             "server_src": str(server_src),
+            "workers": args.workers,
         }
 
         def phase(coro) -> dict:

@@ -1,9 +1,12 @@
 """Law and model for applications as they arrive: the same functions as the national batch, in micro-batches.
 
-One family costs about as much as forty in the contract validator, the law (OpenFisca) and the forest:
-their cost is mostly fixed per call. So concurrent submissions are queued and a single worker thread takes
-everything waiting, validates it together, runs the law and the model once, and hands each request its
-own result. Under no load a batch is one application; under load, latency stays near one batch's time.
+One family costs about as much as forty in the law (OpenFisca) and the forest: their cost is mostly fixed
+per call. So concurrent submissions are queued and a single worker thread takes everything waiting,
+validates it together, runs the law and the model once, and hands each request its own result. Under no
+load a batch is one application; under load, latency stays near one batch's time. A batch is validated
+with the contract validator's small-table path (:func:`atauly.registry.validate_small.validate_rows`: the
+same rules, without the vectorised validator's fixed cost per column, which was half of one application's
+CPU); any problem is still found and worded by the full validator.
 
 With ``process=True`` (what ``atauly serve`` uses) the batches are computed in a child process: that work
 is CPU-bound Python and pandas, and in the server's own process it competed for the interpreter lock with
