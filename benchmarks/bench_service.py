@@ -321,6 +321,21 @@ async def submitters(
     return step.summary(wall)
 
 
+def decision_for(case: dict, flip: bool) -> dict:
+    """The recommended decision, or (``flip``) the opposite with a reason. An approval needs the law's
+    entitlement (the service refuses it otherwise, 422): where the law finds none, the officer sends the
+    family for a home visit instead."""
+    rec = case["recommendation"]
+    recommended = rec["recommended_decision"]
+    outcome = ("reject" if recommended == "approve" else "approve") if flip else recommended
+    if outcome == "approve" and not rec["eligible_by_law"]:
+        outcome = "home_visit"
+    body = {"outcome": outcome, "version": case["version"]}
+    if outcome != recommended:
+        body.update(reason_code="income_differs", comment="income certificate")
+    return body
+
+
 async def officers(base: str, users: list[str], districts: list[str], cases: int) -> dict:
     """Each officer logs in, then ``cases`` times lists the queue, opens a case of its share, decides it."""
     steps = {name: Step(name) for name in ("login", "queue", "open", "decide")}
@@ -372,15 +387,7 @@ async def officers(base: str, users: list[str], districts: list[str], cases: int
             )
             if r is None or r.status_code != 200:
                 continue
-            case = r.json()
-            recommended = case["recommendation"]["recommended_decision"]
-            body = {"outcome": recommended, "version": case["version"]}
-            if n % 5 == 4:
-                body.update(
-                    outcome="reject" if recommended == "approve" else "approve",
-                    reason_code="income_differs",
-                    comment="income certificate",
-                )
+            body = decision_for(r.json(), flip=n % 5 == 4)
             await timed(
                 steps["decide"],
                 client.post(f"/api/v1/applications/{app_id}/decision", json=body, headers=headers),
