@@ -2,7 +2,7 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_service.py [--duration 30] [--clients 20]
         [--officers 50] [--cases 20] [--database-url URL [--create-database]] [--home DIR]
-        [--server-src OTHER/src] [--prefill 200000] [--out result.json] [--check]
+        [--server-src OTHER/src] [--prefill 200000] [--workers N] [--out result.json] [--check]
 
 Sets up an ATAULY_HOME (a generated Shymkent registry at 2 %, a model named asp-demo trained with the
 default grid; ``--home`` keeps it for the next run), creates users, starts the real server (``atauly
@@ -198,8 +198,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+def start_server(env: dict, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     cmd = [sys.executable, "-c", "from atauly.cli.main import app; app()", "serve", "--port", str(port)]
+    if workers > 1:  # several server processes, each with its engine child (PostgreSQL only)
+        cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -319,6 +321,21 @@ async def submitters(
     return step.summary(wall)
 
 
+def decision_for(case: dict, flip: bool) -> dict:
+    """The recommended decision, or (``flip``) the opposite with a reason. An approval needs the law's
+    entitlement (the service refuses it otherwise, 422): where the law finds none, the officer sends the
+    family for a home visit instead."""
+    rec = case["recommendation"]
+    recommended = rec["recommended_decision"]
+    outcome = ("reject" if recommended == "approve" else "approve") if flip else recommended
+    if outcome == "approve" and not rec["eligible_by_law"]:
+        outcome = "home_visit"
+    body = {"outcome": outcome, "version": case["version"]}
+    if outcome != recommended:
+        body.update(reason_code="income_differs", comment="income certificate")
+    return body
+
+
 async def officers(base: str, users: list[str], districts: list[str], cases: int) -> dict:
     """Each officer logs in, then ``cases`` times lists the queue, opens a case of its share, decides it."""
     steps = {name: Step(name) for name in ("login", "queue", "open", "decide")}
@@ -370,15 +387,7 @@ async def officers(base: str, users: list[str], districts: list[str], cases: int
             )
             if r is None or r.status_code != 200:
                 continue
-            case = r.json()
-            recommended = case["recommendation"]["recommended_decision"]
-            body = {"outcome": recommended, "version": case["version"]}
-            if n % 5 == 4:
-                body.update(
-                    outcome="reject" if recommended == "approve" else "approve",
-                    reason_code="income_differs",
-                    comment="income certificate",
-                )
+            body = decision_for(r.json(), flip=n % 5 == 4)
             await timed(
                 steps["decide"],
                 client.post(f"/api/v1/applications/{app_id}/decision", json=body, headers=headers),
@@ -601,6 +610,14 @@ def main() -> int:
     ap.add_argument(
         "--prefill", type=int, default=0, help="Applications written into the database first (e.g. 200000)."
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Server processes (atauly serve --workers; above 1 needs --database-url on PostgreSQL). With "
+        "several, the CPU column 'server' is the supervising process and 'child' every worker with its "
+        "engine child: compare their sum.",
+    )
     ap.add_argument("--out", type=Path, help="Write the JSON summary here too.")
     ap.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
     args = ap.parse_args()
@@ -631,7 +648,7 @@ def main() -> int:
             "ATAULY_DATABASE_URL": db_url,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(server_src), os.environ.get("PYTHONPATH")])),
         }
-        proc = start_server(env, port, home / f"server-{run}.log")
+        proc = start_server(env, port, home / f"server-{run}.log", args.workers)
         base = f"http://127.0.0.1:{port}"
         summary: dict = {
             "database": db_url.split(":", 1)[0],
@@ -640,6 +657,7 @@ def main() -> int:
             "duration_s": args.duration,
             "cpus": os.cpu_count(),
             "server_src": str(server_src),
+            "workers": args.workers,
         }
 
         def phase(coro) -> dict:

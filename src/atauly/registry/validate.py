@@ -125,6 +125,8 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     blank = _is_blank(s)
     if col.kind in ("int", "float"):
         num = pd.to_numeric(s, errors="coerce")
+        if col.kind == "int":  # an infinite count is no whole number (and could not be typed as one)
+            num = num.where(~np.isinf(num.to_numpy(dtype="float64", na_value=np.nan)), np.nan)
         bad = num.isna().to_numpy() & ~blank
         if col.kind == "int":
             bad |= (num.notna() & (num % 1 != 0)).to_numpy()

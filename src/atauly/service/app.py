@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 
 from atauly import __version__
 from atauly.settings import Settings, get_settings
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     )
     _set_state(app, settings, db_engine, engine)
     _add_error_handlers(app)
-    app.middleware("http")(_headers)
+    app.add_middleware(SecurityHeaders)
     _add_routes(app)
     return app
 
@@ -130,12 +131,51 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": safe_errors(exc.errors())}, status_code=422)
 
 
-async def _headers(request: Request, call_next):
-    response = await call_next(request)
-    if response.status_code == 413 and response.headers.get("content-type", "").startswith("text/plain"):
-        response = _too_large(request)  # the body-size limit's own plain English answer, put in words
-    h = response.headers
-    # Nearly every response carries personal data or a credential: never kept by a cache, never sniffed
+class SecurityHeaders:
+    """Headers on every response, as plain ASGI middleware.
+
+    Nearly every response carries personal data or a credential: never kept by a cache, never sniffed,
+    never framed; HTML gets the pages' CSP. A 413 in plain text (the body-size limit's own answer) is
+    replaced by the service's refusal in the user's language. Plain ASGI rather than
+    ``@app.middleware("http")``: that wrapper runs every request through an extra task and memory streams,
+    a cost paid on every submission.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_secured(message):
+            nonlocal replaced
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if message["status"] == 413 and headers.get("content-type", "").startswith("text/plain"):
+                    replaced = True  # the limit's plain English answer, put in words (its body is dropped)
+                    await _too_large(Request(scope))(scope, receive, _secured(send))
+                    return
+                _secure(headers)
+            elif replaced:
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
+def _secured(send):
+    async def sender(message):
+        if message["type"] == "http.response.start":
+            _secure(MutableHeaders(scope=message))
+        await send(message)
+
+    return sender
+
+
+def _secure(h: MutableHeaders) -> None:
     h.setdefault("Cache-Control", "no-store")
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("X-Frame-Options", "DENY")
@@ -144,7 +184,6 @@ async def _headers(request: Request, call_next):
         h.setdefault("Content-Security-Policy", HTML_CSP)
     else:
         h.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-    return response
 
 
 def _too_large(request: Request):

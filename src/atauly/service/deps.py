@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -16,7 +16,11 @@ from .security import find_session
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_db(request: Request) -> Iterator[DB]:
+async def get_db(request: Request) -> AsyncIterator[DB]:
+    """The request's database session. Async on purpose: FastAPI runs a sync dependency in a worker
+    thread, twice for a generator (open, close), and each trip to a thread costs CPU and a wait for the
+    interpreter lock under load. Making a session connects nothing, and by the time it is closed every
+    route has ended its transaction (``api.common.released``), so closing here does not block the loop."""
     db = request.app.state.sessions()
     try:
         yield db
@@ -24,8 +28,8 @@ def get_db(request: Request) -> Iterator[DB]:
         db.close()
 
 
-def get_engine(request: Request) -> RecommendationEngine:
-    return request.app.state.engine
+async def get_engine(request: Request) -> RecommendationEngine:
+    return request.app.state.engine  # async: no trip to a worker thread for an attribute
 
 
 DBDep = Annotated[DB, Depends(get_db)]

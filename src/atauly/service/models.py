@@ -95,6 +95,9 @@ class Session(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+_QUEUE_ORDER = ("deadline", "id", "status", "assigned_to", "quarter")
+
+
 class Application(Base):
     __tablename__ = "applications"
     #: Statistics read these columns of every application without the row itself (its snapshot is large).
@@ -102,6 +105,10 @@ class Application(Base):
         Index(
             "ix_applications_statistics", "region_kato", "district_kato", "status", "received_on", "deadline"
         ),
+        # The queue: a district's (region's) applications in deadline order with what it filters on, so a
+        # page reads only its rows (migration 0012_service_idx)
+        Index("ix_applications_queue_district", "district_kato", *_QUEUE_ORDER),
+        Index("ix_applications_queue_region", "region_kato", *_QUEUE_ORDER),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
