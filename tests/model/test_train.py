@@ -80,6 +80,11 @@ def test_time_split_trains_on_earlier_quarters_and_groups_never_straddle(applica
     parts = splits(applications, quick_config())
     train, test, _ = parts["time"]
     assert max(applications.period[train]) < min(applications.period[test])
+    # Grouped by family too (issue 14): no test family was seen in training, though most re-apply.
+    assert not set(applications.groups[train]) & set(applications.groups[test])
+    last = applications.period == max(applications.period)
+    earlier = set(applications.groups[~last])
+    assert np.isin(applications.groups[last], list(earlier)).mean() > 0.5
     train, test, _ = parts["random"]
     assert not set(applications.groups[train]) & set(applications.groups[test])
 

@@ -110,9 +110,21 @@ def split_groups(groups: np.ndarray, share: float, seed: int) -> tuple[np.ndarra
 def splits(ds: Dataset, config: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
     out = {}
     if ds.period is not None and len(np.unique(ds.period)) >= 2:
+        # Grouped by family too: most families of the latest quarter applied before (recipients re-apply
+        # each quarter), so a plain time split tests on families the model was trained on. The families of
+        # a random ``test_share`` are held out: training is the earlier quarters of the others, the test
+        # their latest quarter.
         last = sorted(np.unique(ds.period))[-1]
-        test = ds.period == last
-        out["time"] = (np.flatnonzero(~test), np.flatnonzero(test), f"train before {last}, test on {last}")
+        _, held_idx = split_groups(ds.groups, config.test_share, config.seed)
+        held = np.zeros(len(ds.groups), dtype=bool)
+        held[held_idx] = True
+        test = (ds.period == last) & held
+        train = (ds.period != last) & ~held
+        out["time"] = (
+            np.flatnonzero(train),
+            np.flatnonzero(test),
+            f"train before {last}, test on {last}; {config.test_share:.0%} of families held out",
+        )
     if config.random_split or not out:
         train, test = split_groups(ds.groups, config.test_share, config.seed)
         out["random"] = (train, test, f"{config.test_share:.0%} of groups held out at random")
@@ -457,9 +469,13 @@ def _run_split(
     step(f"evaluate {split_name}")
     models = {PRIMARY: evaluate_predictions(test, prob, recommended, config.n_boot, config.seed)}
     models[PRIMARY]["threshold"] = thr
-    if split_name == "time":
-        # Most families in the latest quarter applied before: report the families never seen too.
-        new = ~pd.Series(test.groups).isin(pd.unique(ds.groups[tr])).to_numpy()  # hashed, not O(n·m)
+    seen = pd.Series(test.groups).isin(pd.unique(ds.groups[tr])).to_numpy()  # hashed, not O(n·m)
+    if split_name == "time" and len(te):
+        # The test families are held out of training; those that never applied before the test quarter
+        # (new to the programme: no history at all) are reported on their own too.
+        before = ds.period < min(test.period)
+        new = ~pd.Series(test.groups).isin(pd.unique(ds.groups[before])).to_numpy()
+    if split_name == "time" and len(te) and new.any():
         models[PRIMARY]["new_families"] = {
             "rows": int(new.sum()),
             **evaluate_predictions(
@@ -471,6 +487,7 @@ def _run_split(
         "train_rows": int(len(tr)),
         "test_rows": int(len(te)),
         "test_positive_share": float(test.y.mean()),
+        "test_rows_of_families_seen_in_training": int(seen.sum()),
         "fit_seconds": fit_seconds,
         "predict_rows_per_second": len(te) / max(predict_seconds, 1e-9),
         "models": models,
