@@ -84,7 +84,11 @@ def test_time_split_trains_on_earlier_quarters_and_groups_never_straddle(applica
     assert not set(applications.groups[train]) & set(applications.groups[test])
     last = applications.period == max(applications.period)
     earlier = set(applications.groups[~last])
-    assert np.isin(applications.groups[last], list(earlier)).mean() > 0.5
+    returning = np.isin(applications.groups, list(earlier))
+    assert returning[last].mean() > 0.5
+    # Families new in the latest quarter are all tested; a share of the returning ones too.
+    assert set(applications.groups[last & ~returning]) <= set(applications.groups[test])
+    assert 0 < returning[test].sum() < returning[last].sum()
     train, test, _ = parts["random"]
     assert not set(applications.groups[train]) & set(applications.groups[test])
 

@@ -111,19 +111,22 @@ def splits(ds: Dataset, config: TrainConfig) -> dict[str, tuple[np.ndarray, np.n
     out = {}
     if ds.period is not None and len(np.unique(ds.period)) >= 2:
         # Grouped by family too: most families of the latest quarter applied before (recipients re-apply
-        # each quarter), so a plain time split tests on families the model was trained on. The families of
-        # a random ``test_share`` are held out: training is the earlier quarters of the others, the test
-        # their latest quarter.
+        # each quarter), so a plain time split tests on families the model was trained on. Held out: the
+        # families new in the latest quarter (they cost training nothing) and a random ``test_share`` of
+        # the returning ones, whose earlier quarters leave training. Training: the earlier quarters of the
+        # other families; test: the latest quarter of the held-out ones.
         last = sorted(np.unique(ds.period))[-1]
-        _, held_idx = split_groups(ds.groups, config.test_share, config.seed)
-        held = np.zeros(len(ds.groups), dtype=bool)
-        held[held_idx] = True
-        test = (ds.period == last) & held
-        train = (ds.period != last) & ~held
+        latest = ds.period == last
+        earlier = pd.unique(ds.groups[~latest])
+        returning = pd.Series(ds.groups).isin(earlier).to_numpy()
+        _, drawn = split_groups(ds.groups, config.test_share, config.seed)
+        held_groups = pd.unique(np.r_[ds.groups[latest & ~returning], ds.groups[drawn]])
+        held = pd.Series(ds.groups).isin(held_groups).to_numpy()
         out["time"] = (
-            np.flatnonzero(train),
-            np.flatnonzero(test),
-            f"train before {last}, test on {last}; {config.test_share:.0%} of families held out",
+            np.flatnonzero(~latest & ~held),
+            np.flatnonzero(latest & held),
+            f"train before {last}, test on {last}: families new then and {config.test_share:.0%} of the "
+            "returning ones, held out of training",
         )
     if config.random_split or not out:
         train, test = split_groups(ds.groups, config.test_share, config.seed)
@@ -325,7 +328,7 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         config.min_balanced_accuracy,
     )
     step("population")
-    population = population_figures(ds, test, prob, recommended, config.n_boot, config.seed)
+    population = _population(ds, chosen, primary, config)
     gate = with_truth_check(gate, gate_check(population))
     metrics = _metrics(ds, config, chosen, primary, results, table, train_idx, test_idx)
     metrics |= {
@@ -350,6 +353,27 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
     config_out = {k: v for k, v in asdict(config).items() if k not in ("trees", "depths")}
     params_out = {**config_out, **chosen.fitted}
     return TrainResult(chosen.model, chosen.threshold, metrics, params_out, timings, predictions)
+
+
+def _population(ds: Dataset, chosen, primary: str, config: TrainConfig) -> dict | None:
+    """Figures over every family of the test quarter. The time split tests on the held-out families
+    only; the population figures need every application of that quarter, so the other families' ones
+    (not in training either: training holds the earlier quarters) are scored too, and said so."""
+    test, prob, recommended = chosen.test, chosen.prob, chosen.recommended
+    if primary != "time" or ds.period is None or not len(test):
+        return population_figures(ds, test, prob, recommended, config.n_boot, config.seed)
+    rows = np.flatnonzero(ds.period == max(test.period))
+    whole = ds.take(rows)
+    whole_prob = chosen.model.predict_proba(whole.X)[:, 1]
+    out = population_figures(
+        ds, whole, whole_prob, whole_prob >= chosen.threshold, config.n_boot, config.seed
+    )
+    if out is not None and len(rows) > len(test):
+        out["scored"] = (
+            f"all {len(rows):,} applications of the quarter: {len(test):,} of families held out of "
+            "training, the rest of families whose earlier quarters were in training"
+        )
+    return out
 
 
 def _scan_calibration(chosen, ds: Dataset, config: TrainConfig) -> dict | None:
