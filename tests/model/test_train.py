@@ -89,6 +89,9 @@ def test_time_split_trains_on_earlier_quarters_and_groups_never_straddle(applica
     # Families new in the latest quarter are all tested; a share of the returning ones too.
     assert set(applications.groups[last & ~returning]) <= set(applications.groups[test])
     assert 0 < returning[test].sum() < returning[last].sum()
+    # Families absent from the latest quarter all stay in training.
+    only_earlier = ~np.isin(applications.groups, list(set(applications.groups[last])))
+    assert set(applications.groups[only_earlier]) <= set(applications.groups[train])
     train, test, _ = parts["random"]
     assert not set(applications.groups[train]) & set(applications.groups[test])
 

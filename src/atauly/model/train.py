@@ -119,8 +119,11 @@ def splits(ds: Dataset, config: TrainConfig) -> dict[str, tuple[np.ndarray, np.n
         latest = ds.period == last
         earlier = pd.unique(ds.groups[~latest])
         returning = pd.Series(ds.groups).isin(earlier).to_numpy()
-        _, drawn = split_groups(ds.groups, config.test_share, config.seed)
-        held_groups = pd.unique(np.r_[ds.groups[latest & ~returning], ds.groups[drawn]])
+        _, drawn_idx = split_groups(ds.groups, config.test_share, config.seed)
+        drawn = np.zeros(len(ds.groups), dtype=bool)
+        drawn[drawn_idx] = True
+        # Only families of the latest quarter are held out: the others stay in training.
+        held_groups = pd.unique(ds.groups[latest & (drawn | ~returning)])
         held = pd.Series(ds.groups).isin(held_groups).to_numpy()
         out["time"] = (
             np.flatnonzero(~latest & ~held),
