@@ -77,7 +77,14 @@ def run_world(out: Path, scale: float, seed: int, share: float, future: bool = T
     if future:  # a later quarter of a world drawn with a fresh seed: every family new to the model
         future_params = SyntheticParams(informal_employment_share=share, quarter=FUTURE_QUARTER)
         generate(scale, seed + 1000, future_dir, params=future_params, law=compute, workers=2)
-    config = TrainConfig(trees=(40, 80), depths=(8, 12, 16), search_rows=30_000, n_boot=200, fairness_boot=20)
+    config = TrainConfig(
+        trees=(40, 80),
+        depths=(8, 12, 16),
+        search_rows=30_000,
+        n_boot=200,
+        fairness_boot=20,
+        grouped_time_split=True,
+    )
     models = {}
     for view in ("application", "recorded"):
         result = train(load_applications(out, view=view), config)

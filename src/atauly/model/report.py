@@ -332,8 +332,8 @@ def new_families_text(split: dict) -> str:
     if not new:
         return ""
     text = (
-        f"Test families are held out of training; on the {new['rows']:,} that never applied before the "
-        "test quarter (new to the programme), "
+        f"On the {new['rows']:,} test families that never applied before the test quarter (new to the "
+        "programme, never seen in training), "
         f"accuracy vs the labels is {fmt(new['vs_labels']['accuracy'])}, exclusion error "
         f"{fmt(new['vs_labels']['exclusion_error'])}, inclusion error {fmt(new['vs_labels']['inclusion_error'])}"
     )

@@ -10,8 +10,10 @@ in the data contract (``applications/{families,persons,incomes}`` with an ``appl
 law on the truth of that quarter).
 
 Each quarter's truth and records come from per-person events lived forwards (dynamics.py): job loss and
-finding, transitory income shocks, births, disability onset, records redrawn each quarter. Simplification
-(documented): assets and household composition (but births) stay as in the current quarter.
+finding, transitory income shocks, births, disability onset, records' ages and assets (vehicles, livestock)
+as a state of each quarter drawn forwards. Each application keeps the records' assets of its quarter
+(``recorded_*`` columns) beside what the home visit verified. Simplification (documented): dwellings, land
+and household composition (but births) stay as in the current quarter.
 """
 
 from __future__ import annotations
