@@ -83,6 +83,21 @@ def test_time_split_trains_on_earlier_quarters_and_groups_never_straddle(applica
     parts = splits(applications, quick_config())
     train, test, _ = parts["time"]
     assert max(applications.period[train]) < min(applications.period[test])
+    # The plain time split tests on families that applied in training quarters: the metrics say so.
+    last = applications.period == max(applications.period)
+    earlier = set(applications.groups[~last])
+    returning = np.isin(applications.groups, list(earlier))
+    assert returning[last].mean() > 0.5
+    # Grouped by family too (issue 14): no test family was seen in training; the families new in the
+    # latest quarter are all tested, a share of the returning ones too, and families absent from the
+    # latest quarter all stay in training.
+    train, test, _ = splits(applications, quick_config(grouped_time_split=True))["time"]
+    assert max(applications.period[train]) < min(applications.period[test])
+    assert not set(applications.groups[train]) & set(applications.groups[test])
+    assert set(applications.groups[last & ~returning]) <= set(applications.groups[test])
+    assert 0 < returning[test].sum() < returning[last].sum()
+    only_earlier = ~np.isin(applications.groups, list(set(applications.groups[last])))
+    assert set(applications.groups[only_earlier]) <= set(applications.groups[train])
     train, test, _ = parts["random"]
     assert not set(applications.groups[train]) & set(applications.groups[test])
 

@@ -363,19 +363,23 @@ def law_from_decisions(dec: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: Assets the records show and the home visit may correct.
+ASSET_COLUMNS = ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads")
+
+
 def recorded_only(snapshots: Registry, directory: Path) -> Registry:
     """What state databases alone show for each application: no declared informal income, no home
-    visit (assets as recorded when the registry has a recorded view; the synthetic history holds
-    assets fixed, so today's recorded assets stand for the past ones), no commission finding."""
+    visit, no commission finding. Assets: as the records showed them in the application's quarter
+    (``recorded_<column>`` of the snapshot, written by the synthetic history); without those columns,
+    as the registry's recorded view shows them today."""
     fam = snapshots.families.copy()
     recorded = Path(directory) / "recorded"
-    if has_table(recorded, "families"):
+    then = [c for c in ASSET_COLUMNS if "recorded_" + c in fam and c in fam]
+    for col in then:
+        fam[col] = fam["recorded_" + col].to_numpy()
+    if not then and has_table(recorded, "families"):
         rec = read_registry_table(recorded, "families")
-        cols = [
-            c
-            for c in ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads")
-            if c in rec and c in fam
-        ]
+        cols = [c for c in ASSET_COLUMNS if c in rec and c in fam]
         pos = Keys(rec["family_id"], fam["family_id"]).positions()
         for col in cols:
             fam[col] = np.where(pos >= 0, rec[col].to_numpy()[np.maximum(pos, 0)], fam[col].to_numpy())

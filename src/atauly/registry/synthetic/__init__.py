@@ -28,9 +28,19 @@ from .geography import REGION_STATS
 from .history import LawFn, make_history
 from .params import SyntheticParams
 from .population import RegionData, generate_region, without_absent
+from .takeup import need_gap, reapply_probability, takeup_probability
 from .views import recorded_view
 
-__all__ = ["SyntheticParams", "districts_table", "generate", "generate_registry", "summary_totals"]
+__all__ = [
+    "SyntheticParams",
+    "districts_table",
+    "generate",
+    "generate_registry",
+    "need_gap",
+    "reapply_probability",
+    "summary_totals",
+    "takeup_probability",
+]
 
 
 def districts_table() -> pd.DataFrame:

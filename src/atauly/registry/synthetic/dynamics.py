@@ -8,19 +8,26 @@ once and lived forwards, oldest quarter first:
   have found it in the window (before, it did not exist). Flows in and out balance (a stationary labour
   market), so the rate at which the jobless of today lost a job is ``job_loss_rate × employed / jobless``.
 * **shocks**: informal and self-employment income has a transitory shock each quarter (log σ
-  ``informal_shock_sigma``); formal earnings follow a slow family drift (``income_drift_sigma``) and
+  ``informal_shock_sigma``, an AR(1) with ``informal_shock_persistence`` from quarter to quarter); formal earnings follow a slow family drift (``income_drift_sigma``) and
   nominal growth (``quarterly_growth``).
 * **births** (members born after a quarter began are not in it) and **onset of disability** (a disabled
   member became so at a quarter of the window with ``disability_onset_rate`` a quarter; before it, no
   disability and no disability benefit).
-* **records that lag, redrawn each quarter**: in each quarter a share ``stale_share`` of people have a
-  record 1–4 quarters old: their formal earnings (and job status) are those of that older quarter, ≈2% a
-  quarter lower — a job lost since still shows its wage, a job found since is missing. Awarded but unpaid
-  alimony and members who left but are still registered stay in the records every quarter.
+* **records that lag, a state of each quarter drawn forwards** (:func:`record_ages`): the oldest
+  quarter starts from the stationary distribution; each quarter a current record goes stale with a small
+  chance, a stale one grows one quarter older (its formal earnings and job status stay those of the
+  quarter it was last updated — a job lost since still shows its wage, a job found since is missing) or
+  is updated, and none is older than 4 quarters. ``stale_share`` of records are stale in every quarter,
+  and the last quarter's ages are ``recorded/``'s. Awarded but unpaid alimony and members who left
+  but are still registered stay in the records every quarter.
+* **assets** (:func:`asset_paths`): a vehicle bought or sold within the window (``vehicle_change_rate``
+  a quarter) and livestock herds that grow and shrink (``livestock_sigma`` a quarter); a vehicle or herd
+  the records miss today was missed in every quarter. Each quarter's truth and records show that
+  quarter's assets; each application keeps the records' assets of its quarter (``recorded_*`` columns).
 
-The current quarter is the last of the window: its truth is ``truth/`` exactly; its records differ from
-``recorded/`` only by the quarter's own draw of stale records. Assets and household composition (other
-than births and the members who left before the window) are held fixed — a documented simplification.
+The current quarter is the last of the window: its truth is ``truth/`` exactly and its records are
+``recorded/``'s record ages and assets. Household composition (other than births and the members who left
+before the window), dwellings and land are held fixed — a documented simplification.
 """
 
 from __future__ import annotations
@@ -60,6 +67,73 @@ class Lives:
     rec_absent: np.ndarray  # recorded persons not in the truth (members who left)
     pre_job_share: float = 0.5
     lift: np.ndarray | None = None  # lasting informal income (the poverty calibration's lift): no shock
+    rec_lag: np.ndarray | None = None  # (quarters, recorded persons): age of each record, quarters
+    today_shock: np.ndarray | None = None  # today's transitory multiplier (``truth/``'s income_shock)
+    assets: dict | None = None  # asset_paths(): truth and records, (quarters, families) each
+
+
+def record_ages(n: int, k: int, seed: int, kato: str, p: SyntheticParams) -> np.ndarray:
+    """(k, n) age in quarters of each person's record in each quarter of the window, oldest first, drawn
+    forwards: a Markov chain whose stationary share of stale records is ``stale_share``.
+
+    A current record goes stale with chance ``a`` a quarter; a stale record grows one quarter older with
+    chance ``stale_persistence`` (else it is updated: age 0), and one 4 quarters old is updated. The first
+    quarter starts from the stationary distribution, so every quarter has ``stale_share`` stale records,
+    and a stale record keeps the figures of the quarter it was last updated."""
+    rng = np.random.default_rng([seed, int(kato), 41])
+    c = p.stale_persistence
+    stay = np.array([1.0, c, c**2, c**3])  # relative mass of ages 1..4 (given the rate of going stale)
+    a = p.stale_share / ((1 - p.stale_share) * stay.sum())
+    stationary = np.r_[1 - p.stale_share, p.stale_share * stay / stay.sum()]
+    ages = np.empty((k, n), dtype=np.int8)
+    if k == 0:
+        return ages
+    ages[0] = rng.choice(5, n, p=stationary)
+    for q in range(1, k):
+        prev, u = ages[q - 1], rng.random(n)
+        ages[q] = np.where(prev == 0, (u < a).astype(np.int8), np.where((prev < 4) & (u < c), prev + 1, 0))
+    return ages
+
+
+def asset_paths(
+    truth_fam: pd.DataFrame, recorded_fam: pd.DataFrame, k: int, seed: int, kato: str, p: SyntheticParams
+) -> dict[str, np.ndarray]:
+    """Vehicles and livestock of each family in each quarter of the window (oldest first), in the truth
+    and in the records: ``{"vehicles", "livestock", "recorded_vehicles", "recorded_livestock"}``, each
+    (k, families). The last quarter is today's (``truth/`` and ``recorded/``).
+
+    A family that owns a vehicle today bought it within the window, or one that owns none sold its car,
+    with ``vehicle_change_rate`` a quarter; a herd changes by a log step of σ ``livestock_sigma`` a quarter.
+    What the records miss today (an unregistered car or herd) they missed in every quarter; for a family
+    without one today, the records would miss it with the same chances as ``recorded_view``."""
+    rng = np.random.default_rng([seed, int(kato), 43])
+    n = len(truth_fam)
+    now = k - 1
+    v_now = truth_fam["vehicles_owned"].to_numpy(dtype=np.int64)
+    h_now = truth_fam["livestock_heads"].to_numpy(dtype=np.int64)
+    change_at = np.full(n, NO_EVENT)
+    undecided = np.ones(n, dtype=bool)
+    for q in range(now, 0, -1):
+        hit = undecided & (rng.random(n) < p.vehicle_change_rate)
+        change_at[hit] = q
+        undecided &= ~hit
+    quarters = np.arange(k)[:, None]
+    before = change_at[None, :] > quarters
+    vehicles = np.where(before, (v_now == 0).astype(np.int32)[None, :], v_now[None, :]).astype(np.int32)
+    steps = rng.normal(0, p.livestock_sigma, (k, n))
+    steps[now] = 0.0
+    log_level = np.cumsum(steps[::-1], axis=0)[::-1]  # the herd of quarter q relative to today's
+    livestock = np.where(h_now > 0, np.maximum(np.round(h_now * np.exp(log_level)), 1), 0).astype(np.int32)
+    rec_v = recorded_fam["vehicles_owned"].to_numpy(dtype=np.int64)
+    rec_h = recorded_fam["livestock_heads"].to_numpy(dtype=np.int64)
+    missed_v = np.where(v_now > 0, rec_v == 0, rng.random(n) < p.vehicle_unrecorded)
+    missed_h = np.where(h_now > 0, rec_h == 0, rng.random(n) < p.livestock_unrecorded)
+    return {
+        "vehicles": vehicles,
+        "livestock": livestock,
+        "recorded_vehicles": np.where(missed_v[None, :], 0, vehicles),
+        "recorded_livestock": np.where(missed_h[None, :], 0, livestock),
+    }
 
 
 def draw_lives(
@@ -112,7 +186,15 @@ def draw_lives(
         if "income_shock" in truth.persons
         else rng.lognormal(-(sigma**2) / 2, sigma, n)
     )
-    shock = rng.lognormal(-(sigma**2) / 2, sigma, (k, n)) / today
+    # A stationary AR(1) in logs (``informal_shock_persistence`` a quarter; mean −σ²/2, σ each quarter),
+    # time-reversible, so the quarters before today follow from today's shock.
+    rho = p.informal_shock_persistence
+    log_s = np.empty((k, n))
+    log_s[now] = np.log(today)
+    mean = -(sigma**2) / 2
+    for q in range(now - 1, -1, -1):
+        log_s[q] = mean + rho * (log_s[q + 1] - mean) + np.sqrt(1 - rho**2) * sigma * rng.standard_normal(n)
+    shock = np.exp(log_s) / today
     shock[now] = 1.0
     log_drift = np.zeros((k, n_fam))
     for q in range(now - 1, -1, -1):
@@ -127,6 +209,8 @@ def draw_lives(
     truth_to_rec = rec_ids.get_indexer(truth.persons["person_id"])
     rec_absent = np.ones(len(rec_ids), dtype=bool)
     rec_absent[truth_to_rec] = False
+    rec_lag = record_ages(len(rec_ids), k, seed, kato, p)
+    assets = asset_paths(truth.families, recorded.families, k, seed, kato, p)
     return Lives(
         quarters,
         wages,
@@ -142,15 +226,19 @@ def draw_lives(
         rec_absent,
         pre_job_share=p.pre_job_informal_share,
         lift=lift,
+        rec_lag=rec_lag,
+        assets=assets,
+        today_shock=today,
     )
 
 
-def earnings_at(lives: Lives, q: int, family_of: np.ndarray) -> dict[str, np.ndarray]:
-    """Monthly earnings of every truth person in quarter index ``q`` (before the window: its start)."""
+def earnings_at(lives: Lives, q: int, family_of: np.ndarray, smooth: bool = False) -> dict[str, np.ndarray]:
+    """Monthly earnings of every truth person in quarter index ``q`` (before the window: its start);
+    ``smooth``: without the quarter's transitory shock (what consumption follows)."""
     q = max(q, 0)
     has_job = lives.found_at <= q
     d = lives.drift[q][family_of]
-    s = lives.shock[q]
+    s = 1 / lives.today_shock if smooth and lives.today_shock is not None else lives.shock[q]
     lost_later = lives.lost_at > q
     # Before finding their job, people got by on informal work at ``pre_job_informal_share`` of their pay.
     lift = lives.lift
@@ -234,7 +322,20 @@ def truth_snapshot(truth: RegionData, lives: Lives, q: int, mask: np.ndarray, p:
         Quarter.parse(quarter).reference_months,
         truth.persons["person_id"].to_numpy(dtype=object),
     )
-    return _snapshot(truth, mask, persons, (earned, earned_pos), (other, other_pos))
+    families = _with_assets(truth.families.loc[mask], lives, q, mask, "")
+    return _snapshot(truth, mask, persons, (earned, earned_pos), (other, other_pos), families)
+
+
+def _with_assets(families: pd.DataFrame, lives: Lives, q: int, mask: np.ndarray, prefix: str) -> pd.DataFrame:
+    """The families of ``mask`` with the vehicles and livestock of quarter index ``q`` (``prefix``:
+    "" for the truth, "recorded_" for the records)."""
+    families = families.reset_index(drop=True)
+    if lives.assets is None:
+        return families
+    return families.assign(
+        vehicles_owned=lives.assets[prefix + "vehicles"][q][mask].astype(np.int64),
+        livestock_heads=lives.assets[prefix + "livestock"][q][mask].astype(np.int64),
+    )
 
 
 def recorded_snapshot(
@@ -247,14 +348,18 @@ def recorded_snapshot(
     p: SyntheticParams,
 ) -> Registry:
     """What the state databases showed in quarter index ``q`` for the families in ``mask``: that quarter's
-    draw of stale records (formal earnings and job status of 1–4 quarters before, ≈2% a quarter lower),
-    no informal jobs, the unpaid alimony and the absent members of ``recorded/``."""
+    records' ages (:func:`record_ages`: formal earnings and job status of the quarter each stale record
+    was last updated), its assets (:func:`asset_paths`), no informal jobs, the unpaid alimony and the
+    absent members of ``recorded/``. ``rng`` is used only without drawn record ages."""
     quarter = lives.quarters[q]
     months_then = dict(
         zip(Quarter.parse(p.quarter).reference_months, Quarter.parse(quarter).reference_months, strict=True)
     )
     n_rec = len(recorded.persons)
-    lag = np.where(rng.random(n_rec) < p.stale_share, rng.integers(1, 5, n_rec), 0)
+    if lives.rec_lag is not None:
+        lag = lives.rec_lag[q].astype(np.int64)
+    else:
+        lag = np.where(rng.random(n_rec) < p.stale_share, rng.integers(1, 5, n_rec), 0)
     rpf = recorded.person_family
     pmask = mask[rpf]
     new_pos = np.cumsum(pmask) - 1
@@ -276,7 +381,8 @@ def recorded_snapshot(
         recorded.persons["person_id"].to_numpy(dtype=object),
     )
     persons = _recorded_persons(truth, recorded, lives, q, pmask, lag, rec_onset)
-    return _snapshot(recorded, mask, persons, (earned, earned_pos), (other, other_pos))
+    families = _with_assets(recorded.families.loc[mask], lives, q, mask, "recorded_")
+    return _snapshot(recorded, mask, persons, (earned, earned_pos), (other, other_pos), families)
 
 
 def _lagged_earnings(truth: RegionData, lives: Lives, q: int, lag: np.ndarray, n_rec: int):
@@ -333,13 +439,16 @@ def _recorded_persons(truth: RegionData, recorded: RegionData, lives: Lives, q: 
     )
 
 
-def _snapshot(layer: RegionData, mask: np.ndarray, persons: pd.DataFrame, earned, other) -> Registry:
-    """The families in ``mask`` of a layer (truth or recorded) with their persons as they were and their
-    incomes: earnings of that quarter, then the other incomes (each with its rows' persons)."""
+def _snapshot(
+    layer: RegionData, mask: np.ndarray, persons: pd.DataFrame, earned, other, families: pd.DataFrame
+) -> Registry:
+    """The families in ``mask`` of a layer (truth or recorded) as they were (``families``), with their
+    persons as they were and their incomes: earnings of that quarter, then the other incomes (each with
+    its rows' persons)."""
     pf = layer.person_family
     pmask = mask[pf]
     return Registry(
-        layer.families.loc[mask].reset_index(drop=True),
+        families,
         persons,
         pd.concat([earned[0], other[0]], ignore_index=True),
         (np.cumsum(mask) - 1)[pf[pmask]],

@@ -10,8 +10,10 @@ in the data contract (``applications/{families,persons,incomes}`` with an ``appl
 law on the truth of that quarter).
 
 Each quarter's truth and records come from per-person events lived forwards (dynamics.py): job loss and
-finding, transitory income shocks, births, disability onset, records redrawn each quarter. Simplification
-(documented): assets and household composition (but births) stay as in the current quarter.
+finding, transitory income shocks, births, disability onset, records' ages and assets (vehicles, livestock)
+as a state of each quarter drawn forwards. Each application keeps the records' assets of its quarter
+(``recorded_*`` columns) beside what the home visit verified. Simplification (documented): dwellings, land
+and household composition (but births) stay as in the current quarter.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from ..quarter import Quarter
 from .dynamics import Lives, draw_lives, earnings_at, recorded_snapshot, truth_snapshot
 from .params import SyntheticParams
 from .population import RegionData
+from .takeup import need_gap, reapply_probability, takeup_probability
 
 EARNINGS = ("wages", "self_employment", "informal")
+#: Assets the records show; each application keeps their recorded values of its quarter as
+#: ``recorded_<column>`` (the snapshot's own columns are what the visit verified).
+RECORDED_ASSETS = ("dwellings_owned", "vehicles_owned", "land_ha", "livestock_heads")
 LawFn = Callable[[Registry, str], pd.DataFrame]
-
-
-def _sigmoid(x):
-    return 1 / (1 + np.exp(-x))
 
 
 @dataclass
@@ -58,6 +60,7 @@ class _Region:
     u_family: np.ndarray
     habits: dict
     records_low: np.ndarray  # records show income per member below the line: the sample's stratum
+    u_officer: np.ndarray  # the family's persistent draw of officer error
 
     @property
     def n_fam(self) -> int:
@@ -91,6 +94,7 @@ def _region(truth: RegionData, recorded: RegionData, seed: int, kato: str, p: Sy
     # A family's draw is mostly the same every quarter: a family that applies keeps applying while its need
     # lasts (recipients re-apply each quarter; low turnover, fact sheet §5.1).
     u_family = rng_d.random(n_fam)
+    u_officer = np.random.default_rng([seed, int(kato), 19]).random(n_fam)
     # What a family declares, how it perceives its need and what the commission's visit sees of it are the
     # same from quarter to quarter too (the same habits, the same home): drawn once per family, not once per
     # application, so eligibility does not flicker between quarters when nothing has changed.
@@ -126,6 +130,7 @@ def _region(truth: RegionData, recorded: RegionData, seed: int, kato: str, p: Sy
         u_family,
         habits,
         records_low,
+        u_officer,
     )
 
 
@@ -170,13 +175,22 @@ def make_history(
         )
         law_decl, law_union = _apply_law_to_both(law, snap_decl, snap_true, quarter)
         union_idx = np.flatnonzero(union)
-        approved = _officer_decisions(rng, r, law_decl, apply, snap_rec, law, quarter, p)
+        approved, recommended = _officer_decisions(rng, r, law_decl, apply, snap_rec, law, quarter, p)
         approved_last[apply[approved]] = True
         if len(apply):
             truth_of_applicants = law_union.loc[np.isin(union_idx, apply)].reset_index(drop=True)
             out["decisions"].append(
                 _decision_rows(
-                    r, law_decl, truth_of_applicants, snap_decl, apply, approved, cons_q, quarter, kato, p
+                    r,
+                    law_decl,
+                    truth_of_applicants,
+                    snap_decl,
+                    apply,
+                    (approved, recommended),
+                    cons_q,
+                    quarter,
+                    kato,
+                    p,
                 )
             )
             for name in ("families", "persons", "incomes"):
@@ -203,28 +217,29 @@ def _who_applies(rng, r: _Region, lives: Lives, qi: int, quarter: str, approved_
     earned = sum(earnings_at(lives, qi, r.person_family).values())
     money = np.bincount(r.person_family, weights=earned, minlength=n_fam) + r.other
     true_pc = money / size
-    cons_q = r.consumption * money / np.maximum(r.earn + r.other, 1.0)
-    # Take-up: a smooth logistic in perceived need (true need plus a persistent family error) — no cut
-    # at the true line: families just above it apply too, some far below it never do.
-    need = np.clip(1 - true_pc / r.line, -1, 1)
-    perceived = need + r.habits["perceived_error"]
-    logit = (
-        p.takeup_intercept
-        + p.takeup_need * perceived
-        + p.takeup_size * (size - 3)
-        - p.takeup_rural * r.rural
-        - p.takeup_city * (kato in p.cities)
-        + r.region_shift
-        + r.propensity
+    # Consumption follows smoothed income (jobs found and lost, drift), not the quarter's transitory shock.
+    cons_q = (
+        r.consumption
+        * _smooth_money(r, lives, qi)
+        / np.maximum(_smooth_money(r, lives, len(lives.quarters) - 1), 1.0)
     )
-    p_apply = _sigmoid(logit)
+    # Take-up (takeup.py): a smooth logistic in perceived need (true need plus a persistent family error)
+    # — no cut at the true line: families just above it apply too, some far below it never do.
+    perceived = need_gap(true_pc, r.line) + r.habits["perceived_error"]
+    p_apply = takeup_probability(perceived, size, r.rural, kato in p.cities, r.region_shift, r.propensity, p)
     fresh = rng.random(n_fam) < p.takeup_fresh_draw
     chosen = np.where(fresh, rng.random(n_fam), r.u_family) < p_apply
     # Recipients re-apply while they feel in need (smoothly, not at the true line).
-    keep_on = p.recipients_reapply * _sigmoid(4 + 8 * perceived)
+    keep_on = reapply_probability(perceived, p)
     chosen |= approved_last & (rng.random(n_fam) < keep_on)
     sample = rng.random(n_fam) < p.verification_share
     return chosen, sample, cons_q
+
+
+def _smooth_money(r: _Region, lives: Lives, qi: int) -> np.ndarray:
+    """Each family's monthly money of quarter index ``qi`` without the transitory shocks."""
+    earned = sum(earnings_at(lives, qi, r.person_family, smooth=True).values())
+    return np.bincount(r.person_family, weights=earned, minlength=r.n_fam) + r.other
 
 
 def _oversample(r: _Region, p: SyntheticParams, seed: int, kato: str, qi: int) -> np.ndarray:
@@ -252,18 +267,25 @@ def _officer_decisions(rng, r: _Region, d: pd.DataFrame, apply, snap_rec, law: L
         + p.officer_error_large_family * (d["members"].to_numpy() >= 5)
     )
     err = np.minimum(r.leniency[r.district_of[apply]] * case, 0.5)
-    flip = rng.random(len(apply)) < err
+    # An officer's reading of a family is mostly the same from quarter to quarter (the same social worker,
+    # the same file): the error draw is the family's, renewed at ``officer_error_fresh`` a quarter.
+    fresh = rng.random(len(apply)) < p.officer_error_fresh
+    flip = np.where(fresh, rng.random(len(apply)), r.u_officer[apply]) < err
     approved = np.where(law_ok, ~flip, near & flip)
+    recommended = None
     if snap_rec is not None and len(apply):
         # Automation bias: the officer follows the shown recommendation (the law on the records
         # alone) against their own reading with probability ``automation_bias``.
         recommended = law(snap_rec, quarter)["eligible"].to_numpy(dtype=bool)
         follow = rng.random(len(apply)) < p.automation_bias
         approved = np.where(follow, recommended, approved)
-    return approved
+    return approved, recommended
 
 
-def _decision_rows(r: _Region, d, tr, snap_decl, apply, approved, cons_q, quarter, kato, p) -> pd.DataFrame:
+def _decision_rows(r: _Region, d, tr, snap_decl, apply, decided, cons_q, quarter, kato, p) -> pd.DataFrame:
+    """One row per application; ``decided`` is (the officer's approvals, the recommendation shown or
+    None when none was)."""
+    approved, recommended = decided
     law_ok = d["eligible"].to_numpy(dtype=bool)
     paid = d["asp_monthly_amount"].to_numpy() + d["child_supplement_monthly"].to_numpy()
     paid_wrongly = np.round(0.05 * d["poverty_line"].to_numpy() * d["members"].to_numpy())
@@ -287,6 +309,9 @@ def _decision_rows(r: _Region, d, tr, snap_decl, apply, approved, cons_q, quarte
             "officer_approved": approved,
             "officer_monthly_amount": np.where(approved, np.where(law_ok, paid, paid_wrongly), 0.0),
             "officer_overrode_law": approved != law_ok,
+            # The recommendation the officer saw (the law on the records alone), when one was shown.
+            "recommendation_shown": recommended is not None,
+            "recommended_eligible": np.zeros(len(apply), dtype=bool) if recommended is None else recommended,
             "true_eligible": tr["eligible"].to_numpy(dtype=bool),
             "true_per_capita_income": tr["per_capita_income"].to_numpy(),
             "true_monthly_amount": tr["asp_monthly_amount"].to_numpy()
@@ -421,8 +446,12 @@ def _snapshots(
     snap_decl.incomes = pd.concat([snap_decl.incomes, declared_informal.loc[keep]], ignore_index=True)
     snap_decl.income_person = np.concatenate([snap_decl.income_person, to_decl[keep]])
 
-    fam_true = truth.families.iloc[apply].reset_index(drop=True)
+    fam_true = snap_true.families.loc[in_apply].reset_index(drop=True)  # that quarter's true assets
     declared = snap_decl.families.assign(application_date=app_dates, application_id=app_ids)
+    # What the records alone showed that quarter (before the visit), kept with the application: a model of
+    # the records-only view reads them, not today's records (the assets changed since).
+    for col in RECORDED_ASSETS:
+        declared["recorded_" + col] = declared[col].to_numpy()
     visit_reveals = habits["visit_reveals"][apply]
     for col in ("vehicles_owned", "livestock_heads", "land_ha"):
         declared[col] = np.where(visit_reveals, fam_true[col].to_numpy(), declared[col].to_numpy())

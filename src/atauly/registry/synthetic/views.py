@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..quarter import Quarter
+from .dynamics import record_ages
 from .params import SyntheticParams
 from .population import (
     GENERATION_ONLY_PERSONS,
@@ -29,7 +30,8 @@ def recorded_view(truth: RegionData, seed: int, p: SyntheticParams) -> RegionDat
     rng = np.random.default_rng([seed, 7919, region])
     persons = truth.persons.copy()
     n = len(persons)
-    stale = np.where(rng.random(n) < p.stale_share, rng.integers(1, 5, n), 0)
+    # The records' ages of today: the last quarter of the chain the history lives forwards (dynamics.py).
+    stale = record_ages(n, max(p.history_quarters, 1), seed, str(region), p)[-1].astype(np.int64)
     changed = (stale > 0) & (rng.random(n) < p.stale_job_change)
     persons["record_age_quarters"] = stale.astype(np.int64)
 
