@@ -1,18 +1,25 @@
-"""Shared helpers for the CLI: console, progress bars, loading registries with clear errors."""
+"""Shared helpers for the CLI: console, progress bars, loading registries with clear errors.
+
+The CLI's modules import only typer, rich's console and the standard library at their top: pandas, the
+registry, the law (OpenFisca), the models and the service are imported inside the commands that use them,
+so that ``atauly --help`` and a command that needs little start quickly (issue 19;
+``tests/cli/test_cli_imports.py`` checks it).
+"""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from atauly.registry import Registry, RegistryNotFoundError, RegistryValidationError, load_registry
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+    from atauly.registry import Registry
 
 
 def _console(stderr: bool = False) -> Console:
@@ -27,6 +34,8 @@ err_console = _console(stderr=True)
 
 @contextmanager
 def progress_bar():
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -53,6 +62,8 @@ def load(
     registry: Path, view: str | None, skip_invalid: bool = False, rejects: Path | None = None
 ) -> Registry:
     """Load and validate a registry; print every problem and exit 1 when it is invalid."""
+    from atauly.registry import RegistryNotFoundError, RegistryValidationError, load_registry
+
     with err_console.status(f"Reading and validating {registry}…"):
         try:
             reg, report = load_registry(registry, view, skip_invalid=skip_invalid)
@@ -107,6 +118,9 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
 
 
 def rich_table(df: pd.DataFrame, title: str | None = None, money: tuple[str, ...] = ()) -> Table:
+    import pandas as pd
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for col in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
@@ -137,3 +151,11 @@ def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
         fail(f"--lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
     return lang
+
+
+def get_settings():
+    """The project's settings (:func:`atauly.settings.get_settings`), imported on first use: pydantic-settings
+    costs a noticeable part of a second at start, and most commands' ``--help`` never needs it."""
+    from atauly.settings import get_settings as settings
+
+    return settings()

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.i18n import LANGUAGES
-from atauly.settings import get_settings
-
-from .common import console, err_console, fail, load, progress_bar, rich_table, write_table
+from .common import console, err_console, fail, get_settings, load, progress_bar, rich_table, write_table
 
 app = typer.Typer(help="The ASP law as code (OpenFisca): compute, explain, reform.", no_args_is_help=True)
 
@@ -141,6 +138,7 @@ def explain_cmd(
     ] = False,
 ) -> None:
     """Explain the result for one family, step by step, with the parameters and articles used."""
+    from atauly.i18n import LANGUAGES
     from atauly.law.explain import explain
     from atauly.law.explain import openfisca_trace as of_trace
     from atauly.registry.quarter import plain_periods

@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 
 from atauly import __version__
-from atauly.settings import get_settings
 
 from . import law, model, plans, registry, screen, service, vision
-from .common import console, err_console
+from .common import console, err_console, get_settings
 
 app = typer.Typer(
     help="Atauly: targeted social assistance (ASP) for Kazakhstan — the law as code and its tools.",

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.settings import get_settings
-
-from .common import console, err_console, fail, load, progress_bar, rich_table
+from .common import console, err_console, fail, get_settings, load, progress_bar, rich_table
 from .model_retrain import retrain_cmd
 from .model_store import ModelOpt, card_cmd, list_cmd, load_model, promote_cmd, report_cmd, rollback_cmd
 from .model_train import print_population, train_cmd

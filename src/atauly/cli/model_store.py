@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.settings import get_settings
-
-from .common import check_lang, console, fail, rich_table
+from .common import check_lang, console, fail, get_settings, rich_table
 
 ModelOpt = Annotated[str, typer.Option("--model", help="Model NAME (its champion) or NAME@vN.")]
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]

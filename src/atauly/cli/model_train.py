@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.settings import get_settings
-
-from .common import LangOpt, check_lang, console, err_console, fail, progress_bar, rich_table
+from .common import LangOpt, check_lang, console, err_console, fail, get_settings, progress_bar, rich_table
 from .model_store import store
 
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]

@@ -35,7 +35,8 @@ EffectsOpt = Annotated[
 
 
 def _quarter(text: str):
-    from atauly.law.simulation import Quarter
+    # the registry's Quarter (atauly.law.simulation re-exports it, but importing that loads OpenFisca)
+    from atauly.registry.quarter import Quarter
 
     try:
         return Quarter.parse(text)

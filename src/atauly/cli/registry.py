@@ -8,9 +8,6 @@ from typing import Annotated
 
 import typer
 
-from atauly.registry.io import read_raw
-from atauly.registry.validate import validate
-
 from .common import console, err_console, fail, fatal_text, write_rejects
 
 app = typer.Typer(help="Registries: the data contract (families, persons, incomes).", no_args_is_help=True)
@@ -27,6 +24,9 @@ def validate_cmd(
     ] = None,
 ) -> None:
     """Check a registry and report every problem (row, column, value, rule). Exit 1 when invalid."""
+    from atauly.registry.io import read_raw
+    from atauly.registry.validate import validate
+
     try:
         fam, per, inc = read_raw(registry, view or "recorded")
     except FileNotFoundError as exc:

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.settings import get_settings
-
-from .common import console, err_console, fail, progress_bar, rich_table
+from .common import console, err_console, fail, get_settings, progress_bar, rich_table
 
 app = typer.Typer(
     help="The proactive scan: `atauly screen --registry DIR --quarter Q --out DIR`, then `atauly screen report`.",

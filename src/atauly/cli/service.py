@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.settings import get_settings
-
-from .common import console, fail
+from .common import console, fail, get_settings
 
 users_app = typer.Typer(help="Users of the casework service.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail of the casework service.", no_args_is_help=True)

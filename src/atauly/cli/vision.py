@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from atauly.settings import get_settings
-
-from .common import console
+from .common import console, get_settings
 
 app = typer.Typer(
     help="Stage 2: photo and video evidence (quality, authenticity, privacy, inventory).",
