@@ -72,3 +72,10 @@ def test_details_read_in_words_without_personal_data():
     assert iin not in technical({"to": iin, "why": f"no such IIN {iin}"})
     assert "why" in technical({"why": "x"})
     assert detail_line(None, t) == "" and technical({}) == ""
+
+
+def test_coded_values_read_in_words():
+    t = Translator("kk")
+    line = detail_line({"status": "open", "quarter": "2026Q4", "outcome": "approve", "search": "iin"}, t)
+    assert "open" not in line and "2026Q4" not in line and "approve" not in line and "iin" not in line
+    assert "2026 ж. IV тоқсан" in line

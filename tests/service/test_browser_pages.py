@@ -151,3 +151,36 @@ def test_the_calibration_report_passes_axe_in_both_languages(svc_home, chromium,
                     page.screenshot(path=f"{SHOTS}/calibration-{lang}-{size}.png", full_page=True)
             finally:
                 context.close()
+
+
+#: An audit action code as the service writes it (queue.read, decision.create.open).
+ACTION_CODE = re.compile(r"\b[a-z_]+\.(read|create|open|login|logout|update|save|upload|view)\b")
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_audit_trail_reads_in_words_and_stays_compact_on_a_phone(browser_site, chromium, lang):
+    """Issue 20: actions in words, no raw JSON or English reasons in sight (they wait behind "technical
+    details"), and rows a few lines tall at 390×844."""
+    width, height = SIZES["phone"]
+    context = chromium.new_context(viewport={"width": width, "height": height}, locale=f"{lang}-KZ")
+    page = context.new_page()
+    try:
+        _sign_in(page, browser_site.base, "supervisor", lang)
+        page.goto(f"{browser_site.base}/audit?lang={lang}")
+        page.goto(f"{browser_site.base}/audit")  # the first visit is itself audited, with details
+        table = page.locator("#audit-events")
+        shown = table.inner_text()
+        assert not ACTION_CODE.search(shown), ACTION_CODE.search(shown).group(0)
+        assert "{" not in shown and "only supervisors" not in shown
+        rows = page.eval_on_selector_all(
+            "#audit-events tbody tr", "rs => rs.map(r => r.getBoundingClientRect().height)"
+        )
+        assert rows and max(rows) <= 120, rows
+        first = table.locator("details.technical").first
+        first.locator("summary").click()
+        assert ACTION_CODE.search(first.inner_text())  # the raw code is there for auditors
+        assert page.evaluate(OVERFLOW) <= 1
+        if SHOTS:
+            page.screenshot(path=f"{SHOTS}/audit-words-{lang}-phone.png", full_page=True)
+    finally:
+        context.close()

@@ -7,6 +7,14 @@ from __future__ import annotations
 import re
 
 from atauly.i18n import N_, Translator
+from atauly.registry.labels import (
+    APPLICATION_STATUSES,
+    CORRECTABLE_FIELDS,
+    OUTCOMES,
+    OVERRIDE_REASONS,
+    USER_ROLES,
+)
+from atauly.registry.quarter import Quarter, QuarterError
 
 from ..display import masked_iin
 
@@ -128,6 +136,19 @@ STATUSES = {
     422: N_("invalid data"),
     429: N_("too many attempts"),
 }
+#: Coded values of a known key, in words (a value not listed is shown as it is).
+VALUES = {
+    "status": {"open": N_("open cases"), "decided": N_("decided cases"), "all": N_("all cases")},
+    "state": APPLICATION_STATUSES,
+    "outcome": {**OUTCOMES, "ok": N_("allowed"), "denied": N_("denied")},
+    "reason_code": OVERRIDE_REASONS,
+    "fields": CORRECTABLE_FIELDS,
+    "role": USER_ROLES,
+    "answer": {"agree": N_("agreed"), "refuse": N_("refused")},
+    "mode": {"model": N_("model"), "law": N_("law only")},
+    "assigned": {"me": N_("to me"), "none": N_("nobody yet")},
+    "search": {"iin": N_("by IIN")},
+}
 _IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
 
@@ -149,6 +170,13 @@ def _value(key: str, value: object, t: Translator) -> str:
         return t(STATUSES[value])
     if key == "action" and isinstance(value, str):
         return action_label(value, t) if value else "—"
+    if isinstance(value, str) and value in VALUES.get(key, {}):
+        return t(VALUES[key][value])
+    if key == "quarter" and isinstance(value, str):
+        try:
+            return Quarter.parse(value).label(t.lang)
+        except QuarterError:
+            return value
     if isinstance(value, int | float):
         return t.number(value, 0 if float(value).is_integer() else 2)
     if isinstance(value, list | tuple):
