@@ -194,3 +194,34 @@ def test_the_audit_trail_reads_in_words_and_stays_compact_on_a_phone(browser_sit
             page.screenshot(path=f"{SHOTS}/audit-words-{lang}-phone.png", full_page=True)
     finally:
         context.close()
+
+
+def test_the_statistics_page_is_compact_on_a_phone_and_whole_at_a_desktop(browser_site, chromium):
+    """Issue 20: the analyst's national statistics were ~18,000 px tall at 390×844 (60 district rows, 60
+    override rows, four charts one under another, each row wrapped to several lines). The districts now wait
+    behind a <details> per region, the long override list behind one, the charts scroll sideways in their
+    own box; at a desktop every district is still there once opened."""
+    heights = {}
+    for size in ("phone", "desktop"):
+        width, height = SIZES[size]
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale="ru-KZ")
+        page = context.new_page()
+        try:
+            _sign_in(page, browser_site.base, "analyst", "ru")
+            page.goto(f"{browser_site.base}/statistics")
+            heights[size] = page.evaluate("document.documentElement.scrollHeight")
+            assert page.evaluate(OVERFLOW) <= 1, size
+            groups = page.locator("#by-district details.group")
+            assert groups.count() > 1  # the analyst sees several regions
+            for i in range(groups.count()):
+                groups.nth(i).locator("summary").click()
+            shown = page.locator("#by-district table tbody th:visible").count()
+            regions = page.locator("#by-region tbody th").count()
+            assert shown >= regions > 1, (shown, regions)  # every district row, once opened
+            bad = _axe_serious(page)
+            assert not bad, (size, bad)
+            if SHOTS:
+                page.screenshot(path=f"{SHOTS}/statistics-analyst-{size}.png", full_page=True)
+        finally:
+            context.close()
+    assert heights["phone"] < 8000, heights
