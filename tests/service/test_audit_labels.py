@@ -79,3 +79,16 @@ def test_coded_values_read_in_words():
     line = detail_line({"status": "open", "quarter": "2026Q4", "outcome": "approve", "search": "iin"}, t)
     assert "open" not in line and "2026Q4" not in line and "approve" not in line and "iin" not in line
     assert "2026 ж. IV тоқсан" in line
+
+
+def test_objects_read_in_words():
+    from atauly.registry.codes import REGIONS, districts, region_name
+    from atauly.service.web.audit_labels import OBJECTS, object_label
+
+    t = Translator("kk")
+    assert all(t(message) != message for message in OBJECTS.values())
+    assert object_label("application", "897", t) == f"{t(OBJECTS['application'])} 897"
+    region, district = REGIONS[0], districts()[0]
+    assert object_label("statistics", region.kato, t).endswith(region_name(region.kato, "kk"))
+    assert district.kato not in object_label("queue", district.kato, t)
+    assert object_label("no_such", "x", t) == "no_such x"

@@ -13,7 +13,7 @@ from atauly.registry.labels import USER_ROLES
 from .. import audit
 from ..casework import deny, record
 from ..models import AuditEvent
-from .audit_labels import action_label, detail_line, technical
+from .audit_labels import action_label, detail_line, object_label, technical
 from .kit import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +99,7 @@ def _row(e: AuditEvent, page) -> dict:
         "role": USER_ROLES.get(e.role, e.role),
         "action": e.action,
         "action_label": action_label(e.action, page.t),
-        "object": f"{e.object_type} {e.object_id}".strip(),
+        "object": object_label(e.object_type, e.object_id, page.t),
         "outcome": e.outcome,
         "region": codes.region_name(e.region_kato, lang) if e.region_kato else "",
         "detail": detail_line(e.detail, page.t),

@@ -74,6 +74,26 @@ ACTIONS = {
 #: ``<action>.open``: the case opened in order to do ``<action>``.
 OPENING = N_("{action} (opening the case)")
 
+#: What an event was about (``object_type``), in words; the object's number or name follows.
+OBJECTS = {
+    "application": N_("application"),
+    "audit": N_("audit trail"),
+    "district": N_("district"),
+    "family_plan": N_("exit plan"),
+    "key": N_("signing key"),
+    "offer": N_("offer"),
+    "page": N_("page"),
+    "plan_step": N_("plan step"),
+    "queue": N_("queue"),
+    "scan": N_("scan"),
+    "settings": N_("settings"),
+    "statistics": N_("statistics"),
+    "summary": N_("summary"),
+    "training_set": N_("training data"),
+    "user": N_("user"),
+}
+_KATO = re.compile(r"^\d{9}$")
+
 #: The detail keys an event may carry, in words.
 KEYS = {
     "action": N_("action"),
@@ -159,6 +179,22 @@ def action_label(code: str, t: Translator) -> str:
     if code.endswith(".open") and code[: -len(".open")] in ACTIONS:
         return t(OPENING, action=t(ACTIONS[code[: -len(".open")]]))
     return code
+
+
+def object_label(kind: str, ident: str, t: Translator) -> str:
+    """What an event was about: «заявление 897», «очередь: Шымкент» (a KATO code by its name; "*": all)."""
+    from atauly.registry import codes
+
+    from ..casework import district_name
+
+    name = t(OBJECTS[kind]) if kind in OBJECTS else kind
+    ident = str(ident or "")
+    if _KATO.match(ident):
+        region = codes.REGION_BY_KATO.get(ident)
+        ident = codes.region_name(ident, t.lang) if region else district_name(ident, t.lang)
+    elif ident == "*":
+        ident = t("all")
+    return f"{name} {ident}".strip()
 
 
 def _value(key: str, value: object, t: Translator) -> str:
