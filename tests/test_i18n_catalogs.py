@@ -25,6 +25,13 @@ def test_the_rooms_catalogs_hold_their_own_texts():
     assert "What happens next" in extracted("notice") and "What happens next" not in extracted("atauly")
     assert "Youth practice" in extracted("plans")  # a measure's name, from plans/parameters/measures.yaml
     assert "dwelling_yurt" in extracted("vision")  # a code the photos page translates
+    # the calibration report's source notes: from targets.yaml (keys = source) and the regions' figures,
+    # a name bound to a text and a sum of texts followed
+    core = extracted("atauly")
+    assert "BNS, 1 Jan 2025 (turantimes.kz 57276)" in core and "1 Dec 2025 (tengrinews 589638)" in core
+    assert "estimate: share of the national remainder (not published in the fact sheet)" in core
+    assert any(m.endswith("≈689.6k at 1 Sep 2025 [L]") for m in core)
+    assert "BNS, 1 Jan 2025 (turantimes.kz 57276)" not in extracted("plans")
 
 
 def test_the_yaml_extractor_reads_labels_and_bodies_only():

@@ -62,3 +62,44 @@ def test_every_known_figure_has_a_translation():
         for message in FIGURES.values():
             assert t(message) != message, (lang, message)
     assert figure_label("something new", Translator("ru")) == "something new"
+
+
+def _sources() -> set[str]:
+    """Every source note the calibration writes: the targets' (targets.yaml) and the regions' figures."""
+    from pathlib import Path
+
+    import yaml
+
+    from atauly.registry.synthetic import geography
+
+    found = {s for r in geography.REGION_STATS for s in (r.population_source, r.poverty_source)}
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                found.add(value) if key == "source" and isinstance(value, str) else walk(value)
+
+    walk(yaml.safe_load((Path(geography.__file__).parent / "targets.yaml").read_text(encoding="utf-8")))
+    return found
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_every_source_note_is_translated(lang):
+    t = Translator(lang)
+    sources = _sources()
+    assert len(sources) > 20
+    untranslated = sorted(s for s in sources if t(s) == s)
+    assert not untranslated, untranslated
+
+
+@pytest.mark.parametrize(("lang", "period"), [("ru", "III квартал 2025 г."), ("kk", "2025 ж. III тоқсан")])
+def test_period_zero_and_tables_read_well(lang, period):
+    page = _html(lang)
+    assert period in page and "2025Q3" not in page
+    assert Translator(lang)("BNS 2025") in page  # a note the catalogs do not know is shown as it is
+    zero = _table().assign(deviation=[-0.0004, 0.042, 0.55])
+    wellbeing = pd.DataFrame([[0.2] * len(LEVELS)], columns=list(LEVELS), index=[REGION.kato])
+    result = {"registry": "r", "scale": 0.02, "quarter": "2025Q3", "headline_ok": True}
+    out = calibration_html(zero, {}, wellbeing, result, lang)
+    assert "-0%" not in out and "−0%" not in out and ">0%<" in out
+    assert out.count("<div class=scroll tabindex=0 role=region") == 2

@@ -15,6 +15,7 @@ import pandas as pd
 from atauly.i18n import N_, Translator
 
 from ..codes import REGION_BY_KATO, REGION_BY_KEY, REGIONS, region_name
+from ..quarter import Quarter
 from ..wellbeing import LEVELS
 
 #: The report's section headings (constants: Babel does not extract calls inside an f-string).
@@ -49,6 +50,12 @@ FIGURES = {
     "home_visit_correct_share": N_("Home visits that decide right"),
     "system_exclusion_error": N_("Exclusion error of the system"),
     "system_inclusion_error": N_("Inclusion error of the system"),
+    "applications": N_("Applications decided"),
+    "officer_approved_not_truly_entitled": N_("Approved by officers, not entitled on what is true"),
+    "truly_entitled_refused": N_("Entitled on what is true, refused"),
+    "officer_overrode_law": N_("Officers departed from the law's result"),
+    "officer_override_law": N_("Officers departed from the law's result"),
+    "agreement_officer_truth": N_("Officers' decisions agreeing with the truth"),
 }
 _PER_REGION = {
     "population ": N_("Population: {region}"),
@@ -77,6 +84,20 @@ def figure_value(value: float, t: Translator) -> str:
     if 0 <= abs(value) < 1:
         return t.number(value, 3)
     return t.number(value, 0 if abs(value) >= 100 else 2)
+
+
+def deviation_text(deviation: float, t: Translator) -> str:
+    """A deviation in percent to one place; one that rounds to zero is 0%, never «-0%»."""
+    if deviation != deviation:
+        return "—"
+    text = t.number(deviation * 100, 1)
+    return ("0" if float(round(deviation * 100, 1)) == 0 else text) + "%"
+
+
+def _table(head: str, body: str, caption: str) -> str:
+    """A table that scrolls sideways in its own focusable box on a narrow screen (named after its heading)."""
+    label = html.escape(caption)
+    return f"<div class=scroll tabindex=0 role=region aria-label='{label}'><table>{head}{body}</table></div>"
 
 
 def _chart_png(fig) -> str:
@@ -129,9 +150,10 @@ def calibration_html(
         f"<tr class={'ok' if r.ok else 'bad'}><td>{html.escape(t(SCOPES.get(r.scope, r.scope)))}</td>"
         f"<td>{html.escape(figure_label(r.name, t))}</td>"
         f"<td class=n>{figure_value(r.generated, t)}</td><td class=n>{figure_value(r.target, t)}</td>"
-        f"<td class=n>{'—' if r.deviation != r.deviation else t.number(r.deviation * 100, 1) + '%'}</td><td class=n>±{t.percent(r.tolerance)}</td>"
+        f"<td class=n>{deviation_text(r.deviation, t)}</td><td class=n>±{t.percent(r.tolerance)}</td>"
         f"<td>{html.escape(t('headline')) if r.headline else ''}</td>"
-        f"<td>{html.escape(t('yes') if r.ok else t('no'))}</td><td>{html.escape(r.source)}</td></tr>"
+        f"<td>{html.escape(t('yes') if r.ok else t('no'))}</td>"
+        f"<td class=src>{html.escape(t(r.source) if r.source else '')}</td></tr>"
         for r in table.itertuples()
     )
     gap_rows = "".join(
@@ -149,10 +171,10 @@ def calibration_html(
     )
     heading = t("Synthetic registry calibration")
     intro = t(
-        "Registry {registry}, scale {scale}, quarter {quarter}:",
+        "Registry {registry}, scale {scale}, {period}:",
         registry=result["registry"],
         scale=t.number(float(result["scale"]), 3),
-        quarter=str(result["quarter"]),
+        period=Quarter.parse(result["quarter"]).label(t.lang),
     )
     head = "".join(
         f"<th scope=col>{html.escape(t(h))}</th>"
@@ -172,7 +194,8 @@ def calibration_html(
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(heading)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 6px}}td.n{{text-align:right;white-space:nowrap}}tr.bad{{background:#fde2dc}}
-tr.ok{{background:#e6f4f1}}img{{max-width:100%}}</style></head>
+tr.ok{{background:#e6f4f1}}img{{max-width:100%}}.scroll{{overflow-x:auto;max-width:100%;margin-bottom:1em}}
+.scroll:focus{{outline:2px solid #1d70b8}}td.src{{min-width:16em}}p,h1,h2{{overflow-wrap:anywhere}}@media (max-width:40em){{body{{margin:1em}}}}</style></head>
 <body><h1>{html.escape(heading)}</h1><p>{html.escape(intro)} <strong>{html.escape(status)}</strong>.</p>
-<h2>{html.escape(t(PUBLISHED))}</h2><table><tr>{head}</tr>{rows}</table>
-<h2>{html.escape(t(GAPS))}</h2><table>{gap_rows}</table>{imgs}</body></html>"""
+<h2>{html.escape(t(PUBLISHED))}</h2>{_table(f"<thead><tr>{head}</tr></thead>", f"<tbody>{rows}</tbody>", t(PUBLISHED))}
+<h2>{html.escape(t(GAPS))}</h2>{_table("", f"<tbody>{gap_rows}</tbody>", t(GAPS))}{imgs}</body></html>"""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
@@ -14,6 +13,7 @@ from atauly.registry.labels import USER_ROLES
 from .. import audit
 from ..casework import deny, record
 from ..models import AuditEvent
+from .audit_labels import action_label, detail_line, object_label, technical
 from .kit import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,7 @@ def audit_page(page: SignedIn, action: str = "", outcome: str = "", offset: int 
         ).scalars()
     )
     total = db.execute(select(func.count(AuditEvent.id)).where(*filters)).scalar_one()
-    rows = [_row(e, page.lang) for e in events[:AUDIT_PAGE]]
+    rows = [_row(e, page) for e in events[:AUDIT_PAGE]]
     check = _check(db) if verify else None
     record(
         db,
@@ -63,7 +63,7 @@ def audit_page(page: SignedIn, action: str = "", outcome: str = "", offset: int 
         page,
         "audit.html",
         rows=rows,
-        actions=actions,
+        actions=[(a, action_label(a, page.t)) for a in actions],
         action=action,
         outcome=outcome,
         offset=offset,
@@ -90,17 +90,20 @@ def _may_read(page) -> None:
         )
 
 
-def _row(e: AuditEvent, lang: str) -> dict:
+def _row(e: AuditEvent, page) -> dict:
+    lang = page.lang
     return {
         "id": e.id,
         "at": e.at,
         "actor": e.actor,
         "role": USER_ROLES.get(e.role, e.role),
         "action": e.action,
-        "object": f"{e.object_type} {e.object_id}".strip(),
+        "action_label": action_label(e.action, page.t),
+        "object": object_label(e.object_type, e.object_id, page.t),
         "outcome": e.outcome,
         "region": codes.region_name(e.region_kato, lang) if e.region_kato else "",
-        "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "",
+        "detail": detail_line(e.detail, page.t),
+        "technical": technical(e.detail),
         "hash": e.hash,
     }
 
