@@ -48,6 +48,7 @@ def take_up_probability(registry: Path | str, regions: list[str] | None = None) 
     from atauly.registry.synthetic import history
     from atauly.registry.synthetic.geography import REGION_STATS
     from atauly.registry.synthetic.population import generate_region, without_absent
+    from atauly.registry.synthetic.takeup import need_gap, takeup_probability
     from atauly.registry.synthetic.views import recorded_view
 
     registry = Path(registry)
@@ -67,20 +68,13 @@ def take_up_probability(registry: Path | str, regions: list[str] | None = None) 
         _same_families(registry, kato, truth)
         r = history._region(truth, recorded, seed, kato, p)
         size = np.maximum(np.bincount(r.person_family, minlength=r.n_fam), 1)
-        # The take-up logit of history._who_applies for the current quarter (its truth: earnings and
-        # other income of this quarter, every member).
-        need = np.clip(1 - (r.earn + r.other) / size / r.line, -1, 1)
-        perceived = need + r.habits["perceived_error"]
-        logit = (
-            p.takeup_intercept
-            + p.takeup_need * perceived
-            + p.takeup_size * (size - 3)
-            - p.takeup_rural * r.rural
-            - p.takeup_city * (kato in p.cities)
-            + r.region_shift
-            + r.propensity
+        # The world's take-up (``registry.synthetic.takeup``, as history._who_applies uses it) for the
+        # current quarter: its truth's earnings and other income, every member.
+        perceived = need_gap((r.earn + r.other) / size, r.line) + r.habits["perceived_error"]
+        reply = takeup_probability(
+            perceived, size, r.rural, kato in p.cities, r.region_shift, r.propensity, p
         )
-        frames.append(pd.DataFrame({"family_id": ids, "reply_probability": history._sigmoid(logit)}))
+        frames.append(pd.DataFrame({"family_id": ids, "reply_probability": reply}))
     return (
         pd.concat(frames, ignore_index=True)
         if frames
