@@ -111,3 +111,15 @@ def test_parquet_and_csv_round_trip(tmp_path):
         assert rep.ok
         assert reg.persons["iin"].iloc[0] == per["iin"].iloc[0]
         assert reg.incomes["amount_kzt"].sum() == 3000
+
+
+def test_a_table_whose_every_id_is_missing_is_reported_not_crashed():
+    """Found by the fast path's property test: a family without an id and nothing else crashed the
+    factorisation of ids (no id at all to count) instead of being reported."""
+    import pandas as pd
+
+    from atauly.registry.arrow import Keys
+
+    keys = Keys(pd.Series([None], dtype=object), pd.Series(["F1", None], dtype=object))
+    assert keys.duplicated().tolist() == [False]
+    assert keys.positions().tolist() == [-1, -1]

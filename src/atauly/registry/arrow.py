@@ -60,7 +60,7 @@ class Keys:
         splits = np.cumsum([len(p) for p in parts])[:-1]
         self.ref_codes, *self.query_codes = np.split(codes, splits)
         self._ref = parts[0]
-        n = len(encoded.dictionary)
+        n = max(len(encoded.dictionary), 1)  # at least one slot: every id may be missing (all -1)
         valid = np.flatnonzero(self.ref_codes >= 0)
         self.count = np.bincount(self.ref_codes[valid], minlength=n)
         self.first = np.full(n, -1, dtype=np.int64)
