@@ -77,6 +77,34 @@ def test_the_scan_model_learns_from_verified_non_applicants(setup):
     assert len(set(ds.groups)) == non["family_id"].nunique()
 
 
+def test_each_verified_quarter_gets_its_own_law_on_the_records(setup):
+    """Features and label refer to the same quarter: a row verified in an earlier quarter is described
+    by the records as they are, moved to that quarter, under that quarter's law (its poverty line, its
+    amounts), not under the registry's quarter's law."""
+    from atauly.registry import load_registry
+    from atauly.registry.quarter import Quarter
+
+    registry, _, ds, _ = setup
+    reg, _ = load_registry(registry, "recorded", skip_invalid=True)
+    current = Quarter.parse(max(ds.period))
+    past = min(ds.period)
+    assert past != str(current)
+    rows = ds.period == past
+    fams = [i.split(":")[0] for i in ds.ids[rows]]
+    shift = -3 * (current - Quarter.parse(past))
+    sub = reg.take(reg.families["family_id"].astype(str).isin(set(fams)).to_numpy())
+    own = compute(sub.shifted(shift), past).set_index("family_id")
+    today = compute(sub, current).set_index("family_id")
+    assert (own["poverty_line"] != today["poverty_line"]).all()  # the law differs between the quarters
+    np.testing.assert_array_equal(
+        ds.rules["law_on_recorded_data"][rows], own.loc[fams, "eligible"].to_numpy()
+    )
+    np.testing.assert_allclose(
+        ds.X.loc[rows, "income_to_line"].to_numpy(),
+        (own.loc[fams, "per_capita_income"] / own.loc[fams, "poverty_line"]).to_numpy(),
+    )
+
+
 def test_capacity_from_families():
     assert district_capacity([0, 1, 250, 251, 1000], 4.0).tolist() == [0, 1, 1, 2, 4]
     assert district_capacity([10, 5000], 4.0, fixed=3).tolist() == [3, 3]

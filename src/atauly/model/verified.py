@@ -45,14 +45,19 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     Rows are the families of the **verification sample** (``verification/``: a random ~1% of all
     families each quarter plus a stratified part where the records show income below the line, with
     verified welfare) that did not apply that quarter, every quarter pooled; the label is
-    the verified entitlement (``true_eligible``); features are computed from the **recorded view** alone
-    (what state databases show), with the law on it for the registry's quarter. Because the sample is
-    drawn from the whole population at chances that depend on the records alone, a model of P(entitled |
-    records) trained and calibrated on it answers for the population the scan looks at, not for the self-selected applicants — a forest trained on applicants'
-    decisions ranks non-applicants badly (docs/screening.md). The recorded view is one snapshot: the
-    sample of earlier quarters is described by today's records (entitlement persists; the time split's
-    test quarter is the registry's own quarter). The group is the family (a family verified in several
-    quarters stays on one side of every split)."""
+    the verified entitlement (``true_eligible``) in the quarter it was verified; features are computed
+    from the **recorded view** alone (what state databases show). Because the sample is drawn from the
+    whole population at chances that depend on the records alone, a model of P(entitled | records)
+    trained and calibrated on it answers for the population the scan looks at, not for the self-selected
+    applicants — a forest trained on applicants' decisions ranks non-applicants badly (docs/screening.md).
+    The recorded view is one snapshot: a row verified in an earlier quarter is described by today's
+    records, moved to its quarter (:meth:`~atauly.registry.io.Registry.shifted`: ages and incomes as
+    recorded), under **that quarter's law** (its poverty line, its amounts), so that features and label
+    refer to the same quarter: with the registry's quarter's law on every row, a rise of the line (21.6%
+    in 2025Q3) told past rows "entitled on records" where their label was judged under the lower line.
+    The scan scores the registry's quarter with its own law. The time split's test quarter is the
+    registry's own quarter. The group is the family (a family verified in several quarters stays on one
+    side of every split)."""
     from atauly.law.compute import compute
     from atauly.registry import load_registry
 
@@ -60,18 +65,30 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     ver, quarter = _verification(directory)
     reg, _report = load_registry(directory, "recorded", skip_invalid=True)
     fam_ids = reg.families["family_id"].astype(str)
-    wanted = fam_ids.isin(set(ver["family_id"].astype(str))).to_numpy()
-    sub = reg.take(wanted)
-    law = compute(sub, quarter)
-    if progress:
-        progress(int(wanted.sum()), int(wanted.sum()))
-    start = Quarter.parse(quarter).start_time
-    features = family_features(sub, law, start)
+    ver_fam = ver["family_id"].astype(str)
+    ver_quarter = ver["quarter"].astype(str)
+    # Each quarter's rows get the law of that quarter (its poverty line, its amounts) on the records as
+    # they are, moved to that quarter; features and label then answer the same question.
+    parts, laws, audits, keys = [], [], [], []
+    masks = {q: fam_ids.isin(set(ver_fam[ver_quarter == q])).to_numpy() for q in sorted(ver_quarter.unique())}
+    total, done = sum(int(m.sum()) for m in masks.values()), 0
+    for q, wanted in masks.items():
+        sub = reg.take(wanted).shifted(_months_between(quarter, q))
+        law_q = compute(sub, q)
+        parts.append(family_features(sub, law_q, Quarter.parse(q).start_time))
+        laws.append(law_q)
+        audits.append(audit_groups(sub, law_q["members"].to_numpy()))
+        keys.append(sub.families["family_id"].astype(str) + ":" + q)
+        done += int(wanted.sum())
+        if progress:
+            progress(done, total)
+    features = pd.concat(parts, ignore_index=True)
+    law = pd.concat(laws, ignore_index=True)
     numeric, categorical = feature_columns(features)  # the dwelling's columns only where present
     X_fam = prepare(features, numeric, categorical)
-    pos = pd.Index(sub.families["family_id"].astype(str)).get_indexer(ver["family_id"].astype(str))
+    pos = pd.Index(pd.concat(keys, ignore_index=True)).get_indexer(ver_fam + ":" + ver_quarter)
     ver, pos, notes = _non_applicants(ver, pos)
-    audit = audit_groups(sub, law["members"].to_numpy()).iloc[pos].reset_index(drop=True)
+    audit = pd.concat(audits, ignore_index=True).iloc[pos].reset_index(drop=True)
     income = None
     if "true_per_capita_income" in ver and "poverty_line" in ver:
         income = ver["true_per_capita_income"].to_numpy(dtype=float) / np.maximum(
@@ -97,6 +114,11 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         population=population_frame(directory, quarter),
         scan_amounts=_scan_amounts(law, ver, pos, y),
     )
+
+
+def _months_between(start: str, end: str) -> int:
+    """Calendar months from quarter ``start`` to quarter ``end`` (negative when ``end`` is earlier)."""
+    return 3 * (Quarter.parse(end) - Quarter.parse(start))
 
 
 def _verification(directory: Path) -> tuple[pd.DataFrame, str]:
@@ -135,7 +157,7 @@ def _non_applicants(ver: pd.DataFrame, pos: np.ndarray) -> tuple[pd.DataFrame, n
     pos = pos[keep]
     notes.append(
         f"labels: the verification sample ({len(ver):,} verified family-quarters, {ver['quarter'].nunique()} quarters, "
-        f"{int(ver['true_eligible'].sum()):,} entitled), features from today's recorded view"
+        f"{int(ver['true_eligible'].sum()):,} entitled), features from today's recorded view under each row's quarter's law"
     )
     if "random_sample" in ver:
         notes.append(

@@ -83,6 +83,31 @@ class Registry:
             new_person[income_person[income_mask]],
         )
 
+    def shifted(self, months: int) -> Registry:
+        """The same records moved ``months`` calendar months in time (negative: back): every date of
+        ``families`` and ``persons`` (birth dates, application and sanction dates) and every income
+        row's ``month``. Ages, incomes and every duration stay as recorded, so the law for another
+        quarter can be applied to the records as they are, with that quarter's parameters (the
+        proactive scan's verification sample of past quarters, issue 15). Positions are kept."""
+        if not months:
+            return self
+        offset = pd.DateOffset(months=months)
+
+        def move(frame: pd.DataFrame) -> pd.DataFrame:
+            frame = frame.copy()
+            for col in frame.columns:
+                if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                    frame[col] = frame[col] + offset
+            return frame
+
+        incomes = self.incomes.copy()
+        if "month" in incomes and len(incomes):
+            period = pd.PeriodIndex(incomes["month"].astype(str), freq="M") + months
+            incomes["month"] = pd.array(period.strftime("%Y-%m"), dtype=self.incomes["month"].dtype)
+        return Registry(
+            move(self.families), move(self.persons), incomes, self.person_family, self.income_person
+        )
+
     def subset(self, family_ids) -> Registry:
         return self.take(
             self.families["family_id"].isin(list(family_ids)).to_numpy(dtype=bool, na_value=False)
