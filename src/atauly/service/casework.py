@@ -481,10 +481,9 @@ def officers_for(db: DB, district: str) -> list[User]:
     return list(db.execute(q.order_by(User.username)).scalars())
 
 
-def assign(db: DB, user: User, app_id: int, officer_id: int | None) -> Application:
-    """A supervisor (or an admin) assigns an application to an officer of its district, or takes the
-    assignment back (``None``); audited. The application's version is left as it is: an officer's open
-    decision form stays valid."""
+def load_to_assign(db: DB, user: User, app_id: int) -> Application:
+    """The application a supervisor (or an admin) may assign, in their scope; anyone else is refused
+    (403, audited) before the application is read."""
     if user.role not in ("supervisor", "admin"):
         raise deny(
             db,
@@ -495,7 +494,14 @@ def assign(db: DB, user: User, app_id: int, officer_id: int | None) -> Applicati
             object_type="application",
             object_id=app_id,
         )
-    app = load(db, user, app_id, action="application.assign.open")
+    return load(db, user, app_id, action="application.assign.open")
+
+
+def assign(db: DB, user: User, app_id: int, officer_id: int | None) -> Application:
+    """A supervisor (or an admin) assigns an application to an officer of its district, or takes the
+    assignment back (``None``); audited. The application's version is left as it is: an officer's open
+    decision form stays valid."""
+    app = load_to_assign(db, user, app_id)
     officer = None
     if officer_id is not None:
         officer = db.get(User, officer_id) if 0 < officer_id <= MAX_ROW_ID else None

@@ -292,17 +292,7 @@ class OfficerOut(BaseModel):
 def assignable_officers(app_id: int, db: DBDep, user: UserDep) -> list[OfficerOut]:
     """The active officers of the application's district: whom a supervisor can assign it to (as the case
     page's choice). Supervisors and admins, in scope."""
-    if user.role not in ("supervisor", "admin"):
-        raise casework.deny(
-            db,
-            user,
-            "application.assign",
-            403,
-            "only a supervisor assigns applications",
-            object_type="application",
-            object_id=app_id,
-        )
-    app = casework.load(db, user, app_id, action="application.assign.open")
+    app = casework.load_to_assign(db, user, app_id)
     officers = [
         OfficerOut(username=u.username, full_name=u.full_name or None)
         for u in casework.officers_for(db, app.district_kato)
