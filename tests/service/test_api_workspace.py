@@ -208,3 +208,23 @@ def test_another_districts_officer_cannot_reach_the_queue_items(client, as_offic
     made = _submit(client, officer2, other)
     assert made["id"] not in _queue(client, as_officer)
     assert made["id"] not in _queue(client, as_officer, district=OTHER_DISTRICT)
+
+
+def test_a_supervisor_of_another_region_can_neither_list_nor_assign(client, as_officer, svc_payloads, db):
+    """The scope check comes with the role check (found missing in review): a supervisor of another
+    region sees neither the case's officers nor can assign it, and nothing changes."""
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+
+    create_user(db, "supervisor_almaty", PASSWORD, "supervisor", None, "750000000")
+    app = _submit(client, as_officer, in_district(svc_payloads)[0])
+    other = token_headers(client, "supervisor_almaty")
+    listed = client.get(f"/api/v1/applications/{app['id']}/officers", headers=other)
+    assigned = client.put(
+        f"/api/v1/applications/{app['id']}/assignment", json={"officer": "officer"}, headers=other
+    )
+    assert listed.status_code in (403, 404) and assigned.status_code in (403, 404)
+    assert "officer" not in listed.text  # no officer's name leaks to another region
+    got = client.get(f"/api/v1/applications/{app['id']}", headers=as_officer).json()
+    assert got["assigned_to"] is None
