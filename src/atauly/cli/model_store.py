@@ -73,6 +73,17 @@ def rollback_cmd(model: Annotated[str, typer.Option("--model", help="Model NAME.
     console.print(f"Rolled back: {model}@{v} is the champion again.")
 
 
+def _stored_metadata(model: str) -> tuple[str, str, dict]:
+    """(name, version, metadata) of a stored model named ``NAME`` or ``NAME@vN``; a clear failure if none."""
+    from atauly.model import ModelStoreError
+
+    try:
+        name, version = store().resolve(model)
+        return name, version, store().metadata(name, version)
+    except ModelStoreError as exc:
+        fail(str(exc))
+
+
 def card_cmd(
     model: ModelOpt,
     html: Annotated[
@@ -84,15 +95,10 @@ def card_cmd(
     lang: Annotated[str, typer.Option("--lang", help="Language of the card: ru, kk or en.")] = "ru",
 ) -> None:
     """Print a model's card (Markdown, in --lang, from its stored metadata) or the path of its HTML version."""
-    from atauly.model import ModelStoreError
     from atauly.model.card import model_card_markdown
 
     check_lang(lang)
-    try:
-        name, version = store().resolve(model)
-        meta = store().metadata(name, version)
-    except ModelStoreError as exc:
-        fail(str(exc))
+    name, version, meta = _stored_metadata(model)
     path = store().root / name / version / "model_card.html"
     if html:
         if not path.exists():
@@ -108,28 +114,14 @@ def report_cmd(
     lang: Annotated[str, typer.Option("--lang", help="Language: ru, kk or en.")] = "ru",
 ) -> None:
     """Write a stored model's report and card again in --lang, from its metadata (the model is unchanged)."""
-    from atauly.model import ModelStoreError
-    from atauly.model.card import model_card_html, model_card_markdown
-    from atauly.model.report import report_html
+    from atauly.model import report_documents
     from atauly.model.wording import Words
 
     check_lang(lang)
-    try:
-        name, version = store().resolve(model)
-        meta = store().metadata(name, version)
-    except ModelStoreError as exc:
-        fail(str(exc))
+    name, version, meta = _stored_metadata(model)
     w = Words(lang)
-    card = model_card_markdown(meta, lang)
     out.mkdir(parents=True, exist_ok=True)
-    files = {
-        "report.html": report_html(meta, lang),
-        "model_card.md": card,
-        "model_card.html": model_card_html(
-            card, w.t("Model card: {model}", model=name + "@" + version), lang
-        ),
-    }
-    for filename, text in files.items():
+    for filename, text in report_documents(meta, name, version, lang).items():
         (out / filename).write_text(text, encoding="utf-8")
     console.print(w.t("Report: {path}", path=out / "report.html"), markup=False, highlight=False)
     console.print(w.t("Model card: {path}", path=out / "model_card.md"), markup=False, highlight=False)

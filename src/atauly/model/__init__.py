@@ -31,6 +31,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "code_version",
+    "report_documents",
     "load_applications",
     "load_table",
     "store_trained",
@@ -53,6 +54,22 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return f"{__version__}+{commit}" if commit else __version__
+
+
+def report_documents(meta: dict, name: str, version: str, lang: str = "ru") -> dict[str, str]:
+    """A stored model's report and card as files ({file name: text}) in ``lang``, from its metadata:
+    written at training, and again in another language by ``atauly model report``."""
+    from .wording import Words
+
+    words = Words(lang)
+    card = model_card_markdown(meta, words.lang)
+    return {
+        "report.html": report_html(meta, words.lang),
+        "model_card.md": card,
+        "model_card.html": model_card_html(
+            card, words.t("Model card: {model}", model=name + "@" + version), words.lang
+        ),
+    }
 
 
 def train_and_store(
@@ -130,18 +147,10 @@ def store_trained(
     step = progress or (lambda _name: None)
 
     def render(final: dict) -> dict[str, str]:
-        from .wording import Words
-
         step(STORE_STEPS[1])
-        words = Words(lang)
-        card = model_card_markdown(final, words.lang)
         files = {
             "metrics.json": json.dumps(result.metrics, indent=2, default=str),
-            "report.html": report_html(final, words.lang),
-            "model_card.md": card,
-            "model_card.html": model_card_html(
-                card, words.t("Model card: {model}", model=name + "@" + final["version"]), words.lang
-            ),
+            **report_documents(final, name, final["version"], lang),
         }
         if ds.ingestion:  # every column of a user's table: kept, converted or dropped, and why
             files["ingestion.json"] = json.dumps(
