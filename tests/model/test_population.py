@@ -86,7 +86,12 @@ def test_an_oracle_beats_the_law_and_a_worse_model_fails_the_truth_check():
     check = gate_check(population)
     assert check["assessed"] and not check["passed"] and "all families" in check["reason"]
     assert gate_check({"equal_coverage": oracle})["passed"]
-    assert gate_check(None) == {"assessed": False, "passed": True, "reason": "no truth layer: not assessed"}
+    assert gate_check(None) == {
+        "assessed": False,
+        "passed": True,
+        "reason": "no truth layer: not assessed",
+        "reason_code": {"code": "truth.not_assessed"},
+    }
 
 
 def test_population_text_names_the_figures():

@@ -14,6 +14,7 @@ from pathlib import Path
 from .card import model_card_html, model_card_markdown
 from .data import DataError, Dataset, load_applications, load_table
 from .ingest import report_frame
+from .phrases import record
 from .recommender import Recommender
 from .report import report_html
 from .store import ModelStore, ModelStoreError, StoredModel, TamperedModelError
@@ -135,7 +136,8 @@ def store_trained(
         "timings": result.timings,
         "code_version": code_version(),
         "training": {
-            "source": source,
+            "source": str(source),
+            "source_code": record(source),
             "rows": len(ds),
             "positive_share": float(ds.y.mean()),
             "data_sha256": ds.fingerprint(),

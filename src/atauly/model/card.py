@@ -83,7 +83,7 @@ def _card_model_lines(params: dict, w: Words) -> list[str]:
             "- "
             + w.t(
                 "Probabilities calibrated: {how}.",
-                how=w.stored(params.get("calibration", "on held-out families")),
+                how=w.said(params, "calibration", "on held-out families"),
             ),
         ]
     return [
@@ -147,7 +147,7 @@ def _card_header(meta: dict, metrics: dict, w: Words) -> list[str]:
         + w.t(
             "Threshold {value}: {policy}.",
             value=w.x(metrics["threshold"]["value"]),
-            policy=w.stored(metrics["threshold"]["policy"]),
+            policy=w.said(metrics["threshold"], "policy"),
         ),
         "- " + w.t("Quality gate: {verdict} ({reason}).", verdict="**" + verdict + "**", reason=reason),
         "",
@@ -156,7 +156,7 @@ def _card_header(meta: dict, metrics: dict, w: Words) -> list[str]:
         "- "
         + w.t(
             "Source: {source}; {rows} rows; target {target} ({share} positive).",
-            source=w.stored(meta["training"]["source"]),
+            source=w.said(meta["training"], "source"),
             rows=w.n(meta["training"]["rows"]),
             target="`" + meta["target"] + "`",
             share=w.pct(meta["training"]["positive_share"]),
@@ -220,7 +220,7 @@ def _card_metrics(meta: dict, metrics: dict, w: Words) -> list[str]:
     header = metrics_header(w)
     lines = ["", f"## {w.t(METRICS_TITLE)}", ""]
     for split_name, split in metrics["splits"].items():
-        lines += [f"### {w.split(split_name)} — {w.stored(split['description'])}", ""]
+        lines += [f"### {w.split(split_name)} — {w.said(split, 'description')}", ""]
         lines += [
             w.t(
                 "{train} training rows, {test} test rows. Random forest with 95% bootstrap intervals (families "

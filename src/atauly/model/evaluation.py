@@ -120,6 +120,13 @@ def with_truth_check(gate: dict, check: dict) -> dict:
         out["reason"] = (
             gate["reason"] + "; worse than the law on the same data against the truth: " + check["reason"]
         )
+        if gate.get("reason_code") is not None and check.get("reason_code") is not None:
+            out["reason_code"] = [
+                *gate["reason_code"],
+                {"code": "gate.worse_than_law", "why": check["reason_code"]},
+            ]
+        else:
+            out.pop("reason_code", None)  # the English alone says it
     return out
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .metrics import paired_bootstrap
+from .phrases import Phrase, joined, record, records
 
 #: A rival better by less than this ROC-AUC is "not clearly better" whatever the interval says.
 MARGIN = 0.01
@@ -39,19 +40,36 @@ def compare(test_y, groups, forest: tuple, rivals: dict[str, tuple], n_boot: int
     d_auc, lo, hi = diff["roc_auc"], *ci["roc_auc"]
     clearly_better = bool(lo > 0 and d_auc > MARGIN)
     if clearly_better:
-        verdict = (
+        verdict = Phrase(
+            "compare.rival_better",
             f"{best} is better than the forest: ROC-AUC {res['second']['roc_auc']:.3f} vs "
-            f"{res['first']['roc_auc']:.3f} (difference {d_auc:+.3f}, 95% interval [{lo:+.3f}, {hi:+.3f}])"
+            f"{res['first']['roc_auc']:.3f} (difference {d_auc:+.3f}, 95% interval [{lo:+.3f}, {hi:+.3f}])",
+            name=best,
+            a=res["second"]["roc_auc"],
+            b=res["first"]["roc_auc"],
+            d=d_auc,
+            lo=lo,
+            hi=hi,
         )
     elif d_auc > 0:
-        verdict = (
+        verdict = Phrase(
+            "compare.rival_slightly_better",
             f"{best} ranks slightly better than the forest (ROC-AUC {d_auc:+.3f}, 95% interval "
-            f"[{lo:+.3f}, {hi:+.3f}]): not clearly better"
+            f"[{lo:+.3f}, {hi:+.3f}]): not clearly better",
+            name=best,
+            d=d_auc,
+            lo=lo,
+            hi=hi,
         )
     else:
-        verdict = (
+        verdict = Phrase(
+            "compare.forest_as_good",
             f"the forest ranks at least as well as the best rival, {best} (ROC-AUC difference rival − forest "
-            f"{d_auc:+.3f}, 95% interval [{lo:+.3f}, {hi:+.3f}])"
+            f"{d_auc:+.3f}, 95% interval [{lo:+.3f}, {hi:+.3f}])",
+            name=best,
+            d=d_auc,
+            lo=lo,
+            hi=hi,
         )
     return {
         "best_rival": best,
@@ -62,7 +80,8 @@ def compare(test_y, groups, forest: tuple, rivals: dict[str, tuple], n_boot: int
         "difference_ci": ci,
         "rival_clearly_better": clearly_better,
         "margin": MARGIN,
-        "verdict": verdict,
+        "verdict": str(verdict),
+        "verdict_code": record(verdict),
         "all_rivals": {
             k: {
                 "roc_auc": v["second"]["roc_auc"],
@@ -86,26 +105,69 @@ def quality_gate(
     if ci is not None:
         lo, hi = ci["roc_auc"]
         if not lo > 0.5:
-            failures.append(f"ROC-AUC interval [{lo:.3f}, {hi:.3f}] includes chance (0.5)")
+            failures.append(
+                Phrase(
+                    "gate.chance_not_excluded",
+                    f"ROC-AUC interval [{lo:.3f}, {hi:.3f}] includes chance (0.5)",
+                    lo=lo,
+                    hi=hi,
+                )
+            )
         else:
-            passed_checks.append(f"better than chance (ROC-AUC {auc:.3f}, 95% interval [{lo:.3f}, {hi:.3f}])")
+            passed_checks.append(
+                Phrase(
+                    "gate.better_than_chance",
+                    f"better than chance (ROC-AUC {auc:.3f}, 95% interval [{lo:.3f}, {hi:.3f}])",
+                    auc=auc,
+                    lo=lo,
+                    hi=hi,
+                )
+            )
     elif not auc > 0.5:
-        failures.append(f"ROC-AUC {auc:.3f} is not above chance (0.5)")
+        failures.append(
+            Phrase("gate.not_above_chance", f"ROC-AUC {auc:.3f} is not above chance (0.5)", auc=auc)
+        )
     if comparison is not None:
         if comparison["rival_clearly_better"]:
-            failures.append("clearly worse than a rival on the same data: " + comparison["verdict"])
+            verdict = comparison.get("verdict_code")
+            failures.append(
+                Phrase(
+                    "gate.worse_than_rival",
+                    "clearly worse than a rival on the same data: " + comparison["verdict"],
+                    **({"verdict": verdict} if verdict else {"verdict_text": comparison["verdict"]}),
+                )
+            )
         else:
-            passed_checks.append(f"not clearly worse than the best rival, {comparison['best_rival']}")
+            passed_checks.append(
+                Phrase(
+                    "gate.not_worse_than_rival",
+                    f"not clearly worse than the best rival, {comparison['best_rival']}",
+                    name=comparison["best_rival"],
+                )
+            )
     if min_roc_auc is not None:
         if not auc >= min_roc_auc:
-            failures.append(f"ROC-AUC {auc:.3f} < {min_roc_auc}")
+            failures.append(
+                Phrase(
+                    "gate.auc_below_floor", f"ROC-AUC {auc:.3f} < {min_roc_auc}", auc=auc, floor=min_roc_auc
+                )
+            )
         else:
-            passed_checks.append(f"ROC-AUC ≥ {min_roc_auc}")
+            passed_checks.append(Phrase("gate.auc_floor_met", f"ROC-AUC ≥ {min_roc_auc}", floor=min_roc_auc))
     if min_balanced_accuracy is not None and not bal >= min_balanced_accuracy:
-        failures.append(f"balanced accuracy {bal:.3f} < {min_balanced_accuracy}")
+        failures.append(
+            Phrase(
+                "gate.balanced_below_floor",
+                f"balanced accuracy {bal:.3f} < {min_balanced_accuracy}",
+                value=bal,
+                floor=min_balanced_accuracy,
+            )
+        )
+    checks = failures or passed_checks
     return {
         "passed": not failures,
-        "reason": "; ".join(failures) or "; ".join(passed_checks),
+        "reason": joined(checks),
+        "reason_code": records(checks),
         "min_roc_auc": min_roc_auc,
         "min_balanced_accuracy": min_balanced_accuracy,
         "rule": "ROC-AUC interval above 0.5; not clearly worse than the best baseline or rule on the same rows"

@@ -19,6 +19,7 @@ from atauly.i18n import LANGUAGES
 from atauly.registry.params import Interval, Options, ParamError, validate_params
 
 from .data import Dataset, load_applications, load_table
+from .phrases import Phrase
 from .store import ModelStore, StoredModel
 from .threshold import POLICIES
 from .threshold import check as check_policy
@@ -185,7 +186,7 @@ def load_training_data(request: TrainRequest, hooks: TrainHooks) -> tuple[Datase
             request.data, request.target, request.group, request.id_column, request.drop, request.audit
         )
         extra = {"data": str(request.data), "group": request.group, "id": request.id_column}
-        return ds, f"table {request.data.name}", extra
+        return ds, Phrase("source.table", f"table {request.data.name}", path=request.data.name), extra
     labels, note = registry_labels(request.registry, request.view, request.labels)
     if note and hooks.note:
         hooks.note(note)
@@ -196,7 +197,7 @@ def load_training_data(request: TrainRequest, hooks: TrainHooks) -> tuple[Datase
     extra: dict = {"registry": str(request.registry)}
     if ds.scan_amounts:
         extra["scan_amounts"] = ds.scan_amounts
-    return ds, f"registry {request.registry}", extra
+    return ds, Phrase("source.registry", f"registry {request.registry}", path=str(request.registry)), extra
 
 
 def train_request(request: TrainRequest, store: ModelStore, hooks: TrainHooks | None = None) -> TrainOutcome:

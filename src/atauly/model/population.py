@@ -30,6 +30,7 @@ import pandas as pd
 from atauly.i18n import N_
 from atauly.registry.intervals import wilson_interval
 
+from .phrases import Phrase, record
 from .wording import Words
 
 #: Groups with fewer entitled (or selected) families than this are flagged as too small to read.
@@ -271,7 +272,12 @@ def gate_check(population: dict | None, min_entitled: int = 20) -> dict:
     ``min_entitled`` truly entitled families (the ground a ministry would have), otherwise on every
     family (synthetic truth); not assessed without a truth layer."""
     if not population:
-        return {"assessed": False, "passed": True, "reason": "no truth layer: not assessed"}
+        return {
+            "assessed": False,
+            "passed": True,
+            "reason": "no truth layer: not assessed",
+            "reason_code": {"code": "truth.not_assessed"},
+        }
     ver = population.get("verification_sample")
     if ver and ver["entitled"] >= min_entitled:
         ground, comp = "the verification sample", ver["equal_coverage"]
@@ -281,12 +287,23 @@ def gate_check(population: dict | None, min_entitled: int = 20) -> dict:
     lo = diff["ci"][0]
     worse = lo is not None and lo > 0
     value = diff["value"]
-    text = (
+    text = Phrase(
+        "truth.equal_coverage",
         f"at equal coverage on {ground}, the model's exclusion error minus the law's is "
         f"{'n/a' if value is None else format(value, '+.3f')}"
-        + (f" [{diff['ci'][0]:+.3f}, {diff['ci'][1]:+.3f}]" if diff["ci"][0] is not None else "")
+        + (f" [{diff['ci'][0]:+.3f}, {diff['ci'][1]:+.3f}]" if diff["ci"][0] is not None else ""),
+        where="verification" if ver and ver["entitled"] >= min_entitled else "synthetic",
+        value=value,
+        lo=diff["ci"][0],
+        hi=diff["ci"][1],
     )
-    return {"assessed": True, "passed": not worse, "ground": ground, "reason": text}
+    return {
+        "assessed": True,
+        "passed": not worse,
+        "ground": ground,
+        "reason": str(text),
+        "reason_code": record(text),
+    }
 
 
 # -- text and tables for the report and the model card ----------------------------------------------

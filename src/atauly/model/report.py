@@ -334,7 +334,7 @@ def fairness_caption(col: str, ref: str, w: Words) -> str:
 
 def gate_words(gate: dict, w: Words) -> tuple[str, str]:
     """(passed/failed, the reason) of the quality gate in ``w``'s language."""
-    return (w.t("passed") if gate["passed"] else w.t("failed")), w.stored(gate.get("reason", ""))
+    return (w.t("passed") if gate["passed"] else w.t("failed")), w.said(gate, "reason")
 
 
 def report_html(meta: dict, lang: str | None = None) -> str:
@@ -349,10 +349,10 @@ def report_html(meta: dict, lang: str | None = None) -> str:
         "Trained {created} on {rows} rows ({source}); target {target}. Threshold {threshold} ({policy}).",
         created=w.t.date(meta["created"]),
         rows=w.n(meta["training"]["rows"]),
-        source=w.stored(meta["training"]["source"]),
+        source=w.said(meta["training"], "source"),
         target=meta["target"],
         threshold=w.x(metrics["threshold"]["value"]),
-        policy=w.stored(metrics["threshold"]["policy"]),
+        policy=w.said(metrics["threshold"], "policy"),
     )
     parts.append(
         f"<p>{html.escape(intro)} {html.escape(w.t(QUALITY_GATE))}: "
@@ -362,7 +362,7 @@ def report_html(meta: dict, lang: str | None = None) -> str:
     for split_name, split in metrics["splits"].items():
         rows_text = w.t(
             "{description}: {train} training rows, {test} test rows.",
-            description=w.stored(split["description"]),
+            description=w.said(split, "description"),
             train=w.n(split["train_rows"]),
             test=w.n(split["test_rows"]),
         )

@@ -138,12 +138,12 @@ def comparison_lines(metrics: dict, w: Words | None = None) -> list[str]:
         if c["rival_clearly_better"]:
             out.append(
                 "**"
-                + w.t("A baseline is better: {verdict}.", verdict=w.stored(c["verdict"]))
+                + w.t("A baseline is better: {verdict}.", verdict=w.said(c, "verdict"))
                 + "** "
                 + w.t("The forest should not be used as it is.")
             )
         else:
-            out.append(w.t("Verdict: {verdict}.", verdict=w.stored(c["verdict"])))
+            out.append(w.t("Verdict: {verdict}.", verdict=w.said(c, "verdict")))
     for split_name, split in metrics.get("splits", {}).items():
         for name, reason in split.get("failed_baselines", {}).items():
             out.append(
@@ -169,7 +169,7 @@ def threshold_lines(metrics: dict, w: Words | None = None) -> list[str]:
         w.t(
             "Threshold policy {rule}: {policy} → threshold {value}; it recommends {share} of the test rows.",
             rule=rule,
-            policy=w.stored(t_["policy"]),
+            policy=w.said(t_, "policy"),
             value=w.x(t_["value"]),
             share=w.pct(t_["recommended_share_on_test"]),
         )

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .metrics import threshold_for_budget, threshold_for_exclusion
+from .phrases import Phrase
 
 POLICIES = ("fixed", "exclusion", "coverage", "budget", "balanced")
 
@@ -55,12 +56,21 @@ def choose(y, prob, policy: str, value: float | None = None) -> tuple[float, str
     prob = np.asarray(prob, dtype=float)
     if policy == "fixed":
         t = 0.5 if value is None else float(value)
-        return t, "fixed threshold on the calibrated probability", {"value": t}
+        return (
+            t,
+            Phrase("policy.fixed", "fixed threshold on the calibrated probability", value=t),
+            {"value": t},
+        )
     if policy == "exclusion":
         t = threshold_for_exclusion(y, prob, value)
         return (
             t,
-            f"highest threshold with exclusion error ≤ {value:.1%} on out-of-fold predictions",
+            Phrase(
+                "policy.exclusion",
+                f"highest threshold with exclusion error ≤ {value:.1%} on out-of-fold predictions",
+                share=value,
+                where="oof",
+            ),
             {"target_exclusion": value},
         )
     if policy == "coverage":
@@ -69,7 +79,12 @@ def choose(y, prob, policy: str, value: float | None = None) -> tuple[float, str
         what = "the base rate" if value is None else "a given share"
         return (
             t,
-            f"recommends {share:.1%} of the families ({what}) on out-of-fold predictions",
+            Phrase(
+                "policy.base_rate" if value is None else "policy.coverage",
+                f"recommends {share:.1%} of the families ({what}) on out-of-fold predictions",
+                share=share,
+                where="oof",
+            ),
             {"coverage": share},
         )
     if policy == "budget":
@@ -77,8 +92,18 @@ def choose(y, prob, policy: str, value: float | None = None) -> tuple[float, str
         t = threshold_for_budget(prob, n)
         return (
             t,
-            f"recommends {n:,} of {len(prob):,} families (a budget) on out-of-fold predictions",
+            Phrase(
+                "policy.budget",
+                f"recommends {n:,} of {len(prob):,} families (a budget) on out-of-fold predictions",
+                n=n,
+                total=len(prob),
+                where="oof",
+            ),
             {"budget": n, "population": len(prob)},
         )
     t = max_balanced_accuracy(y, prob)
-    return t, "maximum balanced accuracy on out-of-fold predictions", {}
+    return (
+        t,
+        Phrase("policy.balanced", "maximum balanced accuracy on out-of-fold predictions", where="oof"),
+        {},
+    )

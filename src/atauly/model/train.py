@@ -45,6 +45,7 @@ from .evaluation import (
 from .metrics import (
     threshold_for_exclusion,
 )
+from .phrases import Phrase, record
 from .population import gate_check
 
 PRIMARY = "random_forest"
@@ -123,11 +124,19 @@ def splits(ds: Dataset, config: TrainConfig) -> dict[str, tuple[np.ndarray, np.n
             out["time"] = (
                 np.flatnonzero(~latest),
                 np.flatnonzero(latest),
-                f"train before {last}, test on {last}",
+                Phrase("split.time", f"train before {last}, test on {last}", test=str(last)),
             )
     if config.random_split or not out:
         train, test = split_groups(ds.groups, config.test_share, config.seed)
-        out["random"] = (train, test, f"{config.test_share:.0%} of groups held out at random")
+        out["random"] = (
+            train,
+            test,
+            Phrase(
+                "split.random",
+                f"{config.test_share:.0%} of groups held out at random",
+                share=config.test_share,
+            ),
+        )
     return out
 
 
@@ -147,8 +156,13 @@ def _grouped_time_split(ds: Dataset, latest: np.ndarray, last: str, config: Trai
     return (
         np.flatnonzero(~latest & ~held),
         np.flatnonzero(latest & held),
-        f"train before {last}, test on {last}: families new then and {config.test_share:.0%} of the "
-        "returning ones, held out of training",
+        Phrase(
+            "split.time_grouped",
+            f"train before {last}, test on {last}: families new then and {config.test_share:.0%} of the "
+            "returning ones, held out of training",
+            test=str(last),
+            share=config.test_share,
+        ),
     )
 
 
@@ -170,10 +184,19 @@ def choose_threshold(y_cal, prob_cal, config: TrainConfig) -> tuple[float, str]:
     policy, value = policy_of(config)
     if policy == "exclusion" and config.search_mode == "grid":
         value_t = threshold_for_exclusion(y_cal, prob_cal, value)
-        return value_t, f"highest threshold with exclusion error ≤ {value:.1%} on the calibration set"
+        return value_t, Phrase(
+            "policy.exclusion",
+            f"highest threshold with exclusion error ≤ {value:.1%} on the calibration set",
+            share=value,
+            where="calibration",
+        )
     threshold, description, _ = threshold_policies.choose(y_cal, prob_cal, policy, value)
     if config.search_mode == "grid":
-        description = description.replace("out-of-fold predictions", "the calibration set")
+        description = Phrase(
+            description.code,
+            description.replace("out-of-fold predictions", "the calibration set"),
+            **{**description.params, "where": "calibration"},
+        )
     return threshold, description
 
 
@@ -250,13 +273,18 @@ def _fit_split(ds: Dataset, tr, params: dict | None, config: TrainConfig, step, 
             "max_depth": None,
             **chosen,
             "calibration": f"cross-fitted on {len(cv)} grouped folds ({model.method})",
+            "calibration_code": {"code": "calibration.crossfit", "n": len(cv), "method": model.method},
         }
         held = {"kind": "crossfit", "train": train_part, "cv": cv, "oof": oof_cal, "raw_oof": oof}
         return model, thr, pol, held, table, fitted, time.perf_counter() - t0
     step(f"fit {split_name}")
     model, cal, fit_part = fit_forest(ds, tr, params, config)
     thr, pol = choose_threshold(cal.y, model.predict_proba(cal.X)[:, 1], config)
-    fitted = {**params, "calibration": f"held-out {config.calibration_share:.0%} of the training groups"}
+    fitted = {
+        **params,
+        "calibration": f"held-out {config.calibration_share:.0%} of the training groups",
+        "calibration_code": {"code": "calibration.holdout", "share": config.calibration_share},
+    }
     held = {"kind": "holdout", "fit": fit_part, "cal": cal}
     return model, thr, pol, held, None, fitted, time.perf_counter() - t0
 
@@ -465,7 +493,8 @@ def _metrics(
         "headline": results[primary]["models"][PRIMARY]["vs_labels"],
         "threshold": {
             "value": chosen.threshold,
-            "policy": chosen.policy,
+            "policy": str(chosen.policy),
+            "policy_code": record(chosen.policy),
             "rule": policy_name,
             "rule_value": policy_value,
             "recommended_share_on_test": float(np.mean(chosen.recommended)),
@@ -534,7 +563,8 @@ def _run_split(
             ),
         }
     split_result = {
-        "description": description,
+        "description": str(description),
+        "description_code": record(description),
         "train_rows": int(len(tr)),
         "test_rows": int(len(te)),
         "test_positive_share": float(test.y.mean()),

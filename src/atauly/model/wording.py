@@ -3,8 +3,10 @@
 Every sentence goes through the message catalogs (atauly.po); numbers are formatted for the language with
 Babel (ru/kk: a decimal comma and a space between thousands), periods are written as people write them
 (registry.quarter: «IV квартал 2026 г.», «2026 ж. IV тоқсан»), and the names the training stored in English
-(models, splits, groups, the threshold policy, the quality gate's reasons, the verdict of the comparison)
-are put back into words of the language from the figures they carry.
+(models, splits, groups) are said by their codes. The training's sentences (the threshold policy, the quality
+gate's reasons, the verdict of the comparison, a split's description) are stored as codes with their figures
+(model.phrases) and worded here from the catalogs (:data:`CODED`); those of models stored before the codes
+existed are matched against the English patterns the training wrote then (:data:`_STORED`).
 """
 
 from __future__ import annotations
@@ -192,16 +194,79 @@ class Words:
             return self.t(VALUES[text])
         return text
 
-    # -- texts the training stored in English ---------------------------------------------------------
-    def stored(self, text: str) -> str:
-        """A sentence the training stored in English (a split's description, the threshold policy, the
-        gate's reason, the comparison's verdict, how it calibrated) in the language: each part is matched
-        against the patterns the training writes and said again with its figures; a text matching none is
-        looked up in the catalogs as it is (and shown in English when no catalog has it)."""
+    # -- texts the training stored ---------------------------------------------------------------------
+    def said(self, record: dict, key: str, default: str = "") -> str:
+        """``record[key]`` in the language: from its code (``record[key + "_code"]``, see
+        :mod:`atauly.model.phrases`) when the training stored one, else from the English of an older model."""
+        return self.stored(record.get(key, default), record.get(key + "_code"))
+
+    def stored(self, text: str, code: dict | list | None = None) -> str:
+        """A sentence the training stored (a split's description, the threshold policy, the gate's reason,
+        the comparison's verdict, how it calibrated, the data's source) in the language.
+
+        With ``code`` (a record of :mod:`atauly.model.phrases`, or a list of them for a reason made of
+        several checks) it is worded from the catalogs with its figures formatted for the language. Without
+        one — a model stored before the codes existed — the English is matched against the patterns the
+        training wrote and said again with its figures; a text matching none is looked up in the catalogs
+        as it is (and shown in English when no catalog has it)."""
+        if code:
+            worded = self.phrases(code)
+            if worded is not None:
+                return worded
         if not text:
             return text
         parts = [self._one(p) for p in _split_reasons(str(text))]
         return "; ".join(parts)
+
+    def phrases(self, code: dict | list) -> str | None:
+        """One record or a list of them in words (joined by "; "), or ``None`` when a code is unknown (a
+        newer version stored it: the caller falls back on the English)."""
+        items = code if isinstance(code, list) else [code]
+        out = [self._phrase(item) for item in items]
+        return None if any(x is None for x in out) else "; ".join(out)
+
+    def _phrase(self, item) -> str | None:
+        if not isinstance(item, dict) or item.get("code") not in CODED:
+            return None
+        message, kinds = CODED[item["code"]]
+        if item["code"] == "truth.equal_coverage" and item.get("lo") is None:
+            message = N_(
+                "at equal coverage on {where}, the model's exclusion error minus the law's is {value}"
+            )
+        fields = {}
+        for name, kind in kinds.items():
+            value = item.get(name)
+            if kind == "phrase" and value is None and name + "_text" in item:
+                fields[name] = self.stored(item[name + "_text"])
+                continue
+            formatted = self._coded_field(value, kind)
+            if formatted is None:
+                return None
+            fields[name] = formatted
+        return self.t(message, **fields)
+
+    def _coded_field(self, value, kind: str) -> str | None:
+        if kind == "phrase":
+            return self.phrases(value) if value else None
+        if value is None:
+            return self.t(N_("n/a")) if kind in ("x", "sx") else "–"
+        if kind == "x":
+            return self.x(value)
+        if kind == "sx":
+            return self.x(value, signed=True)
+        if kind == "pct":
+            return self.pct(value)
+        if kind == "n":
+            return self.n(value)
+        if kind == "given":  # a floor as the user gave it (0.6, not 0.600)
+            return self.numbers_in(str(value))
+        if kind == "period":
+            return self.period(value)
+        if kind == "model":
+            return self.model(value)
+        if kind == "where":
+            return self.t(WHERE[value]) if value in WHERE else str(value)
+        return str(value)
 
     def _one(self, text: str) -> str:
         for pattern, message, kinds in _STORED:
@@ -246,6 +311,102 @@ _WHERE = {
     "all families (synthetic truth)": N_("all families (synthetic truth)"),
 }
 _W = "(?P<where>out-of-fold predictions|the calibration set)"
+
+#: Where a figure was measured, by the code the training stores (model.phrases).
+WHERE = {
+    "oof": N_("out-of-fold predictions"),
+    "calibration": N_("the calibration set"),
+    "verification": N_("the verification sample"),
+    "synthetic": N_("all families (synthetic truth)"),
+}
+_SIGNED_CI = {"d": "sx", "lo": "sx", "hi": "sx"}
+#: What each code of model.phrases says (the message and the kinds of its parameters: x a figure, sx a
+#: signed one, pct a share, n a count, given a number as the user gave it, period a quarter, model and
+#: where names by code, phrase a nested record, raw as stored).
+CODED: dict[str, tuple[str, dict[str, str]]] = {
+    "source.registry": (N_("registry {path}"), {"path": "raw"}),
+    "source.table": (N_("table {path}"), {"path": "raw"}),
+    "source.casework": (N_("casework database: decided applications"), {}),
+    "source.casework_blind": (N_("casework database: decided applications (blind mode only)"), {}),
+    "split.time": (N_("tested on {test}, trained on the quarters before it"), {"test": "period"}),
+    "split.time_grouped": (
+        N_(
+            "tested on {test}, trained on the quarters before it; held out of training: the families new "
+            "then and {share} of the returning ones"
+        ),
+        {"test": "period", "share": "pct"},
+    ),
+    "split.random": (N_("{share} of the families held out at random"), {"share": "pct"}),
+    "policy.fixed": (N_("fixed threshold on the calibrated probability"), {}),
+    "policy.exclusion": (
+        N_("the highest threshold with an exclusion error of at most {share} on {where}"),
+        {"share": "pct", "where": "where"},
+    ),
+    "policy.base_rate": (
+        N_("recommends {share} of the families (the base rate) on {where}"),
+        {"share": "pct", "where": "where"},
+    ),
+    "policy.coverage": (
+        N_("recommends {share} of the families (a given share) on {where}"),
+        {"share": "pct", "where": "where"},
+    ),
+    "policy.budget": (
+        N_("recommends {n} of {total} families (a budget) on {where}"),
+        {"n": "n", "total": "n", "where": "where"},
+    ),
+    "policy.balanced": (N_("the maximum balanced accuracy on {where}"), {"where": "where"}),
+    "calibration.crossfit": (N_("cross-fitted on {n} grouped folds ({method})"), {"n": "n", "method": "raw"}),
+    "calibration.holdout": (N_("on {share} of the training families held out"), {"share": "pct"}),
+    "gate.chance_not_excluded": (
+        N_("the ROC-AUC interval [{lo}; {hi}] includes chance (0.5)"),
+        {"lo": "x", "hi": "x"},
+    ),
+    "gate.better_than_chance": (
+        N_("better than chance (ROC-AUC {auc}, 95% interval [{lo}; {hi}])"),
+        {"auc": "x", "lo": "x", "hi": "x"},
+    ),
+    "gate.not_above_chance": (N_("ROC-AUC {auc} is not above chance (0.5)"), {"auc": "x"}),
+    "gate.worse_than_rival": (
+        N_("clearly worse than a rival on the same data: {verdict}"),
+        {"verdict": "phrase"},
+    ),
+    "gate.not_worse_than_rival": (N_("not clearly worse than the best rival, the {name}"), {"name": "model"}),
+    "gate.auc_below_floor": (N_("ROC-AUC {auc} is below the floor {floor}"), {"auc": "x", "floor": "given"}),
+    "gate.auc_floor_met": (N_("ROC-AUC of at least {floor}"), {"floor": "given"}),
+    "gate.balanced_below_floor": (
+        N_("balanced accuracy {value} is below the floor {floor}"),
+        {"value": "x", "floor": "given"},
+    ),
+    "gate.worse_than_law": (
+        N_("worse than the law on the same data against true need: {why}"),
+        {"why": "phrase"},
+    ),
+    "truth.equal_coverage": (
+        N_(
+            "at equal coverage on {where}, the model's exclusion error minus the law's is {value} [{lo}; {hi}]"
+        ),
+        {"where": "where", "value": "sx", "lo": "sx", "hi": "sx"},
+    ),
+    "truth.not_assessed": (N_("no true need is known: not assessed"), {}),
+    "compare.rival_better": (
+        N_(
+            "the {name} is better than the forest: ROC-AUC {a} against {b} (difference {d}, 95% interval [{lo}; {hi}])"
+        ),
+        {"name": "model", "a": "x", "b": "x", **_SIGNED_CI},
+    ),
+    "compare.rival_slightly_better": (
+        N_(
+            "the {name} ranks slightly better than the forest (ROC-AUC {d}, 95% interval [{lo}; {hi}]): not clearly better"
+        ),
+        {"name": "model", **_SIGNED_CI},
+    ),
+    "compare.forest_as_good": (
+        N_(
+            "the forest ranks at least as well as the best rival, the {name} (ROC-AUC difference rival − forest {d}, 95% interval [{lo}; {hi}])"
+        ),
+        {"name": "model", **_SIGNED_CI},
+    ),
+}
 
 
 def _p(regex: str) -> re.Pattern:

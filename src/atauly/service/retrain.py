@@ -30,6 +30,7 @@ from atauly.i18n import N_
 from atauly.model import ModelStore, ModelStoreError, StoredModel, TrainConfig, TrainResult, store_trained
 from atauly.model.challenger import COMPARED, compare, config_for, time_split
 from atauly.model.data import DataError, prepare
+from atauly.model.phrases import Phrase
 from atauly.model.train import splits, train
 from atauly.registry.params import Interval, ParamError, validate_params
 
@@ -311,7 +312,10 @@ def _store_challenger(store, name, fit, held, result, champion_ref, comparison, 
         result,
         store,
         name,
-        SOURCE + (" (blind mode only)" if blind_only else ""),
+        Phrase(
+            "source.casework_blind" if blind_only else "source.casework",
+            SOURCE + (" (blind mode only)" if blind_only else ""),
+        ),
         extra={"cases": int(len(fit)), "held_out": int(len(held)), "blind_only": blind_only},
         sections={
             "retrain": {
