@@ -371,3 +371,10 @@ def test_pages_write_periods_in_words_and_keep_research_notes_off(
     sources = browser.get(f"/applications/{app_id}/sources", params={"lang": lang})
     assert sources.status_code == 200 and "Fact sheet" in sources.text
     assert not re.search(r"\b20\d\dQ[1-4]\b", visible_text(sources.text))
+    # Its parameters in words, their values in words (yes/no, not true/false), each code kept small beside
+    from atauly.i18n import Translator
+
+    text = visible_text(sources.text)
+    assert Translator(lang)("Poverty line: share of the subsistence minimum") in text
+    assert "poverty_line.share_of_subsistence_minimum" in text
+    assert not re.search(r"\b(true|false)\b", text) and " = " not in text

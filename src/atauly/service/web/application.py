@@ -71,6 +71,71 @@ def split_sources(items: list[dict]) -> tuple[list[dict], list[dict]]:
     return items, []
 
 
+#: The law's parameters the sources list names (law.explain's ``case.use``), in words; the name stays beside
+#: them as the code a reader checks the parameter files with.
+PARAMETERS = {
+    "poverty_line.share_of_subsistence_minimum": N_("Poverty line: share of the subsistence minimum"),
+    "poverty_line.share_of_median_income": N_("Poverty line: at least this share of the median income"),
+    "median_income.national": N_("Median income, national value"),
+    "median_income.regional": N_("Median income, regional value"),
+    "subsistence_minimum.bns_national": N_(
+        "Subsistence minimum, national value of the Bureau of National Statistics"
+    ),
+    "subsistence_minimum.bns_regional": N_(
+        "Subsistence minimum, regional value of the Bureau of National Statistics"
+    ),
+    "subsistence_minimum.budget": N_("Subsistence minimum of the law on the republican budget"),
+    "subsistence_minimum.budget_value_at_application": N_(
+        "The budget law's subsistence minimum is the one in force in the month of application"
+    ),
+    "child_guarantee.share_of_subsistence_minimum": N_(
+        "Guarantee per child (2019): share of the subsistence minimum"
+    ),
+    "child_supplement.mrp_per_child": N_("Supplement per child aged 1–6, MRP a month"),
+    "general.mrp": N_("Monthly calculation index (MRP)"),
+    "sanctions.months": N_("Months without assistance after a breach"),
+    "assets.max_dwellings": N_("Dwellings a family may own"),
+    "assets.vehicle_disqualifies": N_("A motor vehicle rules assistance out"),
+}
+EXCLUDED_INCOME = N_("Income not counted: {source}")
+#: A parameter's value as the law's explanation writes a yes/no one.
+YES_NO = {"true": N_("Yes"), "false": N_("No")}
+_SOURCE_LINE = re.compile(
+    r"^(?P<name>[a-z_.]+)(?: \((?P<period>[^)]+)\))? = (?P<value>.*?)(?: — (?P<ref>.*))?$"
+)
+
+
+def source_rows(lines: list[str], tr) -> list[dict]:
+    """The sources list (``name (period) = value — references``) as table rows in the reader's language: the
+    parameter in words with its code beside it, its value in words (yes/no, not true/false; figures are
+    already written for the language by the law's explanation), the quarter it is of, and the references. A
+    line of another shape is kept whole as the reference (nothing is lost)."""
+    rows = []
+    for line in lines:
+        m = _SOURCE_LINE.match(line)
+        if not m:
+            rows.append({"name": "", "code": "", "period": "", "value": "", "ref": line})
+            continue
+        code, value = m["name"], m["value"]
+        if code.startswith("income.excluded."):
+            source = code.removeprefix("income.excluded.")
+            name = tr(
+                EXCLUDED_INCOME, source=tr(INCOME_SOURCES[source]) if source in INCOME_SOURCES else source
+            )
+        else:
+            name = tr(PARAMETERS[code]) if code in PARAMETERS else code
+        rows.append(
+            {
+                "name": name,
+                "code": code,
+                "period": m["period"] or "",
+                "value": tr(YES_NO[value]) if value in YES_NO else value,
+                "ref": m["ref"] or "",
+            }
+        )
+    return rows
+
+
 def law_sources(page: Page, app: Application) -> list[dict]:
     """The sources section of the law's explanation for ``app`` (heading first), for the sources page."""
     return split_sources(_trace_items(casework.law_trace(app, page.lang)))[1]

@@ -19,7 +19,7 @@ from .. import casework, deciding
 from ..casework import ServiceError
 from ..models import OUTCOMES
 from ..schemas import CorrectionIn, DecisionIn
-from .application import OUTCOME_CHOICES, application_view, law_sources
+from .application import OUTCOME_CHOICES, application_view, law_sources, source_rows
 from .kit import Page, Posted, SignedIn, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -117,7 +117,7 @@ def sources_page(app_id: int, page: SignedIn):
         canonical=f"/applications/{app_id}/sources",
         app_id=app_id,
         heading=sources[0]["text"] if sources else "",
-        lines=[item["text"] for item in sources[1:]],
+        rows=source_rows([item["text"] for item in sources[1:]], page.t),
     )
 
 
