@@ -14,8 +14,8 @@ from dataclasses import dataclass
 WIDTH = 360  # the drawing's width, in SVG units
 BAR_W = 230  # the longest bar; the value is written after it
 LINE_H = 18  # one line of a label
-BAR_H = 18
-GAP = 12
+BAR_H = 14
+GAP = 8
 WRAP = 42  # characters per label line (14-unit type: about 7.5 units per character)
 
 
@@ -72,7 +72,7 @@ def bar_chart(key: str, title: str, bars: list[Bar], maximum: float | None = Non
                 "width": width,
                 "text": b.text,
                 "text_x": width + 6,
-                "text_y": bar_y + BAR_H - 4,
+                "text_y": bar_y + BAR_H - 2,
             }
         )
         y = bar_y + BAR_H + GAP
