@@ -207,7 +207,9 @@ def test_a_coded_gate_reason_reads_back_its_own_figures(auc, lo, hi):
     for w in (RU, KK):
         said = w.stored("", code)
         figures = re.findall(r"\d+,\d{3}", said)
-        assert [_back(f) for f in figures] == [round(v, 3) + 0.0 for v in (auc, lo, hi)]
+        assert len(figures) == 3
+        # to three places (a tie such as 0.0005 may round either way: Babel rounds the decimal text half-even)
+        assert all(abs(_back(f) - v) <= 0.0005 + 1e-9 for f, v in zip(figures, (auc, lo, hi), strict=True))
 
 
 def test_records_of_older_models_are_still_said_from_their_english():

@@ -227,6 +227,10 @@ def test_the_model_card_page_speaks_the_page_language(app, users):
     assert "Тек кеңестік сипатта." in kk.text and "Әділдік" in kk.text and "тоқсан" in kk.text
     assert "Advisory only" not in kk.text and "Только рекомендательный характер" not in kk.text
     assert not re.search(r"\b\d{4}Q\d\b", kk.text)  # periods in words, not 2025Q3
+    # The quality gate's reason and how the model was tested, worded from the codes training stored
+    for key in ("gate-reason", "split-description"):
+        said = re.search(rf'id="{key}">([^<]+)<', kk.text).group(1)
+        assert said and not set(re.findall(r"[A-Za-z]{4,}", said)) - {"isotonic", "sigmoid"}, (key, said)
     en = analyst.get("/model?lang=en")
     assert "Model card: asp-demo@v" in en.text and "Advisory only." in en.text
     ru = analyst.get("/model?lang=ru")

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from markupsafe import Markup
 
 from atauly.i18n import N_
+from atauly.model.wording import Words
 
 from .. import casework
 from .kit import SignedIn, render
@@ -72,6 +73,7 @@ def model_page(page: SignedIn):
         for key, label in METRICS.items()
     ]
     gate = meta.get("quality_gate") or metrics.get("quality_gate") or {}
+    words = Words(page.lang)
     training = meta.get("training", {})
     created = meta.get("created")
     return render(
@@ -89,8 +91,9 @@ def model_page(page: SignedIn):
             "positive_share": training.get("positive_share"),
             "threshold": recommender.threshold,
             "gate_passed": bool(gate.get("passed")),
-            "gate_reason": gate.get("reason", ""),
-            "split": split.get("description", ""),
+            # the training's sentences in the reader's language, from their stored codes (model.phrases)
+            "gate_reason": words.said(gate, "reason"),
+            "split": words.said(split, "description"),
             "test_rows": split.get("test_rows"),
             "training_periods": metrics.get("training_periods", []),
             "test_periods": metrics.get("test_periods", []),
