@@ -8,6 +8,7 @@ what it shows and imports nothing from here.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +74,13 @@ def report_page(
     regions.sort(key=lambda x: x["name"])
     fc = forecast(summary, consent_rate) if calibrated else None
     total = region.drop(columns=["region", "name"]).sum()
-    style = Markup((TEMPLATES.parent / "static" / "oversight.css").read_text(encoding="utf-8"))
+    # The pages' colours and type (atauly.css's :root) before the tile map's own rules: without them the map's
+    # names fell back to a wider font and overflowed their tiles, and its colours to black.
+    static = TEMPLATES.parent / "static"
+    root = re.search(r":root\s*\{[^}]*\}", (static / "atauly.css").read_text(encoding="utf-8"))
+    style = Markup(
+        (root.group(0) + "\n" if root else "") + (static / "oversight.css").read_text(encoding="utf-8")
+    )
     quarter = str(manifest.get("quarter", ""))
     return (
         templates()
