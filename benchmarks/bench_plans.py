@@ -370,33 +370,45 @@ def time_national(registry_dir: Path, law_path: Path | None, out: Path) -> dict:
 
 
 def stages(registry_dir: Path, law_path: Path | None) -> dict:
-    """Seconds by stage in this process (the national plan's parts), and one family's plan and documents."""
+    """Seconds by stage in this process (the national plan's parts), and one family's plan and documents:
+    wall seconds (``*_s``) and CPU seconds of this process, all its threads (``*_cpu_s``), which the shared
+    machine's load does not stretch."""
     from atauly.plans.documents import write_family_documents
     from atauly.plans.family import family_plan
-    from atauly.plans.national import population_from_files
+    from atauly.plans.national import population_from_files, write_plan
     from atauly.plans.read import family_registry, read_law
+    from atauly.plans.report import write_akimat_report
 
     out = {}
+    clock = [time.perf_counter(), time.process_time()]
+
+    def lap(name: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out[f"{name}_s"] = round(wall - clock[0], 2)
+        out[f"{name}_cpu_s"] = round(cpu - clock[1], 2)
+        clock[:] = [wall, cpu]
+
     catalog = plan_catalog(QUARTER)
-    t = time.perf_counter()
+    lap("catalog")
     if law_path:
         law = read_law(law_path, conditional_only=True)
-        out["law_read_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
+        lap("law_read")
         pop = population_from_files(registry_dir, "recorded", law, catalog)
-        out["read_validate_population_s"] = round(time.perf_counter() - t, 1)
+        lap("read_validate_population")
     else:
         reg, _ = load_registry(registry_dir, "recorded")
-        out["read_and_validate_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
+        lap("read_and_validate")
         law = compute(reg, QUARTER)
-        out["law_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
+        lap("law")
         pop = build_population(reg, law, catalog.planning.equity_min_children)
-        out["population_s"] = round(time.perf_counter() - t, 1)
-    t = time.perf_counter()
+        lap("population")
     plan = make_plan(pop, catalog, first_month="2025-07")
-    out["plan_s"] = round(time.perf_counter() - t, 1)
+    lap("plan")
+    with tempfile.TemporaryDirectory() as tmp:
+        write_plan(plan, Path(tmp))
+        lap("tables")
+        write_akimat_report(plan, catalog, Path(tmp))
+        lap("akimat_report")
     out["families"], out["persons_planned"] = len(pop.families), len(plan.assignments)
     fid = str(plan.assignments["family_id"].iloc[0])
     with tempfile.TemporaryDirectory() as tmp:

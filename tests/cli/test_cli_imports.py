@@ -104,3 +104,30 @@ def test_one_family_path_loads_neither_models_nor_optimiser_nor_service():
     loaded = _loaded(code)
     assert {"pandas", "openfisca_core"} <= loaded  # what it does need was imported
     assert not loaded & set(NOT_FOR_ONE_FAMILY), sorted(loaded & set(NOT_FOR_ONE_FAMILY))
+
+
+def test_one_familys_documents_load_no_spreadsheet_optimiser_or_matplotlib(tmp_path):
+    """Writing the documents (PDF with the shared set-up, DOCX) loads neither openpyxl (the akimat's
+    spreadsheet) nor the optimiser nor the report, and finds the fonts without importing matplotlib."""
+    code = f"""
+import os
+os.environ["XDG_CACHE_HOME"] = {str(tmp_path)!r}
+from atauly.plans.writers import Block, Document, Section, to_docx, to_pdf
+doc = Document("d", "Жоспар", "kk", [("Отбасы", "F1")], [Section("1", [Block("p", "Қазақ тілі ₸")])], "—")
+assert to_pdf(doc).startswith(b"%PDF")
+to_docx(doc, {str(tmp_path / "d.docx")!r})
+import sys
+mine = sorted(m for m in sys.modules if m.startswith("atauly.plans."))
+print("MINE", ",".join(mine))
+"""
+    loaded = _loaded(code)
+    assert {"fpdf", "docx"} <= loaded
+    assert not loaded & {"openpyxl", "matplotlib", "scipy", "highspy", "sklearn"}, sorted(
+        loaded & {"openpyxl", "matplotlib", "scipy", "highspy", "sklearn"}
+    )
+    src = str(Path(atauly.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    mine = next(line for line in out.stdout.splitlines() if line.startswith("MINE")).split(" ", 1)[1]
+    assert "atauly.plans.optimise" not in mine.split(",") and "atauly.plans.report" not in mine.split(",")
+    assert (tmp_path / "atauly" / "fonts").is_dir()  # the reduced fonts were cached there

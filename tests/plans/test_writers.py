@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtr as scipy_ndtr
 
-from atauly.plans import normal, writers
+from atauly.plans import normal, pdfsetup
 from atauly.plans.writers import Block, Document, Section, to_pdf
 
 
@@ -24,17 +24,18 @@ def _same_pdf(a: bytes, b: bytes) -> bool:
     return strip.sub(b"", a) == strip.sub(b"", b)
 
 
-def test_fonts_are_parsed_once_and_each_pdf_embeds_its_own_subset(monkeypatch):
-    monkeypatch.setattr(writers, "_FONTS", {})
+def test_fonts_are_parsed_once_and_each_pdf_embeds_its_own_subset(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(pdfsetup, "_FONTS", {})
     b = _doc("b", "Қазақ тілі, русский язык")
-    first = to_pdf(b, compress=False)  # parses the fonts
-    parsed = {style: font for style, (font, _) in writers._FONTS.items()}
-    assert set(parsed) == set(writers.FONT_FILES)
-    glyphs = parsed[""].ttfont["maxp"].numGlyphs
+    first = to_pdf(b, compress=False)  # parses the (reduced) fonts
+    parsed = {key: font for key, (font, _) in pdfsetup._FONTS.items()}
+    assert set(parsed) == {(style, True) for style in pdfsetup.FONT_FILES}
+    glyphs = parsed[("", True)].ttfont["maxp"].numGlyphs
     to_pdf(_doc("a", "Ѣѣ Ꙗ ӘәҒғҚқ " * 20), compress=False)  # another document, other letters
     again = to_pdf(b, compress=False)
-    assert {style: font for style, (font, _) in writers._FONTS.items()} == parsed  # not parsed again
-    assert parsed[""].ttfont["maxp"].numGlyphs == glyphs  # the parsed font is never subset in place
+    assert {k: f for k, (f, _) in pdfsetup._FONTS.items() if k[1]} == parsed  # not parsed again
+    assert parsed[("", True)].ttfont["maxp"].numGlyphs == glyphs  # the parsed font is never subset in place
     assert _same_pdf(first, again)  # b's PDF does not carry a's letters
     assert b"FontFile2" in again
 

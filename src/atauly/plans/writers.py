@@ -4,12 +4,10 @@ file (python-docx). One model feeds both, so the PDF and the DOCX never say diff
 
 from __future__ import annotations
 
-import copy
-import importlib.util
-import io
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .pdfsetup import FAMILY, Tag, new_pdf, render
 
 
 @dataclass
@@ -36,77 +34,16 @@ class Document:
     footer: str
 
 
-def _font_dir() -> Path:
-    """The fonts the decision notice uses: DejaVu Sans (Cyrillic and Kazakh letters), shipped with matplotlib
-    in its ``mpl-data`` (found without importing matplotlib, which costs a tenth of a second; ``plans`` may
-    not import ``service``, so the lookup is repeated here)."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the DejaVu fonts come with matplotlib: install it (pip install matplotlib)")
-    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
-
-
-#: The fonts of every PDF (fpdf2 style → file in :func:`_font_dir`).
-FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
-_FONTS: dict[str, tuple[object, bytes]] = {}  # style → (parsed font, the file's bytes), once per process
-_FONTS_LOCK = threading.Lock()
-
-
-def _parsed_font(style: str) -> tuple[object, bytes]:
-    """DejaVu in ``style`` parsed by fpdf2 (character map, widths, metrics) the first time it is asked for
-    in this process, and the font file's bytes."""
-    with _FONTS_LOCK:
-        if style not in _FONTS:
-            from fpdf import FPDF
-
-            path = _font_dir() / FONT_FILES[style]
-            scratch = FPDF()
-            scratch.add_font("DejaVu", style, str(path))
-            _FONTS[style] = (scratch.fonts[f"dejavu{style}"], path.read_bytes())
-        return _FONTS[style]
-
-
-def add_fonts(pdf) -> None:
-    """DejaVu regular and bold in ``pdf`` without parsing them again: a copy of the font parsed once per
-    process (:func:`_parsed_font`) with this document's own glyph subset, descriptor and font-file object, which
-    fpdf2 changes when it writes the PDF (so two documents never share them)."""
-    from fontTools import ttLib
-    from fpdf.fonts import SubsetMap
-
-    for style in FONT_FILES:
-        parsed, data = _parsed_font(style)
-        font = copy.copy(parsed)
-        font.i = len(pdf.fonts) + 1
-        font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
-        font.subset = SubsetMap(font)
-        font.desc = copy.copy(parsed.desc)  # the writer numbers it and attaches the embedded subset
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font._hbfont = None
-        pdf.fonts[font.fontkey] = font
-
-
 def to_pdf(doc: Document, compress: bool = True) -> bytes:
-    """The document as a PDF. Text is wrapped here, word by word with the font's widths, and set line by line
-    with ``cell``: fpdf2's ``multi_cell`` and ``table`` re-measure the whole line for every character added
-    (quadratic in the line's length), which made one family's two documents take most of a second."""
-    from fpdf import FPDF
+    """The document as a tagged PDF (the set-up shared with the home-inspection act:
+    :mod:`atauly.plans.pdfsetup`). Text is wrapped here, word by word with the font's widths, and set line by
+    line with ``cell``: fpdf2's ``multi_cell`` and ``table`` re-measure the whole line for every character
+    added (quadratic in the line's length), which made one family's two documents take most of a second."""
+    return render(lambda reduced: _layout(doc, compress, reduced))
 
-    class DocPDF(FPDF):
-        def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font("DejaVu", "", 7.5)
-            self.set_text_color(90)
-            self.cell(0, 5, f"{doc.footer} · {self.page_no()}/{{nb}}", align="C")
 
-    pdf = DocPDF(format="A4", unit="mm")
-    pdf.set_compression(compress)
-    pdf.set_margins(16, 14, 16)
-    pdf.set_auto_page_break(True, margin=16)
-    add_fonts(pdf)
-    pdf.set_title(doc.title)
-    pdf.set_lang(doc.lang)
-    pdf.set_creator("Atauly")
+def _layout(doc: Document, compress: bool, reduced: bool):
+    pdf = new_pdf(doc.title, doc.lang, footer=doc.footer, compress=compress, reduced=reduced)
     pdf.add_page()
     width = pdf.epw
 
@@ -116,51 +53,58 @@ def to_pdf(doc: Document, compress: bool = True) -> bytes:
             pdf.cell(w, h, line, new_x="LMARGIN", new_y="NEXT")
 
     def text(s: str, size: float = 9.5, bold: bool = False, h: float = 4.8) -> None:
-        pdf.set_font("DejaVu", "B" if bold else "", size)
+        pdf.set_font(FAMILY, "B" if bold else "", size)
         lines_of(s, width, pdf.l_margin, h)
 
     def kv(rows) -> None:
-        table(pdf, [[str(a), str(b)] for a, b in rows], None, 9, 5, "HORIZONTAL_LINES", bold_first=True)
+        with Tag(pdf, "Table"):
+            table(pdf, [[str(a), str(b)] for a, b in rows], None, 9, 5, "HORIZONTAL_LINES", bold_first=True)
         pdf.ln(1.5)
 
-    text(doc.title, 14, bold=True, h=6.5)
+    with Tag(pdf, "H1"):
+        text(doc.title, 14, bold=True, h=6.5)
     pdf.ln(1)
     kv(doc.header)
     for number, section in enumerate(doc.sections, 1):
         if pdf.will_page_break(20):
             pdf.add_page()
-        text(f"{number}. {section.heading}", 11.5, bold=True, h=6)
+        with Tag(pdf, "H2"):
+            text(f"{number}. {section.heading}", 11.5, bold=True, h=6)
         for block in section.blocks:
             if block.kind == "p":
-                text(block.text)
+                with Tag(pdf, "P"):
+                    text(block.text)
                 pdf.ln(1)
             elif block.kind in ("kv", "sign"):
                 kv(block.rows)
             elif block.kind == "list":
-                for item in block.rows:
-                    pdf.set_font("DejaVu", "", 9.5)
-                    if pdf.will_page_break(4.8):
-                        pdf.add_page()
-                    pdf.set_x(pdf.l_margin + 2)
-                    pdf.cell(4, 4.8, "•")
-                    lines_of(item, width - 6, pdf.l_margin + 6, 4.8)
+                with Tag(pdf, "L"):
+                    for item in block.rows:
+                        pdf.set_font(FAMILY, "", 9.5)
+                        if pdf.will_page_break(4.8):
+                            pdf.add_page()
+                        pdf.set_x(pdf.l_margin + 2)
+                        pdf.cell(4, 4.8, "•")
+                        lines_of(item, width - 6, pdf.l_margin + 6, 4.8)
                 pdf.ln(1)
             elif block.kind == "table":
                 rows = [[str(c) for c in r] for r in block.rows]
-                table(pdf, rows, [str(c) for c in block.columns], 8, 4.4, "SINGLE_TOP_LINE")
+                with Tag(pdf, "Table"):
+                    table(pdf, rows, [str(c) for c in block.columns], 8, 4.4, "SINGLE_TOP_LINE")
                 pdf.ln(1.5)
-    return bytes(pdf.output())
+    return pdf
 
 
 def wrap(pdf, text: str, width: float) -> list[str]:
     """``text`` in lines no wider than ``width`` in the current font: greedy, at spaces, a word wider than
     the line cut where it must; explicit line breaks kept."""
     out: list[str] = []
-    space = pdf.get_string_width(" ")
+    measure = _measure(pdf)
+    space = measure(" ")
     for paragraph in str(text).split("\n"):
         line, line_w = "", 0.0
         for word in paragraph.split(" "):
-            w = pdf.get_string_width(word)
+            w = measure(word)
             if line and line_w + space + w <= width:
                 line, line_w = f"{line} {word}", line_w + space + w
                 continue
@@ -170,13 +114,29 @@ def wrap(pdf, text: str, width: float) -> list[str]:
                 lo, hi = 1, len(word) - 1
                 while lo < hi:  # the longest prefix that fits (at least one character)
                     mid = (lo + hi + 1) // 2
-                    lo, hi = (mid, hi) if pdf.get_string_width(word[:mid]) <= width else (lo, mid - 1)
+                    lo, hi = (mid, hi) if measure(word[:mid]) <= width else (lo, mid - 1)
                 out.append(word[:lo])
                 word = word[lo:]
-                w = pdf.get_string_width(word)
+                w = measure(word)
             line, line_w = word, w
         out.append(line)
     return out
+
+
+def _measure(pdf):
+    """``get_string_width`` in the current font and size, remembered per word for the document (table cells
+    and labels repeat the same words; fpdf2 measures each character anew)."""
+    cache = pdf.__dict__.setdefault("_atauly_widths", {})
+    key = (pdf.font_family, pdf.font_style, pdf.font_size_pt)
+    widths = cache.setdefault(key, {})
+
+    def measure(s: str) -> float:
+        w = widths.get(s)
+        if w is None:
+            w = widths[s] = pdf.get_string_width(s)
+        return w
+
+    return measure
 
 
 def table(
@@ -202,7 +162,7 @@ def table(
         styles = ["B" if heading or (bold_first and k == 0) else "" for k in range(n)]
         wrapped = []
         for k, c in enumerate(cells):
-            pdf.set_font("DejaVu", styles[k], size)
+            pdf.set_font(FAMILY, styles[k], size)
             wrapped.append(wrap(pdf, c, inner))
         h = max(len(w) for w in wrapped) * line_height + 2 * padding
         if pdf.will_page_break(h):
@@ -214,7 +174,7 @@ def table(
             pdf.set_fill_color(235, 235, 235)
             pdf.rect(x0, y0, pdf.epw, h, style="F")
         for k, lines in enumerate(wrapped):
-            pdf.set_font("DejaVu", styles[k], size)
+            pdf.set_font(FAMILY, styles[k], size)
             for i, line in enumerate(lines):
                 pdf.set_xy(x0 + k * col_w + padding, y0 + padding + i * line_height)
                 pdf.cell(inner, line_height, line)
@@ -233,22 +193,32 @@ def table(
 
 
 def to_docx(doc: Document, path: Path) -> Path:
+    """The document as an editable Word file. Styles are set by their ids, found once per document:
+    python-docx's lookup by name searches the whole styles part for the default style at every paragraph
+    (a tenth of a second for one family's two documents)."""
     import docx
     from docx.shared import Pt
 
     d = docx.Document()
-    style = d.styles["Normal"]
+    styles = d.styles
+    ids = {name: styles[name].style_id for name in ("Heading 1", "Heading 2", "List Bullet", "Table Grid")}
+    style = styles["Normal"]
     style.font.name = "DejaVu Sans"
     style.font.size = Pt(10)
     d.core_properties.title = doc.title
     d.core_properties.language = doc.lang
     d.core_properties.author = "Atauly (draft)"
-    d.add_heading(doc.title, level=1)
+
+    def paragraph(text: str, style_name: str | None = None):
+        p = d.add_paragraph(text)
+        if style_name is not None:
+            p._p.style = ids[style_name]
+        return p
 
     def table(columns, rows, header=True):
         n = len(columns) if columns else len(rows[0]) if rows else 2
         tb = d.add_table(rows=0, cols=n)
-        tb.style = "Table Grid"
+        tb._tbl.tblStyle_val = ids["Table Grid"]
         if header and columns:
             cells = tb.add_row().cells
             for c, v in zip(cells, columns, strict=True):
@@ -260,17 +230,18 @@ def to_docx(doc: Document, path: Path) -> Path:
             for c, v in zip(cells, r, strict=True):
                 c.text = str(v)
 
+    paragraph(doc.title, "Heading 1")
     table([], doc.header, header=False)
     for number, section in enumerate(doc.sections, 1):
-        d.add_heading(f"{number}. {section.heading}", level=2)
+        paragraph(f"{number}. {section.heading}", "Heading 2")
         for block in section.blocks:
             if block.kind == "p":
-                d.add_paragraph(block.text)
+                paragraph(block.text)
             elif block.kind in ("kv", "sign"):
                 table([], block.rows, header=False)
             elif block.kind == "list":
                 for item in block.rows:
-                    d.add_paragraph(item, style="List Bullet")
+                    paragraph(item, "List Bullet")
             elif block.kind == "table":
                 table(block.columns, block.rows)
     p = d.add_paragraph(doc.footer)

@@ -137,76 +137,96 @@ def fact_lines(snapshot: dict, facts: dict, t) -> list[dict]:
 
 
 def pdf(ctx: dict, images: dict[int, bytes], compress: bool = True) -> bytes:
-    """The act as an A4 PDF (fpdf2, the DejaVu fonts matplotlib ships: Kazakh letters included): the same
-    sections as the page, the redacted photos as thumbnails. ``ctx`` holds the page's plain values and
-    ``t``; ``images`` the redacted JPEG of each photo id (faces and people blurred)."""
+    """The act as an A4 PDF, tagged for assistive technology, with the set-up the family documents use
+    (:mod:`atauly.plans.pdfsetup`: the DejaVu fonts, Kazakh letters included; title and language in the
+    metadata; ``H1``/``H2``/``P``/``L`` elements, each photo a ``Figure`` with its alternative text, the
+    page footer an artifact): the same sections as the page, the redacted photos as thumbnails. ``ctx``
+    holds the page's plain values and ``t``; ``images`` the redacted JPEG of each photo id (faces and
+    people blurred)."""
+    from atauly.plans.pdfsetup import render
+
+    return render(lambda reduced: _layout(ctx, images, compress, reduced))
+
+
+def _layout(ctx: dict, images: dict[int, bytes], compress: bool, reduced: bool):
     import io
 
-    from fpdf import FPDF
-
-    from .notice.pdf import _font_dir
+    from atauly.plans.pdfsetup import FAMILY, Tag, new_pdf
 
     t = ctx["t"]
-    fonts = _font_dir()
-    doc = FPDF(format="A4", unit="mm")
-    doc.set_compression(compress)
-    doc.set_margins(16, 14, 16)
-    doc.set_auto_page_break(True, margin=16)
-    doc.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    doc.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
     title = t(N_("Home inspection act"))
-    doc.set_title(title)
-    doc.set_lang(t.lang)
-    doc.set_creator("Atauly")
+    doc = new_pdf(title, t.lang, footer=title, compress=compress, reduced=reduced)
     doc.add_page()
 
     def line(text: str, size: float = 9.5, bold: bool = False) -> None:
-        doc.set_font("DejaVu", "B" if bold else "", size)
+        doc.set_font(FAMILY, "B" if bold else "", size)
         doc.multi_cell(doc.epw, 5, text, new_x="LMARGIN", new_y="NEXT")
 
-    line(title, 14, True)
-    for label, value in ctx["summary"]:
-        line(f"{label}: {value}")
+    def heading(text: str) -> None:
+        with Tag(doc, "H2"):
+            line(text, 11, True)
+
+    def items(lines: list[str]) -> None:
+        if not lines:
+            return
+        with Tag(doc, "L"):
+            for text in lines:
+                line(text)
+
+    with Tag(doc, "H1"):
+        line(title, 14, True)
+    items([f"{label}: {value}" for label, value in ctx["summary"]])
     doc.ln(2)
-    line(t(N_("Living conditions")), 11, True)
+    heading(t(N_("Living conditions")))
     if not ctx["answers"]:
-        line(t(N_("No inspection act is recorded yet.")))
-    for a in ctx["answers"]:
-        line(f"{a['question']}: {a['answer']}")
-    for b in ctx["by_item"]:
-        line(f"{b['item']}: " + ", ".join(t(N_("photo {n}"), n=n) for n in b["photos"]))
+        with Tag(doc, "P"):
+            line(t(N_("No inspection act is recorded yet.")))
+    items(
+        [f"{a['question']}: {a['answer']}" for a in ctx["answers"]]
+        + [f"{b['item']}: " + ", ".join(t(N_("photo {n}"), n=n) for n in b["photos"]) for b in ctx["by_item"]]
+    )
     doc.ln(2)
-    line(t(N_("Confirmed facts")), 11, True)
+    heading(t(N_("Confirmed facts")))
     if not ctx["facts"]:
-        line(t(N_("No facts confirmed yet. A photo's finding counts only once an officer confirms it.")))
-    for f in ctx["facts"]:
-        line(f"{f['fact']}: {t(N_('As submitted'))} {f['declared']} → {t(N_('As confirmed'))} {f['value']}")
+        with Tag(doc, "P"):
+            line(t(N_("No facts confirmed yet. A photo's finding counts only once an officer confirms it.")))
+    items(
+        [
+            f"{f['fact']}: {t(N_('As submitted'))} {f['declared']} → {t(N_('As confirmed'))} {f['value']}"
+            for f in ctx["facts"]
+        ]
+    )
     doc.ln(2)
-    line(t(N_("Attached photos")), 11, True)
+    heading(t(N_("Attached photos")))
     if not ctx["photos"]:
-        line(t(N_("No photos yet.")))
+        with Tag(doc, "P"):
+            line(t(N_("No photos yet.")))
     for p in ctx["photos"]:
         if doc.get_y() > doc.h - 70:
             doc.add_page()
         y = doc.get_y()
+        name = t(N_("Photo {n}"), n=p["number"])
         data = images.get(p["id"])
         if data:
-            doc.image(io.BytesIO(data), x=doc.l_margin, y=y, w=50)
-        doc.set_xy(doc.l_margin + 55, y)
-        doc.set_font("DejaVu", "B", 9.5)
-        doc.multi_cell(doc.epw - 55, 5, t(N_("Photo {n}"), n=p["number"]), new_x="LMARGIN", new_y="NEXT")
+            doc.image(io.BytesIO(data), x=doc.l_margin, y=y, w=50, alt_text=name)
         notes = p["flags"] or [t(N_("No remarks."))]
         notes += [
             f"{f['asset']}: {f['label']} ({f['confidence']:.2f}) — {f['status_text']}" for f in p["findings"]
         ]
-        doc.set_font("DejaVu", "", 9)
-        for note in notes:
-            doc.set_x(doc.l_margin + 55)
-            doc.multi_cell(doc.epw - 55, 4.5, note, new_x="LMARGIN", new_y="NEXT")
+        with Tag(doc, "P"):
+            doc.set_xy(doc.l_margin + 55, y)
+            doc.set_font(FAMILY, "B", 9.5)
+            doc.multi_cell(doc.epw - 55, 5, name, new_x="LMARGIN", new_y="NEXT")
+            doc.set_font(FAMILY, "", 9)
+            for note in notes:
+                doc.set_x(doc.l_margin + 55)
+                doc.multi_cell(doc.epw - 55, 4.5, note, new_x="LMARGIN", new_y="NEXT")
         doc.set_y(max(doc.get_y(), y + (40 if data else 0)) + 3)
     doc.ln(4)
-    line(t(N_("Signatures")), 11, True)
-    line(
-        f"{t(N_('Officer'))}: ______________________    {t(N_('Member of the family'))}: ______________________"
-    )
-    return bytes(doc.output())
+    heading(t(N_("Signatures")))
+    with Tag(doc, "P"):
+        line(
+            f"{t(N_('Officer'))}: ______________________    "
+            f"{t(N_('Member of the family'))}: ______________________"
+        )
+    return doc
