@@ -150,7 +150,7 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
 
     Columns (row for row): ``visit_found_entitled`` (1.0 when the last earlier visit found the family
     entitled and it has not applied since that visit's quarter, else 0.0), ``visit_quarter`` (that
-    visit's quarter, None without one), ``quarters_since_visit`` and ``visit_income_to_line`` (the
+    visit's quarter, "" without one), ``quarters_since_visit`` and ``visit_income_to_line`` (the
     verified per-capita income ÷ the poverty line at the visit; NaN without one), ``applied_since_visit``.
     """
     fam = pd.Series(np.asarray(family_ids)).astype(str).to_numpy()
@@ -172,7 +172,10 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
     )
     visits = visits.drop_duplicates(["family_id", "qn"], keep="last").sort_values("qn", kind="mergesort")
     visits["visit_qn"] = visits["qn"]
-    found = pd.merge_asof(left, visits, on="qn", by="family_id", allow_exact_matches=False)
+    if len(visits):
+        found = pd.merge_asof(left, visits, on="qn", by="family_id", allow_exact_matches=False)
+    else:  # no visits at all (merge_asof needs keys of one type, and an empty column has none)
+        found = left.assign(visit_entitled=False, visit_income_to_line=np.nan, visit_qn=np.nan)
     if decisions is not None and len(decisions):
         apps = pd.DataFrame(
             {
@@ -196,7 +199,7 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
     visit_qn = found["visit_qn"].to_numpy(dtype=float)
     applied_since = visited & (found["app_qn"].to_numpy(dtype=float) >= visit_qn)
     entitled = visited & found["visit_entitled"].fillna(False).to_numpy(dtype=bool) & ~applied_since
-    quarter_of = np.full(n, None, dtype=object)
+    quarter_of = np.full(n, "", dtype=object)
     for value in np.unique(visit_qn[visited]):
         v = int(value)
         quarter_of[visit_qn == value] = f"{v // 4}Q{v % 4 + 1}"
@@ -532,7 +535,11 @@ def _with_history(calibration: dict, p: np.ndarray, history, coef=None) -> np.nd
     H = np.asarray(history, dtype=float)
     H = (H[:, None] if H.ndim == 1 else H)[:, : len(coef)]
     eps = 0.5 / max(int(calibration.get("rows") or 0), 1)
-    return expit(log_odds(p, eps) + H @ coef)
+    shift = H @ coef
+    moved = shift != 0  # families without a history keep the map's probability exactly
+    out = np.array(p, dtype=float, copy=True)
+    out[moved] = expit(log_odds(out[moved], eps) + shift[moved])
+    return out
 
 
 #: The scan's candidate maps (:func:`scan_calibration`), in the order that breaks a tie of log loss

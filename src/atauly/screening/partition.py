@@ -285,8 +285,8 @@ def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
     status = _status(dec, job.quarter, fam["family_id"])
     eligible = law["eligible"].to_numpy(dtype=bool)
     likely = prob >= rec.threshold
-    if calibration:  # a family the population's probability finds likely entitled is a candidate too
-        likely |= entitled >= job.min_probability
+    if history is not None:  # a family an earlier visit found entitled (not applied since) is a candidate too
+        likely |= history["visit_found_entitled"].to_numpy(dtype=bool)
     sanctioned = code_indices(law["refusal_reason"], SANCTIONS) >= 0
     candidate = (
         (eligible | likely)
