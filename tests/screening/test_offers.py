@@ -126,7 +126,7 @@ def _check_offers(cand: pd.DataFrame, min_probability: float) -> None:
     assert off["offer_reason"].str.startswith("offered: probability truly entitled").all()
     assert cand.loc[~cand["offered"], "offer_reason"].str.startswith("not offered").all()
     # The issue-6 reason (what the records show) is kept as it was, short enough for the service.
-    assert cand["reason"].str.startswith(("entitled by law", "likely entitled", "verified entitled")).all()
+    assert cand["reason"].str.startswith(("entitled by law", "likely entitled", "entitled at the")).all()
 
 
 def test_offers_stay_within_capacity_and_above_the_minimum(setup, tmp_path):
@@ -411,3 +411,10 @@ def test_the_final_forests_training_families_are_scanned_by_their_out_of_fold_sc
     here = cand["family_id"].isin(stored).to_numpy()
     assert here.any()
     assert cand.loc[here, "scan_score"].to_numpy() == pytest.approx(cand.loc[here, "family_id"].map(stored))
+    # The officer sees the earlier visit among the grounds.
+    seen = cand["visit_entitled_quarter"].to_numpy(dtype=str) != ""
+    for row in cand[seen].itertuples():
+        assert row.offer_reason.endswith(f"; entitled at the {row.visit_entitled_quarter} visit")
+        assert row.eligible_by_law or row.reason.startswith(
+            f"entitled at the {row.visit_entitled_quarter} visit"
+        )

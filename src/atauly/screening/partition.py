@@ -519,10 +519,7 @@ def _offer_reasons(frame: pd.DataFrame, within, sure, calibrated: bool, min_prob
     seen = visit != ""
     if seen.any():
         out = out.astype(object)
-        out[seen] = [
-            f"{o}; verified entitled at a visit in {v}, not applied since"
-            for o, v in zip(out[seen], visit[seen], strict=True)
-        ]
+        out[seen] = [f"{o}; entitled at the {v} visit" for o, v in zip(out[seen], visit[seen], strict=True)]
     return out
 
 
@@ -553,7 +550,7 @@ def _reasons(eligible, prob, gap, refusal, visit=None) -> np.ndarray:
         if seen.any():
             out = out.astype(object)
             out[seen] = [
-                f"verified entitled at a visit in {v}, not applied since; on records the law refuses: {r}"
+                f"entitled at the {v} visit, not applied since; law on records refuses: {r}"
                 for v, r in zip(visit[seen], np.asarray(refusal, dtype=str)[seen], strict=True)
             ]
     return out
