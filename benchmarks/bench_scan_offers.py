@@ -28,6 +28,8 @@ on the verification sample); ``TRUTH.parquet``: `atauly law compute --view truth
 6. **Precision–coverage curve**: the model's national ranking (probability of entitlement) against the
    law-only ranking, at 100, 200, 500, 1,000, 2,000 and 5,000 offers (coverage: share of the truly
    entitled candidates' families found).
+7. **Earlier visits** (``earlier_visit``): offers and candidates with and without an earlier verification
+   visit that found the family entitled (the map's history input), truly entitled and forecast.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def main(argv=None) -> dict:
     districts = sorted(cand["district"].unique())
 
     def ci(values) -> list[float]:
-        return [float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+        # No interpolation between draws: a draw with no law-only find has an infinite ratio, and
+        # interpolating towards it gave NaN for the upper bound.
+        return [float(np.quantile(values, q, method="inverted_cdf")) for q in (0.025, 0.975)]
 
     def paired(model_pick: pd.Series, per_district: pd.Series) -> tuple[np.ndarray, np.ndarray, dict]:
         """Truly entitled found by the model's pick and by the law-only ranking's first
@@ -170,6 +174,7 @@ def main(argv=None) -> dict:
             fc["monthly_budget"]["low"] <= realised_budget <= fc["monthly_budget"]["high"]
         ),
         "precision_coverage": curve,
+        "earlier_visit": visit_split(cand),
         "bootstrap": {"draws": args.boot, "unit": "district", "paired": True},
     }
     if args.registry:
@@ -182,6 +187,21 @@ def main(argv=None) -> dict:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text)
     return result
+
+
+def visit_split(cand: pd.DataFrame) -> dict:
+    """Offers and candidates with and without an earlier visit that found the family entitled (the map's
+    history input): how many, how many truly entitled, and the forecast Σ p."""
+    seen = cand["visit_entitled_quarter"].to_numpy(dtype=str) != ""
+    out = {}
+    for name, rows in (("with_visit", seen), ("without_visit", ~seen)):
+        for part, mask in (("candidates", rows), ("offers", rows & cand["offered"].to_numpy(dtype=bool))):
+            out[f"{name}_{part}"] = {
+                "n": int(mask.sum()),
+                "truly_entitled": int(cand["truly"].to_numpy()[mask].sum()),
+                "sum_p": float(cand["probability_entitled"].to_numpy()[mask].sum()),
+            }
+    return out
 
 
 def after_a_quarter(args, off: pd.DataFrame, summary: pd.DataFrame, truth: pd.DataFrame) -> dict:
@@ -235,8 +255,11 @@ def maps(args, cand: pd.DataFrame) -> dict:
     out = {"chosen": cal["method"], "selection_log_loss": cal.get("selection")}
     within = (cand["rank"] <= cand["capacity"]).to_numpy()
     score = cand["scan_score"].to_numpy(dtype=float)
+    # The history term (earlier visits) as fitted with the chosen map, on every map alike.
+    visited = (cand["visit_entitled_quarter"].to_numpy(dtype=str) != "").astype(float)[:, None]
     for name, fitted in {cal["method"]: chosen, **cal.get("alternatives", {})}.items():
-        p = apply_scan_calibration({**fitted, "floor": cal.get("floor", 1e-6)}, score)
+        extra = {"floor": cal.get("floor", 1e-6), "rows": cal.get("rows"), "history": cal.get("history")}
+        p = apply_scan_calibration({**fitted, **extra}, score, visited)
         offered = within & (p >= minimum)
         found = float(p[offered].sum())
         real = int(cand["truly"].to_numpy()[offered].sum())

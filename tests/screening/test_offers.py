@@ -126,7 +126,7 @@ def _check_offers(cand: pd.DataFrame, min_probability: float) -> None:
     assert off["offer_reason"].str.startswith("offered: probability truly entitled").all()
     assert cand.loc[~cand["offered"], "offer_reason"].str.startswith("not offered").all()
     # The issue-6 reason (what the records show) is kept as it was, short enough for the service.
-    assert cand["reason"].str.startswith(("entitled by law", "likely entitled")).all()
+    assert cand["reason"].str.startswith(("entitled by law", "likely entitled", "entitled at the")).all()
 
 
 def test_offers_stay_within_capacity_and_above_the_minimum(setup, tmp_path):
@@ -168,7 +168,7 @@ def test_the_forecast_is_the_sum_over_the_offered(setup, tmp_path):
     # The map's bootstrap replicates, summed over each district's offers and then over the districts
     # replicate by replicate, give the forecast's calibration error.
     cal = store.load(model).metadata["metrics"]["scan_calibration"]
-    reps = scan_calibration_replicates(cal, off["scan_score"].to_numpy())
+    reps = scan_calibration_replicates(cal, off["scan_score"].to_numpy(), _visited(off))
     assert reps.shape == (len(cal["replicates"]), len(off)) and len(cal["replicates"]) >= 150
     totals = np.sum(np.vstack(summary["calibration_entitled"].to_list()), axis=0)
     assert totals == pytest.approx(reps.sum(axis=1), abs=1e-6)
@@ -211,12 +211,23 @@ def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_pa
     cand = read_candidates(tmp_path / "p")
     raw = cand["scan_score"].to_numpy()
     assert cand["probability_entitled"].to_numpy() == pytest.approx(
-        apply_scan_calibration(cal, raw), abs=1e-12
+        apply_scan_calibration(cal, raw, _visited(cand)), abs=1e-12
     )
-    # The model's own map of that same raw score is the model's probability: both come from one score.
-    own = np.mean([cc.calibrators[0].predict(raw) for cc in stored.estimator.calibrated_classifiers_], axis=0)
-    assert own == pytest.approx(cand["probability"].to_numpy(), abs=1e-6)
+    # The model's own map of that same raw score is the model's probability: both come from one score
+    # (for the families the final forest was not fitted on; those are mapped by their out-of-fold score).
+    fitted_on = cand["family_id"].isin(cal["sample_scores"]["family_id"]).to_numpy()
+    assert (~fitted_on).any()
+    own = np.mean(
+        [cc.calibrators[0].predict(raw[~fitted_on]) for cc in stored.estimator.calibrated_classifiers_],
+        axis=0,
+    )
+    assert own == pytest.approx(cand["probability"].to_numpy()[~fitted_on], abs=1e-6)
     assert not np.allclose(cand["probability_entitled"], cand["probability"], atol=1e-3)
+
+
+def _visited(cand: pd.DataFrame) -> np.ndarray:
+    """The map's history input of candidates: an earlier visit found the family entitled."""
+    return (cand["visit_entitled_quarter"].to_numpy(dtype=str) != "").astype(float)[:, None]
 
 
 @settings(max_examples=60, deadline=None)
@@ -370,3 +381,40 @@ def test_platts_fit_on_public_functions_matches_the_known_map():
     target = np.where(y, (pos + 1) / (pos + 2), 1 / (neg + 2))
     residual = target - 1 / (1 + np.exp(a * x + b))
     assert abs(residual.sum()) < 1e-3 and abs((residual * x).sum()) < 1e-3
+
+
+def test_each_rows_visit_history_is_of_earlier_quarters_only(setup):
+    """The history input of a training row uses visits of quarters before the row's own (its own quarter's
+    visit is its label)."""
+    _, _, ds, _ = setup
+    h = ds.scan_history
+    assert h is not None and len(h) == len(ds)
+    seen = h["visit_quarter"].to_numpy(dtype=str) != ""
+    assert seen.any()
+    assert (h["visit_quarter"].to_numpy(dtype=str)[seen] < ds.period[seen].astype(str)).all()
+    assert (h["quarters_since_visit"].to_numpy()[seen] >= 1).all()
+
+
+def test_the_final_forests_training_families_are_scanned_by_their_out_of_fold_score(setup, tmp_path):
+    """Families the final forest was fitted on are mapped by their stored out-of-fold score (the score the
+    map was fitted on); the registry's own quarter (the time split's test) is not among them."""
+    registry, store, ds, model = setup
+    cal = store.load(model).metadata["metrics"]["scan_calibration"]
+    stored = dict(zip(cal["sample_scores"]["family_id"], cal["sample_scores"]["raw"], strict=True))
+    test_quarter = max(ds.period.astype(str))
+    trained = {
+        i.rsplit(":", 1)[0] for i, q in zip(ds.ids, ds.period.astype(str), strict=True) if q < test_quarter
+    }
+    assert stored and set(stored) <= trained
+    scan(registry, "2025Q3", tmp_path / "o", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
+    cand = read_candidates(tmp_path / "o")
+    here = cand["family_id"].isin(stored).to_numpy()
+    assert here.any()
+    assert cand.loc[here, "scan_score"].to_numpy() == pytest.approx(cand.loc[here, "family_id"].map(stored))
+    # The officer sees the earlier visit among the grounds.
+    seen = cand["visit_entitled_quarter"].to_numpy(dtype=str) != ""
+    for row in cand[seen].itertuples():
+        assert row.offer_reason.endswith(f"; entitled at the {row.visit_entitled_quarter} visit")
+        assert row.eligible_by_law or row.reason.startswith(
+            f"entitled at the {row.visit_entitled_quarter} visit"
+        )

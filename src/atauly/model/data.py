@@ -51,6 +51,7 @@ class Dataset:
     file_format: dict = field(default_factory=dict)  # a table's format, encoding and delimiter
     population: pd.DataFrame | None = None  # every family of the last quarter, with its truth (population.py)
     scan_amounts: dict | None = None  # verification sample: true vs records amount of the entitled (issue 15)
+    scan_history: pd.DataFrame | None = None  # earlier visits to each row's family (issue 15, verified.py)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -70,6 +71,9 @@ class Dataset:
             truth=cut(self.truth),
             income=cut(self.income),
             rules={k: v[idx] for k, v in self.rules.items()},
+            scan_history=None
+            if self.scan_history is None
+            else self.scan_history.iloc[idx].reset_index(drop=True),
         )
 
     def fingerprint(self) -> str:

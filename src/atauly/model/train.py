@@ -436,7 +436,7 @@ def _scan_calibration(chosen, ds: Dataset, config: TrainConfig) -> dict | None:
     calibration was fitted on: the held-out calibration rows, or the out-of-fold scores when
     cross-fitted."""
     from .estimators import forest_of
-    from .verified import scan_calibration, score_floor
+    from .verified import history_matrix, sample_scores, scan_calibration, score_floor
 
     held = chosen.held
     fitted = forest_of(chosen.model)
@@ -455,8 +455,19 @@ def _scan_calibration(chosen, ds: Dataset, config: TrainConfig) -> dict | None:
             y,
             cv,
         )
-        return scan_calibration(oof, y, floor, groups, config.seed)
-    return scan_calibration(held["raw_oof"], held["train"].y, floor, held["train"].groups, config.seed)
+        parts = (held["fit"], held["cal"])
+        fitted_on = held["fit"].ids, oof[: len(held["fit"])]  # the final forest's own training rows
+    else:
+        parts = (held["train"],)
+        oof, y, groups = held["raw_oof"], held["train"].y, held["train"].groups
+        fitted_on = held["train"].ids, oof
+    history = None
+    if all(p.scan_history is not None for p in parts):
+        history = history_matrix(pd.concat([p.scan_history for p in parts], ignore_index=True), len(y))
+    out = scan_calibration(oof, y, floor, groups, config.seed, history=history)
+    if out is not None:  # the scan maps these families' out-of-fold scores (verified.scan_raw)
+        out["sample_scores"] = sample_scores(*fitted_on)
+    return out
 
 
 #: Grouped folds of the scan calibration's out-of-fold scores (held-out calibration, issue 15).

@@ -95,6 +95,10 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
             ver["poverty_line"].to_numpy(dtype=float), 1.0
         )
     y = ver["true_eligible"].to_numpy(dtype=bool)
+    # The akimat's earlier visits to each row's family (quarters before the row's own: no visit of the
+    # row's quarter, which is its label): the scan map's history inputs.
+    decisions = applications_of(directory / "decisions")
+    history = visit_history(ver, decisions, ver["family_id"], ver["quarter"])
     return Dataset(
         X=X_fam.iloc[pos].reset_index(drop=True),
         y=y,
@@ -113,7 +117,147 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         view="recorded",
         population=population_frame(directory, quarter),
         scan_amounts=_scan_amounts(law, ver, pos, y),
+        scan_history=history,
     )
+
+
+#: The scan's inputs from the akimat's own visit records (issue 15), besides the forest's score: whether
+#: the last verification visit of an earlier quarter found the family entitled (and it has not applied
+#: since). The map (:func:`scan_calibration`) adds a logistic term for each to the log-odds of its
+#: probability from the score. "Quarters since the visit" and "verified income ÷ line at the visit" are
+#: computed (:func:`visit_history`) and reported but not inputs: at scale 0.005 seed 9 the sample holds 10
+#: training rows with an entitled earlier visit (all entitled) and 15 with a visit just above the line
+#: (1 entitled) — too few to fit a slope or a second term (docs/screening.md).
+HISTORY_INPUTS = ("visit_found_entitled",)
+#: Standard deviation of the Gaussian prior on each history coefficient (log-odds): the usual weakly
+#: informative scale for a binary input of a logistic model (Gelman et al. 2008, 2.5). Without it, a
+#: handful of training rows that are all entitled push the coefficient to infinity.
+HISTORY_PRIOR_SD = 2.5
+
+
+def _quarter_numbers(quarters) -> np.ndarray:
+    """Quarters (``2025Q3``) as consecutive integers (year × 4 + quarter − 1)."""
+    values = pd.Series(np.asarray(quarters)).astype(str)
+    known = {q: (lambda x: x.year * 4 + x.q - 1)(Quarter.parse(q)) for q in values.unique()}
+    return values.map(known).to_numpy(dtype=np.int64)
+
+
+def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids, quarters) -> pd.DataFrame:
+    """What the verification visits of **earlier** quarters found about each row's family: row i (family
+    ``family_ids[i]`` in quarter ``quarters[i]``) sees only visits of quarters strictly before
+    ``quarters[i]`` and applications (``decisions``) of quarters strictly before it — never its own
+    quarter's visit, whose result is the label of a training row and the truth a scan is judged by.
+
+    Columns (row for row): ``visit_found_entitled`` (1.0 when the last earlier visit found the family
+    entitled and it has not applied since that visit's quarter, else 0.0), ``visit_quarter`` (that
+    visit's quarter, "" without one), ``quarters_since_visit`` and ``visit_income_to_line`` (the
+    verified per-capita income ÷ the poverty line at the visit; NaN without one), ``applied_since_visit``.
+    """
+    fam = pd.Series(np.asarray(family_ids)).astype(str).to_numpy()
+    n = len(fam)
+    left = pd.DataFrame({"row": np.arange(n), "family_id": fam, "qn": _quarter_numbers(quarters)})
+    left = left.sort_values("qn", kind="mergesort")
+    visits = pd.DataFrame(
+        {
+            "family_id": ver["family_id"].astype(str).to_numpy(),
+            "qn": _quarter_numbers(ver["quarter"]),
+            "visit_entitled": ver["true_eligible"].fillna(False).to_numpy(dtype=bool),
+            "visit_income_to_line": (
+                ver["true_per_capita_income"].to_numpy(dtype=float)
+                / np.maximum(ver["poverty_line"].to_numpy(dtype=float), 1.0)
+                if "true_per_capita_income" in ver and "poverty_line" in ver
+                else np.full(len(ver), np.nan)
+            ),
+        }
+    )
+    visits = visits.drop_duplicates(["family_id", "qn"], keep="last").sort_values("qn", kind="mergesort")
+    visits["visit_qn"] = visits["qn"]
+    if len(visits):
+        found = pd.merge_asof(left, visits, on="qn", by="family_id", allow_exact_matches=False)
+    else:  # no visits at all (merge_asof needs keys of one type, and an empty column has none)
+        found = left.assign(visit_entitled=False, visit_income_to_line=np.nan, visit_qn=np.nan)
+    if decisions is not None and len(decisions):
+        apps = pd.DataFrame(
+            {
+                "family_id": decisions["family_id"].astype(str).to_numpy(),
+                "qn": _quarter_numbers(decisions["quarter"]),
+            }
+        )
+        apps = apps.drop_duplicates().sort_values("qn", kind="mergesort")
+        apps["app_qn"] = apps["qn"]
+        found = pd.merge_asof(
+            found.sort_values("qn", kind="mergesort"),
+            apps,
+            on="qn",
+            by="family_id",
+            allow_exact_matches=False,
+        )
+    else:
+        found["app_qn"] = np.nan
+    found = found.sort_values("row").reset_index(drop=True)
+    visited = found["visit_qn"].notna().to_numpy()
+    visit_qn = found["visit_qn"].to_numpy(dtype=float)
+    applied_since = visited & (found["app_qn"].to_numpy(dtype=float) >= visit_qn)
+    entitled = visited & found["visit_entitled"].fillna(False).to_numpy(dtype=bool) & ~applied_since
+    quarter_of = np.full(n, "", dtype=object)
+    for value in np.unique(visit_qn[visited]):
+        v = int(value)
+        quarter_of[visit_qn == value] = f"{v // 4}Q{v % 4 + 1}"
+    return pd.DataFrame(
+        {
+            "visit_found_entitled": entitled.astype(float),
+            "visit_quarter": quarter_of,
+            "quarters_since_visit": np.where(visited, found["qn"].to_numpy(dtype=float) - visit_qn, np.nan),
+            "visit_income_to_line": np.where(
+                visited, found["visit_income_to_line"].to_numpy(dtype=float), np.nan
+            ),
+            "applied_since_visit": applied_since,
+        }
+    )
+
+
+def applications_of(path: Path) -> pd.DataFrame | None:
+    """(family_id, quarter) of every decided application in ``decisions`` (a folder or one part file),
+    None without one."""
+    if not path.exists() and path.with_suffix(".parquet").exists():
+        path = path.with_suffix(".parquet")
+    if not path.exists():
+        return None
+    return pd.read_parquet(path, columns=["family_id", "quarter"])
+
+
+def history_matrix(history: pd.DataFrame | None, n: int, inputs=HISTORY_INPUTS) -> np.ndarray:
+    """The map's history inputs as a matrix (rows × inputs); zeros without a history."""
+    if history is None:
+        return np.zeros((n, len(inputs)))
+    return history[list(inputs)].fillna(0.0).to_numpy(dtype=float)
+
+
+def sample_scores(ids, raw) -> dict:
+    """The out-of-fold raw score of each family the final forest was fitted on (``ids``: "family:quarter";
+    a family's latest quarter kept): the scan maps these, not the forest's in-sample score, for those
+    families (:func:`scan_raw`)."""
+    frame = pd.DataFrame({"id": pd.Series(np.asarray(ids)).astype(str), "raw": np.asarray(raw, dtype=float)})
+    parts = frame["id"].str.rsplit(":", n=1, expand=True)
+    frame["family_id"], frame["qn"] = parts[0], _quarter_numbers(parts[1])
+    frame = frame.sort_values(["family_id", "qn"], kind="mergesort").drop_duplicates("family_id", keep="last")
+    return {"family_id": frame["family_id"].tolist(), "raw": np.round(frame["raw"].to_numpy(), 9).tolist()}
+
+
+def scan_raw(calibration: dict | None, family_ids, raw) -> tuple[np.ndarray, np.ndarray]:
+    """The score the scan's map reads for each family: the forest's raw score, or, for a family the final
+    forest was fitted on (the verification sample's training part), its stored out-of-fold score — the
+    score the map was fitted on; a forest scores its own training rows far from how it scores anyone
+    else. Returns (scores, whether each is out-of-fold)."""
+    raw = np.asarray(raw, dtype=float).copy()
+    stored = (calibration or {}).get("sample_scores")
+    if not stored or not len(stored.get("family_id", ())):
+        return raw, np.zeros(len(raw), dtype=bool)
+    index = pd.Index(stored["family_id"])
+    pos = index.get_indexer(pd.Series(np.asarray(family_ids)).astype(str))
+    oof = pos >= 0
+    raw[oof] = np.asarray(stored["raw"], dtype=float)[pos[oof]]
+    return raw, oof
 
 
 def _months_between(start: str, end: str) -> int:
@@ -249,7 +393,13 @@ def score_floor(trees: int | None) -> float:
 
 
 def scan_calibration(
-    raw, y, floor: float = 1e-6, groups=None, seed: int = 0, n_replicates: int | None = None
+    raw,
+    y,
+    floor: float = 1e-6,
+    groups=None,
+    seed: int = 0,
+    n_replicates: int | None = None,
+    history=None,
 ) -> dict | None:
     """The scan's population calibration (issue 15): a monotone map of the **log-odds** of the forest's
     raw score (floored at ``floor``) to the probability of true entitlement, fitted on the labelled
@@ -272,6 +422,12 @@ def scan_calibration(
     families (``groups``: a family's rows go together), each stored as probabilities on ``grid`` (log-odds);
     the scan propagates them to the forecasts, whose intervals then include the calibration's own error.
 
+    ``history``: the rows' history inputs (:data:`HISTORY_INPUTS`, a matrix from :func:`history_matrix`
+    over :func:`visit_history`, earlier quarters' visits only). Then the probability is
+    expit(logit(map(score)) + Σ cₖ·hₖ): each coefficient fitted by logistic regression with the chosen
+    map's log-odds as offset and a Gaussian prior N(0, :data:`HISTORY_PRIOR_SD`²) (a maximum a posteriori
+    fit), and refitted in each bootstrap replicate (``history.replicates``).
+
     Returns ``{"method", ..., "floor", "rows", "positive", "selection", "grid", "replicates"}``; None
     without both classes. A Platt map that would fall with the score (a tiny sample cannot rank) is the
     base rate for everyone."""
@@ -293,13 +449,29 @@ def scan_calibration(
     grid = _grid(x)
     rng = np.random.default_rng([seed, 15])
     n_families = family.max() + 1
-    replicates = []
+    H = None if history is None else np.asarray(history, dtype=float).reshape(len(y), -1)
+    eps = 0.5 / len(y)
+    replicates, history_reps = [], []
     for _ in range(SCAN_MAP_REPLICATES if n_replicates is None else n_replicates):
         weight = np.bincount(rng.integers(0, n_families, n_families), minlength=n_families)[family]
         if not (weight * y).any() or not (weight * ~y).any():
             continue
         refit = _fit_map(method, x, y, weight.astype(float), fitted)
         replicates.append(np.round(_apply_map(refit, grid), 7))
+        if H is not None:
+            offset = log_odds(_apply_map(refit, x), eps)
+            history_reps.append(np.round(history_fit(offset, H, y, weight.astype(float)), 7).tolist())
+    history_out = None
+    if H is not None:
+        has = H != 0
+        history_out = {
+            "inputs": list(HISTORY_INPUTS)[: H.shape[1]],
+            "coef": np.round(history_fit(log_odds(_apply_map(fitted, x), eps), H, y), 7).tolist(),
+            "prior_sd": HISTORY_PRIOR_SD,
+            "rows_with": has.sum(axis=0).astype(int).tolist(),
+            "entitled_with": (has & y[:, None]).sum(axis=0).astype(int).tolist(),
+            "replicates": history_reps,
+        }
     return {
         **fitted,
         "floor": float(floor),
@@ -310,7 +482,64 @@ def scan_calibration(
         "alternatives": {m: _fit_map(m, x, y, None) for m in SCAN_MAPS if m != method},
         "grid": np.round(grid, 6).tolist(),
         "replicates": [r.tolist() for r in replicates],
+        **({"history": history_out} if history_out is not None else {}),
     }
+
+
+def history_fit(offset, H, y, weight=None, prior_sd: float = HISTORY_PRIOR_SD) -> np.ndarray:
+    """Coefficients c of p = expit(offset + H·c) maximising the (weighted) log likelihood of ``y`` plus a
+    Gaussian prior N(0, prior_sd²) on each: Newton's method with step halving (the objective is
+    convex; an input that is zero on every row gets 0)."""
+    from scipy.special import expit, log_expit
+
+    H = np.asarray(H, dtype=float)
+    y = np.asarray(y, dtype=float)
+    offset = np.asarray(offset, dtype=float)
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
+    k = H.shape[1]
+    ridge = np.eye(k) / prior_sd**2
+
+    def loss(c):
+        z = offset + H @ c
+        return -(w * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum() + 0.5 * c @ ridge @ c
+
+    coef = np.zeros(k)
+    value = loss(coef)
+    for _ in range(100):
+        p = expit(offset + H @ coef)
+        grad = H.T @ (w * (p - y)) + ridge @ coef
+        hess = (H * (w * p * (1 - p))[:, None]).T @ H + ridge
+        step = np.linalg.solve(hess, grad)
+        for _ in range(40):
+            trial = coef - step
+            new = loss(trial)
+            if new <= value:
+                break
+            step = step / 2
+        else:
+            break
+        coef, value = trial, new
+        if np.abs(step).max() < 1e-10:
+            break
+    return coef
+
+
+def _with_history(calibration: dict, p: np.ndarray, history, coef=None) -> np.ndarray:
+    """The map's probability ``p`` moved by the history term (coefficients ``coef``, else the map's)."""
+    found = calibration.get("history")
+    if not found or history is None:
+        return p
+    from scipy.special import expit
+
+    coef = np.asarray(found["coef"] if coef is None else coef, dtype=float)
+    H = np.asarray(history, dtype=float)
+    H = (H[:, None] if H.ndim == 1 else H)[:, : len(coef)]
+    eps = 0.5 / max(int(calibration.get("rows") or 0), 1)
+    shift = H @ coef
+    moved = shift != 0  # families without a history keep the map's probability exactly
+    out = np.array(p, dtype=float, copy=True)
+    out[moved] = expit(log_odds(out[moved], eps) + shift[moved])
+    return out
 
 
 #: The scan's candidate maps (:func:`scan_calibration`), in the order that breaks a tie of log loss
@@ -436,21 +665,30 @@ def platt_fit(X, y, weight=None, start=None) -> list[float]:
     return [float(v) for v in coef]
 
 
-def apply_scan_calibration(calibration: dict, raw) -> np.ndarray:
-    """The probability of :func:`scan_calibration`'s map for raw forest scores (older stored maps, Platt
-    without a method's name or a floor, apply as before)."""
-    return _apply_map(calibration, log_odds(raw, calibration.get("floor", 1e-6)))
+def apply_scan_calibration(calibration: dict, raw, history=None) -> np.ndarray:
+    """The probability of :func:`scan_calibration`'s map for raw forest scores and, for a map with a
+    history term, the families' history inputs (:func:`history_matrix`; None: no term). Older stored
+    maps (Platt without a method's name or a floor, no history) apply as before."""
+    p = _apply_map(calibration, log_odds(raw, calibration.get("floor", 1e-6)))
+    return _with_history(calibration, p, history)
 
 
-def scan_calibration_replicates(calibration: dict, raw) -> np.ndarray | None:
-    """The bootstrap replicates of the map (:func:`scan_calibration`) at raw forest scores: an array
-    (replicates × scores), or None for a map stored without them."""
+def scan_calibration_replicates(calibration: dict, raw, history=None) -> np.ndarray | None:
+    """The bootstrap replicates of the map (:func:`scan_calibration`) at raw forest scores (with each
+    replicate's history coefficients): an array (replicates × scores), or None for a map stored without
+    them."""
     reps = calibration.get("replicates")
     if not reps:
         return None
     x = log_odds(raw, calibration.get("floor", 1e-6))
     grid = np.asarray(calibration["grid"], dtype=float)
-    return np.vstack([np.interp(x, grid, np.asarray(r, dtype=float)) for r in reps])
+    coefs = (calibration.get("history") or {}).get("replicates") or [None] * len(reps)
+    return np.vstack(
+        [
+            _with_history(calibration, np.interp(x, grid, np.asarray(r, dtype=float)), history, c)
+            for r, c in zip(reps, coefs, strict=True)
+        ]
+    )
 
 
 def gap_bin(gap) -> np.ndarray:

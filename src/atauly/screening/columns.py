@@ -23,7 +23,10 @@ EXTRA_COLUMNS = [
     "probability_entitled",  # the population-calibrated probability (NaN for a model that is not)
     "capacity",  # the district's offers (home visits) this quarter
     "offer_reason",  # why the family was (or was not) offered, for the officer
-    "scan_score",  # the forest's raw score, the input of the scan's map (probability_entitled)
+    "scan_score",  # the score the scan's map reads (the forest's; out-of-fold for its training families)
+    # The quarter of an earlier verification visit that found the family entitled, with no application
+    # since ("" none): the map's history input (model.verified.visit_history).
+    "visit_entitled_quarter",
 ]
 #: The target of a model trained on the verification sample (model.verified.load_verified): its calibrated
 #: probability is the population's probability of being truly entitled.

@@ -119,25 +119,50 @@ def partition_size(registry: Path, partition: str) -> int:
     return sum(f.stat().st_size for f in files if f.is_file())
 
 
-def _status(registry: Path, partition: str, quarter: str, family_ids: pd.Series) -> pd.DataFrame:
+def _partition_table(registry: Path, name: str, partition: str) -> Path:
+    """A registry table's part file for the partition (the whole folder for an unpartitioned one)."""
+    return registry / name if partition == "all" else registry / name / f"{partition}.parquet"
+
+
+def _decisions(registry: Path, partition: str) -> pd.DataFrame | None:
+    """The partition's decided applications (family, quarter, the officer's decision), None without."""
+    path = _partition_table(registry, "decisions", partition)
+    if not path.exists():
+        return None
+    return pd.read_parquet(path, columns=["family_id", "quarter", "officer_approved"])
+
+
+def _visit_history(registry: Path, partition: str, quarter: str, family_ids, dec) -> pd.DataFrame | None:
+    """What the akimat's verification visits of quarters **before** the scan's quarter found about each
+    family (:func:`atauly.model.verified.visit_history`); None without a verification sample. The scan's
+    own quarter's visits are left out: the scan runs as the quarter opens, before they are made (and a
+    visit's finding is the truth the scan is judged by)."""
+    from atauly.model.verified import visit_history
+
+    path = _partition_table(registry, "verification", partition)
+    if not path.exists():
+        return None
+    columns = ["family_id", "quarter", "true_eligible", "true_per_capita_income", "poverty_line"]
+    ver = pd.read_parquet(path, columns=columns)
+    ver = ver.loc[ver["quarter"].astype(str) < quarter]
+    return visit_history(ver, dec, family_ids, np.full(len(family_ids), quarter))
+
+
+def _status(dec: pd.DataFrame | None, quarter: str, family_ids: pd.Series) -> pd.DataFrame:
     """ASP status of each family from ``decisions``: receiving (approved this quarter), applied this
     quarter, refused this or the previous quarter, sanctioned."""
     n = len(family_ids)
     out = pd.DataFrame(
         {"receiving": np.zeros(n, bool), "applied": np.zeros(n, bool), "recently_refused": np.zeros(n, bool)}
     )
-    path = registry / "decisions" / f"{partition}.parquet"
-    if partition == "all":
-        path = registry / "decisions"
-    if not path.exists():
+    if dec is None:
         return out
-    dec = pd.read_parquet(path, columns=["family_id", "quarter", "officer_approved"])
     q = Quarter.parse(quarter)
     quarters = dec["quarter"].astype(str)
     recent = quarters.isin([str(q), str(q.previous())]).to_numpy()
     now = (quarters == str(q)).to_numpy()
     if dec["officer_approved"].isna().any():
-        raise ScanError(f"{path}: officer_approved is missing in some decisions (true or false expected)")
+        raise ScanError("decisions: officer_approved is missing in some decisions (true or false expected)")
     approved = dec["officer_approved"].to_numpy(dtype=bool)
     ids = arrow_text(family_ids)
     decided = arrow_text(dec["family_id"])
@@ -227,12 +252,15 @@ class _Assessment:
     pci: np.ndarray  # per-capita income
     gap: np.ndarray  # 1 - pci / line
     amount: np.ndarray  # ASP + child supplement, per month
-    raw: np.ndarray  # the forest's raw score (the scan's map turns it into ``entitled``)
+    raw: np.ndarray  # the score the scan's map reads (the forest's, or a sample family's out-of-fold one)
+    history: pd.DataFrame | None = (
+        None  # earlier quarters' verification visits (model.verified.visit_history)
+    )
 
 
 def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
     from atauly.law.compute import compute
-    from atauly.model.verified import apply_scan_calibration
+    from atauly.model.verified import apply_scan_calibration, history_matrix, scan_raw
     from atauly.registry.wellbeing import levels
 
     fam = reg.families
@@ -240,13 +268,25 @@ def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
     start = Quarter.parse(job.quarter).start_time
     raw, prob = rec.raw_and_probability(rec.features_of(reg, law, start))
     calibration = scan_calibration(rec) if population_calibrated(rec) else None
-    # The population's probability of true entitlement: the scan's own map of the forest's score when
-    # the model has one, else the model's calibrated probability.
-    entitled = apply_scan_calibration(calibration, raw) if calibration else prob
+    dec = _decisions(registry, job.partition)
+    history = None
+    if calibration:
+        # The families the final forest was fitted on are mapped by their out-of-fold score, the score
+        # the map was fitted on (their in-sample score is not); every other family by the forest's.
+        raw, _ = scan_raw(calibration, fam["family_id"], raw)
+        if calibration.get("history"):
+            history = _visit_history(registry, job.partition, job.quarter, fam["family_id"], dec)
+    # The population's probability of true entitlement: the scan's own map of the forest's score (and of
+    # the family's earlier visits) when the model has one, else the model's calibrated probability.
+    entitled = (
+        apply_scan_calibration(calibration, raw, history_matrix(history, len(fam))) if calibration else prob
+    )
     level = levels(fam, reg.persons, reg.incomes, positions=reg.positions())["wellbeing_level"].to_numpy()
-    status = _status(registry, job.partition, job.quarter, fam["family_id"])
+    status = _status(dec, job.quarter, fam["family_id"])
     eligible = law["eligible"].to_numpy(dtype=bool)
     likely = prob >= rec.threshold
+    if history is not None:  # a family an earlier visit found entitled (not applied since) is a candidate too
+        likely |= history["visit_found_entitled"].to_numpy(dtype=bool)
     sanctioned = code_indices(law["refusal_reason"], SANCTIONS) >= 0
     candidate = (
         (eligible | likely)
@@ -261,7 +301,19 @@ def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
         dtype=float
     )
     return _Assessment(
-        law, eligible, prob, entitled, level, status, candidate, line, pci, 1 - pci / line, amount, raw
+        law,
+        eligible,
+        prob,
+        entitled,
+        level,
+        status,
+        candidate,
+        line,
+        pci,
+        1 - pci / line,
+        amount,
+        raw,
+        history,
     )
 
 
@@ -287,9 +339,14 @@ def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: 
         }
     )
     refusal = a.law["refusal_reason"].iloc[rows].fillna("").astype(str).to_numpy()
-    frame.insert(6, "reason", _reasons(a.eligible[rows], a.prob[rows], a.gap[rows], refusal))
+    visit = np.full(len(rows), "", dtype=object)
+    if a.history is not None:
+        found = a.history["visit_found_entitled"].to_numpy(dtype=bool)[rows]
+        visit[found] = a.history["visit_quarter"].to_numpy(dtype=object)[rows][found]
+    frame.insert(6, "reason", _reasons(a.eligible[rows], a.prob[rows], a.gap[rows], refusal, visit))
     frame["probability_entitled"] = a.entitled[rows] if calibrated else np.nan
     frame["scan_score"] = a.raw[rows]
+    frame["visit_entitled_quarter"] = visit.astype(str)
     return frame
 
 
@@ -410,7 +467,11 @@ def _offer_sums(
     for col in ("expected_entitled", "sum_p2"):
         out[col] = np.round(out[col].to_numpy(), 9)
     reps = (
-        scan_calibration_replicates(calibration, off["scan_score"].to_numpy(dtype=float))
+        scan_calibration_replicates(
+            calibration,
+            off["scan_score"].to_numpy(dtype=float),
+            _history_inputs(off),
+        )
         if calibration
         else None
     )
@@ -452,7 +513,20 @@ def _offer_reasons(frame: pd.DataFrame, within, sure, calibrated: bool, min_prob
         head = np.where(
             within, "offered: within the district's capacity", "not offered: beyond the district's capacity"
         )
-    return np.char.add(head, place)
+    out = np.char.add(head, place)
+    # The akimat's own earlier finding, when it is one of the grounds (the map's history term).
+    visit = frame["visit_entitled_quarter"].to_numpy(dtype=str)
+    seen = visit != ""
+    if seen.any():
+        out = out.astype(object)
+        out[seen] = [f"{o}; entitled at the {v} visit" for o, v in zip(out[seen], visit[seen], strict=True)]
+    return out
+
+
+def _history_inputs(frame: pd.DataFrame) -> np.ndarray:
+    """The map's history inputs of candidates (:data:`atauly.model.verified.HISTORY_INPUTS`: the one,
+    an earlier visit found the family entitled and it has not applied since) from their column."""
+    return (frame["visit_entitled_quarter"].to_numpy(dtype=str) != "").astype(float)[:, None]
 
 
 def _strings(arr: pa.Array) -> pd.Series:
@@ -460,15 +534,26 @@ def _strings(arr: pa.Array) -> pd.Series:
     return arr.to_pandas()
 
 
-def _reasons(eligible, prob, gap, refusal) -> np.ndarray:
-    """A short reason per family (English, for lists and logs; the service shows translated reasons)."""
+def _reasons(eligible, prob, gap, refusal, visit=None) -> np.ndarray:
+    """A short reason per family (English, for lists and logs; the service shows translated reasons).
+    ``visit``: the quarter of an earlier verification visit that found the family entitled ("" none)."""
     pct = np.round(np.abs(gap) * 100).astype(int).astype(str)
     by_law = np.char.add(np.char.add("entitled by law: per-capita income ", pct), "% below the poverty line")
     by_model = np.char.add(
         np.char.add("likely entitled (model ", np.char.mod("%.2f", prob)),
         np.char.add("); on records the law refuses: ", refusal.astype(str)),
     )
-    return np.where(eligible, by_law, by_model)
+    out = np.where(eligible, by_law, by_model)
+    if visit is not None:
+        visit = np.asarray(visit, dtype=str)
+        seen = (visit != "") & ~np.asarray(eligible, dtype=bool)
+        if seen.any():
+            out = out.astype(object)
+            out[seen] = [
+                f"entitled at the {v} visit, not applied since; law on records refuses: {r}"
+                for v, r in zip(visit[seen], np.asarray(refusal, dtype=str)[seen], strict=True)
+            ]
+    return out
 
 
 def _write_atomically(df: pd.DataFrame, path: Path) -> None:
