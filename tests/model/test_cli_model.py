@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -34,7 +35,9 @@ def home(tmp_path, monkeypatch):
 def test_train_score_evaluate_recommend_on_a_registry(home, small_registry, tmp_path):
     r = invoke("model", "train", "--registry", small_registry, "--name", "asp", "--lang", "kk")
     assert r.exit_code == 0, r.output
-    assert "asp@v1 is the champion" in r.output and "law_on_recorded_data" in r.output
+    # The console in --lang (issue 16): the verdict, the rule's name and the figures' decimal comma.
+    assert "asp@v1 — чемпион." in r.output and "дерекқор деректеріндегі заң" in r.output
+    assert "Сапа бақылауынан өтті." in r.output and "law_on_recorded_data" not in r.output
     stored_card = (home / "models" / "asp" / "v1" / "model_card.md").read_text(encoding="utf-8")
     assert stored_card.startswith("# Модель картасы: asp@v1")  # written in --lang
     out = tmp_path / "scores.csv"
@@ -120,6 +123,15 @@ def test_bring_your_own_data_through_the_cli(home, tmp_path):
         "loans",
     )
     assert r.exit_code == 0, r.output
+    # The console in Russian by default (issue 16): the dataset line, the table, the threshold, the gate.
+    for words in (
+        "признаков: числовых — 2, категориальных — 2",
+        "случайный лес",
+        "Порог 0,",
+        "Контроль качества пройден",
+    ):
+        assert words in r.output, words
+    assert not re.search(r"Quality gate|Threshold|rows, \d", r.output)
     out = tmp_path / "s.csv"
     r = invoke("model", "score", "--model", "loans", "--data", data, "--id", "row_id", "--out", out)
     assert r.exit_code == 0, r.output
@@ -149,7 +161,7 @@ def test_quality_gate_failure_exits_1_and_tampering_is_refused(home, tmp_path):
         "noise",
         "--no-baselines",
     )
-    assert r.exit_code == 1 and "Quality gate failed" in r.output
+    assert r.exit_code == 1 and "Контроль качества не пройден" in r.output  # ru by default
     r = invoke("model", "promote", "--model", "noise")
     assert r.exit_code != 0 and "quality gate" in r.output
     r = invoke("model", "promote", "--model", "noise", "--force")
@@ -162,3 +174,46 @@ def test_quality_gate_failure_exits_1_and_tampering_is_refused(home, tmp_path):
     assert r.exit_code != 0 and "modified" in r.output
     r = invoke("model", "train", "--data", data, "--name", "x")
     assert r.exit_code != 0 and "--target" in r.output
+
+
+def test_train_speaks_kazakh_with_lang_kk(home, tmp_path):
+    data = tmp_path / "loans.csv"
+    byod_frame(300).to_csv(data, index=False)
+    r = invoke("model", "train", "--data", data, *BYOD, "--name", "kk", "--lang", "kk")
+    assert r.exit_code == 0, r.output
+    for words in (
+        "Кесте бағандары",
+        "кездейсоқ орман",
+        "Шекті мән 0,",
+        "Сапа бақылауынан өтті.",
+        "kk@v1 — чемпион.",
+    ):
+        assert words in r.output, words
+    assert not re.search(r"Quality gate|Threshold|Columns of|Контроль качества", r.output)
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_every_training_step_is_said_in_the_language(lang):
+    import numpy as np
+
+    from atauly.cli.model_retrain import retrain_step_words
+    from atauly.cli.model_train import step_words
+    from atauly.model import STORE_STEPS, TrainConfig
+    from atauly.model.train import train_steps
+    from atauly.model.wording import Words
+
+    class Quarters:  # a data set with two quarters: a time split and a random split
+        period = np.array(["2025Q1", "2025Q2"])
+
+    w = Words(lang)
+    names = [
+        *train_steps(Quarters, TrainConfig(search_mode="forest")),
+        *train_steps(Quarters, TrainConfig(search_mode="grid")),
+        *STORE_STEPS,
+    ]
+    for name in names:
+        said = step_words(name, w)
+        assert not re.search(r"[A-Za-z]", said), (name, said)
+        assert not re.search(r"[A-Za-z]", retrain_step_words(f"Training the challenger: {name}", w))
+    for name in ("Reading decided cases", "Comparing (family bootstrap)", "Done"):
+        assert not re.search(r"[A-Za-z]", retrain_step_words(name, w))

@@ -272,8 +272,11 @@ def test_train_on_a_raw_export_then_score_by_name(home, tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    assert "Columns of export.csv" in r.output and "identifier-like" in r.output
-    assert "Forest vs the best rival" in r.output and "Quality gate passed" in r.output
+    # The console in Russian by default: the columns' table, the verdict against the best rival, the gate.
+    assert (
+        "Столбцы таблицы (формат csv, кодировка cp1251" in r.output and "похож на идентификатор" in r.output
+    )
+    assert "Лес против лучшего соперника" in r.output and "Контроль качества пройден" in r.output
     version = home / "models" / "survey" / "v1"
     ingestion = json.loads((version / "ingestion.json").read_text(encoding="utf-8"))
     assert ingestion["format"]["encoding"] == "cp1251"

@@ -105,3 +105,46 @@ def test_singleton_groups_get_stratified_folds():
     assert sorted(np.concatenate([test for _, test in cv]).tolist()) == list(range(1000))
     for _, test in cv:
         assert abs(y[test].mean() - y.mean()) < 0.01
+
+
+def test_a_challenger_decisively_ahead_is_grown_alone():
+    """Before the last rung, a challenger whose paired lead over the reference, less the reference's own
+    climb from the rung before, is still clear wins without the reference's full-size forests."""
+    from atauly.model.select import decided
+
+    folds4 = np.array([0.70, 0.72, 0.71, 0.69])
+    at_rung = {(0, 0): folds4 - 0.02, (0, 1): folds4, (5, 0): folds4 + 0.03, (5, 1): folds4 + 0.07}
+    at_rung[5, 1] = at_rung[5, 1] + np.array([0.001, -0.001, 0.0, 0.0])  # some spread
+    assert decided(at_rung, [0, 5], 1, 7) == 5  # lead 0.07, climb 0.02: clear
+    climbing = at_rung | {(0, 0): folds4 - 0.069}  # the reference climbed by as much as the lead
+    assert decided(climbing, [0, 5], 1, 7) is None
+    noisy = at_rung | {(5, 1): folds4 + np.array([0.2, -0.1, 0.15, -0.05])}  # a lead within the noise
+    assert decided(noisy, [0, 5], 1, 7) is None
+    assert decided(at_rung, [5], 1, 7) is None and decided(at_rung, [0, 5], 0, 7) is None
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_deciding_early_chooses_what_the_last_rung_would(monkeypatch):
+    """A smooth signal in noisy labels: forests of larger leaves win by far, decided before the last rung;
+    the choice and its out-of-fold probabilities are those of growing the reference to the end too."""
+    from atauly.model import select
+
+    rng = np.random.default_rng(7)
+    n = 1000
+    X = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(4)})
+    y = rng.random(n) < 1 / (1 + np.exp(-1.5 * X["x0"].to_numpy()))
+    config = TrainConfig(n_jobs=1, seed=0)
+
+    def make(params, trees):
+        return forest(list(X.columns), [], trees, None, config, **params)
+
+    cv = folds(y, np.arange(n), 4, 0)
+    early, table, oof = search(make, X, y, cv, 8, 0, trees=48)
+    monkeypatch.setattr(select, "DECIDE_EARLY", False)
+    late, late_table, late_oof = search(make, X, y, cv, 8, 0, trees=48)
+    assert rungs(8, 48) == [(8, 8), (3, 16), (2, 48)]
+    assert table[0]["rung"] == 2 and late_table[0]["rung"] == 3  # the reference stopped at 16 trees
+    assert early == late and early["min_samples_leaf"] > 1
+    np.testing.assert_allclose(oof, late_oof, rtol=0, atol=1e-12)
+    winner = next(r for r in table if r["chosen"])
+    assert winner["rung"] == 3 and winner["rung_trees"] == 48 and winner["vs_reference"] > 0.02

@@ -206,8 +206,14 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
         r = runner.invoke(cli, ["model", "retrain", "--from-db", "--min-cases", "120", "--seed", "1"])
         assert r.exit_code == 0, r.output
         assert "asp-demo@v2" in r.output and "atauly model promote --model asp-demo --version v2" in r.output
-        assert "30 held-out decisions" in r.output and "challenger − champion" in r.output
-        assert ModelStore(home / "models").aliases("asp-demo")["champion"] == "v1"  # not promoted
+        # The console in Russian by default (issue 16), the command to run as it is.
+        assert "на 30 отложенных решениях" in r.output and "претендент − чемпион" in r.output
+        assert "Претендент asp-demo@v2 сохранён и не сделан чемпионом." in r.output
+        r = runner.invoke(cli, ["model", "retrain", "--from-db", "--min-cases", "120", "--lang", "kk"])
+        assert r.exit_code == 0, r.output
+        assert "үміткер − чемпион" in r.output and "Іріктеудің ығысуы:" in r.output
+        assert "held-out" not in r.output and "Selection bias" not in r.output
+        assert ModelStore(home / "models").aliases("asp-demo")["champion"] == "v1"  # neither promoted
         r = runner.invoke(cli, ["model", "promote", "--model", "asp-demo", "--version", "v2"])
         assert r.exit_code == 0 and "asp-demo@v2 is the champion" in r.output
     finally:

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from .common import LangOpt, check_lang, console, err_console, fail, get_settings, progress_bar, rich_table
+from .common import check_lang, console, err_console, fail, get_settings, progress_bar, rich_table
 from .model_store import store
+from .model_train import N_, _frame, _note, step_words
 
 _FromDbOpt = Annotated[
     bool,
@@ -46,6 +47,13 @@ _BlindOnlyOpt = Annotated[
 _SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (training and bootstrap).")]
 
 
+#: ``--lang`` of ``atauly model retrain``: the console's language as well as the report's and the card's.
+_LangOpt = Annotated[
+    str,
+    typer.Option("--lang", help="Language of the output, the report and the model card: ru, kk or en."),
+]
+
+
 def retrain_cmd(
     from_db: _FromDbOpt = False,
     name: _NameOpt = None,
@@ -53,18 +61,14 @@ def retrain_cmd(
     min_cases: _MinCasesOpt = 100,
     blind_only: _BlindOnlyOpt = False,
     seed: _SeedOpt = 0,
-    lang: LangOpt = "ru",
+    lang: _LangOpt = "ru",
 ) -> None:
     """Train a challenger on officers' decisions and compare it with the champion on the same held-out
     decisions. It is stored as a new version and never promoted: `atauly model promote` does that."""
-    from atauly.service.retrain import (
-        SELECTION_BIAS,
-        RetrainError,
-        check_retrain_options,
-        retrain_from_database,
-    )
+    from atauly.model.wording import Words
+    from atauly.service.retrain import RetrainError, check_retrain_options, retrain_from_database
 
-    check_lang(lang)
+    w = Words(check_lang(lang))
     if not from_db:
         fail("give --from-db (the casework database is the only source of corrections for now)")
     try:
@@ -74,16 +78,18 @@ def retrain_cmd(
     settings = get_settings()
     try:
         with progress_bar() as progress:
-            task = progress.add_task("Retraining", total=1)
+            task = progress.add_task(w.t("Retraining"), total=1)
 
             def step(label: str, done: int, total: int) -> None:
-                progress.update(task, description=label, completed=done, total=total)
+                progress.update(task, description=retrain_step_words(label, w), completed=done, total=total)
 
             out = retrain_from_database(
                 settings.database,
                 store(),
                 name or settings.service_model.partition("@")[0],
-                connected=lambda shown: err_console.print(f"Database: {shown}"),
+                connected=lambda shown: err_console.print(
+                    w.t("Database: {database}", database=shown), markup=False, highlight=False
+                ),
                 holdout=holdout,
                 min_cases=min_cases,
                 seed=seed,
@@ -91,19 +97,51 @@ def retrain_cmd(
                 n_jobs=settings.workers,
                 progress=step,
                 actor=_actor(),
-                lang=lang,
+                lang=w.lang,
             )
     except RetrainError as exc:
         fail(str(exc))
     for note in out.notes:
-        err_console.print(f"[yellow]Note:[/] {note}")
-    _print_retrain(out, SELECTION_BIAS)
+        _note(note, w)
+    _print_retrain(out, w)
     gate = out.stored.metadata["quality_gate"]
     if not gate["passed"]:
+        from atauly.model.report import gate_words
+
         err_console.print(
-            f"[bold red]Quality gate failed:[/] {gate['reason']}. {out.ref} is stored but cannot be champion."
+            w.t(
+                "Quality gate failed: {reason}. {model} is stored but cannot be champion.",
+                reason=gate_words(gate, w)[1],
+                model=out.ref,
+            ),
+            style="bold red",
+            markup=False,
+            highlight=False,
         )
         raise typer.Exit(1)
+
+
+#: The steps of retraining (:mod:`atauly.service.retrain`, :mod:`atauly.service.decided_cases`) as the
+#: progress bar says them.
+RETRAIN_STEPS = {
+    "Reading decided cases": N_("Reading decided cases"),
+    "The law and features, as at intake": N_("The law and features, as at intake"),
+    "Scoring the champion and the challenger on the held-out decisions": N_(
+        "Scoring the champion and the challenger on the held-out decisions"
+    ),
+    "Comparing (family bootstrap)": N_("Comparing (families resampled together)"),
+    "Storing the challenger (not promoted)": N_("Storing the challenger (not promoted)"),
+    "Done": N_("Done"),
+}
+
+
+def retrain_step_words(label: str, w) -> str:
+    """A retraining step's name in ``w``'s language (a training step inside it as ``atauly model train``
+    says it); an unknown name as it is."""
+    what, sep, inner = label.partition(": ")
+    if sep and what == "Training the challenger":
+        return w.t("Training the challenger: {step}", step=step_words(inner, w))
+    return w.t(RETRAIN_STEPS[label]) if label in RETRAIN_STEPS else label
 
 
 def _actor() -> str:
@@ -116,56 +154,57 @@ def _actor() -> str:
         return "cli"
 
 
-def _print_retrain(out, selection_bias) -> None:
-    import pandas as pd
+def _print_retrain(out, w) -> None:
+    """The challenger beside the champion on the held-out decisions, how it was trained, its measured
+    selection bias and how to promote it: the sentences of the report's section, in ``w``'s language."""
+    from atauly.model.report import SELECTION_BIAS, retrain_rows, retrain_text
 
-    from atauly.model.report import retrain_rows
-    from atauly.model.wording import Words
-
-    c, s = out.comparison, out.selection
-    champion = out.champion or "no champion"
-    # The console's summary is in English (as the rest of this command prints); --lang is the report's
-    # and the card's language.
-    header, rows = retrain_rows(out.stored.metadata, Words("en"))
+    meta = out.stored.metadata
+    c = out.comparison
+    header, rows = retrain_rows(meta, w)
     console.print(
         rich_table(
-            pd.DataFrame(rows, columns=header),
-            title=f"{out.ref} (challenger) vs {champion}: {c['held_out']} held-out decisions of "
-            f"{c['held_out_families']} families, decided {c['held_out_decided'][0][:16]} – "
-            f"{c['held_out_decided'][1][:16]}; 95% intervals, families resampled ({c['n_boot']} draws)",
+            _frame(header, rows),
+            title=w.t(
+                "{challenger} (challenger) and {champion} on {decisions} held-out decisions of {families} "
+                "families, decided {start} – {end}; 95% intervals, families resampled ({draws} draws)",
+                challenger=out.ref,
+                champion=out.champion or w.t("no champion"),
+                decisions=w.n(c["held_out"]),
+                families=w.n(c["held_out_families"]),
+                start=_when(c["held_out_decided"][0], w),
+                end=_when(c["held_out_decided"][1], w),
+                draws=w.n(c["n_boot"]),
+            ),
         )
     )
-    if c["held_out_shown_by_champion"] is not None:
-        console.print(
-            f"{c['held_out_shown_by_champion']:.0%} of the held-out decisions were made with {champion}'s own "
-            "recommendation in view: agreement with them favours it."
-        )
-
-    def pct(v):
-        return "–" if v is None else f"{v:.1%}"
-
+    text = retrain_text(meta, w)
+    # The "not promoted" line is said at the end, with the command to run.
+    how = [line for line in text["how"] if "atauly model promote" not in line]
+    for line in how + text["measured"]:
+        console.print("• " + _plain(line), markup=False, highlight=False)
+    console.print(w.t(SELECTION_BIAS) + ":", markup=False, highlight=False)
+    for line in text["bias"]:
+        console.print("  • " + _plain(line), markup=False, highlight=False)
     console.print(
-        f"Training data: {c['training_cases']} decided cases; {pct(s['labels_follow_shown_recommendation'])} "
-        f"of the labels follow the recommendation that was shown ({pct(s['labels_follow_shown_recommendation_blind'])} "
-        f"in blind mode, {pct(s['labels_follow_shown_recommendation_not_blind'])} otherwise); "
-        f"{s['overrides']} overrides ({pct(s['override_share'])}); {pct(s['blind_share'])} decided in blind "
-        f"mode"
-        + (
-            f" (the officer's own assessment disagreed with the recommendation {s['blind_assessment_disagreed']} "
-            f"times; the decision then followed the recommendation {s['blind_then_followed_recommendation']} times)"
-            if s["blind_assessment_disagreed"]
-            else ""
-        )
-        + f"; {len(s['districts'])} of {s['districts_in_country']} districts, {len(s['regions'])} of "
-        f"{s['regions_in_country']} regions."
-        + (f" Left out: {', '.join(f'{n} {k}' for k, n in s['excluded'].items())}." if s["excluded"] else "")
+        w.t("Stored the challenger {model}: not promoted.", model=out.ref)
+        + ("" if out.champion else " " + w.t("{name} has no champion yet.", name=out.stored.name)),
+        markup=False,
+        highlight=False,
     )
-    console.print("Selection bias (also in the model card):")
-    for line in selection_bias:
-        console.print(f"  • {line}", highlight=False)
-    console.print(
-        f"Stored the challenger [bold]{out.ref}[/] — not promoted"
-        + ("" if out.champion else f" ({out.stored.name} has no champion yet; still not promoted)")
-        + f".\nReport: {out.stored.path / 'report.html'}\nModel card: {out.stored.path / 'model_card.md'}"
-    )
-    console.print(f"To make it the champion: [bold]{out.promote_command}[/]")
+    for line in (
+        w.t("Report: {path}", path=out.stored.path / "report.html"),
+        w.t("Model card: {path}", path=out.stored.path / "model_card.md"),
+        w.t("To make it the champion: {command}", command=out.promote_command),
+    ):
+        console.print(line, markup=False, highlight=False)
+
+
+def _plain(line: str) -> str:
+    """A sentence of the report's Markdown as console text (no emphasis marks)."""
+    return line.replace("**", "").replace("`", "")
+
+
+def _when(text: str, w) -> str:
+    """A stored ISO time (``2026-05-12T09:30…``) as a date and time of the language."""
+    return f"{w.t.date(text[:10])} {text[11:16]}".strip()

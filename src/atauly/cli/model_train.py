@@ -7,8 +7,15 @@ from typing import Annotated
 
 import typer
 
-from .common import LangOpt, check_lang, console, err_console, fail, get_settings, progress_bar, rich_table
+from .common import check_lang, console, err_console, fail, get_settings, progress_bar, rich_table
 from .model_store import store
+
+
+def N_(message: str) -> str:
+    """A message marked for the catalogs (as :func:`atauly.i18n.N_`; Babel extracts ``N_(…)``), defined here
+    so that the command line starts without importing Babel."""
+    return message
+
 
 NameOpt = Annotated[str, typer.Option("--name", help="Name to store the model under.")]
 
@@ -103,6 +110,13 @@ _LabelsOpt = Annotated[
 ]
 
 
+#: ``--lang`` of ``atauly model train``: the console's language as well as the report's and the card's.
+_LangOpt = Annotated[
+    str,
+    typer.Option("--lang", help="Language of the output, the report and the model card: ru, kk or en."),
+]
+
+
 def train_cmd(
     registry: _RegistryOpt = None,
     data: _DataOpt = None,
@@ -123,21 +137,23 @@ def train_cmd(
     search: _SearchOpt = None,
     view: _ViewOpt = "application",
     labels: _LabelsOpt = None,
-    lang: LangOpt = "ru",
+    lang: _LangOpt = "ru",
 ) -> None:
     """Train a calibrated Random Forest, evaluate it against baselines, store it with its report and card."""
     from atauly.model import DataError, ModelStoreError
     from atauly.model.pipeline import TrainHooks, TrainRequest, train_request
+    from atauly.model.wording import Words
 
+    w = Words(check_lang(lang))
     request = TrainRequest(
         registry, data, target, group, id_column, _list(drop), _list(audit), name, threshold,
         target_exclusion, seed, baselines, min_roc_auc, policy, coverage, budget, search, view, labels,
-        get_settings().workers, check_lang(lang),
+        get_settings().workers, w.lang,
     )  # fmt: skip
     try:
         with progress_bar() as progress:
             loading = progress.add_task(
-                "Applications: the law on recorded data alone", total=0, visible=registry is not None
+                w.t("Applications: the law on recorded data alone"), total=0, visible=registry is not None
             )
             training = {"task": None, "steps": 0, "started": False}
 
@@ -146,88 +162,278 @@ def train_cmd(
                 progress.advance(loading, n)
 
             def loaded(ds, n_steps: int) -> None:
-                _print_dataset(ds, data)
-                training.update(task=progress.add_task("Training", total=n_steps), steps=n_steps)
+                _print_dataset(ds, data, w)
+                training.update(task=progress.add_task(w.t("Training"), total=n_steps), steps=n_steps)
 
             def step(label: str) -> None:  # called as each step starts: the previous one is done
                 if training["started"]:
                     progress.advance(training["task"], 1)
                 training["started"] = True
-                progress.update(training["task"], description=f"Training: {label}")
+                progress.update(
+                    training["task"], description=w.t("Training: {step}", step=step_words(label, w))
+                )
 
             def note(text: str) -> None:
-                err_console.print(f"[yellow]Note:[/] {text}")
+                _note(text, w)
 
             out = train_request(request, store(), TrainHooks(load_step, loaded, step, note))
-            progress.update(training["task"], completed=training["steps"], description="Training: done")
+            progress.update(
+                training["task"],
+                completed=training["steps"],
+                description=w.t("Training: {step}", step=w.t("done")),
+            )
     except (DataError, ModelStoreError, ValueError) as exc:
         fail(str(exc))
-    _print_training(out, lang)
+    _print_training(out, w)
 
 
-def _print_dataset(ds, data: Path | None) -> None:
-    from atauly.model.tables import format_text, ingestion_table
+def _note(text: str, w) -> None:
+    """Something the user should know, in ``w``'s language (the library says it in English: the notes
+    known here are said again with their figures, others through the catalogs as they are)."""
+    err_console.print(f"[yellow]{w.t('Note:')}[/] ", end="")
+    err_console.print(note_words(text, w), markup=False, highlight=False)
+
+
+#: (the English of a note of the data or the training, the message that says it); the fields are the
+#: pattern's named groups, numbers written for the language.
+NOTES = (
+    (
+        r"(?P<n>\d+) rows without a target value were left out of training",
+        N_("{n} rows without a target value were left out of training"),
+    ),
+    (
+        r"column (?P<column>'.*') looks like a protected attribute or an identifier and is used as a feature; "
+        r"pass it to --audit \(fairness only\) or --drop",
+        N_(
+            "column {column} looks like a protected attribute or an identifier and is used as a feature; pass "
+            "it to --audit (fairness only) or --drop"
+        ),
+    ),
+    (
+        r"decisions/ has no law columns: the law was run on each application snapshot",
+        N_("decisions/ has no law columns: the law was run on each application snapshot"),
+    ),
+    (
+        r"decisions/ has no true_eligible column: metrics are against the decisions only",
+        N_("decisions/ has no true_eligible column: metrics are against the decisions only"),
+    ),
+    (
+        r"the verification sample holds (?P<found>\d+) entitled families that did not apply \(fewer than "
+        r"(?P<needed>\d+)\): too few to train the scan's model on it; trained on officers' decisions instead "
+        r"\(not calibrated on the population; --labels verified forces it\)",
+        N_(
+            "the verification sample holds {found} entitled families that did not apply (fewer than {needed}): "
+            "too few to train the scan's model on it; trained on officers' decisions instead (not calibrated "
+            "on the population; --labels verified forces it)"
+        ),
+    ),
+)
+#: The note of a user's table whose columns were dropped (atauly.model.data): said from the ingestion report.
+DROPPED = r"(?P<n>\d+) column\(s\) dropped: (?P<which>.*)"
+
+
+def note_words(text: str, w) -> str:
+    """A note of the data or the training in ``w``'s language."""
+    import re
+
+    for pattern, message in NOTES:
+        m = re.fullmatch(pattern, text)
+        if m:
+            return w.t(message, **{k: w.numbers_in(v) for k, v in m.groupdict().items()})
+    return w.stored(text)
+
+
+def dropped_words(ingestion: list[dict], w) -> str:
+    """The columns of a user's table that were dropped, and why, in ``w``'s language."""
+    dropped = [r for r in ingestion if r["action"] == "dropped"]
+    return w.t(
+        "Columns dropped ({n}): {columns}",
+        n=w.n(len(dropped)),
+        columns="; ".join(f"«{r['column']}» ({w.stored(r['reason'])})" for r in dropped),
+    )
+
+
+#: The training's step names (:func:`atauly.model.train.train_steps`, ``atauly.model.STORE_STEPS``) as the
+#: progress bar says them; ``{split}`` is the split's name in words.
+STEP_WORDS = {
+    "search": N_("choosing the forest"),
+    "fit": N_("fitting the forest, {split}"),
+    "evaluate": N_("evaluating on the test rows, {split}"),
+    "baselines": N_("baselines, {split}"),
+    "compare": N_("comparing with the rivals"),
+    "fairness": N_("fairness"),
+    "population": N_("figures over the whole population"),
+    "store the model": N_("storing the model"),
+    "report and card": N_("writing the report and the model card"),
+}
+RUNG = N_("choosing the forest, {split}: round {rung} of {rungs}, {candidates} × {trees} trees")
+
+
+def step_words(label: str, w) -> str:
+    """A training step's name (``search random: rung 1/3: 8 candidates × 12 trees``, ``fit time``, …)
+    in ``w``'s language; an unknown name as it is."""
+    import re
+
+    rung = re.fullmatch(r"search (\w+): rung (\d+)/(\d+): (\d+) candidates? × (\d+) trees", label)
+    if rung:
+        split, number, rungs, size, trees = rung.groups()
+        return w.t(
+            RUNG,
+            split=w.split(split).lower(),
+            rung=number,
+            rungs=rungs,
+            candidates=w.n(int(size)),
+            trees=w.n(int(trees)),
+        )
+    what, _, split = label.partition(" ")
+    if split in ("time", "random") and what in STEP_WORDS:
+        return w.t(STEP_WORDS[what], split=w.split(split).lower())
+    return w.t(STEP_WORDS[label]) if label in STEP_WORDS else label
+
+
+def _print_dataset(ds, data: Path | None, w) -> None:
+    from atauly.model.sections import COLUMNS_FORMAT, ingestion_rows
 
     if ds.ingestion:
-        console.print(
-            rich_table(
-                ingestion_table(ds.ingestion), title=f"Columns of {data.name}: {format_text(ds.file_format)}"
-            )
+        header, rows, how = ingestion_rows(
+            {"ingestion": {"columns": ds.ingestion, "format": ds.file_format}}, w
         )
+        console.print(
+            rich_table(_frame(header, rows), title=w.t(COLUMNS_FORMAT, format=how) + f": {data.name}")
+        )
+    import re
+
     for note in ds.notes:
-        err_console.print(f"[yellow]Note:[/] {note}")
+        if ds.ingestion and re.fullmatch(DROPPED, note):
+            err_console.print(f"[yellow]{w.t('Note:')}[/] ", end="")
+            err_console.print(dropped_words(ds.ingestion, w), markup=False, highlight=False)
+        else:
+            _note(note, w)
     err_console.print(
-        f"{len(ds):,} rows, {len(ds.numeric)} numeric and {len(ds.categorical)} categorical features, "
-        f"{ds.y.mean():.1%} positive"
+        w.t(
+            "{rows} rows, {numeric} numeric and {categorical} categorical features, {share} positive",
+            rows=w.n(len(ds)),
+            numeric=w.n(len(ds.numeric)),
+            categorical=w.n(len(ds.categorical)),
+            share=w.pct(float(ds.y.mean())),
+        ),
+        highlight=False,
     )
 
 
-def _print_training(out, lang: str = "ru") -> None:
-    from atauly.model.tables import metrics_table, share_text
+def _frame(header: list[str], rows: list[list]):
+    import pandas as pd
+
+    return pd.DataFrame([[str(c) for c in r] for r in rows], columns=header)
+
+
+#: The figures of the training's summary table (the report has them all, with intervals).
+SHOWN = (
+    "accuracy",
+    "balanced_accuracy",
+    "roc_auc",
+    "brier",
+    "exclusion_error",
+    "inclusion_error",
+    "coverage_poorest_quintile",
+)
+#: What a row of the summary table is measured against.
+AGAINST = {
+    "labels": N_("labels"),
+    "decisions": N_("officers' decisions"),
+    "truth": N_("true need (synthetic)"),
+}
+
+
+def metrics_summary(metrics: dict, kind: str, w) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the primary split's test-set figures of every model, against the labels and the
+    truth, in ``w``'s language."""
+    primary = metrics["splits"][metrics["primary_split"]]
+    rows = []
+    for name, result in primary["models"].items():
+        for ref in ("labels", "truth"):
+            m = result.get(f"vs_{ref}")
+            if m is None:
+                continue
+            against = "decisions" if ref == "labels" and kind == "registry" else ref
+            rows.append([w.model(name), w.t(AGAINST[against]), *(w.x(m.get(k)) for k in SHOWN)])
+    return [w.t("model"), w.t("compared with"), *(w.metric(k) for k in SHOWN)], rows
+
+
+def _print_training(out, w) -> None:
+    from atauly.model.report import gate_words, matched_text
 
     stored, result = out.stored, out.result
-    metrics = dict(result.metrics, kind=out.dataset.kind)
-    console.print(
-        rich_table(
-            metrics_table(metrics),
-            title=f"{stored.name}@{stored.version}: {metrics['primary_split']} split, test set",
-        )
+    ref = f"{stored.name}@{stored.version}"
+    header, rows = metrics_summary(result.metrics, out.dataset.kind, w)
+    title = w.t(
+        "{model}: {split}, test rows", model=ref, split=w.split(result.metrics["primary_split"]).lower()
     )
-    matched = result.metrics.get("matched_operating_point")
+    console.print(rich_table(_frame(header, rows), title=title))
+    matched = matched_text(result.metrics, w)
     if matched:
-        console.print(
-            f"vs true need, at the inclusion error of the law on recorded data alone "
-            f"({matched['law_on_recorded_inclusion_error']:.3f}): exclusion error "
-            f"{matched['model_exclusion_error']:.3f} (model) vs {matched['law_on_recorded_exclusion_error']:.3f} "
-            f"(law on recorded data), a relative reduction of {share_text(matched['relative_exclusion_reduction'])} "
-            f"(target ≥ 30%: {'met' if matched['met'] else 'not met'})"
-        )
+        console.print(matched, markup=False, highlight=False)
     comparison = result.metrics.get("comparison")
     if comparison:
         console.print(
-            ("[bold yellow]" if comparison["rival_clearly_better"] else "")
-            + "Forest vs the best rival: "
-            + comparison["verdict"]
+            w.t("Forest against the best rival: {verdict}", verdict=w.stored(comparison["verdict"])),
+            style="bold yellow" if comparison["rival_clearly_better"] else None,
+            markup=False,
+            highlight=False,
         )
     for split_name, split in result.metrics["splits"].items():
         for base, reason in split.get("failed_baselines", {}).items():
-            err_console.print(f"[yellow]Baseline {base} failed ({split_name} split):[/] {reason}")
-    print_population(result.metrics.get("population"), lang)
+            err_console.print(
+                w.t(
+                    "Baseline {name} failed ({split}): {reason}",
+                    name=w.model(base),
+                    split=w.split(split_name).lower(),
+                    reason=reason,
+                ),
+                style="yellow",
+                markup=False,
+                highlight=False,
+            )
+    print_population(result.metrics.get("population"), w.lang)
     gate = result.metrics["quality_gate"]
-    console.print(f"Threshold {result.threshold:.3f} ({result.metrics['threshold']['policy']})")
-    console.print(f"Report: {stored.path / 'report.html'}\nModel card: {stored.path / 'model_card.md'}")
+    console.print(
+        w.t(
+            "Threshold {value} ({policy})",
+            value=w.x(result.threshold),
+            policy=w.stored(result.metrics["threshold"]["policy"]),
+        ),
+        markup=False,
+        highlight=False,
+    )
+    for line in (
+        w.t("Report: {path}", path=stored.path / "report.html"),
+        w.t("Model card: {path}", path=stored.path / "model_card.md"),
+    ):
+        console.print(line, markup=False, highlight=False)
+    _verdict, reason = gate_words(gate, w)
     if not gate["passed"]:
         err_console.print(
-            f"[bold red]Quality gate failed:[/] {gate['reason']}. The model is stored but cannot be champion."
+            w.t(
+                "Quality gate failed: {reason}. The model is stored but cannot be champion.",
+                reason=reason,
+            ),
+            style="bold red",
+            markup=False,
+            highlight=False,
         )
         raise typer.Exit(1)
+    promote = f"atauly model promote --model {stored.name} --version {stored.version}"
     console.print(
-        "[green]Quality gate passed.[/] "
+        w.t("Quality gate passed.")
+        + " "
         + (
-            f"{stored.name}@{stored.version} is the champion."
+            w.t("{model} is the champion.", model=ref)
             if out.promoted
-            else f"Promote with: atauly model promote --model {stored.name} --version {stored.version}"
-        )
+            else w.t("Promote with: {command}", command=promote)
+        ),
+        style="green",
+        markup=False,
+        highlight=False,
     )
 
 

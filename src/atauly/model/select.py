@@ -216,7 +216,8 @@ def search(
     """Score the candidates by grouped CV ROC-AUC with successive halving (:func:`rungs`): every candidate
     with few trees, the survivors grown to ``trees`` on the same folds. The reference is never dropped
     before the last rung, where :func:`pick` compares it with the best challenger, corrected for every
-    challenger screened (when the reference already leads before the last rung, only it is grown). ``make_forest(params, trees)`` gives an unfitted (preprocessor, forest) pipeline;
+    challenger screened (when the reference already leads before the last rung, only it is grown; when a
+    challenger has already won by :func:`decided`'s margin, only that challenger is). ``make_forest(params, trees)`` gives an unfitted (preprocessor, forest) pipeline;
     the preprocessor is fitted once per fold. ``progress(label)`` hears each rung start.
     Returns (chosen params, table, chosen's out-of-fold probabilities)."""
     params_of = candidates(n_candidates, seed)
@@ -249,6 +250,12 @@ def search(
             # replace it anyway). Only the reference is grown (its out-of-fold probabilities calibrate
             # the final forest).
             alive = [0]
+        elif rung and rung == len(schedule) - 1 and DECIDE_EARLY:
+            # The other way round: a challenger already so far ahead that the reference's own climb could
+            # not close the gap is grown alone (see :func:`decided`).
+            winner = decided(at_rung, alive, rung - 1, len(params_of) - 1)
+            if winner is not None:
+                alive = [winner]
         if progress:
             # The planned rung's name (as :func:`atauly.model.train.train_steps` lists it), also when
             # the reference is grown alone.
@@ -286,13 +293,36 @@ def search(
     best_of, _gains, _ses = pick([fold_aucs[i] for i in finalists], screened=len(params_of) - 1)
     best = finalists[best_of]
     for i, r in rows.items():
-        # each candidate beside the reference at the last rung it reached (paired: the same folds, trees)
-        r["vs_reference"], r["vs_reference_se"] = paired_gain(
-            at_rung[i, r["rung"] - 1], at_rung[0, r["rung"] - 1]
-        )
+        # each candidate beside the reference at the last rung both reached (paired: the same folds, trees)
+        both = min(r["rung"], rows[0]["rung"]) - 1
+        r["vs_reference"], r["vs_reference_se"] = paired_gain(at_rung[i, both], at_rung[0, both])
         r["chosen"] = i == best
     chosen = {k: (None if v == "none" else v) for k, v in rows[best].items() if k in REFERENCE}
     return chosen, [rows[i] for i in range(len(params_of))], oofs[best]
+
+
+#: Whether a challenger that is decisively better before the last rung is grown alone (:func:`decided`).
+DECIDE_EARLY = True
+
+
+def decided(at_rung: dict, alive: list[int], rung: int, screened: int) -> int | None:
+    """The challenger among ``alive`` (the reference, 0, and one challenger) that has already won, at
+    ``rung`` (the one before the last), else None. It wins when its paired gain over the reference, less
+    how much the reference itself gained from the rung before (its forest roughly tripled: 12 to 33
+    trees), is still clear by :func:`pick`'s rule (more than ``MIN_GAIN`` and ``z_clear(screened)``
+    standard errors). The reference's next climb (33 to 100 trees) is smaller than that last one (the
+    trees' variance term falls as 1/trees: by 0.053 from 12 to 33, by 0.020 from 33 to 100), and the
+    challenger is taken to gain nothing more, so the last rung could not have reversed the choice; it is
+    not paid for (the reference's forest of full size is the dearest to grow: leaves of one row).
+    On the 6,366-row survey, leaf 10 leads the reference by 0.07 ROC-AUC at 33 trees (z ≈ 26)."""
+    challengers = [i for i in alive if i != 0]
+    if 0 not in alive or len(challengers) != 1 or rung < 1 or (0, rung - 1) not in at_rung:
+        return None
+    best = challengers[0]
+    gain, se = paired_gain(at_rung[best, rung], at_rung[0, rung])
+    climb = float(np.nanmean(at_rung[0, rung]) - np.nanmean(at_rung[0, rung - 1]))
+    margin = gain - max(climb, 0.0)
+    return best if np.isfinite(margin) and margin > max(z_clear(screened) * se, MIN_GAIN) else None
 
 
 def rung_label(rung: int, n_rungs: int, size: int, trees: int) -> str:
