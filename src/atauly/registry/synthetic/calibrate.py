@@ -16,12 +16,12 @@ from ..codes import REGION_BY_KATO
 from ..intervals import wilson_interval
 from ..io import Registry
 from ..quarter import Quarter
-from ..validate import validate
 from ..wellbeing import LEVELS, levels
 from .calibration_report import calibration_html
 from .geography import REGION_STATS
 from .history import LawFn
 from .proxies import proxy_r2, record_proxies
+from .reading import region_registry
 
 TARGETS = Path(__file__).with_name("targets.yaml")
 
@@ -39,18 +39,6 @@ def _row(name, value, target, tolerance, headline, source, scope="national"):
         "headline": headline,
         "source": source,
     }
-
-
-def _region_tables(registry_dir: Path, layer: str, kato: str) -> Registry:
-    """One region's part of a layer, validated (types and row positions) — a region at a time keeps a
-    national registry within memory."""
-    tables = [
-        pd.read_parquet(registry_dir / layer / name / f"part-{kato}.parquet")
-        for name in ("families", "persons", "incomes")
-    ]
-    fam, per, inc, report = validate(*tables)
-    report.raise_if_invalid()
-    return Registry(fam, per, inc, report.person_family, report.income_person)
 
 
 #: Record-based proxies of a family's welfare (what a proxy-means test could use): the recorded view only.
@@ -158,7 +146,7 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
 def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, quarter: str, law: LawFn, rng):
     """One region: its truth (people, poverty, hidden need), then its recorded view (the law on it, the
     proxies of consumption, well-being levels) and its decisions of the current quarter."""
-    truth = _region_tables(registry_dir, "truth", kato)
+    truth = region_registry(registry_dir, "truth", kato)
     size = _tally_truth(t, truth, st, scale)
     t_ok = law(truth, quarter)["eligible"].to_numpy(dtype=bool)
     fam_ids = truth.families["family_id"].to_numpy(dtype=str)
@@ -176,7 +164,7 @@ def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, qu
         poor = truth.families["consumption_poor"].to_numpy(dtype=bool)
         t.hidden["consumption_poor_persons"] += int(size[poor].sum())
     del truth
-    recorded = _region_tables(registry_dir, "recorded", kato)
+    recorded = region_registry(registry_dir, "recorded", kato)
     r_ok = law(recorded, quarter)["eligible"].to_numpy(dtype=bool)  # same families, same order
     if consumption is not None:
         keep = rng.random(len(consumption)) < min(1.0, 50_000 / max(len(consumption), 1))
@@ -190,7 +178,9 @@ def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, qu
     t.gaps["missed_by_recorded"] += int((t_ok & ~r_ok).sum())
     t.gaps["wrongly_needy_in_recorded"] += int((~t_ok & r_ok).sum())
     t.wellbeing_rows.append(
-        levels(recorded.families, recorded.persons, recorded.incomes)[["region_kato", "wellbeing_level"]]
+        levels(recorded.families, recorded.persons, recorded.incomes, positions=recorded.positions())[
+            ["region_kato", "wellbeing_level"]
+        ]
     )
 
 
