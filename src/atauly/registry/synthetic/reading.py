@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..arrow import Keys, arrow_text
 from ..io import Registry
@@ -34,8 +35,9 @@ def region_registry(registry_dir: Path | str, layer: str, kato: str) -> Registry
     and row positions — equal to what validating it gives; an invalid part raises
     :class:`~atauly.registry.problems.RegistryValidationError` (from full validation)."""
     registry_dir = Path(registry_dir)
+    # As pandas.read_parquet reads them (the same frames), at about half its cost.
     tables = [
-        pd.read_parquet(registry_dir / layer / name / f"part-{kato}.parquet")
+        pq.read_table(registry_dir / layer / name / f"part-{kato}.parquet").to_pandas()
         for name in ("families", "persons", "incomes")
     ]
     try:
