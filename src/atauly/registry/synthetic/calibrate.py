@@ -215,7 +215,8 @@ def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, qu
     recorded = region_registry(registry_dir, "recorded", kato)
     r_ok = law(recorded, quarter)["eligible"].to_numpy(dtype=bool)  # same families, same order
     if consumption is not None:
-        X = record_proxies(recorded, quarter).loc[keep].reset_index(drop=True)
+        # The proxies of the sampled families only (a family's figures are its own members' sums).
+        X = record_proxies(recorded if keep.all() else recorded.take(keep), quarter)
         t.proxy_parts.append((X, np.log(np.maximum(consumption[keep], 1.0)), np.full(int(keep.sum()), kato)))
     part = registry_dir / "decisions" / f"part-{kato}.parquet"
     if part.exists():
