@@ -212,6 +212,7 @@ def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, qu
         poor = truth.families["consumption_poor"].to_numpy(dtype=bool)
         t.hidden["consumption_poor_persons"] += int(size[poor].sum())
     del truth
+    gc.collect()  # the truth's tables (in reference cycles) freed before the recorded view is read
     recorded = region_registry(registry_dir, "recorded", kato)
     r_ok = law(recorded, quarter)["eligible"].to_numpy(dtype=bool)  # same families, same order
     if consumption is not None:
