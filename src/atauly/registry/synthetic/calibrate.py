@@ -114,13 +114,18 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn, workers
     samples = _proxy_samples(registry_dir, regions)
     jobs = [(registry_dir, kato, stats_by_kato[kato], scale, quarter, law, samples[kato]) for kato in regions]
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            t.add(_region_tally(job))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            for part in pool.map(_region_tally, jobs):  # in region order
-                t.add(part)
+    # Each region's collection (``_region_tally``) need not walk what exists already (modules, caches).
+    gc.freeze()
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                t.add(_region_tally(job))
+        else:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+                for part in pool.map(_region_tally, jobs):  # in region order
+                    t.add(part)
+    finally:
+        gc.unfreeze()
     measured_hidden, population = _hidden_need(t)
     measured = _measured(t.acc, scale)
     regional_rows: list = []
