@@ -146,6 +146,14 @@ def calibrate_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Report directory (calibration.json, calibration.html).")
     ],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes tallying regions (default: CPU count, ≤2; the figures are the same).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Compare a generated registry with the published figures; exit 1 when a headline target is off."""
     import pandas as pd
@@ -158,7 +166,7 @@ def calibrate_cmd(
     if not (registry / "manifest.json").exists():
         fail(f"{registry} is not a generated registry (no manifest.json)")
     with err_console.status("Calibrating (the law on the truth and on the recorded view)…"):
-        result = calibrate(registry, out, compute)
+        result = calibrate(registry, out, compute, workers=workers)
     from atauly.i18n import Translator
     from atauly.registry.synthetic.calibration_report import GAPS, SCOPES, figure_label, figure_value
     from atauly.settings import get_settings

@@ -4,8 +4,12 @@ report with charts."""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +20,12 @@ from ..codes import REGION_BY_KATO
 from ..intervals import wilson_interval
 from ..io import Registry
 from ..quarter import Quarter
-from ..validate import validate
 from ..wellbeing import LEVELS, levels
 from .calibration_report import calibration_html
 from .geography import REGION_STATS
 from .history import LawFn
 from .proxies import proxy_r2, record_proxies
+from .reading import region_registry
 
 TARGETS = Path(__file__).with_name("targets.yaml")
 
@@ -39,18 +43,6 @@ def _row(name, value, target, tolerance, headline, source, scope="national"):
         "headline": headline,
         "source": source,
     }
-
-
-def _region_tables(registry_dir: Path, layer: str, kato: str) -> Registry:
-    """One region's part of a layer, validated (types and row positions) — a region at a time keeps a
-    national registry within memory."""
-    tables = [
-        pd.read_parquet(registry_dir / layer / name / f"part-{kato}.parquet")
-        for name in ("families", "persons", "incomes")
-    ]
-    fam, per, inc, report = validate(*tables)
-    report.raise_if_invalid()
-    return Registry(fam, per, inc, report.person_family, report.income_person)
 
 
 #: Record-based proxies of a family's welfare (what a proxy-means test could use): the recorded view only.
@@ -96,8 +88,19 @@ class _Tally:
     proxy_parts: list = field(default_factory=list)
     population_rows: list = field(default_factory=list)
 
+    def add(self, other: _Tally) -> None:
+        """Another region's tally after this one's (counts summed, rows in region order)."""
+        for mine, theirs in ((self.acc, other.acc), (self.gaps, other.gaps), (self.hidden, other.hidden)):
+            for key, value in theirs.items():
+                mine[key] += value
+        for name in ("rows", "wellbeing_rows", "proxy_parts", "population_rows"):
+            getattr(self, name).extend(getattr(other, name))
 
-def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict:
+
+def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn, workers: int | None = 1) -> dict:
+    """The generated registry against the published figures (``calibration.json``, ``calibration.html``).
+    Regions are tallied in ``workers`` processes (None: the CPU count, at most 2 — each holds a region in
+    memory); the figures are the same for any number."""
     registry_dir, out_dir = Path(registry_dir), Path(out_dir)
     manifest = json.loads((registry_dir / "manifest.json").read_text(encoding="utf-8"))
     scale, quarter = manifest["scale"], manifest["quarter"]
@@ -107,10 +110,22 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
 
     # Region by region: people, poverty, the law on the truth and on the recorded view, well-being.
     t = _Tally()
-    rng = np.random.default_rng(0)
     stats_by_kato = {next(k for k, r in REGION_BY_KATO.items() if r.key == st.key): st for st in REGION_STATS}
-    for kato in regions:
-        _tally_region(t, registry_dir, kato, stats_by_kato[kato], scale, quarter, law, rng)
+    samples = _proxy_samples(registry_dir, regions)
+    jobs = [(registry_dir, kato, stats_by_kato[kato], scale, quarter, law, samples[kato]) for kato in regions]
+    workers = workers or min(2, os.cpu_count() or 1)
+    # Each region's collection (``_region_tally``) need not walk what exists already (modules, caches).
+    gc.freeze()
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                t.add(_region_tally(job))
+        else:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+                for part in pool.map(_region_tally, jobs):  # in region order
+                    t.add(part)
+    finally:
+        gc.unfreeze()
     measured_hidden, population = _hidden_need(t)
     measured = _measured(t.acc, scale)
     regional_rows: list = []
@@ -155,10 +170,36 @@ def calibrate(registry_dir: Path | str, out_dir: Path | str, law: LawFn) -> dict
     return result
 
 
-def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, quarter: str, law: LawFn, rng):
+def _proxy_samples(registry_dir: Path, regions: list[str]) -> dict[str, np.ndarray | None]:
+    """Each region's families in the sample of the proxy regression (at most about 50,000 a region),
+    drawn region after region from one stream: the same sample whichever process tallies a region."""
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    samples: dict[str, np.ndarray | None] = {}
+    for kato in regions:
+        part = registry_dir / "truth" / "families" / f"part-{kato}.parquet"
+        meta = pq.read_metadata(part)
+        if "consumption_per_ae" not in meta.schema.names:  # a world without hidden need: no draw
+            samples[kato] = None
+            continue
+        n = meta.num_rows
+        samples[kato] = rng.random(n) < min(1.0, 50_000 / max(n, 1))
+    return samples
+
+
+def _region_tally(job: tuple) -> _Tally:
+    t = _Tally()
+    _tally_region(t, *job)
+    gc.collect()  # the region's tables are in reference cycles: freed now, not regions later
+    return t
+
+
+def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, quarter: str, law: LawFn, keep):
     """One region: its truth (people, poverty, hidden need), then its recorded view (the law on it, the
-    proxies of consumption, well-being levels) and its decisions of the current quarter."""
-    truth = _region_tables(registry_dir, "truth", kato)
+    proxies of consumption, well-being levels) and its decisions of the current quarter. ``keep``: the
+    families in the proxy regression's sample."""
+    truth = region_registry(registry_dir, "truth", kato)
     size = _tally_truth(t, truth, st, scale)
     t_ok = law(truth, quarter)["eligible"].to_numpy(dtype=bool)
     fam_ids = truth.families["family_id"].to_numpy(dtype=str)
@@ -176,11 +217,12 @@ def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, qu
         poor = truth.families["consumption_poor"].to_numpy(dtype=bool)
         t.hidden["consumption_poor_persons"] += int(size[poor].sum())
     del truth
-    recorded = _region_tables(registry_dir, "recorded", kato)
+    gc.collect()  # the truth's tables (in reference cycles) freed before the recorded view is read
+    recorded = region_registry(registry_dir, "recorded", kato)
     r_ok = law(recorded, quarter)["eligible"].to_numpy(dtype=bool)  # same families, same order
     if consumption is not None:
-        keep = rng.random(len(consumption)) < min(1.0, 50_000 / max(len(consumption), 1))
-        X = record_proxies(recorded, quarter).loc[keep].reset_index(drop=True)
+        # The proxies of the sampled families only (a family's figures are its own members' sums).
+        X = record_proxies(recorded if keep.all() else recorded.take(keep), quarter)
         t.proxy_parts.append((X, np.log(np.maximum(consumption[keep], 1.0)), np.full(int(keep.sum()), kato)))
     part = registry_dir / "decisions" / f"part-{kato}.parquet"
     if part.exists():
@@ -190,7 +232,9 @@ def _tally_region(t: _Tally, registry_dir: Path, kato: str, st, scale: float, qu
     t.gaps["missed_by_recorded"] += int((t_ok & ~r_ok).sum())
     t.gaps["wrongly_needy_in_recorded"] += int((~t_ok & r_ok).sum())
     t.wellbeing_rows.append(
-        levels(recorded.families, recorded.persons, recorded.incomes)[["region_kato", "wellbeing_level"]]
+        levels(recorded.families, recorded.persons, recorded.incomes, positions=recorded.positions())[
+            ["region_kato", "wellbeing_level"]
+        ]
     )
 
 
