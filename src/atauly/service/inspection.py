@@ -149,7 +149,6 @@ def pdf(ctx: dict, images: dict[int, bytes], compress: bool = True) -> bytes:
 
 
 def _layout(ctx: dict, images: dict[int, bytes], compress: bool, reduced: bool):
-    import io
 
     from atauly.plans.pdfsetup import FAMILY, Tag, new_pdf
 
@@ -201,6 +200,25 @@ def _layout(ctx: dict, images: dict[int, bytes], compress: bool, reduced: bool):
     if not ctx["photos"]:
         with Tag(doc, "P"):
             line(t(N_("No photos yet.")))
+    _photos(doc, ctx, images)
+    doc.ln(4)
+    heading(t(N_("Signatures")))
+    with Tag(doc, "P"):
+        line(
+            f"{t(N_('Officer'))}: ______________________    "
+            f"{t(N_('Member of the family'))}: ______________________"
+        )
+    return doc
+
+
+def _photos(doc, ctx: dict, images: dict[int, bytes]) -> None:
+    """Each photo of the act: its redacted thumbnail (a ``Figure`` with alternative text) beside its
+    remarks and findings."""
+    import io
+
+    from atauly.plans.pdfsetup import FAMILY, Tag
+
+    t = ctx["t"]
     for p in ctx["photos"]:
         if doc.get_y() > doc.h - 70:
             doc.add_page()
@@ -222,11 +240,3 @@ def _layout(ctx: dict, images: dict[int, bytes], compress: bool, reduced: bool):
                 doc.set_x(doc.l_margin + 55)
                 doc.multi_cell(doc.epw - 55, 4.5, note, new_x="LMARGIN", new_y="NEXT")
         doc.set_y(max(doc.get_y(), y + (40 if data else 0)) + 3)
-    doc.ln(4)
-    heading(t(N_("Signatures")))
-    with Tag(doc, "P"):
-        line(
-            f"{t(N_('Officer'))}: ______________________    "
-            f"{t(N_('Member of the family'))}: ______________________"
-        )
-    return doc
