@@ -416,3 +416,26 @@ def test_the_reference_forest_is_kept_unless_a_challenger_is_clearly_better():
     tiny = np.array([0.0015, 0.0016, 0.0015, 0.0016])  # clear in s.e. but below MIN_GAIN
     assert pick([reference, reference + tiny])[0] == 0
     assert pick([reference, reference - clear])[0] == 0
+
+
+def test_a_test_set_with_one_positive_fails_the_gate_as_unjudgeable_not_as_worse():
+    # One positive family among 300 (a small scan sample's last quarter): its rank alone is the ROC-AUC,
+    # and a row bootstrap keeps its rank, so "clearly worse than a rival" would be a verdict on one family.
+    rng = np.random.default_rng(5)
+    y = np.zeros(300, dtype=bool)
+    y[7] = True
+    forest, rival = rng.random(300), rng.random(300)
+    forest[7], rival[7] = 0.1, 0.99
+    comparison = compare(y, np.arange(300), (forest, forest > 0.5), {"other": (rival, rival > 0.5)}, 100, 0)
+    headline = {"roc_auc": comparison["forest"]["roc_auc"], "balanced_accuracy": 0.5}
+    gate = quality_gate(headline, {"roc_auc": (0.05, 0.2)}, comparison, test_y=y)
+    assert not gate["passed"]
+    assert "too few rows of one class in the test set (1 < 10)" in gate["reason"]
+    assert "clearly worse" not in gate["reason"] and "chance" not in gate["reason"]
+    # With enough of both classes the usual checks run.
+    assert (
+        "too few"
+        not in quality_gate(headline, {"roc_auc": (0.6, 0.7)}, comparison, test_y=rng.random(300) < 0.3)[
+            "reason"
+        ]
+    )

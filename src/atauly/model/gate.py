@@ -11,7 +11,10 @@ The gate is **relative**, on the primary test set vs the labels:
 3. an optional floor on ROC-AUC (``--min-roc-auc``) and, only when asked for, on balanced accuracy at
    the stored threshold.
 
-A model trained on shuffled labels fails (1) (tested).
+A model trained on shuffled labels fails (1) (tested). A test set with fewer than
+:data:`MIN_TEST_CLASS` rows of either class cannot judge ranking at all (one positive family gives a
+ROC-AUC of its rank alone, and a bootstrap over rows keeps that family's rank, so its interval is
+narrow and meaningless): the gate then fails with that reason alone, not with a verdict on the model.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from .phrases import Phrase, joined, record, records
 
 #: A rival better by less than this ROC-AUC is "not clearly better" whatever the interval says.
 MARGIN = 0.01
+
+#: Fewest rows of each class in the test set for the gate to judge the model's ranking.
+MIN_TEST_CLASS = 10
 
 
 def compare(test_y, groups, forest: tuple, rivals: dict[str, tuple], n_boot: int, seed: int) -> dict | None:
@@ -99,9 +105,24 @@ def quality_gate(
     comparison: dict | None,
     min_roc_auc: float | None = None,
     min_balanced_accuracy: float | None = None,
+    test_y=None,
 ) -> dict:
     auc, bal = headline["roc_auc"], headline["balanced_accuracy"]
     failures, passed_checks = [], []
+    if test_y is not None:
+        y = np.asarray(test_y, dtype=bool)
+        fewest = int(min(y.sum(), (~y).sum()))
+        if fewest < MIN_TEST_CLASS:
+            failures.append(
+                Phrase(
+                    "gate.too_few_in_test",
+                    f"too few rows of one class in the test set ({fewest} < {MIN_TEST_CLASS}) to judge the "
+                    "model's ranking",
+                    n=fewest,
+                    floor=MIN_TEST_CLASS,
+                )
+            )
+            return _gate(failures, min_roc_auc, min_balanced_accuracy)
     if ci is not None:
         lo, hi = ci["roc_auc"]
         if not lo > 0.5:
@@ -163,9 +184,12 @@ def quality_gate(
                 floor=min_balanced_accuracy,
             )
         )
-    checks = failures or passed_checks
+    return _gate(failures or passed_checks, min_roc_auc, min_balanced_accuracy, passed=not failures)
+
+
+def _gate(checks: list, min_roc_auc, min_balanced_accuracy, passed: bool = False) -> dict:
     return {
-        "passed": not failures,
+        "passed": passed,
         "reason": joined(checks),
         "reason_code": records(checks),
         "min_roc_auc": min_roc_auc,

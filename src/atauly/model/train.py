@@ -381,6 +381,7 @@ def train(ds: Dataset, config: TrainConfig | None = None, progress=None) -> Trai
         comparison,
         config.min_roc_auc,
         config.min_balanced_accuracy,
+        test_y=test.y,
     )
     step("population")
     population = _population(ds, chosen, primary, config)

@@ -365,6 +365,10 @@ CODED: dict[str, tuple[str, dict[str, str]]] = {
         N_("better than chance (ROC-AUC {auc}, 95% interval [{lo}; {hi}])"),
         {"auc": "x", "lo": "x", "hi": "x"},
     ),
+    "gate.too_few_in_test": (
+        N_("too few rows of one class in the test set ({n} < {floor}) to judge the model's ranking"),
+        {"n": "n", "floor": "n"},
+    ),
     "gate.not_above_chance": (N_("ROC-AUC {auc} is not above chance (0.5)"), {"auc": "x"}),
     "gate.worse_than_rival": (
         N_("clearly worse than a rival on the same data: {verdict}"),
