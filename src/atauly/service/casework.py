@@ -284,7 +284,9 @@ def mark_shown(db: DB, user: User, app: Application) -> None:
         except IntegrityError:  # the same user's concurrent request recorded it first
             db.rollback()
     else:
-        db.rollback()
+        # Ends the read (SQLite's write lock) without expiring what was loaded: a rollback would, and the
+        # response then read the whole application again, its tables and relations included.
+        db.commit()
 
 
 def shown(db: DB, user: User, app: Application) -> bool:
