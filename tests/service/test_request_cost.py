@@ -135,3 +135,39 @@ def test_a_decision_finds_when_its_officer_opened_the_case_through_the_audit_obj
         )
         conn.rollback()
     assert "ix_audit_events_object" in plan, plan
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_api_open_queue_reads_no_recommendation_decision_nor_assessment(
+    client, app, as_officer, svc_payloads
+):
+    """The open queue shows none of them (anti-anchoring): they are not read; the decided queue still shows
+    a decided case's result and decision."""
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    client.post("/api/v1/applications", json=in_district(svc_payloads)[1], headers=as_officer)
+    answers = []
+    sql = _statements(
+        app.state.db_engine, lambda: answers.append(client.get("/api/v1/applications", headers=as_officer))
+    )
+    assert answers[0].status_code == 200 and len(answers[0].json()) == 2
+    assert all(i["eligible_by_law"] is None and i["decision"] is None for i in answers[0].json())
+    assert not any(f"FROM {t}" in s for s in sql for t in ("recommendations", "decisions", "assessments")), (
+        sql
+    )
+    rec = created["recommendation"]
+    outcome = rec["recommended_decision"]
+    outcome = "home_visit" if outcome == "approve" and not rec["eligible_by_law"] else outcome
+    url = f"/api/v1/applications/{created['id']}"
+    client.get(url, headers=as_officer)
+    client.post(
+        f"{url}/decision", json={"outcome": outcome, "version": created["version"]}, headers=as_officer
+    )
+    decided = client.get("/api/v1/applications", params={"status": "decided"}, headers=as_officer).json()
+    if outcome != "home_visit":
+        assert [(i["id"], i["decision"], i["eligible_by_law"]) for i in decided] == [
+            (created["id"], outcome, rec["eligible_by_law"])
+        ]
+    opened = client.get("/api/v1/applications", headers=as_officer).json()
+    assert all(i["decision"] is None for i in opened)
