@@ -125,6 +125,19 @@ def prefill(settings, n: int) -> None:
     print(f"prefilled {n:,} applications in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
+def prefill_all(settings, n: int) -> None:
+    """``n`` applications in every district, the benchmark's region included (``profile_service.py``'s
+    officer opens them)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_statistics import fill
+
+    from atauly.service.db import make_engine, session_factory
+
+    engine = make_engine(settings.database)
+    fill(session_factory(engine), n)
+    engine.dispose()
+
+
 def district_codes() -> list[str]:
     from atauly.registry.codes import districts
 

@@ -15,6 +15,10 @@ the model asp-demo). Two parts, both on the real code and the real model:
    child process): CPU ms per request in all and outside the engine (this thread's ``thread_time``), and
    the cumulative CPU of the stages (parsing, sign-in check, the audit event, the commit, the response).
    ``--prof`` keeps the cProfile file for ``pstats``.
+3. **An officer's pages** (``--officer N``): ``--prefill`` applications in every district
+   (``bench_statistics.fill``), then one officer ``N`` times lists the queue (the API's 50 a page), opens
+   the first case and decides it, through the ASGI app in this thread (worker threads inline, as in 2):
+   CPU ms per request of each step and the top functions of the profiled half.
 
 CPU figures are ``time.process_time`` (user + system of this process): less sensitive than wall time to a
 shared machine's load, which is printed beside them.
@@ -301,6 +305,80 @@ def server_part(settings, home: Path, clients: int, seconds: float, profile: boo
     return result
 
 
+OFFICER_DISTRICT = "790100000"  # a district of the benchmark's region (bench_statistics fills it too)
+
+
+def officer_part(settings, rounds: int, prefill_n: int, top: int, prof_path: Path | None) -> dict:
+    """``rounds`` times: the queue's first page, the first case opened, decided (see the top)."""
+    import anyio.to_thread
+    import httpx
+    from bench_service import PASSWORD, decision_for, prefill_all
+
+    from atauly.service.app import create_app
+    from atauly.service.audit import AuditKeys
+    from atauly.service.db import make_engine, migrate, session_factory
+    from atauly.service.users import create_user
+
+    engine = make_engine(settings.database)
+    migrate(engine)
+    with session_factory(engine, AuditKeys.load(settings))() as db:
+        create_user(db, "officer-profile", PASSWORD, "officer", OFFICER_DISTRICT, None)
+    engine.dispose()
+    prefill_all(settings, prefill_n)
+    app = create_app(settings)
+
+    async def inline(func, *args, **_kw):  # FastAPI's worker threads, run in this thread
+        return func(*args)
+
+    anyio.to_thread.run_sync = inline
+    cpu: dict[str, float] = {"queue": 0.0, "open": 0.0, "decide": 0.0}
+    codes: dict[str, dict[int, int]] = {k: {} for k in cpu}
+    prof = cProfile.Profile(time.thread_time)
+
+    async def run() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            r = await c.post("/api/v1/auth/token", data={"username": "officer-profile", "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+            async def step(name: str, send):
+                t0 = time.thread_time()
+                r = await send
+                if measured:
+                    cpu[name] += time.thread_time() - t0
+                codes[name][r.status_code] = codes[name].get(r.status_code, 0) + 1
+                return r
+
+            measured = False
+            for n in range(2 * rounds + 3):
+                measured = 3 <= n < 3 + rounds  # three to warm up, then timed, then profiled
+                if n == 3 + rounds:
+                    prof.enable()
+                page = (await step("queue", c.get("/api/v1/applications", headers=headers))).json()
+                if not page:
+                    break
+                case = (
+                    await step("open", c.get(f"/api/v1/applications/{page[0]['id']}", headers=headers))
+                ).json()
+                body = decision_for(case, flip=n % 5 == 4)
+                url = f"/api/v1/applications/{case['id']}/decision"
+                await step("decide", c.post(url, json=body, headers=headers))
+            prof.disable()
+
+    asyncio.run(run())
+    app.state.engine.close()
+    stats = pstats.Stats(prof)
+    if prof_path:
+        prof.dump_stats(str(prof_path))
+    if top:
+        stats.sort_stats("cumulative").print_stats(top)
+    return {
+        "rounds": rounds,
+        "prefill": prefill_n,
+        "codes": codes,
+        "cpu_ms_per_request": {k: round(v * 1000 / rounds, 2) for k, v in cpu.items()},
+    }
+
+
 def client_main(base: str, home: Path, clients: int, seconds: float) -> int:
     """``--client``: ``clients`` intake officers submitting for ``seconds`` (bench_service's clients)."""
     from bench_service import application_stream, district_codes, submitters
@@ -326,6 +404,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--client", help=argparse.SUPPRESS)
+    ap.add_argument("--officer", type=int, default=0, help="Profile N rounds of an officer's pages instead.")
+    ap.add_argument("--prefill", type=int, default=20000, help="--officer: applications written first.")
     args = ap.parse_args()
     if args.client:
         return client_main(args.client, args.home.resolve(), args.clients, args.seconds)
@@ -342,6 +422,12 @@ def main() -> int:
     db_url = args.database_url or f"sqlite:///{tmp / 'profile.db'}"
     settings = Settings(home=home, database_url=db_url)
     users = create_users(settings, max(args.clients, 1) if args.server else 1, 0)
+    if args.officer:
+        report = {"loadavg_before": loadavg(), "database": db_url.split(":", 1)[0]}
+        report["officer"] = officer_part(settings, args.officer, args.prefill, args.top, args.prof)
+        report["loadavg_after"] = loadavg()
+        print(json.dumps(report, indent=2))
+        return 0
     if args.server:
         report = {"loadavg_before": loadavg()}
         report["server"] = server_part(

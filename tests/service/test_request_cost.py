@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from atauly.service import deps
 from atauly.service.app import SecurityHeaders, create_app
+from atauly.service.models import User
 from atauly.settings import Settings
+
+from .conftest import in_district
 
 
 def test_session_and_engine_dependencies_run_on_the_event_loop():
@@ -27,3 +32,142 @@ def test_headers_come_from_plain_asgi_middleware(tmp_path):
     assert r.status_code == 401
     assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
     assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def _statements(engine, run) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return seen
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_token_is_checked_on_the_read_pool_and_a_revoked_one_is_refused_at_once(client, app, as_officer):
+    """SQLite: the sign-in check takes no turn on the one write connection (a WAL reader instead); what the
+    writer commits (a revocation) is seen by the next request."""
+    writes = _statements(app.state.db_engine, lambda: client.get("/api/v1/applications", headers=as_officer))
+    reads = _statements(app.state.read_engine, lambda: client.get("/api/v1/applications", headers=as_officer))
+    assert app.state.read_engine is not app.state.db_engine
+    assert not any("FROM sessions" in s for s in writes) and any("FROM sessions" in s for s in reads)
+    from atauly.service.security import revoke_sessions
+
+    with app.state.sessions() as db:
+        uid = db.execute(select(User.id).where(User.username == "officer")).scalar_one()
+        revoke_sessions(db, uid)
+        db.commit()
+    assert client.get("/api/v1/applications", headers=as_officer).status_code == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_opening_or_deciding_a_case_reads_the_application_once(client, app, as_officer, svc_payloads):
+    """The blind-mode bookkeeping (``casework.mark_shown``) ends its read without expiring the case: the
+    answer is built from the case as loaded, not read again with its tables and relations."""
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    url = f"/api/v1/applications/{created['id']}"
+    client.get(url, headers=as_officer)  # the first view is recorded
+
+    def reads_of_applications(run) -> int:
+        return sum("FROM applications" in s for s in _statements(app.state.db_engine, run))
+
+    opened = []
+    assert reads_of_applications(lambda: opened.append(client.get(url, headers=as_officer))) == 1
+    rec = opened[0].json()["recommendation"]
+    body = {"outcome": rec["recommended_decision"], "version": opened[0].json()["version"]}
+    if body["outcome"] == "approve" and not rec["eligible_by_law"]:
+        body["outcome"] = "home_visit"
+    decided = []
+    n = reads_of_applications(
+        lambda: decided.append(client.post(f"{url}/decision", json=body, headers=as_officer))
+    )
+    assert decided[0].status_code == 200, decided[0].text
+    assert decided[0].json()["decisions"][-1]["outcome"] == body["outcome"]
+    assert n == 1, n
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_decision_finds_when_its_officer_opened_the_case_through_the_audit_object_index(
+    client, app, as_officer, svc_payloads
+):
+    """The first ``read`` event of the case by its officer (the decision's ``opened_at``) is looked up
+    through ``ix_audit_events_object`` (0013_audit_object_idx), not by walking the trail from its start."""
+    from sqlalchemy import event
+
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    url = f"/api/v1/applications/{created['id']}"
+    case = client.get(url, headers=as_officer).json()
+    rec = case["recommendation"]
+    outcome = rec["recommended_decision"]
+    if outcome == "approve" and not rec["eligible_by_law"]:
+        outcome = "home_visit"
+    seen = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "FROM audit_events" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(app.state.db_engine, "before_cursor_execute", before)
+    try:
+        r = client.post(
+            f"{url}/decision", json={"outcome": outcome, "version": case["version"]}, headers=as_officer
+        )
+    finally:
+        event.remove(app.state.db_engine, "before_cursor_execute", before)
+    assert r.status_code == 200, r.text
+    assert r.json()["decisions"][-1]["outcome"] == outcome
+    opened = [(sql, p) for sql, p in seen if "LIKE" in sql]
+    assert len(opened) == 1, seen
+    with app.state.db_engine.connect() as conn:
+        plan = " ".join(
+            row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + opened[0][0], opened[0][1])
+        )
+        conn.rollback()
+    assert "ix_audit_events_object" in plan, plan
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_api_open_queue_reads_no_recommendation_decision_nor_assessment(
+    client, app, as_officer, svc_payloads
+):
+    """The open queue shows none of them (anti-anchoring): they are not read; the decided queue still shows
+    a decided case's result and decision."""
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    client.post("/api/v1/applications", json=in_district(svc_payloads)[1], headers=as_officer)
+    answers = []
+    sql = _statements(
+        app.state.db_engine, lambda: answers.append(client.get("/api/v1/applications", headers=as_officer))
+    )
+    assert answers[0].status_code == 200 and len(answers[0].json()) == 2
+    assert all(i["eligible_by_law"] is None and i["decision"] is None for i in answers[0].json())
+    assert not any(f"FROM {t}" in s for s in sql for t in ("recommendations", "decisions", "assessments")), (
+        sql
+    )
+    rec = created["recommendation"]
+    outcome = rec["recommended_decision"]
+    outcome = "home_visit" if outcome == "approve" and not rec["eligible_by_law"] else outcome
+    url = f"/api/v1/applications/{created['id']}"
+    client.get(url, headers=as_officer)
+    client.post(
+        f"{url}/decision", json={"outcome": outcome, "version": created["version"]}, headers=as_officer
+    )
+    decided = client.get("/api/v1/applications", params={"status": "decided"}, headers=as_officer).json()
+    if outcome != "home_visit":
+        assert [(i["id"], i["decision"], i["eligible_by_law"]) for i in decided] == [
+            (created["id"], outcome, rec["eligible_by_law"])
+        ]
+    opened = client.get("/api/v1/applications", headers=as_officer).json()
+    assert all(i["decision"] is None for i in opened)

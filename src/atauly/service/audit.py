@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, AuditHead
+from .periodic import Periodic
 
 GENESIS = "0" * 64
 log = logging.getLogger(__name__)
@@ -245,31 +245,19 @@ def read_checkpoints(path: Path | None) -> list[dict]:
     return out
 
 
-class CheckpointThread:
+class CheckpointThread(Periodic):
     """Anchors the head every ``seconds`` while the service runs (each worker process runs one; a line is
     written only when the head moved)."""
 
     def __init__(self, sessions, seconds: float):
-        self.sessions, self.seconds = sessions, seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="atauly-audit-anchor", daemon=True)
+        self.sessions = sessions
+        super().__init__(
+            self._anchor, seconds, name="atauly-audit-anchor", what="anchoring the audit chain's head"
+        )
 
-    def start(self) -> None:
-        if self.seconds > 0:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.seconds):
-            try:
-                with self.sessions() as db:
-                    checkpoint(db)
-            except Exception as exc:  # noqa: BLE001 — the service goes on; the next round tries again
-                log.error("could not anchor the audit chain's head (%s)", type(exc).__name__)
+    def _anchor(self) -> None:
+        with self.sessions() as db:
+            checkpoint(db)
 
 
 # --- verification -----------------------------------------------------------------------------------------

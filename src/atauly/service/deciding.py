@@ -371,6 +371,8 @@ def verified_values(app: Application) -> list[dict]:
     """What was verified on ``app``, one row per value (the latest verification of it wins): the member (their
     number and role in the family as declared), for an income its month and source, the amount declared and
     the amount verified (KZT); for a member who left, ``declared``/``verified`` are None."""
+    if not app.verifications:  # most cases: nothing to number (nor the family's tables to read)
+        return []
     declared = app.declared or app.snapshot
     number = {p["person_id"]: (k, p.get("role", "")) for k, p in enumerate(declared["persons"], start=1)}
 

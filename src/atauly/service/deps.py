@@ -37,9 +37,11 @@ EngineDep = Annotated[RecommendationEngine, Depends(get_engine)]
 
 
 def api_user(request: Request, db: DBDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
-    session = find_session(db, token, "api")
-    if session is None:
-        db.rollback()
+    """The bearer token's user. The token is looked up through the read pool (:func:`.db.make_read_engine`):
+    on SQLite a WAL reader that takes no write lock, so signing every request in no longer queues for the
+    one write connection (on PostgreSQL it is the same engine). A refusal is tallied through ``db``."""
+    user = _token_user(request, token)
+    if user is None:
         if token:  # a token was presented and refused: tallied, written as one audit event a minute
             tally = request.app.state.refusals
             client = request.client.host if request.client else "unknown"
@@ -50,9 +52,19 @@ def api_user(request: Request, db: DBDep, token: Annotated[str | None, Depends(o
             "not authenticated: send a bearer token from POST /api/v1/auth/token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = session.user
-    db.expunge(user)
-    db.rollback()  # release the read transaction (SQLite's lock) before the request's own work
+    return user
+
+
+def _token_user(request: Request, token: str | None) -> User | None:
+    """The active user of a valid API token, detached from the session that read it; None otherwise."""
+    if not token:
+        return None
+    with request.app.state.read_sessions() as read:
+        session = find_session(read, token, "api")
+        user = session.user if session is not None else None
+        if user is not None:
+            read.expunge(user)
+        read.rollback()  # end the read transaction before the request's own work
     return user
 
 

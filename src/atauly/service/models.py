@@ -286,6 +286,8 @@ class AuditEvent(Base):
     """Append-only: each event's hash covers its content and the previous event's hash."""
 
     __tablename__ = "audit_events"
+    # an object's events in order (the first time an officer opened a case: 0013_audit_object_idx)
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)

@@ -26,6 +26,7 @@ from atauly.registry.codes import DWELLING_CODES
 from . import casework
 from .casework import ServiceError, record
 from .models import DECIDED_STATES, Application, InspectionAct, Photo, PhotoFinding, Recommendation, User
+from .periodic import Periodic
 
 #: asset → the data contract's column a family declares it in
 DECLARED = {"vehicle": "vehicles_owned", "tractor": "vehicles_owned", "livestock": "livestock_heads"}
@@ -276,7 +277,7 @@ def apply_retention(db: DB, app: Application, decided_on: date | None = None) ->
     return done
 
 
-class PurgeThread:
+class PurgeThread(Periodic):
     """Deletes photo originals (and their redacted copies) past their retention date while the service
     runs: once at start, then every ``hours`` (settings ``photo_purge_hours``; 0 switches it off). The same
     deletion as ``atauly vision purge``, each written to the store's audit log; a failed round is logged
@@ -285,12 +286,12 @@ class PurgeThread:
     def __init__(self, home, hours: float, today=date.today):
         from pathlib import Path
 
-        self.home, self.seconds, self.today = Path(home), hours * 3600, today
-        self.rounds = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="atauly-photo-purge", daemon=True)
+        self.home, self.today = Path(home), today
+        super().__init__(
+            self._purge, hours * 3600, name="atauly-photo-purge", what="photo purge", at_start=True
+        )
 
-    def run_once(self) -> int:
+    def _purge(self) -> int:
         from atauly.vision.store import blobs_from_settings
 
         if not blobs_from_settings(self.home).in_use():  # a file store never written to: no key is made
@@ -301,25 +302,6 @@ class PurgeThread:
         if gone:
             log.info("purged %d photo original(s) past their retention date", len(gone))
         return len(gone)
-
-    def start(self) -> None:
-        if self.seconds > 0:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self.run_once()
-            except Exception as exc:  # noqa: BLE001 - the service goes on; the next round tries again
-                log.error("photo purge failed (%s)", type(exc).__name__)
-            self.rounds += 1
-            if self._stop.wait(self.seconds):
-                return
 
 
 def hold_again(db: DB, app: Application) -> int:

@@ -176,19 +176,19 @@ def list_applications(
     f = QueueFilter(
         status=status, quarter=quarter, district=district, family_size=family_size, assigned=assigned
     )
-    apps = casework.queue(db, user, limit=limit, offset=offset, filters=f)
+    # an open application shows none of its recommendation, assessments nor decisions here: not loaded
+    apps = casework.queue(db, user, limit=limit, offset=offset, filters=f, relations=status != "open")
     ids = {a.assigned_to for a in apps if a.assigned_to is not None}
     names = {row[0]: row[1] for row in db.execute(select(User.id, User.username).where(User.id.in_(ids)))}
     items = []
     for a in apps:
-        rec = a.recommendation
+        is_open = a.status in OPEN_STATES
+        rec = None if is_open else a.recommendation
         # anti-anchoring: an open application's result stays on its own endpoint; blind mode hides it too
-        shown = (
-            rec is not None
-            and a.status not in OPEN_STATES
-            and not casework.recommendation_hidden(db, user, a)
+        shown = rec is not None and not casework.recommendation_hidden(db, user, a)
+        final = (
+            None if is_open else next((d for d in reversed(a.decisions) if d.outcome != "home_visit"), None)
         )
-        final = next((d for d in reversed(a.decisions) if d.outcome != "home_visit"), None)
         items.append(
             QueueItem(
                 id=a.id,
@@ -204,7 +204,7 @@ def list_applications(
                 eligible_by_law=rec.eligible_by_law if shown else None,
                 recommended_decision=("approve" if rec.recommended else "reject") if shown else None,
                 # a reopened case's earlier decision would anchor as its recommendation would
-                decision=final.outcome if final and a.status not in OPEN_STATES else None,
+                decision=final.outcome if final else None,
             )
         )
     return released(db, items)
