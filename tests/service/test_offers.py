@@ -229,3 +229,29 @@ def test_the_dashboard_shows_the_report_figures_and_the_offers(
     assert {d["district"] for d in mine["by_district"]} == {"790100000"}
     assert client.get("/api/v1/screening?quarter=1999Q1", headers=officer).status_code == 404
     assert client.get("/api/v1/screening?consent_rate=2", headers=officer).status_code == 422
+
+
+def test_long_reasons_load_whole_on_both_databases(db, scan_dir, tmp_path):
+    """The scan's reasons grow with what it knows (the law's refusal, an earlier visit, capacity): a reason
+    of a few hundred characters loads whole — PostgreSQL refused anything over 64 (``reason``) or 160
+    (``offer_reason``) characters, and SQLite kept it, so one scan loaded on one database and not the other."""
+    import shutil
+
+    import pandas as pd
+
+    copy = tmp_path / "scan"
+    shutil.copytree(scan_dir, copy)
+    parts = sorted((copy / "candidates").glob("*.parquet"))
+    first = pd.read_parquet(parts[0])
+    long_reason = "вероятно имеет право; " * 20 + "entitled at the 2025Q1 visit, not applied since"
+    first["reason"] = long_reason
+    if "offer_reason" in first:
+        first["offer_reason"] = "offered: " + long_reason
+    first.to_parquet(parts[0])
+    load_scan(db, copy)
+    db.rollback()
+    stored = db.execute(
+        select(ScanCandidate.reason).where(ScanCandidate.family_id == str(first.family_id[0]))
+    )
+    assert stored.scalar_one() == long_reason
+    db.rollback()

@@ -334,13 +334,13 @@ class ScanCandidate(Base):
     eligible_by_law: Mapped[bool] = mapped_column(Boolean)
     probability: Mapped[float | None] = mapped_column(Float)
     wellbeing_level: Mapped[str] = mapped_column(String(1))
-    reason: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)  # 0014_scan_reason_text: of any length
     monthly_amount: Mapped[float] = mapped_column(Float)
     # Issue 15 (0006_scan_offered): within the district's capacity and above the minimum probability; None
     # for a scan without capacity-aware offers (then any candidate may be offered).
     offered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     probability_entitled: Mapped[float | None] = mapped_column(Float, nullable=True)
-    offer_reason: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    offer_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
 
 
