@@ -430,7 +430,7 @@ def test_a_test_set_with_one_positive_fails_the_gate_as_unjudgeable_not_as_worse
     headline = {"roc_auc": comparison["forest"]["roc_auc"], "balanced_accuracy": 0.5}
     gate = quality_gate(headline, {"roc_auc": (0.05, 0.2)}, comparison, test_y=y)
     assert not gate["passed"]
-    assert "too few rows of one class in the test set (1 < 10)" in gate["reason"]
+    assert "too few rows of one class in the test set (1 < 5)" in gate["reason"]
     assert "clearly worse" not in gate["reason"] and "chance" not in gate["reason"]
     # With enough of both classes the usual checks run.
     assert (

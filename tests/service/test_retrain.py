@@ -194,10 +194,11 @@ def test_retrain_trains_a_challenger_on_decisions_and_compares_it_on_the_same_he
 def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
     client, svc_payloads, home, settings, monkeypatch
 ):
-    # No overrides here: the challenger must pass its quality gate whatever order the cases arrived in. In
-    # the hidden-need world approvals are a minority: 150 cases leave enough of them among the held-out 30
-    # for the gate's ROC-AUC interval to mean something.
-    seed(client, svc_payloads[:150], flip_every=10**6, open_cases=False)
+    # No overrides here: the challenger must pass its quality gate whatever order the cases arrived in. The
+    # payloads list the law-entitled first: taken alternately from both ends, the held-out 30 (the latest
+    # decisions) hold both outcomes, enough of each for the gate to judge a ranking (gate.MIN_TEST_CLASS).
+    both_ends = [p for pair in zip(svc_payloads[:75], svc_payloads[::-1][:75]) for p in pair]
+    seed(client, both_ends, flip_every=10**6, open_cases=False)
     monkeypatch.setenv("ATAULY_HOME", str(home))
     monkeypatch.setenv("ATAULY_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("ATAULY_WORKERS", "1")
@@ -227,7 +228,7 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
 
         new = TestClient(service)
         sup = token_headers(new, "supervisor")
-        created = new.post("/api/v1/applications", json=svc_payloads[-1], headers=sup).json()
+        created = new.post("/api/v1/applications", json=svc_payloads[75], headers=sup).json()  # not seeded
         assert created["recommendation"]["model_version"] == "asp-demo@v2"
         stats = new.get("/api/v1/statistics", headers=sup).json()
         by_model = {row["model_version"]: row for row in stats["by_model"]}

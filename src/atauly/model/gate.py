@@ -28,7 +28,7 @@ from .phrases import Phrase, joined, record, records
 MARGIN = 0.01
 
 #: Fewest rows of each class in the test set for the gate to judge the model's ranking.
-MIN_TEST_CLASS = 10
+MIN_TEST_CLASS = 5
 
 
 def compare(test_y, groups, forest: tuple, rivals: dict[str, tuple], n_boot: int, seed: int) -> dict | None:
