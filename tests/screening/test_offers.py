@@ -56,6 +56,15 @@ def setup(tmp_path_factory):
     return registry, store, ds, f"scan@{stored.version}"
 
 
+def test_loading_the_verification_sample_reports_progress_in_steps_that_add_up(setup):
+    """``progress(n, total)`` advances by ``n`` (the CLI's bar adds them): the steps sum to the total, never
+    past it (the bar read 24,535/5,411 when each call passed the running sum)."""
+    calls = []
+    load_verified(setup[0], progress=lambda n, total: calls.append((n, total)))
+    assert calls and all(total == calls[0][1] for _, total in calls)
+    assert sum(n for n, _ in calls) == calls[0][1]
+
+
 def test_the_scan_model_learns_from_verified_non_applicants(setup):
     registry, _, ds, _ = setup
     ver = pd.read_parquet(registry / "verification")

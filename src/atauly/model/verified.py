@@ -71,7 +71,7 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
     # they are, moved to that quarter; features and label then answer the same question.
     parts, laws, audits, keys = [], [], [], []
     masks = {q: fam_ids.isin(set(ver_fam[ver_quarter == q])).to_numpy() for q in sorted(ver_quarter.unique())}
-    total, done = sum(int(m.sum()) for m in masks.values()), 0
+    total = sum(int(m.sum()) for m in masks.values())
     for q, wanted in masks.items():
         sub = reg.take(wanted).shifted(_months_between(quarter, q))
         law_q = compute(sub, q)
@@ -79,9 +79,8 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         laws.append(law_q)
         audits.append(audit_groups(sub, law_q["members"].to_numpy()))
         keys.append(sub.families["family_id"].astype(str) + ":" + q)
-        done += int(wanted.sum())
-        if progress:
-            progress(done, total)
+        if progress:  # (rows this step, all rows): the CLI's bar advances by the first
+            progress(int(wanted.sum()), total)
     features = pd.concat(parts, ignore_index=True)
     law = pd.concat(laws, ignore_index=True)
     numeric, categorical = feature_columns(features)  # the dwelling's columns only where present
