@@ -162,3 +162,22 @@ def test_a_character_outside_the_reduced_fonts_is_not_lost():
     assert not pdfsetup.missing_glyphs(writers._layout(doc, True, reduced=False))
     pdf = to_pdf(doc, compress=False)
     assert b"/Marked true" in pdf
+
+
+def test_a_cache_that_cannot_be_found_falls_back_to_the_full_font(monkeypatch, tmp_path):
+    """No home directory (a container's arbitrary user id: Path.home raises RuntimeError) and no
+    XDG_CACHE_HOME: the document is still made, with the full font."""
+    from pathlib import Path
+
+    from atauly.plans import pdfsetup
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert pdfsetup._reduced_path(pdfsetup.font_dir() / "DejaVuSans.ttf") is None
+    doc = pdfsetup.new_pdf("t", "ru")
+    doc.add_page()
+    assert doc.output()

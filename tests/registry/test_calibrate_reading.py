@@ -58,7 +58,22 @@ def test_what_validation_would_change_or_refuse_goes_to_validation(small, tmp_pa
     negative.loc[0, "land_ha"] = -1.0
     blank = fam.copy()
     blank.loc[0, "settlement_type"] = ""
+    two_applicants = per.copy()
+    other = per.index[(per["family_id"] == per.loc[0, "family_id"]) & (per["role"] != "applicant")]
+    two_applicants.loc[other[:1], "role"] = "applicant"  # (the review found these went through)
+    group = per.copy()
+    group.loc[0, "disability_group"] = 7
+    elsewhere = fam.copy()
+    elsewhere.loc[0, "district_kato"] = (
+        "791010000" if not str(fam.loc[0, "district_kato"]).startswith("79") else "621010000"
+    )
+    future = per.copy()
+    future.loc[0, "birth_date"] = pd.Timestamp("2099-01-01")
     for tables in (
+        (fam, two_applicants, inc),
+        (fam, group, inc),
+        (elsewhere, per, inc),
+        (fam, future, inc),
         (fam, padded, inc),
         (fam, per, bad_code),
         (fam, orphan, inc),

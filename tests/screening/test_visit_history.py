@@ -148,3 +148,25 @@ def test_the_final_forests_training_families_are_mapped_by_their_out_of_fold_sco
     assert raw.tolist() == [0.1, 0.8, 0.7] and oof.tolist() == [False, True, True]
     same, none = scan_raw({}, ["f1"], [0.5])
     assert same.tolist() == [0.5] and not none.any()
+
+
+def test_the_scan_reads_a_verification_sample_with_only_the_required_columns(tmp_path):
+    """Training asks only for family, quarter and finding; the scan must not ask for more (it raised
+    ArrowInvalid for the verified income and line when a sample carried only those three)."""
+    from atauly.screening.partition import _visit_history
+
+    ver = pd.DataFrame(
+        {
+            "family_id": ["F1", "F2", "F1"],
+            "quarter": ["2025Q1", "2025Q1", "2025Q3"],
+            "true_eligible": [True, False, True],
+        }
+    )
+    for partition, path in (
+        ("all", tmp_path / "verification" / "part-1.parquet"),
+        ("R1", tmp_path / "verification" / "R1.parquet"),
+    ):
+        path.parent.mkdir(exist_ok=True)
+        ver.to_parquet(path)
+        out = _visit_history(tmp_path, partition, "2025Q3", pd.Series(["F1", "F2", "F3"]), None)
+        assert out is not None and len(out) == 3

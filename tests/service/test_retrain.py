@@ -197,7 +197,7 @@ def test_cli_retrain_then_explicit_promotion_and_statistics_by_model(
     # No overrides here: the challenger must pass its quality gate whatever order the cases arrived in. The
     # payloads list the law-entitled first: taken alternately from both ends, the held-out 30 (the latest
     # decisions) hold both outcomes, enough of each for the gate to judge a ranking (gate.MIN_TEST_CLASS).
-    both_ends = [p for pair in zip(svc_payloads[:75], svc_payloads[::-1][:75]) for p in pair]
+    both_ends = [p for pair in zip(svc_payloads[:75], svc_payloads[::-1][:75], strict=True) for p in pair]
     seed(client, both_ends, flip_every=10**6, open_cases=False)
     monkeypatch.setenv("ATAULY_HOME", str(home))
     monkeypatch.setenv("ATAULY_DATABASE_URL", settings.database_url)

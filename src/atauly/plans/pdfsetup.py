@@ -29,6 +29,7 @@ import copy
 import hashlib
 import importlib.util
 import io
+import logging
 import os
 import tempfile
 import threading
@@ -62,6 +63,7 @@ _SUBSET_VERSION = "2"
 
 _FONTS: dict[tuple[str, bool], tuple[object, bytes]] = {}  # (style, reduced) → (parsed font, file bytes)
 _LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def font_dir() -> Path:
@@ -92,11 +94,17 @@ def _reduced_path(source: Path) -> Path | None:
         data = _reduce(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)  # atomic: a concurrent process sees the whole file or none
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)  # atomic: a concurrent process sees the whole file or none
+        finally:
+            if os.path.exists(tmp):  # a failed write (disk full) leaves no half file behind
+                os.unlink(tmp)
         return target
-    except OSError:
+    except Exception as exc:  # noqa: BLE001 — any failure (no home directory, a fontTools error) falls back
+        # to the full font: a document is never refused for its cache.
+        log.warning("reduced font not cached (%s): the full font is used", type(exc).__name__)
         return None
 
 

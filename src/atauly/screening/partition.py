@@ -142,8 +142,16 @@ def _visit_history(registry: Path, partition: str, quarter: str, family_ids, dec
     path = _partition_table(registry, "verification", partition)
     if not path.exists():
         return None
-    columns = ["family_id", "quarter", "true_eligible", "true_per_capita_income", "poverty_line"]
-    ver = pd.read_parquet(path, columns=columns)
+    import pyarrow.parquet as pq
+
+    # The last two are optional (a sample may carry only who was visited, when and the finding: training
+    # asks for no more, and visit_history does without them).
+    wanted = ["family_id", "quarter", "true_eligible", "true_per_capita_income", "poverty_line"]
+    first = next(iter(sorted(path.glob("*.parquet"))), None) if path.is_dir() else path
+    if first is None:
+        return None
+    present = set(pq.read_schema(first).names)
+    ver = pd.read_parquet(path, columns=[c for c in wanted if c in present])
     ver = ver.loc[ver["quarter"].astype(str) < quarter]
     return visit_history(ver, dec, family_ids, np.full(len(family_ids), quarter))
 

@@ -5,9 +5,11 @@
 district codes of tables the generator wrote itself (its tests validate them: ``test_layout_and_contract``).
 :func:`region_registry` converts the columns to their contract types the way validation would and
 computes the row positions with the same key matching; it checks what the conversion and the figures rely
-on (types, codes, minimums, required values, unique and resolvable keys, no family without members) and
+on (types, codes, minimums, required values, unique and resolvable keys, no family without members, one
+applicant a family, disability groups, districts inside their region, no birth date in the future) and
 hands any table that is not as the generator writes it to full validation instead — which reports its
-problems. Both routes give the same frames (``tests/registry/test_calibrate_reading.py``).
+problems. Not checked here (``atauly registry validate`` checks them; no figure reads them): IIN checksums
+and duplicates, a child older than a parent. Both routes give the same frames (``tests/registry/test_calibrate_reading.py``).
 """
 
 from __future__ import annotations
@@ -67,7 +69,27 @@ def typed_registry(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.Da
         raise _Untyped
     if (np.bincount(person_family, minlength=len(fam)) == 0).any():
         raise _Untyped
+    _check_figures_inputs(fam, per, person_family)
     return Registry(fam, per, inc, person_family, income_person)
+
+
+def _check_figures_inputs(fam: pd.DataFrame, per: pd.DataFrame, person_family: np.ndarray) -> None:
+    """The cross-table rules the law's result and the tallies read (cheap, vectorised): exactly one
+    applicant a family, a disability group of 0–3, a district inside its region, no birth date in the
+    future. Any breach hands the tables to full validation, which reports it. Left to ``atauly registry
+    validate``: IIN checksums and duplicates, a child older than a parent (they do not change a figure)."""
+    applicant = (per["role"] == "applicant").to_numpy(dtype=bool, na_value=False)
+    if (np.bincount(person_family[applicant], minlength=len(fam)) != 1).any():
+        raise _Untyped
+    group = per["disability_group"]
+    if (group.notna().to_numpy() & ~group.isin([0, 1, 2, 3]).to_numpy()).any():
+        raise _Untyped
+    district, region = fam["district_kato"].astype("string"), fam["region_kato"].astype("string")
+    outside = (district.str[:2] != region.str[:2]) | (district == region)
+    if outside.to_numpy(dtype=bool, na_value=False).any():
+        raise _Untyped
+    if (per["birth_date"] > pd.Timestamp.today().normalize()).to_numpy(dtype=bool, na_value=False).any():
+        raise _Untyped
 
 
 def _typed(table: Table, raw: pd.DataFrame) -> pd.DataFrame:
