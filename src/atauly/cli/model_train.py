@@ -227,6 +227,27 @@ NOTES = (
             "on the population; --labels verified forces it)"
         ),
     ),
+    # The scan's training data (atauly.model.verified).
+    (
+        r"(?P<n>[\d,]+) verified families that applied that quarter left out",
+        N_("{n} verified families that applied that quarter left out"),
+    ),
+    (
+        r"labels: the verification sample \((?P<rows>[\d,]+) verified family-quarters, (?P<quarters>[\d,]+) quarters, "
+        r"(?P<entitled>[\d,]+) entitled\), features from today's recorded view under each row's quarter's law",
+        N_(
+            "labels: the verification sample ({rows} verified family-quarters, {quarters} quarters, {entitled} "
+            "entitled), features from today's recorded view under each row's quarter's law"
+        ),
+    ),
+    (
+        r"sample design: (?P<random>[\d,]+) drawn at random, the rest from the stratum where records show income "
+        r"below the line \(drawn on records alone: P\(entitled \| records\) stays unbiased\)",
+        N_(
+            "sample design: {random} drawn at random, the rest from the stratum where records show income below "
+            "the line (drawn on records alone: P(entitled | records) stays unbiased)"
+        ),
+    ),
 )
 #: The note of a user's table whose columns were dropped (atauly.model.data): said from the ingestion report.
 DROPPED = r"(?P<n>\d+) column\(s\) dropped: (?P<which>.*)"
