@@ -15,38 +15,6 @@ EVALUATION_FIGURES = (
 )
 
 
-def _fixed(value) -> str:
-    return "–" if pd.isna(value) else f"{value:.3f}"
-
-
-def metrics_table(metrics: dict) -> pd.DataFrame:
-    """The primary split's test-set figures of every model, against the labels and the truth."""
-    primary = metrics["splits"][metrics["primary_split"]]
-    rows = []
-    for name, result in primary["models"].items():
-        for ref in ("labels", "truth"):
-            m = result.get(f"vs_{ref}")
-            if m is None:
-                continue
-            rows.append(
-                {
-                    "model": name,
-                    "vs": "decisions" if ref == "labels" and metrics.get("kind") == "registry" else ref,
-                    "accuracy": m["accuracy"],
-                    "balanced_acc": m["balanced_accuracy"],
-                    "roc_auc": m["roc_auc"],
-                    "brier": m["brier"],
-                    "exclusion_err": m["exclusion_error"],
-                    "inclusion_err": m["inclusion_error"],
-                    "poorest_20%_covered": m["coverage_poorest_quintile"],
-                }
-            )
-    table = pd.DataFrame(rows)
-    for col in table.columns[2:]:
-        table[col] = table[col].map(_fixed)
-    return table
-
-
 def evaluation_table(result: dict, model_name: str) -> pd.DataFrame:
     """An evaluation's figures: the stored model (named ``model_name``) and the rules beside it."""
     rows = []

@@ -173,16 +173,23 @@ def _pdf_class():
 
     class TaggedPDF(FPDF):
         """FPDF with marked content that survives a page break (closed before it, reopened after) and an
-        ``Artifact`` footer ``footer_text · page/pages``."""
+        ``Artifact`` footer ``footer_text · page/pages``. A part in another language than the document's
+        (``part_lang`` ≠ ``doc_lang``: the decision notice in two languages) marks its content with its own
+        ``/Lang``."""
 
         footer_text = ""
+        footer_separator = " · "
+        doc_lang: str | None = None
+        part_lang: str | None = None
         _open: str | None = None
 
         def begin_tag(self, kind: str) -> None:
             self.end_tag()
             mcid = self.struct_builder.next_mcid_for_page(self.page)
             self._add_marked_content(struct_type=f"/{kind}", mcid=mcid)
-            self._out(f"/{kind} <</MCID {mcid}>> BDC")
+            own = self.part_lang and self.part_lang != self.doc_lang
+            lang = f" /Lang ({self.part_lang})" if own else ""
+            self._out(f"/{kind} <</MCID {mcid}{lang}>> BDC")
             self._open = kind
 
         def end_tag(self) -> None:
@@ -204,7 +211,7 @@ def _pdf_class():
             self.set_y(-12)
             self.set_font(FAMILY, "", 7.5)
             self.set_text_color(90)
-            self.cell(0, 5, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+            self.cell(0, 5, f"{self.footer_text}{self.footer_separator}{self.page_no()}/{{nb}}", align="C")
             self.set_text_color(0)
             self._out("EMC")
 
@@ -245,6 +252,7 @@ def new_pdf(
     add_fonts(pdf, reduced)
     pdf.set_title(title)
     pdf.set_lang(lang)
+    pdf.doc_lang = pdf.part_lang = lang
     pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.set_creator("Atauly")
     if subject:

@@ -14,16 +14,8 @@ In a notice in two languages each part's marked content carries its own ``/Lang`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..models import Application
 from .context import notice_context
-
-
-def _font_dir() -> Path:
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 def pdf_from_contexts(contexts: list[dict], compress: bool = True) -> bytes:
@@ -44,84 +36,29 @@ def render_pdf(app: Application, lang: str) -> bytes:
     return pdf_from_context(notice_context(app, lang))
 
 
-def _pdf_class():
-    from fpdf import FPDF
-
-    class NoticePDF(FPDF):
-        """FPDF with marked content that survives a page break (closed before it, reopened after) and an
-        artifact footer."""
-
-        doc_lang = "ru"
-        part_lang = "ru"
-        footer_text = ""
-        _open: str | None = None
-
-        def begin_tag(self, kind: str) -> None:
-            mcid = self.struct_builder.next_mcid_for_page(self.page)
-            self._add_marked_content(struct_type=f"/{kind}", mcid=mcid)
-            lang = f" /Lang ({self.part_lang})" if self.part_lang != self.doc_lang else ""
-            self._out(f"/{kind} <</MCID {mcid}{lang}>> BDC")
-            self._open = kind
-
-        def end_tag(self) -> None:
-            if self._open is not None:
-                self._out("EMC")
-                self._open = None
-
-        def add_page(self, *args, **kwargs) -> None:
-            kind = self._open
-            self.end_tag()
-            super().add_page(*args, **kwargs)
-            if kind is not None:
-                self.begin_tag(kind)
-
-        def footer(self) -> None:
-            self._out("/Artifact BMC")
-            self.set_y(-12)
-            self.set_font("DejaVu", "", 7.5)
-            self.set_text_color(90)
-            self.cell(0, 5, f"{self.footer_text} {self.page_no()}/{{nb}}", align="C")
-            self.set_text_color(0)
-            self._out("EMC")
-
-    return NoticePDF
-
-
-class _Tag:
-    def __init__(self, pdf, kind: str) -> None:
-        self.pdf, self.kind = pdf, kind
-
-    def __enter__(self):
-        self.pdf.begin_tag(self.kind)
-
-    def __exit__(self, *exc) -> None:
-        self.pdf.end_tag()
-
-
 class _Writer:
     """Lays out the notice's contexts on A4 pages: per part a header, numbered sections of blocks, a footer."""
 
     def __init__(self, ctx: dict, compress: bool) -> None:
-        from fpdf.prefs import ViewerPreferences
+        from atauly.plans.pdfsetup import new_pdf
 
-        fonts = _font_dir()
         self.ctx = ctx
-        pdf = self.pdf = _pdf_class()(format="A4", unit="mm")
-        pdf.doc_lang = pdf.part_lang = ctx["lang"]
-        pdf.set_compression(compress)
-        pdf.set_margins(16, 14, 16)
-        pdf.set_auto_page_break(True, margin=16)
-        pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-        pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        pdf.set_title(f"{ctx['title']} — № {ctx['app_id']}")
-        pdf.set_lang(ctx["lang"])
-        pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
-        pdf.set_creator("Atauly")
-        pdf.set_subject(f"{ctx['authority']}; № {ctx['app_id']}")
+        # The shared tagged set-up (plans.pdfsetup): fonts, margins, title, language, viewer and footer;
+        # the full fonts (a notice carries any name a family has), page numbers after the part's label.
+        pdf = self.pdf = new_pdf(
+            f"{ctx['title']} — № {ctx['app_id']}",
+            ctx["lang"],
+            subject=f"{ctx['authority']}; № {ctx['app_id']}",
+            compress=compress,
+            reduced=False,
+        )
+        pdf.footer_separator = " "
         self.width = pdf.epw
 
-    def tag(self, kind: str) -> _Tag:
-        return _Tag(self.pdf, kind)
+    def tag(self, kind: str):
+        from atauly.plans.pdfsetup import Tag
+
+        return Tag(self.pdf, kind)
 
     def part(self, ctx: dict, new_page: bool) -> None:
         self.ctx = ctx
