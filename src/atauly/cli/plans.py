@@ -193,6 +193,9 @@ def _national_input(
     if law is None:
         from atauly.law.compute import MissingIncomeError, check_income_coverage
 
+        parts = _by_parts(registry, view, q, catalog, region, families)
+        if parts is not None:
+            return None, parts
         reg = load(registry, view, skip_invalid)
         try:
             warnings = check_income_coverage(reg, q, recorded=False)
@@ -215,6 +218,32 @@ def _national_input(
         fail(str(exc))
     except RegistryValidationError as exc:
         fail(f"{registry}: the registry is invalid: {exc.report.summary(limit=10)}", code=1)
+
+
+def _by_parts(registry: Path, view: str, q, catalog, region, families):
+    """The population from a registry split in region parts, the law applied part by part (bounded memory;
+    :mod:`atauly.plans.by_part`); None when the registry is not so split or a part has a problem: then it
+    is read whole, and its validation reports the problems as before."""
+    from atauly.law.compute import MissingIncomeError, coverage_warnings
+    from atauly.plans.by_part import population_by_parts
+    from atauly.registry import RegistryNotFoundError
+
+    try:
+        with err_console.status("Reading, checking and applying the law region by region…"):
+            parts = population_by_parts(registry, view, q, catalog, region, families)
+    except RegistryNotFoundError:
+        return None  # the whole read names what is missing
+    if parts is None:
+        return None
+    try:
+        warnings = coverage_warnings(parts.coverage, recorded=False)
+    except MissingIncomeError as exc:
+        fail(f"{exc} Nothing was written.", code=1)
+    for warning in warnings:
+        err_console.print(f"[bold yellow]Warning:[/] {warning}")
+    if parts.population is None:
+        raise ValueError(f"no family of region {region} in the registry")
+    return parts.population
 
 
 def _print_national(plan, whatif, q) -> None:

@@ -134,7 +134,11 @@ def check_income_coverage(
     """Warnings on the incomes the law counts for ``quarter`` (families without any; informal earnings in a
     recorded view). No income row at all raises :class:`MissingIncomeError`, or, with ``allow_missing``,
     is the first warning."""
-    coverage = income_coverage(registry, quarter)
+    return coverage_warnings(income_coverage(registry, quarter), recorded, allow_missing)
+
+
+def coverage_warnings(coverage: IncomeCoverage, recorded: bool, allow_missing: bool = False) -> list[str]:
+    """:func:`check_income_coverage` on a coverage already counted (e.g. summed over a registry's parts)."""
     warnings = []
     if coverage.none:
         if not allow_missing:

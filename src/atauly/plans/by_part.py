@@ -1,0 +1,234 @@
+"""The national plan's population without a law result at hand: the law applied region part by region part.
+
+``atauly plans national`` without ``--law`` used to read, validate and put the whole registry through the law
+at once: ~6 million families, ~20 million persons and their incomes in memory together (≈18 GB at full
+scale). A plan needs only the families the law finds entitled to conditional ASP (about one in seven) and
+the number of all families by district. Here each region's part (``families/``, ``persons/``, ``incomes/``
+written by ``atauly registry generate``, one file per region) is read, validated by the registry's own
+validator, put through the law, and only its conditional families (with their members and incomes) are
+kept; the part is then freed. Parts run in a few threads (Arrow and numpy release the GIL for most of it).
+
+The result is the one the whole registry gives (``tests/plans/test_by_part.py``): the same validator on the
+same rows, the same law on the same families (the law is computed family by family), the same population
+built from the conditional families (as with ``--law``, :mod:`atauly.plans.read`). What a part cannot see
+alone is checked across parts: identifiers (family, person, IIN) repeated in two parts. Anything unusual
+— tables that are not Parquet parts paired by name, a problem in any part, an identifier repeated across
+parts — returns ``None`` and the caller reads the whole registry as before, so problems are reported (or
+skipped with ``--skip-invalid``) exactly as before.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from atauly.registry import Registry, resolve_view
+from atauly.registry.arrow import arrow_text
+from atauly.registry.io import _find, parquet_files, read_parquet
+
+from .people import Population, build_population, conditional_mask, district_of
+
+__all__ = ["PartsResult", "population_by_parts"]
+
+#: Parts processed at once (each holds one region's tables; the largest is ~1/8 of the country).
+WORKERS = 2
+
+
+@dataclass
+class PartsResult:
+    population: Population | None  # None: no family of the region asked for
+    coverage: object  # atauly.law.compute.IncomeCoverage over all parts (the whole registry's)
+
+
+@dataclass
+class _Part:
+    sub: Registry | None  # the part's conditional families (in scope), their members and incomes
+    law: pd.DataFrame | None  # the law's rows for them
+    coverage: object
+    districts: pd.Series  # all families of the part (of the region in scope) by district
+    regions: pd.Series
+    ids: tuple[pa.Array, pa.Array, pa.Array]  # family ids, person ids, IINs: checked across parts
+    ok: bool
+
+
+def _parts(directory, view) -> list[tuple[Path, Path, Path]] | None:
+    """(families, persons, incomes) part files of the same name; None unless every table is so split."""
+    base = resolve_view(directory, view)
+    files = [parquet_files(p) if (p := _find(base, name)) is not None else None for name in TABLES]
+    if any(f is None for f in files):
+        return None
+    names = [[p.name for p in f] for f in files]
+    if not (names[0] == names[1] == names[2]) or len(files[0]) < 2:
+        return None  # one file per table: the whole path reads it as cheaply
+    return list(zip(*files, strict=True))
+
+
+TABLES = ("families", "persons", "incomes")
+
+
+def population_by_parts(
+    directory,
+    view: str | None,
+    quarter,
+    catalog,
+    region: str | None = None,
+    families=None,
+    workers: int | None = None,
+) -> PartsResult | None:
+    """The population :func:`atauly.plans.national.population` gives for the whole registry (of ``region``
+    when given; only ``families`` among the conditional ones when given) and the income coverage
+    :func:`atauly.law.compute.income_coverage` gives for it — computed part by part. ``None`` when the
+    registry is not split in region parts, or when any part has a data problem or shares an identifier
+    with another: then read the registry whole (its validation reports the problems)."""
+    from atauly.law.compute import compute, income_coverage
+    from atauly.law.simulation import Quarter
+    from atauly.law.system import tax_benefit_system
+    from atauly.registry.validate import validate
+
+    parts = _parts(directory, view)
+    if parts is None:
+        return None
+    q = Quarter.parse(str(quarter))
+    tbs = tax_benefit_system()
+    wanted = (
+        None if families is None else pa.array(sorted({str(f) for f in families}), type=pa.large_string())
+    )
+    stop = threading.Event()
+    law_lock = threading.Lock()  # one OpenFisca simulation at a time (reads and checks run in parallel)
+
+    def one(paths) -> _Part | None:
+        if stop.is_set():
+            return None
+        fam, per, inc, report = validate(*(read_parquet(p) for p in paths))
+        ids = (arrow_text(fam["family_id"]), arrow_text(per["person_id"]), _iins(per["iin"]))
+        if not report.ok:
+            stop.set()
+            return _Part(None, None, None, pd.Series(), pd.Series(), ids, False)
+        reg = Registry(fam, per, inc, report.person_family, report.income_person)
+        coverage = income_coverage(reg, q)
+        if region is not None:
+            here = (fam["region_kato"].astype(str) == str(region)).to_numpy(dtype=bool)
+            reg = reg if here.all() else reg.take(here)
+        districts = district_of(reg.families).value_counts()
+        regions = reg.families["region_kato"].astype(str).value_counts()
+        sub = law = None
+        if len(reg.families):
+            with law_lock:
+                law = compute(reg, q, tbs)
+            mask = conditional_mask(law)
+            if wanted is not None:
+                mask &= pc.is_in(arrow_text(reg.families["family_id"]), value_set=wanted).to_numpy(
+                    zero_copy_only=False
+                )
+            sub = reg.take(mask)
+            law = law.loc[mask].reset_index(drop=True)
+        return _Part(sub, law, coverage, districts, regions, ids, True)
+
+    n = max(1, min(workers or WORKERS, os.cpu_count() or 1, len(parts)))
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        done = list(pool.map(one, parts))
+    if any(d is None or not d.ok for d in done) or _repeated_across(done):
+        return None
+    district_families = _sum([d.districts for d in done])
+    region_families = _sum([d.regions for d in done])
+    coverage = _merge_coverage([d.coverage for d in done])
+    if region is not None and not len(region_families):
+        return PartsResult(None, coverage)  # the caller says so, after the incomes' check (as before)
+    subs = [d for d in done if d.sub is not None and len(d.sub.families)]
+    if not subs:  # no conditional family in scope: the whole path says what then
+        return None
+    reg = _concat([d.sub for d in subs])
+    law = pd.concat([d.law for d in subs], ignore_index=True)
+    del done, subs
+    pop = build_population(
+        reg,
+        law,
+        catalog.planning.equity_min_children,
+        district_families=district_families,
+        region_families=region_families,
+    )
+    return PartsResult(pop, coverage)
+
+
+def _iins(values: pd.Series) -> pa.Array:
+    """A part's IINs to compare across parts: blank ones left out (the validator does not compare them),
+    as 64-bit integers when all are 12 digits (a third of the memory of the text)."""
+    text = arrow_text(values)
+    text = text.filter(pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), False))
+    if (
+        len(text)
+        and pc.all(pc.utf8_is_digit(text)).as_py()
+        and pc.all(pc.equal(pc.utf8_length(text), 12)).as_py()
+    ):
+        return pc.cast(text, pa.int64())
+    return text
+
+
+def _repeated_across(done: list[_Part]) -> bool:
+    """An identifier in two parts (each part's own repeats were found by its validation)."""
+    for k in range(3):
+        arrays = [d.ids[k] for d in done if len(d.ids[k])]
+        if len({a.type for a in arrays}) > 1:  # IINs as numbers in some parts, as text in others
+            arrays = [
+                a if pa.types.is_large_string(a.type) else pc.utf8_lpad(a.cast(pa.large_string()), 12, "0")
+                for a in arrays
+            ]
+        if not arrays:
+            continue
+        values = pa.chunked_array(arrays)
+        values = values.filter(pc.invert(pc.is_null(values)))
+        if len(pc.unique(values)) != len(values):
+            return True
+    return False
+
+
+def _concat(regs: list[Registry]) -> Registry | None:
+    if not regs:
+        return None
+    if len(regs) == 1:
+        return regs[0]
+    person_family, income_person = [], []
+    n_fam = n_per = 0
+    for r in regs:
+        pf, ip = r.positions()
+        person_family.append(pf + n_fam)
+        income_person.append(ip + n_per)
+        n_fam += len(r.families)
+        n_per += len(r.persons)
+    return Registry(
+        pd.concat([r.families for r in regs], ignore_index=True),
+        pd.concat([r.persons for r in regs], ignore_index=True),
+        pd.concat([r.incomes for r in regs], ignore_index=True),
+        np.concatenate(person_family),
+        np.concatenate(income_person),
+    )
+
+
+def _sum(parts: list[pd.Series]) -> pd.Series:
+    total: dict[str, int] = {}
+    for part in parts:
+        for k, v in part.items():
+            total[str(k)] = total.get(str(k), 0) + int(v)
+    return pd.Series(total, dtype="int64").sort_values(ascending=False, kind="stable")
+
+
+def _merge_coverage(parts):
+    from dataclasses import replace
+
+    first = parts[0]
+    return replace(
+        first,
+        families=sum(p.families for p in parts),
+        rows=sum(p.rows for p in parts),
+        families_without_income=sum(p.families_without_income for p in parts),
+        months_held=tuple(sorted({m for p in parts for m in p.months_held})),
+        informal_rows=sum(p.informal_rows for p in parts),
+    )
