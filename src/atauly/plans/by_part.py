@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,31 @@ from .people import Population, build_population, conditional_mask, district_of
 
 __all__ = ["PartsResult", "population_by_parts"]
 
-#: Parts processed at once (each holds one region's tables; the largest is ~1/8 of the country).
+#: Parts processed at once (each holds one region's tables; the largest is ~1/10 of the country).
 WORKERS = 2
+#: Parts run together only while their files add up to at most this many times the largest part's: the
+#: largest runs with small ones only (peak memory ~1.5 largest parts, not 2).
+BUDGET = 1.5
+
+
+class _Budget:
+    """Bytes of parts in flight: a part waits while others are in flight and it would exceed the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self.cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, size: int):
+        with self.cond:
+            self.cond.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
+            self.used += size
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.used -= size
+                self.cond.notify_all()
 
 
 @dataclass
@@ -104,9 +128,14 @@ def population_by_parts(
     stop = threading.Event()
     law_lock = threading.Lock()  # one OpenFisca simulation at a time (reads and checks run in parallel)
 
-    def one(paths) -> _Part | None:
-        if stop.is_set():
-            return None
+    sizes = [sum(p.stat().st_size for p in paths) for paths in parts]
+    budget = _Budget(int(BUDGET * max(sizes)))
+
+    def one(k: int) -> _Part | None:
+        with budget.hold(sizes[k]):
+            return None if stop.is_set() else _one(parts[k])
+
+    def _one(paths) -> _Part | None:
         fam, per, inc, report = validate(*(read_parquet(p) for p in paths))
         ids = (arrow_text(fam["family_id"]), arrow_text(per["person_id"]), _iins(per["iin"]))
         if not report.ok:
@@ -128,15 +157,23 @@ def population_by_parts(
                 mask &= pc.is_in(arrow_text(reg.families["family_id"]), value_set=wanted).to_numpy(
                     zero_copy_only=False
                 )
-            sub = reg.take(mask)
+            sub = _without_incomes(reg.take(mask))
             law = law.loc[mask].reset_index(drop=True)
+        del fam, per, inc, reg, report
+        _give_back_memory()
         return _Part(sub, law, coverage, districts, regions, ids, True)
 
     n = max(1, min(workers or WORKERS, os.cpu_count() or 1, len(parts)))
+    order = sorted(range(len(parts)), key=lambda k: -sizes[k])  # the largest first, the small ones fill in
     with ThreadPoolExecutor(max_workers=n) as pool:
-        done = list(pool.map(one, parts))
+        found = dict(zip(order, pool.map(one, order), strict=True))
+    done = [found[k] for k in range(len(parts))]  # back in the files' order: the whole read's order
+    del found
     if any(d is None or not d.ok for d in done) or _repeated_across(done):
         return None
+    for d in done:
+        d.ids = ()
+    _give_back_memory()
     district_families = _sum([d.districts for d in done])
     region_families = _sum([d.regions for d in done])
     coverage = _merge_coverage([d.coverage for d in done])
@@ -156,6 +193,26 @@ def population_by_parts(
         region_families=region_families,
     )
     return PartsResult(pop, coverage)
+
+
+def _without_incomes(reg: Registry) -> Registry:
+    """The conditional families and members without their income rows: the law's result holds what a plan
+    needs of incomes (per-capita income, poverty line), as with ``--law`` (:mod:`atauly.plans.read`)."""
+    person_family, _ = reg.positions()
+    incomes = reg.incomes.iloc[:0].reset_index(drop=True)
+    return Registry(reg.families, reg.persons, incomes, person_family, np.zeros(0, dtype=np.int64))
+
+
+def _give_back_memory() -> None:
+    """Return a finished part's memory to the system: Arrow's pool and the C heap keep freed blocks, which
+    part after part would add up to the whole registry's size in resident memory."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _iins(values: pd.Series) -> pa.Array:
