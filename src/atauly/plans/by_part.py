@@ -79,7 +79,8 @@ class _Part:
     coverage: object
     districts: pd.Series  # all families of the part (of the region in scope) by district
     regions: pd.Series
-    ids: tuple[pa.Array, pa.Array, pa.Array]  # family ids, person ids, IINs: checked across parts
+    ranges: tuple[tuple, tuple]  # (min, max) of the family ids and of the person ids: apart across parts
+    iins: pa.Array  # compared across parts value by value
     ok: bool
 
 
@@ -137,10 +138,11 @@ def population_by_parts(
 
     def _one(paths) -> _Part | None:
         fam, per, inc, report = validate(*(read_parquet(p) for p in paths))
-        ids = (arrow_text(fam["family_id"]), arrow_text(per["person_id"]), _iins(per["iin"]))
+        ranges = (_range(fam["family_id"]), _range(per["person_id"]))
+        iins = _iins(per["iin"])
         if not report.ok:
             stop.set()
-            return _Part(None, None, None, pd.Series(), pd.Series(), ids, False)
+            return _Part(None, None, None, pd.Series(), pd.Series(), ranges, iins, False)
         reg = Registry(fam, per, inc, report.person_family, report.income_person)
         coverage = income_coverage(reg, q)
         if region is not None:
@@ -161,7 +163,7 @@ def population_by_parts(
             law = law.loc[mask].reset_index(drop=True)
         del fam, per, inc, reg, report
         _give_back_memory()
-        return _Part(sub, law, coverage, districts, regions, ids, True)
+        return _Part(sub, law, coverage, districts, regions, ranges, iins, True)
 
     n = max(1, min(workers or WORKERS, os.cpu_count() or 1, len(parts)))
     order = sorted(range(len(parts)), key=lambda k: -sizes[k])  # the largest first, the small ones fill in
@@ -172,7 +174,7 @@ def population_by_parts(
     if any(d is None or not d.ok for d in done) or _repeated_across(done):
         return None
     for d in done:
-        d.ids = ()
+        d.iins = None
     _give_back_memory()
     district_families = _sum([d.districts for d in done])
     region_families = _sum([d.regions for d in done])
@@ -229,22 +231,32 @@ def _iins(values: pd.Series) -> pa.Array:
     return text
 
 
+def _range(values: pd.Series) -> tuple:
+    found = pc.min_max(arrow_text(values))
+    return found["min"].as_py(), found["max"].as_py()
+
+
 def _repeated_across(done: list[_Part]) -> bool:
-    """An identifier in two parts (each part's own repeats were found by its validation)."""
-    for k in range(3):
-        arrays = [d.ids[k] for d in done if len(d.ids[k])]
-        if len({a.type for a in arrays}) > 1:  # IINs as numbers in some parts, as text in others
-            arrays = [
-                a if pa.types.is_large_string(a.type) else pc.utf8_lpad(a.cast(pa.large_string()), 12, "0")
-                for a in arrays
-            ]
-        if not arrays:
-            continue
-        values = pa.chunked_array(arrays)
-        values = values.filter(pc.invert(pc.is_null(values)))
-        if len(pc.unique(values)) != len(values):
+    """Perhaps an identifier in two parts (each part's own repeats were found by its validation). Family and
+    person ids: the parts' ranges must be apart (a registry's ids begin with the region, as the generator
+    writes them); ranges that overlap count as a repeat, and the whole read decides. IINs, which begin with
+    the birth date, are compared value by value (as 64-bit numbers, sorted, when all are 12 digits)."""
+    for k in range(2):
+        bounds = sorted(d.ranges[k] for d in done if d.ranges[k][0] is not None)
+        if any(prev[1] >= nxt[0] for prev, nxt in zip(bounds, bounds[1:], strict=False)):
             return True
-    return False
+    arrays = [d.iins for d in done if len(d.iins)]
+    if len({a.type for a in arrays}) > 1:  # numbers in some parts, text in others
+        arrays = [
+            a if pa.types.is_large_string(a.type) else pc.utf8_lpad(a.cast(pa.large_string()), 12, "0")
+            for a in arrays
+        ]
+    if len(arrays) < 2:
+        return False
+    if pa.types.is_integer(arrays[0].type):
+        values = np.sort(np.concatenate([a.to_numpy(zero_copy_only=False) for a in arrays]))
+        return bool((values[1:] == values[:-1]).any())
+    return pc.count_distinct(pa.chunked_array(arrays), mode="all").as_py() != sum(len(a) for a in arrays)
 
 
 def _concat(regs: list[Registry]) -> Registry | None:
