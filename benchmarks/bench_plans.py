@@ -27,6 +27,7 @@ the tables written) is timed end to end with ``/usr/bin/time -v`` in a subproces
     .venv/bin/python benchmarks/bench_plans.py --registry DIR [--law FILE] [--worlds 30]
     .venv/bin/python benchmarks/bench_plans.py --scale 0.01 --seed 13          # generates the registry
     .venv/bin/python benchmarks/bench_plans.py --registry DIR --timing-only    # national plan time only
+    .venv/bin/python benchmarks/bench_plans.py --registry DIR --law FILE --without-law-too --timing-only
 """
 
 from __future__ import annotations
@@ -369,6 +370,14 @@ def time_national(registry_dir: Path, law_path: Path | None, out: Path) -> dict:
     }
 
 
+def same_tables(a: Path, b: Path) -> bool:
+    """Whether two national plans wrote the same tables (assignments, capacity, districts, ...)."""
+    for name in ("assignments", "capacity", "districts", "regions", "budget", "targets", "lottery"):
+        if not pd.read_parquet(a / f"{name}.parquet").equals(pd.read_parquet(b / f"{name}.parquet")):
+            return False
+    return True
+
+
 def stages(registry_dir: Path, law_path: Path | None) -> dict:
     """Seconds by stage in this process (the national plan's parts), and one family's plan and documents:
     wall seconds (``*_s``) and CPU seconds of this process, all its threads (``*_cpu_s``), which the shared
@@ -458,6 +467,12 @@ def main() -> None:
     ap.add_argument("--target-s", type=float, default=60.0)
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--law-out", type=Path, help="compute the law region by region into this file first")
+    ap.add_argument(
+        "--without-law-too",
+        action="store_true",
+        help="with --law, also time the plan without it (the law applied part by part) and check that the "
+        "tables are identical",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -474,6 +489,14 @@ def main() -> None:
         results = {"registry": str(registry_dir)}
         results["national_plan"] = time_national(registry_dir, args.law, tmp / "plan")
         print("national plan:", json.dumps(results["national_plan"]), flush=True)
+        if args.without_law_too and args.law is not None:
+            results["national_plan_without_law"] = time_national(registry_dir, None, tmp / "plan-no-law")
+            results["national_plan_without_law"]["same_tables"] = same_tables(
+                tmp / "plan", tmp / "plan-no-law"
+            )
+            print(
+                "national plan without --law:", json.dumps(results["national_plan_without_law"]), flush=True
+            )
         fid = str(
             pd.read_parquet(tmp / "plan" / "assignments.parquet", columns=["family_id"])["family_id"].iloc[0]
         )
