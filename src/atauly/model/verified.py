@@ -235,27 +235,71 @@ def history_matrix(history: pd.DataFrame | None, n: int, inputs=HISTORY_INPUTS) 
 def sample_scores(ids, raw) -> dict:
     """The out-of-fold raw score of each family the final forest was fitted on (``ids``: "family:quarter";
     a family's latest quarter kept): the scan maps these, not the forest's in-sample score, for those
-    families (:func:`scan_raw`)."""
+    families (:func:`scan_raw`).
+
+    Stored compactly and without family ids in clear: each family id hashed with a salted 64-bit
+    SipHash (pandas' ``hash_array``; the key, 16 characters, is derived from the sample itself, so a
+    retraining on the same data stores the same bytes), sorted, and packed with its score (float32) as
+    base64 — 12 bytes a family instead of ≈ 35 of JSON (≈ 0.6 M families at the whole country: ≈ 9.6 MB
+    instead of ≈ 20 MB in ``metrics.json``)."""
+    import base64
+    import hashlib
+
     frame = pd.DataFrame({"id": pd.Series(np.asarray(ids)).astype(str), "raw": np.asarray(raw, dtype=float)})
     parts = frame["id"].str.rsplit(":", n=1, expand=True)
     frame["family_id"], frame["qn"] = parts[0], _quarter_numbers(parts[1])
     frame = frame.sort_values(["family_id", "qn"], kind="mergesort").drop_duplicates("family_id", keep="last")
-    return {"family_id": frame["family_id"].tolist(), "raw": np.round(frame["raw"].to_numpy(), 9).tolist()}
+    families = frame["family_id"].to_numpy(dtype=object)
+    key = hashlib.sha256("\n".join(families).encode()).hexdigest()[:16]
+    hashed = _hash_ids(families, key)
+    order = np.argsort(hashed, kind="mergesort")
+    packed = np.empty(len(order), dtype=[("hash", "<u8"), ("raw", "<f4")])
+    packed["hash"], packed["raw"] = hashed[order], frame["raw"].to_numpy(dtype=np.float32)[order]
+    return {
+        "format": "siphash64-float32-base64",
+        "key": key,
+        "families": len(order),
+        "data": base64.b64encode(packed.tobytes()).decode("ascii"),
+    }
+
+
+def _hash_ids(family_ids, key: str) -> np.ndarray:
+    """Family ids as salted 64-bit hashes (SipHash-2-4 with the 16-character ``key``)."""
+    from pandas.util import hash_array
+
+    return hash_array(np.asarray(family_ids, dtype=object), hash_key=key, categorize=False)
+
+
+def _stored_scores(stored: dict, family_ids) -> tuple[np.ndarray, np.ndarray]:
+    """(position in the stored scores or −1, the stored scores) for each family id: the packed form of
+    :func:`sample_scores`, or the plain lists of family ids and scores older models stored."""
+    ids = pd.Series(np.asarray(family_ids)).astype(str).to_numpy(dtype=object)
+    if "data" in stored:
+        import base64
+
+        packed = np.frombuffer(base64.b64decode(stored["data"]), dtype=[("hash", "<u8"), ("raw", "<f4")])
+        hashed = _hash_ids(ids, stored["key"])
+        pos = np.searchsorted(packed["hash"], hashed)
+        pos = np.minimum(pos, max(len(packed) - 1, 0))
+        found = (packed["hash"][pos] == hashed) if len(packed) else np.zeros(len(ids), dtype=bool)
+        return np.where(found, pos, -1), packed["raw"].astype(float)
+    index = pd.Index(stored["family_id"])
+    return index.get_indexer(ids), np.asarray(stored["raw"], dtype=float)
 
 
 def scan_raw(calibration: dict | None, family_ids, raw) -> tuple[np.ndarray, np.ndarray]:
     """The score the scan's map reads for each family: the forest's raw score, or, for a family the final
     forest was fitted on (the verification sample's training part), its stored out-of-fold score — the
     score the map was fitted on; a forest scores its own training rows far from how it scores anyone
-    else. Returns (scores, whether each is out-of-fold)."""
+    else. Returns (scores, whether each is out-of-fold). Reads the packed form of :func:`sample_scores`
+    and the plain lists older models stored."""
     raw = np.asarray(raw, dtype=float).copy()
     stored = (calibration or {}).get("sample_scores")
-    if not stored or not len(stored.get("family_id", ())):
+    if not stored or not (stored.get("families") or len(stored.get("family_id", ()))):
         return raw, np.zeros(len(raw), dtype=bool)
-    index = pd.Index(stored["family_id"])
-    pos = index.get_indexer(pd.Series(np.asarray(family_ids)).astype(str))
+    pos, scores = _stored_scores(stored, family_ids)
     oof = pos >= 0
-    raw[oof] = np.asarray(stored["raw"], dtype=float)[pos[oof]]
+    raw[oof] = scores[pos[oof]]
     return raw, oof
 
 
