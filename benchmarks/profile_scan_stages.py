@@ -4,7 +4,7 @@
         [--model asp-scan] [--partitions part-610000000,part-750000000] [--repeat 2]
 
 Prints one line per partition and repeat: read, validate, law, features, model, well-being, status,
-then the whole ``scan_partition`` (ranking and writing included) into a temporary directory. Compare
+earlier visits, then the whole ``scan_partition`` (ranking and writing included) into a temporary directory. Compare
 numbers only within one run: the machine may be shared.
 """
 
@@ -71,8 +71,12 @@ def main() -> None:
                 levels(fam, per, inc, positions=reg.positions())
                 t["wellbeing"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                scan_module._status(args.registry, part, args.quarter, fam["family_id"])
+                dec = scan_module._decisions(args.registry, part)
+                scan_module._status(dec, args.quarter, fam["family_id"])
                 t["status"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                scan_module._visit_history(args.registry, part, args.quarter, fam["family_id"], dec)
+                t["visit history"] = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 job = scan_module.ScanJob(
                     str(args.registry), part, args.quarter, str(args.store), model, str(work)

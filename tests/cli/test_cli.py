@@ -275,6 +275,10 @@ def test_demo(tmp_path, monkeypatch):
     assert max(len(line) for line in r.output.splitlines()) <= 100
     for english in ("Applications submitted", "Entitled", "Families", "Proactive scan", "reduction"):
         assert english not in r.output, english
+    # Issue 15: the district's best-ranked families with why each was chosen, in the demo's language.
+    assert "Почему:" in r.output
+    for english in ("entitled by law", "likely entitled", "on records the law refuses", "offered:"):
+        assert english not in r.output, english
     tail = r.output.strip().splitlines()[-7:]
     assert any("http://127.0.0.1:8000/login" in line for line in tail)
     assert any("/queue" in line for line in tail) and any("/dashboard" in line for line in tail)

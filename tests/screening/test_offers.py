@@ -4,6 +4,8 @@ calibrated."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +26,7 @@ from atauly.model.verified import (
     platt,
     scan_calibration,
     scan_calibration_replicates,
+    scan_raw,
     score_floor,
     verified_entitled,
 )
@@ -224,7 +227,7 @@ def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_pa
     )
     # The model's own map of that same raw score is the model's probability: both come from one score
     # (for the families the final forest was not fitted on; those are mapped by their out-of-fold score).
-    fitted_on = cand["family_id"].isin(cal["sample_scores"]["family_id"]).to_numpy()
+    fitted_on = scan_raw(cal, cand["family_id"], raw)[1]
     assert (~fitted_on).any()
     own = np.mean(
         [cc.calibrators[0].predict(raw[~fitted_on]) for cc in stored.estimator.calibrated_classifiers_],
@@ -409,12 +412,17 @@ def test_the_final_forests_training_families_are_scanned_by_their_out_of_fold_sc
     map was fitted on); the registry's own quarter (the time split's test) is not among them."""
     registry, store, ds, model = setup
     cal = store.load(model).metadata["metrics"]["scan_calibration"]
-    stored = dict(zip(cal["sample_scores"]["family_id"], cal["sample_scores"]["raw"], strict=True))
     test_quarter = max(ds.period.astype(str))
+    families = sorted({i.rsplit(":", 1)[0] for i in ds.ids})
     trained = {
         i.rsplit(":", 1)[0] for i, q in zip(ds.ids, ds.period.astype(str), strict=True) if q < test_quarter
     }
-    assert stored and set(stored) <= trained
+    # Stored without family ids in clear (salted hashes): every stored family is a training family.
+    assert "family_id" not in cal["sample_scores"] and not any(f in json.dumps(cal) for f in families[:50])
+    scores, known = scan_raw(cal, families, np.full(len(families), -1.0))
+    assert known.sum() == cal["sample_scores"]["families"] > 0
+    assert {f for f, k in zip(families, known, strict=True) if k} <= trained
+    stored = dict(zip(np.asarray(families)[known], scores[known], strict=True))
     scan(registry, "2025Q3", tmp_path / "o", store.root, model, capacity_per_1000=10.0, min_probability=0.0)
     cand = read_candidates(tmp_path / "o")
     here = cand["family_id"].isin(stored).to_numpy()

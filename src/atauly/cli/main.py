@@ -311,7 +311,9 @@ def _demo_recommend(name: str, synthetic, family: str, t) -> None:
 
 
 def _demo_scan(settings, synthetic, store, t) -> None:
-    """The proactive scan of the region with a model trained on recorded data; one district's list."""
+    """The proactive scan of the region with a model trained on recorded data; one district's list,
+    with why each family was chosen."""
+    import json
     import shutil
 
     from rich.table import Table
@@ -365,6 +367,17 @@ def _demo_scan(settings, synthetic, store, t) -> None:
             cells += [t.percent(p) if p == p else "—", t("yes") if bool(row.offered) else t("no")]
         table.add_row(*cells)
     console.print(table)
+    # Why each was chosen, in the officer's language (the codes candidates/ keeps beside the English).
+    from atauly.screening.wording import offer_reason_text, reason_text
+
+    offers = json.loads((out / "scan.json").read_text(encoding="utf-8")).get("offers") or {}
+    minimum = float(offers.get("min_probability", 0.5))
+    console.print(t("Why:"), highlight=False)
+    for row in top.to_dict("records"):
+        why = reason_text(row, t.lang)
+        if "offer_code" in row:
+            why = f"{why}; {offer_reason_text(row, t.lang, minimum)}"
+        console.print(f"  {t.number(int(row['rank']))}. {why}", highlight=False, markup=False)
     console.print(t("Details: atauly screen (the full list and the offers), atauly screen report."))
 
 

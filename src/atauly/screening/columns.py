@@ -27,6 +27,12 @@ EXTRA_COLUMNS = [
     # The quarter of an earlier verification visit that found the family entitled, with no application
     # since ("" none): the map's history input (model.verified.visit_history).
     "visit_entitled_quarter",
+    # The codes the English reasons are made of (their figures are the columns above), worded in kk/ru/en
+    # by screening.wording: by_law | by_model | visit; the law's ground on the records; offered |
+    # beyond_capacity | below_minimum (within_capacity | outside_capacity without calibrated probabilities).
+    "reason_code",
+    "refusal_reason",
+    "offer_code",
 ]
 #: The target of a model trained on the verification sample (model.verified.load_verified): its calibrated
 #: probability is the population's probability of being truly entitled.

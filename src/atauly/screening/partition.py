@@ -352,6 +352,11 @@ def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: 
         found = a.history["visit_found_entitled"].to_numpy(dtype=bool)[rows]
         visit[found] = a.history["visit_quarter"].to_numpy(dtype=object)[rows][found]
     frame.insert(6, "reason", _reasons(a.eligible[rows], a.prob[rows], a.gap[rows], refusal, visit))
+    # The codes the reason is made of, beside the English (screening.wording words them in kk/ru/en).
+    frame["reason_code"] = np.where(
+        a.eligible[rows], "by_law", np.where(visit.astype(str) != "", "visit", "by_model")
+    )
+    frame["refusal_reason"] = refusal.astype(str)
     frame["probability_entitled"] = a.entitled[rows] if calibrated else np.nan
     frame["scan_score"] = a.raw[rows]
     frame["visit_entitled_quarter"] = visit.astype(str)
@@ -388,6 +393,11 @@ def _rank_and_offer(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, cali
         sure = np.ones(len(frame), dtype=bool)  # no calibrated probability: capacity alone decides
     frame["offered"] = within & sure
     frame["offer_reason"] = _offer_reasons(frame, within, sure, calibrated, job.min_probability)
+    frame["offer_code"] = (
+        np.where(within & sure, "offered", np.where(~sure, "below_minimum", "beyond_capacity"))
+        if calibrated
+        else np.where(within, "within_capacity", "outside_capacity")
+    )
     return frame[CANDIDATE_COLUMNS + EXTRA_COLUMNS].reset_index(drop=True)
 
 
@@ -543,7 +553,8 @@ def _strings(arr: pa.Array) -> pd.Series:
 
 
 def _reasons(eligible, prob, gap, refusal, visit=None) -> np.ndarray:
-    """A short reason per family (English, for lists and logs; the service shows translated reasons).
+    """A short reason per family in English (lists, logs; the codes beside it, ``reason_code`` and
+    ``refusal_reason``, are worded in the officer's language by :mod:`atauly.screening.wording`).
     ``visit``: the quarter of an earlier verification visit that found the family entitled ("" none)."""
     pct = np.round(np.abs(gap) * 100).astype(int).astype(str)
     by_law = np.char.add(np.char.add("entitled by law: per-capita income ", pct), "% below the poverty line")
