@@ -341,6 +341,15 @@ class ScanCandidate(Base):
     offered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     probability_entitled: Mapped[float | None] = mapped_column(Float, nullable=True)
     offer_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 0015_scan_reason_codes: the codes the English reasons are made of and the figures they name, worded in
+    # the reader's language by screening.wording; None for a scan without them (its English is all there is).
+    reason_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    refusal_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    offer_code: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    need_gap: Mapped[float | None] = mapped_column(Float, nullable=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    visit_entitled_quarter: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    min_probability: Mapped[float | None] = mapped_column(Float, nullable=True)  # the scan's (scan.json)
     loaded_at: Mapped[datetime] = mapped_column(DateTime)
 
 

@@ -129,7 +129,8 @@ class HttpGateway:
 
 def load_scan(db: DB, scan_dir: Path | str) -> tuple[str, int]:
     """Replace the quarter's candidate lists and district figures with this scan's. Returns
-    (quarter, candidates)."""
+    (quarter, candidates). The reasons' codes and figures are stored when the scan has them (issue 15), so
+    that the offers' page words them in the reader's language."""
     from atauly.screening import read_candidates
 
     scan_dir = Path(scan_dir)
@@ -140,6 +141,7 @@ def load_scan(db: DB, scan_dir: Path | str) -> tuple[str, int]:
     quarter = meta["quarter"]
     cand = read_candidates(scan_dir)
     summary = _read_summary(scan_dir)
+    min_probability = meta.get("offers", {}).get("min_probability") if "offer_code" in cand else None
     now = audit.utcnow()
     db.execute(delete(ScanCandidate).where(ScanCandidate.quarter == quarter))
     db.execute(delete(ScanSummary).where(ScanSummary.quarter == quarter))
@@ -158,6 +160,13 @@ def load_scan(db: DB, scan_dir: Path | str) -> tuple[str, int]:
             offered=_optional(r, "offered", bool),
             probability_entitled=_optional(r, "probability_entitled", float),
             offer_reason=_optional(r, "offer_reason", str),
+            reason_code=_code(r, "reason_code"),
+            refusal_reason=_code(r, "refusal_reason"),
+            offer_code=_code(r, "offer_code"),
+            need_gap=_optional(r, "need_gap", float),
+            capacity=_optional(r, "capacity", int),
+            visit_entitled_quarter=_code(r, "visit_entitled_quarter"),
+            min_probability=min_probability,
             loaded_at=now,
         )
         for r in cand.itertuples(index=False)
@@ -193,6 +202,12 @@ def _optional(row, column: str, kind):
     """A column of issue 15's offers (absent in earlier scans, NaN where not computed) as ``kind`` or None."""
     value = getattr(row, column, None)
     return None if value is None or pd.isna(value) else kind(value)
+
+
+def _code(row, column: str) -> str | None:
+    """A code column of the scan (absent in earlier scans; "" where it names nothing) as text or None."""
+    value = _optional(row, column, str)
+    return value or None
 
 
 def _read_summary(scan_dir: Path) -> pd.DataFrame:
