@@ -4,6 +4,7 @@ gateway → reply → application. Idempotent at every step, including a send th
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -255,3 +256,56 @@ def test_long_reasons_load_whole_on_both_databases(db, scan_dir, tmp_path):
     )
     assert stored.scalar_one() == long_reason
     db.rollback()
+
+
+def test_load_scan_stores_the_reasons_codes_and_words_them(db, scan_dir):
+    """A scan with the reasons' codes (issue 15) loads them and their figures; the offers' page words them
+    in Kazakh and Russian from the stored row, as screening.wording words the scan's own row."""
+    from atauly.screening import read_candidates
+    from atauly.screening.wording import offer_reason_text, reason_text
+    from atauly.service.web.proactive import why_offered
+
+    load_scan(db, scan_dir)
+    cand = read_candidates(scan_dir).set_index("family_id")
+    meta = json.loads((scan_dir / "scan.json").read_text())
+    minimum = meta["offers"]["min_probability"]
+    stored = list(db.execute(select(ScanCandidate)).scalars())
+    db.rollback()
+    assert stored and all(c.reason_code in ("by_law", "by_model", "visit") for c in stored)
+    assert all(c.offer_code for c in stored) and all(c.min_probability == minimum for c in stored)
+    for c in stored[:20]:
+        row = cand.loc[c.family_id]
+        assert c.reason_code == row["reason_code"] and c.offer_code == row["offer_code"]
+        assert c.capacity == int(row["capacity"]) and c.need_gap == pytest.approx(float(row["need_gap"]))
+        for lang in ("ru", "kk"):
+            reason, offer_reason = why_offered(c, lang)
+            assert reason == reason_text(row, lang) and offer_reason == offer_reason_text(row, lang, minimum)
+            assert reason and not re.search(r"[A-Za-z]{3,}", reason + offer_reason), (
+                lang,
+                reason,
+                offer_reason,
+            )
+
+
+def test_load_scan_without_codes_keeps_the_english(db, scan_dir, tmp_path):
+    """A scan from before the codes loads as before: the codes stay empty, the English is kept and shown on
+    an English page only (a Kazakh or Russian page shows no reason rather than English)."""
+    import shutil
+
+    import pandas as pd
+
+    from atauly.service.web.proactive import why_offered
+
+    copy = tmp_path / "scan"
+    shutil.copytree(scan_dir, copy)
+    for part in sorted((copy / "candidates").glob("*.parquet")):
+        frame = pd.read_parquet(part)
+        frame.drop(columns=["reason_code", "refusal_reason", "offer_code"]).to_parquet(part)
+    load_scan(db, copy)
+    stored = list(db.execute(select(ScanCandidate)).scalars())
+    db.rollback()
+    assert stored and all(c.reason_code is None and c.offer_code is None for c in stored)
+    assert all(c.min_probability is None for c in stored)
+    c = stored[0]
+    assert why_offered(c, "en") == (c.reason, c.offer_reason or "") and c.reason
+    assert why_offered(c, "ru") == ("", "") == why_offered(c, "kk")

@@ -23,6 +23,7 @@ from . import (
     oversight,
     photos,
     plans,
+    proactive,
     queue,
     safeguards,
     statistics,
@@ -30,7 +31,20 @@ from . import (
 from .kit import STATIC, LoginRequired, error_page, language, path_error, safe_next
 
 #: The page groups, in the order their routes are added.
-PAGES = (auth, queue, cases, photos, inspection, statistics, oversight, plans, model_card, audit, safeguards)
+PAGES = (
+    auth,
+    queue,
+    cases,
+    photos,
+    inspection,
+    statistics,
+    oversight,
+    proactive,
+    plans,
+    model_card,
+    audit,
+    safeguards,
+)
 
 
 def mount(app: FastAPI) -> None:

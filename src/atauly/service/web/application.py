@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy import select
+
 from atauly.i18n import N_
 from atauly.model.explain import restates_law
 from atauly.registry import codes
@@ -25,7 +27,7 @@ from atauly.registry.quarter import Quarter
 from .. import casework, deciding
 from ..display import age_on, masked_iin
 from ..inspection import fact_lines
-from ..models import DECIDED_STATES, OPEN_STATES, Application
+from ..models import DECIDED_STATES, OPEN_STATES, Application, Offer, ScanCandidate
 from .kit import Page, district_label, usernames
 
 #: The choices of the decision and assessment forms.
@@ -302,6 +304,9 @@ def application_view(page: Page, app: Application) -> dict:
         "overdue": app.status in OPEN_STATES and app.deadline < date.today(),
         "version": app.version,
         "source": app.source,
+        # Why the proactive search offered the family a visit (one line): like the law's result, not before
+        # the officer's own assessment in blind mode.
+        "offered_why": _offered_why(page, app) if app.source == "offer" and not hidden else "",
         "language": app.language or "ru",
         **_family(snap["families"][0]),
         "members": members,
@@ -314,6 +319,21 @@ def application_view(page: Page, app: Application) -> dict:
         "may_assess": may_decide and hidden,
         "may_correct": may_decide,
     }
+
+
+def _offered_why(page: Page, app: Application) -> str:
+    """The scan's reason for the offer this application answered, in the page's language ("" if none)."""
+    from .proactive import why_offered
+
+    offer = page.db.execute(select(Offer).where(Offer.application_id == app.id)).scalars().first()
+    if offer is None:
+        return ""
+    c = page.db.execute(
+        select(ScanCandidate).where(
+            ScanCandidate.quarter == offer.quarter, ScanCandidate.family_id == offer.family_id
+        )
+    ).scalar_one_or_none()
+    return why_offered(c, page.lang)[0] if c is not None else ""
 
 
 def _members(page: Page, app: Application) -> list[dict]:

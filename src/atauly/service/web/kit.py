@@ -334,6 +334,7 @@ NAV = [
     ("/statistics", N_("Statistics"), ("officer", "supervisor", "analyst", "admin")),
     ("/trends", N_("Trends"), ("officer", "supervisor", "analyst", "admin")),
     ("/dashboard", N_("Dashboard"), ("supervisor", "analyst", "admin")),
+    ("/offers", N_("Proactive search"), ("officer", "supervisor", "analyst", "admin")),
     ("/plans", N_("Plans"), ("officer", "supervisor", "analyst", "admin")),
     ("/model", N_("Model"), ("officer", "supervisor", "analyst", "admin")),
     ("/settings", N_("Safeguards"), ("supervisor", "admin")),
