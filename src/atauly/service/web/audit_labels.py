@@ -41,6 +41,7 @@ ACTIONS = {
     "offer.create": N_("Offer prepared"),
     "offer.reply": N_("Family replied to an offer"),
     "offer.send": N_("Offer sent"),
+    "offers.read": N_("Proactive search offers viewed"),
     "officers.read": N_("Officers' workload viewed"),
     "photos.finding": N_("Photo finding reviewed"),
     "photos.read": N_("Photos opened"),
