@@ -79,11 +79,17 @@ def test_supervisors_filter_districts_and_analysts_see_no_identity(
     tmp_path,
 ):
     family, application = _offers(db, scan_dir, svc_engine, tmp_path)
+    first = db.execute(
+        select(ScanCandidate).where(ScanCandidate.family_id == family, ScanCandidate.quarter == "2025Q3")
+    ).scalar_one()
+    first.probability_entitled = 0.8  # as a population-calibrated scan would have it
+    db.commit()
     supervisor = sign_in(app, "supervisor")
     r = supervisor.get(f"/offers?district={OTHER_DISTRICT}&lang=ru")
     assert r.status_code == 200 and family not in r.text and 'id="filter-district"' in r.text
     r = supervisor.get(f"/offers?district={DISTRICT}&lang=ru")
     assert family in r.text
+    assert "80" in r.text and "весьма вероятно, имеет право" in r.text and "не откалибрована" in r.text
     analyst = sign_in(app, "analyst")
     r = analyst.get(f"/offers?district={DISTRICT}&lang=kk")
     assert r.status_code == 200 and 'class="card offer"' in r.text
@@ -95,6 +101,6 @@ def test_the_case_page_says_why_the_family_was_offered(db, scan_dir, svc_engine,
     officer = sign_in(app, "officer")
     r = officer.get(f"/applications/{application}?lang=ru")
     assert r.status_code == 200
-    line = re.search(r'<p id="offered-why">(.*?)</p>', r.text, re.S)
+    line = re.search(r'<p id="offered-why"[^>]*>(.*?)</p>', r.text, re.S)
     assert line and "Предложено проактивным поиском" in line.group(1)
     assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", line.group(1)))
