@@ -521,6 +521,11 @@ _STORED: list[tuple[re.Pattern, str, dict]] = [
     ),
     (_p(r"constant: a single value in every row"), N_("constant: a single value in every row"), {}),
     (
+        _p(r"a single value besides missing \(only its missingness informs\)"),
+        N_("a single value besides missing (only its missingness informs)"),
+        {},
+    ),
+    (
         _p(
             r"high-cardinality category: (?P<levels>{N}) levels, the (?P<kept>\d+) most frequent kept, the rest as '\(other\)'"
         ),
