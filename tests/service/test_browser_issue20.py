@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from atauly.service.models import OPEN_STATES
+
 from .conftest import DISTRICT, PASSWORD, in_district
 from .test_browser_oversight import _axe_serious, _sign_in
 
@@ -32,7 +34,7 @@ OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
 #: Two English words in a row (ru/kk pages write none; a model name such as asp-demo is one word).
 ENGLISH = re.compile(r"\b[A-Za-z]{3,}(?: [A-Za-z]{2,})+\b")
-LATIN_KEPT = {"ROC AUC", "ROC-AUC", "PR AUC", "PR-AUC"}
+LATIN_KEPT = {"ROC AUC", "ROC-AUC", "PR AUC", "PR-AUC", "van de Walle"}  # a metric's name, an author's
 #: A parameter path (asp.poverty_line.share) or a code with underscores left in the text.
 PARAMETER_PATH = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z_]+\.[a-z_]+\.[a-z_]+\b")
 
@@ -45,13 +47,16 @@ EXPLANATION = {
     "kk": "Тексерілген табыс кедейлік шегінен жоғары: көмек алуға құқық жоқ",
 }
 NOT_ENTITLED = {"ru": "Права нет", "kk": "Құқығы жоқ"}
+DECIDED_BY = {"ru": "Решение принял(а)", "kk": "Шешім қабылдаған"}
+ENDS_IN = {"ru": "оканчивается на", "kk": "соңғы 4 таңбасы:"}
 VERIFIED_HEADING = {"ru": "Что проверил акимат", "kk": "Әкімдік не тексерді"}
 
 
-#: The page's visible text less commands and code (``<code>``, ``<kbd>``, ``<samp>``), which stay as typed.
+#: The page's visible text less commands and code (``<code>``, ``<kbd>``, ``<samp>``), which stay as typed,
+#: and text marked as English (``lang="en"``: the sources page's research notes, said so on the page).
 WORDS = """() => {
   const body = document.body.cloneNode(true);
-  body.querySelectorAll('code, kbd, samp, script, style').forEach(e => e.remove());
+  body.querySelectorAll('code, kbd, samp, script, style, [lang|="en"]').forEach(e => e.remove());
   document.documentElement.appendChild(body);
   body.style.position = 'absolute'; body.style.left = '-99999px';
   const text = body.innerText;
@@ -134,7 +139,23 @@ def test_verified_data_recompute_the_law_and_every_departure_is_explained(
         page.goto(f"{base}/applications/{app_id}")
         # item 3: the law's sources wait behind one link
         assert page.locator(f"a[href='/applications/{app_id}/sources']").count() >= 1
+        # item 2: the model's reasons beyond the law have their own list (or say there are none)
+        assert page.locator("#reasons-beyond, #reasons-beyond-none").count() >= 1
         _look(page, "case", lang, size)
+
+        # A decision against the recommendation with a reason but no explanation for the family: refused with
+        # the comment's error, nothing recorded (the case stays open for what follows).
+        recommended = target["recommendation"]["recommended_decision"]
+        page.check("#outcome-reject" if recommended == "approve" else "#outcome-approve")
+        _open_departure(page)
+        page.select_option("#reason_code", "income_differs")
+        page.fill("#comment", "")
+        page.click("#decide")
+        page.wait_for_load_state()
+        assert page.locator("#comment-error").is_visible()
+        _look(page, "departure-without-explanation", lang, size)
+        page.fill("#comment", "")
+        page.select_option("#reason_code", "")
 
         # The verification form, sent empty: every field says what is missing, nothing is recorded.
         page.locator("#verified details > summary").click()
@@ -179,7 +200,7 @@ def test_verified_data_recompute_the_law_and_every_departure_is_explained(
             page.click("#decide")
             page.wait_for_load_state()
             assert page.locator("#comment-error").is_visible()
-            _look(page, "departure-without-explanation", lang, size)
+            _look(page, "refusal-without-explanation", lang, size)
             page.check("#outcome-reject")
         _open_departure(page)
         page.fill("#comment", EXPLANATION[lang])
@@ -195,6 +216,9 @@ def test_verified_data_recompute_the_law_and_every_departure_is_explained(
             assert EXPLANATION[lang] in notice
         for section in ("appeal", "contacts", "next", "data"):
             assert page.locator(f"[id^='h-{section}'], [id^='{section}']").count() >= 1, section
+        # who decided, and the IIN's last four digits by which the family recognises the notice as theirs
+        assert DECIDED_BY[lang] in notice and "officer" in notice
+        assert re.search(ENDS_IN[lang] + r"\s*\d{4}", notice), notice[:400]
         _look(page, "notice-verified", lang, size, paths=False)
     finally:
         context.close()
@@ -229,6 +253,9 @@ def test_the_queue_searches_filters_and_a_supervisor_assigns(browser_site, chrom
         page.click("#search")
         page.wait_for_load_state()
         assert page.locator("#search-q-error").is_visible()
+        assert (
+            page.locator("#decided-tab[aria-current]").count() == 0
+        )  # beside the open queue, not the decided
         _look(page, "queue-search-error", lang, size)
 
         page.goto(f"{base}/queue")
@@ -317,5 +344,47 @@ def test_the_model_report_and_card_in_each_language(svc_home, chromium, tmp_path
             for name in ("report.html", "model_card.html"):
                 page.goto((tmp_path / name).as_uri())
                 _look(page, name.removesuffix(".html"), lang, size, paths=False)
+        finally:
+            context.close()
+
+
+# --- the family's exit plan (the one page no other browser module opens) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def planned(browser_site, svc_payloads) -> int:
+    """An approved conditional application of the officer's district (entitled by law; a departure from the
+    recommendation explained), with its plan drafted (the API)."""
+    with _api(browser_site.base) as http:
+        # from the district's last application back (the other tests take the first ones); a payload sent
+        # again answers with its application as it stands
+        for payload in reversed(in_district(svc_payloads)):
+            created = http.post("/api/v1/applications", json=payload).json()
+            rec = created["recommendation"]
+            if not rec or rec["law"].get("asp_type") != "conditional" or not rec["eligible_by_law"]:
+                continue
+            if created["status"] not in OPEN_STATES and created["status"] != "approved":
+                continue
+            if created["status"] != "approved":
+                body = {"outcome": "approve", "version": created["version"]}
+                if rec["recommended_decision"] != "approve":
+                    body |= {"reason_code": "law_criteria", "comment": "Критерии закона выполнены"}
+                r = http.post(f"/api/v1/applications/{created['id']}/decision", json=body)
+                assert r.status_code == 200, r.text
+            assert http.get(f"/api/v1/applications/{created['id']}/plan").status_code == 200
+            return created["id"]
+    pytest.fail("no conditional application entitled by law in the district's sample")
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_family_exit_plan_page(browser_site, chromium, planned, lang):
+    for size, (width, height) in SIZES.items():
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale=f"{lang}-KZ")
+        page = context.new_page()
+        try:
+            _sign_in(page, browser_site.base, "officer", lang)
+            response = page.goto(f"{browser_site.base}/applications/{planned}/plan")
+            assert response is not None and response.status == 200
+            _look(page, "plan", lang, size)
         finally:
             context.close()
