@@ -32,6 +32,11 @@ MODELS = {
     "law only": N_("law only"),
 }
 SPLITS = {"time": N_("Time split"), "random": N_("Random split")}
+#: The labels a model learns, named for a reader; a column of the user's own data keeps its name.
+TARGETS = {
+    "officer_approved": N_("the officer's decision (assistance granted)"),
+    "verified_entitled": N_("entitlement verified in the verification sample"),
+}
 #: The metrics' column headings (short: they head a table of figures).
 METRICS = {
     "accuracy": N_("accuracy"),
@@ -195,6 +200,11 @@ class Words:
         return text
 
     # -- texts the training stored ---------------------------------------------------------------------
+    def target(self, name: str) -> str:
+        """The label a model learns, in words (``officer_approved`` → the officer's decision); another column's
+        name is returned as it is."""
+        return self.t(TARGETS[name]) if name in TARGETS else name
+
     def said(self, record: dict, key: str, default: str = "") -> str:
         """``record[key]`` in the language: from its code (``record[key + "_code"]``, see
         :mod:`atauly.model.phrases`) when the training stored one, else from the English of an older model."""
