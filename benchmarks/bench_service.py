@@ -155,8 +155,11 @@ def district_codes() -> list[str]:
 
 def create_users(settings, clients: int, officers: int) -> dict[str, list[str]]:
     """Intake officers (one per submitting client) and deciding officers, spread over the districts."""
+    from sqlalchemy import select
+
     from atauly.service.audit import AuditKeys
     from atauly.service.db import make_engine, migrate, session_factory
+    from atauly.service.models import User
     from atauly.service.users import create_user
 
     engine = make_engine(settings.database)
@@ -164,14 +167,14 @@ def create_users(settings, clients: int, officers: int) -> dict[str, list[str]]:
     districts = district_codes()
     made: dict[str, list[str]] = {"intake": [], "officers": []}
     with session_factory(engine, AuditKeys.load(settings))() as db:
-        for i in range(clients):
-            name = f"intake-{i}"
-            create_user(db, name, PASSWORD, "officer", districts[i % len(districts)], None)
-            made["intake"].append(name)
-        for i in range(officers):
-            name = f"officer-{i}"
-            create_user(db, name, PASSWORD, "officer", districts[i % len(districts)], None)
-            made["officers"].append(name)
+        # a database kept from an earlier run (--database-url without --create-database) has them already
+        have = set(db.execute(select(User.username)).scalars())
+        for kind, prefix, n in (("intake", "intake", clients), ("officers", "officer", officers)):
+            for i in range(n):
+                name = f"{prefix}-{i}"
+                if name not in have:
+                    create_user(db, name, PASSWORD, "officer", districts[i % len(districts)], None)
+                made[kind].append(name)
     engine.dispose()
     return made
 
