@@ -144,6 +144,21 @@ def fill(sessions, n: int, seed: int = 1, exclude_region: str | None = None) -> 
                     )
                 )
             db.commit()
+    if n:  # PostgreSQL: the planner's statistics of the bulk-loaded tables, as autovacuum would gather
+        _analyze(sessions)
+
+
+def _analyze(sessions) -> None:
+    """``ANALYZE`` the tables a bulk load filled (PostgreSQL). Autovacuum does it in production, later (and
+    not at all where it is off, as on this machine's server): without it, the planner estimated a hundred
+    thousand decisions for a queue page's fifty cases and scanned the whole table in parallel (130 ms a
+    page at 200k applications, against 4 ms after)."""
+    with sessions() as db:
+        if db.get_bind().dialect.name != "postgresql":
+            return
+        for table in ("applications", "recommendations", "decisions", "audit_events", "users"):
+            db.execute(text(f"ANALYZE {table}"))
+        db.commit()
 
 
 def _snapshot(rng, aid: int) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from atauly.cli.model_train import note_words
@@ -30,3 +32,26 @@ def test_the_scan_training_notes_are_translated_with_their_numbers(k, lang):
 
 def test_the_notes_stay_english_in_english():
     assert note_words(NOTES[0], Words("en")) == NOTES[0]
+
+
+#: Notes of a user's table and of the scan's training data that hold "; " (matched whole, not split).
+WHOLE = [
+    "column 'ethnicity' looks like a protected attribute or an identifier and is used as a feature; pass it to "
+    "--audit (fairness only) or --drop",
+    "the verification sample holds 8 entitled families that did not apply (fewer than 30): too few to train the "
+    "scan's model on it; trained on officers' decisions instead (not calibrated on the population; --labels "
+    "verified forces it)",
+    "12 rows without a target value were left out of training",
+]
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_the_report_says_the_notes_as_the_console_does(lang):
+    """The notes are stored with the metrics and the model's report says them (Words.stored): in the language,
+    whole, with the console's words (they were English in a Russian or Kazakh report)."""
+    w = Words(lang)
+    for note in NOTES + WHOLE:
+        said = w.stored(note)
+        assert said == note_words(note, w)
+        assert not re.search(r"\b(rows|families|column|verification|sample|drawn)\b", said), said
+    assert "'ethnicity'" in w.stored(WHOLE[0]) and "--audit" in w.stored(WHOLE[0])

@@ -440,6 +440,9 @@ def test_the_report_and_the_card_say_no_english_sentence(trained, lang):
     assert Quarter.parse(test_quarter).label(lang) in card and test_quarter not in card
     tables = [line for line in card.splitlines() if line.startswith("| ")]
     assert tables and not [line for line in tables if re.search(r"\d\.\d{3}", line)]
+    # The label is named in words, not by its column (the phone screenshot showed `officer_approved`).
+    assert meta["target"] == "officer_approved"
+    assert "officer_approved" not in card and "officer_approved" not in _text(page)
 
 
 def test_the_report_in_english_reads_as_before(trained):

@@ -147,6 +147,10 @@ def test_oversight_pages_are_legible(oversight_live, chromium, lang, size):
             assert m["overflow"] <= 1, (name, m)
             assert m["smallest"] >= 12, (name, m["smallest"])
             assert not m["cut"], (name, m["cut"])
+            from .test_browser_issue20 import WORDS, english_in
+
+            english = english_in(page.evaluate(WORDS))
+            assert not english, (name, english[:5])  # issue 20: every label translated
             bad = _axe_serious(page)
             assert not bad, (name, bad)
             if SHOTS:

@@ -17,6 +17,7 @@ import pytest
 
 from .conftest import PASSWORD
 from .test_browser import _still_open
+from .test_browser_issue20 import WORDS, english_in
 from .test_browser_oversight import _axe_serious, _sign_in
 
 pytestmark = [
@@ -61,6 +62,8 @@ def _check(page, base: str, path: str, lang: str, name: str, size: str, status: 
     assert response is not None and response.status == status, (name, response and response.status)
     assert page.get_attribute("html", "lang") == lang, name
     assert page.evaluate(OVERFLOW) <= 1, (name, page.evaluate(OVERFLOW))
+    english = english_in(page.evaluate(WORDS))
+    assert not english, (name, english[:5])  # issue 20: every label translated
     if name not in CODES_SHOWN:
         code = PERIOD_CODE.search(page.inner_text("body"))
         assert code is None, (name, code and code.group(0))
@@ -155,6 +158,7 @@ def test_the_calibration_report_passes_axe_in_both_languages(svc_home, chromium,
                 assert page.evaluate(OVERFLOW) <= 1, (lang, size, page.evaluate(OVERFLOW))
                 assert page.locator("div.scroll[tabindex='0'] table").count() == 2
                 assert not PERIOD_CODE.search(page.locator("p").first.inner_text())
+                assert not english_in(page.evaluate(WORDS)), english_in(page.evaluate(WORDS))[:5]
                 bad = _axe_serious(page)
                 assert not bad, (lang, size, bad)
                 if SHOTS:
@@ -266,6 +270,7 @@ def test_the_scan_report_passes_axe_in_both_languages_and_sizes(scan_reports, ch
         try:
             page.goto(scan_reports[lang].as_uri())
             assert page.get_attribute("html", "lang") == lang
+            assert not english_in(page.evaluate(WORDS)), english_in(page.evaluate(WORDS))[:5]
             assert page.evaluate(OVERFLOW) <= 1, (size, page.evaluate(OVERFLOW))
             bad = _axe_serious(page)
             assert not bad, (size, bad)

@@ -36,7 +36,7 @@ def test_the_child_process_gives_the_threads_outcomes_and_errors(svc_home, svc_e
         assert exc.value.problems[0]["loc"] == ["body", "persons", 0, "iin"]
         for (snapshot, quarter), outcome in zip(inputs, outcomes, strict=True):
             assert outcome == svc_engine.recommend(snapshot, quarter)
-        assert outcomes[0].mode == "model" and outcomes[0].reasons["kk"]
+        assert outcomes[0].mode == "model" and outcomes[0].reasons["codes"]
     finally:
         engine.close()
     assert not engine._pool._processes  # the child has ended

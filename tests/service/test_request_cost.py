@@ -171,3 +171,23 @@ def test_the_api_open_queue_reads_no_recommendation_decision_nor_assessment(
         ]
     opened = client.get("/api/v1/applications", headers=as_officer).json()
     assert all(i["decision"] is None for i in opened)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_opening_a_case_takes_three_queries_of_the_case(client, app, as_officer, svc_payloads):
+    """Issue 17 (officers' pages): the case and its recommendations in one query, its decisions with their
+    officers and its verifications in one each; the assessments and the correction requests are read only
+    by what needs them (blind mode, deciding, the case page, the notice)."""
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    url = f"/api/v1/applications/{created['id']}"
+    client.get(url, headers=as_officer)
+    opened = []
+    seen = _statements(app.state.db_engine, lambda: opened.append(client.get(url, headers=as_officer)))
+    assert opened[0].status_code == 200 and opened[0].json()["recommendation"]["reasons"]
+    tables = ("recommendations", "decisions", "assessments", "correction_requests", "verifications")
+    reads = [s for s in seen if s.lstrip().startswith("SELECT") and any(f"FROM {x}" in s for x in tables)]
+    assert not any("FROM assessments" in s or "FROM correction_requests" in s for s in reads), reads
+    assert sum("FROM applications" in s for s in seen) == 1
+    assert len(reads) == 2, reads  # decisions, verifications (the recommendations came with the case)

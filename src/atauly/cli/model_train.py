@@ -194,73 +194,13 @@ def _note(text: str, w) -> None:
     err_console.print(note_words(text, w), markup=False, highlight=False)
 
 
-#: (the English of a note of the data or the training, the message that says it); the fields are the
-#: pattern's named groups, numbers written for the language.
-NOTES = (
-    (
-        r"(?P<n>\d+) rows without a target value were left out of training",
-        N_("{n} rows without a target value were left out of training"),
-    ),
-    (
-        r"column (?P<column>'.*') looks like a protected attribute or an identifier and is used as a feature; "
-        r"pass it to --audit \(fairness only\) or --drop",
-        N_(
-            "column {column} looks like a protected attribute or an identifier and is used as a feature; pass "
-            "it to --audit (fairness only) or --drop"
-        ),
-    ),
-    (
-        r"decisions/ has no law columns: the law was run on each application snapshot",
-        N_("decisions/ has no law columns: the law was run on each application snapshot"),
-    ),
-    (
-        r"decisions/ has no true_eligible column: metrics are against the decisions only",
-        N_("decisions/ has no true_eligible column: metrics are against the decisions only"),
-    ),
-    (
-        r"the verification sample holds (?P<found>\d+) entitled families that did not apply \(fewer than "
-        r"(?P<needed>\d+)\): too few to train the scan's model on it; trained on officers' decisions instead "
-        r"\(not calibrated on the population; --labels verified forces it\)",
-        N_(
-            "the verification sample holds {found} entitled families that did not apply (fewer than {needed}): "
-            "too few to train the scan's model on it; trained on officers' decisions instead (not calibrated "
-            "on the population; --labels verified forces it)"
-        ),
-    ),
-    # The scan's training data (atauly.model.verified).
-    (
-        r"(?P<n>[\d,]+) verified families that applied that quarter left out",
-        N_("{n} verified families that applied that quarter left out"),
-    ),
-    (
-        r"labels: the verification sample \((?P<rows>[\d,]+) verified family-quarters, (?P<quarters>[\d,]+) quarters, "
-        r"(?P<entitled>[\d,]+) entitled\), features from today's recorded view under each row's quarter's law",
-        N_(
-            "labels: the verification sample ({rows} verified family-quarters, {quarters} quarters, {entitled} "
-            "entitled), features from today's recorded view under each row's quarter's law"
-        ),
-    ),
-    (
-        r"sample design: (?P<random>[\d,]+) drawn at random, the rest from the stratum where records show income "
-        r"below the line \(drawn on records alone: P\(entitled \| records\) stays unbiased\)",
-        N_(
-            "sample design: {random} drawn at random, the rest from the stratum where records show income below "
-            "the line (drawn on records alone: P(entitled | records) stays unbiased)"
-        ),
-    ),
-)
 #: The note of a user's table whose columns were dropped (atauly.model.data): said from the ingestion report.
 DROPPED = r"(?P<n>\d+) column\(s\) dropped: (?P<which>.*)"
 
 
 def note_words(text: str, w) -> str:
-    """A note of the data or the training in ``w``'s language."""
-    import re
-
-    for pattern, message in NOTES:
-        m = re.fullmatch(pattern, text)
-        if m:
-            return w.t(message, **{k: w.numbers_in(v) for k, v in m.groupdict().items()})
+    """A note of the data or the training in ``w``'s language: the model room words it (the report written
+    at training says the same notes, :data:`atauly.model.wording._STORED`)."""
     return w.stored(text)
 
 

@@ -28,7 +28,7 @@ from .report import (
     small_group,
     small_note,
 )
-from .wording import Words
+from .wording import TARGETS, Words
 
 #: The card's section headings.
 INTENDED_USE = N_("Intended use")
@@ -158,7 +158,7 @@ def _card_header(meta: dict, metrics: dict, w: Words) -> list[str]:
             "Source: {source}; {rows} rows; target {target} ({share} positive).",
             source=w.said(meta["training"], "source"),
             rows=w.n(meta["training"]["rows"]),
-            target="`" + meta["target"] + "`",
+            target=w.target(meta["target"]) if meta["target"] in TARGETS else "`" + meta["target"] + "`",
             share=w.pct(meta["training"]["positive_share"]),
         ),
     ]

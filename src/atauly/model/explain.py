@@ -211,14 +211,56 @@ def top_reasons(
     own features (``contract``), up to ``beyond_law`` more: the largest among those that do not restate the
     law (:func:`restates_law`) and are not already there — the law's own features usually fill the top."""
     t = lang if isinstance(lang, Translator) else Translator(lang)
+    out = []
+    for i in chosen_reasons(contributions, names, top, contract, beyond_law):
+        name = names[i]
+        value = features[name]
+        out.append(Reason(name, value, float(contributions[i]), reason_text(name, value, t, contract)))
+    return out
+
+
+def chosen_reasons(
+    contributions: np.ndarray, names: list[str], top: int, contract: bool = True, beyond_law: int = 0
+) -> list[int]:
+    """The positions of :func:`top_reasons`' features, in its order."""
     ranked = np.argsort(-np.abs(contributions), kind="stable")
     chosen = [i for i in ranked[:top] if contributions[i] != 0]
     if contract and beyond_law > 0:
         extra = [i for i in ranked[top:] if contributions[i] != 0 and not restates_law(names[i])][:beyond_law]
         chosen += extra
+    return chosen
+
+
+def plain_value(value):
+    """A feature's value as a JSON value (what a coded reason stores): numpy scalars as Python ones, a missing
+    value as ``None`` (worded "not known", as NaN is)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def coded_reasons(stored: dict | None, lang: str) -> list[dict]:
+    """A recommendation's stored reasons in ``lang``, the largest first as stored: ``{"feature",
+    "contribution", "text"}`` each, the text starting with its sign (:attr:`Reason.line`).
+
+    The casework engine stores each reason as its feature, value and contribution (``{"contract": bool,
+    "codes": [...]}``) and they are worded here, when shown, in the reader's language; a recommendation
+    stored before that holds the sentences themselves, per language (``{"kk": [...], "ru": [...], …}``)."""
+    if not stored:
+        return []
+    if "codes" not in stored:
+        return list(stored.get(lang, []))
+    from atauly.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        return []
+    t = Translator(lang)
+    contract = bool(stored.get("contract", True))
     out = []
-    for i in chosen:
-        name = names[i]
-        value = features[name]
-        out.append(Reason(name, value, float(contributions[i]), reason_text(name, value, t, contract)))
+    for r in stored["codes"]:
+        text = reason_text(r["feature"], r["value"], t, contract)
+        reason = Reason(r["feature"], r["value"], r["contribution"], text)
+        out.append({"feature": r["feature"], "contribution": r["contribution"], "text": reason.line})
     return out

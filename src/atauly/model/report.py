@@ -350,7 +350,7 @@ def report_html(meta: dict, lang: str | None = None) -> str:
         created=w.t.date(meta["created"]),
         rows=w.n(meta["training"]["rows"]),
         source=w.said(meta["training"], "source"),
-        target=meta["target"],
+        target=w.target(meta["target"]),
         threshold=w.x(metrics["threshold"]["value"]),
         policy=w.said(metrics["threshold"], "policy"),
     )

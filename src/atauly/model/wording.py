@@ -32,6 +32,11 @@ MODELS = {
     "law only": N_("law only"),
 }
 SPLITS = {"time": N_("Time split"), "random": N_("Random split")}
+#: The labels a model learns, named for a reader; a column of the user's own data keeps its name.
+TARGETS = {
+    "officer_approved": N_("the officer's decision (assistance granted)"),
+    "verified_entitled": N_("entitlement verified in the verification sample"),
+}
 #: The metrics' column headings (short: they head a table of figures).
 METRICS = {
     "accuracy": N_("accuracy"),
@@ -195,6 +200,11 @@ class Words:
         return text
 
     # -- texts the training stored ---------------------------------------------------------------------
+    def target(self, name: str) -> str:
+        """The label a model learns, in words (``officer_approved`` → the officer's decision); another column's
+        name is returned as it is."""
+        return self.t(TARGETS[name]) if name in TARGETS else name
+
     def said(self, record: dict, key: str, default: str = "") -> str:
         """``record[key]`` in the language: from its code (``record[key + "_code"]``, see
         :mod:`atauly.model.phrases`) when the training stored one, else from the English of an older model."""
@@ -215,6 +225,9 @@ class Words:
                 return worded
         if not text:
             return text
+        whole = self._matched(str(text))  # a note that holds "; " itself
+        if whole is not None:
+            return whole
         parts = [self._one(p) for p in _split_reasons(str(text))]
         return "; ".join(parts)
 
@@ -269,12 +282,17 @@ class Words:
         return str(value)
 
     def _one(self, text: str) -> str:
+        said = self._matched(text)
+        return said if said is not None else self.numbers_in(self.t(text))
+
+    def _matched(self, text: str) -> str | None:
+        """``text`` said again when one of the stored sentences' patterns matches it whole, else None."""
         for pattern, message, kinds in _STORED:
             m = pattern.fullmatch(text)
             if m:
                 fields = {k: self._field(v, kinds.get(k, "num")) for k, v in m.groupdict().items()}
                 return self.t(message, **fields)
-        return self.numbers_in(self.t(text))
+        return None
 
     def _field(self, value: str | None, kind: str) -> str:
         if value is None:
@@ -513,6 +531,11 @@ _STORED: list[tuple[re.Pattern, str, dict]] = [
     ),
     (_p(r"constant: a single value in every row"), N_("constant: a single value in every row"), {}),
     (
+        _p(r"a single value besides missing \(only its missingness informs\)"),
+        N_("a single value besides missing (only its missingness informs)"),
+        {},
+    ),
+    (
         _p(
             r"high-cardinality category: (?P<levels>{N}) levels, the (?P<kept>\d+) most frequent kept, the rest as '\(other\)'"
         ),
@@ -526,6 +549,66 @@ _STORED: list[tuple[re.Pattern, str, dict]] = [
         {"codes": "raw"},
     ),
     (_p(r"target"), N_("the target"), {}),
+    # notes of the training data (model.data, model.verified, model.select): said on the console by
+    # `atauly model train` and stored with the metrics, so the report says them too. Some hold "; " and are
+    # matched whole before a text is split into a gate's checks (Words.stored).
+    (
+        _p(r"(?P<n>{N}) rows without a target value were left out of training"),
+        N_("{n} rows without a target value were left out of training"),
+        {},
+    ),
+    (
+        _p(
+            r"column (?P<column>'.*') looks like a protected attribute or an identifier and is used as a "
+            r"feature; pass it to --audit \(fairness only\) or --drop"
+        ),
+        N_(
+            "column {column} looks like a protected attribute or an identifier and is used as a feature; pass "
+            "it to --audit (fairness only) or --drop"
+        ),
+        {"column": "raw"},
+    ),
+    (
+        _p(
+            r"the verification sample holds (?P<found>{N}) entitled families that did not apply \(fewer than "
+            r"(?P<needed>{N})\): too few to train the scan's model on it; trained on officers' decisions instead "
+            r"\(not calibrated on the population; --labels verified forces it\)"
+        ),
+        N_(
+            "the verification sample holds {found} entitled families that did not apply (fewer than {needed}): "
+            "too few to train the scan's model on it; trained on officers' decisions instead (not calibrated "
+            "on the population; --labels verified forces it)"
+        ),
+        {},
+    ),
+    (
+        _p(r"(?P<n>{N}) verified families that applied that quarter left out"),
+        N_("{n} verified families that applied that quarter left out"),
+        {},
+    ),
+    (
+        _p(
+            r"labels: the verification sample \((?P<rows>{N}) verified family-quarters, (?P<quarters>{N}) "
+            r"quarters, (?P<entitled>{N}) entitled\), features from today's recorded view under each row's "
+            r"quarter's law"
+        ),
+        N_(
+            "labels: the verification sample ({rows} verified family-quarters, {quarters} quarters, {entitled} "
+            "entitled), features from today's recorded view under each row's quarter's law"
+        ),
+        {},
+    ),
+    (
+        _p(
+            r"sample design: (?P<random>{N}) drawn at random, the rest from the stratum where records show "
+            r"income below the line \(drawn on records alone: P\(entitled \| records\) stays unbiased\)"
+        ),
+        N_(
+            "sample design: {random} drawn at random, the rest from the stratum where records show income below "
+            "the line (drawn on records alone: P(entitled | records) stays unbiased)"
+        ),
+        {},
+    ),
     # notes of a retrained challenger (service.retrain, service.decided_cases)
     (
         _p(r"the held-out decisions have a single outcome: ROC-AUC and balanced accuracy cannot be computed"),

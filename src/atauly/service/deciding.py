@@ -100,7 +100,8 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Ap
         raise ServiceError(409, "assessment: blind mode — record your own assessment before deciding")
     from .photos import recompute, stale
 
-    if stale(db, app) and engine is not None:
+    behind = stale(db, app)  # checked again below only if a recompute changed the application
+    if behind and engine is not None:
         before = app.recommendation
         seen = (before.recommended, before.eligible_by_law, round(float(before.amount_monthly), 2))
         new = recompute(db, engine, user, app_id)
@@ -115,7 +116,8 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Ap
             raise ServiceError(
                 409, f"application {app_id} is already decided (status {app.status}); reload it"
             )
-    if stale(db, app):
+        behind = stale(db, app)
+    if behind:
         raise ServiceError(
             409,
             "recommendation: the confirmed facts (inspection act, photo findings) changed since it was "

@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from atauly import __version__
-from atauly.i18n import LANGUAGES
 from atauly.law.compute import compute
 from atauly.law.system import tax_benefit_system
 from atauly.registry import Registry
@@ -370,20 +369,13 @@ class RecommendationEngine:
             jobs[k].future.set_result(out)
 
     def _score(self, frame: pd.DataFrame, rows: list[int]) -> dict[int, tuple[float, bool, dict]]:
-        scores, reasons = self.recommender.score_in_languages(
-            frame, LANGUAGES, TOP_REASONS, beyond_law=BEYOND_LAW_REASONS
-        )
-        out = {}
-        for i, k in enumerate(rows):
-            by_lang = {
-                lang: [
-                    {"feature": r.feature, "contribution": float(r.contribution), "text": r.line}
-                    for r in reasons[lang][i]
-                ]
-                for lang in LANGUAGES
-            }
-            out[k] = (float(scores["probability"].iloc[i]), bool(scores["recommended"].iloc[i]), by_lang)
-        return out
+        # The reasons are stored as features, values and contributions, and worded in the reader's language
+        # when shown (atauly.model.explain.coded_reasons): wording them in three languages here was a third
+        # of a batch's CPU.
+        scores, reasons = self.recommender.score_with_codes(frame, TOP_REASONS, beyond_law=BEYOND_LAW_REASONS)
+        probability = scores["probability"].to_numpy()
+        recommended = scores["recommended"].to_numpy()
+        return {k: (float(probability[i]), bool(recommended[i]), reasons[i]) for i, k in enumerate(rows)}
 
 
 # --- the child process (process=True) ------------------------------------------------------------------

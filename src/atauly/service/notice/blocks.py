@@ -9,6 +9,7 @@ from babel.dates import format_date
 
 from atauly.i18n import Translator
 from atauly.registry.quarter import month_label as _month_label
+from atauly.registry.quarter import plain_periods
 
 LANGS = ("ru", "kk", "en")
 
@@ -28,7 +29,9 @@ def month_label(ym: str, t: Translator) -> str:
 
 
 def months_span(first: str, last: str, t: Translator) -> str:
-    return month_label(first, t) if first == last else f"{month_label(first, t)} – {month_label(last, t)}"
+    """'2025-04', '2025-06' → «апрель–июнь 2025 г.» / «2025 ж. сәуір–маусым» / "April–June 2025": the range
+    as the law's calculation and every page write it (the year once), not «2025 ж. сәуір – 2025 ж. маусым»."""
+    return month_label(first, t) if first == last else plain_periods(f"{first}…{last}", t.lang)
 
 
 def para(text: str, **kw) -> dict:

@@ -3,6 +3,7 @@ the role the computer model played."""
 
 from __future__ import annotations
 
+from atauly.model.explain import coded_reasons
 from atauly.registry.codes import INCOME_SOURCES
 from atauly.registry.labels import INCOME_SOURCES as SOURCE_LABELS
 from atauly.registry.labels import REFUSAL_REASONS_PLAIN, label
@@ -196,7 +197,7 @@ def _model_estimate(f: Facts, recommended: str) -> list[dict]:
         )
     # the engine's top reasons (the largest); the ones kept beyond the law for the case page follow them and
     # are not what the estimate "rested on most"
-    reasons = ((rec.reasons or {}).get(t.lang) or [])[:TOP_REASONS]
+    reasons = coded_reasons(rec.reasons, t.lang)[:TOP_REASONS]
     if reasons:
         towards = {True: t("speaks for entitlement"), False: t("speaks against entitlement")}
         # The stored sentence starts with its sign ("+ " / "− "); the notice says the direction in words.

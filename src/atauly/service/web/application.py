@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from atauly.i18n import N_
-from atauly.model.explain import restates_law
+from atauly.model.explain import coded_reasons, restates_law
 from atauly.registry import codes
 from atauly.registry.labels import (
     CORRECTABLE_FIELDS,
@@ -156,7 +156,7 @@ def _reasons(rec, lang: str) -> list[dict]:
     """The model's reasons, the largest first: each with its direction and whether it restates the law
     (:func:`atauly.model.explain.restates_law`: the law's result, or an input its test reads one for one)."""
     out = []
-    for r in (rec.reasons or {}).get(lang, []):
+    for r in coded_reasons(rec.reasons, lang):
         text = str(r.get("text", "")).strip()
         text = re.sub(r"^[+\-−]\s*", "", text)
         contribution = float(r.get("contribution", 0))

@@ -166,5 +166,6 @@ def queue_search(page: Posted, q: Annotated[str, Form()] = ""):
         f.app_id, shown = int(text), text
     else:
         error = N_("Enter an application number or a 12-digit IIN.")
-        return _queue(page, f, 0, {"q": "", "error": page.tr(error), "searched": False}, 422)
+        # the error beside the open queue, as before the search (status "all" headed it "recently decided")
+        return _queue(page, QueueFilter(), 0, {"q": "", "error": page.tr(error), "searched": False}, 422)
     return _queue(page, f, 0, {"q": shown, "error": "", "searched": True})

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from atauly.i18n import LANGUAGES
-from atauly.model.explain import restates_law
+from atauly.model.explain import coded_reasons, restates_law
 from atauly.registry.labels import OVERRIDE_REASONS, label
 
 from ... import casework, deciding, intake
@@ -55,7 +55,7 @@ def recommendation_out(app: Application, lang: str = "ru", hidden: bool = False)
         recommended_decision="approve" if rec.recommended else "reject",
         reasons=[
             {**r, "restates_law": restates_law(str(r.get("feature", "")))}
-            for r in (rec.reasons or {}).get(lang, [])
+            for r in coded_reasons(rec.reasons, lang)
         ],
         input_hash=rec.input_hash,
         created_at=rec.created_at,
