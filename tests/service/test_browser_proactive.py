@@ -21,6 +21,7 @@ from atauly.service.offers import FileGateway, create_offers, load_scan, send_qu
 
 from . import test_offers
 from .conftest import DISTRICT
+from .test_browser_issue20 import WORDS, english_in
 from .test_browser_oversight import _axe_serious, _sign_in
 
 pytestmark = pytest.mark.skipif(
@@ -86,6 +87,7 @@ def test_the_officer_sees_why_each_family_was_offered(offers_live, chromium, lan
         states = set(page.locator("#offers .badge").all_inner_texts())
         assert {"ru": "Согласилась", "kk": "Келісті"}[lang] in states
         assert {"ru": "Отказалась", "kk": "Бас тартты"}[lang] in states
+        assert not english_in(page.evaluate(WORDS)), english_in(page.evaluate(WORDS))[:5]  # the whole page
         assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
         bad = _axe_serious(page)
         assert not bad, bad
@@ -96,6 +98,7 @@ def test_the_officer_sees_why_each_family_was_offered(offers_live, chromium, lan
         page.wait_for_url(f"{base}/applications/{application}*")
         why = page.locator("#offered-why").inner_text()
         assert why and not ENGLISH.search(why), why
+        assert not english_in(page.evaluate(WORDS)), english_in(page.evaluate(WORDS))[:5]
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/case-{lang}-{size}.png")
     finally:
