@@ -117,10 +117,14 @@ def _all_months(s: pd.Series) -> bool:
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert a raw column to its contract type. Returns (converted, mask of unparseable values)."""
     if col.kind in ("str", "category"):  # stripped once; blank = missing or only spaces
+        if s.dtype == object and s.isna().all():  # an all-null column (Arrow type null): no text to convert
+            return pd.Series(pd.NA, index=s.index, dtype="string"), np.zeros(len(s), dtype=bool)
         text = s.astype("string")
         if _may_need_strip(text):
             text = text.str.strip()
         blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+        if not blank.any():  # nothing to blank out (no copy of millions of values)
+            return text, np.zeros(len(s), dtype=bool)
         return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
     if col.kind == "month" and _all_months(s):  # a clean column: no regex over millions of values
         return s.astype(str), np.zeros(len(s), dtype=bool)
