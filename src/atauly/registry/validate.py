@@ -123,8 +123,6 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         if _may_need_strip(text):
             text = text.str.strip()
         blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
-        if not blank.any():  # nothing to blank out (no copy of millions of values)
-            return text, np.zeros(len(s), dtype=bool)
         return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
     if col.kind == "month" and _all_months(s):  # a clean column: no regex over millions of values
         return s.astype(str), np.zeros(len(s), dtype=bool)
