@@ -54,11 +54,19 @@ class Keys:
     """
 
     def __init__(self, ref: pd.Series, *queries: pd.Series):
-        parts = [arrow_text(p) for p in (ref, *queries)]
+        texts = [arrow_text(p) for p in (ref, *queries)]
+        # A query that repeats each value in runs (incomes person by person, month by month) is hashed
+        # one value a run; its codes are spread back over the runs.
+        runs = [None] + [_run_starts(q) for q in texts[1:]]
+        parts = [q if r is None else q.take(pa.array(r)) for q, r in zip(texts, runs, strict=True)]
         encoded = pa.chunked_array(parts, type=pa.large_string()).combine_chunks().dictionary_encode()
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         splits = np.cumsum([len(p) for p in parts])[:-1]
-        self.ref_codes, *self.query_codes = np.split(codes, splits)
+        self.ref_codes, *query_codes = np.split(codes, splits)
+        self.query_codes = [
+            c if r is None else np.repeat(c, np.diff(np.append(r, len(q))))
+            for c, r, q in zip(query_codes, runs[1:], texts[1:], strict=True)
+        ]
         self._ref = parts[0]
         n = max(len(encoded.dictionary), 1)  # at least one slot: every id may be missing (all -1)
         valid = np.flatnonzero(self.ref_codes >= 0)
@@ -79,6 +87,17 @@ class Keys:
         values in runs, in the reference's order (persons family by family, in the families' order)."""
         runs = _positions_in_runs(self._ref, arrow_text(query)) if not self.duplicated().any() else None
         return runs if runs is not None else Keys(self._ref, query).positions()
+
+
+def _run_starts(values: pa.Array) -> np.ndarray | None:
+    """Where each run of equal values begins, when the runs are at most two thirds of the values (else,
+    or with missing values, None: hashing every value costs about as much)."""
+    n = len(values)
+    if n < 2 or values.null_count:
+        return None
+    change = pc.not_equal(values.slice(1), values.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.concatenate([[True], change]))
+    return starts if 3 * len(starts) <= 2 * n else None
 
 
 def _positions_in_runs(ref: pa.Array, query: pa.Array) -> np.ndarray | None:

@@ -74,7 +74,9 @@ def _duplicated_iins(iins: pd.Series, twelve_digits: np.ndarray) -> np.ndarray:
     if twelve_digits.any():
         arr = arrow_text(iins).filter(pa.array(twelve_digits))
         numbers = pc.cast(arr, pa.int64()).to_numpy()
-        dup[np.flatnonzero(twelve_digits)] = pd.Series(numbers).duplicated(keep=False).to_numpy()
+        ordered = np.sort(numbers)  # a sort finds that none repeats (the usual case) ten times faster
+        if (ordered[1:] == ordered[:-1]).any():
+            dup[np.flatnonzero(twelve_digits)] = pd.Series(numbers).duplicated(keep=False).to_numpy()
     rest = np.flatnonzero(~twelve_digits & iins.notna().to_numpy())
     if len(rest) > 1:
         dup[rest] = Keys(iins.iloc[rest]).duplicated()
@@ -115,6 +117,8 @@ def _all_months(s: pd.Series) -> bool:
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert a raw column to its contract type. Returns (converted, mask of unparseable values)."""
     if col.kind in ("str", "category"):  # stripped once; blank = missing or only spaces
+        if s.dtype == object and s.isna().all():  # an all-null column (Arrow type null): no text to convert
+            return pd.Series(pd.NA, index=s.index, dtype="string"), np.zeros(len(s), dtype=bool)
         text = s.astype("string")
         if _may_need_strip(text):
             text = text.str.strip()
