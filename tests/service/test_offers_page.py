@@ -104,3 +104,46 @@ def test_the_case_page_says_why_the_family_was_offered(db, scan_dir, svc_engine,
     line = re.search(r'<p id="offered-why"[^>]*>(.*?)</p>', r.text, re.S)
     assert line and "Предложено проактивным поиском" in line.group(1)
     assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", line.group(1)))
+
+
+def test_blind_mode_hides_the_scans_verdict_until_the_officers_assessment(
+    db, scan_dir, svc_engine, users, app, tmp_path
+):
+    """The scan's reason and probability say what the law and the model would: in blind mode the list and
+    the case page hide them for an application the officer has not yet assessed, as the case page hides the
+    recommendation, and show them after the assessment."""
+    from atauly.service.casework import set_district_settings
+    from atauly.service.deciding import assess
+    from atauly.service.models import Application, User
+
+    family, application = _offers(db, scan_dir, svc_engine, tmp_path)
+    sup = db.execute(select(User).where(User.username == "supervisor")).scalar_one()
+    set_district_settings(db, sup, [DISTRICT], blind_mode=True)
+    db.commit()
+    officer = sign_in(app, "officer")
+    hidden = "Показывается после вашей собственной оценки заявления"
+    try:
+        r = officer.get("/offers?lang=ru")
+        card = re.search(
+            rf'<li class="card offer"[^>]*>(?:(?!</li>).)*?{family}(?:(?!</li>).)*</li>', r.text, re.S
+        )
+        assert card and hidden in card.group(0)
+        assert "вероятно" not in card.group(0) and "ниже черты" not in card.group(0)
+        assert hidden not in r.text.replace(
+            card.group(0), ""
+        )  # other families: no application, nothing hidden
+        page = officer.get(f"/applications/{application}?lang=ru").text
+        assert 'id="offered-why"' not in page
+        status = db.get(Application, application).status
+        assert status not in ("approved", "refused")
+        db.rollback()
+        me = db.execute(select(User).where(User.username == "officer")).scalar_one()
+        assess(db, me, application, "approve")
+        db.commit()
+        r = officer.get("/offers?lang=ru")
+        assert hidden not in r.text
+        assert 'id="offered-why"' in officer.get(f"/applications/{application}?lang=ru").text
+    finally:
+        db.rollback()
+        set_district_settings(db, sup, [DISTRICT], blind_mode=False)
+        db.commit()

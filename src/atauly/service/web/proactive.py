@@ -20,7 +20,7 @@ from atauly.screening.wording import offer_reason_text, reason_text
 
 from .. import audit, casework
 from ..display import masked_iin
-from ..models import Offer, ScanCandidate
+from ..models import Application, Offer, ScanCandidate
 from ..security import sees_personal_data
 from .kit import Page, SignedIn, district_label, render
 
@@ -46,6 +46,8 @@ LIKELIHOOD = (
     (0.0, N_("uncertain")),
 )
 NO_REASON = N_("Not recorded in this language (a scan loaded before the reasons' codes)")
+#: Blind mode: what the list says instead of the scan's verdict on an application not yet assessed.
+HIDDEN = N_("Shown after your own assessment of the application (independent assessment mode)")
 
 
 def _scope(q, user):
@@ -100,11 +102,24 @@ def why_offered(c: ScanCandidate, lang: str) -> tuple[str, str]:
     return "", ""
 
 
+def _blind(page: Page, found: list[tuple[ScanCandidate, Offer | None]]) -> set[int]:
+    """The applications among ``found`` whose recommendation blind mode still hides from this officer: the
+    scan's reason and probability say what the law and the model would, so the list hides them as the case
+    page does (``recommendation_hidden``, which does not mark anything as shown)."""
+    ids = [o.application_id for _c, o in found if o is not None and o.application_id is not None]
+    if page.user.role != "officer" or not ids:
+        return set()
+    apps = page.db.scalars(select(Application).where(Application.id.in_(ids))).all()
+    return {a.id for a in apps if casework.recommendation_hidden(page.db, page.user, a)}
+
+
 def _rows(page: Page, found: list[tuple[ScanCandidate, Offer | None]]) -> list[dict]:
     personal = sees_personal_data(page.user)
+    blind = _blind(page, found)
     rows = []
     for c, offer in found:
-        reason, offer_reason = why_offered(c, page.lang)
+        hidden = offer is not None and offer.application_id in blind
+        reason, offer_reason = ("", "") if hidden else why_offered(c, page.lang)
         state = _state(offer)
         rows.append(
             {
@@ -112,9 +127,10 @@ def _rows(page: Page, found: list[tuple[ScanCandidate, Offer | None]]) -> list[d
                 "iin": masked_iin(offer.recipient_iin, page.t) if personal and offer is not None else None,
                 "district": district_label(c.district_kato, page.lang),
                 "rank": c.rank,
-                "probability": c.probability_entitled,
-                "likelihood": _likelihood(c.probability_entitled),
-                "reason": reason or page.tr(NO_REASON),
+                "probability": None if hidden else c.probability_entitled,
+                "likelihood": None if hidden else _likelihood(c.probability_entitled),
+                "hidden": hidden,
+                "reason": page.tr(HIDDEN) if hidden else (reason or page.tr(NO_REASON)),
                 "offer_reason": offer_reason,
                 "coded": bool(reason),
                 "state": state,
@@ -152,9 +168,17 @@ def offers_page(page: SignedIn, quarter: str | None = None, district: str | None
         )
         if district:
             q = q.where(ScanCandidate.district_kato == district)
-        q = q.order_by(ScanCandidate.district_kato, ScanCandidate.rank, ScanCandidate.id).limit(
-            OFFERS_PAGE + 1
+        # Ranks are per district: with one district its order; across districts each district's first,
+        # then their seconds… so a capped list shows the best-ranked families of every district.
+        order = (
+            (ScanCandidate.district_kato, ScanCandidate.rank)
+            if district
+            else (
+                ScanCandidate.rank,
+                ScanCandidate.district_kato,
+            )
         )
+        q = q.order_by(*order, ScanCandidate.id).limit(OFFERS_PAGE + 1)
         found = [(c, o) for c, o in db.execute(q).all()]
         more = len(found) > OFFERS_PAGE
         rows = _rows(page, found[:OFFERS_PAGE])
