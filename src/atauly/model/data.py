@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from atauly.i18n import N_
 from atauly.registry import Registry
 from atauly.registry.arrow import Keys
 from atauly.registry.io import read_parquet
@@ -438,7 +439,7 @@ def load_applications(
     if has_law:
         law_applied = law_from_decisions(dec)
     else:
-        notes.append("decisions/ has no law columns: the law was run on each application snapshot")
+        notes.append(N_("decisions/ has no law columns: the law was run on each application snapshot"))
         law_applied = _law_by_quarter(snapshots, quarters)
     rules = {"law_as_applied": law_applied["eligible"].to_numpy(dtype=bool)}
     law_recorded = None
@@ -455,7 +456,7 @@ def load_applications(
     if "true_eligible" in dec:
         truth = dec["true_eligible"].to_numpy(dtype=bool)
     else:
-        notes.append("decisions/ has no true_eligible column: metrics are against the decisions only")
+        notes.append(N_("decisions/ has no true_eligible column: metrics are against the decisions only"))
     if "true_per_capita_income" in dec:
         line = np.maximum(law_applied["poverty_line"].to_numpy(dtype=float), 1.0)
         income = dec["true_per_capita_income"].to_numpy(dtype=float) / line

@@ -45,9 +45,19 @@ OFFER_REASONS = {
 VISIT_NOTE = N_("entitled at the {quarter} visit")
 
 
-def _quarter(value) -> str:
-    """A visit's quarter as stored (``2025Q1``: the form the service's pages use), "" for none."""
-    return "" if value is None else str(value)
+def _quarter(value, lang: str) -> str:
+    """A visit's quarter in words (ru «I квартал 2025 г.», kk «2025 ж. I тоқсан»), as every page writes
+    periods; in English as stored (``2025Q1``, so the English equals the scan's own); "" for none."""
+    if value is None or str(value) == "":
+        return ""
+    if lang == "en":
+        return str(value)
+    from atauly.registry.quarter import Quarter
+
+    try:
+        return Quarter.parse(str(value)).label(lang)
+    except ValueError:
+        return str(value)
 
 
 def _two(tr: Translator, value) -> str:
@@ -75,7 +85,7 @@ def reason_text(row: Mapping, lang: str = "ru") -> str:
         gap=tr.percent(round(abs(float(_value(row, "need_gap", 0.0))), 2)),
         probability=_two(tr, _value(row, "probability", 0.0)),
         refusal=refusal,
-        quarter=_quarter(_value(row, "visit_entitled_quarter", "")),
+        quarter=_quarter(_value(row, "visit_entitled_quarter", ""), lang),
     )
 
 
@@ -93,7 +103,7 @@ def offer_reason_text(row: Mapping, lang: str = "ru", min_probability: float = 0
         rank=tr.number(int(_value(row, "rank", 0))),
         capacity=tr.number(int(_value(row, "capacity", 0))),
     )
-    visit = _quarter(_value(row, "visit_entitled_quarter", ""))
+    visit = _quarter(_value(row, "visit_entitled_quarter", ""), lang)
     if visit:
         text = f"{text}; {tr(VISIT_NOTE, quarter=visit)}"
     return text
