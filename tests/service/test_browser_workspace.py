@@ -72,6 +72,7 @@ def test_the_case_page_is_a_workspace(workspace_live, chromium, shots, lang, siz
 
         rows = page.locator("tr[data-application-id]")
         first = rows.first.get_attribute("data-application-id")
+        others = [r.get_attribute("data-application-id") for r in rows.all()][1:20]
         rows.first.locator("a").first.click()
         page.wait_for_url(f"{base}/applications/{first}")
         assert not _axe_serious(page), _axe_serious(page)
@@ -96,6 +97,12 @@ def test_the_case_page_is_a_workspace(workspace_live, chromium, shots, lang, siz
                     where,
                     box,
                 )
+            # Every open case of the queue, not only the first: a long explanation of the law (unconditional
+            # assistance, four lines) once pushed "record and open next" under a 1366×768 screen's edge.
+            for other in others:
+                page.goto(f"{base}/applications/{other}")
+                assert page.evaluate(IN_VIEW, "#law-title") and page.evaluate(IN_VIEW, "#decide-next"), other
+            page.goto(f"{base}/applications/{first}")
         else:
             # On a phone the decision is one tap away from the top of the page.
             jump = page.locator("#go-to-decision")
