@@ -431,6 +431,22 @@ def district_label(kato: str, lang: str) -> str:
     return casework.district_name(kato, lang)
 
 
+def scope_districts(page: Page) -> list[tuple[str, str]]:
+    """The districts a page's district filter offers, by name: a supervisor's region, every district for an
+    admin or an analyst, none for an officer (one district)."""
+    user = page.user
+    if user.role == "officer":
+        return []
+    return sorted(
+        (
+            (kato, district_label(kato, page.lang))
+            for kato, region in casework.district_catalogue().items()
+            if user.role != "supervisor" or region == user.region_kato
+        ),
+        key=lambda d: d[1],
+    )
+
+
 def usernames(db: DB, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}

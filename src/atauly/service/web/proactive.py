@@ -22,7 +22,7 @@ from .. import audit, casework
 from ..display import masked_iin
 from ..models import Application, Offer, ScanCandidate
 from ..security import sees_personal_data
-from .kit import Page, SignedIn, district_label, render
+from .kit import Page, SignedIn, district_label, render, scope_districts
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,21 +56,6 @@ def _scope(q, user):
     if user.role == "supervisor":
         return q.where(ScanCandidate.region_kato == user.region_kato)
     return q  # an admin, an analyst: the whole country
-
-
-def _districts(page: Page) -> list[tuple[str, str]]:
-    """The districts the filter offers: those of the user's scope (none for an officer: one district)."""
-    user = page.user
-    if user.role == "officer":
-        return []
-    return sorted(
-        (
-            (kato, district_label(kato, page.lang))
-            for kato, region in casework.district_catalogue().items()
-            if user.role != "supervisor" or region == user.region_kato
-        ),
-        key=lambda d: d[1],
-    )
 
 
 def _quarters(page: Page) -> list[str]:
@@ -202,7 +187,7 @@ def offers_page(page: SignedIn, quarter: str | None = None, district: str | None
         quarter=quarter,
         quarters=quarters,
         district=district,
-        districts=_districts(page),
+        districts=scope_districts(page),
         counts=[(OFFER_STATES[s], n) for s, n in counts.items() if n],
         personal=sees_personal_data(user),
     )

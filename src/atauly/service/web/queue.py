@@ -15,7 +15,7 @@ from atauly.i18n import N_
 from .. import casework
 from ..casework import FAMILY_SIZE_MAX, QueueFilter
 from ..models import DECIDED_STATES, OPEN_STATES, Application
-from .kit import Page, Posted, SignedIn, district_label, render, usernames
+from .kit import Page, Posted, SignedIn, district_label, render, scope_districts, usernames
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,21 +86,6 @@ def _rows(page: Page, apps: list[Application]) -> list[dict]:
     return rows
 
 
-def _districts(page: Page) -> list[tuple[str, str]]:
-    """The districts a supervisor's (or an admin's) filter offers; none for an officer (one district)."""
-    user = page.user
-    if user.role == "officer":
-        return []
-    return sorted(
-        (
-            (kato, district_label(kato, page.lang))
-            for kato, region in casework.district_catalogue().items()
-            if user.role != "supervisor" or region == user.region_kato
-        ),
-        key=lambda d: d[1],
-    )
-
-
 def _queue(page: Page, f: QueueFilter, offset: int, search: dict, status_code: int = 200):
     apps = casework.queue(page.db, page.user, limit=QUEUE_PAGE + 1, offset=offset, filters=f)
     rows = _rows(page, apps)
@@ -131,7 +116,7 @@ def _queue(page: Page, f: QueueFilter, offset: int, search: dict, status_code: i
         filtered=any(k != "status" for k in query),
         states=DECIDED_STATES if f.status == "decided" else OPEN_STATES,
         quarters=casework.queue_quarters(page.db, page.user),
-        districts=_districts(page),
+        districts=scope_districts(page),
         sizes=list(range(1, FAMILY_SIZE_MAX + 1)),
         size_max=FAMILY_SIZE_MAX,
         assigned_choices=list(ASSIGNED_CHOICES.items()),
