@@ -4,7 +4,9 @@ calibrated."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -418,7 +420,13 @@ def test_the_final_forests_training_families_are_scanned_by_their_out_of_fold_sc
         i.rsplit(":", 1)[0] for i, q in zip(ds.ids, ds.period.astype(str), strict=True) if q < test_quarter
     }
     # Stored without family ids in clear (salted hashes): every stored family is a training family.
-    assert "family_id" not in cal["sample_scores"] and not any(f in json.dumps(cal) for f in families[:50])
+    # Every family, not a few: no id in the calibration's text, and the packed data holds 12 bytes a family
+    # (its 64-bit hash and float32 score), so no id in clear fits there either.
+    stored_scores = cal["sample_scores"]
+    assert "family_id" not in stored_scores
+    text = json.dumps({**cal, "sample_scores": {k: v for k, v in stored_scores.items() if k != "data"}})
+    assert not set(re.findall(r"[A-Za-z0-9]+", text)) & set(families)
+    assert len(base64.b64decode(stored_scores["data"])) == 12 * stored_scores["families"]
     scores, known = scan_raw(cal, families, np.full(len(families), -1.0))
     assert known.sum() == cal["sample_scores"]["families"] > 0
     assert {f for f, k in zip(families, known, strict=True) if k} <= trained
@@ -435,3 +443,22 @@ def test_the_final_forests_training_families_are_scanned_by_their_out_of_fold_sc
         assert row.eligible_by_law or row.reason.startswith(
             f"entitled at the {row.visit_entitled_quarter} visit"
         )
+
+
+def test_a_scan_with_a_model_hashed_otherwise_stops_before_any_partition(setup, tmp_path, monkeypatch):
+    """A pandas that hashes family ids otherwise than at training would read the stored sample scores for
+    the wrong families: the scan stops at once, telling to retrain, and writes no candidate."""
+    from pandas.util import hash_array
+
+    from atauly.model.verified import SampleHashError
+
+    registry, store, _, model = setup
+    monkeypatch.setattr(
+        "pandas.util.hash_array",
+        lambda values, hash_key=None, categorize=True, encoding="utf8": hash_array(
+            values, hash_key="0123456789abcdef", categorize=categorize, encoding=encoding
+        ),
+    )
+    with pytest.raises(SampleHashError, match=rf"^Модель {re.escape(model)} .*Переобучите модель"):
+        scan(registry, "2025Q3", tmp_path / "o", store.root, model, min_probability=0.0)
+    assert not list((tmp_path / "o").glob("candidates/*.parquet"))

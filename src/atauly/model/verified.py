@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from atauly.i18n import N_
 from atauly.registry.quarter import Quarter
 
 from .data import DataError, Dataset, has_table, prepare, read_registry_table
@@ -260,6 +261,10 @@ def sample_scores(ids, raw) -> dict:
         "key": key,
         "families": len(order),
         "data": base64.b64encode(packed.tobytes()).decode("ascii"),
+        # The hash of a fixed input as this pandas computes it (check_sample_hash): another pandas that
+        # hashed differently would read every stored score for no family, or for the wrong one, silently.
+        "probe": hash_probe(),
+        "pandas": pd.__version__,
     }
 
 
@@ -268,6 +273,64 @@ def _hash_ids(family_ids, key: str) -> np.ndarray:
     from pandas.util import hash_array
 
     return hash_array(np.asarray(family_ids, dtype=object), hash_key=key, categorize=False)
+
+
+#: A fixed input and key (16 characters) whose hashes are stored with the packed sample scores: ids shaped
+#: like the registry's, a Cyrillic one and an empty one.
+HASH_PROBE_IDS = ("R79F0", "R75F1234567", "R11F42", "семья-1", "")
+HASH_PROBE_KEY = "atauly-probe-v01"
+SAMPLE_HASH_CHANGED = N_(
+    "The model {model} stores its sample scores under hashes of family ids that this installation computes "
+    "differently (pandas {trained} at training, {now} now): the scan would read them for the wrong "
+    "families. Retrain the model: atauly model train --registry DIR --view recorded"
+)
+SAMPLE_HASH_UNCHECKED = N_(
+    "The model {model} was trained before its sample scores' hashes were checked: the scan cannot tell "
+    "whether this installation hashes family ids as its training did. Retrain the model to have them "
+    "checked: atauly model train --registry DIR --view recorded"
+)
+
+
+class SampleHashError(ValueError):
+    """A model whose packed sample scores this installation would hash differently: retrain it."""
+
+
+class SampleHashWarning(UserWarning):
+    """A model with packed sample scores and no probe (trained before the probe): not checked."""
+
+
+def hash_probe() -> str:
+    """The 64-bit hashes of :data:`HASH_PROBE_IDS` under :data:`HASH_PROBE_KEY`, as hexadecimal text."""
+    return ",".join(f"{int(h):016x}" for h in _hash_ids(list(HASH_PROBE_IDS), HASH_PROBE_KEY))
+
+
+def check_sample_hash(calibration: dict | None, model: str = "", lang: str | None = None) -> bool:
+    """Whether the packed sample scores of a scan's ``calibration`` can be read by this installation:
+    raises :class:`SampleHashError` (in the settings' language, or ``lang``) when its hash of the fixed
+    probe differs from the one stored at training, warns (:class:`SampleHashWarning`) and returns False
+    when the model stored none (older models), returns True otherwise (also for the plain lists of ids
+    the oldest models stored, which are not hashed)."""
+    stored = (calibration or {}).get("sample_scores")
+    if not stored or "data" not in stored:
+        return True
+    probe = stored.get("probe")
+    if probe is not None and probe == hash_probe():
+        return True
+    from atauly.i18n import Translator
+
+    if lang is None:
+        from atauly.settings import get_settings
+
+        lang = get_settings().lang
+    tr = Translator(lang or "ru")
+    if probe is None:
+        import warnings
+
+        warnings.warn(tr(SAMPLE_HASH_UNCHECKED, model=model), SampleHashWarning, stacklevel=2)
+        return False
+    raise SampleHashError(
+        tr(SAMPLE_HASH_CHANGED, model=model, trained=stored.get("pandas", "?"), now=pd.__version__)
+    )
 
 
 def _stored_scores(stored: dict, family_ids) -> tuple[np.ndarray, np.ndarray]:
@@ -297,6 +360,8 @@ def scan_raw(calibration: dict | None, family_ids, raw) -> tuple[np.ndarray, np.
     stored = (calibration or {}).get("sample_scores")
     if not stored or not (stored.get("families") or len(stored.get("family_id", ()))):
         return raw, np.zeros(len(raw), dtype=bool)
+    if stored.get("probe") is not None:
+        check_sample_hash(calibration)  # never read under hashes that differ from the training's
     pos, scores = _stored_scores(stored, family_ids)
     oof = pos >= 0
     raw[oof] = scores[pos[oof]]

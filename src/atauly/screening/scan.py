@@ -151,6 +151,14 @@ def _scan(
     # Loaded (and checked) once here: a tampered model stops the scan. In-process runs reuse it; Dask
     # workers receive it instead of each reading and auditing the skops file.
     recommender = cached_recommender(str(store), f"{name}@{version}")
+    if population_calibrated(recommender):
+        # A model whose sample scores this pandas hashes differently stops here, before any partition;
+        # one trained before the probe was stored is scanned with a warning.
+        from atauly.model.verified import check_sample_hash
+
+        from .partition import scan_calibration
+
+        check_sample_hash(scan_calibration(recommender), f"{name}@{version}")
     manifest = {
         "registry": str(registry),
         "quarter": quarter,
