@@ -10,17 +10,14 @@ application. Each read is audited with the district and the rows shown, as the q
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter
-from sqlalchemy import and_, or_, select
 
 from atauly.i18n import N_
-from atauly.screening.wording import offer_reason_text, reason_text
 
-from .. import audit, casework
+from .. import casework, offers_read
 from ..display import masked_iin
-from ..models import Application, Offer, ScanCandidate
+from ..models import Offer, ScanCandidate
+from ..offers_read import NO_REPLY_AFTER, why_offered  # noqa: F401  (why_offered: the case page's)
 from ..security import sees_personal_data
 from .kit import Page, SignedIn, district_label, render, scope_districts
 
@@ -28,8 +25,6 @@ router = APIRouter(include_in_schema=False)
 
 #: The most rows one page lists (the best-ranked first).
 OFFERS_PAGE = 200
-#: A sent offer without an answer after this long is shown as "no reply".
-NO_REPLY_AFTER = timedelta(days=30)
 #: The offer's state, in words.
 OFFER_STATES = {
     "pending": N_("Not queued yet"),
@@ -50,25 +45,12 @@ NO_REASON = N_("Not recorded in this language (a scan loaded before the reasons'
 HIDDEN = N_("Shown after your own assessment of the application (independent assessment mode)")
 
 
-def _scope(q, user):
-    if user.role == "officer":
-        return q.where(ScanCandidate.district_kato == user.district_kato)
-    if user.role == "supervisor":
-        return q.where(ScanCandidate.region_kato == user.region_kato)
-    return q  # an admin, an analyst: the whole country
-
-
 def _quarters(page: Page) -> list[str]:
-    q = _scope(select(ScanCandidate.quarter).distinct(), page.user)
-    return sorted(page.db.execute(q).scalars(), reverse=True)
+    return offers_read.quarters(page.db, page.user)
 
 
 def _state(offer: Offer | None) -> str:
-    if offer is None:
-        return "pending"
-    if offer.status == "sent" and offer.sent_at and audit.utcnow() - offer.sent_at > NO_REPLY_AFTER:
-        return "no_reply"
-    return offer.status
+    return offers_read.offer_state(offer)
 
 
 def _likelihood(p: float | None) -> str | None:
@@ -77,25 +59,11 @@ def _likelihood(p: float | None) -> str | None:
     return next(words for bound, words in LIKELIHOOD if p >= bound)
 
 
-def why_offered(c: ScanCandidate, lang: str) -> tuple[str, str]:
-    """The scan's reason and its offer's reason in ``lang``: worded from the codes, or, for a candidate
-    loaded without them, the stored English on an English page and "" on another."""
-    if c.reason_code:
-        return reason_text(c, lang), offer_reason_text(c, lang, c.min_probability or 0.5)
-    if lang == "en":
-        return c.reason or "", c.offer_reason or ""
-    return "", ""
-
-
 def _blind(page: Page, found: list[tuple[ScanCandidate, Offer | None]]) -> set[int]:
     """The applications among ``found`` whose recommendation blind mode still hides from this officer: the
     scan's reason and probability say what the law and the model would, so the list hides them as the case
     page does (``recommendation_hidden``, which does not mark anything as shown)."""
-    ids = [o.application_id for _c, o in found if o is not None and o.application_id is not None]
-    if page.user.role != "officer" or not ids:
-        return set()
-    apps = page.db.scalars(select(Application).where(Application.id.in_(ids))).all()
-    return {a.id for a in apps if casework.recommendation_hidden(page.db, page.user, a)}
+    return offers_read.blind_applications(page.db, page.user, found)
 
 
 def _rows(page: Page, found: list[tuple[ScanCandidate, Offer | None]]) -> list[dict]:
@@ -142,29 +110,7 @@ def offers_page(page: SignedIn, quarter: str | None = None, district: str | None
     rows: list[dict] = []
     more = False
     if quarter is not None:
-        q = (
-            _scope(select(ScanCandidate, Offer), user)
-            .outerjoin(
-                Offer,
-                and_(Offer.quarter == ScanCandidate.quarter, Offer.family_id == ScanCandidate.family_id),
-            )
-            .where(ScanCandidate.quarter == quarter)
-            .where(or_(ScanCandidate.offered.is_(True), Offer.id.is_not(None)))
-        )
-        if district:
-            q = q.where(ScanCandidate.district_kato == district)
-        # Ranks are per district: with one district its order; across districts each district's first,
-        # then their seconds… so a capped list shows the best-ranked families of every district.
-        order = (
-            (ScanCandidate.district_kato, ScanCandidate.rank)
-            if district
-            else (
-                ScanCandidate.rank,
-                ScanCandidate.district_kato,
-            )
-        )
-        q = q.order_by(*order, ScanCandidate.id).limit(OFFERS_PAGE + 1)
-        found = [(c, o) for c, o in db.execute(q).all()]
+        found = offers_read.offered(db, user, quarter, district, OFFERS_PAGE + 1)
         more = len(found) > OFFERS_PAGE
         rows = _rows(page, found[:OFFERS_PAGE])
     casework.record(
