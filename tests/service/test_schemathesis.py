@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import datetime
 
 import pytest
 import schemathesis
@@ -24,9 +25,10 @@ from schemathesis.python.asgi import get_client
 
 from atauly.service.app import create_app
 from atauly.service.engine import RecommendationEngine
+from atauly.service.models import ScanCandidate
 from atauly.settings import Settings
 
-from .conftest import in_district, token_headers
+from .conftest import DISTRICT, REGION, in_district, token_headers
 
 #: Generated requests per operation: bounded so that the file runs in well under a minute.
 MAX_EXAMPLES = 30
@@ -44,12 +46,34 @@ def database_url(tmp_path):
 
 
 @pytest.fixture
-def officer(client, svc_payloads):
-    """An officer's bearer token, with three applications of the officer's district on record."""
+def officer(client, svc_payloads, app):
+    """An officer's bearer token, with three applications of the officer's district on record and two
+    families the proactive scan offered a visit there (so that ``GET /offers`` lists rows)."""
     headers = token_headers(client, "officer")
     for payload in in_district(svc_payloads)[:3]:
         r = client.post("/api/v1/applications", json=payload, headers=headers)
         assert r.status_code == 201, r.text
+    with app.state.sessions() as db:
+        db.add_all(
+            ScanCandidate(
+                quarter="2025Q3",
+                family_id=f"R79F{i}",
+                district_kato=DISTRICT,
+                region_kato=REGION,
+                rank=i,
+                eligible_by_law=True,
+                probability=0.7,
+                wellbeing_level="E",
+                reason="entitled by law",
+                monthly_amount=1000.0,
+                offered=True,
+                probability_entitled=0.6 if i == 1 else None,
+                loaded_at=datetime(2025, 7, 1),
+            )
+            for i in (1, 2)
+        )
+        db.commit()
+    assert len(client.get("/api/v1/offers", headers=headers).json()) == 2
     return headers
 
 
