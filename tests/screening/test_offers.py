@@ -31,7 +31,9 @@ from atauly.model.verified import (
     scan_raw,
     score_floor,
     verified_entitled,
+    visit_amount,
 )
+from atauly.registry import load_registry
 from atauly.registry.synthetic import generate
 from atauly.screening import read_candidates, scan
 from atauly.screening.columns import POPULATION_TARGET
@@ -174,10 +176,28 @@ def test_the_forecast_is_the_sum_over_the_offered(setup, tmp_path):
     assert fc["entitled_found"]["mean"] == pytest.approx(off["probability_entitled"].sum(), rel=1e-6)
     assert fc["take_up"]["mean"] == pytest.approx(0.5 * off["probability_entitled"].sum(), rel=1e-6)
     amounts = store.load(model).metadata["training"]["scan_amounts"]
-    # The amount if entitled: the records' amount scaled by its gap bin's ratio (or the bin's mean).
-    a = expected_true_amount(amounts, off["monthly_amount"], off["need_gap"])
-    assert (a <= off["monthly_amount"].to_numpy() + 1e-9)[off["monthly_amount"].to_numpy() > 0].all()
-    expected = 0.5 * (off["probability_entitled"] * a).sum()
+    # The amount if entitled: the records' amount scaled by its gap bin's ratio (or the bin's mean) —
+    # except for a family an earlier visit found entitled: what that visit verified, under today's line.
+    by_bin = cand["amount_basis"].to_numpy(dtype=str) == "gap_bin"
+    a = expected_true_amount(amounts, cand["monthly_amount"], cand["need_gap"])
+    assert cand["amount_if_entitled"].to_numpy()[by_bin] == pytest.approx(a[by_bin], abs=0.01)
+    on_records = cand["monthly_amount"].to_numpy() > 0
+    assert (a <= cand["monthly_amount"].to_numpy() + 1e-9)[on_records].all()
+    visited = cand["visit_entitled_quarter"].to_numpy(dtype=str) != ""
+    assert ((cand["amount_basis"] == "visit").to_numpy() == visited).all() and visited.any()
+    ver = pd.read_parquet(registry / "verification")
+    last = ver[ver["quarter"] < "2025Q3"].sort_values("quarter").drop_duplicates("family_id", keep="last")
+    income = cand.loc[visited, "family_id"].map(last.set_index("family_id")["true_per_capita_income"])
+    law = compute(load_registry(registry, "recorded")[0], "2025Q3").set_index("family_id")
+    fam = cand.loc[visited, "family_id"]
+    direct = visit_amount(
+        fam.map(law["members"]),
+        fam.map(law["poverty_line"]),
+        income,
+        fam.map(law["child_supplement_monthly"]),
+    )
+    assert cand.loc[visited, "amount_if_entitled"].to_numpy() == pytest.approx(np.asarray(direct), abs=0.01)
+    expected = 0.5 * (off["probability_entitled"] * off["amount_if_entitled"]).sum()
     assert fc["monthly_budget"]["mean"] == pytest.approx(expected, rel=1e-6, abs=0.05)
     # The map's bootstrap replicates, summed over each district's offers and then over the districts
     # replicate by replicate, give the forecast's calibration error.

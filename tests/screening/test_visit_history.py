@@ -97,6 +97,8 @@ def test_no_visit_of_the_rows_quarter_or_later_reaches_its_history(visits, apps,
         since = ((dec["family_id"] == f) & (dec["quarter"] >= last["quarter"]) & (dec["quarter"] < q)).any()
         assert h.loc[i, "visit_quarter"] == last["quarter"]
         assert h.loc[i, "visit_found_entitled"] == float(bool(last["true_eligible"]) and not since)
+        # What the visit verified (the budget forecast's amount for such a family) is that visit's too.
+        assert h.loc[i, "visit_per_capita_income"] == last["true_per_capita_income"]
     # A visit and an application of the extra's quarter: rows of that quarter or earlier do not move.
     f, q, e, inc = extra
     ver2 = pd.concat(

@@ -116,7 +116,7 @@ def load_verified(directory: Path | str, progress=None) -> Dataset:
         notes=notes,
         view="recorded",
         population=population_frame(directory, quarter),
-        scan_amounts=_scan_amounts(law, ver, pos, y),
+        scan_amounts=_scan_amounts(law, ver, pos, y, history),
         scan_history=history,
     )
 
@@ -151,7 +151,8 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
     Columns (row for row): ``visit_found_entitled`` (1.0 when the last earlier visit found the family
     entitled and it has not applied since that visit's quarter, else 0.0), ``visit_quarter`` (that
     visit's quarter, "" without one), ``quarters_since_visit`` and ``visit_income_to_line`` (the
-    verified per-capita income ÷ the poverty line at the visit; NaN without one), ``applied_since_visit``.
+    verified per-capita income ÷ the poverty line at the visit; NaN without one), ``applied_since_visit``,
+    ``visit_per_capita_income`` (the verified per-capita income at that visit; NaN without one).
     """
     fam = pd.Series(np.asarray(family_ids)).astype(str).to_numpy()
     n = len(fam)
@@ -168,6 +169,11 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
                 if "true_per_capita_income" in ver and "poverty_line" in ver
                 else np.full(len(ver), np.nan)
             ),
+            "visit_per_capita_income": (
+                ver["true_per_capita_income"].to_numpy(dtype=float)
+                if "true_per_capita_income" in ver
+                else np.full(len(ver), np.nan)
+            ),
         }
     )
     visits = visits.drop_duplicates(["family_id", "qn"], keep="last").sort_values("qn", kind="mergesort")
@@ -175,7 +181,9 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
     if len(visits):
         found = pd.merge_asof(left, visits, on="qn", by="family_id", allow_exact_matches=False)
     else:  # no visits at all (merge_asof needs keys of one type, and an empty column has none)
-        found = left.assign(visit_entitled=False, visit_income_to_line=np.nan, visit_qn=np.nan)
+        found = left.assign(
+            visit_entitled=False, visit_income_to_line=np.nan, visit_per_capita_income=np.nan, visit_qn=np.nan
+        )
     if decisions is not None and len(decisions):
         apps = pd.DataFrame(
             {
@@ -212,6 +220,11 @@ def visit_history(ver: pd.DataFrame, decisions: pd.DataFrame | None, family_ids,
                 visited, found["visit_income_to_line"].to_numpy(dtype=float), np.nan
             ),
             "applied_since_visit": applied_since,
+            # What the visit verified: the family's per-capita income then (the amount it would receive
+            # now is that income under today's line: :func:`visit_amount`).
+            "visit_per_capita_income": np.where(
+                visited, found["visit_per_capita_income"].to_numpy(dtype=float), np.nan
+            ),
         }
     )
 
@@ -419,9 +432,18 @@ def _non_applicants(ver: pd.DataFrame, pos: np.ndarray) -> tuple[pd.DataFrame, n
     return ver, pos, notes
 
 
-def _scan_amounts(law: pd.DataFrame, ver: pd.DataFrame, pos: np.ndarray, y: np.ndarray) -> dict | None:
+def _scan_amounts(
+    law: pd.DataFrame, ver: pd.DataFrame, pos: np.ndarray, y: np.ndarray, history: pd.DataFrame | None = None
+) -> dict | None:
     """What an entitled family truly receives vs the law's amount on its records: the records miss
-    informal income, so the records' amount overstates; the scan's budget forecast is scaled by it."""
+    informal income, so the records' amount overstates; the scan's budget forecast is scaled by it.
+
+    ``replicates``: the gap bins' ratios and means refitted on :data:`AMOUNT_REPLICATES` bootstrap
+    resamples of the sample's families (a family's rows go together), so that the forecast's budget
+    interval carries the amounts' own error (the scan pairs replicate b with the map's replicate b).
+    ``visited``: over the rows whose earlier visit found the family entitled (and that are entitled), the
+    true amount against :func:`visit_amount` from that visit's verified income under the row's
+    quarter's law — a check of the amount the scan gives such families, not an input."""
     if "true_monthly_amount" not in ver:
         return None
     on_records = (
@@ -435,32 +457,82 @@ def _scan_amounts(law: pd.DataFrame, ver: pd.DataFrame, pos: np.ndarray, y: np.n
     gap = (
         1 - law["per_capita_income"].to_numpy(float) / np.maximum(law["poverty_line"].to_numpy(float), 1.0)
     )[pos]
-    raw_true, raw_records = true_amount, on_records
-    true_amount, on_records = true_amount * weight, on_records * weight
-    records_sum = float(on_records[y].sum())
-    overall = float(true_amount[y].sum() / records_sum) if records_sum > 0 else 1.0
-    return {
+    overall = _overall_ratio(true_amount, on_records, weight, y)
+    out = {
         "entitled": int(y.sum()),
-        "true_monthly_amount": float(true_amount[y].sum()),
-        "records_monthly_amount": records_sum,
+        "true_monthly_amount": float((true_amount * weight)[y].sum()),
+        "records_monthly_amount": float((on_records * weight)[y].sum()),
         "ratio": overall,
-        "by_gap": _amount_bins(raw_true, raw_records, weight, gap, y, overall),
+        "by_gap": _amount_bins(true_amount, on_records, weight, gap, y, overall),
     }
+    _, family = np.unique(ver["family_id"].astype(str).to_numpy(), return_inverse=True)
+    out["replicates"] = amount_replicates(true_amount, on_records, weight, gap, y, family)
+    if history is not None and "visit_per_capita_income" in history:
+        seen = history["visit_found_entitled"].to_numpy(dtype=float) > 0
+        income = history["visit_per_capita_income"].to_numpy(dtype=float)
+        rows = seen & y & np.isfinite(income)
+        estimate = visit_amount(
+            law["members"].to_numpy(float)[pos],
+            law["poverty_line"].to_numpy(float)[pos],
+            income,
+            law["child_supplement_monthly"].to_numpy(float)[pos],
+        )
+        total = float(estimate[rows].sum())
+        out["visited"] = {
+            "rows": int(rows.sum()),
+            "true_monthly_amount": float(true_amount[rows].sum()),
+            "visit_estimate": total,
+            "ratio": float(true_amount[rows].sum() / total) if total > 0 else None,
+        }
+    return out
 
 
-def _amount_bins(true_amount, on_records, weight, gap, y, overall: float) -> list[dict]:
+def _overall_ratio(true_amount, on_records, weight, y) -> float:
+    records_sum = float((on_records * weight)[y].sum())
+    return float((true_amount * weight)[y].sum() / records_sum) if records_sum > 0 else 1.0
+
+
+#: Bootstrap replicates of the gap bins' amounts (as many as the map's, :data:`SCAN_MAP_REPLICATES`).
+AMOUNT_REPLICATES = 200
+
+
+def amount_replicates(
+    true_amount, on_records, weight, gap, y, family, n: int = AMOUNT_REPLICATES, seed: int = 0
+) -> dict:
+    """The gap bins' ratios and mean true amounts (:func:`_amount_bins`) on ``n`` bootstrap resamples
+    of the families (``family``: integer codes; a family's rows go together): ``{"ratio": [[bin …] …],
+    "mean_true_amount": [[bin …] …]}``, one row per replicate. A resample's bin with fewer than
+    :data:`MIN_AMOUNT_BIN` entitled families takes that resample's overall ratio, as the point does."""
+    rng = np.random.default_rng([seed, 31])
+    family = np.asarray(family)
+    n_families = int(family.max()) + 1 if len(family) else 0
+    ratios, means = [], []
+    for _ in range(n if n_families else 0):
+        count = np.bincount(rng.integers(0, n_families, n_families), minlength=n_families)[family]
+        keep = count > 0
+        w = (weight * count)[keep]
+        overall = _overall_ratio(true_amount[keep], on_records[keep], w, y[keep])
+        bins = _amount_bins(true_amount[keep], on_records[keep], w, gap[keep], y[keep], overall, count[keep])
+        ratios.append([round(b["ratio"], 6) for b in bins])
+        means.append([round(b["mean_true_amount"], 2) for b in bins])
+    return {"ratio": ratios, "mean_true_amount": means}
+
+
+def _amount_bins(true_amount, on_records, weight, gap, y, overall: float, count=None) -> list[dict]:
     """Per bin of the records' gap (:data:`AMOUNT_GAP_EDGES`), over the sample's entitled families
     (weighted by 1 / their chance of being drawn): the ratio of true to recorded monthly amount and the
     mean true amount. The records miss informal income, and the more so the poorer they look: at scale
     0.05 the ratio was 0.63 for gaps up to a quarter and 0.34 beyond three quarters, where the scan's
     offers are; one ratio for all overstated the offers' budget by 57%. A bin with fewer than
-    :data:`MIN_AMOUNT_BIN` entitled families takes the overall ratio (and the overall mean)."""
+    :data:`MIN_AMOUNT_BIN` entitled families takes the overall ratio (and the overall mean). ``count``:
+    how many times each row is drawn (a bootstrap resample; None: once each)."""
     index = gap_bin(gap)
+    count = np.ones(len(y), dtype=np.int64) if count is None else np.asarray(count)
     mean_all = float(np.average(true_amount[y], weights=weight[y])) if y.any() else 0.0
     bins = []
     for k in range(len(AMOUNT_GAP_EDGES) + 1):
         here = y & (index == k)
-        n = int(here.sum())
+        n = int(count[here].sum())
         w = weight[here]
         records = float((on_records[here] * w).sum())
         enough = n >= MIN_AMOUNT_BIN
@@ -475,6 +547,18 @@ def _amount_bins(true_amount, on_records, weight, gap, y, overall: float) -> lis
             }
         )
     return bins
+
+
+def visit_amount(members, poverty_line, visit_income, child_supplement) -> np.ndarray:
+    """The monthly amount a family an earlier visit found entitled would receive now, from what that
+    visit verified: (today's poverty line − the per-capita income the visit verified) × today's members
+    (the law's ASP, ``law.variables.amounts.asp_monthly_amount``, without the 2019 child guarantee) +
+    the child supplement on records. The records of such families hide less income than the sample's
+    (their true amount was 0.78–0.86 of the records' at scale 0.005, against the gap bins' 0.58–0.65),
+    and the visit is the akimat's own measurement of it; NaN where the visit's income is unknown."""
+    members = np.asarray(members, dtype=float)
+    gap = np.maximum(np.asarray(poverty_line, dtype=float) - np.asarray(visit_income, dtype=float), 0.0)
+    return gap * members + np.asarray(child_supplement, dtype=float)
 
 
 #: The records' gap to the poverty line (1 − per-capita income ÷ line) that bounds the bins of the
@@ -867,17 +951,39 @@ def gap_bin(gap) -> np.ndarray:
     return np.searchsorted(np.asarray(AMOUNT_GAP_EDGES), np.asarray(gap, dtype=float), side="left")
 
 
-def expected_true_amount(amounts: dict, records_amount, gap) -> np.ndarray:
+def expected_true_amount(
+    amounts: dict, records_amount, gap, visit=None, replicate: int | None = None
+) -> np.ndarray:
     """The monthly amount a family would truly receive if it is truly entitled, from what its records
     show: the law's amount on records × the sample's ratio of true to recorded amount among the entitled
     of its gap bin (:func:`_scan_amounts`); for a family the records find not entitled (amount 0), the
-    mean true amount of the sample's entitled in that bin. Older models (one ratio) scale by it."""
+    mean true amount of the sample's entitled in that bin. Older models (one ratio) scale by it.
+
+    ``visit``: for families an earlier visit found entitled, the amount from what it verified
+    (:func:`visit_amount`; NaN for the others): it replaces the bins' for them. ``replicate``: use that
+    bootstrap replicate's bins (:func:`amount_replicates`) instead of the point's."""
     records_amount = np.asarray(records_amount, dtype=float)
     bins = amounts.get("by_gap")
     ratio = float(amounts.get("ratio") or 1.0)
     if not bins:
-        return records_amount * ratio
-    index = gap_bin(gap)
-    ratios = np.array([b["ratio"] for b in bins], dtype=float)
-    means = np.array([b["mean_true_amount"] for b in bins], dtype=float)
-    return np.where(records_amount > 0, records_amount * ratios[index], means[index])
+        out = records_amount * ratio
+    else:
+        index = gap_bin(gap)
+        reps = amounts.get("replicates") or {}
+        if replicate is not None and reps.get("ratio"):
+            ratios = np.asarray(reps["ratio"][replicate], dtype=float)
+            means = np.asarray(reps["mean_true_amount"][replicate], dtype=float)
+        else:
+            ratios = np.array([b["ratio"] for b in bins], dtype=float)
+            means = np.array([b["mean_true_amount"] for b in bins], dtype=float)
+        out = np.where(records_amount > 0, records_amount * ratios[index], means[index])
+    if visit is not None:
+        visit = np.asarray(visit, dtype=float)
+        known = np.isfinite(visit)
+        out = np.where(known, np.where(known, visit, 0.0), out)
+    return out
+
+
+def amount_replicate_count(amounts: dict) -> int:
+    """How many bootstrap replicates of the amounts a model stores (0 for older models)."""
+    return len((amounts.get("replicates") or {}).get("ratio") or ())

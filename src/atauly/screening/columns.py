@@ -33,6 +33,11 @@ EXTRA_COLUMNS = [
     "reason_code",
     "refusal_reason",
     "offer_code",
+    # The forecast's amount a if the family is truly entitled (₸ a month) and what it rests on: visit (an
+    # earlier visit's verified income under today's line) | gap_bin (the records' amount × the sample's
+    # ratio for the gap bin) | records (the law's amount on records: a model without the sample's amounts).
+    "amount_if_entitled",
+    "amount_basis",
 ]
 #: The target of a model trained on the verification sample (model.verified.load_verified): its calibrated
 #: probability is the population's probability of being truly entitled.

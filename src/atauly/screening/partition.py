@@ -213,7 +213,8 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     )
     region_all = arrow_text(fam["region_kato"])
     calibrated = population_calibrated(rec)
-    frame = _candidate_frame(fam, found, district_all, region_all, calibrated)
+    amounts = scan_amounts(rec) if calibrated else {}
+    frame = _candidate_frame(fam, found, district_all, region_all, calibrated, amounts)
     # Capacity per district from its number of families (all families of the partition, not candidates).
     counts = pc.value_counts(district_all)
     n_by_district = dict(
@@ -225,7 +226,6 @@ def scan_partition(job: ScanJob, recommender=None) -> dict:
     )
     frame = _rank_and_offer(frame, n_by_district, job, calibrated)
     summary = _district_summary(found, district_all, region_all)
-    amounts = scan_amounts(rec) if calibrated else {}
     calibration = scan_calibration(rec) if calibrated else None
     summary = summary.join(_offer_sums(frame, n_by_district, job, amounts, calibration), on="district")
     summary = summary.sort_values(["region", "district"], kind="mergesort", ignore_index=True)[
@@ -325,9 +325,12 @@ def _assess(registry: Path, job: ScanJob, reg, rec) -> _Assessment:
     )
 
 
-def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: bool) -> pd.DataFrame:
+def _candidate_frame(
+    fam, a: _Assessment, district_all, region_all, calibrated: bool, amounts: dict | None = None
+) -> pd.DataFrame:
     """The candidates' rows (a tenth of the families or fewer): text columns stay Arrow strings, taken
-    by row; reasons are built for them only."""
+    by row; reasons are built for them only. ``amounts``: the model's amounts (:func:`scan_amounts`),
+    from which each candidate's amount if entitled (``amount_if_entitled``) is forecast."""
     rows = np.flatnonzero(a.candidate)
     take = pa.array(rows)
     frame = pd.DataFrame(
@@ -360,7 +363,33 @@ def _candidate_frame(fam, a: _Assessment, district_all, region_all, calibrated: 
     frame["probability_entitled"] = a.entitled[rows] if calibrated else np.nan
     frame["scan_score"] = a.raw[rows]
     frame["visit_entitled_quarter"] = visit.astype(str)
+    frame["amount_if_entitled"], frame["amount_basis"] = _amounts_if_entitled(a, rows, visit, amounts)
     return frame
+
+
+def _amounts_if_entitled(a: _Assessment, rows, visit, amounts: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's monthly amount if truly entitled, the forecast's a, and what it rests on
+    (``amount_basis``): ``visit`` — an earlier visit found the family entitled: what that visit verified,
+    its per-capita income, under today's line (:func:`atauly.model.verified.visit_amount`); ``gap_bin`` —
+    the records' amount × the sample's ratio for the family's gap bin (:func:`expected_true_amount`);
+    ``records`` — the law's amount on records (a model without the sample's amounts)."""
+    from atauly.model.verified import expected_true_amount, visit_amount
+
+    amount, gap = a.amount[rows], a.gap[rows]
+    if not amounts:
+        return amount, np.full(len(rows), "records", dtype=object)
+    by_visit = np.full(len(rows), np.nan)
+    if a.history is not None and "visit_per_capita_income" in a.history:
+        income = a.history["visit_per_capita_income"].to_numpy(dtype=float)[rows]
+        seen = (visit.astype(str) != "") & np.isfinite(income)
+        by_visit[seen] = visit_amount(
+            a.law["members"].to_numpy(dtype=float)[rows],
+            a.line[rows],
+            income,
+            a.law["child_supplement_monthly"].to_numpy(dtype=float)[rows],
+        )[seen]
+    basis = np.where(np.isfinite(by_visit), "visit", "gap_bin").astype(object)
+    return np.round(expected_true_amount(amounts, amount, gap, by_visit), 2), basis
 
 
 def _rank_and_offer(frame: pd.DataFrame, n_by_district: dict, job: ScanJob, calibrated: bool) -> pd.DataFrame:
@@ -453,15 +482,25 @@ def _offer_sums(
     records when there are none). With a map stored with its bootstrap replicates, also each replicate's
     Σ p and Σ p·a over the district's offered (``calibration_entitled``, ``calibration_amount``: lists),
     from which the report's intervals take the calibration's own error."""
-    from atauly.model.verified import expected_true_amount, scan_calibration_replicates
+    from atauly.model.verified import (
+        amount_replicate_count,
+        expected_true_amount,
+        scan_calibration_replicates,
+    )
 
     districts = sorted(str(d) for d in n_by_district if d is not None)
     capacity = district_capacity([n_by_district[d] for d in districts], job.capacity_per_1000, job.capacity)
     off = frame.loc[frame["offered"].to_numpy(dtype=bool)]
     p = off["probability_entitled"].fillna(0.0).to_numpy(dtype=float)
     amount = off["monthly_amount"].to_numpy(dtype=float)
+    # The amount if entitled (the candidates' column: an earlier visit's verified income, else the gap
+    # bin's ratio; the amount on records for a model without the sample's amounts).
     expected = (
-        expected_true_amount(amounts, amount, off["need_gap"].to_numpy(dtype=float)) if amounts else amount
+        off["amount_if_entitled"].to_numpy(dtype=float)
+        if "amount_if_entitled" in off
+        else expected_true_amount(amounts, amount, off["need_gap"].to_numpy(dtype=float))
+        if amounts
+        else amount
     )
     parts = pd.DataFrame(
         {
@@ -498,9 +537,22 @@ def _offer_sums(
     code = out.index.get_indexer(off["district"].to_numpy())
     by_rep_p = np.zeros((len(out), len(reps)))
     by_rep_a = np.zeros((len(out), len(reps)))
+    # The amounts' own error: replicate b of the map goes with replicate b of the gap bins' amounts (the
+    # sample's families resampled), for the families whose amount rests on the bins.
+    n_amounts = amount_replicate_count(amounts or {})
+    by_bin = (
+        off["amount_basis"].to_numpy(dtype=str) == "gap_bin"
+        if "amount_basis" in off
+        else np.ones(len(off), dtype=bool)
+    )
+    gap = off["need_gap"].to_numpy(dtype=float)
     for b, rep in enumerate(reps):
+        a_b = expected
+        if n_amounts and by_bin.any():
+            a_b = expected.copy()
+            a_b[by_bin] = expected_true_amount(amounts, amount[by_bin], gap[by_bin], replicate=b % n_amounts)
         by_rep_p[:, b] = np.bincount(code, weights=rep, minlength=len(out))
-        by_rep_a[:, b] = np.bincount(code, weights=rep * expected, minlength=len(out))
+        by_rep_a[:, b] = np.bincount(code, weights=rep * a_b, minlength=len(out))
     out["calibration_entitled"] = list(np.round(by_rep_p, 9))
     out["calibration_amount"] = list(np.round(by_rep_a, 2))
     return out
