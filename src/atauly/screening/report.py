@@ -73,8 +73,10 @@ def forecast(summary: pd.DataFrame, consent_rate: float = DEFAULT_CONSENT_RATE, 
     score to p is fitted on a sample): the variance of the forecast over the map's bootstrap replicates
     (the summary's ``calibration_entitled`` and ``calibration_amount``, summed over districts replicate
     by replicate — one map serves every district, so their errors add up, not cancel), when the scan
-    wrote them. A normal interval, clipped at 0; ``calibration_sd`` is the second part alone. The
-    consent rate, an assumption, is not in the interval."""
+    wrote them; for the budget each replicate also refits the amounts of the families whose amount
+    rests on the sample's gap bins (``amount_basis`` ``gap_bin``; a family an earlier visit found
+    entitled has that visit's verified amount). A normal interval, clipped at 0; ``calibration_sd`` is
+    the second part alone. The consent rate, an assumption, is not in the interval."""
     c = float(consent_rate)
     sums = {k: float(summary[k].sum()) if k in summary else 0.0 for k in _SUMS}
     cal_p, cal_a = (
