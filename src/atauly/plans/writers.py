@@ -1,6 +1,7 @@
 """The document model (title, header rows, sections of paragraphs, key-value rows and tables) and its two
 writers: a PDF (fpdf2, the DejaVu fonts matplotlib ships, as the decision notice uses) and an editable Word
-file (python-docx). One model feeds both, so the PDF and the DOCX never say different things."""
+file (python-docx's template and XML, written without importing python-docx: :func:`to_docx`). One model
+feeds both, so the PDF and the DOCX never say different things."""
 
 from __future__ import annotations
 
