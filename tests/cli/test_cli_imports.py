@@ -108,7 +108,8 @@ def test_one_family_path_loads_neither_models_nor_optimiser_nor_service():
 
 def test_one_familys_documents_load_no_spreadsheet_optimiser_or_matplotlib(tmp_path):
     """Writing the documents (PDF with the shared set-up, DOCX) loads neither openpyxl (the akimat's
-    spreadsheet) nor the optimiser nor the report, and finds the fonts without importing matplotlib."""
+    spreadsheet) nor the optimiser nor the report nor python-docx, and finds the fonts without importing
+    matplotlib."""
     code = f"""
 import os
 os.environ["XDG_CACHE_HOME"] = {str(tmp_path)!r}
@@ -121,7 +122,8 @@ mine = sorted(m for m in sys.modules if m.startswith("atauly.plans."))
 print("MINE", ",".join(mine))
 """
     loaded = _loaded(code)
-    assert {"fpdf", "docx"} <= loaded
+    assert "fpdf" in loaded
+    assert "docx" not in loaded  # the Word file is written from python-docx's template without importing it
     assert not loaded & {"openpyxl", "matplotlib", "scipy", "highspy", "sklearn"}, sorted(
         loaded & {"openpyxl", "matplotlib", "scipy", "highspy", "sklearn"}
     )
@@ -131,3 +133,31 @@ print("MINE", ",".join(mine))
     mine = next(line for line in out.stdout.splitlines() if line.startswith("MINE")).split(" ", 1)[1]
     assert "atauly.plans.optimise" not in mine.split(",") and "atauly.plans.report" not in mine.split(",")
     assert (tmp_path / "atauly" / "fonts").is_dir()  # the reduced fonts were cached there
+
+
+def test_a_command_loads_only_its_own_group():
+    """``atauly plans …`` imports the plans' CLI module and builds its commands, not the other groups'
+    (their modules and options cost ~50 ms of every fresh process); ``--help`` of the whole CLI lists them
+    all."""
+    code = """
+import sys
+from typer.testing import CliRunner
+from atauly.cli.main import app
+
+r = CliRunner().invoke(app, ["plans", "measures", "--help"])
+assert r.exit_code == 0 and "Usage" in r.output, r.output
+print("GROUPS", ",".join(sorted(m for m in sys.modules if m.startswith("atauly.cli."))))
+r = CliRunner().invoke(app, ["--help"])
+assert r.exit_code == 0, r.output
+print("ALL", ",".join(sorted(m for m in sys.modules if m.startswith("atauly.cli."))))
+"""
+    src = str(Path(atauly.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if line.startswith(("GROUPS", "ALL")))
+    groups = set(lines["GROUPS"].split(","))
+    assert "atauly.cli.plans" in groups
+    others = {f"atauly.cli.{m}" for m in ("law", "model", "registry", "screen", "vision")}
+    assert not groups & others, sorted(groups & others)
+    assert others <= set(lines["ALL"].split(","))

@@ -319,3 +319,13 @@ def test_cli_with_the_laws_result_reads_only_conditional_families_and_plans_the_
         ],
     )
     assert r.exit_code != 0 and "2025Q3" in r.output
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_family_docx_is_what_python_docx_writes(reg, catalog, tmp_path, lang):
+    """The family's two Word files, written without python-docx, are python-docx's part by part."""
+    from .test_writers import same_docx_as_python_docx
+
+    plan = family_plan(reg, Q, "POOR", catalog, specialist="Aigerim Test")
+    for doc in (assistance_plan(plan, lang), social_contract(plan, lang)):
+        same_docx_as_python_docx(doc, tmp_path)

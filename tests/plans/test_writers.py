@@ -53,3 +53,76 @@ def test_phi_of_large_arrays_is_scipys():
     x = np.linspace(-9, 9, normal.SMALL + 1)
     np.testing.assert_array_equal(normal.ndtr(x), scipy_ndtr(x))
     np.testing.assert_allclose(normal.ndtr(x[: normal.SMALL]), scipy_ndtr(x[: normal.SMALL]), rtol=1e-9)
+
+
+def _docx_parts(path) -> dict[str, bytes]:
+    """The DOCX's parts, XML canonicalised (whitespace between elements ignored); [Content_Types].xml as its
+    sorted entries (the order of a set of declarations means nothing)."""
+    import zipfile
+
+    from lxml import etree
+
+    parser = etree.XMLParser(remove_blank_text=True)
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "[Content_Types].xml":
+                data = b"\n".join(sorted(etree.tostring(e, method="c14n") for e in etree.fromstring(data)))
+            elif name.endswith((".xml", ".rels")):
+                data = etree.tostring(etree.fromstring(data, parser), method="c14n")
+            out[name] = data
+    return out
+
+
+def same_docx_as_python_docx(doc: Document, tmp_path) -> None:
+    """``to_docx`` writes what python-docx writes for ``doc`` (the reference writer), part by part."""
+    from atauly.plans import writers
+
+    fast, reference = tmp_path / f"{doc.name}-fast.docx", tmp_path / f"{doc.name}-reference.docx"
+    writers.to_docx(doc, fast)
+    writers._to_docx_python_docx(doc, reference)
+    a, b = _docx_parts(fast), _docx_parts(reference)
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if a[name] != b[name]] == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            st.characters(min_codepoint=0x9, max_codepoint=0x4FF, exclude_categories=("Cs",)), max_size=12
+        ),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_the_docx_is_what_python_docx_writes(texts):
+    """Any text XML can hold — tabs, line breaks, leading spaces, & < >, empty cells, Kazakh letters —
+    is written as python-docx writes it; text it cannot hold is refused as python-docx refuses it."""
+    import tempfile
+    from pathlib import Path
+
+    import pytest
+
+    a, b, c = texts
+    doc = Document(
+        "edge",
+        f"Жоспар {a}",
+        "kk",
+        [("Отбасы", b), ("", c)],
+        [
+            Section(a, [Block("p", b), Block("list", rows=[c, "  екі\tүш\r\nтөрт "])]),
+            Section("Кесте", [Block("table", rows=[[a, b, ""], ["1", c, "<&>"]], columns=["A", c, ""])]),
+            Section("Қол", [Block("sign", rows=[(a, "____")])]),
+        ],
+        f"Atauly {c}",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        if any(ch < " " and ch not in "\t\r\n" for ch in a + b + c):
+            with pytest.raises(ValueError):
+                from atauly.plans.writers import to_docx
+
+                to_docx(doc, Path(tmp) / "refused.docx")
+            return
+        same_docx_as_python_docx(doc, Path(tmp))

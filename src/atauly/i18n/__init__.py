@@ -12,7 +12,6 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LANGUAGES = ("ru", "kk", "en")
@@ -34,20 +33,91 @@ def check_language(lang: str) -> str:
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
+    """The messages of ``lang``: every catalog of the language merged (msgid → translation).
+
+    Parsing the .po files with Babel takes ~50 ms a language; a fresh process (``atauly plans family``, a
+    command that prints in one language) pays it every time. The merged messages are therefore kept as
+    JSON in the user's cache directory (``$XDG_CACHE_HOME/atauly/i18n``), keyed by the language, the
+    SHA-256 of the .po files' bytes and Babel's version, so that an edited catalog is parsed again; a
+    cache that cannot be read or written is skipped (the .po files are parsed, as before)."""
     check_language(lang)
     # One catalog per room (atauly.po for the core, others for the service's pages and documents),
     # merged; atauly.po first, so a room's catalog cannot change a core message.
-    messages: dict[str, str] = {}
     paths = sorted(
         (LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"), key=lambda p: (p.name != "atauly.po", p.name)
     )
-    for path in paths:
-        with open(path, "rb") as fh:
-            po = read_po(fh, locale=_BABEL_LOCALES[lang])
+    sources = [(path, path.read_bytes()) for path in paths]
+    cached = _cache_file(lang, sources)
+    messages = _read_cached(cached)
+    if messages is None:
+        messages = _parse(lang, sources)
+        _write_cached(cached, messages)
+    return messages
+
+
+_CACHE_VERSION = "1"
+
+
+def _parse(lang: str, sources: list[tuple[Path, bytes]]) -> dict[str, str]:
+    import io
+
+    from babel.messages.pofile import read_po  # only when the cache misses (its import costs ~15 ms)
+
+    messages: dict[str, str] = {}
+    for _path, data in sources:
+        po = read_po(io.BytesIO(data), locale=_BABEL_LOCALES[lang])
         for m in po:
             if m.id and m.string and not m.fuzzy and isinstance(m.id, str):
                 messages.setdefault(m.id, m.string)
     return messages
+
+
+def _cache_file(lang: str, sources: list[tuple[Path, bytes]]) -> Path:
+    import hashlib
+    import os
+
+    import babel
+
+    digest = hashlib.sha256(f"{_CACHE_VERSION}|{babel.__version__}|{lang}".encode())
+    for path, data in sources:
+        digest.update(f"|{path.name}|{len(data)}|".encode())
+        digest.update(data)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "atauly" / "i18n" / f"{lang}-{digest.hexdigest()[:20]}.json"
+
+
+def _read_cached(path: Path) -> dict[str, str] | None:
+    """The cached messages, or None when missing or not a mapping of texts (a damaged file)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        return None
+    return data
+
+
+def _write_cached(path: Path, messages: dict[str, str]) -> None:
+    import json
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(messages, fh, ensure_ascii=False)
+            os.replace(tmp, path)  # atomic: a concurrent process reads the whole file or none
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass  # no cache (read-only home, disk full): the .po files are parsed next time too
 
 
 class Translator:
