@@ -212,14 +212,15 @@ def test_the_forecast_is_the_sum_over_the_offered(setup, tmp_path):
     region, district = tables(tmp_path / "s", 0.5)
     assert district["offered"].sum() == len(off)
     assert region["offered_per_1000"].between(0, 1000).all()
-    # The report says what its intervals cover: with the map's refits, the calibration error too.
+    # The report says what its intervals cover: with the map's refits, the calibration error too, and for
+    # the budget the refitted amounts.
     from atauly.service.web.scan_report import write_report
 
     page = write_report(tmp_path / "s", tmp_path / "r", consent_rate=0.5, lang="en")[0].read_text()
-    assert "refits of its map on resampled families" in page
+    assert "refits of its map and, for the budget, of the expected amounts on resampled families" in page
     assert "not the model's own calibration error" not in page
     ru = write_report(tmp_path / "s", tmp_path / "ru", consent_rate=0.5, lang="ru")[0].read_text()
-    assert "погрешность калибровки самой модели" in ru
+    assert "погрешность калибровки самой модели" in ru and "а для бюджета — и ожидаемых сумм" in ru
 
 
 def test_the_scans_probability_is_its_own_map_of_the_forests_score(setup, tmp_path):
