@@ -615,6 +615,11 @@ def table(summary: dict) -> str:
                 "{server_ms_per_request:.1f} + {server_child_ms_per_request:.1f} + {client_ms_per_request:.1f}".format(
                     **cpu
                 )
+                + (
+                    " + db {:.1f}".format(cpu["database_ms_per_request"])
+                    if cpu.get("database_ms_per_request")
+                    else ""
+                )
                 if cpu
                 else "",
             )
@@ -661,7 +666,9 @@ def table(summary: dict) -> str:
         for r in rows
     ]
     lines.insert(1, "-" * len(lines[0]))
-    lines.append("cpu ms/req: the server's process + its child (law and model) + this client")
+    lines.append(
+        "cpu ms/req: the server's process + its child (law and model) + this client [+ db: PostgreSQL's backends]"
+    )
     lines += notes
     return "\n".join(lines)
 
@@ -759,7 +766,8 @@ def main() -> int:
 
         def phase(coro) -> dict:
             """Run one phase; add the CPU seconds the server's processes and this client spent per request."""
-            server0, client0 = tree_cpu(proc.pid), client_cpu()
+            server0, client0, db0 = tree_cpu(proc.pid), client_cpu(), database_cpu(db_url)
+            each0 = process_cpu(proc.pid)
             load0 = loadavg()
             out = asyncio.run(coro)
             out["loadavg"] = {"before": load0, "after": loadavg()}
@@ -769,6 +777,15 @@ def main() -> int:
                 "server_ms_per_request": (server1[0] - server0[0]) * 1000 / n,
                 "server_child_ms_per_request": max(server1[1] - server0[1], 0.0) * 1000 / n,
                 "client_ms_per_request": (client_cpu() - client0) * 1000 / n,
+                # PostgreSQL's backends serving this database (connections that ended during the phase
+                # are not counted); 0 on SQLite, whose work is inside the server's process
+                "database_ms_per_request": max(database_cpu(db_url) - db0, 0.0) * 1000 / n,
+                # each process of the server's tree: [pid, depth, ms a request] (workers, engine processes)
+                "processes": [
+                    [p, depth, round((cpu - each0.get(p, (depth, 0.0))[1]) * 1000 / n, 2)]
+                    for p, (depth, cpu) in sorted(process_cpu(proc.pid).items())
+                    if cpu > each0.get(p, (depth, 0.0))[1]
+                ],
             }
             return out
 
@@ -879,6 +896,13 @@ def _report(summary: dict, args) -> int:
 
 def tree_cpu(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) of a process, and of its descendants (Linux /proc)."""
+    each = process_cpu(pid)
+    own = each.get(pid, (0, 0.0))[1]
+    return own, sum(cpu for _, cpu in each.values()) - own
+
+
+def process_cpu(pid: int) -> dict[int, tuple[int, float]]:
+    """Each process of the tree under ``pid``: its depth (0 = ``pid``) and CPU seconds (user + system)."""
     tick = os.sysconf("SC_CLK_TCK")
     parent, cpu = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -889,12 +913,34 @@ def tree_cpu(pid: int) -> tuple[float, float]:
         p = int(stat.parent.name)
         parent[p] = int(fields[1])
         cpu[p] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [pid]
+    out, todo = {}, [(pid, 0)]
     while todo:
-        p = todo.pop()
-        total += cpu.get(p, 0.0)
-        todo += [c for c, pp in parent.items() if pp == p]
-    return cpu.get(pid, 0.0), total - cpu.get(pid, 0.0)
+        p, depth = todo.pop()
+        out[p] = (depth, cpu.get(p, 0.0))
+        todo += [(c, depth + 1) for c, pp in parent.items() if pp == p]
+    return out
+
+
+def database_cpu(url: str) -> float:
+    """CPU seconds (user + system) of the PostgreSQL backends connected to this URL's database, read from
+    /proc (the server on this machine); 0 for SQLite."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().decode(errors="replace").replace("\0", " ").split()
+            if len(words) < 4 or words[0] != "postgres:" or name not in words[1:4]:
+                continue  # "postgres: [CLUSTER:] USER DATABASE ADDRESS STATE"
+            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def client_cpu() -> float:

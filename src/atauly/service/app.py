@@ -101,7 +101,9 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
     )
     app.state.refusals = RefusalTally(settings.audit_summary_seconds)
     app.state.engine = engine or RecommendationEngine(
-        load_recommender(settings), process=settings.service_engine_process
+        load_recommender(settings),
+        process=settings.service_engine_process,
+        remote=settings.service_engine_socket,  # atauly serve --workers N: the one shared engine process
     )
 
 

@@ -1,0 +1,171 @@
+"""The engine process shared by ``atauly serve --workers N``: the same outcomes and errors as in process, the
+batches of several workers merged, and a killed engine answered 503 (then served again), never 500."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import stat
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from atauly.service.app import create_app, load_recommender
+from atauly.service.casework import quarter_of
+from atauly.service.engine import EngineUnavailable, InvalidApplication, RecommendationEngine
+from atauly.service.engine_shared import EngineServer, SharedEngine
+from atauly.service.intake import snapshot_of
+from atauly.service.schemas import ApplicationIn
+from atauly.settings import Settings
+
+from .conftest import DISTRICT, in_district, token_headers
+
+
+def _inputs(payload: dict) -> tuple[dict, str]:
+    app = ApplicationIn.model_validate(payload)
+    return snapshot_of(app), quarter_of(app.family.application_date)
+
+
+class CountingEngine(RecommendationEngine):
+    """Records the size of every batch it computes."""
+
+    def __init__(self, recommender) -> None:
+        super().__init__(recommender)
+        self.batches: list[int] = []
+
+    def run_batch(self, jobs):
+        self.batches.append(len(jobs))
+        super().run_batch(jobs)
+
+
+@pytest.fixture(scope="module")
+def served(svc_home, tmp_path_factory):
+    """An engine server in a thread of this process, on a socket of its own."""
+    path = str(tmp_path_factory.mktemp("sock") / "engine.sock")
+    engine = CountingEngine(load_recommender(Settings(home=svc_home)))
+    ready = threading.Event()
+    server = EngineServer(engine, path)
+    threading.Thread(target=server.serve_forever, args=(ready,), daemon=True).start()
+    assert ready.wait(60)
+    return path, engine, server
+
+
+def test_the_shared_engine_gives_the_in_process_outcomes_and_errors(
+    served, svc_home, svc_engine, svc_payloads
+):
+    path, _, _ = served
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    worker = RecommendationEngine(load_recommender(Settings(home=svc_home)), process=True, remote=path)
+    try:
+        assert worker._pool is None  # no child of its own
+        inputs = [_inputs(p) for p in svc_payloads[:6]]
+        bad = copy.deepcopy(svc_payloads[6])
+        iin = bad["persons"][0]["iin"]
+        bad["persons"][0]["iin"] = iin[:-1] + str((int(iin[-1]) + 1) % 10)  # checksum fails
+        with ThreadPoolExecutor(len(inputs) + 1) as pool:
+            got = [pool.submit(worker.recommend, s, q) for s, q in inputs]
+            refused = pool.submit(worker.recommend, *_inputs(bad))
+            outcomes = [f.result(timeout=120) for f in got]
+            with pytest.raises(InvalidApplication) as exc:
+                refused.result(timeout=120)
+        with pytest.raises(InvalidApplication) as alone:
+            svc_engine.recommend(*_inputs(bad))
+        assert exc.value.problems == alone.value.problems
+        assert exc.value.problems[0]["loc"] == ["body", "persons", 0, "iin"]
+        for (snapshot, quarter), outcome in zip(inputs, outcomes, strict=True):
+            assert outcome == svc_engine.recommend(snapshot, quarter)
+        assert outcomes[0].mode == "model" and outcomes[0].reasons["codes"]
+        # without the model (an administrator's switch) too
+        assert worker.recommend(*inputs[0], use_model=False) == svc_engine.recommend(
+            *inputs[0], use_model=False
+        )
+    finally:
+        worker.close()
+
+
+def test_batches_of_several_workers_are_computed_together(served, svc_home, svc_payloads):
+    """Two workers' batches that arrive while the engine is busy are merged into one batch."""
+    path, engine, server = served
+    workers = [RecommendationEngine(None, remote=path) for _ in range(2)]
+    inputs = [_inputs(p) for p in svc_payloads[:16]]
+    gate = threading.Event()
+    original = engine.run_batch
+
+    def slow_first(jobs):  # the engine busy with one batch while both workers send theirs
+        gate.wait(30)
+        original(jobs)
+
+    try:
+        engine.batches.clear()
+        engine.run_batch = slow_first
+        with ThreadPoolExecutor(len(inputs) + 1) as pool:
+            first = pool.submit(workers[0].recommend, *inputs[0])
+            deadline = time.monotonic() + 30
+            while server._waiting.qsize() and time.monotonic() < deadline:  # the first batch taken
+                time.sleep(0.01)
+            time.sleep(0.2)
+            rest = [pool.submit(workers[k % 2].recommend, s, q) for k, (s, q) in enumerate(inputs[1:])]
+            time.sleep(1.0)  # both workers' batches waiting in the engine
+            gate.set()
+            first.result(timeout=120)
+            [f.result(timeout=120) for f in rest]
+    finally:
+        engine.run_batch = original
+        for w in workers:
+            w.close()
+    assert engine.batches[0] == 1
+    assert max(engine.batches[1:]) > (len(inputs) - 1) / 2  # more than one worker's share in a batch
+    assert sum(engine.batches) == len(inputs)
+
+
+def test_an_unreachable_engine_is_unavailable_not_an_error(tmp_path, svc_payloads):
+    worker = RecommendationEngine(None, remote=str(tmp_path / "nobody.sock"))
+    with pytest.raises(EngineUnavailable):
+        worker.recommend(*_inputs(svc_payloads[0]), timeout=30)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_killed_shared_engine_gives_503_then_serves_again(svc_home, settings, svc_payloads):
+    """The real engine process (as ``atauly serve --workers N`` starts it): killed with SIGKILL, a submission
+    is answered 503 with Retry-After; the process is started again and the next submission is recorded."""
+    shared = SharedEngine(svc_home, settings.service_model).start(timeout=300)
+    try:
+        assert stat.S_IMODE(os.stat(shared.directory).st_mode) == 0o700
+        app = create_app(settings.model_copy(update={"service_engine_socket": shared.path}))
+        assert app.state.engine.remote is not None
+        with TestClient(app) as client:
+            _users(app)
+            headers = token_headers(client, "officer1")
+            payloads = in_district(svc_payloads, DISTRICT)
+            r = client.post("/api/v1/applications", json=payloads[0], headers=headers)
+            assert r.status_code == 201, r.text
+            os.kill(shared.pid, signal.SIGKILL)
+            r = client.post("/api/v1/applications", json=payloads[1], headers=headers)
+            assert r.status_code == 503, r.text
+            assert r.headers["Retry-After"]
+            deadline = time.monotonic() + 60
+            while not shared.restarts and time.monotonic() < deadline:  # the server saw it end
+                time.sleep(0.1)
+            assert shared.restarts == 1
+            shared.wait_ready(300)
+            r = client.post("/api/v1/applications", json=payloads[1], headers=headers)
+            assert r.status_code == 201, r.text
+        app.state.db_engine.dispose()
+        app.state.read_engine.dispose()
+    finally:
+        shared.stop()
+    assert not Path(shared.directory).exists()
+
+
+def _users(app) -> None:
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+
+    with app.state.sessions() as db:
+        create_user(db, "officer1", PASSWORD, "officer", DISTRICT, None)
