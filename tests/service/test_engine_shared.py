@@ -169,3 +169,41 @@ def _users(app) -> None:
 
     with app.state.sessions() as db:
         create_user(db, "officer1", PASSWORD, "officer", DISTRICT, None)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_serve_with_workers_starts_one_shared_engine_for_them(settings, monkeypatch):
+    """``atauly serve --workers 2`` starts the engine process before the workers, tells them its socket
+    through the environment, and stops it (its private directory removed) when the workers end; with
+    ``ATAULY_SERVICE_ENGINE_SHARED=false`` each worker keeps a child of its own."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from atauly.cli.main import app as cli
+    from atauly.service.engine_shared import ping
+    from atauly.settings import get_settings
+
+    seen: list[dict] = []
+
+    def run(target, **options):
+        path = os.environ.get("ATAULY_SERVICE_ENGINE_SOCKET")
+        seen.append({"workers": options.get("workers"), "path": path, "up": bool(path) and ping(path)})
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv("ATAULY_HOME", str(settings.home))
+    monkeypatch.setenv("ATAULY_DATABASE_URL", settings.database)
+    monkeypatch.delenv("ATAULY_SERVICE_ENGINE_SOCKET", raising=False)
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+        assert out.exit_code == 0, out.output
+        monkeypatch.delenv("ATAULY_SERVICE_ENGINE_SOCKET", raising=False)
+        monkeypatch.setenv("ATAULY_SERVICE_ENGINE_SHARED", "false")
+        get_settings.cache_clear()
+        out = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+        assert out.exit_code == 0, out.output
+    finally:
+        get_settings.cache_clear()
+    assert seen[0]["workers"] == 2 and seen[0]["up"], seen
+    assert not Path(seen[0]["path"]).parent.exists()
+    assert seen[1] == {"workers": 2, "path": None, "up": False}
