@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from atauly.service.app import create_app, load_recommender
 from atauly.service.casework import quarter_of
 from atauly.service.engine import EngineUnavailable, InvalidApplication, RecommendationEngine
-from atauly.service.engine_shared import EngineServer, SharedEngine
+from atauly.service.engine_shared import EngineServer, RemoteEngine, SharedEngine
 from atauly.service.intake import snapshot_of
 from atauly.service.schemas import ApplicationIn
 from atauly.settings import Settings
@@ -60,7 +60,9 @@ def test_the_shared_engine_gives_the_in_process_outcomes_and_errors(
 ):
     path, _, _ = served
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    worker = RecommendationEngine(load_recommender(Settings(home=svc_home)), process=True, remote=path)
+    worker = RecommendationEngine(
+        load_recommender(Settings(home=svc_home)), process=True, remote=RemoteEngine(path)
+    )
     try:
         assert worker._pool is None  # no child of its own
         inputs = [_inputs(p) for p in svc_payloads[:6]]
@@ -91,7 +93,7 @@ def test_the_shared_engine_gives_the_in_process_outcomes_and_errors(
 def test_batches_of_several_workers_are_computed_together(served, svc_home, svc_payloads):
     """Two workers' batches that arrive while the engine is busy are merged into one batch."""
     path, engine, server = served
-    workers = [RecommendationEngine(None, remote=path) for _ in range(2)]
+    workers = [RecommendationEngine(None, remote=RemoteEngine(path)) for _ in range(2)]
     inputs = [_inputs(p) for p in svc_payloads[:16]]
     gate = threading.Event()
     original = engine.run_batch
@@ -124,7 +126,7 @@ def test_batches_of_several_workers_are_computed_together(served, svc_home, svc_
 
 
 def test_an_unreachable_engine_is_unavailable_not_an_error(tmp_path, svc_payloads):
-    worker = RecommendationEngine(None, remote=str(tmp_path / "nobody.sock"))
+    worker = RecommendationEngine(None, remote=RemoteEngine(str(tmp_path / "nobody.sock")))
     with pytest.raises(EngineUnavailable):
         worker.recommend(*_inputs(svc_payloads[0]), timeout=30)
 

@@ -207,9 +207,7 @@ def _problem(loc: list, p) -> dict:
 class RecommendationEngine:
     """Validates applications, applies the law and the model, and explains the model's recommendation."""
 
-    def __init__(
-        self, recommender=None, max_batch: int = 64, process: bool = False, remote: str | None = None
-    ) -> None:
+    def __init__(self, recommender=None, max_batch: int = 64, process: bool = False, remote=None) -> None:
         self.recommender = recommender
         self.max_batch = max_batch
         self.tbs = tax_benefit_system()
@@ -220,12 +218,10 @@ class RecommendationEngine:
         self._lock = threading.Lock()
         if recommender is not None:
             recommender.set_jobs(1)
-        #: The shared engine process's socket (``atauly serve --workers N``): batches are computed there.
-        self.remote = None
-        if remote:
-            from .engine_shared import RemoteEngine
-
-            self.remote = RemoteEngine(remote)
+        #: The shared engine process (``atauly serve --workers N``; an ``engine_shared.RemoteEngine``):
+        #: batches are computed there.
+        self.remote = remote
+        if remote is not None:
             process = False
         self.process = process
         self._pool: ProcessPoolExecutor | None = None
@@ -389,6 +385,22 @@ class RecommendationEngine:
         probability = scores["probability"].to_numpy()
         recommended = scores["recommended"].to_numpy()
         return {k: (float(probability[i]), bool(recommended[i]), reasons[i]) for i, k in enumerate(rows)}
+
+
+def load_recommender(settings):
+    """The configured model, or None (then the law alone recommends; the service says so)."""
+    from atauly.model.recommender import Recommender
+    from atauly.model.store import ModelStore, ModelStoreError
+
+    try:
+        rec = Recommender.load(ModelStore(settings.models_dir), settings.service_model)
+    except (ModelStoreError, FileNotFoundError, KeyError, ValueError) as exc:
+        log.warning("no model %r (%s): recommendations come from the law alone", settings.service_model, exc)
+        return None
+    if rec.kind != "registry":
+        log.warning("model %s was not trained on the data contract: the law alone recommends", rec.name)
+        return None
+    return rec
 
 
 # --- the child process (process=True) ------------------------------------------------------------------

@@ -176,7 +176,7 @@ def engine_main(path: str, parent: int, home: str, model: str) -> None:
     """The engine process (started with ``spawn``): load the law and the model, then serve."""
     from atauly.settings import Settings
 
-    from .app import load_recommender
+    from .engine import load_recommender
 
     logging.basicConfig(level=logging.WARNING)
     settings = Settings(home=Path(home), service_model=model)
