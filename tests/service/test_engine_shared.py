@@ -209,3 +209,35 @@ def test_serve_with_workers_starts_one_shared_engine_for_them(settings, monkeypa
     assert seen[0]["workers"] == 2 and seen[0]["up"], seen
     assert not Path(seen[0]["path"]).parent.exists()
     assert seen[1] == {"workers": 2, "path": None, "up": False}
+
+
+def test_an_answer_of_another_shape_is_unavailable_not_an_error(tmp_path, svc_payloads):
+    """An engine process of another version (an outcome with other fields) or out of step: 503, not 500,
+    and the worker's batching thread lives on."""
+    import socket
+
+    from atauly.service.engine_shared import receive, send
+
+    path = str(tmp_path / "odd.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def odd_engine() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            message = receive(conn)
+            send(conn, {"id": message["id"], "results": [{"ok": True, "outcome": {"bogus": 1}}]})
+            message = receive(conn)
+            send(conn, {"id": message["id"] + 7, "results": []})
+
+    threading.Thread(target=odd_engine, daemon=True).start()
+    worker = RecommendationEngine(None, remote=RemoteEngine(path))
+    try:
+        for _ in range(2):
+            with pytest.raises(EngineUnavailable):
+                worker.recommend(*_inputs(svc_payloads[0]), timeout=30)
+        assert worker._thread.is_alive()
+    finally:
+        worker.close()
+        listener.close()

@@ -74,6 +74,8 @@ def _exactly(sock: socket.socket, size: int) -> bytes:
 
 def result_of(job: Job) -> dict:
     """A computed job's outcome or error as JSON."""
+    if not job.future.done():  # never left waiting: the batch's code sets every job's result
+        return {"ok": False, "error": "not computed"}
     exc = job.future.exception()
     if exc is None:
         return {"ok": True, "outcome": dataclasses.asdict(job.future.result())}
@@ -311,7 +313,14 @@ class RemoteEngine:
                 job.future.set_exception(exc)
             return
         for job, result in zip(jobs, results, strict=True):
-            set_result(job, result)
+            try:
+                set_result(job, result)
+            except (TypeError, KeyError, AttributeError) as exc:  # an answer of another shape
+                log.error(
+                    "the shared recommendation process answered what is not an outcome (%s)",
+                    type(exc).__name__,
+                )
+                job.future.set_exception(EngineUnavailable("the recommendation process answered wrongly"))
 
     def close(self) -> None:
         if self._sock is not None:
