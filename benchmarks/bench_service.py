@@ -310,6 +310,15 @@ async def timed(
     return None
 
 
+def _no_mark() -> None:
+    pass
+
+
+#: Called by a phase once its clients have signed in: the CPU from then on is the submissions'
+#: (``main`` sets it per phase; the sign-ins' CPU is reported beside, as ``sign_in_ms_total``).
+PHASE_MARK = _no_mark
+
+
 def new_client(base: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base, timeout=60, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -338,6 +347,7 @@ async def submitters(
     step = Step("submit")
     clients = [new_client(base) for _ in users]
     headers = [await token(c, u) for c, u in zip(clients, users, strict=True)]
+    PHASE_MARK()  # the sign-ins (argon2, 64 MiB each) are counted apart from the submissions' CPU
     late: list[float] = []  # how late each open-loop request was sent, seconds
     t0 = time.perf_counter()
     stop = t0 + seconds
@@ -615,6 +625,11 @@ def table(summary: dict) -> str:
                 "{server_ms_per_request:.1f} + {server_child_ms_per_request:.1f} + {client_ms_per_request:.1f}".format(
                     **cpu
                 )
+                + (
+                    " + db {:.1f}".format(cpu["database_ms_per_request"])
+                    if cpu.get("database_ms_per_request")
+                    else ""
+                )
                 if cpu
                 else "",
             )
@@ -661,7 +676,9 @@ def table(summary: dict) -> str:
         for r in rows
     ]
     lines.insert(1, "-" * len(lines[0]))
-    lines.append("cpu ms/req: the server's process + its child (law and model) + this client")
+    lines.append(
+        "cpu ms/req: the server's process + its child (law and model) + this client [+ db: PostgreSQL's backends]"
+    )
     lines += notes
     return "\n".join(lines)
 
@@ -713,7 +730,8 @@ def main() -> int:
         default=1,
         help="Server processes (atauly serve --workers; above 1 needs --database-url on PostgreSQL). With "
         "several, the CPU column 'server' is the supervising process and 'child' every worker with its "
-        "engine child: compare their sum.",
+        "engine child (or the one shared engine process): compare their sum; 'processes' in the JSON "
+        "gives each process's share.",
     )
     ap.add_argument("--out", type=Path, help="Write the JSON summary here too.")
     ap.add_argument("--check", action="store_true", help="Exit 1 when a target is missed.")
@@ -758,18 +776,50 @@ def main() -> int:
         }
 
         def phase(coro) -> dict:
-            """Run one phase; add the CPU seconds the server's processes and this client spent per request."""
-            server0, client0 = tree_cpu(proc.pid), client_cpu()
+            """Run one phase; add the CPU seconds the server's processes and this client spent per request
+            (from the moment its clients have signed in, when the phase says so: the sign-ins apart)."""
+            global PHASE_MARK
+
+            def cpu_now() -> dict:
+                return {
+                    "server": tree_cpu(proc.pid),
+                    "client": client_cpu(),
+                    "db": database_cpu(db_url),
+                    "each": process_cpu(proc.pid),
+                }
+
+            start = cpu_now()
+            marks: list[dict] = []
+            PHASE_MARK = lambda: marks.append(cpu_now())  # noqa: E731
             load0 = loadavg()
-            out = asyncio.run(coro)
+            try:
+                out = asyncio.run(coro)
+            finally:
+                PHASE_MARK = _no_mark
             out["loadavg"] = {"before": load0, "after": loadavg()}
             n = max(out.get("requests", out.get("total", {}).get("requests", 0)), 1)
-            server1 = tree_cpu(proc.pid)
+            end = cpu_now()
+            begin = marks[0] if marks else start
+            server0, server1 = begin["server"], end["server"]
+            each0 = begin["each"]
             out["cpu"] = {  # the server's own process, its child (the law and the model), this client
                 "server_ms_per_request": (server1[0] - server0[0]) * 1000 / n,
                 "server_child_ms_per_request": max(server1[1] - server0[1], 0.0) * 1000 / n,
-                "client_ms_per_request": (client_cpu() - client0) * 1000 / n,
+                "client_ms_per_request": (end["client"] - begin["client"]) * 1000 / n,
+                # PostgreSQL's backends serving this database (connections that ended during the phase
+                # are not counted); 0 on SQLite, whose work is inside the server's process
+                "database_ms_per_request": max(end["db"] - begin["db"], 0.0) * 1000 / n,
+                # each process of the server's tree: [pid, depth, ms a request] (workers, engine processes)
+                "processes": [
+                    [p, depth, round((cpu - each0.get(p, (depth, 0.0))[1]) * 1000 / n, 2)]
+                    for p, (depth, cpu) in sorted(end["each"].items())
+                    if cpu > each0.get(p, (depth, 0.0))[1]
+                ],
             }
+            if marks:  # the clients' sign-ins before the timed requests: server + database CPU, in all
+                out["cpu"]["sign_in_ms_total"] = 1000 * (
+                    sum(begin["server"]) - sum(start["server"]) + begin["db"] - start["db"]
+                )
             return out
 
         if args.flood:
@@ -879,6 +929,13 @@ def _report(summary: dict, args) -> int:
 
 def tree_cpu(pid: int) -> tuple[float, float]:
     """CPU seconds (user + system) of a process, and of its descendants (Linux /proc)."""
+    each = process_cpu(pid)
+    own = each.get(pid, (0, 0.0))[1]
+    return own, sum(cpu for _, cpu in each.values()) - own
+
+
+def process_cpu(pid: int) -> dict[int, tuple[int, float]]:
+    """Each process of the tree under ``pid``: its depth (0 = ``pid``) and CPU seconds (user + system)."""
     tick = os.sysconf("SC_CLK_TCK")
     parent, cpu = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -889,12 +946,34 @@ def tree_cpu(pid: int) -> tuple[float, float]:
         p = int(stat.parent.name)
         parent[p] = int(fields[1])
         cpu[p] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [pid]
+    out, todo = {}, [(pid, 0)]
     while todo:
-        p = todo.pop()
-        total += cpu.get(p, 0.0)
-        todo += [c for c, pp in parent.items() if pp == p]
-    return cpu.get(pid, 0.0), total - cpu.get(pid, 0.0)
+        p, depth = todo.pop()
+        out[p] = (depth, cpu.get(p, 0.0))
+        todo += [(c, depth + 1) for c, pp in parent.items() if pp == p]
+    return out
+
+
+def database_cpu(url: str) -> float:
+    """CPU seconds (user + system) of the PostgreSQL backends connected to this URL's database, read from
+    /proc (the server on this machine); 0 for SQLite."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().decode(errors="replace").replace("\0", " ").split()
+            if len(words) < 4 or words[0] != "postgres:" or name not in words[1:4]:
+                continue  # "postgres: [CLUSTER:] USER DATABASE ADDRESS STATE"
+            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def client_cpu() -> float:

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         description="Compute the law and the model for the casework service in a child process (keeps their "
         "CPU work off the threads that answer requests); false: in a thread of the server's process.",
     )
+    service_engine_shared: bool = Field(
+        default=True,
+        description="With atauly serve --workers N: one engine process shared by the workers (full batches: "
+        "the law's and the model's cost is mostly fixed per batch); false: one child process per worker.",
+    )
+    service_engine_socket: str | None = Field(
+        default=None,
+        description="Set by atauly serve --workers N for its workers: the shared engine process's Unix "
+        "socket (batches are computed there). Not for setting by hand.",
+    )
     session_hours: float = Field(
         default=8.0, description="Lifetime of a web session, and of an API refresh token, hours."
     )

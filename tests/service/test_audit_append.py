@@ -57,3 +57,33 @@ def test_a_head_read_earlier_in_the_session_is_refreshed_and_a_rollback_leaves_n
         assert db.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 2
         assert db.execute(select(AuditHead.last_id)).scalar_one() == second.id
         assert audit.verify(db).ok
+
+
+def test_on_postgresql_the_event_and_the_head_are_written_in_one_statement(sessions):
+    """Issue 17 (submissions): the head's row lock is held from the ``UPDATE … RETURNING`` to the commit;
+    on PostgreSQL the event and the new head go in one round trip (SQLite: two statements)."""
+    from sqlalchemy import event
+
+    with sessions() as db:
+        bind = db.get_bind()
+        seen: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            seen.append(" ".join(statement.split()))
+
+        event.listen(bind, "before_cursor_execute", before)
+        try:
+            ev = audit.append(db, "test.event", actor="one", detail={"k": 1})
+            db.commit()
+        finally:
+            event.remove(bind, "before_cursor_execute", before)
+        writes = [s for s in seen if s.startswith(("INSERT", "UPDATE", "WITH"))]
+        if bind.dialect.name == "postgresql":
+            assert len(writes) == 2, writes  # the head locked and read; the event with the new head
+            assert writes[1].startswith("WITH") and "INSERT INTO audit_events" in writes[1]
+        else:
+            assert len(writes) == 3, writes
+        stored = db.get(AuditEvent, ev.id)
+        assert stored.hash == ev.hash and stored.prev_hash == ev.prev_hash
+        assert db.get(AuditHead, 1).hash == ev.hash and db.get(AuditHead, 1).last_id == ev.id
+        assert audit.verify(db).ok

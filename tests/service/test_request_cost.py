@@ -191,3 +191,20 @@ def test_opening_a_case_takes_three_queries_of_the_case(client, app, as_officer,
     assert not any("FROM assessments" in s or "FROM correction_requests" in s for s in reads), reads
     assert sum("FROM applications" in s for s in seen) == 1
     assert len(reads) == 2, reads  # decisions, verifications (the recommendations came with the case)
+
+
+def test_a_submission_reads_nothing_after_it_is_written(client, app, as_officer, svc_payloads):
+    """Issue 17 (submissions): the answer to a new application is built from what was written — its
+    decisions, assessments, corrections and verifications are known to be none — so no query (and on
+    PostgreSQL no connection checkout with its ping) follows the commit."""
+    answers = []
+    seen = _statements(
+        app.state.db_engine,
+        lambda: answers.append(
+            client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+        ),
+    )
+    assert answers[0].status_code == 201, answers[0].text
+    assert answers[0].json()["verified"] == [] and answers[0].json()["decisions"] == []
+    last_write = max(i for i, s in enumerate(seen) if not s.lstrip().upper().startswith("SELECT"))
+    assert not seen[last_write + 1 :], seen[last_write + 1 :]

@@ -21,8 +21,8 @@ def serve(
             "--workers",
             min=1,
             max=64,
-            help="Server processes (each with its own engine process and connections); more than one "
-            "needs PostgreSQL (SQLite has one writer at a time).",
+            help="Server processes (each with its own connections; the law and the model in one engine "
+            "process they share); more than one needs PostgreSQL (SQLite has one writer at a time).",
         ),
     ] = 1,
     proxy_headers: Annotated[
@@ -52,7 +52,19 @@ def serve(
         engine = make_engine(settings.database)
         migrate(engine)  # once, before the workers start
         engine.dispose()
-        uvicorn.run("atauly.service.app:create_app", factory=True, workers=workers, **common)
+        shared = None
+        if settings.service_engine_shared:  # one engine process for every worker: full batches
+            import os
+
+            from atauly.service.engine_shared import SharedEngine
+
+            shared = SharedEngine(settings.home.resolve(), settings.service_model).start()
+            os.environ["ATAULY_SERVICE_ENGINE_SOCKET"] = shared.path  # the workers read it at start
+        try:
+            uvicorn.run("atauly.service.app:create_app", factory=True, workers=workers, **common)
+        finally:
+            if shared is not None:
+                shared.stop()
     else:
         uvicorn.run(create_app(settings), **common)
 

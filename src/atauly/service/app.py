@@ -16,29 +16,13 @@ from atauly.settings import Settings, get_settings
 from .audit import AuditKeys, CheckpointThread, checkpoint
 from .casework import ServiceError
 from .db import make_engine, make_read_engine, migrate, session_factory
-from .engine import RecommendationEngine
+from .engine import RecommendationEngine, load_recommender  # noqa: F401 — load_recommender: imported from here too
 from .errors import HTML_CSP, safe_errors, safe_json, too_large_refusal
 from .limits import LoginLimits
 from .photos import PurgeThread
 from .throttle import LoginGate, RefusalTally
 
 log = logging.getLogger(__name__)
-
-
-def load_recommender(settings: Settings):
-    """The configured model, or None (then the law alone recommends; the service says so)."""
-    from atauly.model.recommender import Recommender
-    from atauly.model.store import ModelStore, ModelStoreError
-
-    try:
-        rec = Recommender.load(ModelStore(settings.models_dir), settings.service_model)
-    except (ModelStoreError, FileNotFoundError, KeyError, ValueError) as exc:
-        log.warning("no model %r (%s): recommendations come from the law alone", settings.service_model, exc)
-        return None
-    if rec.kind != "registry":
-        log.warning("model %s was not trained on the data contract: the law alone recommends", rec.name)
-        return None
-    return rec
 
 
 def create_app(settings: Settings | None = None, engine: RecommendationEngine | None = None) -> FastAPI:
@@ -100,8 +84,13 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
         async_queue=settings.login_hash_queue_api,
     )
     app.state.refusals = RefusalTally(settings.audit_summary_seconds)
+    remote = None
+    if settings.service_engine_socket:  # atauly serve --workers N: the one shared engine process
+        from .engine_shared import RemoteEngine
+
+        remote = RemoteEngine(settings.service_engine_socket)
     app.state.engine = engine or RecommendationEngine(
-        load_recommender(settings), process=settings.service_engine_process
+        load_recommender(settings), process=settings.service_engine_process, remote=remote
     )
 
 

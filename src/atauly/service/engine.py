@@ -207,7 +207,7 @@ def _problem(loc: list, p) -> dict:
 class RecommendationEngine:
     """Validates applications, applies the law and the model, and explains the model's recommendation."""
 
-    def __init__(self, recommender=None, max_batch: int = 64, process: bool = False) -> None:
+    def __init__(self, recommender=None, max_batch: int = 64, process: bool = False, remote=None) -> None:
         self.recommender = recommender
         self.max_batch = max_batch
         self.tbs = tax_benefit_system()
@@ -218,6 +218,11 @@ class RecommendationEngine:
         self._lock = threading.Lock()
         if recommender is not None:
             recommender.set_jobs(1)
+        #: The shared engine process (``atauly serve --workers N``; an ``engine_shared.RemoteEngine``):
+        #: batches are computed there.
+        self.remote = remote
+        if remote is not None:
+            process = False
         self.process = process
         self._pool: ProcessPoolExecutor | None = None
         if process:
@@ -275,7 +280,9 @@ class RecommendationEngine:
                     jobs.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            if self.process:
+            if self.remote is not None:
+                self.remote.run(jobs)
+            elif self.process:
                 self._run_in_child(jobs)
             else:
                 self.run_batch(jobs)
@@ -313,6 +320,8 @@ class RecommendationEngine:
         """Stop the child process, if any (it also ends with the server's process)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.remote is not None:
+            self.remote.close()
 
     def _run(self, jobs: list[Job]) -> None:
         for members in _rounds(jobs):
@@ -378,6 +387,22 @@ class RecommendationEngine:
         return {k: (float(probability[i]), bool(recommended[i]), reasons[i]) for i, k in enumerate(rows)}
 
 
+def load_recommender(settings):
+    """The configured model, or None (then the law alone recommends; the service says so)."""
+    from atauly.model.recommender import Recommender
+    from atauly.model.store import ModelStore, ModelStoreError
+
+    try:
+        rec = Recommender.load(ModelStore(settings.models_dir), settings.service_model)
+    except (ModelStoreError, FileNotFoundError, KeyError, ValueError) as exc:
+        log.warning("no model %r (%s): recommendations come from the law alone", settings.service_model, exc)
+        return None
+    if rec.kind != "registry":
+        log.warning("model %s was not trained on the data contract: the law alone recommends", rec.name)
+        return None
+    return rec
+
+
 # --- the child process (process=True) ------------------------------------------------------------------
 
 _child: RecommendationEngine | None = None
@@ -386,10 +411,10 @@ _child: RecommendationEngine | None = None
 def _child_start(recommender, parent: int) -> None:
     global _child
     _child = RecommendationEngine(recommender)
-    threading.Thread(target=_exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
+    threading.Thread(target=exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
 
 
-def _exit_with(parent: int) -> None:
+def exit_with(parent: int) -> None:
     """End the child when the server's process is gone: a server stopped by a signal exits without the
     pool's clean shutdown, and the child would wait for work forever."""
     while os.getppid() == parent:

@@ -191,6 +191,7 @@ def _application(
         decisions=[],
         assessments=[],
         corrections=[],
+        verifications=[],
     )
     app.recommendations.append(recommendation_of(out, input_hash, now))
     return app

@@ -1,0 +1,330 @@
+"""One engine process shared by every worker of ``atauly serve --workers N``.
+
+The law (OpenFisca) and the forest cost mostly a fixed amount per batch: one application alone costs about
+as much as twenty together. With a child process per worker, N workers split the concurrent submissions
+into N streams of batches N times smaller, and each pays the fixed cost: two workers on PostgreSQL cost
+about twice the CPU a submission of SQLite's one process. So ``atauly serve`` starts one engine process,
+:class:`SharedEngine`, and every worker sends its batches there (:class:`RemoteEngine`); the engine
+process merges what the workers sent while it was busy into one batch.
+
+The wire is a Unix socket in a directory only the service's account can open (mode 700) carrying
+length-prefixed JSON (no pickles: a connection gets only data, never code). The engine process checks
+the same parent-death condition as the per-worker child and ends with the server; when it dies, the
+serving process starts a new one, and meanwhile submissions are answered 503 with ``Retry-After``
+(:class:`~atauly.service.engine.EngineUnavailable`), never 500.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import shutil
+import socket
+import struct
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .engine import EngineUnavailable, InvalidApplication, Job, Outcome, RecommendationEngine, exit_with
+
+log = logging.getLogger(__name__)
+
+#: The largest message either side accepts (a batch of 64 applications is well under 1 MB).
+MAX_MESSAGE = 64 * 2**20
+_HEADER = struct.Struct(">I")
+#: Seconds a worker waits for its batch's answer (a request itself waits at most 60 s).
+REPLY_TIMEOUT = 120.0
+
+
+# --- the wire ------------------------------------------------------------------------------------------
+
+
+def send(sock: socket.socket, message: dict) -> None:
+    data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    if len(data) > MAX_MESSAGE:
+        raise ValueError("message too large")
+    sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def receive(sock: socket.socket) -> dict:
+    (size,) = _HEADER.unpack(_exactly(sock, _HEADER.size))
+    if size > MAX_MESSAGE:
+        raise ConnectionError("message too large")
+    message = json.loads(_exactly(sock, size))
+    if not isinstance(message, dict):
+        raise ConnectionError("not a message")
+    return message
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        part = sock.recv(min(left, 1 << 20))
+        if not part:
+            raise ConnectionError("connection closed")
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def result_of(job: Job) -> dict:
+    """A computed job's outcome or error as JSON."""
+    if not job.future.done():  # never left waiting: the batch's code sets every job's result
+        return {"ok": False, "error": "not computed"}
+    exc = job.future.exception()
+    if exc is None:
+        return {"ok": True, "outcome": dataclasses.asdict(job.future.result())}
+    if isinstance(exc, InvalidApplication):
+        return {"ok": False, "invalid": exc.problems}
+    return {"ok": False, "error": type(exc).__name__}  # the type only: a message may carry a family's values
+
+
+def set_result(job: Job, result: dict) -> None:
+    if result.get("ok"):
+        job.future.set_result(Outcome(**result["outcome"]))
+    elif "invalid" in result:
+        job.future.set_exception(InvalidApplication(result["invalid"]))
+    else:
+        job.future.set_exception(RuntimeError(f"recommendation failed ({result.get('error')})"))
+
+
+# --- the engine process ----------------------------------------------------------------------------------
+
+
+class EngineServer:
+    """Listens on a Unix socket; merges the batches the workers send while it computes into one batch."""
+
+    def __init__(self, engine: RecommendationEngine, path: str, max_batch: int = 64) -> None:
+        self.engine = engine
+        self.path = path
+        self.max_batch = max_batch
+        self._waiting: queue.Queue = queue.Queue()
+
+    def serve_forever(self, ready: threading.Event | None = None) -> None:
+        listener = self.listen()
+        if ready is not None:
+            ready.set()
+        self.accept(listener)
+
+    def listen(self) -> socket.socket:
+        Path(self.path).unlink(missing_ok=True)  # a dead predecessor's socket
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.path)
+        os.chmod(self.path, 0o600)
+        listener.listen(128)
+        threading.Thread(target=self._compute, name="atauly-engine-batches", daemon=True).start()
+        return listener
+
+    def accept(self, listener: socket.socket) -> None:
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=self._read, args=(conn,), name="atauly-engine-conn", daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        lock = threading.Lock()  # this thread answers pings; the batches' thread answers batches
+        try:
+            while True:
+                message = receive(conn)
+                if message.get("ping"):  # readiness: the law and the model are loaded, batches are taken
+                    with lock:
+                        send(conn, {"id": message.get("id"), "pong": True})
+                    continue
+                items = message.get("items")
+                if not isinstance(items, list) or not items:
+                    raise ConnectionError("no items")
+                self._waiting.put((conn, lock, message.get("id"), items))
+        except (OSError, ConnectionError, ValueError):  # the worker went away, or sent what is not a batch
+            conn.close()
+
+    def _compute(self) -> None:
+        while True:
+            requests = [self._waiting.get()]
+            size = len(requests[0][3])
+            while size < self.max_batch:
+                try:
+                    requests.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
+                size += len(requests[-1][3])
+            self._answer(requests)
+
+    def _answer(self, requests: list) -> None:
+        batches: list[list[Job]] = []
+        for _conn, _lock, _id, items in requests:
+            try:
+                batches.append([Job(snapshot, str(quarter), bool(use)) for snapshot, quarter, use in items])
+            except (TypeError, ValueError):
+                batches.append([])  # not a list of [snapshot, quarter, use_model]: answered as an error
+        jobs = [job for batch in batches for job in batch]
+        if jobs:
+            self.engine.run_batch(jobs)
+        for (conn, lock, request_id, items), batch in zip(requests, batches, strict=True):
+            results = (
+                [result_of(job) for job in batch] if batch else [{"ok": False, "error": "bad"}] * len(items)
+            )
+            try:
+                with lock:
+                    send(conn, {"id": request_id, "results": results})
+            except (OSError, ValueError, TypeError):  # that worker is gone; the others still get theirs
+                conn.close()
+
+
+def engine_main(path: str, parent: int, home: str, model: str) -> None:
+    """The engine process (started with ``spawn``): load the law and the model, then serve."""
+    from atauly.settings import Settings
+
+    from .engine import load_recommender
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings(home=Path(home), service_model=model)
+    engine = RecommendationEngine(load_recommender(settings))
+    threading.Thread(target=exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
+    EngineServer(engine, path).serve_forever()
+
+
+class SharedEngine:
+    """Starts the engine process in a private directory, restarts it when it dies, and stops it."""
+
+    def __init__(self, home: Path | str, model: str) -> None:
+        self.home = str(home)
+        self.model = model
+        self.directory = tempfile.mkdtemp(prefix="atauly-engine-")  # mode 700: only this account
+        self.path = os.path.join(self.directory, "engine.sock")
+        self._process: multiprocessing.Process | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self, timeout: float = 300) -> SharedEngine:
+        self._process = self._spawn()
+        self.wait_ready(timeout)
+        self._watcher = threading.Thread(target=self._watch, name="atauly-engine-watch", daemon=True)
+        self._watcher.start()
+        return self
+
+    def _spawn(self) -> multiprocessing.Process:
+        # spawn, not fork: the serving process has threads (a fork copies their held locks)
+        process = multiprocessing.get_context("spawn").Process(
+            target=engine_main,
+            args=(self.path, os.getpid(), self.home, self.model),
+            name="atauly-engine",
+            daemon=True,
+        )
+        process.start()
+        return process
+
+    def wait_ready(self, timeout: float = 300) -> None:
+        """Until the engine process answers (it listens once the law and the model are loaded); a restart
+        under way is waited for."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            process = self._process
+            if self._watcher is None and process is not None and not process.is_alive():
+                raise RuntimeError(f"the engine process ended at start (exit code {process.exitcode})")
+            if ping(self.path):
+                return
+            time.sleep(0.1)
+        raise TimeoutError("the engine process did not start in time")
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            self._process.join(0.5)
+            if self._process.is_alive() or self._stopping.is_set():
+                continue
+            log.error(
+                "the shared recommendation process ended (exit code %s): starting a new one",
+                self._process.exitcode,
+            )
+            self.restarts += 1
+            self._process = self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(5)
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+            self._process.join(10)
+            if self._process.is_alive():
+                self._process.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def ping(path: str, timeout: float = 5.0) -> bool:
+    """Whether an engine process answers on ``path``."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(timeout)
+            probe.connect(path)
+            send(probe, {"id": 0, "ping": True})
+            return receive(probe).get("pong") is True
+    except (OSError, ConnectionError, ValueError):
+        return False
+
+
+# --- a worker's side ---------------------------------------------------------------------------------------
+
+
+class RemoteEngine:
+    """A worker's connection to the shared engine process: one batch at a time (the worker's batching
+    thread is its only user)."""
+
+    def __init__(self, path: str, timeout: float = REPLY_TIMEOUT) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._sock: socket.socket | None = None
+        self._sent = 0
+
+    def run(self, jobs: list[Job]) -> None:
+        """Each job's future gets its outcome or error; an unreachable engine gives EngineUnavailable (503)."""
+        self._sent += 1
+        try:
+            if self._sock is None:
+                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self._sock.settimeout(self.timeout)
+                self._sock.connect(self.path)
+            send(
+                self._sock, {"id": self._sent, "items": [[j.snapshot, j.quarter, j.use_model] for j in jobs]}
+            )
+            reply = receive(self._sock)
+            results = reply.get("results")
+            if reply.get("id") != self._sent or not isinstance(results, list) or len(results) != len(jobs):
+                raise ConnectionError("an answer that is not this batch's")
+        except (OSError, ConnectionError, ValueError) as exc:  # dead, restarting, or out of step
+            log.error("the shared recommendation process cannot be reached (%s)", type(exc).__name__)
+            self.close()
+            for job in jobs:
+                job.future.set_exception(
+                    EngineUnavailable("the recommendation process is restarting; try again")
+                )
+            return
+        except Exception as exc:  # noqa: BLE001 — e.g. a snapshot JSON cannot carry: every request hears
+            log.error("recommendation batch could not be sent to the engine process (%s)", type(exc).__name__)
+            for job in jobs:
+                job.future.set_exception(exc)
+            return
+        for job, result in zip(jobs, results, strict=True):
+            try:
+                set_result(job, result)
+            except (TypeError, KeyError, AttributeError) as exc:  # an answer of another shape
+                log.error(
+                    "the shared recommendation process answered what is not an outcome (%s)",
+                    type(exc).__name__,
+                )
+                job.future.set_exception(EngineUnavailable("the recommendation process answered wrongly"))
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock = None
