@@ -12,7 +12,7 @@ import pyarrow as pa
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 from atauly.registry.quarter import Quarter
 
-from .simulation import build_simulation
+from .simulation import build_simulation, law_inputs
 from .system import tax_benefit_system
 
 #: Output columns of ``atauly law compute`` (a contract: add freely, never rename).
@@ -174,8 +174,10 @@ def compute(
     months = application_months(registry.families, quarter).to_numpy()
     groups = sorted(pd.unique(months))  # (a hash of the few month strings, not a sort of every family's)
     frames = []
+    # Families grouped by month are copied: only the columns the law reads.
+    inputs = registry if len(groups) == 1 else law_inputs(registry)
     for month in groups:
-        part = registry if len(groups) == 1 else registry.take(months == month)
+        part = registry if len(groups) == 1 else inputs.take(months == month)
         frames.append(_compute_month(part, str(month), quarter, tbs))
         if progress:
             progress(len(part.families))

@@ -54,6 +54,40 @@ def _entities(tbs, n_families: int, person_family: np.ndarray, roles: np.ndarray
     return builder.build(tbs)
 
 
+#: The registry's columns that :func:`build_simulation` reads (and the families' ids and regions, which the
+#: law's result carries); :func:`law_inputs` keeps only these.
+LAW_COLUMNS = {
+    "families": (
+        "family_id", "region_kato", "application_date", "dwellings_owned", "vehicles_owned",
+        "refused_commission_survey", "commission_found_no_need", "social_contract_breach_date",
+        "false_information",
+    ),
+    "persons": (
+        "role", "birth_date", "sex", "disability_group", "employment_status", "long_term_illness",
+        "employment_measures_refusal_date",
+    ),
+    "incomes": ("month", "source", "amount_kzt"),
+}  # fmt: skip
+
+
+def law_inputs(registry: Registry) -> Registry:
+    """``registry`` with only the columns the law reads (:data:`LAW_COLUMNS`; no copy), positions kept:
+    what the law computes from it is what it computes from the whole registry, and a copy of part of
+    the families (by application month) copies far less."""
+
+    def narrow(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        return frame[[c for c in frame.columns if c in LAW_COLUMNS[name]]]
+
+    person_family, income_person = registry.positions()
+    return Registry(
+        narrow(registry.families, "families"),
+        narrow(registry.persons, "persons"),
+        narrow(registry.incomes, "incomes"),
+        person_family,
+        income_person,
+    )
+
+
 def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
     """An OpenFisca simulation of ``registry`` for the application ``month`` (YYYY-MM).
 

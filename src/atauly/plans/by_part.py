@@ -163,7 +163,7 @@ def population_by_parts(
                 mask &= pc.is_in(arrow_text(reg.families["family_id"]), value_set=wanted).to_numpy(
                     zero_copy_only=False
                 )
-            sub = _without_incomes(reg.take(mask))
+            sub = _without_incomes(reg, mask)
             law = law.loc[mask].reset_index(drop=True)
         del fam, per, inc, reg, report
         _give_back_memory()
@@ -201,12 +201,26 @@ def population_by_parts(
     return PartsResult(pop, coverage)
 
 
-def _without_incomes(reg: Registry) -> Registry:
-    """The conditional families and members without their income rows: the law's result holds what a plan
-    needs of incomes (per-capita income, poverty line), as with ``--law`` (:mod:`atauly.plans.read`)."""
+def _without_incomes(reg: Registry, mask: np.ndarray) -> Registry:
+    """The conditional families (``mask``) and their members without their income rows: the law's result
+    holds what a plan needs of incomes (per-capita income, poverty line), as with ``--law``
+    (:mod:`atauly.plans.read`). ``reg.take(mask)`` less its incomes, without copying them first."""
     person_family, _ = reg.positions()
-    incomes = reg.incomes.iloc[:0].reset_index(drop=True)
-    return Registry(reg.families, reg.persons, incomes, person_family, np.zeros(0, dtype=np.int64))
+    person_mask = mask[person_family]
+    new_family = np.cumsum(mask) - 1
+    return Registry(
+        reg.families.loc[mask].reset_index(drop=True),
+        reg.persons.loc[person_mask].reset_index(drop=True),
+        _empty_like(reg.incomes),
+        new_family[person_family[person_mask]],
+        np.zeros(0, dtype=np.int64),
+    )
+
+
+def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """No rows, ``frame``'s columns and types. Built anew: an empty slice (even copied: Arrow arrays are
+    immutable, so pandas copies only their wrapper) would keep the part's income buffers in memory."""
+    return pd.DataFrame({c: pd.Series(pd.array([], dtype=frame[c].dtype)) for c in frame.columns})
 
 
 def _give_back_memory() -> None:

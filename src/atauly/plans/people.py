@@ -128,7 +128,7 @@ def _family_frame(fam: pd.DataFrame, law_sub: pd.DataFrame, district: pd.Series)
 def _simulated(sub: Registry, months: np.ndarray, person_family: np.ndarray) -> dict[str, np.ndarray]:
     """Ability to work, care, age and birth of each member from the law's simulation, month by month of
     application."""
-    from atauly.law.simulation import build_simulation
+    from atauly.law.simulation import build_simulation, law_inputs
 
     n = len(sub.persons)
     out = {
@@ -137,9 +137,11 @@ def _simulated(sub: Registry, months: np.ndarray, person_family: np.ndarray) -> 
         "age": np.zeros(n, dtype=np.int64),
         "is_born": np.zeros(n, dtype=bool),
     }
-    for month in pd.unique(months):
+    groups = pd.unique(months)
+    inputs = law_inputs(sub)  # a copy of part of the families (by month) copies only what the law reads
+    for month in groups:
         fmask = months == month
-        part = sub if fmask.all() else sub.take(fmask)
+        part = sub if fmask.all() else inputs.take(fmask)
         sim = build_simulation(part, str(month))
         pmask = fmask[person_family]
         for name, values in out.items():

@@ -18,18 +18,22 @@ def repair(pr, x, order_key, cap_index, cap_places, bud_index, bud_budget, n_per
     """Round the LP solution: accept pairs in order (LP value, then tie band and lottery), while the member
     is free and places and budget remain; then a fill pass over the pairs left, in value order."""
     n = len(pr)
-    person = pr["person"].to_numpy()
-    cost = pr["cost_mrp"].to_numpy()
-    taken = np.zeros(n_persons, dtype=bool)
-    places = cap_places.astype(np.int64).copy()
-    budget = bud_budget.astype(float).copy()
-    chosen = np.zeros(n, dtype=bool)
     xr = np.round(x, 6)
     first = np.lexsort((order_key[1], -order_key[0], -xr))  # LP value desc, tie band desc, lottery
     fill = np.lexsort((order_key[1], -order_key[0]))
-    for idx_order, min_x in ((first, 1e-6), (fill, -1.0)):
+    # The loop runs over Python lists (numbers as Python ints and floats, the same values in the same
+    # arithmetic): indexing numpy arrays one element at a time costs several times more.
+    person = pr["person"].to_numpy().tolist()
+    cost = pr["cost_mrp"].to_numpy(dtype=float).tolist()
+    cap_index, bud_index = np.asarray(cap_index).tolist(), np.asarray(bud_index).tolist()
+    taken = [False] * n_persons
+    places = cap_places.astype(np.int64).tolist()
+    budget = bud_budget.astype(float).tolist()
+    xs = xr.tolist()
+    chosen = np.zeros(n, dtype=bool)
+    for idx_order, min_x in ((first.tolist(), 1e-6), (fill.tolist(), -1.0)):
         for i in idx_order:
-            if xr[i] < min_x:
+            if xs[i] < min_x:
                 break
             p = person[i]
             if taken[p]:

@@ -71,6 +71,15 @@ class Registry:
         """The families where ``family_mask`` is true, with their persons and incomes (positions kept)."""
         person_family, income_person = self.positions()
         family_mask = np.asarray(family_mask, dtype=bool)
+        if family_mask.all() and _linked(person_family) and _linked(income_person):
+            # every family: the same rows and positions, without copying every column
+            return Registry(
+                self.families.reset_index(drop=True),
+                self.persons.reset_index(drop=True),
+                self.incomes.reset_index(drop=True),
+                person_family,
+                income_person,
+            )
         person_mask = family_mask[person_family]
         income_mask = person_mask[income_person]
         new_family = np.cumsum(family_mask) - 1
@@ -112,6 +121,11 @@ class Registry:
         return self.take(
             self.families["family_id"].isin(list(family_ids)).to_numpy(dtype=bool, na_value=False)
         )
+
+
+def _linked(positions: np.ndarray) -> bool:
+    """Every row points at a row of the table above it (no -1)."""
+    return len(positions) == 0 or positions.min() >= 0
 
 
 def resolve_view(directory: Path | str, view: str | None) -> Path:
@@ -389,9 +403,22 @@ def read_parquet_filtered(
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Partition columns as plain values, and every Arrow text column in one chunk: Parquet gives one
+    chunk per row group, and each later look at a column's buffers (validation's checks, hashing the ids,
+    the law's code lookups) would concatenate them again. A column at a time, so that the chunks of one
+    are freed before the next is joined."""
     for col in df.columns:
         if isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype(str)
+        values = df[col].array
+        chunks = getattr(values, "_pa_array", None)
+        if (
+            isinstance(chunks, pa.ChunkedArray)
+            and chunks.num_chunks > 1
+            and pa.types.is_large_string(chunks.type)
+        ):
+            joined = type(values)(pa.chunked_array([chunks.combine_chunks()]), dtype=values.dtype)
+            df[col] = pd.Series(joined, index=df.index, name=col)
     return df
 
 

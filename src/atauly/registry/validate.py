@@ -36,7 +36,7 @@ def _is_blank(s: pd.Series) -> np.ndarray:
     return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
 
 
-def _may_need_strip(text: pd.Series) -> bool:
+def _may_need_strip(text: pd.Series | pa.Array) -> bool:
     """False when no value can begin or end with whitespace: every first and last byte is a printable
     ASCII character (whitespace, including Unicode's, always starts or ends with another byte). Stripping
     millions of identifiers that have nothing to strip is then skipped."""
@@ -55,6 +55,39 @@ def _may_need_strip(text: pd.Series) -> bool:
     filled = offsets[1:] > offsets[:-1]  # missing values and empty strings have no bytes
     first, last = data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]
     return bool(((first <= 0x20) | (first >= 0x7F)).any() or ((last <= 0x20) | (last >= 0x7F)).any())
+
+
+def _one_chunk(text: pd.Series) -> tuple[pd.Series, pa.Array | None]:
+    """A text column (pandas' ``string``) with its values in one Arrow array, and that array (None when it
+    is not Arrow text). A column read from Parquet comes in one chunk per row group; every later look at
+    its buffers (whitespace, blanks, code lookups, hashing, the law's inputs) would concatenate them again.
+    The values, dtype and index are unchanged."""
+    try:
+        arr = arrow_text(text)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return text, None
+    chunks = getattr(text.array, "_pa_array", None)
+    if isinstance(chunks, pa.ChunkedArray) and chunks.num_chunks != 1 and chunks.type == arr.type:
+        one = type(text.array)(pa.chunked_array([arr]), dtype=text.dtype)
+        text = pd.Series(one, index=text.index, name=text.name)
+    return text, arr
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """``values.astype("string").str.strip()``, without stripping values that have nothing to strip."""
+    text, arr = _one_chunk(values.astype("string"))
+    return text.str.strip() if arr is None or _may_need_strip(arr) else text
+
+
+def _blank_text(text: pd.Series, arr: pa.Array | None) -> np.ndarray:
+    """Missing or empty values of a text column, read off its Arrow offsets when ``arr`` holds them."""
+    if arr is None:
+        return (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    blank = offsets[1:] == offsets[:-1]
+    if arr.null_count:
+        blank |= arr.is_null().to_numpy(zero_copy_only=False)
+    return blank
 
 
 def _in(values: pd.Series, allowed) -> np.ndarray:
@@ -119,13 +152,14 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if col.kind in ("str", "category"):  # stripped once; blank = missing or only spaces
         if s.dtype == object and s.isna().all():  # an all-null column (Arrow type null): no text to convert
             return pd.Series(pd.NA, index=s.index, dtype="string"), np.zeros(len(s), dtype=bool)
-        text = s.astype("string")
-        if _may_need_strip(text):
+        text, arr = _one_chunk(s.astype("string"))
+        if arr is None or _may_need_strip(arr):
             text = text.str.strip()
-        blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+            arr = None
+        blank = _blank_text(text, arr)
         return text.mask(pd.Series(blank, index=s.index)), np.zeros(len(s), dtype=bool)
     if col.kind == "month" and _all_months(s):  # a clean column: no regex over millions of values
-        return s.astype(str), np.zeros(len(s), dtype=bool)
+        return _one_chunk(s.astype(str))[0], np.zeros(len(s), dtype=bool)
     blank = _is_blank(s)
     if col.kind in ("int", "float"):
         num = pd.to_numeric(s, errors="coerce")
@@ -238,7 +272,7 @@ def validate(families: pd.DataFrame, persons: pd.DataFrame, incomes: pd.DataFram
         inc = _check_table(INCOMES, incomes, out)
         return fam, per, inc, out.result()
     income_ids = (
-        incomes["person_id"].astype("string").str.strip()
+        _stripped(incomes["person_id"])
         if "person_id" in incomes.columns
         else pd.Series([None] * len(incomes), dtype="string")
     )
