@@ -95,3 +95,27 @@ def test_income_coverage_check():
         check_income_coverage(reg, "2025Q4", recorded=False)
     warnings = check_income_coverage(reg, "2025Q4", recorded=False, allow_missing=True)
     assert warnings and "no income row for 2025-07 to 2025-09" in warnings[0]
+
+
+def test_the_law_reads_only_its_columns_and_months_are_grouped_on_them():
+    """``law_inputs`` keeps the columns the simulation reads (no copy): the law of every application month
+    computed on them equals the law computed on the whole registry, family by family."""
+    from atauly.law.simulation import LAW_COLUMNS, law_inputs
+    from factories import family, person, quarter_incomes, registry
+
+    reg = registry(
+        [
+            family(
+                f"F{i}",
+                [person(incomes=quarter_incomes("wages", 20_000 * i)), person("child", born="2015-03-01")],
+                applied=f"2025-0{7 + i % 3}-1{i}",
+            )
+            for i in range(9)
+        ]
+    )
+    narrow = law_inputs(reg)
+    assert set(narrow.families.columns) <= set(LAW_COLUMNS["families"])
+    assert set(narrow.persons.columns) <= set(LAW_COLUMNS["persons"])
+    whole = compute(reg, "2025Q3")
+    assert whole["application_month"].nunique() == 3
+    pd.testing.assert_frame_equal(compute(narrow, "2025Q3"), whole, check_exact=True)

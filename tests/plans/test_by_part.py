@@ -116,3 +116,24 @@ def test_an_id_in_two_parts_hands_over_to_the_whole_read(world, catalog, tmp_pat
             load_registry(dst, "recorded")
         assert population_by_parts(dst, "recorded", Q, catalog) is None
         pq.write_table(saved, path)
+
+
+def test_a_parts_conditional_families_keep_none_of_its_incomes(world):
+    """What a part keeps (its conditional families and members, no income rows) is ``take`` less the
+    incomes, and holds no buffer of the part's incomes (an empty slice of them would keep them all in
+    memory until the plan is done)."""
+    from atauly.plans.by_part import _without_incomes
+
+    _, reg = world
+    mask = (pd.Series(range(len(reg.families))) % 3 == 0).to_numpy()
+    kept, taken = _without_incomes(reg, mask), reg.take(mask)
+    pd.testing.assert_frame_equal(kept.families, taken.families, check_exact=True)
+    pd.testing.assert_frame_equal(kept.persons, taken.persons, check_exact=True)
+    pd.testing.assert_frame_equal(kept.incomes, taken.incomes.iloc[:0].reset_index(drop=True))
+    assert (kept.person_family == taken.person_family).all() and len(kept.income_person) == 0
+
+    def held(frame):  # bytes of the Arrow buffers its columns reference (a slice references them all)
+        return sum(pa.array(frame[c]).get_total_buffer_size() for c in frame.columns)
+
+    assert held(reg.incomes.iloc[:0]) > 10_000  # what an empty slice would have kept
+    assert held(kept.incomes) < 1_000

@@ -7,6 +7,7 @@ import importlib
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,3 +100,62 @@ def test_a_registry_with_a_bad_month_and_a_duplicate_iin_is_reported():
     problems = validate_module.validate(fam, per, inc)[3].problems
     assert set(problems["rule"]) >= {"type_month", "duplicate_iin"}
     assert (problems.loc[problems["rule"] == "type_month", "row_id"] == "row 4").all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1800, 2099), st.integers(1, 12), st.integers(1, 31)), min_size=1))
+def test_iin_dates_in_integers_equal_numpys_calendar(dates):
+    """The IIN's date of birth as days since 1970 by integer arithmetic equals numpy's month-to-day casts
+    (a day past the month's end runs on into the next month in both)."""
+    from atauly.registry.iin import _days_since_epoch
+
+    year, month, day = (np.array(v, dtype=np.int64) for v in zip(*dates, strict=True))
+    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]").astype("datetime64[D]")
+    expected = (first + (day - 1).astype("timedelta64[D]")).view(np.int64)
+    got = _days_since_epoch(year, month.astype(np.int16), day.astype(np.int16))
+    np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["M", "F", "X", "", "MM", " M"]), st.none()), min_size=1))
+def test_sex_masks_read_off_the_bytes_equal_the_comparison(values):
+    """One-byte values are read off the buffer; any other column is compared as text: the same masks."""
+    from atauly.registry.iin import _sex_masks
+
+    series = pd.Series(values, dtype="str")
+    male, female = _sex_masks(series)
+    objects = np.array([None if pd.isna(v) else v for v in series], dtype=object)
+    np.testing.assert_array_equal(male, objects == "M")
+    np.testing.assert_array_equal(female, objects == "F")
+
+
+def test_parquet_text_columns_are_read_in_one_chunk(tmp_path):
+    """A table written in several row groups is read with each text column in one Arrow chunk (later
+    checks then do not join the chunks again), values and types unchanged."""
+    import pyarrow.parquet as pq
+
+    from atauly.registry.io import read_parquet
+
+    frame = pd.DataFrame({"person_id": [f"P{i:05d}" for i in range(1000)], "n": np.arange(1000)})
+    frame["person_id"] = frame["person_id"].astype("str")
+    pq.write_table(
+        pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "t.parquet", row_group_size=100
+    )
+    read = read_parquet(tmp_path / "t.parquet")
+    assert pq.ParquetFile(tmp_path / "t.parquet").metadata.num_row_groups == 10
+    assert read["person_id"].array._pa_array.num_chunks == 1
+    pd.testing.assert_frame_equal(read, pd.read_parquet(tmp_path / "t.parquet"), check_exact=True)
+
+
+def test_keys_hashed_in_chunks_match_the_joined_hash():
+    """Ids hashed as chunks (references with missing values and unknown ids too) give the positions and
+    duplicates the values give."""
+    from atauly.registry.arrow import Keys
+
+    ref = pd.Series(["a", "b", "c", "b", None], dtype="str")
+    query = pd.Series(["c", "x", None, "a", "a", "b"], dtype="str")
+    keys = Keys(ref, query)
+    np.testing.assert_array_equal(keys.positions(), [2, -1, -1, 0, 0, 1])
+    np.testing.assert_array_equal(keys.duplicated(), [False, True, False, True, False])
+    empty = Keys(pd.Series([], dtype="str"), pd.Series(["a"], dtype="str"))
+    np.testing.assert_array_equal(empty.positions(), [-1])
