@@ -59,10 +59,8 @@ class Keys:
         # one value a run; its codes are spread back over the runs.
         runs = [None] + [_run_starts(q) for q in texts[1:]]
         parts = [q if r is None else q.take(pa.array(r)) for q, r in zip(texts, runs, strict=True)]
-        # Hashed as chunks (no concatenated copy of every id): the chunks' codes index one dictionary.
-        encoded = pa.chunked_array(parts, type=pa.large_string()).dictionary_encode()
-        chunks = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in encoded.chunks]
-        codes = np.concatenate(chunks).astype(np.int64) if chunks else np.zeros(0, dtype=np.int64)
+        encoded = pa.chunked_array(parts, type=pa.large_string()).combine_chunks().dictionary_encode()
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         splits = np.cumsum([len(p) for p in parts])[:-1]
         self.ref_codes, *query_codes = np.split(codes, splits)
         self.query_codes = [
@@ -70,9 +68,7 @@ class Keys:
             for c, r, q in zip(query_codes, runs[1:], texts[1:], strict=True)
         ]
         self._ref = parts[0]
-        n = max(
-            max((len(c.dictionary) for c in encoded.chunks), default=0), 1
-        )  # at least one slot: every id may be missing (all -1)
+        n = max(len(encoded.dictionary), 1)  # at least one slot: every id may be missing (all -1)
         valid = np.flatnonzero(self.ref_codes >= 0)
         self.count = np.bincount(self.ref_codes[valid], minlength=n)
         self.first = np.full(n, -1, dtype=np.int64)
