@@ -147,6 +147,31 @@ def test_parquet_text_columns_are_read_in_one_chunk(tmp_path):
     pd.testing.assert_frame_equal(read, pd.read_parquet(tmp_path / "t.parquet"), check_exact=True)
 
 
+def test_arrow_dtype_text_in_several_row_groups_reads_as_pandas_does(tmp_path):
+    """A registry file written from Arrow-backed columns (``large_string[pyarrow]``, as ``to_parquet`` of a
+    pipeline with ``dtype_backend="pyarrow"`` records them) in several row groups reads, is joined and
+    validates' helper keeps it as pandas reads it (the join once raised TypeError on this dtype)."""
+    import pyarrow.parquet as pq
+
+    from atauly.registry.io import read_parquet
+    from atauly.registry.validate import _one_chunk
+
+    frame = pd.DataFrame(
+        {
+            "person_id": pd.array(["P1", "P2", None, "P4"], dtype=pd.ArrowDtype(pa.large_string())),
+            "n": np.arange(4),
+        }
+    )
+    frame.to_parquet(tmp_path / "a.parquet", row_group_size=2)
+    assert pq.ParquetFile(tmp_path / "a.parquet").metadata.num_row_groups == 2
+    expected = pd.read_parquet(tmp_path / "a.parquet")
+    read = read_parquet(tmp_path / "a.parquet")
+    pd.testing.assert_frame_equal(read, expected, check_exact=True)
+    assert read["person_id"].array._pa_array.num_chunks == 1
+    kept, arr = _one_chunk(expected["person_id"])
+    pd.testing.assert_series_equal(kept, expected["person_id"], check_exact=True)
+
+
 def test_keys_hashed_in_chunks_match_the_joined_hash():
     """Ids hashed as chunks (references with missing values and unknown ids too) give the positions and
     duplicates the values give."""

@@ -111,3 +111,17 @@ def _positions_in_runs(ref: pa.Array, query: pa.Array) -> np.ndarray | None:
     if len(starts) != len(ref) or not pc.all(pc.equal(query.take(pa.array(starts)), ref)).as_py():
         return None
     return np.repeat(np.arange(len(ref), dtype=np.int64), np.diff(np.append(starts, n)))
+
+
+def rewrap_arrow(values, chunks: pa.ChunkedArray):
+    """``values`` (a pandas Arrow-backed array) over other chunks of the same values and dtype, or None when
+    this pandas cannot build one so (then the caller keeps ``values``: slower later, never other values).
+    Pandas' string arrays take the dtype (``string`` keeps its missing-value marker); ``ArrowDtype``
+    columns (``large_string[pyarrow]``) take their type from the chunks."""
+    try:
+        if isinstance(values.dtype, pd.StringDtype):
+            return type(values)(chunks, dtype=values.dtype)
+        out = type(values)(chunks)
+        return out if out.dtype == values.dtype else None
+    except (TypeError, ValueError):
+        return None

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .arrow import Keys
+from .arrow import Keys, rewrap_arrow
 from .schema import TABLES
 from .validate import RegistryValidationError, ValidationReport, drop_families, validate
 
@@ -417,8 +417,9 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
             and chunks.num_chunks > 1
             and pa.types.is_large_string(chunks.type)
         ):
-            joined = type(values)(pa.chunked_array([chunks.combine_chunks()]), dtype=values.dtype)
-            df[col] = pd.Series(joined, index=df.index, name=col)
+            joined = rewrap_arrow(values, pa.chunked_array([chunks.combine_chunks()]))
+            if joined is not None:
+                df[col] = pd.Series(joined, index=df.index, name=col)
     return df
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrow import Keys, arrow_text, code_indices
+from .arrow import Keys, arrow_text, code_indices, rewrap_arrow
 from .codes import REGION_BY_KATO
 from .iin import IIN_CODES, check_iin_codes, fixed_width_bytes
 from .problems import (
@@ -68,8 +68,9 @@ def _one_chunk(text: pd.Series) -> tuple[pd.Series, pa.Array | None]:
         return text, None
     chunks = getattr(text.array, "_pa_array", None)
     if isinstance(chunks, pa.ChunkedArray) and chunks.num_chunks != 1 and chunks.type == arr.type:
-        one = type(text.array)(pa.chunked_array([arr]), dtype=text.dtype)
-        text = pd.Series(one, index=text.index, name=text.name)
+        one = rewrap_arrow(text.array, pa.chunked_array([arr]))
+        if one is not None:
+            text = pd.Series(one, index=text.index, name=text.name)
     return text, arr
 
 
