@@ -60,7 +60,7 @@ def test_an_edited_catalog_is_parsed_again(fresh, monkeypatch, tmp_path):
 def test_a_damaged_cache_is_skipped(fresh):
     messages = i18n.catalog("ru")
     (cached,) = fresh.glob("ru-*.json")
-    for damage in ('{"a": 1}', "[1, 2]", "{not json"):
+    for damage in ('{"a": 1}', "[1, 2]", "{not json", "{}"):
         cached.write_text(damage, encoding="utf-8")
         i18n.catalog.cache_clear()
         assert i18n.catalog("ru") == messages
@@ -73,5 +73,21 @@ def test_an_unwritable_cache_is_skipped(monkeypatch, tmp_path):
     i18n.catalog.cache_clear()
     try:
         assert i18n.catalog("kk") == _parsed("kk")
+    finally:
+        i18n.catalog.cache_clear()
+
+
+def test_no_home_and_no_cache_directory_parses_the_catalogs(monkeypatch):
+    """Without XDG_CACHE_HOME and without a home (Path.home() raises: a container's arbitrary user), the
+    catalogs are parsed, not a crash."""
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(i18n.Path, "home", staticmethod(no_home))
+    i18n.catalog.cache_clear()
+    try:
+        assert i18n.catalog("ru") == _parsed("ru")
     finally:
         i18n.catalog.cache_clear()

@@ -48,10 +48,11 @@ def catalog(lang: str) -> dict[str, str]:
     )
     sources = [(path, path.read_bytes()) for path in paths]
     cached = _cache_file(lang, sources)
-    messages = _read_cached(cached)
+    messages = None if cached is None else _read_cached(cached)
     if messages is None:
         messages = _parse(lang, sources)
-        _write_cached(cached, messages)
+        if cached is not None:
+            _write_cached(cached, messages)
     return messages
 
 
@@ -72,7 +73,9 @@ def _parse(lang: str, sources: list[tuple[Path, bytes]]) -> dict[str, str]:
     return messages
 
 
-def _cache_file(lang: str, sources: list[tuple[Path, bytes]]) -> Path:
+def _cache_file(lang: str, sources: list[tuple[Path, bytes]]) -> Path | None:
+    """The cache file for these sources, or None when there is no cache directory (no ``XDG_CACHE_HOME``
+    and no home: a container's arbitrary user, ``env -i``)."""
     import hashlib
     import os
 
@@ -82,20 +85,25 @@ def _cache_file(lang: str, sources: list[tuple[Path, bytes]]) -> Path:
     for path, data in sources:
         digest.update(f"|{path.name}|{len(data)}|".encode())
         digest.update(data)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except (RuntimeError, KeyError):  # Path.home() without HOME and without a passwd entry
+        return None
     return Path(base) / "atauly" / "i18n" / f"{lang}-{digest.hexdigest()[:20]}.json"
 
 
 def _read_cached(path: Path) -> dict[str, str] | None:
-    """The cached messages, or None when missing or not a mapping of texts (a damaged file)."""
+    """The cached messages, or None when missing, empty or not a mapping of texts (a damaged file)."""
     import json
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    if (
+        not isinstance(data, dict)
+        or not data
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items())
     ):
         return None
     return data
