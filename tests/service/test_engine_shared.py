@@ -146,6 +146,10 @@ def test_a_killed_shared_engine_gives_503_then_serves_again(svc_home, settings, 
             payloads = in_district(svc_payloads, DISTRICT)
             r = client.post("/api/v1/applications", json=payloads[0], headers=headers)
             assert r.status_code == 201, r.text
+            # Ctrl-C reaches the whole process group: the engine waits for the server to stop it.
+            os.kill(shared.pid, signal.SIGINT)
+            time.sleep(1.0)
+            assert shared._process.is_alive() and shared.restarts == 0
             os.kill(shared.pid, signal.SIGKILL)
             r = client.post("/api/v1/applications", json=payloads[1], headers=headers)
             assert r.status_code == 503, r.text
@@ -241,3 +245,18 @@ def test_an_answer_of_another_shape_is_unavailable_not_an_error(tmp_path, svc_pa
     finally:
         worker.close()
         listener.close()
+
+
+def test_an_engine_that_keeps_ending_at_start_is_restarted_ever_more_slowly():
+    """An engine that ran a while is started again at once; one that ends soon after its start (it cannot
+    load) waits 0.5 s, then twice as long each time, at most a minute — not twice a second forever."""
+    from atauly.service.engine_shared import QUICK_END_S, RESTART_DELAY_MAX_S, restart_delay
+
+    assert restart_delay(0.0, lived=QUICK_END_S + 1) == 0.0
+    delays, delay = [], 0.0
+    for _ in range(10):
+        delay = restart_delay(delay, lived=2.0)
+        delays.append(delay)
+    assert delays[:4] == [0.5, 1.0, 2.0, 4.0]
+    assert delays[-1] == RESTART_DELAY_MAX_S and delays == sorted(delays)
+    assert restart_delay(RESTART_DELAY_MAX_S, lived=QUICK_END_S * 10) == 0.0  # ran a while: anew

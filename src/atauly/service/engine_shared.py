@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import socket
 import struct
 import tempfile
@@ -181,10 +182,29 @@ def engine_main(path: str, parent: int, home: str, model: str) -> None:
     from .engine import load_recommender
 
     logging.basicConfig(level=logging.WARNING)
+    # Ctrl-C reaches the whole process group: the serving process stops this one when it has drained
+    # (SharedEngine.stop), so that submissions still in flight get their recommendation, not a 503.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = Settings(home=Path(home), service_model=model)
     engine = RecommendationEngine(load_recommender(settings))
     threading.Thread(target=exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
     EngineServer(engine, path).serve_forever()
+
+
+#: An engine that ran at least this long before it ended is started again at once (killed or crashed once).
+QUICK_END_S = 30.0
+#: The longest wait between starts of an engine that keeps ending soon after its start.
+RESTART_DELAY_MAX_S = 60.0
+
+
+def restart_delay(previous: float, lived: float) -> float:
+    """Seconds to wait before starting the engine again: none after an engine that ran a while; after one
+    that ended within :data:`QUICK_END_S` of its start (it cannot load: a broken model, memory), 0.5 s
+    doubled at each such end up to :data:`RESTART_DELAY_MAX_S`, so it is not started twice a second forever
+    (submissions are answered 503 meanwhile, as during any restart)."""
+    if lived >= QUICK_END_S:
+        return 0.0
+    return min(RESTART_DELAY_MAX_S, max(0.5, 2 * previous))
 
 
 class SharedEngine:
@@ -199,6 +219,7 @@ class SharedEngine:
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self.restarts = 0
+        self._started = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -220,6 +241,7 @@ class SharedEngine:
             daemon=True,
         )
         process.start()
+        self._started = time.monotonic()
         return process
 
     def wait_ready(self, timeout: float = 300) -> None:
@@ -236,14 +258,19 @@ class SharedEngine:
         raise TimeoutError("the engine process did not start in time")
 
     def _watch(self) -> None:
+        delay = 0.0
         while not self._stopping.is_set():
             self._process.join(0.5)
             if self._process.is_alive() or self._stopping.is_set():
                 continue
+            delay = restart_delay(delay, time.monotonic() - self._started)
             log.error(
-                "the shared recommendation process ended (exit code %s): starting a new one",
+                "the shared recommendation process ended (exit code %s): starting a new one in %.1f s",
                 self._process.exitcode,
+                delay,
             )
+            if delay and self._stopping.wait(delay):
+                break
             self.restarts += 1
             self._process = self._spawn()
 
