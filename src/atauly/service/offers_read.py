@@ -94,3 +94,16 @@ def blind_applications(db: DB, user: User, found: list[tuple[ScanCandidate, Offe
         return set()
     apps = db.scalars(select(Application).where(Application.id.in_(ids))).all()
     return {a.id for a in apps if casework.recommendation_hidden(db, user, a)}
+
+
+def record_read(db: DB, user: User, quarter: str | None, district: str | None, shown: int, **detail) -> None:
+    """Audit one read of the offers list (the page's or the API's: ``detail`` adds what differs)."""
+    casework.record(
+        db,
+        user,
+        "offers.read",
+        object_type="offers",
+        object_id=district or user.district_kato or user.region_kato or "*",
+        region_kato=user.region_kato,
+        detail={"quarter": quarter, "district": district, "shown": shown, **detail},
+    )

@@ -113,15 +113,7 @@ def offers_page(page: SignedIn, quarter: str | None = None, district: str | None
         found = offers_read.offered(db, user, quarter, district, OFFERS_PAGE + 1)
         more = len(found) > OFFERS_PAGE
         rows = _rows(page, found[:OFFERS_PAGE])
-    casework.record(
-        db,
-        user,
-        "offers.read",
-        object_type="offers",
-        object_id=district or user.district_kato or user.region_kato or "*",
-        region_kato=user.region_kato,
-        detail={"quarter": quarter, "district": district, "shown": len(rows)},
-    )
+    offers_read.record_read(db, user, quarter, district, len(rows))
     db.commit()
     counts = {state: sum(r["state"] == state for r in rows) for state in OFFER_STATES}
     return render(

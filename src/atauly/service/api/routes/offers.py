@@ -112,14 +112,6 @@ def list_offers(
                 application_id=offer.application_id if personal and offer is not None else None,
             )
         )
-    casework.record(
-        db,
-        user,
-        "offers.read",
-        object_type="offers",
-        object_id=district or user.district_kato or user.region_kato or "*",
-        region_kato=user.region_kato,
-        detail={"quarter": quarter, "district": district, "shown": len(items), "offset": offset, "api": True},
-    )
+    offers_read.record_read(db, user, quarter, district, len(items), offset=offset, api=True)
     db.commit()
     return released(db, items)
