@@ -286,3 +286,8 @@ def test_demo(tmp_path, monkeypatch):
     # A missing figure is a dash, never pandas' "NaN" (the scan model of a small region has no
     # population-calibrated probability).
     assert not re.search(r"\bnan\b", r.output, flags=re.IGNORECASE)
+    # That model's own probability (calibrated on applicants) is not shown as a family's chance; the list
+    # says it is ordered by need instead.
+    words = " ".join(r.output.split())
+    assert "список упорядочен по нужде" in words
+    assert "Вероятность ┃" not in r.output

@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from typer.models import TyperInfo
 
 from atauly import __version__
+from atauly.i18n import N_
 
 from . import service
 from .common import console, err_console, get_settings
@@ -353,6 +354,12 @@ def _demo_recommend(name: str, synthetic, family: str, t) -> None:
     console.print(t("The recommendation is advisory: the officer decides."), highlight=False)
 
 
+UNCALIBRATED_SCAN = N_(
+    "This scan model has too few verified families for a probability over the whole population: the list is "
+    "ordered by need (well-being level, then the gap to the poverty line)."
+)
+
+
 def _demo_scan(settings, synthetic, store, t) -> None:
     """The proactive scan of the region with a model trained on recorded data; one district's list,
     with why each family was chosen."""
@@ -387,14 +394,19 @@ def _demo_scan(settings, synthetic, store, t) -> None:
             n=t.number(int((candidates["district"] == district).sum())),
         )
     )
-    for heading in (t("Rank"), t("Family"), t("Members"), t("Entitled"), t("Probability")):
-        table.add_column(heading, justify="left" if heading == t("Family") else "right")
-    table.add_column(t("ASP a month"), justify="right")
     # Issue 15: the population-calibrated probability and whether the family is offered (within capacity).
-    # A scan model without a population calibration (too few verified labels) gives no such probability.
+    # A scan model without a population calibration (too few verified labels) gives no such probability;
+    # its own probability is then not shown either: calibrated on applicants, it is not the chance that a
+    # family who has not applied is entitled (the list is ordered by need instead, and says so).
     scan_columns = {"probability_entitled", "offered"} <= set(top.columns) and bool(
         top["probability_entitled"].notna().any()
     )
+    headings = [t("Rank"), t("Family"), t("Members"), t("Entitled")]
+    if scan_columns:
+        headings.append(t("Probability"))
+    for heading in headings:
+        table.add_column(heading, justify="left" if heading == t("Family") else "right")
+    table.add_column(t("ASP a month"), justify="right")
     if scan_columns:
         table.add_column(t("Entitled, scan"), justify="right")
         table.add_column(t("Offered"), justify="left")
@@ -404,7 +416,7 @@ def _demo_scan(settings, synthetic, store, t) -> None:
             str(row.family_id),
             t.number(int(row.members)),
             t("yes") if bool(row.eligible_by_law) else t("no"),
-            t.percent(float(row.probability)),
+            *([t.percent(float(row.probability))] if scan_columns else []),
             t.money(float(row.monthly_amount)),
         ]
         if scan_columns:
@@ -412,6 +424,8 @@ def _demo_scan(settings, synthetic, store, t) -> None:
             cells += [t.percent(p) if p == p else "—", t("yes") if bool(row.offered) else t("no")]
         table.add_row(*cells)
     console.print(table)
+    if not scan_columns:
+        console.print(t(UNCALIBRATED_SCAN), highlight=False)
     # Why each was chosen, in the officer's language (the codes candidates/ keeps beside the English).
     from atauly.screening.wording import offer_reason_text, reason_text
 
