@@ -172,8 +172,8 @@ def test_arrow_dtype_text_in_several_row_groups_reads_as_pandas_does(tmp_path):
     pd.testing.assert_series_equal(kept, expected["person_id"], check_exact=True)
 
 
-def test_keys_hashed_in_chunks_match_the_joined_hash():
-    """Ids hashed as chunks (references with missing values and unknown ids too) give the positions and
+def test_keys_give_the_positions_and_duplicates_of_the_values():
+    """Ids hashed together (references with missing values and unknown ids too) give the positions and
     duplicates the values give."""
     from atauly.registry.arrow import Keys
 

@@ -314,6 +314,27 @@ def _run(text: str, props: str = "") -> str:
     return "<w:r/>" if len(out) == 1 and not props else "".join(out) + "</w:r>"
 
 
+def _walk(doc: Document, paragraph, table, styles: tuple[str, str, str]) -> None:
+    """The document's title, header and sections in order, through a writer's ``paragraph(text, style)``
+    and ``table(columns, rows, header)``; ``styles``: the writer's names of heading 1, heading 2 and
+    the bullet list (both DOCX writers walk the document so, and must agree)."""
+    heading1, heading2, bullet = styles
+    paragraph(doc.title, heading1)
+    table([], doc.header, header=False)
+    for number, section in enumerate(doc.sections, 1):
+        paragraph(f"{number}. {section.heading}", heading2)
+        for block in section.blocks:
+            if block.kind == "p":
+                paragraph(block.text)
+            elif block.kind in ("kv", "sign"):
+                table([], block.rows, header=False)
+            elif block.kind == "list":
+                for item in block.rows:
+                    paragraph(item, bullet)
+            elif block.kind == "table":
+                table(block.columns, block.rows)
+
+
 def _docx_body(doc: Document, template: _Template) -> str:
     ids = template.ids
     out: list[str] = []
@@ -346,20 +367,7 @@ def _docx_body(doc: Document, template: _Template) -> str:
             out.append("<w:tr>" + "".join(f"{cell}{_run(str(v))}</w:p></w:tc>" for v in values) + "</w:tr>")
         out.append("</w:tbl>")
 
-    paragraph(doc.title, "heading 1")
-    table([], doc.header, header=False)
-    for number, section in enumerate(doc.sections, 1):
-        paragraph(f"{number}. {section.heading}", "heading 2")
-        for block in section.blocks:
-            if block.kind == "p":
-                paragraph(block.text)
-            elif block.kind in ("kv", "sign"):
-                table([], block.rows, header=False)
-            elif block.kind == "list":
-                for item in block.rows:
-                    paragraph(item, "list bullet")
-            elif block.kind == "table":
-                table(block.columns, block.rows)
+    _walk(doc, paragraph, table, ("heading 1", "heading 2", "list bullet"))
     paragraph(doc.footer, props="<w:rPr><w:i/></w:rPr>")
     return "".join(out)
 
@@ -418,20 +426,7 @@ def _to_docx_python_docx(doc: Document, path: Path) -> Path:
             for c, v in zip(cells, r, strict=True):
                 c.text = str(v)
 
-    paragraph(doc.title, "Heading 1")
-    table([], doc.header, header=False)
-    for number, section in enumerate(doc.sections, 1):
-        paragraph(f"{number}. {section.heading}", "Heading 2")
-        for block in section.blocks:
-            if block.kind == "p":
-                paragraph(block.text)
-            elif block.kind in ("kv", "sign"):
-                table([], block.rows, header=False)
-            elif block.kind == "list":
-                for item in block.rows:
-                    paragraph(item, "List Bullet")
-            elif block.kind == "table":
-                table(block.columns, block.rows)
+    _walk(doc, paragraph, table, ("Heading 1", "Heading 2", "List Bullet"))
     p = d.add_paragraph(doc.footer)
     p.runs[0].italic = True
     d.save(str(path))
