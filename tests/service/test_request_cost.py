@@ -208,3 +208,33 @@ def test_a_submission_reads_nothing_after_it_is_written(client, app, as_officer,
     assert answers[0].json()["verified"] == [] and answers[0].json()["decisions"] == []
     last_write = max(i for i, s in enumerate(seen) if not s.lstrip().upper().startswith("SELECT"))
     assert not seen[last_write + 1 :], seen[last_write + 1 :]
+
+
+def test_a_submissions_answer_is_written_once_in_the_endpoints_thread(
+    client, as_officer, svc_payloads, monkeypatch
+):
+    """No second validation of the answer against ``response_model`` (FastAPI's ``serialize_response``,
+    for a sync route in another trip to a worker thread): the endpoint writes the model's JSON itself. The
+    answer is the schema's all the same: 201, then 200 for the same submission again."""
+    import fastapi.routing
+
+    from atauly.service.schemas import ApplicationOut
+
+    calls: list[str] = []
+    real = fastapi.routing.serialize_response
+
+    async def counted(**kwargs):
+        calls.append("serialize")
+        return await real(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "serialize_response", counted)
+    payload = in_district(svc_payloads)[0]
+    first = client.post("/api/v1/applications", json=payload, headers=as_officer)
+    again = client.post("/api/v1/applications", json=payload, headers=as_officer)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.headers["content-type"] == "application/json"
+    assert first.headers["cache-control"] == "no-store"
+    for r in (first, again):
+        assert ApplicationOut.model_validate(r.json()).model_dump(mode="json") == r.json()
+    assert first.json()["recommendation"]["recommended_decision"] in ("approve", "reject")
+    assert calls == []
