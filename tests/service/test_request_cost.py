@@ -238,3 +238,37 @@ def test_a_submissions_answer_is_written_once_in_the_endpoints_thread(
         assert ApplicationOut.model_validate(r.json()).model_dump(mode="json") == r.json()
     assert first.json()["recommendation"]["recommended_decision"] in ("approve", "reject")
     assert calls == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_the_token_is_checked_on_the_requests_own_connection(
+    client, app, as_officer, svc_payloads
+):
+    """No connection checked out (and its transaction rolled back) for the token alone: a queue read takes
+    one connection, a submission two (its reads, then its write once the law and the model have run). A
+    revoked token is still refused at once, and an unknown one is refused."""
+    from sqlalchemy import event
+
+    checkouts: list[int] = []
+
+    def count(*_args):
+        checkouts.append(1)
+
+    event.listen(app.state.db_engine, "checkout", count)
+    try:
+        assert client.get("/api/v1/applications", headers=as_officer).status_code == 200
+        assert len(checkouts) == 2
+        checkouts.clear()
+        r = client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+        assert r.status_code == 201 and len(checkouts) == 2
+    finally:
+        event.remove(app.state.db_engine, "checkout", count)
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/applications", headers=bad).status_code == 401
+    from atauly.service.security import revoke_sessions
+
+    with app.state.sessions() as db:
+        uid = db.execute(select(User.id).where(User.username == "officer")).scalar_one()
+        revoke_sessions(db, uid)
+        db.commit()
+    assert client.get("/api/v1/applications", headers=as_officer).status_code == 401
