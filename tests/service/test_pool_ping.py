@@ -3,6 +3,8 @@ on every checkout — and a connection the database closed still costs no failed
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -18,11 +20,13 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 def _terminate_backends(url: str) -> int:
     """End every server process of the database ``url`` names, as a restart or an administrator would."""
     name = url.rsplit("/", 1)[1]
+    others = "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
     with psycopg.connect(f"{PG_SERVER}/test", autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        ).fetchall()
+        rows = conn.execute(f"SELECT pg_terminate_backend(pid) {others}", (name,)).fetchall()
+        for _ in range(500):  # the signal is sent; each backend ends (and closes its socket) soon after
+            if conn.execute(f"SELECT count(*) {others}", (name,)).fetchone()[0] == 0:
+                break
+            time.sleep(0.01)
     return len(rows)
 
 

@@ -75,7 +75,9 @@ def _ping_when_needed(engine: Engine) -> None:
     pool between transactions is sent nothing by PostgreSQL unless it is being closed: a terminated backend
     (``pg_terminate_backend``, a restart, a crash) writes its FATAL error and closes the socket, which then
     polls readable at once — so a database restart still costs no failed request. A failed ping replaces
-    the connection and invalidates the pool's older ones, as the pre-ping did (the pool tries again)."""
+    the connection and invalidates the pool's older ones, as the pre-ping did (the pool tries again). A
+    connection closed in the instant between this check and its first statement fails that request, as
+    one closed between the pre-ping and the statement did."""
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_connection, record):
