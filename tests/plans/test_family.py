@@ -329,3 +329,45 @@ def test_the_family_docx_is_what_python_docx_writes(reg, catalog, tmp_path, lang
     plan = family_plan(reg, Q, "POOR", catalog, specialist="Aigerim Test")
     for doc in (assistance_plan(plan, lang), social_contract(plan, lang)):
         same_docx_as_python_docx(doc, tmp_path)
+
+
+def _pdf_without_time(data: bytes) -> bytes:
+    import re
+
+    return re.sub(rb"/CreationDate \(D:\d+Z?\)|/ID \[<[0-9A-F]+><[0-9A-F]+>\]", b"", data)
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_documents_are_the_same_written_by_the_pdf_process(reg, catalog, tmp_path, lang):
+    """``atauly plans family`` writes the PDFs in a forked process (issue 19): the same files as in one."""
+    import zipfile
+
+    from atauly.plans import pdfworker
+
+    fp = family_plan(reg, Q, "POOR", catalog, specialist="Aigerim Test")
+    here = write_family_documents(fp, lang, tmp_path / "here")
+    worker = pdfworker.start()
+    assert worker is not None
+    there = write_family_documents(fp, lang, tmp_path / "there", worker)
+    assert [p.name for p in here] == [p.name for p in there]
+    for a, b in zip(here, there, strict=True):
+        if a.suffix == ".pdf":
+            assert _pdf_without_time(a.read_bytes()) == _pdf_without_time(b.read_bytes()), a.name
+        else:
+            with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
+                assert {n: za.read(n) for n in za.namelist()} == {n: zb.read(n) for n in zb.namelist()}
+
+
+def test_cli_family_says_when_the_pdf_process_fails_and_leaves_no_document(reg, tmp_path, monkeypatch):
+    from atauly.plans import writers
+
+    def broken(doc, *args, **kwargs):
+        raise RuntimeError("fonts unreadable")
+
+    monkeypatch.setattr(writers, "to_pdf", broken)  # in the forked child, which writes the PDFs
+    write_registry(reg, tmp_path / "reg")
+    args = ["plans", "family", "--registry", str(tmp_path / "reg"), "--quarter", Q, "--family", "POOR"]
+    r = CliRunner().invoke(app, [*args, "--lang", "ru", "--out", str(tmp_path / "fam")])
+    assert r.exit_code == 1, r.output
+    assert "the process writing the PDFs" in r.output and "RuntimeError: fonts unreadable" in r.output
+    assert list((tmp_path / "fam").iterdir()) == []  # neither DOCX, nor PDF, nor plan.json
