@@ -371,3 +371,52 @@ def test_cli_family_says_when_the_pdf_process_fails_and_leaves_no_document(reg, 
     assert r.exit_code == 1, r.output
     assert "the process writing the PDFs" in r.output and "RuntimeError: fonts unreadable" in r.output
     assert list((tmp_path / "fam").iterdir()) == []  # neither DOCX, nor PDF, nor plan.json
+
+
+_RUN_CLI = """
+import atexit, sys
+from pathlib import Path
+marks = Path(sys.argv.pop(1))
+atexit.register(lambda: (marks / "atexit").write_text("ran"))
+
+class Teardown:  # freed when the interpreter tears the modules down
+    def __del__(self):
+        (marks / "teardown").write_text("ran")
+
+keep = Teardown()
+from atauly.cli.main import app
+sys.argv = ["atauly", *sys.argv[1:]]
+app()
+"""
+
+
+@pytest.mark.parametrize("fid, code", [("POOR", 0), ("NOPE", 1)])
+def test_cli_family_ends_without_the_interpreters_teardown(reg, tmp_path, fid, code):
+    """A successful ``atauly plans family`` ends its process once the exit handlers have run and the output
+    is flushed (issue 19: the teardown of pandas, pyarrow and OpenFisca cost ~0.2–0.3 s); a failed one
+    exits as before."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import atauly
+
+    write_registry(reg, tmp_path / "reg")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    src = str(Path(atauly.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    args = ["plans", "family", "--registry", str(tmp_path / "reg"), "--quarter", Q, "--family", fid]
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_CLI, str(marks), *args, "--lang", "kk", "--out", str(tmp_path / "fam")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == code, proc.stderr[-3000:]
+    assert (marks / "atexit").read_text() == "ran"  # the exit handlers ran in both cases
+    if code == 0:
+        assert "Per-capita income" in proc.stdout and "Wrote" in proc.stderr  # the output was flushed
+        assert len(list((tmp_path / "fam").glob("*.pdf"))) == 2
+        assert not (marks / "teardown").exists()  # the modules were not torn down one by one
+    else:
+        assert (marks / "teardown").exists()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, err_console, fail, load, rich_table
+from .common import console, err_console, exit_fast_when_done, fail, load, rich_table
 
 app = typer.Typer(
     help="Stage 3: plans that bring families out of hardship (measures, district and region plans, documents).",
@@ -310,6 +310,7 @@ def family_cmd(
         if worker is not None:
             worker.close()
     _print_family(fp, paths)
+    exit_fast_when_done()  # every file is written and closed, the PDFs' processes waited for
 
 
 def _draft_family(registry, quarter, family, lang, out, plan, specialist, view, measures, effects, worker):
