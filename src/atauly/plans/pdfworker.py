@@ -71,100 +71,24 @@ def _child(jobs: int, done: int) -> int:
         data = fh.read()
     if not data:
         return 0
-    report: dict = {"ok": False}
+    report: dict = {"ok": False, "files": []}
     try:
         if ready is not None:
             raise ready
         job = json.loads(data)
-        pairs = list(zip(job["documents"], job["targets"], strict=True))
-        # the other documents in processes of their own (forked now: fpdf2 and the fonts are ready), this
-        # one's in this process: the parent waits for them, and the machine has a core for each
-        others = [_fork_writer(doc, target, done) for doc, target in pairs[1:]]
-        errors = []
-        if pairs:
-            errors.append(_write_pdf(*pairs[0]))
-        errors += [_wait_writer(other) for other in others]
-        errors = [e for e in errors if e]
-        if errors:
-            report["error"] = "; ".join(errors)
-        else:
-            report["ok"] = True
+        from .writers import to_pdf
+
+        for doc, target in zip(job["documents"], job["targets"], strict=True):
+            body = to_pdf(document_from_json(doc))
+            with open(target, "wb") as out:
+                report["files"].append(target)
+                out.write(body)
+        report["ok"] = True
     except Exception as exc:  # noqa: BLE001 — every failure goes back to the parent, which raises it
         report["error"] = f"{type(exc).__name__}: {exc}"
     with os.fdopen(done, "wb") as fh:
         fh.write(json.dumps(report).encode("utf-8"))
     return 0 if report["ok"] else 1
-
-
-def _pdf(doc: dict) -> tuple[bytes, str]:
-    """The document's PDF, and the error as text ('' when made)."""
-    from . import writers
-
-    try:
-        return writers.to_pdf(document_from_json(doc)), ""
-    except Exception as exc:  # noqa: BLE001 — reported to the parent
-        return b"", f"{type(exc).__name__}: {exc}"
-
-
-def _write_pdf(doc: dict, target: str) -> str:
-    """The document's PDF written to ``target``; the error as text ('' when written)."""
-    body, error = _pdf(doc)
-    if not error:
-        try:
-            with open(target, "wb") as out:
-                out.write(body)
-        except OSError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-    return error
-
-
-def _fork_writer(doc: dict, target: str, report_fd: int):
-    """A process making one document's PDF, which it sends back through a pipe: (pid, pipe, target). Only
-    this process writes files, so none is written after it has reported (its helper, orphaned when it is
-    killed, finds the pipe closed); it closes its copy of ``report_fd`` (the parent's end of file is this
-    process's end). Where the fork is refused, the PDF is written here: its error text."""
-    r, w = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
-        return _write_pdf(doc, target)
-    if pid == 0:
-        code = 1
-        try:
-            os.close(r)
-            os.close(report_fd)
-            body, error = _pdf(doc)
-            with os.fdopen(w, "wb") as fh:
-                fh.write(b"1" + error.encode("utf-8") if error else b"0" + body)
-            code = 1 if error else 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    return pid, r, target
-
-
-def _wait_writer(other) -> str:
-    """The PDF of a process from :func:`_fork_writer` written to its target; the error as text."""
-    if isinstance(other, str):
-        return other
-    pid, r, target = other
-    with os.fdopen(r, "rb") as fh:
-        data = fh.read()
-    status = os.waitpid(pid, 0)[1]
-    if data[:1] == b"1":
-        return data[1:].decode("utf-8", "replace")
-    if data[:1] == b"0" and status == 0:
-        try:
-            with open(target, "wb") as out:
-                out.write(data[1:])
-        except OSError as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return ""
-    if os.WIFSIGNALED(status):
-        return f"it ended with signal {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"it ended with status {os.waitstatus_to_exitcode(status)}"
 
 
 def _prepare() -> None:
