@@ -105,7 +105,7 @@ def test_a_failed_child_is_a_clear_error_and_leaves_no_file_of_the_run(monkeypat
     pid = worker.pid
     with pytest.raises(pdfworker.PdfWorkerError, match=re.escape(says)) as err:
         worker.write([_doc("a"), _doc("b")], out, to_docx)
-    assert "no document was written" in str(err.value)
+    assert f"(pid {pid}) failed" in str(err.value) and "no document was written" in str(err.value)
     assert sorted(p.name for p in out.iterdir()) == ["a.pdf"]  # no new file, no half file, no temporary
     assert (out / "a.pdf").read_bytes() == b"an earlier run's document"
     assert _gone(pid)

@@ -71,7 +71,7 @@ def _child(jobs: int, done: int) -> int:
         data = fh.read()
     if not data:
         return 0
-    report: dict = {"ok": False, "files": []}
+    report: dict = {"ok": False}
     try:
         if ready is not None:
             raise ready
@@ -81,7 +81,6 @@ def _child(jobs: int, done: int) -> int:
         for doc, target in zip(job["documents"], job["targets"], strict=True):
             body = to_pdf(document_from_json(doc))
             with open(target, "wb") as out:
-                report["files"].append(target)
                 out.write(body)
         report["ok"] = True
     except Exception as exc:  # noqa: BLE001 — every failure goes back to the parent, which raises it
@@ -142,6 +141,7 @@ class PdfWorker:
         with os.fdopen(self._done, "rb") as fh:
             self._done = None
             data = fh.read()
+        pid = self.pid
         status = self._reap()
         report = json.loads(data) if data else {}
         if report.get("ok") and status == 0:
@@ -153,7 +153,7 @@ class PdfWorker:
         else:
             why = f"it ended with status {os.waitstatus_to_exitcode(status) if status is not None else '?'}"
         raise PdfWorkerError(
-            f"the process writing the PDFs (pid {self.pid}) failed: {why}; no document was written"
+            f"the process writing the PDFs (pid {pid}) failed: {why}; no document was written"
         )
 
     def _reap(self) -> int | None:
