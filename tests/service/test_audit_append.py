@@ -154,3 +154,44 @@ def test_a_failed_append_with_commit_commits_nothing_and_raises_sqlalchemys_erro
         db.rollback()
         assert db.get(DistrictSetting, "999999999") is None
         assert db.execute(select(AuditHead.last_id)).scalar_one() == first.id
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_officers_pages_end_their_transaction_with_the_audit_event(
+    client, app, as_officer, svc_payloads, monkeypatch
+):
+    """Issue 17: the queue, the case and the decision each end with their audit event, written with the
+    COMMIT in one round trip (``append(commit=True)``): nothing of theirs follows it under the head's lock."""
+    from .conftest import in_district
+
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    pipelined: list[str] = []
+    write = audit._write_and_commit
+    monkeypatch.setattr(
+        audit, "_write_and_commit", lambda db, ev: (pipelined.append(ev.action), write(db, ev))
+    )
+    plain: list[str] = []
+    real_append = audit.append
+
+    def append(db, action, **kw):
+        if not kw.get("commit"):
+            plain.append(action)
+        return real_append(db, action, **kw)
+
+    monkeypatch.setattr(audit, "append", append)
+    url = f"/api/v1/applications/{created['id']}"
+    assert client.get("/api/v1/applications", headers=as_officer).status_code == 200
+    case = client.get(url, headers=as_officer).json()
+    rec = case["recommendation"]
+    outcome = rec["recommended_decision"]
+    outcome = "home_visit" if outcome == "approve" and not rec["eligible_by_law"] else outcome
+    r = client.post(
+        f"{url}/decision", json={"outcome": outcome, "version": case["version"]}, headers=as_officer
+    )
+    assert r.status_code == 200, r.text
+    assert pipelined == ["queue.read", "application.read", "decision.create.open", "decision.create"]
+    assert plain == []
+    with app.state.sessions() as db:
+        assert audit.verify(db).ok
