@@ -265,7 +265,7 @@ def test_an_engine_that_keeps_ending_at_start_is_restarted_ever_more_slowly():
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_worker_with_the_shared_engine_knows_the_model_without_loading_it(settings, tmp_path):
     """Issue 17: the engine process scores; a worker's pages show the model's name and metadata only, so
-    the forest (≈ 120 MB a worker) is not loaded in each worker — and the model page is the same."""
+    the forest (≈ 25 MB a worker) is not loaded in each worker — and the model page is the same."""
     from atauly.model.store import ModelStore, TamperedModelError
     from atauly.service.users import create_user
 

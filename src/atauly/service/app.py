@@ -99,7 +99,7 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
 class DescribedModel:
     """The model as a worker of ``atauly serve --workers N`` knows it: the shared engine process scores
     with it; the worker's pages show its name and metadata (the model page, the settings' "model
-    available"). Its metadata only: the forest is not loaded in every worker (≈ 120 MB each, issue 17)."""
+    available"). Its metadata only: the forest is not loaded in every worker (≈ 25 MB each, issue 17)."""
 
     def __init__(self, stored) -> None:
         self.stored = stored
