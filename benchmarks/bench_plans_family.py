@@ -3,11 +3,14 @@
 Runs ``python -m atauly.cli.main plans family --registry DIR --quarter 2025Q3 --family ID --lang kk|ru
 --out DIR`` with this source tree and with a baseline tree (``--baseline-src``, e.g. ``main``'s ``src``
 unpacked by ``git archive``), alternating baseline and this tree, and reports for each the median CPU time
-of the process (user + system, from ``getrusage`` of the children: what the run costs, which equals its
-wall time on a quiet machine), the median wall time, their ratio and the load average around the runs.
-It also times the bare imports the command pays (``-X importtime`` in a separate process, the top
-modules listed), and one family's plan and documents in a process that has already made one (the casework
-service's case: imports and parameters already loaded).
+of the run (user + system of the process and any process it forks, from ``getrusage`` of the children:
+what the run costs), the CPU time of the command's own process (with the PDFs written by a forked process,
+:mod:`atauly.plans.pdfworker`, the own process is the critical path and the child runs on the other
+core; without it the two are the same, and equal the wall time on a quiet machine), the median wall time,
+their ratio and the load average around the runs. It also times the imports the command pays (``-X
+importtime`` in a separate process, the top modules listed; with the forked writer its imports, fpdf2's,
+are listed too), and one family's plan and documents in a process that has already made one (the
+casework service's case: imports and parameters already loaded, PDFs written in the process).
 
 The documents of the two trees are compared: the PDFs' page content streams (the text as set, glyph by
 glyph) and their ToUnicode maps, decompressed, and the DOCX files' ``word/document.xml`` text, must be the
@@ -44,9 +47,26 @@ def _env(src: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
 
 
+#: Runs ``atauly.cli.main`` as ``python -m`` does and, at exit, writes the CPU seconds of this process alone
+#: (user + system, its children not counted) to the file named first: with the PDFs written by a forked
+#: process (atauly.plans.pdfworker) the command's process is the critical path, the child runs beside it.
+_OWN_CPU = """
+import atexit, resource, runpy, sys
+out = sys.argv.pop(1)
+def _own():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    with open(out, "w") as fh:
+        fh.write(repr(r.ru_utime + r.ru_stime))
+atexit.register(_own)
+runpy.run_module("atauly.cli.main", run_name="__main__", alter_sys=True)
+"""
+
+
 def fresh_run(src: Path, registry: Path, family: str, lang: str, out: Path) -> dict:
-    """One fresh process of ``plans family``: CPU (user + system) and wall seconds."""
-    cmd = [sys.executable, "-m", "atauly.cli.main", "plans", "family", "--registry", str(registry),
+    """One fresh process of ``plans family``: CPU (user + system, of the process and its children), the
+    CPU of the command's own process, and wall seconds."""
+    own = out.parent / f"own-cpu-{out.name}"
+    cmd = [sys.executable, "-c", _OWN_CPU, str(own), "plans", "family", "--registry", str(registry),
            "--quarter", QUARTER, "--family", family, "--lang", lang, "--out", str(out)]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -56,7 +76,7 @@ def fresh_run(src: Path, registry: Path, family: str, lang: str, out: Path) -> d
     if proc.returncode != 0:
         raise SystemExit(f"{src}: plans family failed\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"cpu_s": cpu, "wall_s": wall}
+    return {"cpu_s": cpu, "own_cpu_s": float(own.read_text()), "wall_s": wall}
 
 
 _WARM = """
@@ -182,8 +202,11 @@ def main() -> None:
         for name, src in trees.items():
             cpu = statistics.median(r["cpu_s"] for r in runs[name])
             wall = statistics.median(r["wall_s"] for r in runs[name])
+            own = statistics.median(r["own_cpu_s"] for r in runs[name])
             result[name] = {
                 "cpu_s_median": round(cpu, 3),
+                "own_cpu_s_median": round(own, 3),
+                "own_cpu_s": [round(r["own_cpu_s"], 3) for r in runs[name]],
                 "wall_s_median": round(wall, 3),
                 "cpu_s": [round(r["cpu_s"], 3) for r in runs[name]],
                 "wall_s": [round(r["wall_s"], 3) for r in runs[name]],
@@ -199,6 +222,9 @@ def main() -> None:
         r = result[name]
         print(f"{name:9s} CPU median {r['cpu_s_median']:.3f} s {r['cpu_s']}  wall median {r['wall_s_median']:.3f} s"
               f"  warm (in process) {r['warm_cpu_s']:.3f} s")  # fmt: skip
+        print(
+            f"          the command's own process: CPU median {r['own_cpu_s_median']:.3f} s {r['own_cpu_s']}"
+        )
         print("          imports (ms): " + ", ".join(f"{n} {ms:.0f}" for ms, n in r["imports_ms"]))
     print(f"ratio this/baseline: CPU {result['cpu_ratio']:.3f}, wall {result['wall_ratio']:.3f}; load average "
           f"{result['load_min']}–{result['load_max']}; documents the same: {result['same_documents']}")  # fmt: skip

@@ -87,3 +87,111 @@ def test_on_postgresql_the_event_and_the_head_are_written_in_one_statement(sessi
         assert stored.hash == ev.hash and stored.prev_hash == ev.prev_hash
         assert db.get(AuditHead, 1).hash == ev.hash and db.get(AuditHead, 1).last_id == ev.id
         assert audit.verify(db).ok
+
+
+def test_with_commit_the_event_the_head_and_the_commit_leave_in_one_round_trip(sessions, tmp_path):
+    """Issue 17 (officers on PostgreSQL): ``append(commit=True)`` sends the COMMIT before the server has
+    answered the event's statement (libpq's trace: no backend message between them), so the head's row lock
+    is released without waiting for this thread to come back. SQLite: the append commits."""
+    with sessions() as db:
+        db.execute(select(AuditHead.last_id))  # a transaction under way, as a request's is
+        if db.get_bind().dialect.name != "postgresql":
+            ev = audit.append(db, "test.event", actor="one", detail={"k": 1}, commit=True)
+            assert not db.in_transaction()
+        else:
+            from psycopg.pq import Trace
+
+            raw = db.connection().connection.dbapi_connection
+            trace = tmp_path / "libpq.trace"
+            with open(trace, "w") as f:
+                raw.pgconn.trace(f.fileno())
+                raw.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
+                try:
+                    ev = audit.append(db, "test.event", actor="one", detail={"k": 1}, commit=True)
+                finally:
+                    raw.pgconn.untrace()
+            lines = trace.read_text().splitlines()
+            sent = next(k for k, line in enumerate(lines) if line.startswith("F") and "WITH event" in line)
+            commit = next(k for k, line in enumerate(lines) if line.startswith("F") and "COMMIT" in line)
+            assert sent < commit
+            assert not any(line.startswith("B") for line in lines[sent:commit]), lines[sent : commit + 1]
+            assert raw.info.transaction_status.name == "IDLE"
+    with sessions() as other:  # committed: another session sees the event and the head
+        stored = other.get(AuditEvent, ev.id)
+        assert stored is not None and stored.hash == ev.hash and stored.detail == {"k": 1}
+        assert other.execute(select(AuditHead.last_id, AuditHead.hash)).one() == (ev.id, ev.hash)
+        assert audit.verify(other).ok
+
+
+def test_a_failed_append_with_commit_commits_nothing_and_raises_sqlalchemys_error(sessions):
+    """An event that cannot be written (here its id taken behind the head's back) fails the whole
+    transaction: the change before it is not committed, and the error is SQLAlchemy's (callers catch it)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from atauly.service.models import DistrictSetting
+
+    with sessions() as db:
+        first = audit.append(db, "test.one", commit=True)
+        db.execute(  # an event id the head does not know yet: the next append collides with it
+            AuditEvent.__table__.insert().values(
+                id=first.id + 1,
+                at=first.at,
+                actor="x",
+                role="x",
+                action="x",
+                object_type="",
+                object_id="",
+                outcome="ok",
+                detail={},
+                prev_hash="",
+                hash="",
+            )
+        )
+        db.commit()
+        db.add(DistrictSetting(district_kato="999999999", blind_mode=True, model_enabled=True))
+        with pytest.raises(IntegrityError):
+            audit.append(db, "test.two", commit=True)
+        db.rollback()
+        assert db.get(DistrictSetting, "999999999") is None
+        assert db.execute(select(AuditHead.last_id)).scalar_one() == first.id
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_officers_pages_end_their_transaction_with_the_audit_event(
+    client, app, as_officer, svc_payloads, monkeypatch
+):
+    """Issue 17: the queue, the case and the decision each end with their audit event, written with the
+    COMMIT in one round trip (``append(commit=True)``): nothing of theirs follows it under the head's lock."""
+    from .conftest import in_district
+
+    created = client.post(
+        "/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer
+    ).json()
+    pipelined: list[str] = []
+    write = audit._write_and_commit
+    monkeypatch.setattr(
+        audit, "_write_and_commit", lambda db, ev: (pipelined.append(ev.action), write(db, ev))
+    )
+    plain: list[str] = []
+    real_append = audit.append
+
+    def append(db, action, **kw):
+        if not kw.get("commit"):
+            plain.append(action)
+        return real_append(db, action, **kw)
+
+    monkeypatch.setattr(audit, "append", append)
+    url = f"/api/v1/applications/{created['id']}"
+    assert client.get("/api/v1/applications", headers=as_officer).status_code == 200
+    case = client.get(url, headers=as_officer).json()
+    rec = case["recommendation"]
+    outcome = rec["recommended_decision"]
+    outcome = "home_visit" if outcome == "approve" and not rec["eligible_by_law"] else outcome
+    r = client.post(
+        f"{url}/decision", json={"outcome": outcome, "version": case["version"]}, headers=as_officer
+    )
+    assert r.status_code == 200, r.text
+    assert pipelined == ["queue.read", "application.read", "decision.create.open", "decision.create"]
+    assert plain == []
+    with app.state.sessions() as db:
+        assert audit.verify(db).ok

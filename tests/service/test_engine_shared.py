@@ -262,6 +262,45 @@ def test_an_engine_that_keeps_ending_at_start_is_restarted_ever_more_slowly():
     assert restart_delay(RESTART_DELAY_MAX_S, lived=QUICK_END_S * 10) == 0.0  # ran a while: anew
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_worker_with_the_shared_engine_knows_the_model_without_loading_it(settings, tmp_path):
+    """Issue 17: the engine process scores; a worker's pages show the model's name and metadata only, so
+    the forest (≈ 25 MB a worker) is not loaded in each worker — and the model page is the same."""
+    from atauly.model.store import ModelStore, TamperedModelError
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+    from .test_web import sign_in
+
+    worker = create_app(settings.model_copy(update={"service_engine_socket": str(tmp_path / "e.sock")}))
+    alone = create_app(settings)
+    try:
+        model = worker.state.engine.recommender
+        assert model.stored.estimator is None and not hasattr(model, "score_with_codes")
+        assert model.name == alone.state.engine.recommender.name
+        assert model.threshold == alone.state.engine.recommender.threshold
+        with worker.state.sessions() as db:
+            create_user(db, "analyst", PASSWORD, "analyst", None, None)
+        pages = [sign_in(app, "analyst").get("/model?lang=en") for app in (worker, alone)]
+        assert pages[0].status_code == 200 and f"Model card: {model.name}" in pages[0].text
+        assert pages[0].text.split("<main", 1)[1] == pages[1].text.split("<main", 1)[1]
+    finally:
+        for app in (worker, alone):
+            app.state.db_engine.dispose()
+            app.state.read_engine.dispose()
+    # described as loading checks it: a metadata file changed after it was stored is refused
+    store = ModelStore(settings.models_dir)
+    stored = store.describe(settings.service_model)
+    copy_root = tmp_path / "models"
+    import shutil
+
+    shutil.copytree(store.root, copy_root)
+    meta = copy_root / stored.name / stored.version / "metadata.json"
+    meta.write_text(meta.read_text().replace('"threshold"', '"threshold" ', 1))
+    with pytest.raises(TamperedModelError):
+        ModelStore(copy_root).describe(settings.service_model)
+
+
 def _dead_pid() -> int:
     import subprocess
 

@@ -210,6 +210,20 @@ def test_a_submission_reads_nothing_after_it_is_written(client, app, as_officer,
     assert not seen[last_write + 1 :], seen[last_write + 1 :]
 
 
+def test_a_queue_page_that_assigns_nobody_asks_nothing_after_its_audit_commit(
+    client, app, as_officer, svc_payloads
+):
+    """Issue 17 (officers' pages): the assignees' names are read only when a listed case is assigned —
+    on PostgreSQL an empty ``IN`` was a new transaction after the audit's commit (three round trips)."""
+    client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+    answers = []
+    seen = _statements(
+        app.state.db_engine, lambda: answers.append(client.get("/api/v1/applications", headers=as_officer))
+    )
+    assert answers[0].status_code == 200 and answers[0].json()[0]["assigned_to"] is None
+    assert not any("FROM users" in s for s in seen), seen
+
+
 def test_a_submissions_answer_is_written_once_in_the_endpoints_thread(
     client, as_officer, svc_payloads, monkeypatch
 ):

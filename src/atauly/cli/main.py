@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from atauly import __version__
 from atauly.i18n import N_
 
 from . import service
-from .common import console, err_console, get_settings
+from .common import EXIT_FAST, console, err_console, get_settings
 
 #: The command groups: name → (module of ``atauly.cli``, its Typer). Each is imported, and turned into
 #: click's commands, only when it is run or a help lists it: ``atauly plans family`` pays for the plans'
@@ -53,7 +54,37 @@ class LazyGroups(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
 
-app = typer.Typer(
+class Atauly(typer.Typer):
+    """The ``atauly`` application. Called as the command runs it (the console script, ``python -m
+    atauly.cli.main``), a successful command that asked for it (:func:`.common.exit_fast_when_done`) ends the
+    process once the exit handlers have run and the output is flushed, skipping the interpreter's teardown;
+    not while other threads run (a normal exit would wait for them)."""
+
+    def __call__(self, *args, **kwargs):
+        EXIT_FAST.clear()
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as exc:
+            if EXIT_FAST and exc.code in (0, None) and threading.active_count() == 1:
+                _end_now()
+            raise
+
+
+def _end_now() -> None:
+    import atexit
+    import os
+    import sys
+
+    atexit._run_exitfuncs()  # what a normal exit runs first (logging's handlers, temporary files…)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
+
+
+app = Atauly(
     help="Atauly: targeted social assistance (ASP) for Kazakhstan — the law as code and its tools.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # never print data (IINs, incomes) in a traceback

@@ -233,12 +233,17 @@ class ModelStore:
             raise ModelStoreError(f"{name}@{version}: metadata.json is missing")
         return json.loads(path.read_text(encoding="utf-8"))
 
-    def load(self, ref: str) -> StoredModel:
+    def describe(self, ref: str) -> StoredModel:
+        """The model ``ref`` names without its estimator: its name, version and metadata, checked against
+        the store's index as :meth:`load` checks them (what a page shows of a model scored elsewhere)."""
+        name, version, folder, meta, _ = self._checked(ref)
+        return StoredModel(name, version, folder, meta)
+
+    def _checked(self, ref: str) -> tuple[str, str, Path, dict, dict]:
         name, version = self.resolve(ref)
         folder = self.root / name / version
         meta = self.metadata(name, version)
-        artifact = folder / "model.skops"
-        if not artifact.exists():
+        if not (folder / "model.skops").exists():
             raise ModelStoreError(f"{name}@{version}: model.skops is missing")
         recorded = self._index(name).get(version)
         if recorded is None:
@@ -248,6 +253,11 @@ class ModelStore:
                 f"{name}@{version}: metadata.json (threshold, features) was modified after it was stored; "
                 "refusing to load it. Retrain or restore the file."
             )
+        return name, version, folder, meta, recorded
+
+    def load(self, ref: str) -> StoredModel:
+        name, version, folder, meta, recorded = self._checked(ref)
+        artifact = folder / "model.skops"
         data = artifact.read_bytes()  # hashed and loaded from the same bytes
         actual = hashlib.sha256(data).hexdigest()
         if actual != meta.get("sha256") or actual != recorded["model_sha256"]:

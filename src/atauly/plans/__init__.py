@@ -9,18 +9,27 @@
 - :mod:`.learn` outcomes and effects re-estimated from them (with lottery tie-breaking).
 """
 
-from .catalog import Catalog, CatalogError, Measure, load_catalog
-from .people import Population, build_population
-
-#: Imported when first used: the optimiser needs scipy.optimize, which one family's plan does not.
-_FROM_OPTIMISE = ("Plan", "PlanInfeasibleError", "make_plan")
+#: Each name is imported from its module when first used: the catalogue and the population need pandas and
+#: the registry's reader, the optimiser scipy.optimize; ``atauly plans family`` starts its PDF writer
+#: (:mod:`.pdfworker`) before pandas is imported, and one family's plan never needs the optimiser.
+_LAZY = {
+    "Catalog": "catalog",
+    "CatalogError": "catalog",
+    "Measure": "catalog",
+    "load_catalog": "catalog",
+    "Population": "people",
+    "build_population": "people",
+    "Plan": "optimise",
+    "PlanInfeasibleError": "optimise",
+    "make_plan": "optimise",
+}
 
 
 def __getattr__(name: str):
-    if name in _FROM_OPTIMISE:
-        from . import optimise
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(optimise, name)
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -320,12 +320,17 @@ def _contract_sections(plan: FamilyPlan, t: Translator) -> list[Section]:
     ]
 
 
-def write_family_documents(plan: FamilyPlan, lang: str, out: Path) -> list[Path]:
-    """The plan and the social contract as PDF and DOCX in ``out``; returns the paths."""
+def write_family_documents(plan: FamilyPlan, lang: str, out: Path, worker=None) -> list[Path]:
+    """The plan and the social contract as PDF and DOCX in ``out``; returns the paths. With ``worker`` (a
+    :class:`~.pdfworker.PdfWorker` started at the command's start) the PDFs are written by that process
+    while this one writes the DOCX files; the documents are the same."""
+    documents = [assistance_plan(plan, lang), social_contract(plan, lang)]
+    if worker is not None:
+        return worker.write(documents, out, to_docx)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for doc in (assistance_plan(plan, lang), social_contract(plan, lang)):
+    for doc in documents:
         pdf_path = out / f"{doc.name}.pdf"
         pdf_path.write_bytes(to_pdf(doc))
         written.append(pdf_path)
@@ -343,16 +348,18 @@ def draft_for_family(
     out: Path,
     assignments=None,
     specialist: str = "",
+    worker=None,
 ) -> tuple[FamilyPlan, list[Path]]:
     """What ``atauly plans family`` does: read only the family from the registry ``directory``, draft its plan
     (``assignments``: a national plan's table), and write the plan and the social contract (PDF, DOCX) and
-    ``plan-<family>.json`` (the plan as data) in ``out``. Returns the plan and the documents' paths."""
+    ``plan-<family>.json`` (the plan as data) in ``out``. Returns the plan and the documents' paths.
+    ``worker``: the PDFs' process (:func:`write_family_documents`)."""
     from .family import family_plan, plan_as_dict
     from .read import family_registry
 
     reg = family_registry(directory, view, family_id)
     fp = family_plan(reg, quarter, family_id, catalog, assignments, specialist=specialist)
-    paths = write_family_documents(fp, lang, out)
+    paths = write_family_documents(fp, lang, out, worker)
     (Path(out) / f"plan-{fp.family_id}.json").write_text(
         json.dumps(plan_as_dict(fp), indent=2, ensure_ascii=False), encoding="utf-8"
     )

@@ -89,9 +89,48 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
         from .engine_shared import RemoteEngine
 
         remote = RemoteEngine(settings.service_engine_socket)
+    # With the shared engine the worker scores nothing: its pages need the model's name and metadata only
+    model = (described_model if remote is not None else load_recommender)(settings)
     app.state.engine = engine or RecommendationEngine(
-        load_recommender(settings), process=settings.service_engine_process, remote=remote
+        model, process=settings.service_engine_process, remote=remote
     )
+
+
+class DescribedModel:
+    """The model as a worker of ``atauly serve --workers N`` knows it: the shared engine process scores
+    with it; the worker's pages show its name and metadata (the model page, the settings' "model
+    available"). Its metadata only: the forest is not loaded in every worker (≈ 25 MB each, issue 17)."""
+
+    def __init__(self, stored) -> None:
+        self.stored = stored
+        self.threshold = stored.threshold
+
+    @property
+    def name(self) -> str:
+        return f"{self.stored.name}@{self.stored.version}"
+
+    @property
+    def kind(self) -> str:
+        return self.stored.metadata.get("kind", "table")
+
+    def set_jobs(self, n_jobs: int) -> None:
+        """Nothing to set: there is no forest here (the engine asks every recommender)."""
+
+
+def described_model(settings: Settings) -> DescribedModel | None:
+    """The configured model's description, or None where :func:`load_recommender` gives None (no such model,
+    or not trained on the data contract): what the shared engine process scores with."""
+    from atauly.model.store import ModelStore, ModelStoreError
+
+    try:
+        model = DescribedModel(ModelStore(settings.models_dir).describe(settings.service_model))
+    except (ModelStoreError, FileNotFoundError, KeyError, ValueError) as exc:
+        log.warning("no model %r (%s): recommendations come from the law alone", settings.service_model, exc)
+        return None
+    if model.kind != "registry":
+        log.warning("model %s was not trained on the data contract: the law alone recommends", model.name)
+        return None
+    return model
 
 
 def _add_error_handlers(app: FastAPI) -> None:

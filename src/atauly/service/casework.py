@@ -153,8 +153,7 @@ def record(db: DB, user: User | None, action: str, obj: Application | None = Non
 def deny(db: DB, user: User | None, action: str, status: int, message: str, **kw) -> ServiceError:
     """Roll back the request's work, audit the refusal in its own transaction, return the error."""
     db.rollback()
-    record(db, user, action, outcome="denied", detail={"status": status, "why": message}, **kw)
-    db.commit()
+    record(db, user, action, outcome="denied", detail={"status": status, "why": message}, **kw, commit=True)
     return ServiceError(status, message)
 
 
@@ -261,8 +260,7 @@ def load(db: DB, user: User, app_id: int, action: str = "application.read") -> A
             object_id=app_id,
             region_kato=app.region_kato,
         )
-    record(db, user, action, app)
-    db.commit()
+    record(db, user, action, app, commit=True)
     return app
 
 
@@ -474,8 +472,8 @@ def queue(
         object_id=user.district_kato or user.region_kato or "*",
         region_kato=user.region_kato,
         detail={**f.audit_detail(), "shown": len(apps)},
+        commit=True,
     )
-    db.commit()
     return apps
 
 
@@ -535,8 +533,9 @@ def assign(db: DB, user: User, app_id: int, officer_id: int | None) -> Applicati
         .values(assigned_to=officer_id)
         .execution_options(synchronize_session=False)
     )
-    record(db, user, "application.assign", app, detail={"to": officer.username if officer else None})
-    db.commit()
+    record(
+        db, user, "application.assign", app, detail={"to": officer.username if officer else None}, commit=True
+    )
     db.refresh(app)
     return app
 

@@ -81,8 +81,7 @@ def assess(db: DB, user: User, app_id: int, outcome: str) -> Application:
             application_id=app.id, officer_id=user.id, outcome=outcome, created_at=audit.utcnow(), blind=blind
         )
     )
-    record(db, user, "assessment.create", app, detail={"outcome": outcome, "blind": blind})
-    db.commit()
+    record(db, user, "assessment.create", app, detail={"outcome": outcome, "blind": blind}, commit=True)
     return app
 
 
@@ -198,8 +197,8 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Ap
             "reason_code": body.reason_code,
             "model": rec.model_version,
         },
+        commit=True,
     )
-    db.commit()
     if app.status in ("approved", "rejected"):  # final: the photos' retention period starts
         _start_retention(db, app, now)
     return app
@@ -239,8 +238,7 @@ def request_correction(db: DB, user: User, app_id: int, body: CorrectionIn) -> A
     # The corrected case is decided within a new statutory period, counted from the request.
     app.deadline = add_working_days(date.today(), DEADLINE_WORKING_DAYS)
     db.flush()
-    record(db, user, "correction.create", app, detail={"fields": list(body.fields)})
-    db.commit()
+    record(db, user, "correction.create", app, detail={"fields": list(body.fields)}, commit=True)
     from .photos import hold_again
 
     hold_again(db, app)  # open again: its photos are kept until the new decision
@@ -331,8 +329,8 @@ def verify(
         "verification.create",
         app,
         detail={"kind": detail["kind"], "eligible_by_law": rec.eligible_by_law, "model": rec.model_version},
+        commit=True,
     )
-    db.commit()
     return app
 
 

@@ -91,8 +91,7 @@ def submit(
         if not hidden:  # the response shows the recommendation to the submitter
             db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
         detail = {"mode": out.mode, "model": out.model_version, "source": source}
-        record(db, user, "application.create", app, detail=detail)
-        db.commit()
+        record(db, user, "application.create", app, detail=detail, commit=True)
     except IntegrityError:  # the same key won a race with this request
         db.rollback()
         existing = _by_key(db, key)
@@ -249,6 +248,5 @@ def _repeat(db: DB, user: User, existing: Application, input_hash: str) -> Intak
             object_id=existing.id,
             region_kato=existing.region_kato,
         )
-    record(db, user, "application.read", existing, detail={"repeated_submission": True})
-    db.commit()
+    record(db, user, "application.read", existing, detail={"repeated_submission": True}, commit=True)
     return Intake(existing, False)

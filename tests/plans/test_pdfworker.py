@@ -1,0 +1,142 @@
+"""The PDFs' process of ``atauly plans family`` (:mod:`atauly.plans.pdfworker`): the same PDFs as written in
+the process, a clear error and no file of the run left when it fails, never a zombie."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import zipfile
+
+import pytest
+
+from atauly.plans import pdfworker, writers
+from atauly.plans.writers import Block, Document, Section, to_docx, to_pdf
+
+
+def _doc(name: str) -> Document:
+    return Document(
+        name,
+        "Әлеуметтік келісімшарт",
+        "kk",
+        [("Отбасы", "R61F1"), ("Мүшелер", 4)],  # a number: the PDF writer prints str() of it
+        [
+            Section("Тараптар", [Block("p", "Қазақ тілі, русский язык ₸ " * 30)]),
+            Section("Шаралар", [Block("table", columns=["A", "B"], rows=[["1", 2.5], ["ә", None]])]),
+            Section("Тізім", [Block("list", rows=["бір", "екі"]), Block("sign", rows=[("Қолы", "____")])]),
+        ],
+        "Жүйе жобасы",
+    )
+
+
+def _same_pdf(a: bytes, b: bytes) -> bool:
+    strip = re.compile(rb"/CreationDate \(D:\d+Z?\)|/ID \[<[0-9A-F]+><[0-9A-F]+>\]")  # the time and its hash
+    return strip.sub(b"", a) == strip.sub(b"", b)
+
+
+def _parts(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:  # the parts, not the archive's times
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def _started() -> pdfworker.PdfWorker:
+    worker = pdfworker.start()
+    assert worker is not None, "fork refused or threads running: the worker's path is not tested"
+    return worker
+
+
+def _gone(pid: int) -> bool:
+    """The child was waited for: no zombie left."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return True
+
+
+def test_the_worker_writes_the_same_pdfs_and_docx(tmp_path):
+    docs = [_doc("a"), _doc("b")]
+    worker = _started()
+    pid = worker.pid
+    paths = worker.write(docs, tmp_path / "out", to_docx)
+    assert [p.name for p in paths] == ["a.pdf", "a.docx", "b.pdf", "b.docx"]
+    for d in docs:
+        assert _same_pdf((tmp_path / "out" / f"{d.name}.pdf").read_bytes(), to_pdf(d))
+    to_docx(docs[0], tmp_path / "ref.docx")
+    assert _parts(tmp_path / "out" / "a.docx") == _parts(tmp_path / "ref.docx")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.docx", "a.pdf", "b.docx", "b.pdf"]
+    assert _gone(pid)
+
+
+def test_the_document_survives_json_as_the_pdf_writer_reads_it():
+    doc = _doc("a")
+    again = pdfworker.document_from_json(pdfworker.document_as_json(doc))
+    assert _same_pdf(to_pdf(again, compress=False), to_pdf(doc, compress=False))
+
+
+def _failing(monkeypatch, how):
+    """The child's ``to_pdf`` fails on the second document (patched before the fork: the child has it)."""
+    real = writers.to_pdf
+    calls = []
+
+    def to_pdf_then_fail(doc, *a, **k):
+        calls.append(doc.name)
+        if len(calls) == 2:
+            how()
+        return real(doc, *a, **k)
+
+    monkeypatch.setattr(writers, "to_pdf", to_pdf_then_fail)
+
+
+def _boom():
+    raise ValueError("the font is broken")
+
+
+def _killed():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("how, says", [(_boom, "ValueError: the font is broken"), (_killed, "SIGKILL")])
+def test_a_failed_child_is_a_clear_error_and_leaves_no_file_of_the_run(monkeypatch, tmp_path, how, says):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.pdf").write_bytes(b"an earlier run's document")
+    _failing(monkeypatch, how)
+    worker = _started()
+    pid = worker.pid
+    with pytest.raises(pdfworker.PdfWorkerError, match=re.escape(says)) as err:
+        worker.write([_doc("a"), _doc("b")], out, to_docx)
+    assert f"(pid {pid}) failed" in str(err.value) and "no document was written" in str(err.value)
+    assert sorted(p.name for p in out.iterdir()) == ["a.pdf"]  # no new file, no half file, no temporary
+    assert (out / "a.pdf").read_bytes() == b"an earlier run's document"
+    assert _gone(pid)
+
+
+def test_a_failed_docx_leaves_no_file_of_the_run_and_no_zombie(tmp_path):
+    def docx_fails(doc, path):
+        raise OSError("disk full")
+
+    worker = _started()
+    pid = worker.pid
+    with pytest.raises(OSError, match="disk full"):
+        worker.write([_doc("a")], tmp_path / "out", docx_fails)
+    assert list((tmp_path / "out").iterdir()) == []
+    assert _gone(pid)
+
+
+def test_a_worker_given_nothing_is_ended_and_waited_for():
+    worker = _started()
+    pid = worker.pid
+    worker.close()
+    assert _gone(pid)
+    worker.close()  # twice: nothing left to do
+
+
+def test_no_fork_while_other_threads_run():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert pdfworker.start() is None  # a fork would copy the thread's locks in whatever state
+    finally:
+        stop.set()
+        thread.join()
