@@ -299,3 +299,60 @@ def test_a_worker_with_the_shared_engine_knows_the_model_without_loading_it(sett
     meta.write_text(meta.read_text().replace('"threshold"', '"threshold" ', 1))
     with pytest.raises(TamperedModelError):
         ModelStore(copy_root).describe(settings.service_model)
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_socket_directories_of_a_killed_server_are_removed_at_the_next_start(tmp_path, monkeypatch):
+    """A server killed with SIGKILL leaves its socket's directory; the next start removes it — only one
+    whose owner process is gone: a live server's, one naming no owner, or anything else stays."""
+    import tempfile
+
+    from atauly.service import engine_shared
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / "atauly-engine-dead1234"
+    live = tmp_path / "atauly-engine-live1234"
+    unknown = tmp_path / "atauly-engine-none1234"
+    other = tmp_path / "something-else"
+    for d in (dead, live, unknown, other):
+        d.mkdir()
+        (d / "engine.sock").write_text("")
+    (dead / engine_shared.OWNER).write_text(str(_dead_pid()))
+    (live / engine_shared.OWNER).write_text(str(os.getppid()))
+    (other / engine_shared.OWNER).write_text(str(_dead_pid()))
+    shared = SharedEngine(tmp_path, "asp-demo")  # makes its directory; starts nothing
+    try:
+        assert not dead.exists()
+        assert live.exists() and unknown.exists() and other.exists()
+        mine = Path(shared.directory)
+        assert mine.parent == tmp_path and (mine / engine_shared.OWNER).read_text() == str(os.getpid())
+        assert stat.S_IMODE(mine.stat().st_mode) == 0o700
+    finally:
+        shared.stop()
+    assert not Path(shared.directory).exists()
+
+
+def test_a_temporary_directory_too_long_for_a_socket_falls_back_to_a_short_one(tmp_path, monkeypatch):
+    import tempfile
+
+    from atauly.service import engine_shared
+
+    long_dir = tmp_path / ("x" * 60) / ("y" * 60)
+    long_dir.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_dir))
+    shared = SharedEngine(tmp_path, "asp-demo")
+    try:
+        assert len(os.fsencode(shared.path)) <= engine_shared.MAX_SOCKET_PATH
+        assert Path(shared.directory).parent == Path(engine_shared.SHORT_DIRECTORY)
+    finally:
+        shared.stop()
+    monkeypatch.setattr(engine_shared, "SHORT_DIRECTORY", str(long_dir))  # neither will do: said clearly
+    with pytest.raises(RuntimeError, match="too long a path for a Unix socket"):
+        SharedEngine(tmp_path, "asp-demo")

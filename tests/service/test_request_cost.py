@@ -222,3 +222,67 @@ def test_a_queue_page_that_assigns_nobody_asks_nothing_after_its_audit_commit(
     )
     assert answers[0].status_code == 200 and answers[0].json()[0]["assigned_to"] is None
     assert not any("FROM users" in s for s in seen), seen
+
+
+def test_a_submissions_answer_is_written_once_in_the_endpoints_thread(
+    client, as_officer, svc_payloads, monkeypatch
+):
+    """No second validation of the answer against ``response_model`` (FastAPI's ``serialize_response``,
+    for a sync route in another trip to a worker thread): the endpoint writes the model's JSON itself. The
+    answer is the schema's all the same: 201, then 200 for the same submission again."""
+    import fastapi.routing
+
+    from atauly.service.schemas import ApplicationOut
+
+    calls: list[str] = []
+    real = fastapi.routing.serialize_response
+
+    async def counted(**kwargs):
+        calls.append("serialize")
+        return await real(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "serialize_response", counted)
+    payload = in_district(svc_payloads)[0]
+    first = client.post("/api/v1/applications", json=payload, headers=as_officer)
+    again = client.post("/api/v1/applications", json=payload, headers=as_officer)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.headers["content-type"] == "application/json"
+    assert first.headers["cache-control"] == "no-store"
+    for r in (first, again):
+        assert ApplicationOut.model_validate(r.json()).model_dump(mode="json") == r.json()
+    assert first.json()["recommendation"]["recommended_decision"] in ("approve", "reject")
+    assert calls == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_the_token_is_checked_on_the_requests_own_connection(
+    client, app, as_officer, svc_payloads
+):
+    """No connection checked out (and its transaction rolled back) for the token alone: a queue read
+    (nothing assigned) takes one connection, a submission two (its reads, then its write once the law
+    and the model have run). A revoked token is still refused at once, and an unknown one is refused."""
+    from sqlalchemy import event
+
+    checkouts: list[int] = []
+
+    def count(*_args):
+        checkouts.append(1)
+
+    event.listen(app.state.db_engine, "checkout", count)
+    try:
+        assert client.get("/api/v1/applications", headers=as_officer).status_code == 200
+        assert len(checkouts) == 1
+        checkouts.clear()
+        r = client.post("/api/v1/applications", json=in_district(svc_payloads)[0], headers=as_officer)
+        assert r.status_code == 201 and len(checkouts) == 2
+    finally:
+        event.remove(app.state.db_engine, "checkout", count)
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/applications", headers=bad).status_code == 401
+    from atauly.service.security import revoke_sessions
+
+    with app.state.sessions() as db:
+        uid = db.execute(select(User.id).where(User.username == "officer")).scalar_one()
+        revoke_sessions(db, uid)
+        db.commit()
+    assert client.get("/api/v1/applications", headers=as_officer).status_code == 401

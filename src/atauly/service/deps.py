@@ -37,10 +37,12 @@ EngineDep = Annotated[RecommendationEngine, Depends(get_engine)]
 
 
 def api_user(request: Request, db: DBDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
-    """The bearer token's user. The token is looked up through the read pool (:func:`.db.make_read_engine`):
-    on SQLite a WAL reader that takes no write lock, so signing every request in no longer queues for the
-    one write connection (on PostgreSQL it is the same engine). A refusal is tallied through ``db``."""
-    user = _token_user(request, token)
+    """The bearer token's user. On SQLite the token is looked up through the read pool
+    (:func:`.db.make_read_engine`): a WAL reader that takes no write lock, so signing every request in does
+    not queue for the one write connection. On PostgreSQL (where the read pool is the same engine) it is
+    looked up in the request's own session: the request's reads go on in that transaction, with no
+    connection checked out and rolled back for the token alone. A refusal is tallied through ``db``."""
+    user = _token_user(request, token, db)
     if user is None:
         if token:  # a token was presented and refused: tallied, written as one audit event a minute
             tally = request.app.state.refusals
@@ -55,11 +57,20 @@ def api_user(request: Request, db: DBDep, token: Annotated[str | None, Depends(o
     return user
 
 
-def _token_user(request: Request, token: str | None) -> User | None:
+def _token_user(request: Request, token: str | None, db: DB) -> User | None:
     """The active user of a valid API token, detached from the session that read it; None otherwise."""
     if not token:
         return None
-    with request.app.state.read_sessions() as read:
+    state = request.app.state
+    if state.read_engine is state.db_engine:  # PostgreSQL: no second connection for the token
+        session = find_session(db, token, "api")
+        if session is None:
+            return None
+        user = session.user
+        db.expunge(session)
+        db.expunge(user)  # detached as the read pool's: a rollback of the request expires nothing of it
+        return user
+    with state.read_sessions() as read:
         session = find_session(read, token, "api")
         user = session.user if session is not None else None
         if user is not None:

@@ -207,14 +207,78 @@ def restart_delay(previous: float, lived: float) -> float:
     return min(RESTART_DELAY_MAX_S, max(0.5, 2 * previous))
 
 
+#: The directories of the engine's socket: ``PREFIX`` and a random part, under the temporary directory.
+PREFIX = "atauly-engine-"
+#: The file in such a directory naming the serving process that made it.
+OWNER = "owner.pid"
+#: A Unix socket's path holds at most 107 bytes (``sun_path`` is 108 with its terminating NUL, on Linux).
+MAX_SOCKET_PATH = 107
+#: Where the socket goes when the temporary directory's path is too long for one.
+SHORT_DIRECTORY = "/tmp"
+
+
+def socket_directory() -> tuple[str, str]:
+    """A new private directory (mode 700) for the engine's socket and the socket's path in it, with a file
+    naming this process (:func:`clean_stale`). Under the temporary directory (``$TMPDIR``); under
+    :data:`SHORT_DIRECTORY` when that path would make the socket's too long; an error saying so when
+    neither will do."""
+    for parent in (None, SHORT_DIRECTORY):
+        base = tempfile.gettempdir() if parent is None else parent
+        probe = os.path.join(base, PREFIX + "x" * 8, "engine.sock")
+        if len(os.fsencode(probe)) > MAX_SOCKET_PATH or not os.path.isdir(base):
+            continue
+        clean_stale(base)
+        directory = tempfile.mkdtemp(prefix=PREFIX, dir=base)
+        Path(directory, OWNER).write_text(str(os.getpid()))
+        return directory, os.path.join(directory, "engine.sock")
+    raise RuntimeError(
+        f"no directory for the engine's socket: {tempfile.gettempdir()} is too long a path for a Unix "
+        f"socket ({MAX_SOCKET_PATH} bytes at most) and {SHORT_DIRECTORY} cannot be used; set TMPDIR to a "
+        "shorter directory"
+    )
+
+
+def clean_stale(base: str) -> list[str]:
+    """Remove the socket directories under ``base`` left by a serving process that is gone (killed with
+    SIGKILL, it could not remove its own); only this account's, and only those whose owner file names a
+    process that no longer exists — never one whose owner is alive or unknown. Returns those removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+            owner = int(Path(entry.path, OWNER).read_text().strip())
+        except (OSError, ValueError):  # not ours, or no owner named (yet): left alone
+            continue
+        if owner > 0 and not _alive(owner):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process: alive
+        return True
+    return True
+
+
 class SharedEngine:
     """Starts the engine process in a private directory, restarts it when it dies, and stops it."""
 
     def __init__(self, home: Path | str, model: str) -> None:
         self.home = str(home)
         self.model = model
-        self.directory = tempfile.mkdtemp(prefix="atauly-engine-")  # mode 700: only this account
-        self.path = os.path.join(self.directory, "engine.sock")
+        self.directory, self.path = socket_directory()  # mode 700: only this account
         self._process: multiprocessing.Process | None = None
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None

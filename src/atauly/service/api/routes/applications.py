@@ -35,7 +35,7 @@ from ...schemas import (
     VerificationIn,
     VerifiedValueOut,
 )
-from ..common import ERRORS, released
+from ..common import ERRORS, json_answer, released
 
 router = APIRouter(tags=["applications"])
 
@@ -117,21 +117,19 @@ def _assignee(db, app: Application) -> str | None:
 )
 def create_application(
     payload: ApplicationIn,
-    response: Response,
     db: DBDep,
     engine: EngineDep,
     user: UserDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
     lang: str = "ru",
-) -> ApplicationOut:
+) -> Response:
     """Submit an application: the law and the model run at once and the recommendation comes back."""
     lang = lang if lang in ("ru", "kk", "en") else "ru"
     made = intake.submit(db, engine, user, payload, idempotency_key=idempotency_key, source="api")
-    if not made.created:
-        response.status_code = 200
     app = made.application
     hidden = made.hidden if made.hidden is not None else not casework.shown(db, user, app)
-    return released(db, application_out(app, lang, hidden, _assignee(db, app)))
+    out = application_out(app, lang, hidden, _assignee(db, app))
+    return released(db, json_answer(out, 201 if made.created else 200))
 
 
 class QueueItem(BaseModel):
