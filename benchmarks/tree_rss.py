@@ -1,0 +1,114 @@
+"""Run a command and measure its whole process tree: wall seconds, CPU seconds (user + system of the command
+and every descendant it waited for) and the peak of the tree's **summed** resident memory.
+
+``/usr/bin/time -v`` reports the largest resident set of any *one* process, which understates a command
+that runs worker processes (``atauly plans national --workers 2``: the parent and two workers are resident
+together). Here ``/proc`` is sampled every ``--interval`` seconds (0.2 by default) and the RSS of the
+command and all its descendants summed; a peak shorter than the interval can be missed, so the figure is a
+lower bound of the true peak (by at most what the tree allocates in one interval).
+
+    .venv/bin/python benchmarks/tree_rss.py -- atauly plans national --registry DIR --quarter 2025Q3 --out P
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids, from /proc/*/stat (processes that end while read are skipped)."""
+    tree: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        tree.setdefault(ppid, []).append(int(name))
+    return tree
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(bytes resident in ``root`` and all its descendants, number of processes)."""
+    tree = _children()
+    todo, total, n = [root], 0, 0
+    while todo:
+        pid = todo.pop()
+        total += _rss(pid)
+        n += 1
+        todo.extend(tree.get(pid, ()))
+    return total, n
+
+
+def run(cmd: list[str], interval: float = 0.2, env: dict | None = None, quiet: bool = True) -> dict:
+    """``cmd`` run to its end: wall and CPU seconds, the tree's peak summed RSS (GiB), the most processes
+    seen at once, the load average before and after, and the exit status."""
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    out = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.PIPE if quiet else None)
+    peak, most, done = [0], [1], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total, n = tree_rss(proc.pid)
+            peak[0], most[0] = max(peak[0], total), max(most[0], n)
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stderr = proc.stderr.read() if quiet else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "rc": proc.returncode,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "user_s": round(usage.ru_utime, 1),
+        "sys_s": round(usage.ru_stime, 1),
+        "peak_tree_rss_gib": round(peak[0] / 1024**3, 2),
+        "largest_process_rss_gib": round(usage.ru_maxrss / 1024**2, 2),  # KiB; children's largest
+        "processes": most[0],
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        **({"stderr_tail": stderr.decode(errors="replace")[-1500:]} if proc.returncode else {}),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--interval", type=float, default=0.2)
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        ap.error("no command")
+    result = run(cmd, args.interval)
+    print(json.dumps(result), flush=True)
+    sys.exit(result["rc"])
+
+
+if __name__ == "__main__":
+    main()
