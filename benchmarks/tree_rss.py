@@ -47,21 +47,23 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(bytes resident in ``root`` and all its descendants, number of processes)."""
+def tree_rss(root: int) -> dict[int, int]:
+    """Bytes resident in ``root`` and each of its descendants, by pid."""
     tree = _children()
-    todo, total, n = [root], 0, 0
+    todo, found = [root], {}
     while todo:
         pid = todo.pop()
-        total += _rss(pid)
-        n += 1
+        found[pid] = _rss(pid)
         todo.extend(tree.get(pid, ()))
-    return total, n
+    return found
 
 
-def run(cmd: list[str], interval: float = 0.2, env: dict | None = None, quiet: bool = True) -> dict:
+def run(
+    cmd: list[str], interval: float = 0.2, env: dict | None = None, quiet: bool = True, trace=None
+) -> dict:
     """``cmd`` run to its end: wall and CPU seconds, the tree's peak summed RSS (GiB), the most processes
-    seen at once, the load average before and after, and the exit status."""
+    seen at once, the load average before and after, and the exit status. ``trace``: a file to which each
+    sample is written (seconds, GiB of the tree, then pid:GiB of each process)."""
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     out = subprocess.DEVNULL if quiet else None
@@ -70,8 +72,12 @@ def run(cmd: list[str], interval: float = 0.2, env: dict | None = None, quiet: b
 
     def sample() -> None:
         while not done.is_set():
-            total, n = tree_rss(proc.pid)
-            peak[0], most[0] = max(peak[0], total), max(most[0], n)
+            found = tree_rss(proc.pid)
+            total = sum(found.values())
+            peak[0], most[0] = max(peak[0], total), max(most[0], len(found))
+            if trace is not None:
+                each = " ".join(f"{pid}:{rss / 1024**3:.2f}" for pid, rss in sorted(found.items()))
+                trace.write(f"{time.perf_counter() - start:.1f} {total / 1024**3:.3f} {each}\n")
             done.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -100,12 +106,13 @@ def run(cmd: list[str], interval: float = 0.2, env: dict | None = None, quiet: b
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--interval", type=float, default=0.2)
+    ap.add_argument("--trace", type=argparse.FileType("w"), help="write every sample here")
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         ap.error("no command")
-    result = run(cmd, args.interval)
+    result = run(cmd, args.interval, trace=args.trace)
     print(json.dumps(result), flush=True)
     sys.exit(result["rc"])
 

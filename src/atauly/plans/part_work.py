@@ -4,6 +4,7 @@ keeps of it (:mod:`atauly.plans.by_part`). The same function runs in this proces
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,7 +92,11 @@ def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _give_back_memory() -> None:
     """Return a finished part's memory to the system: Arrow's pool and the C heap keep freed blocks, which
-    part after part would add up to the whole registry's size in resident memory."""
+    part after part would add up to the whole registry's size in resident memory. The law's simulation is
+    a web of objects that refer to each other: only the cycle collector frees it (and the arrays it holds),
+    which otherwise runs when it will — measured on a mid-size part at full scale: 0.54 GiB resident after
+    the part without the collection, 0.27 GiB with it."""
+    gc.collect()
     pa.default_memory_pool().release_unused()
     try:
         import ctypes

@@ -9,9 +9,9 @@ and run :func:`atauly.plans.part_work.part_result` on it, exactly as this proces
 their standard input and output, one JSON line per message (no pickles): the worker's settings, then a part
 to do, then its result. A worker hands back only what the plan keeps of a part — its conditional families
 and members, their law rows and the IINs compared across parts, as Arrow IPC files in a temporary folder
-(read back here and deleted at once) and, in the JSON line, the counts by district and region, the id
-ranges and the income coverage — so this process never holds a whole part, and each part's memory is
-handed back to the system in its worker.
+(deleted as they are read back) and, in the JSON line, the counts by district and region, the id
+ranges and the income coverage — so this process never holds a whole part. The files are read once every
+part is done and the workers have ended: the workers' memory and the results' are never resident together.
 
 Results do not depend on the order in which parts finish: each is stored under its index and the caller
 assembles them in the files' order. Parts run together only while their files add up to at most
@@ -62,7 +62,7 @@ def in_processes(
     data problem."""
     order = sorted(range(len(parts)), key=lambda k: -sizes[k])  # the largest first, the small ones fill in
     limit = BUDGET * max(sizes)
-    done: list = [None] * len(parts)
+    found: list = [None] * len(parts)
     problem = False
     with tempfile.TemporaryDirectory(prefix="atauly-plan-parts-") as tmp:
         wanted_path = None
@@ -92,13 +92,17 @@ def in_processes(
                         k = busy.pop(worker)
                         used -= sizes[k]
                         idle.append(worker)
-                        done[k] = _read_part(worker.receive(Path(parts[k][0]).name))
-                        problem = problem or not done[k].ok
+                        found[k] = worker.receive(Path(parts[k][0]).name)
+                        problem = problem or not found[k]["ok"]
             finished = True
         finally:
             for worker in workers:
                 worker.close(stop=not finished)
-    return None if problem else done
+        if problem:
+            return None
+        # Read once the workers have ended and handed their memory back: the parts' peak and the results'
+        # are not added up.
+        return [_read_part(f) for f in found]
 
 
 class _Worker:
