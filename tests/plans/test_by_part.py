@@ -4,6 +4,7 @@ problem in a part, an identifier in two parts) back to the whole read, which rep
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 
@@ -216,3 +217,26 @@ def test_the_cli_plans_the_same_with_and_without_worker_processes(world, tmp_pat
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert len(pd.read_parquet(tmp_path / "2" / "assignments.parquet")) > 0
     assert list(own_tmp.iterdir()) == []
+
+
+def test_a_part_leaves_no_simulation_behind(world):
+    """The law's simulation refers to itself (only the cycle collector frees it and the arrays it holds): a
+    finished part collects it, not the next part's allocations."""
+    from openfisca_core.simulations import Simulation
+
+    from atauly.law.simulation import Quarter
+    from atauly.law.system import tax_benefit_system
+    from atauly.plans.by_part import _parts
+    from atauly.plans.part_work import part_result
+
+    out, _ = world
+    paths, tbs = _parts(out, "recorded")[0], tax_benefit_system()
+    gc.collect()
+    gc.disable()  # no automatic collection: what is left is what the part left
+    try:
+        part = part_result(paths, Quarter.parse(Q), None, None, tbs)
+        alive = sum(isinstance(o, Simulation) for o in gc.get_objects())
+    finally:
+        gc.enable()
+    assert part.ok and len(part.sub.families) > 0
+    assert alive == 0

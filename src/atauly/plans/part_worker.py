@@ -16,7 +16,7 @@ part is done and the workers have ended: the workers' memory and the results' ar
 Results do not depend on the order in which parts finish: each is stored under its index and the caller
 assembles them in the files' order. Parts run together only while their files add up to at most
 :data:`BUDGET` times the largest part's (the largest beside small ones only). A part with a data problem
-stops the dispatch (the parts not started are not read) and the caller reads the whole registry, as in one
+stops the workers (the parts not finished are not read) and the caller reads the whole registry, as in one
 process; an exception in a worker (a file that cannot be read) is raised here with its type and message
 (when this process knows the type; :class:`PartWorkerError` otherwise), the worker's traceback added as a
 note; a worker that dies (killed, out of memory) raises :class:`PartWorkerError`. Workers ignore Ctrl-C
@@ -76,7 +76,7 @@ def in_processes(
             workers = [_Worker(config) for _ in range(n)]
             idle, busy, used, pending = list(workers), {}, 0, list(order)
             with selectors.DefaultSelector() as ready:
-                while busy or (pending and not problem):
+                while (busy or pending) and not problem:
                     while idle and pending and not problem:
                         k = next((k for k in pending if not busy or used + sizes[k] <= limit), None)
                         if k is None:
@@ -94,8 +94,8 @@ def in_processes(
                         idle.append(worker)
                         found[k] = worker.receive(Path(parts[k][0]).name)
                         problem = problem or not found[k]["ok"]
-            finished = True
-        finally:
+            finished = not problem
+        finally:  # after a problem the whole registry is read: the parts still running are not waited for
             for worker in workers:
                 worker.close(stop=not finished)
         if problem:
