@@ -39,6 +39,19 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system seconds of ``pid`` itself so far (0 once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as f:
@@ -63,7 +76,7 @@ def run(
 ) -> dict:
     """``cmd`` run to its end: wall and CPU seconds, the tree's peak summed RSS (GiB), the most processes
     seen at once, the load average before and after, and the exit status. ``trace``: a file to which each
-    sample is written (seconds, GiB of the tree, then pid:GiB of each process)."""
+    sample is written (seconds, GiB of the tree, then pid:GiB:CPU seconds of each process)."""
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     out = subprocess.DEVNULL if quiet else None
@@ -76,7 +89,9 @@ def run(
             total = sum(found.values())
             peak[0], most[0] = max(peak[0], total), max(most[0], len(found))
             if trace is not None:
-                each = " ".join(f"{pid}:{rss / 1024**3:.2f}" for pid, rss in sorted(found.items()))
+                each = " ".join(
+                    f"{pid}:{rss / 1024**3:.2f}:{cpu_s(pid):.1f}" for pid, rss in sorted(found.items())
+                )
                 trace.write(f"{time.perf_counter() - start:.1f} {total / 1024**3:.3f} {each}\n")
             done.wait(interval)
 
