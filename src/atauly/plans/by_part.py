@@ -6,8 +6,9 @@ scale). A plan needs only the families the law finds entitled to conditional ASP
 the number of all families by district. Here each region's part (``families/``, ``persons/``, ``incomes/``
 written by ``atauly registry generate``, one file per region) is read, validated by the registry's own
 validator, put through the law, and only its conditional families (with their members) are
-kept; the part is then freed (``WORKERS`` parts at a time, in threads; Arrow reads each part's files in
-threads of its own).
+kept (:func:`atauly.plans.part_work.part_result`); the part is then freed. ``WORKERS`` worker processes
+work the parts, one part each at a time (:mod:`atauly.plans.part_worker`); with one, every part is worked
+in this process, one after the other.
 
 The result is the one the whole registry gives (``tests/plans/test_by_part.py``): the same validator on the
 same rows, the same law on the same families (the law is computed family by family), the same population
