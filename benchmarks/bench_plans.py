@@ -22,7 +22,8 @@ Exits are reported with 95% intervals over ``--worlds`` simulated worlds (true i
 shocks redrawn), and the paired difference optimised − baseline with its interval.
 
 Timing: the national plan (registry read and validated, the law, the population, the optimisation,
-the tables written) is timed end to end with ``/usr/bin/time -v`` in a subprocess, and stage by stage.
+the tables written) is timed end to end in a subprocess (``tree_rss.py``: the summed memory of it and its
+worker processes), and stage by stage.
 
     .venv/bin/python benchmarks/bench_plans.py --registry DIR [--law FILE] [--worlds 30]
     .venv/bin/python benchmarks/bench_plans.py --scale 0.01 --seed 13          # generates the registry
@@ -35,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -320,26 +320,22 @@ def evaluate(registry_dir: Path, law_path: Path | None, worlds: int) -> dict:
 
 
 def timed(cmd: list[str]) -> dict:
-    """A command under /usr/bin/time -v: wall seconds, CPU seconds (user + system: the shared machine's
-    load stretches the wall time, not these), peak resident memory and the load average around it."""
-    load_before = os.getloadavg()[0]
-    t = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=os.environ.copy()
-    )
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(proc.stdout[-2000:] + proc.stderr[-2000:])
+    """A command's wall seconds, CPU seconds (user + system of it and its worker processes: the shared
+    machine's load stretches the wall time, not these), the peak of its process tree's summed resident
+    memory (GiB; ``plans national`` runs worker processes, which /usr/bin/time -v would leave out: it gives
+    the largest single process) and the load average around it (:mod:`tree_rss`)."""
+    from tree_rss import run
 
-    def field(name: str) -> float:
-        return float(re.search(rf"{re.escape(name)}: ([\d.]+)", proc.stderr).group(1))
-
+    found = run(cmd, env=os.environ.copy())
+    if found["rc"] != 0:
+        raise SystemExit(found.get("stderr_tail", ""))
     return {
-        "wall_s": round(wall, 1),
-        "cpu_s": round(field("User time (seconds)") + field("System time (seconds)"), 1),
-        "peak_rss_gb": round(field("Maximum resident set size (kbytes)") / 1024**2, 2),
-        "load_before": round(load_before, 1),
-        "load_after": round(os.getloadavg()[0], 1),
+        "wall_s": found["wall_s"],
+        "cpu_s": found["cpu_s"],
+        "peak_rss_gb": found["peak_tree_rss_gib"],
+        "largest_process_rss_gb": found["largest_process_rss_gib"],
+        "load_before": found["load_before"],
+        "load_after": found["load_after"],
     }
 
 
@@ -354,7 +350,7 @@ def time_family(registry_dir: Path, family_id: str, out: Path) -> dict:
 
 
 def time_national(registry_dir: Path, law_path: Path | None, out: Path) -> dict:
-    """The national plan end to end with /usr/bin/time -v (wall and CPU seconds, peak resident memory)."""
+    """The national plan end to end (wall and CPU seconds, the peak of its process tree's memory)."""
     cmd = [sys.executable, "-m", "atauly.cli.main", "plans", "national", "--registry", str(registry_dir),
            "--quarter", QUARTER, "--out", str(out)] + (["--law", str(law_path)] if law_path else [])  # fmt: skip
     run = timed(cmd)

@@ -4,7 +4,9 @@ problem in a part, an identifier in two parts) back to the whole read, which rep
 
 from __future__ import annotations
 
+import gc
 import shutil
+import tempfile
 
 import pandas as pd
 import pyarrow as pa
@@ -14,6 +16,7 @@ import pytest
 from atauly.law.compute import compute, income_coverage
 from atauly.plans.by_part import population_by_parts
 from atauly.plans.national import national_plan, population, population_from_files
+from atauly.plans.part_worker import PartWorkerError, _Worker
 from atauly.plans.read import read_law
 from atauly.registry import load_registry
 from atauly.registry.synthetic import generate
@@ -80,14 +83,15 @@ def _copy(world, tmp_path):
     return dst
 
 
-def test_a_problem_in_a_part_hands_over_to_the_whole_read(world, catalog, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_problem_in_a_part_hands_over_to_the_whole_read(world, catalog, tmp_path, workers):
     dst = _copy(world, tmp_path)
     path = sorted((dst / "recorded" / "persons").iterdir())[0]
     table = pq.read_table(path)
     sex = table["sex"].to_pylist()
     sex[0] = "unknown"
     pq.write_table(table.set_column(table.schema.get_field_index("sex"), "sex", pa.array(sex)), path)
-    assert population_by_parts(dst, "recorded", Q, catalog) is None
+    assert population_by_parts(dst, "recorded", Q, catalog, workers=workers) is None
 
 
 def test_an_id_in_two_parts_hands_over_to_the_whole_read(world, catalog, tmp_path):
@@ -114,7 +118,8 @@ def test_an_id_in_two_parts_hands_over_to_the_whole_read(world, catalog, tmp_pat
         pq.write_table(patched, path)
         with pytest.raises(Exception):  # noqa: B017 - the whole read refuses it (which problem: its report)
             load_registry(dst, "recorded")
-        assert population_by_parts(dst, "recorded", Q, catalog) is None
+        for workers in (1, 2):
+            assert population_by_parts(dst, "recorded", Q, catalog, workers=workers) is None
         pq.write_table(saved, path)
 
 
@@ -122,7 +127,7 @@ def test_a_parts_conditional_families_keep_none_of_its_incomes(world):
     """What a part keeps (its conditional families and members, no income rows) is ``take`` less the
     incomes, and holds no buffer of the part's incomes (an empty slice of them would keep them all in
     memory until the plan is done)."""
-    from atauly.plans.by_part import _without_incomes
+    from atauly.plans.part_work import _without_incomes
 
     _, reg = world
     mask = (pd.Series(range(len(reg.families))) % 3 == 0).to_numpy()
@@ -137,3 +142,101 @@ def test_a_parts_conditional_families_keep_none_of_its_incomes(world):
 
     assert held(reg.incomes.iloc[:0]) > 10_000  # what an empty slice would have kept
     assert held(kept.incomes) < 1_000
+
+
+# --- the parts in worker processes (workers > 1): the same result, errors and no file left behind -----------
+
+
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch):
+    """The temporary folder this process and its workers use, to see what is left in it."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_worker_processes_give_this_processs_result_for_a_region_and_for_recipients(world, catalog, own_tmp):
+    out, _ = world
+    some = None
+    for region in (None, "610000000"):
+        alone = population_by_parts(out, "recorded", Q, catalog, region=region, workers=1)
+        some = set(alone.population.families["family_id"].astype(str).iloc[::2])
+        for families in (None, some):
+            a = population_by_parts(out, "recorded", Q, catalog, region=region, families=families, workers=1)
+            b = population_by_parts(out, "recorded", Q, catalog, region=region, families=families, workers=2)
+            assert a.coverage == b.coverage
+            for name in ("families", "persons"):
+                x, y = getattr(a.population, name), getattr(b.population, name)
+                pd.testing.assert_frame_equal(x, y, check_exact=True)
+                assert [repr(x[c].dtype) for c in x.columns] == [repr(y[c].dtype) for c in y.columns]
+            for name in ("district_families", "region_families"):
+                pd.testing.assert_series_equal(getattr(a.population, name), getattr(b.population, name))
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_an_unreadable_part_fails_in_a_worker_as_in_this_process(world, catalog, tmp_path, own_tmp):
+    """A part file that is not Parquet: the same exception, the same message, with or without workers; the
+    workers' temporary files are removed."""
+    dst = _copy(world, tmp_path)
+    path = sorted((dst / "recorded" / "incomes").iterdir())[-1]
+    path.write_bytes(b"not a parquet file")
+    raised = {}
+    for workers in (1, 2):
+        with pytest.raises(Exception) as info:  # noqa: B017 - which one: compared below
+            population_by_parts(dst, "recorded", Q, catalog, workers=workers)
+        raised[workers] = info.value
+    assert type(raised[2]) is type(raised[1]) and str(raised[2]) == str(raised[1])
+    assert isinstance(raised[1], ValueError)  # pyarrow's ArrowInvalid: the CLI reports it as an error
+    assert any("worker process" in note for note in raised[2].__notes__)
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_a_worker_that_dies_is_a_clear_error(world):
+    out, _ = world
+    worker = _Worker({"quarter": Q, "region": None, "wanted": None, "folder": str(out)})
+    worker.proc.kill()
+    worker.proc.wait()
+    with pytest.raises(PartWorkerError, match="ended without a result"):
+        worker.receive("part-610000000.parquet")
+    worker.close(stop=False)
+
+
+def test_the_cli_plans_the_same_with_and_without_worker_processes(world, tmp_path, own_tmp):
+    from typer.testing import CliRunner
+
+    from atauly.cli.main import app
+
+    out, _ = world
+    base = ["plans", "national", "--registry", str(out), "--quarter", Q, "--places-scale", "50"]
+    for workers in ("1", "2"):
+        r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / workers), "--workers", workers])
+        assert r.exit_code == 0, r.output
+    for name in ("assignments", "capacity", "districts", "regions", "budget", "targets", "lottery"):
+        a, b = (pd.read_parquet(tmp_path / w / f"{name}.parquet") for w in ("1", "2"))
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert len(pd.read_parquet(tmp_path / "2" / "assignments.parquet")) > 0
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_a_part_leaves_no_simulation_behind(world):
+    """The law's simulation refers to itself (only the cycle collector frees it and the arrays it holds): a
+    finished part collects it, not the next part's allocations."""
+    from openfisca_core.simulations import Simulation
+
+    from atauly.law.simulation import Quarter
+    from atauly.law.system import tax_benefit_system
+    from atauly.plans.by_part import _parts
+    from atauly.plans.part_work import part_result
+
+    out, _ = world
+    paths, tbs = _parts(out, "recorded")[0], tax_benefit_system()
+    gc.collect()
+    gc.disable()  # no automatic collection: what is left is what the part left
+    try:
+        part = part_result(paths, Quarter.parse(Q), None, None, tbs)
+        alive = sum(isinstance(o, Simulation) for o in gc.get_objects())
+    finally:
+        gc.enable()
+    assert part.ok and len(part.sub.families) > 0
+    assert alive == 0

@@ -117,6 +117,15 @@ def national_cmd(
             "places and budgets still scale on all families.",
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Without --law: processes that read, check and put the registry's region parts through the "
+            "law (default: 2, at most the cores; 1 = all in this process).",
+        ),
+    ] = None,
 ) -> None:
     """Allocate measures to members of conditional-ASP families to maximise expected exits from poverty,
     within places per district, budgets per region and source, one measure per member and the equity rule.
@@ -135,7 +144,7 @@ def national_cmd(
     families = _recipients(registry, q) if recipients_only else None
     subgroups = _subgroups(effects)
     try:
-        reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid, families)
+        reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid, families, workers)
         with err_console.status("Planning…"):
             plan, whatif = plan_and_write(
                 reg, q, out, catalog=catalog, pop=pop, what_if_scales=scales, region=region,
@@ -186,14 +195,22 @@ def _recipients(registry: Path, q) -> set[str]:
 
 
 def _national_input(
-    registry: Path, view: str, law: Path | None, q, catalog, region, skip_invalid: bool, families=None
+    registry: Path,
+    view: str,
+    law: Path | None,
+    q,
+    catalog,
+    region,
+    skip_invalid: bool,
+    families=None,
+    workers=None,
 ):
     """(registry, None) read whole and checked, or (None, population) read from ``--law``'s conditional
     families only (Parquet filters; only ``families`` when given)."""
     if law is None:
         from atauly.law.compute import MissingIncomeError, check_income_coverage
 
-        parts = _by_parts(registry, view, q, catalog, region, families)
+        parts = _by_parts(registry, view, q, catalog, region, families, workers)
         if parts is not None:
             return None, parts
         reg = load(registry, view, skip_invalid)
@@ -220,19 +237,22 @@ def _national_input(
         fail(f"{registry}: the registry is invalid: {exc.report.summary(limit=10)}", code=1)
 
 
-def _by_parts(registry: Path, view: str, q, catalog, region, families):
+def _by_parts(registry: Path, view: str, q, catalog, region, families, workers=None):
     """The population from a registry split in region parts, the law applied part by part (bounded memory;
     :mod:`atauly.plans.by_part`); None when the registry is not so split or a part has a problem: then it
     is read whole, and its validation reports the problems as before."""
     from atauly.law.compute import MissingIncomeError, coverage_warnings
     from atauly.plans.by_part import population_by_parts
+    from atauly.plans.part_worker import PartWorkerError
     from atauly.registry import RegistryNotFoundError
 
     try:
         with err_console.status("Reading, checking and applying the law region by region…"):
-            parts = population_by_parts(registry, view, q, catalog, region, families)
+            parts = population_by_parts(registry, view, q, catalog, region, families, workers)
     except RegistryNotFoundError:
         return None  # the whole read names what is missing
+    except PartWorkerError as exc:
+        fail(f"{exc} Nothing was written.", code=1)
     if parts is None:
         return None
     try:

@@ -6,8 +6,9 @@ scale). A plan needs only the families the law finds entitled to conditional ASP
 the number of all families by district. Here each region's part (``families/``, ``persons/``, ``incomes/``
 written by ``atauly registry generate``, one file per region) is read, validated by the registry's own
 validator, put through the law, and only its conditional families (with their members) are
-kept; the part is then freed (``WORKERS`` parts at a time, in threads; Arrow reads each part's files in
-threads of its own).
+kept (:func:`atauly.plans.part_work.part_result`); the part is then freed. ``WORKERS`` worker processes
+work the parts, one part each at a time (:mod:`atauly.plans.part_worker`); with one, every part is worked
+in this process, one after the other.
 
 The result is the one the whole registry gives (``tests/plans/test_by_part.py``): the same validator on the
 same rows, the same law on the same families (the law is computed family by family), the same population
@@ -22,9 +23,6 @@ Parquet parts paired by name, a problem in any part, an IIN in two parts, overla
 from __future__ import annotations
 
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,58 +32,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from atauly.registry import Registry, resolve_view
-from atauly.registry.arrow import arrow_text
-from atauly.registry.io import _find, parquet_files, read_parquet
+from atauly.registry.io import _find, parquet_files
 
-from .people import Population, build_population, conditional_mask, district_of
+from .part_work import Part, _give_back_memory, part_result
+from .people import Population, build_population
 
 __all__ = ["PartsResult", "population_by_parts"]
 
-#: Parts processed at once (each holds one region's tables; the largest is ~1/10 of the country). One: at
-#: full scale two threads ended sooner (398 s against 432 s wall, at load 6-10) but peaked at 5.1 GB
-#: against 4.1 GB (the C heap keeps what each thread's parts freed), over the plan's 4 GB.
-WORKERS = 1
-#: Parts run together only while their files add up to at most this many times the largest part's: the
-#: largest runs with small ones only (peak memory ~1.5 largest parts, not 2).
-BUDGET = 1.5
-
-
-class _Budget:
-    """Bytes of parts in flight: a part waits while others are in flight and it would exceed the limit."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.used = limit, 0
-        self.cond = threading.Condition()
-
-    @contextmanager
-    def hold(self, size: int):
-        with self.cond:
-            self.cond.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
-            self.used += size
-        try:
-            yield
-        finally:
-            with self.cond:
-                self.used -= size
-                self.cond.notify_all()
+#: Worker processes that read, validate and put parts through the law, each one part at a time
+#: (:mod:`atauly.plans.part_worker`); 1: every part in this process, one after the other. Bounded by
+#: the cores and the parts. Threads gained nothing here (the validator, the law and the id hashing hold the
+#: GIL) and two parts' C heaps in one process went over 4 GB; worker processes hand every part's memory
+#: back to the system when they end.
+WORKERS = 2
 
 
 @dataclass
 class PartsResult:
     population: Population | None  # None: no family of the region asked for
     coverage: object  # atauly.law.compute.IncomeCoverage over all parts (the whole registry's)
-
-
-@dataclass
-class _Part:
-    sub: Registry | None  # the part's conditional families (in scope), their members and incomes
-    law: pd.DataFrame | None  # the law's rows for them
-    coverage: object
-    districts: pd.Series  # all families of the part (of the region in scope) by district
-    regions: pd.Series
-    ranges: tuple[tuple, tuple]  # (min, max) of the family ids and of the person ids: apart across parts
-    iins: pa.Array  # compared across parts value by value
-    ok: bool
 
 
 def _parts(directory, view) -> list[tuple[Path, Path, Path]] | None:
@@ -117,65 +82,24 @@ def population_by_parts(
     :func:`atauly.law.compute.income_coverage` gives for it — computed part by part. ``None`` when the
     registry is not split in region parts, or when any part has a data problem or shares an identifier
     with another: then read the registry whole (its validation reports the problems)."""
-    from atauly.law.compute import compute, income_coverage
     from atauly.law.simulation import Quarter
-    from atauly.law.system import tax_benefit_system
-    from atauly.registry.validate import validate
 
     parts = _parts(directory, view)
     if parts is None:
         return None
     q = Quarter.parse(str(quarter))
-    tbs = tax_benefit_system()
     wanted = (
         None if families is None else pa.array(sorted({str(f) for f in families}), type=pa.large_string())
     )
-    stop = threading.Event()
-    law_lock = threading.Lock()  # one OpenFisca simulation at a time (reads and checks run in parallel)
-
     sizes = [sum(p.stat().st_size for p in paths) for paths in parts]
-    budget = _Budget(int(BUDGET * max(sizes)))
+    n = max(1, min(WORKERS if workers is None else workers, os.cpu_count() or 1, len(parts)))
+    if n > 1:
+        from .part_worker import in_processes
 
-    def one(k: int) -> _Part | None:
-        with budget.hold(sizes[k]):
-            return None if stop.is_set() else _one(parts[k])
-
-    def _one(paths) -> _Part | None:
-        fam, per, inc, report = validate(*(read_parquet(p) for p in paths))
-        ranges = (_range(fam["family_id"]), _range(per["person_id"]))
-        iins = _iins(per["iin"])
-        if not report.ok:
-            stop.set()
-            return _Part(None, None, None, pd.Series(), pd.Series(), ranges, iins, False)
-        reg = Registry(fam, per, inc, report.person_family, report.income_person)
-        coverage = income_coverage(reg, q)
-        if region is not None:
-            here = (fam["region_kato"].astype(str) == str(region)).to_numpy(dtype=bool)
-            reg = reg if here.all() else reg.take(here)
-        districts = district_of(reg.families).value_counts()
-        regions = reg.families["region_kato"].astype(str).value_counts()
-        sub = law = None
-        if len(reg.families):
-            with law_lock:
-                law = compute(reg, q, tbs)
-            mask = conditional_mask(law)
-            if wanted is not None:
-                mask &= pc.is_in(arrow_text(reg.families["family_id"]), value_set=wanted).to_numpy(
-                    zero_copy_only=False
-                )
-            sub = _without_incomes(reg, mask)
-            law = law.loc[mask].reset_index(drop=True)
-        del fam, per, inc, reg, report
-        _give_back_memory()
-        return _Part(sub, law, coverage, districts, regions, ranges, iins, True)
-
-    n = max(1, min(workers or WORKERS, os.cpu_count() or 1, len(parts)))
-    order = sorted(range(len(parts)), key=lambda k: -sizes[k])  # the largest first, the small ones fill in
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        found = dict(zip(order, pool.map(one, order), strict=True))
-    done = [found[k] for k in range(len(parts))]  # back in the files' order: the whole read's order
-    del found
-    if any(d is None or not d.ok for d in done) or _repeated_across(done):
+        done = in_processes(parts, sizes, n, str(q), region, wanted)
+    else:
+        done = _in_this_process(parts, q, region, wanted)
+    if done is None or _repeated_across(done):
         return None
     for d in done:
         d.iins = None
@@ -201,60 +125,21 @@ def population_by_parts(
     return PartsResult(pop, coverage)
 
 
-def _without_incomes(reg: Registry, mask: np.ndarray) -> Registry:
-    """The conditional families (``mask``) and their members without their income rows: the law's result
-    holds what a plan needs of incomes (per-capita income, poverty line), as with ``--law``
-    (:mod:`atauly.plans.read`). ``reg.take(mask)`` less its incomes, without copying them first."""
-    person_family, _ = reg.positions()
-    person_mask = mask[person_family]
-    new_family = np.cumsum(mask) - 1
-    return Registry(
-        reg.families.loc[mask].reset_index(drop=True),
-        reg.persons.loc[person_mask].reset_index(drop=True),
-        _empty_like(reg.incomes),
-        new_family[person_family[person_mask]],
-        np.zeros(0, dtype=np.int64),
-    )
+def _in_this_process(parts, q, region: str | None, wanted: pa.Array | None) -> list[Part] | None:
+    """Every part's :class:`Part`, in the files' order, one part at a time in this process; None as soon
+    as a part has a problem (the parts after it are not read)."""
+    from atauly.law.system import tax_benefit_system
+
+    tbs = tax_benefit_system()
+    done = []
+    for paths in parts:
+        done.append(part_result(paths, q, region, wanted, tbs))
+        if not done[-1].ok:
+            return None
+    return done
 
 
-def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
-    """No rows, ``frame``'s columns and types. Built anew: an empty slice (even copied: Arrow arrays are
-    immutable, so pandas copies only their wrapper) would keep the part's income buffers in memory."""
-    return pd.DataFrame({c: pd.Series(pd.array([], dtype=frame[c].dtype)) for c in frame.columns})
-
-
-def _give_back_memory() -> None:
-    """Return a finished part's memory to the system: Arrow's pool and the C heap keep freed blocks, which
-    part after part would add up to the whole registry's size in resident memory."""
-    pa.default_memory_pool().release_unused()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
-def _iins(values: pd.Series) -> pa.Array:
-    """A part's IINs to compare across parts: blank ones left out (the validator does not compare them),
-    as 64-bit integers when all are 12 digits (a third of the memory of the text)."""
-    text = arrow_text(values)
-    text = text.filter(pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), False))
-    if (
-        len(text)
-        and pc.all(pc.utf8_is_digit(text)).as_py()
-        and pc.all(pc.equal(pc.utf8_length(text), 12)).as_py()
-    ):
-        return pc.cast(text, pa.int64())
-    return text
-
-
-def _range(values: pd.Series) -> tuple:
-    found = pc.min_max(arrow_text(values))
-    return found["min"].as_py(), found["max"].as_py()
-
-
-def _repeated_across(done: list[_Part]) -> bool:
+def _repeated_across(done: list[Part]) -> bool:
     """Perhaps an identifier in two parts (each part's own repeats were found by its validation). Family and
     person ids: the parts' ranges must be apart (a registry's ids begin with the region, as the generator
     writes them); ranges that overlap count as a repeat, and the whole read decides. IINs, which begin with
