@@ -23,7 +23,7 @@ from atauly.service.intake import snapshot_of
 from atauly.service.schemas import ApplicationIn
 from atauly.settings import Settings
 
-from .conftest import DISTRICT, in_district, token_headers
+from .conftest import DISTRICT, REGION, in_district, token_headers
 
 
 def _inputs(payload: dict) -> tuple[dict, str]:
@@ -299,6 +299,53 @@ def test_a_worker_with_the_shared_engine_knows_the_model_without_loading_it(sett
     meta.write_text(meta.read_text().replace('"threshold"', '"threshold" ', 1))
     with pytest.raises(TamperedModelError):
         ModelStore(copy_root).describe(settings.service_model)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_worker_claims_no_model_whose_artifact_the_engine_refuses(settings, tmp_path):
+    """A model.skops changed after it was stored (its metadata and index intact): the engine's loading
+    refuses it and scores with the law alone, so a worker of the shared engine describes no model either —
+    its model page shows no card, its safeguards page says no model is in service."""
+    import shutil
+
+    from atauly.model.store import ModelStore, TamperedModelError
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+    from .test_web import sign_in
+
+    home = tmp_path / "home"
+    shutil.copytree(settings.models_dir, home / "models")
+    # another home for its models only: the database and the audit key stay the test's
+    corrupted = settings.model_copy(
+        update={"home": home, "audit_key_file": settings.audit_key_file or settings.home / "audit.key"}
+    )
+    stored = ModelStore(corrupted.models_dir).describe(corrupted.service_model)
+    artifact = stored.path / "model.skops"
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte, same size: no deserialisation needed to tell
+    artifact.write_bytes(bytes(data))
+    store = ModelStore(corrupted.models_dir)
+    with pytest.raises(TamperedModelError):
+        store.describe(corrupted.service_model)
+    with pytest.raises(TamperedModelError):
+        store.load(corrupted.service_model)
+    assert load_recommender(corrupted) is None  # what the shared engine process scores with
+    worker = create_app(corrupted.model_copy(update={"service_engine_socket": str(tmp_path / "e.sock")}))
+    try:
+        assert worker.state.engine.recommender is None
+        with worker.state.sessions() as db:
+            create_user(db, "analyst", PASSWORD, "analyst", None, None)
+            create_user(db, "supervisor", PASSWORD, "supervisor", None, REGION)
+        card = sign_in(worker, "analyst").get("/model?lang=en")
+        assert card.status_code == 200 and "Model card:" not in card.text
+        assert stored.name not in card.text.split("<main", 1)[1]
+        safeguards = sign_in(worker, "supervisor").get("/settings?lang=en")
+        assert safeguards.status_code == 200
+        assert "No model is in service: the law alone recommends everywhere." in safeguards.text
+    finally:
+        worker.state.db_engine.dispose()
+        worker.state.read_engine.dispose()
 
 
 def _dead_pid() -> int:
