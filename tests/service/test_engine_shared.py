@@ -386,6 +386,53 @@ def test_socket_directories_of_a_killed_server_are_removed_at_the_next_start(tmp
     assert not Path(shared.directory).exists()
 
 
+def test_a_socket_directory_whose_owner_holds_its_lock_is_never_removed(tmp_path, monkeypatch):
+    """``kill(pid, 0)`` sees this PID namespace only: a server in another container sharing ``/tmp``
+    names a process that looks gone here. What decides is the lock a serving process holds on its owner
+    file: while it is held the directory stays, whatever the file names; once its process is killed
+    (SIGKILL: nothing cleaned up) the kernel drops the lock and the next start removes the directory."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from atauly.service import engine_shared
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shared = SharedEngine(tmp_path, "asp-demo")  # makes its directory; starts nothing
+    other = tmp_path / "atauly-engine-other123"
+    other.mkdir()
+    (other / engine_shared.OWNER).write_text(str(_dead_pid()))
+    holder = subprocess.Popen(  # another server: holds the lock on its owner file until killed
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); print('held', "
+            "flush=True); sys.stdin.read()",
+            str(other / engine_shared.OWNER),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        mine = Path(shared.directory)
+        (mine / engine_shared.OWNER).write_text(str(_dead_pid()))  # as a pid of another namespace looks
+        assert engine_shared.clean_stale(str(tmp_path)) == []
+        assert mine.exists() and other.exists()
+        holder.kill()
+        holder.wait()
+        assert engine_shared.clean_stale(str(tmp_path)) == [str(other)]
+        assert mine.exists() and not other.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdin.close()
+        holder.stdout.close()
+        shared.stop()
+    assert not Path(shared.directory).exists()
+
+
 def test_a_temporary_directory_too_long_for_a_socket_falls_back_to_a_short_one(tmp_path, monkeypatch):
     import tempfile
 
