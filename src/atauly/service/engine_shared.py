@@ -231,7 +231,12 @@ def socket_directory() -> tuple[str, str, int]:
             continue
         clean_stale(base)
         directory = tempfile.mkdtemp(prefix=PREFIX, dir=base)
-        return directory, os.path.join(directory, "engine.sock"), _own(directory)
+        try:
+            owner = _own(directory)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)  # no owner file: no start would ever remove it
+            raise
+        return directory, os.path.join(directory, "engine.sock"), owner
     raise RuntimeError(
         f"no directory for the engine's socket: {tempfile.gettempdir()} is too long a path for a Unix "
         f"socket ({MAX_SOCKET_PATH} bytes at most) and {SHORT_DIRECTORY} cannot be used; set TMPDIR to a "
