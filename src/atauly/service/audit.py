@@ -215,9 +215,7 @@ def _commits_alone(db: Session) -> bool:
     and commits through SQLAlchemy; a raw COMMIT would leave the session with a savepoint the server has
     forgotten), and not a session joined to a transaction its caller began on a connection (the session
     does not commit that one; a raw COMMIT would). There the append takes the ordinary path, as on SQLite."""
-    if not isinstance(db.get_bind(), Engine) or db.in_nested_transaction():
-        return False
-    return not db.connection().in_nested_transaction()
+    return isinstance(db.get_bind(), Engine) and not db.in_nested_transaction()
 
 
 def _write_and_commit(db: Session, ev: AuditEvent) -> None:
