@@ -155,8 +155,11 @@ def test_store_refuses_a_modified_file_and_promotes_and_rolls_back(trained, appl
     meta_path.write_text(json.dumps(dict(json.loads(original_meta), threshold=0.01)))
     with pytest.raises(TamperedModelError, match="metadata.json"):
         store.load("asp@v2")
+    with pytest.raises(TamperedModelError, match="metadata.json"):
+        store.describe("asp@v2")
     meta_path.write_text(original_meta)
     assert store.load("asp@v2").version == "v2"
+    assert store.describe("asp@v2").metadata == store.load("asp@v2").metadata
     with pytest.raises(ModelStoreError, match="two versions"):
         store.promote("asp@v1", "v2")
     assert store.promote("asp@v1") == "v1"  # NAME@vN is honoured
@@ -166,6 +169,8 @@ def test_store_refuses_a_modified_file_and_promotes_and_rolls_back(trained, appl
     artifact.write_bytes(bytes(data))
     with pytest.raises(TamperedModelError, match="modified"):
         store.load("asp@v2")
+    with pytest.raises(TamperedModelError, match="model.skops was modified"):  # described as loaded
+        store.describe("asp@v2")
     with pytest.raises(ModelStoreError, match="no version"):
         store.load("asp@v9")
     with pytest.raises(ModelStoreError, match="invalid model name"):

@@ -4,6 +4,7 @@ linear, a head read earlier in the session is not stale, a rolled-back append le
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -195,3 +196,75 @@ def test_the_officers_pages_end_their_transaction_with_the_audit_event(
     assert plain == []
     with app.state.sessions() as db:
         assert audit.verify(db).ok
+
+
+def test_append_with_commit_inside_a_savepoint_commits_as_the_session_does(sessions):
+    """Inside ``begin_nested()`` the append commits through the session, as ``db.commit()`` does (the
+    savepoint released, the outer transaction committed) — on PostgreSQL not a COMMIT sent behind the
+    session's back, which would leave it releasing a savepoint the server has forgotten."""
+    from atauly.service.models import DistrictSetting
+
+    with sessions() as db:
+        db.add(DistrictSetting(district_kato="999999998", blind_mode=True, model_enabled=True))
+        db.flush()
+        db.begin_nested()
+        ev = audit.append(db, "test.nested", commit=True)
+        assert not db.in_transaction()
+        assert db.execute(select(AuditHead.last_id)).scalar_one() == ev.id  # the session is usable
+        db.rollback()
+    with sessions() as other:
+        assert other.get(DistrictSetting, "999999998") is not None
+        assert other.get(AuditEvent, ev.id).hash == ev.hash
+        assert audit.verify(other).ok
+
+
+def test_append_with_commit_leaves_a_callers_own_transaction_to_its_caller(sessions):
+    """A session joined to a transaction its caller began on a connection does not commit that
+    transaction, and neither does the append: the caller's rollback leaves nothing of it."""
+    engine = sessions.kw["bind"]
+    with engine.connect() as conn:
+        outer = conn.begin()
+        with sessions(bind=conn) as db:
+            audit.append(db, "test.joined", commit=True)
+        outer.rollback()
+    with sessions() as other:
+        assert other.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 0
+        assert other.execute(select(AuditHead.last_id)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_lost_during_the_pipelined_commit_is_invalidated(sessions, monkeypatch):
+    """The server ends the connection between the head's lock and the pipelined event and COMMIT: the
+    error is SQLAlchemy's, marked a disconnect, the connection invalidated — so the caller's rollback
+    raises no second error hiding the first, and the next transaction gets a live connection."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from .conftest import PG_SERVER
+
+    real_sql = audit._pg_append_sql
+
+    def terminated_first() -> str:  # called in the pipelined path only, after the head's UPDATE
+        with psycopg.connect(f"{PG_SERVER}/test", autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            for _ in range(500):  # the signal is sent; the backend ends (and closes its socket) soon after
+                if not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+                    break
+                time.sleep(0.01)
+        return real_sql()
+
+    with sessions() as db:
+        first = audit.append(db, "test.before", commit=True)
+        pid = db.connection().connection.dbapi_connection.info.backend_pid
+        monkeypatch.setattr(audit, "_pg_append_sql", terminated_first)
+        with pytest.raises(OperationalError) as raised:
+            audit.append(db, "test.lost", commit=True)
+        assert raised.value.connection_invalidated
+        db.rollback()  # no second error
+        monkeypatch.setattr(audit, "_pg_append_sql", real_sql)
+        after = audit.append(db, "test.after", commit=True)  # a new connection from the pool
+        assert db.connection().connection.dbapi_connection.info.backend_pid != pid
+    with sessions() as other:
+        actions = list(other.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+        assert actions == ["test.before", "test.after"] and after.prev_hash == first.hash
+        assert audit.verify(other).ok

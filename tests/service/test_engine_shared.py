@@ -23,7 +23,7 @@ from atauly.service.intake import snapshot_of
 from atauly.service.schemas import ApplicationIn
 from atauly.settings import Settings
 
-from .conftest import DISTRICT, in_district, token_headers
+from .conftest import DISTRICT, REGION, in_district, token_headers
 
 
 def _inputs(payload: dict) -> tuple[dict, str]:
@@ -301,6 +301,53 @@ def test_a_worker_with_the_shared_engine_knows_the_model_without_loading_it(sett
         ModelStore(copy_root).describe(settings.service_model)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_worker_claims_no_model_whose_artifact_the_engine_refuses(settings, tmp_path):
+    """A model.skops changed after it was stored (its metadata and index intact): the engine's loading
+    refuses it and scores with the law alone, so a worker of the shared engine describes no model either —
+    its model page shows no card, its safeguards page says no model is in service."""
+    import shutil
+
+    from atauly.model.store import ModelStore, TamperedModelError
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+    from .test_web import sign_in
+
+    home = tmp_path / "home"
+    shutil.copytree(settings.models_dir, home / "models")
+    # another home for its models only: the database and the audit key stay the test's
+    corrupted = settings.model_copy(
+        update={"home": home, "audit_key_file": settings.audit_key_file or settings.home / "audit.key"}
+    )
+    stored = ModelStore(corrupted.models_dir).describe(corrupted.service_model)
+    artifact = stored.path / "model.skops"
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte, same size: no deserialisation needed to tell
+    artifact.write_bytes(bytes(data))
+    store = ModelStore(corrupted.models_dir)
+    with pytest.raises(TamperedModelError):
+        store.describe(corrupted.service_model)
+    with pytest.raises(TamperedModelError):
+        store.load(corrupted.service_model)
+    assert load_recommender(corrupted) is None  # what the shared engine process scores with
+    worker = create_app(corrupted.model_copy(update={"service_engine_socket": str(tmp_path / "e.sock")}))
+    try:
+        assert worker.state.engine.recommender is None
+        with worker.state.sessions() as db:
+            create_user(db, "analyst", PASSWORD, "analyst", None, None)
+            create_user(db, "supervisor", PASSWORD, "supervisor", None, REGION)
+        card = sign_in(worker, "analyst").get("/model?lang=en")
+        assert card.status_code == 200 and "Law only" in card.text and "Model card:" not in card.text
+        assert stored.name not in card.text.split("<main", 1)[1]
+        safeguards = sign_in(worker, "supervisor").get("/settings?lang=en")
+        assert safeguards.status_code == 200
+        assert "No model is in service: the law alone recommends everywhere." in safeguards.text
+    finally:
+        worker.state.db_engine.dispose()
+        worker.state.read_engine.dispose()
+
+
 def _dead_pid() -> int:
     import subprocess
 
@@ -335,6 +382,53 @@ def test_socket_directories_of_a_killed_server_are_removed_at_the_next_start(tmp
         assert mine.parent == tmp_path and (mine / engine_shared.OWNER).read_text() == str(os.getpid())
         assert stat.S_IMODE(mine.stat().st_mode) == 0o700
     finally:
+        shared.stop()
+    assert not Path(shared.directory).exists()
+
+
+def test_a_socket_directory_whose_owner_holds_its_lock_is_never_removed(tmp_path, monkeypatch):
+    """``kill(pid, 0)`` sees this PID namespace only: a server in another container sharing ``/tmp``
+    names a process that looks gone here. What decides is the lock a serving process holds on its owner
+    file: while it is held the directory stays, whatever the file names; once its process is killed
+    (SIGKILL: nothing cleaned up) the kernel drops the lock and the next start removes the directory."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from atauly.service import engine_shared
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    shared = SharedEngine(tmp_path, "asp-demo")  # makes its directory; starts nothing
+    other = tmp_path / "atauly-engine-other123"
+    other.mkdir()
+    (other / engine_shared.OWNER).write_text(str(_dead_pid()))
+    holder = subprocess.Popen(  # another server: holds the lock on its owner file until killed
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); print('held', "
+            "flush=True); sys.stdin.read()",
+            str(other / engine_shared.OWNER),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        mine = Path(shared.directory)
+        (mine / engine_shared.OWNER).write_text(str(_dead_pid()))  # as a pid of another namespace looks
+        assert engine_shared.clean_stale(str(tmp_path)) == []
+        assert mine.exists() and other.exists()
+        holder.kill()
+        holder.wait()
+        assert engine_shared.clean_stale(str(tmp_path)) == [str(other)]
+        assert mine.exists() and not other.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdin.close()
+        holder.stdout.close()
         shared.stop()
     assert not Path(shared.directory).exists()
 

@@ -10,7 +10,8 @@ Layout under ``ATAULY_HOME/models`` (or any root)::
     NAME/vN/metrics.json, report.html, model_card.md, model_card.html
 
 Loading reads ``model.skops`` once, recomputes its SHA-256 and refuses bytes that differ from the recorded
-hash, checks ``metadata.json`` (threshold, feature schema) against the hash in ``index.json`` too, then
+hash, checks ``metadata.json`` (threshold, feature schema) against the hash in ``index.json`` too (describing
+a model without loading it makes the same checks, the artifact hashed in blocks), then
 lets skops build, from the very bytes it hashed, only the types in :data:`TRUSTED_TYPES` (scikit-learn's
 own plus the few internals a calibrated forest needs); anything else is refused. This catches a file
 modified or swapped by mistake or by someone who did not also rewrite the index; it is not a signature
@@ -234,16 +235,21 @@ class ModelStore:
         return json.loads(path.read_text(encoding="utf-8"))
 
     def describe(self, ref: str) -> StoredModel:
-        """The model ``ref`` names without its estimator: its name, version and metadata, checked against
-        the store's index as :meth:`load` checks them (what a page shows of a model scored elsewhere)."""
-        name, version, folder, meta, _ = self._checked(ref)
+        """The model ``ref`` names without its estimator: its name, version and metadata, checked as
+        :meth:`load` checks them — the index, the metadata's hash and the SHA-256 of ``model.skops``
+        (read in blocks, not deserialised) — so a page never shows a model that loading refuses."""
+        name, version, folder, meta, _ = self._checked(ref, keep_bytes=False)
         return StoredModel(name, version, folder, meta)
 
-    def _checked(self, ref: str) -> tuple[str, str, Path, dict, dict]:
+    def _checked(self, ref: str, keep_bytes: bool) -> tuple[str, str, Path, dict, bytes | None]:
+        """``ref``'s name, version, folder and metadata once every hash the store records matches, and
+        (``keep_bytes``) the bytes of ``model.skops`` that were hashed, for loading from those very bytes;
+        :class:`TamperedModelError` otherwise. The one check :meth:`load` and :meth:`describe` share."""
         name, version = self.resolve(ref)
         folder = self.root / name / version
         meta = self.metadata(name, version)
-        if not (folder / "model.skops").exists():
+        artifact = folder / "model.skops"
+        if not artifact.exists():
             raise ModelStoreError(f"{name}@{version}: model.skops is missing")
         recorded = self._index(name).get(version)
         if recorded is None:
@@ -253,18 +259,17 @@ class ModelStore:
                 f"{name}@{version}: metadata.json (threshold, features) was modified after it was stored; "
                 "refusing to load it. Retrain or restore the file."
             )
-        return name, version, folder, meta, recorded
-
-    def load(self, ref: str) -> StoredModel:
-        name, version, folder, meta, recorded = self._checked(ref)
-        artifact = folder / "model.skops"
-        data = artifact.read_bytes()  # hashed and loaded from the same bytes
-        actual = hashlib.sha256(data).hexdigest()
+        data = artifact.read_bytes() if keep_bytes else None  # hashed and loaded from the same bytes
+        actual = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(artifact)
         if actual != meta.get("sha256") or actual != recorded["model_sha256"]:
             raise TamperedModelError(
                 f"{name}@{version}: model.skops was modified after it was stored (SHA-256 {actual[:12]}… "
                 f"≠ recorded {str(meta.get('sha256'))[:12]}…); refusing to load it. Retrain or restore the file."
             )
+        return name, version, folder, meta, data
+
+    def load(self, ref: str) -> StoredModel:
+        name, version, folder, meta, data = self._checked(ref, keep_bytes=True)
         import skops.io as sio
 
         untrusted = set(sio.get_untrusted_types(data=data))

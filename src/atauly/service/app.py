@@ -16,7 +16,7 @@ from atauly.settings import Settings, get_settings
 from .audit import AuditKeys, CheckpointThread, checkpoint
 from .casework import ServiceError
 from .db import make_engine, make_read_engine, migrate, session_factory
-from .engine import RecommendationEngine, load_recommender  # noqa: F401 — load_recommender: imported from here too
+from .engine import RecommendationEngine, configured_model, load_recommender  # noqa: F401 — load_recommender: imported from here too
 from .errors import HTML_CSP, safe_errors, safe_json, too_large_refusal
 from .limits import LoginLimits
 from .photos import PurgeThread
@@ -119,18 +119,9 @@ class DescribedModel:
 
 def described_model(settings: Settings) -> DescribedModel | None:
     """The configured model's description, or None where :func:`load_recommender` gives None (no such model,
-    or not trained on the data contract): what the shared engine process scores with."""
-    from atauly.model.store import ModelStore, ModelStoreError
-
-    try:
-        model = DescribedModel(ModelStore(settings.models_dir).describe(settings.service_model))
-    except (ModelStoreError, FileNotFoundError, KeyError, ValueError) as exc:
-        log.warning("no model %r (%s): recommendations come from the law alone", settings.service_model, exc)
-        return None
-    if model.kind != "registry":
-        log.warning("model %s was not trained on the data contract: the law alone recommends", model.name)
-        return None
-    return model
+    one whose files fail the store's hashes, or not trained on the data contract): what the shared engine
+    process scores with."""
+    return configured_model(settings, lambda store, ref: DescribedModel(store.describe(ref)))
 
 
 def _add_error_handlers(app: FastAPI) -> None:

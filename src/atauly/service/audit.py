@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, AuditHead
@@ -192,7 +192,7 @@ def append(
     event = insert(_EVENTS).values({c.name: getattr(ev, c.name) for c in _EVENTS.columns})
     head = update(_HEAD).where(_HEAD.c.id == 1).values(last_id=ev.id, hash=ev.hash)
     postgresql = db.get_bind().dialect.name == "postgresql"
-    if postgresql and commit:
+    if postgresql and commit and _commits_alone(db):
         _write_and_commit(db, ev)
     elif postgresql:
         # One round trip for both while the head's row lock is held: every concurrent append waits for
@@ -209,16 +209,27 @@ def append(
     return ev
 
 
+def _commits_alone(db: Session) -> bool:
+    """Whether ``db.commit()`` would commit the database's transaction, so that a COMMIT sent on the
+    connection directly means the same: not inside a savepoint (``begin_nested``: the session releases it
+    and commits through SQLAlchemy; a raw COMMIT would leave the session with a savepoint the server has
+    forgotten), and not a session joined to a transaction its caller began on a connection (the session
+    does not commit that one; a raw COMMIT would). There the append takes the ordinary path, as on SQLite."""
+    return isinstance(db.get_bind(), Engine) and not db.in_nested_transaction()
+
+
 def _write_and_commit(db: Session, ev: AuditEvent) -> None:
     """PostgreSQL: the event, the new head and the COMMIT in one pipeline (one round trip). An error (the
-    transaction is then rolled back by the server or by the caller) is raised as SQLAlchemy's."""
-    import psycopg
-    from psycopg.types.json import Json
-    from sqlalchemy.exc import DBAPIError
-
+    transaction is then rolled back by the server or by the caller) goes through SQLAlchemy's own handling
+    of a failed statement: raised as SQLAlchemy's error, and a lost connection (the dialect's
+    ``is_disconnect``) invalidated with the pool's older ones, so the caller's rollback does not fail again
+    on the dead connection and hide the first error."""
     if db.new or db.dirty or db.deleted:  # the append must be the last change: nothing may follow the COMMIT
         raise RuntimeError("audit.append(commit=True): the session has changes after the append's flush")
-    raw = db.connection().connection.dbapi_connection
+    from psycopg.types.json import Json
+
+    conn = db.connection()
+    raw = conn.connection.dbapi_connection
     params = {c.name: getattr(ev, c.name) for c in _EVENTS.columns}
     params["detail"] = Json(params["detail"])
     sql = _pg_append_sql()
@@ -226,8 +237,10 @@ def _write_and_commit(db: Session, ev: AuditEvent) -> None:
         with raw.pipeline():
             raw.execute(sql, params)
             raw.commit()
-    except psycopg.Error as err:
-        raise DBAPIError.instance(sql, params, err, psycopg.Error) from err
+    except BaseException as err:  # noqa: BLE001 — as SQLAlchemy's own execute: handled there, re-raised
+        # (a private method, but the one every statement's error goes through: handle_error events,
+        # hide_parameters, invalidation on disconnect; tests pin what it does here)
+        conn._handle_dbapi_exception(err, sql, params, None, None)
 
 
 _PG_APPEND_SQL: str | None = None

@@ -390,17 +390,26 @@ class RecommendationEngine:
 def load_recommender(settings):
     """The configured model, or None (then the law alone recommends; the service says so)."""
     from atauly.model.recommender import Recommender
+
+    return configured_model(settings, Recommender.load)
+
+
+def configured_model(settings, open_model):
+    """``open_model(store, ref)`` for the configured model (loaded, or only described by a worker of the
+    shared engine), or None — and why, logged — where the engine scores with the law alone: no such model,
+    a model the store refuses, or one not trained on the data contract. Loading and describing go through
+    here so that a worker's pages never claim a model the engine does not score with."""
     from atauly.model.store import ModelStore, ModelStoreError
 
     try:
-        rec = Recommender.load(ModelStore(settings.models_dir), settings.service_model)
+        model = open_model(ModelStore(settings.models_dir), settings.service_model)
     except (ModelStoreError, FileNotFoundError, KeyError, ValueError) as exc:
         log.warning("no model %r (%s): recommendations come from the law alone", settings.service_model, exc)
         return None
-    if rec.kind != "registry":
-        log.warning("model %s was not trained on the data contract: the law alone recommends", rec.name)
+    if model.kind != "registry":
+        log.warning("model %s was not trained on the data contract: the law alone recommends", model.name)
         return None
-    return rec
+    return model
 
 
 # --- the child process (process=True) ------------------------------------------------------------------

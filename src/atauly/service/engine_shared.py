@@ -17,6 +17,7 @@ serving process starts a new one, and meanwhile submissions are answered 503 wit
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import logging
 import multiprocessing
@@ -209,7 +210,8 @@ def restart_delay(previous: float, lived: float) -> float:
 
 #: The directories of the engine's socket: ``PREFIX`` and a random part, under the temporary directory.
 PREFIX = "atauly-engine-"
-#: The file in such a directory naming the serving process that made it.
+#: The file in such a directory naming the serving process that made it; that process holds an exclusive
+#: ``flock`` on it for as long as it serves (:func:`clean_stale`).
 OWNER = "owner.pid"
 #: A Unix socket's path holds at most 107 bytes (``sun_path`` is 108 with its terminating NUL, on Linux).
 MAX_SOCKET_PATH = 107
@@ -217,11 +219,11 @@ MAX_SOCKET_PATH = 107
 SHORT_DIRECTORY = "/tmp"
 
 
-def socket_directory() -> tuple[str, str]:
-    """A new private directory (mode 700) for the engine's socket and the socket's path in it, with a file
-    naming this process (:func:`clean_stale`). Under the temporary directory (``$TMPDIR``); under
-    :data:`SHORT_DIRECTORY` when that path would make the socket's too long; an error saying so when
-    neither will do."""
+def socket_directory() -> tuple[str, str, int]:
+    """A new private directory (mode 700) for the engine's socket, the socket's path in it, and the open
+    owner file naming this process, locked (:func:`clean_stale`): keep the descriptor open while serving.
+    Under the temporary directory (``$TMPDIR``); under :data:`SHORT_DIRECTORY` when that path would make
+    the socket's too long; an error saying so when neither will do."""
     for parent in (None, SHORT_DIRECTORY):
         base = tempfile.gettempdir() if parent is None else parent
         probe = os.path.join(base, PREFIX + "x" * 8, "engine.sock")
@@ -229,8 +231,12 @@ def socket_directory() -> tuple[str, str]:
             continue
         clean_stale(base)
         directory = tempfile.mkdtemp(prefix=PREFIX, dir=base)
-        Path(directory, OWNER).write_text(str(os.getpid()))
-        return directory, os.path.join(directory, "engine.sock")
+        try:
+            owner = _own(directory)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)  # no owner file: no start would ever remove it
+            raise
+        return directory, os.path.join(directory, "engine.sock"), owner
     raise RuntimeError(
         f"no directory for the engine's socket: {tempfile.gettempdir()} is too long a path for a Unix "
         f"socket ({MAX_SOCKET_PATH} bytes at most) and {SHORT_DIRECTORY} cannot be used; set TMPDIR to a "
@@ -238,10 +244,28 @@ def socket_directory() -> tuple[str, str]:
     )
 
 
+def _own(directory: str) -> int:
+    """The owner file of ``directory``, written and locked under another name first and then renamed
+    (the lock stays with the file): no other process ever sees it unlocked while this one lives."""
+    draft = os.path.join(directory, OWNER + ".new")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # not inherited by children
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, str(os.getpid()).encode())
+        os.rename(draft, os.path.join(directory, OWNER))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def clean_stale(base: str) -> list[str]:
     """Remove the socket directories under ``base`` left by a serving process that is gone (killed with
-    SIGKILL, it could not remove its own); only this account's, and only those whose owner file names a
-    process that no longer exists — never one whose owner is alive or unknown. Returns those removed."""
+    SIGKILL, it could not remove its own); only this account's, and only when nothing holds the lock on
+    its owner file — a lock the kernel drops when its process ends, in whatever PID namespace it ran (a
+    container sharing ``/tmp``, where ``kill(pid, 0)`` cannot see its process) — and when the process
+    it names does not exist here either (a server of a version before the lock holds none). Never one
+    whose owner is unknown. Returns those removed."""
     removed = []
     try:
         entries = list(os.scandir(base))
@@ -253,12 +277,22 @@ def clean_stale(base: str) -> list[str]:
                 continue
             if entry.stat(follow_symlinks=False).st_uid != os.getuid():
                 continue
-            owner = int(Path(entry.path, OWNER).read_text().strip())
-        except (OSError, ValueError):  # not ours, or no owner named (yet): left alone
+            fd = os.open(os.path.join(entry.path, OWNER), os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:  # not ours, or no owner named (yet): left alone
             continue
-        if owner > 0 and not _alive(owner):
-            shutil.rmtree(entry.path, ignore_errors=True)
-            removed.append(entry.path)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # held: its server is serving
+                continue
+            owner = int(os.read(fd, 32).decode().strip())
+            if owner > 0 and not _alive(owner):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+        except (OSError, ValueError):  # unreadable or no process named: left alone
+            continue
+        finally:
+            os.close(fd)
     return removed
 
 
@@ -278,7 +312,8 @@ class SharedEngine:
     def __init__(self, home: Path | str, model: str) -> None:
         self.home = str(home)
         self.model = model
-        self.directory, self.path = socket_directory()  # mode 700: only this account
+        # mode 700: only this account; the owner file stays locked while this object serves
+        self.directory, self.path, self._owner = socket_directory()
         self._process: multiprocessing.Process | None = None
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -348,6 +383,9 @@ class SharedEngine:
             if self._process.is_alive():
                 self._process.kill()
         shutil.rmtree(self.directory, ignore_errors=True)
+        if self._owner >= 0:
+            os.close(self._owner)  # the lock goes with it (after the directory: never seen stale)
+            self._owner = -1
 
 
 def ping(path: str, timeout: float = 5.0) -> bool:
