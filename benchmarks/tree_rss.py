@@ -4,8 +4,10 @@ and every descendant it waited for) and the peak of the tree's **summed** reside
 ``/usr/bin/time -v`` reports the largest resident set of any *one* process, which understates a command
 that runs worker processes (``atauly plans national --workers 2``: the parent and two workers are resident
 together). Here ``/proc`` is sampled every ``--interval`` seconds (0.2 by default) and the RSS of the
-command and all its descendants summed; a peak shorter than the interval can be missed, so the figure is a
-lower bound of the true peak (by at most what the tree allocates in one interval).
+command and all its descendants summed. Neither a bound above nor below: a page shared by several
+processes (the interpreter's and libraries' code, pages a fork has not yet copied) is counted once per
+process, which overstates; a peak shorter than the interval can be missed, and files in a tmpfs (memory
+too, such as temporary files there) are in no process's RSS, which understates.
 
     .venv/bin/python benchmarks/tree_rss.py -- atauly plans national --registry DIR --quarter 2025Q3 --out P
 """

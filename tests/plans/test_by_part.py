@@ -5,8 +5,13 @@ problem in a part, an identifier in two parts) back to the whole read, which rep
 from __future__ import annotations
 
 import gc
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -14,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from atauly.law.compute import compute, income_coverage
+from atauly.plans import part_worker
 from atauly.plans.by_part import population_by_parts
 from atauly.plans.national import national_plan, population, population_from_files
 from atauly.plans.part_worker import PartWorkerError, _Worker
@@ -217,6 +223,7 @@ def test_the_cli_plans_the_same_with_and_without_worker_processes(world, tmp_pat
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert len(pd.read_parquet(tmp_path / "2" / "assignments.parquet")) > 0
     assert list(own_tmp.iterdir()) == []
+    assert not list((tmp_path / "2").glob(".atauly-parts-*"))  # the workers' folder, under --out, removed
 
 
 def test_a_part_leaves_no_simulation_behind(world):
@@ -240,3 +247,187 @@ def test_a_part_leaves_no_simulation_behind(world):
         gc.enable()
     assert part.ok and len(part.sub.families) > 0
     assert alive == 0
+
+
+# --- the workers' files of personal data: under --out, removed when the command is stopped or killed ---------
+
+_RUN_CLI = """
+import sys
+from atauly.cli.main import app
+sys.argv = ["atauly", *sys.argv[1:]]
+app()
+"""
+
+
+def _national_in_a_process(world, out):
+    import os
+    import subprocess
+    import sys
+
+    import atauly
+
+    reg, _ = world
+    src = str(Path(atauly.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    args = ["plans", "national", "--registry", str(reg), "--quarter", Q, "--out", str(out), "--workers", "2"]
+    return subprocess.Popen(
+        [sys.executable, "-c", _RUN_CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def _when_a_worker_has_written(proc, out) -> tuple[Path, list[int]]:
+    """The workers' folder under ``out`` once a part's files are in it, and the workers' pids."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        written = list(out.glob(".atauly-parts-*/part-*"))
+        if written:
+            return written[0].parent, _children(proc.pid)
+        time.sleep(0.005)
+    proc.kill()
+    _, err = proc.communicate()
+    raise AssertionError(f"no part's file seen under {out}: {err.decode()[-3000:]}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(name))
+    return found
+
+
+def _ended(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # a zombie waiting for its new parent: it has ended
+
+
+two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--workers 2 needs two cores")
+in_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="processes are looked at in /proc")
+
+
+@two_cores
+@in_proc
+def test_sigterm_stops_the_command_and_removes_its_workers_files(world, tmp_path):
+    out = tmp_path / "plan"
+    proc = _national_in_a_process(world, out)
+    folder, workers = _when_a_worker_has_written(proc, out)
+    assert folder.parent == out and len(workers) == 2
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err.decode()[-3000:]
+    assert not folder.exists() and not list(out.glob(".atauly-parts-*"))
+    assert all(_ended(pid) for pid in workers)
+
+
+@two_cores
+@in_proc
+def test_the_workers_of_a_killed_command_remove_their_files_and_end(world, tmp_path):
+    import time
+
+    out = tmp_path / "plan"
+    proc = _national_in_a_process(world, out)
+    folder, workers = _when_a_worker_has_written(proc, out)
+    proc.kill()  # no handler can run: the workers are told by the kernel
+    proc.communicate(timeout=120)
+    deadline = time.monotonic() + 60
+    while not all(_ended(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_ended(pid) for pid in workers)
+    assert not list(folder.glob("part-*"))  # each worker removed what it wrote
+    part_worker.remove_stale_folders(out)  # what the next run does first
+    assert not folder.exists()
+
+
+def test_the_folders_of_processes_no_longer_alive_are_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale, own = tmp_path / f".atauly-parts-{dead.pid}-abc", tmp_path / f".atauly-parts-{os.getpid()}-def"
+    for folder in (stale, own):
+        folder.mkdir()
+        (folder / "part-0-persons.arrow").write_bytes(b"personal data")
+    part_worker.remove_stale_folders(tmp_path)
+    assert not stale.exists() and (own / "part-0-persons.arrow").exists()
+
+
+# --- a worker that cannot start or has ended: a clear error, nothing left running ---------------------------
+
+
+def test_a_worker_failing_at_its_start_is_told_by_its_exit_status(world):
+    out, _ = world
+    worker = _Worker({"quarter": "not a quarter", "region": None, "wanted": None, "folder": str(out)})
+    with pytest.raises(PartWorkerError, match=r"ended without a result \(exit status 1;") as info:
+        worker.send({"part": 0, "paths": []})  # the worker may have ended already
+        worker.receive("part-610000000.parquet")
+    assert "memory" not in str(info.value)
+    worker.close(stop=False)
+
+
+def test_sending_to_a_worker_that_has_ended_is_a_clear_error(world):
+    out, _ = world
+    worker = _Worker({"quarter": Q, "region": None, "wanted": None, "folder": str(out)})
+    worker.proc.kill()
+    worker.proc.wait()
+    with pytest.raises(PartWorkerError, match="killed by SIGKILL, perhaps out of memory"):
+        worker.send({"part": 0, "paths": []})
+    worker.close(stop=False)
+
+
+def test_workers_started_are_closed_when_the_next_cannot_start(world, monkeypatch, own_tmp):
+    from atauly.plans.by_part import _parts
+
+    started = []
+    real = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        if started:
+            raise OSError("no more processes")
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(part_worker.subprocess, "Popen", popen)
+    out, _ = world
+    parts = _parts(out, "recorded")
+    with pytest.raises(OSError, match="no more processes"):
+        part_worker.in_processes(parts, [1] * len(parts), 2, Q, None, None)
+    assert len(started) == 1 and started[0].returncode is not None  # waited for
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_a_worker_refuses_other_code_than_its_parents(tmp_path):
+    import json
+
+    command, env = part_worker._command()
+    config = {"quarter": Q, "region": None, "wanted": None, "folder": str(tmp_path)}
+    config |= {"parent": os.getpid(), "package": str(tmp_path / "atauly" / "__init__.py")}
+    proc = subprocess.run(
+        command, input=json.dumps(config) + "\n", capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 1 and "not the parent's" in proc.stderr
+
+
+def test_the_package_is_added_to_the_workers_path_only_where_it_would_not_be_found(monkeypatch, tmp_path):
+    import site
+
+    import atauly
+
+    checkout, packages = (tmp_path / "src").resolve(), (tmp_path / "site-packages").resolve()
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(packages)])
+    monkeypatch.setattr(site, "getusersitepackages", lambda: str(tmp_path / "user"))
+    monkeypatch.setattr(subprocess, "_args_from_interpreter_flags", lambda: ["-X", "dev"])
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "other"))
+    monkeypatch.setattr(atauly, "__file__", str(packages / "atauly" / "__init__.py"))
+    command, env = part_worker._command()
+    assert env["PYTHONPATH"] == str(tmp_path / "other")  # never site-packages before the standard library
+    assert command == [sys.executable, "-X", "dev", "-m", "atauly.plans.part_worker"]
+    monkeypatch.setattr(atauly, "__file__", str(checkout / "atauly" / "__init__.py"))
+    _, env = part_worker._command()
+    assert env["PYTHONPATH"] == os.pathsep.join([str(checkout), str(tmp_path / "other")])

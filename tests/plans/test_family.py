@@ -337,40 +337,111 @@ def _pdf_without_time(data: bytes) -> bytes:
     return re.sub(rb"/CreationDate \(D:\d+Z?\)|/ID \[<[0-9A-F]+><[0-9A-F]+>\]", b"", data)
 
 
+_RUN_FORKED = """
+import sys
+from pathlib import Path
+marks = Path(sys.argv.pop(1))
+from atauly.plans import pdfworker, writers
+real = pdfworker.start
+
+def start():  # what the command's fork gave
+    worker = real()
+    (marks / "forked").write_text("yes" if worker is not None else "no")
+    return worker
+
+pdfworker.start = start
+if (marks / "break").exists():
+    def broken(doc, *args, **kwargs):  # in the forked child, which writes the PDFs
+        raise RuntimeError("fonts unreadable")
+    writers.to_pdf = broken
+from atauly.cli.main import app
+sys.argv = ["atauly", *sys.argv[1:]]
+app()
+"""
+
+
+def _family_in_a_fresh_process(reg, tmp_path, lang, out, broken=False):
+    """``atauly plans family`` run as the command runs (a fresh process: its fork never depends on the
+    threads this test process has); asserts that it forked its PDFs' process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import atauly
+
+    if not (tmp_path / "reg").exists():
+        write_registry(reg, tmp_path / "reg")
+    marks = tmp_path / f"marks-{out.name}"
+    marks.mkdir()
+    if broken:
+        (marks / "break").touch()
+    src = str(Path(atauly.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    args = ["plans", "family", "--registry", str(tmp_path / "reg"), "--quarter", Q, "--family", "POOR"]
+    args += ["--lang", lang, "--out", str(out), "--specialist", "Aigerim Test"]
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_FORKED, str(marks), *args], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert (marks / "forked").read_text() == "yes", proc.stderr[-3000:]
+    return proc
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
-def test_documents_are_the_same_written_by_the_pdf_process(reg, catalog, tmp_path, lang):
+def test_documents_are_the_same_written_by_the_pdf_process(reg, tmp_path, lang, monkeypatch):
     """``atauly plans family`` writes the PDFs in a forked process (issue 19): the same files as in one."""
     import zipfile
 
     from atauly.plans import pdfworker
 
-    fp = family_plan(reg, Q, "POOR", catalog, specialist="Aigerim Test")
-    here = write_family_documents(fp, lang, tmp_path / "here")
-    worker = pdfworker.start()
-    assert worker is not None
-    there = write_family_documents(fp, lang, tmp_path / "there", worker)
-    assert [p.name for p in here] == [p.name for p in there]
-    for a, b in zip(here, there, strict=True):
+    there = tmp_path / "there"
+    proc = _family_in_a_fresh_process(reg, tmp_path, lang, there)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    monkeypatch.setattr(pdfworker, "start", lambda: None)  # the same command, the PDFs written in it
+    args = ["plans", "family", "--registry", str(tmp_path / "reg"), "--quarter", Q, "--family", "POOR"]
+    args += ["--lang", lang, "--out", str(tmp_path / "here"), "--specialist", "Aigerim Test"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    here = sorted((tmp_path / "here").iterdir())
+    assert [p.name for p in here] == sorted(p.name for p in there.iterdir())
+    assert len([p for p in here if p.suffix == ".pdf"]) == 2
+    for a in here:
+        b = there / a.name
         if a.suffix == ".pdf":
             assert _pdf_without_time(a.read_bytes()) == _pdf_without_time(b.read_bytes()), a.name
-        else:
+        elif a.suffix == ".docx":
             with zipfile.ZipFile(a) as za, zipfile.ZipFile(b) as zb:
                 assert {n: za.read(n) for n in za.namelist()} == {n: zb.read(n) for n in zb.namelist()}
+        else:
+            assert a.read_bytes() == b.read_bytes(), a.name
 
 
-def test_cli_family_says_when_the_pdf_process_fails_and_leaves_no_document(reg, tmp_path, monkeypatch):
-    from atauly.plans import writers
+def test_cli_family_says_when_the_pdf_process_fails_and_leaves_no_document(reg, tmp_path):
+    proc = _family_in_a_fresh_process(reg, tmp_path, "ru", tmp_path / "fam", broken=True)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    output = " ".join((proc.stdout + proc.stderr).split())  # rich wraps long lines
+    assert "the process writing the PDFs" in output and "RuntimeError: fonts unreadable" in output
+    assert list((tmp_path / "fam").iterdir()) == []  # neither DOCX, nor PDF, nor plan.json
 
-    def broken(doc, *args, **kwargs):
-        raise RuntimeError("fonts unreadable")
 
-    monkeypatch.setattr(writers, "to_pdf", broken)  # in the forked child, which writes the PDFs
+def test_cli_family_removes_a_killed_runs_temporary_files(reg, tmp_path):
+    """A run killed while writing leaves hidden ``.NAME.PID.part`` files (a family's data): the next run
+    into the same folder removes those of processes no longer alive."""
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "fam"
+    out.mkdir()
+    stale = out / f".plan-POOR-ru.pdf.{dead.pid}.part"
+    stale.write_bytes(b"a family's data")
     write_registry(reg, tmp_path / "reg")
     args = ["plans", "family", "--registry", str(tmp_path / "reg"), "--quarter", Q, "--family", "POOR"]
-    r = CliRunner().invoke(app, [*args, "--lang", "ru", "--out", str(tmp_path / "fam")])
-    assert r.exit_code == 1, r.output
-    assert "the process writing the PDFs" in r.output and "RuntimeError: fonts unreadable" in r.output
-    assert list((tmp_path / "fam").iterdir()) == []  # neither DOCX, nor PDF, nor plan.json
+    r = CliRunner().invoke(app, [*args, "--lang", "ru", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert not stale.exists() and not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
 _RUN_CLI = """
@@ -443,3 +514,54 @@ def test_cli_family_drafts_without_cyclic_garbage_collection(reg, tmp_path, monk
     r = CliRunner().invoke(app, [*args, "--lang", "ru", "--out", str(tmp_path / "fam")])
     assert r.exit_code == 0, r.output
     assert seen == [False] and gc.isenabled()
+
+
+def test_cli_family_turns_the_collector_back_on_when_the_pdf_process_cannot_start(reg, tmp_path, monkeypatch):
+    import gc
+
+    from atauly.plans import pdfworker
+
+    def refused():
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(pdfworker, "start", refused)
+    write_registry(reg, tmp_path / "reg")
+    args = ["plans", "family", "--registry", str(tmp_path / "reg"), "--quarter", Q, "--family", "POOR"]
+    try:
+        r = CliRunner().invoke(app, [*args, "--lang", "ru", "--out", str(tmp_path / "fam")])
+        assert isinstance(r.exception, OSError)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_fast_exit_says_an_output_it_could_not_flush(monkeypatch):
+    """Ending at once (``_end_now``) exits with 120 as a normal exit does when its output cannot be flushed
+    (a closed pipe), 0 otherwise."""
+    import atexit
+    import os
+    import sys
+
+    from atauly.cli import main
+
+    class Ended(Exception):
+        pass
+
+    def exit_now(code):
+        raise Ended(code)
+
+    class Closed(io.StringIO):
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: None)  # not pytest's own
+    monkeypatch.setattr(os, "_exit", exit_now)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with pytest.raises(Ended) as ended:
+        main._end_now()
+    assert ended.value.args == (0,)
+    monkeypatch.setattr(sys, "stdout", Closed())
+    with pytest.raises(Ended) as ended:
+        main._end_now()
+    assert ended.value.args == (120,)

@@ -76,12 +76,15 @@ def _end_now() -> None:
     import sys
 
     atexit._run_exitfuncs()  # what a normal exit runs first (logging's handlers, temporary files…)
+    code = 0
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except OSError:
+            code = 120  # as a normal exit says an output it could not flush (a closed pipe, a full disk)
+        except ValueError:  # closed: a normal exit skips it too
             pass
-    os._exit(0)
+    os._exit(code)
 
 
 app = Atauly(

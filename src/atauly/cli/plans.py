@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -144,7 +145,10 @@ def national_cmd(
     families = _recipients(registry, q) if recipients_only else None
     subgroups = _subgroups(effects)
     try:
-        reg, pop = _national_input(registry, view, law, q, catalog, region, skip_invalid, families, workers)
+        with _sigterm_exits():  # the worker processes stopped, their files of persons and incomes removed
+            reg, pop = _national_input(
+                registry, view, law, q, catalog, region, skip_invalid, families, workers, out
+            )
         with err_console.status("Planning…"):
             plan, whatif = plan_and_write(
                 reg, q, out, catalog=catalog, pop=pop, what_if_scales=scales, region=region,
@@ -162,6 +166,30 @@ def national_cmd(
         fail(str(exc.args[0] if exc.args else exc))
     _print_national(plan, whatif, q)
     err_console.print(f"Wrote the plan to {out}")
+
+
+@contextmanager
+def _sigterm_exits():
+    """SIGTERM (``kill``, a service manager's stop) ends the command as an exception would, with status
+    143: the ``finally`` blocks run, so worker processes are stopped and temporary files of personal data
+    removed (the default action ends the process at once). A second SIGTERM is ignored while they run.
+    Only in the main thread (where Python runs signal handlers); the previous handler is put back after."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:  # None: a handler not set from Python (the default here)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _scales(what_if: str | None) -> list[float] | None:
@@ -204,13 +232,15 @@ def _national_input(
     skip_invalid: bool,
     families=None,
     workers=None,
+    out=None,
 ):
     """(registry, None) read whole and checked, or (None, population) read from ``--law``'s conditional
-    families only (Parquet filters; only ``families`` when given)."""
+    families only (Parquet filters; only ``families`` when given). The worker processes' files go under
+    ``out`` (:mod:`atauly.plans.part_worker`)."""
     if law is None:
         from atauly.law.compute import MissingIncomeError, check_income_coverage
 
-        parts = _by_parts(registry, view, q, catalog, region, families, workers)
+        parts = _by_parts(registry, view, q, catalog, region, families, workers, out)
         if parts is not None:
             return None, parts
         reg = load(registry, view, skip_invalid)
@@ -237,7 +267,7 @@ def _national_input(
         fail(f"{registry}: the registry is invalid: {exc.report.summary(limit=10)}", code=1)
 
 
-def _by_parts(registry: Path, view: str, q, catalog, region, families, workers=None):
+def _by_parts(registry: Path, view: str, q, catalog, region, families, workers=None, out=None):
     """The population from a registry split in region parts, the law applied part by part (bounded memory;
     :mod:`atauly.plans.by_part`); None when the registry is not so split or a part has a problem: then it
     is read whole, and its validation reports the problems as before."""
@@ -248,7 +278,7 @@ def _by_parts(registry: Path, view: str, q, catalog, region, families, workers=N
 
     try:
         with err_console.status("Reading, checking and applying the law region by region…"):
-            parts = population_by_parts(registry, view, q, catalog, region, families, workers)
+            parts = population_by_parts(registry, view, q, catalog, region, families, workers, out)
     except RegistryNotFoundError:
         return None  # the whole read names what is missing
     except PartWorkerError as exc:
@@ -326,14 +356,16 @@ def family_cmd(
     # ~100,000 objects that pandas, pyarrow and OpenFisca create as they are imported cost ~0.09 s of CPU
     # in a fresh process (issue 19). Both processes below run without it.
     collecting = gc.isenabled()
-    gc.disable()
-    # First, before pandas: a second process imports fpdf2 and parses the fonts while this one drafts the
-    # plan, then writes the PDFs (issue 19: a fresh process is bound by its imports, on one core).
-    worker = pdfworker.start()
+    worker = None
     try:
-        fp, paths = _draft_family(
-            registry, quarter, family, lang, out, plan, specialist, view, measures, effects, worker
-        )
+        gc.disable()
+        # First, before pandas: a second process imports fpdf2 and parses the fonts while this one drafts
+        # the plan, then writes the PDFs (issue 19: a fresh process is bound by its imports, on one core).
+        worker = pdfworker.start()
+        with _sigterm_exits():  # the temporary files of the documents removed
+            fp, paths = _draft_family(
+                registry, quarter, family, lang, out, plan, specialist, view, measures, effects, worker
+            )
     finally:
         if worker is not None:
             worker.close()

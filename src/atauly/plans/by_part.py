@@ -76,12 +76,14 @@ def population_by_parts(
     region: str | None = None,
     families=None,
     workers: int | None = None,
+    scratch: Path | None = None,
 ) -> PartsResult | None:
     """The population :func:`atauly.plans.national.population` gives for the whole registry (of ``region``
     when given; only ``families`` among the conditional ones when given) and the income coverage
     :func:`atauly.law.compute.income_coverage` gives for it — computed part by part. ``None`` when the
     registry is not split in region parts, or when any part has a data problem or shares an identifier
-    with another: then read the registry whole (its validation reports the problems)."""
+    with another: then read the registry whole (its validation reports the problems). ``scratch``: where the
+    worker processes' files go (:func:`atauly.plans.part_worker.in_processes`)."""
     from atauly.law.simulation import Quarter
 
     parts = _parts(directory, view)
@@ -96,7 +98,7 @@ def population_by_parts(
     if n > 1:
         from .part_worker import in_processes
 
-        done = in_processes(parts, sizes, n, str(q), region, wanted)
+        done = in_processes(parts, sizes, n, str(q), region, wanted, scratch)
     else:
         done = _in_this_process(parts, q, region, wanted)
     if done is None or _repeated_across(done):

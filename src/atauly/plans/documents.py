@@ -327,8 +327,11 @@ def write_family_documents(plan: FamilyPlan, lang: str, out: Path, worker=None) 
     documents = [assistance_plan(plan, lang), social_contract(plan, lang)]
     if worker is not None:
         return worker.write(documents, out, to_docx)
+    from .pdfworker import remove_stale_parts
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(out)  # a killed run's temporary files (the worker's path removes them too)
     written = []
     for doc in documents:
         pdf_path = out / f"{doc.name}.pdf"

@@ -13,15 +13,25 @@ and members, their law rows and the IINs compared across parts, as Arrow IPC fil
 ranges and the income coverage — so this process never holds a whole part. The files are read once every
 part is done and the workers have ended: the workers' memory and the results' are never resident together.
 
+The files hold personal data (persons with their IINs and names, the law's rows with incomes): they go in
+a hidden folder ``.atauly-parts-PID-…`` under ``scratch`` (``atauly plans national`` passes its ``--out``;
+the system's temporary folder by default), removed in every case this process can see: its end, an
+exception, Ctrl-C, SIGTERM (the command turns it into an exit). A worker ends when told; if its input ends
+without that word, or its answer cannot be sent, or (on Linux, ``PR_SET_PDEATHSIG``) the kernel sends it
+SIGTERM while it works a part, this process has died: it removes the files it wrote and ends. What a
+process killed at once leaves (the folder, the ``--recipients-only`` ids it wrote) is removed by the next
+run over the same ``scratch`` (the folders of processes no longer alive). On a tmpfs the files are memory
+(about 1.2 GiB at full scale), counted in no process's RSS.
+
 Results do not depend on the order in which parts finish: each is stored under its index and the caller
 assembles them in the files' order. Parts run together only while their files add up to at most
 :data:`BUDGET` times the largest part's (the largest beside small ones only). A part with a data problem
 stops the workers (the parts not finished are not read) and the caller reads the whole registry, as in one
 process; an exception in a worker (a file that cannot be read) is raised here with its type and message
 (when this process knows the type; :class:`PartWorkerError` otherwise), the worker's traceback added as a
-note; a worker that dies (killed, out of memory) raises :class:`PartWorkerError`. Workers ignore Ctrl-C
-(it reaches the whole process group): this process stops them. The temporary folder is removed in every
-case.
+note; a worker that ends without an answer (killed, out of memory, failed at its start) raises
+:class:`PartWorkerError` with its exit status (its own error message, if any, went to standard error).
+Workers ignore Ctrl-C (it reaches the whole process group): this process stops them.
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,15 +68,25 @@ class PartWorkerError(RuntimeError):
 
 
 def in_processes(
-    parts, sizes, n: int, quarter: str, region: str | None, wanted: pa.Array | None
+    parts,
+    sizes,
+    n: int,
+    quarter: str,
+    region: str | None,
+    wanted: pa.Array | None,
+    scratch: Path | None = None,
 ) -> list[Part] | None:
     """Every part's result in the files' order, computed in ``n`` worker processes; None when a part has a
-    data problem."""
+    data problem. The files between them go in a hidden folder under ``scratch`` (default: the system's
+    temporary folder)."""
     order = sorted(range(len(parts)), key=lambda k: -sizes[k])  # the largest first, the small ones fill in
     limit = BUDGET * max(sizes)
     found: list = [None] * len(parts)
     problem = False
-    with tempfile.TemporaryDirectory(prefix="atauly-plan-parts-") as tmp:
+    scratch = Path(tempfile.gettempdir() if scratch is None else scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    remove_stale_folders(scratch)
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER}{os.getpid()}-", dir=scratch) as tmp:
         wanted_path = None
         if wanted is not None:
             wanted_path = str(Path(tmp) / "wanted.arrow")
@@ -73,7 +95,8 @@ def in_processes(
         workers: list[_Worker] = []
         finished = False
         try:
-            workers = [_Worker(config) for _ in range(n)]
+            for _ in range(n):  # one at a time: those started are closed below if the next one fails
+                workers.append(_Worker(config))
             idle, busy, used, pending = list(workers), {}, 0, list(order)
             with selectors.DefaultSelector() as ready:
                 while (busy or pending) and not problem:
@@ -105,44 +128,100 @@ def in_processes(
         return [_read_part(f) for f in found]
 
 
+#: The name of the folders of the files between this process and its workers (then its pid).
+FOLDER = ".atauly-parts-"
+
+
+def remove_stale_folders(scratch: Path) -> None:
+    """Remove the folders (and the personal data in them) that runs killed at once left in ``scratch``:
+    those of processes no longer alive."""
+    for path in Path(scratch).glob(f"{FOLDER}*"):
+        pid = path.name[len(FOLDER) :].split("-", 1)[0]
+        if path.is_dir() and pid.isdigit() and int(pid) not in (0, os.getpid()) and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _command() -> tuple[list[str], dict[str, str]]:
+    """The worker's command line and environment: this interpreter with its flags (``-X``, ``-W``, ``-O``,
+    ``-I``…, as ``multiprocessing`` passes them on), and this package's folder added to ``PYTHONPATH`` only
+    where a fresh interpreter would not find it on its own (a source checkout imported through a
+    changed ``sys.path``; never a site-packages folder, which must not come before the standard library)."""
+    import site
+
+    import atauly
+
+    env = dict(os.environ)
+    src = str(Path(atauly.__file__).resolve().parent.parent)
+    inherited = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    found = {
+        str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages(), *inherited]
+    }
+    if src not in found:
+        env["PYTHONPATH"] = os.pathsep.join([src, *inherited])
+    flags = subprocess._args_from_interpreter_flags()  # what multiprocessing's spawn passes on too
+    return [sys.executable, *flags, "-m", "atauly.plans.part_worker"], env
+
+
 class _Worker:
     """One worker process and its two pipes."""
 
     def __init__(self, config: dict) -> None:
         import atauly
 
-        env = dict(os.environ)  # the same code as this process's, wherever it was imported from
-        src = str(Path(atauly.__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "atauly.plans.part_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        self.send(config)
+        command, env = _command()
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        try:  # the worker checks that it runs this process's code, and watches this process
+            self.send({**config, "parent": os.getpid(), "package": str(Path(atauly.__file__).resolve())})
+        except BaseException:
+            self.close(stop=True)
+            raise
 
     def send(self, message: dict) -> None:
-        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:  # the worker has ended
+            raise PartWorkerError(self._ended("its start")) from None
 
     def receive(self, name: str) -> dict:
         line = self.proc.stdout.readline()
         if not line:
-            code = self.proc.wait()
-            raise PartWorkerError(
-                f"the worker process for part {name} ended without a result (exit status {code}; killed, "
-                "perhaps out of memory): run again with --workers 1"
-            )
+            raise PartWorkerError(self._ended(f"part {name}"))
         found = json.loads(line)
         if "error" in found:
             _raise(found["error"], name)
         return found
 
+    def _ended(self, what: str) -> str:
+        """What to say of a worker that has ended without an answer, by its exit status."""
+        code = self.proc.wait()
+        if code < 0:
+            name = signal.Signals(-code).name
+            why = f"killed by {name}" + (", perhaps out of memory" if name == "SIGKILL" else "")
+        else:
+            why = f"exit status {code}; its error, if any, is on standard error above"
+        return f"the worker process for {what} ended without a result ({why}): run again with --workers 1"
+
     def close(self, stop: bool) -> None:
-        """Tell the worker to end (its input closed), or stop it at once (``stop``), and wait for it."""
+        """Tell the worker to end (its files are kept for this process), or stop it at once (``stop``), and
+        wait for it."""
         if stop:
             self.proc.kill()
+        else:
+            try:
+                self.send({"end": True})
+            except PartWorkerError:  # it has ended already
+                pass
         try:
             self.proc.stdin.close()
         except OSError:  # a worker that has died: its pipe is broken
@@ -172,24 +251,80 @@ def _raise(error: dict, name: str) -> None:
 # --- in the worker process ---------------------------------------------------------------------------
 
 
+#: The files this worker has written and its parent has not read yet: removed if the parent dies.
+_WRITTEN: list[str] = []
+
+
+class _ParentGone(BaseException):
+    """The parent process has died: this worker's files are removed and it ends (not an ``Exception``:
+    nothing on the way may take it for a part's error)."""
+
+
 def main() -> None:
     """The worker's loop: its settings on the first line of its input, then one part per line, each
-    answered by one line on its output; it ends when its input does."""
-    import signal
-
+    answered by one line on its output; it ends when told (``{"end": true}``). If the parent dies (its input
+    ends without that word, its answers cannot be sent, or SIGTERM comes from the kernel while it works a
+    part, :func:`_die_with_parent`) the files it wrote are removed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers on Ctrl-C
+    signal.signal(signal.SIGTERM, _parent_gone)
+    _die_with_parent()
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything else printed goes to standard error, not into the answers
-    config = json.loads(sys.stdin.readline())
-    state = _start(config)
-    for line in sys.stdin:
-        task = json.loads(line)
-        try:
-            found = _work(task["part"], task["paths"], state)
-        except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
-            found = {"error": _error(exc)}
-        answers.write(json.dumps(found, default=_plain) + "\n")
-        answers.flush()
+    try:
+        line = sys.stdin.readline()
+        if not line:
+            return  # the parent ended before it sent anything
+        config = json.loads(line)
+        if os.getppid() != config["parent"]:
+            raise _ParentGone  # it died before this process asked to be told
+        _same_code(config["package"])
+        state = _start(config)
+        for line in sys.stdin:
+            task = json.loads(line)
+            if task.get("end"):
+                return  # the parent reads the files now
+            try:
+                found = _work(task["part"], task["paths"], state)
+            except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+                found = {"error": _error(exc)}
+            try:
+                answers.write(json.dumps(found, default=_plain) + "\n")
+                answers.flush()
+            except BrokenPipeError:
+                raise _ParentGone from None
+        raise _ParentGone  # the input ended without the parent's word: it has died
+    except _ParentGone:
+        for path in _WRITTEN:
+            Path(path).unlink(missing_ok=True)
+        os._exit(1)  # nothing left to flush to a parent that is gone
+
+
+def _parent_gone(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the files are being removed
+    raise _ParentGone
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel for SIGTERM when the parent dies (``prctl(PR_SET_PDEATHSIG)``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no libc to ask: the broken pipe tells instead
+        pass
+
+
+def _same_code(package: str) -> None:
+    """Refuse to run other code than the parent's (another copy of the package found first)."""
+    import atauly
+
+    here = str(Path(atauly.__file__).resolve())
+    if here != package:
+        raise RuntimeError(f"the worker imported {here}, not the parent's {package}")
 
 
 def _start(config: dict) -> dict:
@@ -218,7 +353,7 @@ def _work(k: int, paths: list[str], state: dict) -> dict:
     found = {
         "ok": part.ok,
         "ranges": [list(r) for r in part.ranges],
-        "iins": _write_table(pa.table({"iin": part.iins}), f"{stem}-iins.arrow"),
+        "iins": _write_own(pa.table({"iin": part.iins}), f"{stem}-iins.arrow"),
         "districts": [[str(d), int(v)] for d, v in part.districts.items()],
         "regions": [[str(r), int(v)] for r, v in part.regions.items()],
         "coverage": None if part.coverage is None else asdict(part.coverage),
@@ -233,7 +368,7 @@ def _work(k: int, paths: list[str], state: dict) -> dict:
             "persons": _write_frame(sub.persons, f"{stem}-persons.arrow"),
             "incomes": _write_frame(sub.incomes, f"{stem}-incomes.arrow"),
             "law": _write_frame(part.law, f"{stem}-law.arrow"),
-            "positions": _write_table(
+            "positions": _write_own(
                 pa.table({"person_family": sub.person_family}), f"{stem}-positions.arrow"
             ),
         }
@@ -304,7 +439,13 @@ def _series(pairs: list[list]) -> pd.Series:
 
 
 def _write_frame(frame: pd.DataFrame, path: str) -> str:
-    return _write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return _write_own(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
+def _write_own(table: pa.Table, path: str) -> str:
+    """A worker's file, noted first: removed if the parent dies before it reads it."""
+    _WRITTEN.append(path)
+    return _write_table(table, path)
 
 
 def _write_table(table: pa.Table, path: str) -> str:

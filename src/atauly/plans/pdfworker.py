@@ -7,14 +7,19 @@ the rest and drafts the plan; the parent then sends the documents' model (:class
 JSON: no pickle) through a pipe, the child writes the PDFs while the parent writes the DOCX files, and the
 parent waits for it (:meth:`PdfWorker.write`).
 
-Every file is written under a temporary name in the output directory and renamed only when all of them
-are written: a child that fails (an exception, a signal) gives :class:`PdfWorkerError` naming what went
-wrong, its files and the parent's are removed, and the documents already there are left as they were. The
-child is always waited for (no zombie) and killed when the parent gives up before sending anything.
+Every file is written under a temporary name in the output directory (``.NAME.PID.part``) and renamed
+only when all of them are written: a child that fails (an exception, a signal) gives
+:class:`PdfWorkerError` naming what went wrong, its files and the parent's are removed, and the documents
+already there are left as they were. The child is always waited for (no zombie) and killed when the parent
+gives up before sending anything. The renames are file by file: a parent killed while renaming leaves
+some documents of the run beside earlier ones, and a parent killed (SIGKILL, a crash) while the files are
+written leaves its hidden ``.part`` files; the next run into the same directory removes those of processes
+no longer alive (:func:`remove_stale_parts`).
 
-Where ``os.fork`` is missing, or threads are running (a fork would copy their locks in whatever state they
-are), :func:`start` returns None and the PDFs are written in the process, as the casework service (a warm
-process: ~0.2 s a family) always does.
+Where ``os.fork`` is missing, or other threads are running (a fork would copy their locks in whatever
+state they are) — Python's and, on Linux, native ones (Arrow's pool, OpenBLAS's) — :func:`start` returns
+None and the PDFs are written in the process, as the casework service (a warm process: ~0.2 s a family)
+always does.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class PdfWorkerError(RuntimeError):
 def start() -> PdfWorker | None:
     """A child process that prepares fpdf2 and the fonts and waits for the documents; None where it cannot
     be forked safely (no ``os.fork``, other threads running, the fork refused)."""
-    if not hasattr(os, "fork") or threading.active_count() != 1:
+    if not hasattr(os, "fork") or not _single_threaded():
         return None
     jobs_r, jobs_w = os.pipe()
     done_r, done_w = os.pipe()
@@ -57,6 +62,17 @@ def start() -> PdfWorker | None:
     os.close(jobs_r)
     os.close(done_w)
     return PdfWorker(pid, jobs_w, done_r)
+
+
+def _single_threaded() -> bool:
+    """No other thread in this process: none of Python's, and on Linux none at all (native threads, such as
+    Arrow's pool or OpenBLAS's, are not ``threading``'s; the command forks before pandas starts them)."""
+    if threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: Python's threads are all that can be counted
+        return True
 
 
 def _child(jobs: int, done: int) -> int:
@@ -111,6 +127,7 @@ class PdfWorker:
         document (as :func:`~.documents.write_family_documents`)."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(out)
         final = [(out / f"{d.name}.pdf", out / f"{d.name}.docx") for d in documents]
         temp = [(_temp(pdf), _temp(docx_path)) for pdf, docx_path in final]
         job = {"documents": [document_as_json(d) for d in documents], "targets": [str(p) for p, _ in temp]}
@@ -192,6 +209,25 @@ class PdfWorker:
 
 def _temp(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.part")
+
+
+def remove_stale_parts(out: Path) -> None:
+    """Remove the temporary files (``.NAME.PID.part``) that a run killed before it could remove them left
+    in ``out``: those of processes no longer alive (the files hold a family's personal data)."""
+    for path in Path(out).glob(".*.part"):
+        pid = path.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) not in (0, os.getpid()) and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def document_as_json(doc: Document) -> dict:
