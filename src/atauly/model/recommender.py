@@ -19,13 +19,13 @@ from .explain import SMALL_BATCH, PathContributions, Reason, chosen_reasons, pla
 from .features import family_features
 from .ingest import OTHER
 from .metrics import threshold_for_budget
-from .store import ModelStore, StoredModel
+from .store import ModelIdentity, ModelStore, StoredModel
 
 #: Rows explained at a time: the decision paths of 10,000 rows through a forest take ~100 MB.
 REASON_CHUNK = 10_000
 
 
-class Recommender:
+class Recommender(ModelIdentity):
     def __init__(self, stored: StoredModel) -> None:
         self.stored = stored
         self.model = stored.estimator
@@ -40,14 +40,6 @@ class Recommender:
     @classmethod
     def load(cls, store: ModelStore, ref: str) -> Recommender:
         return cls(store.load(ref))
-
-    @property
-    def name(self) -> str:
-        return f"{self.stored.name}@{self.stored.version}"
-
-    @property
-    def kind(self) -> str:
-        return self.stored.metadata.get("kind", "table")
 
     def set_jobs(self, n_jobs: int) -> None:
         """Threads for the forest: 1 for a single family (no pool start-up), all cores for batches.

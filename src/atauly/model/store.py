@@ -76,6 +76,21 @@ class StoredModel:
         return float(self.metadata["threshold"])
 
 
+class ModelIdentity:
+    """What every holder of a stored model (the recommender that scores with it, a service worker that only
+    describes it) says of it: its name as ``name@version`` and its kind."""
+
+    stored: StoredModel
+
+    @property
+    def name(self) -> str:
+        return f"{self.stored.name}@{self.stored.version}"
+
+    @property
+    def kind(self) -> str:
+        return self.stored.metadata.get("kind", "table")
+
+
 class ModelStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
 
 from atauly import __version__
+from atauly.model.store import ModelIdentity
 from atauly.settings import Settings, get_settings
 
 from .audit import AuditKeys, CheckpointThread, checkpoint
@@ -96,7 +97,7 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
     )
 
 
-class DescribedModel:
+class DescribedModel(ModelIdentity):
     """The model as a worker of ``atauly serve --workers N`` knows it: the shared engine process scores
     with it; the worker's pages show its name and metadata (the model page, the settings' "model
     available"). Its metadata only: the forest is not loaded in every worker (≈ 25 MB each, issue 17)."""
@@ -104,14 +105,6 @@ class DescribedModel:
     def __init__(self, stored) -> None:
         self.stored = stored
         self.threshold = stored.threshold
-
-    @property
-    def name(self) -> str:
-        return f"{self.stored.name}@{self.stored.version}"
-
-    @property
-    def kind(self) -> str:
-        return self.stored.metadata.get("kind", "table")
 
     def set_jobs(self, n_jobs: int) -> None:
         """Nothing to set: there is no forest here (the engine asks every recommender)."""
