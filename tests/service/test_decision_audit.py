@@ -137,3 +137,31 @@ def test_a_decision_failing_after_its_opening_was_appended_records_the_opening_a
     assert db.execute(select(func.count()).select_from(Decision)).scalar_one() == 0
     db.rollback()
     assert audit.verify(db).ok
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_decision_that_recomputes_first_records_its_opening_before_the_recompute(
+    client, as_officer, svc_payloads, db
+):
+    """The recompute commits its own work and events: the opening read before it is recorded first, as
+    ever; the case loaded again after it is opened again, recorded with the decision (or alone if refused)."""
+    from .test_photo_facts import _eligible_application, _stale_by_act
+
+    recomputed = ["inspection.read", "recommendation.recompute.open", "recommendation.recompute"]
+    for facts, status, last in (
+        ({"livestock_heads": None}, 200, ["decision.create.open", "decision.create"]),
+        ({"commission_found_no_need": True}, 409, ["decision.create.open"]),
+    ):
+        body = _eligible_application(client, as_officer, svc_payloads)
+        if facts == {"livestock_heads": None}:  # the same facts as submitted: the same result, decided
+            facts = {"livestock_heads": int(body["snapshot"]["families"][0].get("livestock_heads") or 0)}
+        _stale_by_act(db, body["id"], {"dwelling_type": "house", **facts})
+        first = _last_id(db)
+        r = client.post(
+            f"/api/v1/applications/{body['id']}/decision",
+            json={"outcome": "approve", "version": body["version"]},
+            headers=as_officer,
+        )
+        assert r.status_code == status, r.text
+        assert [a for _, a, _ in _since(db, first)] == ["decision.create.open", *recomputed, *last]
+    assert audit.verify(db).ok
