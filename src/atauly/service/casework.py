@@ -215,8 +215,14 @@ def set_district_settings(
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def load(db: DB, user: User, app_id: int, action: str = "application.read") -> Application:
-    """An application the user may see; the read is audited (personal data)."""
+def load(
+    db: DB, user: User, app_id: int, action: str = "application.read", *, audited: bool = True
+) -> Application:
+    """An application the user may see; the read is audited (personal data), in a transaction of its own.
+
+    ``audited=False``: the read is not recorded here, and the transaction stays open; the caller records
+    ``action`` itself, on every path (``deciding.decide`` writes it with the decision, in one transaction,
+    or alone when the decision is refused). Refusals of the access itself (403) are recorded here as ever."""
     if not sees_personal_data(user):
         raise deny(
             db,
@@ -260,7 +266,8 @@ def load(db: DB, user: User, app_id: int, action: str = "application.read") -> A
             object_id=app_id,
             region_kato=app.region_kato,
         )
-    record(db, user, action, app, commit=True)
+    if audited:
+        record(db, user, action, app, commit=True)
     return app
 
 

@@ -49,7 +49,7 @@ from .schemas import CorrectionIn, DecisionIn
 log = logging.getLogger(__name__)
 
 
-def _may_decide(db: DB, user: User, app_id: int, action: str) -> Application:
+def _may_decide(db: DB, user: User, app_id: int, action: str, *, audited: bool = True) -> Application:
     if user.role not in ("officer", "supervisor", "admin"):
         raise deny(
             db,
@@ -60,7 +60,7 @@ def _may_decide(db: DB, user: User, app_id: int, action: str) -> Application:
             object_type="application",
             object_id=app_id,
         )
-    return load(db, user, app_id, action=action + ".open")
+    return load(db, user, app_id, action=action + ".open", audited=audited)
 
 
 def assess(db: DB, user: User, app_id: int, outcome: str) -> Application:
@@ -85,10 +85,67 @@ def assess(db: DB, user: User, app_id: int, outcome: str) -> Application:
     return app
 
 
+class _Opening:
+    """The officer's opening of a case to decide it (``decision.create.open``, a read of the family's
+    personal data), recorded late (issue 17, officers on PostgreSQL): with the decision, in its transaction
+    (two appends, one acquisition of the audit head's lock instead of two), or alone in a transaction of its
+    own before anything else commits (a recompute) and when the decision is refused or fails. The trail
+    shows every read as before — the same events in the same order — only the opening's time is the
+    decision's (or the refusal's), not the load's."""
+
+    def __init__(self, db: DB, user: User, app: Application) -> None:
+        self.db, self.user = db, user
+        self.again(app)
+
+    def again(self, app: Application) -> None:
+        """The case loaded (again) to decide it: one more opening to record."""
+        self.app_id, self.region_kato, self.pending = app.id, app.region_kato, True
+
+    def _append(self, commit: bool) -> None:
+        record(
+            self.db,
+            self.user,
+            "decision.create.open",
+            object_type="application",
+            object_id=self.app_id,
+            region_kato=self.region_kato,
+            commit=commit,
+        )
+
+    def with_decision(self, **decision) -> None:
+        """The opening, then the decision's event, in the decision's transaction, which this commits."""
+        self._append(commit=False)  # takes the head's lock; the decision's append rides on it
+        record(self.db, self.user, "decision.create", commit=True, **decision)
+        self.pending = False
+
+    def alone(self) -> None:
+        """The opening, if not recorded yet, in a transaction of its own: committed with what the session
+        holds (the caller rolls back first what must not be kept)."""
+        if self.pending:
+            self._append(commit=True)
+            self.pending = False
+
+
 def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Application:
     """Record the decision. With an ``engine``, a recommendation behind the confirmed facts is recomputed
-    first (as saving the act does); if its result changed, the officer must look at it before deciding."""
-    app = _may_decide(db, user, app_id, "decision.create")
+    first (as saving the act does); if its result changed, the officer must look at it before deciding.
+
+    The case's opening is audited with the decision, in one transaction (see :class:`_Opening`); a decision
+    refused (409, 422) or failed anywhere after the case was loaded is rolled back and the opening recorded
+    alone, as it was before the decision was tried."""
+    app = _may_decide(db, user, app_id, "decision.create", audited=False)
+    opening = _Opening(db, user, app)
+    try:
+        return _decide(db, user, app, body, engine, opening)
+    except Exception:  # a refusal, a stale row, a lost connection: the read of the case is audited still
+        if opening.pending:
+            db.rollback()
+            opening.alone()
+        raise
+
+
+def _decide(db: DB, user: User, app: Application, body: DecisionIn, engine, opening: _Opening) -> Application:
+    app_id = app.id
     if app.status in DECIDED_STATES:
         raise ServiceError(409, f"application {app_id} is already decided (status {app.status}); reload it")
     if body.version != app.version:
@@ -103,8 +160,10 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Ap
     if behind and engine is not None:
         before = app.recommendation
         seen = (before.recommended, before.eligible_by_law, round(float(before.amount_monthly), 2))
+        opening.alone()  # before the recompute, which commits its own work and its events
         new = recompute(db, engine, user, app_id)
-        app = _may_decide(db, user, app_id, "decision.create")
+        app = _may_decide(db, user, app_id, "decision.create", audited=False)
+        opening.again(app)
         if new is not None and seen != (new.recommended, new.eligible_by_law, round(new.amount_monthly, 2)):
             raise ServiceError(
                 409,
@@ -186,18 +245,14 @@ def decide(db: DB, user: User, app_id: int, body: DecisionIn, engine=None) -> Ap
     except StaleDataError:
         db.rollback()
         raise ServiceError(409, f"application {app_id} was changed by someone else; reload it") from None
-    record(
-        db,
-        user,
-        "decision.create",
-        app,
+    opening.with_decision(
+        obj=app,
         detail={
             "outcome": body.outcome,
             "override": override,
             "reason_code": body.reason_code,
             "model": rec.model_version,
         },
-        commit=True,
     )
     if app.status in ("approved", "rejected"):  # final: the photos' retention period starts
         _start_retention(db, app, now)
