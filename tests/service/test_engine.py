@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import gc
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from atauly.service import heap
 from atauly.service.app import load_recommender
 from atauly.service.casework import quarter_of
 from atauly.service.engine import InvalidApplication, RecommendationEngine
@@ -37,6 +39,10 @@ def test_the_child_process_gives_the_threads_outcomes_and_errors(svc_home, svc_e
         for (snapshot, quarter), outcome in zip(inputs, outcomes, strict=True):
             assert outcome == svc_engine.recommend(snapshot, quarter)
         assert outcomes[0].mode == "model" and outcomes[0].reasons["codes"]
+        # the child set its heap (the law, the forest) aside from the cyclic collector once loaded
+        assert engine._pool.submit(gc.get_freeze_count).result(timeout=60) > 1000
+        young = engine._pool.submit(gc.get_threshold).result(timeout=60)[0]
+        assert young == heap.YOUNG_THRESHOLD
     finally:
         engine.close()
     assert not engine._pool._processes  # the child has ended

@@ -61,12 +61,16 @@ def serve(
             shared = SharedEngine(settings.home.resolve(), settings.service_model).start()
             os.environ["ATAULY_SERVICE_ENGINE_SOCKET"] = shared.path  # the workers read it at start
         try:
-            uvicorn.run("atauly.service.app:create_app", factory=True, workers=workers, **common)
+            uvicorn.run("atauly.service.app:create_served_app", factory=True, workers=workers, **common)
         finally:
             if shared is not None:
                 shared.stop()
     else:
-        uvicorn.run(create_app(settings), **common)
+        from atauly.service import heap
+
+        served = create_app(settings)
+        heap.settle()  # what the app, its libraries and its sessions built lives to the end: frozen
+        uvicorn.run(served, **common)
 
 
 def _safe_url(url: str) -> str:

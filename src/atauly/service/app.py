@@ -48,6 +48,16 @@ def create_app(settings: Settings | None = None, engine: RecommendationEngine | 
     return app
 
 
+def create_served_app() -> FastAPI:
+    """The app of one worker of ``atauly serve --workers N`` (uvicorn's factory): :func:`create_app`, then
+    the process's heap set aside from the cyclic collector (:func:`atauly.service.heap.settle`)."""
+    from . import heap
+
+    app = create_app()
+    heap.settle()
+    return app
+
+
 def _lifespan(settings: Settings, made_engine: bool):
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -419,7 +419,10 @@ _child: RecommendationEngine | None = None
 
 def _child_start(recommender, parent: int) -> None:
     global _child
+    from . import heap
+
     _child = RecommendationEngine(recommender)
+    heap.settle()  # the law and the forest live as long as this process
     threading.Thread(target=exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
 
 

@@ -180,6 +180,7 @@ def engine_main(path: str, parent: int, home: str, model: str) -> None:
     """The engine process (started with ``spawn``): load the law and the model, then serve."""
     from atauly.settings import Settings
 
+    from . import heap
     from .engine import load_recommender
 
     logging.basicConfig(level=logging.WARNING)
@@ -188,6 +189,7 @@ def engine_main(path: str, parent: int, home: str, model: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = Settings(home=Path(home), service_model=model)
     engine = RecommendationEngine(load_recommender(settings))
+    heap.settle()  # the law and the forest live as long as this process
     threading.Thread(target=exit_with, args=(parent,), name="atauly-orphan-watch", daemon=True).start()
     EngineServer(engine, path).serve_forever()
 
