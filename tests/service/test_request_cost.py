@@ -286,3 +286,56 @@ def test_on_postgresql_the_token_is_checked_on_the_requests_own_connection(
         revoke_sessions(db, uid)
         db.commit()
     assert client.get("/api/v1/applications", headers=as_officer).status_code == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_on_sqlite_a_submission_looks_up_on_the_read_pool_and_takes_the_write_lock_once(
+    client, app, as_officer, svc_payloads
+):
+    """Issue 17 (submissions): the idempotency key and the district's settings are read through the read
+    pool (WAL readers), so a new application holds SQLite's one write connection for one transaction, its
+    insert and audit event, not two. A repeat is still found — and answered from the write connection, where
+    its audit event goes — and so is a key taken in the instant after the read pool's look-up."""
+    from atauly.service import intake
+
+    payload = in_district(svc_payloads)[0]
+    answers = []
+    writes = _statements(
+        app.state.db_engine,
+        lambda: answers.append(client.post("/api/v1/applications", json=payload, headers=as_officer)),
+    )
+    assert answers[0].status_code == 201, answers[0].text
+    assert sum(s.startswith("BEGIN") for s in writes) == 1, writes
+    assert not any("FROM district_settings" in s for s in writes), writes
+    assert sum("FROM applications" in s for s in writes) == 0, writes
+    reads = _statements(
+        app.state.read_engine,
+        lambda: answers.append(client.post("/api/v1/applications", json=payload, headers=as_officer)),
+    )
+    assert answers[1].status_code == 200 and answers[1].json()["id"] == answers[0].json()["id"]
+    assert any("FROM applications" in s for s in reads) and any("FROM district_settings" in s for s in reads)
+
+    # the same key recorded between the read pool's look-up and the insert: the unique index finds it
+    second = in_district(svc_payloads)[1]
+    real = intake._by_key
+    raced = {"done": False}
+
+    def unseen_once(db, key):
+        if not raced["done"] and db.get_bind() is app.state.read_engine:
+            raced["done"] = True
+            first = client.post("/api/v1/applications", json=second, headers=as_officer)
+            assert first.status_code == 201
+            return None  # as if read just before that submission committed
+        return real(db, key)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(intake, "_by_key", unseen_once):
+        late = client.post("/api/v1/applications", json=second, headers=as_officer)
+    assert raced["done"] and late.status_code == 200, late.text
+    with app.state.sessions() as db:
+        from sqlalchemy import func
+
+        from atauly.service.models import Application
+
+        assert db.scalar(select(func.count()).select_from(Application)) == 2

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session as DB
+from sqlalchemy.orm import sessionmaker
 
 from .engine import RecommendationEngine
 from .models import User
@@ -32,7 +33,16 @@ async def get_engine(request: Request) -> RecommendationEngine:
     return request.app.state.engine  # async: no trip to a worker thread for an attribute
 
 
+async def get_reads(request: Request) -> sessionmaker | None:
+    """Sessions for a write request's look-ups that need no write lock: SQLite's read pool (WAL readers,
+    :func:`.db.make_read_engine`); None where the read pool is the service's own engine (PostgreSQL: row
+    locks, no database-wide write lock to spare)."""
+    state = request.app.state
+    return None if state.read_engine is state.db_engine else state.read_sessions
+
+
 DBDep = Annotated[DB, Depends(get_db)]
+ReadsDep = Annotated[sessionmaker | None, Depends(get_reads)]
 EngineDep = Annotated[RecommendationEngine, Depends(get_engine)]
 
 

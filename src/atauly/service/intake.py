@@ -5,6 +5,7 @@ submission under the same key returns the application already recorded (never a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date
@@ -33,7 +34,7 @@ from .engine import (
     canonical_hash,
 )
 from .facts import with_facts
-from .models import Application, Recommendation, RecommendationView, User
+from .models import Application, DistrictSetting, Recommendation, RecommendationView, User
 from .schemas import ApplicationIn
 from .security import in_scope
 
@@ -68,19 +69,22 @@ def submit(
     idempotency_key: str | None = None,
     source: str = "api",
     today: date | None = None,
+    reads: Callable[[], DB] | None = None,
 ) -> Intake:
-    """Record an application with its recommendation, or return the one already recorded under its key."""
+    """Record an application with its recommendation, or return the one already recorded under its key.
+    ``reads`` makes sessions for the look-ups before the law runs (the key, the district's settings): on
+    SQLite the read pool's (:func:`.db.make_read_engine`), which take no write lock, so that a submission
+    holds the one write connection only for its insert and audit event; None: in ``db``."""
     _check(db, engine, user, payload, idempotency_key, today or date.today())
     snapshot = snapshot_of(payload)
     input_hash = canonical_hash(snapshot)
     key = payload.idempotency_key or idempotency_key or f"sha256:{input_hash}"
-    existing = _by_key(db, key)
+    fam = payload.family
+    existing, setting = _look_up(db, reads, key, fam.district_kato)
     if existing is not None:
         return _repeat(db, user, existing, input_hash)
 
-    fam = payload.family
     quarter = quarter_of(fam.application_date)
-    setting = district_setting(db, fam.district_kato)
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
     out = recommend(engine, snapshot, quarter, setting.model_enabled)
     app = _application(payload, snapshot, input_hash, key, quarter, out, user, source)
@@ -228,6 +232,22 @@ def recommendation_on(
     rec = recommendation_of(out, canonical_hash(tables), audit.utcnow())
     rec.facts = dict(facts) if facts else None
     return rec
+
+
+def _look_up(
+    db: DB, reads: Callable[[], DB] | None, key: str, district: str
+) -> tuple[Application | None, DistrictSetting | None]:
+    """The application already recorded under ``key`` (in ``db``), or None and the district's settings.
+    Through a session of ``reads`` when given: an application seen there is read again in ``db`` (a repeat
+    is rare; its audit event is written there). One recorded after the read pool's snapshot is found when
+    the insert hits the key's unique index, as in a race between two submissions (:func:`submit`)."""
+    if reads is None:
+        existing = _by_key(db, key)
+        return existing, (None if existing is not None else district_setting(db, district))
+    with reads() as read:  # closed, not rolled back: the settings read stay loaded, detached
+        seen = _by_key(read, key) is not None
+        setting = district_setting(read, district)
+    return (_by_key(db, key) if seen else None), setting
 
 
 def _by_key(db: DB, key: str) -> Application | None:

@@ -21,7 +21,7 @@ from atauly.registry.labels import OVERRIDE_REASONS, label
 
 from ... import casework, deciding, intake
 from ...casework import FAMILY_SIZE_MAX, QueueFilter
-from ...deps import DBDep, EngineDep, UserDep
+from ...deps import DBDep, EngineDep, ReadsDep, UserDep
 from ...models import OPEN_STATES, Application, User
 from ...schemas import (
     ApplicationIn,
@@ -120,12 +120,15 @@ def create_application(
     db: DBDep,
     engine: EngineDep,
     user: UserDep,
+    reads: ReadsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
     lang: str = "ru",
 ) -> Response:
     """Submit an application: the law and the model run at once and the recommendation comes back."""
     lang = lang if lang in ("ru", "kk", "en") else "ru"
-    made = intake.submit(db, engine, user, payload, idempotency_key=idempotency_key, source="api")
+    made = intake.submit(
+        db, engine, user, payload, idempotency_key=idempotency_key, source="api", reads=reads
+    )
     app = made.application
     hidden = made.hidden if made.hidden is not None else not casework.shown(db, user, app)
     out = application_out(app, lang, hidden, _assignee(db, app))
