@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         description="With atauly serve --workers N: one engine process shared by the workers (full batches: "
         "the law's and the model's cost is mostly fixed per batch); false: one child process per worker.",
     )
+    service_threads: int = Field(
+        default=8,
+        ge=1,
+        description="Worker threads doing requests' work at once (database, pages) in each serving process, "
+        "besides those of web sign-ins waiting for a password hash (login_hash_slots + login_hash_queue); "
+        "further requests wait their turn on the event loop, first come, first served.",
+    )
     service_engine_socket: str | None = Field(
         default=None,
         description="Set by atauly serve --workers N for its workers: the shared engine process's Unix "

@@ -46,3 +46,29 @@ def test_the_child_process_gives_the_threads_outcomes_and_errors(svc_home, svc_e
     finally:
         engine.close()
     assert not engine._pool._processes  # the child has ended
+
+
+def test_a_submission_given_up_on_leaves_its_job_to_its_batch():
+    """The API awaits an application's batch (intake.recommend_async): past the timeout the answer is 503
+    with Retry-After, and the job is not cancelled — the batch still sets its outcome (setting one on a
+    cancelled future would raise in the engine's batching thread and fail the batch's other requests)."""
+    import asyncio
+    from concurrent.futures import Future
+
+    from atauly.service import intake
+    from atauly.service.casework import ServiceError
+    from atauly.service.models import DistrictSetting
+
+    class Busy:
+        def enqueue(self, snapshot, quarter, use_model):
+            self.job = Future()
+            return self.job
+
+    busy = Busy()
+    setting = DistrictSetting(district_kato="790100000", blind_mode=False, model_enabled=True)
+    pending = intake.Pending(None, {}, "h", "k", "2025Q3", setting, "api")
+    with pytest.raises(ServiceError) as refused:
+        asyncio.run(intake.recommend_async(busy, pending, timeout=0.05))
+    assert refused.value.status == 503 and refused.value.headers["Retry-After"]
+    assert not busy.job.cancelled()
+    busy.job.set_result("computed with its batch")  # no InvalidStateError

@@ -339,3 +339,73 @@ def test_on_sqlite_a_submission_looks_up_on_the_read_pool_and_takes_the_write_lo
         from atauly.service.models import Application
 
         assert db.scalar(select(func.count()).select_from(Application)) == 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_submissions_wait_for_the_engine_without_holding_a_thread(settings, svc_engine, svc_payloads):
+    """Issue 17: the service bounds the threads doing requests' work (``service_threads`` plus the web
+    sign-ins' hash places), and a submission awaits its batch on the event loop: with 7 threads, 16
+    submissions arriving while the engine is busy all join its next batch (held threads would have let at
+    most 7 through)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from anyio import to_thread
+
+    from atauly.service.engine import RecommendationEngine
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+
+    settings = settings.model_copy(
+        update={"service_threads": 1, "login_hash_slots": 2, "login_hash_queue": 4}
+    )
+    engine = RecommendationEngine(svc_engine.recommender)
+    real, go, sizes = engine.run_batch, threading.Event(), []
+
+    def gated(jobs):
+        sizes.append(len(jobs))
+        go.wait(60)
+        real(jobs)
+
+    engine.run_batch = gated
+    app = create_app(settings, engine=engine)
+    payloads = in_district(svc_payloads)[:17]
+    assert len(payloads) == 17
+    try:
+        with app.state.sessions() as db:
+            create_user(db, "officer", PASSWORD, "officer", payloads[0]["family"]["district_kato"], None)
+        with TestClient(app) as client:
+            assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 7
+            headers = {"Authorization": f"Bearer {_token(client)}"}
+            with ThreadPoolExecutor(17) as pool:
+                first = pool.submit(client.post, "/api/v1/applications", json=payloads[0], headers=headers)
+                for _ in range(600):  # the first batch (this one application) holds the engine
+                    if sizes:
+                        break
+                    threading.Event().wait(0.05)
+                rest = [
+                    pool.submit(client.post, "/api/v1/applications", json=p, headers=headers)
+                    for p in payloads[1:]
+                ]
+                for _ in range(600):  # all 16 queued for the next batch, or the test fails below
+                    if engine._queue.qsize() >= 16:
+                        break
+                    threading.Event().wait(0.05)
+                queued = engine._queue.qsize()
+                go.set()
+                codes = [f.result(timeout=120).status_code for f in [first, *rest]]
+    finally:
+        go.set()
+        app.state.db_engine.dispose()
+        app.state.read_engine.dispose()
+    assert codes == [201] * 17
+    assert queued == 16 and sizes[:2] == [1, 16], (queued, sizes)
+
+
+def _token(client) -> str:
+    from .conftest import PASSWORD
+
+    r = client.post("/api/v1/auth/token", data={"username": "officer", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]

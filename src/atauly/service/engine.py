@@ -236,10 +236,15 @@ class RecommendationEngine:
 
     def recommend(self, snapshot: dict, quarter: str, use_model: bool = True, timeout: float = 60) -> Outcome:
         """Validate, apply the law and the model to one application (batched with concurrent ones)."""
+        return self.enqueue(snapshot, quarter, use_model).result(timeout=timeout)
+
+    def enqueue(self, snapshot: dict, quarter: str, use_model: bool = True) -> Future:
+        """The application queued for the next batch: a future of its Outcome (or InvalidApplication), for
+        a caller that waits without holding a thread (``asyncio.wrap_future``)."""
         job = Job(snapshot, quarter, use_model)
         self._ensure_worker()
         self._queue.put(job)
-        return job.future.result(timeout=timeout)
+        return job.future
 
     def run_batch(self, jobs: list[Job]) -> None:
         """Process jobs together; each job's future gets its Outcome or its InvalidApplication."""

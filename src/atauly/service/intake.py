@@ -5,6 +5,7 @@ submission under the same key returns the application already recorded (never a 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -71,10 +72,50 @@ def submit(
     today: date | None = None,
     reads: Callable[[], DB] | None = None,
 ) -> Intake:
-    """Record an application with its recommendation, or return the one already recorded under its key.
-    ``reads`` makes sessions for the look-ups before the law runs (the key, the district's settings): on
-    SQLite the read pool's (:func:`.db.make_read_engine`), which take no write lock, so that a submission
-    holds the one write connection only for its insert and audit event; None: in ``db``."""
+    """Record an application with its recommendation, or return the one already recorded under its key:
+    :func:`begin`, the law and the model, :func:`finish`. (The API awaits the law and the model between
+    the two without holding a thread: :func:`recommend_async`.)"""
+    started = begin(
+        db, engine, user, payload, idempotency_key=idempotency_key, source=source, today=today, reads=reads
+    )
+    if isinstance(started, Intake):
+        return started
+    return finish(db, user, started, recommend(engine, started.snapshot, started.quarter, started.use_model))
+
+
+@dataclass
+class Pending:
+    """A new application checked and looked up (:func:`begin`), waiting for the law and the model."""
+
+    payload: ApplicationIn
+    snapshot: dict
+    input_hash: str
+    key: str
+    quarter: str
+    setting: DistrictSetting
+    source: str
+
+    @property
+    def use_model(self) -> bool:
+        return self.setting.model_enabled
+
+
+def begin(
+    db: DB,
+    engine: RecommendationEngine,
+    user: User,
+    payload: ApplicationIn,
+    *,
+    idempotency_key: str | None = None,
+    source: str = "api",
+    today: date | None = None,
+    reads: Callable[[], DB] | None = None,
+) -> Intake | Pending:
+    """A submission's checks (district, scope, key, date) and look-ups, before the law runs: the application
+    already recorded under its key (an :class:`Intake`, its audit event written), or a :class:`Pending` one,
+    with no transaction left open. ``reads`` makes sessions for the look-ups (the key, the district's
+    settings): on SQLite the read pool's (:func:`.db.make_read_engine`), which take no write lock, so that
+    a submission holds the one write connection only for its insert and audit event; None: in ``db``."""
     _check(db, engine, user, payload, idempotency_key, today or date.today())
     snapshot = snapshot_of(payload)
     input_hash = canonical_hash(snapshot)
@@ -83,18 +124,24 @@ def submit(
     existing, setting = _look_up(db, reads, key, fam.district_kato)
     if existing is not None:
         return _repeat(db, user, existing, input_hash)
-
-    quarter = quarter_of(fam.application_date)
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
-    out = recommend(engine, snapshot, quarter, setting.model_enabled)
-    app = _application(payload, snapshot, input_hash, key, quarter, out, user, source)
+    return Pending(payload, snapshot, input_hash, key, quarter_of(fam.application_date), setting, source)
+
+
+def finish(db: DB, user: User, pending: Pending, out: Outcome) -> Intake:
+    """Record the pending application with the engine's outcome and its audit event, in one transaction;
+    the one recorded meanwhile under the same key when this one loses the race."""
+    key, input_hash = pending.key, pending.input_hash
+    app = _application(
+        pending.payload, pending.snapshot, input_hash, key, pending.quarter, out, user, pending.source
+    )
     db.add(app)
-    hidden = user.role == "officer" and setting.blind_mode  # recommendation_hidden for a new application
+    hidden = user.role == "officer" and pending.setting.blind_mode  # recommendation_hidden for a new one
     try:
         db.flush()
         if not hidden:  # the response shows the recommendation to the submitter
             db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
-        detail = {"mode": out.mode, "model": out.model_version, "source": source}
+        detail = {"mode": out.mode, "model": out.model_version, "source": pending.source}
         record(db, user, "application.create", app, detail=detail, commit=True)
     except IntegrityError:  # the same key won a race with this request
         db.rollback()
@@ -155,6 +202,22 @@ def recommend(engine: RecommendationEngine, snapshot: dict, quarter: str, use_mo
     except InvalidApplication as exc:
         raise ServiceError(422, str(exc), problems=exc.problems) from None
     except (EngineUnavailable, FutureTimeout):  # the engine's process died or is overloaded: nothing kept
+        raise ServiceError(
+            503, "the law and the model are restarting: submit again shortly", headers={"Retry-After": "5"}
+        ) from None
+
+
+async def recommend_async(engine: RecommendationEngine, pending: Pending, timeout: float = 60) -> Outcome:
+    """:func:`recommend` awaited on the event loop: no thread is held while the application waits for its
+    batch (under load most of a submission's time), so the threads that do the requests' database work
+    are free for other requests. The job is shielded: a request given up on (the timeout) leaves it to be
+    computed with its batch, as :func:`recommend`'s does."""
+    job = engine.enqueue(pending.snapshot, pending.quarter, pending.use_model)
+    try:
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)), timeout)
+    except InvalidApplication as exc:
+        raise ServiceError(422, str(exc), problems=exc.problems) from None
+    except (EngineUnavailable, TimeoutError):  # the engine's process died or is overloaded: nothing kept
         raise ServiceError(
             503, "the law and the model are restarting: submit again shortly", headers={"Retry-After": "5"}
         ) from None

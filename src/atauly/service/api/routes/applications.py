@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from atauly.i18n import LANGUAGES
 from atauly.model.explain import coded_reasons, restates_law
@@ -115,7 +116,7 @@ def _assignee(db, app: Application) -> str | None:
     status_code=201,
     responses={200: {"model": ApplicationOut, "description": "already submitted"}, **ERRORS},
 )
-def create_application(
+async def create_application(
     payload: ApplicationIn,
     db: DBDep,
     engine: EngineDep,
@@ -126,9 +127,22 @@ def create_application(
 ) -> Response:
     """Submit an application: the law and the model run at once and the recommendation comes back."""
     lang = lang if lang in ("ru", "kk", "en") else "ru"
-    made = intake.submit(
-        db, engine, user, payload, idempotency_key=idempotency_key, source="api", reads=reads
+    # The checks and the record in worker threads (database work); the law and the model awaited on the
+    # event loop in between, so that no thread waits for the batch (intake.recommend_async).
+    started = await run_in_threadpool(
+        intake.begin, db, engine, user, payload, idempotency_key=idempotency_key, source="api", reads=reads
     )
+    if isinstance(started, intake.Intake):  # a repeat: the application already recorded under its key
+        return await run_in_threadpool(_submitted, db, user, started, lang)
+    out = await intake.recommend_async(engine, started)
+    return await run_in_threadpool(_recorded, db, user, started, out, lang)
+
+
+def _recorded(db, user: User, pending: intake.Pending, out, lang: str) -> Response:
+    return _submitted(db, user, intake.finish(db, user, pending, out), lang)
+
+
+def _submitted(db, user: User, made: intake.Intake, lang: str) -> Response:
     app = made.application
     hidden = made.hidden if made.hidden is not None else not casework.shown(db, user, app)
     out = application_out(app, lang, hidden, _assignee(db, app))
