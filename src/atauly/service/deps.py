@@ -46,7 +46,11 @@ ReadsDep = Annotated[sessionmaker | None, Depends(get_reads)]
 EngineDep = Annotated[RecommendationEngine, Depends(get_engine)]
 
 
-def api_user(request: Request, db: DBDep, token: Annotated[str | None, Depends(oauth2)]) -> User:
+#: The bearer token as sent (the OpenAPI document's security scheme), for a route that checks it itself.
+TokenDep = Annotated[str | None, Depends(oauth2)]
+
+
+def api_user(request: Request, db: DBDep, token: TokenDep) -> User:
     """The bearer token's user. On SQLite the token is looked up through the read pool
     (:func:`.db.make_read_engine`): a WAL reader that takes no write lock, so signing every request in does
     not queue for the one write connection. On PostgreSQL (where the read pool is the same engine) it is

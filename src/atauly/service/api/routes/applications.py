@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from atauly.registry.labels import OVERRIDE_REASONS, label
 
 from ... import casework, deciding, intake
 from ...casework import FAMILY_SIZE_MAX, QueueFilter
-from ...deps import DBDep, EngineDep, ReadsDep, UserDep
+from ...deps import DBDep, EngineDep, ReadsDep, TokenDep, UserDep, api_user
 from ...models import OPEN_STATES, Application, User
 from ...schemas import (
     ApplicationIn,
@@ -117,25 +117,32 @@ def _assignee(db, app: Application) -> str | None:
     responses={200: {"model": ApplicationOut, "description": "already submitted"}, **ERRORS},
 )
 async def create_application(
+    request: Request,
     payload: ApplicationIn,
     db: DBDep,
     engine: EngineDep,
-    user: UserDep,
+    token: TokenDep,
     reads: ReadsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
     lang: str = "ru",
 ) -> Response:
     """Submit an application: the law and the model run at once and the recommendation comes back."""
     lang = lang if lang in ("ru", "kk", "en") else "ru"
-    # The checks and the record in worker threads (database work); the law and the model awaited on the
-    # event loop in between, so that no thread waits for the batch (intake.recommend_async).
-    started = await run_in_threadpool(
-        intake.begin, db, engine, user, payload, idempotency_key=idempotency_key, source="api", reads=reads
+    # The sign-in check, the checks and the look-ups in one trip to a worker thread (the bearer token is
+    # checked there, as UserDep would in a trip of its own), the record in a second; the law and the model
+    # awaited on the event loop in between, so that no thread waits for the batch (intake.recommend_async).
+    user, started = await run_in_threadpool(
+        _begin, request, token, db, engine, payload, idempotency_key=idempotency_key, reads=reads
     )
     if isinstance(started, intake.Intake):  # a repeat: the application already recorded under its key
         return await run_in_threadpool(_submitted, db, user, started, lang)
     out = await intake.recommend_async(engine, started)
     return await run_in_threadpool(_recorded, db, user, started, out, lang)
+
+
+def _begin(request: Request, token: str | None, db, engine, payload: ApplicationIn, **options):
+    user = api_user(request, db, token)
+    return user, intake.begin(db, engine, user, payload, source="api", **options)
 
 
 def _recorded(db, user: User, pending: intake.Pending, out, lang: str) -> Response:
