@@ -163,6 +163,53 @@ class Recommender(ModelIdentity):
                 block[:, j] = columns[name][start : start + 4096]
         return forest.predict_proba(matrix)[:, 1]
 
+    def _small_layout(self):
+        """(numeric columns, [(categorical column, its categories as an index)], lumped levels) when the
+        model is a calibrated forest behind the tree preprocessor whose output columns are the numeric
+        then the categorical ones (:meth:`_forest_parts`), else None. Computed once: a batch of the
+        casework engine then skips the preprocessor's per-call checks and frames."""
+        if not hasattr(self, "_small_layout_cache"):
+            layout = None
+            parts = self._forest_parts()
+            if parts is not None:
+                numeric, categorical, _ = parts
+                names = list(self._pipeline.named_steps["prep"].get_feature_names_out())
+                order = [*numeric, *(name for name, _ in categorical)]
+                if names == order and order == [*self.numeric, *self.categorical]:
+                    indexes = [(name, pd.Index(cats, dtype=object)) for name, cats in categorical]
+                    layout = (numeric, indexes, self._lumped())
+            self._small_layout_cache = layout
+        return self._small_layout_cache
+
+    def _small_contributions(self, frame: pd.DataFrame):
+        """(calibrated probability, path contributions, prepared columns) of a few rows, as
+        :meth:`prepare` and :meth:`_contributions_of` give them (the same checks, values and arithmetic;
+        tested bit for bit), without their frames: the columns are checked and coerced by
+        :func:`prepared_columns`, rare levels lumped as :meth:`prepare` lumps them, coded as the ordinal
+        encoder codes them and written straight into the float32 rows the trees read. None when the
+        model is not of that shape."""
+        layout = self._small_layout()
+        if layout is None:
+            return None
+        numeric, indexes, lumped = layout
+        columns = prepared_columns(frame, self.numeric, self.categorical)
+        for col, known in lumped.items():
+            columns[col] = np.array(
+                [v if v is None or v is pd.NA or v != v or v in known else OTHER for v in columns[col]],
+                dtype=object,
+            )
+        X32 = np.empty((len(frame), len(numeric) + len(indexes)), dtype=np.float32)
+        for j, name in enumerate(numeric):
+            X32[:, j] = columns[name]
+        for j, (name, index) in enumerate(indexes, start=len(numeric)):
+            X32[:, j] = index.get_indexer(columns[name])  # -1: missing or unknown, as the encoder codes them
+        if self._contributions is None:
+            self._names = list(self._pipeline.named_steps["prep"].get_feature_names_out())
+            self._contributions = PathContributions(self._pipeline.named_steps["forest"], len(self._names))
+        contributions = self._contributions.of_float32(X32)
+        raw = self._contributions.bias + contributions.sum(axis=1)
+        return self._calibrated(raw), contributions, columns
+
     def _calibrated_exactly(self, raw: np.ndarray) -> np.ndarray:
         """The calibration of raw scores as ``CalibratedClassifierCV.predict_proba`` applies it."""
         mean = np.zeros(len(raw))
@@ -244,28 +291,42 @@ class Recommender(ModelIdentity):
         ``{"contract": bool, "codes": [{"feature", "value", "contribution"}, …]}`` per row, worded when
         shown (:func:`~atauly.model.explain.coded_reasons`). Wording every reason in three languages for
         each application was a third of the casework engine's CPU; most are never read in two of them."""
-        X = self.prepare(frame)
         contract = self.kind == "registry"
+        small = self._small_contributions(frame) if len(frame) <= SMALL_BATCH else None
+        if small is not None:  # a batch of the casework engine: no frames, the same numbers
+            prob, contributions, columns = small
+            reasons = [
+                {
+                    "contract": contract,
+                    "codes": self._codes(contributions[i], columns, i, top, contract, beyond_law),
+                }
+                for i in range(len(frame))
+            ]
+            return self._decide(prob, budget), reasons
+        X = self.prepare(frame)
         probs: list[np.ndarray] = []
-        reasons: list[dict] = []
+        reasons = []
         for start in range(0, len(X), REASON_CHUNK):  # bounded memory for the forest's decision paths
             part = X.iloc[start : start + REASON_CHUNK]
             prob, contributions = self._contributions_of(part)
             probs.append(prob)
-            columns: dict[str, np.ndarray] = {}
+            columns = _LazyColumns(part)
             for i in range(len(part)):
-                codes = []
-                for j in chosen_reasons(contributions[i], self._names, top, contract, beyond_law):
-                    name = self._names[j]
-                    if name not in columns:
-                        columns[name] = part[name].to_numpy()
-                    value = plain_value(columns[name][i])
-                    codes.append(
-                        {"feature": name, "value": value, "contribution": float(contributions[i, j])}
-                    )
+                codes = self._codes(contributions[i], columns, i, top, contract, beyond_law)
                 reasons.append({"contract": contract, "codes": codes})
         prob = np.concatenate(probs) if probs else np.zeros(0)
         return self._decide(prob, budget), reasons
+
+    def _codes(self, contributions: np.ndarray, columns, i: int, top: int, contract: bool, beyond_law: int):
+        """Row ``i``'s coded reasons (:meth:`score_with_codes`); ``columns``: the prepared values by name."""
+        return [
+            {
+                "feature": self._names[j],
+                "value": plain_value(columns[self._names[j]][i]),
+                "contribution": float(contributions[j]),
+            }
+            for j in chosen_reasons(contributions, self._names, top, contract, beyond_law)
+        ]
 
     def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:
         """The top reasons of each row, as sentences in ``lang``."""
@@ -278,3 +339,15 @@ class Recommender(ModelIdentity):
             )
         # the dwelling features this model was trained with (if any) are always there, None where unknown
         return family_features(registry, law, reference_date, include=self.categorical)
+
+
+class _LazyColumns(dict):
+    """A prepared frame's columns as arrays, each taken from the frame when first asked for."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self[name] = values = self.frame[name].to_numpy()
+        return values
