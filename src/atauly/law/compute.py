@@ -190,8 +190,16 @@ def compute(
     return pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)
 
 
+#: Up to this many families, the result frame is put together from numpy arrays in one construction
+#: (:func:`_small_frame`): for the casework engine's batches of a few applications, pandas' per-column
+#: operations were most of the law's cost. Larger computations keep their Arrow text columns.
+SMALL_FRAME = 64
+
+
 def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.DataFrame:
     sim = build_simulation(registry, month, tbs)
+    if len(registry.families) <= SMALL_FRAME:
+        return _small_frame(registry, sim, month, quarter)
     # Text columns stay Arrow strings (no round trip through millions of Python objects).
     out = {
         "family_id": _text(registry.families["family_id"]),
@@ -220,6 +228,58 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     last = quarter.last_month
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
+
+
+#: The money columns of the result, rounded to the tiyn.
+_MONEY_COLUMNS = (
+    "counted_income_quarter",
+    "per_capita_income",
+    "subsistence_minimum",
+    "poverty_line",
+    "asp_monthly_amount",
+    "child_supplement_monthly",
+    "quarter_total",
+)
+
+
+def _small_frame(registry: Registry, sim, month: str, quarter: Quarter) -> pd.DataFrame:
+    """:func:`_compute_month`'s frame for a few families, the same values and dtypes (tested): each
+    column finished as a numpy array, then one frame built from them."""
+    fam = registry.families
+    n = len(fam)
+    out: dict[str, object] = {
+        "family_id": _small_text(fam["family_id"]),
+        "region_kato": _small_text(fam["region_kato"]),
+        "quarter": np.full(n, str(quarter), dtype=object),
+        "application_month": np.full(n, month, dtype=object),
+    }
+    for column, variable in _VARIABLES.items():
+        values = sim.calculate(variable, month)
+        if hasattr(values, "decode_to_str"):
+            values = _enum_names(values)
+        out[column] = values
+    for col in _MONEY_COLUMNS:
+        out[col] = np.round(np.asarray(out[col]).astype(np.float64), 2)
+    for col in ("refusal_reason", "asp_type"):
+        out[col] = np.where(out[col] != "none", out[col], "").astype(object)
+    last = quarter.last_month
+    out["assignment_period"] = np.where(out["eligible"], f"{month}/{last}", "").astype(object)
+    return pd.DataFrame({col: out[col] for col in RESULT_COLUMNS})
+
+
+def _small_text(column: pd.Series) -> np.ndarray:
+    """A text column as Python strings, for the frame to infer its text dtype from; a column with
+    missing values goes through :func:`_text`."""
+    if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return np.array(column.tolist(), dtype=object)
+    return _text(column)
+
+
+def _enum_names(values) -> np.ndarray:
+    """An OpenFisca enum array's names (as :func:`_enum_text` decodes them), as Python strings."""
+    names = {item.index: item.name for item in values.possible_values}
+    table = np.array([names.get(i) for i in range(max(names) + 1)], dtype=object)
+    return table[np.asarray(values.view(np.ndarray), dtype=np.intp)]
 
 
 def _enum_text(values) -> pd.Series:
