@@ -158,6 +158,17 @@ def application_months(families: pd.DataFrame, quarter: Quarter) -> pd.Series:
     return applied.where(applied.isin(quarter.months), quarter.first_month)
 
 
+def _application_months(families: pd.DataFrame, quarter: Quarter) -> np.ndarray:
+    """:func:`application_months` as an array; for a few families with typed dates, without pandas'
+    date parsing and formatting (the same months: a date's ``YYYY-MM``, a missing one the first month)."""
+    dates = families["application_date"]
+    if len(families) <= SMALL_FRAME and isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":
+        applied = dates.to_numpy().astype("datetime64[M]").astype(str).tolist()
+        inside = set(quarter.months)
+        return np.array([m if m in inside else quarter.first_month for m in applied], dtype=object)
+    return application_months(families, quarter).to_numpy()
+
+
 def compute(
     registry: Registry,
     quarter: Quarter | str,
@@ -171,7 +182,7 @@ def compute(
     """
     quarter = Quarter.parse(quarter)
     tbs = tbs or tax_benefit_system()
-    months = application_months(registry.families, quarter).to_numpy()
+    months = _application_months(registry.families, quarter)
     groups = sorted(pd.unique(months))  # (a hash of the few month strings, not a sort of every family's)
     frames = []
     # Families grouped by month are copied: only the columns the law reads.
