@@ -359,9 +359,12 @@ class RecommendationEngine:
             by_family = {fid: i for i, fid in enumerate(reg.families["family_id"])}
             idx = [by_family[_key(jobs, k)] for k in model_rows]
             scored = self._score(columns, idx, model_rows)
+        # Each family's row from the columns' arrays (what law.iloc[i].to_dict() holds, without a Series per row).
+        law_columns = {column: law[column].to_numpy() for column in law.columns}
         for k in members:
             fid = _key(jobs, k)
-            row = law.iloc[position[fid]].to_dict()
+            i = position[fid]
+            row = {column: values[i] for column, values in law_columns.items()}
             row["family_id"] = fid.split("~", 1)[1]
             row = {key: (v.item() if hasattr(v, "item") else v) for key, v in row.items()}
             eligible = bool(row["eligible"])
