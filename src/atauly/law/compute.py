@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from openfisca_core.periods import period as make_period
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 from atauly.registry.quarter import Quarter
@@ -216,8 +217,9 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
         "family_id": _text(registry.families["family_id"]),
         "region_kato": _text(registry.families["region_kato"]),
     }
+    period = make_period(month)  # parsed once, not by every calculate
     for column, variable in _VARIABLES.items():
-        values = sim.calculate(variable, month)
+        values = sim.calculate(variable, period)
         if hasattr(values, "decode_to_str"):
             values = _enum_text(values)
         out[column] = values
@@ -264,8 +266,9 @@ def _small_frame(registry: Registry, sim, month: str, quarter: Quarter) -> pd.Da
         "quarter": np.full(n, str(quarter), dtype=object),
         "application_month": np.full(n, month, dtype=object),
     }
+    period = make_period(month)  # parsed once, not by every calculate
     for column, variable in _VARIABLES.items():
-        values = sim.calculate(variable, month)
+        values = sim.calculate(variable, period)
         if hasattr(values, "decode_to_str"):
             values = _enum_names(values)
         out[column] = values

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from openfisca_core.periods import period as make_period
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
@@ -123,8 +124,9 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
         "long_term_illness": per["long_term_illness"].to_numpy(dtype=bool),
         "employment_measures_refusal_date": _dates(per["employment_measures_refusal_date"]),
     }
+    eternity = make_period("eternity")  # parsed once, not by every set_input
     for name, values in eternal.items():
-        sim.set_input(name, "eternity", values)
+        sim.set_input(name, eternity, values)
 
     months = Quarter.of(month).reference_months
     keep = (inc["month"].isin(months) & (inc["amount_kzt"] > 0)).to_numpy(dtype=bool, na_value=False)
@@ -144,5 +146,7 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
             rows = order[bounds[k + 1] : bounds[k + 2]]
             if len(rows):
                 values = np.bincount(position[rows], weights=amount[rows], minlength=n)
-                sim.set_input(f"income_{INCOME_SOURCES[k // len(months)]}", months[k % len(months)], values)
+                sim.set_input(
+                    f"income_{INCOME_SOURCES[k // len(months)]}", make_period(months[k % len(months)]), values
+                )
     return sim
