@@ -22,8 +22,23 @@ from .variables.inputs import NO_DATE
 __all__ = ["Quarter", "build_simulation"]  # Quarter: the registry's, re-exported for existing imports
 
 
+#: The days a nanosecond date can hold (pandas refuses to convert dates outside them).
+_NS_DAYS = (np.datetime64("1678-01-01"), np.datetime64("2262-04-11"))
+
+
 def _dates(series: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    values = None
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "M":
+        # Already dates (a validated registry): the same days without pandas' parsing, where its
+        # conversion through nanoseconds could not fail.
+        raw = series.to_numpy()
+        known = raw[~np.isnat(raw)]
+        if not len(known) or (known.min() >= _NS_DAYS[0] and known.max() <= _NS_DAYS[1]):
+            values = raw.astype("datetime64[D]")
+    if values is None:
+        values = (
+            pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        )
     return np.where(np.isnat(values), np.datetime64(NO_DATE.isoformat(), "D"), values)
 
 
