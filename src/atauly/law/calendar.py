@@ -19,14 +19,19 @@ from atauly.registry.quarter import Quarter
 # --- quarters of OpenFisca periods (adapters to the registry's Quarter) --------------------------------
 
 
-def previous_quarter_months(period):
+@lru_cache(maxsize=256)
+def previous_quarter_months(period) -> tuple:
     """The three months (OpenFisca periods) of the calendar quarter before the one ``period`` starts in:
-    the months whose income counts (Social Code Art. 127 p.2)."""
-    return [make_period(month) for month in Quarter.of_openfisca(period).reference_months]
+    the months whose income counts (Social Code Art. 127 p.2). Cached (periods are immutable): a
+    simulation asks for them once per income source, and parsing them was a tenth of a small batch's
+    law."""
+    return tuple(make_period(month) for month in Quarter.of_openfisca(period).reference_months)
 
 
+@lru_cache(maxsize=256)
 def previous_quarter_instant(period):
-    """The first day (an OpenFisca instant) of the calendar quarter before the one ``period`` starts in."""
+    """The first day (an OpenFisca instant) of the calendar quarter before the one ``period`` starts in
+    (cached, as :func:`previous_quarter_months`)."""
     return make_instant(Quarter.of_openfisca(period).previous().start)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from openfisca_core.periods import period as make_period
 
 from atauly.registry import REGION_BY_KATO, REGIONS, Registry
 from atauly.registry.quarter import Quarter
@@ -158,6 +159,17 @@ def application_months(families: pd.DataFrame, quarter: Quarter) -> pd.Series:
     return applied.where(applied.isin(quarter.months), quarter.first_month)
 
 
+def _application_months(families: pd.DataFrame, quarter: Quarter) -> np.ndarray:
+    """:func:`application_months` as an array; for a few families with typed dates, without pandas'
+    date parsing and formatting (the same months: a date's ``YYYY-MM``, a missing one the first month)."""
+    dates = families["application_date"]
+    if len(families) <= SMALL_FRAME and isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M":
+        applied = dates.to_numpy().astype("datetime64[M]").astype(str).tolist()
+        inside = set(quarter.months)
+        return np.array([m if m in inside else quarter.first_month for m in applied], dtype=object)
+    return application_months(families, quarter).to_numpy()
+
+
 def compute(
     registry: Registry,
     quarter: Quarter | str,
@@ -171,7 +183,7 @@ def compute(
     """
     quarter = Quarter.parse(quarter)
     tbs = tbs or tax_benefit_system()
-    months = application_months(registry.families, quarter).to_numpy()
+    months = _application_months(registry.families, quarter)
     groups = sorted(pd.unique(months))  # (a hash of the few month strings, not a sort of every family's)
     frames = []
     # Families grouped by month are copied: only the columns the law reads.
@@ -190,15 +202,24 @@ def compute(
     return pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)
 
 
+#: Up to this many families, the result frame is put together from numpy arrays in one construction
+#: (:func:`_small_frame`): for the casework engine's batches of a few applications, pandas' per-column
+#: operations were most of the law's cost. Larger computations keep their Arrow text columns.
+SMALL_FRAME = 64
+
+
 def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.DataFrame:
     sim = build_simulation(registry, month, tbs)
+    if len(registry.families) <= SMALL_FRAME:
+        return _small_frame(registry, sim, month, quarter)
     # Text columns stay Arrow strings (no round trip through millions of Python objects).
     out = {
         "family_id": _text(registry.families["family_id"]),
         "region_kato": _text(registry.families["region_kato"]),
     }
+    period = make_period(month)  # parsed once, not by every calculate
     for column, variable in _VARIABLES.items():
-        values = sim.calculate(variable, month)
+        values = sim.calculate(variable, period)
         if hasattr(values, "decode_to_str"):
             values = _enum_text(values)
         out[column] = values
@@ -220,6 +241,59 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     last = quarter.last_month
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
+
+
+#: The money columns of the result, rounded to the tiyn.
+_MONEY_COLUMNS = (
+    "counted_income_quarter",
+    "per_capita_income",
+    "subsistence_minimum",
+    "poverty_line",
+    "asp_monthly_amount",
+    "child_supplement_monthly",
+    "quarter_total",
+)
+
+
+def _small_frame(registry: Registry, sim, month: str, quarter: Quarter) -> pd.DataFrame:
+    """:func:`_compute_month`'s frame for a few families, the same values and dtypes (tested): each
+    column finished as a numpy array, then one frame built from them."""
+    fam = registry.families
+    n = len(fam)
+    out: dict[str, object] = {
+        "family_id": _small_text(fam["family_id"]),
+        "region_kato": _small_text(fam["region_kato"]),
+        "quarter": np.full(n, str(quarter), dtype=object),
+        "application_month": np.full(n, month, dtype=object),
+    }
+    period = make_period(month)  # parsed once, not by every calculate
+    for column, variable in _VARIABLES.items():
+        values = sim.calculate(variable, period)
+        if hasattr(values, "decode_to_str"):
+            values = _enum_names(values)
+        out[column] = values
+    for col in _MONEY_COLUMNS:
+        out[col] = np.round(np.asarray(out[col]).astype(np.float64), 2)
+    for col in ("refusal_reason", "asp_type"):
+        out[col] = np.where(out[col] != "none", out[col], "").astype(object)
+    last = quarter.last_month
+    out["assignment_period"] = np.where(out["eligible"], f"{month}/{last}", "").astype(object)
+    return pd.DataFrame({col: out[col] for col in RESULT_COLUMNS})
+
+
+def _small_text(column: pd.Series) -> np.ndarray:
+    """A text column as Python strings, for the frame to infer its text dtype from; a column with
+    missing values goes through :func:`_text`."""
+    if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return np.array(column.tolist(), dtype=object)
+    return _text(column)
+
+
+def _enum_names(values) -> np.ndarray:
+    """An OpenFisca enum array's names (as :func:`_enum_text` decodes them), as Python strings."""
+    names = {item.index: item.name for item in values.possible_values}
+    table = np.array([names.get(i) for i in range(max(names) + 1)], dtype=object)
+    return table[np.asarray(values.view(np.ndarray), dtype=np.intp)]
 
 
 def _enum_text(values) -> pd.Series:

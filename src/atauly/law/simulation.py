@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from openfisca_core.periods import period as make_period
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
@@ -21,8 +22,23 @@ from .variables.inputs import NO_DATE
 __all__ = ["Quarter", "build_simulation"]  # Quarter: the registry's, re-exported for existing imports
 
 
+#: The days a nanosecond date can hold (pandas refuses to convert dates outside them).
+_NS_DAYS = (np.datetime64("1678-01-01"), np.datetime64("2262-04-11"))
+
+
 def _dates(series: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    values = None
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "M":
+        # Already dates (a validated registry): the same days without pandas' parsing, where its
+        # conversion through nanoseconds could not fail.
+        raw = series.to_numpy()
+        known = raw[~np.isnat(raw)]
+        if not len(known) or (known.min() >= _NS_DAYS[0] and known.max() <= _NS_DAYS[1]):
+            values = raw.astype("datetime64[D]")
+    if values is None:
+        values = (
+            pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        )
     return np.where(np.isnat(values), np.datetime64(NO_DATE.isoformat(), "D"), values)
 
 
@@ -123,8 +139,9 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
         "long_term_illness": per["long_term_illness"].to_numpy(dtype=bool),
         "employment_measures_refusal_date": _dates(per["employment_measures_refusal_date"]),
     }
+    eternity = make_period("eternity")  # parsed once, not by every set_input
     for name, values in eternal.items():
-        sim.set_input(name, "eternity", values)
+        sim.set_input(name, eternity, values)
 
     months = Quarter.of(month).reference_months
     keep = (inc["month"].isin(months) & (inc["amount_kzt"] > 0)).to_numpy(dtype=bool, na_value=False)
@@ -144,5 +161,7 @@ def build_simulation(registry: Registry, month: str, tbs=None) -> Simulation:
             rows = order[bounds[k + 1] : bounds[k + 2]]
             if len(rows):
                 values = np.bincount(position[rows], weights=amount[rows], minlength=n)
-                sim.set_input(f"income_{INCOME_SOURCES[k // len(months)]}", months[k % len(months)], values)
+                sim.set_input(
+                    f"income_{INCOME_SOURCES[k // len(months)]}", make_period(months[k % len(months)]), values
+                )
     return sim

@@ -26,6 +26,8 @@ from atauly.registry.labels import DWELLING_ITEMS, label
 
 #: Up to this many rows, trees are asked one by one (fast for a single family; joblib for more).
 SMALL_BATCH = 256
+#: Entries of the root-to-leaf paths :class:`PathContributions` keeps for a few rows (8 bytes each).
+PATHS_LIMIT = 4_000_000
 
 
 class PathContributions:
@@ -54,6 +56,75 @@ class PathContributions:
         self.matrix = sp.vstack(blocks).tocsr() / len(blocks)
         self.bias = float(np.mean(base))
         self.forest = forest
+        self._paths: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _leaf_paths(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The nodes from the root down to each leaf (as ``decision_path`` visits them), numbered as the
+        rows of :attr:`matrix` (each tree's nodes after the previous trees'): one flat array, and each
+        leaf's start and end in it (indexed by that number). None when they would take more than
+        :data:`PATHS_LIMIT` entries (a very deep forest: its decision paths are asked for instead)."""
+        if self._paths is None:
+            flats, starts, ends, offset, used = [], [], [], 0, 0
+            for est in self.forest.estimators_:
+                tree = est.tree_
+                n = tree.node_count
+                left, right = tree.children_left, tree.children_right
+                parent = np.full(n, -1, dtype=np.int64)
+                inner = np.flatnonzero(left >= 0)
+                parent[left[inner]] = inner
+                parent[right[inner]] = inner
+                depth = np.zeros(n, dtype=np.int64)
+                level, d = np.array([0]), 0
+                while len(level):  # level by level from the root
+                    depth[level] = d
+                    level = np.concatenate([left[level], right[level]])
+                    level, d = level[level >= 0], d + 1
+                leaves = np.flatnonzero(left < 0)
+                used += int((depth[leaves] + 1).sum())
+                if used > PATHS_LIMIT:
+                    self._paths = ()
+                    return None
+                # Each leaf's ancestors, leaf first, padded with -1 after the root; reversed: root first.
+                up = np.full((len(leaves), int(depth.max()) + 1), -1, dtype=np.int64)
+                up[:, 0] = leaves
+                for k in range(1, up.shape[1]):
+                    prev = up[:, k - 1]
+                    up[:, k] = np.where(prev >= 0, parent[np.maximum(prev, 0)], -1)
+                down = up[:, ::-1]
+                flat = down[down >= 0] + offset
+                length = depth[leaves] + 1
+                start = np.zeros(n, dtype=np.int64)
+                start[leaves] = used - int(length.sum()) + np.cumsum(length) - length
+                end = np.zeros(n, dtype=np.int64)
+                end[leaves] = start[leaves] + length
+                flats.append(flat)
+                starts.append(start)
+                ends.append(end)
+                offset += n
+            self._paths = (np.concatenate(flats), np.concatenate(starts), np.concatenate(ends))
+        return self._paths or None
+
+    def of_float32(self, X32: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` for a few rows already in the forest's float32 layout (C-contiguous): each
+        tree's leaf (``apply``) stands for its decision path, and the indicator rows are put together
+        from the paths precomputed per leaf — the same rows, in the same order, as ``decision_path``
+        stacked tree by tree, so the product (and every contribution) is the same to the bit, without
+        a sparse matrix per tree."""
+        paths = self._leaf_paths()
+        if paths is None:
+            return self(X32)
+        flat, start, end = paths
+        offsets = np.cumsum([0] + [est.tree_.node_count for est in self.forest.estimators_[:-1]])
+        # (rows × trees) leaves, numbered as the matrix's rows; row by row, tree by tree
+        leaves = np.stack([est.tree_.apply(X32) for est in self.forest.estimators_], axis=1) + offsets
+        first, length = start[leaves.ravel()], end[leaves.ravel()] - start[leaves.ravel()]
+        within = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+        indices = flat[np.repeat(first, length) + within]
+        indptr = np.concatenate([[0], np.cumsum(length.reshape(leaves.shape).sum(axis=1))])
+        indicator = sp.csr_matrix(
+            (np.ones(len(indices)), indices, indptr), shape=(len(X32), self.matrix.shape[0])
+        )
+        return np.asarray((indicator @ self.matrix).todense())
 
     def __call__(self, Xt) -> np.ndarray:
         """Contributions (rows × features) of transformed rows ``Xt``; their row sums plus ``bias`` are

@@ -204,6 +204,28 @@ def family_features(
     the law's reference quarter (the incomes table holds its three months), so money features are the
     quarter's total ÷ 3 — the same for one family, a batch or a table with many applications' quarters.
     """
+    return feature_frame(family_feature_columns(registry, law, reference_date, include))
+
+
+def feature_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The frame of :func:`family_features` from its columns (:func:`family_feature_columns`)."""
+    frame = pd.DataFrame({name: columns[name] for name in FEATURE_NAMES})
+    frame["settlement_type"] = frame["settlement_type"].astype(object)
+    frame["law_refusal_reason"] = frame["law_refusal_reason"].astype(object)
+    for name in DWELLING_NAMES:
+        if name in columns:
+            frame[name] = pd.Series(
+                columns[name], index=frame.index, dtype=object
+            )  # codes, as settlement_type
+    return frame
+
+
+def family_feature_columns(
+    registry: Registry, law: pd.DataFrame, reference_date, include: tuple[str, ...] | list[str] = ()
+) -> dict[str, np.ndarray]:
+    """:func:`family_features`' columns as arrays, before they become a frame (:func:`feature_frame`): the
+    columns of :data:`FEATURE_NAMES` in that order, then the dwelling features it adds (object arrays,
+    None where unknown). The casework engine scores a few families from these without the frames."""
     fam, per, inc = registry.families, registry.persons, registry.incomes
     if len(law) != len(fam):
         raise ValueError(f"the law's result has {len(law)} rows for {len(fam)} families")
@@ -231,10 +253,7 @@ def family_features(
         total = np.bincount(inc_family, weights=amount * source.isin(sources), minlength=n)
         out[name] = total / MONTHS / members_safe
     out |= _family_features(fam, per, person_family, members_safe)
-    frame = pd.DataFrame(out)
-    frame["settlement_type"] = frame["settlement_type"].astype(object)
-    frame["law_refusal_reason"] = frame["law_refusal_reason"].astype(object)
-    frame = frame[list(FEATURE_NAMES)]
+    columns = {name: out[name] for name in FEATURE_NAMES}
     for name in DWELLING_NAMES:
         values = fam[name] if name in fam else None
         if name in include or (values is not None and values.notna().any()):
@@ -242,8 +261,8 @@ def family_features(
             if values is not None:
                 known = values.notna().to_numpy()
                 codes[known] = values.to_numpy(dtype=object)[known]
-            frame[name] = pd.Series(codes, index=frame.index, dtype=object)  # codes, as settlement_type
-    return frame
+            columns[name] = codes
+    return columns
 
 
 def _law_features(law: pd.DataFrame, members_safe: np.ndarray) -> dict[str, np.ndarray]:
@@ -312,7 +331,11 @@ def _family_features(
     def fam_col(column, default=0.0) -> np.ndarray:
         if column not in fam:
             return np.full(n, default, dtype=float)
-        return pd.to_numeric(fam[column], errors="coerce").astype(float).fillna(default).to_numpy()
+        values = fam[column]
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":  # already numbers: no parsing
+            values = values.to_numpy(dtype=float)
+            return np.where(np.isnan(values), default, values)
+        return pd.to_numeric(values, errors="coerce").astype(float).fillna(default).to_numpy()
 
     out = {
         "dwellings_owned": fam_col("dwellings_owned"),

@@ -13,10 +13,10 @@ import pandas as pd
 from atauly.i18n import Translator
 from atauly.registry import Registry
 
-from .data import prepare, prepared_columns
+from .data import _as_categories, prepare, prepared_columns
 from .estimators import forest_of
 from .explain import SMALL_BATCH, PathContributions, Reason, chosen_reasons, plain_value, top_reasons
-from .features import family_features
+from .features import family_feature_columns, feature_frame
 from .ingest import OTHER
 from .metrics import threshold_for_budget
 from .store import ModelIdentity, ModelStore, StoredModel
@@ -163,6 +163,77 @@ class Recommender(ModelIdentity):
                 block[:, j] = columns[name][start : start + 4096]
         return forest.predict_proba(matrix)[:, 1]
 
+    def _small_layout(self):
+        """(numeric columns, [(categorical column, its categories as an index)], lumped levels) when the
+        model is a calibrated forest behind the tree preprocessor whose output columns are the numeric
+        then the categorical ones (:meth:`_forest_parts`), else None. Computed once: a batch of the
+        casework engine then skips the preprocessor's per-call checks and frames."""
+        if not hasattr(self, "_small_layout_cache"):
+            layout = None
+            parts = self._forest_parts()
+            if parts is not None:
+                numeric, categorical, _ = parts
+                names = list(self._pipeline.named_steps["prep"].get_feature_names_out())
+                order = [*numeric, *(name for name, _ in categorical)]
+                if names == order and order == [*self.numeric, *self.categorical]:
+                    indexes = [(name, pd.Index(cats, dtype=object)) for name, cats in categorical]
+                    layout = (numeric, indexes, self._lumped())
+            self._small_layout_cache = layout
+        return self._small_layout_cache
+
+    def _small_contributions(self, frame: pd.DataFrame | dict[str, np.ndarray]):
+        """(calibrated probability, path contributions, prepared columns) of a few rows, as
+        :meth:`prepare` and :meth:`_contributions_of` give them (the same checks, values and arithmetic;
+        tested bit for bit), without their frames: the columns are checked and coerced by
+        :func:`prepared_columns`, rare levels lumped as :meth:`prepare` lumps them, coded as the ordinal
+        encoder codes them and written straight into the float32 rows the trees read. ``frame`` may be
+        :func:`~atauly.model.features.family_feature_columns`' arrays instead of their frame. None when
+        the model is not of that shape (or the arrays need :func:`prepared_columns`' parsing)."""
+        layout = self._small_layout()
+        if layout is None:
+            return None
+        numeric, indexes, lumped = layout
+        if isinstance(frame, pd.DataFrame):
+            columns = prepared_columns(frame, self.numeric, self.categorical)
+        else:
+            columns = self._prepared_arrays(frame)
+            if columns is None:
+                return None
+        for col, known in lumped.items():
+            columns[col] = np.array(
+                [v if v is None or v is pd.NA or v != v or v in known else OTHER for v in columns[col]],
+                dtype=object,
+            )
+        n = len(columns[numeric[0]]) if numeric else len(columns[indexes[0][0]])
+        X32 = np.empty((n, len(numeric) + len(indexes)), dtype=np.float32)
+        for j, name in enumerate(numeric):
+            X32[:, j] = columns[name]
+        for j, (name, index) in enumerate(indexes, start=len(numeric)):
+            X32[:, j] = index.get_indexer(columns[name])  # -1: missing or unknown, as the encoder codes them
+        if self._contributions is None:
+            self._names = list(self._pipeline.named_steps["prep"].get_feature_names_out())
+            self._contributions = PathContributions(self._pipeline.named_steps["forest"], len(self._names))
+        contributions = self._contributions.of_float32(X32)
+        raw = self._contributions.bias + contributions.sum(axis=1)
+        return self._calibrated(raw), contributions, columns
+
+    def _prepared_arrays(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        """What :func:`prepared_columns` makes of :func:`~atauly.model.features.feature_frame`'s frame of
+        ``columns``, from the arrays: numbers as float, categories cleaned by the same function. None
+        where a column is missing or a numeric one is not a numpy array of numbers (the frame's path then
+        checks, parses or refuses it)."""
+        if any(c not in columns for c in (*self.numeric, *self.categorical)):
+            return None
+        out = {}
+        for col in self.numeric:
+            values = columns[col]
+            if not (isinstance(values, np.ndarray) and values.dtype.kind in "biuf"):
+                return None
+            out[col] = values.astype(float)
+        for col in self.categorical:  # the frame holds them as Python objects (feature_frame)
+            out[col] = _as_categories(pd.Series(columns[col], dtype=object))
+        return out
+
     def _calibrated_exactly(self, raw: np.ndarray) -> np.ndarray:
         """The calibration of raw scores as ``CalibratedClassifierCV.predict_proba`` applies it."""
         mean = np.zeros(len(raw))
@@ -244,37 +315,92 @@ class Recommender(ModelIdentity):
         ``{"contract": bool, "codes": [{"feature", "value", "contribution"}, …]}`` per row, worded when
         shown (:func:`~atauly.model.explain.coded_reasons`). Wording every reason in three languages for
         each application was a third of the casework engine's CPU; most are never read in two of them."""
-        X = self.prepare(frame)
         contract = self.kind == "registry"
+        small = self._small_contributions(frame) if len(frame) <= SMALL_BATCH else None
+        if small is not None:  # a batch of the casework engine: no frames, the same numbers
+            return self._small_codes(small, top, budget, beyond_law)
+        X = self.prepare(frame)
         probs: list[np.ndarray] = []
-        reasons: list[dict] = []
+        reasons = []
         for start in range(0, len(X), REASON_CHUNK):  # bounded memory for the forest's decision paths
             part = X.iloc[start : start + REASON_CHUNK]
             prob, contributions = self._contributions_of(part)
             probs.append(prob)
-            columns: dict[str, np.ndarray] = {}
+            columns = _LazyColumns(part)
             for i in range(len(part)):
-                codes = []
-                for j in chosen_reasons(contributions[i], self._names, top, contract, beyond_law):
-                    name = self._names[j]
-                    if name not in columns:
-                        columns[name] = part[name].to_numpy()
-                    value = plain_value(columns[name][i])
-                    codes.append(
-                        {"feature": name, "value": value, "contribution": float(contributions[i, j])}
-                    )
+                codes = self._codes(contributions[i], columns, i, top, contract, beyond_law)
                 reasons.append({"contract": contract, "codes": codes})
         prob = np.concatenate(probs) if probs else np.zeros(0)
         return self._decide(prob, budget), reasons
+
+    def score_columns_with_codes(
+        self,
+        columns: dict[str, np.ndarray],
+        rows,
+        top: int = 3,
+        budget: int | None = None,
+        beyond_law: int = 0,
+    ) -> tuple[pd.DataFrame, list[dict]]:
+        """:meth:`score_with_codes` of rows ``rows`` (positions) of :func:`~atauly.model.features.
+        family_features`' frame, given its columns (:meth:`feature_columns_of`): the same scores and
+        reasons; a few rows (the casework engine's batch) without building the frames."""
+        rows = np.asarray(rows, dtype=np.intp)
+        if len(rows) <= SMALL_BATCH:
+            small = self._small_contributions({name: values[rows] for name, values in columns.items()})
+            if small is not None:
+                return self._small_codes(small, top, budget, beyond_law)
+        frame = feature_frame(columns).iloc[rows].reset_index(drop=True)
+        return self.score_with_codes(frame, top, budget, beyond_law)
+
+    def _small_codes(self, small, top: int, budget: int | None, beyond_law: int):
+        prob, contributions, columns = small
+        contract = self.kind == "registry"
+        reasons = [
+            {
+                "contract": contract,
+                "codes": self._codes(contributions[i], columns, i, top, contract, beyond_law),
+            }
+            for i in range(len(prob))
+        ]
+        return self._decide(prob, budget), reasons
+
+    def _codes(self, contributions: np.ndarray, columns, i: int, top: int, contract: bool, beyond_law: int):
+        """Row ``i``'s coded reasons (:meth:`score_with_codes`); ``columns``: the prepared values by name."""
+        return [
+            {
+                "feature": self._names[j],
+                "value": plain_value(columns[self._names[j]][i]),
+                "contribution": float(contributions[j]),
+            }
+            for j in chosen_reasons(contributions, self._names, top, contract, beyond_law)
+        ]
 
     def reasons(self, frame: pd.DataFrame, lang: str = "ru", top: int = 3) -> list[list[Reason]]:
         """The top reasons of each row, as sentences in ``lang``."""
         return self.score_with_reasons(frame, lang, top)[1]
 
     def features_of(self, registry: Registry, law: pd.DataFrame, reference_date) -> pd.DataFrame:
+        return feature_frame(self.feature_columns_of(registry, law, reference_date))
+
+    def feature_columns_of(
+        self, registry: Registry, law: pd.DataFrame, reference_date
+    ) -> dict[str, np.ndarray]:
+        """:meth:`features_of`' columns as arrays (:func:`~atauly.model.features.family_feature_columns`)."""
         if self.kind != "registry":
             raise ValueError(
                 f"{self.name} was trained on a table, not on the data contract; score it with --data FILE"
             )
         # the dwelling features this model was trained with (if any) are always there, None where unknown
-        return family_features(registry, law, reference_date, include=self.categorical)
+        return family_feature_columns(registry, law, reference_date, include=self.categorical)
+
+
+class _LazyColumns(dict):
+    """A prepared frame's columns as arrays, each taken from the frame when first asked for."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self[name] = values = self.frame[name].to_numpy()
+        return values

@@ -359,13 +359,17 @@ class RecommendationEngine:
         model_rows = [k for k in members if jobs[k].use_model] if self.recommender is not None else []
         scored: dict[int, tuple[float, bool, dict]] = {}
         if model_rows:
-            features = self.recommender.features_of(reg, law, Quarter.parse(quarter).start_time)
+            # The features' columns, not their frame: a few rows are scored from the arrays.
+            columns = self.recommender.feature_columns_of(reg, law, Quarter.parse(quarter).start_time)
             by_family = {fid: i for i, fid in enumerate(reg.families["family_id"])}
             idx = [by_family[_key(jobs, k)] for k in model_rows]
-            scored = self._score(features.iloc[idx].reset_index(drop=True), model_rows)
+            scored = self._score(columns, idx, model_rows)
+        # Each family's row from the columns' arrays (what law.iloc[i].to_dict() holds, without a Series per row).
+        law_columns = {column: law[column].to_numpy() for column in law.columns}
         for k in members:
             fid = _key(jobs, k)
-            row = law.iloc[position[fid]].to_dict()
+            i = position[fid]
+            row = {column: values[i] for column, values in law_columns.items()}
             row["family_id"] = fid.split("~", 1)[1]
             row = {key: (v.item() if hasattr(v, "item") else v) for key, v in row.items()}
             eligible = bool(row["eligible"])
@@ -382,11 +386,15 @@ class RecommendationEngine:
                 out.reasons = reasons
             jobs[k].future.set_result(out)
 
-    def _score(self, frame: pd.DataFrame, rows: list[int]) -> dict[int, tuple[float, bool, dict]]:
+    def _score(
+        self, columns: dict[str, np.ndarray], idx: list[int], rows: list[int]
+    ) -> dict[int, tuple[float, bool, dict]]:
         # The reasons are stored as features, values and contributions, and worded in the reader's language
         # when shown (atauly.model.explain.coded_reasons): wording them in three languages here was a third
         # of a batch's CPU.
-        scores, reasons = self.recommender.score_with_codes(frame, TOP_REASONS, beyond_law=BEYOND_LAW_REASONS)
+        scores, reasons = self.recommender.score_columns_with_codes(
+            columns, idx, TOP_REASONS, beyond_law=BEYOND_LAW_REASONS
+        )
         probability = scores["probability"].to_numpy()
         recommended = scores["recommended"].to_numpy()
         return {k: (float(probability[i]), bool(recommended[i]), reasons[i]) for i, k in enumerate(rows)}
