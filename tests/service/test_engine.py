@@ -11,7 +11,7 @@ import pytest
 from atauly.service import heap
 from atauly.service.app import load_recommender
 from atauly.service.casework import quarter_of
-from atauly.service.engine import InvalidApplication, RecommendationEngine
+from atauly.service.engine import EngineUnavailable, InvalidApplication, RecommendationEngine
 from atauly.service.intake import snapshot_of
 from atauly.service.schemas import ApplicationIn
 from atauly.settings import Settings
@@ -57,7 +57,6 @@ def test_a_submission_given_up_on_leaves_its_job_to_its_batch():
 
     from atauly.service import intake
     from atauly.service.casework import ServiceError
-    from atauly.service.models import DistrictSetting
 
     class Busy:
         def enqueue(self, snapshot, quarter, use_model):
@@ -65,10 +64,38 @@ def test_a_submission_given_up_on_leaves_its_job_to_its_batch():
             return self.job
 
     busy = Busy()
-    setting = DistrictSetting(district_kato="790100000", blind_mode=False, model_enabled=True)
-    pending = intake.Pending(None, {}, "h", "k", "2025Q3", setting, "api")
+    pending = intake.Pending(None, {}, "h", "k", "2025Q3", True, False, "api")
     with pytest.raises(ServiceError) as refused:
         asyncio.run(intake.recommend_async(busy, pending, timeout=0.05))
     assert refused.value.status == 503 and refused.value.headers["Retry-After"]
     assert not busy.job.cancelled()
     busy.job.set_result("computed with its batch")  # no InvalidStateError
+
+
+def test_an_overloaded_engine_refuses_new_applications_at_once(svc_engine, svc_payloads):
+    """Past ``max_waiting`` applications waiting for a batch, a new one is refused (503 for the submitter)
+    rather than queued behind work that would finish after its request gave up."""
+    import threading
+
+    engine = RecommendationEngine(svc_engine.recommender)
+    engine.max_waiting = 2
+    go, started = threading.Event(), threading.Event()
+    real = engine.run_batch
+
+    def held(jobs):
+        started.set()
+        go.wait(60)
+        real(jobs)
+
+    engine.run_batch = held
+    inputs = [_inputs(p) for p in svc_payloads[:4]]
+    try:
+        first = engine.enqueue(*inputs[0])
+        assert started.wait(60)  # the first batch holds the engine
+        waiting = [engine.enqueue(*inputs[1]), engine.enqueue(*inputs[2])]
+        with pytest.raises(EngineUnavailable):
+            engine.enqueue(*inputs[3])
+    finally:
+        go.set()
+    for job in [first, *waiting]:
+        assert job.result(timeout=120).mode == "model"

@@ -3,7 +3,6 @@ processes never do (their apps come and go)."""
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 
@@ -43,7 +42,6 @@ def test_serve_settles_the_heap_after_the_app_is_built_and_before_it_serves(monk
         get_settings.cache_clear()
     assert out.exit_code == 0, out.output
     assert steps == ["app", "settle", "run the app"]
-    assert gc.get_freeze_count() == 0  # this test process itself was never frozen
 
 
 def test_each_worker_of_serve_settles_after_building_its_app(monkeypatch):

@@ -409,3 +409,30 @@ def _token(client) -> str:
     r = client.post("/api/v1/auth/token", data={"username": "officer", "password": PASSWORD})
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
+
+
+def test_a_pending_submission_holds_no_transaction_while_it_waits_for_its_batch(
+    app, db, users, svc_engine, svc_payloads
+):
+    """Issue 17 (review): a district with its own settings row (blind mode, the model switched off). The
+    look-ups' rollback expires that row; the pending application carries the settings as values, so that
+    nothing reads the row again — which would open a transaction (on SQLite the write lock; on PostgreSQL
+    a pooled connection idle in transaction) for as long as the application waits for the engine."""
+    from atauly.service import intake
+    from atauly.service.models import DistrictSetting
+    from atauly.service.schemas import ApplicationIn
+
+    payload = in_district(svc_payloads)[0]
+    db.add(
+        DistrictSetting(
+            district_kato=payload["family"]["district_kato"], blind_mode=True, model_enabled=False
+        )
+    )
+    db.commit()
+    seen = []
+    with app.state.sessions() as session:
+        started = intake.begin(session, svc_engine, users["officer"], ApplicationIn.model_validate(payload))
+        assert isinstance(started, intake.Pending)
+        seen = _statements(app.state.db_engine, lambda: (started.use_model, started.blind_mode))
+        assert (started.use_model, started.blind_mode) == (False, True)
+        assert not session.in_transaction() and seen == []

@@ -88,7 +88,7 @@ def request_threads(settings: Settings) -> int:
     for it again: 50 officers back to back had p95 pages of 550–630 ms with 40 threads and 320–400 ms with
     8 (the same machine, minutes apart). Web sign-ins waiting for a hash hold a thread each: their places
     come on top, so that a flood of them leaves the officers ``service_threads``."""
-    return settings.service_threads + settings.login_hash_slots + settings.login_hash_queue
+    return settings.service_threads + max(0, settings.login_hash_slots) + max(0, settings.login_hash_queue)
 
 
 def _set_state(app: FastAPI, settings: Settings, db_engine, engine: RecommendationEngine | None) -> None:

@@ -210,6 +210,9 @@ class RecommendationEngine:
     def __init__(self, recommender=None, max_batch: int = 64, process: bool = False, remote=None) -> None:
         self.recommender = recommender
         self.max_batch = max_batch
+        #: Applications waiting for a batch beyond which new ones are refused (503): eight full batches,
+        #: about a second of the engine's work under load on this 2-core machine.
+        self.max_waiting = 8 * max_batch
         self.tbs = tax_benefit_system()
         #: Applications dated earlier are refused: the law's parameters do not reach back that far.
         self.earliest_application = earliest_application(law_start(self.tbs))
@@ -240,7 +243,11 @@ class RecommendationEngine:
 
     def enqueue(self, snapshot: dict, quarter: str, use_model: bool = True) -> Future:
         """The application queued for the next batch: a future of its Outcome (or InvalidApplication), for
-        a caller that waits without holding a thread (``asyncio.wrap_future``)."""
+        a caller that waits without holding a thread (``asyncio.wrap_future``). EngineUnavailable at once
+        when :attr:`max_waiting` are already waiting: submissions awaited on the event loop are not bounded
+        by threads, and a job given up on is still computed, so an overload would otherwise only grow."""
+        if self._queue.qsize() >= self.max_waiting:
+            raise EngineUnavailable("the law and the model are busy: try again shortly")
         job = Job(snapshot, quarter, use_model)
         self._ensure_worker()
         self._queue.put(job)

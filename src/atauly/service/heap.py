@@ -11,8 +11,11 @@ again, and makes young collections rarer: objects still in flight at a young col
 worth under load) are promoted and later make the full collections that walk them.
 
 Only processes that serve call it (``atauly serve``'s process or its workers, the engine's child or its
-shared process): a frozen object is never collected as part of a reference cycle, which is right for what
-a server keeps to its end and wrong for a test process that builds many apps.
+shared process), and ``benchmarks/bench_service.py``'s client for its own pauses: a frozen object is never
+collected as part of a reference cycle, which is right for what a server keeps to its end (a few objects
+replaced later, such as a pool's connection or a restarted engine's executor, stay as a small leak) and
+wrong for a test process that builds many apps. Python 3.13 changed the collector (incremental): measure
+again there before relying on the threshold.
 """
 
 from __future__ import annotations

@@ -92,12 +92,12 @@ class Pending:
     input_hash: str
     key: str
     quarter: str
-    setting: DistrictSetting
+    #: The district's settings as read in :func:`begin`, as values: an ORM row's attributes are expired by
+    #: the rollback that follows the look-ups, and reading one again would open a transaction (on SQLite the
+    #: write lock) for as long as the application waits for its batch.
+    use_model: bool
+    blind_mode: bool
     source: str
-
-    @property
-    def use_model(self) -> bool:
-        return self.setting.model_enabled
 
 
 def begin(
@@ -124,8 +124,10 @@ def begin(
     existing, setting = _look_up(db, reads, key, fam.district_kato)
     if existing is not None:
         return _repeat(db, user, existing, input_hash)
+    use_model, blind_mode = bool(setting.model_enabled), bool(setting.blind_mode)  # before the rollback
     db.rollback()  # nothing is held (SQLite's write lock) while the law and the model run
-    return Pending(payload, snapshot, input_hash, key, quarter_of(fam.application_date), setting, source)
+    quarter = quarter_of(fam.application_date)
+    return Pending(payload, snapshot, input_hash, key, quarter, use_model, blind_mode, source)
 
 
 def finish(db: DB, user: User, pending: Pending, out: Outcome) -> Intake:
@@ -136,7 +138,7 @@ def finish(db: DB, user: User, pending: Pending, out: Outcome) -> Intake:
         pending.payload, pending.snapshot, input_hash, key, pending.quarter, out, user, pending.source
     )
     db.add(app)
-    hidden = user.role == "officer" and pending.setting.blind_mode  # recommendation_hidden for a new one
+    hidden = user.role == "officer" and pending.blind_mode  # recommendation_hidden for a new one
     try:
         db.flush()
         if not hidden:  # the response shows the recommendation to the submitter
@@ -212,8 +214,8 @@ async def recommend_async(engine: RecommendationEngine, pending: Pending, timeou
     batch (under load most of a submission's time), so the threads that do the requests' database work
     are free for other requests. The job is shielded: a request given up on (the timeout) leaves it to be
     computed with its batch, as :func:`recommend`'s does."""
-    job = engine.enqueue(pending.snapshot, pending.quarter, pending.use_model)
     try:
+        job = engine.enqueue(pending.snapshot, pending.quarter, pending.use_model)
         return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)), timeout)
     except InvalidApplication as exc:
         raise ServiceError(422, str(exc), problems=exc.problems) from None
@@ -303,7 +305,7 @@ def _look_up(
     """The application already recorded under ``key`` (in ``db``), or None and the district's settings.
     Through a session of ``reads`` when given: an application seen there is read again in ``db`` (a repeat
     is rare; its audit event is written there). One recorded after the read pool's snapshot is found when
-    the insert hits the key's unique index, as in a race between two submissions (:func:`submit`)."""
+    the insert hits the key's unique index, as in a race between two submissions (:func:`finish`)."""
     if reads is None:
         existing = _by_key(db, key)
         return existing, (None if existing is not None else district_setting(db, district))
