@@ -275,3 +275,27 @@ def chromium():
         b = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+def on_the_event_loop(engine, run) -> list[str]:
+    """The SQL statements ``run()`` sends through ``engine`` from a thread running an event loop (a route's
+    blocking database work done on the loop stalls every request of the process)."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread
+            return
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return seen

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from atauly.service.models import AuditEvent, FamilyPlan, PlanStep
 
-from .conftest import in_district, token_headers
+from .conftest import in_district, on_the_event_loop, token_headers
 from .test_web import csrf, sign_in
 
 
@@ -150,12 +150,20 @@ def test_plan_pages_approve_with_the_form(app, client, as_officer, svc_payloads,
     browser = sign_in(app, "officer")
     page = browser.get(f"/applications/{app_id}/plan")
     assert page.status_code == 200 and 'id="approve-plan"' in page.text
-    r = browser.post(
-        f"/applications/{app_id}/plan",
-        data={"csrf_token": csrf(page), "version": "1", "specialist": "Web Specialist"},
-        follow_redirects=False,
+    answers = []
+    on_loop = on_the_event_loop(
+        app.state.db_engine,
+        lambda: answers.append(
+            browser.post(
+                f"/applications/{app_id}/plan",
+                data={"csrf_token": csrf(page), "version": "1", "specialist": "Web Specialist"},
+                follow_redirects=False,
+            )
+        ),
     )
+    r = answers[0]
     assert r.status_code == 303, r.text[-3000:]
+    assert on_loop == []  # the approval's database work in a worker thread, not on the event loop
     assert r.headers["location"] == f"/applications/{app_id}/plan", r.headers
     page = browser.get(f"/applications/{app_id}/plan?lang=kk")
     assert 'id="plan-status"' in page.text, page.text[-4000:]

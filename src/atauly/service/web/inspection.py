@@ -10,6 +10,7 @@ from datetime import date
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from atauly.i18n import N_
 
@@ -144,6 +145,12 @@ def act_page(app_id: int, page: SignedIn):
 @router.post("/applications/{app_id}/inspection-act")
 async def act_submit(app_id: int, page: Posted):
     form = await page.request.form()
+    # The checks, the database and the law (the facts recomputed) in a worker thread, never on the event
+    # loop: every request of this process, and every submission awaiting its batch, waits while it is held.
+    return await run_in_threadpool(_act_submitted, app_id, page, form)
+
+
+def _act_submitted(app_id: int, page: Page, form):
     checklist, problems = _checklist(form, page)
     raw = {k: form.get(k, "") for k in inspection.ITEMS if k != "appliances"}
     raw["appliances"] = form.getlist("appliances")

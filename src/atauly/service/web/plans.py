@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from atauly.i18n import N_
 
 from .. import plans as svc
 from ..casework import ServiceError
 from ..security import sees_personal_data
-from .kit import Posted, SignedIn, district_label, finish, redirect, render
+from .kit import Page, Posted, SignedIn, district_label, finish, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +62,11 @@ def plan_page(page: SignedIn, app_id: int):
 @router.post("/applications/{app_id}/plan")
 async def plan_submit(page: Posted, app_id: int, request: Request):
     form = await request.form()
+    # the database work in a worker thread, never on the event loop (every request waits while it is held)
+    return await run_in_threadpool(_plan_approved, page, app_id, form)
+
+
+def _plan_approved(page: Page, app_id: int, form):
     specialist = str(form.get("specialist", ""))
     try:
         version = int(str(form.get("version", "")))
@@ -91,7 +97,10 @@ def plan_document(page: SignedIn, app_id: int, kind: str = "plan", format: str =
 @router.post("/plans/steps/{step_id}")
 async def outcome_submit(page: Posted, step_id: int, request: Request):
     form = await request.form()
+    return await run_in_threadpool(_outcome_recorded, page, step_id, form)  # not on the event loop
 
+
+def _outcome_recorded(page: Page, step_id: int, form):
     def flag(name: str) -> bool | None:
         value = str(form.get(name, ""))
         return {"yes": True, "no": False}.get(value)
