@@ -205,7 +205,9 @@ def recommend(engine: RecommendationEngine, snapshot: dict, quarter: str, use_mo
         raise ServiceError(422, str(exc), problems=exc.problems) from None
     except (EngineUnavailable, FutureTimeout):  # the engine's process died or is overloaded: nothing kept
         raise ServiceError(
-            503, "the law and the model are busy or restarting: submit again shortly", headers={"Retry-After": "5"}
+            503,
+            "the law and the model are busy or restarting: submit again shortly",
+            headers={"Retry-After": "5"},
         ) from None
 
 
@@ -221,7 +223,9 @@ async def recommend_async(engine: RecommendationEngine, pending: Pending, timeou
         raise ServiceError(422, str(exc), problems=exc.problems) from None
     except (EngineUnavailable, TimeoutError):  # the engine's process died or is overloaded: nothing kept
         raise ServiceError(
-            503, "the law and the model are busy or restarting: submit again shortly", headers={"Retry-After": "5"}
+            503,
+            "the law and the model are busy or restarting: submit again shortly",
+            headers={"Retry-After": "5"},
         ) from None
 
 
