@@ -277,21 +277,15 @@ def chromium():
         b.close()
 
 
-def on_the_event_loop(engine, run) -> list[str]:
-    """The SQL statements ``run()`` sends through ``engine`` from a thread running an event loop (a route's
-    blocking database work done on the loop stalls every request of the process)."""
-    import asyncio
-
+def statements(engine, run, when=None) -> list[str]:
+    """The SQL statements ``run()`` sends through ``engine`` (those for which ``when()`` holds, if given)."""
     from sqlalchemy import event
 
     seen: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # a worker thread
-            return
-        seen.append(statement)
+        if when is None or when():
+            seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
     try:
@@ -299,3 +293,19 @@ def on_the_event_loop(engine, run) -> list[str]:
     finally:
         event.remove(engine, "before_cursor_execute", before)
     return seen
+
+
+def _in_event_loop_thread() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread
+        return False
+    return True
+
+
+def on_the_event_loop(engine, run) -> list[str]:
+    """The SQL statements ``run()`` sends through ``engine`` from a thread running an event loop (a route's
+    blocking database work done on the loop stalls every request of the process)."""
+    return statements(engine, run, when=_in_event_loop_thread)

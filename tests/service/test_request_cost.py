@@ -16,7 +16,7 @@ from atauly.service.app import SecurityHeaders, create_app
 from atauly.service.models import User
 from atauly.settings import Settings
 
-from .conftest import in_district
+from .conftest import in_district, statements
 
 
 def test_session_and_engine_dependencies_run_on_the_event_loop():
@@ -34,20 +34,7 @@ def test_headers_come_from_plain_asgi_middleware(tmp_path):
     assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
-def _statements(engine, run) -> list[str]:
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return seen
+_statements = statements
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

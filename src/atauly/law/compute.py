@@ -208,6 +208,18 @@ def compute(
 SMALL_FRAME = 64
 
 
+#: The money columns of the result, rounded to the tiyn.
+_MONEY_COLUMNS = (
+    "counted_income_quarter",
+    "per_capita_income",
+    "subsistence_minimum",
+    "poverty_line",
+    "asp_monthly_amount",
+    "child_supplement_monthly",
+    "quarter_total",
+)
+
+
 def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.DataFrame:
     sim = build_simulation(registry, month, tbs)
     if len(registry.families) <= SMALL_FRAME:
@@ -226,33 +238,13 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     df = pd.DataFrame(out)
     df.insert(2, "quarter", str(quarter))
     df.insert(3, "application_month", month)
-    for col in (
-        "counted_income_quarter",
-        "per_capita_income",
-        "subsistence_minimum",
-        "poverty_line",
-        "asp_monthly_amount",
-        "child_supplement_monthly",
-        "quarter_total",
-    ):
+    for col in _MONEY_COLUMNS:
         df[col] = np.round(df[col].astype(np.float64), 2)
     df["refusal_reason"] = df["refusal_reason"].where(df["refusal_reason"] != "none", "")
     df["asp_type"] = df["asp_type"].where(df["asp_type"] != "none", "")
     last = quarter.last_month
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
-
-
-#: The money columns of the result, rounded to the tiyn.
-_MONEY_COLUMNS = (
-    "counted_income_quarter",
-    "per_capita_income",
-    "subsistence_minimum",
-    "poverty_line",
-    "asp_monthly_amount",
-    "child_supplement_monthly",
-    "quarter_total",
-)
 
 
 def _small_frame(registry: Registry, sim, month: str, quarter: Quarter) -> pd.DataFrame:
