@@ -22,6 +22,7 @@ from .engine import RecommendationEngine, configured_model, load_recommender  # 
 from .errors import HTML_CSP, safe_errors, safe_json, too_large_refusal
 from .limits import LoginLimits
 from .photos import PurgeThread
+from .recorder import GroupRecorder
 from .throttle import LoginGate, RefusalTally
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def _set_state(app: FastAPI, settings: Settings, db_engine, engine: Recommendati
     app.state.sessions = session_factory(db_engine, keys)
     app.state.read_engine = make_read_engine(settings.database, db_engine)
     app.state.read_sessions = session_factory(app.state.read_engine, keys)
+    app.state.recorder = GroupRecorder(app.state.sessions)
     app.state.login_limits = LoginLimits.from_settings(settings)
     app.state.login_gate = LoginGate(
         slots=settings.login_hash_slots,

@@ -154,6 +154,56 @@ def finish(db: DB, user: User, pending: Pending, out: Outcome) -> Intake:
     return Intake(app, True, hidden=hidden)
 
 
+def finish_many(db: DB, items: list[tuple[User, Pending, Outcome]]) -> list[Intake | Exception]:
+    """Record several pending applications (each with its submitter and the engine's outcome) in one
+    transaction: one write lock (SQLite) or head-row lock (PostgreSQL) and one commit for all, the ORM's
+    inserts of each table in one statement, the audit events one after another in the chain. The result
+    for each item, in order: its :class:`Intake`, or the exception :func:`finish` would have raised for it.
+    When the transaction fails (a key recorded meanwhile, a lost connection), each is recorded on its own
+    (:func:`finish`), so that one item's failure is its own and the others are recorded as they would be
+    alone."""
+    if len(items) == 1:
+        return [_alone(db, items[0])]
+    made = []
+    try:
+        for user, pending, out in items:
+            app = _application(
+                pending.payload,
+                pending.snapshot,
+                pending.input_hash,
+                pending.key,
+                pending.quarter,
+                out,
+                user,
+                pending.source,
+            )
+            db.add(app)
+            made.append((app, user.role == "officer" and pending.blind_mode))
+        db.flush()
+        for (app, hidden), (user, _, _) in zip(made, items, strict=True):
+            if not hidden:
+                db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
+        for i, ((app, _), (user, pending, out)) in enumerate(zip(made, items, strict=True)):
+            detail = {"mode": out.mode, "model": out.model_version, "source": pending.source}
+            record(db, user, "application.create", app, detail=detail, commit=i == len(items) - 1)
+    except Exception:  # noqa: BLE001 — each then on its own, with its own outcome
+        db.rollback()
+        return [_alone(db, item) for item in items]
+    return [Intake(app, True, hidden=hidden) for app, hidden in made]
+
+
+def _alone(db: DB, item: tuple[User, Pending, Outcome]) -> Intake | Exception:
+    """:func:`finish` on one item, its exception returned (the session rolled back for the next). What it
+    loaded is detached from the session, loaded as it is: a later item's rollback would expire it."""
+    try:
+        return finish(db, *item)
+    except Exception as exc:  # noqa: BLE001 — handed to the item's request, which raises it
+        db.rollback()
+        return exc
+    finally:
+        db.expunge_all()
+
+
 def _check(
     db: DB,
     engine: RecommendationEngine,

@@ -137,7 +137,9 @@ async def create_application(
     if isinstance(started, intake.Intake):  # a repeat: the application already recorded under its key
         return await run_in_threadpool(_submitted, db, user, started, lang)
     out = await intake.recommend_async(engine, started)
-    return await run_in_threadpool(_recorded, db, user, started, out, lang)
+    # recorded with the others whose batch ended together, in one transaction (recorder.GroupRecorder)
+    made = await request.app.state.recorder.finish(user, started, out)
+    return await run_in_threadpool(_recorded, db, user, made, lang)
 
 
 def _begin(request: Request, token: str | None, db, engine, payload: ApplicationIn, **options):
@@ -145,8 +147,10 @@ def _begin(request: Request, token: str | None, db, engine, payload: Application
     return user, intake.begin(db, engine, user, payload, source="api", **options)
 
 
-def _recorded(db, user: User, pending: intake.Pending, out, lang: str) -> Response:
-    return _submitted(db, user, intake.finish(db, user, pending, out), lang)
+def _recorded(db, user: User, made: intake.Intake, lang: str) -> Response:
+    if not made.created:  # recorded meanwhile under its key: read again here, not in the writer's session
+        made = intake.Intake(db.get(Application, made.application.id), False)
+    return _submitted(db, user, made, lang)
 
 
 def _submitted(db, user: User, made: intake.Intake, lang: str) -> Response:

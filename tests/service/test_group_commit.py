@@ -1,0 +1,232 @@
+"""Issue 17: new applications whose batch the engine finished together are recorded together — one
+transaction, one statement a table, the audit events one after another in the chain — and one item's
+failure stays its own."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from atauly.service import audit, intake
+from atauly.service.casework import ServiceError
+from atauly.service.models import Application, AuditEvent, RecommendationView
+from atauly.service.recorder import GroupRecorder
+from atauly.service.schemas import ApplicationIn
+
+from .conftest import in_district
+
+
+def _pending(app, svc_engine, user, payloads):
+    """Each payload begun (checked, looked up) and computed: (user, pending, outcome) triples."""
+    items = []
+    with app.state.sessions() as db:
+        for payload in payloads:
+            started = intake.begin(db, svc_engine, user, ApplicationIn.model_validate(payload))
+            assert isinstance(started, intake.Pending)
+            out = intake.recommend(svc_engine, started.snapshot, started.quarter, started.use_model)
+            items.append((user, started, out))
+    return items
+
+
+def _transactions(engine, run) -> int:
+    """How many transactions ``run()`` begins on ``engine``'s connections."""
+    from sqlalchemy import event
+
+    began = []
+
+    def begin(conn):
+        began.append(conn)
+
+    event.listen(engine, "begin", begin)
+    try:
+        run()
+    finally:
+        event.remove(engine, "begin", begin)
+    return len(began)
+
+
+def _count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_a_group_is_one_transaction_and_the_chain_stays_intact(app, db, users, svc_engine, svc_payloads):
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:5])
+    made: list = []
+    with app.state.sessions() as writer:
+        began = _transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
+    assert began == 1
+    assert [type(m) for m in made] == [intake.Intake] * 5 and all(m.created for m in made)
+    assert [m.application.family_id for m in made] == [p.payload.family.family_id for _, p, _ in items]
+    assert len({m.application.id for m in made}) == 5
+    assert _count(db, Application) == 5 and _count(db, RecommendationView) == 5
+    creates = db.scalars(select(AuditEvent).where(AuditEvent.action == "application.create")).all()
+    assert sorted(int(e.object_id) for e in creates) == sorted(m.application.id for m in made)
+    assert audit.verify(db).ok
+
+
+def test_one_item_failing_leaves_the_others_recorded_as_alone(app, db, users, svc_engine, svc_payloads):
+    """A key recorded meanwhile (the same application: a repeat; a different one: 409) makes the group's
+    transaction fail; each is then recorded on its own, with its own outcome."""
+    payloads = in_district(svc_payloads)[:5]
+    items = _pending(app, svc_engine, users["officer"], payloads)
+    # recorded by another request after these were looked up: item 1's application under its own key,
+    # and another application under item 3's key
+    with app.state.sessions() as other:
+        first = intake.finish(other, *items[1])
+        taken = intake.finish_many(other, [items[3]])[0]
+    user, pending, out = items[3]
+    items[3] = (user, intake.Pending(**{**pending.__dict__, "input_hash": "0" * 64}), out)
+    with app.state.sessions() as writer:
+        made = intake.finish_many(writer, items)
+    assert [m.created for m in (made[0], made[2], made[4])] == [True] * 3
+    # recorded before item 3's rollback, read after the writer's session closed: loaded, not expired
+    assert made[0].application.recommendations[0].input_hash == items[0][1].input_hash
+    assert made[0].application.deadline is not None and made[2].application.id is not None
+    assert made[1].created is False and made[1].application.id == first.application.id
+    assert isinstance(made[3], ServiceError) and made[3].status == 409
+    assert _count(db, Application) == 5  # three new, two from the other request
+    assert taken.application.idempotency_key == pending.key
+    assert audit.verify(db).ok
+
+
+def test_the_recorder_writes_what_arrives_together_in_one_trip(app, db, users, svc_engine, svc_payloads):
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:10])
+    recorder = GroupRecorder(app.state.sessions)
+
+    async def all_at_once():
+        return await asyncio.gather(*(recorder.finish(*item) for item in items))
+
+    made: list = []
+    assert _transactions(app.state.db_engine, lambda: made.extend(asyncio.run(all_at_once()))) == 1
+    assert [m.application.family_id for m in made] == [p.payload.family.family_id for _, p, _ in items]
+    assert all(m.created for m in made) and _count(db, Application) == 10
+
+
+def test_the_recorder_hands_a_failed_trip_to_each_request_and_goes_on(
+    app, db, users, svc_engine, svc_payloads
+):
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:4])
+    broken = {"now": True}
+
+    def sessions():
+        if broken["now"]:
+            raise ConnectionError("database unreachable")
+        return app.state.sessions()
+
+    recorder = GroupRecorder(sessions)
+
+    async def run(some):
+        return await asyncio.gather(*(recorder.finish(*item) for item in some), return_exceptions=True)
+
+    failed = asyncio.run(run(items[:2]))
+    assert [type(f) for f in failed] == [ConnectionError, ConnectionError]
+    broken["now"] = False
+    made = asyncio.run(run(items[2:]))
+    assert all(isinstance(m, intake.Intake) and m.created for m in made)
+    assert _count(db, Application) == 2
+
+
+def test_a_group_is_capped(app, db, users, svc_engine, svc_payloads):
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:5])
+    recorder = GroupRecorder(app.state.sessions, limit=2)
+    sizes = []
+    real = intake.finish_many
+
+    def counted(db, some):
+        sizes.append(len(some))
+        return real(db, some)
+
+    async def all_at_once():
+        return await asyncio.gather(*(recorder.finish(*item) for item in items))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(intake, "finish_many", counted)
+        made = asyncio.run(all_at_once())
+    assert sizes == [2, 2, 1] and all(m.created for m in made)
+
+
+def test_submissions_finished_together_share_transactions(settings, svc_engine, svc_payloads):
+    """Over HTTP: 16 submissions waiting for one batch are recorded in a few transactions, not 16 (each of
+    which queued for the one write connection on SQLite)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from atauly.service.app import create_app
+    from atauly.service.engine import RecommendationEngine
+    from atauly.service.users import create_user
+
+    from .conftest import PASSWORD
+
+    engine = RecommendationEngine(svc_engine.recommender)
+    real, go, sizes = engine.run_batch, threading.Event(), []
+
+    def gated(jobs):
+        sizes.append(len(jobs))
+        go.wait(60)
+        real(jobs)
+
+    engine.run_batch = gated
+    app = create_app(settings, engine=engine)
+    payloads = in_district(svc_payloads)[:16]
+    try:
+        with app.state.sessions() as db:
+            create_user(db, "officer", PASSWORD, "officer", payloads[0]["family"]["district_kato"], None)
+        with TestClient(app) as client:
+            r = client.post("/api/v1/auth/token", data={"username": "officer", "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            with ThreadPoolExecutor(16) as pool:
+                sent = [
+                    pool.submit(client.post, "/api/v1/applications", json=p, headers=headers)
+                    for p in payloads
+                ]
+                for _ in range(600):  # all 16 in the engine: one held in a batch, the rest queued
+                    if sizes and sizes[0] + engine._queue.qsize() >= 16:
+                        break
+                    threading.Event().wait(0.05)
+                answers = []
+                began = _transactions(
+                    app.state.db_engine,
+                    lambda: (go.set(), answers.extend(f.result(timeout=120) for f in sent)),
+                )
+        with app.state.sessions() as db:
+            assert audit.verify(db).ok and _count(db, Application) == 16
+    finally:
+        go.set()
+        app.state.db_engine.dispose()
+        app.state.read_engine.dispose()
+    assert [a.status_code for a in answers] == [201] * 16
+    assert len({a.json()["id"] for a in answers}) == 16
+    assert began <= 8, (began, sizes)
+
+
+def test_several_event_loops_each_have_their_own_writer(app, db, users, svc_engine, svc_payloads):
+    """A test client without ``with`` runs each request in an event loop of its own, in its own thread: a
+    request must never wait for a writer of another loop (which could not wake it: asyncio's futures belong
+    to one loop and are not thread-safe)."""
+    import threading
+
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:8])
+    recorder = GroupRecorder(app.state.sessions)
+    start, made, errors = threading.Barrier(len(items)), [], []
+
+    def one(item):
+        async def record():
+            start.wait(10)  # every loop records at once
+            return await recorder.finish(*item)
+
+        try:
+            made.append(asyncio.run(asyncio.wait_for(record(), 30)))
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(made) == 8 and all(m.created for m in made)
+    assert _count(db, Application) == 8 and audit.verify(db).ok
