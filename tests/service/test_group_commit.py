@@ -15,7 +15,7 @@ from atauly.service.models import Application, AuditEvent, RecommendationView
 from atauly.service.recorder import GroupRecorder
 from atauly.service.schemas import ApplicationIn
 
-from .conftest import in_district
+from .conftest import in_district, on_the_event_loop
 
 
 def _pending(app, svc_engine, user, payloads):
@@ -230,3 +230,30 @@ def test_several_event_loops_each_have_their_own_writer(app, db, users, svc_engi
         t.join(60)
     assert errors == [] and len(made) == 8 and all(m.created for m in made)
     assert _count(db, Application) == 8 and audit.verify(db).ok
+
+
+def test_a_submission_asks_the_database_nothing_on_the_event_loop(app, client, as_officer, svc_payloads):
+    """The new application's answer is written on the event loop (no third trip to a thread): it must not
+    ask the database anything there — neither it nor the group's record, which runs in a worker thread.
+    Also in blind mode, where the answer leaves the recommendation out."""
+    from atauly.service.casework import set_district_settings
+    from atauly.service.models import User
+
+    first, second = in_district(svc_payloads)[:2]
+    answers, on_loop = [], []
+
+    def submit(payload):
+        post = lambda: answers.append(  # noqa: E731
+            client.post("/api/v1/applications", json=payload, headers=as_officer)
+        )
+        on_loop.extend(on_the_event_loop(app.state.read_engine, post))
+
+    on_loop.extend(on_the_event_loop(app.state.db_engine, lambda: submit(first)))
+    with app.state.sessions() as db:  # the second one's district in blind mode
+        boss = db.execute(select(User).where(User.username == "supervisor")).scalar_one()
+        set_district_settings(db, boss, [second["family"]["district_kato"]], blind_mode=True)
+    on_loop.extend(on_the_event_loop(app.state.db_engine, lambda: submit(second)))
+    assert on_loop == []
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json()["recommendation"]["recommended_decision"] in ("approve", "reject")
+    assert answers[1].json()["recommendation"] is None and answers[1].json()["decisions"] == []

@@ -139,12 +139,22 @@ async def create_application(
     out = await intake.recommend_async(engine, started)
     # recorded with the others whose batch ended together, in one transaction (recorder.GroupRecorder)
     made = await request.app.state.recorder.finish(user, started, out)
+    if made.created:  # a new one: everything its answer shows is loaded, so it is written here
+        return _answer_new(db, made, lang)
     return await run_in_threadpool(_recorded, db, user, made, lang)
 
 
 def _begin(request: Request, token: str | None, db, engine, payload: ApplicationIn, **options):
     user = api_user(request, db, token)
     return user, intake.begin(db, engine, user, payload, source="api", **options)
+
+
+def _answer_new(db, made: intake.Intake, lang: str) -> Response:
+    """A new application's answer, written on the event loop: it asks the database nothing (its
+    recommendation is loaded, it has no decision, no assignee and no verified value yet, and whether its
+    recommendation is hidden was known at intake), and a trip to a worker thread would cost more than the
+    writing itself. The request's session holds no connection (closing it sends nothing)."""
+    return released(db, json_answer(application_out(made.application, lang, bool(made.hidden)), 201))
 
 
 def _recorded(db, user: User, made: intake.Intake, lang: str) -> Response:
