@@ -76,3 +76,23 @@ def test_the_sign_in_limits_migration_upgrades_a_database_with_users_and_their_s
 def test_a_database_other_than_sqlite_or_postgresql_is_refused_when_the_engine_is_made():
     with pytest.raises(ValueError, match="SQLite or PostgreSQL, not mysql"):
         make_engine("mysql://someone:secret@127.0.0.1/atauly")
+
+
+def test_sqlite_connections_keep_a_page_cache_for_a_large_database(tmp_path):
+    """Issue 17: the writer and the readers each keep SQLITE_CACHE_KIB of pages (SQLite's default 2 MB made
+    every insert into a 200k-application database read its index pages again)."""
+    from sqlalchemy import text
+
+    from atauly.service.db import SQLITE_CACHE_KIB, make_engine, make_read_engine
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    writer = make_engine(url)
+    reader = make_read_engine(url, writer)
+    try:
+        for engine in (writer, reader):
+            with engine.connect() as conn:
+                assert conn.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    finally:
+        writer.dispose()
+        reader.dispose()
+    assert SQLITE_CACHE_KIB >= 16384
