@@ -107,25 +107,101 @@ def test_the_recorder_writes_what_arrives_together_in_one_trip(app, db, users, s
 def test_the_recorder_hands_a_failed_trip_to_each_request_and_goes_on(
     app, db, users, svc_engine, svc_payloads
 ):
+    """The database unreachable for a group: each of its requests gets its own 503 (not one exception
+    object shared), and the next group on the same loop is recorded."""
+    from sqlalchemy.exc import OperationalError
+
     items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:4])
     broken = {"now": True}
 
     def sessions():
         if broken["now"]:
-            raise ConnectionError("database unreachable")
+            raise OperationalError("connect", {}, ConnectionError("database unreachable"))
         return app.state.sessions()
 
     recorder = GroupRecorder(sessions)
 
-    async def run(some):
-        return await asyncio.gather(*(recorder.finish(*item) for item in some), return_exceptions=True)
+    async def run():
+        failed = await asyncio.gather(*(recorder.finish(*item) for item in items[:2]), return_exceptions=True)
+        broken["now"] = False
+        made = await asyncio.gather(*(recorder.finish(*item) for item in items[2:]))
+        return failed, made
 
-    failed = asyncio.run(run(items[:2]))
-    assert [type(f) for f in failed] == [ConnectionError, ConnectionError]
-    broken["now"] = False
-    made = asyncio.run(run(items[2:]))
+    failed, made = asyncio.run(run())
+    assert [(type(f), f.status) for f in failed] == [(ServiceError, 503)] * 2
+    assert failed[0] is not failed[1] and "Retry-After" in failed[0].headers
     assert all(isinstance(m, intake.Intake) and m.created for m in made)
     assert _count(db, Application) == 2
+
+
+def test_a_database_failure_is_not_retried_item_by_item(app, db, users, svc_engine, svc_payloads):
+    """Review: only a key found taken sends the group's items one by one; a locked or lost database fails the
+    group once (retried alone, each would wait for the lock again, and after a lost connection a retry
+    could find its own committed key and answer "already submitted")."""
+    from sqlalchemy.exc import OperationalError
+
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:3])
+    calls = []
+
+    def locked(db, *args, **kwargs):
+        calls.append(1)
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    with pytest.MonkeyPatch.context() as mp, app.state.sessions() as writer:
+        mp.setattr(intake, "record", locked)
+        with pytest.raises(OperationalError):
+            intake.finish_many(writer, items)
+    assert len(calls) == 1 and _count(db, Application) == 0
+
+
+def test_the_same_key_twice_in_a_group(app, db, users, svc_engine, svc_payloads):
+    """Review: a client's retry arriving with its first try lands in the same group; the first is recorded
+    with the group, the second is its repeat — the others are not sent one by one."""
+    payloads = in_district(svc_payloads)[:3]
+    items = _pending(app, svc_engine, users["officer"], [*payloads, payloads[1]])
+    made: list = []
+    with app.state.sessions() as writer:
+        began = _transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
+    assert [m.created for m in made] == [True, True, True, False]
+    assert made[3].application.id == made[1].application.id
+    assert began <= 3  # the group's one; the repeat's look-up and its audit event (one each at most)
+    assert _count(db, Application) == 3 and audit.verify(db).ok
+
+
+def test_a_writer_cancelled_mid_trip_still_answers_its_group_and_refuses_the_rest(
+    app, db, users, svc_engine, svc_payloads
+):
+    """Review: the server stopping cancels the writer while its thread records a group. That group's
+    requests hear what the thread did (recorded); those queued behind it get 503 at once — none hangs."""
+    import threading
+
+    items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:3])
+    recorder = GroupRecorder(app.state.sessions)
+    gate, entered = threading.Event(), threading.Event()
+    real = recorder._record
+
+    def held(some):
+        entered.set()
+        gate.wait(30)
+        return real(some)
+
+    recorder._record = held
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(recorder.finish(*items[0]))
+        await loop.run_in_executor(None, entered.wait, 30)  # the first group is in its thread
+        rest = [asyncio.ensure_future(recorder.finish(*item)) for item in items[1:]]
+        await asyncio.sleep(0)
+        recorder._queues[loop].writer.cancel()
+        await asyncio.sleep(0.05)
+        gate.set()
+        return await asyncio.wait_for(asyncio.gather(first, *rest, return_exceptions=True), 30)
+
+    results = asyncio.run(run())
+    assert isinstance(results[0], intake.Intake) and results[0].created
+    assert [(type(r), r.status) for r in results[1:]] == [(ServiceError, 503)] * 2
+    assert _count(db, Application) == 1
 
 
 def test_a_group_is_capped(app, db, users, svc_engine, svc_payloads):

@@ -23,12 +23,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 BACKENDS = ("sqlite", "postgresql")
 
 
-#: SQLite's page cache per connection, in KiB (its default is 2,000: 2 MB). With 200,000 applications the
-#: indexes a submission inserts into no longer fit in 2 MB, and every insert read their pages again from
-#: the operating system; 64 MiB gave 6–15 % more submissions a second at 20 clients (three alternating
-#: pairs of runs, issue 17). The one write connection and the two readers of each process may each fill
-#: it: up to 192 MiB more memory with a large database, none with a small one.
+#: SQLite's page cache of the one write connection, in KiB (SQLite's default is 2,000: 2 MB). With 200,000
+#: applications the indexes a submission inserts into no longer fit in 2 MB, and every insert read their
+#: pages again from the operating system; 64 MiB (with 64 MiB for the readers too) gave 6–15 % more
+#: submissions a second at 20 clients (three alternating pairs of runs, issue 17).
 SQLITE_CACHE_KIB = 65536
+#: The same for each connection of the read pool (up to 2 + 10 overflow a process): smaller, so that a
+#: busy process with a large database stays within 64 + 12 × 16 = 256 MiB of page caches.
+SQLITE_READ_CACHE_KIB = 16384
 
 
 def make_engine(url: str) -> Engine:
@@ -126,7 +128,7 @@ def make_read_engine(url: str, engine: Engine) -> Engine:
     def _pragmas(dbapi_connection, _record):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA query_only=1")
-        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_READ_CACHE_KIB}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 

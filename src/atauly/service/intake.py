@@ -156,39 +156,62 @@ def finish(db: DB, user: User, pending: Pending, out: Outcome) -> Intake:
 
 def finish_many(db: DB, items: list[tuple[User, Pending, Outcome]]) -> list[Intake | Exception]:
     """Record several pending applications (each with its submitter and the engine's outcome) in one
-    transaction: one write lock (SQLite) or head-row lock (PostgreSQL) and one commit for all, the ORM's
-    inserts of each table in one statement, the audit events one after another in the chain. The result
-    for each item, in order: its :class:`Intake`, or the exception :func:`finish` would have raised for it.
-    When the transaction fails (a key recorded meanwhile, a lost connection), each is recorded on its own
-    (:func:`finish`), so that one item's failure is its own and the others are recorded as they would be
-    alone."""
-    if len(items) == 1:
-        return [_alone(db, items[0])]
+    transaction: one write lock (SQLite) or head-row lock (PostgreSQL) and one commit for all, the audit
+    events one after another in the chain. The result for each item, in order: its :class:`Intake`, or the
+    exception :func:`finish` would have raised for it.
+
+    A key the group's insert finds taken (another request recorded it meanwhile) fails the transaction: it
+    is rolled back and each item is recorded alone (:func:`finish`: a repeat, a 409, or recorded), so that
+    one item's outcome stays its own. Items sharing a key are never in one insert: the first goes with the
+    group, the others alone after it (as repeats of it). Any other failure (the database locked, unreachable)
+    is raised for the whole group and nothing is tried again: it would fail each item alone too, and after
+    a lost connection the commit's outcome is unknown — a retry would find its own key and answer "already
+    submitted" for an application it never recorded."""
+    results: list[Intake | Exception | None] = [None] * len(items)
+    group, later, keys = [], [], set()
+    for k, (_, pending, _) in enumerate(items):
+        (later if pending.key in keys else group).append(k)
+        keys.add(pending.key)
+    if len(group) == 1:
+        results[group[0]] = _alone(db, items[group[0]])
+    else:
+        try:
+            made = _record_group(db, [items[k] for k in group])
+        except IntegrityError:
+            db.rollback()
+            for k in group:
+                results[k] = _alone(db, items[k])
+        else:
+            db.expunge_all()  # loaded as they are: a later item's rollback would expire them
+            for k, intake in zip(group, made, strict=True):
+                results[k] = intake
+    for k in later:
+        results[k] = _alone(db, items[k])
+    return results  # type: ignore[return-value]  # every slot filled above
+
+
+def _record_group(db: DB, items: list[tuple[User, Pending, Outcome]]) -> list[Intake]:
     made = []
-    try:
-        for user, pending, out in items:
-            app = _application(
-                pending.payload,
-                pending.snapshot,
-                pending.input_hash,
-                pending.key,
-                pending.quarter,
-                out,
-                user,
-                pending.source,
-            )
-            db.add(app)
-            made.append((app, user.role == "officer" and pending.blind_mode))
-        db.flush()
-        for (app, hidden), (user, _, _) in zip(made, items, strict=True):
-            if not hidden:
-                db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
-        for i, ((app, _), (user, pending, out)) in enumerate(zip(made, items, strict=True)):
-            detail = {"mode": out.mode, "model": out.model_version, "source": pending.source}
-            record(db, user, "application.create", app, detail=detail, commit=i == len(items) - 1)
-    except Exception:  # noqa: BLE001 — each then on its own, with its own outcome
-        db.rollback()
-        return [_alone(db, item) for item in items]
+    for user, pending, out in items:
+        app = _application(
+            pending.payload,
+            pending.snapshot,
+            pending.input_hash,
+            pending.key,
+            pending.quarter,
+            out,
+            user,
+            pending.source,
+        )
+        db.add(app)
+        made.append((app, user.role == "officer" and pending.blind_mode))
+    db.flush()
+    for (app, hidden), (user, _, _) in zip(made, items, strict=True):
+        if not hidden:  # as in finish: the response shows the recommendation to the submitter
+            db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
+    for i, ((app, _), (user, pending, out)) in enumerate(zip(made, items, strict=True)):
+        detail = {"mode": out.mode, "model": out.model_version, "source": pending.source}
+        record(db, user, "application.create", app, detail=detail, commit=i == len(items) - 1)
     return [Intake(app, True, hidden=hidden) for app, hidden in made]
 
 
@@ -198,7 +221,10 @@ def _alone(db: DB, item: tuple[User, Pending, Outcome]) -> Intake | Exception:
     try:
         return finish(db, *item)
     except Exception as exc:  # noqa: BLE001 — handed to the item's request, which raises it
-        db.rollback()
+        try:
+            db.rollback()
+        except Exception:  # noqa: BLE001, S110 — a broken connection: the next item's own statement says so
+            pass
         return exc
     finally:
         db.expunge_all()

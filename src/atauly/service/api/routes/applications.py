@@ -141,7 +141,7 @@ async def create_application(
     made = await request.app.state.recorder.finish(user, started, out)
     if made.created:  # a new one: everything its answer shows is loaded, so it is written here
         return _answer_new(db, made, lang)
-    return await run_in_threadpool(_recorded, db, user, made, lang)
+    return await run_in_threadpool(_repeated, db, user, made, lang)
 
 
 def _begin(request: Request, token: str | None, db, engine, payload: ApplicationIn, **options):
@@ -153,14 +153,15 @@ def _answer_new(db, made: intake.Intake, lang: str) -> Response:
     """A new application's answer, written on the event loop: it asks the database nothing (its
     recommendation is loaded, it has no decision, no assignee and no verified value yet, and whether its
     recommendation is hidden was known at intake), and a trip to a worker thread would cost more than the
-    writing itself. The request's session holds no connection (closing it sends nothing)."""
+    writing itself. The request's session holds no connection (:func:`.intake.begin` ended its look-ups'
+    transaction with a rollback), so closing it sends nothing."""
     return released(db, json_answer(application_out(made.application, lang, bool(made.hidden)), 201))
 
 
-def _recorded(db, user: User, made: intake.Intake, lang: str) -> Response:
-    if not made.created:  # recorded meanwhile under its key: read again here, not in the writer's session
-        made = intake.Intake(db.get(Application, made.application.id), False)
-    return _submitted(db, user, made, lang)
+def _repeated(db, user: User, made: intake.Intake, lang: str) -> Response:
+    """An application recorded earlier under the key (found by the writer): read again in the request's own
+    session, whose answer may read more of it (its decisions, its assignee, whether it is shown)."""
+    return _submitted(db, user, intake.Intake(db.get(Application, made.application.id), False), lang)
 
 
 def _submitted(db, user: User, made: intake.Intake, lang: str) -> Response:
