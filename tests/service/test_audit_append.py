@@ -173,7 +173,9 @@ def test_the_officers_pages_end_their_transaction_with_the_audit_event(
     pipelined: list[str] = []
     write = audit._write_and_commit
     monkeypatch.setattr(
-        audit, "_write_and_commit", lambda db, ev: (pipelined.append(ev.action), write(db, ev))
+        audit,
+        "_write_and_commit",
+        lambda db, events: (pipelined.extend(ev.action for ev in events), write(db, events)),
     )
     plain: list[str] = []
     real_append = audit.append

@@ -15,7 +15,7 @@ from atauly.service.models import Application, AuditEvent, RecommendationView
 from atauly.service.recorder import GroupRecorder
 from atauly.service.schemas import ApplicationIn
 
-from .conftest import in_district, on_the_event_loop
+from .conftest import in_district, on_the_event_loop, statements
 
 
 def _pending(app, svc_engine, user, payloads):
@@ -55,8 +55,16 @@ def test_a_group_is_one_transaction_and_the_chain_stays_intact(app, db, users, s
     items = _pending(app, svc_engine, users["officer"], in_district(svc_payloads)[:5])
     made: list = []
     with app.state.sessions() as writer:
-        began = _transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
+        seen = statements(
+            app.state.db_engine,
+            lambda: made.append(
+                _transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
+            ),
+        )
+    began, made = made[-1], made[:-1]
     assert began == 1
+    # the audit head's lock taken once for the five events (audit.append_many)
+    assert sum(s.startswith("UPDATE audit_head") and "RETURNING" in s for s in seen) == 1, seen
     assert [type(m) for m in made] == [intake.Intake] * 5 and all(m.created for m in made)
     assert [m.application.family_id for m in made] == [p.payload.family.family_id for _, p, _ in items]
     assert len({m.application.id for m in made}) == 5
@@ -148,7 +156,7 @@ def test_a_database_failure_is_not_retried_item_by_item(app, db, users, svc_engi
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
     with pytest.MonkeyPatch.context() as mp, app.state.sessions() as writer:
-        mp.setattr(intake, "record", locked)
+        mp.setattr(audit, "append_many", locked)
         with pytest.raises(OperationalError):
             intake.finish_many(writer, items)
     assert len(calls) == 1 and _count(db, Application) == 0

@@ -166,7 +166,26 @@ def append(
     result back, take the interpreter lock again and send the COMMIT — in a busy worker each of those
     waits was paid by every other writer queued on the lock (issue 17, officers on PostgreSQL).
     """
-    db.flush()  # the transaction's pending changes first, as before (the event records them)
+    entry = {
+        "action": action,
+        "actor": actor,
+        "role": role,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "region_kato": region_kato,
+        "detail": detail,
+    }
+    return append_many(db, [entry], commit=commit)[0]
+
+
+def append_many(db: Session, entries: list[dict], commit: bool = False) -> list[AuditEvent]:
+    """Append several events one after another, as that many :func:`append` calls would (the same ids,
+    links and hashes; each entry holds :func:`append`'s keyword arguments), taking the head's lock once.
+    On PostgreSQL with ``commit`` all the events, the new head and the COMMIT go in one round trip, so a
+    group of applications recorded together (:func:`atauly.service.intake.finish_many`) holds the head's
+    lock — which every audited request waits for — for two round trips however many events it writes."""
+    db.flush()  # the transaction's pending changes first, as before (the events record them)
     head = db.execute(
         update(_HEAD)
         .where(_HEAD.c.id == 1)
@@ -174,8 +193,48 @@ def append(
         .returning(_HEAD.c.last_id, _HEAD.c.hash)
     ).one()
     keys = keys_of(db)
+    events, last_id, prev_hash = [], head.last_id, head.hash
+    for entry in entries:
+        ev = _event(keys, last_id + 1, prev_hash, **entry)
+        events.append(ev)
+        last_id, prev_hash = ev.id, ev.hash
+    postgresql = db.get_bind().dialect.name == "postgresql"
+    if postgresql and commit and _commits_alone(db):
+        _write_and_commit(db, events)
+    else:
+        rows = [{c.name: getattr(ev, c.name) for c in _EVENTS.columns} for ev in events]
+        new_head = update(_HEAD).where(_HEAD.c.id == 1).values(last_id=last_id, hash=prev_hash)
+        if postgresql and len(rows) == 1:
+            # One round trip for both while the head's row lock is held: every concurrent append waits for
+            # it, and in a busy worker each trip also waits for the interpreter lock (GIL) to come back.
+            db.execute(new_head.add_cte(insert(_EVENTS).values(rows[0]).cte("event")))
+        else:  # SQLite has no INSERT in a WITH clause (and its write lock is per database anyway)
+            db.execute(insert(_EVENTS), rows)
+            db.execute(new_head)
+    loaded = db.identity_map.get(db.identity_key(AuditHead, 1))
+    if loaded is not None:  # a head read earlier in this session is stale now
+        db.expire(loaded)
+    if commit:
+        db.commit()  # on PostgreSQL the connection is idle already: SQLAlchemy's side only, nothing is sent
+    return events
+
+
+def _event(
+    keys: AuditKeys,
+    event_id: int,
+    prev_hash: str,
+    action: str,
+    actor: str = "system",
+    role: str = "system",
+    object_type: str = "",
+    object_id: object = "",
+    outcome: str = "ok",
+    region_kato: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """The event with this id after ``prev_hash``, hashed under the current key."""
     ev = AuditEvent(
-        id=head.last_id + 1,
+        id=event_id,
         key_id=keys.current,
         at=utcnow(),
         actor=actor[:64],
@@ -186,26 +245,9 @@ def append(
         outcome=outcome,
         region_kato=region_kato,
         detail=detail or {},
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     ev.hash = event_hash(ev, keys)
-    event = insert(_EVENTS).values({c.name: getattr(ev, c.name) for c in _EVENTS.columns})
-    head = update(_HEAD).where(_HEAD.c.id == 1).values(last_id=ev.id, hash=ev.hash)
-    postgresql = db.get_bind().dialect.name == "postgresql"
-    if postgresql and commit and _commits_alone(db):
-        _write_and_commit(db, ev)
-    elif postgresql:
-        # One round trip for both while the head's row lock is held: every concurrent append waits for
-        # it, and in a busy worker each trip also waits for the interpreter lock (GIL) to come back.
-        db.execute(head.add_cte(event.cte("event")))
-    else:  # SQLite has no INSERT in a WITH clause (and its write lock is per database anyway)
-        db.execute(event)
-        db.execute(head)
-    loaded = db.identity_map.get(db.identity_key(AuditHead, 1))
-    if loaded is not None:  # a head read earlier in this session is stale now
-        db.expire(loaded)
-    if commit:
-        db.commit()  # on PostgreSQL the connection is idle already: SQLAlchemy's side only, nothing is sent
     return ev
 
 
@@ -218,10 +260,10 @@ def _commits_alone(db: Session) -> bool:
     return isinstance(db.get_bind(), Engine) and not db.in_nested_transaction()
 
 
-def _write_and_commit(db: Session, ev: AuditEvent) -> None:
-    """PostgreSQL: the event, the new head and the COMMIT in one pipeline (one round trip). An error (the
-    transaction is then rolled back by the server or by the caller) goes through SQLAlchemy's own handling
-    of a failed statement: raised as SQLAlchemy's error, and a lost connection (the dialect's
+def _write_and_commit(db: Session, events: list[AuditEvent]) -> None:
+    """PostgreSQL: the events, each moving the head, and the COMMIT in one pipeline (one round trip). An
+    error (the transaction is then rolled back by the server or by the caller) goes through SQLAlchemy's
+    own handling of a failed statement: raised as SQLAlchemy's error, and a lost connection (the dialect's
     ``is_disconnect``) invalidated with the pool's older ones, so the caller's rollback does not fail again
     on the dead connection and hide the first error."""
     if db.new or db.dirty or db.deleted:  # the append must be the last change: nothing may follow the COMMIT
@@ -230,12 +272,14 @@ def _write_and_commit(db: Session, ev: AuditEvent) -> None:
 
     conn = db.connection()
     raw = conn.connection.dbapi_connection
-    params = {c.name: getattr(ev, c.name) for c in _EVENTS.columns}
-    params["detail"] = Json(params["detail"])
     sql = _pg_append_sql()
+    params: dict = {}
     try:
         with raw.pipeline():
-            raw.execute(sql, params)
+            for ev in events:
+                params = {c.name: getattr(ev, c.name) for c in _EVENTS.columns}
+                params["detail"] = Json(params["detail"])
+                raw.execute(sql, params)
             raw.commit()
     except BaseException as err:  # noqa: BLE001 — as SQLAlchemy's own execute: handled there, re-raised
         # (a private method, but the one every statement's error goes through: handle_error events,

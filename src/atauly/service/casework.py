@@ -138,16 +138,21 @@ def district_name(kato: str, lang: str = "ru") -> str:
 
 
 def record(db: DB, user: User | None, action: str, obj: Application | None = None, **kw) -> None:
-    audit.append(
-        db,
-        action,
-        actor=user.username if user else kw.pop("actor", "anonymous"),
-        role=user.role if user else "anonymous",
-        object_type=kw.pop("object_type", "application" if obj is not None else ""),
-        object_id=kw.pop("object_id", obj.id if obj is not None else ""),
-        region_kato=kw.pop("region_kato", obj.region_kato if obj is not None else None),
+    commit = kw.pop("commit", False)
+    audit.append(db, **audit_entry(user, action, obj, **kw), commit=commit)
+
+
+def audit_entry(user: User | None, action: str, obj: Application | None = None, **kw) -> dict:
+    """The audit event of ``user``'s ``action`` (on ``obj``), as :func:`.audit.append`'s keywords."""
+    return {
+        "action": action,
+        "actor": user.username if user else kw.pop("actor", "anonymous"),
+        "role": user.role if user else "anonymous",
+        "object_type": kw.pop("object_type", "application" if obj is not None else ""),
+        "object_id": kw.pop("object_id", obj.id if obj is not None else ""),
+        "region_kato": kw.pop("region_kato", obj.region_kato if obj is not None else None),
         **kw,
-    )
+    }
 
 
 def deny(db: DB, user: User | None, action: str, status: int, message: str, **kw) -> ServiceError:

@@ -20,6 +20,7 @@ from .casework import (
     DEADLINE_WORKING_DAYS,
     ServiceError,
     add_working_days,
+    audit_entry,
     deny,
     district_catalogue,
     district_setting,
@@ -209,9 +210,16 @@ def _record_group(db: DB, items: list[tuple[User, Pending, Outcome]]) -> list[In
     for (app, hidden), (user, _, _) in zip(made, items, strict=True):
         if not hidden:  # as in finish: the response shows the recommendation to the submitter
             db.add(RecommendationView(application_id=app.id, user_id=user.id, at=app.created_at))
-    for i, ((app, _), (user, pending, out)) in enumerate(zip(made, items, strict=True)):
-        detail = {"mode": out.mode, "model": out.model_version, "source": pending.source}
-        record(db, user, "application.create", app, detail=detail, commit=i == len(items) - 1)
+    events = [
+        audit_entry(
+            user,
+            "application.create",
+            app,
+            detail={"mode": out.mode, "model": out.model_version, "source": pending.source},
+        )
+        for (app, _), (user, pending, out) in zip(made, items, strict=True)
+    ]
+    audit.append_many(db, events, commit=True)  # the head's lock taken once for the group
     return [Intake(app, True, hidden=hidden) for app, hidden in made]
 
 
