@@ -279,20 +279,50 @@ def chromium():
 
 def statements(engine, run, when=None) -> list[str]:
     """The SQL statements ``run()`` sends through ``engine`` (those for which ``when()`` holds, if given)."""
-    from sqlalchemy import event
-
     seen: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
         if when is None or when():
             seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", before)
+    _listening(engine, "before_cursor_execute", before, run)
+    return seen
+
+
+def transactions(engine, run) -> int:
+    """How many transactions ``run()`` begins on ``engine``'s connections."""
+    began: list = []
+    _listening(engine, "begin", began.append, run)
+    return len(began)
+
+
+def _listening(engine, name: str, listener, run) -> None:
+    from sqlalchemy import event
+
+    event.listen(engine, name, listener)
     try:
         run()
     finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return seen
+        event.remove(engine, name, listener)
+
+
+def held_engine(svc_engine):
+    """A recommendation engine on the session's model whose batches wait for ``go`` (a threading.Event) before
+    they compute, and ``sizes``, each batch's size as it arrived: (engine, go, sizes)."""
+    import threading
+
+    from atauly.service.engine import RecommendationEngine
+
+    engine = RecommendationEngine(svc_engine.recommender)
+    real, go, sizes = engine.run_batch, threading.Event(), []
+
+    def gated(jobs):
+        sizes.append(len(jobs))
+        go.wait(60)
+        real(jobs)
+
+    engine.run_batch = gated
+    return engine, go, sizes
 
 
 def _in_event_loop_thread() -> bool:

@@ -15,7 +15,7 @@ from atauly.service.models import Application, AuditEvent, RecommendationView
 from atauly.service.recorder import GroupRecorder
 from atauly.service.schemas import ApplicationIn
 
-from .conftest import in_district, on_the_event_loop, statements
+from .conftest import held_engine, in_district, on_the_event_loop, statements, transactions
 
 
 def _pending(app, svc_engine, user, payloads):
@@ -30,23 +30,6 @@ def _pending(app, svc_engine, user, payloads):
     return items
 
 
-def _transactions(engine, run) -> int:
-    """How many transactions ``run()`` begins on ``engine``'s connections."""
-    from sqlalchemy import event
-
-    began = []
-
-    def begin(conn):
-        began.append(conn)
-
-    event.listen(engine, "begin", begin)
-    try:
-        run()
-    finally:
-        event.remove(engine, "begin", begin)
-    return len(began)
-
-
 def _count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
@@ -58,7 +41,7 @@ def test_a_group_is_one_transaction_and_the_chain_stays_intact(app, db, users, s
         seen = statements(
             app.state.db_engine,
             lambda: made.append(
-                _transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
+                transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
             ),
         )
     began, made = made[-1], made[:-1]
@@ -107,7 +90,7 @@ def test_the_recorder_writes_what_arrives_together_in_one_trip(app, db, users, s
         return await asyncio.gather(*(recorder.finish(*item) for item in items))
 
     made: list = []
-    assert _transactions(app.state.db_engine, lambda: made.extend(asyncio.run(all_at_once()))) == 1
+    assert transactions(app.state.db_engine, lambda: made.extend(asyncio.run(all_at_once()))) == 1
     assert [m.application.family_id for m in made] == [p.payload.family.family_id for _, p, _ in items]
     assert all(m.created for m in made) and _count(db, Application) == 10
 
@@ -169,7 +152,7 @@ def test_the_same_key_twice_in_a_group(app, db, users, svc_engine, svc_payloads)
     items = _pending(app, svc_engine, users["officer"], [*payloads, payloads[1]])
     made: list = []
     with app.state.sessions() as writer:
-        began = _transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
+        began = transactions(app.state.db_engine, lambda: made.extend(intake.finish_many(writer, items)))
     assert [m.created for m in made] == [True, True, True, False]
     assert made[3].application.id == made[1].application.id
     assert began <= 3  # the group's one; the repeat's look-up and its audit event (one each at most)
@@ -231,7 +214,7 @@ def test_a_group_is_capped(app, db, users, svc_engine, svc_payloads):
     assert sizes == [2, 2, 1] and all(m.created for m in made)
 
 
-def test_submissions_finished_together_share_transactions(settings, svc_engine, svc_payloads):
+def test_submissions_finished_together_sharetransactions(settings, svc_engine, svc_payloads):
     """Over HTTP: 16 submissions waiting for one batch are recorded in a few transactions, not 16 (each of
     which queued for the one write connection on SQLite)."""
     import threading
@@ -240,20 +223,11 @@ def test_submissions_finished_together_share_transactions(settings, svc_engine, 
     from fastapi.testclient import TestClient
 
     from atauly.service.app import create_app
-    from atauly.service.engine import RecommendationEngine
     from atauly.service.users import create_user
 
     from .conftest import PASSWORD
 
-    engine = RecommendationEngine(svc_engine.recommender)
-    real, go, sizes = engine.run_batch, threading.Event(), []
-
-    def gated(jobs):
-        sizes.append(len(jobs))
-        go.wait(60)
-        real(jobs)
-
-    engine.run_batch = gated
+    engine, go, sizes = held_engine(svc_engine)
     app = create_app(settings, engine=engine)
     payloads = in_district(svc_payloads)[:16]
     try:
@@ -272,7 +246,7 @@ def test_submissions_finished_together_share_transactions(settings, svc_engine, 
                         break
                     threading.Event().wait(0.05)
                 answers = []
-                began = _transactions(
+                began = transactions(
                     app.state.db_engine,
                     lambda: (go.set(), answers.extend(f.result(timeout=120) for f in sent)),
                 )

@@ -16,7 +16,7 @@ from atauly.service.app import SecurityHeaders, create_app
 from atauly.service.models import User
 from atauly.settings import Settings
 
-from .conftest import in_district, statements
+from .conftest import held_engine, in_district, statements
 
 
 def test_session_and_engine_dependencies_run_on_the_event_loop():
@@ -339,7 +339,6 @@ def test_submissions_wait_for_the_engine_without_holding_a_thread(settings, svc_
 
     from anyio import to_thread
 
-    from atauly.service.engine import RecommendationEngine
     from atauly.service.users import create_user
 
     from .conftest import PASSWORD
@@ -347,15 +346,7 @@ def test_submissions_wait_for_the_engine_without_holding_a_thread(settings, svc_
     settings = settings.model_copy(
         update={"service_threads": 1, "login_hash_slots": 2, "login_hash_queue": 4}
     )
-    engine = RecommendationEngine(svc_engine.recommender)
-    real, go, sizes = engine.run_batch, threading.Event(), []
-
-    def gated(jobs):
-        sizes.append(len(jobs))
-        go.wait(60)
-        real(jobs)
-
-    engine.run_batch = gated
+    engine, go, sizes = held_engine(svc_engine)
     app = create_app(settings, engine=engine)
     payloads = in_district(svc_payloads)[:17]
     assert len(payloads) == 17

@@ -195,7 +195,7 @@ def append_many(db: Session, entries: list[dict], commit: bool = False) -> list[
     keys = keys_of(db)
     events, last_id, prev_hash = [], head.last_id, head.hash
     for entry in entries:
-        ev = _event(keys, last_id + 1, prev_hash, **entry)
+        ev = _event(keys, last_id + 1, prev_hash, entry)
         events.append(ev)
         last_id, prev_hash = ev.id, ev.hash
     postgresql = db.get_bind().dialect.name == "postgresql"
@@ -219,32 +219,37 @@ def append_many(db: Session, entries: list[dict], commit: bool = False) -> list[
     return events
 
 
-def _event(
-    keys: AuditKeys,
-    event_id: int,
-    prev_hash: str,
-    action: str,
-    actor: str = "system",
-    role: str = "system",
-    object_type: str = "",
-    object_id: object = "",
-    outcome: str = "ok",
-    region_kato: str | None = None,
-    detail: dict | None = None,
-) -> AuditEvent:
-    """The event with this id after ``prev_hash``, hashed under the current key."""
+#: What an event records besides its action, and the default of each (:func:`append`'s keywords).
+_FIELDS = {
+    "actor": "system",
+    "role": "system",
+    "object_type": "",
+    "object_id": "",
+    "outcome": "ok",
+    "region_kato": None,
+    "detail": None,
+}
+
+
+def _event(keys: AuditKeys, event_id: int, prev_hash: str, entry: dict) -> AuditEvent:
+    """The event of ``entry`` (its action and :data:`_FIELDS`) with this id after ``prev_hash``, hashed under
+    the current key."""
+    unknown = entry.keys() - _FIELDS.keys() - {"action"}
+    if unknown:
+        raise TypeError(f"audit event: unknown fields {sorted(unknown)}")
+    f = {**_FIELDS, **entry}
     ev = AuditEvent(
         id=event_id,
         key_id=keys.current,
         at=utcnow(),
-        actor=actor[:64],
-        role=role,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id)[:64],
-        outcome=outcome,
-        region_kato=region_kato,
-        detail=detail or {},
+        actor=f["actor"][:64],
+        role=f["role"],
+        action=entry["action"],
+        object_type=f["object_type"],
+        object_id=str(f["object_id"])[:64],
+        outcome=f["outcome"],
+        region_kato=f["region_kato"],
+        detail=f["detail"] or {},
         prev_hash=prev_hash,
     )
     ev.hash = event_hash(ev, keys)
