@@ -137,7 +137,8 @@ async def create_application(
     if isinstance(started, intake.Intake):  # a repeat: the application already recorded under its key
         return await run_in_threadpool(_submitted, db, user, started, lang)
     out = await intake.recommend_async(engine, started)
-    # recorded with the others whose batch ended together, in one transaction (recorder.GroupRecorder)
+    # recorded in one transaction with the submissions that arrived while the last group was written
+    # (recorder.GroupRecorder: under load, mostly those of the same batch)
     made = await request.app.state.recorder.finish(user, started, out)
     if made.created:  # a new one: everything its answer shows is loaded, so it is written here
         return _answer_new(db, made, lang)
