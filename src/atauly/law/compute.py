@@ -229,12 +229,7 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
         "family_id": _text(registry.families["family_id"]),
         "region_kato": _text(registry.families["region_kato"]),
     }
-    period = make_period(month)  # parsed once, not by every calculate
-    for column, variable in _VARIABLES.items():
-        values = sim.calculate(variable, period)
-        if hasattr(values, "decode_to_str"):
-            values = _enum_text(values)
-        out[column] = values
+    out.update(_calculated(sim, month, _enum_text))
     df = pd.DataFrame(out)
     df.insert(2, "quarter", str(quarter))
     df.insert(3, "application_month", month)
@@ -245,6 +240,17 @@ def _compute_month(registry: Registry, month: str, quarter: Quarter, tbs) -> pd.
     last = quarter.last_month
     df["assignment_period"] = np.where(df["eligible"], f"{month}/{last}", "")
     return df[RESULT_COLUMNS]
+
+
+def _calculated(sim, month: str, decode) -> dict[str, object]:
+    """Each result variable calculated for ``month`` (the period parsed once, not by every calculate), an
+    enumeration's values turned into text by ``decode``."""
+    period = make_period(month)
+    out: dict[str, object] = {}
+    for column, variable in _VARIABLES.items():
+        values = sim.calculate(variable, period)
+        out[column] = decode(values) if hasattr(values, "decode_to_str") else values
+    return out
 
 
 def _small_frame(registry: Registry, sim, month: str, quarter: Quarter) -> pd.DataFrame:
@@ -258,12 +264,7 @@ def _small_frame(registry: Registry, sim, month: str, quarter: Quarter) -> pd.Da
         "quarter": np.full(n, str(quarter), dtype=object),
         "application_month": np.full(n, month, dtype=object),
     }
-    period = make_period(month)  # parsed once, not by every calculate
-    for column, variable in _VARIABLES.items():
-        values = sim.calculate(variable, period)
-        if hasattr(values, "decode_to_str"):
-            values = _enum_names(values)
-        out[column] = values
+    out.update(_calculated(sim, month, _enum_names))
     for col in _MONEY_COLUMNS:
         out[col] = np.round(np.asarray(out[col]).astype(np.float64), 2)
     for col in ("refusal_reason", "asp_type"):
